@@ -1,0 +1,116 @@
+//! Command-line definitions for the headless subcommands (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kollega",
+    version,
+    about = "A terminal workstation for taking over and shaping AI-generated code",
+    long_about = "A terminal workstation for taking over and shaping AI-generated code.\n\n\
+                  With no subcommand, kollega opens its terminal UI. The first start on an \
+                  empty store takes over the bundled demo export.",
+    after_help = "Examples:\n  kollega                         open the terminal UI\n  \
+                  kollega import ./v0-export.zip   take over an export\n  \
+                  kollega ls                       list workspaces\n  \
+                  kollega export demo --zip out.zip\n  \
+                  kollega doctor                   check the store and the machine"
+)]
+pub struct Cli {
+    /// Where kollega keeps its store and logs [env: KOLLEGA_DATA_DIR]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Human-readable logs on stderr (-v info, -vv debug)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Take over a folder or ZIP export into a SQLite workspace
+    #[command(after_help = "Examples:\n  kollega import ./my-app\n  \
+                      kollega import ./v0-export.zip --name shop --json\n  \
+                      kollega import ./my-app --name shop --replace\n\n\
+                      Skipped: binary, too-large and secret-bearing files (reported, never stored).\n\
+                      Ignored: .git, node_modules, .next, dist, build, target, .DS_Store.")]
+    Import(ImportArgs),
+    /// Write a workspace out as a ZIP file or a folder, byte for byte
+    #[command(after_help = "Examples:\n  kollega export shop --zip shop.zip\n  \
+                      kollega export shop --dir ./shop-out --force")]
+    Export(ExportArgs),
+    /// List workspaces
+    #[command(after_help = "Examples:\n  kollega ls\n  kollega ls --json")]
+    Ls {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one workspace: metadata and skipped entries
+    #[command(after_help = "Examples:\n  kollega show shop\n  kollega show shop --json")]
+    Show {
+        workspace: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one stored file to stdout
+    #[command(after_help = "Examples:\n  kollega cat shop app/page.tsx")]
+    Cat { workspace: String, path: String },
+    /// Remove a workspace and everything stored for it
+    #[command(after_help = "Examples:\n  kollega rm shop --yes")]
+    Rm {
+        workspace: String,
+        /// Confirm the removal
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Check the store, the data directory and the machine
+    #[command(after_help = "Examples:\n  kollega doctor\n  kollega doctor --json")]
+    Doctor {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A folder or a .zip file
+    pub source: PathBuf,
+    /// Workspace name (default: the folder or ZIP file name)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Replace an existing workspace of that name
+    #[arg(long)]
+    pub replace: bool,
+    /// Apply the export's own .gitignore files (off: an export is taken over whole)
+    #[arg(long)]
+    pub respect_gitignore: bool,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["zip", "dir"])))]
+pub struct ExportArgs {
+    pub workspace: String,
+    /// Write a ZIP file
+    #[arg(long, value_name = "FILE")]
+    pub zip: Option<PathBuf>,
+    /// Write into a folder
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Overwrite an existing file or non-empty folder
+    #[arg(long)]
+    pub force: bool,
+    /// Print a JSON summary
+    #[arg(long)]
+    pub json: bool,
+}

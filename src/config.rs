@@ -1,0 +1,351 @@
+//! Configuration: where kollega keeps its data, and the limits it enforces.
+//!
+//! Values come from, in rising priority: built-in defaults, `config.toml` in
+//! the config directory, and `KOLLEGA_*` environment variables. Paths come from
+//! `directories` unless `--data-dir` or `KOLLEGA_DATA_DIR` say otherwise.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub(crate) const DATA_DIR_ENV: &str = "KOLLEGA_DATA_DIR";
+pub(crate) const CONFIG_DIR_ENV: &str = "KOLLEGA_CONFIG_DIR";
+
+/// Folder and file names skipped by an import unless configured otherwise.
+pub(crate) const DEFAULT_IGNORED: &[&str] = &[
+    ".git",
+    "node_modules",
+    ".next",
+    "dist",
+    "build",
+    "target",
+    ".DS_Store",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {name}={value:?} is not a valid size or count: {message}")]
+    Env {
+        name: &'static str,
+        value: String,
+        message: String,
+    },
+    #[error("no data directory: the platform gives none for this user")]
+    NoDataDir,
+}
+
+impl ConfigError {
+    pub(crate) fn hint(&self) -> &'static str {
+        match self {
+            ConfigError::Read { .. } | ConfigError::Parse { .. } => {
+                "fix the file (see docs/storage.md for the keys) or move it aside"
+            }
+            ConfigError::Env { .. } => {
+                "use a whole number, optionally with KB, MB, GB, KiB, MiB or GiB"
+            }
+            ConfigError::NoDataDir => "pass --data-dir DIR or set KOLLEGA_DATA_DIR",
+        }
+    }
+}
+
+/// Limits the store and the importer enforce. Each can be raised in
+/// `config.toml` under `[limits]` or with the environment variable named in
+/// [`Limits::ENV`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub max_workspaces: u64,
+    pub max_workspace_bytes: u64,
+    pub max_file_bytes: u64,
+    pub max_zip_entries: u64,
+    pub max_zip_bytes: u64,
+    pub max_zip_ratio: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_workspaces: 50,
+            max_workspace_bytes: 200 * 1024 * 1024,
+            max_file_bytes: 1024 * 1024,
+            max_zip_entries: 50_000,
+            max_zip_bytes: 1024 * 1024 * 1024,
+            max_zip_ratio: 200,
+        }
+    }
+}
+
+impl Limits {
+    /// (config key, environment variable) for each limit, in field order.
+    pub(crate) const ENV: [(&'static str, &'static str); 6] = [
+        ("max_workspaces", "KOLLEGA_MAX_WORKSPACES"),
+        ("max_workspace_bytes", "KOLLEGA_MAX_WORKSPACE_BYTES"),
+        ("max_file_bytes", "KOLLEGA_MAX_FILE_BYTES"),
+        ("max_zip_entries", "KOLLEGA_MAX_ZIP_ENTRIES"),
+        ("max_zip_bytes", "KOLLEGA_MAX_ZIP_BYTES"),
+        ("max_zip_ratio", "KOLLEGA_MAX_ZIP_RATIO"),
+    ];
+
+    fn slot(&mut self, key: &str) -> Option<&mut u64> {
+        Some(match key {
+            "max_workspaces" => &mut self.max_workspaces,
+            "max_workspace_bytes" => &mut self.max_workspace_bytes,
+            "max_file_bytes" => &mut self.max_file_bytes,
+            "max_zip_entries" => &mut self.max_zip_entries,
+            "max_zip_bytes" => &mut self.max_zip_bytes,
+            "max_zip_ratio" => &mut self.max_zip_ratio,
+            _ => return None,
+        })
+    }
+
+    /// How a user raises the limit named by its config key.
+    pub(crate) fn how_to_raise(key: &str) -> String {
+        let env = Self::ENV
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, e)| *e)
+            .unwrap_or("KOLLEGA_…");
+        format!("raise `{key}` under [limits] in config.toml, or set {env}")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub config_file: Option<PathBuf>,
+    pub limits: Limits,
+    /// Names of folders and files an import skips (counted as ignored).
+    pub ignored: Vec<String>,
+    /// Files staged per transaction during an import; a killed import
+    /// resumes from the last committed batch.
+    pub import_batch_files: usize,
+    /// The config directory: user themes, keymaps.
+    pub config_dir: Option<PathBuf>,
+    /// Theme name (`themes/<name>.toml`); `KOLLEGA_THEME` overrides.
+    pub theme: String,
+    /// Keymap merged over the defaults (`keymaps/<name>.toml`), if any.
+    pub keymap: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    limits: toml::Table,
+    #[serde(default)]
+    import: ImportSection,
+    #[serde(default)]
+    ui: UiSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UiSection {
+    theme: Option<String>,
+    keymap: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportSection {
+    ignore: Option<Vec<String>>,
+    batch_files: Option<usize>,
+}
+
+impl Config {
+    /// Loads the configuration. `data_dir` is the `--data-dir` flag.
+    pub fn load(data_dir: Option<PathBuf>) -> Result<Config, ConfigError> {
+        let dirs = directories::ProjectDirs::from("dev", "kollega", "kollega");
+        let data_dir = match data_dir.or_else(|| env_path(DATA_DIR_ENV)) {
+            Some(dir) => dir,
+            None => dirs
+                .as_ref()
+                .map(|d| d.data_dir().to_path_buf())
+                .ok_or(ConfigError::NoDataDir)?,
+        };
+        let config_dir = env_path(CONFIG_DIR_ENV)
+            .or_else(|| dirs.as_ref().map(|d| d.config_dir().to_path_buf()));
+        let config_file = config_dir.as_ref().map(|d| d.join("config.toml"));
+
+        let mut config = Config {
+            data_dir,
+            config_file: None,
+            limits: Limits::default(),
+            ignored: DEFAULT_IGNORED.iter().map(|s| s.to_string()).collect(),
+            import_batch_files: 200,
+            config_dir,
+            theme: "dark".into(),
+            keymap: None,
+        };
+        if let Some(path) = config_file.filter(|p| p.is_file()) {
+            config.apply_file(&path)?;
+            config.config_file = Some(path);
+        }
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let parse_err = |message: String| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        };
+        let file: FileConfig = toml::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
+        for (key, value) in &file.limits {
+            let slot = self
+                .limits
+                .slot(key)
+                .ok_or_else(|| parse_err(format!("unknown key `limits.{key}`")))?;
+            *slot = match value {
+                toml::Value::Integer(n) if *n > 0 => *n as u64,
+                toml::Value::String(s) => {
+                    parse_size(s).map_err(|m| parse_err(format!("`limits.{key}` = {s:?}: {m}")))?
+                }
+                other => {
+                    return Err(parse_err(format!(
+                        "`limits.{key}` must be a positive number or a size like \"200MiB\", found {other}"
+                    )));
+                }
+            };
+        }
+        if let Some(ignore) = file.import.ignore {
+            self.ignored = ignore;
+        }
+        if let Some(n) = file.import.batch_files {
+            self.import_batch_files = n.max(1);
+        }
+        if let Some(theme) = file.ui.theme {
+            self.theme = theme;
+        }
+        if file.ui.keymap.is_some() {
+            self.keymap = file.ui.keymap;
+        }
+        Ok(())
+    }
+
+    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        for (key, name) in Limits::ENV {
+            if let Some(value) = get(name) {
+                let parsed = parse_size(&value).map_err(|message| ConfigError::Env {
+                    name,
+                    value: value.clone(),
+                    message,
+                })?;
+                if let Some(slot) = self.limits.slot(key) {
+                    *slot = parsed;
+                }
+            }
+        }
+        if let Some(theme) = get("KOLLEGA_THEME").filter(|t| !t.is_empty()) {
+            self.theme = theme;
+        }
+        if let Some(keymap) = get("KOLLEGA_KEYMAP").filter(|k| !k.is_empty()) {
+            self.keymap = Some(keymap);
+        }
+        if let Some(value) = get("KOLLEGA_IMPORT_BATCH_FILES") {
+            let parsed = parse_size(&value).map_err(|message| ConfigError::Env {
+                name: "KOLLEGA_IMPORT_BATCH_FILES",
+                value: value.clone(),
+                message,
+            })?;
+            self.import_batch_files = parsed.clamp(1, 100_000) as usize;
+        }
+        Ok(())
+    }
+}
+
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Parses "1048576", "200MiB", "1 MB", "2GiB" into a positive number.
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| "expected a whole number".to_string())?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "kib" | "k" => 1 << 10,
+        "mib" | "m" => 1 << 20,
+        "gib" | "g" => 1 << 30,
+        other => return Err(format!("unknown unit {other:?}")),
+    };
+    let value = number
+        .checked_mul(factor)
+        .ok_or_else(|| "number too large".to_string())?;
+    if value == 0 {
+        return Err("must be greater than zero".to_string());
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("1048576"), Ok(1_048_576));
+        assert_eq!(parse_size("200MiB"), Ok(200 << 20));
+        assert_eq!(parse_size("1 MB"), Ok(1_000_000));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn config_file_sets_limits_and_rejects_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[limits]\nmax_file_bytes = \"2MiB\"\nmax_workspaces = 3\n[import]\nignore = [\"vendor\"]\n",
+        )
+        .unwrap();
+        let mut config = Config::load(Some(dir.path().to_path_buf())).unwrap();
+        config.apply_file(&path).unwrap();
+        assert_eq!(config.limits.max_file_bytes, 2 << 20);
+        assert_eq!(config.limits.max_workspaces, 3);
+        assert_eq!(config.ignored, vec!["vendor".to_string()]);
+
+        std::fs::write(&path, "[limits]\nmax_wrkspaces = 3\n").unwrap();
+        let err = config.apply_file(&path).unwrap_err().to_string();
+        assert!(err.contains("limits.max_wrkspaces"), "{err}");
+        assert!(err.contains("config.toml"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_and_names_bad_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::load(Some(dir.path().to_path_buf())).unwrap();
+        config
+            .apply_env(|n| (n == "KOLLEGA_MAX_FILE_BYTES").then(|| "10KiB".to_string()))
+            .unwrap();
+        assert_eq!(config.limits.max_file_bytes, 10 << 10);
+        let err = config
+            .apply_env(|n| (n == "KOLLEGA_MAX_WORKSPACES").then(|| "lots".to_string()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("KOLLEGA_MAX_WORKSPACES"), "{err}");
+    }
+}

@@ -1,0 +1,201 @@
+//! `kollega doctor`: checks of the store, the data directory and the
+//! machine, each with a status and a detail a user can act on.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::store::{DB_FILE, SCHEMA_VERSION, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub status: Status,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DoctorReport {
+    pub ok: bool,
+    pub checks: Vec<Check>,
+}
+
+/// Provider keys kollega reads from the environment; only names are shown.
+const KEY_VARS: &[&str] = &["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN"];
+
+/// Below this much free space on the data directory's disk, doctor fails.
+const MIN_FREE_BYTES: u64 = 100 * 1024 * 1024;
+
+pub fn run(config: &Config) -> DoctorReport {
+    let mut checks = Vec::new();
+    let mut add = |name, status, detail: String| {
+        checks.push(Check {
+            name,
+            status,
+            detail,
+        })
+    };
+
+    match Store::open(&config.data_dir) {
+        Ok(store) => {
+            add(
+                "store",
+                Status::Ok,
+                format!("opens: {}", store.path().display()),
+            );
+            match store.quick_check() {
+                Ok(result) if result == "ok" => {
+                    add("integrity", Status::Ok, "PRAGMA quick_check: ok".into())
+                }
+                Ok(result) => add(
+                    "integrity",
+                    Status::Fail,
+                    format!("PRAGMA quick_check: {result}"),
+                ),
+                Err(e) => add("integrity", Status::Fail, e.to_string()),
+            }
+            match store.schema_version() {
+                Ok(v) if v == SCHEMA_VERSION => add("schema", Status::Ok, format!("version {v}")),
+                Ok(v) => add(
+                    "schema",
+                    Status::Fail,
+                    format!("version {v}, this kollega writes {SCHEMA_VERSION}"),
+                ),
+                Err(e) => add("schema", Status::Fail, e.to_string()),
+            }
+        }
+        Err(e) => add("store", Status::Fail, format!("{e} ({})", e.hint())),
+    }
+
+    let (status, detail) = permissions(&config.data_dir);
+    add("permissions", status, detail);
+
+    match free_bytes(&config.data_dir) {
+        Some(free) if free < MIN_FREE_BYTES => add(
+            "disk",
+            Status::Fail,
+            format!(
+                "{} free on the data directory's disk; free some space",
+                human_bytes(free)
+            ),
+        ),
+        Some(free) => add("disk", Status::Ok, format!("{} free", human_bytes(free))),
+        None => add("disk", Status::Warn, "free space unknown".into()),
+    }
+
+    match std::process::Command::new("git").arg("--version").output() {
+        Ok(out) if out.status.success() => add(
+            "git",
+            Status::Ok,
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        ),
+        _ => add(
+            "git",
+            Status::Warn,
+            "git not found on PATH; git workspaces need it".into(),
+        ),
+    }
+
+    let set: Vec<&str> = KEY_VARS
+        .iter()
+        .copied()
+        .filter(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
+        .collect();
+    add(
+        "provider keys",
+        Status::Ok,
+        if set.is_empty() {
+            format!("none set (kollega reads {})", KEY_VARS.join(", "))
+        } else {
+            format!("set: {}", set.join(", "))
+        },
+    );
+
+    add("terminal", Status::Ok, terminal_colours());
+    add(
+        "config",
+        Status::Ok,
+        match &config.config_file {
+            Some(path) => format!("{}", path.display()),
+            None => "no config.toml; defaults in use".into(),
+        },
+    );
+
+    let ok = checks.iter().all(|c| c.status != Status::Fail);
+    DoctorReport { ok, checks }
+}
+
+fn permissions(data_dir: &Path) -> (Status, String) {
+    let dir_mode = std::fs::metadata(data_dir).map(|m| m.permissions().mode() & 0o777);
+    let file_mode =
+        std::fs::metadata(data_dir.join(DB_FILE)).map(|m| m.permissions().mode() & 0o777);
+    match (dir_mode, file_mode) {
+        (Ok(d), Ok(f)) if d & 0o077 == 0 && f & 0o077 == 0 => {
+            (Status::Ok, format!("data dir {d:o}, {DB_FILE} {f:o}"))
+        }
+        (Ok(d), Ok(f)) => (
+            Status::Fail,
+            format!(
+                "data dir {d:o}, {DB_FILE} {f:o}: others can read it; run chmod 700 {} && chmod 600 {}",
+                data_dir.display(),
+                data_dir.join(DB_FILE).display()
+            ),
+        ),
+        (Err(e), _) | (_, Err(e)) => (
+            Status::Fail,
+            format!("cannot inspect {}: {e}", data_dir.display()),
+        ),
+    }
+}
+
+fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `path` is a valid C string and `stat` a writable statvfs.
+    let rc = unsafe { libc::statvfs(path.as_ptr(), &mut stat) };
+    (rc == 0).then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+fn terminal_colours() -> String {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return "NO_COLOR set: no colours".into();
+    }
+    let colorterm = std::env::var("COLORTERM").unwrap_or_default();
+    let term = std::env::var("TERM").unwrap_or_default();
+    let depth = if colorterm == "truecolor" || colorterm == "24bit" {
+        "true colour"
+    } else if term.contains("256") {
+        "256 colours"
+    } else if term.is_empty() || term == "dumb" {
+        "no colour terminal"
+    } else {
+        "16 colours"
+    };
+    format!("{depth} (TERM={term:?}, COLORTERM={colorterm:?})")
+}
+
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

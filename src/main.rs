@@ -1,0 +1,300 @@
+//! kollega: a terminal workstation for taking over and shaping AI-generated
+//! code. This file parses the command line, sets up telemetry and dispatches.
+
+#![deny(clippy::unwrap_used)]
+
+mod cli;
+mod config;
+mod doctor;
+mod editor;
+mod store;
+mod telemetry;
+mod tui;
+mod workspace;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use cli::{Cli, Command, ExportArgs, ImportArgs};
+use config::Config;
+use doctor::human_bytes;
+use store::Store;
+use workspace::export::{ExportTarget, export};
+use workspace::import::{ImportOptions, ImportProgress, import};
+use workspace::{Report, demo};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if let Some(hint) = hint_for(&err) {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The advice that goes with an error, from the module that raised it.
+fn hint_for(err: &anyhow::Error) -> Option<String> {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<workspace::ImportError>() {
+            return Some(e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<workspace::WorkspaceError>() {
+            return Some(e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<workspace::export::ExportError>() {
+            return Some(e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<store::StoreError>() {
+            return Some(e.hint().into());
+        }
+        if let Some(e) = cause.downcast_ref::<config::ConfigError>() {
+            return Some(e.hint().into());
+        }
+    }
+    None
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::load(cli.data_dir.clone())?;
+    let _telemetry = telemetry::init(&config.data_dir, cli.verbose);
+    let Some(command) = cli.command else {
+        return open_tui(&config);
+    };
+    if let Command::Doctor { json } = command {
+        return doctor(&config, json);
+    }
+    let mut store = Store::open(&config.data_dir)?;
+    match command {
+        Command::Import(args) => import_cmd(&mut store, &config, &args)?,
+        Command::Export(args) => export_cmd(&store, &args)?,
+        Command::Ls { json } => ls(&store, json)?,
+        Command::Show { workspace, json } => {
+            let report = workspace::show(&store, &workspace)?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print_report(&report);
+            }
+        }
+        Command::Cat { workspace, path } => {
+            let content = workspace::cat(&store, &workspace, &path)?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(content.as_bytes())
+                .and_then(|()| out.flush())
+                .context("cannot write to stdout")?;
+        }
+        Command::Rm { workspace, yes } => {
+            workspace::remove(&mut store, &workspace, yes)?;
+            println!("removed workspace {workspace}");
+        }
+        Command::Doctor { .. } => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_tui(config: &Config) -> anyhow::Result<ExitCode> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the terminal UI needs a terminal on stdin and stdout\nhint: run kollega in a terminal, or use a subcommand (`kollega --help`)"
+        );
+    }
+    let mut store = Store::open(&config.data_dir)?;
+    if let Err(e) = demo::offer_once(&mut store, config) {
+        tracing::warn!(error = %e, "the bundled demo could not be imported");
+    }
+    tui::run(store, config)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress spinner on stderr when it is a terminal; silent otherwise.
+struct Spinner(indicatif::ProgressBar);
+
+impl ImportProgress for Spinner {
+    fn entry(&mut self, path: &str) {
+        self.0.inc(1);
+        if self.0.position() % 64 == 0 {
+            self.0.set_message(path.to_string());
+        }
+    }
+}
+
+fn import_cmd(store: &mut Store, config: &Config, args: &ImportArgs) -> anyhow::Result<()> {
+    let options = ImportOptions {
+        name: args.name.clone(),
+        replace: args.replace,
+        respect_gitignore: args.respect_gitignore,
+    };
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {pos} files  {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    let mut spinner = Spinner(bar);
+    let result = import(store, config, &args.source, &options, &mut spinner);
+    spinner.0.finish_and_clear();
+    let report = result?;
+    if args.json {
+        print_json(&report)?;
+    } else {
+        match report.status {
+            Some("already-imported") => {
+                println!("already imported: {} is unchanged", report.workspace)
+            }
+            Some("resumed") => println!(
+                "imported {} (resumed an interrupted import)",
+                report.workspace
+            ),
+            _ => println!("imported {}", report.workspace),
+        }
+        print_report(&report);
+    }
+    Ok(())
+}
+
+fn export_cmd(store: &Store, args: &ExportArgs) -> anyhow::Result<()> {
+    let target = match (&args.zip, &args.dir) {
+        (Some(zip), _) => ExportTarget::Zip(zip.clone()),
+        (None, Some(dir)) => ExportTarget::Dir(dir.clone()),
+        (None, None) => anyhow::bail!("pass --zip FILE or --dir DIR"),
+    };
+    let summary = export(store, &args.workspace, &target, args.force)?;
+    if args.json {
+        print_json(&summary)?;
+    } else {
+        println!(
+            "exported {}: {} files, {} to {}",
+            summary.workspace,
+            summary.files_count,
+            human_bytes(summary.bytes),
+            summary.target
+        );
+    }
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LsRow {
+    workspace: String,
+    storage_type: store::workspaces::StorageType,
+    files_count: u64,
+    bytes: u64,
+    taken_over_at: String,
+    source: String,
+    skipped_count: u64,
+    ignored: u64,
+}
+
+fn ls(store: &Store, json: bool) -> anyhow::Result<()> {
+    let workspaces = store::workspaces::list(&store.conn)?;
+    let mut rows = Vec::with_capacity(workspaces.len());
+    for ws in workspaces {
+        rows.push(LsRow {
+            skipped_count: store::workspaces::skipped_count(&store.conn, ws.id)?,
+            workspace: ws.name,
+            storage_type: ws.storage_type,
+            files_count: ws.files_count,
+            bytes: ws.bytes,
+            taken_over_at: ws.taken_over_at,
+            source: ws.source,
+            ignored: ws.ignored,
+        });
+    }
+    if json {
+        return print_json(&rows);
+    }
+    if rows.is_empty() {
+        println!("no workspaces yet; take one over with `kollega import <dir|file.zip>`");
+        return Ok(());
+    }
+    let width = rows
+        .iter()
+        .map(|r| r.workspace.len())
+        .max()
+        .unwrap_or(9)
+        .max(9);
+    println!(
+        "{:<width$}  {:<7}  {:>6}  {:>10}  {:<20}  SOURCE",
+        "WORKSPACE", "STORAGE", "FILES", "SIZE", "TAKEN OVER"
+    );
+    for r in rows {
+        println!(
+            "{:<width$}  {:<7}  {:>6}  {:>10}  {:<20}  {}",
+            r.workspace,
+            r.storage_type.as_str(),
+            r.files_count,
+            human_bytes(r.bytes),
+            r.taken_over_at,
+            r.source
+        );
+    }
+    Ok(())
+}
+
+fn print_report(report: &Report) {
+    println!("  workspace   {}", report.workspace);
+    println!("  storage     {}", report.storage_type.as_str());
+    println!("  source      {}", report.source);
+    println!("  taken over  {}", report.taken_over_at);
+    println!("  files       {}", report.files_count);
+    println!(
+        "  bytes       {} ({})",
+        report.bytes,
+        human_bytes(report.bytes)
+    );
+    println!("  ignored     {}", report.ignored);
+    println!("  skipped     {}", report.skipped.len());
+    for entry in &report.skipped {
+        match entry.size {
+            Some(size) => println!(
+                "    {:<12} {} ({})",
+                entry.reason,
+                entry.path,
+                human_bytes(size)
+            ),
+            None => println!("    {:<12} {}", entry.reason, entry.path),
+        }
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value).context("cannot encode JSON")?;
+    println!("{text}");
+    Ok(())
+}
+
+fn doctor(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let report = doctor::run(config);
+    if json {
+        print_json(&report)?;
+    } else {
+        for check in &report.checks {
+            let mark = match check.status {
+                doctor::Status::Ok => "ok  ",
+                doctor::Status::Warn => "warn",
+                doctor::Status::Fail => "FAIL",
+            };
+            println!("{mark}  {:<14} {}", check.name, check.detail);
+        }
+    }
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,240 @@
+//! The SQLite store: one `kollega.db` in the data directory.
+//!
+//! Opening creates the directory (0700) and file (0600), sets WAL, foreign
+//! keys and a busy timeout, and applies the numbered migrations under
+//! `migrations/`, recording each in `PRAGMA user_version`. A database whose
+//! schema is newer than this binary is refused before anything is written.
+//! The modules beside this one hold the queries of one table group each.
+
+pub(crate) mod audit;
+pub(crate) mod files;
+pub(crate) mod settings;
+pub(crate) mod workspaces;
+
+use std::fs::{DirBuilder, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub(crate) const DB_FILE: &str = "kollega.db";
+
+/// Numbered migrations; the position in this list plus one is the version.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// The schema version this binary writes.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the store {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error(
+        "the store {path} has schema version {found}, newer than this kollega knows ({known}); it was left unchanged"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("migration {version} of {path} failed: {source}")]
+    Migration {
+        path: PathBuf,
+        version: i64,
+        source: rusqlite::Error,
+    },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl StoreError {
+    pub(crate) fn hint(&self) -> &'static str {
+        match self {
+            StoreError::DataDir { .. } => {
+                "check the permissions of the directory, or pass --data-dir"
+            }
+            StoreError::Open { .. } => {
+                "run `kollega doctor`; another --data-dir starts an empty store"
+            }
+            StoreError::NewerSchema { .. } => {
+                "upgrade kollega to the version that wrote this store, or pass another --data-dir"
+            }
+            StoreError::Migration { .. } | StoreError::Sqlite(_) => {
+                "run `kollega doctor` to check the store; it was left as it was"
+            }
+        }
+    }
+
+    fn open(path: &Path, source: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+        StoreError::Open {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        }
+    }
+}
+
+pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An open store. One writer connection per process; readers may open more.
+pub struct Store {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir` and migrates it.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        ensure_private_dir(data_dir)?;
+        let path = data_dir.join(DB_FILE);
+        // Create the file ourselves so it is 0600 from the first byte; SQLite
+        // gives the -wal and -shm files the same mode.
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| StoreError::open(&path, e))?;
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::open(&path, e))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+
+        // Refuse a newer schema before any pragma that writes to the file.
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| StoreError::open(&path, e))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path,
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Store { conn, path };
+        store.migrate(found)?;
+        Ok(store)
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self, from: i64) -> Result<()> {
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
+            let version = index as i64 + 1;
+            let fail = |source| StoreError::Migration {
+                path: self.path.clone(),
+                version,
+                source,
+            };
+            let tx = self.conn.transaction().map_err(fail)?;
+            tx.execute_batch(sql).map_err(fail)?;
+            tx.pragma_update(None, "user_version", version)
+                .map_err(fail)?;
+            tx.commit().map_err(fail)?;
+            tracing::info!(version, "store migrated");
+        }
+        Ok(())
+    }
+
+    /// `PRAGMA quick_check`: "ok" or the problems SQLite found.
+    pub(crate) fn quick_check(&self) -> Result<String> {
+        let mut stmt = self.conn.prepare("PRAGMA quick_check")?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows.join("; "))
+    }
+
+    pub(crate) fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+}
+
+fn ensure_private_dir(dir: &Path) -> Result<()> {
+    let fail = |source| StoreError::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    if !dir.is_dir() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(fail)?;
+    }
+    let mode = std::fs::metadata(dir).map_err(fail)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// The current time as RFC 3339 UTC with whole seconds, as stored.
+pub(crate) fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0);
+    let now = now.unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_creates_private_files_and_migrates() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let store = Store::open(&data).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(store.quick_check().unwrap(), "ok");
+        let dir_mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+        let file_mode = std::fs::metadata(data.join(DB_FILE))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!((dir_mode, file_mode), (0o700, 0o600));
+        drop(store);
+        // A second open finds the schema current and changes nothing.
+        assert_eq!(
+            Store::open(&data).unwrap().schema_version().unwrap(),
+            SCHEMA_VERSION
+        );
+    }
+
+    #[test]
+    fn newer_schema_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let db = dir.path().join(DB_FILE);
+        {
+            let conn = Connection::open(&db).unwrap();
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 7)
+                .unwrap();
+        }
+        let before = std::fs::read(&db).unwrap();
+        let err = Store::open(dir.path()).err().unwrap();
+        assert!(
+            matches!(err, StoreError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 7)
+        );
+        assert_eq!(std::fs::read(&db).unwrap(), before);
+    }
+}

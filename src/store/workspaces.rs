@@ -1,0 +1,223 @@
+//! Queries of the `workspaces` and `skipped_entries` tables.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::Result;
+
+/// Where a workspace's files live: in the store, or in a git repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageType {
+    Sqlite,
+    Git,
+}
+
+impl StorageType {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            StorageType::Sqlite => "sqlite",
+            StorageType::Git => "git",
+        }
+    }
+
+    fn parse(text: &str) -> StorageType {
+        if text == "git" {
+            StorageType::Git
+        } else {
+            StorageType::Sqlite
+        }
+    }
+}
+
+/// A published workspace as `ls` and `show` describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    pub id: i64,
+    pub name: String,
+    pub storage_type: StorageType,
+    pub source: String,
+    pub fingerprint: String,
+    pub taken_over_at: String,
+    pub files_count: u64,
+    pub bytes: u64,
+    pub ignored: u64,
+}
+
+/// A source entry an import did not take, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedEntry {
+    pub path: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// An import that staged files but has not published them yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Staging {
+    pub id: i64,
+    pub source: String,
+    pub importer_pid: Option<i64>,
+}
+
+const WORKSPACE_COLUMNS: &str = "id, name, storage_type, source, COALESCE(fingerprint, ''), \
+     COALESCE(taken_over_at, ''), files_count, bytes, ignored_count";
+
+fn workspace_from_row(row: &Row<'_>) -> rusqlite::Result<Workspace> {
+    Ok(Workspace {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        storage_type: StorageType::parse(&row.get::<_, String>(2)?),
+        source: row.get(3)?,
+        fingerprint: row.get(4)?,
+        taken_over_at: row.get(5)?,
+        files_count: row.get::<_, i64>(6)?.max(0) as u64,
+        bytes: row.get::<_, i64>(7)?.max(0) as u64,
+        ignored: row.get::<_, i64>(8)?.max(0) as u64,
+    })
+}
+
+pub(crate) fn list(conn: &Connection) -> Result<Vec<Workspace>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE state = 'ready' ORDER BY name"
+    ))?;
+    let rows = stmt.query_map([], workspace_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn find(conn: &Connection, name: &str) -> Result<Option<Workspace>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE state = 'ready' AND name = ?1"
+    ))?;
+    Ok(stmt.query_row([name], workspace_from_row).optional()?)
+}
+
+pub(crate) fn count(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM workspaces WHERE state = 'ready'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n.max(0) as u64)
+}
+
+pub(crate) fn skipped(conn: &Connection, workspace_id: i64) -> Result<Vec<SkippedEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT path, reason, size FROM skipped_entries WHERE workspace_id = ?1 ORDER BY path",
+    )?;
+    let rows = stmt.query_map([workspace_id], |r| {
+        Ok(SkippedEntry {
+            path: r.get(0)?,
+            reason: r.get(1)?,
+            size: r.get::<_, Option<i64>>(2)?.map(|s| s.max(0) as u64),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn skipped_count(conn: &Connection, workspace_id: i64) -> Result<u64> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM skipped_entries WHERE workspace_id = ?1",
+        [workspace_id],
+        |r| r.get(0),
+    )?;
+    Ok(n.max(0) as u64)
+}
+
+/// Deletes a workspace with its files and skipped entries (cascade).
+pub(crate) fn delete(conn: &Connection, workspace_id: i64) -> Result<()> {
+    conn.execute("DELETE FROM workspaces WHERE id = ?1", [workspace_id])?;
+    Ok(())
+}
+
+pub(crate) fn find_staging(conn: &Connection, name: &str) -> Result<Option<Staging>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, source, importer_pid FROM workspaces WHERE state = 'importing' AND name = ?1",
+    )?;
+    Ok(stmt
+        .query_row([name], |r| {
+            Ok(Staging {
+                id: r.get(0)?,
+                source: r.get(1)?,
+                importer_pid: r.get(2)?,
+            })
+        })
+        .optional()?)
+}
+
+pub(crate) fn create_staging(
+    conn: &Connection,
+    name: &str,
+    source: &str,
+    pid: u32,
+    now: &str,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO workspaces (name, state, storage_type, source, importer_pid, created_at)
+         VALUES (?1, 'importing', 'sqlite', ?2, ?3, ?4)",
+        params![name, source, pid, now],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(crate) fn claim_staging(conn: &Connection, id: i64, pid: u32) -> Result<()> {
+    conn.execute(
+        "UPDATE workspaces SET importer_pid = ?2 WHERE id = ?1",
+        params![id, pid],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn clear_skipped(conn: &Connection, workspace_id: i64) -> Result<()> {
+    conn.execute(
+        "DELETE FROM skipped_entries WHERE workspace_id = ?1",
+        [workspace_id],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn insert_skipped(
+    conn: &Connection,
+    workspace_id: i64,
+    entry: &SkippedEntry,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR REPLACE INTO skipped_entries (workspace_id, path, reason, size) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    stmt.execute(params![
+        workspace_id,
+        entry.path,
+        entry.reason,
+        entry.size.map(|s| s as i64)
+    ])?;
+    Ok(())
+}
+
+/// What publishing a staged import records on its workspace row.
+pub(crate) struct Publish<'a> {
+    pub staging_id: i64,
+    pub fingerprint: &'a str,
+    pub taken_over_at: &'a str,
+    pub ignored: u64,
+}
+
+/// Turns a staged import into the ready workspace of its name, counting its
+/// files and bytes from the rows themselves. Returns false when the staging
+/// row was published or removed by someone else meanwhile.
+pub(crate) fn publish(conn: &Connection, p: &Publish<'_>) -> Result<bool> {
+    let changed = conn.execute(
+        "UPDATE workspaces SET state = 'ready', fingerprint = ?2, taken_over_at = ?3,
+                ignored_count = ?4, importer_pid = NULL,
+                files_count = (SELECT COUNT(*) FROM files WHERE workspace_id = ?1),
+                bytes = (SELECT COALESCE(SUM(size), 0) FROM files WHERE workspace_id = ?1)
+         WHERE id = ?1 AND state = 'importing'",
+        params![
+            p.staging_id,
+            p.fingerprint,
+            p.taken_over_at,
+            p.ignored as i64
+        ],
+    )?;
+    Ok(changed == 1)
+}

@@ -1,0 +1,56 @@
+//! The panes of the workstation. Each is a struct with its state, an
+//! `update` for the actions it understands and a `render(area, buf)`.
+
+pub(crate) mod help;
+pub(crate) mod status;
+pub(crate) mod tree;
+pub(crate) mod viewer;
+pub(crate) mod workspaces;
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::widgets::{Block, BorderType, Borders};
+
+use super::theme::Theme;
+
+/// The bordered frame every pane draws in, highlighted when focused.
+pub(crate) fn frame<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
+    let border = if focused {
+        theme.ui("border_focused")
+    } else {
+        theme.ui("border")
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(border)
+        .title(title)
+        .title_style(if focused {
+            theme.ui("title")
+        } else {
+            Style::default()
+        })
+}
+
+/// Moves `selected` within `len` items by a signed step, clamped.
+pub(crate) fn step(selected: usize, len: usize, delta: isize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    selected.saturating_add_signed(delta).min(len - 1)
+}
+
+/// The first row to show so that `selected` stays in a window of `height`.
+pub(crate) fn scroll_for(selected: usize, height: u16) -> usize {
+    let height = usize::from(height.max(1));
+    selected.saturating_sub(height - 1)
+}
+
+/// The inner area of a bordered block.
+pub(crate) fn inner(area: Rect) -> Rect {
+    Block::default().borders(Borders::ALL).inner(area)
+}

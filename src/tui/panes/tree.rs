@@ -1,0 +1,166 @@
+//! The file tree pane of the open workspace: folders expand and collapse.
+
+use std::collections::HashSet;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::{frame, inner, scroll_for, step};
+use crate::tui::keymap::Action;
+use crate::tui::theme::Theme;
+use crate::workspace::tree::FileNode;
+
+/// One visible row of the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Row {
+    pub depth: usize,
+    pub name: String,
+    pub path: String,
+    pub is_dir: bool,
+}
+
+/// What the app should do after a tree action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TreeOutcome {
+    None,
+    Redraw,
+    OpenFile(String),
+    LeaveTree,
+}
+
+pub(crate) struct TreePane {
+    nodes: Vec<FileNode>,
+    expanded: HashSet<String>,
+    pub rows: Vec<Row>,
+    pub selected: usize,
+    page: u16,
+}
+
+impl TreePane {
+    pub fn new(nodes: Vec<FileNode>) -> TreePane {
+        let mut pane = TreePane {
+            nodes,
+            expanded: HashSet::new(),
+            rows: Vec::new(),
+            selected: 0,
+            page: 10,
+        };
+        pane.rebuild();
+        pane
+    }
+
+    fn rebuild(&mut self) {
+        fn walk(nodes: &[FileNode], depth: usize, expanded: &HashSet<String>, rows: &mut Vec<Row>) {
+            for node in nodes {
+                let is_dir = matches!(node, FileNode::Dir { .. });
+                rows.push(Row {
+                    depth,
+                    name: node.name().to_string(),
+                    path: node.path().to_string(),
+                    is_dir,
+                });
+                if let FileNode::Dir { children, path, .. } = node
+                    && expanded.contains(path)
+                {
+                    walk(children, depth + 1, expanded, rows);
+                }
+            }
+        }
+        let mut rows = Vec::new();
+        walk(&self.nodes, 0, &self.expanded, &mut rows);
+        self.rows = rows;
+        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+    }
+
+    pub fn update(&mut self, action: Action) -> TreeOutcome {
+        let len = self.rows.len();
+        let page = self.page.max(1) as isize;
+        let before = self.selected;
+        match action {
+            Action::Up => self.selected = step(self.selected, len, -1),
+            Action::Down => self.selected = step(self.selected, len, 1),
+            Action::PageUp => self.selected = step(self.selected, len, -page),
+            Action::PageDown => self.selected = step(self.selected, len, page),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = len.saturating_sub(1),
+            Action::Open => {
+                let Some(row) = self.rows.get(self.selected).cloned() else {
+                    return TreeOutcome::None;
+                };
+                if !row.is_dir {
+                    return TreeOutcome::OpenFile(row.path);
+                }
+                if !self.expanded.remove(&row.path) {
+                    self.expanded.insert(row.path);
+                }
+                self.rebuild();
+                return TreeOutcome::Redraw;
+            }
+            Action::Back => {
+                let Some(row) = self.rows.get(self.selected).cloned() else {
+                    return TreeOutcome::LeaveTree;
+                };
+                if row.is_dir && self.expanded.remove(&row.path) {
+                    self.rebuild();
+                    return TreeOutcome::Redraw;
+                }
+                // Go to the parent folder, or leave the tree at the top.
+                let Some((parent, _)) = row.path.rsplit_once('/') else {
+                    return TreeOutcome::LeaveTree;
+                };
+                if let Some(i) = self.rows.iter().position(|r| r.path == parent) {
+                    self.selected = i;
+                }
+                return TreeOutcome::Redraw;
+            }
+            _ => return TreeOutcome::None,
+        }
+        if before == self.selected {
+            TreeOutcome::None
+        } else {
+            TreeOutcome::Redraw
+        }
+    }
+
+    pub fn render(
+        &mut self,
+        area: Rect,
+        buf: &mut Buffer,
+        focused: bool,
+        open_file: Option<&str>,
+        theme: &Theme,
+    ) {
+        let body = inner(area);
+        self.page = body.height;
+        frame(" Files ", focused, theme).render(area, buf);
+        let first = scroll_for(self.selected, body.height);
+        let lines: Vec<Line> = self
+            .rows
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(usize::from(body.height))
+            .map(|(i, row)| {
+                let icon = match (row.is_dir, self.expanded.contains(&row.path)) {
+                    (true, true) => "▾ ",
+                    (true, false) => "▸ ",
+                    (false, _) => "  ",
+                };
+                let text = format!("{}{icon}{}", "  ".repeat(row.depth), row.name);
+                let style = if i == self.selected && focused {
+                    theme.ui("selection")
+                } else if open_file == Some(row.path.as_str()) {
+                    theme.ui("title")
+                } else if row.is_dir {
+                    theme.ui("border_focused")
+                } else {
+                    theme.ui("foreground")
+                };
+                Line::styled(text, style)
+            })
+            .collect();
+        Paragraph::new(lines).render(body, buf);
+    }
+}

@@ -1,0 +1,94 @@
+//! The workspaces pane: every published workspace, its storage and size.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::{frame, inner, scroll_for, step};
+use crate::store::workspaces::Workspace;
+use crate::tui::keymap::Action;
+use crate::tui::theme::Theme;
+
+pub(crate) struct WorkspacesPane {
+    pub items: Vec<Workspace>,
+    pub selected: usize,
+    pub page: u16,
+}
+
+impl WorkspacesPane {
+    pub fn new(items: Vec<Workspace>) -> WorkspacesPane {
+        WorkspacesPane {
+            items,
+            selected: 0,
+            page: 5,
+        }
+    }
+
+    pub fn selected(&self) -> Option<&Workspace> {
+        self.items.get(self.selected)
+    }
+
+    /// Moves the selection; returns whether anything changed.
+    pub fn update(&mut self, action: Action) -> bool {
+        let before = self.selected;
+        let len = self.items.len();
+        let page = self.page.max(1) as isize;
+        self.selected = match action {
+            Action::Up => step(self.selected, len, -1),
+            Action::Down => step(self.selected, len, 1),
+            Action::PageUp => step(self.selected, len, -page),
+            Action::PageDown => step(self.selected, len, page),
+            Action::Top => 0,
+            Action::Bottom => len.saturating_sub(1),
+            _ => self.selected,
+        };
+        before != self.selected
+    }
+
+    pub fn render(
+        &mut self,
+        area: Rect,
+        buf: &mut Buffer,
+        focused: bool,
+        open: Option<&str>,
+        theme: &Theme,
+    ) {
+        let body = inner(area);
+        self.page = body.height;
+        frame(" Workspaces ", focused, theme).render(area, buf);
+        if self.items.is_empty() {
+            Paragraph::new("none yet: kollega import <dir|zip>")
+                .style(theme.ui("muted"))
+                .render(body, buf);
+            return;
+        }
+        let first = scroll_for(self.selected, body.height);
+        let lines: Vec<Line> = self
+            .items
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(usize::from(body.height))
+            .map(|(i, ws)| {
+                let marker = if open == Some(ws.name.as_str()) {
+                    "● "
+                } else {
+                    "  "
+                };
+                let name = format!("{marker}{}", ws.name);
+                let detail = format!(" {} · {} files", ws.storage_type.as_str(), ws.files_count);
+                let style = if i == self.selected && focused {
+                    theme.ui("selection")
+                } else {
+                    theme.ui("foreground")
+                };
+                Line::from(vec![
+                    Span::styled(name, style),
+                    Span::styled(detail, theme.ui("muted")),
+                ])
+            })
+            .collect();
+        Paragraph::new(lines).render(body, buf);
+    }
+}

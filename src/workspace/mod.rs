@@ -1,0 +1,221 @@
+//! Workspaces: takeover import, export, and reading what is stored.
+//!
+//! This module knows sources (folders, ZIP files), paths, limits and the
+//! secret scan; it reaches the database only through `store`.
+
+pub(crate) mod demo;
+pub(crate) mod export;
+pub(crate) mod import;
+pub(crate) mod path;
+pub(crate) mod secrets;
+pub(crate) mod source;
+pub(crate) mod tree;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::config::Limits;
+use crate::store::workspaces::{SkippedEntry, StorageType, Workspace};
+use crate::store::{self, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    SourceUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is neither a folder nor a ZIP file")]
+    NotASource { path: PathBuf },
+    #[error("{path} is not a readable ZIP file: {message}")]
+    BadZip { path: PathBuf, message: String },
+    #[error("ZIP entry {entry:?} {why}; nothing was imported")]
+    ZipEscape { entry: String, why: String },
+    #[error("the ZIP file has {count} entries, over the limit of {limit}; nothing was imported")]
+    ZipTooManyEntries { count: u64, limit: u64 },
+    #[error(
+        "the ZIP file unpacks to more than {limit} bytes ({bytes} so far); nothing was imported"
+    )]
+    ZipTooLarge { bytes: u64, limit: u64 },
+    #[error(
+        "ZIP entry {entry:?} is compressed {ratio}:1, over the limit of {limit}:1 (a ZIP bomb?); nothing was imported"
+    )]
+    ZipRatio {
+        entry: String,
+        ratio: u64,
+        limit: u64,
+    },
+    #[error("no text files found in {source_path}")]
+    NoTextFiles { source_path: String },
+    #[error("{name:?} is not a usable workspace name: {why}")]
+    BadName { name: String, why: &'static str },
+    #[error("workspace {name:?} already exists {why}")]
+    Exists { name: String, why: String },
+    #[error("workspace {name:?} is being imported by another kollega (pid {pid})")]
+    Running { name: String, pid: i64 },
+    #[error(
+        "the store already holds {count} workspaces, the limit (max_workspaces = {limit}); nothing was imported"
+    )]
+    TooManyWorkspaces { count: u64, limit: u64 },
+    #[error(
+        "workspace {name:?} would hold more than {limit} bytes (max_workspace_bytes); nothing was imported"
+    )]
+    WorkspaceTooLarge { name: String, limit: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for ImportError {
+    fn from(e: rusqlite::Error) -> Self {
+        ImportError::Store(StoreError::Sqlite(e))
+    }
+}
+
+impl ImportError {
+    pub(crate) fn hint(&self) -> String {
+        match self {
+            ImportError::SourceUnreadable { .. } => "check the path and its permissions".into(),
+            ImportError::NotASource { .. } | ImportError::BadZip { .. } => {
+                "pass a folder or a .zip export".into()
+            }
+            ImportError::ZipEscape { .. } => {
+                "the archive is unsafe; unpack it by hand and import the folder if you trust it"
+                    .into()
+            }
+            ImportError::ZipTooManyEntries { .. } => Limits::how_to_raise("max_zip_entries"),
+            ImportError::ZipTooLarge { .. } => Limits::how_to_raise("max_zip_bytes"),
+            ImportError::ZipRatio { .. } => Limits::how_to_raise("max_zip_ratio"),
+            ImportError::NoTextFiles { .. } => {
+                "kollega imports UTF-8 text files; see the skipped list with --json".into()
+            }
+            ImportError::BadName { .. } => {
+                "pick a --name of letters, digits, '.', '_' or '-' (at most 64)".into()
+            }
+            ImportError::Exists { .. } => {
+                "pass --replace to take it over again, or pick another --name".into()
+            }
+            ImportError::Running { .. } => {
+                "wait for it to finish, or stop that process and run again".into()
+            }
+            ImportError::TooManyWorkspaces { .. } => format!(
+                "remove one with `kollega rm NAME --yes`, or {}",
+                Limits::how_to_raise("max_workspaces")
+            ),
+            ImportError::WorkspaceTooLarge { .. } => Limits::how_to_raise("max_workspace_bytes"),
+            ImportError::Store(e) => e.hint().into(),
+        }
+    }
+}
+
+/// Errors of reading or removing a stored workspace.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("no workspace named {name:?}")]
+    NotFound { name: String },
+    #[error("workspace {workspace:?} has no file {path:?}")]
+    NoFile { workspace: String, path: String },
+    #[error("refusing to remove workspace {name:?} without --yes")]
+    NotConfirmed { name: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for WorkspaceError {
+    fn from(e: rusqlite::Error) -> Self {
+        WorkspaceError::Store(StoreError::Sqlite(e))
+    }
+}
+
+impl WorkspaceError {
+    pub(crate) fn hint(&self) -> String {
+        match self {
+            WorkspaceError::NotFound { .. } => "`kollega ls` lists the workspaces".into(),
+            WorkspaceError::NoFile { workspace, .. } => {
+                format!("`kollega show {workspace}` lists its files")
+            }
+            WorkspaceError::NotConfirmed { name } => format!("run `kollega rm {name} --yes`"),
+            WorkspaceError::Store(e) => e.hint().into(),
+        }
+    }
+}
+
+/// A workspace as the CLI reports it; the JSON shape of `import`, `show`
+/// and each `ls` row.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub workspace: String,
+    pub storage_type: StorageType,
+    pub files_count: u64,
+    pub bytes: u64,
+    pub taken_over_at: String,
+    pub source: String,
+    pub skipped: Vec<SkippedEntry>,
+    pub ignored: u64,
+    /// `imported`, `resumed` or `already-imported`; absent outside `import`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+}
+
+impl Report {
+    pub(crate) fn new(workspace: &Workspace, skipped: Vec<SkippedEntry>) -> Report {
+        Report {
+            workspace: workspace.name.clone(),
+            storage_type: workspace.storage_type,
+            files_count: workspace.files_count,
+            bytes: workspace.bytes,
+            taken_over_at: workspace.taken_over_at.clone(),
+            source: workspace.source.clone(),
+            skipped,
+            ignored: workspace.ignored,
+            status: None,
+        }
+    }
+}
+
+/// Finds the ready workspace `name`.
+pub fn find(store: &Store, name: &str) -> Result<Workspace, WorkspaceError> {
+    store::workspaces::find(&store.conn, name)?.ok_or_else(|| WorkspaceError::NotFound {
+        name: name.to_string(),
+    })
+}
+
+/// The metadata and skipped entries of workspace `name`.
+pub fn show(store: &Store, name: &str) -> Result<Report, WorkspaceError> {
+    let ws = find(store, name)?;
+    let skipped = store::workspaces::skipped(&store.conn, ws.id)?;
+    Ok(Report::new(&ws, skipped))
+}
+
+/// The content of one stored file.
+pub fn cat(store: &Store, name: &str, path: &str) -> Result<String, WorkspaceError> {
+    let ws = find(store, name)?;
+    let no_file = || WorkspaceError::NoFile {
+        workspace: name.to_string(),
+        path: path.to_string(),
+    };
+    let normalized = path::WorkspacePath::parse(path).map_err(|_| no_file())?;
+    store::files::content(&store.conn, ws.id, normalized.as_str())?.ok_or_else(no_file)
+}
+
+/// Removes workspace `name` and everything stored for it, in one transaction.
+pub fn remove(store: &mut Store, name: &str, confirmed: bool) -> Result<(), WorkspaceError> {
+    let ws = find(store, name)?;
+    if !confirmed {
+        return Err(WorkspaceError::NotConfirmed {
+            name: name.to_string(),
+        });
+    }
+    let tx = store.conn.transaction()?;
+    store::workspaces::delete(&tx, ws.id)?;
+    store::audit::record(
+        &tx,
+        "remove",
+        Some(name),
+        &serde_json::json!({ "files": ws.files_count, "bytes": ws.bytes }),
+    )?;
+    tx.commit()?;
+    tracing::info!(workspace = name, "workspace removed");
+    Ok(())
+}

@@ -1,0 +1,501 @@
+//! Import sources: a directory tree or a ZIP archive, read one entry at a
+//! time so an import never holds the tree in memory.
+//!
+//! A source yields [`Entry`] values in a stable order. Folders and files named
+//! in the ignore list are pruned here (reported once, where they were cut);
+//! what to do with each file (binary, secret, git-ignored) is the importer's
+//! decision.
+
+use std::collections::{BTreeSet, HashSet};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use super::ImportError;
+use super::path::WorkspacePath;
+use crate::config::Limits;
+
+/// One entry of a source, in walk order.
+pub(crate) enum Entry {
+    /// A regular file (or a link to one inside the tree) within the size limit.
+    File { path: WorkspacePath, bytes: Vec<u8> },
+    /// A file over the size limit; its content was not read.
+    TooLarge { path: WorkspacePath, size: u64 },
+    /// Something that is not a file kollega can take, with the reason.
+    Unusable {
+        path: String,
+        reason: &'static str,
+        size: Option<u64>,
+    },
+    /// A folder or file pruned by the ignore list.
+    Ignored { path: String },
+}
+
+pub(crate) enum Source {
+    Dir(PathBuf),
+    Zip(PathBuf),
+}
+
+impl Source {
+    /// Opens `path` as a directory or, by content, a ZIP file.
+    pub(crate) fn open(path: &Path) -> Result<Source, ImportError> {
+        let meta = std::fs::metadata(path).map_err(|e| ImportError::SourceUnreadable {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        if meta.is_dir() {
+            return Ok(Source::Dir(path.to_path_buf()));
+        }
+        let mut magic = [0u8; 4];
+        let looks_like_zip = File::open(path)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok()
+            && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06");
+        if looks_like_zip {
+            Ok(Source::Zip(path.to_path_buf()))
+        } else {
+            Err(ImportError::NotASource {
+                path: path.to_path_buf(),
+            })
+        }
+    }
+
+    /// The `.gitignore` files of the source as (folder, text), folder "" for
+    /// the root. Pruned folders are not searched.
+    pub(crate) fn gitignores(
+        &self,
+        ignored: &[String],
+    ) -> Result<Vec<(String, String)>, ImportError> {
+        let mut found = Vec::new();
+        match self {
+            Source::Dir(root) => {
+                for entry in walker(root, ignored) {
+                    let Ok(entry) = entry else { continue };
+                    if entry.file_type().is_file() && entry.file_name() == ".gitignore" {
+                        let Some(rel) = relative(root, entry.path()) else {
+                            continue;
+                        };
+                        let dir = rel
+                            .rsplit_once('/')
+                            .map(|(d, _)| d.to_string())
+                            .unwrap_or_default();
+                        if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                            found.push((dir, text));
+                        }
+                    }
+                }
+            }
+            Source::Zip(path) => {
+                let mut archive = open_zip(path)?;
+                for i in 0..archive.len() {
+                    let Ok(mut file) = archive.by_index(i) else {
+                        continue;
+                    };
+                    let Ok(name) = WorkspacePath::parse_bytes(file.name_raw()) else {
+                        continue;
+                    };
+                    if name.file_name() == ".gitignore" && !is_pruned(&name, ignored) {
+                        let mut text = String::new();
+                        if (&mut file).take(1 << 20).read_to_string(&mut text).is_ok() {
+                            let dir = name.as_str().rsplit_once('/').map(|(d, _)| d.to_string());
+                            found.push((dir.unwrap_or_default(), text));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Calls `each` for every entry, in a stable order.
+    pub(crate) fn walk(
+        &self,
+        limits: &Limits,
+        ignored: &[String],
+        each: &mut dyn FnMut(Entry) -> Result<(), ImportError>,
+    ) -> Result<(), ImportError> {
+        match self {
+            Source::Dir(root) => walk_dir(root, limits, ignored, each),
+            Source::Zip(path) => walk_zip(path, limits, ignored, each),
+        }
+    }
+
+    /// Checks a ZIP archive's directory before anything is read or stored:
+    /// entry count, declared sizes and ratios, and that no entry escapes.
+    pub(crate) fn validate(&self, limits: &Limits) -> Result<(), ImportError> {
+        let Source::Zip(path) = self else {
+            return Ok(());
+        };
+        let mut archive = open_zip(path)?;
+        let count = archive.len() as u64;
+        if count > limits.max_zip_entries {
+            return Err(ImportError::ZipTooManyEntries {
+                count,
+                limit: limits.max_zip_entries,
+            });
+        }
+        let mut total: u64 = 0;
+        let mut files = HashSet::new();
+        let mut dirs = BTreeSet::new();
+        for i in 0..archive.len() {
+            let entry = archive.by_index_raw(i).map_err(|e| bad_zip(path, e))?;
+            let raw_name = String::from_utf8_lossy(entry.name_raw()).into_owned();
+            let escape = |why: String| ImportError::ZipEscape {
+                entry: raw_name.clone(),
+                why,
+            };
+            let name =
+                WorkspacePath::parse_bytes(entry.name_raw()).map_err(|e| escape(e.to_string()));
+            let name = match name {
+                Ok(name) => name,
+                // A bare "./" or "/" folder entry names the archive root.
+                Err(_) if entry.is_dir() && raw_name.trim_matches(['/', '.', '\\']).is_empty() => {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if is_symlink(entry.unix_mode()) {
+                // The target is checked when the entry is read; a link is
+                // never followed out of the archive.
+                continue;
+            }
+            let size = entry.size();
+            total = total.saturating_add(size);
+            if total > limits.max_zip_bytes {
+                return Err(ImportError::ZipTooLarge {
+                    bytes: total,
+                    limit: limits.max_zip_bytes,
+                });
+            }
+            let packed = entry.compressed_size().max(1);
+            if size >= 64 * 1024 && size / packed > limits.max_zip_ratio {
+                return Err(ImportError::ZipRatio {
+                    entry: raw_name,
+                    ratio: size / packed,
+                    limit: limits.max_zip_ratio,
+                });
+            }
+            if entry.is_dir() {
+                dirs.insert(name.as_str().to_string());
+                continue;
+            }
+            if !files.insert(name.as_str().to_string()) {
+                return Err(escape("appears twice in the archive".into()));
+            }
+            for ancestor in name.ancestors() {
+                dirs.insert(ancestor.to_string());
+            }
+        }
+        if let Some(clash) = files.iter().find(|f| dirs.contains(f.as_str())) {
+            return Err(ImportError::ZipEscape {
+                entry: clash.clone(),
+                why: "is both a file and a folder in the archive".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn walker(
+    root: &Path,
+    ignored: &[String],
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    let ignored: Vec<String> = ignored.to_vec();
+    walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(move |e| {
+            e.depth() == 0 || !ignored.iter().any(|i| e.file_name() == i.as_str())
+        })
+}
+
+fn relative(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let parts = rel
+        .components()
+        .map(|c| c.as_os_str().to_str())
+        .collect::<Option<Vec<_>>>()?;
+    Some(parts.join("/"))
+}
+
+fn walk_dir(
+    root: &Path,
+    limits: &Limits,
+    ignored: &[String],
+    each: &mut dyn FnMut(Entry) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
+    let canonical_root = root
+        .canonicalize()
+        .map_err(|e| ImportError::SourceUnreadable {
+            path: root.to_path_buf(),
+            source: e,
+        })?;
+    let ignored_names: HashSet<&str> = ignored.iter().map(String::as_str).collect();
+    let mut it = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = it.next() {
+        let entry = entry.map_err(|e| ImportError::SourceUnreadable {
+            path: e
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.to_path_buf()),
+            source: e
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+        })?;
+        if entry.depth() == 0 {
+            continue;
+        }
+        let rel_lossy = entry
+            .path()
+            .strip_prefix(root)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .into_owned();
+        if entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| ignored_names.contains(n))
+        {
+            if entry.file_type().is_dir() {
+                it.skip_current_dir();
+            }
+            each(Entry::Ignored { path: rel_lossy })?;
+            continue;
+        }
+        let name_ok = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| !n.contains('\\'));
+        let path = relative(root, entry.path())
+            .filter(|_| name_ok)
+            .and_then(|r| WorkspacePath::parse(&r).ok());
+        let Some(path) = path else {
+            if entry.file_type().is_dir() {
+                it.skip_current_dir();
+            }
+            each(Entry::Unusable {
+                path: rel_lossy,
+                reason: "unsafe-name",
+                size: None,
+            })?;
+            continue;
+        };
+        let file_type = entry.file_type();
+        let real = if file_type.is_symlink() {
+            match entry.path().canonicalize() {
+                Ok(target) if !target.starts_with(&canonical_root) => {
+                    each(Entry::Unusable {
+                        path: path.to_string(),
+                        reason: "outside-tree",
+                        size: None,
+                    })?;
+                    continue;
+                }
+                Ok(target) if target.is_file() => target,
+                Ok(_) => {
+                    each(Entry::Unusable {
+                        path: path.to_string(),
+                        reason: "symlink",
+                        size: None,
+                    })?;
+                    continue;
+                }
+                Err(_) => {
+                    each(Entry::Unusable {
+                        path: path.to_string(),
+                        reason: "broken-link",
+                        size: None,
+                    })?;
+                    continue;
+                }
+            }
+        } else if file_type.is_dir() {
+            continue;
+        } else if file_type.is_file() {
+            entry.path().to_path_buf()
+        } else {
+            each(Entry::Unusable {
+                path: path.to_string(),
+                reason: "special",
+                size: None,
+            })?;
+            continue;
+        };
+        let unreadable = |e| ImportError::SourceUnreadable {
+            path: real.clone(),
+            source: e,
+        };
+        let file = File::open(&real).map_err(unreadable)?;
+        let size = file.metadata().map_err(unreadable)?.len();
+        if size > limits.max_file_bytes {
+            each(Entry::TooLarge { path, size })?;
+            continue;
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.take(limits.max_file_bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(unreadable)?;
+        if bytes.len() as u64 > limits.max_file_bytes {
+            // Grew while we read it.
+            let size = bytes.len() as u64;
+            each(Entry::TooLarge { path, size })?;
+            continue;
+        }
+        each(Entry::File { path, bytes })?;
+    }
+    Ok(())
+}
+
+fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, ImportError> {
+    let file = File::open(path).map_err(|e| ImportError::SourceUnreadable {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    zip::ZipArchive::new(BufReader::new(file)).map_err(|e| bad_zip(path, e))
+}
+
+fn bad_zip(path: &Path, e: zip::result::ZipError) -> ImportError {
+    ImportError::BadZip {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+fn is_symlink(mode: Option<u32>) -> bool {
+    mode.is_some_and(|m| m & 0o170000 == 0o120000)
+}
+
+/// Whether a link at `link` pointing to `target` resolves inside the archive.
+fn link_stays_inside(link: &WorkspacePath, target: &str) -> bool {
+    let target = target.replace('\\', "/");
+    if target.starts_with('/')
+        || WorkspacePath::parse(&target) == Err(super::path::PathError::DriveLetter)
+    {
+        return false;
+    }
+    let mut depth: usize = link.ancestors().count();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => depth += 1,
+        }
+    }
+    true
+}
+
+fn is_pruned(path: &WorkspacePath, ignored: &[String]) -> bool {
+    path.components().any(|c| ignored.iter().any(|i| i == c))
+}
+
+/// The outermost pruned prefix of `path`, e.g. `web/node_modules`.
+fn pruned_prefix(path: &WorkspacePath, ignored: &[String]) -> Option<String> {
+    let mut prefix = String::new();
+    for component in path.components() {
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        prefix.push_str(component);
+        if ignored.iter().any(|i| i == component) {
+            return Some(prefix);
+        }
+    }
+    None
+}
+
+fn walk_zip(
+    path: &Path,
+    limits: &Limits,
+    ignored: &[String],
+    each: &mut dyn FnMut(Entry) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
+    let mut archive = open_zip(path)?;
+    // Read in name order so a ZIP and the folder it came from import alike.
+    let mut order: Vec<(String, usize)> = (0..archive.len())
+        .filter_map(|i| {
+            let entry = archive.by_index_raw(i).ok()?;
+            Some((
+                String::from_utf8_lossy(entry.name_raw()).replace('\\', "/"),
+                i,
+            ))
+        })
+        .collect();
+    order.sort();
+    let mut pruned = HashSet::new();
+    let mut read_total: u64 = 0;
+    for (raw_name, index) in order {
+        let mut file = archive.by_index(index).map_err(|e| bad_zip(path, e))?;
+        let name = match WorkspacePath::parse_bytes(file.name_raw()) {
+            Ok(name) => name,
+            Err(_) if file.is_dir() => continue,
+            Err(e) => {
+                return Err(ImportError::ZipEscape {
+                    entry: raw_name,
+                    why: e.to_string(),
+                });
+            }
+        };
+        if let Some(prefix) = pruned_prefix(&name, ignored) {
+            if pruned.insert(prefix.clone()) {
+                each(Entry::Ignored { path: prefix })?;
+            }
+            continue;
+        }
+        if file.is_dir() {
+            continue;
+        }
+        if is_symlink(file.unix_mode()) {
+            let mut target = String::new();
+            (&mut file)
+                .take(4096)
+                .read_to_string(&mut target)
+                .map_err(|e| bad_zip(path, e.into()))?;
+            if !link_stays_inside(&name, &target) {
+                return Err(ImportError::ZipEscape {
+                    entry: raw_name,
+                    why: format!("is a link to {target:?}, outside the archive"),
+                });
+            }
+            each(Entry::Unusable {
+                path: name.to_string(),
+                reason: "symlink",
+                size: None,
+            })?;
+            continue;
+        }
+        let declared = file.size();
+        if declared > limits.max_file_bytes {
+            each(Entry::TooLarge {
+                path: name,
+                size: declared,
+            })?;
+            continue;
+        }
+        let mut bytes = Vec::with_capacity(declared as usize);
+        (&mut file)
+            .take(limits.max_file_bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| bad_zip(path, e.into()))?;
+        read_total = read_total.saturating_add(bytes.len() as u64);
+        if read_total > limits.max_zip_bytes {
+            return Err(ImportError::ZipTooLarge {
+                bytes: read_total,
+                limit: limits.max_zip_bytes,
+            });
+        }
+        if bytes.len() as u64 > limits.max_file_bytes {
+            let size = bytes.len() as u64;
+            each(Entry::TooLarge { path: name, size })?;
+            continue;
+        }
+        each(Entry::File { path: name, bytes })?;
+    }
+    Ok(())
+}
