@@ -266,3 +266,116 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::tui::theme::ColorDepth;
+    use crate::workspace::import::{ImportOptions, import};
+
+    /// An app over a store holding one small workspace, plus its temp dirs.
+    fn app_with_workspace() -> (App, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("shop");
+        for (path, text) in [
+            (
+                "app/page.tsx",
+                "export default function Page() {\n  return <h1 className=\"title\">Shop</h1>;\n}\n",
+            ),
+            (
+                "app/layout.tsx",
+                "export const metadata = { title: \"Shop\" };\n",
+            ),
+            (
+                "lib/cart.ts",
+                "export function total(items: number[]): number {\n  return items.reduce((a, b) => a + b, 0);\n}\n",
+            ),
+            ("package.json", "{\n  \"name\": \"shop\"\n}\n"),
+            ("README.md", "# Shop\n\nA small shop.\n"),
+        ] {
+            let target = src.join(path);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::write(target, text).unwrap();
+        }
+        let config = Config::load(Some(dir.path().join("data"))).unwrap();
+        let mut store = Store::open(&config.data_dir).unwrap();
+        import(
+            &mut store,
+            &config,
+            &src,
+            &ImportOptions::default(),
+            &mut (),
+        )
+        .unwrap();
+        let theme = Theme::load("dark", None, ColorDepth::TrueColor).unwrap();
+        let (keymap, errors) = Keymap::load(None, None);
+        assert!(errors.is_empty());
+        (App::new(store, theme, keymap).unwrap(), dir)
+    }
+
+    fn draw(app: &mut App, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal
+            .draw(|f| app.render(f.area(), f.buffer_mut()))
+            .unwrap();
+        terminal.backend().to_string()
+    }
+
+    #[test]
+    fn single_workspace_opens_its_tree() {
+        let (mut app, _dir) = app_with_workspace();
+        assert_eq!(app.focus, Focus::Tree);
+        insta::assert_snapshot!("tree_100x30", draw(&mut app, 100, 30));
+        insta::assert_snapshot!("tree_60x20", draw(&mut app, 60, 20));
+    }
+
+    #[test]
+    fn opening_a_file_shows_it_with_line_numbers() {
+        let (mut app, _dir) = app_with_workspace();
+        // app/ is the first row: expand it, go to page.tsx, open it.
+        assert!(app.update(Action::Open));
+        app.update(Action::Down);
+        app.update(Action::Down);
+        app.update(Action::Open);
+        assert_eq!(app.focus, Focus::Viewer);
+        assert_eq!(
+            app.viewer.as_ref().map(|v| v.path.as_str()),
+            Some("app/page.tsx")
+        );
+        insta::assert_snapshot!("viewer_100x30", draw(&mut app, 100, 30));
+        insta::assert_snapshot!("viewer_60x20", draw(&mut app, 60, 20));
+        // Back returns to the tree, quit ends the loop.
+        app.update(Action::Back);
+        assert_eq!(app.focus, Focus::Tree);
+        app.update(Action::Quit);
+        assert!(app.quit);
+    }
+
+    #[test]
+    fn help_lists_the_active_bindings() {
+        let (mut app, _dir) = app_with_workspace();
+        app.update(Action::Help);
+        let screen = draw(&mut app, 100, 30);
+        assert!(screen.contains("quit kollega"));
+        insta::assert_snapshot!("help_100x30", screen);
+        insta::assert_snapshot!("help_60x20", draw(&mut app, 60, 20));
+        app.update(Action::Down);
+        assert!(!app.help);
+    }
+
+    #[test]
+    fn focus_cycles_through_open_panes() {
+        let (mut app, _dir) = app_with_workspace();
+        app.update(Action::FocusNext);
+        assert_eq!(app.focus, Focus::Workspaces);
+        app.update(Action::FocusPrev);
+        assert_eq!(app.focus, Focus::Tree);
+        app.update(Action::Back);
+        assert_eq!(app.focus, Focus::Workspaces);
+        insta::assert_snapshot!("workspaces_60x20", draw(&mut app, 60, 20));
+    }
+}

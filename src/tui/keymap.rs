@@ -397,3 +397,49 @@ mod tests {
         );
     }
 }
+
+/// The key table of `docs/keybindings.md` for the shipped keymaps.
+#[cfg(test)]
+pub(crate) fn docs_table() -> String {
+    let mut out = String::new();
+    for (name, _) in SHIPPED {
+        let (keymap, _) = Keymap::load(Some(name), None);
+        out.push_str(&format!(
+            "\n### `{name}`\n\n| keys | action | what it does |\n| --- | --- | --- |\n"
+        ));
+        for (action, keys) in keymap.help() {
+            let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+            out.push_str(&format!(
+                "| {} | `{}` | {} |\n",
+                keys.join(" "),
+                action.name(),
+                action.describe()
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod docs_tests {
+    /// docs/keybindings.md is generated from the keymap files; run with
+    /// KOLLEGA_UPDATE_DOCS=1 to rewrite it after changing a keymap.
+    #[test]
+    fn keybindings_doc_matches_the_keymap_files() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/keybindings.md");
+        let doc = std::fs::read_to_string(&path).unwrap();
+        let (head, rest) = doc.split_once("<!-- keys:begin -->").unwrap();
+        let (_, tail) = rest.split_once("<!-- keys:end -->").unwrap();
+        let expected = format!(
+            "{head}<!-- keys:begin -->\n{}\n<!-- keys:end -->{tail}",
+            super::docs_table()
+        );
+        if std::env::var_os("KOLLEGA_UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &expected).unwrap();
+        }
+        assert_eq!(
+            doc, expected,
+            "docs/keybindings.md is stale: run KOLLEGA_UPDATE_DOCS=1 cargo test keybindings_doc"
+        );
+    }
+}

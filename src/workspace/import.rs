@@ -134,24 +134,21 @@ fn claim_staging(conn: &Connection, name: &str, source: &str) -> Result<(i64, bo
     let pid = std::process::id();
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let result = (|| {
-        match store::workspaces::find_staging(conn, name)? {
-            Some(staging) => {
-                if let Some(holder) = staging.importer_pid
-                    && holder != i64::from(pid)
-                    && process_alive(holder)
-                {
-                    return Err(ImportError::Running {
-                        name: name.to_string(),
-                        pid: holder,
-                    });
-                }
-                if staging.source == source {
-                    store::workspaces::claim_staging(conn, staging.id, pid)?;
-                    return Ok((staging.id, true));
-                }
-                store::workspaces::delete(conn, staging.id)?;
+        if let Some(staging) = store::workspaces::find_staging(conn, name)? {
+            if let Some(holder) = staging.importer_pid
+                && holder != i64::from(pid)
+                && process_alive(holder)
+            {
+                return Err(ImportError::Running {
+                    name: name.to_string(),
+                    pid: holder,
+                });
             }
-            None => {}
+            if staging.source == source {
+                store::workspaces::claim_staging(conn, staging.id, pid)?;
+                return Ok((staging.id, true));
+            }
+            store::workspaces::delete(conn, staging.id)?;
         }
         let id = store::workspaces::create_staging(conn, name, source, pid, &now_rfc3339())?;
         Ok((id, false))

@@ -219,3 +219,49 @@ pub fn remove(store: &mut Store, name: &str, confirmed: bool) -> Result<(), Work
     tracing::info!(workspace = name, "workspace removed");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::import::{ImportOptions, import};
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn import_and_remove_are_audited_and_remove_needs_confirmation() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("site");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("index.html"), "<h1>hi</h1>\n").unwrap();
+        let config = Config::load(Some(dir.path().join("data"))).unwrap();
+        let mut store = Store::open(&config.data_dir).unwrap();
+        import(
+            &mut store,
+            &config,
+            &src,
+            &ImportOptions::default(),
+            &mut (),
+        )
+        .unwrap();
+        assert!(matches!(
+            remove(&mut store, "site", false),
+            Err(WorkspaceError::NotConfirmed { .. })
+        ));
+        assert_eq!(
+            cat(&store, "site", "./index.html").unwrap(),
+            "<h1>hi</h1>\n"
+        );
+        remove(&mut store, "site", true).unwrap();
+        assert!(matches!(
+            show(&store, "site"),
+            Err(WorkspaceError::NotFound { .. })
+        ));
+        let actions = store::audit::actions(&store.conn).unwrap();
+        assert_eq!(
+            actions,
+            vec![
+                ("import".to_string(), Some("site".to_string())),
+                ("remove".to_string(), Some("site".to_string()))
+            ]
+        );
+    }
+}

@@ -41,10 +41,6 @@ impl WorkspacePath {
         if unified.starts_with('/') {
             return Err(PathError::Absolute);
         }
-        let bytes = unified.as_bytes();
-        if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
-            return Err(PathError::DriveLetter);
-        }
         let mut parts = Vec::new();
         for part in unified.split('/') {
             match part {
@@ -53,8 +49,13 @@ impl WorkspacePath {
                 other => parts.push(other),
             }
         }
-        if parts.is_empty() {
+        let Some(first) = parts.first() else {
             return Err(PathError::Empty);
+        };
+        // `C:x`, also behind `./`, is drive-relative on Windows.
+        let first = first.as_bytes();
+        if first.len() >= 2 && first[0].is_ascii_alphabetic() && first[1] == b':' {
+            return Err(PathError::DriveLetter);
         }
         Ok(WorkspacePath(parts.join("/")))
     }
@@ -150,7 +151,7 @@ mod tests {
                 prop_assert!(!s.contains('\0'));
                 prop_assert!(s.split('/').all(|c| !c.is_empty() && c != "." && c != ".."));
                 // Parsing is idempotent.
-                prop_assert_eq!(WorkspacePath::parse(s).as_ref(), Ok(&p));
+                prop_assert_eq!(WorkspacePath::parse(s), Ok(p.clone()));
             }
         }
     }
