@@ -262,7 +262,13 @@ impl App {
         }
         .render(status, buf, &self.theme);
         if self.help {
-            help::render(&self.keymap, main, buf, &self.theme);
+            help::render(
+                &self.keymap,
+                &[Scope::Global, Scope::List],
+                main,
+                buf,
+                &self.theme,
+            );
         }
     }
 }

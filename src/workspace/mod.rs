@@ -4,6 +4,7 @@
 //! secret scan; it reaches the database only through `store`.
 
 pub(crate) mod demo;
+pub(crate) mod disk;
 pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod path;

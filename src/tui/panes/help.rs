@@ -6,11 +6,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget};
 
 use super::{frame, inner};
-use crate::tui::keymap::Keymap;
+use crate::tui::keymap::{Keymap, Scope};
 use crate::tui::theme::Theme;
 
-pub(crate) fn render(keymap: &Keymap, area: Rect, buf: &mut Buffer, theme: &Theme) {
-    let entries = keymap.help();
+pub(crate) fn render(
+    keymap: &Keymap,
+    scopes: &[Scope],
+    area: Rect,
+    buf: &mut Buffer,
+    theme: &Theme,
+) {
+    let entries = keymap.help(scopes);
     let width = area.width.min(64);
     let height = (entries.len() as u16 + 2).min(area.height);
     let popup = Rect {

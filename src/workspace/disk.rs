@@ -1,0 +1,268 @@
+//! Folder workspaces: files edited in place on disk (`kollega open <dir>`).
+//!
+//! Every path goes through [`WorkspacePath`] and is checked against the
+//! real root after links are resolved, so nothing outside the folder is
+//! read or written. A save is atomic: a temporary file beside the target,
+//! fsync, rename over it, the old file's mode kept, the folder fsynced.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use super::path::WorkspacePath;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiskError {
+    #[error("{path:?} is not a usable path: {why}")]
+    BadPath { path: String, why: String },
+    #[error("{path} leaves the workspace folder through a link")]
+    Escapes { path: String },
+    #[error("{path} already exists")]
+    Exists { path: String },
+    #[error("{path} is not valid UTF-8 text; kollega edits text files only")]
+    NotText { path: String },
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl DiskError {
+    fn io(action: &'static str, path: &WorkspacePath) -> impl FnOnce(std::io::Error) -> DiskError {
+        let path = path.to_string();
+        move |source| DiskError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}
+
+/// A folder opened as a workspace.
+#[derive(Debug, Clone)]
+pub struct DiskWorkspace {
+    root: PathBuf,
+}
+
+impl DiskWorkspace {
+    pub fn open(root: &Path) -> std::io::Result<DiskWorkspace> {
+        Ok(DiskWorkspace {
+            root: root.canonicalize()?,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The absolute path of `path`, refusing anything that resolves outside
+    /// the root through a link.
+    fn resolve(&self, path: &str) -> Result<(WorkspacePath, PathBuf), DiskError> {
+        let parsed = WorkspacePath::parse(path).map_err(|e| DiskError::BadPath {
+            path: path.to_string(),
+            why: e.to_string(),
+        })?;
+        let full = parsed
+            .components()
+            .fold(self.root.clone(), |p, c| p.join(c));
+        // The deepest existing ancestor must stay inside the root.
+        let mut probe = full.clone();
+        loop {
+            if let Ok(real) = probe.canonicalize() {
+                if !real.starts_with(&self.root) {
+                    return Err(DiskError::Escapes {
+                        path: parsed.to_string(),
+                    });
+                }
+                break;
+            }
+            if !probe.pop() {
+                break;
+            }
+        }
+        Ok((parsed, full))
+    }
+
+    /// Every file under the root as `(path, size)`, sorted, skipping the
+    /// names in `ignored` (e.g. `.git`, `node_modules`).
+    pub fn list(&self, ignored: &[String]) -> Vec<(String, u64)> {
+        let mut files = Vec::new();
+        let walker = walkdir::WalkDir::new(&self.root)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0 || !ignored.iter().any(|i| e.file_name() == i.as_str())
+            });
+        for entry in walker.filter_map(Result::ok) {
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let Ok(rel) = entry.path().strip_prefix(&self.root) else {
+                continue;
+            };
+            let Some(rel) = rel.to_str() else { continue };
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            files.push((rel.to_string(), size));
+        }
+        files
+    }
+
+    pub fn read(&self, path: &str) -> Result<String, DiskError> {
+        let (parsed, full) = self.resolve(path)?;
+        let bytes = fs::read(&full).map_err(DiskError::io("read", &parsed))?;
+        String::from_utf8(bytes).map_err(|_| DiskError::NotText {
+            path: parsed.to_string(),
+        })
+    }
+
+    /// Writes `content` atomically, keeping the file's mode.
+    pub fn save(&self, path: &str, content: &str) -> Result<(), DiskError> {
+        let (parsed, full) = self.resolve(path)?;
+        let parent = full.parent().unwrap_or(&self.root).to_path_buf();
+        fs::create_dir_all(&parent).map_err(DiskError::io("create the folder of", &parsed))?;
+        let mode = fs::metadata(&full)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o644);
+        let name = full
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = parent.join(format!(".{name}.kollega-{}.tmp", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(mode)
+                .open(&tmp)?;
+            file.write_all(content.as_bytes())?;
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
+            file.sync_all()?;
+            fs::rename(&tmp, &full)?;
+            // Make the rename itself durable.
+            File::open(&parent)?.sync_all()
+        };
+        write().map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            DiskError::io("save", &parsed)(e)
+        })
+    }
+
+    pub fn create_file(&self, path: &str, content: &str) -> Result<(), DiskError> {
+        let (parsed, full) = self.resolve(path)?;
+        if full.exists() {
+            return Err(DiskError::Exists {
+                path: parsed.to_string(),
+            });
+        }
+        self.save(parsed.as_str(), content)
+    }
+
+    pub fn create_dir(&self, path: &str) -> Result<(), DiskError> {
+        let (parsed, full) = self.resolve(path)?;
+        if full.exists() {
+            return Err(DiskError::Exists {
+                path: parsed.to_string(),
+            });
+        }
+        fs::create_dir_all(&full).map_err(DiskError::io("create", &parsed))
+    }
+
+    /// Renames or moves a file or folder; the target must not exist.
+    pub fn rename(&self, from: &str, to: &str) -> Result<(), DiskError> {
+        let (from_parsed, from_full) = self.resolve(from)?;
+        let (to_parsed, to_full) = self.resolve(to)?;
+        if to_full.exists() {
+            return Err(DiskError::Exists {
+                path: to_parsed.to_string(),
+            });
+        }
+        if let Some(parent) = to_full.parent() {
+            fs::create_dir_all(parent)
+                .map_err(DiskError::io("create the folder of", &to_parsed))?;
+        }
+        fs::rename(&from_full, &to_full).map_err(DiskError::io("rename", &from_parsed))
+    }
+
+    /// Deletes a file, or a folder with everything in it.
+    pub fn delete(&self, path: &str) -> Result<(), DiskError> {
+        let (parsed, full) = self.resolve(path)?;
+        let meta = fs::symlink_metadata(&full).map_err(DiskError::io("delete", &parsed))?;
+        if meta.is_dir() {
+            fs::remove_dir_all(&full).map_err(DiskError::io("delete", &parsed))
+        } else {
+            fs::remove_file(&full).map_err(DiskError::io("delete", &parsed))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_is_atomic_keeps_mode_and_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("run.sh");
+        fs::write(&file, "#!/bin/sh\r\necho hi\r\n").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o755)).unwrap();
+        let ws = DiskWorkspace::open(dir.path()).unwrap();
+        ws.save("run.sh", "#!/bin/sh\r\necho bye").unwrap();
+        assert_eq!(fs::read(&file).unwrap(), b"#!/bin/sh\r\necho bye");
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn paths_and_links_cannot_leave_the_folder() {
+        let outside = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).unwrap();
+        let ws = DiskWorkspace::open(dir.path()).unwrap();
+        assert!(matches!(
+            ws.save("../x.txt", "x"),
+            Err(DiskError::BadPath { .. })
+        ));
+        assert!(matches!(
+            ws.save("out/x.txt", "x"),
+            Err(DiskError::Escapes { .. })
+        ));
+        assert!(!outside.path().join("x.txt").exists());
+    }
+
+    #[test]
+    fn create_rename_delete_and_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = DiskWorkspace::open(dir.path()).unwrap();
+        ws.create_file("app/page.tsx", "x\n").unwrap();
+        assert!(matches!(
+            ws.create_file("app/page.tsx", "y"),
+            Err(DiskError::Exists { .. })
+        ));
+        ws.create_dir("lib").unwrap();
+        ws.rename("app", "src/app").unwrap();
+        fs::create_dir_all(dir.path().join("node_modules/x")).unwrap();
+        fs::write(dir.path().join("node_modules/x/i.js"), "1").unwrap();
+        let listed = ws.list(&["node_modules".to_string()]);
+        assert_eq!(listed, vec![("src/app/page.tsx".to_string(), 2)]);
+        assert_eq!(ws.read("src/app/page.tsx").unwrap(), "x\n");
+        ws.delete("src").unwrap();
+        assert!(ws.list(&[]).iter().all(|(p, _)| !p.starts_with("src/")));
+        fs::write(dir.path().join("logo.png"), [0x89, 0x50, 0xff, 0x00]).unwrap();
+        assert!(matches!(
+            ws.read("logo.png"),
+            Err(DiskError::NotText { .. })
+        ));
+    }
+}
