@@ -3,6 +3,8 @@
 
 #![deny(clippy::unwrap_used)]
 
+#[allow(dead_code)] // wired by the editor pane
+mod autosave;
 mod cli;
 mod config;
 mod doctor;
