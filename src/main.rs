@@ -128,7 +128,7 @@ struct Spinner(indicatif::ProgressBar);
 impl ImportProgress for Spinner {
     fn entry(&mut self, path: &str) {
         self.0.inc(1);
-        if self.0.position() % 64 == 0 {
+        if self.0.position().is_multiple_of(64) {
             self.0.set_message(path.to_string());
         }
     }
@@ -183,7 +183,7 @@ fn export_cmd(store: &Store, args: &ExportArgs) -> anyhow::Result<()> {
             summary.workspace,
             summary.files_count,
             human_bytes(summary.bytes),
-            summary.target
+            printable(&summary.target)
         );
     }
     Ok(())
@@ -242,16 +242,35 @@ fn ls(store: &Store, json: bool) -> anyhow::Result<()> {
             r.files_count,
             human_bytes(r.bytes),
             r.taken_over_at,
-            r.source
+            printable(&r.source)
         );
     }
     Ok(())
 }
 
+/// `text` with control characters escaped, so a file name cannot move the
+/// cursor, retitle the terminal or forge a line of a report.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    }
+}
+
 fn print_report(report: &Report) {
     println!("  workspace   {}", report.workspace);
     println!("  storage     {}", report.storage_type.as_str());
-    println!("  source      {}", report.source);
+    println!("  source      {}", printable(&report.source));
     println!("  taken over  {}", report.taken_over_at);
     println!("  files       {}", report.files_count);
     println!(
@@ -266,10 +285,10 @@ fn print_report(report: &Report) {
             Some(size) => println!(
                 "    {:<12} {} ({})",
                 entry.reason,
-                entry.path,
+                printable(&entry.path),
                 human_bytes(size)
             ),
-            None => println!("    {:<12} {}", entry.reason, entry.path),
+            None => println!("    {:<12} {}", entry.reason, printable(&entry.path)),
         }
     }
 }

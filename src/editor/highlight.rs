@@ -141,7 +141,7 @@ impl Highlighter {
         while index < end {
             let Some(text) = line(index) else { break };
             // Checkpoint k holds the state before line (k + 1) * CHECKPOINT.
-            if index > 0 && index % CHECKPOINT == 0 && cache.checkpoints.len() < index / CHECKPOINT
+            if index > 0 && index.is_multiple_of(CHECKPOINT) && cache.checkpoints.len() < index / CHECKPOINT
             {
                 cache.checkpoints.push((parse.clone(), state.clone()));
             }

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use serde::Deserialize;
 
 /// Declares [`Action`] with its name in keymap files and its description in
 /// the help overlay and the palette, in one place.
@@ -470,7 +469,12 @@ mod tests {
         for (name, text) in SHIPPED {
             let mut keymap = Keymap::default();
             keymap.merge(name, text).unwrap();
-            assert!(Scope::TABLES.iter().any(|(_, s)| !keymap.table(*s).is_empty()), "{name}");
+            assert!(
+                Scope::TABLES
+                    .iter()
+                    .any(|(_, s)| !keymap.table(*s).is_empty()),
+                "{name}"
+            );
         }
         let (vim, errors) = Keymap::load(Some("vim"), None);
         assert!(errors.is_empty() && vim.modal, "{errors:?}");

@@ -36,6 +36,8 @@ pub enum ExportError {
     },
     #[error("stored path {path:?} is not a safe relative path; nothing was written for it")]
     UnsafePath { path: String },
+    #[error("{path} is a link; kollega does not write through links in an export folder")]
+    Link { path: PathBuf },
     #[error("cannot write the ZIP file {path}: {message}")]
     Zip { path: PathBuf, message: String },
 }
@@ -53,6 +55,7 @@ impl ExportError {
             ExportError::UnsafePath { .. } => {
                 "run `kollega doctor`; the store may be damaged".into()
             }
+            ExportError::Link { .. } => "remove the link, or export into an empty folder".into(),
         }
     }
 }
@@ -171,15 +174,36 @@ fn export_dir(store: &Store, id: i64, root: &Path) -> Result<(u64, u64), ExportE
         let safe = WorkspacePath::parse(stored).map_err(|_| ExportError::UnsafePath {
             path: stored.to_string(),
         })?;
-        let target = safe.components().fold(root.to_path_buf(), |p, c| p.join(c));
-        let io = |source| ExportError::Io {
+        // Create each folder ourselves, refusing links, so a link planted in
+        // the target (with --force) cannot lead a write outside it.
+        let mut target = root.to_path_buf();
+        let parts: Vec<&str> = safe.components().collect();
+        for (i, part) in parts.iter().enumerate() {
+            target.push(part);
+            let io = |source| ExportError::Io {
+                path: target.clone(),
+                source,
+            };
+            match fs::symlink_metadata(&target) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(ExportError::Link {
+                        path: target.clone(),
+                    }
+                    .into());
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    if i + 1 < parts.len() {
+                        fs::create_dir(&target).map_err(io)?;
+                    }
+                }
+                Err(e) => return Err(io(e).into()),
+            }
+        }
+        fs::write(&target, content.as_bytes()).map_err(|source| ExportError::Io {
             path: target.clone(),
             source,
-        };
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(io)?;
-        }
-        fs::write(&target, content.as_bytes()).map_err(io)?;
+        })?;
         files += 1;
         bytes += content.len() as u64;
         Ok(())

@@ -1,0 +1,381 @@
+//! The command-line surface: help, usage errors, reading and removing
+//! workspaces, doctor, the store's permissions and its schema guard.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+use predicates::prelude::*;
+use serde_json::Value;
+
+/// The subcommand names listed under `Commands:` in `kollega --help`.
+fn subcommands(k: &Kollega) -> Vec<String> {
+    let out = k.run(["--help"]);
+    assert_success(&out);
+    let help = stdout(&out);
+    let section = help
+        .split("Commands:")
+        .nth(1)
+        .expect("a Commands: section in --help");
+    section
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+fn with_workspace(k: &Kollega) {
+    let src = k.scratch("shop");
+    write_tree(
+        &src,
+        &tree([
+            ("app/page.tsx", "export default () => null;\n"),
+            ("README.md", "# shop\n"),
+        ]),
+    );
+    k.import(&src, "shop", &[]);
+}
+
+#[test]
+fn every_subcommand_help_has_examples() {
+    let k = Kollega::new();
+    let names = subcommands(&k);
+    assert_eq!(
+        names,
+        ["import", "export", "ls", "show", "cat", "rm", "doctor"]
+    );
+    k.cmd()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"));
+    for name in &names {
+        k.cmd()
+            .args([name.as_str(), "--help"])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("Examples:"))
+            .stdout(predicate::str::contains(format!("kollega {name}")));
+    }
+    k.cmd()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("kollega "));
+}
+
+#[test]
+fn unknown_flags_are_usage_errors_with_exit_2() {
+    let k = Kollega::new();
+    for args in [
+        &["--bogus"][..],
+        &["ls", "--bogus"],
+        &["import", ".", "--frobnicate"],
+        &["export", "x", "--zip", "x.zip", "--dir", "d"],
+        &["cat", "only-one-arg"],
+        &["no-such-subcommand"],
+    ] {
+        k.cmd()
+            .args(args)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains("error:"));
+    }
+}
+
+#[test]
+fn data_dir_is_accepted_after_the_subcommand_too() {
+    let k = Kollega::new();
+    with_workspace(&k);
+    let out = k
+        .std_cmd_without_data_dir()
+        .args(["ls", "--json", "--data-dir"])
+        .arg(&k.data)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["workspace"], "shop");
+}
+
+#[test]
+fn cat_prints_a_file_and_names_a_missing_path() {
+    let k = Kollega::new();
+    with_workspace(&k);
+
+    k.cmd()
+        .args(["cat", "shop", "app/page.tsx"])
+        .assert()
+        .success()
+        .stdout("export default () => null;\n");
+    // A path is normalised the way the import stored it.
+    k.cmd()
+        .args(["cat", "shop", "./app//page.tsx"])
+        .assert()
+        .success()
+        .stdout("export default () => null;\n");
+    k.cmd()
+        .args(["cat", "shop", "missing.txt"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("missing.txt"))
+        .stderr(predicate::str::contains("hint: `kollega show shop`"));
+    k.cmd()
+        .args(["cat", "shop", "../../etc/passwd"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty());
+}
+
+#[test]
+fn rm_needs_yes_and_then_removes_everything_of_the_workspace() {
+    let k = Kollega::new();
+    with_workspace(&k);
+
+    k.cmd()
+        .args(["rm", "shop"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--yes"))
+        .stderr(predicate::str::contains(
+            "hint: run `kollega rm shop --yes`",
+        ));
+    assert_eq!(k.ls().len(), 1);
+    assert_eq!(k.rows("files"), 2);
+
+    k.cmd()
+        .args(["rm", "shop", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("removed workspace shop"));
+    assert_eq!(k.ls(), Vec::<Value>::new());
+    assert_eq!(k.rows("workspaces"), 0);
+    assert_eq!(k.rows("files"), 0);
+    let actions: Vec<(String, String)> = {
+        let conn = k.db();
+        let mut stmt = conn
+            .prepare("SELECT action, workspace FROM audit_log ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(
+        actions,
+        [
+            ("import".to_string(), "shop".to_string()),
+            ("remove".to_string(), "shop".to_string())
+        ]
+    );
+
+    k.cmd()
+        .args(["rm", "shop", "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no workspace named \"shop\""));
+}
+
+#[test]
+fn show_of_an_unknown_workspace_hints_at_ls() {
+    let k = Kollega::new();
+    for json in [false, true] {
+        let mut cmd = k.cmd();
+        cmd.args(["show", "nope"]);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.assert()
+            .code(1)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains("no workspace named \"nope\""))
+            .stderr(predicate::str::is_match("(?m)^hint: .*kollega ls").unwrap());
+    }
+}
+
+#[test]
+fn ls_on_an_empty_store_prints_an_empty_list_or_a_hint() {
+    let k = Kollega::new();
+    k.cmd()
+        .args(["ls", "--json"])
+        .assert()
+        .success()
+        .stdout("[]\n");
+    k.cmd()
+        .arg("ls")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("kollega import"));
+}
+
+#[test]
+fn no_subcommand_without_a_terminal_says_the_ui_needs_one() {
+    let k = Kollega::new();
+    k.cmd()
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("the terminal UI needs a terminal"));
+    // It did not take the demo over either.
+    if k.db_path().exists() {
+        assert_eq!(k.ls(), Vec::<Value>::new());
+    }
+}
+
+fn check_names(report: &Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| c["name"].as_str().expect("check name").to_string())
+        .collect()
+}
+
+#[test]
+fn doctor_json_reports_every_check_ok() {
+    let k = Kollega::new();
+    let report = k.json(["doctor", "--json"]);
+
+    assert_eq!(report["ok"], true, "{report:#}");
+    let names = check_names(&report);
+    for expected in [
+        "store",
+        "integrity",
+        "schema",
+        "permissions",
+        "disk",
+        "git",
+        "provider keys",
+        "terminal",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "no {expected}: {names:?}"
+        );
+    }
+    for check in report["checks"].as_array().unwrap() {
+        assert!(
+            ["ok", "warn", "fail"].contains(&check["status"].as_str().unwrap()),
+            "{check}"
+        );
+        assert!(check["detail"].is_string(), "{check}");
+        assert_ne!(check["status"], "fail", "{check}");
+    }
+    let by_name = |name: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_name("integrity")["status"], "ok");
+    assert_eq!(by_name("schema")["status"], "ok");
+    assert_eq!(by_name("permissions")["status"], "ok");
+}
+
+#[test]
+fn doctor_names_provider_keys_but_never_prints_their_values() {
+    let k = Kollega::new().env("OPENAI_API_KEY", "sk-test-value-123");
+    for args in [&["doctor"][..], &["doctor", "--json"]] {
+        let out = k.run(args);
+        assert_success(&out);
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(all.contains("OPENAI_API_KEY"), "{all}");
+        assert!(!all.contains("sk-test-value-123"), "{all}");
+    }
+    for (_, bytes) in k.stored_bytes() {
+        assert!(!contains_bytes(&bytes, b"sk-test-value-123"));
+    }
+}
+
+#[test]
+fn the_data_dir_is_private_and_the_database_owner_only() {
+    let k = Kollega::new();
+    assert!(!k.data.exists());
+    assert_success(&k.run(["ls"]));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&k.data), 0o700, "data dir mode");
+    assert_eq!(mode(&k.db_path()), 0o600, "kollega.db mode");
+
+    // A data dir others can read is made private again.
+    std::fs::set_permissions(&k.data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_success(&k.run(["ls"]));
+    assert_eq!(mode(&k.data), 0o700, "data dir mode after a chmod 755");
+}
+
+#[test]
+fn a_store_with_a_newer_schema_is_refused_and_left_unchanged() {
+    let k = Kollega::new();
+    with_workspace(&k);
+    {
+        let conn = rusqlite::Connection::open(k.db_path()).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let wal = k.data.join("kollega.db-wal");
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
+        "the test's own write is checkpointed"
+    );
+    let before = std::fs::read(k.db_path()).unwrap();
+
+    for args in [&["ls"][..], &["ls", "--json"], &["show", "shop"]] {
+        k.cmd()
+            .args(args)
+            .assert()
+            .code(1)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains("schema version 99"))
+            .stderr(predicate::str::contains("left unchanged"))
+            .stderr(predicate::str::contains("hint:"));
+    }
+    // An import is refused the same way, before it reads or writes anything.
+    let src = k.scratch("other");
+    write_tree(&src, &tree([("a.txt", "a\n")]));
+    let err = k.import_fails(&src, "other", &[]);
+    assert!(err.contains("schema version 99"), "{err}");
+
+    assert!(
+        std::fs::read(k.db_path()).unwrap() == before,
+        "kollega.db changed"
+    );
+    if wal.exists() {
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0, "WAL written");
+    }
+    let version: i64 = k
+        .db()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 99);
+
+    // doctor reports it rather than failing to run.
+    let out = k.run(["doctor", "--json"]);
+    assert_code(&out, 1);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    let store = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "store")
+        .unwrap();
+    assert_eq!(store["status"], "fail");
+    assert!(
+        store["detail"]
+            .as_str()
+            .unwrap()
+            .contains("schema version 99"),
+        "{store}"
+    );
+    assert!(
+        std::fs::read(k.db_path()).unwrap() == before,
+        "doctor changed kollega.db"
+    );
+}
