@@ -44,6 +44,17 @@ pub enum Command {
     #[command(after_help = "Examples:\n  kollega export shop --zip shop.zip\n  \
                       kollega export shop --dir ./shop-out --force")]
     Export(ExportArgs),
+    /// Open the terminal UI on a workspace (by name) or a folder, at a file and line
+    #[command(after_help = "Examples:\n  kollega open shop\n  \
+                      kollega open shop app/page.tsx:42\n  \
+                      kollega open ./my-repo src/main.rs\n\n\
+                      A folder is edited in place on disk; saves are atomic.")]
+    Open {
+        /// Workspace name, or a folder
+        target: String,
+        /// A file to open, optionally with :LINE
+        location: Option<String>,
+    },
     /// List workspaces
     #[command(after_help = "Examples:\n  kollega ls\n  kollega ls --json")]
     Ls {

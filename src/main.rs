@@ -79,6 +79,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Doctor { json } = command {
         return doctor(&config, json);
     }
+    if let Command::Open { target, location } = command {
+        return open_cmd(&config, &target, location.as_deref());
+    }
     let mut store = Store::open(&config.data_dir)?;
     match command {
         Command::Import(args) => import_cmd(&mut store, &config, &args)?,
@@ -103,22 +106,75 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             workspace::remove(&mut store, &workspace, yes)?;
             println!("removed workspace {workspace}");
         }
-        Command::Doctor { .. } => {}
+        Command::Doctor { .. } | Command::Open { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn open_tui(config: &Config) -> anyhow::Result<ExitCode> {
+/// `path:line` into its parts; a path may itself contain ':'.
+fn split_location(location: &str) -> (String, Option<usize>) {
+    match location.rsplit_once(':') {
+        Some((path, line)) if !path.is_empty() && line.parse::<usize>().is_ok() => {
+            (path.to_string(), line.parse().ok())
+        }
+        _ => (location.to_string(), None),
+    }
+}
+
+fn open_cmd(config: &Config, target: &str, location: Option<&str>) -> anyhow::Result<ExitCode> {
+    require_terminal()?;
+    let store = Store::open(&config.data_dir)?;
+    let open = match store::workspaces::find(&store.conn, target)? {
+        Some(ws) => tui::OpenTarget::Workspace(ws),
+        None if std::path::Path::new(target).is_dir() => {
+            let disk = workspace::disk::DiskWorkspace::open(std::path::Path::new(target))
+                .with_context(|| format!("cannot open folder {target}"))?;
+            tui::OpenTarget::Dir(disk)
+        }
+        None => anyhow::bail!(
+            "no workspace or folder named {target:?}\nhint: `kollega ls` lists workspaces; pass a folder path to edit files on disk"
+        ),
+    };
+    let (path, line) = match location.map(split_location) {
+        Some((path, line)) => (Some(path), line),
+        None => (None, None),
+    };
+    tui::run(
+        store,
+        config,
+        tui::Start {
+            target: Some(open),
+            path,
+            line,
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn require_terminal() -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "the terminal UI needs a terminal on stdin and stdout\nhint: run kollega in a terminal, or use a subcommand (`kollega --help`)"
         );
     }
+    Ok(())
+}
+
+fn open_tui(config: &Config) -> anyhow::Result<ExitCode> {
+    require_terminal()?;
     let mut store = Store::open(&config.data_dir)?;
     if let Err(e) = demo::offer_once(&mut store, config) {
         tracing::warn!(error = %e, "the bundled demo could not be imported");
     }
-    tui::run(store, config)?;
+    tui::run(
+        store,
+        config,
+        tui::Start {
+            target: None,
+            path: None,
+            line: None,
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -20,7 +20,9 @@ impl Tmux {
             found,
             "tmux is required for the end-to-end tests: apt-get install -y tmux"
         );
-        let socket = format!("kollega-e2e-{}-{}", std::process::id(), width);
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("kollega-e2e-{}-{n}", std::process::id());
         let script = format!(
             "KOLLEGA_DATA_DIR='{}' KOLLEGA_CONFIG_DIR='{}' TERM=xterm-256color '{}'; echo KOLLEGA-EXIT=$?; sleep 60",
             data_dir.display(),
@@ -43,6 +45,50 @@ impl Tmux {
             .unwrap();
         assert!(status.success());
         Tmux { socket }
+    }
+
+    /// The pid of kollega inside the pane (the child of the pane's shell).
+    fn kollega_pid(&self) -> u32 {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "list-panes", "-F", "#{pane_pid}"])
+            .output()
+            .unwrap();
+        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = Command::new("pgrep")
+                .args(["-P", &shell, "kollega"])
+                .output()
+                .unwrap();
+            if let Some(pid) = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .and_then(|l| l.trim().parse().ok())
+            {
+                return pid;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kollega is not running under pane shell {shell}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn resize(&self, width: u16, height: u16) {
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "resize-window",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
     }
 
     fn screen(&self) -> String {
@@ -99,9 +145,9 @@ fn first_start_opens_the_demo_and_q_restores_the_terminal() {
     tmux.keys(&["j", "j", "Enter", "j", "Enter"]);
     let screen = tmux.wait_for("lib/tasks.ts");
     assert!(screen.contains("export const TASK_STATUSES"), "{screen}");
-    tmux.keys(&["?"]);
+    tmux.keys(&["F1"]);
     tmux.wait_for("quit kollega");
-    tmux.keys(&["Escape", "q"]);
+    tmux.keys(&["Escape", "C-q"]);
     let screen = tmux.wait_for("KOLLEGA-EXIT=0");
     assert!(
         !screen.contains("Workspaces"),
@@ -119,5 +165,109 @@ fn small_terminal_still_shows_tree_and_status() {
         "{screen}"
     );
     tmux.keys(&["q"]);
+    tmux.wait_for("KOLLEGA-EXIT=0");
+}
+
+fn signal(pid: u32, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits until the store holds a draft containing `text`.
+fn wait_for_draft(data_dir: &Path, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(conn) = rusqlite::Connection::open_with_flags(
+            data_dir.join("kollega.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        ) {
+            let found: Option<i64> = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM drafts WHERE instr(content, ?1) > 0",
+                    [text],
+                    |r| r.get(0),
+                )
+                .ok();
+            if found.unwrap_or(0) > 0 {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no draft with {text:?} was stored"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Opens lib/tasks.ts of the demo (folders sort first: app, components, lib).
+fn open_tasks(tmux: &Tmux) {
+    tmux.wait_for("demo [sqlite]");
+    tmux.keys(&["j", "j", "Enter", "j", "Enter"]);
+    tmux.wait_for("lib/tasks.ts");
+}
+
+#[test]
+fn draft_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("config");
+    {
+        let tmux = Tmux::start(&data, &config, 80, 24);
+        open_tasks(&tmux);
+        tmux.keys(&["End", "Enter", "// typed before kill -9"]);
+        tmux.wait_for("// typed before kill -9");
+        wait_for_draft(&data, "// typed before kill -9");
+        signal(tmux.kollega_pid(), "-KILL");
+    }
+    let tmux = Tmux::start(&data, &config, 80, 24);
+    let screen = tmux.wait_for("// typed before kill -9");
+    // The cursor came back too: line 2, after the typed text.
+    assert!(
+        screen.contains("lib/tasks.ts ● · TypeScript · 2:24"),
+        "{screen}"
+    );
+    tmux.keys(&["C-q"]);
+    tmux.wait_for("KOLLEGA-EXIT=0");
+}
+
+#[test]
+fn sighup_flushes_typing_before_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("config");
+    {
+        let tmux = Tmux::start(&data, &config, 80, 24);
+        open_tasks(&tmux);
+        tmux.keys(&["ssh dropped here"]);
+        tmux.wait_for("ssh dropped here");
+        // No waiting for the debounce: the hangup itself must flush.
+        signal(tmux.kollega_pid(), "-HUP");
+        tmux.wait_for("KOLLEGA-EXIT=");
+    }
+    let tmux = Tmux::start(&data, &config, 80, 24);
+    tmux.wait_for("ssh dropped here");
+}
+
+#[test]
+fn resize_redraws_at_the_new_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&dir.path().join("data"), &dir.path().join("config"), 80, 24);
+    open_tasks(&tmux);
+    tmux.resize(60, 20);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let screen = tmux.screen();
+        let widest = screen.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        if widest <= 60 && screen.contains("tasks.ts") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no redraw at 60x20:\n{screen}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux.keys(&["C-q"]);
     tmux.wait_for("KOLLEGA-EXIT=0");
 }

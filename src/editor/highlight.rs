@@ -6,6 +6,7 @@
 //! from the nearest checkpoint below it instead of line one, once the lines
 //! before it have been seen.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use syntect::highlighting::{
@@ -114,7 +115,7 @@ impl Highlighter {
     pub fn highlight<'a>(
         &self,
         cache: &mut HighlightCache,
-        line: impl Fn(usize) -> Option<&'a str>,
+        line: impl Fn(usize) -> Option<Cow<'a, str>>,
         start: usize,
         end: usize,
     ) -> Vec<Vec<(SpanStyle, String)>> {
@@ -140,8 +141,11 @@ impl Highlighter {
         let mut out = Vec::with_capacity(end.saturating_sub(start));
         while index < end {
             let Some(text) = line(index) else { break };
+            let text: &str = &text;
             // Checkpoint k holds the state before line (k + 1) * CHECKPOINT.
-            if index > 0 && index.is_multiple_of(CHECKPOINT) && cache.checkpoints.len() < index / CHECKPOINT
+            if index > 0
+                && index.is_multiple_of(CHECKPOINT)
+                && cache.checkpoints.len() < index / CHECKPOINT
             {
                 cache.checkpoints.push((parse.clone(), state.clone()));
             }
@@ -205,7 +209,12 @@ mod tests {
         assert_eq!(h.syntax_name("app/page.tsx"), "TypeScriptReact");
         let lines = ["export const title = \"Board\";\n"];
         let mut cache = h.cache_for("app/page.tsx");
-        let out = h.highlight(&mut cache, |i| lines.get(i).copied(), 0, 1);
+        let out = h.highlight(
+            &mut cache,
+            |i| lines.get(i).map(|l| Cow::Borrowed(*l)),
+            0,
+            1,
+        );
         let colour_of = |text: &str| {
             out[0]
                 .iter()
@@ -230,7 +239,7 @@ mod tests {
                 }
             })
             .collect();
-        let get = |i: usize| lines.get(i).map(String::as_str);
+        let get = |i: usize| lines.get(i).map(|l| Cow::Borrowed(l.as_str()));
         let mut full = h.cache_for("a.ts");
         let from_top = h.highlight(&mut full, get, 0, 1000);
         let mut cache = h.cache_for("a.ts");

@@ -1,65 +1,162 @@
-//! The workstation's state and what each action does to it. Rendering is a
-//! pure function of this state, so tests draw it on a `TestBackend`.
+//! The workstation's state and what each key and action does to it.
+//!
+//! Rendering is a function of this state, so tests draw it on a
+//! `TestBackend`. Side effects leave through small doors: drafts and editor
+//! state go to the autosave task as snapshots (sending never blocks), text
+//! copied goes out as OSC 52 through the runtime, and saves and tree changes
+//! go to the workspace's files.
 
-use crossterm::event::{Event, KeyEventKind};
+use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::widgets::{Block, Widget};
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget};
+use regex::Regex;
+use tokio::sync::mpsc::UnboundedSender;
 
-use super::keymap::{Action, Keymap, Scope};
+use super::keymap::{Action, KeyChord, Keymap, Lookup, Scope};
+use super::panes::editor::EditorView;
 use super::panes::help;
+use super::panes::picker::{Picker, PickerOutcome};
+use super::panes::prompt::{self, ConfirmKind, Prompt, PromptKind, PromptOutcome};
 use super::panes::status::StatusLine;
 use super::panes::tree::{TreeOutcome, TreePane};
-use super::panes::viewer::ViewerPane;
 use super::panes::workspaces::WorkspacesPane;
+use super::session::{self, EditorState, Files, Tab, content_hash};
 use super::theme::Theme;
+use crate::autosave::{AutosaveEvent, AutosaveReport, DraftChange};
 use crate::editor::highlight::Highlighter;
+use crate::store::locks::{self, LockOutcome};
 use crate::store::workspaces::Workspace;
 use crate::store::{self, Store};
+use crate::workspace::disk::DiskWorkspace;
+use crate::workspace::path::WorkspacePath;
 use crate::workspace::tree;
+
+/// A lock whose heartbeat is older than this is taken over.
+pub(crate) const LOCK_STALE_SECS: i64 = 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Focus {
     Workspaces,
     Tree,
-    Viewer,
+    Editor,
+}
+
+impl Focus {
+    fn name(self) -> &'static str {
+        match self {
+            Focus::Workspaces => "workspaces",
+            Focus::Tree => "tree",
+            Focus::Editor => "editor",
+        }
+    }
+}
+
+/// The modes of a modal (vim) keymap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Normal,
+    Insert,
+    Visual,
+}
+
+pub(crate) enum Overlay {
+    Help,
+    Palette(Picker<Action>),
+    Finder(Picker<String>),
+    Prompt(Prompt),
+    Confirm(ConfirmKind),
+    Conflict,
+}
+
+/// What to open: a stored workspace, or a folder on disk.
+pub(crate) enum OpenTarget {
+    Workspace(Workspace),
+    Dir(DiskWorkspace),
+}
+
+/// The open workspace and its tabs.
+pub(crate) struct Session {
+    pub key: String,
+    pub name: String,
+    pub files: Files,
+    pub tree: TreePane,
+    pub tabs: Vec<Tab>,
+    pub active: usize,
+    /// Set when another kollega holds the workspace: nothing is written.
+    pub read_only: Option<String>,
+    last_state: String,
+    /// Drafts to drop at the next snapshot (closed or discarded tabs).
+    cleaned: Vec<String>,
+}
+
+/// Where the last frame put things, for the mouse.
+#[derive(Debug, Clone, Copy, Default)]
+struct Areas {
+    workspaces: Rect,
+    tree: Rect,
+    editor: Rect,
 }
 
 pub(crate) struct App {
     store: Store,
+    ignored: Vec<String>,
     theme: Theme,
     keymap: Keymap,
-    highlighter: Option<Highlighter>,
+    highlighter: Highlighter,
     workspaces: WorkspacesPane,
-    open: Option<(Workspace, TreePane)>,
-    viewer: Option<ViewerPane>,
-    focus: Focus,
-    help: bool,
+    pub(crate) session: Option<Session>,
+    pub(crate) focus: Focus,
+    pub(crate) mode: Mode,
+    overlay: Option<Overlay>,
+    pending: Vec<KeyChord>,
+    register: String,
+    search: Option<Regex>,
     message: Option<(String, bool)>,
+    autosave_status: Option<(String, bool)>,
+    clipboard_out: Option<String>,
+    autosave: Option<UnboundedSender<AutosaveEvent>>,
+    areas: Areas,
+    editor_height: usize,
     pub quit: bool,
 }
 
 impl App {
-    pub fn new(store: Store, theme: Theme, keymap: Keymap) -> Result<App, store::StoreError> {
+    pub fn new(
+        store: Store,
+        theme: Theme,
+        keymap: Keymap,
+        ignored: Vec<String>,
+    ) -> Result<App, store::StoreError> {
         let items = store::workspaces::list(&store.conn)?;
-        let mut app = App {
+        let highlighter = Highlighter::new(&theme.syntax_palette());
+        Ok(App {
             store,
+            ignored,
             theme,
             keymap,
-            highlighter: None,
+            highlighter,
             workspaces: WorkspacesPane::new(items),
-            open: None,
-            viewer: None,
+            session: None,
             focus: Focus::Workspaces,
-            help: false,
+            mode: Mode::Normal,
+            overlay: None,
+            pending: Vec::new(),
+            register: String::new(),
+            search: None,
             message: None,
+            autosave_status: None,
+            clipboard_out: None,
+            autosave: None,
+            areas: Areas::default(),
+            editor_height: 20,
             quit: false,
-        };
-        // Land in the only workspace there is, e.g. the demo on a first start.
-        if app.workspaces.items.len() == 1 {
-            app.open_selected_workspace();
-        }
-        Ok(app)
+        })
+    }
+
+    /// Connects the autosave task; without it (tests) nothing is autosaved.
+    pub fn set_autosave(&mut self, events: UnboundedSender<AutosaveEvent>) {
+        self.autosave = Some(events);
     }
 
     /// Shows a message (or an error) in the status bar.
@@ -67,37 +164,498 @@ impl App {
         self.message = Some((message.into(), is_error));
     }
 
+    /// Text to put on the terminal's clipboard (OSC 52), taken once.
+    pub fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard_out.take()
+    }
+
+    // ----- sessions ------------------------------------------------------
+
+    /// Opens the only workspace there is (the demo on a first start) or
+    /// `target`; then `path` at `line` (1-based) when given.
+    pub fn start(&mut self, target: Option<OpenTarget>, path: Option<&str>, line: Option<usize>) {
+        match target {
+            Some(target) => self.open_session(target),
+            None if self.workspaces.items.len() == 1 => self.open_selected_workspace(),
+            None => {}
+        }
+        if let Some(path) = path {
+            self.open_file(path);
+            if let (Some(line), Some(tab)) = (line, self.active_tab_mut()) {
+                tab.buffer.goto_line(line);
+            }
+        }
+    }
+
+    fn open_selected_workspace(&mut self) {
+        if let Some(ws) = self.workspaces.selected().cloned() {
+            self.open_session(OpenTarget::Workspace(ws));
+        }
+    }
+
+    fn open_session(&mut self, target: OpenTarget) {
+        self.close_session();
+        let (key, name, files) = match target {
+            OpenTarget::Workspace(ws) => (
+                store::drafts::sqlite_key(&ws.name),
+                ws.name,
+                Files::Sqlite { id: ws.id },
+            ),
+            OpenTarget::Dir(disk) => {
+                let name = disk
+                    .root()
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| disk.root().display().to_string());
+                (store::drafts::dir_key(disk.root()), name, Files::Dir(disk))
+            }
+        };
+        let read_only = match locks::acquire(
+            &mut self.store.conn,
+            &key,
+            std::process::id(),
+            &locks::hostname(),
+            locks::now_unix(),
+            LOCK_STALE_SECS,
+        ) {
+            Ok(LockOutcome::Acquired) => None,
+            Ok(LockOutcome::HeldBy { pid, host, .. }) => Some(format!(
+                "read-only: {name} is open in another kollega (pid {pid} on {host}); nothing here is saved"
+            )),
+            Err(e) => Some(format!("read-only: cannot lock {name}: {e}")),
+        };
+        let listed = match files.list(&self.store, &self.ignored) {
+            Ok(listed) => listed,
+            Err(e) => {
+                self.notify(format!("cannot list {name}: {e}"), true);
+                Vec::new()
+            }
+        };
+        let nodes = tree::build(listed.iter().map(|(p, s)| (p.as_str(), *s)));
+        let (tabs, active, focus, notes) =
+            session::restore(&self.store, &files, &key, &self.highlighter);
+        let conflict = tabs.iter().any(|t| t.conflict.is_some());
+        self.session = Some(Session {
+            last_state: String::new(),
+            key,
+            name,
+            files,
+            tree: TreePane::new(nodes),
+            tabs,
+            active,
+            read_only,
+            cleaned: Vec::new(),
+        });
+        self.focus = match focus.as_deref() {
+            Some("editor") if self.active_tab().is_some() => Focus::Editor,
+            _ => Focus::Tree,
+        };
+        if !notes.is_empty() {
+            self.notify(notes.join("; "), false);
+        }
+        if conflict {
+            self.show_next_conflict();
+        }
+        // What was restored is the baseline: the first snapshot only carries
+        // what changes from here.
+        self.mark_snapshot_sent();
+    }
+
+    fn close_session(&mut self) {
+        self.sync_autosave();
+        if let Some(session) = self.session.take()
+            && session.read_only.is_none()
+        {
+            let _ = locks::release(&self.store.conn, &session.key, std::process::id());
+        }
+    }
+
+    /// Releases the workspace lock; called once at exit after the flush.
+    pub fn release_lock(&mut self) {
+        if let Some(session) = &self.session
+            && session.read_only.is_none()
+        {
+            let _ = locks::release(&self.store.conn, &session.key, std::process::id());
+        }
+    }
+
+    /// Keeps the workspace lock fresh (every few seconds).
+    pub fn heartbeat(&mut self) {
+        if let Some(session) = &self.session
+            && session.read_only.is_none()
+        {
+            match locks::heartbeat(&self.store.conn, &session.key, std::process::id()) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.notify("the workspace lock was taken over by another kollega", true)
+                }
+                Err(e) => tracing::warn!(error = %e, "lock heartbeat failed"),
+            }
+        }
+    }
+
+    fn active_tab(&self) -> Option<&Tab> {
+        self.session.as_ref().and_then(|s| s.tabs.get(s.active))
+    }
+
+    fn active_tab_mut(&mut self) -> Option<&mut Tab> {
+        self.session.as_mut().and_then(|s| s.tabs.get_mut(s.active))
+    }
+
+    /// Opens `path` in a tab (or switches to it). A path with no file opens
+    /// an empty buffer that the first save creates.
+    pub fn open_file(&mut self, path: &str) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let path = match WorkspacePath::parse(path) {
+            Ok(p) => p.to_string(),
+            Err(e) => {
+                self.notify(format!("{path:?} {e}"), true);
+                return;
+            }
+        };
+        if let Some(i) = session.tabs.iter().position(|t| t.path == path) {
+            session.active = i;
+        } else {
+            match session.files.read(&self.store, &path) {
+                Ok(saved) => {
+                    let is_new = saved.is_none();
+                    session
+                        .tabs
+                        .push(Tab::new(path.clone(), saved.as_deref(), &self.highlighter));
+                    session.active = session.tabs.len() - 1;
+                    if is_new {
+                        self.message = Some((format!("{path} is new; save to create it"), false));
+                    }
+                }
+                Err(e) => {
+                    self.notify(format!("cannot open {path}: {e}"), true);
+                    return;
+                }
+            }
+        }
+        self.focus = Focus::Editor;
+        self.mode = Mode::Normal;
+    }
+
+    fn refresh_tree(&mut self) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        match session.files.list(&self.store, &self.ignored) {
+            Ok(listed) => {
+                let nodes = tree::build(listed.iter().map(|(p, s)| (p.as_str(), *s)));
+                session.tree.replace(nodes);
+            }
+            Err(e) => self.message = Some((format!("cannot list files: {e}"), true)),
+        }
+    }
+
+    // ----- autosave ------------------------------------------------------
+
+    fn mark_snapshot_sent(&mut self) {
+        let focus = self.focus.name();
+        if let Some(session) = &mut self.session {
+            for tab in &mut session.tabs {
+                tab.sent_version = Some(tab.buffer.version());
+            }
+            session.last_state =
+                serde_json::to_string(&EditorState::of(&session.tabs, session.active, focus))
+                    .unwrap_or_default();
+        }
+    }
+
+    /// Sends what changed since the last snapshot to the autosave task:
+    /// drafts of edited buffers, removals of clean ones, the editor state.
+    pub fn sync_autosave(&mut self) {
+        let focus = self.focus.name();
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        if session.read_only.is_some() {
+            return;
+        }
+        let mut drafts: Vec<DraftChange> = session
+            .cleaned
+            .drain(..)
+            .map(|path| DraftChange::Clean { path })
+            .collect();
+        for tab in &mut session.tabs {
+            let version = tab.buffer.version();
+            if tab.sent_version == Some(version) || tab.conflict.is_some() {
+                continue;
+            }
+            tab.sent_version = Some(version);
+            drafts.push(if tab.is_dirty() {
+                DraftChange::Edited {
+                    path: tab.path.clone(),
+                    content: tab.buffer.text(),
+                    base_hash: tab.base_hash.clone(),
+                }
+            } else {
+                DraftChange::Clean {
+                    path: tab.path.clone(),
+                }
+            });
+        }
+        let state = serde_json::to_string(&EditorState::of(&session.tabs, session.active, focus))
+            .unwrap_or_default();
+        let editor_state = (state != session.last_state).then(|| {
+            session.last_state = state.clone();
+            state
+        });
+        if drafts.is_empty() && editor_state.is_none() {
+            return;
+        }
+        if let Some(events) = &self.autosave {
+            let _ = events.send(AutosaveEvent::Changed {
+                key: session.key.clone(),
+                drafts,
+                editor_state,
+            });
+        }
+    }
+
+    /// Shows what autosave reported; returns whether to redraw.
+    pub fn autosave_report(&mut self, report: AutosaveReport) -> bool {
+        let status = match report {
+            AutosaveReport::Saved { .. } => None,
+            AutosaveReport::Failed { message, retry_in } => Some((
+                format!(
+                    "drafts not saved: {message}; retrying in {} s, keep typing",
+                    retry_in.as_secs().max(1)
+                ),
+                true,
+            )),
+        };
+        let changed = status != self.autosave_status;
+        self.autosave_status = status;
+        changed
+    }
+
+    // ----- input ---------------------------------------------------------
+
     /// Handles one terminal event; returns whether a redraw is needed.
     pub fn handle_event(&mut self, event: &Event) -> bool {
         match event {
-            Event::Key(key) if key.kind != KeyEventKind::Release => {
-                let scope = Scope::List;
-                match self.keymap.action(scope, key) {
-                    Some(action) => self.update(action),
-                    None => false,
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.handle_key(*key),
+            Event::Paste(text) => {
+                if self.focus == Focus::Editor && self.overlay.is_none() {
+                    self.edit(|tab, _| {
+                        tab.buffer.commit_group();
+                        tab.buffer.paste(text);
+                        tab.buffer.commit_group();
+                    });
                 }
+                true
             }
+            Event::Mouse(mouse) => self.handle_mouse(mouse.kind, mouse.column, mouse.row),
             Event::Resize(..) => true,
             _ => false,
         }
     }
 
-    pub fn update(&mut self, action: Action) -> bool {
-        if self.help {
-            // Any key closes the help overlay; quit still quits.
-            self.help = false;
-            if action == Action::Quit {
-                self.quit = true;
+    fn handle_mouse(&mut self, kind: MouseEventKind, column: u16, row: u16) -> bool {
+        let at = Position { x: column, y: row };
+        match kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                if self.areas.tree.contains(at) && self.session.is_some() {
+                    self.focus = Focus::Tree;
+                    let inner_y = row.saturating_sub(self.areas.tree.y + 1);
+                    if let Some(session) = &mut self.session {
+                        session.tree.click(usize::from(inner_y));
+                    }
+                } else if self.areas.editor.contains(at) && self.active_tab().is_some() {
+                    self.focus = Focus::Editor;
+                    let area = self.areas.editor;
+                    if let Some(tab) = self.active_tab_mut() {
+                        // Rows: border, tab bar, then text; columns: border, gutter.
+                        let line = tab.top + usize::from(row.saturating_sub(area.y + 2));
+                        let gutter = tab.buffer.len_lines().max(1).to_string().len() + 1;
+                        let col = usize::from(column.saturating_sub(area.x + 1))
+                            .saturating_sub(gutter)
+                            + tab.left;
+                        let line = line.min(tab.buffer.len_lines().saturating_sub(1));
+                        let target = tab.buffer.display_col_to_char(line, col);
+                        tab.buffer.move_to(target, false);
+                    }
+                } else if self.areas.workspaces.contains(at) {
+                    self.focus = Focus::Workspaces;
+                }
+                true
             }
-            return true;
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let down = kind == MouseEventKind::ScrollDown;
+                if self.areas.editor.contains(at) {
+                    let height = self.editor_height;
+                    if let Some(tab) = self.active_tab_mut() {
+                        let max_top = tab.buffer.len_lines().saturating_sub(1);
+                        tab.top = if down {
+                            (tab.top + 3).min(max_top)
+                        } else {
+                            tab.top.saturating_sub(3)
+                        };
+                        // Keep the cursor on screen, as editors do when scrolling.
+                        let (line, _) = tab.buffer.cursor_line_col();
+                        if line < tab.top {
+                            tab.buffer.goto_line(tab.top + 1);
+                        } else if line >= tab.top + height {
+                            tab.buffer.goto_line(tab.top + height);
+                        }
+                    }
+                } else if self.areas.tree.contains(at)
+                    && let Some(session) = &mut self.session
+                {
+                    session
+                        .tree
+                        .update(if down { Action::Down } else { Action::Up });
+                }
+                true
+            }
+            _ => false,
         }
+    }
+
+    fn scope(&self) -> Scope {
+        match self.focus {
+            Focus::Workspaces | Focus::Tree => Scope::List,
+            Focus::Editor if !self.keymap.modal => Scope::Editor,
+            Focus::Editor => match self.mode {
+                Mode::Normal => Scope::Normal,
+                Mode::Insert => Scope::Insert,
+                Mode::Visual => Scope::Visual,
+            },
+        }
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> bool {
+        if self.overlay.is_some() {
+            return self.handle_overlay_key(key);
+        }
+        let Some(chord) = KeyChord::from_event(&key) else {
+            return false;
+        };
+        self.pending.push(chord);
+        let scope = self.scope();
+        match self.keymap.lookup(scope, &self.pending) {
+            Lookup::Action(action) => {
+                self.pending.clear();
+                self.message = None;
+                self.update(action)
+            }
+            Lookup::Pending => true,
+            Lookup::None => {
+                let sequence = self.pending.len() > 1;
+                self.pending.clear();
+                let typing = matches!(scope, Scope::Editor | Scope::Insert);
+                match chord.typed_char() {
+                    Some(c) if typing && !sequence => {
+                        let mut text = [0u8; 4];
+                        let text = c.encode_utf8(&mut text).to_string();
+                        self.edit(|tab, _| tab.buffer.insert(&text));
+                        true
+                    }
+                    _ => sequence,
+                }
+            }
+        }
+    }
+
+    fn handle_overlay_key(&mut self, key: KeyEvent) -> bool {
+        let Some(overlay) = self.overlay.take() else {
+            return false;
+        };
+        match overlay {
+            Overlay::Help => {}
+            Overlay::Palette(mut picker) => match picker.handle_key(key) {
+                PickerOutcome::Open => self.overlay = Some(Overlay::Palette(picker)),
+                PickerOutcome::Cancelled => {}
+                PickerOutcome::Picked(action) => {
+                    self.update(action);
+                }
+            },
+            Overlay::Finder(mut picker) => match picker.handle_key(key) {
+                PickerOutcome::Open => self.overlay = Some(Overlay::Finder(picker)),
+                PickerOutcome::Cancelled => {}
+                PickerOutcome::Picked(path) => self.open_file(&path),
+            },
+            Overlay::Prompt(mut prompt) => match prompt.handle_key(key) {
+                PromptOutcome::Editing => self.overlay = Some(Overlay::Prompt(prompt)),
+                PromptOutcome::Cancelled => {}
+                PromptOutcome::Submitted(text) => self.submit_prompt(prompt.kind, text),
+            },
+            Overlay::Confirm(kind) => {
+                let yes = matches!(key.code, crossterm::event::KeyCode::Char('y' | 'Y'));
+                if yes {
+                    self.confirm(kind);
+                }
+            }
+            Overlay::Conflict => match key.code {
+                crossterm::event::KeyCode::Char('t') => self.resolve_conflict(true),
+                crossterm::event::KeyCode::Char('d') => self.resolve_conflict(false),
+                _ => {}
+            },
+        }
+        true
+    }
+
+    /// Runs one action; returns whether a redraw is needed.
+    pub fn update(&mut self, action: Action) -> bool {
         match action {
             Action::Quit => {
                 self.quit = true;
                 return false;
             }
             Action::Help => {
-                self.help = true;
+                self.overlay = Some(Overlay::Help);
+                return true;
+            }
+            Action::Palette => {
+                let items = self
+                    .keymap
+                    .help(&[Scope::Global, self.scope()])
+                    .into_iter()
+                    .map(|(a, keys)| {
+                        (
+                            format!("{} — {}", a.name(), a.describe()),
+                            keys.join(" "),
+                            a,
+                        )
+                    })
+                    .chain(
+                        Action::ALL
+                            .iter()
+                            .filter(|a| {
+                                self.keymap
+                                    .help(&[Scope::Global, self.scope()])
+                                    .iter()
+                                    .all(|(b, _)| b != *a)
+                            })
+                            .map(|&a| {
+                                (format!("{} — {}", a.name(), a.describe()), String::new(), a)
+                            }),
+                    )
+                    .collect();
+                self.overlay = Some(Overlay::Palette(Picker::new("Commands", items)));
+                return true;
+            }
+            Action::Finder => {
+                let Some(session) = &self.session else {
+                    self.notify("open a workspace first", true);
+                    return true;
+                };
+                let items = match session.files.list(&self.store, &self.ignored) {
+                    Ok(listed) => listed
+                        .into_iter()
+                        .map(|(p, _)| (p.clone(), String::new(), p))
+                        .collect(),
+                    Err(e) => {
+                        self.notify(format!("cannot list files: {e}"), true);
+                        return true;
+                    }
+                };
+                self.overlay = Some(Overlay::Finder(Picker::new("Files", items)));
                 return true;
             }
             Action::FocusNext | Action::FocusPrev => {
@@ -106,47 +664,307 @@ impl App {
             _ => {}
         }
         match self.focus {
-            Focus::Workspaces => {
-                if action == Action::Open {
+            Focus::Workspaces => match action {
+                Action::Open => {
                     self.open_selected_workspace();
-                    return true;
+                    true
                 }
-                self.workspaces.update(action)
-            }
-            Focus::Tree => {
-                let Some((_, tree)) = &mut self.open else {
-                    return false;
-                };
-                match tree.update(action) {
-                    TreeOutcome::None => false,
-                    TreeOutcome::Redraw => true,
-                    TreeOutcome::OpenFile(path) => {
-                        self.open_file(&path);
-                        true
-                    }
-                    TreeOutcome::LeaveTree => {
-                        self.focus = Focus::Workspaces;
-                        true
-                    }
-                }
-            }
-            Focus::Viewer => {
-                if action == Action::Back {
-                    self.focus = Focus::Tree;
-                    return true;
-                }
-                self.viewer.as_mut().is_some_and(|v| v.update(action))
-            }
+                _ => self.workspaces.update(action),
+            },
+            Focus::Tree => self.update_tree(action),
+            Focus::Editor => self.update_editor(action),
         }
+    }
+
+    fn update_tree(&mut self, action: Action) -> bool {
+        let Some(session) = &mut self.session else {
+            return false;
+        };
+        let selected = session.tree.rows.get(session.tree.selected).cloned();
+        let folder = selected
+            .as_ref()
+            .map(|r| {
+                if r.is_dir {
+                    format!("{}/", r.path)
+                } else {
+                    r.path
+                        .rsplit_once('/')
+                        .map(|(d, _)| format!("{d}/"))
+                        .unwrap_or_default()
+                }
+            })
+            .unwrap_or_default();
+        match action {
+            Action::NewFile => {
+                self.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::NewFile, &folder)));
+                true
+            }
+            Action::NewFolder => {
+                self.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::NewFolder, &folder)));
+                true
+            }
+            Action::Rename => {
+                if let Some(row) = selected {
+                    self.overlay = Some(Overlay::Prompt(Prompt::new(
+                        PromptKind::Rename {
+                            from: row.path.clone(),
+                        },
+                        &row.path,
+                    )));
+                }
+                true
+            }
+            Action::Delete => {
+                if let Some(row) = selected {
+                    self.overlay = Some(Overlay::Confirm(ConfirmKind::Delete { path: row.path }));
+                }
+                true
+            }
+            _ => match session.tree.update(action) {
+                TreeOutcome::None => false,
+                TreeOutcome::Redraw => true,
+                TreeOutcome::OpenFile(path) => {
+                    self.open_file(&path);
+                    true
+                }
+                TreeOutcome::LeaveTree => {
+                    self.focus = Focus::Workspaces;
+                    true
+                }
+            },
+        }
+    }
+
+    /// Applies an edit to the active tab unless the session is read-only.
+    fn edit(&mut self, f: impl FnOnce(&mut Tab, &mut String)) {
+        let read_only = self.session.as_ref().and_then(|s| s.read_only.clone());
+        if let Some(why) = read_only {
+            self.notify(why, true);
+            return;
+        }
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        if let Some(tab) = session.tabs.get_mut(session.active) {
+            f(tab, &mut self.register);
+        }
+    }
+
+    fn update_editor(&mut self, action: Action) -> bool {
+        if self.active_tab().is_none() {
+            if action == Action::Back {
+                self.focus = Focus::Tree;
+            }
+            return true;
+        }
+        let page = self.editor_height.max(1);
+        let visual = self.mode == Mode::Visual;
+        match action {
+            Action::Up | Action::Down | Action::Left | Action::Right => {
+                if let Some(tab) = self.active_tab_mut() {
+                    match action {
+                        Action::Up => tab.buffer.move_up(visual),
+                        Action::Down => tab.buffer.move_down(visual),
+                        Action::Left => tab.buffer.move_left(visual),
+                        _ => tab.buffer.move_right(visual),
+                    }
+                }
+            }
+            Action::SelectUp | Action::SelectDown | Action::SelectLeft | Action::SelectRight => {
+                if let Some(tab) = self.active_tab_mut() {
+                    match action {
+                        Action::SelectUp => tab.buffer.move_up(true),
+                        Action::SelectDown => tab.buffer.move_down(true),
+                        Action::SelectLeft => tab.buffer.move_left(true),
+                        _ => tab.buffer.move_right(true),
+                    }
+                }
+            }
+            Action::PageUp => self.with_tab(|t| t.buffer.page_up(page, visual)),
+            Action::PageDown => self.with_tab(|t| t.buffer.page_down(page, visual)),
+            Action::Top => self.with_tab(|t| t.buffer.move_doc_start(visual)),
+            Action::Bottom => self.with_tab(|t| t.buffer.move_doc_end(visual)),
+            Action::WordForward => self.with_tab(|t| t.buffer.move_word_forward(visual)),
+            Action::WordBackward => self.with_tab(|t| t.buffer.move_word_backward(visual)),
+            Action::WordEnd => self.with_tab(|t| t.buffer.move_word_end(visual)),
+            Action::LineStart => self.with_tab(|t| t.buffer.move_line_start(visual)),
+            Action::LineEnd => self.with_tab(|t| t.buffer.move_line_end(visual)),
+            Action::MatchBracket => self.with_tab(|t| {
+                if let Some(at) = t.buffer.matching_bracket(t.buffer.cursor()) {
+                    t.buffer.move_to(at, false);
+                }
+            }),
+            Action::SelectAll => self.with_tab(|t| t.buffer.select_all()),
+            Action::Newline => self.edit(|t, _| t.buffer.insert_newline()),
+            Action::Indent => self.edit(|t, _| t.buffer.insert_tab()),
+            Action::Backspace => self.edit(|t, _| t.buffer.delete_backward()),
+            Action::DeleteForward => self.edit(|t, _| t.buffer.delete_forward()),
+            Action::Undo => self.edit(|t, _| {
+                t.buffer.undo();
+            }),
+            Action::Redo => self.edit(|t, _| {
+                t.buffer.redo();
+            }),
+            Action::Copy => {
+                if let Some(text) = self.active_tab().and_then(|t| t.buffer.selected_text()) {
+                    self.copy_out(text);
+                }
+                self.leave_visual();
+            }
+            Action::Cut => {
+                let mut cut = None;
+                self.edit(|t, _| cut = t.buffer.cut());
+                if let Some(text) = cut {
+                    self.copy_out(text);
+                }
+                self.leave_visual();
+            }
+            Action::Paste => {
+                let text = self.register.clone();
+                self.edit(|t, _| {
+                    t.buffer.commit_group();
+                    t.buffer.paste(&text);
+                    t.buffer.commit_group();
+                });
+                self.leave_visual();
+            }
+            Action::DeleteLine => {
+                let mut line = None;
+                self.edit(|t, _| line = Some(t.buffer.delete_line()));
+                if let Some(text) = line {
+                    self.copy_out(text);
+                }
+            }
+            Action::YankLine => {
+                if let Some(text) = self.active_tab().map(|t| t.buffer.yank_line()) {
+                    self.copy_out(text);
+                }
+            }
+            Action::PasteAfter => {
+                let text = self.register.clone();
+                self.edit(|t, _| {
+                    t.buffer.commit_group();
+                    if text.ends_with('\n') {
+                        t.buffer.paste_lines(&text, true);
+                    } else {
+                        t.buffer.move_right(false);
+                        t.buffer.paste(&text);
+                    }
+                    t.buffer.commit_group();
+                });
+            }
+            Action::InsertMode => self.mode = Mode::Insert,
+            Action::Append => {
+                self.with_tab(|t| t.buffer.move_right(false));
+                self.mode = Mode::Insert;
+            }
+            Action::OpenBelow => {
+                self.with_tab(|t| t.buffer.move_line_end(false));
+                self.edit(|t, _| t.buffer.insert_newline());
+                self.mode = Mode::Insert;
+            }
+            Action::NormalMode => {
+                self.mode = Mode::Normal;
+                self.with_tab(|t| {
+                    let at = t.buffer.cursor();
+                    t.buffer.move_to(at, false);
+                    t.buffer.commit_group();
+                });
+            }
+            Action::VisualMode => self.mode = Mode::Visual,
+            Action::CommandLine => {
+                self.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::Command, "")))
+            }
+            Action::Find => self.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::Find, ""))),
+            Action::Replace => {
+                self.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::ReplacePattern, "")))
+            }
+            Action::GotoLine => {
+                self.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::GotoLine, "")))
+            }
+            Action::FindNext | Action::FindPrev => {
+                let Some(re) = self.search.clone() else {
+                    self.notify("no search yet", false);
+                    return true;
+                };
+                let mut found = false;
+                self.with_tab(|t| {
+                    found = if action == Action::FindNext {
+                        t.buffer.search_next(&re)
+                    } else {
+                        t.buffer.search_prev(&re)
+                    };
+                });
+                if !found {
+                    self.notify(format!("no match for {}", re.as_str()), false);
+                }
+            }
+            Action::Save => self.save_active(),
+            Action::CloseTab => self.close_tab(false),
+            Action::NextTab | Action::PrevTab => {
+                if let Some(session) = &mut self.session
+                    && !session.tabs.is_empty()
+                {
+                    let n = session.tabs.len();
+                    session.active = if action == Action::NextTab {
+                        (session.active + 1) % n
+                    } else {
+                        (session.active + n - 1) % n
+                    };
+                }
+                self.show_next_conflict();
+            }
+            Action::MoveTabLeft | Action::MoveTabRight => {
+                if let Some(session) = &mut self.session {
+                    let i = session.active;
+                    let j = if action == Action::MoveTabLeft {
+                        i.checked_sub(1)
+                    } else {
+                        Some(i + 1).filter(|j| *j < session.tabs.len())
+                    };
+                    if let Some(j) = j {
+                        session.tabs.swap(i, j);
+                        session.active = j;
+                    }
+                }
+            }
+            Action::Back => {
+                if self.keymap.modal && self.mode != Mode::Normal {
+                    self.mode = Mode::Normal;
+                } else {
+                    self.focus = Focus::Tree;
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn with_tab(&mut self, f: impl FnOnce(&mut Tab)) {
+        if let Some(tab) = self.active_tab_mut() {
+            f(tab);
+        }
+    }
+
+    fn leave_visual(&mut self) {
+        if self.mode == Mode::Visual {
+            self.mode = Mode::Normal;
+        }
+    }
+
+    /// Keeps `text` in the register and sends it to the terminal clipboard.
+    fn copy_out(&mut self, text: String) {
+        self.clipboard_out = Some(text.clone());
+        self.register = text;
     }
 
     fn cycle_focus(&mut self, forward: bool) -> bool {
         let mut order = vec![Focus::Workspaces];
-        if self.open.is_some() {
+        if self.session.is_some() {
             order.push(Focus::Tree);
         }
-        if self.viewer.is_some() {
-            order.push(Focus::Viewer);
+        if self.active_tab().is_some() {
+            order.push(Focus::Editor);
         }
         let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
         let next = if forward {
@@ -159,54 +977,325 @@ impl App {
         changed
     }
 
-    fn open_selected_workspace(&mut self) {
-        let Some(ws) = self.workspaces.selected().cloned() else {
+    // ----- files ---------------------------------------------------------
+
+    fn save_active(&mut self) {
+        let Some(session) = &mut self.session else {
             return;
         };
-        match store::files::list(&self.store.conn, ws.id) {
-            Ok(files) => {
-                let nodes = tree::build(files.iter().map(|f| (f.path.as_str(), f.size)));
-                self.open = Some((ws, TreePane::new(nodes)));
-                self.viewer = None;
-                self.focus = Focus::Tree;
-                self.message = None;
+        if let Some(why) = &session.read_only {
+            self.message = Some((why.clone(), true));
+            return;
+        }
+        let Some(tab) = session.tabs.get_mut(session.active) else {
+            return;
+        };
+        let content = tab.buffer.text();
+        let result = match &session.files {
+            Files::Sqlite { id } => {
+                store::files::save_file(&mut self.store.conn, *id, &tab.path, &content)
+                    .map(|_| ())
+                    .map_err(|e| format!("{e}; {}", e.hint()))
             }
-            Err(e) => self.notify(format!("cannot read workspace {}: {e}", ws.name), true),
+            Files::Dir(disk) => disk.save(&tab.path, &content).map_err(|e| e.to_string()),
+        };
+        match result {
+            Ok(()) => {
+                tab.base_hash = Some(content_hash(&content));
+                tab.buffer.mark_saved();
+                tab.sent_version = None;
+                let path = tab.path.clone();
+                self.message = Some((format!("saved {path}"), false));
+                self.refresh_tree();
+            }
+            Err(e) => {
+                self.message = Some((
+                    format!("not saved: {e} (your text is kept as a draft)"),
+                    true,
+                ))
+            }
         }
     }
 
-    fn open_file(&mut self, path: &str) {
-        let Some((ws, _)) = &self.open else { return };
-        match store::files::content(&self.store.conn, ws.id, path) {
-            Ok(Some(content)) => {
-                let palette = self.theme.syntax_palette();
-                let highlighter = self
-                    .highlighter
-                    .get_or_insert_with(|| Highlighter::new(&palette));
-                self.viewer = Some(ViewerPane::new(path.to_string(), &content, highlighter));
-                self.focus = Focus::Viewer;
-                self.message = None;
-            }
-            Ok(None) => self.notify(format!("{path} is no longer stored"), true),
-            Err(e) => self.notify(format!("cannot read {path}: {e}"), true),
+    fn close_tab(&mut self, confirmed: bool) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let Some(tab) = session.tabs.get(session.active) else {
+            return;
+        };
+        if tab.is_dirty() && !confirmed && session.read_only.is_none() {
+            self.overlay = Some(Overlay::Confirm(ConfirmKind::DiscardTab {
+                index: session.active,
+            }));
+            return;
+        }
+        let tab = session.tabs.remove(session.active);
+        if tab.is_dirty() || tab.conflict.is_some() {
+            session.cleaned.push(tab.path);
+        }
+        session.active = session.active.min(session.tabs.len().saturating_sub(1));
+        if session.tabs.is_empty() {
+            self.focus = Focus::Tree;
         }
     }
 
-    pub fn render(&mut self, area: Rect, buf: &mut Buffer) {
+    fn confirm(&mut self, kind: ConfirmKind) {
+        match kind {
+            ConfirmKind::DiscardTab { index } => {
+                if let Some(session) = &mut self.session {
+                    session.active = index.min(session.tabs.len().saturating_sub(1));
+                }
+                self.close_tab(true);
+            }
+            ConfirmKind::Delete { path } => {
+                let result = self.tree_change(|store, files| match files {
+                    Files::Sqlite { id } => store::files::delete_path(&mut store.conn, *id, &path)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    Files::Dir(disk) => disk.delete(&path).map_err(|e| e.to_string()),
+                });
+                if result {
+                    if let Some(session) = &mut self.session {
+                        let prefix = format!("{path}/");
+                        // Open tabs of deleted files stay, as unsaved new
+                        // files, so nothing typed is lost.
+                        for tab in session
+                            .tabs
+                            .iter_mut()
+                            .filter(|t| t.path == path || t.path.starts_with(&prefix))
+                        {
+                            tab.base_hash = None;
+                            tab.sent_version = None;
+                        }
+                    }
+                    self.notify(format!("deleted {path}"), false);
+                }
+            }
+        }
+    }
+
+    /// Runs a change of the tree in one step and refreshes it; false on error.
+    fn tree_change(&mut self, f: impl FnOnce(&mut Store, &Files) -> Result<(), String>) -> bool {
+        let Some(session) = &self.session else {
+            return false;
+        };
+        if let Some(why) = session.read_only.clone() {
+            self.notify(why, true);
+            return false;
+        }
+        let result = f(&mut self.store, &session.files);
+        match result {
+            Ok(()) => {
+                self.refresh_tree();
+                true
+            }
+            Err(e) => {
+                self.notify(e, true);
+                false
+            }
+        }
+    }
+
+    fn submit_prompt(&mut self, kind: PromptKind, text: String) {
+        match kind {
+            PromptKind::Find => match Regex::new(&text) {
+                Ok(re) => {
+                    self.search = Some(re);
+                    self.update_editor(Action::FindNext);
+                }
+                Err(e) => self.notify(format!("bad search pattern: {e}"), true),
+            },
+            PromptKind::ReplacePattern => match Regex::new(&text) {
+                Ok(_) => {
+                    self.overlay = Some(Overlay::Prompt(Prompt::new(
+                        PromptKind::ReplaceWith { pattern: text },
+                        "",
+                    )))
+                }
+                Err(e) => self.notify(format!("bad pattern: {e}"), true),
+            },
+            PromptKind::ReplaceWith { pattern } => self.replace_all(&pattern, &text),
+            PromptKind::GotoLine => match text.trim().parse::<usize>() {
+                Ok(line) => self.with_tab(|t| t.buffer.goto_line(line)),
+                Err(_) => self.notify(format!("{text:?} is not a line number"), true),
+            },
+            PromptKind::NewFile => {
+                let path = text.trim().to_string();
+                let ok = self.tree_change(|store, files| {
+                    let parsed =
+                        WorkspacePath::parse(&path).map_err(|e| format!("{path:?} {e}"))?;
+                    match files {
+                        Files::Sqlite { id } => {
+                            store::files::create_file(&mut store.conn, *id, parsed.as_str(), "")
+                                .map(|_| ())
+                                .map_err(|e| e.to_string())
+                        }
+                        Files::Dir(disk) => disk
+                            .create_file(parsed.as_str(), "")
+                            .map_err(|e| e.to_string()),
+                    }
+                });
+                if ok {
+                    self.open_file(&path);
+                }
+            }
+            PromptKind::NewFolder => {
+                let path = text.trim().trim_end_matches('/').to_string();
+                let ok = self.tree_change(|_, files| match files {
+                    Files::Sqlite { .. } => Err("a SQLite workspace stores files, not empty folders: create a file inside it (e.g. lib/new.ts)".into()),
+                    Files::Dir(disk) => disk.create_dir(&path).map_err(|e| e.to_string()),
+                });
+                if ok {
+                    self.notify(format!("created {path}/"), false);
+                }
+            }
+            PromptKind::Rename { from } => {
+                let to = text.trim().trim_end_matches('/').to_string();
+                let ok = self.tree_change(|store, files| {
+                    let parsed = WorkspacePath::parse(&to).map_err(|e| format!("{to:?} {e}"))?;
+                    match files {
+                        Files::Sqlite { id } => {
+                            store::files::rename_path(&mut store.conn, *id, &from, parsed.as_str())
+                                .map(|_| ())
+                                .map_err(|e| e.to_string())
+                        }
+                        Files::Dir(disk) => disk
+                            .rename(&from, parsed.as_str())
+                            .map_err(|e| e.to_string()),
+                    }
+                });
+                if ok {
+                    if let Some(session) = &mut self.session {
+                        let prefix = format!("{from}/");
+                        for tab in &mut session.tabs {
+                            let renamed = if tab.path == from {
+                                Some(to.clone())
+                            } else {
+                                tab.path
+                                    .strip_prefix(&prefix)
+                                    .map(|rest| format!("{to}/{rest}"))
+                            };
+                            if let Some(new_path) = renamed {
+                                session
+                                    .cleaned
+                                    .push(std::mem::replace(&mut tab.path, new_path));
+                                tab.cache = self.highlighter.cache_for(&tab.path);
+                                tab.sent_version = None;
+                            }
+                        }
+                    }
+                    self.notify(format!("renamed {from} to {to}"), false);
+                }
+            }
+            PromptKind::Command => self.run_command(text.trim()),
+        }
+    }
+
+    fn replace_all(&mut self, pattern: &str, replacement: &str) {
+        let Ok(re) = Regex::new(pattern) else { return };
+        let mut count = 0;
+        self.edit(|t, _| count = t.buffer.replace_all(&re, replacement));
+        self.notify(
+            format!(
+                "replaced {count} match{}",
+                if count == 1 { "" } else { "es" }
+            ),
+            false,
+        );
+    }
+
+    /// The vim command line: `:w`, `:q`, `:wq`, `:x`, `:q!`, `:e PATH`,
+    /// `:N`, `:%s/PAT/REP/g`.
+    fn run_command(&mut self, command: &str) {
+        match command {
+            "w" => self.save_active(),
+            "q" | "q!" | "qa" | "qa!" => self.quit = true,
+            "wq" | "x" => {
+                self.save_active();
+                self.quit = true;
+            }
+            _ => {
+                if let Some(path) = command.strip_prefix("e ") {
+                    self.open_file(path.trim());
+                } else if let Ok(line) = command.parse::<usize>() {
+                    self.with_tab(|t| t.buffer.goto_line(line));
+                } else if let Some(rest) = command.strip_prefix("%s/") {
+                    let parts: Vec<&str> = rest.splitn(3, '/').collect();
+                    match parts.as_slice() {
+                        [pattern, replacement, ..] => match Regex::new(pattern) {
+                            Ok(_) => self.replace_all(pattern, replacement),
+                            Err(e) => self.notify(format!("bad pattern: {e}"), true),
+                        },
+                        _ => self.notify("use :%s/pattern/replacement/g", true),
+                    }
+                } else {
+                    self.notify(
+                        format!("unknown command :{command} (try :w :q :wq :e PATH :N)"),
+                        true,
+                    );
+                }
+            }
+        }
+    }
+
+    // ----- drafts that changed under us ------------------------------------
+
+    fn show_next_conflict(&mut self) {
+        if self.active_tab().is_some_and(|t| t.conflict.is_some()) {
+            self.overlay = Some(Overlay::Conflict);
+        } else if let Some(session) = &mut self.session
+            && let Some(i) = session.tabs.iter().position(|t| t.conflict.is_some())
+        {
+            session.active = i;
+            self.overlay = Some(Overlay::Conflict);
+        }
+    }
+
+    fn resolve_conflict(&mut self, take: bool) {
+        let Some(tab) = self.active_tab_mut() else {
+            return;
+        };
+        let Some(conflict) = tab.conflict.take() else {
+            return;
+        };
+        tab.sent_version = None;
+        if take {
+            tab.buffer.commit_group();
+            tab.buffer.select_all();
+            tab.buffer.paste(&conflict.draft);
+            tab.buffer.commit_group();
+            self.notify("took the draft; undo brings the saved text back", false);
+        } else {
+            self.notify("dropped the draft; the saved file stays", false);
+        }
+        self.show_next_conflict();
+    }
+
+    // ----- drawing -------------------------------------------------------
+
+    /// Draws everything; returns where the terminal cursor goes, if shown.
+    pub fn render(&mut self, area: Rect, buf: &mut Buffer) -> Option<(u16, u16)> {
         Block::default()
             .style(self.theme.ui("foreground"))
             .render(area, buf);
         let [main, status] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
-        let side_width = (main.width / 3).clamp(22.min(main.width), 36);
+        let side_width = (main.width / 4).clamp(20.min(main.width), 32);
         let [side, right] =
             Layout::horizontal([Constraint::Length(side_width), Constraint::Min(10)]).areas(main);
         let list_height =
-            (self.workspaces.items.len() as u16 + 2).clamp(3, (side.height / 3).max(3));
+            (self.workspaces.items.len() as u16 + 2).clamp(3, (side.height / 4).max(3));
         let [list_area, tree_area] =
             Layout::vertical([Constraint::Length(list_height), Constraint::Min(3)]).areas(side);
+        self.areas = Areas {
+            workspaces: list_area,
+            tree: tree_area,
+            editor: right,
+        };
+        self.editor_height = usize::from(right.height.saturating_sub(3));
 
-        let open_name = self.open.as_ref().map(|(ws, _)| ws.name.clone());
+        let open_name = self.session.as_ref().map(|s| s.name.clone());
         self.workspaces.render(
             list_area,
             buf,
@@ -214,100 +1303,224 @@ impl App {
             open_name.as_deref(),
             &self.theme,
         );
-        let open_file = self.viewer.as_ref().map(|v| v.path.clone());
-        match &mut self.open {
-            Some((_, tree)) => tree.render(
-                tree_area,
-                buf,
-                self.focus == Focus::Tree,
-                open_file.as_deref(),
-                &self.theme,
-            ),
-            None => super::panes::frame(" Files ", false, &self.theme).render(tree_area, buf),
-        }
-        match (&mut self.viewer, &self.highlighter) {
-            (Some(viewer), Some(highlighter)) => viewer.render(
-                right,
-                buf,
-                self.focus == Focus::Viewer,
-                highlighter,
-                &self.theme,
-            ),
-            _ => {
-                let hint = if self.open.is_some() {
-                    " open a file with enter "
-                } else {
-                    " open a workspace with enter "
-                };
-                super::panes::frame(hint, false, &self.theme).render(right, buf);
+        let mut cursor = None;
+        match &mut self.session {
+            Some(session) => {
+                let open_file = session.tabs.get(session.active).map(|t| t.path.clone());
+                session.tree.render(
+                    tree_area,
+                    buf,
+                    self.focus == Focus::Tree,
+                    open_file.as_deref(),
+                    &self.theme,
+                );
+                let conflict_note = session
+                    .tabs
+                    .get(session.active)
+                    .and_then(|t| t.conflict.as_ref())
+                    .map(|_| {
+                        "this file changed after its draft was taken: t takes the draft, d drops it"
+                            .to_string()
+                    });
+                let banner = session.read_only.clone().or(conflict_note);
+                cursor = EditorView {
+                    tabs: &mut session.tabs,
+                    active: session.active,
+                    focused: self.focus == Focus::Editor && self.overlay.is_none(),
+                    banner: banner.as_deref().map(|b| (b, true)),
+                }
+                .render(right, buf, &self.highlighter, &self.theme);
+            }
+            None => {
+                super::panes::frame(" Files ", false, &self.theme).render(tree_area, buf);
+                super::panes::frame(" open a workspace with enter ", false, &self.theme)
+                    .render(right, buf);
             }
         }
+
+        let mode = self.keymap.modal.then_some(match self.mode {
+            Mode::Normal => "NORMAL",
+            Mode::Insert => "INSERT",
+            Mode::Visual => "VISUAL",
+        });
         let ws = self
-            .open
+            .session
             .as_ref()
-            .map(|(ws, _)| (ws.name.as_str(), ws.storage_type.as_str()));
-        let file = self.viewer.as_ref().map(|v| {
+            .map(|s| (s.name.as_str(), s.files.storage_label()));
+        let file = self.active_tab().map(|t| {
+            let (line, col) = t.buffer.cursor_line_col();
             (
-                v.path.as_str(),
-                v.syntax.as_str(),
-                v.scroll + 1,
-                v.line_count(),
+                t.path.as_str(),
+                self.highlighter.syntax_name(&t.path),
+                line + 1,
+                col + 1,
+                t.is_dirty(),
             )
         });
+        let message = self.autosave_status.as_ref().or(self.message.as_ref());
+        let hint = self.key_hint();
         StatusLine {
+            hint: &hint,
+            mode,
             workspace: ws,
             file,
-            message: self.message.as_ref().map(|(m, _)| m.as_str()),
-            is_error: self.message.as_ref().is_some_and(|(_, e)| *e),
+            message: message.map(|(m, _)| m.as_str()),
+            is_error: message.is_some_and(|(_, e)| *e),
         }
         .render(status, buf, &self.theme);
-        if self.help {
-            help::render(
-                &self.keymap,
-                &[Scope::Global, Scope::List],
-                main,
-                buf,
-                &self.theme,
-            );
+
+        match &self.overlay {
+            None => cursor,
+            Some(Overlay::Help) => {
+                help::render(
+                    &self.keymap,
+                    &[Scope::Global, self.scope()],
+                    main,
+                    buf,
+                    &self.theme,
+                );
+                None
+            }
+            Some(Overlay::Palette(picker)) => Some(picker.render(main, buf, &self.theme)),
+            Some(Overlay::Finder(picker)) => Some(picker.render(main, buf, &self.theme)),
+            Some(Overlay::Prompt(p)) => Some(p.render(status, buf, &self.theme)),
+            Some(Overlay::Confirm(kind)) => {
+                let question = match kind {
+                    ConfirmKind::Delete { path } => format!("delete {path}?"),
+                    ConfirmKind::DiscardTab { .. } => {
+                        "close the tab and drop its unsaved changes?".to_string()
+                    }
+                };
+                prompt::render_question(&question, status, buf, &self.theme);
+                None
+            }
+            Some(Overlay::Conflict) => {
+                self.render_conflict(right, buf);
+                None
+            }
         }
+    }
+
+    /// "f1 help  ctrl-q quit": the shortest keys for help and quit here.
+    fn key_hint(&self) -> String {
+        let bindings = self.keymap.help(&[Scope::Global, self.scope()]);
+        let shortest = |action| {
+            bindings
+                .iter()
+                .find(|(a, _)| *a == action)
+                .and_then(|(_, keys)| keys.iter().min_by_key(|k| k.len()).cloned())
+        };
+        [
+            (Action::Help, "help"),
+            (Action::Palette, "commands"),
+            (Action::Quit, "quit"),
+        ]
+        .iter()
+        .filter_map(|(action, label)| shortest(*action).map(|k| format!("{k} {label}")))
+        .collect::<Vec<_>>()
+        .join("  ")
+    }
+
+    /// The saved text against the draft, as a unified diff.
+    fn render_conflict(&self, area: Rect, buf: &mut Buffer) {
+        let Some(tab) = self.active_tab() else { return };
+        let Some(conflict) = &tab.conflict else {
+            return;
+        };
+        let saved = tab.buffer.text();
+        let diff = similar::TextDiff::from_lines(&saved, &conflict.draft);
+        let mut lines = vec![ratatui::text::Line::styled(
+            format!(" {} changed after its draft was taken.", tab.path),
+            self.theme.ui("warning"),
+        )];
+        lines.push(ratatui::text::Line::styled(
+            " t: take the draft (undo brings the saved text back)   d: drop it   other keys: later",
+            self.theme.ui("title"),
+        ));
+        for hunk in diff.unified_diff().context_radius(2).iter_hunks() {
+            lines.push(ratatui::text::Line::styled(
+                hunk.header().to_string(),
+                self.theme.ui("muted"),
+            ));
+            for change in hunk.iter_changes() {
+                let (sign, style) = match change.tag() {
+                    similar::ChangeTag::Delete => ("-", self.theme.ui("error")),
+                    similar::ChangeTag::Insert => ("+", self.theme.ui("title")),
+                    similar::ChangeTag::Equal => (" ", self.theme.ui("muted")),
+                };
+                let text = change
+                    .value()
+                    .trim_end_matches(['\n', '\r'])
+                    .replace('\t', "    ");
+                lines.push(ratatui::text::Line::styled(format!("{sign}{text}"), style));
+            }
+        }
+        Clear.render(area, buf);
+        super::panes::frame(" saved file (-) against your draft (+) ", true, &self.theme)
+            .render(area, buf);
+        Paragraph::new(lines).render(super::panes::inner(area), buf);
+    }
+
+    /// Paths with unsaved text in this session.
+    #[cfg(test)]
+    pub fn dirty_paths(&self) -> std::collections::HashSet<String> {
+        self.session
+            .as_ref()
+            .map(|s| {
+                s.tabs
+                    .iter()
+                    .filter(|t| t.is_dirty())
+                    .map(|t| t.path.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crossterm::event::{KeyCode, KeyEventState, KeyModifiers};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
+    use tokio::sync::mpsc;
 
     use super::*;
     use crate::config::Config;
     use crate::tui::theme::ColorDepth;
     use crate::workspace::import::{ImportOptions, import};
 
-    /// An app over a store holding one small workspace, plus its temp dirs.
-    fn app_with_workspace() -> (App, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let src = dir.path().join("shop");
-        for (path, text) in [
-            (
-                "app/page.tsx",
-                "export default function Page() {\n  return <h1 className=\"title\">Shop</h1>;\n}\n",
-            ),
-            (
-                "app/layout.tsx",
-                "export const metadata = { title: \"Shop\" };\n",
-            ),
-            (
-                "lib/cart.ts",
-                "export function total(items: number[]): number {\n  return items.reduce((a, b) => a + b, 0);\n}\n",
-            ),
-            ("package.json", "{\n  \"name\": \"shop\"\n}\n"),
-            ("README.md", "# Shop\n\nA small shop.\n"),
-        ] {
+    struct Fixture {
+        app: App,
+        events: mpsc::UnboundedReceiver<AutosaveEvent>,
+        data: std::path::PathBuf,
+        _dir: tempfile::TempDir,
+    }
+
+    const FILES: &[(&str, &str)] = &[
+        (
+            "app/page.tsx",
+            "export default function Page() {\n  return <h1 className=\"title\">Shop</h1>;\n}\n",
+        ),
+        (
+            "app/layout.tsx",
+            "export const metadata = { title: \"Shop\" };\n",
+        ),
+        (
+            "lib/cart.ts",
+            "export function total(items: number[]): number {\n  return items.reduce((a, b) => a + b, 0);\n}\n",
+        ),
+        ("package.json", "{\n  \"name\": \"shop\"\n}\n"),
+        ("README.md", "# Shop\n\nA small shop.\n"),
+    ];
+
+    fn store_with_workspace(dir: &std::path::Path) -> (Store, Config) {
+        let src = dir.join("shop");
+        for (path, text) in FILES {
             let target = src.join(path);
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();
             std::fs::write(target, text).unwrap();
         }
-        let config = Config::load(Some(dir.path().join("data"))).unwrap();
+        let config = Config::load(Some(dir.join("data"))).unwrap();
         let mut store = Store::open(&config.data_dir).unwrap();
         import(
             &mut store,
@@ -317,71 +1530,403 @@ mod tests {
             &mut (),
         )
         .unwrap();
+        (store, config)
+    }
+
+    fn app_on(store: Store, keymap: Option<&str>) -> (App, mpsc::UnboundedReceiver<AutosaveEvent>) {
         let theme = Theme::load("dark", None, ColorDepth::TrueColor).unwrap();
-        let (keymap, errors) = Keymap::load(None, None);
+        let (keymap, errors) = Keymap::load(keymap, None);
         assert!(errors.is_empty());
-        (App::new(store, theme, keymap).unwrap(), dir)
+        let mut app = App::new(store, theme, keymap, vec![".git".into()]).unwrap();
+        let (tx, rx) = mpsc::unbounded_channel();
+        app.set_autosave(tx);
+        app.start(None, None, None);
+        (app, rx)
+    }
+
+    fn fixture(keymap: Option<&str>) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, config) = store_with_workspace(dir.path());
+        let (app, events) = app_on(store, keymap);
+        Fixture {
+            app,
+            events,
+            data: config.data_dir,
+            _dir: dir,
+        }
     }
 
     fn draw(app: &mut App, width: u16, height: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal
-            .draw(|f| app.render(f.area(), f.buffer_mut()))
+            .draw(|f| {
+                app.render(f.area(), f.buffer_mut());
+            })
             .unwrap();
         terminal.backend().to_string()
     }
 
-    #[test]
-    fn single_workspace_opens_its_tree() {
-        let (mut app, _dir) = app_with_workspace();
-        assert_eq!(app.focus, Focus::Tree);
-        insta::assert_snapshot!("tree_100x30", draw(&mut app, 100, 30));
-        insta::assert_snapshot!("tree_60x20", draw(&mut app, 60, 20));
+    fn key(app: &mut App, code: KeyCode, modifiers: KeyModifiers) {
+        app.handle_event(&Event::Key(KeyEvent {
+            code,
+            modifiers,
+            kind: KeyEventKind::Press,
+            state: KeyEventState::NONE,
+        }));
     }
 
-    #[test]
-    fn opening_a_file_shows_it_with_line_numbers() {
-        let (mut app, _dir) = app_with_workspace();
-        // app/ is the first row: expand it, go to page.tsx, open it.
-        assert!(app.update(Action::Open));
+    fn typing(app: &mut App, text: &str) {
+        for c in text.chars() {
+            key(app, KeyCode::Char(c), KeyModifiers::NONE);
+        }
+    }
+
+    fn text_of(app: &App) -> String {
+        app.active_tab().unwrap().buffer.text()
+    }
+
+    /// Opens app/page.tsx from the tree: expand app/, down to page.tsx.
+    fn open_page(app: &mut App) {
+        assert_eq!(app.focus, Focus::Tree);
+        app.update(Action::Open);
         app.update(Action::Down);
         app.update(Action::Down);
         app.update(Action::Open);
-        assert_eq!(app.focus, Focus::Viewer);
         assert_eq!(
-            app.viewer.as_ref().map(|v| v.path.as_str()),
+            app.active_tab().map(|t| t.path.as_str()),
             Some("app/page.tsx")
         );
-        insta::assert_snapshot!("viewer_100x30", draw(&mut app, 100, 30));
-        insta::assert_snapshot!("viewer_60x20", draw(&mut app, 60, 20));
-        // Back returns to the tree, quit ends the loop.
-        app.update(Action::Back);
-        assert_eq!(app.focus, Focus::Tree);
-        app.update(Action::Quit);
-        assert!(app.quit);
     }
 
     #[test]
-    fn help_lists_the_active_bindings() {
-        let (mut app, _dir) = app_with_workspace();
-        app.update(Action::Help);
-        let screen = draw(&mut app, 100, 30);
+    fn single_workspace_opens_its_tree() {
+        let mut f = fixture(None);
+        assert_eq!(f.app.focus, Focus::Tree);
+        insta::assert_snapshot!("tree_100x30", draw(&mut f.app, 100, 30));
+        insta::assert_snapshot!("tree_60x20", draw(&mut f.app, 60, 20));
+    }
+
+    #[test]
+    fn opening_a_file_shows_it_with_line_numbers_and_cursor() {
+        let mut f = fixture(None);
+        open_page(&mut f.app);
+        assert_eq!(f.app.focus, Focus::Editor);
+        insta::assert_snapshot!("editor_100x30", draw(&mut f.app, 100, 30));
+        insta::assert_snapshot!("editor_60x20", draw(&mut f.app, 60, 20));
+        key(&mut f.app, KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(f.app.focus, Focus::Tree);
+    }
+
+    #[test]
+    fn typing_edits_the_buffer_and_sends_a_draft() {
+        let mut f = fixture(None);
+        open_page(&mut f.app);
+        typing(&mut f.app, "// hi");
+        key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+        assert!(text_of(&f.app).starts_with("// hi\nexport default"));
+        f.app.sync_autosave();
+        let mut saw_draft = false;
+        while let Ok(event) = f.events.try_recv() {
+            if let AutosaveEvent::Changed { key, drafts, .. } = event {
+                assert_eq!(key, "ws:shop");
+                saw_draft |= drafts.iter().any(|d| matches!(d, DraftChange::Edited { path, content, .. } if path == "app/page.tsx" && content.starts_with("// hi\n")));
+            }
+        }
+        assert!(saw_draft);
+        insta::assert_snapshot!("editor_dirty_60x20", draw(&mut f.app, 60, 20));
+    }
+
+    #[test]
+    fn save_writes_the_store_and_clears_the_draft() {
+        let mut f = fixture(None);
+        open_page(&mut f.app);
+        typing(&mut f.app, "X");
+        key(&mut f.app, KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert!(f.app.dirty_paths().is_empty());
+        let store = Store::open(&f.data).unwrap();
+        let ws = store::workspaces::find(&store.conn, "shop")
+            .unwrap()
+            .unwrap();
+        let saved = store::files::content(&store.conn, ws.id, "app/page.tsx")
+            .unwrap()
+            .unwrap();
+        assert!(saved.starts_with("Xexport default"));
+        f.app.sync_autosave();
+        let mut cleaned = false;
+        while let Ok(event) = f.events.try_recv() {
+            if let AutosaveEvent::Changed { drafts, .. } = event {
+                cleaned |= drafts
+                    .iter()
+                    .any(|d| matches!(d, DraftChange::Clean { path } if path == "app/page.tsx"));
+            }
+        }
+        assert!(cleaned);
+    }
+
+    #[test]
+    fn drafts_and_tabs_come_back_on_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, config) = store_with_workspace(dir.path());
+        let saved = FILES[0].1;
+        let mut conn = Store::open(&config.data_dir).unwrap();
+        let draft = store::drafts::Draft {
+            path: "app/page.tsx".into(),
+            content: format!("// typed before the crash\n{saved}"),
+            base_hash: Some(content_hash(saved)),
+            updated_at: String::new(),
+        };
+        store::drafts::save_batch(&mut conn.conn, "ws:shop", &[draft], &[]).unwrap();
+        let state = EditorState {
+            tabs: vec![session::TabState {
+                path: "app/page.tsx".into(),
+                anchor: 5,
+                head: 5,
+                top: 0,
+            }],
+            active: 0,
+            focus: "editor".into(),
+        };
+        store::editor_state::save(
+            &conn.conn,
+            "ws:shop",
+            &serde_json::to_string(&state).unwrap(),
+        )
+        .unwrap();
+        let (app, _events) = app_on(store, None);
+        assert_eq!(app.focus, Focus::Editor);
+        let tab = app.active_tab().unwrap();
+        assert!(tab.buffer.text().starts_with("// typed before the crash\n"));
+        assert_eq!(tab.buffer.cursor(), 5);
+        assert!(tab.is_dirty());
+    }
+
+    #[test]
+    fn a_stale_draft_is_offered_not_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, config) = store_with_workspace(dir.path());
+        let mut conn = Store::open(&config.data_dir).unwrap();
+        let draft = store::drafts::Draft {
+            path: "lib/cart.ts".into(),
+            content: "// my unsaved idea\n".into(),
+            base_hash: Some(content_hash(
+                "what the file held before someone else saved it\n",
+            )),
+            updated_at: String::new(),
+        };
+        store::drafts::save_batch(&mut conn.conn, "ws:shop", &[draft], &[]).unwrap();
+        let (mut app, _events) = app_on(store, None);
+        // The saved file wins and the draft is shown as a diff.
+        assert_eq!(text_of(&app), FILES[2].1);
+        assert!(matches!(app.overlay, Some(Overlay::Conflict)));
+        insta::assert_snapshot!("conflict_100x30", draw(&mut app, 100, 30));
+        key(&mut app, KeyCode::Char('t'), KeyModifiers::NONE);
+        assert_eq!(text_of(&app), "// my unsaved idea\n");
+        // Undo brings the saved text back: nothing is lost either way.
+        app.focus = Focus::Editor;
+        key(&mut app, KeyCode::Char('z'), KeyModifiers::CONTROL);
+        assert_eq!(text_of(&app), FILES[2].1);
+    }
+
+    #[test]
+    fn a_second_kollega_opens_read_only() {
+        let mut first = fixture(None);
+        let second_store = Store::open(&first.data).unwrap();
+        // Pretend the first holder is another live process: our own pid
+        // would count as "ours", so use the parent's (alive) pid.
+        let parent = std::os::unix::process::parent_id();
+        second_store
+            .conn
+            .execute("UPDATE workspace_locks SET pid = ?1", [parent])
+            .unwrap();
+        let (mut second, _events) = app_on(second_store, None);
+        let session = second.session.as_ref().unwrap();
+        assert!(
+            session
+                .read_only
+                .as_deref()
+                .unwrap_or_default()
+                .contains("read-only")
+        );
+        open_page(&mut second);
+        let before = text_of(&second);
+        typing(&mut second, "nope");
+        assert_eq!(text_of(&second), before);
+        let screen = draw(&mut second, 100, 30);
+        assert!(screen.contains("read-only"), "{screen}");
+        first.app.quit = true;
+    }
+
+    #[test]
+    fn help_palette_and_finder_overlays() {
+        let mut f = fixture(None);
+        f.app.update(Action::Help);
+        let screen = draw(&mut f.app, 100, 30);
         assert!(screen.contains("quit kollega"));
         insta::assert_snapshot!("help_100x30", screen);
-        insta::assert_snapshot!("help_60x20", draw(&mut app, 60, 20));
-        app.update(Action::Down);
-        assert!(!app.help);
+        insta::assert_snapshot!("help_60x20", draw(&mut f.app, 60, 20));
+        key(&mut f.app, KeyCode::Esc, KeyModifiers::NONE);
+        assert!(f.app.overlay.is_none());
+
+        key(&mut f.app, KeyCode::Char('p'), KeyModifiers::CONTROL);
+        typing(&mut f.app, "cart");
+        insta::assert_snapshot!("finder_60x20", draw(&mut f.app, 60, 20));
+        key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+        assert_eq!(
+            f.app.active_tab().map(|t| t.path.as_str()),
+            Some("lib/cart.ts")
+        );
+
+        key(&mut f.app, KeyCode::Char('p'), KeyModifiers::ALT);
+        typing(&mut f.app, "goto");
+        insta::assert_snapshot!("palette_100x30", draw(&mut f.app, 100, 30));
+        key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+        assert!(matches!(f.app.overlay, Some(Overlay::Prompt(_))));
+        typing(&mut f.app, "3");
+        key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+        assert_eq!(f.app.active_tab().unwrap().buffer.cursor_line_col().0, 2);
     }
 
     #[test]
-    fn focus_cycles_through_open_panes() {
-        let (mut app, _dir) = app_with_workspace();
-        app.update(Action::FocusNext);
-        assert_eq!(app.focus, Focus::Workspaces);
-        app.update(Action::FocusPrev);
-        assert_eq!(app.focus, Focus::Tree);
-        app.update(Action::Back);
-        assert_eq!(app.focus, Focus::Workspaces);
-        insta::assert_snapshot!("workspaces_60x20", draw(&mut app, 60, 20));
+    fn tree_creates_renames_and_deletes_in_the_store() {
+        let mut f = fixture(None);
+        key(&mut f.app, KeyCode::Char('a'), KeyModifiers::NONE);
+        // The prompt starts in the selected folder ("app/").
+        typing(&mut f.app, "new.ts");
+        insta::assert_snapshot!("prompt_60x20", draw(&mut f.app, 60, 20));
+        key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+        assert_eq!(
+            f.app.active_tab().map(|t| t.path.as_str()),
+            Some("app/new.ts")
+        );
+        key(&mut f.app, KeyCode::Esc, KeyModifiers::NONE);
+        let rows = |app: &App| {
+            app.session
+                .as_ref()
+                .unwrap()
+                .tree
+                .rows
+                .iter()
+                .map(|r| r.path.clone())
+                .collect::<Vec<_>>()
+        };
+        // Expand app/ and rename the folder.
+        f.app.update(Action::Top);
+        f.app.update(Action::Open);
+        assert!(rows(&f.app).contains(&"app/new.ts".to_string()));
+        key(&mut f.app, KeyCode::Char('r'), KeyModifiers::NONE);
+        for _ in 0..3 {
+            key(&mut f.app, KeyCode::Backspace, KeyModifiers::NONE);
+        }
+        typing(&mut f.app, "web");
+        key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+        let store = Store::open(&f.data).unwrap();
+        let ws = store::workspaces::find(&store.conn, "shop")
+            .unwrap()
+            .unwrap();
+        let paths: Vec<String> = store::files::list(&store.conn, ws.id)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        assert!(
+            paths.contains(&"web/new.ts".to_string())
+                && paths.contains(&"web/page.tsx".to_string()),
+            "{paths:?}"
+        );
+        assert_eq!(
+            f.app.active_tab().map(|t| t.path.as_str()),
+            Some("web/new.ts")
+        );
+        // Delete asks first; "n" keeps it, "y" deletes. Rows: lib, web, …
+        f.app.update(Action::Top);
+        f.app.update(Action::Down);
+        key(&mut f.app, KeyCode::Char('d'), KeyModifiers::NONE);
+        key(&mut f.app, KeyCode::Char('n'), KeyModifiers::NONE);
+        assert!(rows(&f.app).iter().any(|p| p.starts_with("web")));
+        key(&mut f.app, KeyCode::Char('d'), KeyModifiers::NONE);
+        key(&mut f.app, KeyCode::Char('y'), KeyModifiers::NONE);
+        assert!(
+            !rows(&f.app).iter().any(|p| p.starts_with("web")),
+            "{:?} {:?}",
+            rows(&f.app),
+            f.app.message
+        );
+        assert!(rows(&f.app).contains(&"lib".to_string()));
+    }
+
+    #[test]
+    fn vim_keys_edit_with_modes_and_sequences() {
+        let mut f = fixture(Some("vim"));
+        open_page(&mut f.app);
+        assert_eq!(f.app.mode, Mode::Normal);
+        // Normal mode: letters are commands, not text.
+        typing(&mut f.app, "dd");
+        assert!(text_of(&f.app).starts_with("  return"));
+        typing(&mut f.app, "u");
+        assert!(text_of(&f.app).starts_with("export default"));
+        typing(&mut f.app, "Gggi");
+        assert_eq!(f.app.mode, Mode::Insert);
+        typing(&mut f.app, "// top");
+        key(&mut f.app, KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(f.app.mode, Mode::Normal);
+        assert!(text_of(&f.app).starts_with("// topexport"));
+        typing(&mut f.app, "yyp");
+        assert!(
+            text_of(&f.app).starts_with("// topexport default function Page() {\n// topexport")
+        );
+        insta::assert_snapshot!("vim_normal_60x20", draw(&mut f.app, 60, 20));
+        typing(&mut f.app, ":w");
+        key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+        assert!(f.app.dirty_paths().is_empty());
+        typing(&mut f.app, ":q");
+        key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+        assert!(f.app.quit);
+    }
+
+    #[test]
+    fn search_replace_and_copy_reach_the_clipboard() {
+        let mut f = fixture(None);
+        open_page(&mut f.app);
+        key(&mut f.app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+        typing(&mut f.app, "Sh(o)p");
+        key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+        key(&mut f.app, KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(f.app.take_clipboard().as_deref(), Some("Shop"));
+        key(&mut f.app, KeyCode::Char('r'), KeyModifiers::CONTROL);
+        typing(&mut f.app, "Sh(o)p");
+        key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+        typing(&mut f.app, "St${1}re");
+        key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+        assert!(
+            text_of(&f.app).contains(">Store</h1>"),
+            "{}",
+            text_of(&f.app)
+        );
+        // One undo step takes the whole replace back.
+        key(&mut f.app, KeyCode::Char('z'), KeyModifiers::CONTROL);
+        assert!(text_of(&f.app).contains(">Shop</h1>"));
+    }
+
+    #[test]
+    fn folder_workspace_saves_to_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("site");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("index.html"), "<h1>hi</h1>\r\n").unwrap();
+        let config = Config::load(Some(dir.path().join("data"))).unwrap();
+        let store = Store::open(&config.data_dir).unwrap();
+        let theme = Theme::load("dark", None, ColorDepth::TrueColor).unwrap();
+        let (keymap, _) = Keymap::load(None, None);
+        let mut app = App::new(store, theme, keymap, vec![".git".into()]).unwrap();
+        let disk = DiskWorkspace::open(&root).unwrap();
+        app.start(Some(OpenTarget::Dir(disk)), Some("index.html"), Some(1));
+        assert_eq!(app.session.as_ref().unwrap().files.storage_label(), "dir");
+        key(&mut app, KeyCode::End, KeyModifiers::NONE);
+        typing(&mut app, "!");
+        key(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert_eq!(
+            std::fs::read(root.join("index.html")).unwrap(),
+            b"<h1>hi</h1>!\r\n"
+        );
     }
 }

@@ -402,6 +402,7 @@ impl Keymap {
     }
 
     /// The action for one key event, for panes without sequences.
+    #[cfg(test)]
     pub fn action(&self, scope: Scope, event: &KeyEvent) -> Option<Action> {
         match self.lookup(scope, &[KeyChord::from_event(event)?]) {
             Lookup::Action(action) => Some(action),
@@ -430,6 +431,7 @@ impl Keymap {
     }
 
     /// The bindings of one table, in key order.
+    #[cfg(test)]
     pub fn table(&self, scope: Scope) -> Vec<(String, Action)> {
         self.bindings
             .iter()

@@ -1,16 +1,29 @@
 //! The terminal UI. The only module that knows ratatui and crossterm.
 //!
-//! Draws only when something changed, each frame wrapped in synchronized
-//! output (DECSET 2026) so SSH and tmux never show half a frame; the
-//! terminal is restored on exit, on error and on panic.
+//! One tokio runtime. The UI task owns the app and is the only one that
+//! draws; terminal events (read on a thread of their own), autosave reports,
+//! a heartbeat tick and signals reach it through `select!`. It drains what
+//! is queued, then draws once if something changed, at most one frame per
+//! 16 ms, each frame wrapped in synchronized output (DECSET 2026) so SSH and
+//! tmux never show half a frame. Nothing else redraws: idle costs nothing.
+//!
+//! Typed text is never lost: edits go to the autosave task as they happen;
+//! quit, SIGHUP and SIGTERM flush it before exit, and a panic restores the
+//! terminal first.
 
 mod app;
 pub(crate) mod keymap;
 mod panes;
+mod session;
 pub(crate) mod theme;
 
 use std::io::{Write, stdout};
+use std::time::Duration;
 
+use base64::Engine;
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::terminal::{
     BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
     disable_raw_mode, enable_raw_mode,
@@ -18,12 +31,23 @@ use crossterm::terminal::{
 use crossterm::{cursor, event, execute};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
 
+use crate::autosave::{self, Autosave, AutosaveEvent};
 use crate::config::Config;
 use crate::store::Store;
+use crate::store::worker::StoreWorker;
 use app::App;
+pub(crate) use app::OpenTarget;
 use keymap::Keymap;
 use theme::{ColorDepth, Theme};
+
+const FRAME: Duration = Duration::from_millis(16);
+const HEARTBEAT: Duration = Duration::from_secs(10);
+/// How long exit waits for the last drafts to be written.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds the app from the config: theme and keymap errors are shown in the
 /// status bar, and the defaults stay in use.
@@ -41,7 +65,7 @@ pub(crate) fn build_app(store: Store, config: &Config) -> anyhow::Result<App> {
     let user_keymap = config.config_dir.as_ref().map(|d| d.join("keymap.toml"));
     let (keymap, errors) = Keymap::load(config.keymap.as_deref(), user_keymap.as_deref());
     problems.extend(errors.iter().map(ToString::to_string));
-    let mut app = App::new(store, theme, keymap)?;
+    let mut app = App::new(store, theme, keymap, config.ignored.clone())?;
     if !problems.is_empty() {
         app.notify(format!("{} (defaults in use)", problems.join("; ")), true);
     }
@@ -50,12 +74,45 @@ pub(crate) fn build_app(store: Store, config: &Config) -> anyhow::Result<App> {
 
 fn restore_terminal() {
     let _ = disable_raw_mode();
-    let _ = execute!(stdout(), LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
 }
 
-/// Runs the UI until the user quits.
-pub fn run(store: Store, config: &Config) -> anyhow::Result<()> {
+/// What to open at start: a workspace or folder, then a file at a line.
+pub(crate) struct Start {
+    pub target: Option<OpenTarget>,
+    pub path: Option<String>,
+    pub line: Option<usize>,
+}
+
+/// Runs the UI until the user quits or the terminal goes away.
+pub fn run(store: Store, config: &Config, start: Start) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_async(store, config, start))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Exit {
+    Quit,
+    Hangup,
+    Terminate,
+}
+
+async fn run_async(store: Store, config: &Config, start: Start) -> anyhow::Result<()> {
+    let worker = StoreWorker::spawn(&config.data_dir)?;
+    let (reports_tx, mut reports) = mpsc::unbounded_channel();
+    let (autosave_tx, autosave_task) = Autosave::spawn(worker.handle(), reports_tx);
     let mut app = build_app(store, config)?;
+    app.set_autosave(autosave_tx.clone());
+    app.start(start.target, start.path.as_deref(), start.line);
 
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -63,29 +120,109 @@ pub fn run(store: Store, config: &Config) -> anyhow::Result<()> {
         default_hook(info);
     }));
     enable_raw_mode()?;
-    execute!(stdout(), EnterAlternateScreen, cursor::Hide)?;
-    let result = event_loop(&mut app);
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        EnableMouseCapture,
+        cursor::Hide
+    )?;
+
+    let exit = event_loop(&mut app, &mut reports).await;
+
+    // Whatever the reason, write the last edits before leaving.
+    app.sync_autosave();
+    let flushed = tokio::time::timeout(FLUSH_TIMEOUT, autosave::flush(&autosave_tx)).await;
+    app.release_lock();
+    let _ = autosave_tx.send(AutosaveEvent::Quit);
+    drop(autosave_tx);
+    drop(app);
+    let _ = tokio::time::timeout(FLUSH_TIMEOUT, autosave_task).await;
+    let _ = tokio::task::spawn_blocking(move || worker.shutdown()).await;
     restore_terminal();
-    result
+    match flushed {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!("warning: the last drafts could not be written: {e}"),
+        Err(_) => eprintln!("warning: writing the last drafts timed out"),
+    }
+    match exit {
+        Ok(Exit::Quit) => Ok(()),
+        Ok(reason) => {
+            tracing::info!(?reason, "exit on signal after flushing drafts");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
-fn event_loop(app: &mut App) -> anyhow::Result<()> {
+async fn event_loop(
+    app: &mut App,
+    reports: &mut mpsc::UnboundedReceiver<crate::autosave::AutosaveReport>,
+) -> anyhow::Result<Exit> {
     let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    // crossterm's reader blocks; it gets a thread of its own.
+    std::thread::Builder::new()
+        .name("kollega-input".into())
+        .spawn(move || {
+            while let Ok(ev) = event::read() {
+                if events_tx.send(ev).is_err() {
+                    break;
+                }
+            }
+        })?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
     let mut dirty = true;
-    while !app.quit {
-        if dirty {
-            execute!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
-            terminal.draw(|frame| app.render(frame.area(), frame.buffer_mut()))?;
-            execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
-            terminal.backend_mut().flush()?;
+    let mut last_frame = Instant::now() - FRAME;
+
+    loop {
+        if dirty && last_frame.elapsed() >= FRAME {
+            draw(&mut terminal, app)?;
+            last_frame = Instant::now();
+            dirty = false;
         }
-        // Block until the next event: no redraw, no CPU, while idle.
-        let ev = event::read()?;
-        dirty = app.handle_event(&ev);
-        // Drain what is already queued before drawing once.
-        while !app.quit && event::poll(std::time::Duration::ZERO)? {
-            dirty |= app.handle_event(&event::read()?);
+        let next_frame = last_frame + FRAME;
+        tokio::select! {
+            ev = events.recv() => {
+                let Some(ev) = ev else { return Ok(Exit::Hangup) };
+                dirty |= app.handle_event(&ev);
+                while let Ok(ev) = events.try_recv() {
+                    dirty |= app.handle_event(&ev);
+                }
+            }
+            Some(report) = reports.recv() => dirty |= app.autosave_report(report),
+            _ = heartbeat.tick() => app.heartbeat(),
+            _ = hangup.recv() => return Ok(Exit::Hangup),
+            _ = terminate.recv() => return Ok(Exit::Terminate),
+            _ = tokio::time::sleep_until(next_frame), if dirty => {}
+        }
+        app.sync_autosave();
+        if app.quit {
+            return Ok(Exit::Quit);
         }
     }
+}
+
+fn draw(
+    terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
+    app: &mut App,
+) -> anyhow::Result<()> {
+    execute!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    terminal.draw(|frame| {
+        let area = frame.area();
+        if let Some((x, y)) = app.render(area, frame.buffer_mut()) {
+            frame.set_cursor_position((x, y));
+        }
+    })?;
+    if let Some(text) = app.take_clipboard() {
+        // OSC 52: the terminal (also over SSH and in tmux) puts it on the
+        // local clipboard.
+        let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+        write!(terminal.backend_mut(), "\x1b]52;c;{encoded}\x07")?;
+    }
+    execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+    terminal.backend_mut().flush()?;
     Ok(())
 }

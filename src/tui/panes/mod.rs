@@ -1,10 +1,12 @@
 //! The panes of the workstation. Each is a struct with its state, an
 //! `update` for the actions it understands and a `render(area, buf)`.
 
+pub(crate) mod editor;
 pub(crate) mod help;
+pub(crate) mod picker;
+pub(crate) mod prompt;
 pub(crate) mod status;
 pub(crate) mod tree;
-pub(crate) mod viewer;
 pub(crate) mod workspaces;
 
 use ratatui::layout::Rect;

@@ -9,8 +9,13 @@ use ratatui::widgets::{Paragraph, Widget};
 use crate::tui::theme::Theme;
 
 pub(crate) struct StatusLine<'a> {
+    /// Keys for help and quit, shown when there is no message.
+    pub hint: &'a str,
+    /// The editor mode of a modal keymap.
+    pub mode: Option<&'a str>,
     pub workspace: Option<(&'a str, &'a str)>,
-    pub file: Option<(&'a str, &'a str, usize, usize)>,
+    /// Path, syntax, line, column (1-based), dirty.
+    pub file: Option<(&'a str, &'a str, usize, usize, bool)>,
     pub message: Option<&'a str>,
     pub is_error: bool,
 }
@@ -19,12 +24,19 @@ impl StatusLine<'_> {
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let base = theme.ui("status");
         let mut spans = vec![Span::styled(" kollega ", base.patch(theme.ui("title")))];
+        if let Some(mode) = self.mode {
+            spans.push(Span::styled(
+                format!("{mode} "),
+                base.patch(theme.ui("title")),
+            ));
+        }
         if let Some((name, storage)) = self.workspace {
             spans.push(Span::styled(format!("│ {name} [{storage}] "), base));
         }
-        if let Some((path, syntax, line, total)) = self.file {
+        if let Some((path, syntax, line, col, dirty)) = self.file {
+            let dirty = if dirty { " ●" } else { "" };
             spans.push(Span::styled(
-                format!("│ {path} · {syntax} · {line}/{total} "),
+                format!("│ {path}{dirty} · {syntax} · {line}:{col} "),
                 base,
             ));
         }
@@ -38,7 +50,7 @@ impl StatusLine<'_> {
                 spans.push(Span::styled(format!("│ {message}"), style));
             }
             None => spans.push(Span::styled(
-                "│ ? help  q quit",
+                format!("│ {}", self.hint),
                 base.patch(theme.ui("muted")),
             )),
         }

@@ -51,6 +51,29 @@ impl TreePane {
         pane
     }
 
+    /// Shows a new listing, keeping open folders and the selected path.
+    pub fn replace(&mut self, nodes: Vec<FileNode>) {
+        let selected = self.rows.get(self.selected).map(|r| r.path.clone());
+        self.nodes = nodes;
+        self.rebuild();
+        if let Some(path) = selected
+            && let Some(i) = self.rows.iter().position(|r| r.path == path)
+        {
+            self.selected = i;
+        }
+    }
+
+    /// Selects the row at `offset` from the top of the pane; a click on a
+    /// folder opens or closes it.
+    pub fn click(&mut self, offset: usize) -> TreeOutcome {
+        let index = scroll_for(self.selected, self.page) + offset;
+        if index >= self.rows.len() {
+            return TreeOutcome::None;
+        }
+        self.selected = index;
+        self.update(Action::Open)
+    }
+
     fn rebuild(&mut self) {
         fn walk(nodes: &[FileNode], depth: usize, expanded: &HashSet<String>, rows: &mut Vec<Row>) {
             for node in nodes {

@@ -1,0 +1,114 @@
+//! One-line inputs (search, replace, go to line, new file, rename, the vim
+//! command line) and yes/no questions, drawn over the status line. Text
+//! input is ratatui-textarea's.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+use ratatui_textarea::TextArea;
+
+use crate::tui::theme::Theme;
+
+/// What a prompt's answer is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PromptKind {
+    Find,
+    ReplacePattern,
+    ReplaceWith { pattern: String },
+    GotoLine,
+    NewFile,
+    NewFolder,
+    Rename { from: String },
+    Command,
+}
+
+impl PromptKind {
+    fn label(&self) -> String {
+        match self {
+            PromptKind::Find => "search (regex): ".into(),
+            PromptKind::ReplacePattern => "replace (regex): ".into(),
+            PromptKind::ReplaceWith { pattern } => {
+                format!("replace {pattern} with ($1 for groups): ")
+            }
+            PromptKind::GotoLine => "go to line: ".into(),
+            PromptKind::NewFile => "new file: ".into(),
+            PromptKind::NewFolder => "new folder: ".into(),
+            PromptKind::Rename { from } => format!("rename {from} to: "),
+            PromptKind::Command => ":".into(),
+        }
+    }
+}
+
+/// What a yes/no question confirms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ConfirmKind {
+    Delete { path: String },
+    DiscardTab { index: usize },
+}
+
+pub(crate) struct Prompt {
+    pub kind: PromptKind,
+    input: TextArea<'static>,
+}
+
+/// The answer to a key in a prompt.
+pub(crate) enum PromptOutcome {
+    Editing,
+    Cancelled,
+    Submitted(String),
+}
+
+impl Prompt {
+    pub fn new(kind: PromptKind, initial: &str) -> Prompt {
+        let mut input = TextArea::default();
+        input.set_cursor_line_style(ratatui::style::Style::default());
+        input.insert_str(initial);
+        Prompt { kind, input }
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> PromptOutcome {
+        match key.code {
+            KeyCode::Esc => PromptOutcome::Cancelled,
+            KeyCode::Enter => PromptOutcome::Submitted(self.text()),
+            _ => {
+                self.input.input(key);
+                PromptOutcome::Editing
+            }
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.input.lines().first().cloned().unwrap_or_default()
+    }
+
+    /// Draws the prompt in `area` (one line); returns the cursor position.
+    pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) -> (u16, u16) {
+        let label = self.kind.label();
+        let width = (label.chars().count() as u16).min(area.width / 2);
+        Paragraph::new(Line::styled(label, theme.ui("title")))
+            .style(theme.ui("status"))
+            .render(Rect { width, ..area }, buf);
+        let field = Rect {
+            x: area.x + width,
+            width: area.width - width,
+            ..area
+        };
+        self.input.render(field, buf);
+        let col = self.input.cursor().1;
+        (
+            field.x + (col as u16).min(field.width.saturating_sub(1)),
+            field.y,
+        )
+    }
+}
+
+pub(crate) fn render_question(question: &str, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    Paragraph::new(Line::from(vec![
+        Span::styled(format!(" {question} "), theme.ui("warning")),
+        Span::styled("[y]es / [n]o", theme.ui("title")),
+    ]))
+    .style(theme.ui("status"))
+    .render(area, buf);
+}
