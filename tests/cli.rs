@@ -46,7 +46,9 @@ fn every_subcommand_help_has_examples() {
     let names = subcommands(&k);
     assert_eq!(
         names,
-        ["import", "export", "open", "ls", "show", "cat", "rm", "doctor"]
+        [
+            "import", "export", "open", "ls", "show", "cat", "rm", "doctor"
+        ]
     );
     k.cmd()
         .arg("--help")
