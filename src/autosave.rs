@@ -37,7 +37,9 @@ pub(crate) enum DraftChange {
     /// The buffer differs from its saved file: keep this draft.
     Edited {
         path: String,
-        content: String,
+        /// The buffer's text; a rope clone costs nothing to send, and it
+        /// becomes a string only when it is written.
+        content: ropey::Rope,
         /// SHA-256 hex of the saved content it was edited from; `None` for
         /// a file never saved.
         base_hash: Option<String>,
@@ -110,8 +112,15 @@ impl DraftSink for StoreHandle {
 /// Changes of one workspace not written yet; a `None` draft is a removal.
 #[derive(Default)]
 struct Pending {
-    drafts: BTreeMap<String, Option<Draft>>,
+    drafts: BTreeMap<String, Option<PendingDraft>>,
     editor_state: Option<String>,
+}
+
+/// A draft waiting for its write, its text still a rope.
+struct PendingDraft {
+    content: ropey::Rope,
+    base_hash: Option<String>,
+    updated_at: String,
 }
 
 /// The autosave task's state; see the module docs.
@@ -190,8 +199,7 @@ impl<S: DraftSink> Autosave<S> {
                     content,
                     base_hash,
                 } => {
-                    let draft = Draft {
-                        path: path.clone(),
+                    let draft = PendingDraft {
                         content,
                         base_hash,
                         updated_at: now.clone(),
@@ -268,8 +276,12 @@ impl<S: DraftSink> Autosave<S> {
         for draft in batch.upserts {
             pending
                 .drafts
-                .entry(draft.path.clone())
-                .or_insert(Some(draft));
+                .entry(draft.path)
+                .or_insert(Some(PendingDraft {
+                    content: ropey::Rope::from_str(&draft.content),
+                    base_hash: draft.base_hash,
+                    updated_at: draft.updated_at,
+                }));
         }
         for path in batch.removals {
             pending.drafts.entry(path).or_insert(None);
@@ -296,7 +308,12 @@ fn into_batch(key: String, pending: Pending) -> AutosaveBatch {
     let mut removals = Vec::new();
     for (path, draft) in pending.drafts {
         match draft {
-            Some(draft) => upserts.push(draft),
+            Some(draft) => upserts.push(Draft {
+                path,
+                content: draft.content.to_string(),
+                base_hash: draft.base_hash,
+                updated_at: draft.updated_at,
+            }),
             None => removals.push(path),
         }
     }
@@ -384,7 +401,7 @@ mod tests {
     fn edit(events: &mpsc::UnboundedSender<AutosaveEvent>, path: &str, content: &str) {
         let change = DraftChange::Edited {
             path: path.to_string(),
-            content: content.to_string(),
+            content: ropey::Rope::from_str(content),
             base_hash: None,
         };
         events
@@ -511,7 +528,7 @@ mod tests {
         };
         let edited = |path: &str, content: &str| DraftChange::Edited {
             path: path.to_string(),
-            content: content.to_string(),
+            content: ropey::Rope::from_str(content),
             base_hash: Some("h".to_string()),
         };
         let clean = |path: &str| DraftChange::Clean {

@@ -17,6 +17,12 @@ use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
 
 /// Lines between cached parser states.
 pub(crate) const CHECKPOINT: usize = 128;
+/// A window this far past the last checkpoint is not parsed from there:
+/// highlighting starts fresh [`SYNC_BACK`] lines above it, as vim's
+/// `syntax sync minlines` does. Colours can then be off inside a construct
+/// that opened further up (a long block comment); the jump stays instant.
+pub(crate) const SYNC_LIMIT: usize = 4_096;
+pub(crate) const SYNC_BACK: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rgb(pub u8, pub u8, pub u8);
@@ -46,6 +52,15 @@ pub struct Highlighter {
 pub struct HighlightCache {
     syntax: String,
     checkpoints: Vec<(ParseState, HighlightState)>,
+}
+
+impl HighlightCache {
+    /// Forgets parser states at and after `line`, after an edit there.
+    pub fn invalidate_from(&mut self, line: usize) {
+        // Checkpoint k holds the state before line (k + 1) * CHECKPOINT,
+        // which an edit at `line` leaves intact when it lies above it.
+        self.checkpoints.truncate(line / CHECKPOINT);
+    }
 }
 
 impl Highlighter {
@@ -130,20 +145,28 @@ impl Highlighter {
                 HighlightState::new(&highlighter, ScopeStack::new()),
             )
         };
-        // Resume from the nearest checkpoint at or below `start`.
+        // Resume from the nearest checkpoint at or below `start`, or, far
+        // past the last one, sync a little above the window.
         let usable = (start / CHECKPOINT).min(cache.checkpoints.len());
-        let (mut parse, mut state) =
-            match usable.checked_sub(1).and_then(|i| cache.checkpoints.get(i)) {
+        let far = start > usable * CHECKPOINT + SYNC_LIMIT;
+        let (mut parse, mut state, mut index) = if far {
+            let (parse, state) = fresh();
+            (parse, state, start - SYNC_BACK)
+        } else {
+            let (parse, state) = match usable.checked_sub(1).and_then(|i| cache.checkpoints.get(i))
+            {
                 Some(saved) => saved.clone(),
                 None => fresh(),
             };
-        let mut index = usable * CHECKPOINT;
+            (parse, state, usable * CHECKPOINT)
+        };
         let mut out = Vec::with_capacity(end.saturating_sub(start));
         while index < end {
             let Some(text) = line(index) else { break };
             let text: &str = &text;
             // Checkpoint k holds the state before line (k + 1) * CHECKPOINT.
-            if index > 0
+            if !far
+                && index > 0
                 && index.is_multiple_of(CHECKPOINT)
                 && cache.checkpoints.len() < index / CHECKPOINT
             {
@@ -247,5 +270,23 @@ mod tests {
         assert!(cache.checkpoints.len() >= 900 / CHECKPOINT - 1);
         let window = h.highlight(&mut cache, get, 900, 920);
         assert_eq!(window, from_top[900..920].to_vec());
+    }
+
+    #[test]
+    fn edits_keep_checkpoints_above_them_and_far_jumps_sync_nearby() {
+        let h = Highlighter::new(&palette());
+        let lines: Vec<String> = (0..6_000).map(|i| format!("const v{i} = \"s{i}\";\n")).collect();
+        let get = |i: usize| lines.get(i).map(|l| Cow::Borrowed(l.as_str()));
+        let mut cache = h.cache_for("a.ts");
+        let _ = h.highlight(&mut cache, get, 0, 1_000);
+        assert_eq!(cache.checkpoints.len(), 999 / CHECKPOINT);
+        cache.invalidate_from(700);
+        assert_eq!(cache.checkpoints.len(), 700 / CHECKPOINT);
+        // Far past the last checkpoint: parsed from nearby, nothing cached.
+        let far = h.highlight(&mut cache, get, 5_900, 5_910);
+        assert_eq!(cache.checkpoints.len(), 700 / CHECKPOINT);
+        let mut full = h.cache_for("a.ts");
+        let from_top = h.highlight(&mut full, get, 0, 5_910);
+        assert_eq!(far, from_top[5_900..5_910].to_vec());
     }
 }

@@ -390,7 +390,7 @@ impl App {
             drafts.push(if tab.is_dirty() {
                 DraftChange::Edited {
                     path: tab.path.clone(),
-                    content: tab.buffer.text(),
+                    content: tab.buffer.rope().clone(),
                     base_hash: tab.base_hash.clone(),
                 }
             } else {
@@ -746,7 +746,10 @@ impl App {
             return;
         };
         if let Some(tab) = session.tabs.get_mut(session.active) {
+            let before = tab.selection_line();
             f(tab, &mut self.register);
+            let after = tab.selection_line();
+            tab.touch(before.min(after));
         }
     }
 
@@ -1195,7 +1198,10 @@ impl App {
     fn replace_all(&mut self, pattern: &str, replacement: &str) {
         let Ok(re) = Regex::new(pattern) else { return };
         let mut count = 0;
-        self.edit(|t, _| count = t.buffer.replace_all(&re, replacement));
+        self.edit(|t, _| {
+            count = t.buffer.replace_all(&re, replacement);
+            t.touch(0);
+        });
         self.notify(
             format!(
                 "replaced {count} match{}",
@@ -1261,6 +1267,7 @@ impl App {
         };
         tab.sent_version = None;
         if take {
+            tab.touch(0);
             tab.buffer.commit_group();
             tab.buffer.select_all();
             tab.buffer.paste(&conflict.draft);
@@ -1629,7 +1636,7 @@ mod tests {
         while let Ok(event) = f.events.try_recv() {
             if let AutosaveEvent::Changed { key, drafts, .. } = event {
                 assert_eq!(key, "ws:shop");
-                saw_draft |= drafts.iter().any(|d| matches!(d, DraftChange::Edited { path, content, .. } if path == "app/page.tsx" && content.starts_with("// hi\n")));
+                saw_draft |= drafts.iter().any(|d| matches!(d, DraftChange::Edited { path, content, .. } if path == "app/page.tsx" && content.to_string().starts_with("// hi\n")));
             }
         }
         assert!(saw_draft);

@@ -83,6 +83,9 @@ pub(crate) struct Tab {
     pub conflict: Option<DraftConflict>,
     /// Buffer version the last autosave snapshot carried.
     pub sent_version: Option<u64>,
+    /// The first line an edit touched since the last frame: highlighting
+    /// above it is still good.
+    pub edited_from: Option<usize>,
 }
 
 impl Tab {
@@ -98,7 +101,18 @@ impl Tab {
             left: 0,
             conflict: None,
             sent_version: None,
+            edited_from: None,
         }
+    }
+
+    /// Records that an edit touched `line`.
+    pub fn touch(&mut self, line: usize) {
+        self.edited_from = Some(self.edited_from.map_or(line, |l| l.min(line)));
+    }
+
+    /// The line where the selection starts.
+    pub fn selection_line(&self) -> usize {
+        self.buffer.char_to_line(self.buffer.selection().start())
     }
 
     /// Dirty against the saved file, or a file never saved.

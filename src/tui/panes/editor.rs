@@ -86,7 +86,8 @@ impl EditorView<'_> {
         let text_width = usize::from(body.width).saturating_sub(gutter);
         tab.scroll_to_cursor(usize::from(body.height), text_width);
         if tab.cache_version != tab.buffer.version() {
-            tab.cache = highlighter.cache_for(&tab.path);
+            tab.cache
+                .invalidate_from(tab.edited_from.take().unwrap_or(0));
             tab.cache_version = tab.buffer.version();
         }
         let end = (tab.top + usize::from(body.height)).min(tab.buffer.len_lines());
