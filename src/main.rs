@@ -79,6 +79,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Doctor { json } = command {
         return doctor(&config, json);
     }
+    if let Command::BenchUi {
+        scenario,
+        dir,
+        file,
+    } = &command
+    {
+        tui::bench::run(&config, scenario, dir, file)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Command::Open { target, location } = command {
         return open_cmd(&config, &target, location.as_deref());
     }
@@ -106,7 +115,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             workspace::remove(&mut store, &workspace, yes)?;
             println!("removed workspace {workspace}");
         }
-        Command::Doctor { .. } | Command::Open { .. } => {}
+        Command::Doctor { .. } | Command::Open { .. } | Command::BenchUi { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
 }

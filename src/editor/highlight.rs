@@ -7,6 +7,7 @@
 //! before it have been seen.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use syntect::highlighting::{
@@ -16,13 +17,13 @@ use syntect::highlighting::{
 use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
 
 /// Lines between cached parser states.
-pub(crate) const CHECKPOINT: usize = 128;
+pub(crate) const CHECKPOINT: usize = 64;
 /// A window this far past the last checkpoint is not parsed from there:
 /// highlighting starts fresh [`SYNC_BACK`] lines above it, as vim's
 /// `syntax sync minlines` does. Colours can then be off inside a construct
 /// that opened further up (a long block comment); the jump stays instant.
 pub(crate) const SYNC_LIMIT: usize = 4_096;
-pub(crate) const SYNC_BACK: usize = 256;
+pub(crate) const SYNC_BACK: usize = 48;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rgb(pub u8, pub u8, pub u8);
@@ -47,11 +48,17 @@ pub struct Highlighter {
     theme: Theme,
 }
 
-/// Parser states at checkpoints of one document. Drop it when the text
-/// changes above the last line it covers.
+type States = (ParseState, HighlightState);
+type Spans = Vec<(SpanStyle, String)>;
+
+/// Parser states of one document: at checkpoints every [`CHECKPOINT`]
+/// lines, and for each line of the last window drawn, with its spans. An
+/// edit forgets what lies at and below it; scrolling and typing reuse the
+/// rest, so a keystroke re-parses only the lines below the cursor on screen.
 pub struct HighlightCache {
     syntax: String,
-    checkpoints: Vec<(ParseState, HighlightState)>,
+    checkpoints: Vec<States>,
+    window: BTreeMap<usize, (States, Option<Spans>)>,
 }
 
 impl HighlightCache {
@@ -60,6 +67,11 @@ impl HighlightCache {
         // Checkpoint k holds the state before line (k + 1) * CHECKPOINT,
         // which an edit at `line` leaves intact when it lies above it.
         self.checkpoints.truncate(line / CHECKPOINT);
+        // The state before `line` is still good; its spans are not.
+        drop(self.window.split_off(&(line + 1)));
+        if let Some((_, spans)) = self.window.get_mut(&line) {
+            *spans = None;
+        }
     }
 }
 
@@ -122,6 +134,7 @@ impl Highlighter {
         HighlightCache {
             syntax: self.syntax_for(path).name.clone(),
             checkpoints: Vec::new(),
+            window: BTreeMap::new(),
         }
     }
 
@@ -145,22 +158,48 @@ impl Highlighter {
                 HighlightState::new(&highlighter, ScopeStack::new()),
             )
         };
-        // Resume from the nearest checkpoint at or below `start`, or, far
-        // past the last one, sync a little above the window.
-        let usable = (start / CHECKPOINT).min(cache.checkpoints.len());
-        let far = start > usable * CHECKPOINT + SYNC_LIMIT;
-        let (mut parse, mut state, mut index) = if far {
-            let (parse, state) = fresh();
-            (parse, state, start - SYNC_BACK)
+        // Lines of the last window that are unchanged come from the cache.
+        let mut out: Vec<Spans> = Vec::with_capacity(end.saturating_sub(start));
+        let mut index = start;
+        while index < end {
+            match cache.window.get(&index) {
+                Some((_, Some(spans))) => out.push(spans.clone()),
+                _ => break,
+            }
+            index += 1;
+        }
+        let mut parsed = false;
+        let resume = if index < end {
+            cache.window.get(&index).map(|(states, _)| states.clone())
         } else {
-            let (parse, state) = match usable.checked_sub(1).and_then(|i| cache.checkpoints.get(i))
-            {
-                Some(saved) => saved.clone(),
-                None => fresh(),
-            };
-            (parse, state, usable * CHECKPOINT)
+            None
         };
-        let mut out = Vec::with_capacity(end.saturating_sub(start));
+        let (mut parse, mut state, far) = match resume {
+            Some((parse, state)) => (parse, state, false),
+            None if index >= end => (
+                ParseState::new(syntax),
+                HighlightState::new(&highlighter, ScopeStack::new()),
+                false,
+            ),
+            None => {
+                // Resume from the nearest checkpoint at or below `start`, or,
+                // far past the last one, sync a little above the window.
+                out.clear();
+                let usable = (start / CHECKPOINT).min(cache.checkpoints.len());
+                let far = start > usable * CHECKPOINT + SYNC_LIMIT;
+                let (parse, state) = if far {
+                    index = start - SYNC_BACK;
+                    fresh()
+                } else {
+                    index = usable * CHECKPOINT;
+                    match usable.checked_sub(1).and_then(|i| cache.checkpoints.get(i)) {
+                        Some(saved) => saved.clone(),
+                        None => fresh(),
+                    }
+                };
+                (parse, state, far)
+            }
+        };
         while index < end {
             let Some(text) = line(index) else { break };
             let text: &str = &text;
@@ -172,31 +211,43 @@ impl Highlighter {
             {
                 cache.checkpoints.push((parse.clone(), state.clone()));
             }
+            parsed = true;
+            let before = (index >= start).then(|| (parse.clone(), state.clone()));
             let ops = parse.parse_line(text, &self.syntaxes).unwrap_or_default();
-            if index >= start {
-                let spans = RangedHighlightIterator::new(&mut state, &ops, text, &highlighter)
-                    .map(|(style, piece, _)| {
-                        let fg = style.foreground;
-                        (
-                            SpanStyle {
-                                // ThemeSettings has no foreground, so an
-                                // unstyled scope comes back fully transparent.
-                                fg: (fg.a != 0).then_some(Rgb(fg.r, fg.g, fg.b)),
-                                bold: style.font_style.contains(FontStyle::BOLD),
-                                italic: style.font_style.contains(FontStyle::ITALIC),
-                            },
-                            piece.trim_end_matches(['\n', '\r']).to_string(),
-                        )
-                    })
-                    .filter(|(_, piece)| !piece.is_empty())
-                    .collect();
-                out.push(spans);
-            } else {
+            match before {
+                Some(before) => {
+                    let spans: Spans =
+                        RangedHighlightIterator::new(&mut state, &ops, text, &highlighter)
+                            .map(|(style, piece, _)| {
+                                let fg = style.foreground;
+                                (
+                                    SpanStyle {
+                                        // ThemeSettings has no foreground, so an
+                                        // unstyled scope comes back fully transparent.
+                                        fg: (fg.a != 0).then_some(Rgb(fg.r, fg.g, fg.b)),
+                                        bold: style.font_style.contains(FontStyle::BOLD),
+                                        italic: style.font_style.contains(FontStyle::ITALIC),
+                                    },
+                                    piece.trim_end_matches(['\n', '\r']).to_string(),
+                                )
+                            })
+                            .filter(|(_, piece)| !piece.is_empty())
+                            .collect();
+                    cache.window.insert(index, (before, Some(spans.clone())));
+                    out.push(spans);
+                }
                 // Advance the highlight state without producing spans.
-                for _ in RangedHighlightIterator::new(&mut state, &ops, text, &highlighter) {}
+                None => {
+                    for _ in RangedHighlightIterator::new(&mut state, &ops, text, &highlighter) {}
+                }
             }
             index += 1;
         }
+        // Keep the window just drawn, and the state that follows it.
+        if parsed && index == end && !cache.window.contains_key(&end) {
+            cache.window.insert(end, ((parse, state), None));
+        }
+        cache.window.retain(|l, _| (start..=end).contains(l));
         out
     }
 }
@@ -275,7 +326,9 @@ mod tests {
     #[test]
     fn edits_keep_checkpoints_above_them_and_far_jumps_sync_nearby() {
         let h = Highlighter::new(&palette());
-        let lines: Vec<String> = (0..6_000).map(|i| format!("const v{i} = \"s{i}\";\n")).collect();
+        let lines: Vec<String> = (0..6_000)
+            .map(|i| format!("const v{i} = \"s{i}\";\n"))
+            .collect();
         let get = |i: usize| lines.get(i).map(|l| Cow::Borrowed(l.as_str()));
         let mut cache = h.cache_for("a.ts");
         let _ = h.highlight(&mut cache, get, 0, 1_000);
@@ -288,5 +341,56 @@ mod tests {
         let mut full = h.cache_for("a.ts");
         let from_top = h.highlight(&mut full, get, 0, 5_910);
         assert_eq!(far, from_top[5_900..5_910].to_vec());
+    }
+
+    #[test]
+    fn the_window_cache_matches_a_fresh_highlight_after_edits_and_scrolls() {
+        let h = Highlighter::new(&palette());
+        let mut lines: Vec<String> = (0..400)
+            .map(|i| match i % 9 {
+                0 => "/* open\n".to_string(),
+                4 => "close */ let s = 'x';\n".to_string(),
+                _ => format!("const v{i} = \"{i}\";\n"),
+            })
+            .collect();
+        let fresh = |lines: &Vec<String>, start: usize, end: usize| {
+            let mut cache = h.cache_for("a.ts");
+            h.highlight(
+                &mut cache,
+                |i| lines.get(i).map(|l| Cow::Borrowed(l.as_str())),
+                start,
+                end,
+            )
+        };
+        let mut cache = h.cache_for("a.ts");
+        for (start, edit) in [
+            (100, None),
+            (101, None),
+            (101, Some(110)),
+            (101, Some(101)),
+            (90, Some(95)),
+            (300, Some(120)),
+        ] {
+            if let Some(at) = edit {
+                // Opening a comment changes everything below it.
+                lines[at] = if lines[at].starts_with("/*") {
+                    "let plain = 1;\n".into()
+                } else {
+                    "/* opened\n".into()
+                };
+                cache.invalidate_from(at);
+            }
+            let got = h.highlight(
+                &mut cache,
+                |i| lines.get(i).map(|l| Cow::Borrowed(l.as_str())),
+                start,
+                start + 30,
+            );
+            assert_eq!(
+                got,
+                fresh(&lines, start, start + 30),
+                "window at {start} after edit {edit:?}"
+            );
+        }
     }
 }

@@ -231,7 +231,7 @@ impl App {
                 Vec::new()
             }
         };
-        let nodes = tree::build(listed.iter().map(|(p, s)| (p.as_str(), *s)));
+        let nodes = tree::build(listed.iter().map(String::as_str));
         let (tabs, active, focus, notes) =
             session::restore(&self.store, &files, &key, &self.highlighter);
         let conflict = tabs.iter().any(|t| t.conflict.is_some());
@@ -268,6 +268,16 @@ impl App {
         {
             let _ = locks::release(&self.store.conn, &session.key, std::process::id());
         }
+    }
+
+    /// Lines of the active buffer (0 with no tab).
+    pub fn active_line_count(&self) -> usize {
+        self.active_tab().map_or(0, |t| t.buffer.len_lines())
+    }
+
+    /// Moves the active buffer's cursor to `line` (1-based).
+    pub fn goto(&mut self, line: usize) {
+        self.with_tab(|t| t.buffer.goto_line(line));
     }
 
     /// Releases the workspace lock; called once at exit after the flush.
@@ -345,7 +355,7 @@ impl App {
         };
         match session.files.list(&self.store, &self.ignored) {
             Ok(listed) => {
-                let nodes = tree::build(listed.iter().map(|(p, s)| (p.as_str(), *s)));
+                let nodes = tree::build(listed.iter().map(String::as_str));
                 session.tree.replace(nodes);
             }
             Err(e) => self.message = Some((format!("cannot list files: {e}"), true)),
@@ -648,7 +658,7 @@ impl App {
                 let items = match session.files.list(&self.store, &self.ignored) {
                     Ok(listed) => listed
                         .into_iter()
-                        .map(|(p, _)| (p.clone(), String::new(), p))
+                        .map(|p| (p.clone(), String::new(), p))
                         .collect(),
                     Err(e) => {
                         self.notify(format!("cannot list files: {e}"), true);

@@ -12,6 +12,7 @@
 //! terminal first.
 
 mod app;
+pub(crate) mod bench;
 pub(crate) mod keymap;
 mod panes;
 mod session;

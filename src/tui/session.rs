@@ -31,10 +31,10 @@ impl Files {
         }
     }
 
-    pub fn list(&self, store: &Store, ignored: &[String]) -> Result<Vec<(String, u64)>, String> {
+    pub fn list(&self, store: &Store, ignored: &[String]) -> Result<Vec<String>, String> {
         match self {
             Files::Sqlite { id } => store::files::list(&store.conn, *id)
-                .map(|files| files.into_iter().map(|f| (f.path, f.size)).collect())
+                .map(|files| files.into_iter().map(|f| f.path).collect())
                 .map_err(|e| e.to_string()),
             Files::Dir(disk) => Ok(disk.list(ignored)),
         }

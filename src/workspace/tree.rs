@@ -11,11 +11,7 @@ pub enum FileNode {
         path: String,
         children: Vec<FileNode>,
     },
-    File {
-        name: String,
-        path: String,
-        size: u64,
-    },
+    File { name: String, path: String },
 }
 
 impl FileNode {
@@ -35,20 +31,20 @@ impl FileNode {
 #[derive(Default)]
 struct Builder {
     dirs: BTreeMap<String, Builder>,
-    files: Vec<(String, u64)>,
+    files: Vec<String>,
 }
 
-/// Builds the tree from `(path, size)` pairs of `/`-separated paths.
-pub fn build<'a>(paths: impl IntoIterator<Item = (&'a str, u64)>) -> Vec<FileNode> {
+/// Builds the tree from `/`-separated file paths.
+pub fn build<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<FileNode> {
     let mut root = Builder::default();
-    for (path, size) in paths {
+    for path in paths {
         let mut node = &mut root;
         let mut parts = path.split('/').peekable();
         while let Some(part) = parts.next() {
             if parts.peek().is_some() {
                 node = node.dirs.entry(part.to_string()).or_default();
             } else {
-                node.files.push((part.to_string(), size));
+                node.files.push(part.to_string());
             }
         }
     }
@@ -78,10 +74,9 @@ fn finish(builder: Builder, prefix: &str) -> Vec<FileNode> {
         .collect();
     let mut files = builder.files;
     files.sort();
-    nodes.extend(files.into_iter().map(|(name, size)| FileNode::File {
+    nodes.extend(files.into_iter().map(|name| FileNode::File {
         path: join(&name),
         name,
-        size,
     }));
     nodes
 }
@@ -92,12 +87,7 @@ mod tests {
 
     #[test]
     fn folders_come_first_and_nest() {
-        let tree = build([
-            ("b.txt", 1),
-            ("app/page.tsx", 2),
-            ("app/api/route.ts", 3),
-            ("a.txt", 4),
-        ]);
+        let tree = build(["b.txt", "app/page.tsx", "app/api/route.ts", "a.txt"]);
         let names: Vec<_> = tree.iter().map(FileNode::name).collect();
         assert_eq!(names, ["app", "a.txt", "b.txt"]);
         let FileNode::Dir { children, .. } = &tree[0] else {

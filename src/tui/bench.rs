@@ -1,0 +1,175 @@
+//! Measurements of the real update and render path, for `benches/editor.sh`
+//! (`kollega bench-ui …`, hidden from help). Frames are drawn on a ratatui
+//! `TestBackend` of 100x30, so they include layout, highlighting and the
+//! buffer diff, but not the terminal's own I/O.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+
+use super::app::{App, OpenTarget};
+use super::build_app;
+use crate::autosave::Autosave;
+use crate::config::Config;
+use crate::store::Store;
+use crate::store::worker::StoreWorker;
+use crate::workspace::disk::DiskWorkspace;
+
+fn frame(terminal: &mut Terminal<TestBackend>, app: &mut App) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    terminal.draw(|f| {
+        app.render(f.area(), f.buffer_mut());
+    })?;
+    Ok(started.elapsed())
+}
+
+fn key(c: char) -> Event {
+    Event::Key(KeyEvent {
+        code: KeyCode::Char(c),
+        modifiers: KeyModifiers::NONE,
+        kind: KeyEventKind::Press,
+        state: KeyEventState::NONE,
+    })
+}
+
+fn open(config: &Config, dir: &Path, file: &str, line: Option<usize>) -> anyhow::Result<App> {
+    let store = Store::open(&config.data_dir)?;
+    let mut app = build_app(store, config)?;
+    app.start(
+        Some(OpenTarget::Dir(DiskWorkspace::open(dir)?)),
+        Some(file),
+        line,
+    );
+    Ok(app)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).map(|d| d.as_secs_f64() * 1e3).unwrap_or(0.0)
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// Runs one scenario and prints its figures as one JSON line.
+pub fn run(config: &Config, scenario: &str, dir: &Path, file: &str) -> anyhow::Result<()> {
+    let mut terminal = Terminal::new(TestBackend::new(100, 30))?;
+    let out = match scenario {
+        // Keystroke to frame in the middle of a big file, autosave on.
+        "keystroke" => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let _guard = runtime.enter();
+            let worker = StoreWorker::spawn(&config.data_dir)?;
+            let (reports, _reports_rx) = tokio::sync::mpsc::unbounded_channel();
+            let (events, _task) = Autosave::spawn(worker.handle(), reports);
+            let mut app = open(config, dir, file, None)?;
+            app.set_autosave(events);
+            let lines = app.active_line_count();
+            app.goto(lines / 2);
+            frame(&mut terminal, &mut app)?;
+            let mut times = Vec::new();
+            for i in 0..2_000 {
+                let started = Instant::now();
+                app.handle_event(&key(if i % 10 == 9 { ' ' } else { 'x' }));
+                app.sync_autosave();
+                frame(&mut terminal, &mut app)?;
+                times.push(started.elapsed());
+            }
+            times.sort();
+            json!({"scenario": scenario, "lines": lines, "keys": times.len(),
+                   "p50_ms": percentile(&times, 0.5), "p99_ms": percentile(&times, 0.99),
+                   "max_ms": percentile(&times, 1.0)})
+        }
+        // Jump to the end of a file and draw the highlighted window.
+        "jump-end" => {
+            let mut app = open(config, dir, file, None)?;
+            frame(&mut terminal, &mut app)?;
+            let started = Instant::now();
+            let lines = app.active_line_count();
+            app.goto(lines);
+            let drawn = frame(&mut terminal, &mut app)?;
+            json!({"scenario": scenario, "lines": lines,
+                   "jump_and_frame_ms": started.elapsed().as_secs_f64() * 1e3,
+                   "frame_ms": drawn.as_secs_f64() * 1e3})
+        }
+        // Open a file and draw the first frame; peak memory of the process.
+        "open" => {
+            let started = Instant::now();
+            let mut app = open(config, dir, file, None)?;
+            frame(&mut terminal, &mut app)?;
+            let bytes = std::fs::metadata(dir.join(file))
+                .map(|m| m.len())
+                .unwrap_or(0);
+            json!({"scenario": scenario, "file_mb": bytes as f64 / 1048576.0,
+                   "first_frame_ms": started.elapsed().as_secs_f64() * 1e3,
+                   "peak_rss_mb": peak_rss_mb()})
+        }
+        // 100 characters a second for 10 s with autosave writing drafts.
+        "typing" => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let config = config.clone();
+            let dir = dir.to_path_buf();
+            let file = file.to_string();
+            runtime.block_on(async move {
+                let worker = StoreWorker::spawn(&config.data_dir)?;
+                let (reports, mut reports_rx) = tokio::sync::mpsc::unbounded_channel();
+                let (events, task) = Autosave::spawn(worker.handle(), reports);
+                let mut app = open(&config, &dir, &file, Some(1))?;
+                app.set_autosave(events.clone());
+                let mut terminal = Terminal::new(TestBackend::new(100, 30))?;
+                frame(&mut terminal, &mut app)?;
+                let mut times = Vec::new();
+                let mut tick = tokio::time::interval(Duration::from_millis(10));
+                let text = "const typed = \"hello world\"; // and on and on\n";
+                for c in text.chars().cycle().take(1_000) {
+                    tick.tick().await;
+                    let started = Instant::now();
+                    app.handle_event(&key(c));
+                    app.sync_autosave();
+                    frame(&mut terminal, &mut app)?;
+                    times.push(started.elapsed());
+                }
+                let flushed = crate::autosave::flush(&events).await.is_ok();
+                let mut saves = 0;
+                while let Ok(report) = reports_rx.try_recv() {
+                    if matches!(report, crate::autosave::AutosaveReport::Saved { .. }) {
+                        saves += 1;
+                    }
+                }
+                drop(events);
+                drop(app);
+                let _ = task.await;
+                times.sort();
+                Ok::<_, anyhow::Error>(json!({"scenario": "typing", "keys": times.len(),
+                    "autosaves": saves, "flushed": flushed,
+                    "p50_ms": percentile(&times, 0.5), "p99_ms": percentile(&times, 0.99),
+                    "max_ms": percentile(&times, 1.0)}))
+            })?
+        }
+        // Start to first frame: the process is timed from outside.
+        "first-frame" => {
+            let mut app = open(config, dir, file, None)?;
+            frame(&mut terminal, &mut app)?;
+            json!({"scenario": scenario, "peak_rss_mb": peak_rss_mb()})
+        }
+        other => anyhow::bail!(
+            "unknown scenario {other:?} (keystroke, jump-end, open, typing, first-frame)"
+        ),
+    };
+    println!("{out}");
+    Ok(())
+}
