@@ -273,11 +273,13 @@ impl Buffer {
         self.indent
     }
 
+    #[cfg(test)]
     pub(crate) fn tab_width(&self) -> usize {
         self.tab_width
     }
 
     /// Sets how many cells a tab takes (1 to 16).
+    #[cfg(test)]
     pub(crate) fn set_tab_width(&mut self, width: usize) {
         self.tab_width = width.clamp(1, 16);
         self.desired_col = None;
@@ -848,18 +850,22 @@ impl Buffer {
     /// (calls nest), for commands made of several edits.
     ///
     /// [`end_group`]: Buffer::end_group
+    #[cfg(test)]
     pub(crate) fn begin_group(&mut self) {
         self.history.begin();
     }
 
+    #[cfg(test)]
     pub(crate) fn end_group(&mut self) {
         self.history.end(self.selection);
     }
 
+    #[cfg(test)]
     pub(crate) fn can_undo(&self) -> bool {
         self.history.can_undo()
     }
 
+    #[cfg(test)]
     pub(crate) fn can_redo(&self) -> bool {
         self.history.can_redo()
     }
@@ -954,6 +960,7 @@ impl Buffer {
     /// Replaces the selection with `replacement` (`$1`, `${name}` expanded)
     /// when the selection is exactly a match of `re`, as its own undo step.
     /// `false`, changing nothing, when it is not.
+    #[cfg(test)]
     pub(crate) fn replace_selection(&mut self, re: &Regex, replacement: &str) -> bool {
         let range = self.selection.range();
         let Some(text) = search::expand_match(&self.rope, re, range.clone(), replacement) else {

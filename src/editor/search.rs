@@ -42,6 +42,7 @@ pub(crate) fn find_prev(rope: &Rope, re: &Regex, from: usize) -> Option<Range<us
 /// The replacement for the match of `re` spanning exactly chars `range`,
 /// with `$1`, `${name}` and `$$` expanded; `None` when that text is not a
 /// match there.
+#[cfg(test)]
 pub(crate) fn expand_match(
     rope: &Rope,
     re: &Regex,

@@ -136,10 +136,12 @@ impl History {
         self.state
     }
 
+    #[cfg(test)]
     pub(crate) fn can_undo(&self) -> bool {
         self.applied > 0
     }
 
+    #[cfg(test)]
     pub(crate) fn can_redo(&self) -> bool {
         self.applied < self.groups.len()
     }

@@ -1364,6 +1364,16 @@ impl App {
             .session
             .as_ref()
             .map(|s| (s.name.as_str(), s.files.storage_label()));
+        let format = self.active_tab().map(|t| {
+            let ending = match t.buffer.line_ending() {
+                crate::editor::buffer::LineEnding::Lf => "LF",
+                crate::editor::buffer::LineEnding::CrLf => "CRLF",
+            };
+            match t.buffer.indent_unit() {
+                crate::editor::buffer::IndentUnit::Tab => format!("{ending} tabs"),
+                crate::editor::buffer::IndentUnit::Spaces(n) => format!("{ending} {n}sp"),
+            }
+        });
         let file = self.active_tab().map(|t| {
             let (line, col) = t.buffer.cursor_line_col();
             (
@@ -1377,6 +1387,7 @@ impl App {
         let message = self.autosave_status.as_ref().or(self.message.as_ref());
         let hint = self.key_hint();
         StatusLine {
+            format: format.as_deref(),
             hint: &hint,
             mode,
             workspace: ws,
@@ -1736,6 +1747,7 @@ mod tests {
         assert_eq!(text_of(&app), FILES[2].1);
         assert!(matches!(app.overlay, Some(Overlay::Conflict)));
         insta::assert_snapshot!("conflict_100x30", draw(&mut app, 100, 30));
+        insta::assert_snapshot!("conflict_60x20", draw(&mut app, 60, 20));
         key(&mut app, KeyCode::Char('t'), KeyModifiers::NONE);
         assert_eq!(text_of(&app), "// my unsaved idea\n");
         // Undo brings the saved text back: nothing is lost either way.
@@ -1787,6 +1799,7 @@ mod tests {
         key(&mut f.app, KeyCode::Char('p'), KeyModifiers::CONTROL);
         typing(&mut f.app, "cart");
         insta::assert_snapshot!("finder_60x20", draw(&mut f.app, 60, 20));
+        insta::assert_snapshot!("finder_100x30", draw(&mut f.app, 100, 30));
         key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
         assert_eq!(
             f.app.active_tab().map(|t| t.path.as_str()),
@@ -1796,6 +1809,7 @@ mod tests {
         key(&mut f.app, KeyCode::Char('p'), KeyModifiers::ALT);
         typing(&mut f.app, "goto");
         insta::assert_snapshot!("palette_100x30", draw(&mut f.app, 100, 30));
+        insta::assert_snapshot!("palette_60x20", draw(&mut f.app, 60, 20));
         key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
         assert!(matches!(f.app.overlay, Some(Overlay::Prompt(_))));
         typing(&mut f.app, "3");
@@ -1810,6 +1824,7 @@ mod tests {
         // The prompt starts in the selected folder ("app/").
         typing(&mut f.app, "new.ts");
         insta::assert_snapshot!("prompt_60x20", draw(&mut f.app, 60, 20));
+        insta::assert_snapshot!("prompt_100x30", draw(&mut f.app, 100, 30));
         key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
         assert_eq!(
             f.app.active_tab().map(|t| t.path.as_str()),
@@ -1945,5 +1960,53 @@ mod tests {
             std::fs::read(root.join("index.html")).unwrap(),
             b"<h1>hi</h1>!\r\n"
         );
+    }
+
+    #[test]
+    fn several_workspaces_start_in_the_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, config) = store_with_workspace(dir.path());
+        let other = dir.path().join("blog");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("index.md"), "# Blog\n").unwrap();
+        import(
+            &mut store,
+            &config,
+            &other,
+            &ImportOptions::default(),
+            &mut (),
+        )
+        .unwrap();
+        let (mut app, _events) = app_on(store, None);
+        assert_eq!(app.focus, Focus::Workspaces);
+        assert!(app.session.is_none());
+        insta::assert_snapshot!("workspaces_100x30", draw(&mut app, 100, 30));
+        insta::assert_snapshot!("workspaces_60x20", draw(&mut app, 60, 20));
+        app.update(Action::Down);
+        app.update(Action::Open);
+        assert_eq!(app.session.as_ref().map(|s| s.name.as_str()), Some("shop"));
+    }
+
+    #[test]
+    fn every_keymap_and_theme_file_on_disk_loads() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for entry in std::fs::read_dir(root.join("keymaps")).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let (_, errors) = Keymap::load(Some(&name), None);
+            assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+            assert!(
+                super::super::keymap::SHIPPED
+                    .iter()
+                    .any(|(n, _)| *n == name),
+                "{name} is not shipped"
+            );
+        }
+        for entry in std::fs::read_dir(root.join("themes")).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            Theme::load(&name, None, ColorDepth::TrueColor)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
     }
 }

@@ -129,15 +129,31 @@ async fn run_async(store: Store, config: &Config, start: Start) -> anyhow::Resul
         cursor::Hide
     )?;
 
-    let exit = event_loop(&mut app, &mut reports).await;
+    // The UI runs as a task of its own, so that a panic in it is caught
+    // here: what it had sent to autosave is still flushed below.
+    let local = tokio::task::LocalSet::new();
+    let ui = local.spawn_local(async move {
+        let exit = event_loop(&mut app, &mut reports).await;
+        app.sync_autosave();
+        (app, exit)
+    });
+    let (app, exit) = match local.run_until(ui).await {
+        Ok((app, exit)) => (Some(app), exit),
+        Err(e) => (
+            None,
+            Err(anyhow::anyhow!(
+                "kollega stopped on an internal error ({e}); the drafts sent before it were saved\nhint: start kollega again to get them back, and please report the error above"
+            )),
+        ),
+    };
 
     // Whatever the reason, write the last edits before leaving.
-    app.sync_autosave();
     let flushed = tokio::time::timeout(FLUSH_TIMEOUT, autosave::flush(&autosave_tx)).await;
-    app.release_lock();
+    if let Some(mut app) = app {
+        app.release_lock();
+    }
     let _ = autosave_tx.send(AutosaveEvent::Quit);
     drop(autosave_tx);
-    drop(app);
     let _ = tokio::time::timeout(FLUSH_TIMEOUT, autosave_task).await;
     let _ = tokio::task::spawn_blocking(move || worker.shutdown()).await;
     restore_terminal();

@@ -11,7 +11,10 @@ pub enum FileNode {
         path: String,
         children: Vec<FileNode>,
     },
-    File { name: String, path: String },
+    File {
+        name: String,
+        path: String,
+    },
 }
 
 impl FileNode {

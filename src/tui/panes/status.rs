@@ -9,6 +9,8 @@ use ratatui::widgets::{Paragraph, Widget};
 use crate::tui::theme::Theme;
 
 pub(crate) struct StatusLine<'a> {
+    /// Line endings and indent of the active file ("LF 2sp").
+    pub format: Option<&'a str>,
     /// Keys for help and quit, shown when there is no message.
     pub hint: &'a str,
     /// The editor mode of a modal keymap.
@@ -36,7 +38,10 @@ impl StatusLine<'_> {
         if let Some((path, syntax, line, col, dirty)) = self.file {
             let dirty = if dirty { " ●" } else { "" };
             spans.push(Span::styled(
-                format!("│ {path}{dirty} · {syntax} · {line}:{col} "),
+                format!(
+                    "│ {path}{dirty} · {syntax} · {line}:{col} {}",
+                    self.format.map(|f| format!("· {f} ")).unwrap_or_default()
+                ),
                 base,
             ));
         }
