@@ -278,13 +278,6 @@ impl Buffer {
         self.tab_width
     }
 
-    /// Sets how many cells a tab takes (1 to 16).
-    #[cfg(test)]
-    pub(crate) fn set_tab_width(&mut self, width: usize) {
-        self.tab_width = width.clamp(1, 16);
-        self.desired_col = None;
-    }
-
     /// Bumped on every change to the text, undo and redo included: a key
     /// for caches of anything derived from the text.
     pub(crate) fn version(&self) -> u64 {
