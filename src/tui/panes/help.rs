@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget};
 
-use super::{frame, inner};
+use super::{frame, inner, popup};
 use crate::tui::keymap::{Keymap, Scope};
 use crate::tui::theme::Theme;
 
@@ -17,16 +17,9 @@ pub(crate) fn render(
     theme: &Theme,
 ) {
     let entries = keymap.help(scopes);
-    let width = area.width.min(64);
-    let height = (entries.len() as u16 + 2).min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
+    let popup = popup(area, 64, entries.len() as u16 + 2, 2);
     Clear.render(popup, buf);
-    frame(" Keys (? to close) ", true, theme).render(popup, buf);
+    frame(" Keys (any key closes) ", true, theme).render(popup, buf);
     let lines: Vec<Line> = entries
         .into_iter()
         .map(|(action, keys)| {

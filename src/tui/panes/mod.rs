@@ -52,6 +52,19 @@ pub(crate) fn scroll_for(selected: usize, height: u16) -> usize {
     selected.saturating_sub(height - 1)
 }
 
+/// A `width` x `height` box centred across `area`, placed `1/divisor` of
+/// the way down (2 centres it; 3 sits it higher, where the eye starts).
+pub(crate) fn popup(area: Rect, width: u16, height: u16, divisor: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / divisor.max(1),
+        width,
+        height,
+    }
+}
+
 /// The inner area of a bordered block.
 pub(crate) fn inner(area: Rect) -> Rect {
     Block::default().borders(Borders::ALL).inner(area)

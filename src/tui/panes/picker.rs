@@ -104,12 +104,7 @@ impl<T: Clone> Picker<T> {
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) -> (u16, u16) {
         let width = area.width.saturating_sub(4).clamp(20.min(area.width), 80);
         let height = area.height.saturating_sub(2).clamp(3.min(area.height), 20);
-        let popup = Rect {
-            x: area.x + (area.width - width) / 2,
-            y: area.y + (area.height - height) / 3,
-            width,
-            height,
-        };
+        let popup = super::popup(area, width, height, 3);
         Clear.render(popup, buf);
         let title = format!(
             " {} ({}/{}) ",
