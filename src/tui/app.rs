@@ -2009,4 +2009,34 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
     }
+
+    #[test]
+    fn the_cursor_lands_on_wide_text_as_drawn() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("site");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("a.txt"), "中文\t😀e\u{301}x\n").unwrap();
+        let config = Config::load(Some(dir.path().join("data"))).unwrap();
+        let store = Store::open(&config.data_dir).unwrap();
+        let theme = Theme::load("dark", None, ColorDepth::TrueColor).unwrap();
+        let (keymap, _) = Keymap::load(None, None);
+        let mut app = App::new(store, theme, keymap, vec![]).unwrap();
+        app.start(
+            Some(OpenTarget::Dir(DiskWorkspace::open(&root).unwrap())),
+            Some("a.txt"),
+            None,
+        );
+        key(&mut app, KeyCode::End, KeyModifiers::NONE);
+        key(&mut app, KeyCode::Left, KeyModifiers::NONE);
+        let mut terminal = Terminal::new(TestBackend::new(60, 20)).unwrap();
+        let mut cursor = None;
+        terminal
+            .draw(|f| cursor = app.render(f.area(), f.buffer_mut()))
+            .unwrap();
+        let (x, y) = cursor.unwrap();
+        // One step left of the end sits on "x", drawn after 中文 (4 cells),
+        // a tab to column 8, 😀 (2 cells) and é (1 cell): column 11.
+        assert_eq!(terminal.backend().buffer()[(x, y)].symbol(), "x");
+        assert_eq!(app.active_tab().unwrap().buffer.cursor_line_col(), (0, 11));
+    }
 }

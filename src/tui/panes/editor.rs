@@ -8,9 +8,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 use unicode_segmentation::UnicodeSegmentation;
-use unicode_width::UnicodeWidthStr;
 
 use super::{frame, inner};
+use crate::editor::grapheme;
 use crate::editor::highlight::Highlighter;
 use crate::tui::session::Tab;
 use crate::tui::theme::Theme;
@@ -22,8 +22,6 @@ pub(crate) struct EditorView<'a> {
     pub focused: bool,
     pub banner: Option<(&'a str, bool)>,
 }
-
-const TAB_WIDTH: usize = 4;
 
 impl EditorView<'_> {
     /// Draws the pane; returns where the terminal cursor goes when focused.
@@ -108,6 +106,7 @@ impl EditorView<'_> {
         let select_style = theme.ui("selection");
         let number_style = theme.ui("line_number");
         let (cursor_line, cursor_col) = tab.buffer.cursor_line_col();
+        let tab_width = crate::editor::buffer::DEFAULT_TAB_WIDTH;
 
         for (row, pieces) in spans.into_iter().enumerate() {
             let y = body.y + row as u16;
@@ -127,11 +126,9 @@ impl EditorView<'_> {
                 let style = base.patch(theme.span_style(&style));
                 for grapheme in text.graphemes(true) {
                     let chars = grapheme.chars().count();
-                    let width = if grapheme == "\t" {
-                        TAB_WIDTH - col % TAB_WIDTH
-                    } else {
-                        UnicodeWidthStr::width(grapheme)
-                    };
+                    // The buffer's own measure, so the cursor lands where
+                    // the text is drawn.
+                    let width = grapheme::width(grapheme, col, tab_width);
                     let in_selection = selected.as_ref().is_some_and(|r| r.contains(&char_idx));
                     let cell_style: Style = if in_selection {
                         style.patch(select_style)
