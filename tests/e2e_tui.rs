@@ -227,7 +227,7 @@ fn draft_survives_kill_9() {
     let screen = tmux.wait_for("// typed before kill -9");
     // The cursor came back too: line 2, after the typed text.
     assert!(
-        screen.contains("lib/tasks.ts ● · TypeScript · 2:24"),
+        screen.contains("lib/tasks.ts ● 2:24"),
         "{screen}"
     );
     tmux.keys(&["C-q"]);

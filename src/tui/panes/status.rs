@@ -35,16 +35,12 @@ impl StatusLine<'_> {
         if let Some((name, storage)) = self.workspace {
             spans.push(Span::styled(format!("│ {name} [{storage}] "), base));
         }
-        if let Some((path, syntax, line, col, dirty)) = self.file {
+        if let Some((path, _, line, col, dirty)) = self.file {
             let dirty = if dirty { " ●" } else { "" };
-            spans.push(Span::styled(
-                format!(
-                    "│ {path}{dirty} · {syntax} · {line}:{col} {}",
-                    self.format.map(|f| format!("· {f} ")).unwrap_or_default()
-                ),
-                base,
-            ));
+            spans.push(Span::styled(format!("│ {path}{dirty} {line}:{col} "), base));
         }
+        // The message comes before the details, so a narrow terminal cuts
+        // the syntax name, not the news.
         match self.message {
             Some(message) => {
                 let style = if self.is_error {
@@ -52,12 +48,19 @@ impl StatusLine<'_> {
                 } else {
                     base
                 };
-                spans.push(Span::styled(format!("│ {message}"), style));
+                spans.push(Span::styled(format!("│ {message} "), style));
             }
             None => spans.push(Span::styled(
-                format!("│ {}", self.hint),
+                format!("│ {} ", self.hint),
                 base.patch(theme.ui("muted")),
             )),
+        }
+        if let Some((_, syntax, ..)) = self.file {
+            let format = self.format.map(|f| format!(" · {f}")).unwrap_or_default();
+            spans.push(Span::styled(
+                format!("│ {syntax}{format}"),
+                base.patch(theme.ui("muted")),
+            ));
         }
         Paragraph::new(Line::from(spans))
             .style(base)
