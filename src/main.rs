@@ -91,6 +91,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Open { target, location } = command {
         return open_cmd(&config, &target, location.as_deref());
     }
+    // Like other Unix tools, end quietly when a reader such as `head`
+    // closes the pipe; the terminal UI never gets here.
+    // SAFETY: signal() with SIG_DFL only changes this process's disposition
+    // of SIGPIPE; no other thread writes to a pipe.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let mut store = Store::open(&config.data_dir)?;
     match command {
         Command::Import(args) => import_cmd(&mut store, &config, &args)?,

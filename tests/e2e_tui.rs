@@ -226,10 +226,7 @@ fn draft_survives_kill_9() {
     let tmux = Tmux::start(&data, &config, 80, 24);
     let screen = tmux.wait_for("// typed before kill -9");
     // The cursor came back too: line 2, after the typed text.
-    assert!(
-        screen.contains("lib/tasks.ts ● 2:24"),
-        "{screen}"
-    );
+    assert!(screen.contains("lib/tasks.ts ● 2:24"), "{screen}");
     tmux.keys(&["C-q"]);
     tmux.wait_for("KOLLEGA-EXIT=0");
 }
