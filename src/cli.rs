@@ -95,6 +95,67 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Git working trees: status, commit
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  kollega git status ./my-repo\n  \
+                      kollega git commit ./my-repo -m \"Fix the header\" --all"
+    )]
+    Git(GitCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GitCommand {
+    /// Branch, upstream and changed files of a working tree
+    #[command(after_help = "Examples:\n  kollega git status ./my-repo\n  \
+                      kollega git status . --json\n\n\
+                      Each file shows its index and working-tree letters (as `git status \
+                      --porcelain=v2`: M modified, A added, D deleted, R renamed, U unmerged, \
+                      . unchanged) and its mark: modified, added, deleted, renamed, untracked, \
+                      ignored or conflicted.")]
+    Status {
+        /// A working tree folder (or a folder inside one)
+        #[arg(value_name = "WS-OR-DIR")]
+        target: String,
+        /// Also list ignored files
+        #[arg(long)]
+        ignored: bool,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Commit the staged changes (never pushes)
+    #[command(
+        after_help = "Examples:\n  kollega git commit . -m \"Add the pricing page\"\n  \
+                      kollega git commit . -m \"Fix typos\" --all\n  \
+                      kollega git commit . --amend\n  \
+                      kollega git commit . --amend -m \"Better message\"\n\n\
+                      Refused, with nothing changed: a detached HEAD, a merge or rebase in \
+                      progress, a locked index, no user.name/user.email, nothing staged."
+    )]
+    Commit(GitCommitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GitCommitArgs {
+    /// A working tree folder (or a folder inside one)
+    #[arg(value_name = "WS-OR-DIR")]
+    pub target: String,
+    /// The commit message
+    #[arg(short, long, value_name = "MSG", required_unless_present = "amend")]
+    pub message: Option<String>,
+    /// Stage every change to tracked files first, as `git commit -a`
+    #[arg(short, long)]
+    pub all: bool,
+    /// Replace the last commit, keeping its author (and its message without -m)
+    #[arg(long)]
+    pub amend: bool,
+    /// Skip the pre-commit and commit-msg hooks
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,9 @@ mod cli;
 mod config;
 mod doctor;
 mod editor;
+mod git;
+#[allow(dead_code)] // the diff view and the AI review use more of it
+mod patch;
 mod store;
 mod telemetry;
 mod tui;
@@ -66,6 +69,9 @@ fn hint_for(err: &anyhow::Error) -> Option<String> {
         if let Some(e) = cause.downcast_ref::<config::ConfigError>() {
             return Some(e.hint().into());
         }
+        if let Some(e) = cause.downcast_ref::<git::GitError>() {
+            return Some(e.hint());
+        }
     }
     None
 }
@@ -98,6 +104,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    if let Command::Git(command) = command {
+        return git_cmd(command);
+    }
     let mut store = Store::open(&config.data_dir)?;
     match command {
         Command::Import(args) => import_cmd(&mut store, &config, &args)?,
@@ -122,7 +131,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             workspace::remove(&mut store, &workspace, yes)?;
             println!("removed workspace {workspace}");
         }
-        Command::Doctor { .. } | Command::Open { .. } | Command::BenchUi { .. } => {}
+        Command::Doctor { .. }
+        | Command::Open { .. }
+        | Command::BenchUi { .. }
+        | Command::Git(_) => {}
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -390,4 +402,103 @@ fn doctor(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `kollega git …`: a folder for now; naming a git workspace comes with
+/// the workspaces' repository path.
+fn git_cmd(command: cli::GitCommand) -> anyhow::Result<ExitCode> {
+    use git::commit::{CommitRequest, commit};
+    use git::repo::Repo;
+    use git::status::{StatusOptions, read};
+
+    let folder = |target: &str| {
+        let path = std::path::Path::new(target);
+        if path.is_dir() {
+            Ok(path.to_path_buf())
+        } else {
+            Err(git::GitError::NotAFolder {
+                path: path.to_path_buf(),
+            })
+        }
+    };
+    match command {
+        cli::GitCommand::Status {
+            target,
+            ignored,
+            json,
+        } => {
+            let repo = Repo::open(&folder(&target)?)?;
+            let status = read(repo.workdir(), StatusOptions { ignored })?;
+            if json {
+                print_json(&status.report())?;
+            } else {
+                print_git_status(&status);
+            }
+        }
+        cli::GitCommand::Commit(args) => {
+            let repo = Repo::open(&folder(&args.target)?)?;
+            let made = commit(
+                &repo,
+                &CommitRequest {
+                    message: args.message.as_deref(),
+                    all: args.all,
+                    amend: args.amend,
+                    verify: !args.no_verify,
+                },
+            )?;
+            if args.json {
+                print_json(&made)?;
+            } else {
+                println!(
+                    "{} {} on {}: {}",
+                    if made.amended { "amended" } else { "committed" },
+                    made.short_id,
+                    made.branch,
+                    printable(&made.summary)
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_git_status(status: &git::status::RepoStatus) {
+    let b = &status.branch;
+    let short = |oid: &Option<String>| oid.as_deref().map(|o| o[..o.len().min(7)].to_string());
+    match (&b.head, short(&b.oid)) {
+        (Some(head), None) => println!("on {}, no commits yet", printable(head)),
+        (Some(head), Some(_)) => match &b.upstream {
+            Some(up) => println!(
+                "on {}, tracking {} (ahead {}, behind {})",
+                printable(head),
+                printable(up),
+                b.ahead,
+                b.behind
+            ),
+            None => println!("on {}, no upstream", printable(head)),
+        },
+        (None, oid) => println!("HEAD detached at {}", oid.unwrap_or_default()),
+    }
+    if status.entries.is_empty() {
+        println!("nothing changed");
+        return;
+    }
+    for e in &status.entries {
+        let xy = if e.untracked {
+            "??".to_string()
+        } else if e.ignored {
+            "!!".to_string()
+        } else {
+            format!("{}{}", e.index.code(), e.worktree.code())
+        };
+        match &e.orig_path {
+            Some(orig) => println!(
+                "{xy}  {:<10}  {} <- {}",
+                e.marker().as_str(),
+                printable(&e.path),
+                printable(orig)
+            ),
+            None => println!("{xy}  {:<10}  {}", e.marker().as_str(), printable(&e.path)),
+        }
+    }
 }

@@ -32,6 +32,7 @@ pub(crate) const DB_FILE: &str = "kollega.db";
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_editor.sql"),
+    include_str!("migrations/0003_git.sql"),
 ];
 
 /// The schema version this binary writes.

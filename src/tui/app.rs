@@ -13,6 +13,8 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use regex::Regex;
 use tokio::sync::mpsc::UnboundedSender;
 
+mod git;
+
 use super::keymap::{Action, KeyChord, Keymap, Lookup, Scope};
 use super::panes::editor::EditorView;
 use super::panes::help;
@@ -21,7 +23,7 @@ use super::panes::prompt::{self, ConfirmKind, Prompt, PromptKind, PromptOutcome}
 use super::panes::status::StatusLine;
 use super::panes::tree::{TreeOutcome, TreePane};
 use super::panes::workspaces::WorkspacesPane;
-use super::session::{self, EditorState, Files, Tab, content_hash};
+use super::session::{self, ConflictKind, EditorState, Files, Tab, content_hash};
 use super::theme::Theme;
 use crate::autosave::{AutosaveEvent, AutosaveReport, DraftChange};
 use crate::editor::highlight::Highlighter;
@@ -40,6 +42,9 @@ pub(crate) enum Focus {
     Workspaces,
     Tree,
     Editor,
+    /// The git changes list (in place of the tree) and its diff.
+    Changes,
+    Diff,
 }
 
 impl Focus {
@@ -48,6 +53,7 @@ impl Focus {
             Focus::Workspaces => "workspaces",
             Focus::Tree => "tree",
             Focus::Editor => "editor",
+            Focus::Changes | Focus::Diff => "changes",
         }
     }
 }
@@ -69,6 +75,35 @@ pub(crate) enum Overlay {
     Conflict,
 }
 
+/// Answers from workers (git) for the UI task.
+pub(crate) enum AppMsg {
+    Status {
+        generation: u64,
+        result: Result<crate::git::status::RepoStatus, String>,
+    },
+    Diff {
+        generation: u64,
+        staged: bool,
+        result: Result<Option<crate::patch::FilePatch>, String>,
+    },
+    GitDone {
+        what: &'static str,
+        result: Result<String, String>,
+    },
+    Remote {
+        what: &'static str,
+        line: Option<String>,
+        done: Option<Result<(), String>>,
+    },
+}
+
+/// Where blocking work goes and how its answers come back.
+pub(crate) struct Background {
+    pub handle: tokio::runtime::Handle,
+    pub tx: UnboundedSender<AppMsg>,
+    pub watch: UnboundedSender<crate::git::watch::WatchEvent>,
+}
+
 /// What to open: a stored workspace, or a folder on disk.
 pub(crate) enum OpenTarget {
     Workspace(Workspace),
@@ -88,6 +123,20 @@ pub(crate) struct Session {
     last_state: String,
     /// Drafts to drop at the next snapshot (closed or discarded tabs).
     cleaned: Vec<String>,
+    /// Set for a git working tree.
+    pub git: Option<git::GitView>,
+    /// Follows changes made on disk by others (folders and git trees).
+    _watch: Option<crate::git::watch::WatchHandle>,
+}
+
+impl Session {
+    fn storage_label(&self) -> &'static str {
+        if self.git.is_some() {
+            "git"
+        } else {
+            self.files.storage_label()
+        }
+    }
 }
 
 /// Where the last frame put things, for the mouse.
@@ -116,6 +165,8 @@ pub(crate) struct App {
     autosave_status: Option<(String, bool)>,
     clipboard_out: Option<String>,
     autosave: Option<UnboundedSender<AutosaveEvent>>,
+    background: Option<Background>,
+    data_dir: std::path::PathBuf,
     areas: Areas,
     editor_height: usize,
     pub quit: bool,
@@ -128,6 +179,11 @@ impl App {
         keymap: Keymap,
         ignored: Vec<String>,
     ) -> Result<App, store::StoreError> {
+        let data_dir = store
+            .path()
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
         let items = store::workspaces::list(&store.conn)?;
         let highlighter = Highlighter::new(&theme.syntax_palette());
         Ok(App {
@@ -148,6 +204,8 @@ impl App {
             autosave_status: None,
             clipboard_out: None,
             autosave: None,
+            background: None,
+            data_dir,
             areas: Areas::default(),
             editor_height: 20,
             quit: false,
@@ -157,6 +215,13 @@ impl App {
     /// Connects the autosave task; without it (tests) nothing is autosaved.
     pub fn set_autosave(&mut self, events: UnboundedSender<AutosaveEvent>) {
         self.autosave = Some(events);
+    }
+
+    /// Connects the runtime: git work runs on its blocking workers and the
+    /// file watcher reports to the UI task. Without it (tests) git work
+    /// runs inline and nothing is watched.
+    pub fn set_background(&mut self, background: Background) {
+        self.background = Some(background);
     }
 
     /// Shows a message (or an error) in the status bar.
@@ -207,8 +272,29 @@ impl App {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| disk.root().display().to_string());
-                (store::drafts::dir_key(disk.root()), name, Files::Dir(disk))
+                let key = store::drafts::dir_key(disk.root());
+                // A working tree lists what git tracks or would track.
+                let disk = if crate::git::repo::Repo::open(disk.root()).is_ok() {
+                    disk.respecting_gitignore()
+                } else {
+                    disk
+                };
+                (key, name, Files::Dir(disk))
             }
+        };
+        let (git, watch) = match &files {
+            Files::Dir(disk) => {
+                let git = crate::git::repo::Repo::open(disk.root())
+                    .is_ok()
+                    .then(|| git::GitView::new(disk.root().to_path_buf()));
+                let watch = self.background.as_ref().and_then(|bg| {
+                    crate::git::watch::spawn(disk.root(), self.ignored.clone(), bg.watch.clone())
+                        .map_err(|e| tracing::warn!(error = %e, "no file watcher"))
+                        .ok()
+                });
+                (git, watch)
+            }
+            Files::Sqlite { .. } => (None, None),
         };
         let read_only = match locks::acquire(
             &mut self.store.conn,
@@ -245,7 +331,10 @@ impl App {
             active,
             read_only,
             cleaned: Vec::new(),
+            git,
+            _watch: watch,
         });
+        self.refresh_git();
         self.focus = match focus.as_deref() {
             Some("editor") if self.active_tab().is_some() => Focus::Editor,
             _ => Focus::Tree,
@@ -393,7 +482,13 @@ impl App {
             .collect();
         for tab in &mut session.tabs {
             let version = tab.buffer.version();
-            if tab.sent_version == Some(version) || tab.conflict.is_some() {
+            // A stale draft stays stored until the user decides; typing in
+            // a buffer whose file changed on disk is saved as ever.
+            let stale = tab
+                .conflict
+                .as_ref()
+                .is_some_and(|c| c.kind == ConflictKind::StaleDraft);
+            if tab.sent_version == Some(version) || stale {
                 continue;
             }
             tab.sent_version = Some(version);
@@ -530,6 +625,7 @@ impl App {
     fn scope(&self) -> Scope {
         match self.focus {
             Focus::Workspaces | Focus::Tree => Scope::List,
+            Focus::Changes | Focus::Diff => Scope::Changes,
             Focus::Editor if !self.keymap.modal => Scope::Editor,
             Focus::Editor => match self.mode {
                 Mode::Normal => Scope::Normal,
@@ -603,7 +699,7 @@ impl App {
             }
             Overlay::Conflict => match key.code {
                 crossterm::event::KeyCode::Char('t') => self.resolve_conflict(true),
-                crossterm::event::KeyCode::Char('d') => self.resolve_conflict(false),
+                crossterm::event::KeyCode::Char('d' | 'k') => self.resolve_conflict(false),
                 _ => {}
             },
         }
@@ -668,9 +764,12 @@ impl App {
                 self.overlay = Some(Overlay::Finder(Picker::new("Files", items)));
                 return true;
             }
-            Action::FocusNext | Action::FocusPrev => {
+            Action::FocusNext | Action::FocusPrev
+                if !matches!(self.focus, Focus::Changes | Focus::Diff) =>
+            {
                 return self.cycle_focus(action == Action::FocusNext);
             }
+            Action::Changes => return self.toggle_changes(),
             _ => {}
         }
         match self.focus {
@@ -683,6 +782,17 @@ impl App {
             },
             Focus::Tree => self.update_tree(action),
             Focus::Editor => self.update_editor(action),
+            Focus::Changes | Focus::Diff => match action {
+                Action::FocusNext | Action::FocusPrev => {
+                    self.focus = if self.focus == Focus::Changes {
+                        Focus::Diff
+                    } else {
+                        Focus::Changes
+                    };
+                    true
+                }
+                _ => self.update_changes(action),
+            },
         }
     }
 
@@ -1055,6 +1165,7 @@ impl App {
 
     fn confirm(&mut self, kind: ConfirmKind) {
         match kind {
+            ConfirmKind::Discard { path, hunk } => self.discard_confirmed(path, hunk),
             ConfirmKind::DiscardTab { index } => {
                 if let Some(session) = &mut self.session {
                     session.active = index.min(session.tabs.len().saturating_sub(1));
@@ -1202,6 +1313,7 @@ impl App {
                 }
             }
             PromptKind::Command => self.run_command(text.trim()),
+            PromptKind::Commit { amend } => self.commit_with(text, amend),
         }
     }
 
@@ -1276,16 +1388,32 @@ impl App {
             return;
         };
         tab.sent_version = None;
+        if conflict.kind == ConflictKind::ChangedOnDisk {
+            // Either way the disk's version is now the base: a save writes
+            // over it knowingly, and taking it leaves nothing unsaved.
+            tab.base_hash = Some(content_hash(&conflict.other));
+        }
+        let note = match (take, conflict.kind) {
+            (true, ConflictKind::StaleDraft) => "took the draft; undo brings the saved text back",
+            (false, ConflictKind::StaleDraft) => "dropped the draft; the saved file stays",
+            (true, ConflictKind::ChangedOnDisk) => {
+                "took the version on disk; undo brings yours back"
+            }
+            (false, ConflictKind::ChangedOnDisk) => {
+                "kept your text; saving writes it over the disk's"
+            }
+        };
         if take {
             tab.touch(0);
             tab.buffer.commit_group();
             tab.buffer.select_all();
-            tab.buffer.paste(&conflict.draft);
+            tab.buffer.paste(&conflict.other);
             tab.buffer.commit_group();
-            self.notify("took the draft; undo brings the saved text back", false);
-        } else {
-            self.notify("dropped the draft; the saved file stays", false);
+            if conflict.kind == ConflictKind::ChangedOnDisk {
+                tab.buffer.mark_saved();
+            }
         }
+        self.notify(note, false);
         self.show_next_conflict();
     }
 
@@ -1324,29 +1452,67 @@ impl App {
         match &mut self.session {
             Some(session) => {
                 let open_file = session.tabs.get(session.active).map(|t| t.path.clone());
-                session.tree.render(
-                    tree_area,
-                    buf,
-                    self.focus == Focus::Tree,
-                    open_file.as_deref(),
-                    &self.theme,
-                );
+                let changes_view = matches!(self.focus, Focus::Changes | Focus::Diff);
+                match (&mut session.git, changes_view) {
+                    (Some(git), true) => git.changes.render(
+                        tree_area,
+                        buf,
+                        self.focus == Focus::Changes,
+                        git.status.as_ref(),
+                        &self.theme,
+                    ),
+                    (git, _) => session.tree.render(
+                        tree_area,
+                        buf,
+                        self.focus == Focus::Tree,
+                        open_file.as_deref(),
+                        git.as_ref().map(|g| &g.markers),
+                        &self.theme,
+                    ),
+                }
                 let conflict_note = session
                     .tabs
                     .get(session.active)
                     .and_then(|t| t.conflict.as_ref())
-                    .map(|_| {
-                        "this file changed after its draft was taken: t takes the draft, d drops it"
-                            .to_string()
+                    .map(|c| {
+                        match c.kind {
+                            ConflictKind::StaleDraft => {
+                                "this file changed after its draft was taken: t takes the draft, d drops it"
+                            }
+                            ConflictKind::ChangedOnDisk => {
+                                "this file changed on disk: t takes the disk's version, k keeps yours"
+                            }
+                        }
+                        .to_string()
                     });
                 let banner = session.read_only.clone().or(conflict_note);
-                cursor = EditorView {
-                    tabs: &mut session.tabs,
-                    active: session.active,
-                    focused: self.focus == Focus::Editor && self.overlay.is_none(),
-                    banner: banner.as_deref().map(|b| (b, true)),
+                if changes_view && let Some(git) = &mut session.git {
+                    match &mut git.diff {
+                        Some(diff) => diff.render(
+                            right,
+                            buf,
+                            self.focus == Focus::Diff,
+                            &self.highlighter,
+                            &self.theme,
+                        ),
+                        None => {
+                            let hint = if git.changes.entries.is_empty() {
+                                " nothing to commit "
+                            } else {
+                                " select a file: its diff shows here "
+                            };
+                            super::panes::frame(hint, false, &self.theme).render(right, buf);
+                        }
+                    }
+                } else {
+                    cursor = EditorView {
+                        tabs: &mut session.tabs,
+                        active: session.active,
+                        focused: self.focus == Focus::Editor && self.overlay.is_none(),
+                        banner: banner.as_deref().map(|b| (b, true)),
+                    }
+                    .render(right, buf, &self.highlighter, &self.theme);
                 }
-                .render(right, buf, &self.highlighter, &self.theme);
             }
             None => {
                 super::panes::frame(" Files ", false, &self.theme).render(tree_area, buf);
@@ -1363,7 +1529,12 @@ impl App {
         let ws = self
             .session
             .as_ref()
-            .map(|s| (s.name.as_str(), s.files.storage_label()));
+            .map(|s| (s.name.as_str(), s.storage_label()));
+        let git_summary = self
+            .session
+            .as_ref()
+            .and_then(|s| s.git.as_ref())
+            .and_then(|g| g.summary());
         let format = self.active_tab().map(|t| {
             let ending = match t.buffer.line_ending() {
                 crate::editor::buffer::LineEnding::Lf => "LF",
@@ -1387,6 +1558,7 @@ impl App {
         let message = self.autosave_status.as_ref().or(self.message.as_ref());
         let hint = self.key_hint();
         StatusLine {
+            git: git_summary.as_deref(),
             format: format.as_deref(),
             hint: &hint,
             mode,
@@ -1415,6 +1587,15 @@ impl App {
             Some(Overlay::Confirm(kind)) => {
                 let question = match kind {
                     ConfirmKind::Delete { path } => format!("delete {path}?"),
+                    ConfirmKind::Discard {
+                        path,
+                        hunk: Some(_),
+                    } => {
+                        format!("discard this hunk of {path} from the working tree?")
+                    }
+                    ConfirmKind::Discard { path, hunk: None } => {
+                        format!("discard every unstaged change of {path}?")
+                    }
                     ConfirmKind::DiscardTab { .. } => {
                         "close the tab and drop its unsaved changes?".to_string()
                     }
@@ -1456,15 +1637,19 @@ impl App {
             return;
         };
         let saved = tab.buffer.text();
-        let diff = similar::TextDiff::from_lines(&saved, &conflict.draft);
-        let mut lines = vec![ratatui::text::Line::styled(
-            format!(" {} changed after its draft was taken.", tab.path),
-            self.theme.ui("warning"),
-        )];
-        lines.push(ratatui::text::Line::styled(
-            " t: take the draft (undo brings the saved text back)   d: drop it   other keys: later",
-            self.theme.ui("title"),
-        ));
+        let diff = similar::TextDiff::from_lines(&saved, &conflict.other);
+        let (what, keys) = match conflict.kind {
+            ConflictKind::StaleDraft => (
+                format!(" {} changed after its draft was taken.", tab.path),
+                " t: take the draft (undo brings the saved text back)   d: drop it   other keys: later",
+            ),
+            ConflictKind::ChangedOnDisk => (
+                format!(" {} changed on disk while you were editing it.", tab.path),
+                " t: take the disk's version (undo brings yours back)   k: keep yours   other keys: later",
+            ),
+        };
+        let mut lines = vec![ratatui::text::Line::styled(what, self.theme.ui("warning"))];
+        lines.push(ratatui::text::Line::styled(keys, self.theme.ui("title")));
         for hunk in diff.unified_diff().context_radius(2).iter_hunks() {
             lines.push(ratatui::text::Line::styled(
                 hunk.header().to_string(),
@@ -1484,8 +1669,11 @@ impl App {
             }
         }
         Clear.render(area, buf);
-        super::panes::frame(" saved file (-) against your draft (+) ", true, &self.theme)
-            .render(area, buf);
+        let title = match conflict.kind {
+            ConflictKind::StaleDraft => " saved file (-) against your draft (+) ",
+            ConflictKind::ChangedOnDisk => " your text (-) against the disk's (+) ",
+        };
+        super::panes::frame(title, true, &self.theme).render(area, buf);
         Paragraph::new(lines).render(super::panes::inner(area), buf);
     }
 

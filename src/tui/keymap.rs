@@ -98,6 +98,16 @@ actions! {
     DeleteLine => "delete_line", "cut the line";
     YankLine => "yank_line", "copy the line";
     PasteAfter => "paste_after", "paste after the cursor";
+    Changes => "changes", "git changes: show or hide";
+    StageToggle => "stage_toggle", "stage or unstage the file or hunk";
+    SplitHunk => "split_hunk", "split the hunk (like git add -p's s)";
+    Discard => "discard", "discard the file's or hunk's changes (asks first)";
+    Commit => "commit", "commit what is staged";
+    Amend => "amend", "amend the last commit";
+    Push => "push", "git push (in the background)";
+    Pull => "pull", "git pull --ff-only (in the background)";
+    ToggleStaged => "toggle_staged", "show the staged or the unstaged diff";
+    Refresh => "refresh", "refresh the git status";
 }
 
 impl Action {
@@ -240,7 +250,7 @@ pub struct KeymapError {
 /// Which bindings apply. `Global` ones apply everywhere unless the pane's
 /// own table binds the key; `List` is the workspaces list and the tree;
 /// `Editor` the modeless editor; `Normal`, `Insert`, `Visual` the modes of
-/// the vim keymap.
+/// the vim keymap; `Changes` the git changes list and diff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     Global,
@@ -249,16 +259,18 @@ pub enum Scope {
     Normal,
     Insert,
     Visual,
+    Changes,
 }
 
 impl Scope {
-    const TABLES: [(&'static str, Scope); 6] = [
+    const TABLES: [(&'static str, Scope); 7] = [
         ("global", Scope::Global),
         ("list", Scope::List),
         ("editor", Scope::Editor),
         ("normal", Scope::Normal),
         ("insert", Scope::Insert),
         ("visual", Scope::Visual),
+        ("changes", Scope::Changes),
     ];
 }
 
@@ -355,7 +367,7 @@ impl Keymap {
                 return Err(error(
                     line,
                     format!(
-                        "unknown table [{table}] (expected global, list, editor, normal, insert, visual)"
+                        "unknown table [{table}] (expected global, list, editor, normal, insert, visual, changes)"
                     ),
                 ));
             };

@@ -113,6 +113,13 @@ async fn run_async(store: Store, config: &Config, start: Start) -> anyhow::Resul
     let (autosave_tx, autosave_task) = Autosave::spawn(worker.handle(), reports_tx);
     let mut app = build_app(store, config)?;
     app.set_autosave(autosave_tx.clone());
+    let (msg_tx, mut messages) = mpsc::unbounded_channel();
+    let (watch_tx, mut watch) = mpsc::unbounded_channel();
+    app.set_background(app::Background {
+        handle: tokio::runtime::Handle::current(),
+        tx: msg_tx,
+        watch: watch_tx,
+    });
     app.start(start.target, start.path.as_deref(), start.line);
 
     let default_hook = std::panic::take_hook();
@@ -133,7 +140,7 @@ async fn run_async(store: Store, config: &Config, start: Start) -> anyhow::Resul
     // here: what it had sent to autosave is still flushed below.
     let local = tokio::task::LocalSet::new();
     let ui = local.spawn_local(async move {
-        let exit = event_loop(&mut app, &mut reports).await;
+        let exit = event_loop(&mut app, &mut reports, &mut messages, &mut watch).await;
         app.sync_autosave();
         (app, exit)
     });
@@ -175,6 +182,8 @@ async fn run_async(store: Store, config: &Config, start: Start) -> anyhow::Resul
 async fn event_loop(
     app: &mut App,
     reports: &mut mpsc::UnboundedReceiver<crate::autosave::AutosaveReport>,
+    messages: &mut mpsc::UnboundedReceiver<app::AppMsg>,
+    watch: &mut mpsc::UnboundedReceiver<crate::git::watch::WatchEvent>,
 ) -> anyhow::Result<Exit> {
     let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
     let (events_tx, mut events) = mpsc::unbounded_channel();
@@ -210,6 +219,8 @@ async fn event_loop(
                 }
             }
             Some(report) = reports.recv() => dirty |= app.autosave_report(report),
+            Some(msg) = messages.recv() => dirty |= app.message_in(msg),
+            Some(event) = watch.recv() => dirty |= app.on_watch(event),
             _ = heartbeat.tick() => app.heartbeat(),
             _ = hangup.recv() => return Ok(Exit::Hangup),
             _ = terminate.recv() => return Ok(Exit::Terminate),

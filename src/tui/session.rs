@@ -63,11 +63,23 @@ pub(crate) fn content_hash(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// A draft that could not be applied because the file changed after it was
-/// taken; the user takes or drops it.
+/// Two versions of a file that kollega will not choose between alone: the
+/// buffer, and `other`. The user takes `other` (undoably) or keeps the
+/// buffer.
 #[derive(Debug, Clone)]
 pub(crate) struct DraftConflict {
-    pub draft: String,
+    pub other: String,
+    pub kind: ConflictKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConflictKind {
+    /// The buffer shows the saved file; `other` is a draft taken from an
+    /// older version of it. The draft stays stored until decided.
+    StaleDraft,
+    /// The buffer holds unsaved typing; `other` is what another program
+    /// just saved to disk.
+    ChangedOnDisk,
 }
 
 pub(crate) struct Tab {
@@ -235,7 +247,8 @@ pub(crate) fn restore(
             } else if draft.content != saved.as_deref().unwrap_or_default() {
                 notes.push(format!("{path} changed after its draft was taken: the saved file is shown, the draft is offered"));
                 tab.conflict = Some(DraftConflict {
-                    draft: draft.content,
+                    other: draft.content,
+                    kind: ConflictKind::StaleDraft,
                 });
             }
         }

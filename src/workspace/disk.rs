@@ -45,13 +45,24 @@ impl DiskError {
 #[derive(Debug, Clone)]
 pub struct DiskWorkspace {
     root: PathBuf,
+    /// A git working tree: listings leave out what git ignores.
+    gitignore: bool,
 }
 
 impl DiskWorkspace {
     pub fn open(root: &Path) -> std::io::Result<DiskWorkspace> {
         Ok(DiskWorkspace {
             root: root.canonicalize()?,
+            gitignore: false,
         })
+    }
+
+    /// Lists as git does: what the repository ignores stays out.
+    pub fn respecting_gitignore(self) -> DiskWorkspace {
+        DiskWorkspace {
+            gitignore: true,
+            ..self
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -86,10 +97,40 @@ impl DiskWorkspace {
         Ok((parsed, full))
     }
 
+    /// Every file of a git working tree that git does not ignore (the
+    /// repository's `.gitignore` files and `info/exclude`), sorted, without
+    /// `.git` itself.
+    fn list_unignored(&self) -> Vec<String> {
+        let mut files: Vec<String> = ignore::WalkBuilder::new(&self.root)
+            .hidden(false)
+            .git_ignore(true)
+            .git_exclude(true)
+            .git_global(false)
+            .parents(false)
+            .require_git(false)
+            .filter_entry(|e| e.file_name() != ".git")
+            .build()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+            .filter_map(|e| {
+                e.path()
+                    .strip_prefix(&self.root)
+                    .ok()
+                    .and_then(|p| p.to_str())
+                    .map(str::to_string)
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
     /// Every file under the root, sorted, skipping the names in `ignored`
     /// (e.g. `.git`, `node_modules`). No file is stat'ed: a 10,000-file
     /// tree lists in milliseconds.
     pub fn list(&self, ignored: &[String]) -> Vec<String> {
+        if self.gitignore {
+            return self.list_unignored();
+        }
         let mut files = Vec::new();
         let walker = walkdir::WalkDir::new(&self.root)
             .follow_links(false)

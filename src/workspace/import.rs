@@ -326,22 +326,37 @@ fn scan_fingerprint(
     Ok(fingerprint.finish())
 }
 
+/// Walks `source` and classifies each entry exactly as `import` does (ignore
+/// list, limits, binary check, secret scan, and the source's `.gitignore`
+/// when asked), for a takeover that stores the files somewhere else.
+pub(crate) fn walk_classified(
+    config: &Config,
+    source: &Source,
+    respect_gitignore: bool,
+    each: &mut dyn FnMut(Verdict) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
+    let classifier = Classifier::new(config, source, respect_gitignore)?;
+    source.walk(&config.limits, &config.ignored, &mut |entry| {
+        each(classifier.classify(entry))
+    })
+}
+
 /// A hash of what an import takes and skips, independent of walk order.
 #[derive(Default)]
-struct Fingerprint {
+pub(crate) struct Fingerprint {
     lines: Vec<String>,
 }
 
 impl Fingerprint {
-    fn file(&mut self, path: &str, hash: &str) {
+    pub(crate) fn file(&mut self, path: &str, hash: &str) {
         self.lines.push(format!("F\t{path}\t{hash}"));
     }
 
-    fn skipped(&mut self, path: &str, reason: &str) {
+    pub(crate) fn skipped(&mut self, path: &str, reason: &str) {
         self.lines.push(format!("S\t{path}\t{reason}"));
     }
 
-    fn finish(mut self) -> String {
+    pub(crate) fn finish(mut self) -> String {
         self.lines.sort_unstable();
         let mut hasher = Sha256::new();
         for line in &self.lines {
@@ -352,7 +367,8 @@ impl Fingerprint {
     }
 }
 
-enum Verdict {
+/// What happens to one source entry.
+pub(crate) enum Verdict {
     Import {
         path: WorkspacePath,
         text: String,
@@ -452,7 +468,7 @@ impl Classifier {
 
 /// The workspace name a source gets without `--name`: its folder name or
 /// ZIP file stem, reduced to safe characters.
-fn default_name(source: &Path) -> String {
+pub(crate) fn default_name(source: &Path) -> String {
     let base = source
         .canonicalize()
         .ok()

@@ -435,3 +435,145 @@ pub fn skipped(report: &Value) -> Vec<Skip> {
         })
         .collect()
 }
+
+/// Variables that would let the runner's own git identity or repository
+/// reach a git test; removed from every command a [`GitRepo`] runs.
+const GIT_LEAKS: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_AUTHOR_NAME",
+    "GIT_AUTHOR_EMAIL",
+    "GIT_AUTHOR_DATE",
+    "GIT_COMMITTER_NAME",
+    "GIT_COMMITTER_EMAIL",
+    "GIT_COMMITTER_DATE",
+    "EMAIL",
+];
+
+/// A git repository in a temporary folder, on branch `main` with an
+/// identity in its own config, and a [`Kollega`] to run against it. Both
+/// `git` and kollega run under a private HOME with
+/// `GIT_CONFIG_NOSYSTEM=1`, so no user or system configuration leaks in.
+pub struct GitRepo {
+    pub k: Kollega,
+    pub home: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl GitRepo {
+    pub fn new() -> GitRepo {
+        let k = Kollega::new();
+        let home = k.scratch("home");
+        let dir = k.scratch("repo");
+        std::fs::create_dir_all(&home).expect("home");
+        std::fs::create_dir_all(&dir).expect("repo");
+        let k = k
+            .env("HOME", home.to_str().expect("utf-8 home"))
+            .env(
+                "XDG_CONFIG_HOME",
+                home.join(".config").to_str().expect("utf-8 home"),
+            )
+            .env("GIT_CONFIG_NOSYSTEM", "1");
+        let repo = GitRepo { k, home, dir };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "user.name", "Test Author"]);
+        repo.git(&["config", "user.email", "author@example.com"]);
+        repo
+    }
+
+    /// `git` in `dir` with the private environment.
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> Output {
+        let mut cmd = std::process::Command::new("git");
+        cmd.current_dir(dir)
+            .args(args)
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            // Test reads must not refresh (rewrite) the index.
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .env("LC_ALL", "C")
+            .stdin(std::process::Stdio::null());
+        for key in GIT_LEAKS {
+            cmd.env_remove(key);
+        }
+        cmd.output().expect("run git")
+    }
+
+    /// Runs git in the repository, asserting success; returns stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = self.git_in(&self.dir, args);
+        assert!(
+            out.status.success(),
+            "git {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs kollega with `args` (no identity from the environment).
+    pub fn kollega<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = self.k.std_cmd();
+        for key in GIT_LEAKS {
+            cmd.env_remove(key);
+        }
+        cmd.args(args).output().expect("run kollega")
+    }
+
+    /// `kollega git status <repo> --json`, asserting success.
+    pub fn status_json(&self) -> Value {
+        let out = self.kollega(["git", "status", self.path_str(), "--json"]);
+        assert_success(&out);
+        serde_json::from_slice(&out.stdout).expect("status JSON")
+    }
+
+    pub fn path_str(&self) -> &str {
+        self.dir.to_str().expect("utf-8 repo path")
+    }
+
+    pub fn write(&self, path: &str, content: &str) {
+        let target = self.dir.join(path);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::write(target, content).expect("write");
+    }
+
+    pub fn commit_all(&self, message: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", message]);
+    }
+
+    /// Everything a refused command must leave as it was: the status, the
+    /// refs, HEAD, the index file's bytes and what is in progress.
+    pub fn snapshot(&self) -> GitSnapshot {
+        let git_dir = self.dir.join(".git");
+        let head = self.git_in(&self.dir, &["rev-parse", "HEAD"]);
+        GitSnapshot {
+            status: self.git(&["status", "--porcelain=v2", "--branch"]),
+            head: String::from_utf8_lossy(&head.stdout).into_owned(),
+            refs: self.git(&["for-each-ref"]),
+            index: std::fs::read(git_dir.join("index")).unwrap_or_default(),
+            state_files: [
+                "MERGE_HEAD",
+                "REBASE_HEAD",
+                "CHERRY_PICK_HEAD",
+                "index.lock",
+            ]
+            .into_iter()
+            .filter(|f| git_dir.join(f).exists())
+            .collect(),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct GitSnapshot {
+    pub status: String,
+    pub head: String,
+    pub refs: String,
+    pub index: Vec<u8>,
+    pub state_files: Vec<&'static str>,
+}

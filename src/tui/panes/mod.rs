@@ -1,6 +1,8 @@
 //! The panes of the workstation. Each is a struct with its state, an
 //! `update` for the actions it understands and a `render(area, buf)`.
 
+pub(crate) mod changes;
+pub(crate) mod diff;
 pub(crate) mod editor;
 pub(crate) mod help;
 pub(crate) mod picker;

@@ -22,6 +22,7 @@ pub(crate) enum PromptKind {
     NewFolder,
     Rename { from: String },
     Command,
+    Commit { amend: bool },
 }
 
 impl PromptKind {
@@ -37,6 +38,8 @@ impl PromptKind {
             PromptKind::NewFolder => "new folder: ".into(),
             PromptKind::Rename { from } => format!("rename {from} to: "),
             PromptKind::Command => ":".into(),
+            PromptKind::Commit { amend: false } => "commit message: ".into(),
+            PromptKind::Commit { amend: true } => "amend (empty keeps the message): ".into(),
         }
     }
 }
@@ -44,8 +47,17 @@ impl PromptKind {
 /// What a yes/no question confirms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ConfirmKind {
-    Delete { path: String },
-    DiscardTab { index: usize },
+    Delete {
+        path: String,
+    },
+    DiscardTab {
+        index: usize,
+    },
+    /// Discard a file's unstaged changes, or one hunk of them.
+    Discard {
+        path: String,
+        hunk: Option<usize>,
+    },
 }
 
 pub(crate) struct Prompt {

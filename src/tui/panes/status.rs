@@ -9,6 +9,8 @@ use ratatui::widgets::{Paragraph, Widget};
 use crate::tui::theme::Theme;
 
 pub(crate) struct StatusLine<'a> {
+    /// Branch, ahead/behind and dirty count of a git workspace.
+    pub git: Option<&'a str>,
     /// Line endings and indent of the active file ("LF 2sp").
     pub format: Option<&'a str>,
     /// Keys for help and quit, shown when there is no message.
@@ -33,7 +35,8 @@ impl StatusLine<'_> {
             ));
         }
         if let Some((name, storage)) = self.workspace {
-            spans.push(Span::styled(format!("│ {name} [{storage}] "), base));
+            let git = self.git.map(|g| format!(" {g}")).unwrap_or_default();
+            spans.push(Span::styled(format!("│ {name} [{storage}{git}] "), base));
         }
         if let Some((path, _, line, col, dirty)) = self.file {
             let dirty = if dirty { " ●" } else { "" };

@@ -1,10 +1,10 @@
 //! The file tree pane of the open workspace: folders expand and collapse.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::{frame, inner, scroll_for, step};
@@ -153,6 +153,7 @@ impl TreePane {
         buf: &mut Buffer,
         focused: bool,
         open_file: Option<&str>,
+        markers: Option<&HashMap<String, char>>,
         theme: &Theme,
     ) {
         let body = inner(area);
@@ -172,6 +173,18 @@ impl TreePane {
                     (false, _) => "  ",
                 };
                 let text = format!("{}{icon}{}", "  ".repeat(row.depth), row.name);
+                // A git marker (M, A, D, R, ?, !, U, or • for a folder
+                // holding changes) leads the row, as in lazygit.
+                let marker = markers.and_then(|m| m.get(&row.path).copied());
+                let marker_style = match marker {
+                    Some('A' | '?') => theme.ui("diff_added"),
+                    Some('D' | 'U') => theme.ui("diff_removed"),
+                    _ => theme.ui("warning"),
+                };
+                let marker = Span::styled(
+                    marker.map(String::from).unwrap_or_else(|| " ".into()),
+                    marker_style,
+                );
                 let style = if i == self.selected && focused {
                     theme.ui("selection")
                 } else if open_file == Some(row.path.as_str()) {
@@ -181,7 +194,11 @@ impl TreePane {
                 } else {
                     theme.ui("foreground")
                 };
-                Line::styled(text, style)
+                if markers.is_some() {
+                    Line::from(vec![marker, Span::styled(text, style)])
+                } else {
+                    Line::styled(text, style)
+                }
             })
             .collect();
         Paragraph::new(lines).render(body, buf);

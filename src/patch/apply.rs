@@ -1,0 +1,153 @@
+//! Applies a file's patch to a text in memory: the check behind staging
+//! tests now, the AI patch review later.
+//!
+//! Like libgit2 and `git apply` without fuzz: every context and removed
+//! line must match exactly, final newline included. A hunk is tried where
+//! its numbers put it first, then at the nearest offset where it matches,
+//! as `git apply` does when lines moved.
+
+use super::{FilePatch, LineKind, PatchError};
+
+/// A line of the text being patched, and whether a `\n` ends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Line<'a> {
+    text: &'a str,
+    newline: bool,
+}
+
+impl FilePatch {
+    /// `text` with this patch applied. A binary patch has nothing to
+    /// apply and is refused.
+    pub(crate) fn apply_to(&self, text: &str) -> Result<String, PatchError> {
+        let fail = |hunk: usize, old_start: u32, why: String| PatchError::DoesNotApply {
+            path: self.path().to_string(),
+            hunk: hunk + 1,
+            old_start,
+            why,
+        };
+        if self.binary {
+            return Err(fail(0, 0, "it is a binary patch".into()));
+        }
+        let mut image: Vec<Line<'_>> = lines_of(text);
+        let mut offset: i64 = 0;
+        for (index, hunk) in self.hunks.iter().enumerate() {
+            let mut pre = Vec::new();
+            let mut post = Vec::new();
+            for line in &hunk.lines {
+                let l = Line {
+                    text: line.text.as_str(),
+                    newline: !line.no_newline_at_end,
+                };
+                match line.kind {
+                    LineKind::Context => {
+                        pre.push(l.clone());
+                        post.push(l);
+                    }
+                    LineKind::Removed => pre.push(l),
+                    LineKind::Added => post.push(l),
+                }
+            }
+            let first = if hunk.old_lines == 0 {
+                i64::from(hunk.old_start)
+            } else {
+                i64::from(hunk.old_start) - 1
+            };
+            let expected = (first + offset).clamp(0, image.len() as i64) as usize;
+            let at = find(&image, &pre, expected).ok_or_else(|| {
+                fail(
+                    index,
+                    hunk.old_start,
+                    format!("its {} old lines are not in the text", pre.len()),
+                )
+            })?;
+            offset += at as i64 - expected as i64;
+            offset += post.len() as i64 - pre.len() as i64;
+            image.splice(at..at + pre.len(), post);
+        }
+        let mut out = String::with_capacity(text.len());
+        for line in &image {
+            out.push_str(line.text);
+            if line.newline {
+                out.push('\n');
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn lines_of(text: &str) -> Vec<Line<'_>> {
+    let mut lines: Vec<Line<'_>> = text
+        .split_inclusive('\n')
+        .map(|l| match l.strip_suffix('\n') {
+            Some(body) => Line {
+                text: body,
+                newline: true,
+            },
+            None => Line {
+                text: l,
+                newline: false,
+            },
+        })
+        .collect();
+    lines.shrink_to_fit();
+    lines
+}
+
+/// Where `pre` matches `image`: at `expected`, else the nearest offset.
+fn find(image: &[Line<'_>], pre: &[Line<'_>], expected: usize) -> Option<usize> {
+    let fits = |at: usize| image.get(at..at + pre.len()).is_some_and(|s| s == pre);
+    if fits(expected) {
+        return Some(expected);
+    }
+    if pre.is_empty() {
+        return None;
+    }
+    (1..=image.len()).find_map(|d| {
+        [expected.checked_sub(d), expected.checked_add(d)]
+            .into_iter()
+            .flatten()
+            .find(|&at| fits(at))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::super::{diff_texts, strategies};
+
+    proptest! {
+        #[test]
+        fn diff_of_two_texts_turns_one_into_the_other(
+            old in strategies::text(),
+            new in strategies::text(),
+        ) {
+            let patch = diff_texts(&old, &new, "f");
+            prop_assert_eq!(patch.apply_to(&old).ok(), Some(new.clone()));
+            prop_assert_eq!(patch.reversed().apply_to(&new).ok(), Some(old));
+        }
+    }
+
+    #[test]
+    fn hunk_whose_lines_moved_applies_at_the_nearest_offset() {
+        let patch = diff_texts("a\nb\nc\n", "a\nB\nc\n", "f");
+        assert_eq!(
+            patch.apply_to("x\ny\na\nb\nc\n").unwrap(),
+            "x\ny\na\nB\nc\n"
+        );
+    }
+
+    #[test]
+    fn hunk_whose_lines_are_gone_is_refused() {
+        let patch = diff_texts("a\nb\nc\n", "a\nB\nc\n", "f");
+        let err = patch.apply_to("a\nc\n").unwrap_err();
+        assert!(err.to_string().contains("hunk 1 of f"), "{err}");
+    }
+
+    #[test]
+    fn missing_final_newline_must_match() {
+        let patch = diff_texts("a\nb", "a\nc", "f");
+        assert_eq!(patch.apply_to("a\nb").unwrap(), "a\nc");
+        assert!(patch.apply_to("a\nb\n").is_err());
+    }
+}
