@@ -205,6 +205,19 @@ mod tests {
         }
     }
 
+    proptest! {
+        #[test]
+        fn libgit2_reads_every_written_file_patch(file in strategies::file_patch()) {
+            let text = file.to_unified();
+            let diff = git2::Diff::from_buffer(text.as_bytes())
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+            prop_assert_eq!(diff.deltas().len(), 1, "{}", text);
+            let stats = diff.stats().map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let (added, removed) = file.line_counts();
+            prop_assert_eq!((stats.insertions(), stats.deletions()), (added, removed), "{}", text);
+        }
+    }
+
     #[test]
     fn single_hunk_of_a_file_gets_its_new_start_rebased() {
         let text = "--- a/x\n+++ b/x\n@@ -1,2 +1,3 @@\n a\n+b\n c\n@@ -10,2 +11,2 @@\n d\n-e\n+f\n";

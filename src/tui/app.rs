@@ -2227,4 +2227,205 @@ mod tests {
         assert_eq!(terminal.backend().buffer()[(x, y)].symbol(), "x");
         assert_eq!(app.active_tab().unwrap().buffer.cursor_line_col(), (0, 11));
     }
+
+    fn git(dir: &std::path::Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A repository with one commit, two changed hunks in a.txt and an
+    /// untracked b.txt, opened in the app.
+    fn git_fixture() -> (App, tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(&repo).unwrap();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        git(&repo, &["config", "user.name", "Test"]);
+        git(&repo, &["config", "user.email", "test@example.com"]);
+        let lines: String = (1..=12).map(|i| format!("line{i}\n")).collect();
+        std::fs::write(repo.join("a.txt"), &lines).unwrap();
+        std::fs::write(repo.join(".gitignore"), "build/\n").unwrap();
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-q", "-m", "init"]);
+        std::fs::write(
+            repo.join("a.txt"),
+            lines
+                .replace("line2\n", "LINE2\n")
+                .replace("line11\n", "LINE11\n"),
+        )
+        .unwrap();
+        std::fs::write(repo.join("b.txt"), "new\n").unwrap();
+        std::fs::create_dir_all(repo.join("build")).unwrap();
+        std::fs::write(repo.join("build/out.js"), "ignored\n").unwrap();
+        let config = Config::load(Some(dir.path().join("data"))).unwrap();
+        let store = Store::open(&config.data_dir).unwrap();
+        let theme = Theme::load("dark", None, ColorDepth::TrueColor).unwrap();
+        let (keymap, _) = Keymap::load(None, None);
+        let mut app = App::new(store, theme, keymap, vec![".git".into()]).unwrap();
+        app.start(
+            Some(OpenTarget::Dir(DiskWorkspace::open(&repo).unwrap())),
+            None,
+            None,
+        );
+        (app, dir, repo)
+    }
+
+    #[test]
+    fn a_git_workspace_shows_markers_and_respects_gitignore() {
+        let (mut app, _dir, _repo) = git_fixture();
+        let session = app.session.as_ref().unwrap();
+        assert_eq!(session.storage_label(), "git");
+        let rows: Vec<&str> = session.tree.rows.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(
+            rows,
+            [".gitignore", "a.txt", "b.txt"],
+            "build/ is ignored by git"
+        );
+        let screen = draw(&mut app, 100, 30);
+        assert!(screen.contains("[git main ●2]"), "{screen}");
+        insta::assert_snapshot!("git_tree_60x20", draw(&mut app, 60, 20));
+    }
+
+    #[test]
+    fn changes_view_stages_one_hunk_and_commits_it() {
+        let (mut app, _dir, repo) = git_fixture();
+        key(&mut app, KeyCode::Char('g'), KeyModifiers::ALT);
+        assert_eq!(app.focus, Focus::Changes);
+        insta::assert_snapshot!("changes_100x30", draw(&mut app, 100, 30));
+        insta::assert_snapshot!("changes_60x20", draw(&mut app, 60, 20));
+        // Into the diff of a.txt; stage its first hunk only.
+        key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+        assert_eq!(app.focus, Focus::Diff);
+        key(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
+        let cached = git(&repo, &["diff", "--cached"]);
+        assert!(
+            cached.contains("+LINE2") && !cached.contains("LINE11"),
+            "{cached}"
+        );
+        // Commit it with a message typed in the prompt.
+        key(&mut app, KeyCode::Char('c'), KeyModifiers::NONE);
+        typing(&mut app, "Capitalise line two");
+        insta::assert_snapshot!("commit_prompt_60x20", draw(&mut app, 60, 20));
+        key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+        let log = git(&repo, &["log", "--format=%s"]);
+        assert_eq!(
+            log.lines().collect::<Vec<_>>(),
+            ["Capitalise line two", "init"]
+        );
+        let left = git(&repo, &["diff"]);
+        assert!(
+            left.contains("+LINE11") && !left.contains("LINE2"),
+            "{left}"
+        );
+        // The status follows: one file still modified, one untracked.
+        let status = app
+            .session
+            .as_ref()
+            .unwrap()
+            .git
+            .as_ref()
+            .unwrap()
+            .status
+            .clone()
+            .unwrap();
+        assert_eq!(status.dirty_count(), 2);
+    }
+
+    #[test]
+    fn a_split_hunk_stages_half_and_discard_asks_first() {
+        let (mut app, _dir, repo) = git_fixture();
+        // One hunk with two separate changes: lines 2 and 5.
+        let lines: String = (1..=6).map(|i| format!("line{i}\n")).collect();
+        std::fs::write(repo.join("c.txt"), &lines).unwrap();
+        git(&repo, &["add", "c.txt"]);
+        git(&repo, &["commit", "-q", "-m", "c"]);
+        std::fs::write(
+            repo.join("c.txt"),
+            lines.replace("line2", "TWO").replace("line5", "FIVE"),
+        )
+        .unwrap();
+        key(&mut app, KeyCode::Char('g'), KeyModifiers::ALT);
+        // Rows: a.txt, b.txt, c.txt (sorted by path).
+        let paths: Vec<String> = app
+            .session
+            .as_ref()
+            .unwrap()
+            .git
+            .as_ref()
+            .unwrap()
+            .changes
+            .entries
+            .iter()
+            .map(|e| e.path.clone())
+            .collect();
+        let c = paths.iter().position(|p| p == "c.txt").unwrap();
+        for _ in 0..c {
+            key(&mut app, KeyCode::Char('j'), KeyModifiers::NONE);
+        }
+        key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+        key(&mut app, KeyCode::Char('s'), KeyModifiers::NONE);
+        let diff = app
+            .session
+            .as_ref()
+            .unwrap()
+            .git
+            .as_ref()
+            .unwrap()
+            .diff
+            .as_ref()
+            .unwrap();
+        assert_eq!(diff.hunk_count(), 2);
+        key(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
+        let cached = git(&repo, &["diff", "--cached", "c.txt"]);
+        assert!(
+            cached.contains("+TWO") && !cached.contains("FIVE"),
+            "{cached}"
+        );
+        // Discard the rest: "n" keeps it, "y" discards.
+        key(&mut app, KeyCode::Char('d'), KeyModifiers::NONE);
+        key(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
+        assert!(
+            std::fs::read_to_string(repo.join("c.txt"))
+                .unwrap()
+                .contains("FIVE")
+        );
+        key(&mut app, KeyCode::Char('d'), KeyModifiers::NONE);
+        key(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+        let text = std::fs::read_to_string(repo.join("c.txt")).unwrap();
+        assert!(text.contains("TWO") && !text.contains("FIVE"), "{text}");
+    }
+
+    #[test]
+    fn a_change_on_disk_reloads_clean_buffers_and_offers_beside_dirty_ones() {
+        let (mut app, _dir, repo) = git_fixture();
+        app.open_file("a.txt");
+        app.open_file("b.txt");
+        std::fs::write(repo.join("b.txt"), "changed elsewhere\n").unwrap();
+        app.on_watch(crate::git::watch::WatchEvent::Changed {
+            paths: vec!["b.txt".into()],
+            git: false,
+        });
+        assert_eq!(text_of(&app), "changed elsewhere\n");
+        assert!(!app.active_tab().unwrap().is_dirty());
+        typing(&mut app, "mine ");
+        std::fs::write(repo.join("b.txt"), "theirs\n").unwrap();
+        app.on_watch(crate::git::watch::WatchEvent::Rescan);
+        // The typed text stays; the disk's version is offered as a diff.
+        assert_eq!(text_of(&app), "mine changed elsewhere\n");
+        assert!(matches!(app.overlay, Some(Overlay::Conflict)));
+        insta::assert_snapshot!("disk_conflict_60x20", draw(&mut app, 60, 20));
+        key(&mut app, KeyCode::Char('t'), KeyModifiers::NONE);
+        assert_eq!(text_of(&app), "theirs\n");
+        assert!(!app.active_tab().unwrap().is_dirty());
+    }
 }

@@ -72,10 +72,13 @@ impl ChangesPane {
         let title = match status {
             Some(s) => {
                 let branch = s.branch.head.as_deref().unwrap_or("(detached)");
-                format!(
-                    " Changes · {branch} ↑{} ↓{} ",
-                    s.branch.ahead, s.branch.behind
-                )
+                match s.branch.upstream {
+                    Some(_) => format!(
+                        " Changes · {branch} ↑{} ↓{} ",
+                        s.branch.ahead, s.branch.behind
+                    ),
+                    None => format!(" Changes · {branch} "),
+                }
             }
             None => " Changes ".to_string(),
         };

@@ -57,6 +57,17 @@ impl WorkspacesPane {
         let body = inner(area);
         self.page = body.height;
         frame(" Workspaces ", focused, theme).render(area, buf);
+        // A folder opened from disk is not a stored workspace: name it.
+        if let Some(name) = open
+            && !self.items.iter().any(|ws| ws.name == name)
+        {
+            let line = Line::from(vec![
+                Span::styled(format!("● {name}"), theme.ui("foreground")),
+                Span::styled(" (folder)", theme.ui("muted")),
+            ]);
+            Paragraph::new(line).render(body, buf);
+            return;
+        }
         if self.items.is_empty() {
             Paragraph::new("none yet: kollega import <dir|zip>")
                 .style(theme.ui("muted"))
