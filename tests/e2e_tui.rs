@@ -12,6 +12,11 @@ struct Tmux {
 
 impl Tmux {
     fn start(data_dir: &Path, config_dir: &Path, width: u16, height: u16) -> Tmux {
+        Tmux::start_with(data_dir, config_dir, width, height, "")
+    }
+
+    /// Starts kollega with `args` (already shell-quoted) after the binary.
+    fn start_with(data_dir: &Path, config_dir: &Path, width: u16, height: u16, args: &str) -> Tmux {
         let found = Command::new("tmux")
             .arg("-V")
             .output()
@@ -24,7 +29,7 @@ impl Tmux {
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let socket = format!("kollega-e2e-{}-{n}", std::process::id());
         let script = format!(
-            "KOLLEGA_DATA_DIR='{}' KOLLEGA_CONFIG_DIR='{}' TERM=xterm-256color '{}'; echo KOLLEGA-EXIT=$?; sleep 60",
+            "KOLLEGA_DATA_DIR='{}' KOLLEGA_CONFIG_DIR='{}' TERM=xterm-256color '{}' {args}; echo KOLLEGA-EXIT=$?; sleep 60",
             data_dir.display(),
             config_dir.display(),
             env!("CARGO_BIN_EXE_kollega")
@@ -266,5 +271,70 @@ fn resize_redraws_at_the_new_size() {
         std::thread::sleep(Duration::from_millis(100));
     }
     tmux.keys(&["C-q"]);
+    tmux.wait_for("KOLLEGA-EXIT=0");
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn edit_stage_a_hunk_and_commit_in_a_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["config", "user.name", "Test"]);
+    git(&repo, &["config", "user.email", "test@example.com"]);
+    let lines: String = (1..=12).map(|i| format!("line{i}\n")).collect();
+    std::fs::write(repo.join("a.txt"), &lines).unwrap();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "init"]);
+
+    let tmux = Tmux::start_with(
+        &dir.path().join("data"),
+        &dir.path().join("config"),
+        80,
+        24,
+        &format!("open '{}' a.txt:2", repo.display()),
+    );
+    tmux.wait_for("[git main]");
+    // Edit line 2 and line 11, save.
+    tmux.keys(&["End", " edited", "C-g"]);
+    tmux.wait_for("go to line");
+    tmux.keys(&["11", "Enter", "End", " also", "C-s"]);
+    tmux.wait_for("saved a.txt");
+    // Changes view: stage the first hunk only, commit it.
+    tmux.keys(&["M-g"]);
+    tmux.wait_for("a.txt (unstaged");
+    tmux.keys(&["Enter", "Space"]);
+    tmux.wait_for("staged a hunk of a.txt");
+    tmux.keys(&["c"]);
+    tmux.wait_for("commit message");
+    tmux.keys(&["Edit line two", "Enter"]);
+    tmux.wait_for("committed");
+    assert_eq!(
+        git(&repo, &["log", "--format=%s"])
+            .lines()
+            .collect::<Vec<_>>(),
+        ["Edit line two", "init"]
+    );
+    let rest = git(&repo, &["diff"]);
+    assert!(
+        rest.contains("+line11 also") && !rest.contains("line2 edited"),
+        "{rest}"
+    );
+    tmux.keys(&["q"]);
     tmux.wait_for("KOLLEGA-EXIT=0");
 }
