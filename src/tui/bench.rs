@@ -160,6 +160,40 @@ pub fn run(config: &Config, scenario: &str, dir: &Path, file: &str) -> anyhow::R
                     "max_ms": percentile(&times, 1.0)}))
             })?
         }
+        // A 5,000-line change in the diff view: first frame, then frames
+        // paging to the end.
+        "diff" => {
+            let text = std::fs::read_to_string(dir.join(file))?;
+            let new: String = text.lines().take(5_000).map(|l| format!("{l}\n")).collect();
+            let old: String = new.lines().step_by(2).map(|l| format!("{l}\n")).collect();
+            let patch = crate::patch::diff_texts(&old, &new, file);
+            let theme = crate::tui::theme::Theme::load(
+                "dark",
+                None,
+                crate::tui::theme::ColorDepth::TrueColor,
+            )?;
+            let highlighter = crate::editor::highlight::Highlighter::new(&theme.syntax_palette());
+            let mut view = crate::tui::panes::diff::DiffView::new(patch, false, &highlighter);
+            let mut draw =
+                |view: &mut crate::tui::panes::diff::DiffView| -> anyhow::Result<Duration> {
+                    let started = Instant::now();
+                    terminal.draw(|f| {
+                        view.render(f.area(), f.buffer_mut(), true, &highlighter, &theme)
+                    })?;
+                    Ok(started.elapsed())
+                };
+            let first = draw(&mut view)?;
+            let mut times = Vec::new();
+            for _ in 0..400 {
+                view.scroll(1);
+                times.push(draw(&mut view)?);
+            }
+            times.sort();
+            let over = times.iter().filter(|t| t.as_millis() > 16).count();
+            json!({"scenario": scenario, "changed_lines": 5_000, "first_frame_ms": first.as_secs_f64() * 1e3,
+                   "frames": times.len(), "p50_ms": percentile(&times, 0.5), "p99_ms": percentile(&times, 0.99),
+                   "max_ms": percentile(&times, 1.0), "frames_over_16ms": over})
+        }
         // Start to first frame: the process is timed from outside.
         "first-frame" => {
             let mut app = open(config, dir, file, None)?;
