@@ -431,6 +431,22 @@ mod tests {
     }
 
     #[test]
+    fn new_file_with_a_space_in_its_name_unstages_by_hunk() {
+        // Unstaging writes a deleted-file patch for a name with a space,
+        // a header libgit2 misreads unless the name is quoted.
+        let repo = TestRepo::new();
+        repo.write("base.txt", "b\n");
+        repo.commit_all("base");
+        repo.write("my notes.txt", "one\ntwo\n");
+        repo.git(&["add", "my notes.txt"]);
+        let opened = Repo::open(repo.path()).unwrap();
+        let staged = diff_index(&opened, "my notes.txt").unwrap().unwrap();
+        unstage_hunk(&opened, &staged, &staged.hunks[0]).unwrap();
+        assert_eq!(repo.git(&["diff", "--cached", "--name-status"]), "");
+        assert_eq!(repo.read("my notes.txt"), "one\ntwo\n");
+    }
+
+    #[test]
     fn whole_files_stage_and_unstage_including_deletions() {
         let repo = TestRepo::new();
         repo.write("a.txt", "a\n");

@@ -26,11 +26,15 @@ impl FilePatch {
         let old = self.old_path.as_deref().unwrap_or_else(|| self.path());
         let new = self.new_path.as_deref().unwrap_or_else(|| self.path());
         let mut out = String::new();
+        // Unquoted, a name with a space makes this line ambiguous: libgit2
+        // (1.9) misreads it, and its diff stats of a deleted file's patch
+        // then crash. Quoted, git and libgit2 both read it; rename lines
+        // likewise.
         let _ = writeln!(
             out,
             "diff --git {} {}",
-            quote_path("a/", old),
-            quote_path("b/", new)
+            quote_header_path("a/", old),
+            quote_header_path("b/", new)
         );
         // After these, libgit2 wants an `index` line before `---`.
         let mut needs_index = false;
@@ -62,8 +66,8 @@ impl FilePatch {
                 out,
                 "similarity index {}%\n{verb} from {}\n{verb} to {}",
                 self.similarity.unwrap_or(100),
-                quote_path("", old),
-                quote_path("", new)
+                quote_header_path("", old),
+                quote_header_path("", new)
             );
             needs_index = true;
         }
@@ -82,7 +86,10 @@ impl FilePatch {
             );
             return out;
         }
-        if self.hunks.is_empty() {
+        // An empty added or deleted file still gets its `---`/`+++` lines:
+        // libgit2 refuses a patch that ends after `new file mode`.
+        let creates_or_deletes = matches!(self.status, FileStatus::Added | FileStatus::Deleted);
+        if self.hunks.is_empty() && !creates_or_deletes {
             return out;
         }
         if needs_index {
@@ -147,6 +154,17 @@ fn tab_after(label: &str) -> &'static str {
     }
 }
 
+/// Like [`quote_path`], and quoted also when the path holds a space,
+/// which libgit2 reads as the end of a header path.
+fn quote_header_path(prefix: &str, path: &str) -> String {
+    let quoted = quote_path(prefix, path);
+    if path.contains(' ') && !quoted.starts_with('"') {
+        format!("\"{quoted}\"")
+    } else {
+        quoted
+    }
+}
+
 /// `prefix` + `path`, C-quoted as git does when the path holds a quote, a
 /// backslash or a control character, or ends in whitespace (which libgit2
 /// would trim). Non-ASCII stays as it is (`core.quotepath=false`).
@@ -208,6 +226,15 @@ mod tests {
     proptest! {
         #[test]
         fn libgit2_reads_every_written_file_patch(file in strategies::file_patch()) {
+            // A binary patch without its data is for display, never
+            // applied (libgit2 also misreads its quoted names).
+            let file = FilePatch { binary: false, ..file };
+            // A modification without hunks or a mode change is no patch.
+            prop_assume!(
+                file.status != FileStatus::Modified
+                    || !file.hunks.is_empty()
+                    || file.old_mode != file.new_mode
+            );
             let text = file.to_unified();
             let diff = git2::Diff::from_buffer(text.as_bytes())
                 .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
