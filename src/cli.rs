@@ -95,6 +95,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Take an export (or a SQLite workspace) over into a git repository
+    #[command(
+        after_help = "Examples:\n  kollega takeover ./v0-export.zip --git ./shop\n  \
+                      kollega takeover shop --git ./shop --remote git@github.com:me/shop.git --push\n  \
+                      kollega takeover ./my-app --git ./my-app-repo --github me/my-app\n\n\
+                      Makes branch takeover/<workspace>/<UTC stamp> with one commit\n\
+                      \"takeover: import <source>\" holding the files and handoff.json, and tag\n\
+                      import-<stamp>. The same checks as import: no secret is ever committed.\n\
+                      --github creates a private repository (token from GITHUB_TOKEN; API base\n\
+                      from KOLLEGA_GITHUB_API_URL for GitHub Enterprise) and pushes to it.\n\
+                      Run again after an interruption, it finishes what was started."
+    )]
+    Takeover(TakeoverArgs),
     /// Git working trees: status, commit
     #[command(
         subcommand,
@@ -154,6 +167,33 @@ pub struct GitCommitArgs {
     #[arg(long)]
     pub no_verify: bool,
     /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TakeoverArgs {
+    /// A folder, a .zip file, or the name of a SQLite workspace to promote
+    pub source: String,
+    /// The repository's folder (created when absent; an existing one must be clean)
+    #[arg(long, value_name = "REPO-DIR")]
+    pub git: PathBuf,
+    /// Workspace name (default: the folder or ZIP file name)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Add or set the `origin` remote
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
+    /// Push the branch and the tag to origin
+    #[arg(long)]
+    pub push: bool,
+    /// Create a private GitHub repository OWNER/NAME and push to it
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub github: Option<String>,
+    /// Apply the export's own .gitignore files
+    #[arg(long)]
+    pub respect_gitignore: bool,
+    /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
 }

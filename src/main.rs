@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command, ExportArgs, ImportArgs};
+use cli::{Cli, Command, ExportArgs, ImportArgs, TakeoverArgs};
 use config::Config;
 use doctor::human_bytes;
 use store::Store;
@@ -66,6 +66,12 @@ fn hint_for(err: &anyhow::Error) -> Option<String> {
         if let Some(e) = cause.downcast_ref::<store::StoreError>() {
             return Some(e.hint().into());
         }
+        if let Some(e) = cause.downcast_ref::<git::takeover::TakeoverError>() {
+            return Some(e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<git::GitError>() {
+            return Some(e.hint());
+        }
         if let Some(e) = cause.downcast_ref::<config::ConfigError>() {
             return Some(e.hint().into());
         }
@@ -104,11 +110,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    if let Command::Git(command) = command {
-        return git_cmd(command);
-    }
     let mut store = Store::open(&config.data_dir)?;
+    if let Command::Git(command) = command {
+        return git_cmd(&store, command);
+    }
     match command {
+        Command::Takeover(args) => return takeover_cmd(&mut store, &config, &args),
         Command::Import(args) => import_cmd(&mut store, &config, &args)?,
         Command::Export(args) => export_cmd(&store, &args)?,
         Command::Ls { json } => ls(&store, json)?,
@@ -153,6 +160,15 @@ fn open_cmd(config: &Config, target: &str, location: Option<&str>) -> anyhow::Re
     require_terminal()?;
     let store = Store::open(&config.data_dir)?;
     let open = match store::workspaces::find(&store.conn, target)? {
+        // A git workspace lives in its repository.
+        Some(ws) if ws.repo_path.is_some() => {
+            let repo = ws.repo_path.unwrap_or_default();
+            let disk = workspace::disk::DiskWorkspace::open(std::path::Path::new(&repo))
+                .with_context(|| {
+                    format!("cannot open the repository {repo} of workspace {target}")
+                })?;
+            tui::OpenTarget::Dir(disk)
+        }
         Some(ws) => tui::OpenTarget::Workspace(ws),
         None if std::path::Path::new(target).is_dir() => {
             let disk = workspace::disk::DiskWorkspace::open(std::path::Path::new(target))
@@ -355,6 +371,9 @@ fn print_report(report: &Report) {
     println!("  workspace   {}", report.workspace);
     println!("  storage     {}", report.storage_type.as_str());
     println!("  source      {}", printable(&report.source));
+    if let Some(repo) = &report.repo_path {
+        println!("  repository  {}", printable(repo));
+    }
     println!("  taken over  {}", report.taken_over_at);
     println!("  files       {}", report.files_count);
     println!(
@@ -406,19 +425,83 @@ fn doctor(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
 
 /// `kollega git …`: a folder for now; naming a git workspace comes with
 /// the workspaces' repository path.
-fn git_cmd(command: cli::GitCommand) -> anyhow::Result<ExitCode> {
+fn takeover_cmd(
+    store: &mut Store,
+    config: &Config,
+    args: &TakeoverArgs,
+) -> anyhow::Result<ExitCode> {
+    let request = git::takeover::TakeoverRequest {
+        source: args.source.clone(),
+        repo: args.git.clone(),
+        name: args.name.clone(),
+        respect_gitignore: args.respect_gitignore,
+        remote: args.remote.clone(),
+        push: args.push,
+        github: args.github.clone(),
+    };
+    let mut report = git::takeover::takeover(store, config, &request)?;
+    // A failed push or GitHub call keeps the local result: report it, then
+    // fail with the reason.
+    let remote_failure = report.remote_failure.take();
+    if args.json {
+        print_json(&report)?;
+    } else {
+        let verb = match report.status {
+            "already-taken-over" => "already taken over",
+            "resumed" => "took over (finished an interrupted takeover)",
+            _ => "took over",
+        };
+        println!(
+            "{verb} {} into {}",
+            report.workspace,
+            printable(&report.repo_path)
+        );
+        println!("  branch      {}", report.branch);
+        println!("  tag         {}", report.tag);
+        println!("  commit      {}", report.commit);
+        println!(
+            "  files       {} ({})",
+            report.files_count,
+            human_bytes(report.bytes)
+        );
+        println!("  skipped     {}", report.skipped.len());
+        for entry in &report.skipped {
+            println!("    {:<12} {}", entry.reason, printable(&entry.path));
+        }
+        if let Some(remote) = &report.remote {
+            println!(
+                "  remote      {}{}",
+                printable(remote),
+                if report.pushed { " (pushed)" } else { "" }
+            );
+        }
+    }
+    match remote_failure {
+        Some(e) => Err(e.into()),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn git_cmd(store: &Store, command: cli::GitCommand) -> anyhow::Result<ExitCode> {
     use git::commit::{CommitRequest, commit};
     use git::repo::Repo;
     use git::status::{StatusOptions, read};
 
-    let folder = |target: &str| {
+    // A git workspace by name, else a folder.
+    let folder = |target: &str| -> anyhow::Result<std::path::PathBuf> {
+        if let Some(repo) =
+            store::workspaces::find(&store.conn, target)?.and_then(|ws| ws.repo_path)
+        {
+            return Ok(std::path::PathBuf::from(repo));
+        }
         let path = std::path::Path::new(target);
         if path.is_dir() {
             Ok(path.to_path_buf())
         } else {
             Err(git::GitError::NotAFolder {
                 path: path.to_path_buf(),
-            })
+            }
+            .into())
         }
     };
     match command {

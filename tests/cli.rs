@@ -47,7 +47,7 @@ fn every_subcommand_help_has_examples() {
     assert_eq!(
         names,
         [
-            "import", "export", "open", "ls", "show", "cat", "rm", "doctor", "git"
+            "import", "export", "open", "ls", "show", "cat", "rm", "doctor", "takeover", "git"
         ]
     );
     k.cmd()

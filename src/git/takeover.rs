@@ -362,7 +362,7 @@ fn git_err(action: impl Into<String>, repo: &Path) -> impl FnOnce(git2::Error) -
 /// of the `git` processes it starts. The process's own in production; tests
 /// give each run a sandbox so parallel tests and the developer's git setup
 /// never meet.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Outside {
     vars: HashMap<String, String>,
     /// A home folder standing in for `$HOME`: git's global configuration is
@@ -545,7 +545,7 @@ impl TakeoverState {
 }
 
 /// The points after which a test may stop a run, as `kill -9` would.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Step {
     /// The takeovers row is written.
     Recorded,
@@ -709,6 +709,9 @@ fn run_planned(
         None => None,
     };
 
+    if unfinished.as_ref().is_some_and(|row| row.created_repo) {
+        discard_half_made_repository(&plan.repo_path);
+    }
     let repo = open_repo(&plan.repo_path)?;
     match &repo {
         Some(repo) => check_repo_state(repo, &plan.repo_path)?,
@@ -731,8 +734,6 @@ fn run_planned(
             check_clean(repo, &plan.repo_path)?;
         }
     }
-    let identity = Identity::find(outside, repo.as_ref(), &plan.repo_path)?;
-
     if unfinished.is_none()
         && let Some(existing) = &plan.existing
         && existing.storage_type == StorageType::Git
@@ -740,6 +741,7 @@ fn run_planned(
     {
         return Ok(finish_remote(store, outside, plan, report));
     }
+    let identity = Identity::find(outside, repo.as_ref(), &plan.repo_path)?;
     if unfinished.is_none() && plan.existing.is_none() {
         let count = store::workspaces::count(&store.conn)?;
         if count >= config.limits.max_workspaces {
@@ -1004,6 +1006,20 @@ fn open_repo(path: &Path) -> Result<Option<Repository>, TakeoverError> {
         Ok(repo) => Ok(Some(repo)),
         Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
         Err(e) => Err(git_err("open the repository", path)(e)),
+    }
+}
+
+/// A `git init` killed halfway leaves a `.git` that opens as no
+/// repository. When this takeover created the repository, that `.git` is
+/// its own and goes, so the next step makes it again.
+fn discard_half_made_repository(path: &Path) {
+    let git_dir = path.join(".git");
+    if !git_dir.is_dir() || matches!(open_repo(path), Ok(Some(_))) {
+        return;
+    }
+    tracing::warn!(path = %git_dir.display(), "removing a repository an interrupted takeover left half made");
+    if let Err(e) = std::fs::remove_dir_all(&git_dir) {
+        tracing::warn!(error = %e, "could not remove it");
     }
 }
 
@@ -2074,6 +2090,13 @@ fn already_taken_over(
     existing: &Workspace,
 ) -> Result<Option<TakeoverReport>, TakeoverError> {
     let Some(last) = store::workspaces::last_finished_takeover(&store.conn, &plan.name)? else {
+        if let Origin::Workspace(_) = &plan.origin {
+            // Git by other means than a takeover: there is nothing to promote.
+            return Err(TakeoverError::WorkspaceExists {
+                name: plan.name.clone(),
+                why: format!("as a git workspace in {}", plan.repo_path.display()),
+            });
+        }
         return Ok(None);
     };
     if let Origin::Path(_) = &plan.origin {
@@ -2137,7 +2160,7 @@ fn finish_remote(
         }
         report.remote_failure = Some(e);
     }
-    report.remote = origin_url(&plan.repo_path);
+    report.remote = origin_url(&plan.repo_path).map(|url| redact(&url));
     report
 }
 
@@ -2158,7 +2181,7 @@ fn remote_steps(
     if let Some(url) = &plan.remote {
         set_origin(path, url)?;
         if let Some(row) = row {
-            store::workspaces::set_takeover_remote(&store.conn, row.id, Some(url), None)?;
+            store::workspaces::set_takeover_remote(&store.conn, row.id, Some(&redact(url)), None)?;
         }
     }
     let mut github_push = None;
@@ -2174,7 +2197,7 @@ fn remote_steps(
         let recorded = row
             .filter(|r| r.github_repo.as_deref() == Some(full.as_str()))
             .and_then(|r| r.remote_url.clone())
-            .filter(|url| origin_url(path).as_deref() == Some(url.as_str()));
+            .and_then(|recorded| origin_url(path).filter(|url| redact(url) == recorded));
         let url = match recorded {
             Some(url) => url,
             None => {
@@ -2201,7 +2224,7 @@ fn remote_steps(
                     store::workspaces::set_takeover_remote(
                         &store.conn,
                         row.id,
-                        Some(&url),
+                        Some(&redact(&url)),
                         Some(&full),
                     )?;
                 }
@@ -2218,6 +2241,20 @@ fn remote_steps(
     Ok(())
 }
 
+/// `url` without the user and password it may carry
+/// (`https://user:secret@host/…` → `https://***@host/…`), for reports,
+/// logs and the store.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..host_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
 fn set_origin(path: &Path, url: &str) -> Result<(), TakeoverError> {
     let repo = Repository::open(path).map_err(git_err("open the repository", path))?;
     let result = if repo.find_remote("origin").is_ok() {
@@ -2225,8 +2262,8 @@ fn set_origin(path: &Path, url: &str) -> Result<(), TakeoverError> {
     } else {
         repo.remote("origin", url).map(|_| ())
     };
-    result.map_err(git_err(format!("set origin to {url}"), path))?;
-    tracing::info!(%url, "origin set");
+    result.map_err(git_err(format!("set origin to {}", redact(url)), path))?;
+    tracing::info!(url = %redact(url), "origin set");
     Ok(())
 }
 
@@ -2285,6 +2322,7 @@ fn push(
                 .ok()
                 .and_then(|o| o.url().ok().map(str::to_string))
         })
+        .map(|url| redact(&url))
         .unwrap_or_else(|| "origin".into());
     Err(TakeoverError::Push {
         remote,
@@ -2465,6 +2503,30 @@ mod tests {
             .lines()
             .map(str::to_string)
             .collect()
+        }
+
+        /// Every baseline commit object in the repository, reachable or not.
+        fn commit_objects(&self, repo: &Path) -> Vec<String> {
+            if !repo.join(".git").exists() {
+                return Vec::new();
+            }
+            let listing = self.git(
+                repo,
+                &[
+                    "cat-file",
+                    "--batch-all-objects",
+                    "--batch-check=%(objecttype) %(objectname)",
+                ],
+            );
+            listing
+                .lines()
+                .filter_map(|l| l.strip_prefix("commit "))
+                .filter(|id| {
+                    self.git(repo, &["log", "-1", "--format=%s", id])
+                        .starts_with("takeover: import ")
+                })
+                .map(str::to_string)
+                .collect()
         }
 
         fn rows(&self, sql: &str) -> i64 {
@@ -2969,7 +3031,17 @@ mod tests {
                 };
                 let request = env.request(&src, &repo);
                 env.run_until(&request, step);
+                let written = env.commit_objects(&repo);
                 let report = env.run(&request).unwrap();
+                if step >= Step::CommitObject && step != Step::Done {
+                    // The rerun found or rewrote the very same object.
+                    assert_eq!(written, vec![report.commit.clone()], "{step:?}");
+                }
+                assert_eq!(
+                    env.commit_objects(&repo),
+                    vec![report.commit.clone()],
+                    "{step:?}"
+                );
                 let expected = if step == Step::Done {
                     "already-taken-over"
                 } else {
@@ -3397,6 +3469,37 @@ mod tests {
         for s in [Started, Committed, Tagged, CheckedOut, Done] {
             assert_eq!(TakeoverState::parse(s.as_str()), s);
         }
+    }
+
+    #[test]
+    fn credentials_in_remote_urls_are_never_repeated() {
+        assert_eq!(
+            redact("https://me:s3cret@github.com/acme/shop.git"),
+            "https://***@github.com/acme/shop.git"
+        );
+        assert_eq!(
+            redact("https://github.com/acme/shop.git"),
+            "https://github.com/acme/shop.git"
+        );
+        assert_eq!(
+            redact("git@github.com:acme/shop.git"),
+            "git@github.com:acme/shop.git"
+        );
+        assert_eq!(redact("file:///tmp/a@b/x.git"), "file:///tmp/a@b/x.git");
+    }
+
+    #[test]
+    fn a_half_made_repository_of_an_interrupted_takeover_is_made_again() {
+        let mut env = Env::new();
+        let src = env.app();
+        let repo = env.path("repo");
+        let request = env.request(&src, &repo);
+        env.run_until(&request, Step::Recorded);
+        // What `git init` killed early leaves.
+        std::fs::create_dir_all(repo.join(".git/objects/pack")).unwrap();
+        let report = env.run(&request).unwrap();
+        assert_eq!(report.status, "resumed");
+        assert_eq!(env.baselines(&repo).len(), 1);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::path::WorkspacePath;
-use super::{WorkspaceError, find};
+use super::{WorkspaceError, find_stored};
 use crate::store::{self, Store};
 
 #[derive(Debug, Clone)]
@@ -69,7 +69,7 @@ pub fn export(
     target: &ExportTarget,
     force: bool,
 ) -> Result<ExportSummary, ExportError> {
-    let ws = find(store, name)?;
+    let ws = find_stored(store, name)?;
     let _span = tracing::info_span!("export", workspace = %name).entered();
     let (files_count, bytes, target_path) = match target {
         ExportTarget::Zip(path) => {

@@ -118,6 +118,8 @@ pub enum WorkspaceError {
     NoFile { workspace: String, path: String },
     #[error("refusing to remove workspace {name:?} without --yes")]
     NotConfirmed { name: String },
+    #[error("workspace {name:?} is a git workspace: its files live in the repository {repo}")]
+    InGit { name: String, repo: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -136,6 +138,9 @@ impl WorkspaceError {
                 format!("`kollega show {workspace}` lists its files")
             }
             WorkspaceError::NotConfirmed { name } => format!("run `kollega rm {name} --yes`"),
+            WorkspaceError::InGit { name, .. } => {
+                format!("read them with git, or edit them with `kollega open {name}`")
+            }
             WorkspaceError::Store(e) => e.hint().into(),
         }
     }
@@ -154,6 +159,9 @@ pub struct Report {
     pub source: String,
     pub skipped: Vec<SkippedEntry>,
     pub ignored: u64,
+    /// The repository of a git workspace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repo_path: Option<String>,
     /// `imported`, `resumed` or `already-imported`; absent outside `import`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'static str>,
@@ -170,6 +178,7 @@ impl Report {
             source: workspace.source.clone(),
             skipped,
             ignored: workspace.ignored,
+            repo_path: workspace.repo_path.clone(),
             status: None,
         }
     }
@@ -182,6 +191,18 @@ pub fn find(store: &Store, name: &str) -> Result<Workspace, WorkspaceError> {
     })
 }
 
+/// Finds workspace `name` whose files are in the store (not a git one).
+pub fn find_stored(store: &Store, name: &str) -> Result<Workspace, WorkspaceError> {
+    let ws = find(store, name)?;
+    match ws.repo_path {
+        Some(repo) => Err(WorkspaceError::InGit {
+            name: name.to_string(),
+            repo,
+        }),
+        None => Ok(ws),
+    }
+}
+
 /// The metadata and skipped entries of workspace `name`.
 pub fn show(store: &Store, name: &str) -> Result<Report, WorkspaceError> {
     let ws = find(store, name)?;
@@ -191,7 +212,7 @@ pub fn show(store: &Store, name: &str) -> Result<Report, WorkspaceError> {
 
 /// The content of one stored file.
 pub fn cat(store: &Store, name: &str, path: &str) -> Result<String, WorkspaceError> {
-    let ws = find(store, name)?;
+    let ws = find_stored(store, name)?;
     let no_file = || WorkspaceError::NoFile {
         workspace: name.to_string(),
         path: path.to_string(),

@@ -577,3 +577,110 @@ pub struct GitSnapshot {
     pub index: Vec<u8>,
     pub state_files: Vec<&'static str>,
 }
+
+/// Gives `repo`'s private HOME a global git identity, for repositories
+/// kollega creates itself (`kollega takeover` into a new folder).
+pub fn global_identity(repo: &GitRepo) {
+    std::fs::write(
+        repo.home.join(".gitconfig"),
+        "[user]\n\tname = Tess Taker\n\temail = tess@example.com\n",
+    )
+    .expect("write .gitconfig");
+}
+
+/// One request a [`FakeGithub`] received.
+#[derive(Debug, Clone)]
+pub struct FakeRequest {
+    pub method: String,
+    pub path: String,
+    /// Names lowercased.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl FakeRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+type FakeAnswer = dyn Fn(&FakeRequest) -> (u16, String) + Send + Sync;
+
+/// A stand-in for GitHub's REST API: hand-rolled HTTP/1.1 on 127.0.0.1
+/// that records each request and answers `(status, JSON body)` from a
+/// closure. Serves until the test process ends.
+pub struct FakeGithub {
+    pub url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<FakeRequest>>>,
+}
+
+impl FakeGithub {
+    pub fn start(
+        answer: impl Fn(&FakeRequest) -> (u16, String) + Send + Sync + 'static,
+    ) -> FakeGithub {
+        use std::io::BufRead;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&requests);
+        let answer: std::sync::Arc<FakeAnswer> = std::sync::Arc::new(answer);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let Ok(clone) = stream.try_clone() else {
+                    continue;
+                };
+                let mut reader = std::io::BufReader::new(clone);
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let mut parts = line.split_whitespace();
+                let method = parts.next().unwrap_or("").to_string();
+                let path = parts.next().unwrap_or("").to_string();
+                let mut headers = Vec::new();
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).is_err() {
+                        break;
+                    }
+                    let header = header.trim_end();
+                    if header.is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = header.split_once(':') {
+                        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+                    }
+                }
+                let length = headers
+                    .iter()
+                    .find(|(n, _)| n == "content-length")
+                    .and_then(|(_, v)| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let request = FakeRequest {
+                    method,
+                    path,
+                    headers,
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                };
+                let (status, body) = answer(&request);
+                seen.lock().expect("requests").push(request);
+                let response = format!(
+                    "HTTP/1.1 {status} Fake\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        FakeGithub { url, requests }
+    }
+
+    pub fn requests(&self) -> Vec<FakeRequest> {
+        self.requests.lock().expect("requests").clone()
+    }
+}
