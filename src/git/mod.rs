@@ -19,6 +19,7 @@
 pub(crate) mod commit;
 #[allow(dead_code)] // wired by the takeover and the changes pane
 pub(crate) mod github;
+pub(crate) mod pack;
 #[allow(dead_code)] // push and pull are wired by the changes pane
 pub(crate) mod remote;
 #[allow(dead_code)] // branch_info is for the status bar

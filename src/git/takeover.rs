@@ -17,6 +17,7 @@
 //! credentials just work, a GitHub repository) come after the local result
 //! is complete and never undo it: their failure is reported beside it.
 
+use super::pack::BlobPack;
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -1620,6 +1621,11 @@ impl Local<'_> {
     fn build(&self, repo: &Repository) -> Result<Built, TakeoverError> {
         let path = self.path().to_path_buf();
         let mut index = Index::new().map_err(git_err("start an index", &path))?;
+        // Every blob goes into one pack: one file instead of one per blob.
+        let mut pack = BlobPack::new(repo.path()).map_err(|e| TakeoverError::Io {
+            path: repo.path().to_path_buf(),
+            source: e,
+        })?;
         let mut fingerprint = Fingerprint::default();
         let mut skipped = Vec::new();
         let (mut files_count, mut bytes, mut ignored) = (0u64, 0u64, 0u64);
@@ -1645,9 +1651,12 @@ impl Local<'_> {
                             }
                             .into());
                         }
-                        let id = repo
-                            .blob(text.as_bytes())
-                            .map_err(git_err(format!("store {file}"), &path))?;
+                        let id = pack
+                            .add_blob(text.as_bytes())
+                            .map_err(|e| TakeoverError::Io {
+                                path: path.join(&file),
+                                source: std::io::Error::other(e.to_string()),
+                            })?;
                         index
                             .add(&index_entry(&file, id, text.len(), executable))
                             .map_err(git_err(format!("add {file}"), &path))?;
@@ -1670,6 +1679,11 @@ impl Local<'_> {
             .into());
         }
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        // The trees refer to the blobs: the pack is stored first.
+        pack.finish(repo).map_err(|e| TakeoverError::Io {
+            path: repo.path().to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
         let files_tree = index
             .write_tree_to(repo)
             .map_err(git_err("write the tree", &path))?;
