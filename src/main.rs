@@ -1,7 +1,7 @@
 //! kollega: a terminal workstation for taking over and shaping AI-generated
 //! code. This file parses the command line, sets up telemetry and dispatches.
 
-#![deny(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)] // wired by the editor pane
 mod autosave;

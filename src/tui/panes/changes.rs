@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{frame, inner, scroll_for, step};
+use super::{frame, inner, moved, scroll_for};
 use crate::git::status::{Change, RepoStatus, StatusEntry};
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
@@ -47,17 +47,8 @@ impl ChangesPane {
 
     pub fn update(&mut self, action: Action) -> bool {
         let before = self.selected;
-        let len = self.entries.len();
-        let page = self.page.max(1) as isize;
-        self.selected = match action {
-            Action::Up => step(self.selected, len, -1),
-            Action::Down => step(self.selected, len, 1),
-            Action::PageUp => step(self.selected, len, -page),
-            Action::PageDown => step(self.selected, len, page),
-            Action::Top => 0,
-            Action::Bottom => len.saturating_sub(1),
-            _ => self.selected,
-        };
+        self.selected =
+            moved(self.selected, self.entries.len(), self.page, action).unwrap_or(self.selected);
         before != self.selected
     }
 

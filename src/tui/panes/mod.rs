@@ -15,6 +15,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::{Block, BorderType, Borders};
 
+use super::keymap::Action;
 use super::theme::Theme;
 
 /// The bordered frame every pane draws in, highlighted when focused.
@@ -46,6 +47,21 @@ pub(crate) fn step(selected: usize, len: usize, delta: isize) -> usize {
         return 0;
     }
     selected.saturating_add_signed(delta).min(len - 1)
+}
+
+/// Where a list selection goes for a movement action (`None` for any
+/// other action): a step, a page of `page` rows, or either end.
+pub(crate) fn moved(selected: usize, len: usize, page: u16, action: Action) -> Option<usize> {
+    let page = page.max(1) as isize;
+    Some(match action {
+        Action::Up => step(selected, len, -1),
+        Action::Down => step(selected, len, 1),
+        Action::PageUp => step(selected, len, -page),
+        Action::PageDown => step(selected, len, page),
+        Action::Top => 0,
+        Action::Bottom => len.saturating_sub(1),
+        _ => return None,
+    })
 }
 
 /// The first row to show so that `selected` stays in a window of `height`.

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{frame, inner, scroll_for, step};
+use super::{frame, inner, moved, scroll_for};
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
 use crate::workspace::tree::FileNode;
@@ -98,16 +98,16 @@ impl TreePane {
     }
 
     pub fn update(&mut self, action: Action) -> TreeOutcome {
-        let len = self.rows.len();
-        let page = self.page.max(1) as isize;
         let before = self.selected;
+        if let Some(selected) = moved(self.selected, self.rows.len(), self.page, action) {
+            self.selected = selected;
+            return if before == self.selected {
+                TreeOutcome::None
+            } else {
+                TreeOutcome::Redraw
+            };
+        }
         match action {
-            Action::Up => self.selected = step(self.selected, len, -1),
-            Action::Down => self.selected = step(self.selected, len, 1),
-            Action::PageUp => self.selected = step(self.selected, len, -page),
-            Action::PageDown => self.selected = step(self.selected, len, page),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = len.saturating_sub(1),
             Action::Open => {
                 let Some(row) = self.rows.get(self.selected).cloned() else {
                     return TreeOutcome::None;
@@ -119,7 +119,7 @@ impl TreePane {
                     self.expanded.insert(row.path);
                 }
                 self.rebuild();
-                return TreeOutcome::Redraw;
+                TreeOutcome::Redraw
             }
             Action::Back => {
                 let Some(row) = self.rows.get(self.selected).cloned() else {
@@ -136,14 +136,9 @@ impl TreePane {
                 if let Some(i) = self.rows.iter().position(|r| r.path == parent) {
                     self.selected = i;
                 }
-                return TreeOutcome::Redraw;
+                TreeOutcome::Redraw
             }
-            _ => return TreeOutcome::None,
-        }
-        if before == self.selected {
-            TreeOutcome::None
-        } else {
-            TreeOutcome::Redraw
+            _ => TreeOutcome::None,
         }
     }
 
