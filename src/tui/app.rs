@@ -260,6 +260,23 @@ impl App {
 
     fn open_session(&mut self, target: OpenTarget) {
         self.close_session();
+        // A workspace taken over into git lives in its repository.
+        let target = match target {
+            OpenTarget::Workspace(ws) if ws.repo_path.is_some() => {
+                let repo = ws.repo_path.clone().unwrap_or_default();
+                match DiskWorkspace::open(std::path::Path::new(&repo)) {
+                    Ok(disk) => OpenTarget::Dir(disk),
+                    Err(e) => {
+                        self.notify(
+                            format!("cannot open the repository {repo} of {}: {e}", ws.name),
+                            true,
+                        );
+                        return;
+                    }
+                }
+            }
+            other => other,
+        };
         let (key, name, files) = match target {
             OpenTarget::Workspace(ws) => (
                 store::drafts::sqlite_key(&ws.name),
