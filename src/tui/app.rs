@@ -260,12 +260,17 @@ impl App {
 
     fn open_session(&mut self, target: OpenTarget) {
         self.close_session();
-        // A workspace taken over into git lives in its repository.
+        // A workspace taken over into git lives in its repository; it keeps
+        // its name.
+        let mut stored_name = None;
         let target = match target {
             OpenTarget::Workspace(ws) if ws.repo_path.is_some() => {
                 let repo = ws.repo_path.clone().unwrap_or_default();
                 match DiskWorkspace::open(std::path::Path::new(&repo)) {
-                    Ok(disk) => OpenTarget::Dir(disk),
+                    Ok(disk) => {
+                        stored_name = Some(ws.name.clone());
+                        OpenTarget::Dir(disk)
+                    }
                     Err(e) => {
                         self.notify(
                             format!("cannot open the repository {repo} of {}: {e}", ws.name),
@@ -299,6 +304,7 @@ impl App {
                 (key, name, Files::Dir(disk))
             }
         };
+        let name = stored_name.unwrap_or(name);
         let (git, watch) = match &files {
             Files::Dir(disk) => {
                 let git = crate::git::repo::Repo::open(disk.root())
