@@ -1866,7 +1866,7 @@ impl Local<'_> {
         let workdir = repo.workdir().unwrap_or(path);
         let foreign: Vec<(String, String)> = touched
             .into_iter()
-            .filter(|(_, p)| !matches_tree(workdir, &tree, p))
+            .filter(|(_, p)| !matches_tree(repo, workdir, &tree, p))
             .collect();
         if !foreign.is_empty() {
             return Err(TakeoverError::WorkTreeChanged {
@@ -2070,13 +2070,24 @@ impl Local<'_> {
 }
 
 /// Whether the work-tree file at `path` is what `tree` holds there (both
-/// absent counts).
-fn matches_tree(workdir: &Path, tree: &git2::Tree<'_>, path: &str) -> bool {
+/// absent counts), or the start of it that an interrupted checkout wrote.
+fn matches_tree(repo: &Repository, workdir: &Path, tree: &git2::Tree<'_>, path: &str) -> bool {
     let on_disk = workdir.join(path);
     match tree.get_path(Path::new(path)) {
         Ok(entry) => {
-            std::fs::symlink_metadata(&on_disk).is_ok_and(|m| m.is_file())
-                && Oid::hash_file(ObjectType::Blob, &on_disk).is_ok_and(|id| id == entry.id())
+            if !std::fs::symlink_metadata(&on_disk).is_ok_and(|m| m.is_file()) {
+                return false;
+            }
+            if Oid::hash_file(ObjectType::Blob, &on_disk).is_ok_and(|id| id == entry.id()) {
+                return true;
+            }
+            // A checkout killed while writing this file leaves the start
+            // of it: a prefix of the blob is this takeover's own half-work.
+            let blob = entry.to_object(repo).ok().and_then(|o| o.into_blob().ok());
+            match (blob, std::fs::read(&on_disk)) {
+                (Some(blob), Ok(bytes)) => blob.content().starts_with(&bytes),
+                _ => false,
+            }
         }
         Err(_) => std::fs::symlink_metadata(&on_disk).is_err(),
     }
