@@ -11,8 +11,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use flate2::Compression;
-use flate2::write::ZlibEncoder;
+use flate2::{Compress, Compression, FlushCompress, Status};
 use git2::{ObjectType, Oid, Repository};
 use sha1::{Digest, Sha1};
 
@@ -23,6 +22,10 @@ pub(crate) struct BlobPack {
     file: Option<BufWriter<File>>,
     path: PathBuf,
     count: u32,
+    /// One compressor and buffer for every blob: a fresh deflate state
+    /// per object costs a quarter of a megabyte of zeroed pages each.
+    deflate: Compress,
+    out: Vec<u8>,
 }
 
 impl BlobPack {
@@ -36,6 +39,8 @@ impl BlobPack {
             file: Some(file),
             path,
             count: 0,
+            deflate: Compress::new(Compression::fast(), true),
+            out: Vec::new(),
         })
     }
 
@@ -54,9 +59,26 @@ impl BlobPack {
             size >>= 7;
         }
         file.write_all(&[byte])?;
-        let mut deflate = ZlibEncoder::new(&mut *file, Compression::fast());
-        deflate.write_all(data)?;
-        deflate.finish()?;
+        self.deflate.reset();
+        self.out.clear();
+        // zlib's bound for incompressible input, plus room to spare.
+        self.out.reserve(data.len() + data.len() / 1000 + 64);
+        loop {
+            let consumed = self.deflate.total_in() as usize;
+            let status = self
+                .deflate
+                .compress_vec(
+                    &data[consumed.min(data.len())..],
+                    &mut self.out,
+                    FlushCompress::Finish,
+                )
+                .map_err(|e| PackError::Io(std::io::Error::other(e)))?;
+            match status {
+                Status::StreamEnd => break,
+                Status::Ok | Status::BufError => self.out.reserve(self.out.capacity().max(1024)),
+            }
+        }
+        file.write_all(&self.out)?;
         self.count = self.count.checked_add(1).ok_or(PackError::TooMany)?;
         Ok(id)
     }
