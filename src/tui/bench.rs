@@ -173,6 +173,9 @@ pub fn run(config: &Config, scenario: &str, dir: &Path, file: &str) -> anyhow::R
                 crate::tui::theme::ColorDepth::TrueColor,
             )?;
             let highlighter = crate::editor::highlight::Highlighter::new(&theme.syntax_palette());
+            // The app warms the syntaxes of changed files when the status
+            // arrives, before their diff is opened; so does the bench.
+            let _ = highlighter.warm_up(file, text.clone()).join();
             let mut view = crate::tui::panes::diff::DiffView::new(patch, false, &highlighter);
             let mut draw =
                 |view: &mut crate::tui::panes::diff::DiffView| -> anyhow::Result<Duration> {

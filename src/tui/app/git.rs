@@ -184,6 +184,27 @@ impl App {
                 }
                 match result {
                     Ok(status) => {
+                        // Compile the syntaxes of what changed before the
+                        // diff of one is first drawn.
+                        let root = git.root.clone();
+                        let mut seen = std::collections::HashSet::new();
+                        let warm: Vec<String> = status
+                            .entries
+                            .iter()
+                            .filter(|e| {
+                                !e.ignored
+                                    && seen
+                                        .insert(self.highlighter.syntax_name(&e.path).to_string())
+                            })
+                            .take(8)
+                            .map(|e| e.path.clone())
+                            .collect();
+                        for path in warm {
+                            drop(self.highlighter.warm_up_file(&path, root.join(&path)));
+                        }
+                        let Some(git) = self.git_mut() else {
+                            return false;
+                        };
                         git.markers = markers_of(&status);
                         git.changes.replace(&status);
                         git.status = Some(status);
