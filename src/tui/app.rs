@@ -295,7 +295,8 @@ impl App {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| disk.root().display().to_string());
                 let key = store::drafts::dir_key(disk.root());
-                // A working tree lists what git tracks or would track.
+                // A working tree lists what git tracks or would track, and
+                // gets the git view below.
                 let disk = if crate::git::repo::Repo::open(disk.root()).is_ok() {
                     disk.respecting_gitignore()
                 } else {
@@ -307,8 +308,8 @@ impl App {
         let name = stored_name.unwrap_or(name);
         let (git, watch) = match &files {
             Files::Dir(disk) => {
-                let git = crate::git::repo::Repo::open(disk.root())
-                    .is_ok()
+                let git = disk
+                    .respects_gitignore()
                     .then(|| git::GitView::new(disk.root().to_path_buf()));
                 let watch = self.background.as_ref().and_then(|bg| {
                     crate::git::watch::spawn(disk.root(), self.ignored.clone(), bg.watch.clone())
@@ -741,30 +742,18 @@ impl App {
                 return true;
             }
             Action::Palette => {
-                let items = self
-                    .keymap
-                    .help(&[Scope::Global, self.scope()])
+                // Bound actions first with their keys, then every other one.
+                let bound = self.keymap.help(&[Scope::Global, self.scope()]);
+                let unbound: Vec<Action> = Action::ALL
+                    .iter()
+                    .copied()
+                    .filter(|a| bound.iter().all(|(b, _)| b != a))
+                    .collect();
+                let items = bound
                     .into_iter()
-                    .map(|(a, keys)| {
-                        (
-                            format!("{} — {}", a.name(), a.describe()),
-                            keys.join(" "),
-                            a,
-                        )
-                    })
-                    .chain(
-                        Action::ALL
-                            .iter()
-                            .filter(|a| {
-                                self.keymap
-                                    .help(&[Scope::Global, self.scope()])
-                                    .iter()
-                                    .all(|(b, _)| b != *a)
-                            })
-                            .map(|&a| {
-                                (format!("{} — {}", a.name(), a.describe()), String::new(), a)
-                            }),
-                    )
+                    .map(|(a, keys)| (a, keys.join(" ")))
+                    .chain(unbound.into_iter().map(|a| (a, String::new())))
+                    .map(|(a, keys)| (format!("{} — {}", a.name(), a.describe()), keys, a))
                     .collect();
                 self.overlay = Some(Overlay::Palette(Picker::new("Commands", items)));
                 return true;
