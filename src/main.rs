@@ -10,6 +10,8 @@ mod config;
 mod doctor;
 mod editor;
 mod git;
+#[allow(dead_code)] // wired by the CLI and the TUI as they land
+mod jobs;
 #[allow(dead_code)] // the diff view and the AI review use more of it
 mod patch;
 mod store;

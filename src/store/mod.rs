@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_editor.sql"),
     include_str!("migrations/0003_git.sql"),
+    include_str!("migrations/0004_jobs.sql"),
 ];
 
 /// The schema version this binary writes.
