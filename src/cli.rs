@@ -115,6 +115,146 @@ pub enum Command {
                       kollega git commit ./my-repo -m \"Fix the header\" --all"
     )]
     Git(GitCommand),
+    /// Run a command (or a task) in a workspace as a job, streaming its output
+    #[command(after_help = "Examples:\n  kollega run shop -- npm test\n  \
+                      kollega run shop --task build\n  \
+                      kollega run ./my-repo --timeout 10m -- cargo test\n  \
+                      kollega run shop --detach --after 12 -- npm run deploy\n\n\
+                      Exits with the command's exit code (130 when cancelled). A SQLite workspace's \
+                      commands run in its working copy under the data directory, brought up to \
+                      date from the store first; what they create stays there. --detach only \
+                      queues the job for `kollega worker` or the TUI and prints its id.")]
+    Run(RunArgs),
+    /// Run queued jobs and schedules without a terminal UI (for a server)
+    #[command(after_help = "Examples:\n  kollega worker\n  \
+                      kollega worker --metrics 127.0.0.1:9464 --parallel 4\n\n\
+                      Stops on SIGINT or SIGTERM; running jobs are stopped and retried later.")]
+    Worker(WorkerArgs),
+    /// List jobs; print, follow, retry or cancel one
+    #[command(after_help = "Examples:\n  kollega jobs\n  \
+                      kollega jobs --status dead --json\n  \
+                      kollega jobs log 12 --follow\n  \
+                      kollega jobs retry 12\n  \
+                      kollega jobs cancel 12")]
+    Jobs(JobsArgs),
+    /// Discovered tasks of a workspace (package.json, Cargo.toml, Makefile, .kollega.toml)
+    #[command(after_help = "Examples:\n  kollega tasks shop\n  kollega tasks . --json")]
+    Tasks {
+        #[arg(value_name = "WS-OR-DIR")]
+        workspace: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run commands on a cron schedule (UTC)
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+    /// Print counters and histograms in Prometheus text format
+    #[command(after_help = "Examples:\n  kollega metrics\n  kollega metrics | grep kollega_queue_depth")]
+    Metrics,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Workspace name, or a folder
+    #[arg(value_name = "WS-OR-DIR")]
+    pub workspace: String,
+    /// Only queue the job and print its id
+    #[arg(long)]
+    pub detach: bool,
+    /// Stop the command after this long (90s, 10m, 2h)
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Start only after job ID succeeded (repeatable); fails if it does not
+    #[arg(long, value_name = "ID")]
+    pub after: Vec<i64>,
+    /// Retry a failing command up to N times, with backoff
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// Run a discovered task by name (see `kollega tasks`)
+    #[arg(long, value_name = "NAME", conflicts_with = "command")]
+    pub task: Option<String>,
+    /// The command and its arguments, after `--`
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Serve /metrics on this address
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
+    /// Jobs run at once [default: jobs.parallel, the number of CPUs]
+    #[arg(long, value_name = "N")]
+    pub parallel: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct JobsArgs {
+    #[command(subcommand)]
+    pub action: Option<JobsAction>,
+    /// Only jobs with this status (queued, running, succeeded, failed, retrying, dead, cancelled)
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only jobs of this kind (command, import, export, git-push, git-pull)
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// At most this many, newest first
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// One job in full: command, place, environment, attempts, error
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a job's log; --follow waits for new lines until the job ends
+    Log {
+        id: i64,
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// Queue a failed, dead or cancelled job again
+    Retry { id: i64 },
+    /// Cancel a queued or running job (its whole process tree is stopped)
+    Cancel { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Add a schedule: a cron expression (UTC) and a command
+    #[command(after_help = "Examples:\n  kollega schedule add shop \"0 3 * * *\" -- npm run backup\n  \
+                      kollega schedule add ./repo \"*/15 * * * *\" --catch-up skip -- make check\n\n\
+                      Five fields: minute hour day-of-month month day-of-week, or @hourly, @daily, \
+                      @weekly, @monthly. Runs missed while no worker or TUI was running are \
+                      caught up once (--catch-up once), not at all (skip), or each (all, at most 100).")]
+    Add {
+        #[arg(value_name = "WS-OR-DIR")]
+        workspace: String,
+        cron: String,
+        #[arg(long, value_name = "POLICY")]
+        catch_up: Option<String>,
+        /// Stop each run after this long (90s, 10m, 2h)
+        #[arg(long, value_name = "DURATION")]
+        timeout: Option<String>,
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// List schedules and their next run
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a schedule (its past jobs stay)
+    Rm { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]

@@ -131,6 +131,32 @@ pub struct Config {
     pub theme: String,
     /// Keymap merged over the defaults (`keymaps/<name>.toml`), if any.
     pub keymap: Option<String>,
+    pub jobs: JobsConfig,
+}
+
+/// `[jobs]`: how runners behave.
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    /// Jobs one runner runs at once.
+    pub parallel: usize,
+    /// How long a runner's claim on a job lasts without a heartbeat; a
+    /// job whose runner died is taken again after this.
+    pub lease: std::time::Duration,
+    /// Between SIGTERM and SIGKILL when a command is stopped.
+    pub grace: std::time::Duration,
+    /// What new schedules do with runs missed while nothing ran.
+    pub catch_up: String,
+}
+
+impl Default for JobsConfig {
+    fn default() -> JobsConfig {
+        JobsConfig {
+            parallel: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            lease: std::time::Duration::from_secs(30),
+            grace: std::time::Duration::from_secs(5),
+            catch_up: "once".into(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -142,6 +168,17 @@ struct FileConfig {
     import: ImportSection,
     #[serde(default)]
     ui: UiSection,
+    #[serde(default)]
+    jobs: JobsSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobsSection {
+    parallel: Option<usize>,
+    lease_seconds: Option<f64>,
+    grace_seconds: Option<f64>,
+    catch_up: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -182,6 +219,7 @@ impl Config {
             config_dir,
             theme: "dark".into(),
             keymap: None,
+            jobs: JobsConfig::default(),
         };
         if let Some(path) = config_file.filter(|p| p.is_file()) {
             config.apply_file(&path)?;
@@ -230,6 +268,33 @@ impl Config {
         if file.ui.keymap.is_some() {
             self.keymap = file.ui.keymap;
         }
+        let jobs = file.jobs;
+        if let Some(n) = jobs.parallel {
+            self.jobs.parallel = n.clamp(1, 256);
+        }
+        let seconds = |key: &str, v: f64| {
+            if v.is_finite() && (0.1..=86_400.0).contains(&v) {
+                Ok(std::time::Duration::from_secs_f64(v))
+            } else {
+                Err(parse_err(format!(
+                    "`jobs.{key}` = {v}: give seconds between 0.1 and 86400"
+                )))
+            }
+        };
+        if let Some(v) = jobs.lease_seconds {
+            self.jobs.lease = seconds("lease_seconds", v)?;
+        }
+        if let Some(v) = jobs.grace_seconds {
+            self.jobs.grace = seconds("grace_seconds", v)?;
+        }
+        if let Some(policy) = jobs.catch_up {
+            if !matches!(policy.as_str(), "once" | "skip" | "all") {
+                return Err(parse_err(format!(
+                    "`jobs.catch_up` = {policy:?}: one of \"once\", \"skip\", \"all\""
+                )));
+            }
+            self.jobs.catch_up = policy;
+        }
         Ok(())
     }
 
@@ -251,6 +316,32 @@ impl Config {
         }
         if let Some(keymap) = get("KOLLEGA_KEYMAP").filter(|k| !k.is_empty()) {
             self.keymap = Some(keymap);
+        }
+        for (name, slot) in [
+            ("KOLLEGA_JOBS_LEASE_SECONDS", &mut self.jobs.lease),
+            ("KOLLEGA_JOBS_GRACE_SECONDS", &mut self.jobs.grace),
+        ] {
+            if let Some(value) = get(name) {
+                let parsed = value
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && (0.1..=86_400.0).contains(v))
+                    .ok_or_else(|| ConfigError::Env {
+                        name,
+                        value: value.clone(),
+                        message: "give seconds between 0.1 and 86400".into(),
+                    })?;
+                *slot = std::time::Duration::from_secs_f64(parsed);
+            }
+        }
+        if let Some(value) = get("KOLLEGA_JOBS_PARALLEL") {
+            let parsed = parse_size(&value).map_err(|message| ConfigError::Env {
+                name: "KOLLEGA_JOBS_PARALLEL",
+                value: value.clone(),
+                message,
+            })?;
+            self.jobs.parallel = parsed.clamp(1, 256) as usize;
         }
         if let Some(value) = get("KOLLEGA_IMPORT_BATCH_FILES") {
             let parsed = parse_size(&value).map_err(|message| ConfigError::Env {

@@ -12,6 +12,7 @@ mod editor;
 mod git;
 #[allow(dead_code)] // wired by the CLI and the TUI as they land
 mod jobs;
+mod jobs_cli;
 #[allow(dead_code)] // the diff view and the AI review use more of it
 mod patch;
 mod store;
@@ -72,6 +73,9 @@ fn hint_for(err: &anyhow::Error) -> Option<String> {
             return Some(e.hint());
         }
         if let Some(e) = cause.downcast_ref::<git::GitError>() {
+            return Some(e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<jobs::JobsError>() {
             return Some(e.hint());
         }
         if let Some(e) = cause.downcast_ref::<config::ConfigError>() {
@@ -140,6 +144,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             workspace::remove(&mut store, &workspace, yes)?;
             println!("removed workspace {workspace}");
         }
+        Command::Run(_)
+        | Command::Worker(_)
+        | Command::Jobs(_)
+        | Command::Tasks { .. }
+        | Command::Schedule(_)
+        | Command::Metrics => return jobs_cli::dispatch(&config, store, command),
         Command::Doctor { .. }
         | Command::Open { .. }
         | Command::BenchUi { .. }

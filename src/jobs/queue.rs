@@ -284,6 +284,38 @@ pub fn claim(conn: &mut Connection, owner: &str, now: i64, lease_ms: i64) -> Res
     Ok(job)
 }
 
+/// Adds a job already claimed by `owner` (a foreground `kollega run`), so
+/// no other runner can take its first attempt.
+pub fn enqueue_claimed(
+    conn: &mut Connection,
+    new: &NewJob,
+    owner: &str,
+    now: i64,
+    lease_ms: i64,
+) -> Result<Job> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let id = enqueue_in(&tx, new, now)?;
+    // A job that waits for others is claimed when they succeed.
+    let job = match claim_ready(&tx, id, now)? {
+        true => claim_in(&tx, id, owner, now, lease_ms)?,
+        false => get_in(&tx, id)?,
+    };
+    tx.commit()?;
+    job.ok_or(JobsError::UnknownJob(id))
+}
+
+fn claim_ready(conn: &Connection, id: i64, now: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM jobs WHERE id = ?1 AND next_run_at <= ?2 \
+             AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs a ON a.id = d.after_id \
+                             WHERE d.job_id = jobs.id AND a.status <> 'succeeded')",
+        )?
+        .query_row(params![id, now], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// Claims one job by id (a foreground `kollega run`); `None` when it is
 /// not queued or retrying.
 pub fn claim_id(
@@ -309,7 +341,7 @@ fn claim_in(
     let Some(job) = get_in(tx, id)? else {
         return Ok(None);
     };
-    if !matches!(job.status, Status::Queued | Status::Retrying) {
+    if !matches!(job.status, Status::Queued | Status::Retrying) || !claim_ready(tx, id, now)? {
         return Ok(None);
     }
     let changed = transition(

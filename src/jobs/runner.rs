@@ -1,1 +1,658 @@
-//! (being written)
+//! The runner: claims jobs under a lease, runs them with their kind, keeps
+//! the leases alive, moves log lines into the store, and writes each
+//! attempt's end.
+//!
+//! One runner per process (`kollega worker`, the TUI, a foreground
+//! `kollega run`), one async task, any number of them on one database.
+//! Every poll it takes back jobs whose runner died (`queue::sweep`),
+//! enqueues due schedules, and claims jobs up to its parallelism. Every
+//! heartbeat it renews its leases and learns which of its jobs were
+//! cancelled (from any process) or taken by another runner after it lost
+//! its lease. A runner in the TUI claims nothing while a worker is alive.
+//!
+//! The store is reached only through [`Db::call`], on blocking threads.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::command::{StopReason, StopToken, Tee};
+use super::kinds::{Db, JobContext, Registry};
+use super::log::{LogWriter, TAIL_LINES};
+use super::queue::{self, Job, Outcome, Role};
+use super::{JobError, JobsError, Status, schedule};
+use crate::config::Config;
+
+/// The time a runner reads: the system clock, or tokio's (paused in tests).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Clock {
+    System,
+    /// `base` ms at `start`, moving with tokio's clock.
+    Tokio {
+        base: i64,
+        start: tokio::time::Instant,
+    },
+}
+
+impl Clock {
+    pub(crate) fn tokio(base: i64) -> Clock {
+        Clock::Tokio {
+            base,
+            start: tokio::time::Instant::now(),
+        }
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        match self {
+            Clock::System => super::now_ms(),
+            Clock::Tokio { base, start } => base + start.elapsed().as_millis() as i64,
+        }
+    }
+}
+
+/// How a runner behaves.
+#[derive(Clone)]
+pub(crate) struct Options {
+    pub data_dir: PathBuf,
+    pub config: Arc<Config>,
+    pub role: Role,
+    /// This runner's name in leases.
+    pub owner: String,
+    /// Jobs run at once.
+    pub parallel: usize,
+    pub lease: Duration,
+    /// How often to look for work when nothing wakes the runner.
+    pub poll: Duration,
+    pub grace: Duration,
+    /// Claim nothing while a `kollega worker` is alive (the TUI).
+    pub defer_to_worker: bool,
+    pub run_schedules: bool,
+    /// Run only this job (a foreground `kollega run`); the runner ends when
+    /// the job has ended.
+    pub only: Option<i64>,
+    /// A job already claimed for this runner (`queue::enqueue_claimed`).
+    pub claimed: Option<Job>,
+    pub tee: Tee,
+    pub clock: Clock,
+    pub kinds: Registry,
+    pub events: Option<mpsc::UnboundedSender<Event>>,
+}
+
+/// A runner's name in leases: role, host, pid and a counter.
+pub(crate) fn new_owner(role: Role) -> String {
+    // Two runners in one process (tests) stay apart by the counter.
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!(
+        "{}:{}:{}:{}",
+        role.as_str(),
+        crate::store::locks::hostname(),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+impl Options {
+    pub(crate) fn new(data_dir: PathBuf, config: Arc<Config>, role: Role) -> Options {
+        let jobs = &config.jobs;
+        Options {
+            data_dir,
+            owner: new_owner(role),
+            role,
+            parallel: jobs.parallel.max(1),
+            lease: jobs.lease,
+            poll: Duration::from_millis(250),
+            grace: jobs.grace,
+            defer_to_worker: role == Role::Tui,
+            run_schedules: role != Role::Cli,
+            only: None,
+            claimed: None,
+            tee: Tee::None,
+            clock: Clock::System,
+            kinds: Registry::standard(),
+            events: None,
+            config,
+        }
+    }
+}
+
+/// What a runner tells its owner (the TUI's status bar).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Event {
+    Started { id: i64, title: String },
+    Ended { id: i64, title: String, status: Status },
+}
+
+/// Requests to a running runner.
+enum Control {
+    Wake,
+    Cancel(i64),
+    Shutdown,
+}
+
+/// The owner's side of a runner task.
+pub(crate) struct Handle {
+    tx: mpsc::UnboundedSender<Control>,
+    task: JoinHandle<Result<(), JobsError>>,
+}
+
+impl Handle {
+    /// Look for work now (a job was just enqueued).
+    pub(crate) fn wake(&self) {
+        let _ = self.tx.send(Control::Wake);
+    }
+
+    /// Stop a job this runner holds now, without waiting for a heartbeat.
+    pub(crate) fn cancel(&self, id: i64) {
+        let _ = self.tx.send(Control::Cancel(id));
+    }
+
+    /// Stops the runner: running jobs are stopped and put back to be
+    /// retried; waits until their ends are written.
+    pub(crate) async fn shutdown(self) -> Result<(), JobsError> {
+        let _ = self.tx.send(Control::Shutdown);
+        self.wait().await
+    }
+
+    /// Waits for the runner to end by itself (`Options::only`).
+    pub(crate) async fn wait(self) -> Result<(), JobsError> {
+        self.task
+            .await
+            .map_err(|e| JobsError::BadInput(format!("the job runner failed: {e}")))?
+    }
+}
+
+/// Starts a runner on the current tokio runtime.
+pub(crate) fn spawn(options: Options) -> Result<Handle, JobsError> {
+    let store = crate::store::Store::open(&options.data_dir)?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut runner = Runner::new(options, Db::new(store));
+    if let Some(job) = runner.o.claimed.take() {
+        if job.status == Status::Running {
+            runner.start(job);
+        }
+    }
+    let task = tokio::spawn(runner.run(rx));
+    Ok(Handle { tx, task })
+}
+
+/// A job this runner holds.
+struct Running {
+    job: Job,
+    stop: StopToken,
+    log: LogWriter,
+}
+
+struct Runner {
+    o: Options,
+    db: Db,
+    owner: String,
+    running: HashMap<i64, Running>,
+    done_tx: mpsc::UnboundedSender<(i64, Result<serde_json::Value, JobError>)>,
+    done_rx: mpsc::UnboundedReceiver<(i64, Result<serde_json::Value, JobError>)>,
+    last_beat: i64,
+    last_sweep: i64,
+    /// Whether a worker held the queue at the last look (TUI only).
+    worker_alive: bool,
+    /// The foreground job ended.
+    finished: bool,
+}
+
+impl Runner {
+    fn new(o: Options, db: Db) -> Runner {
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let owner = o.owner.clone();
+        Runner {
+            o,
+            db,
+            owner,
+            running: HashMap::new(),
+            done_tx,
+            done_rx,
+            last_beat: 0,
+            last_sweep: 0,
+            worker_alive: false,
+            finished: false,
+        }
+    }
+
+    fn lease_ms(&self) -> i64 {
+        self.o.lease.as_millis() as i64
+    }
+
+    async fn run(mut self, mut control: mpsc::UnboundedReceiver<Control>) -> Result<(), JobsError> {
+        let owner = self.owner.clone();
+        let role = self.o.role;
+        let now = self.o.clock.now();
+        self.db
+            .call(move |s| queue::register_runner(&s.conn, &owner, role, now))
+            .await?;
+        tracing::info!(runner = %self.owner, "job runner started");
+        let mut shutting_down = false;
+        loop {
+            if self.finished || (shutting_down && self.running.is_empty()) {
+                break;
+            }
+            if !shutting_down && let Err(e) = self.tick().await {
+                // A busy or full store: report, keep the jobs, try again.
+                tracing::warn!(error = %e, "the job runner could not reach the store");
+            }
+            let poll = tokio::time::sleep(self.o.poll);
+            tokio::select! {
+                () = poll => {}
+                Some((id, result)) = self.done_rx.recv() => {
+                    self.ended(id, result).await;
+                }
+                msg = control.recv() => match msg {
+                    Some(Control::Wake) => {}
+                    Some(Control::Cancel(id)) => {
+                        if let Some(r) = self.running.get(&id) {
+                            r.stop.stop(StopReason::Cancelled);
+                        }
+                    }
+                    Some(Control::Shutdown) | None => {
+                        if !shutting_down {
+                            shutting_down = true;
+                            for r in self.running.values() {
+                                r.stop.stop(StopReason::Shutdown);
+                            }
+                        }
+                    }
+                },
+            }
+        }
+        let owner = self.owner.clone();
+        let _ = self
+            .db
+            .call(move |s| queue::remove_runner(&s.conn, &owner))
+            .await;
+        tracing::info!(runner = %self.owner, "job runner stopped");
+        Ok(())
+    }
+
+    /// One round: heartbeat, logs, sweep, schedules, claims.
+    async fn tick(&mut self) -> Result<(), JobsError> {
+        let now = self.o.clock.now();
+        let lease = self.lease_ms();
+        if now - self.last_beat >= lease / 3 {
+            self.last_beat = now;
+            self.heartbeat(now).await?;
+        }
+        self.flush_logs().await?;
+        if now - self.last_sweep >= 1000 {
+            self.last_sweep = now;
+            let run_schedules = self.o.run_schedules;
+            let defer = self.o.defer_to_worker;
+            let swept = self
+                .db
+                .call(move |s| {
+                    let swept = queue::sweep(&mut s.conn, now)?;
+                    let worker = defer && queue::live_worker(&s.conn, now - 3 * lease)?;
+                    if run_schedules && !worker {
+                        schedule::enqueue_due(&mut s.conn, now)?;
+                    }
+                    Ok((swept, worker))
+                })
+                .await?;
+            self.worker_alive = swept.1;
+            for id in swept.0.expired {
+                tracing::info!(job = id, "took back a job whose runner stopped answering");
+            }
+        }
+        if self.worker_alive {
+            return Ok(());
+        }
+        while self.running.len() < self.o.parallel {
+            let owner = self.owner.clone();
+            let only = self.o.only;
+            let now = self.o.clock.now();
+            let job = self
+                .db
+                .call(move |s| match only {
+                    Some(id) => queue::claim_id(&mut s.conn, id, &owner, now, lease),
+                    None => queue::claim(&mut s.conn, &owner, now, lease),
+                })
+                .await?;
+            let Some(job) = job else {
+                if let Some(id) = only {
+                    self.check_only(id).await?;
+                }
+                break;
+            };
+            self.start(job);
+        }
+        Ok(())
+    }
+
+    /// In foreground mode: the job ended, or another runner took it.
+    async fn check_only(&mut self, id: i64) -> Result<(), JobsError> {
+        if self.running.contains_key(&id) {
+            return Ok(());
+        }
+        let job = self.db.call(move |s| queue::require(&s.conn, id)).await?;
+        if job.status.is_final() {
+            self.finished = true;
+        }
+        Ok(())
+    }
+
+    fn start(&mut self, job: Job) {
+        let Some(kind) = self.o.kinds.get(&job.kind) else {
+            let err = JobError::permanent(format!(
+                "this kollega has no job kind {:?} (it knows {})",
+                job.kind,
+                self.o.kinds.names().join(", ")
+            ));
+            let _ = self.done_tx.send((job.id, Err(err)));
+            self.running.insert(
+                job.id,
+                Running {
+                    stop: StopToken::default(),
+                    log: LogWriter::tail_only("unknown kind".into()),
+                    job,
+                },
+            );
+            return;
+        };
+        let log = LogWriter::create(&self.o.data_dir, job.id, job.attempt).unwrap_or_else(|e| {
+            tracing::warn!(job = job.id, error = %e, "cannot create the job's log file; keeping the tail only");
+            let log = LogWriter::tail_only(e.to_string());
+            log.info(&format!("the log file could not be created ({e}); only the last lines are kept"));
+            log
+        });
+        let stop = StopToken::default();
+        let ctx = JobContext {
+            job: job.clone(),
+            data_dir: self.o.data_dir.clone(),
+            config: self.o.config.clone(),
+            log: log.clone(),
+            stop: stop.clone(),
+            tee: self.o.tee,
+            db: self.db.clone(),
+            grace: self.o.grace,
+        };
+        if let Some(events) = &self.o.events {
+            let _ = events.send(Event::Started {
+                id: job.id,
+                title: job.title(),
+            });
+        }
+        let id = job.id;
+        let done = self.done_tx.clone();
+        let future = kind.run(ctx);
+        tokio::spawn(async move {
+            let result = future.await;
+            let _ = done.send((id, result));
+        });
+        self.running.insert(id, Running { job, stop, log });
+    }
+
+    async fn ended(&mut self, id: i64, result: Result<serde_json::Value, JobError>) {
+        let Some(r) = self.running.remove(&id) else {
+            return;
+        };
+        let outcome = match (r.stop.reason(), result) {
+            (Some(StopReason::Cancelled), _) => Outcome::Cancelled("cancelled by request".into()),
+            (Some(StopReason::Shutdown), _) => Outcome::Error(JobError::transient(
+                "interrupted: the runner was stopped (kollega quit)",
+            )),
+            (Some(StopReason::Lost), _) => {
+                // Another runner holds the job now; its end is not ours.
+                r.log.close();
+                return;
+            }
+            (None, Ok(value)) => Outcome::Succeeded(value),
+            (None, Err(err)) => Outcome::Error(err),
+        };
+        if let Outcome::Succeeded(_) = outcome {
+            r.log.info("succeeded");
+        } else if let Outcome::Error(e) = &outcome {
+            r.log.info(&e.message);
+        }
+        r.log.close();
+        if let Some(err) = r.log.file_error() {
+            tracing::warn!(job = id, error = %err, "the job's log file is incomplete");
+        }
+        let pending = r.log.flush();
+        let owner = self.owner.clone();
+        let attempt = r.job.attempt;
+        let now = self.o.clock.now();
+        let written = self
+            .db
+            .call(move |s| {
+                let tx = s.conn.transaction()?;
+                queue::append_logs(&tx, id, attempt, &pending.lines, pending.dropped, TAIL_LINES)?;
+                tx.commit()?;
+                queue::finish(&mut s.conn, id, &owner, &outcome, now)
+            })
+            .await;
+        let status = match written {
+            Ok(Some(status)) => status,
+            Ok(None) => return,
+            Err(e) => {
+                // The lease runs out and another runner takes the job again.
+                tracing::error!(job = id, error = %e, "cannot write the end of a job");
+                return;
+            }
+        };
+        if let Some(events) = &self.o.events {
+            let _ = events.send(Event::Ended {
+                id,
+                title: r.job.title(),
+                status,
+            });
+        }
+        if self.o.only == Some(id) && status.is_final() {
+            self.finished = true;
+        }
+    }
+
+    async fn heartbeat(&mut self, now: i64) -> Result<(), JobsError> {
+        let owner = self.owner.clone();
+        let ids: Vec<i64> = self.running.keys().copied().collect();
+        let lease = self.lease_ms();
+        let beat = self
+            .db
+            .call(move |s| {
+                queue::runner_heartbeat(&s.conn, &owner, now)?;
+                queue::heartbeat(&mut s.conn, &owner, &ids, now, lease)
+            })
+            .await?;
+        for id in beat.cancel {
+            if let Some(r) = self.running.get(&id) {
+                r.stop.stop(StopReason::Cancelled);
+            }
+        }
+        for id in beat.lost {
+            if let Some(r) = self.running.get(&id) {
+                tracing::warn!(job = id, "lost the lease of a running job; stopping it");
+                r.stop.stop(StopReason::Lost);
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the new log lines of every running job into the store.
+    async fn flush_logs(&mut self) -> Result<(), JobsError> {
+        let batches: Vec<(i64, u32, super::log::Pending)> = self
+            .running
+            .values()
+            .map(|r| (r.job.id, r.job.attempt, r.log.flush()))
+            .filter(|(_, _, p)| !p.lines.is_empty() || p.dropped > 0)
+            .collect();
+        if batches.is_empty() {
+            return Ok(());
+        }
+        self.db
+            .call(move |s| {
+                let tx = s.conn.transaction()?;
+                for (id, attempt, pending) in &batches {
+                    queue::append_logs(&tx, *id, *attempt, &pending.lines, pending.dropped, TAIL_LINES)?;
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU32;
+
+    use super::*;
+    use crate::jobs::kinds::{BoxFuture, Kind};
+    use crate::jobs::queue::NewJob;
+    use crate::store::Store;
+
+    /// Fails with a transient error `fails` times, then succeeds.
+    struct Flaky {
+        fails: AtomicU32,
+        runs: Arc<AtomicU32>,
+    }
+
+    impl Kind for Flaky {
+        fn name(&self) -> &'static str {
+            "flaky"
+        }
+        fn max_attempts(&self) -> u32 {
+            5
+        }
+        fn run(&self, ctx: JobContext) -> BoxFuture<Result<serde_json::Value, JobError>> {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            let fail = self
+                .fails
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            Box::pin(async move {
+                ctx.log.info(&format!("attempt {}", ctx.job.attempt));
+                if fail {
+                    Err(JobError::transient("the registry is down"))
+                } else {
+                    Ok(serde_json::json!({ "ok": true }))
+                }
+            })
+        }
+    }
+
+    fn options(dir: &std::path::Path, runs: &Arc<AtomicU32>, fails: u32, base: i64) -> Options {
+        let config = Arc::new(Config::load(Some(dir.to_path_buf())).unwrap());
+        let mut o = Options::new(dir.to_path_buf(), config, Role::Worker);
+        o.clock = Clock::tokio(base);
+        o.lease = Duration::from_secs(10);
+        o.parallel = 2;
+        o.kinds.register(Arc::new(Flaky {
+            fails: AtomicU32::new(fails),
+            runs: runs.clone(),
+        }));
+        o
+    }
+
+    fn flaky_job() -> NewJob {
+        NewJob {
+            kind: "flaky".into(),
+            payload: serde_json::json!({}),
+            max_attempts: 5,
+            ..NewJob::default()
+        }
+    }
+
+    async fn wait_for(dir: &std::path::Path, id: i64, status: Status) -> Job {
+        for _ in 0..10_000 {
+            let job = queue::require(&Store::open(dir).unwrap().conn, id).unwrap();
+            if job.status == status {
+                return job;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let job = queue::require(&Store::open(dir).unwrap().conn, id).unwrap();
+        panic!("job {id} never became {status}: {job:?}");
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn transient_errors_are_retried_after_the_backoff() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = 1_000_000;
+        let id = {
+            let mut store = Store::open(dir.path()).unwrap();
+            queue::enqueue(&mut store.conn, &flaky_job(), base).unwrap()
+        };
+        let runs = Arc::new(AtomicU32::new(0));
+        let handle = spawn(options(dir.path(), &runs, 2, base)).unwrap();
+        let started = tokio::time::Instant::now();
+        let job = wait_for(dir.path(), id, Status::Succeeded).await;
+        assert_eq!(job.attempt, 3);
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        // Two waits: about 2 s and 4 s, each within the jitter.
+        let waited = started.elapsed().as_millis() as i64;
+        let least = crate::jobs::backoff::delay_ms(1, id) + crate::jobs::backoff::delay_ms(2, id);
+        assert!(waited >= least, "waited {waited} ms, backoff says {least}");
+        assert!(waited < least + 2_000, "waited {waited} ms, backoff says {least}");
+        let log = queue::logs_after(&Store::open(dir.path()).unwrap().conn, id, -1, 100).unwrap();
+        let text: Vec<&str> = log.iter().map(|l| l.line.as_str()).collect();
+        assert!(text.iter().any(|l| l.contains("attempt 1 of 5 failed: the registry is down")), "{text:?}");
+        assert!(text.contains(&"[kollega] succeeded"), "{text:?}");
+        handle.shutdown().await.unwrap();
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_job_of_a_dead_runner_is_taken_after_its_lease() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = 5_000_000;
+        let id = {
+            let mut store = Store::open(dir.path()).unwrap();
+            let id = queue::enqueue(&mut store.conn, &flaky_job(), base).unwrap();
+            // A runner claims it and dies: no heartbeat ever comes.
+            queue::claim(&mut store.conn, "worker:gone:1:1", base, 10_000)
+                .unwrap()
+                .unwrap();
+            id
+        };
+        let runs = Arc::new(AtomicU32::new(0));
+        let handle = spawn(options(dir.path(), &runs, 0, base)).unwrap();
+        tokio::time::sleep(Duration::from_secs(9)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 0, "taken before the lease ran out");
+        let job = wait_for(dir.path(), id, Status::Succeeded).await;
+        assert_eq!(job.attempt, 2);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        let log = queue::logs_after(&Store::open(dir.path()).unwrap().conn, id, -1, 100).unwrap();
+        assert!(log[0].line.contains("stopped renewing its lease"), "{log:?}");
+        handle.shutdown().await.unwrap();
+    }
+
+    /// Real time: a running command holds a blocking thread, which keeps
+    /// tokio's paused clock from moving.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancel_from_another_process_reaches_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = crate::jobs::now_ms();
+        let id = {
+            let mut store = Store::open(dir.path()).unwrap();
+            let new = NewJob {
+                kind: "command".into(),
+                workspace: Some(dir.path().display().to_string()),
+                payload: serde_json::json!({ "argv": ["sleep", "30"] }),
+                max_attempts: 3,
+                ..NewJob::default()
+            };
+            queue::enqueue(&mut store.conn, &new, base).unwrap()
+        };
+        let runs = Arc::new(AtomicU32::new(0));
+        let mut o = options(dir.path(), &runs, 0, base);
+        o.clock = Clock::System;
+        o.lease = Duration::from_millis(900);
+        let handle = spawn(o).unwrap();
+        wait_for(dir.path(), id, Status::Running).await;
+        {
+            let mut store = Store::open(dir.path()).unwrap();
+            assert_eq!(queue::request_cancel(&mut store.conn, id, base).unwrap(), Status::Running);
+        }
+        let job = wait_for(dir.path(), id, Status::Cancelled).await;
+        assert_eq!(job.error.as_deref(), Some("cancelled by request"));
+        handle.shutdown().await.unwrap();
+    }
+}

@@ -1,0 +1,575 @@
+//! The job subcommands: `run`, `worker`, `jobs`, `tasks`, `schedule`,
+//! `metrics`. Each is a thin layer over `jobs::*`; the TUI uses the same
+//! functions.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::json;
+
+use crate::cli::{Command, JobsAction, JobsArgs, RunArgs, ScheduleCommand, WorkerArgs};
+use crate::config::Config;
+use crate::jobs::command::Tee;
+use crate::jobs::kinds::{Place, resolve_place, shell_words};
+use crate::jobs::queue::{self, Filter, Job, NewJob, Role};
+use crate::jobs::runner::{self, Event};
+use crate::jobs::{JobsError, Status, format_duration, format_ms, metrics, now_ms, schedule, tasks};
+use crate::store::Store;
+use crate::{print_json, printable};
+
+pub(crate) fn dispatch(config: &Config, mut store: Store, command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run(args) => run_cmd(config, store, &args),
+        Command::Worker(args) => worker_cmd(config, store, &args),
+        Command::Jobs(args) => jobs_cmd(config, &mut store, args),
+        Command::Tasks { workspace, json } => tasks_cmd(&store, &workspace, json),
+        Command::Schedule(command) => schedule_cmd(config, &mut store, command),
+        Command::Metrics => {
+            let text = metrics::render(&store.conn, now_ms())?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .context("cannot write to stdout")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// "90", "90s", "10m", "2h", "1500ms" as a duration.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, JobsError> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num.parse().map_err(|_| bad_duration(text))?;
+    let secs = match unit.trim() {
+        "" | "s" | "sec" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(bad_duration(text)),
+    };
+    if !(secs.is_finite() && secs > 0.0 && secs <= 30.0 * 86_400.0) {
+        return Err(bad_duration(text));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn bad_duration(text: &str) -> JobsError {
+    JobsError::BadInput(format!(
+        "bad duration {text:?}: give a number with s, m, h or ms, like 90s, 10m or 2h (at most 30 days)"
+    ))
+}
+
+/// The tasks of a workspace's root.
+pub(crate) fn discover_tasks(store: &Store, place: &Place) -> Result<tasks::Discovery, JobsError> {
+    Ok(match place {
+        Place::Store { id, .. } => {
+            let id = *id;
+            tasks::discover(&|path: &str| {
+                crate::store::files::content(&store.conn, id, path).ok().flatten()
+            })
+        }
+        Place::Git { dir, .. } | Place::Dir(dir) => tasks::discover_dir(dir),
+    })
+}
+
+fn task_command(store: &Store, place: &Place, name: &str) -> Result<String, JobsError> {
+    let found = discover_tasks(store, place)?;
+    found
+        .tasks
+        .iter()
+        .find(|t| t.name == name)
+        .map(|t| t.command.clone())
+        .ok_or_else(|| {
+            let names: Vec<&str> = found.tasks.iter().map(|t| t.name.as_str()).collect();
+            JobsError::BadInput(if names.is_empty() {
+                format!("no task {name:?}: {} has no tasks that kollega can find", place.workspace())
+            } else {
+                format!("no task {name:?} in {}; it has {}", place.workspace(), names.join(", "))
+            })
+        })
+}
+
+fn run_cmd(config: &Config, mut store: Store, args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let place = resolve_place(&store, &args.workspace)?;
+    let argv = match &args.task {
+        Some(task) => vec![task_command(&store, &place, task)?],
+        None if args.command.is_empty() => {
+            return Err(JobsError::BadInput(
+                "no command: give one after `--` (kollega run WS -- npm test) or --task NAME".into(),
+            )
+            .into());
+        }
+        None => args.command.clone(),
+    };
+    let timeout_ms = args
+        .timeout
+        .as_deref()
+        .map(parse_duration)
+        .transpose()?
+        .map(|d| d.as_millis() as i64);
+    let new = NewJob {
+        kind: "command".into(),
+        workspace: Some(place.workspace()),
+        payload: match &args.task {
+            Some(task) => json!({ "argv": argv, "task": task }),
+            None => json!({ "argv": argv }),
+        },
+        max_attempts: args.retries.map_or(3, |r| r.saturating_add(1).min(100)),
+        retry_failed: args.retries.is_some(),
+        timeout_ms,
+        after: args.after.clone(),
+        schedule_id: None,
+        run_at: None,
+    };
+    if args.detach {
+        let id = queue::enqueue(&mut store.conn, &new, now_ms())?;
+        println!("{id}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = Arc::new(config.clone());
+    let mut options = runner::Options::new(config.data_dir.clone(), config.clone(), Role::Cli);
+    let lease = options.lease.as_millis() as i64;
+    let job = queue::enqueue_claimed(&mut store.conn, &new, &options.owner, now_ms(), lease)?;
+    let id = job.id;
+    drop(store);
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprintln!("kollega: job {id}: {}", shell_words(&argv));
+    }
+    options.only = Some(id);
+    options.claimed = Some(job);
+    options.tee = Tee::Stdio;
+    options.parallel = 1;
+    options.poll = Duration::from_millis(100);
+    let data_dir = config.data_dir.clone();
+    let signal_dir = data_dir.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let handle = runner::spawn(options)?;
+        let mut hangup =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = handle.wait() => return r.map_err(anyhow::Error::from),
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("kollega: cancelling job {id}");
+                // Cancel through the store so a retry held elsewhere stops too.
+                let data_dir = signal_dir.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut s = Store::open(&data_dir)?;
+                    queue::request_cancel(&mut s.conn, id, now_ms())
+                }).await??;
+            }
+            _ = hangup.recv() => {}
+            _ = term.recv() => {}
+        }
+        Ok::<(), anyhow::Error>(())
+    })?;
+    // After a signal: a cancel is seen at the next heartbeat; wait for the end.
+    let mut store = Store::open(&data_dir)?;
+    let job = wait_final(&mut store, id, Duration::from_secs(30))?;
+    Ok(exit_for(&job))
+}
+
+fn wait_final(store: &mut Store, id: i64, limit: Duration) -> anyhow::Result<Job> {
+    let until = std::time::Instant::now() + limit;
+    loop {
+        let job = queue::require(&store.conn, id)?;
+        if job.status.is_final() || std::time::Instant::now() >= until {
+            return Ok(job);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The exit code of `kollega run`: the command's, 130 when cancelled.
+fn exit_for(job: &Job) -> ExitCode {
+    match job.status {
+        Status::Succeeded => ExitCode::SUCCESS,
+        Status::Cancelled => ExitCode::from(130),
+        _ => {
+            // A plain non-zero exit was the command's own answer.
+            if let Some(error) = job.error.as_ref().filter(|e| !e.starts_with("exited with code")) {
+                eprintln!("kollega: job {} {}: {}", job.id, job.status, printable(error));
+            }
+            let code = match job.exit_code {
+                Some(c) if (1..=255).contains(&c) => c as u8,
+                _ if job.error.as_deref().is_some_and(|e| e.starts_with("command not found")) => 127,
+                _ => 1,
+            };
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Result<ExitCode> {
+    drop(store);
+    let config = Arc::new(config.clone());
+    let mut options = runner::Options::new(config.data_dir.clone(), config.clone(), Role::Worker);
+    if let Some(n) = args.parallel {
+        options.parallel = n.clamp(1, 256);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut server = None;
+    if let Some(addr) = &args.metrics {
+        let listener = std::net::TcpListener::bind(addr).map_err(|e| {
+            JobsError::BadInput(format!(
+                "cannot serve metrics on {addr}: {e}; give a free address like 127.0.0.1:9464"
+            ))
+        })?;
+        let shown = listener.local_addr().map_or(addr.clone(), |a| a.to_string());
+        println!("metrics on http://{shown}/metrics");
+        let data_dir = config.data_dir.clone();
+        let stop = stop.clone();
+        server = Some(std::thread::spawn(move || {
+            if let Err(e) = metrics::serve(listener, data_dir, stop) {
+                tracing::error!(error = %e, "the metrics server stopped");
+            }
+        }));
+    }
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    options.events = Some(events_tx);
+    println!(
+        "worker {} running up to {} jobs at once (Ctrl-C to stop)",
+        options.owner, options.parallel
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let handle = runner::spawn(options)?;
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut hangup =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        loop {
+            tokio::select! {
+                Some(event) = events.recv() => {
+                    let line = match event {
+                        Event::Started { id, title } => format!("job {id} started: {}", printable(&title)),
+                        Event::Ended { id, title, status } => format!("job {id} {status}: {}", printable(&title)),
+                    };
+                    println!("{} {line}", format_ms(now_ms()));
+                }
+                _ = tokio::signal::ctrl_c() => break,
+                _ = term.recv() => break,
+                // A worker outlives the terminal it was started from.
+                _ = hangup.recv() => {}
+            }
+        }
+        println!("stopping: running jobs are stopped and will be retried");
+        handle.shutdown().await?;
+        Ok::<(), anyhow::Error>(())
+    })?;
+    stop.store(true, Ordering::SeqCst);
+    if let Some(server) = server {
+        let _ = server.join();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn jobs_cmd(config: &Config, store: &mut Store, args: JobsArgs) -> anyhow::Result<ExitCode> {
+    match args.action {
+        None => {
+            let status = args
+                .status
+                .as_deref()
+                .map(|s| s.parse::<Status>().map_err(JobsError::BadInput))
+                .transpose()?;
+            let jobs = queue::list(
+                &store.conn,
+                &Filter {
+                    status,
+                    kind: args.kind.clone(),
+                    limit: Some(args.limit.max(1)),
+                    ..Filter::default()
+                },
+            )?;
+            if args.json {
+                print_json(&jobs)?;
+            } else {
+                print_jobs(&jobs);
+            }
+        }
+        Some(JobsAction::Show { id, json }) => {
+            let job = queue::require(&store.conn, id)?;
+            if json {
+                print_json(&job)?;
+            } else {
+                print_job(&job);
+            }
+        }
+        Some(JobsAction::Log { id, follow }) => return log_cmd(config, store, id, follow),
+        Some(JobsAction::Retry { id }) => {
+            queue::retry(&mut store.conn, id, now_ms())?;
+            println!("job {id} queued again");
+        }
+        Some(JobsAction::Cancel { id }) => {
+            match queue::request_cancel(&mut store.conn, id, now_ms())? {
+                Status::Running => {
+                    println!("job {id} is asked to stop; its runner stops it within a few seconds")
+                }
+                status => println!("job {id} {status}"),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_jobs(jobs: &[Job]) {
+    if jobs.is_empty() {
+        println!("no jobs; `kollega run WS -- CMD` starts one");
+        return;
+    }
+    let now = now_ms();
+    println!(
+        "{:>5}  {:<9}  {:<8}  {:<14}  {:>7}  {:>8}  {}",
+        "ID", "STATUS", "KIND", "WORKSPACE", "ATTEMPT", "TIME", "COMMAND"
+    );
+    for job in jobs {
+        let ws = job.workspace.as_deref().unwrap_or("-");
+        let ws = if ws.chars().count() > 14 {
+            format!("…{}", ws.chars().rev().take(13).collect::<Vec<_>>().into_iter().rev().collect::<String>())
+        } else {
+            ws.to_string()
+        };
+        let status = match job.status {
+            Status::Running if job.progress > 0 => format!("{} {}%", job.status, job.progress),
+            s => s.to_string(),
+        };
+        println!(
+            "{:>5}  {:<9}  {:<8}  {:<14}  {:>7}  {:>8}  {}",
+            job.id,
+            status,
+            job.kind,
+            printable(&ws),
+            format!("{}/{}", job.attempt, job.max_attempts),
+            job.duration_ms(now).map_or("-".into(), format_duration),
+            printable(&job.title())
+        );
+    }
+}
+
+fn print_job(job: &Job) {
+    let now = now_ms();
+    println!("job {}  {}  ({})", job.id, job.status, job.kind);
+    println!("  command:   {}", printable(&job.title()));
+    if let Some(ws) = &job.workspace {
+        println!("  workspace: {}", printable(ws));
+    }
+    if let Some(cwd) = &job.cwd {
+        println!("  directory: {}", printable(cwd));
+    }
+    if let Some(env) = job.env.as_ref().and_then(|e| e.as_object()) {
+        for (k, v) in env {
+            println!("  env:       {k}={}", printable(v.as_str().unwrap_or_default()));
+        }
+    }
+    println!("  attempt:   {} of {}", job.attempt, job.max_attempts);
+    println!("  created:   {}", format_ms(job.created_at));
+    if let Some(t) = job.started_at {
+        println!("  started:   {}", format_ms(t));
+    }
+    if let Some(t) = job.finished_at {
+        println!("  finished:  {}", format_ms(t));
+    }
+    if let Some(d) = job.duration_ms(now) {
+        println!("  duration:  {}", format_duration(d));
+    }
+    if matches!(job.status, Status::Queued | Status::Retrying) && job.next_run_at > now {
+        println!("  next run:  {} (in {})", format_ms(job.next_run_at), format_duration(job.next_run_at - now));
+    }
+    if let Some(t) = job.timeout_ms {
+        println!("  timeout:   {}", format_duration(t));
+    }
+    if !job.after.is_empty() {
+        let ids: Vec<String> = job.after.iter().map(|i| i.to_string()).collect();
+        println!("  after:     {}", ids.join(", "));
+    }
+    if let Some(code) = job.exit_code {
+        println!("  exit code: {code}");
+    }
+    if let Some(e) = &job.error {
+        println!("  error:     {}", printable(e));
+    }
+    if let Some(owner) = &job.lease_owner {
+        println!("  runner:    {owner}");
+    }
+}
+
+fn log_cmd(config: &Config, store: &mut Store, id: i64, follow: bool) -> anyhow::Result<ExitCode> {
+    let job = queue::require(&store.conn, id)?;
+    let mut out = std::io::stdout().lock();
+    if follow {
+        // The stored tail, then new lines as they come, until the job ends.
+        let mut after = -1;
+        loop {
+            let lines = queue::logs_after(&store.conn, id, after, 10_000)?;
+            for line in &lines {
+                out.write_all(line.line.as_bytes())?;
+                out.write_all(b"\n")?;
+                after = line.seq;
+            }
+            out.flush()?;
+            if lines.is_empty() {
+                let job = queue::require(&store.conn, id)?;
+                if job.status.is_final() {
+                    return Ok(exit_for(&job));
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
+    let attempts = crate::jobs::log::attempts(&config.data_dir, id);
+    if attempts.is_empty() {
+        for line in queue::logs_after(&store.conn, id, -1, usize::MAX >> 1)? {
+            writeln!(out, "{}", line.line)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let several = attempts.len() > 1;
+    for attempt in attempts {
+        if several {
+            writeln!(out, "[kollega] attempt {attempt}")?;
+        }
+        let path = crate::jobs::log::attempt_path(&config.data_dir, id, attempt);
+        crate::jobs::log::read_attempt(&path, &mut out).map_err(|source| JobsError::Log {
+            id,
+            path: path.clone(),
+            source,
+        })?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tasks_cmd(store: &Store, workspace: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let place = resolve_place(store, workspace)?;
+    let found = discover_tasks(store, &place)?;
+    if json {
+        let tasks: Vec<_> = found
+            .tasks
+            .iter()
+            .map(|t| {
+                json!({
+                    "name": t.name,
+                    "source": t.source.to_string(),
+                    "command": t.command,
+                    "description": t.description,
+                })
+            })
+            .collect();
+        print_json(&json!({ "tasks": tasks, "problems": found.problems }))?;
+    } else {
+        if found.tasks.is_empty() {
+            println!("no tasks found in package.json, Cargo.toml, Makefile or .kollega.toml");
+        }
+        for t in &found.tasks {
+            println!(
+                "{:<20}  {:<14}  {}",
+                printable(&t.name),
+                t.source.to_string(),
+                printable(&t.command)
+            );
+        }
+        for p in &found.problems {
+            eprintln!("warning: {}", printable(p));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn schedule_cmd(config: &Config, store: &mut Store, command: ScheduleCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ScheduleCommand::Add {
+            workspace,
+            cron,
+            catch_up,
+            timeout,
+            command,
+        } => {
+            let place = resolve_place(store, &workspace)?;
+            let policy: schedule::CatchUp = catch_up
+                .as_deref()
+                .unwrap_or(&config.jobs.catch_up)
+                .parse()
+                .map_err(JobsError::BadInput)?;
+            let timeout_ms = timeout
+                .as_deref()
+                .map(parse_duration)
+                .transpose()?
+                .map(|d| d.as_millis() as i64);
+            let s = schedule::add(
+                &store.conn,
+                &place.workspace(),
+                &cron,
+                &command,
+                policy,
+                timeout_ms,
+                now_ms(),
+            )?;
+            println!(
+                "schedule {} added: {} in {}, next run {}",
+                s.id,
+                printable(&shell_words(&s.command)),
+                printable(&s.workspace),
+                format_ms(s.next_run_at)
+            );
+        }
+        ScheduleCommand::Ls { json } => {
+            let all = schedule::list(&store.conn)?;
+            if json {
+                print_json(&all)?;
+            } else if all.is_empty() {
+                println!("no schedules; `kollega schedule add WS \"0 3 * * *\" -- CMD` adds one");
+            } else {
+                println!("{:>4}  {:<16}  {:<6}  {:<20}  {:<14}  COMMAND", "ID", "CRON", "CATCH", "NEXT RUN", "WORKSPACE");
+                for s in all {
+                    println!(
+                        "{:>4}  {:<16}  {:<6}  {:<20}  {:<14}  {}",
+                        s.id,
+                        printable(&s.cron),
+                        s.catch_up.to_string(),
+                        format_ms(s.next_run_at),
+                        printable(&s.workspace),
+                        printable(&shell_words(&s.command))
+                    );
+                }
+            }
+        }
+        ScheduleCommand::Rm { id } => {
+            let s = schedule::remove(&store.conn, id)?;
+            println!("schedule {} removed ({}); its past jobs stay", s.id, printable(&s.cron));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(parse_duration("1500ms").unwrap(), Duration::from_millis(1500));
+        for bad in ["", "abc", "10x", "-5s", "0", "99999h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}
