@@ -17,11 +17,17 @@ use crate::jobs::command::Tee;
 use crate::jobs::kinds::{Place, resolve_place, shell_words};
 use crate::jobs::queue::{self, Filter, Job, NewJob, Role};
 use crate::jobs::runner::{self, Event};
-use crate::jobs::{JobsError, Status, format_duration, format_ms, metrics, now_ms, schedule, tasks};
+use crate::jobs::{
+    JobsError, Status, format_duration, format_ms, metrics, now_ms, schedule, tasks,
+};
 use crate::store::Store;
 use crate::{print_json, printable};
 
-pub(crate) fn dispatch(config: &Config, mut store: Store, command: Command) -> anyhow::Result<ExitCode> {
+pub(crate) fn dispatch(
+    config: &Config,
+    mut store: Store,
+    command: Command,
+) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(args) => run_cmd(config, store, &args),
         Command::Worker(args) => worker_cmd(config, store, &args),
@@ -43,7 +49,9 @@ pub(crate) fn dispatch(config: &Config, mut store: Store, command: Command) -> a
 /// "90", "90s", "10m", "2h", "1500ms" as a duration.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, JobsError> {
     let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let value: f64 = num.parse().map_err(|_| bad_duration(text))?;
     let secs = match unit.trim() {
@@ -71,7 +79,9 @@ pub(crate) fn discover_tasks(store: &Store, place: &Place) -> Result<tasks::Disc
         Place::Store { id, .. } => {
             let id = *id;
             tasks::discover(&|path: &str| {
-                crate::store::files::content(&store.conn, id, path).ok().flatten()
+                crate::store::files::content(&store.conn, id, path)
+                    .ok()
+                    .flatten()
             })
         }
         Place::Git { dir, .. } | Place::Dir(dir) => tasks::discover_dir(dir),
@@ -88,9 +98,16 @@ fn task_command(store: &Store, place: &Place, name: &str) -> Result<String, Jobs
         .ok_or_else(|| {
             let names: Vec<&str> = found.tasks.iter().map(|t| t.name.as_str()).collect();
             JobsError::BadInput(if names.is_empty() {
-                format!("no task {name:?}: {} has no tasks that kollega can find", place.workspace())
+                format!(
+                    "no task {name:?}: {} has no tasks that kollega can find",
+                    place.workspace()
+                )
             } else {
-                format!("no task {name:?} in {}; it has {}", place.workspace(), names.join(", "))
+                format!(
+                    "no task {name:?} in {}; it has {}",
+                    place.workspace(),
+                    names.join(", ")
+                )
             })
         })
 }
@@ -101,7 +118,8 @@ fn run_cmd(config: &Config, mut store: Store, args: &RunArgs) -> anyhow::Result<
         Some(task) => vec![task_command(&store, &place, task)?],
         None if args.command.is_empty() => {
             return Err(JobsError::BadInput(
-                "no command: give one after `--` (kollega run WS -- npm test) or --task NAME".into(),
+                "no command: give one after `--` (kollega run WS -- npm test) or --task NAME"
+                    .into(),
             )
             .into());
         }
@@ -155,10 +173,8 @@ fn run_cmd(config: &Config, mut store: Store, args: &RunArgs) -> anyhow::Result<
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let handle = runner::spawn(options)?;
-        let mut hangup =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             r = handle.wait() => return r.map_err(anyhow::Error::from),
             _ = tokio::signal::ctrl_c() => {
@@ -199,12 +215,27 @@ fn exit_for(job: &Job) -> ExitCode {
         Status::Cancelled => ExitCode::from(130),
         _ => {
             // A plain non-zero exit was the command's own answer.
-            if let Some(error) = job.error.as_ref().filter(|e| !e.starts_with("exited with code")) {
-                eprintln!("kollega: job {} {}: {}", job.id, job.status, printable(error));
+            if let Some(error) = job
+                .error
+                .as_ref()
+                .filter(|e| !e.starts_with("exited with code"))
+            {
+                eprintln!(
+                    "kollega: job {} {}: {}",
+                    job.id,
+                    job.status,
+                    printable(error)
+                );
             }
             let code = match job.exit_code {
                 Some(c) if (1..=255).contains(&c) => c as u8,
-                _ if job.error.as_deref().is_some_and(|e| e.starts_with("command not found")) => 127,
+                _ if job
+                    .error
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("command not found")) =>
+                {
+                    127
+                }
                 _ => 1,
             };
             ExitCode::from(code)
@@ -212,8 +243,20 @@ fn exit_for(job: &Job) -> ExitCode {
     }
 }
 
+/// A worker's report line on stdout; a closed stdout does not stop it.
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
 fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Result<ExitCode> {
     drop(store);
+    // A worker outlives whoever reads its output (a closed pipe, a gone
+    // terminal); its jobs must not die with it.
+    // SAFETY: only changes this process's disposition of SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
     let config = Arc::new(config.clone());
     let mut options = runner::Options::new(config.data_dir.clone(), config.clone(), Role::Worker);
     if let Some(n) = args.parallel {
@@ -227,8 +270,10 @@ fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Resul
                 "cannot serve metrics on {addr}: {e}; give a free address like 127.0.0.1:9464"
             ))
         })?;
-        let shown = listener.local_addr().map_or(addr.clone(), |a| a.to_string());
-        println!("metrics on http://{shown}/metrics");
+        let shown = listener
+            .local_addr()
+            .map_or(addr.clone(), |a| a.to_string());
+        say(&format!("metrics on http://{shown}/metrics"));
         let data_dir = config.data_dir.clone();
         let stop = stop.clone();
         server = Some(std::thread::spawn(move || {
@@ -239,10 +284,10 @@ fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Resul
     }
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
     options.events = Some(events_tx);
-    println!(
+    say(&format!(
         "worker {} running up to {} jobs at once (Ctrl-C to stop)",
         options.owner, options.parallel
-    );
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -261,7 +306,7 @@ fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Resul
                         Event::Started { id, title } => format!("job {id} started: {}", printable(&title)),
                         Event::Ended { id, title, status } => format!("job {id} {status}: {}", printable(&title)),
                     };
-                    println!("{} {line}", format_ms(now_ms()));
+                    say(&format!("{} {line}", format_ms(now_ms())));
                 }
                 _ = tokio::signal::ctrl_c() => break,
                 _ = term.recv() => break,
@@ -269,7 +314,7 @@ fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Resul
                 _ = hangup.recv() => {}
             }
         }
-        println!("stopping: running jobs are stopped and will be retried");
+        say("stopping: running jobs are stopped and will be retried");
         handle.shutdown().await?;
         Ok::<(), anyhow::Error>(())
     })?;
@@ -335,13 +380,22 @@ fn print_jobs(jobs: &[Job]) {
     }
     let now = now_ms();
     println!(
-        "{:>5}  {:<9}  {:<8}  {:<14}  {:>7}  {:>8}  {}",
-        "ID", "STATUS", "KIND", "WORKSPACE", "ATTEMPT", "TIME", "COMMAND"
+        "{:>5}  {:<9}  {:<8}  {:<14}  {:>7}  {:>8}  COMMAND",
+        "ID", "STATUS", "KIND", "WORKSPACE", "ATTEMPT", "TIME"
     );
     for job in jobs {
         let ws = job.workspace.as_deref().unwrap_or("-");
         let ws = if ws.chars().count() > 14 {
-            format!("…{}", ws.chars().rev().take(13).collect::<Vec<_>>().into_iter().rev().collect::<String>())
+            format!(
+                "…{}",
+                ws.chars()
+                    .rev()
+                    .take(13)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<String>()
+            )
         } else {
             ws.to_string()
         };
@@ -374,7 +428,10 @@ fn print_job(job: &Job) {
     }
     if let Some(env) = job.env.as_ref().and_then(|e| e.as_object()) {
         for (k, v) in env {
-            println!("  env:       {k}={}", printable(v.as_str().unwrap_or_default()));
+            println!(
+                "  env:       {k}={}",
+                printable(v.as_str().unwrap_or_default())
+            );
         }
     }
     println!("  attempt:   {} of {}", job.attempt, job.max_attempts);
@@ -389,7 +446,11 @@ fn print_job(job: &Job) {
         println!("  duration:  {}", format_duration(d));
     }
     if matches!(job.status, Status::Queued | Status::Retrying) && job.next_run_at > now {
-        println!("  next run:  {} (in {})", format_ms(job.next_run_at), format_duration(job.next_run_at - now));
+        println!(
+            "  next run:  {} (in {})",
+            format_ms(job.next_run_at),
+            format_duration(job.next_run_at - now)
+        );
     }
     if let Some(t) = job.timeout_ms {
         println!("  timeout:   {}", format_duration(t));
@@ -410,7 +471,7 @@ fn print_job(job: &Job) {
 }
 
 fn log_cmd(config: &Config, store: &mut Store, id: i64, follow: bool) -> anyhow::Result<ExitCode> {
-    let job = queue::require(&store.conn, id)?;
+    queue::require(&store.conn, id)?;
     let mut out = std::io::stdout().lock();
     if follow {
         // The stored tail, then new lines as they come, until the job ends.
@@ -491,7 +552,11 @@ fn tasks_cmd(store: &Store, workspace: &str, json: bool) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-fn schedule_cmd(config: &Config, store: &mut Store, command: ScheduleCommand) -> anyhow::Result<ExitCode> {
+fn schedule_cmd(
+    config: &Config,
+    store: &mut Store,
+    command: ScheduleCommand,
+) -> anyhow::Result<ExitCode> {
     match command {
         ScheduleCommand::Add {
             workspace,
@@ -535,7 +600,10 @@ fn schedule_cmd(config: &Config, store: &mut Store, command: ScheduleCommand) ->
             } else if all.is_empty() {
                 println!("no schedules; `kollega schedule add WS \"0 3 * * *\" -- CMD` adds one");
             } else {
-                println!("{:>4}  {:<16}  {:<6}  {:<20}  {:<14}  COMMAND", "ID", "CRON", "CATCH", "NEXT RUN", "WORKSPACE");
+                println!(
+                    "{:>4}  {:<16}  {:<6}  {:<20}  {:<14}  COMMAND",
+                    "ID", "CRON", "CATCH", "NEXT RUN", "WORKSPACE"
+                );
                 for s in all {
                     println!(
                         "{:>4}  {:<16}  {:<6}  {:<20}  {:<14}  {}",
@@ -551,7 +619,11 @@ fn schedule_cmd(config: &Config, store: &mut Store, command: ScheduleCommand) ->
         }
         ScheduleCommand::Rm { id } => {
             let s = schedule::remove(&store.conn, id)?;
-            println!("schedule {} removed ({}); its past jobs stay", s.id, printable(&s.cron));
+            println!(
+                "schedule {} removed ({}); its past jobs stay",
+                s.id,
+                printable(&s.cron)
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -567,7 +639,10 @@ mod tests {
         assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
-        assert_eq!(parse_duration("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(
+            parse_duration("1500ms").unwrap(),
+            Duration::from_millis(1500)
+        );
         for bad in ["", "abc", "10x", "-5s", "0", "99999h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }

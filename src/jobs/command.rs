@@ -246,7 +246,10 @@ pub(crate) fn run(
     let status = status.map_err(|e| SpawnError::Other(e.to_string()))?;
     let signal = status.signal();
     let code = status.code().unwrap_or_else(|| 128 + signal.unwrap_or(0));
-    let tail = stderr_tail.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let tail = stderr_tail
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     Ok(Exit {
         code,
         signal,
@@ -388,7 +391,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = LogWriter::tail_only("test".into());
         let exit = run(
-            &spec(&["echo $KOLLEGA_TEST; pwd; echo oops >&2; exit 3"], dir.path()),
+            &spec(
+                &["echo $KOLLEGA_TEST; pwd; echo oops >&2; exit 3"],
+                dir.path(),
+            ),
             &log,
             Tee::None,
             &StopToken::default(),
@@ -410,7 +416,12 @@ mod tests {
         let log = LogWriter::tail_only("test".into());
         let stop = StopToken::default();
         assert_eq!(
-            run(&spec(&["no-such-program-kollega"], dir.path()), &log, Tee::None, &stop),
+            run(
+                &spec(&["no-such-program-kollega"], dir.path()),
+                &log,
+                Tee::None,
+                &stop
+            ),
             Err(SpawnError::NotFound("no-such-program-kollega".into()))
         );
         let gone = dir.path().join("gone");

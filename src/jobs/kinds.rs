@@ -198,7 +198,10 @@ async fn run_program(
 ) -> Result<command::Exit, JobError> {
     let mut env = vec![
         ("KOLLEGA_JOB_ID".to_string(), ctx.job.id.to_string()),
-        ("KOLLEGA_JOB_ATTEMPT".to_string(), ctx.job.attempt.to_string()),
+        (
+            "KOLLEGA_JOB_ATTEMPT".to_string(),
+            ctx.job.attempt.to_string(),
+        ),
     ];
     if let Some(ws) = &ctx.job.workspace {
         env.push(("KOLLEGA_WORKSPACE".to_string(), ws.clone()));
@@ -214,9 +217,7 @@ async fn run_program(
     // Where it ran is shown in the job even if the store is busy now.
     if let Err(e) = ctx
         .db
-        .call(move |store| {
-            queue::set_place(&store.conn, id, &cwd_text, &env_json, super::now_ms())
-        })
+        .call(move |store| queue::set_place(&store.conn, id, &cwd_text, &env_json, super::now_ms()))
         .await
     {
         tracing::warn!(job = id, error = %e, "cannot record where a job runs");
@@ -268,7 +269,12 @@ fn argv_of(payload: &Value) -> Result<Vec<String>, JobError> {
     let argv: Vec<String> = payload
         .get("argv")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
         .unwrap_or_default();
     if argv.is_empty() {
         return Err(JobError::permanent(
@@ -400,7 +406,11 @@ impl Kind for GitKind {
                         // A dropped connection, a busy server.
                         e.class = super::ErrorClass::Transient;
                     }
-                    if let Some(last) = exit.stderr_tail.lines().rev().find(|l| !l.trim().is_empty())
+                    if let Some(last) = exit
+                        .stderr_tail
+                        .lines()
+                        .rev()
+                        .find(|l| !l.trim().is_empty())
                     {
                         e.message = format!("{}: {}", e.message, last.trim());
                     }
@@ -447,7 +457,12 @@ impl Kind for ImportKind {
                 // Its own connection: an import holds long transactions.
                 let mut store = Store::open(&data_dir)
                     .map_err(|e| JobError::transient(format!("{e}; {}", e.hint())))?;
-                let mut progress = ImportLog { log, stop, count: 0 };
+                let mut progress = ImportLog {
+                    log,
+                    stop,
+                    count: 0,
+                    told: false,
+                };
                 let report = crate::workspace::import::import(
                     &mut store,
                     &config,
@@ -469,18 +484,22 @@ struct ImportLog {
     log: LogWriter,
     stop: StopToken,
     count: u64,
+    told: bool,
 }
 
 impl crate::workspace::import::ImportProgress for ImportLog {
     fn entry(&mut self, path: &str) {
         self.count += 1;
-        if self.count % 500 == 0 {
-            self.log.info(&format!("{} entries looked at ({path})", self.count));
+        if self.count.is_multiple_of(500) {
+            self.log
+                .info(&format!("{} entries looked at ({path})", self.count));
         }
-        // An import stops at its next entry; the staged rows are resumed or
-        // dropped by the next run.
-        if self.stop.reason().is_some() && self.count % 50 == 0 {
-            self.log.info("stop requested; the import resumes where it was when run again");
+        // An import cannot stop halfway (it publishes in one transaction);
+        // a stop request is answered once, and the import runs to its end.
+        if !self.told && self.stop.reason().is_some() {
+            self.told = true;
+            self.log
+                .info("an import cannot stop halfway; it finishes first");
         }
     }
 }
@@ -539,8 +558,14 @@ mod tests {
     fn command_lines_read_as_typed() {
         let argv = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(shell_words(&argv(&["cargo", "test"])), "cargo test");
-        assert_eq!(shell_words(&argv(&["echo", "a b", "it's"])), "echo 'a b' 'it'\\''s'");
-        assert_eq!(shell_words(&argv(&["npm run build && ls"])), "npm run build && ls");
+        assert_eq!(
+            shell_words(&argv(&["echo", "a b", "it's"])),
+            "echo 'a b' 'it'\\''s'"
+        );
+        assert_eq!(
+            shell_words(&argv(&["npm run build && ls"])),
+            "npm run build && ls"
+        );
     }
 
     #[test]
@@ -554,7 +579,10 @@ mod tests {
         };
         assert!(command_result(&exit(0, None)).is_ok());
         let e = command_result(&exit(2, None)).unwrap_err();
-        assert_eq!((e.class, e.exit_code), (super::super::ErrorClass::Failed, Some(2)));
+        assert_eq!(
+            (e.class, e.exit_code),
+            (super::super::ErrorClass::Failed, Some(2))
+        );
         let e = command_result(&exit(127, None)).unwrap_err();
         assert_eq!(e.class, super::super::ErrorClass::Permanent);
         let e = command_result(&exit(137, Some(9))).unwrap_err();

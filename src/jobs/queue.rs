@@ -943,10 +943,7 @@ mod tests {
             let id = enqueue(&mut store.conn, &new, 0).unwrap();
             let mut now = 0;
             let mut seen = Vec::new();
-            loop {
-                let Some(job) = claim_id(&mut store.conn, id, "r", now, LEASE).unwrap() else {
-                    break;
-                };
+            while let Some(job) = claim_id(&mut store.conn, id, "r", now, LEASE).unwrap() {
                 let to = finish(
                     &mut store.conn,
                     job.id,

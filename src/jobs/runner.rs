@@ -123,8 +123,15 @@ impl Options {
 /// What a runner tells its owner (the TUI's status bar).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Event {
-    Started { id: i64, title: String },
-    Ended { id: i64, title: String, status: Status },
+    Started {
+        id: i64,
+        title: String,
+    },
+    Ended {
+        id: i64,
+        title: String,
+        status: Status,
+    },
 }
 
 /// Requests to a running runner.
@@ -171,10 +178,10 @@ pub(crate) fn spawn(options: Options) -> Result<Handle, JobsError> {
     let store = crate::store::Store::open(&options.data_dir)?;
     let (tx, rx) = mpsc::unbounded_channel();
     let mut runner = Runner::new(options, Db::new(store));
-    if let Some(job) = runner.o.claimed.take() {
-        if job.status == Status::Running {
-            runner.start(job);
-        }
+    if let Some(job) = runner.o.claimed.take()
+        && job.status == Status::Running
+    {
+        runner.start(job);
     }
     let task = tokio::spawn(runner.run(rx));
     Ok(Handle { tx, task })
@@ -364,6 +371,17 @@ impl Runner {
             log.info(&format!("the log file could not be created ({e}); only the last lines are kept"));
             log
         });
+        if job.attempt > 1 {
+            // Why this attempt runs, in the file too (the store has it as
+            // the previous attempt's end).
+            match &job.error {
+                Some(e) => log.info(&format!(
+                    "attempt {} of {}; the previous one ended: {e}",
+                    job.attempt, job.max_attempts
+                )),
+                None => log.info(&format!("attempt {} of {}", job.attempt, job.max_attempts)),
+            }
+        }
         let stop = StopToken::default();
         let ctx = JobContext {
             job: job.clone(),
@@ -396,8 +414,14 @@ impl Runner {
             return;
         };
         let outcome = match (r.stop.reason(), result) {
-            (Some(StopReason::Cancelled), _) => Outcome::Cancelled("cancelled by request".into()),
-            (Some(StopReason::Shutdown), _) => Outcome::Error(JobError::transient(
+            // Work that ended well before the stop reached it stays done.
+            (Some(StopReason::Cancelled | StopReason::Shutdown) | None, Ok(value)) => {
+                Outcome::Succeeded(value)
+            }
+            (Some(StopReason::Cancelled), Err(_)) => {
+                Outcome::Cancelled("cancelled by request".into())
+            }
+            (Some(StopReason::Shutdown), Err(_)) => Outcome::Error(JobError::transient(
                 "interrupted: the runner was stopped (kollega quit)",
             )),
             (Some(StopReason::Lost), _) => {
@@ -405,7 +429,6 @@ impl Runner {
                 r.log.close();
                 return;
             }
-            (None, Ok(value)) => Outcome::Succeeded(value),
             (None, Err(err)) => Outcome::Error(err),
         };
         if let Outcome::Succeeded(_) = outcome {
@@ -421,15 +444,34 @@ impl Runner {
         let owner = self.owner.clone();
         let attempt = r.job.attempt;
         let now = self.o.clock.now();
-        let written = self
-            .db
-            .call(move |s| {
-                let tx = s.conn.transaction()?;
-                queue::append_logs(&tx, id, attempt, &pending.lines, pending.dropped, TAIL_LINES)?;
-                tx.commit()?;
-                queue::finish(&mut s.conn, id, &owner, &outcome, now)
-            })
-            .await;
+        // The end of an attempt must reach the store: a busy store is tried
+        // again for a while, or the lease runs out and the job runs twice.
+        let mut tries = 0;
+        let written = loop {
+            let owner = owner.clone();
+            let outcome = outcome.clone();
+            let lines = pending.lines.clone();
+            let dropped = pending.dropped;
+            let result = self
+                .db
+                .call(move |s| {
+                    let tx = s
+                        .conn
+                        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                    queue::append_logs(&tx, id, attempt, &lines, dropped, TAIL_LINES)?;
+                    tx.commit()?;
+                    queue::finish(&mut s.conn, id, &owner, &outcome, now)
+                })
+                .await;
+            tries += 1;
+            match result {
+                Err(e) if tries < 20 => {
+                    tracing::warn!(job = id, error = %e, "cannot write the end of a job yet; trying again");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                other => break other,
+            }
+        };
         let status = match written {
             Ok(Some(status)) => status,
             Ok(None) => return,
@@ -489,9 +531,18 @@ impl Runner {
         }
         self.db
             .call(move |s| {
-                let tx = s.conn.transaction()?;
+                let tx = s
+                    .conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 for (id, attempt, pending) in &batches {
-                    queue::append_logs(&tx, *id, *attempt, &pending.lines, pending.dropped, TAIL_LINES)?;
+                    queue::append_logs(
+                        &tx,
+                        *id,
+                        *attempt,
+                        &pending.lines,
+                        pending.dropped,
+                        TAIL_LINES,
+                    )?;
                 }
                 tx.commit()?;
                 Ok(())
@@ -591,10 +642,17 @@ mod tests {
         let waited = started.elapsed().as_millis() as i64;
         let least = crate::jobs::backoff::delay_ms(1, id) + crate::jobs::backoff::delay_ms(2, id);
         assert!(waited >= least, "waited {waited} ms, backoff says {least}");
-        assert!(waited < least + 2_000, "waited {waited} ms, backoff says {least}");
+        assert!(
+            waited < least + 2_000,
+            "waited {waited} ms, backoff says {least}"
+        );
         let log = queue::logs_after(&Store::open(dir.path()).unwrap().conn, id, -1, 100).unwrap();
         let text: Vec<&str> = log.iter().map(|l| l.line.as_str()).collect();
-        assert!(text.iter().any(|l| l.contains("attempt 1 of 5 failed: the registry is down")), "{text:?}");
+        assert!(
+            text.iter()
+                .any(|l| l.contains("attempt 1 of 5 failed: the registry is down")),
+            "{text:?}"
+        );
         assert!(text.contains(&"[kollega] succeeded"), "{text:?}");
         handle.shutdown().await.unwrap();
     }
@@ -615,12 +673,19 @@ mod tests {
         let runs = Arc::new(AtomicU32::new(0));
         let handle = spawn(options(dir.path(), &runs, 0, base)).unwrap();
         tokio::time::sleep(Duration::from_secs(9)).await;
-        assert_eq!(runs.load(Ordering::SeqCst), 0, "taken before the lease ran out");
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            0,
+            "taken before the lease ran out"
+        );
         let job = wait_for(dir.path(), id, Status::Succeeded).await;
         assert_eq!(job.attempt, 2);
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         let log = queue::logs_after(&Store::open(dir.path()).unwrap().conn, id, -1, 100).unwrap();
-        assert!(log[0].line.contains("stopped renewing its lease"), "{log:?}");
+        assert!(
+            log[0].line.contains("stopped renewing its lease"),
+            "{log:?}"
+        );
         handle.shutdown().await.unwrap();
     }
 
@@ -649,7 +714,10 @@ mod tests {
         wait_for(dir.path(), id, Status::Running).await;
         {
             let mut store = Store::open(dir.path()).unwrap();
-            assert_eq!(queue::request_cancel(&mut store.conn, id, base).unwrap(), Status::Running);
+            assert_eq!(
+                queue::request_cancel(&mut store.conn, id, base).unwrap(),
+                Status::Running
+            );
         }
         let job = wait_for(dir.path(), id, Status::Cancelled).await;
         assert_eq!(job.error.as_deref(), Some("cancelled by request"));

@@ -484,9 +484,8 @@ fn make_tasks(text: &str) -> Vec<Task> {
         if is_continuation {
             continue;
         }
-        let first_word = line.split_whitespace().next().unwrap_or_default();
         if define_depth > 0 {
-            if first_word == "endef" {
+            if line.split_whitespace().next() == Some("endef") {
                 define_depth -= 1;
             } else if starts_define(line) {
                 define_depth += 1;
@@ -593,6 +592,23 @@ fn rule_targets(line: &str) -> Option<(Vec<&str>, Option<String>)> {
         .and_then(|c| c.strip_prefix('#'))
         .and_then(description);
     Some((names, inline))
+}
+
+/// The tasks of a workspace's root: read from the store for a SQLite
+/// workspace, from the folder for a folder or a repository.
+pub(crate) fn for_place(store: &crate::store::Store, place: &super::kinds::Place) -> Discovery {
+    use super::kinds::Place;
+    match place {
+        Place::Store { id, .. } => {
+            let id = *id;
+            discover(&|path: &str| {
+                crate::store::files::content(&store.conn, id, path)
+                    .ok()
+                    .flatten()
+            })
+        }
+        Place::Git { dir, .. } | Place::Dir(dir) => discover_dir(dir),
+    }
 }
 
 #[cfg(test)]
