@@ -150,7 +150,9 @@ pub enum Command {
     #[command(subcommand)]
     Schedule(ScheduleCommand),
     /// Print counters and histograms in Prometheus text format
-    #[command(after_help = "Examples:\n  kollega metrics\n  kollega metrics | grep kollega_queue_depth")]
+    #[command(
+        after_help = "Examples:\n  kollega metrics\n  kollega metrics | grep kollega_queue_depth"
+    )]
     Metrics,
 }
 
@@ -231,11 +233,13 @@ pub enum JobsAction {
 #[derive(Debug, Subcommand)]
 pub enum ScheduleCommand {
     /// Add a schedule: a cron expression (UTC) and a command
-    #[command(after_help = "Examples:\n  kollega schedule add shop \"0 3 * * *\" -- npm run backup\n  \
+    #[command(
+        after_help = "Examples:\n  kollega schedule add shop \"0 3 * * *\" -- npm run backup\n  \
                       kollega schedule add ./repo \"*/15 * * * *\" --catch-up skip -- make check\n\n\
                       Five fields: minute hour day-of-month month day-of-week, or @hourly, @daily, \
                       @weekly, @monthly. Runs missed while no worker or TUI was running are \
-                      caught up once (--catch-up once), not at all (skip), or each (all, at most 100).")]
+                      caught up once (--catch-up once), not at all (skip), or each (all, at most 100)."
+    )]
     Add {
         #[arg(value_name = "WS-OR-DIR")]
         workspace: String,
