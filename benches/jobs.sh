@@ -61,7 +61,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now() { python3 -c 'import time; print(time.monotonic())'; }
+# Runs a command N times from one python process (so the timer's own start
+# costs nothing) and prints the total seconds, or with "median" the median.
+runs() {
+    python3 - "$@" <<'PY'
+import statistics, subprocess, sys, time
+mode, n, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+times = []
+for _ in range(n):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+    times.append(time.perf_counter() - t)
+print(f"{statistics.median(times):.4f}" if mode == "median" else f"{sum(times):.3f}")
+PY
+}
+now() { python3 -c 'import time; print(time.time())'; }
 elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 median() { python3 -c 'import sys, statistics; print(f"{statistics.median(float(x) for x in sys.argv[1:]):.3f}")' "$@"; }
 
@@ -76,12 +90,9 @@ kollega_queue() {
     local worker=$!
     PIDS+=("$worker")
     sleep 0.5
-    local t0 t1 t2
+    local t0 add t2
     t0="$(now)"
-    for ((i = 0; i < JOBS; i++)); do
-        "$KOLLEGA" run "$dir/ws" --detach -- true >/dev/null
-    done
-    t1="$(now)"
+    add="$(runs total "$JOBS" "$KOLLEGA" run "$dir/ws" --detach -- true)"
     python3 - "$data/kollega.db" "$JOBS" <<'PY'
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], timeout=30)
@@ -92,7 +103,7 @@ PY
     t2="$(now)"
     kill "$worker"; wait "$worker" 2>/dev/null || true
     unset KOLLEGA_DATA_DIR KOLLEGA_CONFIG_DIR
-    echo "$(elapsed "$t0" "$t1") $(elapsed "$t0" "$t2")"
+    echo "$add $(elapsed "$t0" "$t2")"
 }
 
 pueue_queue() {
@@ -111,17 +122,14 @@ EOF
     local daemon=$!
     PIDS+=("$daemon")
     for _ in $(seq 50); do [[ -S "$dir/pueue.sock" ]] && break; sleep 0.1; done
-    local t0 t1 t2
+    local t0 add t2
     t0="$(now)"
-    for ((i = 0; i < JOBS; i++)); do
-        "$PUEUE" -c "$dir/pueue.yml" add --working-directory "$dir/ws" -- true >/dev/null
-    done
-    t1="$(now)"
+    add="$(runs total "$JOBS" "$PUEUE" -c "$dir/pueue.yml" add --working-directory "$dir/ws" -- true)"
     "$PUEUE" -c "$dir/pueue.yml" wait >/dev/null
     t2="$(now)"
     "$PUEUE" -c "$dir/pueue.yml" shutdown >/dev/null 2>&1 || true
     wait "$daemon" 2>/dev/null || true
-    echo "$(elapsed "$t0" "$t1") $(elapsed "$t0" "$t2")"
+    echo "$add $(elapsed "$t0" "$t2")"
 }
 
 # --- stream ------------------------------------------------------------------
@@ -152,29 +160,11 @@ kollega_empty() {
     mkdir -p "$dir/ws"
     export KOLLEGA_DATA_DIR="$dir/data" KOLLEGA_CONFIG_DIR="$dir"
     "$KOLLEGA" ls >/dev/null
-    local times=()
-    for _ in $(seq 20); do
-        local t0 t1
-        t0="$(now)"
-        "$KOLLEGA" run "$dir/ws" -- true
-        t1="$(now)"
-        times+=("$(python3 -c "print($t1 - $t0)")")
-    done
+    runs median 20 "$KOLLEGA" run "$dir/ws" -- true
     unset KOLLEGA_DATA_DIR KOLLEGA_CONFIG_DIR
-    median "${times[@]}"
 }
 
-peer_empty() {
-    local times=()
-    for _ in $(seq 20); do
-        local t0 t1
-        t0="$(now)"
-        sh -c true
-        t1="$(now)"
-        times+=("$(python3 -c "print($t1 - $t0)")")
-    done
-    median "${times[@]}"
-}
+peer_empty() { runs median 20 sh -c true; }
 
 log "machine: $(nproc) cores, $(python3 -c 'import os; print(round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30))') GiB"
 kq_add=(); kq_all=(); pq_add=(); pq_all=()

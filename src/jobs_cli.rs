@@ -150,6 +150,12 @@ fn run_cmd(config: &Config, mut store: Store, args: &RunArgs) -> anyhow::Result<
         println!("{id}");
         return Ok(ExitCode::SUCCESS);
     }
+    // A reader that goes away (`| head`) stops the copy to stdout, not the
+    // job: its whole log is still kept.
+    // SAFETY: only changes this process's disposition of SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
     let config = Arc::new(config.clone());
     let mut options = runner::Options::new(config.data_dir.clone(), config.clone(), Role::Cli);
     let lease = options.lease.as_millis() as i64;

@@ -47,7 +47,8 @@ fn every_subcommand_help_has_examples() {
     assert_eq!(
         names,
         [
-            "import", "export", "open", "ls", "show", "cat", "rm", "doctor", "takeover", "git"
+            "import", "export", "open", "ls", "show", "cat", "rm", "doctor", "takeover", "git",
+            "run", "worker", "jobs", "tasks", "schedule", "metrics"
         ]
     );
     k.cmd()

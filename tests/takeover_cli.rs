@@ -291,6 +291,17 @@ fn github_repository_is_created_private_and_pushed_without_the_token_anywhere() 
         &everything_kollega_wrote(&g, &out, &repo),
         TOKEN.as_bytes()
     ));
+    // Each API request is counted for `kollega metrics`.
+    let metrics = g.kollega(["metrics"]);
+    let text = String::from_utf8_lossy(&metrics.stdout);
+    let counted: u64 = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("kollega_http_requests_total{") && l.contains("service=\"github\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(counted, requests.len() as u64, "{text}");
 }
 
 #[test]

@@ -162,6 +162,9 @@ pub(crate) struct CreatedRepo {
 pub(crate) struct GithubApi {
     base: String,
     token: Token,
+    /// The data directory whose store counts this client's requests
+    /// (`kollega metrics`); none in tests.
+    metrics: Option<std::path::PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -247,7 +250,14 @@ impl GithubApi {
         Ok(GithubApi {
             base,
             token: Token(token.to_string()),
+            metrics: None,
         })
+    }
+
+    /// Counts every request in the store of `data_dir`.
+    pub(crate) fn with_metrics(mut self, data_dir: &std::path::Path) -> GithubApi {
+        self.metrics = Some(data_dir.to_path_buf());
+        self
     }
 
     /// The https URL a user would clone `repo` from on this GitHub, for
@@ -420,9 +430,31 @@ impl GithubApi {
             // query anyway so nothing but the endpoint is repeated.
             message: e.without_url().to_string(),
         };
-        let response = request.send().await.map_err(unreachable)?;
-        let status = response.status();
-        let body = response.text().await.map_err(unreachable)?;
+        let started = std::time::Instant::now();
+        let answer = async {
+            let response = request.send().await.map_err(unreachable)?;
+            let status = response.status();
+            let body = response.text().await.map_err(unreachable)?;
+            Ok::<_, GithubError>((status, body))
+        }
+        .await;
+        if let Some(data_dir) = self.metrics.clone() {
+            let outcome = match &answer {
+                Ok((status, _)) => status.as_u16().to_string(),
+                Err(_) => "error".to_string(),
+            };
+            let seconds = started.elapsed().as_secs_f64();
+            let counted = tokio::task::spawn_blocking(move || {
+                let store = crate::store::Store::open(&data_dir).map_err(|e| e.to_string())?;
+                crate::jobs::metrics::record_request(&store.conn, "github", &outcome, seconds)
+                    .map_err(|e| e.to_string())
+            })
+            .await;
+            if let Ok(Err(e)) = counted {
+                tracing::warn!(error = %e, "cannot count a GitHub request");
+            }
+        }
+        let (status, body) = answer?;
         tracing::debug!(what, status = status.as_u16(), "GitHub answered");
         Ok((status, body))
     }

@@ -812,10 +812,13 @@ fn plan(
     let github = match &request.github {
         Some(value) => {
             let name = RepoName::parse(value)?;
-            let api = GithubApi::new(
+            let mut api = GithubApi::new(
                 outside.var(github::API_URL_ENV),
                 outside.var(github::TOKEN_ENV),
             )?;
+            if let Some(data_dir) = store.path().parent() {
+                api = api.with_metrics(data_dir);
+            }
             Some((name, api))
         }
         None => None,

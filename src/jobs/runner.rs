@@ -689,6 +689,81 @@ mod tests {
         handle.shutdown().await.unwrap();
     }
 
+    /// Succeeds at once; stands in for `command` so schedules can be run
+    /// on tokio's paused clock (a real process would hold a blocking
+    /// thread, which keeps that clock from moving).
+    struct Instant;
+
+    impl Kind for Instant {
+        fn name(&self) -> &'static str {
+            "command"
+        }
+        fn max_attempts(&self) -> u32 {
+            1
+        }
+        fn run(&self, ctx: JobContext) -> BoxFuture<Result<serde_json::Value, JobError>> {
+            Box::pin(
+                async move { Ok(serde_json::json!({ "fire_at": ctx.job.payload["fire_at"] })) },
+            )
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn schedules_fire_on_the_runners_clock_and_catch_up_once() {
+        let dir = tempfile::tempdir().unwrap();
+        // 12:00:30 UTC on some day; the schedule fires every minute.
+        let base = 1_700_000_000_000 / 3_600_000 * 3_600_000 + 30_000;
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let argv = vec!["true".to_string()];
+            // Added 10 minutes before the runner starts: nine missed minutes.
+            let s = crate::jobs::schedule::add(
+                &store.conn,
+                "ws",
+                "* * * * *",
+                &argv,
+                crate::jobs::schedule::CatchUp::Once,
+                None,
+                base - 600_000,
+            )
+            .unwrap();
+            assert_eq!(s.next_run_at, base - 570_000);
+        }
+        let runs = Arc::new(AtomicU32::new(0));
+        let mut o = options(dir.path(), &runs, 0, base);
+        o.kinds.register(Arc::new(Instant));
+        let handle = spawn(o).unwrap();
+        let count = |dir: &std::path::Path| {
+            queue::list(&Store::open(dir).unwrap().conn, &queue::Filter::default())
+                .unwrap()
+                .len()
+        };
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(count(dir.path()), 1, "the missed runs are caught up once");
+        // 12:01:00, 12:02:00, 12:03:00 pass.
+        tokio::time::sleep(Duration::from_secs(180)).await;
+        let jobs = queue::list(
+            &Store::open(dir.path()).unwrap().conn,
+            &queue::Filter::default(),
+        )
+        .unwrap();
+        assert_eq!(jobs.len(), 4, "{jobs:#?}");
+        for job in &jobs {
+            assert_eq!(job.status, Status::Succeeded);
+            assert_eq!(job.schedule_id, Some(1));
+        }
+        let fired: Vec<i64> = jobs
+            .iter()
+            .rev()
+            .map(|j| j.payload["fire_at"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            fired,
+            vec![base - 30_000, base + 30_000, base + 90_000, base + 150_000]
+        );
+        handle.shutdown().await.unwrap();
+    }
+
     /// Real time: a running command holds a blocking thread, which keeps
     /// tokio's paused clock from moving.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
