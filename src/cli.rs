@@ -291,6 +291,38 @@ pub enum GitCommand {
                       progress, a locked index, no user.name/user.email, nothing staged."
     )]
     Commit(GitCommitArgs),
+    /// Push as a job (the git program, your credential helpers and SSH agent)
+    #[command(after_help = "Examples:\n  kollega git push ./my-repo\n  \
+                      kollega git push shop --remote origin main --set-upstream\n  \
+                      kollega git push shop --detach\n\n\
+                      A dropped connection is retried with backoff; a rejected push or bad \
+                      credentials are not (the job is dead, with git's answer).")]
+    Push {
+        #[arg(value_name = "WS-OR-DIR")]
+        target: String,
+        /// The remote, then the branches and tags to push
+        #[arg(long, value_name = "REMOTE")]
+        remote: Option<String>,
+        #[arg(requires = "remote", value_name = "REFSPEC")]
+        refspecs: Vec<String>,
+        /// Record the remote branch as upstream (-u)
+        #[arg(long)]
+        set_upstream: bool,
+        /// Only queue the job and print its id
+        #[arg(long)]
+        detach: bool,
+    },
+    /// Pull (fast-forward only) as a job
+    #[command(
+        after_help = "Examples:\n  kollega git pull ./my-repo\n  kollega git pull shop --detach"
+    )]
+    Pull {
+        #[arg(value_name = "WS-OR-DIR")]
+        target: String,
+        /// Only queue the job and print its id
+        #[arg(long)]
+        detach: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -358,6 +390,9 @@ pub struct ImportArgs {
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
+    /// Queue the import as a job and print its id
+    #[arg(long)]
+    pub detach: bool,
 }
 
 #[derive(Debug, Args)]
@@ -376,4 +411,7 @@ pub struct ExportArgs {
     /// Print a JSON summary
     #[arg(long)]
     pub json: bool,
+    /// Queue the export as a job and print its id
+    #[arg(long)]
+    pub detach: bool,
 }

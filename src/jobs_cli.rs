@@ -11,7 +11,10 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::json;
 
-use crate::cli::{Command, JobsAction, JobsArgs, RunArgs, ScheduleCommand, WorkerArgs};
+use crate::cli::{
+    Command, ExportArgs, GitCommand, ImportArgs, JobsAction, JobsArgs, RunArgs, ScheduleCommand,
+    WorkerArgs,
+};
 use crate::config::Config;
 use crate::jobs::command::Tee;
 use crate::jobs::kinds::{Place, resolve_place, shell_words};
@@ -44,6 +47,96 @@ pub(crate) fn dispatch(
         }
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// `git push` and `git pull` as jobs.
+pub(crate) fn git_job(
+    config: &Config,
+    store: Store,
+    command: GitCommand,
+) -> anyhow::Result<ExitCode> {
+    let (target, kind, payload, detach) = match command {
+        GitCommand::Push {
+            target,
+            remote,
+            refspecs,
+            set_upstream,
+            detach,
+        } => (
+            target,
+            "git-push",
+            json!({ "remote": remote, "refspecs": refspecs, "set_upstream": set_upstream }),
+            detach,
+        ),
+        GitCommand::Pull { target, detach } => (target, "git-pull", json!({}), detach),
+        GitCommand::Status { .. } | GitCommand::Commit(_) => {
+            return Err(JobsError::BadInput("not a git job".into()).into());
+        }
+    };
+    let place = resolve_place(&store, &target)?;
+    if let Place::Store { name, .. } = &place {
+        return Err(JobsError::BadInput(format!(
+            "{name} keeps its files in the store, not in a repository; `kollega takeover {name} --git DIR` makes one"
+        ))
+        .into());
+    }
+    let new = NewJob {
+        kind: kind.into(),
+        workspace: Some(place.workspace()),
+        payload,
+        max_attempts: 4,
+        ..NewJob::default()
+    };
+    job_cmd(config, store, new, detach, None)
+}
+
+/// `import --detach`.
+pub(crate) fn import_job(
+    config: &Config,
+    store: Store,
+    args: &ImportArgs,
+) -> anyhow::Result<ExitCode> {
+    let source = args
+        .source
+        .canonicalize()
+        .map_err(|e| JobsError::BadInput(format!("cannot read {}: {e}", args.source.display())))?;
+    let new = NewJob {
+        kind: "import".into(),
+        workspace: args.name.clone(),
+        payload: json!({
+            "source": source,
+            "name": args.name,
+            "replace": args.replace,
+            "respect_gitignore": args.respect_gitignore,
+        }),
+        max_attempts: 2,
+        ..NewJob::default()
+    };
+    job_cmd(config, store, new, true, None)
+}
+
+/// `export --detach`.
+pub(crate) fn export_job(
+    config: &Config,
+    store: Store,
+    args: &ExportArgs,
+) -> anyhow::Result<ExitCode> {
+    if crate::store::workspaces::find(&store.conn, &args.workspace)?.is_none() {
+        return Err(JobsError::UnknownWorkspace(args.workspace.clone()).into());
+    }
+    let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let new = NewJob {
+        kind: "export".into(),
+        workspace: Some(args.workspace.clone()),
+        payload: json!({
+            "zip": args.zip.as_deref().map(absolute),
+            "dir": args.dir.as_deref().map(absolute),
+            "force": args.force,
+        }),
+        max_attempts: 2,
+        ..NewJob::default()
+    };
+    job_cmd(config, store, new, true, None)
 }
 
 /// "90", "90s", "10m", "2h", "1500ms" as a duration.
@@ -112,7 +205,7 @@ fn task_command(store: &Store, place: &Place, name: &str) -> Result<String, Jobs
         })
 }
 
-fn run_cmd(config: &Config, mut store: Store, args: &RunArgs) -> anyhow::Result<ExitCode> {
+fn run_cmd(config: &Config, store: Store, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let place = resolve_place(&store, &args.workspace)?;
     let argv = match &args.task {
         Some(task) => vec![task_command(&store, &place, task)?],
@@ -145,7 +238,19 @@ fn run_cmd(config: &Config, mut store: Store, args: &RunArgs) -> anyhow::Result<
         schedule_id: None,
         run_at: None,
     };
-    if args.detach {
+    job_cmd(config, store, new, args.detach, Some(&argv))
+}
+
+/// Queues `new`; with `detach` prints its id, else runs it here, copying
+/// its output, and exits as it did.
+pub(crate) fn job_cmd(
+    config: &Config,
+    mut store: Store,
+    new: NewJob,
+    detach: bool,
+    argv: Option<&[String]>,
+) -> anyhow::Result<ExitCode> {
+    if detach {
         let id = queue::enqueue(&mut store.conn, &new, now_ms())?;
         println!("{id}");
         return Ok(ExitCode::SUCCESS);
@@ -163,7 +268,8 @@ fn run_cmd(config: &Config, mut store: Store, args: &RunArgs) -> anyhow::Result<
     let id = job.id;
     drop(store);
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        eprintln!("kollega: job {id}: {}", shell_words(&argv));
+        let what = argv.map_or_else(|| new.kind.clone(), shell_words);
+        eprintln!("kollega: job {id}: {what}");
     }
     options.only = Some(id);
     options.claimed = Some(job);

@@ -118,7 +118,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let mut store = Store::open(&config.data_dir)?;
     if let Command::Git(command) = command {
-        return git_cmd(&store, command);
+        return match command {
+            cli::GitCommand::Push { .. } | cli::GitCommand::Pull { .. } => {
+                jobs_cli::git_job(&config, store, command)
+            }
+            command => git_cmd(&store, command),
+        };
+    }
+    match &command {
+        Command::Import(args) if args.detach => return jobs_cli::import_job(&config, store, args),
+        Command::Export(args) if args.detach => return jobs_cli::export_job(&config, store, args),
+        _ => {}
     }
     match command {
         Command::Takeover(args) => return takeover_cmd(&mut store, &config, &args),
@@ -530,6 +540,8 @@ fn git_cmd(store: &Store, command: cli::GitCommand) -> anyhow::Result<ExitCode> 
                 print_git_status(&status);
             }
         }
+        // Run as jobs by `jobs_cli::git_job`.
+        cli::GitCommand::Push { .. } | cli::GitCommand::Pull { .. } => {}
         cli::GitCommand::Commit(args) => {
             let repo = Repo::open(&folder(&args.target)?)?;
             let made = commit(

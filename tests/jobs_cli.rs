@@ -668,3 +668,84 @@ fn metrics_are_printed_and_served() {
         "{text}"
     );
 }
+
+#[test]
+fn push_and_pull_run_as_jobs_and_a_missing_remote_is_not_retried() {
+    let g = common::GitRepo::new();
+    let bare = g.k.scratch("remote.git");
+    let out = g.git_in(
+        &g.k.scratch(""),
+        &["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()],
+    );
+    assert!(out.status.success());
+    g.write("a.txt", "one\n");
+    g.git(&["add", "a.txt"]);
+    g.git(&["commit", "-q", "-m", "first"]);
+    g.git(&["remote", "add", "origin", bare.to_str().unwrap()]);
+    let out = g.kollega([
+        "git",
+        "push",
+        g.path_str(),
+        "--remote",
+        "origin",
+        "main",
+        "--set-upstream",
+    ]);
+    assert_code(&out, 0);
+    let head = g.git(&["rev-parse", "HEAD"]);
+    let remote = g.git_in(&bare, &["rev-parse", "main"]);
+    assert_eq!(String::from_utf8_lossy(&remote.stdout), head);
+    let j = &g.k.json(["jobs", "--json"])[0];
+    assert_eq!(
+        (j["kind"].as_str(), status(j)),
+        (Some("git-push"), "succeeded")
+    );
+
+    // Pull, fast-forward only: nothing to do.
+    assert_code(&g.kollega(["git", "pull", g.path_str()]), 0);
+
+    // A remote that is not there: dead at once, with git's answer.
+    g.git(&["remote", "set-url", "origin", "/nowhere/at/all.git"]);
+    let out = g.kollega(["git", "push", g.path_str()]);
+    assert_ne!(out.status.code(), Some(0));
+    let j = &g.k.json(["jobs", "--json"])[0];
+    assert_eq!(status(j), "dead", "{j:#}");
+    assert_eq!(j["attempt"], 1);
+    assert!(
+        j["error"]
+            .as_str()
+            .unwrap()
+            .contains("does not appear to be a git repository"),
+        "{j:#}"
+    );
+}
+
+#[test]
+fn import_and_export_can_be_queued_as_jobs() {
+    let k = Kollega::new();
+    let src = k.scratch("site");
+    common::write_tree(&src, &common::tree([("index.html", "<h1>hi</h1>\n")]));
+    let out = k.run([
+        "import",
+        src.to_str().unwrap(),
+        "--name",
+        "site",
+        "--detach",
+    ]);
+    assert_success(&out);
+    let id: i64 = stdout(&out).trim().parse().unwrap();
+    let zip = k.scratch("site.zip");
+    let out = k.run(["export", "site", "--zip", zip.to_str().unwrap(), "--detach"]);
+    // The workspace does not exist until the import job ran.
+    assert_code(&out, 1);
+    assert!(stderr(&out).contains("no workspace or folder named \"site\""));
+    let _worker = Worker::start(&k, &[]);
+    wait_job(&k, id, "succeeded", |j| status(j) == "succeeded");
+    assert_eq!(k.ls().len(), 1);
+    let out = k.run(["export", "site", "--zip", zip.to_str().unwrap(), "--detach"]);
+    assert_success(&out);
+    let id: i64 = stdout(&out).trim().parse().unwrap();
+    let j = wait_job(&k, id, "succeeded", |j| status(j) == "succeeded");
+    assert_eq!(j["result"]["filesCount"], 1);
+    assert!(zip.is_file());
+}

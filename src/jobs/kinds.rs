@@ -406,13 +406,19 @@ impl Kind for GitKind {
                         // A dropped connection, a busy server.
                         e.class = super::ErrorClass::Transient;
                     }
-                    if let Some(last) = exit
+                    // git's own verdict ("fatal: …", "error: …"), else its last word.
+                    let lines: Vec<&str> = exit
                         .stderr_tail
                         .lines()
-                        .rev()
-                        .find(|l| !l.trim().is_empty())
-                    {
-                        e.message = format!("{}: {}", e.message, last.trim());
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .collect();
+                    let said = lines
+                        .iter()
+                        .find(|l| l.starts_with("fatal:") || l.starts_with("error:"))
+                        .or(lines.last());
+                    if let Some(said) = said {
+                        e.message = format!("{}: {said}", e.message);
                     }
                     Err(e)
                 }
