@@ -73,6 +73,14 @@ pub fn run(config: &Config) -> DoctorReport {
                 ),
                 Err(e) => add("schema", Status::Fail, e.to_string()),
             }
+            match jobs_summary(&store) {
+                Ok((detail, dead)) => add(
+                    "jobs",
+                    if dead > 0 { Status::Warn } else { Status::Ok },
+                    detail,
+                ),
+                Err(e) => add("jobs", Status::Fail, e.to_string()),
+            }
         }
         Err(e) => add("store", Status::Fail, format!("{e} ({})", e.hint())),
     }
@@ -198,4 +206,38 @@ pub(crate) fn human_bytes(bytes: u64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
+}
+
+/// Jobs by status and whether a worker is alive; the number of dead jobs.
+fn jobs_summary(store: &Store) -> Result<(String, i64), rusqlite::Error> {
+    let mut stmt = store
+        .conn
+        .prepare("SELECT status, count(*) FROM jobs GROUP BY status ORDER BY status")?;
+    let counts: Vec<(String, i64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let dead = counts
+        .iter()
+        .find(|(s, _)| s == "dead")
+        .map_or(0, |(_, n)| *n);
+    let now = crate::jobs::now_ms();
+    let workers: i64 = store.conn.query_row(
+        "SELECT count(*) FROM runners WHERE role = 'worker' AND heartbeat_at >= ?1",
+        [now - 90_000],
+        |r| r.get(0),
+    )?;
+    let mut parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    if parts.is_empty() {
+        parts.push("none".into());
+    }
+    let worker = match workers {
+        0 => "no worker running".to_string(),
+        1 => "1 worker running".to_string(),
+        n => format!("{n} workers running"),
+    };
+    let mut detail = format!("{}; {worker}", parts.join(", "));
+    if dead > 0 {
+        detail.push_str("; `kollega jobs --status dead` lists the dead ones");
+    }
+    Ok((detail, dead))
 }
