@@ -147,7 +147,12 @@ pub enum Command {
         json: bool,
     },
     /// Run commands on a cron schedule (UTC)
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  kollega schedule add shop \"0 3 * * *\" -- npm run backup\n  \
+                      kollega schedule ls\n  kollega schedule rm 2\n\n\
+                      A `kollega worker` (or the TUI) enqueues each run as a job."
+    )]
     Schedule(ScheduleCommand),
     /// Print counters and histograms in Prometheus text format
     #[command(

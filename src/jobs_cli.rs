@@ -374,43 +374,48 @@ fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Resul
     if let Some(n) = args.parallel {
         options.parallel = n.clamp(1, 256);
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut server = None;
-    if let Some(addr) = &args.metrics {
-        let listener = std::net::TcpListener::bind(addr).map_err(|e| {
+    let listener = match &args.metrics {
+        Some(addr) => Some(std::net::TcpListener::bind(addr).map_err(|e| {
             JobsError::BadInput(format!(
                 "cannot serve metrics on {addr}: {e}; give a free address like 127.0.0.1:9464"
             ))
-        })?;
-        let shown = listener
-            .local_addr()
-            .map_or(addr.clone(), |a| a.to_string());
-        say(&format!("metrics on http://{shown}/metrics"));
-        let data_dir = config.data_dir.clone();
-        let stop = stop.clone();
-        server = Some(std::thread::spawn(move || {
-            if let Err(e) = metrics::serve(listener, data_dir, stop) {
-                tracing::error!(error = %e, "the metrics server stopped");
-            }
-        }));
-    }
-    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-    options.events = Some(events_tx);
-    say(&format!(
-        "worker {} running up to {} jobs at once (Ctrl-C to stop)",
-        options.owner, options.parallel
-    ));
+        })?),
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let stop = Arc::new(AtomicBool::new(false));
+    let server_stop = stop.clone();
+    let data_dir = config.data_dir.clone();
+    let server = runtime.block_on(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        // Signals first: a stop that comes right after the start is a
+        // stop, not the default action.
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        let mut hangup = signal(SignalKind::hangup())?;
+        let mut server = None;
+        if let Some(listener) = listener {
+            let shown = listener
+                .local_addr()
+                .map_or_else(|_| "?".to_string(), |a| a.to_string());
+            server = Some(std::thread::spawn(move || {
+                if let Err(e) = metrics::serve(listener, data_dir, server_stop) {
+                    tracing::error!(error = %e, "the metrics server stopped");
+                }
+            }));
+            say(&format!("metrics on http://{shown}/metrics"));
+        }
+        let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+        options.events = Some(events_tx);
+        say(&format!(
+            "worker {} running up to {} jobs at once (Ctrl-C to stop)",
+            options.owner, options.parallel
+        ));
         let handle = runner::spawn(options)?;
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        let mut hangup =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
         loop {
             tokio::select! {
                 Some(event) = events.recv() => {
@@ -420,7 +425,7 @@ fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Resul
                     };
                     say(&format!("{} {line}", format_ms(now_ms())));
                 }
-                _ = tokio::signal::ctrl_c() => break,
+                _ = interrupt.recv() => break,
                 _ = term.recv() => break,
                 // A worker outlives the terminal it was started from.
                 _ = hangup.recv() => {}
@@ -428,7 +433,7 @@ fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Resul
         }
         say("stopping: running jobs are stopped and will be retried");
         handle.shutdown().await?;
-        Ok::<(), anyhow::Error>(())
+        Ok::<_, anyhow::Error>(server)
     })?;
     stop.store(true, Ordering::SeqCst);
     if let Some(server) = server {
