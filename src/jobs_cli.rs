@@ -139,6 +139,16 @@ pub(crate) fn export_job(
     job_cmd(config, store, new, true, None)
 }
 
+/// A schedule's next run; a cron that never fires again is parked at the
+/// end of time.
+fn next_run(at: i64) -> String {
+    if at == i64::MAX {
+        "never".to_string()
+    } else {
+        format_ms(at)
+    }
+}
+
 /// "90", "90s", "10m", "2h", "1500ms" as a duration.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, JobsError> {
     let t = text.trim();
@@ -707,7 +717,7 @@ fn schedule_cmd(
                 s.id,
                 printable(&shell_words(&s.command)),
                 printable(&s.workspace),
-                format_ms(s.next_run_at)
+                next_run(s.next_run_at)
             );
         }
         ScheduleCommand::Ls { json } => {
@@ -727,7 +737,7 @@ fn schedule_cmd(
                         s.id,
                         printable(&s.cron),
                         s.catch_up.to_string(),
-                        format_ms(s.next_run_at),
+                        next_run(s.next_run_at),
                         printable(&s.workspace),
                         printable(&shell_words(&s.command))
                     );
