@@ -176,23 +176,8 @@ fn bad_duration(text: &str) -> JobsError {
     ))
 }
 
-/// The tasks of a workspace's root.
-pub(crate) fn discover_tasks(store: &Store, place: &Place) -> Result<tasks::Discovery, JobsError> {
-    Ok(match place {
-        Place::Store { id, .. } => {
-            let id = *id;
-            tasks::discover(&|path: &str| {
-                crate::store::files::content(&store.conn, id, path)
-                    .ok()
-                    .flatten()
-            })
-        }
-        Place::Git { dir, .. } | Place::Dir(dir) => tasks::discover_dir(dir),
-    })
-}
-
 fn task_command(store: &Store, place: &Place, name: &str) -> Result<String, JobsError> {
-    let found = discover_tasks(store, place)?;
+    let found = tasks::for_place(store, place);
     found
         .tasks
         .iter()
@@ -645,7 +630,7 @@ fn log_cmd(config: &Config, store: &mut Store, id: i64, follow: bool) -> anyhow:
 
 fn tasks_cmd(store: &Store, workspace: &str, json: bool) -> anyhow::Result<ExitCode> {
     let place = resolve_place(store, workspace)?;
-    let found = discover_tasks(store, &place)?;
+    let found = tasks::for_place(store, &place);
     if json {
         let tasks: Vec<_> = found
             .tasks

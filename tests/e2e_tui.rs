@@ -338,3 +338,59 @@ fn edit_stage_a_hunk_and_commit_in_a_repository() {
     tmux.keys(&["q"]);
     tmux.wait_for("KOLLEGA-EXIT=0");
 }
+
+#[test]
+fn run_a_task_follow_its_log_and_cancel_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    // A build that prints a numbered line every 0.1 s for hours.
+    std::fs::write(
+        site.join("Makefile"),
+        "build:\n\t@i=0; while [ $$i -lt 100000 ]; do i=$$((i+1)); echo \"line $$i\"; sleep 0.1; done\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("config");
+    let tmux = Tmux::start_with(
+        &data,
+        &config,
+        100,
+        30,
+        &format!("open '{}'", site.display()),
+    );
+    tmux.wait_for("site [dir]");
+    // Run task… from the palette, then the build task from the picker.
+    tmux.keys(&["M-p"]);
+    tmux.wait_for("Commands");
+    tmux.keys(&["run_task", "Enter"]);
+    tmux.wait_for("Makefile · make build");
+    tmux.keys(&["build", "Enter"]);
+    tmux.wait_for("job 1 queued: make build");
+    tmux.wait_for("line 3");
+    // The log follows: a later line shows up at the bottom without a key.
+    let screen = tmux.wait_for("line 25");
+    assert!(screen.contains("following"), "{screen}");
+    tmux.keys(&["x"]);
+    tmux.wait_for("cancel job 1 (make build)?");
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("job 1 cancelled: make build");
+    assert!(screen.contains("› 1 cancelled"), "{screen}");
+    let out = Command::new(env!("CARGO_BIN_EXE_kollega"))
+        .args(["jobs", "--json"])
+        .env("KOLLEGA_DATA_DIR", &data)
+        .env("KOLLEGA_CONFIG_DIR", &config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let jobs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(jobs[0]["id"], 1, "{jobs}");
+    assert_eq!(jobs[0]["status"], "cancelled", "{jobs}");
+    assert_eq!(jobs[0]["payload"]["task"], "build", "{jobs}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("KOLLEGA-EXIT=0");
+}

@@ -132,6 +132,21 @@ impl StoreHandle {
         }
     }
 
+    /// Runs `job` on the worker's connection after everything queued
+    /// before it, for callers whose queries live outside `store` (the
+    /// jobs pane's polls and its enqueue, retry and cancel). Its answer,
+    /// errors included, is the caller's.
+    pub(crate) fn run<T, F>(
+        &self,
+        job: F,
+    ) -> impl Future<Output = Result<T, WorkerError>> + Send + use<T, F>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> T + Send + 'static,
+    {
+        self.call(move |store| Ok(job(store)))
+    }
+
     /// Writes `upserts` and deletes `removals` in one transaction.
     pub(crate) fn save_drafts(
         &self,
@@ -253,6 +268,25 @@ mod tests {
             store.load_drafts("ws:site").await,
             Err(WorkerError::Stopped)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_generic_request_runs_in_queue_order_with_its_own_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let worker = StoreWorker::spawn(dir.path()).unwrap();
+        let handle = worker.handle();
+        drop(handle.save_drafts("ws:site", vec![draft("a.ts", "first")], vec![]));
+        let seen = handle
+            .run(|store| {
+                drafts::list(&store.conn, "ws:site")
+                    .map(|d| d.into_iter().map(|d| d.content).collect::<Vec<_>>())
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(seen, vec!["first".to_string()]);
+        worker.shutdown().unwrap();
+        assert!(matches!(handle.run(|_| 1).await, Err(WorkerError::Stopped)));
     }
 
     #[test]

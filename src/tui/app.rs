@@ -14,6 +14,9 @@ use regex::Regex;
 use tokio::sync::mpsc::UnboundedSender;
 
 mod git;
+mod jobs;
+
+pub(crate) use jobs::{JobsMsg, POLL as JOBS_POLL};
 
 use super::keymap::{Action, KeyChord, Keymap, Lookup, Scope};
 use super::panes::editor::EditorView;
@@ -45,6 +48,10 @@ pub(crate) enum Focus {
     /// The git changes list (in place of the tree) and its diff.
     Changes,
     Diff,
+    /// The jobs list (in place of the workspaces, tree and editor) and the
+    /// selected job's log.
+    Jobs,
+    JobLog,
 }
 
 impl Focus {
@@ -54,6 +61,7 @@ impl Focus {
             Focus::Tree => "tree",
             Focus::Editor => "editor",
             Focus::Changes | Focus::Diff => "changes",
+            Focus::Jobs | Focus::JobLog => "jobs",
         }
     }
 }
@@ -70,9 +78,13 @@ pub(crate) enum Overlay {
     Help,
     Palette(Picker<Action>),
     Finder(Picker<String>),
+    /// "Run task…": the workspace's tasks.
+    Tasks(Picker<crate::jobs::tasks::Task>),
     Prompt(Prompt),
     Confirm(ConfirmKind),
     Conflict,
+    /// A job's details over the jobs view.
+    JobDetails(i64),
 }
 
 /// Answers from workers (git) for the UI task.
@@ -90,11 +102,7 @@ pub(crate) enum AppMsg {
         what: &'static str,
         result: Result<String, String>,
     },
-    Remote {
-        what: &'static str,
-        line: Option<String>,
-        done: Option<Result<(), String>>,
-    },
+    Jobs(JobsMsg),
 }
 
 /// Where blocking work goes and how its answers come back.
@@ -102,6 +110,10 @@ pub(crate) struct Background {
     pub handle: tokio::runtime::Handle,
     pub tx: UnboundedSender<AppMsg>,
     pub watch: UnboundedSender<crate::git::watch::WatchEvent>,
+    /// The store worker, for the jobs view's reads and writes.
+    pub store: Option<crate::store::worker::StoreHandle>,
+    /// This process's job runner, woken when a job is enqueued here.
+    pub runner: Option<std::sync::Arc<crate::jobs::runner::Handle>>,
 }
 
 /// What to open: a stored workspace, or a folder on disk.
@@ -125,6 +137,8 @@ pub(crate) struct Session {
     cleaned: Vec<String>,
     /// Set for a git working tree.
     pub git: Option<git::GitView>,
+    /// Where this workspace's jobs run, as the jobs record it.
+    pub place: crate::jobs::kinds::Place,
     /// Follows changes made on disk by others (folders and git trees).
     _watch: Option<crate::git::watch::WatchHandle>,
 }
@@ -166,7 +180,7 @@ pub(crate) struct App {
     clipboard_out: Option<String>,
     autosave: Option<UnboundedSender<AutosaveEvent>>,
     background: Option<Background>,
-    data_dir: std::path::PathBuf,
+    jobs: jobs::JobsState,
     areas: Areas,
     editor_height: usize,
     pub quit: bool,
@@ -179,11 +193,6 @@ impl App {
         keymap: Keymap,
         ignored: Vec<String>,
     ) -> Result<App, store::StoreError> {
-        let data_dir = store
-            .path()
-            .parent()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default();
         let items = store::workspaces::list(&store.conn)?;
         let highlighter = Highlighter::new(&theme.syntax_palette());
         Ok(App {
@@ -205,7 +214,7 @@ impl App {
             clipboard_out: None,
             autosave: None,
             background: None,
-            data_dir,
+            jobs: jobs::JobsState::new(),
             areas: Areas::default(),
             editor_height: 20,
             quit: false,
@@ -305,7 +314,21 @@ impl App {
                 (key, name, Files::Dir(disk))
             }
         };
+        // Jobs name a stored workspace by its name (a taken-over one runs
+        // in its repository) and a folder by its path.
+        let stored = stored_name.is_some();
         let name = stored_name.unwrap_or(name);
+        let place = match &files {
+            Files::Sqlite { id } => crate::jobs::kinds::Place::Store {
+                id: *id,
+                name: name.clone(),
+            },
+            Files::Dir(disk) if stored => crate::jobs::kinds::Place::Git {
+                name: name.clone(),
+                dir: disk.root().to_path_buf(),
+            },
+            Files::Dir(disk) => crate::jobs::kinds::Place::Dir(disk.root().to_path_buf()),
+        };
         let (git, watch) = match &files {
             Files::Dir(disk) => {
                 let git = disk
@@ -356,6 +379,7 @@ impl App {
             read_only,
             cleaned: Vec::new(),
             git,
+            place,
             _watch: watch,
         });
         self.refresh_git();
@@ -587,6 +611,9 @@ impl App {
 
     fn handle_mouse(&mut self, kind: MouseEventKind, column: u16, row: u16) -> bool {
         let at = Position { x: column, y: row };
+        if self.jobs_visible() {
+            return self.jobs_mouse(kind, at);
+        }
         match kind {
             MouseEventKind::Down(MouseButton::Left) => {
                 if self.areas.tree.contains(at) && self.session.is_some() {
@@ -650,6 +677,7 @@ impl App {
         match self.focus {
             Focus::Workspaces | Focus::Tree => Scope::List,
             Focus::Changes | Focus::Diff => Scope::Changes,
+            Focus::Jobs | Focus::JobLog => Scope::Jobs,
             Focus::Editor if !self.keymap.modal => Scope::Editor,
             Focus::Editor => match self.mode {
                 Mode::Normal => Scope::Normal,
@@ -710,6 +738,13 @@ impl App {
                 PickerOutcome::Cancelled => {}
                 PickerOutcome::Picked(path) => self.open_file(&path),
             },
+            Overlay::Tasks(mut picker) => match picker.handle_key(key) {
+                PickerOutcome::Open => self.overlay = Some(Overlay::Tasks(picker)),
+                PickerOutcome::Cancelled => {}
+                PickerOutcome::Picked(task) => self.run_task(task),
+            },
+            // Any key closes the details.
+            Overlay::JobDetails(_) => {}
             Overlay::Prompt(mut prompt) => match prompt.handle_key(key) {
                 PromptOutcome::Editing => self.overlay = Some(Overlay::Prompt(prompt)),
                 PromptOutcome::Cancelled => {}
@@ -777,11 +812,17 @@ impl App {
                 return true;
             }
             Action::FocusNext | Action::FocusPrev
-                if !matches!(self.focus, Focus::Changes | Focus::Diff) =>
+                if !matches!(
+                    self.focus,
+                    Focus::Changes | Focus::Diff | Focus::Jobs | Focus::JobLog
+                ) =>
             {
                 return self.cycle_focus(action == Action::FocusNext);
             }
             Action::Changes => return self.toggle_changes(),
+            Action::Jobs => return self.toggle_jobs(),
+            Action::RunTask => return self.open_task_picker(),
+            Action::RunCommand => return self.open_command_prompt(),
             _ => {}
         }
         match self.focus {
@@ -805,6 +846,7 @@ impl App {
                 }
                 _ => self.update_changes(action),
             },
+            Focus::Jobs | Focus::JobLog => self.update_jobs(action),
         }
     }
 
@@ -1178,6 +1220,7 @@ impl App {
     fn confirm(&mut self, kind: ConfirmKind) {
         match kind {
             ConfirmKind::Discard { path, hunk } => self.discard_confirmed(path, hunk),
+            ConfirmKind::CancelJob { id, .. } => self.cancel_job_confirmed(id),
             ConfirmKind::DiscardTab { index } => {
                 if let Some(session) = &mut self.session {
                     session.active = index.min(session.tabs.len().saturating_sub(1));
@@ -1326,6 +1369,8 @@ impl App {
             }
             PromptKind::Command => self.run_command(text.trim()),
             PromptKind::Commit { amend } => self.commit_with(text, amend),
+            PromptKind::RunCommand => self.run_command_line(&text),
+            PromptKind::LogSearch => self.search_log(&text),
         }
     }
 
@@ -1452,84 +1497,89 @@ impl App {
         };
         self.editor_height = usize::from(right.height.saturating_sub(3));
 
-        let open_name = self.session.as_ref().map(|s| s.name.clone());
-        self.workspaces.render(
-            list_area,
-            buf,
-            self.focus == Focus::Workspaces,
-            open_name.as_deref(),
-            &self.theme,
-        );
         let mut cursor = None;
-        match &mut self.session {
-            Some(session) => {
-                let open_file = session.tabs.get(session.active).map(|t| t.path.clone());
-                let changes_view = matches!(self.focus, Focus::Changes | Focus::Diff);
-                match (&mut session.git, changes_view) {
-                    (Some(git), true) => git.changes.render(
-                        tree_area,
-                        buf,
-                        self.focus == Focus::Changes,
-                        git.status.as_ref(),
-                        &self.theme,
-                    ),
-                    (git, _) => session.tree.render(
-                        tree_area,
-                        buf,
-                        self.focus == Focus::Tree,
-                        open_file.as_deref(),
-                        git.as_ref().map(|g| &g.markers),
-                        &self.theme,
-                    ),
-                }
-                let conflict_note = session
-                    .tabs
-                    .get(session.active)
-                    .and_then(|t| t.conflict.as_ref())
-                    .map(|c| {
-                        match c.kind {
-                            ConflictKind::StaleDraft => {
-                                "this file changed after its draft was taken: t takes the draft, d drops it"
-                            }
-                            ConflictKind::ChangedOnDisk => {
-                                "this file changed on disk: t takes the disk's version, k keeps yours"
-                            }
-                        }
-                        .to_string()
-                    });
-                let banner = session.read_only.clone().or(conflict_note);
-                if changes_view && let Some(git) = &mut session.git {
-                    match &mut git.diff {
-                        Some(diff) => diff.render(
-                            right,
+        if self.jobs_visible() {
+            self.areas = Areas::default();
+            self.render_jobs(main, buf);
+        } else {
+            let open_name = self.session.as_ref().map(|s| s.name.clone());
+            self.workspaces.render(
+                list_area,
+                buf,
+                self.focus == Focus::Workspaces,
+                open_name.as_deref(),
+                &self.theme,
+            );
+            match &mut self.session {
+                Some(session) => {
+                    let open_file = session.tabs.get(session.active).map(|t| t.path.clone());
+                    let changes_view = matches!(self.focus, Focus::Changes | Focus::Diff);
+                    match (&mut session.git, changes_view) {
+                        (Some(git), true) => git.changes.render(
+                            tree_area,
                             buf,
-                            self.focus == Focus::Diff,
-                            &self.highlighter,
+                            self.focus == Focus::Changes,
+                            git.status.as_ref(),
                             &self.theme,
                         ),
-                        None => {
-                            let hint = if git.changes.entries.is_empty() {
-                                " nothing to commit "
-                            } else {
-                                " select a file: its diff shows here "
-                            };
-                            super::panes::frame(hint, false, &self.theme).render(right, buf);
+                        (git, _) => session.tree.render(
+                            tree_area,
+                            buf,
+                            self.focus == Focus::Tree,
+                            open_file.as_deref(),
+                            git.as_ref().map(|g| &g.markers),
+                            &self.theme,
+                        ),
+                    }
+                    let conflict_note = session
+                        .tabs
+                        .get(session.active)
+                        .and_then(|t| t.conflict.as_ref())
+                        .map(|c| {
+                            match c.kind {
+                                ConflictKind::StaleDraft => {
+                                    "this file changed after its draft was taken: t takes the draft, d drops it"
+                                }
+                                ConflictKind::ChangedOnDisk => {
+                                    "this file changed on disk: t takes the disk's version, k keeps yours"
+                                }
+                            }
+                            .to_string()
+                        });
+                    let banner = session.read_only.clone().or(conflict_note);
+                    if changes_view && let Some(git) = &mut session.git {
+                        match &mut git.diff {
+                            Some(diff) => diff.render(
+                                right,
+                                buf,
+                                self.focus == Focus::Diff,
+                                &self.highlighter,
+                                &self.theme,
+                            ),
+                            None => {
+                                let hint = if git.changes.entries.is_empty() {
+                                    " nothing to commit "
+                                } else {
+                                    " select a file: its diff shows here "
+                                };
+                                super::panes::frame(hint, false, &self.theme).render(right, buf);
+                            }
                         }
+                    } else {
+                        cursor = EditorView {
+                            tabs: &mut session.tabs,
+                            active: session.active,
+                            focused: self.focus == Focus::Editor && self.overlay.is_none(),
+                            banner: banner.as_deref().map(|b| (b, true)),
+                        }
+                        .render(right, buf, &self.highlighter, &self.theme);
                     }
-                } else {
-                    cursor = EditorView {
-                        tabs: &mut session.tabs,
-                        active: session.active,
-                        focused: self.focus == Focus::Editor && self.overlay.is_none(),
-                        banner: banner.as_deref().map(|b| (b, true)),
-                    }
-                    .render(right, buf, &self.highlighter, &self.theme);
                 }
-            }
-            None => {
-                super::panes::frame(" Files ", false, &self.theme).render(tree_area, buf);
-                super::panes::frame(" open a workspace with enter ", false, &self.theme)
-                    .render(right, buf);
+                None => {
+                    super::panes::frame(" Files ", false, &self.theme).render(tree_area, buf);
+                    super::panes::frame(" open a workspace with enter ", false, &self.theme)
+                        .render(right, buf);
+                }
             }
         }
 
@@ -1595,6 +1645,11 @@ impl App {
             }
             Some(Overlay::Palette(picker)) => Some(picker.render(main, buf, &self.theme)),
             Some(Overlay::Finder(picker)) => Some(picker.render(main, buf, &self.theme)),
+            Some(Overlay::Tasks(picker)) => Some(picker.render(main, buf, &self.theme)),
+            Some(Overlay::JobDetails(id)) => {
+                self.render_job_details(*id, main, buf);
+                None
+            }
             Some(Overlay::Prompt(p)) => Some(p.render(status, buf, &self.theme)),
             Some(Overlay::Confirm(kind)) => {
                 let question = match kind {
@@ -1610,6 +1665,9 @@ impl App {
                     }
                     ConfirmKind::DiscardTab { .. } => {
                         "close the tab and drop its unsaved changes?".to_string()
+                    }
+                    ConfirmKind::CancelJob { id, title } => {
+                        format!("cancel job {id} ({})?", crate::tui::ansi::strip(title))
                     }
                 };
                 prompt::render_question(&question, status, buf, &self.theme);
@@ -2439,5 +2497,432 @@ mod tests {
         key(&mut app, KeyCode::Char('t'), KeyModifiers::NONE);
         assert_eq!(text_of(&app), "theirs\n");
         assert!(!app.active_tab().unwrap().is_dirty());
+    }
+
+    // ----- jobs ------------------------------------------------------------
+
+    use crate::jobs::queue::{self as job_queue, NewJob, Outcome, Stream};
+    use crate::jobs::{JobError, Status};
+
+    /// Milliseconds the seeded jobs start at: 2026-01-02T03:04:05Z.
+    const T0: i64 = 1_767_323_045_000;
+
+    fn command_job(argv: &str) -> NewJob {
+        NewJob {
+            kind: "command".into(),
+            workspace: Some("shop".into()),
+            payload: serde_json::json!({ "argv": [argv] }),
+            max_attempts: 3,
+            ..NewJob::default()
+        }
+    }
+
+    /// Jobs in every status, one running at 40% with a coloured log.
+    fn seed_jobs(data: &std::path::Path) -> i64 {
+        let mut store = Store::open(data).unwrap();
+        let c = &mut store.conn;
+        let owner = "tui:host:1:1";
+        let ok = job_queue::enqueue(c, &command_job("npm test"), T0).unwrap();
+        job_queue::claim_id(c, ok, owner, T0 + 1_000, 30_000).unwrap();
+        job_queue::finish(
+            c,
+            ok,
+            owner,
+            &Outcome::Succeeded(serde_json::json!({})),
+            T0 + 13_300,
+        )
+        .unwrap();
+        let failed = job_queue::enqueue(c, &command_job("npm run lint"), T0).unwrap();
+        job_queue::claim_id(c, failed, owner, T0 + 2_000, 30_000).unwrap();
+        let mut exit = JobError::failed("exited with code 1");
+        exit.exit_code = Some(1);
+        job_queue::finish(c, failed, owner, &Outcome::Error(exit), T0 + 4_500).unwrap();
+        let push = job_queue::enqueue(
+            c,
+            &NewJob {
+                kind: "git-push".into(),
+                workspace: Some("shop".into()),
+                payload: serde_json::json!({}),
+                max_attempts: 4,
+                ..NewJob::default()
+            },
+            T0,
+        )
+        .unwrap();
+        job_queue::claim_id(c, push, owner, T0 + 3_000, 30_000).unwrap();
+        job_queue::finish(
+            c,
+            push,
+            owner,
+            &Outcome::Error(JobError::permanent(
+                "exited with code 128: Permission denied",
+            )),
+            T0 + 3_800,
+        )
+        .unwrap();
+        let retrying = job_queue::enqueue(c, &command_job("curl https://example.com"), T0).unwrap();
+        job_queue::claim_id(c, retrying, owner, T0 + 5_000, 30_000).unwrap();
+        job_queue::finish(
+            c,
+            retrying,
+            owner,
+            &Outcome::Error(JobError::transient("connection reset")),
+            T0 + 6_000,
+        )
+        .unwrap();
+        let cancelled = job_queue::enqueue(c, &command_job("sleep 100"), T0 + 7_000).unwrap();
+        job_queue::request_cancel(c, cancelled, T0 + 8_000).unwrap();
+        job_queue::enqueue(c, &command_job("make deploy"), T0 + 9_000).unwrap();
+        let running =
+            job_queue::enqueue(c, &command_job("cargo build --release"), T0 + 10_000).unwrap();
+        job_queue::claim_id(c, running, owner, T0 + 10_000, 30_000).unwrap();
+        job_queue::set_progress(c, running, owner, 40, T0 + 20_000).unwrap();
+        let lines: Vec<(Stream, i64, String)> = [
+            "\x1b[1m   Compiling\x1b[0m kollega v0.1.0",
+            "\x1b[1;33mwarning\x1b[0m: unused variable: `x`",
+            "\x1b[1;31merror\x1b[0m[E0308]: mismatched types",
+            "\tsrc/main.rs:12:5",
+            "\x1b]0;window title\x07\x1b[2Kprogress 40%",
+            "\x1b[32mok\x1b[0m: the error above is fixed",
+        ]
+        .iter()
+        .map(|l| (Stream::Stdout, T0 + 11_000, l.to_string()))
+        .collect();
+        let tx = c.transaction().unwrap();
+        job_queue::append_logs(&tx, running, 1, &lines, 0, 2000).unwrap();
+        tx.commit().unwrap();
+        running
+    }
+
+    #[test]
+    fn jobs_view_shows_statuses_progress_colours_filter_and_search() {
+        let mut f = fixture(None);
+        let running = seed_jobs(&f.data);
+        f.app.jobs.fixed_now = Some(T0 + 22_300);
+        key(&mut f.app, KeyCode::Char('j'), KeyModifiers::ALT);
+        assert_eq!(f.app.focus, Focus::Jobs);
+        assert_eq!(f.app.jobs.pane.jobs().len(), 7);
+        // Down the list to the running job; its log follows.
+        while f.app.jobs.pane.selected_job().map(|j| j.id) != Some(running) {
+            key(&mut f.app, KeyCode::Char('j'), KeyModifiers::NONE);
+        }
+        assert_eq!(f.app.jobs.pane.log.job, Some(running));
+        assert_eq!(f.app.jobs.pane.log.len(), 6);
+        insta::assert_snapshot!("jobs_100x30", draw(&mut f.app, 100, 30));
+        insta::assert_snapshot!("jobs_60x20", draw(&mut f.app, 60, 20));
+        let screen = draw(&mut f.app, 80, 24);
+        for text in ["KIND", "40%", "cargo build --release", "mismatched types"] {
+            assert!(screen.contains(text), "{text} at 80x24:\n{screen}");
+        }
+
+        // Kind filter: the git push goes; the title says why.
+        key(&mut f.app, KeyCode::Char('F'), KeyModifiers::NONE);
+        assert_eq!(f.app.jobs.pane.kind_filter.as_deref(), Some("command"));
+        // Search the log, into the log pane.
+        key(&mut f.app, KeyCode::Tab, KeyModifiers::NONE);
+        assert_eq!(f.app.focus, Focus::JobLog);
+        key(&mut f.app, KeyCode::Char('/'), KeyModifiers::NONE);
+        typing(&mut f.app, "error");
+        key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+        let screen = draw(&mut f.app, 100, 30);
+        assert!(
+            screen.contains("kind command") && screen.contains("/error"),
+            "{screen}"
+        );
+        assert!(!screen.contains("git-push"), "{screen}");
+        insta::assert_snapshot!("jobs_filtered_search_100x30", screen);
+        insta::assert_snapshot!("jobs_filtered_search_60x20", draw(&mut f.app, 60, 20));
+
+        // The command's colours are drawn: "error" in bold red, the hit
+        // of the search over it.
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        terminal
+            .draw(|fr| {
+                f.app.render(fr.area(), fr.buffer_mut());
+            })
+            .unwrap();
+        let buf = terminal.backend().buffer().clone();
+        let row_of = |text: &str| {
+            (0..buf.area.height)
+                .find(|&y| {
+                    (0..buf.area.width)
+                        .map(|x| buf[(x, y)].symbol())
+                        .collect::<String>()
+                        .contains(text)
+                })
+                .unwrap()
+        };
+        let y = row_of("mismatched types");
+        let x = (0..buf.area.width)
+            .find(|&x| buf[(x, y)].symbol() == "e" && buf[(x + 1, y)].symbol() == "r")
+            .unwrap();
+        assert!(
+            buf[(x, y)]
+                .modifier
+                .contains(ratatui::style::Modifier::BOLD)
+        );
+        let y = row_of("Compiling");
+        let x = (0..buf.area.width)
+            .find(|&x| buf[(x, y)].symbol() == "C")
+            .unwrap();
+        assert!(
+            buf[(x, y)]
+                .modifier
+                .contains(ratatui::style::Modifier::BOLD)
+        );
+        let y = row_of("the error above");
+        let x = (0..buf.area.width)
+            .find(|&x| buf[(x, y)].symbol() == "o")
+            .unwrap();
+        assert_eq!(buf[(x, y)].fg, ratatui::style::Color::Green);
+        // The window title and the erase did not reach the screen.
+        let screen = terminal.backend().to_string();
+        assert!(!screen.contains("window title"), "{screen}");
+
+        // Details of the job.
+        key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+        let screen = draw(&mut f.app, 100, 30);
+        assert!(
+            screen.contains("cargo build --release") && screen.contains("1 of 3"),
+            "{screen}"
+        );
+        insta::assert_snapshot!("job_details_60x20", draw(&mut f.app, 60, 20));
+        key(&mut f.app, KeyCode::Esc, KeyModifiers::NONE);
+        assert!(f.app.overlay.is_none());
+        key(&mut f.app, KeyCode::Char('j'), KeyModifiers::ALT);
+        assert_eq!(f.app.focus, Focus::Tree);
+    }
+
+    #[test]
+    fn run_task_enqueues_the_task_and_opens_the_jobs_view_on_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("site");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("Makefile"),
+            "build:\n\techo built\n\ntest:\n\techo tested\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(dir.path().join("data"))).unwrap();
+        let store = Store::open(&config.data_dir).unwrap();
+        let theme = Theme::load("dark", None, ColorDepth::TrueColor).unwrap();
+        let (keymap, _) = Keymap::load(None, None);
+        let mut app = App::new(store, theme, keymap, vec![]).unwrap();
+        app.start(
+            Some(OpenTarget::Dir(DiskWorkspace::open(&root).unwrap())),
+            None,
+            None,
+        );
+        // From the palette, by name.
+        key(&mut app, KeyCode::Char('p'), KeyModifiers::ALT);
+        typing(&mut app, "run_task");
+        key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+        assert!(matches!(app.overlay, Some(Overlay::Tasks(_))));
+        let screen = draw(&mut app, 80, 24);
+        assert!(
+            screen.contains("build") && screen.contains("make build"),
+            "{screen}"
+        );
+        typing(&mut app, "test");
+        key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+
+        let store = Store::open(&config.data_dir).unwrap();
+        let jobs = job_queue::list(&store.conn, &job_queue::Filter::default()).unwrap();
+        assert_eq!(jobs.len(), 1);
+        let job = &jobs[0];
+        let canonical = root.canonicalize().unwrap();
+        assert_eq!(job.kind, "command");
+        assert_eq!(job.status, Status::Queued);
+        assert_eq!(job.workspace.as_deref(), Some(canonical.to_str().unwrap()));
+        assert_eq!(job.payload["argv"], serde_json::json!(["make test"]));
+        assert_eq!(job.payload["task"], "test");
+        // Asked for colour, which the log pane renders.
+        assert_eq!(job.payload["env"]["FORCE_COLOR"], "1");
+        // The view is open on it, and the status bar says so.
+        assert_eq!(app.focus, Focus::Jobs);
+        assert_eq!(app.jobs.pane.selected_job().map(|j| j.id), Some(job.id));
+        assert_eq!(app.jobs.pane.log.job, Some(job.id));
+        let screen = draw(&mut app, 80, 24);
+        assert!(
+            screen.contains(&format!("job {} queued: make test", job.id)),
+            "{screen}"
+        );
+
+        // "Run command…" takes any shell line.
+        key(&mut app, KeyCode::Char('!'), KeyModifiers::NONE);
+        typing(&mut app, "ls | wc -l");
+        key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+        let jobs = job_queue::list(&store.conn, &job_queue::Filter::default()).unwrap();
+        assert_eq!(jobs[0].payload["argv"], serde_json::json!(["ls | wc -l"]));
+        assert_eq!(app.jobs.pane.selected_job().map(|j| j.id), Some(jobs[0].id));
+    }
+
+    #[test]
+    fn cancel_asks_first_and_retry_queues_again() {
+        let mut f = fixture(None);
+        let id = {
+            let mut store = Store::open(&f.data).unwrap();
+            job_queue::enqueue(&mut store.conn, &command_job("sleep 60"), T0).unwrap()
+        };
+        let status = |data: &std::path::Path| {
+            job_queue::require(&Store::open(data).unwrap().conn, id)
+                .unwrap()
+                .status
+        };
+        key(&mut f.app, KeyCode::Char('j'), KeyModifiers::ALT);
+        key(&mut f.app, KeyCode::Char('x'), KeyModifiers::NONE);
+        let screen = draw(&mut f.app, 80, 24);
+        assert!(
+            screen.contains(&format!("cancel job {id} (sleep 60)?")),
+            "{screen}"
+        );
+        // "n" keeps it.
+        key(&mut f.app, KeyCode::Char('n'), KeyModifiers::NONE);
+        assert_eq!(status(&f.data), Status::Queued);
+        key(&mut f.app, KeyCode::Char('x'), KeyModifiers::NONE);
+        key(&mut f.app, KeyCode::Char('y'), KeyModifiers::NONE);
+        assert_eq!(status(&f.data), Status::Cancelled);
+        assert_eq!(
+            f.app.jobs.pane.job(id).map(|j| j.status),
+            Some(Status::Cancelled)
+        );
+        // An ended job is not asked about.
+        key(&mut f.app, KeyCode::Char('x'), KeyModifiers::NONE);
+        assert!(f.app.overlay.is_none());
+        key(&mut f.app, KeyCode::Char('r'), KeyModifiers::NONE);
+        assert_eq!(status(&f.data), Status::Queued);
+        assert!(draw(&mut f.app, 80, 24).contains(&format!("job {id} queued again")));
+        // y copies the command line to the terminal clipboard.
+        key(&mut f.app, KeyCode::Char('y'), KeyModifiers::NONE);
+        assert_eq!(f.app.take_clipboard().as_deref(), Some("sleep 60"));
+    }
+
+    #[test]
+    fn the_log_ring_stays_bounded_when_a_job_floods_it() {
+        let mut f = fixture(None);
+        let id = {
+            let mut store = Store::open(&f.data).unwrap();
+            job_queue::enqueue(&mut store.conn, &command_job("seq 100000"), T0).unwrap()
+        };
+        key(&mut f.app, KeyCode::Char('j'), KeyModifiers::ALT);
+        assert_eq!(f.app.jobs.pane.log.job, Some(id));
+        for batch in 0..50 {
+            let from = batch * 2000;
+            let lines = (from..from + 2000)
+                .map(|seq| job_queue::LogLine {
+                    seq,
+                    attempt: 1,
+                    stream: Stream::Stdout,
+                    at: T0,
+                    line: format!("\x1b[32m{}\x1b[0m", seq + 1),
+                })
+                .collect();
+            let after = f.app.jobs.pane.log.last_seq;
+            f.app.jobs_msg(JobsMsg::Polled {
+                jobs: Ok(Vec::new()),
+                log: Some((id, after, Ok(lines))),
+            });
+            assert!(f.app.jobs.pane.log.len() <= crate::tui::panes::job_log::LOG_LINES);
+        }
+        let log = &f.app.jobs.pane.log;
+        assert_eq!(log.len(), crate::tui::panes::job_log::LOG_LINES);
+        assert_eq!(log.last_seq, 99_999);
+        assert_eq!(log.entries().last().map(|e| e.seq), Some(99_999));
+        assert_eq!(log.entries().next().map(|e| e.seq), Some(95_000));
+        // An answer from an older place in the log is dropped.
+        f.app.jobs_msg(JobsMsg::Polled {
+            jobs: Ok(Vec::new()),
+            log: Some((id, 10, Ok(vec![]))),
+        });
+        let screen = draw(&mut f.app, 60, 20);
+        assert!(screen.contains("100000"), "{screen}");
+        // Y copies what is in view, as drawn.
+        key(&mut f.app, KeyCode::Char('Y'), KeyModifiers::NONE);
+        let copied = f.app.take_clipboard().unwrap();
+        assert!(
+            copied.ends_with("99999\n100000") && !copied.contains('\x1b'),
+            "{copied:?}"
+        );
+    }
+
+    #[test]
+    fn push_in_the_changes_view_is_a_git_push_job() {
+        let (mut app, dir, repo) = git_fixture();
+        key(&mut app, KeyCode::Char('g'), KeyModifiers::ALT);
+        key(&mut app, KeyCode::Char('P'), KeyModifiers::NONE);
+        let store = Store::open(&dir.path().join("data")).unwrap();
+        let jobs = job_queue::list(&store.conn, &job_queue::Filter::default()).unwrap();
+        assert_eq!(jobs.len(), 1);
+        let canonical = repo.canonicalize().unwrap();
+        assert_eq!(jobs[0].kind, "git-push");
+        assert_eq!(
+            jobs[0].workspace.as_deref(),
+            Some(canonical.to_str().unwrap())
+        );
+        assert_eq!(jobs[0].max_attempts, 4);
+        let screen = draw(&mut app, 100, 30);
+        assert!(
+            screen.contains(&format!("push: job {} queued", jobs[0].id)),
+            "{screen}"
+        );
+        assert!(screen.contains("(push…)"), "{screen}");
+        // A second push waits for the first.
+        key(&mut app, KeyCode::Char('P'), KeyModifiers::NONE);
+        assert!(draw(&mut app, 100, 30).contains("a push is still queued or running"));
+        // Its end (here: as a worker would write it) reaches the status bar.
+        {
+            let mut store = Store::open(&dir.path().join("data")).unwrap();
+            let now = crate::jobs::now_ms();
+            job_queue::claim_id(&mut store.conn, jobs[0].id, "worker:x:1:1", now, 30_000)
+                .unwrap()
+                .unwrap();
+            job_queue::finish(
+                &mut store.conn,
+                jobs[0].id,
+                "worker:x:1:1",
+                &Outcome::Error(JobError::permanent("has no upstream branch")),
+                crate::jobs::now_ms(),
+            )
+            .unwrap();
+        }
+        assert!(app.wants_job_poll());
+        app.poll_jobs();
+        let screen = draw(&mut app, 100, 30);
+        assert!(
+            screen.contains(&format!(
+                "push: job {} dead (has no upstream branch)",
+                jobs[0].id
+            )),
+            "{screen}"
+        );
+        assert!(!screen.contains("(push…)"), "{screen}");
+        assert!(!app.wants_job_poll());
+        // Pull queues a git-pull job the same way.
+        key(&mut app, KeyCode::Char('p'), KeyModifiers::NONE);
+        let jobs = job_queue::list(&store.conn, &job_queue::Filter::default()).unwrap();
+        assert_eq!(jobs[0].kind, "git-pull");
+    }
+
+    #[test]
+    fn a_finished_job_of_the_runner_is_reported_in_the_status_bar() {
+        let mut f = fixture(None);
+        f.app.job_event(crate::jobs::runner::Event::Ended {
+            id: 12,
+            title: "npm test".into(),
+            status: Status::Succeeded,
+        });
+        assert_eq!(
+            f.app.message,
+            Some(("job 12 succeeded: npm test".into(), false))
+        );
+        f.app.job_event(crate::jobs::runner::Event::Ended {
+            id: 13,
+            title: "npm run lint".into(),
+            status: Status::Failed,
+        });
+        assert_eq!(
+            f.app.message,
+            Some(("job 13 failed: npm run lint".into(), true))
+        );
     }
 }

@@ -11,10 +11,14 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
 
-use super::app::{App, OpenTarget};
+use std::sync::Arc;
+
+use super::app::{App, Background, JOBS_POLL, OpenTarget};
 use super::build_app;
 use crate::autosave::Autosave;
 use crate::config::Config;
+use crate::jobs::queue::Role;
+use crate::jobs::runner;
 use crate::store::Store;
 use crate::store::worker::StoreWorker;
 use crate::workspace::disk::DiskWorkspace;
@@ -203,10 +207,119 @@ pub fn run(config: &Config, scenario: &str, dir: &Path, file: &str) -> anyhow::R
             frame(&mut terminal, &mut app)?;
             json!({"scenario": scenario, "peak_rss_mb": peak_rss_mb()})
         }
+        // The jobs view on a job streaming output: `dir` is the folder it
+        // runs in, `file` its command line (`seq 10000000`). The runner of
+        // this process runs it, as the TUI's does; frames are timed from
+        // the first answer handled to the end of the draw.
+        "jobs-stream" => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            runtime.block_on(jobs_stream(config, dir, file))?
+        }
         other => anyhow::bail!(
-            "unknown scenario {other:?} (keystroke, jump-end, open, typing, first-frame)"
+            "unknown scenario {other:?} (keystroke, jump-end, open, typing, diff, first-frame, jobs-stream)"
         ),
     };
     println!("{out}");
     Ok(())
+}
+
+async fn jobs_stream(
+    config: &Config,
+    dir: &Path,
+    command: &str,
+) -> anyhow::Result<serde_json::Value> {
+    const FRAME: Duration = Duration::from_millis(16);
+    let worker = StoreWorker::spawn(&config.data_dir)?;
+    let mut app = build_app(Store::open(&config.data_dir)?, config)?;
+    app.start(Some(OpenTarget::Dir(DiskWorkspace::open(dir)?)), None, None);
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let mut options =
+        runner::Options::new(config.data_dir.clone(), Arc::new(config.clone()), Role::Tui);
+    options.events = Some(events_tx);
+    // Measure the view, whatever worker may be running on this machine.
+    options.defer_to_worker = false;
+    options.run_schedules = false;
+    let runner = Arc::new(runner::spawn(options)?);
+    let (tx, mut messages) = tokio::sync::mpsc::unbounded_channel();
+    let (watch, _watched) = tokio::sync::mpsc::unbounded_channel();
+    app.set_background(Background {
+        handle: tokio::runtime::Handle::current(),
+        tx,
+        watch,
+        store: Some(worker.handle()),
+        runner: Some(runner.clone()),
+    });
+    let mut terminal = Terminal::new(TestBackend::new(100, 30))?;
+    app.run_command_line(command);
+    let started = Instant::now();
+    let mut poll = tokio::time::interval(JOBS_POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut frames = Vec::new();
+    let mut busy = Duration::ZERO;
+    let mut dirty = true;
+    let mut last_frame = Instant::now();
+    let mut ended_at: Option<Instant> = None;
+    loop {
+        if dirty && last_frame.elapsed() >= FRAME {
+            let drawn = frame(&mut terminal, &mut app)?;
+            frames.push(busy + drawn);
+            busy = Duration::ZERO;
+            dirty = false;
+            last_frame = Instant::now();
+        }
+        match (app.followed_job(), ended_at) {
+            // A second after the end, the last lines have been read.
+            (_, Some(at)) if at.elapsed() > Duration::from_secs(1) => break,
+            (Some((_, status, ..)), None) if status.is_final() => ended_at = Some(Instant::now()),
+            _ if started.elapsed() > Duration::from_secs(900) => {
+                anyhow::bail!("the job did not end within 15 minutes")
+            }
+            _ => {}
+        }
+        let next_frame = tokio::time::Instant::from_std(last_frame + FRAME);
+        tokio::select! {
+            Some(msg) = messages.recv() => {
+                let t = Instant::now();
+                dirty |= app.message_in(msg);
+                while let Ok(msg) = messages.try_recv() {
+                    dirty |= app.message_in(msg);
+                }
+                busy += t.elapsed();
+            }
+            Some(event) = events.recv() => {
+                let t = Instant::now();
+                dirty |= app.job_event(event);
+                busy += t.elapsed();
+            }
+            _ = poll.tick(), if app.wants_job_poll() => {
+                let t = Instant::now();
+                app.poll_jobs();
+                busy += t.elapsed();
+            }
+            _ = tokio::time::sleep_until(next_frame), if dirty => {}
+        }
+    }
+    let streamed = started.elapsed();
+    let peak = peak_rss_mb();
+    let (id, status, last_seq, held) = app
+        .followed_job()
+        .ok_or_else(|| anyhow::anyhow!("the jobs view shows no job"))?;
+    drop(app);
+    if let Ok(runner) = Arc::try_unwrap(runner) {
+        runner.shutdown().await?;
+    }
+    tokio::task::spawn_blocking(move || worker.shutdown()).await??;
+    frames.sort();
+    let over = frames.iter().filter(|t| t.as_millis() > 16).count();
+    Ok(
+        json!({"scenario": "jobs-stream", "command": command, "job": id,
+              "status": status.as_str(), "lines": last_seq + 1, "lines_held": held,
+              "seconds": streamed.as_secs_f64(), "frames": frames.len(),
+              "p50_ms": percentile(&frames, 0.5), "p99_ms": percentile(&frames, 0.99),
+              "max_ms": percentile(&frames, 1.0), "frames_over_16ms": over,
+              "peak_rss_mb": peak}),
+    )
 }

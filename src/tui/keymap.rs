@@ -108,6 +108,16 @@ actions! {
     Pull => "pull", "git pull --ff-only (in the background)";
     ToggleStaged => "toggle_staged", "show the staged or the unstaged diff";
     Refresh => "refresh", "refresh the git status";
+    Jobs => "jobs", "jobs: show or hide the jobs and their logs";
+    RunTask => "run_task", "Run task…: pick a task of the workspace and run it as a job";
+    RunCommand => "run_command", "Run command…: run a shell line in the workspace as a job";
+    JobDetails => "job_details", "the job's command, directory, environment, attempts and error";
+    RetryJob => "retry_job", "retry the job (failed, dead or cancelled)";
+    CancelJob => "cancel_job", "cancel the job (asks first)";
+    FilterStatus => "filter_status", "cycle the status filter (all, queued, running, …)";
+    FilterKind => "filter_kind", "cycle the kind filter (all, command, git-push, …)";
+    CopyCommand => "copy_command", "copy the job's command line (also to the terminal clipboard)";
+    CopyLog => "copy_log", "copy the log lines in view (also to the terminal clipboard)";
 }
 
 impl Action {
@@ -250,7 +260,8 @@ pub struct KeymapError {
 /// Which bindings apply. `Global` ones apply everywhere unless the pane's
 /// own table binds the key; `List` is the workspaces list and the tree;
 /// `Editor` the modeless editor; `Normal`, `Insert`, `Visual` the modes of
-/// the vim keymap; `Changes` the git changes list and diff.
+/// the vim keymap; `Changes` the git changes list and diff; `Jobs` the
+/// jobs list and the job's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     Global,
@@ -260,10 +271,11 @@ pub enum Scope {
     Insert,
     Visual,
     Changes,
+    Jobs,
 }
 
 impl Scope {
-    const TABLES: [(&'static str, Scope); 7] = [
+    const TABLES: [(&'static str, Scope); 8] = [
         ("global", Scope::Global),
         ("list", Scope::List),
         ("editor", Scope::Editor),
@@ -271,6 +283,7 @@ impl Scope {
         ("insert", Scope::Insert),
         ("visual", Scope::Visual),
         ("changes", Scope::Changes),
+        ("jobs", Scope::Jobs),
     ];
 }
 
@@ -367,7 +380,7 @@ impl Keymap {
                 return Err(error(
                     line,
                     format!(
-                        "unknown table [{table}] (expected global, list, editor, normal, insert, visual, changes)"
+                        "unknown table [{table}] (expected global, list, editor, normal, insert, visual, changes, jobs)"
                     ),
                 ));
             };
@@ -546,6 +559,15 @@ mod tests {
         assert_eq!(
             vim.lookup(Scope::Normal, &[chord("d"), chord("x")]),
             Lookup::None
+        );
+        // Space is the vim keymap's leader.
+        assert_eq!(
+            vim.lookup(Scope::Normal, &[chord("space"), chord("j")]),
+            Lookup::Action(Action::Jobs)
+        );
+        assert_eq!(
+            vim.lookup(Scope::Jobs, &[chord("alt-j")]),
+            Lookup::Action(Action::Jobs)
         );
     }
 

@@ -2,15 +2,19 @@
 //!
 //! One tokio runtime. The UI task owns the app and is the only one that
 //! draws; terminal events (read on a thread of their own), autosave reports,
-//! a heartbeat tick and signals reach it through `select!`. It drains what
-//! is queued, then draws once if something changed, at most one frame per
-//! 16 ms, each frame wrapped in synchronized output (DECSET 2026) so SSH and
-//! tmux never show half a frame. Nothing else redraws: idle costs nothing.
+//! the job runner's events, a heartbeat tick and signals reach it through
+//! `select!`. It drains what is queued, then draws once if something
+//! changed, at most one frame per 16 ms, each frame wrapped in synchronized
+//! output (DECSET 2026) so SSH and tmux never show half a frame. Nothing
+//! else redraws: idle costs nothing (the jobs poll runs only while the jobs
+//! view is open or a job started here has not ended).
 //!
 //! Typed text is never lost: edits go to the autosave task as they happen;
 //! quit, SIGHUP and SIGTERM flush it before exit, and a panic restores the
-//! terminal first.
+//! terminal first. Then the job runner stops: its running jobs are put back
+//! to be retried by the next runner.
 
+mod ansi;
 mod app;
 pub(crate) mod bench;
 pub(crate) mod keymap;
@@ -19,6 +23,7 @@ mod session;
 pub(crate) mod theme;
 
 use std::io::{Write, stdout};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -38,6 +43,8 @@ use tokio::time::Instant;
 
 use crate::autosave::{self, Autosave, AutosaveEvent};
 use crate::config::Config;
+use crate::jobs::queue::Role;
+use crate::jobs::runner;
 use crate::store::Store;
 use crate::store::worker::StoreWorker;
 use app::App;
@@ -49,6 +56,8 @@ const FRAME: Duration = Duration::from_millis(16);
 const HEARTBEAT: Duration = Duration::from_secs(10);
 /// How long exit waits for the last drafts to be written.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long exit waits for running jobs to stop, past their grace time.
+const RUNNER_STOP_SLACK: Duration = Duration::from_secs(5);
 
 /// Builds the app from the config: theme and keymap errors are shown in the
 /// status bar, and the defaults stay in use.
@@ -107,19 +116,58 @@ enum Exit {
     Terminate,
 }
 
+/// Starts this process's job runner: it runs queued jobs while no
+/// `kollega worker` is alive, and reports their start and end.
+fn start_runner(
+    config: &Config,
+    events: mpsc::UnboundedSender<runner::Event>,
+) -> Result<runner::Handle, crate::jobs::JobsError> {
+    let mut options =
+        runner::Options::new(config.data_dir.clone(), Arc::new(config.clone()), Role::Tui);
+    options.events = Some(events);
+    runner::spawn(options)
+}
+
+/// What the UI task listens to besides the terminal.
+struct Inbox {
+    reports: mpsc::UnboundedReceiver<crate::autosave::AutosaveReport>,
+    messages: mpsc::UnboundedReceiver<app::AppMsg>,
+    watch: mpsc::UnboundedReceiver<crate::git::watch::WatchEvent>,
+    jobs: mpsc::UnboundedReceiver<runner::Event>,
+}
+
 async fn run_async(store: Store, config: &Config, start: Start) -> anyhow::Result<()> {
     let worker = StoreWorker::spawn(&config.data_dir)?;
-    let (reports_tx, mut reports) = mpsc::unbounded_channel();
+    let (reports_tx, reports) = mpsc::unbounded_channel();
     let (autosave_tx, autosave_task) = Autosave::spawn(worker.handle(), reports_tx);
     let mut app = build_app(store, config)?;
     app.set_autosave(autosave_tx.clone());
-    let (msg_tx, mut messages) = mpsc::unbounded_channel();
-    let (watch_tx, mut watch) = mpsc::unbounded_channel();
+    let (msg_tx, messages) = mpsc::unbounded_channel();
+    let (watch_tx, watch) = mpsc::unbounded_channel();
+    let (jobs_tx, jobs) = mpsc::unbounded_channel();
+    let runner = match start_runner(config, jobs_tx) {
+        Ok(handle) => Some(Arc::new(handle)),
+        Err(e) => {
+            app.notify(
+                format!("jobs do not run in this kollega: {e}; {}", e.hint()),
+                true,
+            );
+            None
+        }
+    };
     app.set_background(app::Background {
         handle: tokio::runtime::Handle::current(),
         tx: msg_tx,
         watch: watch_tx,
+        store: Some(worker.handle()),
+        runner: runner.clone(),
     });
+    let mut inbox = Inbox {
+        reports,
+        messages,
+        watch,
+        jobs,
+    };
     app.start(start.target, start.path.as_deref(), start.line);
 
     let default_hook = std::panic::take_hook();
@@ -140,7 +188,7 @@ async fn run_async(store: Store, config: &Config, start: Start) -> anyhow::Resul
     // here: what it had sent to autosave is still flushed below.
     let local = tokio::task::LocalSet::new();
     let ui = local.spawn_local(async move {
-        let exit = event_loop(&mut app, &mut reports, &mut messages, &mut watch).await;
+        let exit = event_loop(&mut app, &mut inbox).await;
         app.sync_autosave();
         (app, exit)
     });
@@ -158,6 +206,24 @@ async fn run_async(store: Store, config: &Config, start: Start) -> anyhow::Resul
     let flushed = tokio::time::timeout(FLUSH_TIMEOUT, autosave::flush(&autosave_tx)).await;
     if let Some(mut app) = app {
         app.release_lock();
+    }
+    // The app is gone, and with it every other handle on the runner.
+    if let Some(runner) = runner {
+        match Arc::try_unwrap(runner) {
+            Ok(runner) => {
+                let limit = config.jobs.grace + RUNNER_STOP_SLACK;
+                match tokio::time::timeout(limit, runner.shutdown()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "the job runner stopped badly"),
+                    Err(_) => tracing::warn!(
+                        "running jobs did not stop in time; their leases run out and they are retried"
+                    ),
+                }
+            }
+            Err(_) => tracing::warn!(
+                "the job runner is still in use at exit; its jobs are retried after their lease"
+            ),
+        }
     }
     let _ = autosave_tx.send(AutosaveEvent::Quit);
     drop(autosave_tx);
@@ -179,12 +245,7 @@ async fn run_async(store: Store, config: &Config, start: Start) -> anyhow::Resul
     }
 }
 
-async fn event_loop(
-    app: &mut App,
-    reports: &mut mpsc::UnboundedReceiver<crate::autosave::AutosaveReport>,
-    messages: &mut mpsc::UnboundedReceiver<app::AppMsg>,
-    watch: &mut mpsc::UnboundedReceiver<crate::git::watch::WatchEvent>,
-) -> anyhow::Result<Exit> {
+async fn event_loop(app: &mut App, inbox: &mut Inbox) -> anyhow::Result<Exit> {
     let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
     let (events_tx, mut events) = mpsc::unbounded_channel();
     // crossterm's reader blocks; it gets a thread of its own.
@@ -200,6 +261,8 @@ async fn event_loop(
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    let mut jobs_poll = tokio::time::interval(app::JOBS_POLL);
+    jobs_poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
 
@@ -218,9 +281,16 @@ async fn event_loop(
                     dirty |= app.handle_event(&ev);
                 }
             }
-            Some(report) = reports.recv() => dirty |= app.autosave_report(report),
-            Some(msg) = messages.recv() => dirty |= app.message_in(msg),
-            Some(event) = watch.recv() => dirty |= app.on_watch(event),
+            Some(report) = inbox.reports.recv() => dirty |= app.autosave_report(report),
+            Some(msg) = inbox.messages.recv() => {
+                dirty |= app.message_in(msg);
+                while let Ok(msg) = inbox.messages.try_recv() {
+                    dirty |= app.message_in(msg);
+                }
+            }
+            Some(event) = inbox.watch.recv() => dirty |= app.on_watch(event),
+            Some(event) = inbox.jobs.recv() => dirty |= app.job_event(event),
+            _ = jobs_poll.tick(), if app.wants_job_poll() => app.poll_jobs(),
             _ = heartbeat.tick() => app.heartbeat(),
             _ = hangup.recv() => return Ok(Exit::Hangup),
             _ = terminate.recv() => return Ok(Exit::Terminate),

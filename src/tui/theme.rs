@@ -147,6 +147,23 @@ impl Theme {
             .unwrap_or_default()
     }
 
+    /// The style of `key`, or of `fallback` when the theme (and every
+    /// theme it inherits) leaves `key` out: a user theme written before a
+    /// key existed still draws it sensibly.
+    pub fn ui_or(&self, key: &str, fallback: &str) -> Style {
+        if self.ui.contains_key(key) {
+            self.ui(key)
+        } else {
+            self.ui(fallback)
+        }
+    }
+
+    /// The colours this terminal shows, for styles that come from outside
+    /// the theme (a job's ANSI output).
+    pub fn depth(&self) -> ColorDepth {
+        self.depth
+    }
+
     pub fn style(&self, s: &ThemeStyle) -> Style {
         let mut style = Style::default();
         if let Some(fg) = s.fg.and_then(|c| self.color(c)) {
@@ -355,6 +372,32 @@ mod tests {
         assert!(
             err.contains("bad.toml") && err.contains("ui.border"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn job_colours_are_in_every_theme_and_fall_back_when_missing() {
+        for (name, _) in SHIPPED {
+            let theme = Theme::load(name, None, ColorDepth::TrueColor).unwrap();
+            for key in [
+                "job_queued",
+                "job_running",
+                "job_succeeded",
+                "job_failed",
+                "job_retrying",
+                "job_dead",
+                "job_cancelled",
+                "search_match",
+            ] {
+                assert!(theme.ui.contains_key(key), "{name} has no {key}");
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("old.toml"), "[ui]\nerror = \"#ff0000\"\n").unwrap();
+        let old = Theme::load("old", Some(dir.path()), ColorDepth::TrueColor).unwrap();
+        assert_eq!(
+            old.ui_or("job_failed", "error").fg,
+            Some(Color::Rgb(255, 0, 0))
         );
     }
 

@@ -14,7 +14,7 @@ use super::{App, AppMsg, Focus, Overlay};
 use crate::git::repo::Repo;
 use crate::git::status::{self, RepoStatus, StatusOptions};
 use crate::git::watch::WatchEvent;
-use crate::git::{GitError, commit, remote, stage};
+use crate::git::{GitError, commit, stage};
 use crate::tui::keymap::Action;
 use crate::tui::panes::changes::ChangesPane;
 use crate::tui::panes::diff::DiffView;
@@ -32,7 +32,7 @@ pub(crate) struct GitView {
     pub diff: Option<DiffView>,
     diff_generation: u64,
     pub staged_view: bool,
-    /// A push or pull running in the background.
+    /// A push or pull queued or running as a job.
     pub remote_busy: Option<&'static str>,
 }
 
@@ -93,11 +93,11 @@ fn describe(e: GitError) -> String {
 }
 
 impl App {
-    fn git(&self) -> Option<&GitView> {
+    pub(crate) fn git(&self) -> Option<&GitView> {
         self.session.as_ref().and_then(|s| s.git.as_ref())
     }
 
-    fn git_mut(&mut self) -> Option<&mut GitView> {
+    pub(crate) fn git_mut(&mut self) -> Option<&mut GitView> {
         self.session.as_mut().and_then(|s| s.git.as_mut())
     }
 
@@ -249,22 +249,7 @@ impl App {
                 self.refresh_git();
                 true
             }
-            AppMsg::Remote { what, line, done } => {
-                if let Some(line) = line {
-                    self.notify(format!("{what}: {line}"), false);
-                }
-                if let Some(result) = done {
-                    if let Some(git) = self.git_mut() {
-                        git.remote_busy = None;
-                    }
-                    match result {
-                        Ok(()) => self.notify(format!("{what} done"), false),
-                        Err(e) => self.notify(format!("{what} failed: {e}"), true),
-                    }
-                    self.refresh_git();
-                }
-                true
-            }
+            AppMsg::Jobs(msg) => self.jobs_msg(msg),
         }
     }
 
@@ -527,53 +512,10 @@ impl App {
         });
     }
 
-    /// Push or pull with the `git` program in the background; its output
-    /// goes to a log file under the data directory and, line by line, to
-    /// the status bar. Nothing ever pushes by itself.
+    /// Push or pull as a job (`git-push`, `git-pull`) of this repository:
+    /// the runner runs the git program, its output is the job's log, and
+    /// the status bar reports the end. Nothing ever pushes by itself.
     fn start_remote(&mut self, push: bool) {
-        let what: &'static str = if push { "push" } else { "pull" };
-        let log = self.data_dir.join("logs").join(format!(
-            "git-{what}-{}.log",
-            time::OffsetDateTime::now_utc().unix_timestamp()
-        ));
-        let Some(git) = self.git_mut() else { return };
-        if let Some(busy) = git.remote_busy {
-            self.notify(format!("a {busy} is still running"), true);
-            return;
-        }
-        git.remote_busy = Some(what);
-        let root = git.root.clone();
-        let Some(bg) = &self.background else {
-            self.notify("push and pull need the running workstation", true);
-            return;
-        };
-        let tx = bg.tx.clone();
-        bg.handle.spawn_blocking(move || {
-            let mut on_line = |line: &str| {
-                let _ = tx.send(AppMsg::Remote {
-                    what,
-                    line: Some(line.to_string()),
-                    done: None,
-                });
-            };
-            let result = if push {
-                remote::push(&root, &remote::PushSpec::default(), &log, &mut on_line)
-            } else {
-                remote::pull_ff_only(&root, &log, &mut on_line)
-            };
-            let done = match result {
-                Ok(status) if status.success() => Ok(()),
-                Ok(status) => Err(format!(
-                    "git {what} exited with {status}; see {}",
-                    log.display()
-                )),
-                Err(e) => Err(describe(e)),
-            };
-            let _ = tx.send(AppMsg::Remote {
-                what,
-                line: None,
-                done: Some(done),
-            });
-        });
+        self.enqueue_git(push);
     }
 }

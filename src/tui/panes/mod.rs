@@ -5,6 +5,8 @@ pub(crate) mod changes;
 pub(crate) mod diff;
 pub(crate) mod editor;
 pub(crate) mod help;
+pub(crate) mod job_log;
+pub(crate) mod jobs;
 pub(crate) mod picker;
 pub(crate) mod prompt;
 pub(crate) mod status;

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::widgets::{Clear, Paragraph, Widget};
 use ratatui_textarea::TextArea;
 
 use crate::tui::theme::Theme;
@@ -16,13 +16,23 @@ use crate::tui::theme::Theme;
 pub(crate) enum PromptKind {
     Find,
     ReplacePattern,
-    ReplaceWith { pattern: String },
+    ReplaceWith {
+        pattern: String,
+    },
     GotoLine,
     NewFile,
     NewFolder,
-    Rename { from: String },
+    Rename {
+        from: String,
+    },
     Command,
-    Commit { amend: bool },
+    Commit {
+        amend: bool,
+    },
+    /// A shell line to run as a job of the workspace.
+    RunCommand,
+    /// A regex to find in the selected job's log.
+    LogSearch,
 }
 
 impl PromptKind {
@@ -40,6 +50,8 @@ impl PromptKind {
             PromptKind::Command => ":".into(),
             PromptKind::Commit { amend: false } => "commit message: ".into(),
             PromptKind::Commit { amend: true } => "amend (empty keeps the message): ".into(),
+            PromptKind::RunCommand => "run in the workspace: ".into(),
+            PromptKind::LogSearch => "search the log (regex): ".into(),
         }
     }
 }
@@ -57,6 +69,11 @@ pub(crate) enum ConfirmKind {
     Discard {
         path: String,
         hunk: Option<usize>,
+    },
+    /// Cancel a queued, retrying or running job.
+    CancelJob {
+        id: i64,
+        title: String,
     },
 }
 
@@ -117,6 +134,8 @@ impl Prompt {
 }
 
 pub(crate) fn render_question(question: &str, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    // Over the status line: nothing of it may show past the question.
+    Clear.render(area, buf);
     Paragraph::new(Line::from(vec![
         Span::styled(format!(" {question} "), theme.ui("warning")),
         Span::styled("[y]es / [n]o", theme.ui("title")),

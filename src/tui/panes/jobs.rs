@@ -1,0 +1,601 @@
+//! The jobs view: the list of jobs (newest first) with status, progress,
+//! attempts, duration, kind, workspace and command, filtered by status and
+//! kind; under it (beside it on wide terminals) the selected job's log.
+//!
+//! The pane only holds what the store's polls handed it; the app decides
+//! when to poll and what the keys that change jobs (retry, cancel) do.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
+use serde_json::Value;
+use unicode_width::UnicodeWidthStr;
+
+use super::job_log::JobLog;
+use super::{frame, inner, moved, popup, scroll_for};
+use crate::jobs::kinds::shell_words;
+use crate::jobs::queue::Job;
+use crate::jobs::{Status, format_duration, format_ms};
+use crate::tui::ansi::strip;
+use crate::tui::keymap::Action;
+use crate::tui::theme::Theme;
+
+/// Jobs kept in the list; older ones fall off.
+pub(crate) const MAX_JOBS: usize = 1000;
+
+pub(crate) struct JobsPane {
+    /// Every job the polls brought, newest first.
+    jobs: Vec<Job>,
+    /// Positions in `jobs` of the rows the filters let through.
+    rows: Vec<usize>,
+    selected: usize,
+    selected_id: Option<i64>,
+    pub status_filter: Option<Status>,
+    pub kind_filter: Option<String>,
+    pub log: JobLog,
+    /// The newest `updated_at` seen: the next poll asks for changes since.
+    newest: Option<i64>,
+    list_page: u16,
+    /// The key that follows the log again ("G"), for the log's title.
+    pub follow_key: Option<String>,
+    /// Where the last frame drew the list and the log, for the mouse.
+    pub list_area: Rect,
+    pub log_area: Rect,
+}
+
+/// The colour key of a status in the theme, and its fallback.
+fn status_style(status: Status, theme: &Theme) -> Style {
+    let (key, fallback) = match status {
+        Status::Queued => ("job_queued", "muted"),
+        Status::Running => ("job_running", "title"),
+        Status::Succeeded => ("job_succeeded", "diff_added"),
+        Status::Failed => ("job_failed", "error"),
+        Status::Retrying => ("job_retrying", "warning"),
+        Status::Dead => ("job_dead", "error"),
+        Status::Cancelled => ("job_cancelled", "muted"),
+    };
+    let style = theme.ui_or(key, fallback);
+    // Only the colour: a status cell never takes the diff's background.
+    Style {
+        bg: if key == "job_dead" { style.bg } else { None },
+        ..style
+    }
+}
+
+/// The command line of a job as a person would type it.
+pub(crate) fn command_line(job: &Job) -> String {
+    match job.payload.get("argv").and_then(Value::as_array) {
+        Some(argv) => {
+            let words: Vec<String> = argv
+                .iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect();
+            shell_words(&words)
+        }
+        None => job.title(),
+    }
+}
+
+/// A workspace as the list shows it: a folder by its last part.
+fn workspace_label(job: &Job) -> String {
+    match job.workspace.as_deref() {
+        None => "-".into(),
+        Some(ws) if ws.starts_with('/') => std::path::Path::new(ws)
+            .file_name()
+            .map_or_else(|| ws.to_string(), |n| n.to_string_lossy().into_owned()),
+        Some(ws) => ws.to_string(),
+    }
+}
+
+/// `text` cut to `width` columns (with … when cut) and padded to it.
+fn fit(text: &str, width: usize, right: bool) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    let full = text.width() <= width;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + usize::from(!full) > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if !full && width > 0 {
+        out.push('…');
+        used += 1;
+    }
+    let pad = " ".repeat(width.saturating_sub(used));
+    if right {
+        format!("{pad}{out}")
+    } else {
+        format!("{out}{pad}")
+    }
+}
+
+/// Which columns fit, and how wide they are.
+struct Columns {
+    id: usize,
+    bar: usize,
+    kind: bool,
+    workspace: usize,
+}
+
+impl Columns {
+    fn for_width(width: u16, jobs: &[&Job]) -> Columns {
+        let width = usize::from(width);
+        let id = jobs
+            .iter()
+            .map(|j| j.id.to_string().len())
+            .max()
+            .unwrap_or(2)
+            .max(2);
+        let progress = jobs
+            .iter()
+            .any(|j| j.status == Status::Running && j.progress > 0);
+        Columns {
+            id,
+            bar: match (progress, width >= 90) {
+                (false, _) => 0,
+                (true, true) => 10,
+                (true, false) => 8,
+            },
+            kind: width >= 70,
+            workspace: if width >= 90 { 12 } else { 0 },
+        }
+    }
+}
+
+impl JobsPane {
+    pub fn new() -> JobsPane {
+        JobsPane {
+            jobs: Vec::new(),
+            rows: Vec::new(),
+            selected: 0,
+            selected_id: None,
+            status_filter: None,
+            kind_filter: None,
+            log: JobLog::new(),
+            newest: None,
+            follow_key: None,
+            list_page: 5,
+            list_area: Rect::default(),
+            log_area: Rect::default(),
+        }
+    }
+
+    /// The `updated_after` of the next poll; `None` before the first.
+    pub fn since(&self) -> Option<i64> {
+        self.newest
+    }
+
+    /// Takes jobs that changed; returns whether anything did.
+    pub fn merge(&mut self, changed: Vec<Job>) -> bool {
+        let mut any = false;
+        for job in changed {
+            self.newest = Some(
+                self.newest
+                    .map_or(job.updated_at, |n| n.max(job.updated_at)),
+            );
+            match self.jobs.iter_mut().find(|j| j.id == job.id) {
+                Some(old) if *old == job => {}
+                Some(old) => {
+                    *old = job;
+                    any = true;
+                }
+                None => {
+                    self.jobs.push(job);
+                    any = true;
+                }
+            }
+        }
+        if any {
+            self.jobs.sort_by_key(|j| std::cmp::Reverse(j.id));
+            self.jobs.truncate(MAX_JOBS);
+            self.refilter();
+        }
+        any
+    }
+
+    fn refilter(&mut self) {
+        self.rows = self
+            .jobs
+            .iter()
+            .enumerate()
+            .filter(|(_, j)| self.status_filter.is_none_or(|s| j.status == s))
+            .filter(|(_, j)| self.kind_filter.as_ref().is_none_or(|k| j.kind == *k))
+            .map(|(i, _)| i)
+            .collect();
+        let keep = self
+            .selected_id
+            .and_then(|id| self.rows.iter().position(|&i| self.jobs[i].id == id));
+        self.selected = keep.unwrap_or(self.selected.min(self.rows.len().saturating_sub(1)));
+        self.selected_id = self.rows.get(self.selected).map(|&i| self.jobs[i].id);
+    }
+
+    pub fn job(&self, id: i64) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.id == id)
+    }
+
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    pub fn selected_job(&self) -> Option<&Job> {
+        self.selected_id.and_then(|id| self.job(id))
+    }
+
+    /// Selects job `id`, clearing the filters that would hide it.
+    pub fn select_id(&mut self, id: i64) {
+        if let Some((status, kind)) = self.job(id).map(|j| (j.status, j.kind.clone())) {
+            if self.status_filter.is_some_and(|s| s != status) {
+                self.status_filter = None;
+            }
+            if self.kind_filter.as_ref().is_some_and(|k| *k != kind) {
+                self.kind_filter = None;
+            }
+        }
+        self.selected_id = Some(id);
+        self.refilter();
+    }
+
+    /// Points the log at the selected job; true when that started it over
+    /// (and it needs its lines).
+    pub fn sync_log(&mut self) -> bool {
+        if self.log.job == self.selected_id {
+            return false;
+        }
+        self.log.reset(self.selected_id);
+        true
+    }
+
+    /// Cycles the status filter: all, then each status in turn.
+    pub fn cycle_status(&mut self) {
+        self.status_filter = match self.status_filter {
+            None => Some(Status::ALL[0]),
+            Some(s) => Status::ALL
+                .iter()
+                .position(|x| *x == s)
+                .and_then(|i| Status::ALL.get(i + 1).copied()),
+        };
+        self.refilter();
+    }
+
+    /// Cycles the kind filter over the kinds in the list.
+    pub fn cycle_kind(&mut self) {
+        let mut kinds: Vec<&str> = self.jobs.iter().map(|j| j.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        self.kind_filter = match &self.kind_filter {
+            None => kinds.first().map(|k| k.to_string()),
+            Some(k) => kinds
+                .iter()
+                .position(|x| x == k)
+                .and_then(|i| kinds.get(i + 1))
+                .map(|k| k.to_string()),
+        };
+        self.refilter();
+    }
+
+    /// A movement in the list; true when the selection moved.
+    pub fn update_list(&mut self, action: Action) -> bool {
+        let Some(to) = moved(self.selected, self.rows.len(), self.list_page, action) else {
+            return false;
+        };
+        let changed = to != self.selected;
+        self.selected = to;
+        self.selected_id = self.rows.get(to).map(|&i| self.jobs[i].id);
+        changed
+    }
+
+    /// A movement in the log.
+    pub fn update_log(&mut self, action: Action) -> bool {
+        match action {
+            Action::Up => self.log.scroll(-1),
+            Action::Down => self.log.scroll(1),
+            Action::PageUp => self.log.scroll(-self.log.page()),
+            Action::PageDown => self.log.scroll(self.log.page()),
+            Action::Top => self.log.scroll_to_top(),
+            Action::Bottom => self.log.follow_end(),
+            _ => return false,
+        }
+        true
+    }
+
+    /// " Jobs 3/12 · status failed · kind command ".
+    fn title(&self) -> String {
+        let mut title = format!(" Jobs {}/{}", self.rows.len(), self.jobs.len());
+        if let Some(s) = self.status_filter {
+            title.push_str(&format!(" · status {s}"));
+        }
+        if let Some(k) = &self.kind_filter {
+            title.push_str(&format!(" · kind {k}"));
+        }
+        title.push(' ');
+        title
+    }
+
+    fn log_title(&self) -> String {
+        let Some(job) = self.selected_job() else {
+            return " Log ".into();
+        };
+        let mut title = format!(" Log · job {}", job.id);
+        if self.log.follow {
+            if !job.status.is_final() {
+                title.push_str(" · following");
+            }
+        } else if let Some(seq) = self.log.first_seq_shown() {
+            title.push_str(&format!(
+                " · line {} of {}",
+                seq + 1,
+                job.log_lines.max(seq + 1)
+            ));
+            match &self.follow_key {
+                Some(key) => title.push_str(&format!(" · {key} follows")),
+                None => title.push_str(" · paused"),
+            }
+        }
+        if let Some(re) = &self.log.search {
+            title.push_str(&format!(" · /{}", re.as_str()));
+        }
+        title.push(' ');
+        title
+    }
+
+    /// Draws the list and the log; `focus` is `Some(true)` when the list
+    /// has the keys, `Some(false)` for the log.
+    pub fn render(
+        &mut self,
+        area: Rect,
+        buf: &mut Buffer,
+        focus: Option<bool>,
+        theme: &Theme,
+        now: i64,
+    ) {
+        let wide = area.width >= 140;
+        let (list_area, log_area) = if wide {
+            let [l, r] =
+                Layout::horizontal([Constraint::Percentage(45), Constraint::Min(20)]).areas(area);
+            (l, r)
+        } else {
+            let most = (area.height * 2 / 5).max(5);
+            let want = self.rows.len().max(1) as u16 + 3;
+            let [t, b] = Layout::vertical([
+                Constraint::Length(want.clamp(4.min(most), most)),
+                Constraint::Min(3),
+            ])
+            .areas(area);
+            (t, b)
+        };
+        self.list_area = list_area;
+        self.log_area = log_area;
+        self.render_list(list_area, buf, focus == Some(true), theme, now);
+        let title = self.log_title();
+        self.log
+            .render(log_area, buf, &title, focus == Some(false), theme);
+    }
+
+    fn render_list(
+        &mut self,
+        area: Rect,
+        buf: &mut Buffer,
+        focused: bool,
+        theme: &Theme,
+        now: i64,
+    ) {
+        frame(&self.title(), focused, theme).render(area, buf);
+        let body = inner(area);
+        if body.height == 0 {
+            return;
+        }
+        if self.rows.is_empty() {
+            let note = if self.jobs.is_empty() {
+                "no jobs yet: run_task and run_command in the palette start one"
+            } else {
+                "no job matches the filters in the title"
+            };
+            Paragraph::new(note)
+                .style(theme.ui("muted"))
+                .render(body, buf);
+            return;
+        }
+        let shown: Vec<&Job> = self.rows.iter().map(|&i| &self.jobs[i]).collect();
+        let cols = Columns::for_width(body.width, &shown);
+        let mut header = format!(" {} {} ", fit("ID", cols.id, true), fit("STATUS", 9, false));
+        if cols.bar > 0 {
+            let name = if cols.bar >= 10 { "PROGRESS" } else { "DONE" };
+            header.push_str(&fit(name, cols.bar, false));
+            header.push(' ');
+        }
+        header.push_str(&format!(
+            "{} {} ",
+            fit("TRY", 5, true),
+            fit("TIME", 8, true)
+        ));
+        if cols.kind {
+            header.push_str(&format!("{} ", fit("KIND", 8, false)));
+        }
+        if cols.workspace > 0 {
+            header.push_str(&format!("{} ", fit("WORKSPACE", cols.workspace, false)));
+        }
+        header.push_str("COMMAND");
+        let rows_height = body.height.saturating_sub(1);
+        self.list_page = rows_height.max(1);
+        let first = scroll_for(self.selected, rows_height);
+        let mut lines = vec![Line::styled(header, theme.ui("muted"))];
+        for (row, job) in shown
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(usize::from(rows_height))
+        {
+            let selected = row == self.selected;
+            let base = if selected && focused {
+                theme.ui("selection")
+            } else {
+                theme.ui("foreground")
+            };
+            let marker = if selected { "›" } else { " " };
+            let mut spans = vec![
+                Span::styled(
+                    format!("{marker}{} ", fit(&job.id.to_string(), cols.id, true)),
+                    base,
+                ),
+                Span::styled(
+                    fit(job.status.as_str(), 9, false),
+                    if selected && focused {
+                        base
+                    } else {
+                        status_style(job.status, theme)
+                    },
+                ),
+                Span::styled(" ", base),
+            ];
+            if cols.bar > 0 {
+                spans.extend(progress_bar(job, cols.bar, theme, base));
+                spans.push(Span::styled(" ", base));
+            }
+            let time = match job.status {
+                // Waiting: for how long still, if it is not due yet.
+                Status::Queued | Status::Retrying if job.next_run_at > now => {
+                    format!("in {}", format_duration(job.next_run_at - now))
+                }
+                Status::Queued | Status::Retrying => "-".into(),
+                _ => job.duration_ms(now).map_or("-".into(), format_duration),
+            };
+            let mut rest = format!(
+                "{} {} ",
+                fit(&format!("{}/{}", job.attempt, job.max_attempts), 5, true),
+                fit(&time, 8, true)
+            );
+            // What comes from commands and folder names never carries an
+            // escape to the screen.
+            if cols.kind {
+                rest.push_str(&format!("{} ", fit(&strip(&job.kind), 8, false)));
+            }
+            if cols.workspace > 0 {
+                let workspace = strip(&workspace_label(job));
+                rest.push_str(&format!("{} ", fit(&workspace, cols.workspace, false)));
+            }
+            rest.push_str(&strip(&command_line(job)));
+            spans.push(Span::styled(rest, base));
+            let width = usize::from(body.width);
+            let used: usize = spans.iter().map(|s| s.content.width()).sum();
+            if selected && focused && used < width {
+                spans.push(Span::styled(" ".repeat(width - used), base));
+            }
+            lines.push(Line::from(spans));
+        }
+        Paragraph::new(lines).render(body, buf);
+    }
+}
+
+/// "███░░░ 40%": a bar for a running job with progress, blank otherwise.
+fn progress_bar(job: &Job, width: usize, theme: &Theme, base: Style) -> Vec<Span<'static>> {
+    if job.status != Status::Running || job.progress == 0 {
+        return vec![Span::styled(" ".repeat(width), base)];
+    }
+    let cells = width.saturating_sub(4);
+    let filled = (cells * usize::from(job.progress)).div_ceil(100).min(cells);
+    vec![
+        Span::styled("█".repeat(filled), status_style(Status::Running, theme)),
+        Span::styled("░".repeat(cells - filled), theme.ui("muted")),
+        Span::styled(format!("{:>4}", format!("{}%", job.progress)), base),
+    ]
+}
+
+/// The job's details over `area`: command, directory, environment,
+/// attempts, times and error.
+pub(crate) fn render_details(job: &Job, area: Rect, buf: &mut Buffer, theme: &Theme, now: i64) {
+    let label = theme.ui("muted");
+    let text = theme.ui("foreground");
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!(" job {} ", job.id), theme.ui("title")),
+        Span::styled(
+            job.status.as_str().to_string(),
+            status_style(job.status, theme).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(format!("  ({})", job.kind), label),
+    ])];
+    let mut field = |name: &str, value: String| {
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {name:<10} "), label),
+            Span::styled(strip(&value), text),
+        ]));
+    };
+    field("command", command_line(job));
+    if let Some(task) = job.payload.get("task").and_then(Value::as_str) {
+        field("task", task.to_string());
+    }
+    if let Some(ws) = &job.workspace {
+        field("workspace", ws.clone());
+    }
+    if let Some(cwd) = &job.cwd {
+        field("directory", cwd.clone());
+    }
+    if let Some(env) = job.env.as_ref().and_then(Value::as_object) {
+        for (k, v) in env {
+            field("env", format!("{k}={}", v.as_str().unwrap_or_default()));
+        }
+    }
+    field(
+        "attempt",
+        format!("{} of {}", job.attempt, job.max_attempts),
+    );
+    field("created", format_ms(job.created_at));
+    if let Some(t) = job.started_at {
+        field("started", format_ms(t));
+    }
+    if let Some(t) = job.finished_at {
+        field("finished", format_ms(t));
+    }
+    if let Some(d) = job.duration_ms(now) {
+        field("duration", format_duration(d));
+    }
+    if matches!(job.status, Status::Queued | Status::Retrying) && job.next_run_at > now {
+        field(
+            "next run",
+            format!("in {}", format_duration(job.next_run_at - now)),
+        );
+    }
+    if let Some(t) = job.timeout_ms {
+        field("timeout", format_duration(t));
+    }
+    if !job.after.is_empty() {
+        let ids: Vec<String> = job.after.iter().map(i64::to_string).collect();
+        field("after", ids.join(", "));
+    }
+    if let Some(code) = job.exit_code {
+        field("exit code", code.to_string());
+    }
+    if let Some(e) = &job.error {
+        field("error", e.clone());
+    }
+    if let Some(owner) = &job.lease_owner {
+        field("runner", owner.clone());
+    }
+    let width = area.width.saturating_sub(4).min(100);
+    let height = (lines.len() as u16 + 3).min(area.height);
+    let rect = popup(area, width, height, 3);
+    Clear.render(rect, buf);
+    let frame_block = frame(" Job (any key closes) ", true, theme);
+    frame_block.render(rect, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(inner(rect), buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_cut_with_an_ellipsis_and_padded() {
+        assert_eq!(fit("npm", 5, false), "npm  ");
+        assert_eq!(fit("12", 4, true), "  12");
+        assert_eq!(fit("succeeded", 5, false), "succ…");
+        assert_eq!(fit("中文字", 4, false), "中… ");
+    }
+}
