@@ -148,6 +148,18 @@ impl LogWriter {
         inner.complete(Stream::Info, now, text.as_bytes(), b"");
     }
 
+    /// Writes a line of kollega's own to the file only (the store gets its
+    /// own account of the same moment).
+    pub(crate) fn file_only(&self, line: &str) {
+        let mut inner = self.lock();
+        if let Some(file) = inner.file.as_mut() {
+            let written = writeln!(file, "[kollega] {line}");
+            if let Err(e) = written {
+                inner.fail_file(&e);
+            }
+        }
+    }
+
     /// Ends unfinished lines (the process exited without a last newline).
     pub(crate) fn end_streams(&self) {
         let now = super::now_ms();

@@ -65,7 +65,12 @@ impl Job {
     /// Run time so far (running) or in all (ended), in ms.
     pub fn duration_ms(&self, now: i64) -> Option<i64> {
         let start = self.started_at?;
-        Some(self.finished_at.unwrap_or(now) - start)
+        match (self.status, self.finished_at) {
+            (Status::Running, _) => Some(now - start),
+            (_, Some(end)) => Some(end - start),
+            // Waiting for a retry: the last attempt's time is not known.
+            _ => None,
+        }
     }
 
     /// A one-line description: the command line, or the kind's target.
@@ -775,7 +780,7 @@ pub fn append_info(
         tx,
         id,
         attempt,
-        &[(Stream::Info, now, line.to_string())],
+        &[(Stream::Info, now, format!("[kollega] {line}"))],
         0,
         super::log::TAIL_LINES,
     )?;

@@ -431,10 +431,12 @@ impl Runner {
             }
             (None, Err(err)) => Outcome::Error(err),
         };
-        if let Outcome::Succeeded(_) = outcome {
-            r.log.info("succeeded");
-        } else if let Outcome::Error(e) = &outcome {
-            r.log.info(&e.message);
+        // The store's tail gets the end from `finish`, with what happens
+        // next (a retry and when); the file gets it here.
+        match &outcome {
+            Outcome::Succeeded(_) => r.log.info("succeeded"),
+            Outcome::Error(e) => r.log.file_only(&e.message),
+            Outcome::Cancelled(reason) => r.log.file_only(reason),
         }
         r.log.close();
         if let Some(err) = r.log.file_error() {

@@ -769,6 +769,11 @@ impl App {
     pub fn update(&mut self, action: Action) -> bool {
         match action {
             Action::Quit => {
+                let running = self.jobs.running_here.len();
+                if running > 0 && !matches!(self.overlay, Some(Overlay::Confirm(_))) {
+                    self.overlay = Some(Overlay::Confirm(ConfirmKind::QuitWithJobs { running }));
+                    return true;
+                }
                 self.quit = true;
                 return false;
             }
@@ -1221,6 +1226,7 @@ impl App {
         match kind {
             ConfirmKind::Discard { path, hunk } => self.discard_confirmed(path, hunk),
             ConfirmKind::CancelJob { id, .. } => self.cancel_job_confirmed(id),
+            ConfirmKind::QuitWithJobs { .. } => self.quit = true,
             ConfirmKind::DiscardTab { index } => {
                 if let Some(session) = &mut self.session {
                     session.active = index.min(session.tabs.len().saturating_sub(1));
@@ -1669,6 +1675,10 @@ impl App {
                     ConfirmKind::CancelJob { id, title } => {
                         format!("cancel job {id} ({})?", crate::tui::ansi::strip(title))
                     }
+                    ConfirmKind::QuitWithJobs { running } => format!(
+                        "quit? {running} running job{} will be stopped and run again at the next start or by a worker",
+                        if *running == 1 { "" } else { "s" },
+                    ),
                 };
                 prompt::render_question(&question, status, buf, &self.theme);
                 None
@@ -2691,6 +2701,43 @@ mod tests {
         assert!(f.app.overlay.is_none());
         key(&mut f.app, KeyCode::Char('j'), KeyModifiers::ALT);
         assert_eq!(f.app.focus, Focus::Tree);
+    }
+
+    #[test]
+    fn quitting_while_jobs_run_here_asks_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(Some(dir.path().join("data"))).unwrap();
+        let store = Store::open(&config.data_dir).unwrap();
+        let theme = Theme::load("dark", None, ColorDepth::TrueColor).unwrap();
+        let (keymap, _) = Keymap::load(None, None);
+        let mut app = App::new(store, theme, keymap, vec![]).unwrap();
+        app.start(None, None, None);
+        app.job_event(crate::jobs::runner::Event::Started {
+            id: 7,
+            title: "make build".into(),
+        });
+        app.update(Action::Quit);
+        assert!(!app.quit, "quit without asking");
+        let screen = draw(&mut app, 120, 24);
+        assert!(
+            screen.contains("quit? 1 running job will be stopped"),
+            "{screen}"
+        );
+        key(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
+        assert!(!app.quit);
+        app.update(Action::Quit);
+        key(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+        assert!(app.quit);
+        // With nothing running here, quit is at once.
+        let mut app2 = {
+            let store = Store::open(&config.data_dir).unwrap();
+            let theme = Theme::load("dark", None, ColorDepth::TrueColor).unwrap();
+            let (keymap, _) = Keymap::load(None, None);
+            App::new(store, theme, keymap, vec![]).unwrap()
+        };
+        app2.start(None, None, None);
+        app2.update(Action::Quit);
+        assert!(app2.quit);
     }
 
     #[test]

@@ -94,6 +94,8 @@ pub(crate) struct JobsState {
     poll_again: bool,
     /// A fixed "now" for the durations (snapshot tests).
     pub fixed_now: Option<i64>,
+    /// Jobs this process's runner is running now (quitting stops them).
+    pub running_here: std::collections::HashSet<i64>,
 }
 
 impl JobsState {
@@ -105,6 +107,7 @@ impl JobsState {
             in_flight: None,
             poll_again: false,
             fixed_now: None,
+            running_here: std::collections::HashSet::new(),
         }
     }
 }
@@ -344,8 +347,11 @@ impl App {
     /// What this process's runner reports; returns whether to redraw.
     pub(crate) fn job_event(&mut self, event: Event) -> bool {
         match event {
-            Event::Started { .. } => {}
+            Event::Started { id, .. } => {
+                self.jobs.running_here.insert(id);
+            }
             Event::Ended { id, title, status } => {
+                self.jobs.running_here.remove(&id);
                 let what = match self.jobs.watched.get(&id) {
                     Some(what) if status.is_final() => {
                         let what = *what;

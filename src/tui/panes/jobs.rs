@@ -392,7 +392,7 @@ impl JobsPane {
         }
         if self.rows.is_empty() {
             let note = if self.jobs.is_empty() {
-                "no jobs yet: run_task and run_command in the palette start one"
+                "no jobs yet: Run task… or Run command… in the command palette starts one"
             } else {
                 "no job matches the filters in the title"
             };

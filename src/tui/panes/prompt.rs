@@ -75,6 +75,10 @@ pub(crate) enum ConfirmKind {
         id: i64,
         title: String,
     },
+    /// Quit while this process runs jobs (they stop and are retried later).
+    QuitWithJobs {
+        running: usize,
+    },
 }
 
 pub(crate) struct Prompt {
