@@ -233,6 +233,19 @@ pub enum JobsAction {
     Retry { id: i64 },
     /// Cancel a queued or running job (its whole process tree is stopped)
     Cancel { id: i64 },
+    /// Remove ended jobs and their logs
+    #[command(after_help = "Examples:\n  kollega jobs clean\n  \
+                      kollega jobs clean --older-than 7d\n  \
+                      kollega jobs clean --status succeeded\n\n\
+                      Jobs that a waiting job runs after are kept.")]
+    Clean {
+        /// Only jobs that ended at least this long ago (90m, 12h, 7d)
+        #[arg(long, value_name = "DURATION")]
+        older_than: Option<String>,
+        /// Only jobs with this status (succeeded, failed, dead, cancelled)
+        #[arg(long)]
+        status: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,7 +17,7 @@ use crate::cli::{
 };
 use crate::config::Config;
 use crate::jobs::command::Tee;
-use crate::jobs::kinds::{Place, resolve_place, shell_words};
+use crate::jobs::kinds::{Place, default_attempts, resolve_place, shell_words};
 use crate::jobs::queue::{self, Filter, Job, NewJob, Role};
 use crate::jobs::runner::{self, Event};
 use crate::jobs::{
@@ -84,7 +84,7 @@ pub(crate) fn git_job(
         kind: kind.into(),
         workspace: Some(place.workspace()),
         payload,
-        max_attempts: 4,
+        max_attempts: default_attempts(kind),
         ..NewJob::default()
     };
     job_cmd(config, store, new, detach, None)
@@ -103,13 +103,13 @@ pub(crate) fn import_job(
     let new = NewJob {
         kind: "import".into(),
         workspace: args.name.clone(),
+        max_attempts: default_attempts("import"),
         payload: json!({
             "source": source,
             "name": args.name,
             "replace": args.replace,
             "respect_gitignore": args.respect_gitignore,
         }),
-        max_attempts: 2,
         ..NewJob::default()
     };
     job_cmd(config, store, new, true, None)
@@ -128,12 +128,12 @@ pub(crate) fn export_job(
     let new = NewJob {
         kind: "export".into(),
         workspace: Some(args.workspace.clone()),
+        max_attempts: default_attempts("export"),
         payload: json!({
             "zip": args.zip.as_deref().map(absolute),
             "dir": args.dir.as_deref().map(absolute),
             "force": args.force,
         }),
-        max_attempts: 2,
         ..NewJob::default()
     };
     job_cmd(config, store, new, true, None)
@@ -162,9 +162,10 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, JobsError> {
         "ms" => value / 1000.0,
         "m" | "min" => value * 60.0,
         "h" => value * 3600.0,
+        "d" => value * 86_400.0,
         _ => return Err(bad_duration(text)),
     };
-    if !(secs.is_finite() && secs > 0.0 && secs <= 30.0 * 86_400.0) {
+    if !(secs.is_finite() && secs > 0.0 && secs <= 365.0 * 86_400.0) {
         return Err(bad_duration(text));
     }
     Ok(Duration::from_secs_f64(secs))
@@ -172,7 +173,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, JobsError> {
 
 fn bad_duration(text: &str) -> JobsError {
     JobsError::BadInput(format!(
-        "bad duration {text:?}: give a number with s, m, h or ms, like 90s, 10m or 2h (at most 30 days)"
+        "bad duration {text:?}: give a number with ms, s, m, h or d, like 90s, 10m, 2h or 7d (at most 365 days)"
     ))
 }
 
@@ -226,7 +227,9 @@ fn run_cmd(config: &Config, store: Store, args: &RunArgs) -> anyhow::Result<Exit
             Some(task) => json!({ "argv": argv, "task": task }),
             None => json!({ "argv": argv }),
         },
-        max_attempts: args.retries.map_or(3, |r| r.saturating_add(1).min(100)),
+        max_attempts: args.retries.map_or(default_attempts("command"), |r| {
+            r.saturating_add(1).min(100)
+        }),
         retry_failed: args.retries.is_some(),
         timeout_ms,
         after: args.after.clone(),
@@ -472,6 +475,36 @@ fn jobs_cmd(config: &Config, store: &mut Store, args: JobsArgs) -> anyhow::Resul
         Some(JobsAction::Retry { id }) => {
             queue::retry(&mut store.conn, id, now_ms())?;
             println!("job {id} queued again");
+        }
+        Some(JobsAction::Clean { older_than, status }) => {
+            let status = status
+                .as_deref()
+                .map(|s| s.parse::<Status>().map_err(JobsError::BadInput))
+                .transpose()?;
+            let age = older_than
+                .as_deref()
+                .map(parse_duration)
+                .transpose()?
+                .map_or(0, |d| d.as_millis() as i64);
+            let removed = queue::clean(&mut store.conn, now_ms() - age + 1, status)?;
+            let mut left = 0;
+            for id in &removed {
+                let dir = crate::jobs::log::job_dir(&config.data_dir, *id);
+                if dir.exists() && std::fs::remove_dir_all(&dir).is_err() {
+                    left += 1;
+                }
+            }
+            println!(
+                "removed {} ended job{}",
+                removed.len(),
+                if removed.len() == 1 { "" } else { "s" }
+            );
+            if left > 0 {
+                eprintln!(
+                    "warning: {left} log folder(s) under {} could not be removed",
+                    config.data_dir.join("jobs").display()
+                );
+            }
         }
         Some(JobsAction::Cancel { id }) => {
             match queue::request_cancel(&mut store.conn, id, now_ms())? {
@@ -755,7 +788,11 @@ mod tests {
             parse_duration("1500ms").unwrap(),
             Duration::from_millis(1500)
         );
-        for bad in ["", "abc", "10x", "-5s", "0", "99999h"] {
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            Duration::from_secs(7 * 86_400)
+        );
+        for bad in ["", "abc", "10x", "-5s", "0", "99999h", "400d"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

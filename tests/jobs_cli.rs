@@ -749,3 +749,40 @@ fn import_and_export_can_be_queued_as_jobs() {
     assert_eq!(j["result"]["filesCount"], 1);
     assert!(zip.is_file());
 }
+
+#[test]
+fn clean_removes_ended_jobs_and_their_logs() {
+    let k = Kollega::new();
+    let dir = project(&k);
+    let d = dir.to_str().unwrap();
+    assert_code(&k.run(["run", d, "--", "true"]), 0);
+    assert_code(&k.run(["run", d, "--", "false"]), 1);
+    let waiting = detach(&k, &dir, &["--", "true"]);
+    assert!(k.data.join("jobs/1/1.log.gz").is_file());
+
+    let out = k.run(["jobs", "clean", "--older-than", "1h"]);
+    assert_success(&out);
+    assert_eq!(stdout(&out), "removed 0 ended jobs\n");
+    let out = k.run(["jobs", "clean", "--status", "queued"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("only ended jobs are cleaned"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = k.run(["jobs", "clean", "--status", "succeeded"]);
+    assert_eq!(stdout(&out), "removed 1 ended job\n");
+    assert!(!k.data.join("jobs/1").exists());
+    assert!(k.data.join("jobs/2/1.log.gz").is_file());
+    let out = k.run(["jobs", "clean"]);
+    assert_eq!(stdout(&out), "removed 1 ended job\n");
+    let left: Vec<i64> = k
+        .json(["jobs", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(left, vec![waiting], "a queued job stays");
+}

@@ -107,6 +107,13 @@ impl Registry {
     }
 }
 
+/// The attempts a job of `kind` gets unless it asks for others.
+pub(crate) fn default_attempts(kind: &str) -> u32 {
+    Registry::standard()
+        .get(kind)
+        .map_or(1, |k| k.max_attempts())
+}
+
 /// Where a workspace's commands run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Place {
@@ -292,8 +299,8 @@ impl Kind for CommandKind {
         "command"
     }
 
-    /// One attempt, one retry for a runner that died; a non-zero exit is
-    /// retried only with `--retries`.
+    /// Room for a runner that dies (twice) under a command; a non-zero
+    /// exit is retried only with `--retries`.
     fn max_attempts(&self) -> u32 {
         3
     }

@@ -691,6 +691,35 @@ pub fn retry(conn: &mut Connection, id: i64, now: i64) -> Result<()> {
     Ok(())
 }
 
+/// `jobs clean`: removes ended jobs that finished before `before` (only
+/// those of `status`, if given) and their stored lines, except those a
+/// waiting job still runs after. Returns the removed ids; their log files
+/// are the caller's to remove.
+pub fn clean(conn: &mut Connection, before: i64, status: Option<Status>) -> Result<Vec<i64>> {
+    if status.is_some_and(|s| !s.is_final()) {
+        return Err(JobsError::BadInput(
+            "only ended jobs are cleaned: succeeded, failed, dead or cancelled".into(),
+        ));
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let ids: Vec<i64> = tx
+        .prepare(
+            "SELECT id FROM jobs j WHERE status IN ('succeeded', 'failed', 'dead', 'cancelled') \
+             AND finished_at < ?1 AND (?2 IS NULL OR status = ?2) \
+             AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs w ON w.id = d.job_id \
+                             WHERE d.after_id = j.id \
+                               AND w.status NOT IN ('succeeded', 'failed', 'dead', 'cancelled')) \
+             ORDER BY id",
+        )?
+        .query_map(params![before, status.map(Status::as_str)], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in &ids {
+        tx.execute("DELETE FROM jobs WHERE id = ?1", [id])?;
+    }
+    tx.commit()?;
+    Ok(ids)
+}
+
 /// One stored log line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LogLine {
@@ -1052,6 +1081,39 @@ mod tests {
         // A change outside the table is refused and changes nothing.
         assert!(transition(&store.conn, id, Status::Running, Status::Queued, "", &[], 7).is_err());
         assert_eq!(require(&store.conn, id).unwrap().status, Status::Running);
+    }
+
+    #[test]
+    fn clean_removes_ended_jobs_but_not_what_a_waiting_job_needs() {
+        let (_d, mut store) = store();
+        let done = enqueue(&mut store.conn, &command(&["a"]), 0).unwrap();
+        let mut waiting = command(&["b"]);
+        waiting.after = vec![done];
+        let waiting = enqueue(&mut store.conn, &waiting, 0).unwrap();
+        let other = enqueue(&mut store.conn, &command(&["c"]), 0).unwrap();
+        for id in [done, other] {
+            claim_id(&mut store.conn, id, "r", 1, LEASE)
+                .unwrap()
+                .unwrap();
+            finish(
+                &mut store.conn,
+                id,
+                "r",
+                &Outcome::Succeeded(Value::Null),
+                2,
+            )
+            .unwrap();
+        }
+        assert!(matches!(
+            clean(&mut store.conn, 10, Some(Status::Queued)),
+            Err(JobsError::BadInput(_))
+        ));
+        // Not yet old enough.
+        assert_eq!(clean(&mut store.conn, 2, None).unwrap(), Vec::<i64>::new());
+        assert_eq!(clean(&mut store.conn, 10, None).unwrap(), vec![other]);
+        assert!(get(&store.conn, done).unwrap().is_some());
+        assert!(get(&store.conn, waiting).unwrap().is_some());
+        assert!(logs_after(&store.conn, other, -1, 10).unwrap().is_empty());
     }
 
     #[test]

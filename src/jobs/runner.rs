@@ -207,6 +207,8 @@ struct Runner {
     worker_alive: bool,
     /// The foreground job ended.
     finished: bool,
+    /// When the store last failed a poll and it was reported.
+    store_trouble: Option<i64>,
 }
 
 impl Runner {
@@ -224,6 +226,7 @@ impl Runner {
             last_sweep: 0,
             worker_alive: false,
             finished: false,
+            store_trouble: None,
         }
     }
 
@@ -244,9 +247,19 @@ impl Runner {
             if self.finished || (shutting_down && self.running.is_empty()) {
                 break;
             }
-            if !shutting_down && let Err(e) = self.tick().await {
-                // A busy or full store: report, keep the jobs, try again.
-                tracing::warn!(error = %e, "the job runner could not reach the store");
+            if !shutting_down {
+                match self.tick().await {
+                    Ok(()) => self.store_trouble = None,
+                    // A busy or full store: report once a minute, keep the
+                    // jobs, try again at the next poll.
+                    Err(e) => {
+                        let now = self.o.clock.now();
+                        if self.store_trouble.is_none_or(|since| now - since >= 60_000) {
+                            self.store_trouble = Some(now);
+                            tracing::warn!(error = %e, "the job runner could not reach the store");
+                        }
+                    }
+                }
             }
             let poll = tokio::time::sleep(self.o.poll);
             tokio::select! {

@@ -18,7 +18,7 @@ use ratatui::layout::Position;
 use serde_json::json;
 
 use super::{App, AppMsg, Focus, Overlay};
-use crate::jobs::kinds::{Place, Registry};
+use crate::jobs::kinds::Place;
 use crate::jobs::queue::{self, Filter, Job, LogLine, NewJob};
 use crate::jobs::runner::Event;
 use crate::jobs::tasks::{self, Task};
@@ -648,9 +648,7 @@ impl App {
 
     fn enqueue(&mut self, kind: &'static str, payload: serde_json::Value, what: Queued) {
         let Some(place) = self.place() else { return };
-        let max_attempts = Registry::standard()
-            .get(kind)
-            .map_or(1, |k| k.max_attempts());
+        let max_attempts = crate::jobs::kinds::default_attempts(kind);
         let new = NewJob {
             kind: kind.into(),
             workspace: Some(place.workspace()),
