@@ -281,41 +281,122 @@ pub(crate) fn job_cmd(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let follow_stop = Arc::new(AtomicBool::new(false));
+    let follower = follow_elsewhere(&data_dir, id, options.owner.clone(), follow_stop.clone());
+    let ended = runtime.block_on(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut hangup = signal(SignalKind::hangup())?;
+        let mut term = signal(SignalKind::terminate())?;
         let handle = runner::spawn(options)?;
-        let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            r = handle.wait() => return r.map_err(anyhow::Error::from),
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("kollega: cancelling job {id}");
-                // Cancel through the store so a retry held elsewhere stops too.
-                let data_dir = signal_dir.clone();
-                tokio::task::spawn_blocking(move || {
-                    let mut s = Store::open(&data_dir)?;
-                    queue::request_cancel(&mut s.conn, id, now_ms())
-                }).await??;
+        let remote = handle.remote();
+        let mut wait = std::pin::pin!(handle.wait());
+        let mut interrupts = 0;
+        loop {
+            tokio::select! {
+                r = &mut wait => return r.map(|()| true).map_err(anyhow::Error::from),
+                _ = interrupt.recv() => {
+                    interrupts += 1;
+                    if interrupts > 1 {
+                        // A second Ctrl-C: leave now; the command dies with
+                        // this process and the job is taken back later.
+                        return Ok(false);
+                    }
+                    eprintln!("kollega: cancelling job {id} (Ctrl-C again to leave at once)");
+                    remote.cancel(id);
+                    // Through the store too, for an attempt another runner holds.
+                    let data_dir = signal_dir.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let mut s = Store::open(&data_dir)?;
+                        match queue::request_cancel(&mut s.conn, id, now_ms()) {
+                            // Already ended by the cancel above.
+                            Ok(_) | Err(JobsError::WrongStatus { .. }) => Ok(()),
+                            Err(e) => Err(e),
+                        }
+                    })
+                    .await??;
+                }
+                // The terminal or the session ends: the job is stopped here
+                // and retried by a worker or the TUI.
+                _ = hangup.recv() => remote.shutdown(),
+                _ = term.recv() => remote.shutdown(),
             }
-            _ = hangup.recv() => {}
-            _ = term.recv() => {}
         }
-        Ok::<(), anyhow::Error>(())
     })?;
-    // After a signal: a cancel is seen at the next heartbeat; wait for the end.
-    let mut store = Store::open(&data_dir)?;
-    let job = wait_final(&mut store, id, Duration::from_secs(30))?;
+    // Nothing may wait for a command still running on a blocking thread.
+    runtime.shutdown_background();
+    follow_stop.store(true, Ordering::SeqCst);
+    if let Some(follower) = follower {
+        let _ = follower.join();
+    }
+    let store = Store::open(&data_dir)?;
+    let job = queue::require(&store.conn, id)?;
+    if !ended || !job.status.is_final() {
+        eprintln!(
+            "kollega: job {id} is {}; `kollega jobs log {id} --follow` shows it, a worker or the TUI runs it again",
+            job.status
+        );
+        return Ok(ExitCode::from(130));
+    }
     Ok(exit_for(&job))
 }
 
-fn wait_final(store: &mut Store, id: i64, limit: Duration) -> anyhow::Result<Job> {
-    let until = std::time::Instant::now() + limit;
-    loop {
-        let job = queue::require(&store.conn, id)?;
-        if job.status.is_final() || std::time::Instant::now() >= until {
-            return Ok(job);
+/// Copies the stored output of attempts that another runner holds (a
+/// worker took a retry of a foreground job), so `kollega run` shows every
+/// attempt. The attempts this process runs are copied by the runner itself.
+fn follow_elsewhere(
+    data_dir: &std::path::Path,
+    id: i64,
+    owner: String,
+    stop: Arc<AtomicBool>,
+) -> Option<std::thread::JoinHandle<()>> {
+    let store = Store::open(data_dir).ok()?;
+    let body = move || {
+        // The last line seen while no other runner held the job; what
+        // comes after it in the store is the other runner's.
+        let mut after = -1;
+        // The attempt another runner holds, while we copy it.
+        let mut following: Option<u32> = None;
+        loop {
+            // Read the stop flag first: one more pass after it is set
+            // copies the last lines of an attempt that just ended.
+            let last_pass = stop.load(Ordering::SeqCst);
+            let Ok(job) = queue::require(&store.conn, id) else {
+                return;
+            };
+            let elsewhere = job.status == Status::Running
+                && job.lease_owner.as_deref().is_some_and(|o| o != owner);
+            if elsewhere {
+                following = Some(job.attempt);
+            }
+            match following {
+                None => after = job.log_lines - 1,
+                Some(attempt) => {
+                    if let Ok(lines) = queue::logs_after(&store.conn, id, after, 10_000) {
+                        let mut out = std::io::stdout().lock();
+                        for line in lines.iter().filter(|l| l.attempt == attempt) {
+                            let _ = writeln!(out, "{}", line.line);
+                        }
+                        if let Some(last) = lines.last() {
+                            after = last.seq;
+                        }
+                        let _ = out.flush();
+                    }
+                    if !elsewhere {
+                        following = None;
+                    }
+                }
+            }
+            if last_pass {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
         }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    };
+    std::thread::Builder::new()
+        .name("kollega-follow".into())
+        .spawn(body)
+        .ok()
 }
 
 /// The exit code of `kollega run`: the command's, 130 when cancelled.

@@ -65,7 +65,9 @@ fn job(k: &Kollega, id: i64) -> Value {
 fn wait_job(k: &Kollega, id: i64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     let until = Instant::now() + Duration::from_secs(60);
     loop {
-        let j = job(k, id);
+        // The job may not be there yet (a foreground run is starting).
+        let out = k.run(["jobs", "show", &id.to_string(), "--json"]);
+        let j: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
         if done(&j) {
             return j;
         }
@@ -785,4 +787,95 @@ fn clean_removes_ended_jobs_and_their_logs() {
         .map(|j| j["id"].as_i64().unwrap())
         .collect();
     assert_eq!(left, vec![waiting], "a queued job stays");
+}
+
+#[test]
+fn ctrl_c_cancels_a_foreground_job_and_a_hangup_leaves_it_to_a_worker() {
+    let k = Kollega::new();
+    let dir = project(&k);
+    let d = dir.to_str().unwrap();
+    let run = |script: &str| {
+        k.std_cmd()
+            .args(["run", d, "--", script])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let signal = |child: &Child, sig: i32| {
+        // SAFETY: signals our own child.
+        unsafe {
+            libc::kill(child.id() as i32, sig);
+        }
+    };
+    let child = run("echo started; sleep 30");
+    wait_job(&k, 1, "running", |j| j["log_lines"].as_i64() >= Some(2));
+    signal(&child, libc::SIGINT);
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_code(&out, 130);
+    assert_eq!(status(&job(&k, 1)), "cancelled");
+
+    let child = run("echo \"attempt $KOLLEGA_JOB_ATTEMPT\"; sleep 1; echo done");
+    wait_job(&k, 2, "running", |j| j["log_lines"].as_i64() >= Some(2));
+    signal(&child, libc::SIGHUP);
+    let out = child.wait_with_output().unwrap();
+    assert_code(&out, 130);
+    assert!(
+        stderr(&out).contains("a worker or the TUI runs it again"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(status(&job(&k, 2)), "retrying");
+    let _worker = Worker::start(&k, &[]);
+    let j = wait_job(&k, 2, "succeeded", |j| status(j) == "succeeded");
+    assert_eq!(j["attempt"], 2);
+}
+
+#[test]
+fn a_foreground_run_shows_the_attempt_a_worker_took_over() {
+    let k = Kollega::new().env("KOLLEGA_JOBS_LEASE_SECONDS", "1");
+    let dir = project(&k);
+    let mut child = k
+        .std_cmd()
+        .args([
+            "run",
+            dir.to_str().unwrap(),
+            "--",
+            "echo \"attempt $KOLLEGA_JOB_ATTEMPT\"; sleep 4; echo \"done $KOLLEGA_JOB_ATTEMPT\"",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_job(&k, 1, "running", |j| j["log_lines"].as_i64() >= Some(2));
+    let _worker = Worker::start(&k, &[]);
+    // The foreground process stops answering; its lease runs out and the
+    // worker takes the next attempt.
+    // SAFETY: signals our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGSTOP);
+    }
+    wait_job(&k, 1, "a second attempt", |j| {
+        j["attempt"].as_i64() == Some(2)
+    });
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGCONT);
+    }
+    let output = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{out}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(out.starts_with("attempt 1\n"), "{out}");
+    assert!(out.contains("attempt 2\n"), "{out}");
+    assert!(out.contains("done 2\n"), "{out}");
+    assert!(
+        !out.contains("done 1"),
+        "the lost attempt was stopped: {out}"
+    );
 }

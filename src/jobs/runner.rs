@@ -147,7 +147,31 @@ pub(crate) struct Handle {
     task: JoinHandle<Result<(), JobsError>>,
 }
 
+/// Requests to a runner from elsewhere while its handle is awaited.
+#[derive(Clone)]
+pub(crate) struct Remote {
+    tx: mpsc::UnboundedSender<Control>,
+}
+
+impl Remote {
+    /// Stop a job this runner holds now.
+    pub(crate) fn cancel(&self, id: i64) {
+        let _ = self.tx.send(Control::Cancel(id));
+    }
+
+    /// Stop the runner: its jobs are stopped and put back to be retried.
+    pub(crate) fn shutdown(&self) {
+        let _ = self.tx.send(Control::Shutdown);
+    }
+}
+
 impl Handle {
+    pub(crate) fn remote(&self) -> Remote {
+        Remote {
+            tx: self.tx.clone(),
+        }
+    }
+
     /// Look for work now (a job was just enqueued).
     pub(crate) fn wake(&self) {
         let _ = self.tx.send(Control::Wake);

@@ -154,7 +154,18 @@ impl Store {
                 version,
                 source,
             };
-            let tx = self.conn.transaction().map_err(fail)?;
+            // IMMEDIATE, and the version read again inside: two processes
+            // opening a new store at once must not both apply a migration.
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(fail)?;
+            let now: i64 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(fail)?;
+            if now >= version {
+                continue;
+            }
             tx.execute_batch(sql).map_err(fail)?;
             tx.pragma_update(None, "user_version", version)
                 .map_err(fail)?;
@@ -210,6 +221,20 @@ pub(crate) fn now_rfc3339() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn processes_opening_a_new_store_at_once_migrate_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let path = dir.path().to_path_buf();
+                std::thread::spawn(move || Store::open(&path).map(|s| s.schema_version()))
+            })
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().unwrap().unwrap().unwrap(), SCHEMA_VERSION);
+        }
+    }
 
     #[test]
     fn open_creates_private_files_and_migrates() {
