@@ -837,7 +837,7 @@ fn ctrl_c_cancels_a_foreground_job_and_a_hangup_leaves_it_to_a_worker() {
 fn a_foreground_run_shows_the_attempt_a_worker_took_over() {
     let k = Kollega::new().env("KOLLEGA_JOBS_LEASE_SECONDS", "1");
     let dir = project(&k);
-    let mut child = k
+    let child = k
         .std_cmd()
         .args([
             "run",
