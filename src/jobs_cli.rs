@@ -327,6 +327,7 @@ pub(crate) fn job_cmd(
     runtime.shutdown_background();
     follow_stop.store(true, Ordering::SeqCst);
     if let Some(follower) = follower {
+        follower.thread().unpark();
         let _ = follower.join();
     }
     let store = Store::open(&data_dir)?;
@@ -390,7 +391,8 @@ fn follow_elsewhere(
             if last_pass {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(200));
+            // Woken early by the stop.
+            std::thread::park_timeout(Duration::from_millis(200));
         }
     };
     std::thread::Builder::new()
