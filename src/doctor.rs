@@ -73,7 +73,7 @@ pub fn run(config: &Config) -> DoctorReport {
                 ),
                 Err(e) => add("schema", Status::Fail, e.to_string()),
             }
-            match jobs_summary(&store) {
+            match jobs_summary(&store, config.jobs.lease) {
                 Ok((detail, dead)) => add(
                     "jobs",
                     if dead > 0 { Status::Warn } else { Status::Ok },
@@ -209,7 +209,10 @@ pub(crate) fn human_bytes(bytes: u64) -> String {
 }
 
 /// Jobs by status and whether a worker is alive; the number of dead jobs.
-fn jobs_summary(store: &Store) -> Result<(String, i64), rusqlite::Error> {
+fn jobs_summary(
+    store: &Store,
+    lease: std::time::Duration,
+) -> Result<(String, i64), crate::jobs::JobsError> {
     let mut stmt = store
         .conn
         .prepare("SELECT status, count(*) FROM jobs GROUP BY status ORDER BY status")?;
@@ -220,12 +223,9 @@ fn jobs_summary(store: &Store) -> Result<(String, i64), rusqlite::Error> {
         .iter()
         .find(|(s, _)| s == "dead")
         .map_or(0, |(_, n)| *n);
-    let now = crate::jobs::now_ms();
-    let workers: i64 = store.conn.query_row(
-        "SELECT count(*) FROM runners WHERE role = 'worker' AND heartbeat_at >= ?1",
-        [now - 90_000],
-        |r| r.get(0),
-    )?;
+    // Alive as the TUI's runner judges it: a heartbeat within three leases.
+    let since = crate::jobs::now_ms() - 3 * lease.as_millis() as i64;
+    let workers = crate::jobs::queue::live_workers(&store.conn, since)?;
     let mut parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
     if parts.is_empty() {
         parts.push("none".into());

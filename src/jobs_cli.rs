@@ -526,11 +526,7 @@ fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Resul
 fn jobs_cmd(config: &Config, store: &mut Store, args: JobsArgs) -> anyhow::Result<ExitCode> {
     match args.action {
         None => {
-            let status = args
-                .status
-                .as_deref()
-                .map(|s| s.parse::<Status>().map_err(JobsError::BadInput))
-                .transpose()?;
+            let status = parse_status(args.status.as_deref())?;
             let jobs = queue::list(
                 &store.conn,
                 &Filter {
@@ -560,10 +556,7 @@ fn jobs_cmd(config: &Config, store: &mut Store, args: JobsArgs) -> anyhow::Resul
             println!("job {id} queued again");
         }
         Some(JobsAction::Clean { older_than, status }) => {
-            let status = status
-                .as_deref()
-                .map(|s| s.parse::<Status>().map_err(JobsError::BadInput))
-                .transpose()?;
+            let status = parse_status(status.as_deref())?;
             let age = older_than
                 .as_deref()
                 .map(parse_duration)
@@ -599,6 +592,12 @@ fn jobs_cmd(config: &Config, store: &mut Store, args: JobsArgs) -> anyhow::Resul
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--status NAME`, with the names listed when it is not one.
+fn parse_status(name: Option<&str>) -> Result<Option<Status>, JobsError> {
+    name.map(|s| s.parse::<Status>().map_err(JobsError::BadInput))
+        .transpose()
 }
 
 fn print_jobs(jobs: &[Job]) {

@@ -888,13 +888,16 @@ pub fn remove_runner(conn: &Connection, id: &str) -> Result<()> {
 
 /// Whether a `kollega worker` has sent a heartbeat since `since`.
 pub fn live_worker(conn: &Connection, since: i64) -> Result<bool> {
+    Ok(live_workers(conn, since)? > 0)
+}
+
+/// How many `kollega worker`s have sent a heartbeat since `since`.
+pub fn live_workers(conn: &Connection, since: i64) -> Result<i64> {
     Ok(conn
         .prepare_cached(
-            "SELECT 1 FROM runners WHERE role = 'worker' AND heartbeat_at >= ?1 LIMIT 1",
+            "SELECT count(*) FROM runners WHERE role = 'worker' AND heartbeat_at >= ?1",
         )?
-        .query_row([since], |_| Ok(()))
-        .optional()?
-        .is_some())
+        .query_row([since], |r| r.get(0))?)
 }
 
 #[cfg(test)]
