@@ -4,6 +4,7 @@
 //! the config directory, and `KOLLEGA_*` environment variables. Paths come from
 //! `directories` unless `--data-dir` or `KOLLEGA_DATA_DIR` say otherwise.
 
+use crate::error::Hint;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -41,9 +42,9 @@ pub enum ConfigError {
     NoDataDir,
 }
 
-impl ConfigError {
-    pub(crate) fn hint(&self) -> &'static str {
-        match self {
+impl Hint for ConfigError {
+    fn hint(&self) -> String {
+        let hint = match self {
             ConfigError::Read { .. } | ConfigError::Parse { .. } => {
                 "fix the file (see docs/storage.md for the keys) or move it aside"
             }
@@ -51,7 +52,8 @@ impl ConfigError {
                 "use a whole number, optionally with KB, MB, GB, KiB, MiB or GiB"
             }
             ConfigError::NoDataDir => "pass --data-dir DIR or set KOLLEGA_DATA_DIR",
-        }
+        };
+        hint.into()
     }
 }
 

@@ -9,6 +9,7 @@
 //! point it at a local server and GitHub Enterprise users at
 //! `https://HOST/api/v3`.
 
+use crate::error::Hint;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -55,8 +56,8 @@ pub(crate) enum GithubError {
     Client { message: String },
 }
 
-impl GithubError {
-    pub(crate) fn hint(&self) -> String {
+impl Hint for GithubError {
+    fn hint(&self) -> String {
         match self {
             GithubError::NoToken => format!(
                 "set {TOKEN_ENV} to a token that may create repositories (classic: `repo` scope; fine-grained: Administration read and write)"

@@ -33,6 +33,7 @@ pub(crate) mod takeover;
 #[allow(dead_code)] // wired by the git workspace in the terminal UI
 pub(crate) mod watch;
 
+use crate::error::Hint;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -222,8 +223,8 @@ fn hook_output(output: &str) -> String {
     }
 }
 
-impl GitError {
-    pub(crate) fn hint(&self) -> String {
+impl Hint for GitError {
+    fn hint(&self) -> String {
         match self {
             GitError::NotAFolder { .. } => {
                 "pass the folder of a git working tree (naming a git workspace comes with git workspaces)".into()

@@ -1,48 +1,34 @@
-//! Push and pull, by running the `git` program so the user's credential
-//! helpers, SSH agent and `~/.ssh/config` work as in a shell (kollega's
-//! libgit2 is built without network transports on purpose).
+//! What a push and a pull are: the arguments and environment of the `git`
+//! program, and how to read its answer. kollega runs the git program for
+//! the network, so the user's credential helpers, SSH agent and
+//! `~/.ssh/config` work as in a shell (its libgit2 is built without network
+//! transports on purpose). Who runs it is the caller's business: a job
+//! (`jobs::kinds`, in a session of its own, cancellable) or the takeover.
 //!
-//! Output is handed over line by line as it comes (progress lines, which
-//! git ends with `\r`, too) and appended to a log file the caller names.
-//! The child runs in a session of its own, without the terminal: a
-//! password or passphrase prompt would otherwise draw over the UI, so git
-//! and ssh get their secrets from a helper or an agent, or fail with a
-//! message in the log. Pull is `--ff-only`: it never makes a merge.
-//!
-//! Nothing pushes by itself: a push runs only when the user asks (the
-//! takeover's `--push`, a push action), never after a commit or on a
-//! timer.
-
-use std::ffi::OsString;
-use std::fs::{File, OpenOptions};
-use std::io::{BufReader, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{ExitStatus, Stdio};
-use std::sync::mpsc;
-
-use super::{GitError, git_command};
+//! Pull is `--ff-only`: it never makes a merge. Nothing pushes by itself: a
+//! push runs only when the user asks (the takeover's `--push`, a push
+//! action), never after a commit or on a timer.
 
 /// What to push; the default is a plain `git push` (the current branch to
 /// its upstream, as `push.default` says).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct PushSpec {
     pub(crate) remote: Option<String>,
     /// Branches and tags to push; needs `remote`.
+    #[serde(default)]
     pub(crate) refspecs: Vec<String>,
     /// Record the remote branch as upstream (`-u`).
+    #[serde(default)]
     pub(crate) set_upstream: bool,
 }
 
-/// Runs `git push` in `workdir`.
-pub(crate) fn push(
-    workdir: &Path,
-    spec: &PushSpec,
-    log: &Path,
-    on_line: &mut dyn FnMut(&str),
-) -> Result<ExitStatus, GitError> {
-    let mut args: Vec<OsString> = vec!["push".into(), "--progress".into()];
+/// The arguments of `git push` after `git`. `progress` asks for progress
+/// lines although stderr is not a terminal (a job's log shows them).
+pub(crate) fn push_args(spec: &PushSpec, progress: bool) -> Vec<String> {
+    let mut args = vec!["push".to_string()];
+    if progress {
+        args.push("--progress".into());
+    }
     if spec.set_upstream {
         args.push("--set-upstream".into());
     }
@@ -50,175 +36,88 @@ pub(crate) fn push(
         // `--` keeps a remote or ref that starts with '-' from reading as
         // an option.
         args.push("--".into());
-        args.push(remote.into());
-        args.extend(spec.refspecs.iter().map(OsString::from));
+        args.push(remote.clone());
+        args.extend(spec.refspecs.iter().cloned());
     }
-    run(workdir, &args, log, on_line)
+    args
 }
 
-/// Runs `git pull --ff-only` in `workdir`.
-pub(crate) fn pull_ff_only(
-    workdir: &Path,
-    log: &Path,
-    on_line: &mut dyn FnMut(&str),
-) -> Result<ExitStatus, GitError> {
-    let args: Vec<OsString> = vec!["pull".into(), "--ff-only".into(), "--progress".into()];
-    run(workdir, &args, log, on_line)
+/// The arguments of `git pull --ff-only` after `git`.
+pub(crate) fn pull_args(progress: bool) -> Vec<String> {
+    let mut args = vec!["pull".to_string(), "--ff-only".to_string()];
+    if progress {
+        args.push("--progress".into());
+    }
+    args
 }
 
-/// What a pipe reader sends: bytes of stream 0 (stdout) or 1 (stderr),
-/// or the end of a stream.
-enum Chunk {
-    Bytes(usize, Vec<u8>),
-    Done,
+/// The environment of every git that talks to a remote: no prompt for a
+/// user name or password (there is no terminal to answer it).
+pub(crate) const NETWORK_ENV: &[(&str, &str)] = &[("GIT_TERMINAL_PROMPT", "0")];
+
+/// Answers of git that trying again will not change.
+const PERMANENT: &[&str] = &[
+    "Authentication failed",
+    "Permission denied",
+    "Repository not found",
+    "could not read Username",
+    "does not appear to be a git repository",
+    "[rejected]",
+    "Not possible to fast-forward",
+    "not a git repository",
+    "has no upstream branch",
+    "no tracking information",
+];
+
+/// What a failed push or pull said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    /// Trying again will not help (bad credentials, a rejected push, no
+    /// such remote); otherwise the failure may pass (a dropped connection,
+    /// a busy server).
+    pub(crate) permanent: bool,
+    /// git's own verdict (its `fatal:` or `error:` line), else its last
+    /// line; `None` when it said nothing.
+    pub(crate) said: Option<String>,
 }
 
-fn run(
-    workdir: &Path,
-    args: &[OsString],
-    log_path: &Path,
-    on_line: &mut dyn FnMut(&str),
-) -> Result<ExitStatus, GitError> {
-    let mut log = open_log(log_path)?;
-    let shown: Vec<String> = args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
+/// Reads git's output (stderr, with stdout after it) of a failed run.
+pub(crate) fn verdict(output: &str) -> Verdict {
+    let lines: Vec<&str> = output
+        .lines()
+        .flat_map(|l| l.split('\r'))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
         .collect();
-    let started = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    let write_log = |log: &mut File, line: &str| {
-        writeln!(log, "{line}").map_err(|source| GitError::Io {
-            action: "write",
-            path: log_path.to_path_buf(),
-            source,
-        })
-    };
-    write_log(&mut log, &format!("$ git {} ({started})", shown.join(" ")))?;
-
-    let mut cmd = git_command(workdir);
-    cmd.args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // No terminal prompt for a user name or password.
-        .env("GIT_TERMINAL_PROMPT", "0");
-    // SAFETY: setsid() is async-signal-safe and touches only the child,
-    // between fork and exec; it detaches the child from the terminal so
-    // ssh cannot open /dev/tty to ask for a passphrase.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
+    let said = lines
+        .iter()
+        .find(|l| l.starts_with("fatal:") || l.starts_with("error:"))
+        .or(lines.last())
+        .map(|l| l.to_string());
+    Verdict {
+        permanent: PERMANENT.iter().any(|m| output.contains(m)),
+        said,
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|source| GitError::GitMissing { source })?;
-    let (tx, rx) = mpsc::channel();
-    let mut readers = Vec::new();
-    let pipes: Vec<Box<dyn Read + Send>> = [
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    for (stream, pipe) in pipes.into_iter().enumerate() {
-        let tx = tx.clone();
-        readers.push(std::thread::spawn(move || {
-            let mut reader = BufReader::new(pipe);
-            let mut buf = [0u8; 4096];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if tx.send(Chunk::Bytes(stream, buf[..n].to_vec())).is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-            let _ = tx.send(Chunk::Done);
-        }));
-    }
-    drop(tx);
-    // Once git runs, a log that cannot be written only costs the log: the
-    // caller still gets every line and the exit status.
-    let mut emit = |text: &str| {
-        if let Err(e) = write_log(&mut log, text) {
-            tracing::warn!(error = %e, "git output not logged");
-        }
-        on_line(text);
-    };
-    // stdout and stderr interleave by arrival; each keeps its own partial
-    // line so a line is never cut by the other stream.
-    let mut pending: Vec<Vec<u8>> = Vec::new();
-    let mut open = readers.len();
-    let mut partials: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
-    while open > 0 {
-        match rx.recv() {
-            Ok(Chunk::Bytes(stream, bytes)) => {
-                let partial = &mut partials[stream];
-                partial.extend_from_slice(&bytes);
-                while let Some(end) = partial.iter().position(|&b| b == b'\n' || b == b'\r') {
-                    let line: Vec<u8> = partial.drain(..=end).collect();
-                    pending.push(line[..line.len() - 1].to_vec());
-                }
-            }
-            Ok(Chunk::Done) => open -= 1,
-            Err(_) => break,
-        }
-        for line in pending.drain(..).filter(|l| !l.is_empty()) {
-            emit(&String::from_utf8_lossy(&line));
-        }
-    }
-    for partial in partials.iter().filter(|p| !p.is_empty()) {
-        emit(&String::from_utf8_lossy(partial));
-    }
-    for reader in readers {
-        let _ = reader.join();
-    }
-    let status = child
-        .wait()
-        .map_err(|source| GitError::GitMissing { source })?;
-    if let Err(e) = write_log(&mut log, &format!("# {status}")) {
-        tracing::warn!(error = %e, "git exit status not logged");
-    }
-    Ok(status)
-}
-
-/// The log, appended to and private to the user: remote URLs and
-/// messages may name private repositories.
-fn open_log(path: &Path) -> Result<File, GitError> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| GitError::Io {
-            action: "create",
-            path: parent.to_path_buf(),
-            source,
-        })?;
-    }
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|source| GitError::Io {
-            action: "open",
-            path: path.to_path_buf(),
-            source,
-        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::fixture::TestRepo;
+    use super::super::git_command;
     use super::*;
+
+    /// Runs `git ARGS` in `dir` as a job would: no prompt; returns whether
+    /// it succeeded and what it said.
+    fn run(dir: &std::path::Path, args: &[String]) -> (bool, String) {
+        let out = git_command(dir)
+            .args(args)
+            .envs(NETWORK_ENV.iter().copied())
+            .output()
+            .unwrap();
+        let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stdout));
+        (out.status.success(), text)
+    }
 
     /// A repository with a bare remote `origin` on the local disk (no
     /// network), `main` pushed and tracking it.
@@ -241,24 +140,15 @@ mod tests {
     }
 
     #[test]
-    fn push_streams_output_to_the_callback_and_the_log() {
+    fn push_sends_the_branch_to_its_upstream() {
         let (repo, remote) = with_remote();
         repo.write("a.txt", "b\n");
         repo.commit_all("second");
-        let log = repo.home.join("logs/git.log");
-        let mut lines = Vec::new();
-        let status = push(&repo.dir, &PushSpec::default(), &log, &mut |l| {
-            lines.push(l.to_string())
-        })
-        .unwrap();
-        assert!(status.success(), "{lines:?}");
-        assert!(
-            lines.iter().any(|l| l.contains("main -> main")),
-            "{lines:?}"
-        );
-        let logged = std::fs::read_to_string(&log).unwrap();
-        assert!(logged.starts_with("$ git push --progress"), "{logged}");
-        assert!(logged.contains("main -> main"), "{logged}");
+        let args = push_args(&PushSpec::default(), true);
+        assert_eq!(args, ["push", "--progress"]);
+        let (ok, said) = run(&repo.dir, &args);
+        assert!(ok, "{said}");
+        assert!(said.contains("main -> main"), "{said}");
         let remote_head = repo.git(&["--git-dir", remote.to_str().unwrap(), "rev-parse", "main"]);
         assert_eq!(remote_head, repo.git(&["rev-parse", "HEAD"]));
     }
@@ -291,9 +181,8 @@ mod tests {
             "theirs",
         ]);
         in_other(&["push", "-q"]);
-        let log = repo.home.join("pull.log");
-        let status = pull_ff_only(&repo.dir, &log, &mut |_| {}).unwrap();
-        assert!(status.success());
+        let (ok, said) = run(&repo.dir, &pull_args(true));
+        assert!(ok, "{said}");
         assert_eq!(repo.read("b.txt"), "b\n");
 
         std::fs::write(other.join("c.txt"), "c\n").unwrap();
@@ -312,15 +201,59 @@ mod tests {
         repo.write("d.txt", "d\n");
         repo.commit_all("ours");
         let before = repo.git(&["rev-parse", "HEAD"]);
-        let mut lines = Vec::new();
-        let status = pull_ff_only(&repo.dir, &log, &mut |l| lines.push(l.to_string())).unwrap();
-        assert!(!status.success());
+        let (ok, said) = run(&repo.dir, &pull_args(true));
+        assert!(!ok);
         assert_eq!(repo.git(&["rev-parse", "HEAD"]), before);
-        assert!(!lines.is_empty());
+        let verdict = verdict(&said);
+        assert!(verdict.permanent, "{said}");
         assert!(
-            std::fs::read_to_string(&log)
-                .unwrap()
-                .contains("# exit status: 128")
+            verdict
+                .said
+                .as_deref()
+                .is_some_and(|s| s.starts_with("fatal:")),
+            "{verdict:?}"
         );
+    }
+
+    #[test]
+    fn push_arguments_keep_remote_and_refs_from_reading_as_options() {
+        let spec = PushSpec {
+            remote: Some("-origin".into()),
+            refspecs: vec!["main".into(), "refs/tags/v1:refs/tags/v1".into()],
+            set_upstream: true,
+        };
+        assert_eq!(
+            push_args(&spec, false),
+            [
+                "push",
+                "--set-upstream",
+                "--",
+                "-origin",
+                "main",
+                "refs/tags/v1:refs/tags/v1"
+            ]
+        );
+        assert_eq!(pull_args(false), ["pull", "--ff-only"]);
+    }
+
+    #[test]
+    fn a_dropped_connection_may_pass_and_a_rejection_will_not() {
+        let dropped = verdict(
+            "remote: Counting\rremote: Counting objects: 100%\nfatal: the remote end hung up unexpectedly\n",
+        );
+        assert!(!dropped.permanent);
+        assert_eq!(
+            dropped.said.as_deref(),
+            Some("fatal: the remote end hung up unexpectedly")
+        );
+        let rejected = verdict(
+            " ! [rejected]        main -> main (fetch first)\nerror: failed to push some refs to 'origin'\n",
+        );
+        assert!(rejected.permanent);
+        assert_eq!(
+            rejected.said.as_deref(),
+            Some("error: failed to push some refs to 'origin'")
+        );
+        assert_eq!(verdict("").said, None);
     }
 }

@@ -262,6 +262,7 @@ mod tests {
 
     use super::super::fixture::TestRepo;
     use super::*;
+    use crate::error::Hint;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = pairs

@@ -18,6 +18,7 @@
 //! is complete and never undo it: their failure is reported beside it.
 
 use super::pack::BlobPack;
+use crate::error::Hint;
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -49,9 +50,6 @@ use crate::workspace::source::Source;
 
 /// The file every baseline commit carries at its root.
 pub(crate) const HANDOFF_FILE: &str = "handoff.json";
-
-/// A lock older than this is a dead editor's (the TUI heartbeats every 10 s).
-const LOCK_STALE_SECS: i64 = 30;
 
 /// How many changed paths a "dirty" error lists.
 const DIRTY_SAMPLE: usize = 8;
@@ -101,13 +99,22 @@ pub(crate) struct TakeoverReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub push_error: Option<String>,
     pub github: Option<GithubOutcome>,
-    /// `taken-over`, `resumed` (an interrupted run finished) or
-    /// `already-taken-over` (nothing left to do locally).
-    pub status: &'static str,
+    pub status: TakeoverStatus,
     /// The failure of a network step; the local result above stands. The
     /// CLI prints the report, then this as its error, and exits 1.
     #[serde(skip)]
     pub remote_failure: Option<TakeoverError>,
+}
+
+/// What a takeover run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum TakeoverStatus {
+    TakenOver,
+    /// An interrupted run was finished.
+    Resumed,
+    /// Nothing was left to do locally.
+    AlreadyTakenOver,
 }
 
 /// The GitHub part of a report.
@@ -248,11 +255,11 @@ impl From<rusqlite::Error> for TakeoverError {
     }
 }
 
-impl TakeoverError {
-    pub(crate) fn hint(&self) -> String {
+impl Hint for TakeoverError {
+    fn hint(&self) -> String {
         match self {
             TakeoverError::Import(e) => e.hint(),
-            TakeoverError::Store(e) => e.hint().into(),
+            TakeoverError::Store(e) => e.hint(),
             TakeoverError::Github(e) => e.hint(),
             TakeoverError::NoSource { .. } => {
                 "pass a folder, a .zip export, or a workspace name from `kollega ls`".into()
@@ -656,7 +663,7 @@ fn run(
             std::process::id(),
             &locks::hostname(),
             locks::now_unix(),
-            LOCK_STALE_SECS,
+            locks::STALE_SECS,
         )? {
             locks::LockOutcome::Acquired => {}
             locks::LockOutcome::HeldBy { pid, host, .. } => {
@@ -782,7 +789,11 @@ fn run_planned(
         }
     };
     let mut report = report;
-    report.status = if resuming { "resumed" } else { "taken-over" };
+    report.status = if resuming {
+        TakeoverStatus::Resumed
+    } else {
+        TakeoverStatus::TakenOver
+    };
     stop.reached(Step::Done)?;
     Ok(finish_remote(store, outside, plan, report))
 }
@@ -1240,7 +1251,7 @@ fn claim_row(store: &mut Store, row: TakeoverRow) -> Result<TakeoverRow, Takeove
     let pid = std::process::id();
     if let Some(holder) = row.pid
         && holder != i64::from(pid)
-        && process_alive(holder)
+        && crate::store::locks::pid_alive(holder)
     {
         return Err(TakeoverError::Running {
             name: row.workspace,
@@ -1325,15 +1336,6 @@ fn stamp_of(at: OffsetDateTime) -> String {
         at.minute(),
         at.second()
     )
-}
-
-fn process_alive(pid: i64) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: kill with signal 0 only checks that the process exists.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// One entry of what is taken over, after the importer's classification.
@@ -2066,7 +2068,7 @@ impl Local<'_> {
             pushed: false,
             push_error: None,
             github: None,
-            status: "taken-over",
+            status: TakeoverStatus::TakenOver,
             remote_failure: None,
         })
     }
@@ -2165,7 +2167,7 @@ fn already_taken_over(
         pushed: false,
         push_error: None,
         github: None,
-        status: "already-taken-over",
+        status: TakeoverStatus::AlreadyTakenOver,
         remote_failure: None,
     }))
 }
@@ -2618,7 +2620,7 @@ mod tests {
                 && stamp.chars().filter(char::is_ascii_digit).count() == 14,
             "{stamp}"
         );
-        assert_eq!(report.status, "taken-over");
+        assert_eq!(report.status, TakeoverStatus::TakenOver);
         assert_eq!(report.files_count, 4);
         let reasons: Vec<(&str, &str)> = report
             .skipped
@@ -2991,7 +2993,7 @@ mod tests {
 
         // Run again: nothing more to do.
         let again = env.run(&request).unwrap();
-        assert_eq!(again.status, "already-taken-over");
+        assert_eq!(again.status, TakeoverStatus::AlreadyTakenOver);
         assert_eq!(again.commit, report.commit);
         assert_eq!(env.baselines(&repo).len(), 1);
     }
@@ -3071,9 +3073,9 @@ mod tests {
                     "{step:?}"
                 );
                 let expected = if step == Step::Done {
-                    "already-taken-over"
+                    TakeoverStatus::AlreadyTakenOver
                 } else {
-                    "resumed"
+                    TakeoverStatus::Resumed
                 };
                 assert_eq!(report.status, expected, "{step:?}");
                 assert_eq!(
@@ -3102,7 +3104,7 @@ mod tests {
                 assert_eq!(env.rows("SELECT COUNT(*) FROM workspaces"), 1, "{step:?}");
                 // And once more: nothing new.
                 let again = env.run(&request).unwrap();
-                assert_eq!(again.status, "already-taken-over");
+                assert_eq!(again.status, TakeoverStatus::AlreadyTakenOver);
                 assert_eq!(env.baselines(&repo).len(), 1, "{step:?}");
             }
         }
@@ -3124,7 +3126,7 @@ mod tests {
         );
         std::fs::remove_file(repo.join("old.txt")).unwrap();
         let report = env.run(&request).unwrap();
-        assert_eq!(report.status, "resumed");
+        assert_eq!(report.status, TakeoverStatus::Resumed);
         assert_eq!(env.git(&repo, &["status", "--porcelain"]), "");
         assert_eq!(env.baselines(&repo).len(), 1);
     }
@@ -3256,7 +3258,7 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(1100));
         std::fs::write(src.join("README.md"), "# Shop v2\n").unwrap();
         let second = env.run(&request).unwrap();
-        assert_eq!(second.status, "taken-over");
+        assert_eq!(second.status, TakeoverStatus::TakenOver);
         assert_ne!(second.branch, first.branch);
         assert_eq!(
             env.git(&repo, &["rev-parse", &format!("{}^", second.branch)])
@@ -3392,7 +3394,7 @@ mod tests {
 
         // Run again: the repository is not created twice, the push repeats.
         let again = env.run(&request).unwrap();
-        assert_eq!(again.status, "already-taken-over");
+        assert_eq!(again.status, TakeoverStatus::AlreadyTakenOver);
         assert!(again.pushed);
         assert!(!again.github.unwrap().created);
         assert_eq!(server.requests().len(), 2, "no second POST");
@@ -3526,7 +3528,7 @@ mod tests {
         // What `git init` killed early leaves.
         std::fs::create_dir_all(repo.join(".git/objects/pack")).unwrap();
         let report = env.run(&request).unwrap();
-        assert_eq!(report.status, "resumed");
+        assert_eq!(report.status, TakeoverStatus::Resumed);
         assert_eq!(env.baselines(&repo).len(), 1);
     }
 

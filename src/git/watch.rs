@@ -8,6 +8,7 @@
 //! [`WatchEvent`] per window. Changes inside `.git` matter only as "the
 //! status may have changed" (a commit, a checkout, `git add` elsewhere).
 
+use crate::error::Hint;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -40,9 +41,9 @@ pub struct WatchError {
     message: String,
 }
 
-impl WatchError {
-    pub(crate) fn hint(&self) -> &'static str {
-        "kollega still works; changes made outside show after a restart. On Linux, raise fs.inotify.max_user_watches"
+impl Hint for WatchError {
+    fn hint(&self) -> String {
+        "kollega still works; changes made outside show after a restart. On Linux, raise fs.inotify.max_user_watches".into()
     }
 }
 

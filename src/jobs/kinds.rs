@@ -188,10 +188,10 @@ async fn workdir(ctx: &JobContext) -> Result<PathBuf, JobError> {
         .await
         .map_err(|e| match e {
             JobsError::UnknownWorkspace(_) | JobsError::BadInput(_) => {
-                JobError::permanent(format!("{e}; {}", e.hint()))
+                JobError::permanent(crate::error::describe(&e))
             }
             // A full disk or a lock may clear up.
-            other => JobError::transient(format!("{other}; {}", other.hint())),
+            other => JobError::transient(crate::error::describe(&other)),
         })
 }
 
@@ -469,7 +469,7 @@ impl Kind for ImportKind {
             tokio::task::spawn_blocking(move || {
                 // Its own connection: an import holds long transactions.
                 let mut store = Store::open(&data_dir)
-                    .map_err(|e| JobError::transient(format!("{e}; {}", e.hint())))?;
+                    .map_err(|e| JobError::transient(crate::error::describe(&e)))?;
                 let mut progress = ImportLog {
                     log,
                     stop,
@@ -483,7 +483,7 @@ impl Kind for ImportKind {
                     &options,
                     &mut progress,
                 )
-                .map_err(|e| JobError::permanent(format!("{e}; {}", e.hint())))?;
+                .map_err(|e| JobError::permanent(crate::error::describe(&e)))?;
                 serde_json::to_value(&report)
                     .map_err(|e| JobError::permanent(format!("cannot describe the import: {e}")))
             })
@@ -553,7 +553,7 @@ impl Kind for ExportKind {
                 .db
                 .call(move |store| {
                     crate::workspace::export::export(store, &workspace, &target, force)
-                        .map_err(|e| JobsError::BadInput(format!("{e}; {}", e.hint())))
+                        .map_err(|e| JobsError::BadInput(crate::error::describe(&e)))
                 })
                 .await
                 .map_err(|e| JobError::permanent(e.to_string()))?;

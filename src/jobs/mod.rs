@@ -23,6 +23,7 @@ pub(crate) mod schedule;
 pub(crate) mod tasks;
 pub(crate) mod workcopy;
 
+use crate::error::Hint;
 use std::fmt;
 use std::str::FromStr;
 
@@ -204,8 +205,20 @@ pub enum JobsError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    /// The machine refused a thread, a runtime or a signal handler.
+    #[error("cannot {what}: {source}")]
+    System {
+        what: &'static str,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+}
+
+impl JobsError {
+    pub(crate) fn system(what: &'static str) -> impl Fn(std::io::Error) -> JobsError + Copy {
+        move |source| JobsError::System { what, source }
+    }
 }
 
 impl From<rusqlite::Error> for JobsError {
@@ -214,8 +227,8 @@ impl From<rusqlite::Error> for JobsError {
     }
 }
 
-impl JobsError {
-    pub(crate) fn hint(&self) -> String {
+impl Hint for JobsError {
+    fn hint(&self) -> String {
         match self {
             JobsError::UnknownJob(_) => "`kollega jobs` lists the jobs and their ids".into(),
             JobsError::WrongStatus { .. } => {
@@ -238,7 +251,10 @@ impl JobsError {
             JobsError::Log { .. } => {
                 "the tail of the log is still in the store: `kollega jobs log ID` prints it when the file is gone".into()
             }
-            JobsError::Store(e) => e.hint().into(),
+            JobsError::System { .. } => {
+                "the machine is short of threads or file descriptors: close other programs, then run it again".into()
+            }
+            JobsError::Store(e) => e.hint(),
         }
     }
 }

@@ -23,6 +23,8 @@ pub(crate) use parse::parse;
 #[allow(unused_imports)] // the draft diff and AI patches call it
 pub(crate) use texts::diff_texts;
 
+use crate::error::Hint;
+
 /// A whole diff: the files it changes, in the order it names them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Patch {
@@ -202,8 +204,8 @@ pub(crate) enum PatchError {
     },
 }
 
-impl PatchError {
-    pub(crate) fn hint(&self) -> String {
+impl Hint for PatchError {
+    fn hint(&self) -> String {
         match self {
             PatchError::Malformed { .. } => {
                 "the diff is damaged or not a unified diff; make it again with `git diff`".into()

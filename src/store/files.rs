@@ -1,5 +1,6 @@
 //! Queries of the `files` table: the text content of SQLite workspaces.
 
+use crate::error::Hint;
 use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -131,16 +132,16 @@ impl From<rusqlite::Error> for FileEditError {
     }
 }
 
-#[allow(dead_code)] // wired by the editor pane
-impl FileEditError {
-    pub(crate) fn hint(&self) -> &'static str {
-        match self {
+impl Hint for FileEditError {
+    fn hint(&self) -> String {
+        let hint = match self {
             FileEditError::Exists { .. } => "pick another name, or delete that one first",
             FileEditError::ParentIsFile { .. } => "rename or delete that file first",
             FileEditError::NotFound { .. } => "it may have been renamed or deleted meanwhile",
             FileEditError::IntoItself { .. } => "pick a target outside the folder",
-            FileEditError::Store(e) => e.hint(),
-        }
+            FileEditError::Store(e) => return e.hint(),
+        };
+        hint.into()
     }
 }
 

@@ -13,6 +13,9 @@ use time::format_description::well_known::Rfc3339;
 
 use super::Result;
 
+/// A lock whose heartbeat is older than this is taken over.
+pub(crate) const STALE_SECS: i64 = 30;
+
 /// What `acquire` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LockOutcome {
@@ -145,8 +148,10 @@ pub(crate) fn now_unix() -> i64 {
 }
 
 /// Whether process `pid` exists on this host. Only a definite "no such
-/// process" counts as dead: EPERM means it exists under another user.
-fn pid_alive(pid: i64) -> bool {
+/// process" counts as dead: EPERM means it exists under another user. The
+/// one check of liveness for every holder kollega records (workspace locks,
+/// staged imports, takeovers).
+pub(crate) fn pid_alive(pid: i64) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };

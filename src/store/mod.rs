@@ -19,6 +19,7 @@ pub(crate) mod settings;
 pub(crate) mod worker;
 pub(crate) mod workspaces;
 
+use crate::error::Hint;
 use std::fs::{DirBuilder, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -69,9 +70,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
 }
 
-impl StoreError {
-    pub(crate) fn hint(&self) -> &'static str {
-        match self {
+impl Hint for StoreError {
+    fn hint(&self) -> String {
+        let hint = match self {
             StoreError::DataDir { .. } => {
                 "check the permissions of the directory, or pass --data-dir"
             }
@@ -84,9 +85,12 @@ impl StoreError {
             StoreError::Migration { .. } | StoreError::Sqlite(_) => {
                 "run `kollega doctor` to check the store; it was left as it was"
             }
-        }
+        };
+        hint.into()
     }
+}
 
+impl StoreError {
     fn open(path: &Path, source: impl std::error::Error + Send + Sync + 'static) -> StoreError {
         StoreError::Open {
             path: path.to_path_buf(),

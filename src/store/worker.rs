@@ -9,6 +9,7 @@
 //! are the whole interface; which queries they run is the modules beside
 //! this one.
 
+use crate::error::Hint;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -29,14 +30,15 @@ pub enum WorkerError {
     Stopped,
 }
 
-impl WorkerError {
-    pub(crate) fn hint(&self) -> &'static str {
-        match self {
-            WorkerError::Store(e) => e.hint(),
+impl Hint for WorkerError {
+    fn hint(&self) -> String {
+        let hint = match self {
+            WorkerError::Store(e) => return e.hint(),
             WorkerError::Stopped => {
                 "restart kollega; unsaved text stays in memory until it is written"
             }
-        }
+        };
+        hint.into()
     }
 }
 

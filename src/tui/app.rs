@@ -37,9 +37,6 @@ use crate::workspace::disk::DiskWorkspace;
 use crate::workspace::path::WorkspacePath;
 use crate::workspace::tree;
 
-/// A lock whose heartbeat is older than this is taken over.
-pub(crate) const LOCK_STALE_SECS: i64 = 30;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Focus {
     Workspaces,
@@ -349,7 +346,7 @@ impl App {
             std::process::id(),
             &locks::hostname(),
             locks::now_unix(),
-            LOCK_STALE_SECS,
+            locks::STALE_SECS,
         ) {
             Ok(LockOutcome::Acquired) => None,
             Ok(LockOutcome::HeldBy { pid, host, .. }) => Some(format!(
@@ -1177,7 +1174,7 @@ impl App {
             Files::Sqlite { id } => {
                 store::files::save_file(&mut self.store.conn, *id, &tab.path, &content)
                     .map(|_| ())
-                    .map_err(|e| format!("{e}; {}", e.hint()))
+                    .map_err(|e| crate::error::describe(&e))
             }
             Files::Dir(disk) => disk.save(&tab.path, &content).map_err(|e| e.to_string()),
         };

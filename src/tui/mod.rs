@@ -149,7 +149,10 @@ async fn run_async(store: Store, config: &Config, start: Start) -> anyhow::Resul
         Ok(handle) => Some(Arc::new(handle)),
         Err(e) => {
             app.notify(
-                format!("jobs do not run in this kollega: {e}; {}", e.hint()),
+                format!(
+                    "jobs do not run in this kollega: {}",
+                    crate::error::describe(&e)
+                ),
                 true,
             );
             None

@@ -1,5 +1,6 @@
 //! Export: a stored workspace back out, byte for byte, as a ZIP or a folder.
 
+use crate::error::Hint;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -42,8 +43,8 @@ pub enum ExportError {
     Zip { path: PathBuf, message: String },
 }
 
-impl ExportError {
-    pub(crate) fn hint(&self) -> String {
+impl Hint for ExportError {
+    fn hint(&self) -> String {
         match self {
             ExportError::Workspace(e) => e.hint(),
             ExportError::Exists { .. } => {

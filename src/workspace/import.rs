@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::path::WorkspacePath;
 use super::secrets::SecretScanner;
 use super::source::{Entry, Source};
-use super::{ImportError, Report};
+use super::{ImportError, ImportStatus, Report};
 use crate::config::Config;
 use crate::store::workspaces::{Publish, SkippedEntry};
 use crate::store::{self, Store, now_rfc3339};
@@ -79,7 +79,7 @@ pub fn import(
             }
             let skipped = store::workspaces::skipped(&store.conn, existing.id)?;
             let mut report = Report::new(&existing, skipped);
-            report.status = Some("already-imported");
+            report.status = Some(ImportStatus::AlreadyImported);
             tracing::info!("already imported");
             return Ok(report);
         }
@@ -108,7 +108,11 @@ pub fn import(
         progress,
     ) {
         Ok(mut report) => {
-            report.status = Some(if resumed { "resumed" } else { "imported" });
+            report.status = Some(if resumed {
+                ImportStatus::Resumed
+            } else {
+                ImportStatus::Imported
+            });
             Ok(report)
         }
         Err(e) => {
@@ -137,7 +141,7 @@ fn claim_staging(conn: &Connection, name: &str, source: &str) -> Result<(i64, bo
         if let Some(staging) = store::workspaces::find_staging(conn, name)? {
             if let Some(holder) = staging.importer_pid
                 && holder != i64::from(pid)
-                && process_alive(holder)
+                && crate::store::locks::pid_alive(holder)
             {
                 return Err(ImportError::Running {
                     name: name.to_string(),
@@ -163,15 +167,6 @@ fn claim_staging(conn: &Connection, name: &str, source: &str) -> Result<(i64, bo
             Err(e)
         }
     }
-}
-
-fn process_alive(pid: i64) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: kill with signal 0 only checks that the process exists.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 fn stage_and_publish(

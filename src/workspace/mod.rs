@@ -12,6 +12,7 @@ pub(crate) mod secrets;
 pub(crate) mod source;
 pub(crate) mod tree;
 
+use crate::error::Hint;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -73,8 +74,8 @@ impl From<rusqlite::Error> for ImportError {
     }
 }
 
-impl ImportError {
-    pub(crate) fn hint(&self) -> String {
+impl Hint for ImportError {
+    fn hint(&self) -> String {
         match self {
             ImportError::SourceUnreadable { .. } => "check the path and its permissions".into(),
             ImportError::NotASource { .. } | ImportError::BadZip { .. } => {
@@ -104,7 +105,7 @@ impl ImportError {
                 Limits::how_to_raise("max_workspaces")
             ),
             ImportError::WorkspaceTooLarge { .. } => Limits::how_to_raise("max_workspace_bytes"),
-            ImportError::Store(e) => e.hint().into(),
+            ImportError::Store(e) => e.hint(),
         }
     }
 }
@@ -130,8 +131,8 @@ impl From<rusqlite::Error> for WorkspaceError {
     }
 }
 
-impl WorkspaceError {
-    pub(crate) fn hint(&self) -> String {
+impl Hint for WorkspaceError {
+    fn hint(&self) -> String {
         match self {
             WorkspaceError::NotFound { .. } => "`kollega ls` lists the workspaces".into(),
             WorkspaceError::NoFile { workspace, .. } => {
@@ -141,7 +142,7 @@ impl WorkspaceError {
             WorkspaceError::InGit { name, .. } => {
                 format!("read them with git, or edit them with `kollega open {name}`")
             }
-            WorkspaceError::Store(e) => e.hint().into(),
+            WorkspaceError::Store(e) => e.hint(),
         }
     }
 }
@@ -162,9 +163,20 @@ pub struct Report {
     /// The repository of a git workspace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repo_path: Option<String>,
-    /// `imported`, `resumed` or `already-imported`; absent outside `import`.
+    /// What `import` did; absent outside `import`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<&'static str>,
+    pub status: Option<ImportStatus>,
+}
+
+/// What an import did, as its report says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImportStatus {
+    Imported,
+    /// A killed import of the same source was finished.
+    Resumed,
+    /// The workspace already holds this source unchanged.
+    AlreadyImported,
 }
 
 impl Report {

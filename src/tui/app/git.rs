@@ -89,7 +89,7 @@ fn markers_of(status: &RepoStatus) -> HashMap<String, char> {
 }
 
 fn describe(e: GitError) -> String {
-    format!("{e}; {}", e.hint())
+    crate::error::describe(&e)
 }
 
 impl App {

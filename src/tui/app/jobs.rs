@@ -113,7 +113,7 @@ impl JobsState {
 }
 
 fn describe(e: JobsError) -> String {
-    format!("{e}; {}", e.hint())
+    crate::error::describe(&e)
 }
 
 impl App {
@@ -153,7 +153,7 @@ impl App {
                 handle.spawn(async move {
                     let msg = answer
                         .await
-                        .unwrap_or_else(|e| JobsMsg::Lost(format!("{e}; {}", e.hint())));
+                        .unwrap_or_else(|e| JobsMsg::Lost(crate::error::describe(&e)));
                     let _ = tx.send(AppMsg::Jobs(msg));
                 });
             }

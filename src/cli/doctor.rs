@@ -6,7 +6,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use std::process::ExitCode;
+
+use super::output::human_bytes;
 use crate::config::Config;
+use crate::error::Error;
 use crate::store::{DB_FILE, SCHEMA_VERSION, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -82,7 +86,11 @@ pub fn run(config: &Config) -> DoctorReport {
                 Err(e) => add("jobs", Status::Fail, e.to_string()),
             }
         }
-        Err(e) => add("store", Status::Fail, format!("{e} ({})", e.hint())),
+        Err(e) => add(
+            "store",
+            Status::Fail,
+            format!("{e} ({})", crate::error::Hint::hint(&e)),
+        ),
     }
 
     let (status, detail) = permissions(&config.data_dir);
@@ -193,19 +201,26 @@ fn terminal_colours() -> String {
     format!("{depth} (TERM={term:?}, COLORTERM={colorterm:?})")
 }
 
-pub(crate) fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
+/// `kollega doctor [--json]`: fails (exit 1) when a check fails.
+pub(super) fn doctor(config: &Config, json: bool) -> Result<ExitCode, Error> {
+    let report = run(config);
+    if json {
+        super::output::print_json(&report)?;
     } else {
-        format!("{value:.1} {}", UNITS[unit])
+        for check in &report.checks {
+            let mark = match check.status {
+                Status::Ok => "ok  ",
+                Status::Warn => "warn",
+                Status::Fail => "FAIL",
+            };
+            println!("{mark}  {:<14} {}", check.name, check.detail);
+        }
     }
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Jobs by status and whether a worker is alive; the number of dead jobs.

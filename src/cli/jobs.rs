@@ -1,6 +1,5 @@
-//! The job subcommands: `run`, `worker`, `jobs`, `tasks`, `schedule`,
-//! `metrics`. Each is a thin layer over `jobs::*`; the TUI uses the same
-//! functions.
+//! Job verbs: `run`, `worker`, `jobs`, `tasks`, `schedule`, `metrics`, and
+//! the `--detach` forms of `import`, `export` and `git push|pull`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -8,14 +7,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::Context;
 use serde_json::json;
 
-use crate::cli::{
-    Command, ExportArgs, GitCommand, ImportArgs, JobsAction, JobsArgs, RunArgs, ScheduleCommand,
-    WorkerArgs,
+use super::args::{
+    ExportArgs, GitCommand, ImportArgs, JobsAction, JobsArgs, RunArgs, ScheduleCommand, WorkerArgs,
 };
+use super::output::{print_json, printable, write_stdout};
 use crate::config::Config;
+use crate::error::Error;
 use crate::jobs::command::Tee;
 use crate::jobs::kinds::{Place, default_attempts, resolve_place, shell_words};
 use crate::jobs::queue::{self, Filter, Job, NewJob, Role};
@@ -24,37 +23,20 @@ use crate::jobs::{
     JobsError, Status, format_duration, format_ms, metrics, now_ms, schedule, tasks,
 };
 use crate::store::Store;
-use crate::{print_json, printable};
 
-pub(crate) fn dispatch(
-    config: &Config,
-    mut store: Store,
-    command: Command,
-) -> anyhow::Result<ExitCode> {
-    match command {
-        Command::Run(args) => run_cmd(config, store, &args),
-        Command::Worker(args) => worker_cmd(config, store, &args),
-        Command::Jobs(args) => jobs_cmd(config, &mut store, args),
-        Command::Tasks { workspace, json } => tasks_cmd(&store, &workspace, json),
-        Command::Schedule(command) => schedule_cmd(config, &mut store, command),
-        Command::Metrics => {
-            let text = metrics::render(&store.conn, now_ms())?;
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
-                .and_then(|()| out.flush())
-                .context("cannot write to stdout")?;
-            Ok(ExitCode::SUCCESS)
-        }
-        _ => Ok(ExitCode::SUCCESS),
-    }
+/// `kollega metrics`.
+pub(super) fn metrics(store: &Store) -> Result<ExitCode, Error> {
+    let text = metrics::render(&store.conn, now_ms())?;
+    write_stdout(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `git push` and `git pull` as jobs.
-pub(crate) fn git_job(
+pub(super) fn git_job(
     config: &Config,
     store: Store,
     command: GitCommand,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitCode, Error> {
     let (target, kind, payload, detach) = match command {
         GitCommand::Push {
             target,
@@ -91,11 +73,11 @@ pub(crate) fn git_job(
 }
 
 /// `import --detach`.
-pub(crate) fn import_job(
+pub(super) fn import_job(
     config: &Config,
     store: Store,
     args: &ImportArgs,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitCode, Error> {
     let source = args
         .source
         .canonicalize()
@@ -116,11 +98,11 @@ pub(crate) fn import_job(
 }
 
 /// `export --detach`.
-pub(crate) fn export_job(
+pub(super) fn export_job(
     config: &Config,
     store: Store,
     args: &ExportArgs,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitCode, Error> {
     if crate::store::workspaces::find(&store.conn, &args.workspace)?.is_none() {
         return Err(JobsError::UnknownWorkspace(args.workspace.clone()).into());
     }
@@ -201,7 +183,7 @@ fn task_command(store: &Store, place: &Place, name: &str) -> Result<String, Jobs
         })
 }
 
-fn run_cmd(config: &Config, store: Store, args: &RunArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(config: &Config, store: Store, args: &RunArgs) -> Result<ExitCode, Error> {
     let place = resolve_place(&store, &args.workspace)?;
     let argv = match &args.task {
         Some(task) => vec![task_command(&store, &place, task)?],
@@ -247,7 +229,7 @@ pub(crate) fn job_cmd(
     new: NewJob,
     detach: bool,
     argv: Option<&[String]>,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitCode, Error> {
     if detach {
         let id = queue::enqueue(&mut store.conn, &new, now_ms())?;
         println!("{id}");
@@ -280,21 +262,22 @@ pub(crate) fn job_cmd(
         .worker_threads(2)
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
+        .map_err(JobsError::system("start the async runtime"))?;
     let follow_stop = Arc::new(AtomicBool::new(false));
     let follower = follow_elsewhere(&data_dir, id, options.owner.clone(), follow_stop.clone());
     let ended = runtime.block_on(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut hangup = signal(SignalKind::hangup())?;
-        let mut term = signal(SignalKind::terminate())?;
+        let listen = JobsError::system("listen for signals");
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(listen)?;
+        let mut hangup = signal(SignalKind::hangup()).map_err(listen)?;
+        let mut term = signal(SignalKind::terminate()).map_err(listen)?;
         let handle = runner::spawn(options)?;
         let remote = handle.remote();
         let mut wait = std::pin::pin!(handle.wait());
         let mut interrupts = 0;
         loop {
             tokio::select! {
-                r = &mut wait => return r.map(|()| true).map_err(anyhow::Error::from),
+                r = &mut wait => return r.map(|()| true),
                 _ = interrupt.recv() => {
                     interrupts += 1;
                     if interrupts > 1 {
@@ -314,7 +297,8 @@ pub(crate) fn job_cmd(
                             Err(e) => Err(e),
                         }
                     })
-                    .await??;
+                    .await
+                    .map_err(|e| JobsError::System { what: "cancel the job", source: std::io::Error::other(e) })??;
                 }
                 // The terminal or the session ends: the job is stopped here
                 // and retried by a worker or the TUI.
@@ -442,7 +426,7 @@ fn say(line: &str) {
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
-fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn worker(config: &Config, store: Store, args: &WorkerArgs) -> Result<ExitCode, Error> {
     drop(store);
     // A worker outlives whoever reads its output (a closed pipe, a gone
     // terminal); its jobs must not die with it.
@@ -467,7 +451,7 @@ fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Resul
         .worker_threads(2)
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
+        .map_err(JobsError::system("start the async runtime"))?;
     let stop = Arc::new(AtomicBool::new(false));
     let server_stop = stop.clone();
     let data_dir = config.data_dir.clone();
@@ -475,9 +459,10 @@ fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Resul
         use tokio::signal::unix::{SignalKind, signal};
         // Signals first: a stop that comes right after the start is a
         // stop, not the default action.
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut term = signal(SignalKind::terminate())?;
-        let mut hangup = signal(SignalKind::hangup())?;
+        let listen = JobsError::system("listen for signals");
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(listen)?;
+        let mut term = signal(SignalKind::terminate()).map_err(listen)?;
+        let mut hangup = signal(SignalKind::hangup()).map_err(listen)?;
         let mut server = None;
         if let Some(listener) = listener {
             let shown = listener
@@ -514,7 +499,7 @@ fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Resul
         }
         say("stopping: running jobs are stopped and will be retried");
         handle.shutdown().await?;
-        Ok::<_, anyhow::Error>(server)
+        Ok::<_, JobsError>(server)
     })?;
     stop.store(true, Ordering::SeqCst);
     if let Some(server) = server {
@@ -523,7 +508,7 @@ fn worker_cmd(config: &Config, store: Store, args: &WorkerArgs) -> anyhow::Resul
     Ok(ExitCode::SUCCESS)
 }
 
-fn jobs_cmd(config: &Config, store: &mut Store, args: JobsArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn jobs(config: &Config, store: &mut Store, args: JobsArgs) -> Result<ExitCode, Error> {
     match args.action {
         None => {
             let status = parse_status(args.status.as_deref())?;
@@ -697,7 +682,7 @@ fn print_job(job: &Job) {
     }
 }
 
-fn log_cmd(config: &Config, store: &mut Store, id: i64, follow: bool) -> anyhow::Result<ExitCode> {
+fn log_cmd(config: &Config, store: &mut Store, id: i64, follow: bool) -> Result<ExitCode, Error> {
     queue::require(&store.conn, id)?;
     let mut out = std::io::stdout().lock();
     if follow {
@@ -706,11 +691,11 @@ fn log_cmd(config: &Config, store: &mut Store, id: i64, follow: bool) -> anyhow:
         loop {
             let lines = queue::logs_after(&store.conn, id, after, 10_000)?;
             for line in &lines {
-                out.write_all(line.line.as_bytes())?;
-                out.write_all(b"\n")?;
+                out.write_all(line.line.as_bytes()).map_err(Error::stdout)?;
+                out.write_all(b"\n").map_err(Error::stdout)?;
                 after = line.seq;
             }
-            out.flush()?;
+            out.flush().map_err(Error::stdout)?;
             if lines.is_empty() {
                 let job = queue::require(&store.conn, id)?;
                 if job.status.is_final() {
@@ -723,14 +708,14 @@ fn log_cmd(config: &Config, store: &mut Store, id: i64, follow: bool) -> anyhow:
     let attempts = crate::jobs::log::attempts(&config.data_dir, id);
     if attempts.is_empty() {
         for line in queue::logs_after(&store.conn, id, -1, usize::MAX >> 1)? {
-            writeln!(out, "{}", line.line)?;
+            writeln!(out, "{}", line.line).map_err(Error::stdout)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let several = attempts.len() > 1;
     for attempt in attempts {
         if several {
-            writeln!(out, "[kollega] attempt {attempt}")?;
+            writeln!(out, "[kollega] attempt {attempt}").map_err(Error::stdout)?;
         }
         let path = crate::jobs::log::attempt_path(&config.data_dir, id, attempt);
         crate::jobs::log::read_attempt(&path, &mut out).map_err(|source| JobsError::Log {
@@ -739,11 +724,11 @@ fn log_cmd(config: &Config, store: &mut Store, id: i64, follow: bool) -> anyhow:
             source,
         })?;
     }
-    out.flush()?;
+    out.flush().map_err(Error::stdout)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn tasks_cmd(store: &Store, workspace: &str, json: bool) -> anyhow::Result<ExitCode> {
+pub(super) fn tasks(store: &Store, workspace: &str, json: bool) -> Result<ExitCode, Error> {
     let place = resolve_place(store, workspace)?;
     let found = tasks::for_place(store, &place);
     if json {
@@ -779,11 +764,11 @@ fn tasks_cmd(store: &Store, workspace: &str, json: bool) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-fn schedule_cmd(
+pub(super) fn schedule(
     config: &Config,
     store: &mut Store,
     command: ScheduleCommand,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitCode, Error> {
     match command {
         ScheduleCommand::Add {
             workspace,

@@ -1,0 +1,90 @@
+//! Text and JSON printing shared by the verbs. Anything that came from a
+//! file, an export or a user goes through [`printable`] before it reaches
+//! the terminal.
+
+use std::io::Write;
+
+use crate::error::Error;
+use crate::workspace::Report;
+
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| Error::stdout(std::io::Error::other(e)))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(Error::stdout)
+}
+
+/// Writes `bytes` to stdout as they are.
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(Error::stdout)
+}
+
+/// `text` with control characters escaped, so a file name cannot move the
+/// cursor, retitle the terminal or forge a line of a report.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    }
+}
+
+/// 1536 → "1.5 KiB".
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// A workspace's metadata and what was skipped, as `import` and `show` print it.
+pub(crate) fn print_report(report: &Report) {
+    println!("  workspace   {}", report.workspace);
+    println!("  storage     {}", report.storage_type.as_str());
+    println!("  source      {}", printable(&report.source));
+    if let Some(repo) = &report.repo_path {
+        println!("  repository  {}", printable(repo));
+    }
+    println!("  taken over  {}", report.taken_over_at);
+    println!("  files       {}", report.files_count);
+    println!(
+        "  bytes       {} ({})",
+        report.bytes,
+        human_bytes(report.bytes)
+    );
+    println!("  ignored     {}", report.ignored);
+    println!("  skipped     {}", report.skipped.len());
+    for entry in &report.skipped {
+        match entry.size {
+            Some(size) => println!(
+                "    {:<12} {} ({})",
+                entry.reason,
+                printable(&entry.path),
+                human_bytes(size)
+            ),
+            None => println!("    {:<12} {}", entry.reason, printable(&entry.path)),
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Workspace verbs: `import`, `export`, `ls`, `show`, `cat`, `rm`, and
+//! `open` (the terminal UI on a workspace or a folder).
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::args::{ExportArgs, ImportArgs};
+use super::output::{human_bytes, print_json, print_report, printable, write_stdout};
+use crate::config::Config;
+use crate::error::Error;
+use crate::store::Store;
+use crate::store::workspaces::{self, StorageType};
+use crate::tui;
+use crate::workspace::ImportStatus;
+use crate::workspace::disk::DiskWorkspace;
+use crate::workspace::export::{ExportTarget, export as export_workspace};
+use crate::workspace::import::{ImportOptions, ImportProgress, import as import_source};
+use crate::workspace::{self as ws, demo};
+
+/// A progress spinner on stderr when it is a terminal; silent otherwise.
+struct Spinner(indicatif::ProgressBar);
+
+impl ImportProgress for Spinner {
+    fn entry(&mut self, path: &str) {
+        self.0.inc(1);
+        if self.0.position().is_multiple_of(64) {
+            self.0.set_message(path.to_string());
+        }
+    }
+}
+
+pub(super) fn import(
+    store: &mut Store,
+    config: &Config,
+    args: &ImportArgs,
+) -> Result<ExitCode, Error> {
+    let options = ImportOptions {
+        name: args.name.clone(),
+        replace: args.replace,
+        respect_gitignore: args.respect_gitignore,
+    };
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {pos} files  {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    let mut spinner = Spinner(bar);
+    let result = import_source(store, config, &args.source, &options, &mut spinner);
+    spinner.0.finish_and_clear();
+    let report = result?;
+    if args.json {
+        print_json(&report)?;
+    } else {
+        match report.status {
+            Some(ImportStatus::AlreadyImported) => {
+                println!("already imported: {} is unchanged", report.workspace)
+            }
+            Some(ImportStatus::Resumed) => println!(
+                "imported {} (resumed an interrupted import)",
+                report.workspace
+            ),
+            Some(ImportStatus::Imported) | None => println!("imported {}", report.workspace),
+        }
+        print_report(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn export(store: &Store, args: &ExportArgs) -> Result<ExitCode, Error> {
+    let target = match (&args.zip, &args.dir) {
+        (Some(zip), _) => ExportTarget::Zip(zip.clone()),
+        (None, Some(dir)) => ExportTarget::Dir(dir.clone()),
+        (None, None) => {
+            return Err(Error::usage(
+                "export needs a target",
+                "pass --zip FILE or --dir DIR",
+            ));
+        }
+    };
+    let summary = export_workspace(store, &args.workspace, &target, args.force)?;
+    if args.json {
+        print_json(&summary)?;
+    } else {
+        println!(
+            "exported {}: {} files, {} to {}",
+            summary.workspace,
+            summary.files_count,
+            human_bytes(summary.bytes),
+            printable(&summary.target)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LsRow {
+    workspace: String,
+    storage_type: StorageType,
+    files_count: u64,
+    bytes: u64,
+    taken_over_at: String,
+    source: String,
+    skipped_count: u64,
+    ignored: u64,
+}
+
+pub(super) fn ls(store: &Store, json: bool) -> Result<ExitCode, Error> {
+    let all = workspaces::list(&store.conn)?;
+    let mut rows = Vec::with_capacity(all.len());
+    for ws in all {
+        rows.push(LsRow {
+            skipped_count: workspaces::skipped_count(&store.conn, ws.id)?,
+            workspace: ws.name,
+            storage_type: ws.storage_type,
+            files_count: ws.files_count,
+            bytes: ws.bytes,
+            taken_over_at: ws.taken_over_at,
+            source: ws.source,
+            ignored: ws.ignored,
+        });
+    }
+    if json {
+        print_json(&rows)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("no workspaces yet; take one over with `kollega import <dir|file.zip>`");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let width = rows
+        .iter()
+        .map(|r| r.workspace.len())
+        .max()
+        .unwrap_or(9)
+        .max(9);
+    println!(
+        "{:<width$}  {:<7}  {:>6}  {:>10}  {:<20}  SOURCE",
+        "WORKSPACE", "STORAGE", "FILES", "SIZE", "TAKEN OVER"
+    );
+    for r in rows {
+        println!(
+            "{:<width$}  {:<7}  {:>6}  {:>10}  {:<20}  {}",
+            r.workspace,
+            r.storage_type.as_str(),
+            r.files_count,
+            human_bytes(r.bytes),
+            r.taken_over_at,
+            printable(&r.source)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn show(store: &Store, name: &str, json: bool) -> Result<ExitCode, Error> {
+    let report = ws::show(store, name)?;
+    if json {
+        print_json(&report)?;
+    } else {
+        print_report(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn cat(store: &Store, name: &str, path: &str) -> Result<ExitCode, Error> {
+    let content = ws::cat(store, name, path)?;
+    write_stdout(content.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn rm(store: &mut Store, name: &str, yes: bool) -> Result<ExitCode, Error> {
+    ws::remove(store, name, yes)?;
+    println!("removed workspace {name}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `path:line` into its parts; a path may itself contain ':'.
+fn split_location(location: &str) -> (String, Option<usize>) {
+    match location.rsplit_once(':') {
+        Some((path, line)) if !path.is_empty() && line.parse::<usize>().is_ok() => {
+            (path.to_string(), line.parse().ok())
+        }
+        _ => (location.to_string(), None),
+    }
+}
+
+fn open_folder(path: &Path, what: impl FnOnce() -> String) -> Result<DiskWorkspace, Error> {
+    DiskWorkspace::open(path).map_err(|e| {
+        Error::usage(
+            format!("cannot open {}: {e}", what()),
+            "check that the folder exists and that you may read it",
+        )
+    })
+}
+
+/// `kollega open WS-OR-DIR [PATH[:LINE]]`.
+pub(super) fn open(
+    config: &Config,
+    target: &str,
+    location: Option<&str>,
+) -> Result<ExitCode, Error> {
+    require_terminal()?;
+    let store = Store::open(&config.data_dir)?;
+    let open = match workspaces::find(&store.conn, target)? {
+        // A git workspace lives in its repository.
+        Some(ws) if ws.repo_path.is_some() => {
+            let repo = ws.repo_path.unwrap_or_default();
+            let disk = open_folder(Path::new(&repo), || {
+                format!("the repository {repo} of workspace {target}")
+            })?;
+            tui::OpenTarget::Dir(disk)
+        }
+        Some(ws) => tui::OpenTarget::Workspace(ws),
+        None if Path::new(target).is_dir() => {
+            tui::OpenTarget::Dir(open_folder(Path::new(target), || {
+                format!("folder {target}")
+            })?)
+        }
+        None => {
+            return Err(Error::usage(
+                format!("no workspace or folder named {target:?}"),
+                "`kollega ls` lists workspaces; pass a folder path to edit files on disk",
+            ));
+        }
+    };
+    let (path, line) = match location.map(split_location) {
+        Some((path, line)) => (Some(path), line),
+        None => (None, None),
+    };
+    tui::run(
+        store,
+        config,
+        tui::Start {
+            target: Some(open),
+            path,
+            line,
+        },
+    )
+    .map_err(|e| Error::Terminal(format!("{e:#}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn require_terminal() -> Result<(), Error> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(Error::Terminal(
+            "the terminal UI needs a terminal on stdin and stdout".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `kollega` alone: the terminal UI, with the bundled demo on a first start.
+pub(super) fn open_tui(config: &Config) -> Result<ExitCode, Error> {
+    require_terminal()?;
+    let mut store = Store::open(&config.data_dir)?;
+    if let Err(e) = demo::offer_once(&mut store, config) {
+        tracing::warn!(error = %e, "the bundled demo could not be imported");
+    }
+    tui::run(
+        store,
+        config,
+        tui::Start {
+            target: None,
+            path: None,
+            line: None,
+        },
+    )
+    .map_err(|e| Error::Terminal(format!("{e:#}")))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,116 @@
+//! What kollega tells a user when something fails: every module's error
+//! says what happened to what, and through [`Hint`] what to do about it.
+//!
+//! [`Error`] gathers the module errors the command line can meet, one
+//! variant each, so a verb returns it with `?` and `main` prints the message
+//! and the hint. A new module error cannot reach the user without a hint:
+//! it needs a variant here before `?` compiles, and the variant needs an
+//! arm in [`Error::hint`].
+
+use std::path::PathBuf;
+
+use crate::config::ConfigError;
+use crate::git::GitError;
+use crate::git::github::GithubError;
+use crate::git::takeover::TakeoverError;
+use crate::git::watch::WatchError;
+use crate::jobs::JobsError;
+use crate::patch::PatchError;
+use crate::store::StoreError;
+use crate::store::files::FileEditError;
+use crate::store::worker::WorkerError;
+use crate::workspace::export::ExportError;
+use crate::workspace::{ImportError, WorkspaceError};
+
+/// The advice that goes with an error: what the user can do next.
+pub(crate) trait Hint: std::error::Error {
+    fn hint(&self) -> String;
+}
+
+/// "what happened; what to do", for a status bar or a job's log line.
+pub(crate) fn describe(e: &impl Hint) -> String {
+    format!("{e}; {}", e.hint())
+}
+
+/// Everything a command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Worker(#[from] WorkerError),
+    #[error(transparent)]
+    FileEdit(#[from] FileEditError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Takeover(#[from] TakeoverError),
+    #[error(transparent)]
+    Github(#[from] GithubError),
+    #[error(transparent)]
+    Watch(#[from] WatchError),
+    #[error(transparent)]
+    Jobs(#[from] JobsError),
+    #[error(transparent)]
+    Patch(#[from] PatchError),
+    /// Arguments that name nothing kollega knows, or a wrong combination.
+    #[error("{message}")]
+    Usage { message: String, hint: String },
+    /// The terminal UI asked for a terminal it does not have, or lost it.
+    #[error("the terminal: {0}")]
+    Terminal(String),
+    /// Writing the answer failed (a full disk, a closed pipe).
+    #[error("cannot write to {what}: {source}")]
+    Output {
+        what: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::Usage {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    pub(crate) fn stdout(source: std::io::Error) -> Error {
+        Error::Output {
+            what: PathBuf::from("stdout"),
+            source,
+        }
+    }
+
+    /// What the user can do about it.
+    pub(crate) fn hint(&self) -> String {
+        match self {
+            Error::Config(e) => e.hint(),
+            Error::Store(e) => e.hint(),
+            Error::Worker(e) => e.hint(),
+            Error::FileEdit(e) => e.hint(),
+            Error::Import(e) => e.hint(),
+            Error::Workspace(e) => e.hint(),
+            Error::Export(e) => e.hint(),
+            Error::Git(e) => e.hint(),
+            Error::Takeover(e) => e.hint(),
+            Error::Github(e) => e.hint(),
+            Error::Watch(e) => e.hint(),
+            Error::Jobs(e) => e.hint(),
+            Error::Patch(e) => e.hint(),
+            Error::Usage { hint, .. } => hint.clone(),
+            Error::Terminal(_) => {
+                "run kollega in a terminal, or use a subcommand (`kollega --help`)".into()
+            }
+            Error::Output { .. } => "check the disk's free space and where the output goes".into(),
+        }
+    }
+}

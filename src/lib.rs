@@ -1,0 +1,26 @@
+//! kollega: a terminal workstation for taking over and shaping AI-generated
+//! code. The library holds every capability; `src/main.rs` only parses the
+//! command line and hands it to [`cli::run`].
+//!
+//! Dependencies point one way: `cli` and `tui` → services (`jobs`, `git`,
+//! `patch`, `workspace`, `editor`, `autosave`) → `store`. Only `tui` knows
+//! the terminal. Items are `pub(crate)` unless a test or benchmark outside
+//! the crate needs them.
+
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)] // wired by the editor pane
+mod autosave;
+pub mod cli;
+mod config;
+mod editor;
+mod error;
+mod git;
+#[allow(dead_code)] // wired by the CLI and the TUI as they land
+mod jobs;
+#[allow(dead_code)] // the diff view and the AI review use more of it
+mod patch;
+mod store;
+mod telemetry;
+mod tui;
+mod workspace;
