@@ -24,3 +24,5 @@ mod store;
 mod telemetry;
 mod tui;
 mod workspace;
+
+pub use tui::harness;

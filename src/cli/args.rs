@@ -55,13 +55,6 @@ pub enum Command {
         /// A file to open, optionally with :LINE
         location: Option<String>,
     },
-    /// Measure the editor's update and render path (benches/editor.sh)
-    #[command(hide = true)]
-    BenchUi {
-        scenario: String,
-        dir: PathBuf,
-        file: String,
-    },
     /// List workspaces
     #[command(after_help = "Examples:\n  kollega ls\n  kollega ls --json")]
     Ls {

@@ -43,15 +43,6 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
             return workspace::open(&config, &target, location.as_deref());
         }
         Command::Doctor { json } => return doctor::doctor(&config, json),
-        Command::BenchUi {
-            scenario,
-            dir,
-            file,
-        } => {
-            crate::tui::bench::run(&config, &scenario, &dir, &file)
-                .map_err(|e| Error::Terminal(format!("{e:#}")))?;
-            return Ok(ExitCode::SUCCESS);
-        }
         _ => {}
     }
     // Like other Unix tools, end quietly when a reader such as `head`
@@ -79,8 +70,6 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Tasks { workspace, json } => jobs::tasks(&store, &workspace, json),
         Command::Schedule(command) => jobs::schedule(&config, &mut store, command),
         Command::Metrics => jobs::metrics(&store),
-        Command::Open { .. } | Command::Doctor { .. } | Command::BenchUi { .. } => {
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Open { .. } | Command::Doctor { .. } => Ok(ExitCode::SUCCESS),
     }
 }

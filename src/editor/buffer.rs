@@ -294,6 +294,17 @@ impl Buffer {
         self.saved_state = self.history.state();
     }
 
+    /// Where the undo history stands: a save taken now records it, so
+    /// that typing while the save is written keeps the buffer dirty.
+    pub(crate) fn history_state(&self) -> u64 {
+        self.history.state()
+    }
+
+    /// The text at history `state` was saved (see [`Self::history_state`]).
+    pub(crate) fn mark_saved_at(&mut self, state: u64) {
+        self.saved_state = state;
+    }
+
     // ----- positions -------------------------------------------------
 
     pub(crate) fn len_chars(&self) -> usize {

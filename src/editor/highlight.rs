@@ -128,14 +128,10 @@ impl Highlighter {
             .unwrap_or_else(|| self.syntaxes.find_syntax_plain_text())
     }
 
-    /// Parses `text` as the syntax of `path` on a thread of its own, so the
-    /// patterns it needs are compiled before a pane first draws that file
-    /// type (the first TSX frame otherwise pays ~10 ms for them).
-    pub fn warm_up(&self, path: &str, text: String) -> std::thread::JoinHandle<()> {
-        self.warm_up_with(path, move || text)
-    }
-
-    /// [`Highlighter::warm_up`] with the text of `file`, read on that thread.
+    /// Parses the text of `file` as the syntax of `path` on a thread of its
+    /// own (reading it there too), so the patterns it needs are compiled
+    /// before a pane first draws that file type (the first TSX frame
+    /// otherwise pays ~10 ms for them).
     pub fn warm_up_file(
         &self,
         path: &str,

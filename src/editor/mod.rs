@@ -1,6 +1,7 @@
 //! The text model: documents, highlighting. Knows nothing of the terminal.
 
 pub(crate) mod buffer;
+pub(crate) mod ex;
 pub(crate) mod grapheme;
 pub(crate) mod highlight;
 pub(crate) mod search;

@@ -118,9 +118,23 @@ actions! {
     FilterKind => "filter_kind", "cycle the kind filter (all, command, git-push, …)";
     CopyCommand => "copy_command", "copy the job's command line (also to the terminal clipboard)";
     CopyLog => "copy_log", "copy the log lines in view (also to the terminal clipboard)";
+    Submit => "submit", "take what was typed in the prompt";
+    Yes => "yes", "answer yes to the question";
+    No => "no", "answer no to the question";
+    TakeOther => "take_other", "take the other version (the draft, or the disk's); undo brings this one back";
+    KeepCurrent => "keep_current", "keep the text shown (drop the draft, or keep yours over the disk's)";
 }
 
 impl Action {
+    /// Whether the palette offers it: the answers of the overlays (submit,
+    /// yes, no, take or keep a version) mean nothing anywhere else.
+    pub fn in_palette(self) -> bool {
+        !matches!(
+            self,
+            Action::Submit | Action::Yes | Action::No | Action::TakeOther | Action::KeepCurrent
+        )
+    }
+
     fn parse(name: &str) -> Option<Action> {
         Action::ALL.iter().copied().find(|a| a.name() == name)
     }
@@ -261,7 +275,11 @@ pub struct KeymapError {
 /// own table binds the key; `List` is the workspaces list and the tree;
 /// `Editor` the modeless editor; `Normal`, `Insert`, `Visual` the modes of
 /// the vim keymap; `Changes` the git changes list and diff; `Jobs` the
-/// jobs list and the job's log.
+/// jobs list and the job's log. The overlays have tables of their own,
+/// without the global ones: `Picker` (finder, palette, tasks), `Prompt`
+/// (one-line inputs; keys bound nowhere are typed), `Confirm` (yes/no
+/// questions; an unbound key answers no) and `Conflict` (which version of
+/// a file to keep; an unbound key puts the question off).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     Global,
@@ -272,10 +290,14 @@ pub enum Scope {
     Visual,
     Changes,
     Jobs,
+    Picker,
+    Prompt,
+    Confirm,
+    Conflict,
 }
 
 impl Scope {
-    const TABLES: [(&'static str, Scope); 8] = [
+    const TABLES: [(&'static str, Scope); 12] = [
         ("global", Scope::Global),
         ("list", Scope::List),
         ("editor", Scope::Editor),
@@ -284,7 +306,20 @@ impl Scope {
         ("visual", Scope::Visual),
         ("changes", Scope::Changes),
         ("jobs", Scope::Jobs),
+        ("picker", Scope::Picker),
+        ("prompt", Scope::Prompt),
+        ("confirm", Scope::Confirm),
+        ("conflict", Scope::Conflict),
     ];
+
+    /// The overlays' tables stand alone: a global key typed into a prompt
+    /// is text, not a command.
+    fn falls_back_to_global(self) -> bool {
+        !matches!(
+            self,
+            Scope::Picker | Scope::Prompt | Scope::Confirm | Scope::Conflict
+        )
+    }
 }
 
 /// The answer to a key (or a key sequence such as `g g`).
@@ -380,7 +415,7 @@ impl Keymap {
                 return Err(error(
                     line,
                     format!(
-                        "unknown table [{table}] (expected global, list, editor, normal, insert, visual, changes, jobs)"
+                        "unknown table [{table}] (expected global, list, editor, normal, insert, visual, changes, jobs, picker, prompt, confirm, conflict)"
                     ),
                 ));
             };
@@ -407,7 +442,12 @@ impl Keymap {
     /// The action for the keys pressed so far in a pane of `scope`: the
     /// pane's own bindings first, then the global ones.
     pub fn lookup(&self, scope: Scope, keys: &[KeyChord]) -> Lookup {
-        for scope in [scope, Scope::Global] {
+        let scopes: &[Scope] = if scope.falls_back_to_global() {
+            &[scope, Scope::Global]
+        } else {
+            &[scope]
+        };
+        for &scope in scopes {
             let key = (scope, keys.to_vec());
             if let Some(action) = self.bindings.get(&key) {
                 return Lookup::Action(*action);
@@ -426,8 +466,7 @@ impl Keymap {
         Lookup::None
     }
 
-    /// The action for one key event, for panes without sequences.
-    #[cfg(test)]
+    /// The action for one key event, for the overlays (no sequences).
     pub fn action(&self, scope: Scope, event: &KeyEvent) -> Option<Action> {
         match self.lookup(scope, &[KeyChord::from_event(event)?]) {
             Lookup::Action(action) => Some(action),

@@ -16,8 +16,9 @@
 
 mod ansi;
 mod app;
-pub(crate) mod bench;
+pub mod harness;
 pub(crate) mod keymap;
+mod layout;
 mod panes;
 mod session;
 pub(crate) mod theme;
@@ -47,8 +48,9 @@ use crate::jobs::queue::Role;
 use crate::jobs::runner;
 use crate::store::Store;
 use crate::store::worker::StoreWorker;
-use app::App;
+use crate::store::workspaces::Workspace;
 pub(crate) use app::OpenTarget;
+use app::{App, Services};
 use keymap::Keymap;
 use theme::{ColorDepth, Theme};
 
@@ -61,7 +63,11 @@ const RUNNER_STOP_SLACK: Duration = Duration::from_secs(5);
 
 /// Builds the app from the config: theme and keymap errors are shown in the
 /// status bar, and the defaults stay in use.
-pub(crate) fn build_app(store: Store, config: &Config) -> anyhow::Result<App> {
+pub(crate) fn build_app(
+    services: Services,
+    config: &Config,
+    workspaces: Vec<Workspace>,
+) -> Result<App, crate::error::Error> {
     let depth = ColorDepth::detect();
     let user_themes = config.config_dir.as_ref().map(|d| d.join("themes"));
     let mut problems = Vec::new();
@@ -69,13 +75,18 @@ pub(crate) fn build_app(store: Store, config: &Config) -> anyhow::Result<App> {
         Ok(theme) => theme,
         Err(e) => {
             problems.push(e.to_string());
-            Theme::load("dark", None, depth)?
+            Theme::load("dark", None, depth).map_err(|e| {
+                crate::error::Error::usage(
+                    e.to_string(),
+                    "reinstall kollega: its bundled dark theme does not load",
+                )
+            })?
         }
     };
     let user_keymap = config.config_dir.as_ref().map(|d| d.join("keymap.toml"));
     let (keymap, errors) = Keymap::load(config.keymap.as_deref(), user_keymap.as_deref());
     problems.extend(errors.iter().map(ToString::to_string));
-    let mut app = App::new(store, theme, keymap, config.ignored.clone())?;
+    let mut app = App::new(services, theme, keymap, config.ignored.clone(), workspaces);
     if !problems.is_empty() {
         app.notify(format!("{} (defaults in use)", problems.join("; ")), true);
     }
@@ -100,13 +111,22 @@ pub(crate) struct Start {
     pub line: Option<usize>,
 }
 
-/// Runs the UI until the user quits or the terminal goes away.
-pub fn run(store: Store, config: &Config, start: Start) -> anyhow::Result<()> {
+/// Runs the UI until the user quits or the terminal goes away. `store`
+/// gives the workspaces to list; the UI itself reads and writes the store
+/// only through its worker.
+pub(crate) fn run(store: Store, config: &Config, start: Start) -> Result<(), crate::error::Error> {
+    let workspaces = crate::store::workspaces::list(&store.conn)?;
+    drop(store);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
-        .build()?;
-    runtime.block_on(run_async(store, config, start))
+        .build()
+        .map_err(|e| {
+            crate::error::Error::Terminal(format!("cannot start the async runtime: {e}"))
+        })?;
+    runtime
+        .block_on(run_async(workspaces, config, start))
+        .map_err(|e| crate::error::Error::Terminal(format!("{e:#}")))
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -136,35 +156,33 @@ struct Inbox {
     jobs: mpsc::UnboundedReceiver<runner::Event>,
 }
 
-async fn run_async(store: Store, config: &Config, start: Start) -> anyhow::Result<()> {
+async fn run_async(
+    workspaces: Vec<Workspace>,
+    config: &Config,
+    start: Start,
+) -> anyhow::Result<()> {
     let worker = StoreWorker::spawn(&config.data_dir)?;
     let (reports_tx, reports) = mpsc::unbounded_channel();
     let (autosave_tx, autosave_task) = Autosave::spawn(worker.handle(), reports_tx);
-    let mut app = build_app(store, config)?;
-    app.set_autosave(autosave_tx.clone());
     let (msg_tx, messages) = mpsc::unbounded_channel();
     let (watch_tx, watch) = mpsc::unbounded_channel();
     let (jobs_tx, jobs) = mpsc::unbounded_channel();
-    let runner = match start_runner(config, jobs_tx) {
-        Ok(handle) => Some(Arc::new(handle)),
-        Err(e) => {
-            app.notify(
-                format!(
-                    "jobs do not run in this kollega: {}",
-                    crate::error::describe(&e)
-                ),
-                true,
-            );
-            None
-        }
+    let (runner, runner_error) = match start_runner(config, jobs_tx) {
+        Ok(handle) => (Some(Arc::new(handle)), None),
+        Err(e) => (None, Some(crate::error::describe(&e))),
     };
-    app.set_background(app::Background {
-        handle: tokio::runtime::Handle::current(),
+    let services = Services {
+        runtime: tokio::runtime::Handle::current(),
         tx: msg_tx,
         watch: watch_tx,
-        store: Some(worker.handle()),
+        store: worker.handle(),
         runner: runner.clone(),
-    });
+        autosave: Some(autosave_tx.clone()),
+    };
+    let mut app = build_app(services, config, workspaces)?;
+    if let Some(e) = runner_error {
+        app.notify(format!("jobs do not run in this kollega: {e}"), true);
+    }
     let mut inbox = Inbox {
         reports,
         messages,
@@ -208,7 +226,7 @@ async fn run_async(store: Store, config: &Config, start: Start) -> anyhow::Resul
     // Whatever the reason, write the last edits before leaving.
     let flushed = tokio::time::timeout(FLUSH_TIMEOUT, autosave::flush(&autosave_tx)).await;
     if let Some(mut app) = app {
-        app.release_lock();
+        app.release_lock().await;
     }
     // The app is gone, and with it every other handle on the runner.
     if let Some(runner) = runner {

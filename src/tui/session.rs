@@ -1,154 +1,20 @@
-//! The open workspace: where its files live, its tabs, and how they come
-//! back after a crash.
+//! How an open workspace comes back after a crash: the editor state (tabs,
+//! cursors, scroll, focus) and the drafts of the last run, rebuilt into
+//! tabs over the files as they are saved now.
 //!
-//! A session reads and writes files through [`Files`] (the store for a
-//! SQLite workspace, the folder for one opened from disk). Restoring puts
-//! back the tabs, cursors and scroll of the last run and the unsaved text
-//! of every draft; a draft whose file changed since it was taken is not
-//! applied but offered beside the saved text.
+//! Loading reads the store and the files (off the UI task); rebuilding is
+//! a pure function of what was read. A draft whose file changed since it
+//! was taken is not applied but offered beside the saved text.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use super::panes::editor::{ConflictKind, DraftConflict, Tab};
 use crate::editor::buffer::{Buffer, Selection};
-use crate::editor::highlight::{HighlightCache, Highlighter};
-use crate::store::{self, Store};
-use crate::workspace::disk::DiskWorkspace;
-
-/// Where a session's files are stored.
-pub(crate) enum Files {
-    Sqlite { id: i64 },
-    Dir(DiskWorkspace),
-}
-
-impl Files {
-    pub fn storage_label(&self) -> &'static str {
-        match self {
-            Files::Sqlite { .. } => "sqlite",
-            Files::Dir(_) => "dir",
-        }
-    }
-
-    pub fn list(&self, store: &Store, ignored: &[String]) -> Result<Vec<String>, String> {
-        match self {
-            Files::Sqlite { id } => store::files::list(&store.conn, *id)
-                .map(|files| files.into_iter().map(|f| f.path).collect())
-                .map_err(|e| e.to_string()),
-            Files::Dir(disk) => Ok(disk.list(ignored)),
-        }
-    }
-
-    /// The saved content of `path`; `Ok(None)` when there is no such file.
-    pub fn read(&self, store: &Store, path: &str) -> Result<Option<String>, String> {
-        match self {
-            Files::Sqlite { id } => {
-                store::files::content(&store.conn, *id, path).map_err(|e| e.to_string())
-            }
-            Files::Dir(disk) => match disk.read(path) {
-                Ok(text) => Ok(Some(text)),
-                Err(crate::workspace::disk::DiskError::Io { source, .. })
-                    if source.kind() == std::io::ErrorKind::NotFound =>
-                {
-                    Ok(None)
-                }
-                Err(e) => Err(e.to_string()),
-            },
-        }
-    }
-}
-
-pub(crate) fn content_hash(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-/// Two versions of a file that kollega will not choose between alone: the
-/// buffer, and `other`. The user takes `other` (undoably) or keeps the
-/// buffer.
-#[derive(Debug, Clone)]
-pub(crate) struct DraftConflict {
-    pub other: String,
-    pub kind: ConflictKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ConflictKind {
-    /// The buffer shows the saved file; `other` is a draft taken from an
-    /// older version of it. The draft stays stored until decided.
-    StaleDraft,
-    /// The buffer holds unsaved typing; `other` is what another program
-    /// just saved to disk.
-    ChangedOnDisk,
-}
-
-pub(crate) struct Tab {
-    pub path: String,
-    pub buffer: Buffer,
-    /// SHA-256 of the saved content the buffer was loaded from; `None` for
-    /// a file not saved yet.
-    pub base_hash: Option<String>,
-    pub top: usize,
-    pub left: usize,
-    pub cache: HighlightCache,
-    pub cache_version: u64,
-    pub conflict: Option<DraftConflict>,
-    /// Buffer version the last autosave snapshot carried.
-    pub sent_version: Option<u64>,
-    /// The first line an edit touched since the last frame: highlighting
-    /// above it is still good.
-    pub edited_from: Option<usize>,
-}
-
-impl Tab {
-    pub fn new(path: String, saved: Option<&str>, highlighter: &Highlighter) -> Tab {
-        let buffer = Buffer::from_text(saved.unwrap_or(""));
-        Tab {
-            cache: highlighter.cache_for(&path),
-            cache_version: buffer.version(),
-            base_hash: saved.map(content_hash),
-            path,
-            buffer,
-            top: 0,
-            left: 0,
-            conflict: None,
-            sent_version: None,
-            edited_from: None,
-        }
-    }
-
-    /// Records that an edit touched `line`.
-    pub fn touch(&mut self, line: usize) {
-        self.edited_from = Some(self.edited_from.map_or(line, |l| l.min(line)));
-    }
-
-    /// The line where the selection starts.
-    pub fn selection_line(&self) -> usize {
-        self.buffer.char_to_line(self.buffer.selection().start())
-    }
-
-    /// Dirty against the saved file, or a file never saved.
-    pub fn is_dirty(&self) -> bool {
-        self.buffer.is_dirty() || self.base_hash.is_none()
-    }
-
-    /// Keeps the cursor inside a window of `height` lines and `width` columns.
-    pub fn scroll_to_cursor(&mut self, height: usize, width: usize) {
-        let (line, col) = self.buffer.cursor_line_col();
-        let height = height.max(1);
-        if line < self.top {
-            self.top = line;
-        } else if line >= self.top + height {
-            self.top = line + 1 - height;
-        }
-        let width = width.max(1);
-        if col < self.left {
-            self.left = col;
-        } else if col >= self.left + width {
-            self.left = col + 1 - width;
-        }
-    }
-}
+use crate::editor::highlight::Highlighter;
+use crate::store::drafts::Draft;
+use crate::workspace::files::content_hash;
 
 /// What is stored of the editor between runs, per workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,50 +51,73 @@ impl EditorState {
             focus: focus.to_string(),
         }
     }
+
+    /// The stored JSON, or the empty state when there is none or it does
+    /// not read (a newer or damaged row never stops a workspace opening).
+    pub fn parse(json: Option<&str>) -> EditorState {
+        json.and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default()
+    }
 }
 
-/// Rebuilds the tabs of the last run from the stored editor state and
-/// drafts. Every draft comes back: in its tab, or in a tab of its own.
-pub(crate) fn restore(
-    store: &Store,
-    files: &Files,
-    key: &str,
-    highlighter: &Highlighter,
-) -> (Vec<Tab>, usize, Option<String>, Vec<String>) {
-    let mut notes = Vec::new();
-    let state: EditorState = store::editor_state::load(&store.conn, key)
-        .ok()
-        .flatten()
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default();
-    let drafts = store::drafts::list(&store.conn, key).unwrap_or_else(|e| {
-        notes.push(format!("cannot read drafts: {e}"));
-        Vec::new()
-    });
-    let mut drafts: HashMap<String, store::drafts::Draft> =
+/// What the last run left: its editor state and its drafts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Stored {
+    pub state: EditorState,
+    pub drafts: Vec<Draft>,
+    /// Why something could not be read.
+    pub notes: Vec<String>,
+}
+
+impl Stored {
+    /// The files to read: every tab of the last run, then every draft
+    /// without a tab, by path.
+    pub fn wanted(&self) -> Vec<String> {
+        let mut wanted: Vec<String> = self.state.tabs.iter().map(|t| t.path.clone()).collect();
+        let mut extra: Vec<String> = self
+            .drafts
+            .iter()
+            .map(|d| d.path.clone())
+            .filter(|p| !wanted.contains(p))
+            .collect();
+        extra.sort();
+        extra.dedup();
+        wanted.extend(extra);
+        wanted
+    }
+}
+
+/// The saved text of each wanted file (`None`: no such file), or why it
+/// could not be read.
+pub(crate) type Texts = HashMap<String, Result<Option<String>, String>>;
+
+/// The tabs the last run had, the active one, the focus and notes for the
+/// status bar. Every draft comes back: in its tab, or in a tab of its own.
+pub(crate) struct Restored {
+    pub tabs: Vec<Tab>,
+    pub active: usize,
+    pub focus: Option<String>,
+    pub notes: Vec<String>,
+}
+
+pub(crate) fn restore(stored: Stored, mut texts: Texts, highlighter: &Highlighter) -> Restored {
+    let wanted = stored.wanted();
+    let Stored {
+        state,
+        drafts,
+        mut notes,
+    } = stored;
+    let mut drafts: HashMap<String, Draft> =
         drafts.into_iter().map(|d| (d.path.clone(), d)).collect();
-
     let mut tabs = Vec::new();
-    let mut wanted: Vec<(String, Option<&TabState>)> = state
-        .tabs
-        .iter()
-        .map(|t| (t.path.clone(), Some(t)))
-        .collect();
-    let mut extra: Vec<String> = drafts
-        .keys()
-        .filter(|p| !state.tabs.iter().any(|t| &t.path == *p))
-        .cloned()
-        .collect();
-    extra.sort();
-    wanted.extend(extra.into_iter().map(|p| (p, None)));
-
-    for (path, tab_state) in wanted {
-        let saved = match files.read(store, &path) {
-            Ok(saved) => saved,
-            Err(e) => {
+    for path in wanted {
+        let saved = match texts.remove(&path) {
+            Some(Ok(saved)) => saved,
+            Some(Err(e)) => {
                 notes.push(format!("cannot reopen {path}: {e}"));
                 continue;
             }
+            None => None,
         };
         let draft = drafts.remove(&path);
         if saved.is_none() && draft.is_none() {
@@ -252,7 +141,7 @@ pub(crate) fn restore(
                 });
             }
         }
-        if let Some(ts) = tab_state {
+        if let Some(ts) = state.tabs.iter().find(|t| t.path == path) {
             let len = tab.buffer.len_chars();
             tab.buffer
                 .set_selection(Selection::new(ts.anchor.min(len), ts.head.min(len)));
@@ -261,7 +150,10 @@ pub(crate) fn restore(
         tab.cache_version = tab.buffer.version();
         tabs.push(tab);
     }
-    let active = state.active.min(tabs.len().saturating_sub(1));
-    let focus = (!state.focus.is_empty()).then_some(state.focus);
-    (tabs, active, focus, notes)
+    Restored {
+        active: state.active.min(tabs.len().saturating_sub(1)),
+        tabs,
+        focus: (!state.focus.is_empty()).then_some(state.focus),
+        notes,
+    }
 }

@@ -57,11 +57,6 @@ impl DiskWorkspace {
         })
     }
 
-    /// Whether this folder lists as a git working tree does.
-    pub fn respects_gitignore(&self) -> bool {
-        self.gitignore
-    }
-
     /// Lists as git does: what the repository ignores stays out.
     pub fn respecting_gitignore(self) -> DiskWorkspace {
         DiskWorkspace {

@@ -6,6 +6,7 @@
 pub(crate) mod demo;
 pub(crate) mod disk;
 pub(crate) mod export;
+pub(crate) mod files;
 pub(crate) mod import;
 pub(crate) mod path;
 pub(crate) mod secrets;

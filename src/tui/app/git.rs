@@ -1,136 +1,97 @@
-//! The git side of the workstation: status, markers, the changes list and
-//! its diff, staging, commits, push and pull, and changes made on disk by
-//! others.
+//! The git side of the workstation: status, the changes list and its diff,
+//! and the changes the user makes (stage, discard, commit).
 //!
-//! Every git call runs off the UI task when a runtime is there (the app's
-//! `Background`), and answers come back as [`AppMsg`]s tagged with a
-//! generation, so an answer to an older request is dropped (gitui's
-//! pattern). Without a runtime (tests) the same work runs inline.
+//! Every git call runs on a blocking thread, and answers come back as
+//! [`GitMsg`]s tagged with a generation, so an answer to an older request
+//! is dropped (gitui's pattern). Push and pull are jobs (see `jobs.rs`).
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-
-use super::{App, AppMsg, Focus, Overlay};
+use super::{App, AppMsg, Focus};
+use crate::error::describe;
 use crate::git::repo::Repo;
 use crate::git::status::{self, RepoStatus, StatusOptions};
-use crate::git::watch::WatchEvent;
 use crate::git::{GitError, commit, stage};
-use crate::tui::keymap::Action;
-use crate::tui::panes::changes::ChangesPane;
+use crate::patch::FilePatch;
 use crate::tui::panes::diff::DiffView;
-use crate::tui::panes::prompt::{ConfirmKind, Prompt, PromptKind};
-use crate::tui::session::content_hash;
+use crate::tui::panes::git::{GitOp, GitPane};
 
-/// The git state of an open workspace.
-pub(crate) struct GitView {
-    pub root: PathBuf,
-    pub status: Option<RepoStatus>,
-    /// Markers of the tree: path (and every folder above it) → letter.
-    pub markers: HashMap<String, char>,
-    generation: u64,
-    pub changes: ChangesPane,
-    pub diff: Option<DiffView>,
-    diff_generation: u64,
-    pub staged_view: bool,
-    /// A push or pull queued or running as a job.
-    pub remote_busy: Option<&'static str>,
+/// Answers of git for the UI task.
+pub(crate) enum GitMsg {
+    Status {
+        generation: u64,
+        result: Result<RepoStatus, String>,
+    },
+    Diff {
+        generation: u64,
+        staged: bool,
+        result: Result<Option<FilePatch>, String>,
+    },
+    Done {
+        what: &'static str,
+        result: Result<String, String>,
+    },
 }
 
-impl GitView {
-    pub fn new(root: PathBuf) -> GitView {
-        GitView {
-            root,
-            status: None,
-            markers: HashMap::new(),
-            generation: 0,
-            changes: ChangesPane::new(),
-            diff: None,
-            diff_generation: 0,
-            staged_view: false,
-            remote_busy: None,
+/// Carries `op` out in `repo`; the line for the status bar.
+fn run(op: GitOp, repo: &Repo) -> Result<String, GitError> {
+    match op {
+        GitOp::StagePath(path) => stage::stage_path(repo, &path).map(|()| format!("staged {path}")),
+        GitOp::UnstagePath(path) => {
+            stage::unstage_path(repo, &path).map(|()| format!("unstaged {path}"))
+        }
+        GitOp::DiscardPath(path) => {
+            stage::discard_path(repo, &path).map(|()| format!("discarded the changes of {path}"))
+        }
+        GitOp::StageHunk(file, hunk) => stage::stage_hunk(repo, &file, &hunk)
+            .map(|()| format!("staged a hunk of {}", file.path())),
+        GitOp::UnstageHunk(file, hunk) => stage::unstage_hunk(repo, &file, &hunk)
+            .map(|()| format!("unstaged a hunk of {}", file.path())),
+        GitOp::DiscardHunk(file, hunk) => stage::discard_hunk(repo, &file, &hunk)
+            .map(|()| format!("discarded a hunk of {}", file.path())),
+        GitOp::Commit { message, amend } => {
+            let message = message.trim().to_string();
+            let request = commit::CommitRequest {
+                message: (!message.is_empty() || !amend).then_some(message.as_str()),
+                all: false,
+                amend,
+                verify: true,
+            };
+            commit::commit(repo, &request).map(|c| {
+                format!(
+                    "{} {} on {}: {}",
+                    if c.amended { "amended" } else { "committed" },
+                    c.short_id,
+                    c.branch,
+                    c.summary
+                )
+            })
         }
     }
-
-    /// "main ↑1 ↓0 ●3" for the status bar.
-    pub fn summary(&self) -> Option<String> {
-        let status = self.status.as_ref()?;
-        let branch = status.branch.head.as_deref().unwrap_or("(detached)");
-        let mut out = branch.to_string();
-        if status.branch.upstream.is_some() {
-            out.push_str(&format!(
-                " ↑{} ↓{}",
-                status.branch.ahead, status.branch.behind
-            ));
-        }
-        let dirty = status.dirty_count();
-        if dirty > 0 {
-            out.push_str(&format!(" ●{dirty}"));
-        }
-        if let Some(what) = self.remote_busy {
-            out.push_str(&format!(" ({what}…)"));
-        }
-        Some(out)
-    }
-}
-
-fn markers_of(status: &RepoStatus) -> HashMap<String, char> {
-    let mut markers = HashMap::new();
-    for entry in &status.entries {
-        let letter = entry.marker().letter();
-        markers.insert(entry.path.clone(), letter);
-        // Folders show that something inside changed.
-        let mut path = entry.path.as_str();
-        while let Some((parent, _)) = path.rsplit_once('/') {
-            markers.entry(parent.to_string()).or_insert('•');
-            path = parent;
-        }
-    }
-    markers
-}
-
-fn describe(e: GitError) -> String {
-    crate::error::describe(&e)
 }
 
 impl App {
-    pub(crate) fn git(&self) -> Option<&GitView> {
+    pub(crate) fn git(&self) -> Option<&GitPane> {
         self.session.as_ref().and_then(|s| s.git.as_ref())
     }
 
-    pub(crate) fn git_mut(&mut self) -> Option<&mut GitView> {
+    pub(crate) fn git_mut(&mut self) -> Option<&mut GitPane> {
         self.session.as_mut().and_then(|s| s.git.as_mut())
     }
 
-    /// Runs `work` on a blocking worker and hands its message back to the
-    /// UI task; inline when there is no runtime.
-    fn spawn_work(&mut self, work: impl FnOnce() -> AppMsg + Send + 'static) {
-        match &self.background {
-            Some(bg) => {
-                let tx = bg.tx.clone();
-                bg.handle.spawn_blocking(move || {
-                    let _ = tx.send(work());
-                });
-            }
-            None => {
-                let msg = work();
-                self.message_in(msg);
-            }
-        }
-    }
-
-    /// Asks for a fresh status (and the diff of the selected file).
+    /// Asks for a fresh status (and then the diff of the selected file).
     pub(crate) fn refresh_git(&mut self) {
         let Some(git) = self.git_mut() else { return };
         git.generation += 1;
         let generation = git.generation;
         let root = git.root.clone();
-        self.spawn_work(move || AppMsg::Status {
-            generation,
-            result: status::read(&root, StatusOptions::default()).map_err(describe),
+        self.spawn_blocking(move || {
+            AppMsg::Git(GitMsg::Status {
+                generation,
+                result: status::read(&root, StatusOptions::default()).map_err(|e| describe(&e)),
+            })
         });
     }
 
-    fn request_diff(&mut self) {
+    pub(super) fn request_diff(&mut self) {
         let Some(git) = self.git_mut() else { return };
         let Some(entry) = git.changes.selected_entry().cloned() else {
             git.diff = None;
@@ -140,7 +101,7 @@ impl App {
         let generation = git.diff_generation;
         let root = git.root.clone();
         let staged = git.staged_view;
-        self.spawn_work(move || {
+        self.spawn_blocking(move || {
             let result = Repo::open(&root).and_then(|repo| {
                 if staged {
                     stage::diff_index(&repo, &entry.path)
@@ -148,34 +109,33 @@ impl App {
                     stage::diff_worktree(&repo, &entry.path)
                 }
             });
-            AppMsg::Diff {
+            AppMsg::Git(GitMsg::Diff {
                 generation,
                 staged,
-                result: result.map_err(describe),
-            }
+                result: result.map_err(|e| describe(&e)),
+            })
         });
     }
 
-    /// Runs a git change (stage, commit, …) off the UI task, then refreshes.
-    fn run_git(
-        &mut self,
-        what: &'static str,
-        work: impl FnOnce(&Repo) -> Result<String, GitError> + Send + 'static,
-    ) {
+    /// Runs a change of the repository off the UI task, then refreshes.
+    pub(super) fn run_git(&mut self, op: GitOp) {
         let Some(git) = self.git() else { return };
         let root = git.root.clone();
-        self.spawn_work(move || AppMsg::GitDone {
-            what,
-            result: Repo::open(&root)
-                .and_then(|repo| work(&repo))
-                .map_err(describe),
+        let what = op.what();
+        self.spawn_blocking(move || {
+            AppMsg::Git(GitMsg::Done {
+                what,
+                result: Repo::open(&root)
+                    .and_then(|repo| run(op, &repo))
+                    .map_err(|e| describe(&e)),
+            })
         });
     }
 
-    /// Takes a message from a worker or the watcher; returns whether to redraw.
-    pub(crate) fn message_in(&mut self, msg: AppMsg) -> bool {
+    /// Takes an answer of git; returns whether to redraw.
+    pub(super) fn git_msg(&mut self, msg: GitMsg) -> bool {
         match msg {
-            AppMsg::Status { generation, result } => {
+            GitMsg::Status { generation, result } => {
                 let Some(git) = self.git_mut() else {
                     return false;
                 };
@@ -184,37 +144,17 @@ impl App {
                 }
                 match result {
                     Ok(status) => {
-                        // Compile the syntaxes of what changed before the
-                        // diff of one is first drawn.
-                        let root = git.root.clone();
-                        let mut seen = std::collections::HashSet::new();
-                        let warm: Vec<String> = status
-                            .entries
-                            .iter()
-                            .filter(|e| {
-                                !e.ignored
-                                    && seen
-                                        .insert(self.highlighter.syntax_name(&e.path).to_string())
-                            })
-                            .take(8)
-                            .map(|e| e.path.clone())
-                            .collect();
-                        for path in warm {
-                            drop(self.highlighter.warm_up_file(&path, root.join(&path)));
+                        self.warm_up(&status);
+                        if let Some(git) = self.git_mut() {
+                            git.set_status(status);
                         }
-                        let Some(git) = self.git_mut() else {
-                            return false;
-                        };
-                        git.markers = markers_of(&status);
-                        git.changes.replace(&status);
-                        git.status = Some(status);
                         self.request_diff();
                     }
                     Err(e) => self.notify(format!("git status failed: {e}"), true),
                 }
                 true
             }
-            AppMsg::Diff {
+            GitMsg::Diff {
                 generation,
                 staged,
                 result,
@@ -241,7 +181,7 @@ impl App {
                 }
                 true
             }
-            AppMsg::GitDone { what, result } => {
+            GitMsg::Done { what, result } => {
                 match result {
                     Ok(message) => self.notify(message, false),
                     Err(e) => self.notify(format!("{what} failed: {e}"), true),
@@ -249,56 +189,27 @@ impl App {
                 self.refresh_git();
                 true
             }
-            AppMsg::Jobs(msg) => self.jobs_msg(msg),
         }
     }
 
-    /// Changes made on disk by others: reload clean buffers, offer the new
-    /// text beside dirty ones, refresh the tree and the status.
-    pub(crate) fn on_watch(&mut self, event: WatchEvent) -> bool {
-        let (paths, all) = match &event {
-            WatchEvent::Changed { paths, .. } => (paths.clone(), false),
-            WatchEvent::Rescan => (Vec::new(), true),
+    /// Compiles the syntaxes of what changed (on threads of their own)
+    /// before the diff of one is first drawn.
+    fn warm_up(&self, status: &RepoStatus) {
+        let Some(root) = self.git().map(|g| g.root.clone()) else {
+            return;
         };
-        let mut offered = false;
-        if let Some(session) = &mut self.session {
-            for tab in &mut session.tabs {
-                let touched = all || paths.contains(&tab.path);
-                if !touched {
-                    continue;
-                }
-                let Ok(Some(disk)) = session.files.read(&self.store, &tab.path) else {
-                    continue;
-                };
-                let hash = content_hash(&disk);
-                if tab.base_hash.as_deref() == Some(hash.as_str()) {
-                    continue;
-                }
-                if tab.is_dirty() {
-                    // Never replace typed text: offer the disk's version.
-                    tab.conflict = Some(crate::tui::session::DraftConflict {
-                        other: disk,
-                        kind: crate::tui::session::ConflictKind::ChangedOnDisk,
-                    });
-                    offered = true;
-                } else {
-                    let cursor = tab.buffer.cursor();
-                    tab.buffer = crate::editor::buffer::Buffer::from_text(&disk);
-                    tab.buffer
-                        .move_to(cursor.min(tab.buffer.len_chars()), false);
-                    tab.base_hash = Some(hash);
-                    tab.cache = self.highlighter.cache_for(&tab.path);
-                    tab.cache_version = tab.buffer.version();
-                    tab.sent_version = None;
-                }
-            }
+        let mut seen = std::collections::HashSet::new();
+        let warm = status
+            .entries
+            .iter()
+            .filter(|e| !e.ignored && seen.insert(self.highlighter.syntax_name(&e.path)))
+            .take(8);
+        for entry in warm {
+            drop(
+                self.highlighter
+                    .warm_up_file(&entry.path, root.join(&entry.path)),
+            );
         }
-        self.refresh_tree();
-        if offered && self.overlay.is_none() {
-            self.show_next_conflict();
-        }
-        self.refresh_git();
-        true
     }
 
     pub(crate) fn toggle_changes(&mut self) -> bool {
@@ -320,202 +231,5 @@ impl App {
             self.refresh_git();
         }
         true
-    }
-
-    pub(crate) fn update_changes(&mut self, action: Action) -> bool {
-        let in_diff = self.focus == Focus::Diff;
-        let Some(git) = self.git_mut() else {
-            return false;
-        };
-        let entry = git.changes.selected_entry().cloned();
-        match action {
-            Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom => {
-                if in_diff {
-                    if let Some(diff) = &mut git.diff {
-                        match action {
-                            Action::Up => return diff.select(false),
-                            Action::Down => return diff.select(true),
-                            Action::PageUp => diff.scroll(-1),
-                            Action::PageDown => diff.scroll(1),
-                            _ => {}
-                        }
-                    }
-                    return true;
-                }
-                if git.changes.update(action) {
-                    self.request_diff();
-                }
-                true
-            }
-            Action::Open => {
-                if in_diff {
-                    if let Some(entry) = entry {
-                        self.open_file(&entry.path);
-                    }
-                } else if git.diff.is_some() {
-                    self.focus = Focus::Diff;
-                }
-                true
-            }
-            Action::Back => {
-                self.focus = if in_diff {
-                    Focus::Changes
-                } else if self.active_tab().is_some() {
-                    Focus::Editor
-                } else {
-                    Focus::Tree
-                };
-                true
-            }
-            Action::ToggleStaged => {
-                git.staged_view = !git.staged_view;
-                self.request_diff();
-                true
-            }
-            Action::Refresh => {
-                self.refresh_git();
-                true
-            }
-            Action::StageToggle => {
-                let Some(entry) = entry else { return false };
-                let staged_view = git.staged_view;
-                let hunk = in_diff
-                    .then(|| {
-                        git.diff.as_ref().and_then(|d| {
-                            d.patch
-                                .hunks
-                                .get(d.selected)
-                                .cloned()
-                                .map(|h| (d.patch.clone(), h))
-                        })
-                    })
-                    .flatten();
-                match hunk {
-                    Some((file, hunk)) if staged_view => self.run_git("unstage", move |repo| {
-                        stage::unstage_hunk(repo, &file, &hunk)
-                            .map(|()| format!("unstaged a hunk of {}", file.path()))
-                    }),
-                    Some((file, hunk)) => self.run_git("stage", move |repo| {
-                        stage::stage_hunk(repo, &file, &hunk)
-                            .map(|()| format!("staged a hunk of {}", file.path()))
-                    }),
-                    None if entry.unstaged() => self.run_git("stage", move |repo| {
-                        stage::stage_path(repo, &entry.path)
-                            .map(|()| format!("staged {}", entry.path))
-                    }),
-                    None => self.run_git("unstage", move |repo| {
-                        stage::unstage_path(repo, &entry.path)
-                            .map(|()| format!("unstaged {}", entry.path))
-                    }),
-                }
-                true
-            }
-            Action::SplitHunk => {
-                if let Some(diff) = &mut git.diff
-                    && let Some(hunk) = diff.patch.hunks.get(diff.selected).cloned()
-                {
-                    let parts = hunk.split();
-                    if parts.len() < 2 {
-                        self.notify("this hunk cannot be split further", false);
-                        return true;
-                    }
-                    let mut patch = diff.patch.clone();
-                    let at = diff.selected;
-                    patch.hunks.splice(at..=at, parts);
-                    let staged = diff.staged;
-                    let highlighter = &self.highlighter;
-                    let mut view = DiffView::new(patch, staged, highlighter);
-                    view.selected = at;
-                    if let Some(git) = self.session.as_mut().and_then(|s| s.git.as_mut()) {
-                        git.diff = Some(view);
-                    }
-                }
-                true
-            }
-            Action::Discard => {
-                if let Some(entry) = entry {
-                    let hunk = in_diff
-                        .then(|| git.diff.as_ref().map(|d| d.selected))
-                        .flatten();
-                    self.overlay = Some(Overlay::Confirm(ConfirmKind::Discard {
-                        path: entry.path,
-                        hunk,
-                    }));
-                }
-                true
-            }
-            Action::Commit => {
-                self.overlay = Some(Overlay::Prompt(Prompt::new(
-                    PromptKind::Commit { amend: false },
-                    "",
-                )));
-                true
-            }
-            Action::Amend => {
-                self.overlay = Some(Overlay::Prompt(Prompt::new(
-                    PromptKind::Commit { amend: true },
-                    "",
-                )));
-                true
-            }
-            Action::Push | Action::Pull => {
-                self.start_remote(action == Action::Push);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// After a yes to "discard?": the file's or one hunk's changes go.
-    pub(crate) fn discard_confirmed(&mut self, path: String, hunk: Option<usize>) {
-        let file_and_hunk = hunk.and_then(|i| {
-            self.git()
-                .and_then(|g| g.diff.as_ref())
-                .filter(|d| !d.staged)
-                .and_then(|d| d.patch.hunks.get(i).cloned().map(|h| (d.patch.clone(), h)))
-        });
-        match file_and_hunk {
-            Some((file, hunk)) => self.run_git("discard", move |repo| {
-                stage::discard_hunk(repo, &file, &hunk)
-                    .map(|()| format!("discarded a hunk of {}", file.path()))
-            }),
-            None => self.run_git("discard", move |repo| {
-                stage::discard_path(repo, &path)
-                    .map(|()| format!("discarded the changes of {path}"))
-            }),
-        }
-    }
-
-    pub(crate) fn commit_with(&mut self, message: String, amend: bool) {
-        self.run_git(if amend { "amend" } else { "commit" }, move |repo| {
-            let message = message.trim().to_string();
-            let request = commit::CommitRequest {
-                message: (!message.is_empty() || !amend).then_some(message.as_str()),
-                all: false,
-                amend,
-                verify: true,
-            };
-            commit::commit(repo, &request).map(|c| {
-                format!(
-                    "{} {} on {}: {}",
-                    if c.amended { "amended" } else { "committed" },
-                    c.short_id,
-                    c.branch,
-                    c.summary
-                )
-            })
-        });
-    }
-
-    /// Push or pull as a job (`git-push`, `git-pull`) of this repository:
-    /// the runner runs the git program, its output is the job's log, and
-    /// the status bar reports the end. Nothing ever pushes by itself.
-    fn start_remote(&mut self, push: bool) {
-        self.enqueue_git(push);
     }
 }

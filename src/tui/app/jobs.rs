@@ -8,27 +8,28 @@
 //! ended, one request asks for the jobs changed since the last answer and
 //! the selected job's new log lines. One poll is in flight at a time; an
 //! answer for a job no longer selected, or from an older place in its log,
-//! is dropped. Without a runtime (tests) the same work runs inline.
+//! is dropped.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{MouseButton, MouseEventKind};
-use ratatui::layout::Position;
+use ratatui::layout::{Position, Rect};
 use serde_json::json;
 
 use super::{App, AppMsg, Focus, Overlay};
+use crate::error::describe;
 use crate::jobs::kinds::Place;
 use crate::jobs::queue::{self, Filter, Job, LogLine, NewJob};
 use crate::jobs::runner::Event;
-use crate::jobs::tasks::{self, Task};
-use crate::jobs::{JobsError, Status, now_ms};
+use crate::jobs::tasks::{self, Discovery, Task};
+use crate::jobs::{Status, now_ms};
 use crate::store::Store;
 use crate::tui::ansi::strip;
 use crate::tui::keymap::{Action, Scope};
-use crate::tui::panes::jobs::{JobsPane, command_line};
+use crate::tui::panes::jobs::JobsPane;
 use crate::tui::panes::picker::Picker;
-use crate::tui::panes::prompt::{ConfirmKind, Prompt, PromptKind};
+use crate::tui::panes::prompt::{Prompt, PromptKind};
 
 /// How often the view asks the store for news.
 pub(crate) const POLL: Duration = Duration::from_millis(250);
@@ -59,8 +60,8 @@ pub(crate) enum JobsMsg {
         result: Result<String, String>,
         stop: Option<i64>,
     },
-    /// The store worker did not answer.
-    Lost(String),
+    /// The tasks of the workspace, for "Run task…".
+    Tasks(Discovery),
 }
 
 /// Why a job was enqueued here.
@@ -110,10 +111,11 @@ impl JobsState {
             running_here: std::collections::HashSet::new(),
         }
     }
-}
 
-fn describe(e: JobsError) -> String {
-    crate::error::describe(&e)
+    /// The store worker did not answer: the next poll may go.
+    pub fn lost(&mut self) {
+        self.in_flight = None;
+    }
 }
 
 impl App {
@@ -140,32 +142,13 @@ impl App {
     }
 
     /// Runs `work` with the store worker's connection and hands its message
-    /// back to the UI task; inline on the app's own connection when there
-    /// is no runtime.
+    /// back to the UI task.
     fn jobs_work(&mut self, work: impl FnOnce(&mut Store) -> JobsMsg + Send + 'static) {
-        let link = self
-            .background
-            .as_ref()
-            .and_then(|bg| Some((bg.store.clone()?, bg.tx.clone(), bg.handle.clone())));
-        match link {
-            Some((store, tx, handle)) => {
-                let answer = store.run(work);
-                handle.spawn(async move {
-                    let msg = answer
-                        .await
-                        .unwrap_or_else(|e| JobsMsg::Lost(crate::error::describe(&e)));
-                    let _ = tx.send(AppMsg::Jobs(msg));
-                });
-            }
-            None => {
-                let msg = work(&mut self.store);
-                self.jobs_msg(msg);
-            }
-        }
+        self.store_work(work, AppMsg::Jobs);
     }
 
     fn wake_runner(&self) {
-        if let Some(runner) = self.background.as_ref().and_then(|bg| bg.runner.as_ref()) {
+        if let Some(runner) = self.services.runner.as_ref() {
             runner.wake();
         }
     }
@@ -196,9 +179,10 @@ impl App {
                 limit: since.is_none().then_some(FIRST_LOAD),
                 ..Filter::default()
             };
-            let jobs = queue::list(&store.conn, &filter).map_err(describe);
+            let jobs = queue::list(&store.conn, &filter).map_err(|e| describe(&e));
             let log = log.map(|(id, after)| {
-                let lines = queue::logs_after(&store.conn, id, after, LOG_BATCH).map_err(describe);
+                let lines =
+                    queue::logs_after(&store.conn, id, after, LOG_BATCH).map_err(|e| describe(&e));
                 (id, after, lines)
             });
             JobsMsg::Polled { jobs, log }
@@ -285,7 +269,7 @@ impl App {
                     Err(e) => self.notify(e, true),
                 }
                 if let Some(id) = stop
-                    && let Some(runner) = self.background.as_ref().and_then(|bg| bg.runner.as_ref())
+                    && let Some(runner) = self.services.runner.as_ref()
                 {
                     runner.cancel(id);
                 }
@@ -293,11 +277,7 @@ impl App {
                 self.poll_jobs();
                 true
             }
-            JobsMsg::Lost(e) => {
-                self.jobs.in_flight = None;
-                self.notify(format!("the jobs cannot be read: {e}"), true);
-                true
-            }
+            JobsMsg::Tasks(found) => self.tasks_found(found),
         }
     }
 
@@ -398,7 +378,7 @@ impl App {
         }
     }
 
-    fn leave_jobs(&mut self) {
+    pub(super) fn leave_jobs(&mut self) {
         self.focus = match self.jobs.back_to {
             Focus::Editor if self.active_tab().is_some() => Focus::Editor,
             Focus::Changes | Focus::Diff if self.git().is_some() => self.jobs.back_to,
@@ -422,114 +402,14 @@ impl App {
         self.poll_jobs();
     }
 
-    pub(crate) fn update_jobs(&mut self, action: Action) -> bool {
-        let in_log = self.focus == Focus::JobLog;
-        let redraw = match action {
-            Action::FocusNext | Action::FocusPrev => {
-                self.focus = if in_log { Focus::Jobs } else { Focus::JobLog };
-                true
-            }
-            Action::Back => {
-                if in_log {
-                    self.focus = Focus::Jobs;
-                } else {
-                    self.leave_jobs();
-                }
-                true
-            }
-            Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom => {
-                if in_log {
-                    self.jobs.pane.update_log(action)
-                } else {
-                    self.jobs.pane.update_list(action)
-                }
-            }
-            Action::FilterStatus => {
-                self.jobs.pane.cycle_status();
-                true
-            }
-            Action::FilterKind => {
-                self.jobs.pane.cycle_kind();
-                true
-            }
-            Action::JobDetails => {
-                if let Some(job) = self.jobs.pane.selected_job() {
-                    self.overlay = Some(Overlay::JobDetails(job.id));
-                }
-                true
-            }
-            Action::Find => {
-                self.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::LogSearch, "")));
-                true
-            }
-            Action::FindNext | Action::FindPrev => {
-                let log = &mut self.jobs.pane.log;
-                match &log.search {
-                    None => self.notify("no search yet: / searches the log", false),
-                    Some(re) => {
-                        let pattern = re.as_str().to_string();
-                        if !log.find(action == Action::FindNext) {
-                            self.notify(
-                                format!("no match for {pattern} in the lines kept here"),
-                                false,
-                            );
-                        }
-                    }
-                }
-                true
-            }
-            Action::RetryJob => {
-                if let Some(job) = self.jobs.pane.selected_job() {
-                    let id = job.id;
-                    self.jobs_work(move |store| JobsMsg::Changed {
-                        result: queue::retry(&mut store.conn, id, now_ms())
-                            .map(|()| format!("job {id} queued again"))
-                            .map_err(describe),
-                        stop: None,
-                    });
-                }
-                true
-            }
-            Action::CancelJob => {
-                if let Some(job) = self.jobs.pane.selected_job() {
-                    if job.status.is_final() {
-                        let message = format!("job {} has ended ({})", job.id, job.status);
-                        self.notify(message, false);
-                    } else {
-                        self.overlay = Some(Overlay::Confirm(ConfirmKind::CancelJob {
-                            id: job.id,
-                            title: job.title(),
-                        }));
-                    }
-                }
-                true
-            }
-            Action::CopyCommand => {
-                if let Some(job) = self.jobs.pane.selected_job() {
-                    let line = command_line(job);
-                    self.notify(format!("copied: {}", strip(&line)), false);
-                    self.copy_out(line);
-                }
-                true
-            }
-            Action::CopyLog => {
-                let text = self.jobs.pane.log.visible_text();
-                let lines = text.lines().count();
-                self.copy_out(text);
-                self.notify(format!("copied {lines} log lines"), false);
-                true
-            }
-            _ => false,
-        };
-        if self.jobs.pane.sync_log() {
-            self.poll_jobs();
-        }
-        redraw
+    /// Queues the selected job again.
+    pub(super) fn retry_job(&mut self, id: i64) {
+        self.jobs_work(move |store| JobsMsg::Changed {
+            result: queue::retry(&mut store.conn, id, now_ms())
+                .map(|()| format!("job {id} queued again"))
+                .map_err(|e| describe(&e)),
+            stop: None,
+        });
     }
 
     /// After a yes to "cancel job N?".
@@ -545,25 +425,11 @@ impl App {
                     stop: None,
                 },
                 Err(e) => JobsMsg::Changed {
-                    result: Err(describe(e)),
+                    result: Err(describe(&e)),
                     stop: None,
                 },
             },
         );
-    }
-
-    pub(crate) fn search_log(&mut self, pattern: &str) {
-        match regex::Regex::new(pattern) {
-            Ok(re) => {
-                if !self.jobs.pane.log.set_search(re) {
-                    self.notify(
-                        format!("no match for {pattern} in the lines kept here"),
-                        false,
-                    );
-                }
-            }
-            Err(e) => self.notify(format!("bad search pattern: {e}"), true),
-        }
     }
 
     // ----- starting jobs -------------------------------------------------
@@ -578,12 +444,16 @@ impl App {
         }
     }
 
-    /// "Run task…": the workspace's tasks in the picker.
+    /// "Run task…": the workspace's tasks, read off the UI task.
     pub(crate) fn open_task_picker(&mut self) -> bool {
-        let Some(place) = self.place() else {
-            return true;
-        };
-        let found = tasks::for_place(&self.store, &place);
+        if let Some(place) = self.place() {
+            self.jobs_work(move |store| JobsMsg::Tasks(tasks::for_place(store, &place)));
+        }
+        true
+    }
+
+    /// The tasks arrived: the picker, or why there is none.
+    fn tasks_found(&mut self, found: Discovery) -> bool {
         if !found.problems.is_empty() {
             self.notify(found.problems.join("; "), true);
         }
@@ -660,15 +530,16 @@ impl App {
             let result = queue::enqueue(&mut store.conn, &new, now_ms())
                 .and_then(|id| queue::require(&store.conn, id))
                 .map(Box::new)
-                .map_err(describe);
+                .map_err(|e| describe(&e));
             JobsMsg::Queued { what, result }
         });
     }
 
     /// Clicks focus the list or the log; the wheel scrolls what it is over.
-    pub(crate) fn jobs_mouse(&mut self, kind: MouseEventKind, at: Position) -> bool {
+    pub(crate) fn jobs_mouse(&mut self, kind: MouseEventKind, at: Position, main: Rect) -> bool {
         let pane = &mut self.jobs.pane;
-        let (in_list, in_log) = (pane.list_area.contains(at), pane.log_area.contains(at));
+        let (list, log) = pane.areas(main);
+        let (in_list, in_log) = (list.contains(at), log.contains(at));
         match kind {
             MouseEventKind::Down(MouseButton::Left) if in_list => self.focus = Focus::Jobs,
             MouseEventKind::Down(MouseButton::Left) if in_log => self.focus = Focus::JobLog,

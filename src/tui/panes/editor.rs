@@ -1,34 +1,641 @@
-//! The editor pane: a tab bar, banners, and the active buffer with syntax
-//! colours, line numbers, the selection and the cursor. Only visible lines
-//! are highlighted; wide characters and tabs take their display width.
+//! The editor pane: the open tabs, the modes of a modal keymap, the
+//! register and the last search; what each editing action does to them;
+//! and the drawing of the active buffer with syntax colours, line numbers,
+//! the selection and the cursor. Only visible lines are highlighted; wide
+//! characters and tabs take their display width.
+//!
+//! The pane changes buffers only. What leaves it (a save, text for the
+//! clipboard, a prompt, a question) goes back to the app as an [`Effect`].
 
 use ratatui::buffer::Buffer as Cells;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
+use regex::Regex;
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::{frame, inner};
+use super::frame;
+use super::prompt::{ConfirmKind, PromptKind};
+use crate::editor::buffer::{Buffer, IndentUnit, LineEnding};
 use crate::editor::grapheme;
-use crate::editor::highlight::Highlighter;
-use crate::tui::session::Tab;
+use crate::editor::highlight::{HighlightCache, Highlighter};
+use crate::tui::app::{Effect, Focus, Outcome};
+use crate::tui::keymap::Action;
+use crate::tui::layout;
 use crate::tui::theme::Theme;
+use crate::workspace::files::content_hash;
 
-/// What the editor pane shows besides the text.
-pub(crate) struct EditorView<'a> {
-    pub tabs: &'a mut [Tab],
-    pub active: usize,
-    pub focused: bool,
-    pub banner: Option<(&'a str, bool)>,
+/// The modes of a modal (vim) keymap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Normal,
+    Insert,
+    Visual,
 }
 
-impl EditorView<'_> {
+/// Two versions of a file that kollega will not choose between alone: the
+/// buffer, and `other`. The user takes `other` (undoably) or keeps the
+/// buffer.
+#[derive(Debug, Clone)]
+pub(crate) struct DraftConflict {
+    pub other: String,
+    pub kind: ConflictKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConflictKind {
+    /// The buffer shows the saved file; `other` is a draft taken from an
+    /// older version of it. The draft stays stored until decided.
+    StaleDraft,
+    /// The buffer holds unsaved typing; `other` is what another program
+    /// just saved to disk.
+    ChangedOnDisk,
+}
+
+impl ConflictKind {
+    /// The banner over the text while the question is open.
+    pub(crate) fn banner(self) -> &'static str {
+        match self {
+            ConflictKind::StaleDraft => {
+                "this file changed after its draft was taken: t takes the draft, d drops it"
+            }
+            ConflictKind::ChangedOnDisk => {
+                "this file changed on disk: t takes the disk's version, k keeps yours"
+            }
+        }
+    }
+}
+
+pub(crate) struct Tab {
+    pub path: String,
+    pub buffer: Buffer,
+    /// SHA-256 of the saved content the buffer was loaded from; `None` for
+    /// a file not saved yet.
+    pub base_hash: Option<String>,
+    pub top: usize,
+    pub left: usize,
+    pub cache: HighlightCache,
+    pub cache_version: u64,
+    pub conflict: Option<DraftConflict>,
+    /// Buffer version the last autosave snapshot carried.
+    pub sent_version: Option<u64>,
+    /// The first line an edit touched since the last frame: highlighting
+    /// above it is still good.
+    pub edited_from: Option<usize>,
+}
+
+impl Tab {
+    pub fn new(path: String, saved: Option<&str>, highlighter: &Highlighter) -> Tab {
+        let buffer = Buffer::from_text(saved.unwrap_or(""));
+        Tab {
+            cache: highlighter.cache_for(&path),
+            cache_version: buffer.version(),
+            base_hash: saved.map(content_hash),
+            path,
+            buffer,
+            top: 0,
+            left: 0,
+            conflict: None,
+            sent_version: None,
+            edited_from: None,
+        }
+    }
+
+    /// Records that an edit touched `line`.
+    pub fn touch(&mut self, line: usize) {
+        self.edited_from = Some(self.edited_from.map_or(line, |l| l.min(line)));
+    }
+
+    /// The line where the selection starts.
+    pub fn selection_line(&self) -> usize {
+        self.buffer.char_to_line(self.buffer.selection().start())
+    }
+
+    /// Dirty against the saved file, or a file never saved.
+    pub fn is_dirty(&self) -> bool {
+        self.buffer.is_dirty() || self.base_hash.is_none()
+    }
+
+    /// Keeps the cursor inside a window of `height` lines and `width` columns.
+    pub fn scroll_to_cursor(&mut self, height: usize, width: usize) {
+        let (line, col) = self.buffer.cursor_line_col();
+        let height = height.max(1);
+        if line < self.top {
+            self.top = line;
+        } else if line >= self.top + height {
+            self.top = line + 1 - height;
+        }
+        let width = width.max(1);
+        if col < self.left {
+            self.left = col;
+        } else if col >= self.left + width {
+            self.left = col + 1 - width;
+        }
+    }
+
+    /// Replaces the whole text with `other` as one undo step.
+    fn take(&mut self, other: &str) {
+        self.touch(0);
+        self.buffer.commit_group();
+        self.buffer.select_all();
+        self.buffer.paste(other);
+        self.buffer.commit_group();
+    }
+
+    /// "LF 2sp": line endings and indent, for the status bar.
+    pub fn format(&self) -> String {
+        let ending = match self.buffer.line_ending() {
+            LineEnding::Lf => "LF",
+            LineEnding::CrLf => "CRLF",
+        };
+        match self.buffer.indent_unit() {
+            IndentUnit::Tab => format!("{ending} tabs"),
+            IndentUnit::Spaces(n) => format!("{ending} {n}sp"),
+        }
+    }
+}
+
+/// A save the app carries out: the text, and where the history stood.
+#[derive(Debug, Clone)]
+pub(crate) struct SaveRequest {
+    pub path: String,
+    pub content: String,
+    pub state: u64,
+}
+
+pub(crate) struct EditorPane {
+    pub tabs: Vec<Tab>,
+    pub active: usize,
+    pub mode: Mode,
+    /// Whether the keymap is modal (vim): Back leaves a mode first.
+    modal: bool,
+    register: String,
+    search: Option<Regex>,
+    /// Lines of text the last frame showed, for page moves.
+    height: usize,
+    /// Why nothing may be edited (another kollega holds the workspace).
+    pub read_only: Option<String>,
+    /// Drafts to drop at the next snapshot (closed or discarded tabs).
+    pub cleaned: Vec<String>,
+}
+
+impl EditorPane {
+    pub fn new(tabs: Vec<Tab>, active: usize, modal: bool) -> EditorPane {
+        EditorPane {
+            active: active.min(tabs.len().saturating_sub(1)),
+            tabs,
+            mode: Mode::Normal,
+            modal,
+            register: String::new(),
+            search: None,
+            height: 20,
+            read_only: None,
+            cleaned: Vec::new(),
+        }
+    }
+
+    pub fn active_tab(&self) -> Option<&Tab> {
+        self.tabs.get(self.active)
+    }
+
+    pub fn active_tab_mut(&mut self) -> Option<&mut Tab> {
+        self.tabs.get_mut(self.active)
+    }
+
+    pub fn tab_mut(&mut self, path: &str) -> Option<&mut Tab> {
+        self.tabs.iter_mut().find(|t| t.path == path)
+    }
+
+    /// Makes the tab of `path` active; false when there is none.
+    pub fn activate(&mut self, path: &str) -> bool {
+        match self.tabs.iter().position(|t| t.path == path) {
+            Some(i) => {
+                self.active = i;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds a tab and makes it active.
+    pub fn push(&mut self, tab: Tab) {
+        self.tabs.push(tab);
+        self.active = self.tabs.len() - 1;
+        self.mode = Mode::Normal;
+    }
+
+    /// Whether some tab waits for the user to pick a version.
+    pub fn conflict_tab(&mut self) -> Option<&Tab> {
+        if self.active_tab().is_some_and(|t| t.conflict.is_some()) {
+            return self.active_tab();
+        }
+        let i = self.tabs.iter().position(|t| t.conflict.is_some())?;
+        self.active = i;
+        self.tabs.get(i)
+    }
+
+    fn with_tab(&mut self, f: impl FnOnce(&mut Tab)) {
+        if let Some(tab) = self.active_tab_mut() {
+            f(tab);
+        }
+    }
+
+    /// Applies an edit to the active tab, unless nothing may be edited.
+    fn edit(&mut self, f: impl FnOnce(&mut Tab)) -> Outcome {
+        if let Some(why) = &self.read_only {
+            return Outcome::Effect(Effect::Notify(why.clone(), true));
+        }
+        if let Some(tab) = self.active_tab_mut() {
+            let before = tab.selection_line();
+            f(tab);
+            let after = tab.selection_line();
+            tab.touch(before.min(after));
+        }
+        Outcome::Redraw
+    }
+
+    /// A character typed where no key is bound.
+    pub fn type_char(&mut self, c: char) -> Outcome {
+        let mut text = [0u8; 4];
+        let text = c.encode_utf8(&mut text).to_string();
+        self.edit(|tab| tab.buffer.insert(&text))
+    }
+
+    /// Text pasted by the terminal (bracketed paste): one undo step.
+    pub fn paste_text(&mut self, text: &str) -> Outcome {
+        self.edit(|tab| {
+            tab.buffer.commit_group();
+            tab.buffer.paste(text);
+            tab.buffer.commit_group();
+        })
+    }
+
+    fn leave_visual(&mut self) {
+        if self.mode == Mode::Visual {
+            self.mode = Mode::Normal;
+        }
+    }
+
+    /// Keeps `text` in the register and sends it to the terminal clipboard.
+    fn copy_out(&mut self, text: String) -> Outcome {
+        self.register = text.clone();
+        Outcome::Effect(Effect::Copy(text))
+    }
+
+    pub fn set_search(&mut self, re: Regex) -> Outcome {
+        self.search = Some(re);
+        self.update(Action::FindNext)
+    }
+
+    /// Replaces every match of `re` in the active buffer, as one undo step.
+    pub fn replace_all(&mut self, re: &Regex, replacement: &str) -> Outcome {
+        let mut count = 0;
+        if let Outcome::Effect(refused) = self.edit(|t| {
+            count = t.buffer.replace_all(re, replacement);
+            t.touch(0);
+        }) {
+            return Outcome::Effect(refused);
+        }
+        Outcome::Effect(Effect::Notify(
+            format!(
+                "replaced {count} match{}",
+                if count == 1 { "" } else { "es" }
+            ),
+            false,
+        ))
+    }
+
+    pub fn goto_line(&mut self, line: usize) -> Outcome {
+        self.with_tab(|t| t.buffer.goto_line(line));
+        Outcome::Redraw
+    }
+
+    /// The buffer is to be saved: what to write.
+    pub fn save_request(&self) -> Result<Option<SaveRequest>, String> {
+        if let Some(why) = &self.read_only {
+            return Err(why.clone());
+        }
+        Ok(self.active_tab().map(|tab| SaveRequest {
+            path: tab.path.clone(),
+            content: tab.buffer.text(),
+            state: tab.buffer.history_state(),
+        }))
+    }
+
+    /// A save of `path` at history `state` reached the disk or the store.
+    pub fn saved(&mut self, path: &str, state: u64, hash: String) {
+        if let Some(tab) = self.tab_mut(path) {
+            tab.base_hash = Some(hash);
+            tab.buffer.mark_saved_at(state);
+            tab.sent_version = None;
+        }
+    }
+
+    /// Runs one editing action.
+    pub fn update(&mut self, action: Action) -> Outcome {
+        if self.active_tab().is_none() {
+            return match action {
+                Action::Back => Outcome::Effect(Effect::Focus(Focus::Tree)),
+                _ => Outcome::Redraw,
+            };
+        }
+        let page = self.height.max(1);
+        let visual = self.mode == Mode::Visual;
+        match action {
+            Action::Up => self.with_tab(|t| t.buffer.move_up(visual)),
+            Action::Down => self.with_tab(|t| t.buffer.move_down(visual)),
+            Action::Left => self.with_tab(|t| t.buffer.move_left(visual)),
+            Action::Right => self.with_tab(|t| t.buffer.move_right(visual)),
+            Action::SelectUp => self.with_tab(|t| t.buffer.move_up(true)),
+            Action::SelectDown => self.with_tab(|t| t.buffer.move_down(true)),
+            Action::SelectLeft => self.with_tab(|t| t.buffer.move_left(true)),
+            Action::SelectRight => self.with_tab(|t| t.buffer.move_right(true)),
+            Action::PageUp => self.with_tab(|t| t.buffer.page_up(page, visual)),
+            Action::PageDown => self.with_tab(|t| t.buffer.page_down(page, visual)),
+            Action::Top => self.with_tab(|t| t.buffer.move_doc_start(visual)),
+            Action::Bottom => self.with_tab(|t| t.buffer.move_doc_end(visual)),
+            Action::WordForward => self.with_tab(|t| t.buffer.move_word_forward(visual)),
+            Action::WordBackward => self.with_tab(|t| t.buffer.move_word_backward(visual)),
+            Action::WordEnd => self.with_tab(|t| t.buffer.move_word_end(visual)),
+            Action::LineStart => self.with_tab(|t| t.buffer.move_line_start(visual)),
+            Action::LineEnd => self.with_tab(|t| t.buffer.move_line_end(visual)),
+            Action::MatchBracket => self.with_tab(|t| {
+                if let Some(at) = t.buffer.matching_bracket(t.buffer.cursor()) {
+                    t.buffer.move_to(at, false);
+                }
+            }),
+            Action::SelectAll => self.with_tab(|t| t.buffer.select_all()),
+            Action::Newline => return self.edit(|t| t.buffer.insert_newline()),
+            Action::Indent => return self.edit(|t| t.buffer.insert_tab()),
+            Action::Backspace => return self.edit(|t| t.buffer.delete_backward()),
+            Action::DeleteForward => return self.edit(|t| t.buffer.delete_forward()),
+            Action::Undo => {
+                return self.edit(|t| {
+                    t.buffer.undo();
+                });
+            }
+            Action::Redo => {
+                return self.edit(|t| {
+                    t.buffer.redo();
+                });
+            }
+            Action::Copy => {
+                let text = self.active_tab().and_then(|t| t.buffer.selected_text());
+                self.leave_visual();
+                if let Some(text) = text {
+                    return self.copy_out(text);
+                }
+            }
+            Action::Cut => {
+                let mut cut = None;
+                let outcome = self.edit(|t| cut = t.buffer.cut());
+                self.leave_visual();
+                return match cut {
+                    Some(text) => self.copy_out(text),
+                    None => outcome,
+                };
+            }
+            Action::Paste => {
+                let text = self.register.clone();
+                let outcome = self.edit(|t| {
+                    t.buffer.commit_group();
+                    t.buffer.paste(&text);
+                    t.buffer.commit_group();
+                });
+                self.leave_visual();
+                return outcome;
+            }
+            Action::DeleteLine => {
+                let mut line = None;
+                let outcome = self.edit(|t| line = Some(t.buffer.delete_line()));
+                return match line {
+                    Some(text) => self.copy_out(text),
+                    None => outcome,
+                };
+            }
+            Action::YankLine => {
+                if let Some(text) = self.active_tab().map(|t| t.buffer.yank_line()) {
+                    return self.copy_out(text);
+                }
+            }
+            Action::PasteAfter => {
+                let text = self.register.clone();
+                return self.edit(|t| {
+                    t.buffer.commit_group();
+                    if text.ends_with('\n') {
+                        t.buffer.paste_lines(&text, true);
+                    } else {
+                        t.buffer.move_right(false);
+                        t.buffer.paste(&text);
+                    }
+                    t.buffer.commit_group();
+                });
+            }
+            Action::InsertMode => self.mode = Mode::Insert,
+            Action::Append => {
+                self.with_tab(|t| t.buffer.move_right(false));
+                self.mode = Mode::Insert;
+            }
+            Action::OpenBelow => {
+                self.with_tab(|t| t.buffer.move_line_end(false));
+                let outcome = self.edit(|t| t.buffer.insert_newline());
+                self.mode = Mode::Insert;
+                return outcome;
+            }
+            Action::NormalMode => {
+                self.mode = Mode::Normal;
+                self.with_tab(|t| {
+                    let at = t.buffer.cursor();
+                    t.buffer.move_to(at, false);
+                    t.buffer.commit_group();
+                });
+            }
+            Action::VisualMode => self.mode = Mode::Visual,
+            Action::CommandLine => return Outcome::prompt(PromptKind::Command, ""),
+            Action::Find => return Outcome::prompt(PromptKind::Find, ""),
+            Action::Replace => return Outcome::prompt(PromptKind::ReplacePattern, ""),
+            Action::GotoLine => return Outcome::prompt(PromptKind::GotoLine, ""),
+            Action::FindNext | Action::FindPrev => {
+                let Some(re) = self.search.clone() else {
+                    return Outcome::Effect(Effect::Notify("no search yet".into(), false));
+                };
+                let mut found = false;
+                self.with_tab(|t| {
+                    found = if action == Action::FindNext {
+                        t.buffer.search_next(&re)
+                    } else {
+                        t.buffer.search_prev(&re)
+                    };
+                });
+                if !found {
+                    return Outcome::Effect(Effect::Notify(
+                        format!("no match for {}", re.as_str()),
+                        false,
+                    ));
+                }
+            }
+            Action::Save => return Outcome::Effect(Effect::Save),
+            Action::CloseTab => return self.close_tab(false),
+            Action::NextTab | Action::PrevTab => {
+                let n = self.tabs.len();
+                self.active = if action == Action::NextTab {
+                    (self.active + 1) % n
+                } else {
+                    (self.active + n - 1) % n
+                };
+                return Outcome::Effect(Effect::ShowConflict);
+            }
+            Action::MoveTabLeft | Action::MoveTabRight => {
+                let i = self.active;
+                let j = if action == Action::MoveTabLeft {
+                    i.checked_sub(1)
+                } else {
+                    Some(i + 1).filter(|j| *j < self.tabs.len())
+                };
+                if let Some(j) = j {
+                    self.tabs.swap(i, j);
+                    self.active = j;
+                }
+            }
+            Action::Back => {
+                if self.modal && self.mode != Mode::Normal {
+                    self.mode = Mode::Normal;
+                } else {
+                    return Outcome::Effect(Effect::Focus(Focus::Tree));
+                }
+            }
+            _ => return Outcome::Ignored,
+        }
+        Outcome::Redraw
+    }
+
+    /// Closes the active tab; a dirty one asks first unless `confirmed`.
+    pub fn close_tab(&mut self, confirmed: bool) -> Outcome {
+        let Some(tab) = self.active_tab() else {
+            return Outcome::Ignored;
+        };
+        if tab.is_dirty() && !confirmed && self.read_only.is_none() {
+            return Outcome::Effect(Effect::Confirm(ConfirmKind::DiscardTab {
+                index: self.active,
+            }));
+        }
+        let tab = self.tabs.remove(self.active);
+        if tab.is_dirty() || tab.conflict.is_some() {
+            self.cleaned.push(tab.path);
+        }
+        self.active = self.active.min(self.tabs.len().saturating_sub(1));
+        if self.tabs.is_empty() {
+            return Outcome::Effect(Effect::Focus(Focus::Tree));
+        }
+        Outcome::Redraw
+    }
+
+    /// After a yes to "close the tab and drop its changes?".
+    pub fn discard_tab(&mut self, index: usize) -> Outcome {
+        self.active = index.min(self.tabs.len().saturating_sub(1));
+        self.close_tab(true)
+    }
+
+    /// The answer to a conflict: take the other version (undoably) or keep
+    /// the buffer. Returns the note for the status bar.
+    pub fn resolve_conflict(&mut self, take: bool) -> Option<&'static str> {
+        let tab = self.active_tab_mut()?;
+        let conflict = tab.conflict.take()?;
+        tab.sent_version = None;
+        if conflict.kind == ConflictKind::ChangedOnDisk {
+            // Either way the disk's version is now the base: a save writes
+            // over it knowingly, and taking it leaves nothing unsaved.
+            tab.base_hash = Some(content_hash(&conflict.other));
+        }
+        if take {
+            tab.take(&conflict.other);
+            if conflict.kind == ConflictKind::ChangedOnDisk {
+                tab.buffer.mark_saved();
+            }
+        }
+        Some(match (take, conflict.kind) {
+            (true, ConflictKind::StaleDraft) => "took the draft; undo brings the saved text back",
+            (false, ConflictKind::StaleDraft) => "dropped the draft; the saved file stays",
+            (true, ConflictKind::ChangedOnDisk) => {
+                "took the version on disk; undo brings yours back"
+            }
+            (false, ConflictKind::ChangedOnDisk) => {
+                "kept your text; saving writes it over the disk's"
+            }
+        })
+    }
+
+    /// Another program wrote `text` as `path`: a clean buffer takes it, a
+    /// dirty one is offered it beside the typed text. True when offered.
+    pub fn changed_on_disk(&mut self, path: &str, text: String, highlighter: &Highlighter) -> bool {
+        let Some(tab) = self.tab_mut(path) else {
+            return false;
+        };
+        let hash = content_hash(&text);
+        if tab.base_hash.as_deref() == Some(hash.as_str()) {
+            return false;
+        }
+        if tab.is_dirty() {
+            // Never replace typed text: offer the disk's version.
+            tab.conflict = Some(DraftConflict {
+                other: text,
+                kind: ConflictKind::ChangedOnDisk,
+            });
+            return true;
+        }
+        let cursor = tab.buffer.cursor();
+        tab.buffer = Buffer::from_text(&text);
+        tab.buffer
+            .move_to(cursor.min(tab.buffer.len_chars()), false);
+        tab.base_hash = Some(hash);
+        tab.cache = highlighter.cache_for(&tab.path);
+        tab.cache_version = tab.buffer.version();
+        tab.sent_version = None;
+        false
+    }
+
+    /// Tabs of `from` (a file, or a folder's files) follow it to `to`.
+    pub fn renamed(&mut self, from: &str, to: &str, highlighter: &Highlighter) {
+        let prefix = format!("{from}/");
+        for tab in &mut self.tabs {
+            let renamed = if tab.path == from {
+                Some(to.to_string())
+            } else {
+                tab.path
+                    .strip_prefix(&prefix)
+                    .map(|rest| format!("{to}/{rest}"))
+            };
+            if let Some(new_path) = renamed {
+                self.cleaned
+                    .push(std::mem::replace(&mut tab.path, new_path));
+                tab.cache = highlighter.cache_for(&tab.path);
+                tab.sent_version = None;
+            }
+        }
+    }
+
+    /// Tabs of a deleted file or folder stay, as unsaved new files, so
+    /// nothing typed is lost.
+    pub fn deleted(&mut self, path: &str) {
+        let prefix = format!("{path}/");
+        for tab in self
+            .tabs
+            .iter_mut()
+            .filter(|t| t.path == path || t.path.starts_with(&prefix))
+        {
+            tab.base_hash = None;
+            tab.sent_version = None;
+        }
+    }
+
     /// Draws the pane; returns where the terminal cursor goes when focused.
     pub fn render(
-        self,
+        &mut self,
         area: Rect,
         buf: &mut Cells,
+        focused: bool,
+        banner: Option<(&str, bool)>,
         highlighter: &Highlighter,
         theme: &Theme,
     ) -> Option<(u16, u16)> {
@@ -36,13 +643,15 @@ impl EditorView<'_> {
             Some(tab) => format!(" {} ", tab.path),
             None => " no file open ".to_string(),
         };
-        frame(&title, self.focused, theme).render(area, buf);
-        let mut body = inner(area);
-        if body.height == 0 || body.width == 0 {
+        frame(&title, focused, theme).render(area, buf);
+        let lines = self.active_tab().map_or(1, |t| t.buffer.len_lines());
+        let has_banner = banner.is_some() && self.active_tab().is_some();
+        let areas = layout::editor(area, has_banner, lines);
+        if areas.body.width == 0 || areas.tab_bar.height == 0 {
             return None;
         }
+        self.height = usize::from(areas.body.height);
 
-        // Tab bar.
         let spans: Vec<Span> = self
             .tabs
             .iter()
@@ -61,112 +670,135 @@ impl EditorView<'_> {
                 ]
             })
             .collect();
-        Paragraph::new(Line::from(spans)).render(Rect { height: 1, ..body }, buf);
-        body.y += 1;
-        body.height = body.height.saturating_sub(1);
+        Paragraph::new(Line::from(spans)).render(areas.tab_bar, buf);
 
         let tab = self.tabs.get_mut(self.active)?;
-        if let Some((text, is_error)) = self.banner
-            && body.height > 1
-        {
+        if let (Some(line), Some((text, is_error))) = (areas.banner, banner) {
             let style = if is_error {
                 theme.ui("error")
             } else {
                 theme.ui("warning")
             };
-            Paragraph::new(Line::styled(text.to_string(), style))
-                .render(Rect { height: 1, ..body }, buf);
-            body.y += 1;
-            body.height -= 1;
+            Paragraph::new(Line::styled(text.to_string(), style)).render(line, buf);
         }
-
-        let gutter = tab.buffer.len_lines().max(1).to_string().len() + 1;
-        let text_width = usize::from(body.width).saturating_sub(gutter);
-        tab.scroll_to_cursor(usize::from(body.height), text_width);
-        if tab.cache_version != tab.buffer.version() {
-            tab.cache
-                .invalidate_from(tab.edited_from.take().unwrap_or(0));
-            tab.cache_version = tab.buffer.version();
-        }
-        let end = (tab.top + usize::from(body.height)).min(tab.buffer.len_lines());
-        let top = tab.top;
-        let spans = {
-            let Tab { cache, buffer, .. } = &mut *tab;
-            let lines = buffer.len_lines();
-            highlighter.highlight(cache, |i| (i < lines).then(|| buffer.line(i)), top, end)
-        };
-
-        let selection = tab.buffer.selection();
-        let selected = if selection.is_empty() {
-            None
-        } else {
-            Some(selection.range())
-        };
-        let base = theme.ui("foreground");
-        let select_style = theme.ui("selection");
-        let number_style = theme.ui("line_number");
-        let (cursor_line, cursor_col) = tab.buffer.cursor_line_col();
-        let tab_width = crate::editor::buffer::DEFAULT_TAB_WIDTH;
-
-        for (row, pieces) in spans.into_iter().enumerate() {
-            let y = body.y + row as u16;
-            let line_index = tab.top + row;
-            buf.set_stringn(
-                body.x,
-                y,
-                format!("{:>w$} ", line_index + 1, w = gutter - 1),
-                gutter,
-                number_style,
-            );
-            let mut char_idx = tab.buffer.line_to_char(line_index);
-            let mut col = 0usize;
-            let x0 = usize::from(body.x) + gutter;
-            let right = usize::from(body.x + body.width);
-            for (style, text) in pieces {
-                let style = base.patch(theme.span_style(&style));
-                for grapheme in text.graphemes(true) {
-                    let chars = grapheme.chars().count();
-                    // The buffer's own measure, so the cursor lands where
-                    // the text is drawn.
-                    let width = grapheme::width(grapheme, col, tab_width);
-                    let in_selection = selected.as_ref().is_some_and(|r| r.contains(&char_idx));
-                    let cell_style: Style = if in_selection {
-                        style.patch(select_style)
-                    } else {
-                        style
-                    };
-                    if col >= tab.left && width > 0 {
-                        let x = x0 + col - tab.left;
-                        if x + width <= right {
-                            let symbol = if grapheme == "\t" {
-                                " ".repeat(width)
-                            } else {
-                                grapheme.to_string()
-                            };
-                            buf.set_stringn(x as u16, y, symbol, width, cell_style);
-                        }
-                    }
-                    col += width;
-                    char_idx += chars;
-                }
-            }
-            // A selected line ending shows as one selected cell.
-            if let Some(r) = &selected
-                && r.contains(&char_idx)
-                && char_idx < tab.buffer.line_end_char(line_index).max(char_idx + 1)
-                && col >= tab.left
-            {
-                let x = x0 + col - tab.left;
-                if x < right {
-                    buf.set_stringn(x as u16, y, " ", 1, select_style);
-                }
-            }
-        }
-        if !self.focused || cursor_line < tab.top || cursor_line >= end.max(tab.top + 1) {
-            return None;
-        }
-        let x = usize::from(body.x) + gutter + cursor_col.saturating_sub(tab.left);
-        let y = usize::from(body.y) + cursor_line - tab.top;
-        (x < usize::from(body.x + body.width)).then_some((x as u16, y as u16))
+        draw_text(tab, areas, focused, buf, highlighter, theme)
     }
+}
+
+/// The lines of `tab` in `areas.body`; the cursor's cell when focused.
+fn draw_text(
+    tab: &mut Tab,
+    areas: layout::EditorAreas,
+    focused: bool,
+    buf: &mut Cells,
+    highlighter: &Highlighter,
+    theme: &Theme,
+) -> Option<(u16, u16)> {
+    let body = areas.body;
+    let gutter = usize::from(areas.gutter);
+    tab.scroll_to_cursor(usize::from(body.height), areas.text_width());
+    if tab.cache_version != tab.buffer.version() {
+        tab.cache
+            .invalidate_from(tab.edited_from.take().unwrap_or(0));
+        tab.cache_version = tab.buffer.version();
+    }
+    let end = (tab.top + usize::from(body.height)).min(tab.buffer.len_lines());
+    let top = tab.top;
+    let spans = {
+        let Tab { cache, buffer, .. } = &mut *tab;
+        let lines = buffer.len_lines();
+        highlighter.highlight(cache, |i| (i < lines).then(|| buffer.line(i)), top, end)
+    };
+
+    let selection = tab.buffer.selection();
+    let selected = if selection.is_empty() {
+        None
+    } else {
+        Some(selection.range())
+    };
+    let base = theme.ui("foreground");
+    let select_style = theme.ui("selection");
+    let number_style = theme.ui("line_number");
+    let (cursor_line, cursor_col) = tab.buffer.cursor_line_col();
+    let tab_width = crate::editor::buffer::DEFAULT_TAB_WIDTH;
+
+    for (row, pieces) in spans.into_iter().enumerate() {
+        let y = body.y + row as u16;
+        let line_index = tab.top + row;
+        buf.set_stringn(
+            body.x,
+            y,
+            format!("{:>w$} ", line_index + 1, w = gutter - 1),
+            gutter,
+            number_style,
+        );
+        let mut char_idx = tab.buffer.line_to_char(line_index);
+        let mut col = 0usize;
+        let x0 = usize::from(body.x) + gutter;
+        let right = usize::from(body.x + body.width);
+        for (style, text) in pieces {
+            let style = base.patch(theme.span_style(&style));
+            for grapheme in text.graphemes(true) {
+                let chars = grapheme.chars().count();
+                // The buffer's own measure, so the cursor lands where the
+                // text is drawn.
+                let width = grapheme::width(grapheme, col, tab_width);
+                let in_selection = selected.as_ref().is_some_and(|r| r.contains(&char_idx));
+                let cell_style: Style = if in_selection {
+                    style.patch(select_style)
+                } else {
+                    style
+                };
+                if col >= tab.left && width > 0 {
+                    let x = x0 + col - tab.left;
+                    if x + width <= right {
+                        let symbol = if grapheme == "\t" {
+                            " ".repeat(width)
+                        } else {
+                            grapheme.to_string()
+                        };
+                        buf.set_stringn(x as u16, y, symbol, width, cell_style);
+                    }
+                }
+                col += width;
+                char_idx += chars;
+            }
+        }
+        // A selected line ending shows as one selected cell.
+        if let Some(r) = &selected
+            && r.contains(&char_idx)
+            && char_idx < tab.buffer.line_end_char(line_index).max(char_idx + 1)
+            && col >= tab.left
+        {
+            let x = x0 + col - tab.left;
+            if x < right {
+                buf.set_stringn(x as u16, y, " ", 1, select_style);
+            }
+        }
+    }
+    if !focused || cursor_line < tab.top || cursor_line >= end.max(tab.top + 1) {
+        return None;
+    }
+    let x = usize::from(body.x) + gutter + cursor_col.saturating_sub(tab.left);
+    let y = usize::from(body.y) + cursor_line - tab.top;
+    (x < usize::from(body.x + body.width)).then_some((x as u16, y as u16))
+}
+
+/// The character a click at (`column`, `row`) of the screen lands on, in
+/// the editor drawn in `area` (the same layout the frame used).
+pub(crate) fn click_target(
+    tab: &Tab,
+    area: Rect,
+    banner: bool,
+    column: u16,
+    row: u16,
+) -> Option<usize> {
+    let areas = layout::editor(area, banner, tab.buffer.len_lines());
+    if areas.body.height == 0 {
+        return None;
+    }
+    let line = tab.top + usize::from(row.saturating_sub(areas.body.y));
+    let col = usize::from(column.saturating_sub(areas.body.x + areas.gutter)) + tab.left;
+    let line = line.min(tab.buffer.len_lines().saturating_sub(1));
+    Some(tab.buffer.display_col_to_char(line, col))
 }

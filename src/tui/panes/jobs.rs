@@ -6,7 +6,7 @@
 //! when to poll and what the keys that change jobs (retry, cancel) do.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
@@ -14,11 +14,13 @@ use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
 
 use super::job_log::JobLog;
+use super::prompt::{ConfirmKind, PromptKind};
 use super::{frame, inner, moved, popup, scroll_for};
 use crate::jobs::kinds::shell_words;
 use crate::jobs::queue::Job;
 use crate::jobs::{Status, format_duration, format_ms};
 use crate::tui::ansi::strip;
+use crate::tui::app::{Effect, Focus, Outcome, Overlay};
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
 
@@ -40,9 +42,6 @@ pub(crate) struct JobsPane {
     list_page: u16,
     /// The key that follows the log again ("G"), for the log's title.
     pub follow_key: Option<String>,
-    /// Where the last frame drew the list and the log, for the mouse.
-    pub list_area: Rect,
-    pub log_area: Rect,
 }
 
 /// The colour key of a status in the theme, and its fallback.
@@ -161,8 +160,6 @@ impl JobsPane {
             newest: None,
             follow_key: None,
             list_page: 5,
-            list_area: Rect::default(),
-            log_area: Rect::default(),
         }
     }
 
@@ -279,6 +276,112 @@ impl JobsPane {
         self.refilter();
     }
 
+    /// The keys of the list (`in_log` false) and of the selected job's log.
+    pub fn update(&mut self, action: Action, in_log: bool) -> Outcome {
+        match action {
+            Action::FocusNext | Action::FocusPrev => Outcome::Effect(Effect::Focus(if in_log {
+                Focus::Jobs
+            } else {
+                Focus::JobLog
+            })),
+            Action::Back if in_log => Outcome::Effect(Effect::Focus(Focus::Jobs)),
+            Action::Back => Outcome::Effect(Effect::LeaveJobs),
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => {
+                let moved = if in_log {
+                    self.update_log(action)
+                } else {
+                    self.update_list(action)
+                };
+                if moved {
+                    Outcome::Redraw
+                } else {
+                    Outcome::Ignored
+                }
+            }
+            Action::FilterStatus => {
+                self.cycle_status();
+                Outcome::Redraw
+            }
+            Action::FilterKind => {
+                self.cycle_kind();
+                Outcome::Redraw
+            }
+            Action::JobDetails => match self.selected_job() {
+                Some(job) => {
+                    Outcome::Effect(Effect::Overlay(Box::new(Overlay::JobDetails(job.id))))
+                }
+                None => Outcome::Redraw,
+            },
+            Action::Find => Outcome::prompt(PromptKind::LogSearch, ""),
+            Action::FindNext | Action::FindPrev => {
+                let note = match &self.log.search {
+                    None => Some("no search yet: / searches the log".to_string()),
+                    Some(re) => {
+                        let pattern = re.as_str().to_string();
+                        (!self.log.find(action == Action::FindNext))
+                            .then(|| format!("no match for {pattern} in the lines kept here"))
+                    }
+                };
+                match note {
+                    Some(note) => Outcome::Effect(Effect::Notify(note, false)),
+                    None => Outcome::Redraw,
+                }
+            }
+            Action::RetryJob => match self.selected_job() {
+                Some(job) => Outcome::Effect(Effect::RetryJob(job.id)),
+                None => Outcome::Redraw,
+            },
+            Action::CancelJob => match self.selected_job() {
+                Some(job) if job.status.is_final() => Outcome::Effect(Effect::Notify(
+                    format!("job {} has ended ({})", job.id, job.status),
+                    false,
+                )),
+                Some(job) => Outcome::Effect(Effect::Confirm(ConfirmKind::CancelJob {
+                    id: job.id,
+                    title: job.title(),
+                })),
+                None => Outcome::Redraw,
+            },
+            Action::CopyCommand => match self.selected_job() {
+                Some(job) => {
+                    let line = command_line(job);
+                    Outcome::Effects(vec![
+                        Effect::Notify(format!("copied: {}", strip(&line)), false),
+                        Effect::Copy(line),
+                    ])
+                }
+                None => Outcome::Redraw,
+            },
+            Action::CopyLog => {
+                let text = self.log.visible_text();
+                let lines = text.lines().count();
+                Outcome::Effects(vec![
+                    Effect::Copy(text),
+                    Effect::Notify(format!("copied {lines} log lines"), false),
+                ])
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    /// Searches the log for `pattern`; the note when nothing matches.
+    pub fn search_log(&mut self, pattern: &str) -> Option<(String, bool)> {
+        match regex::Regex::new(pattern) {
+            Ok(re) => (!self.log.set_search(re)).then(|| {
+                (
+                    format!("no match for {pattern} in the lines kept here"),
+                    false,
+                )
+            }),
+            Err(e) => Some((format!("bad search pattern: {e}"), true)),
+        }
+    }
+
     /// A movement in the list; true when the selection moved.
     pub fn update_list(&mut self, action: Action) -> bool {
         let Some(to) = moved(self.selected, self.rows.len(), self.list_page, action) else {
@@ -344,6 +447,11 @@ impl JobsPane {
         title
     }
 
+    /// Where the list and the log go in `area`.
+    pub fn areas(&self, area: Rect) -> (Rect, Rect) {
+        crate::tui::layout::jobs(area, self.rows.len())
+    }
+
     /// Draws the list and the log; `focus` is `Some(true)` when the list
     /// has the keys, `Some(false)` for the log.
     pub fn render(
@@ -354,23 +462,7 @@ impl JobsPane {
         theme: &Theme,
         now: i64,
     ) {
-        let wide = area.width >= 140;
-        let (list_area, log_area) = if wide {
-            let [l, r] =
-                Layout::horizontal([Constraint::Percentage(45), Constraint::Min(20)]).areas(area);
-            (l, r)
-        } else {
-            let most = (area.height * 2 / 5).max(5);
-            let want = self.rows.len().max(1) as u16 + 3;
-            let [t, b] = Layout::vertical([
-                Constraint::Length(want.clamp(4.min(most), most)),
-                Constraint::Min(3),
-            ])
-            .areas(area);
-            (t, b)
-        };
-        self.list_area = list_area;
-        self.log_area = log_area;
+        let (list_area, log_area) = self.areas(area);
         self.render_list(list_area, buf, focus == Some(true), theme, now);
         let title = self.log_title();
         self.log

@@ -1,9 +1,13 @@
 //! The panes of the workstation. Each is a struct with its state, an
-//! `update` for the actions it understands and a `render(area, buf)`.
+//! `update(Action) -> Outcome` for the actions it understands (the app
+//! carries out the effects an outcome asks for) and a `render(area, buf)`.
+//! The overlays (picker, prompt, help, conflict) draw over them.
 
 pub(crate) mod changes;
+pub(crate) mod conflict;
 pub(crate) mod diff;
 pub(crate) mod editor;
+pub(crate) mod git;
 pub(crate) mod help;
 pub(crate) mod job_log;
 pub(crate) mod jobs;
@@ -85,7 +89,4 @@ pub(crate) fn popup(area: Rect, width: u16, height: u16, divisor: u16) -> Rect {
     }
 }
 
-/// The inner area of a bordered block.
-pub(crate) fn inner(area: Rect) -> Rect {
-    Block::default().borders(Borders::ALL).inner(area)
-}
+pub(crate) use super::layout::inner;

@@ -1,7 +1,7 @@
 //! A fuzzy picker over a list: the file finder and the command palette.
 //! Matching and ranking are nucleo's, as in helix.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 use ratatui::buffer::Buffer;
@@ -11,6 +11,7 @@ use ratatui::widgets::{Clear, Paragraph, Widget};
 use ratatui_textarea::TextArea;
 
 use super::{frame, inner};
+use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
 
 pub(crate) struct Picker<T> {
@@ -67,27 +68,20 @@ impl<T: Clone> Picker<T> {
         self.selected = 0;
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent) -> PickerOutcome<T> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Esc => PickerOutcome::Cancelled,
-            KeyCode::Enter => match self.matches.get(self.selected) {
+    /// `action` is what the `[picker]` keymap table binds the key to; a
+    /// key bound to nothing edits the query.
+    pub fn handle_key(&mut self, action: Option<Action>, key: KeyEvent) -> PickerOutcome<T> {
+        match action {
+            Some(Action::Back) => PickerOutcome::Cancelled,
+            Some(Action::Open) => match self.matches.get(self.selected) {
                 Some(&i) => PickerOutcome::Picked(self.items[i].2.clone()),
                 None => PickerOutcome::Open,
             },
-            KeyCode::Up => {
+            Some(Action::Up) => {
                 self.selected = self.selected.saturating_sub(1);
                 PickerOutcome::Open
             }
-            KeyCode::Char('p') if ctrl => {
-                self.selected = self.selected.saturating_sub(1);
-                PickerOutcome::Open
-            }
-            KeyCode::Down => {
-                self.selected = (self.selected + 1).min(self.matches.len().saturating_sub(1));
-                PickerOutcome::Open
-            }
-            KeyCode::Char('n') if ctrl => {
+            Some(Action::Down) => {
                 self.selected = (self.selected + 1).min(self.matches.len().saturating_sub(1));
                 PickerOutcome::Open
             }

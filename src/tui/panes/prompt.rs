@@ -2,13 +2,14 @@
 //! command line) and yes/no questions, drawn over the status line. Text
 //! input is ratatui-textarea's.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget};
 use ratatui_textarea::TextArea;
 
+use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
 
 /// What a prompt's answer is for.
@@ -81,6 +82,32 @@ pub(crate) enum ConfirmKind {
     },
 }
 
+impl ConfirmKind {
+    /// The question, as the status line asks it.
+    pub(crate) fn question(&self) -> String {
+        match self {
+            ConfirmKind::Delete { path } => format!("delete {path}?"),
+            ConfirmKind::Discard {
+                path,
+                hunk: Some(_),
+            } => format!("discard this hunk of {path} from the working tree?"),
+            ConfirmKind::Discard { path, hunk: None } => {
+                format!("discard every unstaged change of {path}?")
+            }
+            ConfirmKind::DiscardTab { .. } => {
+                "close the tab and drop its unsaved changes?".to_string()
+            }
+            ConfirmKind::CancelJob { id, title } => {
+                format!("cancel job {id} ({})?", crate::tui::ansi::strip(title))
+            }
+            ConfirmKind::QuitWithJobs { running } => format!(
+                "quit? {running} running job{} will be stopped and run again at the next start or by a worker",
+                if *running == 1 { "" } else { "s" },
+            ),
+        }
+    }
+}
+
 pub(crate) struct Prompt {
     pub kind: PromptKind,
     input: TextArea<'static>,
@@ -101,10 +128,12 @@ impl Prompt {
         Prompt { kind, input }
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent) -> PromptOutcome {
-        match key.code {
-            KeyCode::Esc => PromptOutcome::Cancelled,
-            KeyCode::Enter => PromptOutcome::Submitted(self.text()),
+    /// `action` is what the `[prompt]` keymap table binds the key to; a
+    /// key bound to nothing is typed.
+    pub fn handle_key(&mut self, action: Option<Action>, key: KeyEvent) -> PromptOutcome {
+        match action {
+            Some(Action::Back) => PromptOutcome::Cancelled,
+            Some(Action::Submit) => PromptOutcome::Submitted(self.text()),
             _ => {
                 self.input.input(key);
                 PromptOutcome::Editing

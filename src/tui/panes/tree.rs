@@ -7,7 +7,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
+use super::prompt::{ConfirmKind, PromptKind};
 use super::{frame, inner, moved, scroll_for};
+use crate::tui::app::{Effect, Focus, Outcome};
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
 use crate::workspace::tree::FileNode;
@@ -19,15 +21,6 @@ pub(crate) struct Row {
     pub name: String,
     pub path: String,
     pub is_dir: bool,
-}
-
-/// What the app should do after a tree action.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum TreeOutcome {
-    None,
-    Redraw,
-    OpenFile(String),
-    LeaveTree,
 }
 
 pub(crate) struct TreePane {
@@ -65,10 +58,10 @@ impl TreePane {
 
     /// Selects the row at `offset` from the top of the pane; a click on a
     /// folder opens or closes it.
-    pub fn click(&mut self, offset: usize) -> TreeOutcome {
+    pub fn click(&mut self, offset: usize) -> Outcome {
         let index = scroll_for(self.selected, self.page) + offset;
         if index >= self.rows.len() {
-            return TreeOutcome::None;
+            return Outcome::Ignored;
         }
         self.selected = index;
         self.update(Action::Open)
@@ -97,48 +90,85 @@ impl TreePane {
         self.selected = self.selected.min(self.rows.len().saturating_sub(1));
     }
 
-    pub fn update(&mut self, action: Action) -> TreeOutcome {
+    /// The folder a new file or folder goes into: the selected folder, or
+    /// the selected file's ("app/").
+    fn folder(&self) -> String {
+        self.rows
+            .get(self.selected)
+            .map(|r| {
+                if r.is_dir {
+                    format!("{}/", r.path)
+                } else {
+                    r.path
+                        .rsplit_once('/')
+                        .map(|(d, _)| format!("{d}/"))
+                        .unwrap_or_default()
+                }
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn update(&mut self, action: Action) -> Outcome {
         let before = self.selected;
         if let Some(selected) = moved(self.selected, self.rows.len(), self.page, action) {
             self.selected = selected;
             return if before == self.selected {
-                TreeOutcome::None
+                Outcome::Ignored
             } else {
-                TreeOutcome::Redraw
+                Outcome::Redraw
             };
         }
+        let selected = self.rows.get(self.selected).cloned();
         match action {
+            Action::NewFile => Outcome::prompt(PromptKind::NewFile, &self.folder()),
+            Action::NewFolder => Outcome::prompt(PromptKind::NewFolder, &self.folder()),
+            Action::Rename => match selected {
+                Some(row) => Outcome::prompt(
+                    PromptKind::Rename {
+                        from: row.path.clone(),
+                    },
+                    &row.path,
+                ),
+                None => Outcome::Redraw,
+            },
+            Action::Delete => match selected {
+                Some(row) => {
+                    Outcome::Effect(Effect::Confirm(ConfirmKind::Delete { path: row.path }))
+                }
+                None => Outcome::Redraw,
+            },
             Action::Open => {
-                let Some(row) = self.rows.get(self.selected).cloned() else {
-                    return TreeOutcome::None;
+                let Some(row) = selected else {
+                    return Outcome::Ignored;
                 };
                 if !row.is_dir {
-                    return TreeOutcome::OpenFile(row.path);
+                    return Outcome::Effect(Effect::OpenFile(row.path));
                 }
                 if !self.expanded.remove(&row.path) {
                     self.expanded.insert(row.path);
                 }
                 self.rebuild();
-                TreeOutcome::Redraw
+                Outcome::Redraw
             }
             Action::Back => {
-                let Some(row) = self.rows.get(self.selected).cloned() else {
-                    return TreeOutcome::LeaveTree;
+                let leave = Outcome::Effect(Effect::Focus(Focus::Workspaces));
+                let Some(row) = selected else {
+                    return leave;
                 };
                 if row.is_dir && self.expanded.remove(&row.path) {
                     self.rebuild();
-                    return TreeOutcome::Redraw;
+                    return Outcome::Redraw;
                 }
                 // Go to the parent folder, or leave the tree at the top.
                 let Some((parent, _)) = row.path.rsplit_once('/') else {
-                    return TreeOutcome::LeaveTree;
+                    return leave;
                 };
                 if let Some(i) = self.rows.iter().position(|r| r.path == parent) {
                     self.selected = i;
                 }
-                TreeOutcome::Redraw
+                Outcome::Redraw
             }
-            _ => TreeOutcome::None,
+            _ => Outcome::Ignored,
         }
     }
 

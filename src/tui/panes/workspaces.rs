@@ -7,6 +7,7 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::{frame, inner, moved, scroll_for};
 use crate::store::workspaces::Workspace;
+use crate::tui::app::{Effect, Outcome};
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
 
@@ -29,12 +30,22 @@ impl WorkspacesPane {
         self.items.get(self.selected)
     }
 
-    /// Moves the selection; returns whether anything changed.
-    pub fn update(&mut self, action: Action) -> bool {
+    /// Moves the selection, or opens the selected workspace.
+    pub fn update(&mut self, action: Action) -> Outcome {
+        if action == Action::Open {
+            return match self.selected() {
+                Some(ws) => Outcome::Effect(Effect::OpenWorkspace(ws.clone())),
+                None => Outcome::Ignored,
+            };
+        }
         let before = self.selected;
         self.selected =
             moved(self.selected, self.items.len(), self.page, action).unwrap_or(self.selected);
-        before != self.selected
+        if before != self.selected {
+            Outcome::Redraw
+        } else {
+            Outcome::Ignored
+        }
     }
 
     pub fn render(
