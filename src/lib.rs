@@ -9,7 +9,6 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
-#[allow(dead_code)] // wired by the editor pane
 mod autosave;
 pub mod cli;
 mod config;
@@ -18,7 +17,6 @@ mod error;
 mod git;
 #[allow(dead_code)] // wired by the CLI and the TUI as they land
 mod jobs;
-#[allow(dead_code)] // the diff view and the AI review use more of it
 mod patch;
 mod store;
 mod telemetry;

@@ -6,6 +6,7 @@ use super::{DiffLine, Hunk, LineKind};
 impl Hunk {
     /// Whether the header counts match the lines: old = context + removed,
     /// new = context + added.
+    #[cfg(test)]
     pub(crate) fn counts_consistent(&self) -> bool {
         let (old, new) = side_counts(&self.lines);
         old == self.old_lines && new == self.new_lines
@@ -62,6 +63,7 @@ impl Hunk {
     /// Pieces of one hunk, in order, merged where they share context:
     /// the inverse of [`Hunk::split`]. `None` when the pieces leave a gap
     /// or their shared lines differ.
+    #[cfg(test)]
     pub(crate) fn join(pieces: &[Hunk]) -> Option<Hunk> {
         let (first, rest) = pieces.split_first()?;
         let mut joined = first.clone();
@@ -112,6 +114,7 @@ impl Hunk {
     }
 
     /// How many pieces [`Hunk::split`] would give.
+    #[cfg(test)]
     pub(crate) fn split_count(&self) -> usize {
         change_blocks(&self.lines).len().max(1)
     }

@@ -19,9 +19,10 @@ pub(crate) mod parse;
 pub(crate) mod texts;
 pub(crate) mod unified;
 
-pub(crate) use parse::parse;
-#[allow(unused_imports)] // the draft diff and AI patches call it
+#[cfg(test)]
 pub(crate) use texts::diff_texts;
+
+pub(crate) use parse::parse;
 
 use crate::error::Hint;
 
@@ -42,6 +43,10 @@ pub(crate) enum FileStatus {
 }
 
 impl FileStatus {
+    #[expect(
+        dead_code,
+        reason = "issue 12: the AI review names what a patch does to each file"
+    )]
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             FileStatus::Added => "added",

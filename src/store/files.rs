@@ -111,7 +111,6 @@ pub(crate) fn delete(conn: &Connection, workspace_id: i64, path: &str) -> Result
 // matches "apple/x".
 
 /// Why an edit of a workspace's files was refused.
-#[allow(dead_code)] // wired by the editor pane
 #[derive(Debug, thiserror::Error)]
 pub enum FileEditError {
     #[error("{path:?} already exists in the workspace")]
@@ -146,7 +145,6 @@ impl Hint for FileEditError {
 }
 
 /// The entry `content` makes at `path`: size and SHA-256 hex, as import hashes.
-#[allow(dead_code)] // wired by the editor pane
 fn file_entry(path: &str, content: &str) -> FileEntry {
     use sha2::{Digest, Sha256};
     FileEntry {
@@ -157,18 +155,15 @@ fn file_entry(path: &str, content: &str) -> FileEntry {
 }
 
 /// The upper end of the range of paths under folder `prefix`.
-#[allow(dead_code)] // wired by the editor pane
 fn folder_end(prefix: &str) -> String {
     format!("{prefix}0")
 }
 
-#[allow(dead_code)] // wired by the editor pane
 fn folder_start(prefix: &str) -> String {
     format!("{prefix}/")
 }
 
 /// (files, bytes) at `path` itself or under it as a folder.
-#[allow(dead_code)] // wired by the editor pane
 fn count_under(conn: &Connection, workspace_id: i64, path: &str) -> Result<(i64, i64)> {
     Ok(conn.query_row(
         "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM files
@@ -180,7 +175,6 @@ fn count_under(conn: &Connection, workspace_id: i64, path: &str) -> Result<(i64,
 
 /// Whether anything is stored at `path` or under it as a folder; unlike
 /// `count_under` it stops at the first row and never reads a file's content.
-#[allow(dead_code)] // wired by the editor pane
 fn exists_under(conn: &Connection, workspace_id: i64, path: &str) -> Result<bool> {
     let mut stmt = conn.prepare_cached(
         "SELECT 1 FROM files
@@ -197,7 +191,6 @@ fn exists_under(conn: &Connection, workspace_id: i64, path: &str) -> Result<bool
 /// Refuses a new file or folder at `path` that would clash with what is
 /// stored: a file or folder of that name, or a file where a parent folder
 /// of it would have to be (export could not write either).
-#[allow(dead_code)] // wired by the editor pane
 fn check_free(conn: &Connection, workspace_id: i64, path: &str) -> Result<(), FileEditError> {
     if exists_under(conn, workspace_id, path)? {
         return Err(FileEditError::Exists {
@@ -218,7 +211,6 @@ fn check_free(conn: &Connection, workspace_id: i64, path: &str) -> Result<(), Fi
     Ok(())
 }
 
-#[allow(dead_code)] // wired by the editor pane
 fn add_to_counts(conn: &Connection, workspace_id: i64, files: i64, bytes: i64) -> Result<()> {
     conn.execute(
         "UPDATE workspaces SET files_count = files_count + ?2, bytes = bytes + ?3 WHERE id = ?1",
@@ -228,7 +220,6 @@ fn add_to_counts(conn: &Connection, workspace_id: i64, files: i64, bytes: i64) -
 }
 
 /// Saves `content` as file `path`, creating it if needed.
-#[allow(dead_code)] // wired by the editor pane
 pub(crate) fn save_file(
     conn: &mut Connection,
     workspace_id: i64,
@@ -267,7 +258,6 @@ pub(crate) fn save_file(
 }
 
 /// Creates file `path` with `content`; refuses if anything is in the way.
-#[allow(dead_code)] // wired by the editor pane
 pub(crate) fn create_file(
     conn: &mut Connection,
     workspace_id: i64,
@@ -294,7 +284,6 @@ pub(crate) fn create_file(
 /// `to`, and their drafts with them. Refuses if `to` exists as a file or a
 /// folder, so nothing is ever overwritten or merged. Returns the number of
 /// files moved.
-#[allow(dead_code)] // wired by the editor pane
 pub(crate) fn rename_path(
     conn: &mut Connection,
     workspace_id: i64,
@@ -358,7 +347,6 @@ pub(crate) fn rename_path(
 /// Deletes file `path`, or folder `path` with everything under it. Drafts
 /// are kept: text typed into a deleted file is the user's to discard.
 /// Returns the number of files deleted.
-#[allow(dead_code)] // wired by the editor pane
 pub(crate) fn delete_path(
     conn: &mut Connection,
     workspace_id: i64,

@@ -7,15 +7,11 @@
 //! The modules beside this one hold the queries of one table group each.
 
 pub(crate) mod audit;
-#[allow(dead_code)] // wired by the editor pane
 pub(crate) mod drafts;
-#[allow(dead_code)] // wired by the editor pane
 pub(crate) mod editor_state;
 pub(crate) mod files;
-#[allow(dead_code)] // wired by the editor pane
 pub(crate) mod locks;
 pub(crate) mod settings;
-#[allow(dead_code)] // wired by the editor pane
 pub(crate) mod worker;
 pub(crate) mod workspaces;
 

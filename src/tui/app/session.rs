@@ -830,26 +830,19 @@ async fn load(
         .acquire_lock(&key, locks::STALE_SECS)
         .await
         .map_err(|e| describe(&e));
-    let stored_key = key.clone();
-    let stored = services
-        .store
-        .run(move |store| {
-            let mut notes = Vec::new();
-            let state = store::editor_state::load(&store.conn, &stored_key)
-                .ok()
-                .flatten();
-            let drafts = store::drafts::list(&store.conn, &stored_key).unwrap_or_else(|e| {
-                notes.push(format!("cannot read drafts: {e}"));
-                Vec::new()
-            });
-            Stored {
-                state: EditorState::parse(state.as_deref()),
-                drafts,
-                notes,
-            }
-        })
-        .await
-        .map_err(|e| describe(&e))?;
+    // A state that does not read never stops a workspace opening; drafts
+    // that do not read are said.
+    let state = services.store.load_editor_state(&key).await.ok().flatten();
+    let mut notes = Vec::new();
+    let drafts = services.store.load_drafts(&key).await.unwrap_or_else(|e| {
+        notes.push(format!("cannot read drafts: {}", describe(&e)));
+        Vec::new()
+    });
+    let stored = Stored {
+        state: EditorState::parse(state.as_deref()),
+        drafts,
+        notes,
+    };
     let wanted = stored.wanted();
     let reading = files.clone();
     let watch_ignored = ignored.clone();
