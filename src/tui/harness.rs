@@ -94,6 +94,8 @@ pub struct Harness {
     // Kept open so that a watcher's sends never fail.
     _watch: mpsc::UnboundedReceiver<crate::git::watch::WatchEvent>,
     cursor: Option<(u16, u16)>,
+    /// Autosave's reports of drafts written.
+    autosaves: usize,
 }
 
 impl Harness {
@@ -177,6 +179,7 @@ impl Harness {
             worker: Some(worker),
             _watch: watch,
             cursor: None,
+            autosaves: 0,
         };
         harness.app.start(open, file, line);
         harness.settle().await;
@@ -193,9 +196,7 @@ impl Harness {
             while let Ok(event) = self.runner_events.try_recv() {
                 self.app.job_event(event);
             }
-            while let Ok(report) = self.reports.try_recv() {
-                self.app.autosave_report(report);
-            }
+            self.take_reports();
             if self.app.in_flight() == 0 {
                 self.app.sync_autosave();
                 return true;
@@ -223,11 +224,25 @@ impl Harness {
         while let Ok(event) = self.runner_events.try_recv() {
             redraw |= self.app.job_event(event);
         }
-        while let Ok(report) = self.reports.try_recv() {
-            redraw |= self.app.autosave_report(report);
-        }
+        redraw |= self.take_reports();
         self.app.sync_autosave();
         redraw
+    }
+
+    fn take_reports(&mut self) -> bool {
+        let mut redraw = false;
+        while let Ok(report) = self.reports.try_recv() {
+            if matches!(report, AutosaveReport::Saved { .. }) {
+                self.autosaves += 1;
+            }
+            redraw |= self.app.autosave_report(report);
+        }
+        redraw
+    }
+
+    /// How many times autosave wrote drafts so far.
+    pub fn autosaves(&self) -> usize {
+        self.autosaves
     }
 
     /// Waits for the next answer of a worker or the runner (at most
