@@ -12,8 +12,12 @@ pub(crate) mod drafts;
 #[allow(dead_code)] // wired by the editor pane
 pub(crate) mod editor_state;
 pub(crate) mod files;
+pub(crate) mod jobs;
 #[allow(dead_code)] // wired by the editor pane
 pub(crate) mod locks;
+pub(crate) mod metrics;
+pub(crate) mod runners;
+pub(crate) mod schedules;
 pub(crate) mod settings;
 #[allow(dead_code)] // wired by the editor pane
 pub(crate) mod worker;
@@ -220,6 +224,13 @@ pub(crate) fn now_rfc3339() -> String {
     let now = now.unwrap_or_else(|_| time::OffsetDateTime::now_utc());
     now.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| now.unix_timestamp().to_string())
+}
+
+/// Milliseconds since the Unix epoch, now: the time of the jobs tables,
+/// which the runner compares and subtracts on every poll.
+pub(crate) fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 #[cfg(test)]

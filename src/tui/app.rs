@@ -2541,8 +2541,8 @@ mod tests {
         .unwrap();
         let failed = job_queue::enqueue(c, &command_job("npm run lint"), T0).unwrap();
         job_queue::claim_id(c, failed, owner, T0 + 2_000, 30_000).unwrap();
-        let mut exit = JobError::failed("exited with code 1");
-        exit.exit_code = Some(1);
+        let exit =
+            JobError::failed("exited with code 1").with_program(crate::jobs::ProgramEnd::exited(1));
         job_queue::finish(c, failed, owner, &Outcome::Error(exit), T0 + 4_500).unwrap();
         let push = job_queue::enqueue(
             c,
