@@ -590,4 +590,44 @@ mod tests {
         assert_eq!(e.message, "timed out");
         assert_eq!(e.program, Some(ProgramEnd::ended(143, EndCause::TimedOut)));
     }
+
+    #[test]
+    fn import_and_export_count_their_progress_against_the_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("app");
+        std::fs::create_dir_all(src.join("node_modules/left-pad")).unwrap();
+        std::fs::write(src.join("node_modules/left-pad/index.js"), "x\n").unwrap();
+        for i in 0..4 {
+            std::fs::write(src.join(format!("f{i}.txt")), format!("{i}\n")).unwrap();
+        }
+        let data = dir.path().join("data");
+        let config = Config::load(Some(data.clone())).unwrap();
+        // What an import prunes is not part of the whole.
+        assert_eq!(entry_count(&src, &config), 4);
+        assert_eq!(entry_count(&dir.path().join("gone"), &config), 0);
+
+        let mut store = Store::open(&data).unwrap();
+        let imported = Progress::default();
+        let mut watch = ImportWatch {
+            log: LogWriter::tail_only("test".into()),
+            stop: StopToken::default(),
+            progress: imported.clone(),
+            total: 4,
+            count: 0,
+            told: false,
+        };
+        let options = crate::workspace::import::ImportOptions {
+            name: Some("app".into()),
+            ..Default::default()
+        };
+        crate::workspace::import::import(&mut store, &config, &src, &options, &mut watch)
+            .unwrap();
+        assert_eq!(imported.get(), 100);
+
+        let exported = Progress::default();
+        let target = crate::workspace::export::ExportTarget::Dir(dir.path().join("out"));
+        let mut watch = ExportWatch(exported.clone());
+        crate::workspace::export::export(&store, "app", &target, false, &mut watch).unwrap();
+        assert_eq!(exported.get(), 100);
+    }
 }

@@ -882,4 +882,73 @@ mod tests {
         assert_eq!(job.error.as_deref(), Some("cancelled by request"));
         handle.shutdown().await.unwrap();
     }
+
+    /// Does its work in quarters, a beat apart, saying so as it goes.
+    struct Steps;
+
+    impl Kind for Steps {
+        fn kind(&self) -> JobKind {
+            JobKind::Other("steps".into())
+        }
+        fn max_attempts(&self) -> u32 {
+            1
+        }
+        fn run(&self, ctx: JobContext) -> BoxFuture<Result<serde_json::Value, JobError>> {
+            Box::pin(async move {
+                for done in 1..=3 {
+                    ctx.progress.set(done, 4);
+                    tokio::time::sleep(Duration::from_millis(400)).await;
+                }
+                Ok(serde_json::json!({}))
+            })
+        }
+    }
+
+    /// Real time: the steps must outlast the runner's flushes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_jobs_progress_rises_in_the_store_as_it_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = {
+            let mut store = Store::open(dir.path()).unwrap();
+            // Every write of a job's progress, in order.
+            store
+                .conn
+                .execute_batch(
+                    "CREATE TABLE progress_seen (progress INTEGER NOT NULL); \
+                     CREATE TRIGGER progress_seen AFTER UPDATE OF progress ON jobs \
+                     BEGIN INSERT INTO progress_seen VALUES (NEW.progress); END;",
+                )
+                .unwrap();
+            let new = NewJob {
+                kind: "steps".into(),
+                max_attempts: 1,
+                ..NewJob::default()
+            };
+            queue::enqueue(&mut store.conn, &new, crate::jobs::now_ms()).unwrap()
+        };
+        let runs = Arc::new(AtomicU32::new(0));
+        let mut o = options(dir.path(), &runs, 0, 0);
+        o.clock = Clock::System;
+        o.poll = Duration::from_millis(50);
+        o.kinds.register(Arc::new(Steps));
+        let handle = spawn(o).unwrap();
+        wait_for(dir.path(), id, Status::Succeeded).await;
+        handle.shutdown().await.unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let seen: Vec<u8> = store
+            .conn
+            .prepare("SELECT progress FROM progress_seen ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        // Claimed at 0, then the quarters as they were reached, then done.
+        assert_eq!(seen.first(), Some(&0), "{seen:?}");
+        assert_eq!(seen.last(), Some(&100), "{seen:?}");
+        assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+        let between: Vec<u8> = seen.iter().copied().filter(|p| (1..100).contains(p)).collect();
+        assert!(between.len() >= 2, "{seen:?}");
+        assert!(between.iter().all(|p| [25, 50, 75].contains(p)), "{seen:?}");
+    }
 }

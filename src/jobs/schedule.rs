@@ -14,11 +14,10 @@ use croner::errors::CronError;
 use croner::parser::{CronParser, Seconds, Year};
 use croner::{CivilDate, CivilDateTime, CivilTime, Cron, CronDateTime, Resolution, Weekday};
 use rusqlite::{Connection, TransactionBehavior};
-use serde_json::json;
 
 use super::JobsError;
-use super::queue::{self, NewJob};
-use crate::store::jobs::JobKind;
+use super::payload::{CommandPayload, JobPayload};
+use super::queue;
 use crate::store::schedules::{self, NewSchedule};
 pub(crate) use crate::store::schedules::{CatchUp, Schedule};
 
@@ -364,21 +363,15 @@ pub(crate) fn enqueue_due(conn: &mut Connection, now: i64) -> Result<Vec<i64>, J
         };
         let mut last_job = None;
         for fire_at in fire_times(&cron, schedule.catch_up, schedule.next_run_at, now) {
-            let job = NewJob {
-                kind: JobKind::Command,
-                workspace: Some(schedule.workspace.clone()),
-                payload: json!({
-                    "argv": schedule.command,
-                    "schedule": schedule.id,
-                    "fire_at": fire_at,
-                }),
-                max_attempts: MAX_ATTEMPTS,
-                retry_failed: false,
-                timeout_ms: schedule.timeout_ms,
-                after: vec![],
-                schedule_id: Some(schedule.id),
-                run_at: None,
+            let payload = CommandPayload {
+                schedule: Some(schedule.id),
+                fire_at: Some(fire_at),
+                ..CommandPayload::argv(schedule.command.clone())
             };
+            let mut job = payload.job(Some(schedule.workspace.clone()));
+            job.max_attempts = MAX_ATTEMPTS;
+            job.timeout_ms = schedule.timeout_ms;
+            job.schedule_id = Some(schedule.id);
             let id = queue::enqueue_in(&tx, &job, now)?;
             enqueued.push(id);
             last_job = Some(id);
