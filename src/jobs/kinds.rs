@@ -620,8 +620,7 @@ mod tests {
             name: Some("app".into()),
             ..Default::default()
         };
-        crate::workspace::import::import(&mut store, &config, &src, &options, &mut watch)
-            .unwrap();
+        crate::workspace::import::import(&mut store, &config, &src, &options, &mut watch).unwrap();
         assert_eq!(imported.get(), 100);
 
         let exported = Progress::default();

@@ -1,16 +1,21 @@
 //! Jobs: the persistent queue every background task runs on.
 //!
-//! A job is a row in the store (`queue`), claimed by a runner under a lease
-//! (`runner`), executed by its kind (`kinds`), with its log kept as a tail
-//! in the store and whole in a gzip file per attempt (`log`). Commands run
-//! in a process group of their own (`command`); a SQLite workspace's
-//! commands run in a managed working copy (`workcopy`). Schedules turn cron
-//! expressions into jobs (`schedule`); `metrics` renders what the queue and
-//! the HTTP clients counted in Prometheus text format.
+//! A job is a row in the store (`store::jobs`); `queue` is the protocol
+//! over it: how an attempt's end and an expired lease become the next
+//! status (error classes, attempts, `backoff`). A runner (`runner`) claims
+//! jobs under a lease and runs them with their kind (`kinds`), which reads
+//! its typed payload (`payload`) and reports its `progress`; the log is
+//! kept as a tail in the store and whole in a gzip file per attempt
+//! (`log`). Commands run in a process group of their own (`command`); a
+//! SQLite workspace's commands run in a managed working copy (`workcopy`);
+//! `tasks` finds the tasks a workspace declares. Schedules turn cron
+//! expressions into jobs (`schedule`). `foreground` runs one job in this
+//! process (`kollega run`), `worker` runs them all (`kollega worker`), both
+//! on what `process` sets up.
 //!
 //! The status a job may move to from each status is decided in one place,
-//! [`Status::can_become`]; every write of a status goes through
-//! `queue::transition`, which asks it first.
+//! [`Status::can_become`] (a column type of the store, re-exported here);
+//! every write of a status asks it first.
 
 pub(crate) mod backoff;
 pub(crate) mod command;

@@ -947,7 +947,11 @@ mod tests {
         assert_eq!(seen.first(), Some(&0), "{seen:?}");
         assert_eq!(seen.last(), Some(&100), "{seen:?}");
         assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
-        let between: Vec<u8> = seen.iter().copied().filter(|p| (1..100).contains(p)).collect();
+        let between: Vec<u8> = seen
+            .iter()
+            .copied()
+            .filter(|p| (1..100).contains(p))
+            .collect();
         assert!(between.len() >= 2, "{seen:?}");
         assert!(between.iter().all(|p| [25, 50, 75].contains(p)), "{seen:?}");
     }

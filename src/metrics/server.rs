@@ -131,17 +131,20 @@ fn read_head(
             Ok(0) if head.is_empty() => return Err(ReadError::Closed),
             Ok(0) => return Err(ReadError::Incomplete),
             Ok(n) => head.extend_from_slice(&chunk[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if no_data_yet(&e) => {}
             Err(_) if head.is_empty() => return Err(ReadError::Closed),
             Err(_) => return Err(ReadError::Incomplete),
         }
     }
+}
+
+/// A read that found nothing yet: its short timeout passed, or a signal
+/// came. The caller looks at its deadline and the stop flag, and reads on.
+fn no_data_yet(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
 }
 
 /// Where the head ends (before its blank line), if it has.
@@ -166,13 +169,7 @@ fn linger(stream: &mut TcpStream, stop: &AtomicBool) {
         match stream.read(&mut sink) {
             Ok(0) => return,
             Ok(_) => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if no_data_yet(&e) => {}
             Err(_) => return,
         }
     }
