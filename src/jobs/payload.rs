@@ -101,7 +101,8 @@ impl Fields<'_> {
         Ok(self.get(field)?.unwrap_or_default())
     }
 
-    fn missing(&self, field: &'static str, problem: &str) -> PayloadError {
+    /// What is wrong with a field that reads.
+    fn problem(&self, field: &'static str, problem: &str) -> PayloadError {
         PayloadError::Field {
             kind: self.kind.clone(),
             field,
@@ -153,7 +154,7 @@ impl JobPayload for CommandPayload {
     fn read(f: &Fields<'_>) -> Result<Self, PayloadError> {
         let argv: Vec<String> = f.or_default("argv")?;
         if argv.is_empty() {
-            return Err(f.missing("argv", "is empty: the job has no command"));
+            return Err(f.problem("argv", "is empty: the job has no command"));
         }
         Ok(CommandPayload {
             argv,
@@ -184,7 +185,7 @@ impl JobPayload for ImportPayload {
         Ok(ImportPayload {
             source: f
                 .get("source")?
-                .ok_or_else(|| f.missing("source", "is missing: the import names no source"))?,
+                .ok_or_else(|| f.problem("source", "is missing: the import names no source"))?,
             name: f.get("name")?,
             replace: f.or_default("replace")?,
             respect_gitignore: f.or_default("respect_gitignore")?,
@@ -232,10 +233,16 @@ impl JobPayload for ExportPayload {
             (Some(zip), None) => ExportTarget::Zip(zip),
             (None, Some(dir)) => ExportTarget::Dir(dir),
             (Some(_), Some(_)) => {
-                return Err(f.missing("dir", "is given with payload.zip; one of them"));
+                return Err(f.problem(
+                    "dir",
+                    "is given with payload.zip; an export writes one of them",
+                ));
             }
             (None, None) => {
-                return Err(f.missing("zip", "is missing, and so is payload.dir; one of them"));
+                return Err(f.problem(
+                    "zip",
+                    "is missing, and so is payload.dir; an export needs one of them",
+                ));
             }
         };
         Ok(ExportPayload {
