@@ -18,6 +18,7 @@ use crate::jobs::JobsError;
 use crate::patch::PatchError;
 use crate::store::StoreError;
 use crate::store::files::FileEditError;
+use crate::store::jobs::QueueError;
 use crate::store::worker::WorkerError;
 use crate::workspace::export::ExportError;
 use crate::workspace::{ImportError, WorkspaceError};
@@ -59,6 +60,8 @@ pub(crate) enum Error {
     Watch(#[from] WatchError),
     #[error(transparent)]
     Jobs(#[from] JobsError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
     #[error(transparent)]
     Patch(#[from] PatchError),
     /// Arguments that name nothing kollega knows, or a wrong combination.
@@ -105,6 +108,7 @@ impl Error {
             Error::Github(e) => e.hint(),
             Error::Watch(e) => e.hint(),
             Error::Jobs(e) => e.hint(),
+            Error::Queue(e) => e.hint(),
             Error::Patch(e) => e.hint(),
             Error::Usage { hint, .. } => hint.clone(),
             Error::Terminal(_) => {

@@ -3,7 +3,7 @@
 //! command line and hands it to [`cli::run`].
 //!
 //! Dependencies point one way: `cli` and `tui` → services (`jobs`, `git`,
-//! `patch`, `workspace`, `editor`, `autosave`) → `store`. Only `tui` knows
+//! `patch`, `workspace`, `editor`, `autosave`, `metrics`) → `store`. Only `tui` knows
 //! the terminal. Items are `pub(crate)` unless a test or benchmark outside
 //! the crate needs them.
 
@@ -15,8 +15,8 @@ mod config;
 mod editor;
 mod error;
 mod git;
-#[allow(dead_code)] // wired by the CLI and the TUI as they land
 mod jobs;
+mod metrics;
 mod patch;
 mod store;
 mod telemetry;

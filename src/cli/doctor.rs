@@ -227,20 +227,16 @@ pub(super) fn doctor(config: &Config, json: bool) -> Result<ExitCode, Error> {
 fn jobs_summary(
     store: &Store,
     lease: std::time::Duration,
-) -> Result<(String, i64), crate::jobs::JobsError> {
-    let mut stmt = store
-        .conn
-        .prepare("SELECT status, count(*) FROM jobs GROUP BY status ORDER BY status")?;
-    let counts: Vec<(String, i64)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let dead = counts
-        .iter()
-        .find(|(s, _)| s == "dead")
-        .map_or(0, |(_, n)| *n);
+) -> Result<(String, i64), crate::store::StoreError> {
+    // By status name, as `jobs --status` takes them.
+    let mut counts: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for count in crate::store::jobs::counts(&store.conn)? {
+        *counts.entry(count.status.as_str()).or_default() += count.jobs;
+    }
+    let dead = counts.get("dead").copied().unwrap_or(0);
     // Alive as the TUI's runner judges it: a heartbeat within three leases.
-    let since = crate::jobs::now_ms() - 3 * lease.as_millis() as i64;
-    let workers = crate::jobs::queue::live_workers(&store.conn, since)?;
+    let since = crate::store::now_ms() - 3 * lease.as_millis() as i64;
+    let workers = crate::store::runners::live_workers(&store.conn, since)?;
     let mut parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
     if parts.is_empty() {
         parts.push("none".into());

@@ -1,10 +1,10 @@
 //! Job verbs: `run`, `worker`, `jobs`, `tasks`, `schedule`, `metrics`, and
-//! the `--detach` forms of `import`, `export` and `git push|pull`.
+//! the `--detach` forms of `import`, `export` and `git push|pull`. A
+//! foreground run and a worker are `jobs::foreground` and `jobs::worker`;
+//! here they are started and what they say is printed.
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
@@ -15,18 +15,21 @@ use super::args::{
 use super::output::{print_json, printable, write_stdout};
 use crate::config::Config;
 use crate::error::Error;
-use crate::jobs::command::Tee;
-use crate::jobs::kinds::{Place, default_attempts, resolve_place, shell_words};
-use crate::jobs::queue::{self, Filter, Job, NewJob, Role};
-use crate::jobs::runner::{self, Event};
+use crate::git::remote::PushSpec;
+use crate::jobs::foreground::{self, Notice};
+use crate::jobs::kinds::{Place, resolve_place, shell_words};
+use crate::jobs::payload::{CommandPayload, ExportPayload, ImportPayload, JobPayload, PullPayload};
+use crate::jobs::queue::{self, Filter, Job, NewJob};
+use crate::jobs::runner::Event;
 use crate::jobs::{
-    JobsError, Status, format_duration, format_ms, metrics, now_ms, schedule, tasks,
+    JobKind, JobsError, Status, format_duration, format_ms, now_ms, schedule, tasks, worker,
 };
 use crate::store::Store;
+use crate::workspace::export::ExportTarget;
 
 /// `kollega metrics`.
 pub(super) fn metrics(store: &Store) -> Result<ExitCode, Error> {
-    let text = metrics::render(&store.conn, now_ms())?;
+    let text = crate::metrics::render(&store.conn, now_ms())?;
     write_stdout(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
@@ -37,20 +40,22 @@ pub(super) fn git_job(
     store: Store,
     command: GitCommand,
 ) -> Result<ExitCode, Error> {
-    let (target, kind, payload, detach) = match command {
+    let (target, push, detach) = match command {
         GitCommand::Push {
             target,
             remote,
             refspecs,
             set_upstream,
             detach,
-        } => (
-            target,
-            "git-push",
-            json!({ "remote": remote, "refspecs": refspecs, "set_upstream": set_upstream }),
-            detach,
-        ),
-        GitCommand::Pull { target, detach } => (target, "git-pull", json!({}), detach),
+        } => {
+            let spec = PushSpec {
+                remote,
+                refspecs,
+                set_upstream,
+            };
+            (target, Some(spec), detach)
+        }
+        GitCommand::Pull { target, detach } => (target, None, detach),
         GitCommand::Status { .. } | GitCommand::Commit(_) => {
             return Err(JobsError::BadInput("not a git job".into()).into());
         }
@@ -62,12 +67,10 @@ pub(super) fn git_job(
         ))
         .into());
     }
-    let new = NewJob {
-        kind: kind.into(),
-        workspace: Some(place.workspace()),
-        payload,
-        max_attempts: default_attempts(kind),
-        ..NewJob::default()
+    let workspace = Some(place.workspace());
+    let new = match push {
+        Some(spec) => spec.job(workspace),
+        None => PullPayload {}.job(workspace),
     };
     job_cmd(config, store, new, detach, None)
 }
@@ -82,19 +85,13 @@ pub(super) fn import_job(
         .source
         .canonicalize()
         .map_err(|e| JobsError::BadInput(format!("cannot read {}: {e}", args.source.display())))?;
-    let new = NewJob {
-        kind: "import".into(),
-        workspace: args.name.clone(),
-        max_attempts: default_attempts("import"),
-        payload: json!({
-            "source": source,
-            "name": args.name,
-            "replace": args.replace,
-            "respect_gitignore": args.respect_gitignore,
-        }),
-        ..NewJob::default()
+    let payload = ImportPayload {
+        source,
+        name: args.name.clone(),
+        replace: args.replace,
+        respect_gitignore: args.respect_gitignore,
     };
-    job_cmd(config, store, new, true, None)
+    job_cmd(config, store, payload.job(args.name.clone()), true, None)
 }
 
 /// `export --detach`.
@@ -106,19 +103,23 @@ pub(super) fn export_job(
     if crate::store::workspaces::find(&store.conn, &args.workspace)?.is_none() {
         return Err(JobsError::UnknownWorkspace(args.workspace.clone()).into());
     }
+    // The job may run in another process, started elsewhere.
     let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let new = NewJob {
-        kind: "export".into(),
-        workspace: Some(args.workspace.clone()),
-        max_attempts: default_attempts("export"),
-        payload: json!({
-            "zip": args.zip.as_deref().map(absolute),
-            "dir": args.dir.as_deref().map(absolute),
-            "force": args.force,
-        }),
-        ..NewJob::default()
+    let target = match super::workspace::export_target(args)? {
+        ExportTarget::Zip(zip) => ExportTarget::Zip(absolute(&zip)),
+        ExportTarget::Dir(dir) => ExportTarget::Dir(absolute(&dir)),
     };
-    job_cmd(config, store, new, true, None)
+    let payload = ExportPayload {
+        target,
+        force: args.force,
+    };
+    job_cmd(
+        config,
+        store,
+        payload.job(Some(args.workspace.clone())),
+        true,
+        None,
+    )
 }
 
 /// A schedule's next run; a cron that never fires again is parked at the
@@ -185,8 +186,8 @@ fn task_command(store: &Store, place: &Place, name: &str) -> Result<String, Jobs
 
 pub(super) fn run(config: &Config, store: Store, args: &RunArgs) -> Result<ExitCode, Error> {
     let place = resolve_place(&store, &args.workspace)?;
-    let argv = match &args.task {
-        Some(task) => vec![task_command(&store, &place, task)?],
+    let payload = match &args.task {
+        Some(task) => CommandPayload::task(task, task_command(&store, &place, task)?),
         None if args.command.is_empty() => {
             return Err(JobsError::BadInput(
                 "no command: give one after `--` (kollega run WS -- npm test) or --task NAME"
@@ -194,7 +195,7 @@ pub(super) fn run(config: &Config, store: Store, args: &RunArgs) -> Result<ExitC
             )
             .into());
         }
-        None => args.command.clone(),
+        None => CommandPayload::argv(args.command.clone()),
     };
     let timeout_ms = args
         .timeout
@@ -202,23 +203,14 @@ pub(super) fn run(config: &Config, store: Store, args: &RunArgs) -> Result<ExitC
         .map(parse_duration)
         .transpose()?
         .map(|d| d.as_millis() as i64);
-    let new = NewJob {
-        kind: "command".into(),
-        workspace: Some(place.workspace()),
-        payload: match &args.task {
-            Some(task) => json!({ "argv": argv, "task": task }),
-            None => json!({ "argv": argv }),
-        },
-        max_attempts: args.retries.map_or(default_attempts("command"), |r| {
-            r.saturating_add(1).min(100)
-        }),
-        retry_failed: args.retries.is_some(),
-        timeout_ms,
-        after: args.after.clone(),
-        schedule_id: None,
-        run_at: None,
-    };
-    job_cmd(config, store, new, args.detach, Some(&argv))
+    let mut new = payload.job(Some(place.workspace()));
+    if let Some(retries) = args.retries {
+        new.max_attempts = retries.saturating_add(1).min(100);
+        new.retry_failed = true;
+    }
+    new.timeout_ms = timeout_ms;
+    new.after = args.after.clone();
+    job_cmd(config, store, new, args.detach, Some(&payload.argv))
 }
 
 /// Queues `new`; with `detach` prints its id, else runs it here, copying
@@ -235,189 +227,41 @@ pub(crate) fn job_cmd(
         println!("{id}");
         return Ok(ExitCode::SUCCESS);
     }
-    // A reader that goes away (`| head`) stops the copy to stdout, not the
-    // job: its whole log is still kept.
-    // SAFETY: only changes this process's disposition of SIGPIPE.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-    }
-    let config = Arc::new(config.clone());
-    let mut options = runner::Options::new(config.data_dir.clone(), config.clone(), Role::Cli);
-    let lease = options.lease.as_millis() as i64;
-    let job = queue::enqueue_claimed(&mut store.conn, &new, &options.owner, now_ms(), lease)?;
-    let id = job.id;
-    drop(store);
-    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let what = argv.map_or_else(|| new.kind.clone(), shell_words);
-        eprintln!("kollega: job {id}: {what}");
-    }
-    options.only = Some(id);
-    options.claimed = Some(job);
-    options.tee = Tee::Stdio;
-    options.parallel = 1;
-    options.poll = Duration::from_millis(100);
-    let data_dir = config.data_dir.clone();
-    let signal_dir = data_dir.clone();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(JobsError::system("start the async runtime"))?;
-    let follow_stop = Arc::new(AtomicBool::new(false));
-    let follower = follow_elsewhere(&data_dir, id, options.owner.clone(), follow_stop.clone());
-    let ended = runtime.block_on(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let listen = JobsError::system("listen for signals");
-        let mut interrupt = signal(SignalKind::interrupt()).map_err(listen)?;
-        let mut hangup = signal(SignalKind::hangup()).map_err(listen)?;
-        let mut term = signal(SignalKind::terminate()).map_err(listen)?;
-        let handle = runner::spawn(options)?;
-        let remote = handle.remote();
-        let mut wait = std::pin::pin!(handle.wait());
-        let mut interrupts = 0;
-        loop {
-            tokio::select! {
-                r = &mut wait => return r.map(|()| true),
-                _ = interrupt.recv() => {
-                    interrupts += 1;
-                    if interrupts > 1 {
-                        // A second Ctrl-C: leave now; the command dies with
-                        // this process and the job is taken back later.
-                        return Ok(false);
-                    }
-                    eprintln!("kollega: cancelling job {id} (Ctrl-C again to leave at once)");
-                    remote.cancel(id);
-                    // Through the store too, for an attempt another runner holds.
-                    let data_dir = signal_dir.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let mut s = Store::open(&data_dir)?;
-                        match queue::request_cancel(&mut s.conn, id, now_ms()) {
-                            // Already ended by the cancel above.
-                            Ok(_) | Err(JobsError::WrongStatus { .. }) => Ok(()),
-                            Err(e) => Err(e),
-                        }
-                    })
-                    .await
-                    .map_err(|e| JobsError::System { what: "cancel the job", source: std::io::Error::other(e) })??;
-                }
-                // The terminal or the session ends: the job is stopped here
-                // and retried by a worker or the TUI.
-                _ = hangup.recv() => remote.shutdown(),
-                _ = term.recv() => remote.shutdown(),
+    let ran = foreground::run(config, store, &new, |notice| match notice {
+        Notice::Queued(id) => {
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                let what = argv.map_or_else(|| new.kind.to_string(), shell_words);
+                eprintln!("kollega: job {id}: {what}");
             }
         }
+        Notice::Cancelling(id) => {
+            eprintln!("kollega: cancelling job {id} (Ctrl-C again to leave at once)")
+        }
     })?;
-    // Nothing may wait for a command still running on a blocking thread.
-    runtime.shutdown_background();
-    follow_stop.store(true, Ordering::SeqCst);
-    if let Some(follower) = follower {
-        follower.thread().unpark();
-        let _ = follower.join();
-    }
-    let store = Store::open(&data_dir)?;
-    let job = queue::require(&store.conn, id)?;
-    if !ended || !job.status.is_final() {
+    let job = ran.job;
+    if !ran.ended || !job.status.is_final() {
         eprintln!(
-            "kollega: job {id} is {}; `kollega jobs log {id} --follow` shows it, a worker or the TUI runs it again",
-            job.status
+            "kollega: job {} is {}; `kollega jobs log {} --follow` shows it, a worker or the TUI runs it again",
+            job.id, job.status, job.id
         );
         return Ok(ExitCode::from(130));
     }
-    Ok(exit_for(&job))
+    Ok(exit(&job))
 }
 
-/// Copies the stored output of attempts that another runner holds (a
-/// worker took a retry of a foreground job), so `kollega run` shows every
-/// attempt. The attempts this process runs are copied by the runner itself.
-fn follow_elsewhere(
-    data_dir: &std::path::Path,
-    id: i64,
-    owner: String,
-    stop: Arc<AtomicBool>,
-) -> Option<std::thread::JoinHandle<()>> {
-    let store = Store::open(data_dir).ok()?;
-    let body = move || {
-        // The last line seen while no other runner held the job; what
-        // comes after it in the store is the other runner's.
-        let mut after = -1;
-        // The attempt another runner holds, while we copy it.
-        let mut following: Option<u32> = None;
-        loop {
-            // Read the stop flag first: one more pass after it is set
-            // copies the last lines of an attempt that just ended.
-            let last_pass = stop.load(Ordering::SeqCst);
-            let Ok(job) = queue::require(&store.conn, id) else {
-                return;
-            };
-            let elsewhere = job.status == Status::Running
-                && job.lease_owner.as_deref().is_some_and(|o| o != owner);
-            if elsewhere {
-                following = Some(job.attempt);
-            }
-            match following {
-                None => after = job.log_lines - 1,
-                Some(attempt) => {
-                    if let Ok(lines) = queue::logs_after(&store.conn, id, after, 10_000) {
-                        let mut out = std::io::stdout().lock();
-                        for line in lines.iter().filter(|l| l.attempt == attempt) {
-                            let _ = writeln!(out, "{}", line.line);
-                        }
-                        if let Some(last) = lines.last() {
-                            after = last.seq;
-                        }
-                        let _ = out.flush();
-                    }
-                    if !elsewhere {
-                        following = None;
-                    }
-                }
-            }
-            if last_pass {
-                return;
-            }
-            // Woken early by the stop.
-            std::thread::park_timeout(Duration::from_millis(200));
-        }
-    };
-    std::thread::Builder::new()
-        .name("kollega-follow".into())
-        .spawn(body)
-        .ok()
-}
-
-/// The exit code of `kollega run`: the command's, 130 when cancelled.
-fn exit_for(job: &Job) -> ExitCode {
-    match job.status {
-        Status::Succeeded => ExitCode::SUCCESS,
-        Status::Cancelled => ExitCode::from(130),
-        _ => {
-            // A plain non-zero exit was the command's own answer.
-            if let Some(error) = job
-                .error
-                .as_ref()
-                .filter(|e| !e.starts_with("exited with code"))
-            {
-                eprintln!(
-                    "kollega: job {} {}: {}",
-                    job.id,
-                    job.status,
-                    printable(error)
-                );
-            }
-            let code = match job.exit_code {
-                Some(c) if (1..=255).contains(&c) => c as u8,
-                _ if job
-                    .error
-                    .as_deref()
-                    .is_some_and(|e| e.starts_with("command not found")) =>
-                {
-                    127
-                }
-                _ => 1,
-            };
-            ExitCode::from(code)
-        }
+/// The exit code of a foreground run of a job that ended; its error is
+/// printed when it says more than the code.
+fn exit(job: &Job) -> ExitCode {
+    let exit = foreground::exit_of(job);
+    if let Some(error) = &exit.error {
+        eprintln!(
+            "kollega: job {} {}: {}",
+            job.id,
+            job.status,
+            printable(error)
+        );
     }
+    ExitCode::from(exit.code)
 }
 
 /// A worker's report line on stdout; a closed stdout does not stop it.
@@ -428,17 +272,6 @@ fn say(line: &str) {
 
 pub(super) fn worker(config: &Config, store: Store, args: &WorkerArgs) -> Result<ExitCode, Error> {
     drop(store);
-    // A worker outlives whoever reads its output (a closed pipe, a gone
-    // terminal); its jobs must not die with it.
-    // SAFETY: only changes this process's disposition of SIGPIPE.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-    }
-    let config = Arc::new(config.clone());
-    let mut options = runner::Options::new(config.data_dir.clone(), config.clone(), Role::Worker);
-    if let Some(n) = args.parallel {
-        options.parallel = n.clamp(1, 256);
-    }
     let listener = match &args.metrics {
         Some(addr) => Some(std::net::TcpListener::bind(addr).map_err(|e| {
             JobsError::BadInput(format!(
@@ -447,64 +280,22 @@ pub(super) fn worker(config: &Config, store: Store, args: &WorkerArgs) -> Result
         })?),
         None => None,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(JobsError::system("start the async runtime"))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let server_stop = stop.clone();
-    let data_dir = config.data_dir.clone();
-    let server = runtime.block_on(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        // Signals first: a stop that comes right after the start is a
-        // stop, not the default action.
-        let listen = JobsError::system("listen for signals");
-        let mut interrupt = signal(SignalKind::interrupt()).map_err(listen)?;
-        let mut term = signal(SignalKind::terminate()).map_err(listen)?;
-        let mut hangup = signal(SignalKind::hangup()).map_err(listen)?;
-        let mut server = None;
-        if let Some(listener) = listener {
-            let shown = listener
-                .local_addr()
-                .map_or_else(|_| "?".to_string(), |a| a.to_string());
-            server = Some(std::thread::spawn(move || {
-                if let Err(e) = metrics::serve(listener, data_dir, server_stop) {
-                    tracing::error!(error = %e, "the metrics server stopped");
+    worker::run(config, args.parallel, listener, |notice| match notice {
+        worker::Notice::Serving(addr) => say(&format!("metrics on http://{addr}/metrics")),
+        worker::Notice::Running { owner, parallel } => say(&format!(
+            "worker {owner} running up to {parallel} jobs at once (Ctrl-C to stop)"
+        )),
+        worker::Notice::Job(event) => {
+            let line = match event {
+                Event::Started { id, title } => format!("job {id} started: {}", printable(&title)),
+                Event::Ended { id, title, status } => {
+                    format!("job {id} {status}: {}", printable(&title))
                 }
-            }));
-            say(&format!("metrics on http://{shown}/metrics"));
+            };
+            say(&format!("{} {line}", format_ms(now_ms())));
         }
-        let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-        options.events = Some(events_tx);
-        say(&format!(
-            "worker {} running up to {} jobs at once (Ctrl-C to stop)",
-            options.owner, options.parallel
-        ));
-        let handle = runner::spawn(options)?;
-        loop {
-            tokio::select! {
-                Some(event) = events.recv() => {
-                    let line = match event {
-                        Event::Started { id, title } => format!("job {id} started: {}", printable(&title)),
-                        Event::Ended { id, title, status } => format!("job {id} {status}: {}", printable(&title)),
-                    };
-                    say(&format!("{} {line}", format_ms(now_ms())));
-                }
-                _ = interrupt.recv() => break,
-                _ = term.recv() => break,
-                // A worker outlives the terminal it was started from.
-                _ = hangup.recv() => {}
-            }
-        }
-        say("stopping: running jobs are stopped and will be retried");
-        handle.shutdown().await?;
-        Ok::<_, JobsError>(server)
+        worker::Notice::Stopping => say("stopping: running jobs are stopped and will be retried"),
     })?;
-    stop.store(true, Ordering::SeqCst);
-    if let Some(server) = server {
-        let _ = server.join();
-    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -516,7 +307,7 @@ pub(super) fn jobs(config: &Config, store: &mut Store, args: JobsArgs) -> Result
                 &store.conn,
                 &Filter {
                     status,
-                    kind: args.kind.clone(),
+                    kind: args.kind.as_deref().map(JobKind::from),
                     limit: Some(args.limit.max(1)),
                     ..Filter::default()
                 },
@@ -699,7 +490,7 @@ fn log_cmd(config: &Config, store: &mut Store, id: i64, follow: bool) -> Result<
             if lines.is_empty() {
                 let job = queue::require(&store.conn, id)?;
                 if job.status.is_final() {
-                    return Ok(exit_for(&job));
+                    return Ok(exit(&job));
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }

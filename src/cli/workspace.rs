@@ -68,18 +68,21 @@ pub(super) fn import(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where `export` writes: `--zip`, else `--dir`.
+pub(super) fn export_target(args: &ExportArgs) -> Result<ExportTarget, Error> {
+    match (&args.zip, &args.dir) {
+        (Some(zip), _) => Ok(ExportTarget::Zip(zip.clone())),
+        (None, Some(dir)) => Ok(ExportTarget::Dir(dir.clone())),
+        (None, None) => Err(Error::usage(
+            "export needs a target",
+            "pass --zip FILE or --dir DIR",
+        )),
+    }
+}
+
 pub(super) fn export(store: &Store, args: &ExportArgs) -> Result<ExitCode, Error> {
-    let target = match (&args.zip, &args.dir) {
-        (Some(zip), _) => ExportTarget::Zip(zip.clone()),
-        (None, Some(dir)) => ExportTarget::Dir(dir.clone()),
-        (None, None) => {
-            return Err(Error::usage(
-                "export needs a target",
-                "pass --zip FILE or --dir DIR",
-            ));
-        }
-    };
-    let summary = export_workspace(store, &args.workspace, &target, args.force)?;
+    let target = export_target(args)?;
+    let summary = export_workspace(store, &args.workspace, &target, args.force, &mut ())?;
     if args.json {
         print_json(&summary)?;
     } else {

@@ -1,9 +1,10 @@
 //! Job kinds: what a job of each kind does, behind one trait that later
 //! kinds (AI requests, meeting briefs) implement too.
 //!
-//! A kind gets a [`JobContext`] (the job row, its log, its stop token, the
-//! store) and answers with a JSON result or a classified [`JobError`]; the
-//! runner turns that into the job's next status.
+//! A kind gets a [`JobContext`] (the job row, its log, its stop token, its
+//! progress, the store), reads its typed payload (`payload`) once, and
+//! answers with a JSON result or a classified [`JobError`]; the runner
+//! turns that into the job's next status.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -12,13 +13,16 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::command::{self, CommandSpec, SpawnError, StopToken, Tee};
 use super::log::LogWriter;
+use super::payload::{CommandPayload, ExportPayload, ImportPayload, JobPayload, PullPayload};
+use super::progress::Progress;
 use super::queue::{self, Job};
-use super::{JobError, JobsError, workcopy};
+use super::{EndCause, ErrorClass, JobError, JobKind, JobsError, ProgramEnd, workcopy};
 use crate::config::Config;
+use crate::git::remote::{self, PushSpec};
 use crate::store::Store;
 use crate::store::workspaces::{self, StorageType};
 
@@ -47,12 +51,6 @@ impl Db {
         .await
         .map_err(|e| JobsError::BadInput(format!("a store task failed: {e}")))?
     }
-
-    /// Runs `f` with the store on this thread (blocking code only).
-    pub(crate) fn blocking<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
-        let mut store = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut store)
-    }
 }
 
 /// What a kind gets to run one attempt.
@@ -62,6 +60,8 @@ pub(crate) struct JobContext {
     pub config: Arc<Config>,
     pub log: LogWriter,
     pub stop: StopToken,
+    /// Set as the work goes on; the runner stores it.
+    pub progress: Progress,
     pub tee: Tee,
     pub db: Db,
     /// Between SIGTERM and SIGKILL when a command is stopped.
@@ -70,16 +70,16 @@ pub(crate) struct JobContext {
 
 /// A kind of job.
 pub(crate) trait Kind: Send + Sync {
-    fn name(&self) -> &'static str;
+    fn kind(&self) -> JobKind;
     /// Attempts a job of this kind gets unless it asks for others.
     fn max_attempts(&self) -> u32;
     fn run(&self, ctx: JobContext) -> BoxFuture<Result<Value, JobError>>;
 }
 
-/// The kinds a runner knows, by name.
+/// The kinds a runner knows.
 #[derive(Clone, Default)]
 pub(crate) struct Registry {
-    kinds: BTreeMap<&'static str, Arc<dyn Kind>>,
+    kinds: BTreeMap<JobKind, Arc<dyn Kind>>,
 }
 
 impl Registry {
@@ -95,20 +95,23 @@ impl Registry {
     }
 
     pub(crate) fn register(&mut self, kind: Arc<dyn Kind>) {
-        self.kinds.insert(kind.name(), kind);
+        self.kinds.insert(kind.kind(), kind);
     }
 
-    pub(crate) fn get(&self, name: &str) -> Option<Arc<dyn Kind>> {
-        self.kinds.get(name).cloned()
+    pub(crate) fn get(&self, kind: &JobKind) -> Option<Arc<dyn Kind>> {
+        self.kinds.get(kind).cloned()
     }
 
-    pub(crate) fn names(&self) -> Vec<&'static str> {
-        self.kinds.keys().copied().collect()
+    /// The names of the kinds, sorted.
+    pub(crate) fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.kinds.keys().map(JobKind::to_string).collect();
+        names.sort();
+        names
     }
 }
 
 /// The attempts a job of `kind` gets unless it asks for others.
-pub(crate) fn default_attempts(kind: &str) -> u32 {
+pub(crate) fn default_attempts(kind: &JobKind) -> u32 {
     Registry::standard()
         .get(kind)
         .map_or(1, |k| k.max_attempts())
@@ -224,7 +227,15 @@ async fn run_program(
     // Where it ran is shown in the job even if the store is busy now.
     if let Err(e) = ctx
         .db
-        .call(move |store| queue::set_place(&store.conn, id, &cwd_text, &env_json, super::now_ms()))
+        .call(move |store| {
+            Ok(queue::set_place(
+                &store.conn,
+                id,
+                &cwd_text,
+                &env_json,
+                super::now_ms(),
+            )?)
+        })
         .await
     {
         tracing::warn!(job = id, error = %e, "cannot record where a job runs");
@@ -254,7 +265,13 @@ async fn run_program(
         .map_err(|e| JobError::transient(format!("the job's thread failed: {e}")))?
         .map_err(|e| match e {
             SpawnError::Other(_) => JobError::transient(e.to_string()),
-            _ => JobError::permanent(e.to_string()),
+            // As a shell answers: 127 for a program that is not there, 126
+            // for one that cannot run.
+            SpawnError::NotFound(_) => JobError::permanent(e.to_string())
+                .with_program(ProgramEnd::ended(127, EndCause::NotFound)),
+            SpawnError::NotExecutable(_) => JobError::permanent(e.to_string())
+                .with_program(ProgramEnd::ended(126, EndCause::NotExecutable)),
+            SpawnError::NoDirectory(_) => JobError::permanent(e.to_string()),
         })
 }
 
@@ -272,31 +289,12 @@ pub(crate) fn shell_words(argv: &[String]) -> String {
         .join(" ")
 }
 
-fn argv_of(payload: &Value) -> Result<Vec<String>, JobError> {
-    let argv: Vec<String> = payload
-        .get("argv")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
-    if argv.is_empty() {
-        return Err(JobError::permanent(
-            "the job has no command (payload.argv is empty)",
-        ));
-    }
-    Ok(argv)
-}
-
 /// `command`: a program or shell line in the workspace's directory.
 struct CommandKind;
 
 impl Kind for CommandKind {
-    fn name(&self) -> &'static str {
-        "command"
+    fn kind(&self) -> JobKind {
+        JobKind::Command
     }
 
     /// Room for a runner that dies (twice) under a command; a non-zero
@@ -307,70 +305,56 @@ impl Kind for CommandKind {
 
     fn run(&self, ctx: JobContext) -> BoxFuture<Result<Value, JobError>> {
         Box::pin(async move {
-            let argv = argv_of(&ctx.job.payload)?;
-            let env: Vec<(String, String)> = ctx
-                .job
-                .payload
-                .get("env")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let payload = CommandPayload::of(&ctx.job)?;
             let cwd = workdir(&ctx).await?;
-            let exit = run_program(&ctx, argv, cwd, env).await?;
+            let env = payload.env.into_iter().collect();
+            let exit = run_program(&ctx, payload.argv, cwd, env).await?;
             command_result(&exit)
         })
     }
 }
 
-/// A finished program as a result or an error.
+/// A finished program as a result or an error; either says how it ended.
 fn command_result(exit: &command::Exit) -> Result<Value, JobError> {
-    if exit.code == 0 && exit.stopped.is_none() && !exit.timed_out {
-        return Ok(json!({ "exit_code": 0 }));
-    }
-    let mut err = if exit.stopped.is_some() {
-        JobError::failed("stopped")
+    let (err, cause) = if exit.stopped.is_some() {
+        (JobError::failed("stopped"), Some(EndCause::Stopped))
     } else if exit.timed_out {
-        JobError::failed("timed out")
+        (JobError::failed("timed out"), Some(EndCause::TimedOut))
+    } else if exit.code == 0 {
+        return Ok(ProgramEnd::exited(0).to_result());
     } else if exit.code == 127 {
-        JobError::permanent("command not found (the shell answered 127); check the name and PATH")
+        let message = "command not found (the shell answered 127); check the name and PATH";
+        (JobError::permanent(message), Some(EndCause::NotFound))
     } else if exit.code == 126 {
-        JobError::permanent("the command is not executable (the shell answered 126)")
+        let message = "the command is not executable (the shell answered 126)";
+        (JobError::permanent(message), Some(EndCause::NotExecutable))
     } else if let Some(sig) = exit.signal {
-        JobError::failed(format!("killed by signal {sig}"))
+        let message = format!("killed by signal {sig}");
+        (JobError::failed(message), Some(EndCause::Signal))
     } else {
-        JobError::failed(format!("exited with code {}", exit.code))
+        let message = format!("exited with code {}", exit.code);
+        (JobError::failed(message), None)
     };
-    err.exit_code = Some(exit.code);
-    Err(err)
+    Err(err.with_program(ProgramEnd {
+        exit_code: exit.code,
+        cause,
+    }))
 }
 
 /// `git-push` and `git-pull`: the git program in the workspace's
-/// repository, without a terminal.
+/// repository, without a terminal, as `git::remote` says a push and a pull
+/// are and reads what git answered.
 struct GitKind {
     push: bool,
 }
 
-/// Answers of git that trying again will not change.
-const GIT_PERMANENT: &[&str] = &[
-    "Authentication failed",
-    "Permission denied",
-    "Repository not found",
-    "could not read Username",
-    "does not appear to be a git repository",
-    "[rejected]",
-    "Not possible to fast-forward",
-    "not a git repository",
-    "has no upstream branch",
-    "no tracking information",
-];
-
 impl Kind for GitKind {
-    fn name(&self) -> &'static str {
-        if self.push { "git-push" } else { "git-pull" }
+    fn kind(&self) -> JobKind {
+        if self.push {
+            JobKind::GitPush
+        } else {
+            JobKind::GitPull
+        }
     }
 
     fn max_attempts(&self) -> u32 {
@@ -380,57 +364,34 @@ impl Kind for GitKind {
     fn run(&self, ctx: JobContext) -> BoxFuture<Result<Value, JobError>> {
         let push = self.push;
         Box::pin(async move {
-            let cwd = workdir(&ctx).await?;
-            let mut argv: Vec<String> = if push {
-                vec!["git".into(), "push".into(), "--progress".into()]
+            let args = if push {
+                remote::push_args(&PushSpec::of(&ctx.job)?, true)
             } else {
-                vec![
-                    "git".into(),
-                    "pull".into(),
-                    "--ff-only".into(),
-                    "--progress".into(),
-                ]
+                PullPayload::of(&ctx.job)?;
+                remote::pull_args(true)
             };
-            let p = &ctx.job.payload;
-            if push && p.get("set_upstream").and_then(Value::as_bool) == Some(true) {
-                argv.push("--set-upstream".into());
-            }
-            if let Some(remote) = p.get("remote").and_then(Value::as_str) {
-                argv.push("--".into());
-                argv.push(remote.into());
-                if let Some(refs) = p.get("refspecs").and_then(Value::as_array) {
-                    argv.extend(refs.iter().filter_map(Value::as_str).map(String::from));
-                }
-            }
-            let env = vec![("GIT_TERMINAL_PROMPT".to_string(), "0".to_string())];
+            let cwd = workdir(&ctx).await?;
+            let argv = std::iter::once("git".to_string()).chain(args).collect();
+            let env = remote::NETWORK_ENV
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
             let exit = run_program(&ctx, argv, cwd, env).await?;
-            match command_result(&exit) {
-                Ok(v) => Ok(v),
-                Err(mut e) if exit.stopped.is_none() && !exit.timed_out => {
-                    if GIT_PERMANENT.iter().any(|m| exit.stderr_tail.contains(m)) {
-                        e.class = super::ErrorClass::Permanent;
+            command_result(&exit).map_err(|mut e| {
+                if exit.stopped.is_none() && !exit.timed_out {
+                    let verdict = remote::verdict(&exit.stderr_tail);
+                    // Else a dropped connection, a busy server.
+                    e.class = if verdict.permanent {
+                        ErrorClass::Permanent
                     } else {
-                        // A dropped connection, a busy server.
-                        e.class = super::ErrorClass::Transient;
-                    }
-                    // git's own verdict ("fatal: …", "error: …"), else its last word.
-                    let lines: Vec<&str> = exit
-                        .stderr_tail
-                        .lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty())
-                        .collect();
-                    let said = lines
-                        .iter()
-                        .find(|l| l.starts_with("fatal:") || l.starts_with("error:"))
-                        .or(lines.last());
-                    if let Some(said) = said {
+                        ErrorClass::Transient
+                    };
+                    if let Some(said) = verdict.said {
                         e.message = format!("{}: {said}", e.message);
                     }
-                    Err(e)
                 }
-                Err(e) => Err(e),
-            }
+                e
+            })
         })
     }
 }
@@ -439,8 +400,8 @@ impl Kind for GitKind {
 struct ImportKind;
 
 impl Kind for ImportKind {
-    fn name(&self) -> &'static str {
-        "import"
+    fn kind(&self) -> JobKind {
+        JobKind::Import
     }
 
     fn max_attempts(&self) -> u32 {
@@ -449,39 +410,36 @@ impl Kind for ImportKind {
 
     fn run(&self, ctx: JobContext) -> BoxFuture<Result<Value, JobError>> {
         Box::pin(async move {
-            let p = ctx.job.payload.clone();
-            let Some(source) = p.get("source").and_then(Value::as_str).map(PathBuf::from) else {
-                return Err(JobError::permanent("the import job names no source"));
-            };
+            let payload = ImportPayload::of(&ctx.job)?;
             let options = crate::workspace::import::ImportOptions {
-                name: p.get("name").and_then(Value::as_str).map(String::from),
-                replace: p.get("replace").and_then(Value::as_bool).unwrap_or(false),
-                respect_gitignore: p
-                    .get("respect_gitignore")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
+                name: payload.name,
+                replace: payload.replace,
+                respect_gitignore: payload.respect_gitignore,
             };
+            let source = payload.source;
             ctx.log.info(&format!("importing {}", source.display()));
-            let data_dir = ctx.data_dir.clone();
-            let config = ctx.config.clone();
-            let stop = ctx.stop.clone();
-            let log = ctx.log.clone();
+            let JobContext {
+                data_dir,
+                config,
+                stop,
+                log,
+                progress,
+                ..
+            } = ctx;
             tokio::task::spawn_blocking(move || {
                 // Its own connection: an import holds long transactions.
                 let mut store = Store::open(&data_dir)
                     .map_err(|e| JobError::transient(crate::error::describe(&e)))?;
-                let mut progress = ImportLog {
+                let mut watch = ImportWatch {
+                    total: entry_count(&source, &config),
                     log,
                     stop,
+                    progress,
                     count: 0,
                     told: false,
                 };
                 let report = crate::workspace::import::import(
-                    &mut store,
-                    &config,
-                    &source,
-                    &options,
-                    &mut progress,
+                    &mut store, &config, &source, &options, &mut watch,
                 )
                 .map_err(|e| JobError::permanent(crate::error::describe(&e)))?;
                 serde_json::to_value(&report)
@@ -493,16 +451,30 @@ impl Kind for ImportKind {
     }
 }
 
-struct ImportLog {
+/// The entries of an import's source, for its progress; 0 (no progress
+/// shown) when the source cannot be read, which the import then reports.
+fn entry_count(source: &Path, config: &Config) -> u64 {
+    crate::workspace::source::Source::open(source)
+        .and_then(|s| s.entry_count(&config.ignored))
+        .unwrap_or(0)
+}
+
+/// What an import job does as the import looks at each entry: counts it
+/// into the progress, says how far it got now and then, and answers a
+/// stop request once.
+struct ImportWatch {
     log: LogWriter,
     stop: StopToken,
+    progress: Progress,
+    total: u64,
     count: u64,
     told: bool,
 }
 
-impl crate::workspace::import::ImportProgress for ImportLog {
+impl crate::workspace::import::ImportProgress for ImportWatch {
     fn entry(&mut self, path: &str) {
         self.count += 1;
+        self.progress.set(self.count, self.total);
         if self.count.is_multiple_of(500) {
             self.log
                 .info(&format!("{} entries looked at ({path})", self.count));
@@ -521,8 +493,8 @@ impl crate::workspace::import::ImportProgress for ImportLog {
 struct ExportKind;
 
 impl Kind for ExportKind {
-    fn name(&self) -> &'static str {
-        "export"
+    fn kind(&self) -> JobKind {
+        JobKind::Export
     }
 
     fn max_attempts(&self) -> u32 {
@@ -531,35 +503,42 @@ impl Kind for ExportKind {
 
     fn run(&self, ctx: JobContext) -> BoxFuture<Result<Value, JobError>> {
         Box::pin(async move {
-            let p = ctx.job.payload.clone();
+            let payload = ExportPayload::of(&ctx.job)?;
             let Some(workspace) = ctx.job.workspace.clone() else {
                 return Err(JobError::permanent("the export job names no workspace"));
             };
-            let target = match (
-                p.get("zip").and_then(Value::as_str),
-                p.get("dir").and_then(Value::as_str),
-            ) {
-                (Some(zip), None) => crate::workspace::export::ExportTarget::Zip(zip.into()),
-                (None, Some(dir)) => crate::workspace::export::ExportTarget::Dir(dir.into()),
-                _ => {
-                    return Err(JobError::permanent(
-                        "the export job needs exactly one of payload.zip and payload.dir",
-                    ));
-                }
-            };
-            let force = p.get("force").and_then(Value::as_bool).unwrap_or(false);
             ctx.log.info(&format!("exporting {workspace}"));
-            let summary = ctx
-                .db
-                .call(move |store| {
-                    crate::workspace::export::export(store, &workspace, &target, force)
-                        .map_err(|e| JobsError::BadInput(crate::error::describe(&e)))
-                })
-                .await
-                .map_err(|e| JobError::permanent(e.to_string()))?;
+            let data_dir = ctx.data_dir.clone();
+            let progress = ctx.progress.clone();
+            let summary = tokio::task::spawn_blocking(move || {
+                // Its own connection, so the runner's store (its heartbeats,
+                // this job's progress) is not held while files are written.
+                let store = Store::open(&data_dir)
+                    .map_err(|e| JobError::transient(crate::error::describe(&e)))?;
+                let mut written = ExportWatch(progress);
+                crate::workspace::export::export(
+                    &store,
+                    &workspace,
+                    &payload.target,
+                    payload.force,
+                    &mut written,
+                )
+                .map_err(|e| JobError::permanent(crate::error::describe(&e)))
+            })
+            .await
+            .map_err(|e| JobError::transient(format!("the export's thread failed: {e}")))??;
             serde_json::to_value(&summary)
                 .map_err(|e| JobError::permanent(format!("cannot describe the export: {e}")))
         })
+    }
+}
+
+/// Counts an export's files into its job's progress.
+struct ExportWatch(Progress);
+
+impl crate::workspace::export::ExportProgress for ExportWatch {
+    fn file(&mut self, done: u64, total: u64) {
+        self.0.set(done, total);
     }
 }
 
@@ -590,15 +569,64 @@ mod tests {
             stopped: None,
             stderr_tail: String::new(),
         };
-        assert!(command_result(&exit(0, None)).is_ok());
+        assert_eq!(
+            command_result(&exit(0, None)),
+            Ok(serde_json::json!({ "exit_code": 0 }))
+        );
         let e = command_result(&exit(2, None)).unwrap_err();
         assert_eq!(
-            (e.class, e.exit_code),
-            (super::super::ErrorClass::Failed, Some(2))
+            (e.class, e.program),
+            (ErrorClass::Failed, Some(ProgramEnd::exited(2)))
         );
         let e = command_result(&exit(127, None)).unwrap_err();
-        assert_eq!(e.class, super::super::ErrorClass::Permanent);
+        assert_eq!(e.class, ErrorClass::Permanent);
+        assert_eq!(e.program, Some(ProgramEnd::ended(127, EndCause::NotFound)));
         let e = command_result(&exit(137, Some(9))).unwrap_err();
         assert!(e.message.contains("signal 9"));
+        assert_eq!(e.program.and_then(|p| p.cause), Some(EndCause::Signal));
+        let mut timed_out = exit(143, Some(15));
+        timed_out.timed_out = true;
+        let e = command_result(&timed_out).unwrap_err();
+        assert_eq!(e.message, "timed out");
+        assert_eq!(e.program, Some(ProgramEnd::ended(143, EndCause::TimedOut)));
+    }
+
+    #[test]
+    fn import_and_export_count_their_progress_against_the_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("app");
+        std::fs::create_dir_all(src.join("node_modules/left-pad")).unwrap();
+        std::fs::write(src.join("node_modules/left-pad/index.js"), "x\n").unwrap();
+        for i in 0..4 {
+            std::fs::write(src.join(format!("f{i}.txt")), format!("{i}\n")).unwrap();
+        }
+        let data = dir.path().join("data");
+        let config = Config::load(Some(data.clone())).unwrap();
+        // What an import prunes is not part of the whole.
+        assert_eq!(entry_count(&src, &config), 4);
+        assert_eq!(entry_count(&dir.path().join("gone"), &config), 0);
+
+        let mut store = Store::open(&data).unwrap();
+        let imported = Progress::default();
+        let mut watch = ImportWatch {
+            log: LogWriter::tail_only("test".into()),
+            stop: StopToken::default(),
+            progress: imported.clone(),
+            total: 4,
+            count: 0,
+            told: false,
+        };
+        let options = crate::workspace::import::ImportOptions {
+            name: Some("app".into()),
+            ..Default::default()
+        };
+        crate::workspace::import::import(&mut store, &config, &src, &options, &mut watch).unwrap();
+        assert_eq!(imported.get(), 100);
+
+        let exported = Progress::default();
+        let target = crate::workspace::export::ExportTarget::Dir(dir.path().join("out"));
+        let mut watch = ExportWatch(exported.clone());
+        crate::workspace::export::export(&store, "app", &target, false, &mut watch).unwrap();
+        assert_eq!(exported.get(), 100);
     }
 }

@@ -23,9 +23,7 @@ use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 
 use super::queue::Stream;
-
-/// Lines of each job kept in the store.
-pub(crate) const TAIL_LINES: i64 = 2000;
+pub(crate) use crate::store::jobs::TAIL_LINES;
 /// A stored line is cut here (the file keeps it whole).
 pub(crate) const MAX_LINE_BYTES: usize = 4096;
 /// A line longer than this without a newline is broken up.
@@ -56,8 +54,6 @@ struct Inner {
     dropped: i64,
     /// The unfinished last line of stdout and stderr.
     partial: [Vec<u8>; 2],
-    bytes: u64,
-    lines: u64,
 }
 
 /// What a flush takes from the writer.
@@ -101,8 +97,6 @@ impl LogWriter {
                 pending: VecDeque::new(),
                 dropped: 0,
                 partial: [Vec::new(), Vec::new()],
-                bytes: 0,
-                lines: 0,
             })),
         }
     }
@@ -118,7 +112,6 @@ impl LogWriter {
         let now = super::now_ms();
         let mut inner = self.lock();
         let inner = &mut *inner;
-        inner.bytes += chunk.len() as u64;
         let Some(last_nl) = memchr::memrchr(b'\n', chunk) else {
             inner.partial[slot].extend_from_slice(chunk);
             if inner.partial[slot].len() > MAX_PARTIAL {
@@ -197,12 +190,6 @@ impl LogWriter {
         }
     }
 
-    /// Bytes and lines written so far.
-    pub(crate) fn counts(&self) -> (u64, u64) {
-        let inner = self.lock();
-        (inner.bytes, inner.lines)
-    }
-
     /// Why the file stopped, if it did.
     pub(crate) fn file_error(&self) -> Option<String> {
         self.lock().file_error.clone()
@@ -220,7 +207,6 @@ impl Inner {
         }
         let body = text.strip_suffix(b"\n").unwrap_or(text);
         let count = memchr::memchr_iter(b'\n', body).count() as i64 + 1;
-        self.lines += count as u64;
         // Only the last TAIL_LINES can survive to the next flush: count the
         // others without building them.
         let keep = count.min(TAIL_LINES);
@@ -363,7 +349,6 @@ mod tests {
         assert_eq!(pending.lines.len() as i64, TAIL_LINES);
         assert_eq!(pending.dropped + TAIL_LINES, total as i64);
         assert_eq!(pending.lines.last().unwrap().2, (total - 1).to_string());
-        assert_eq!(log.counts().1, total as u64);
     }
 
     #[test]

@@ -1,121 +1,48 @@
 //! Jobs: the persistent queue every background task runs on.
 //!
-//! A job is a row in the store (`queue`), claimed by a runner under a lease
-//! (`runner`), executed by its kind (`kinds`), with its log kept as a tail
-//! in the store and whole in a gzip file per attempt (`log`). Commands run
-//! in a process group of their own (`command`); a SQLite workspace's
-//! commands run in a managed working copy (`workcopy`). Schedules turn cron
-//! expressions into jobs (`schedule`); `metrics` renders what the queue and
-//! the HTTP clients counted in Prometheus text format.
+//! A job is a row in the store (`store::jobs`); `queue` is the protocol
+//! over it: how an attempt's end and an expired lease become the next
+//! status (error classes, attempts, `backoff`). A runner (`runner`) claims
+//! jobs under a lease and runs them with their kind (`kinds`), which reads
+//! its typed payload (`payload`) and reports its `progress`; the log is
+//! kept as a tail in the store and whole in a gzip file per attempt
+//! (`log`). Commands run in a process group of their own (`command`); a
+//! SQLite workspace's commands run in a managed working copy (`workcopy`);
+//! `tasks` finds the tasks a workspace declares. Schedules turn cron
+//! expressions into jobs (`schedule`). `foreground` runs one job in this
+//! process (`kollega run`), `worker` runs them all (`kollega worker`), both
+//! on what `process` sets up.
 //!
 //! The status a job may move to from each status is decided in one place,
-//! [`Status::can_become`]; every write of a status goes through
-//! `queue::transition`, which asks it first.
+//! [`Status::can_become`] (a column type of the store, re-exported here);
+//! every write of a status asks it first.
 
 pub(crate) mod backoff;
 pub(crate) mod command;
+pub(crate) mod foreground;
 pub(crate) mod kinds;
 pub(crate) mod log;
-pub(crate) mod metrics;
+pub(crate) mod payload;
+pub(crate) mod process;
+pub(crate) mod progress;
 pub(crate) mod queue;
 pub(crate) mod runner;
 pub(crate) mod schedule;
 pub(crate) mod tasks;
 pub(crate) mod workcopy;
+pub(crate) mod worker;
 
 use crate::error::Hint;
 use std::fmt;
-use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-/// Where a job is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Waiting to be claimed (maybe for its `--after` jobs).
-    Queued,
-    /// Claimed by a runner that holds its lease.
-    Running,
-    Succeeded,
-    /// Ended unsuccessfully and will not run again by itself: a command's
-    /// non-zero exit, a timeout, a dependency that did not succeed.
-    Failed,
-    /// Waiting for its next attempt after a transient error.
-    Retrying,
-    /// A dead letter: a permanent error, or the attempts ran out. Keeps its
-    /// last error; `jobs retry` queues it again.
-    Dead,
-    Cancelled,
-}
-
-impl Status {
-    pub const ALL: [Status; 7] = [
-        Status::Queued,
-        Status::Running,
-        Status::Succeeded,
-        Status::Failed,
-        Status::Retrying,
-        Status::Dead,
-        Status::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Queued => "queued",
-            Status::Running => "running",
-            Status::Succeeded => "succeeded",
-            Status::Failed => "failed",
-            Status::Retrying => "retrying",
-            Status::Dead => "dead",
-            Status::Cancelled => "cancelled",
-        }
-    }
-
-    /// Whether the job has ended (nothing runs it until a person retries).
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            Status::Succeeded | Status::Failed | Status::Dead | Status::Cancelled
-        )
-    }
-
-    /// The one table of allowed status changes.
-    pub fn can_become(self, to: Status) -> bool {
-        use Status::*;
-        match (self, to) {
-            // Claimed by a runner, cancelled before it ran, or failed
-            // because a job it waits for did not succeed.
-            (Queued | Retrying, Running | Cancelled | Failed) => true,
-            // An attempt ends. Running → Retrying also when the runner
-            // died and its lease expired.
-            (Running, Succeeded | Failed | Retrying | Dead | Cancelled) => true,
-            // A person retries an ended job (`jobs retry`).
-            (Failed | Dead | Cancelled, Queued) => true,
-            _ => false,
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Status {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Status, String> {
-        Status::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
-                format!("unknown status {text:?}; one of {}", names.join(", "))
-            })
-    }
-}
+pub(crate) use crate::store::jobs::{JobKind, QueueError, Status};
+pub(crate) use crate::store::now_ms;
+// `git::github` counts its requests here until it reports them to an
+// observer that `cli::git` wires to `crate::metrics`.
+pub(crate) use crate::metrics;
 
 /// How an attempt that did not succeed should be treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,33 +63,89 @@ pub enum ErrorClass {
 pub struct JobError {
     pub class: ErrorClass,
     pub message: String,
-    /// A command's exit code, when it ran and exited.
-    pub exit_code: Option<i32>,
+    /// How the program ended, for a kind that ran one.
+    pub program: Option<ProgramEnd>,
 }
 
 impl JobError {
     pub fn transient(message: impl Into<String>) -> JobError {
-        JobError {
-            class: ErrorClass::Transient,
-            message: message.into(),
-            exit_code: None,
-        }
+        JobError::new(ErrorClass::Transient, message)
     }
 
     pub fn permanent(message: impl Into<String>) -> JobError {
-        JobError {
-            class: ErrorClass::Permanent,
-            message: message.into(),
-            exit_code: None,
-        }
+        JobError::new(ErrorClass::Permanent, message)
     }
 
     pub fn failed(message: impl Into<String>) -> JobError {
+        JobError::new(ErrorClass::Failed, message)
+    }
+
+    fn new(class: ErrorClass, message: impl Into<String>) -> JobError {
         JobError {
-            class: ErrorClass::Failed,
+            class,
             message: message.into(),
-            exit_code: None,
+            program: None,
         }
+    }
+
+    /// The same error, saying how the program ended.
+    pub(crate) fn with_program(mut self, end: ProgramEnd) -> JobError {
+        self.program = Some(end);
+        self
+    }
+}
+
+/// How a program that a job ran ended. The kinds that run one record it
+/// as the job's `result` (`{"exit_code": 0}` when it succeeded), so that
+/// what a job ended with is read from this type, never from its error's
+/// words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ProgramEnd {
+    pub exit_code: i32,
+    /// Why it ended, when it did not exit by itself with `exit_code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<EndCause>,
+}
+
+/// Why a program ended other than by exiting by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum EndCause {
+    /// It was not there: 127, as a shell answers.
+    NotFound,
+    /// It was there but could not be run: 126, as a shell answers.
+    NotExecutable,
+    /// A signal ended it; the code is 128 + the signal.
+    Signal,
+    TimedOut,
+    /// Stopped on request: a cancel, or its runner stopping.
+    Stopped,
+}
+
+impl ProgramEnd {
+    /// It exited by itself with `code`.
+    pub(crate) fn exited(code: i32) -> ProgramEnd {
+        ProgramEnd {
+            exit_code: code,
+            cause: None,
+        }
+    }
+
+    pub(crate) fn ended(code: i32, cause: EndCause) -> ProgramEnd {
+        ProgramEnd {
+            exit_code: code,
+            cause: Some(cause),
+        }
+    }
+
+    /// The end a job's result records, if it ran a program.
+    pub(crate) fn of_result(result: &Value) -> Option<ProgramEnd> {
+        ProgramEnd::deserialize(result).ok()
+    }
+
+    pub(crate) fn to_result(self) -> Value {
+        serde_json::to_value(self)
+            .unwrap_or_else(|_| serde_json::json!({ "exit_code": self.exit_code }))
     }
 }
 
@@ -175,23 +158,12 @@ impl fmt::Display for JobError {
 /// Errors of the job commands (`jobs`, `run`, `schedule`), with a hint.
 #[derive(Debug, thiserror::Error)]
 pub enum JobsError {
-    #[error("there is no job {0}")]
-    UnknownJob(i64),
-    #[error("job {id} is {status}; only {allowed} jobs can be {action}")]
-    WrongStatus {
-        id: i64,
-        status: Status,
-        allowed: &'static str,
-        action: &'static str,
-    },
     #[error("there is no schedule {0}")]
     UnknownSchedule(i64),
     #[error("bad cron expression {expr:?}: {message}")]
     BadCron { expr: String, message: String },
     #[error("no workspace or folder named {0:?}")]
     UnknownWorkspace(String),
-    #[error("unknown job kind {0:?}")]
-    UnknownKind(String),
     #[error("{0}")]
     BadInput(String),
     #[error("the working copy {path} cannot be written: {source}")]
@@ -212,6 +184,8 @@ pub enum JobsError {
         source: std::io::Error,
     },
     #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
 
@@ -230,19 +204,12 @@ impl From<rusqlite::Error> for JobsError {
 impl Hint for JobsError {
     fn hint(&self) -> String {
         match self {
-            JobsError::UnknownJob(_) => "`kollega jobs` lists the jobs and their ids".into(),
-            JobsError::WrongStatus { .. } => {
-                "`kollega jobs` shows each job's status; retry works on failed, dead and cancelled jobs, cancel on queued, retrying and running ones".into()
-            }
             JobsError::UnknownSchedule(_) => "`kollega schedule ls` lists the schedules".into(),
             JobsError::BadCron { .. } => {
                 "five fields, minute hour day-of-month month day-of-week, in UTC: \"*/15 * * * *\" or \"0 3 * * 1-5\"; quote it".into()
             }
             JobsError::UnknownWorkspace(_) => {
                 "`kollega ls` lists workspaces; a folder path works too".into()
-            }
-            JobsError::UnknownKind(_) => {
-                "kinds: command, import, export, git-push, git-pull".into()
             }
             JobsError::BadInput(_) => "see `kollega help run`".into(),
             JobsError::WorkingCopy { .. } => {
@@ -254,15 +221,10 @@ impl Hint for JobsError {
             JobsError::System { .. } => {
                 "the machine is short of threads or file descriptors: close other programs, then run it again".into()
             }
+            JobsError::Queue(e) => e.hint(),
             JobsError::Store(e) => e.hint(),
         }
     }
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub(crate) fn now_ms() -> i64 {
-    let now = time::OffsetDateTime::now_utc();
-    (now.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// A Unix-millisecond time as RFC 3339 (UTC, seconds).
@@ -294,48 +256,6 @@ pub(crate) fn format_duration(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn transitions_are_the_documented_table() {
-        use Status::*;
-        let allowed: Vec<(Status, Status)> = Status::ALL
-            .into_iter()
-            .flat_map(|a| Status::ALL.into_iter().map(move |b| (a, b)))
-            .filter(|(a, b)| a.can_become(*b))
-            .collect();
-        assert_eq!(
-            allowed,
-            vec![
-                (Queued, Running),
-                (Queued, Failed),
-                (Queued, Cancelled),
-                (Running, Succeeded),
-                (Running, Failed),
-                (Running, Retrying),
-                (Running, Dead),
-                (Running, Cancelled),
-                (Failed, Queued),
-                (Retrying, Running),
-                (Retrying, Failed),
-                (Retrying, Cancelled),
-                (Dead, Queued),
-                (Cancelled, Queued),
-            ]
-        );
-        // Nothing leaves a success, and no status becomes itself.
-        for s in Status::ALL {
-            assert!(!Succeeded.can_become(s));
-            assert!(!s.can_become(s));
-        }
-    }
-
-    #[test]
-    fn status_names_round_trip() {
-        for s in Status::ALL {
-            assert_eq!(s.as_str().parse::<Status>(), Ok(s));
-        }
-        assert!("done".parse::<Status>().unwrap_err().contains("queued"));
-    }
 
     #[test]
     fn durations_read_well() {

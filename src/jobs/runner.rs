@@ -1,6 +1,6 @@
 //! The runner: claims jobs under a lease, runs them with their kind, keeps
-//! the leases alive, moves log lines into the store, and writes each
-//! attempt's end.
+//! the leases alive, moves log lines and progress into the store, and
+//! writes each attempt's end.
 //!
 //! One runner per process (`kollega worker`, the TUI, a foreground
 //! `kollega run`), one async task, any number of them on one database.
@@ -24,15 +24,18 @@ use tokio::task::JoinHandle;
 use super::command::{StopReason, StopToken, Tee};
 use super::kinds::{Db, JobContext, Registry};
 use super::log::{LogWriter, TAIL_LINES};
+use super::progress::Progress;
 use super::queue::{self, Job, Outcome, Role};
 use super::{JobError, JobsError, Status, schedule};
 use crate::config::Config;
+use crate::store::runners;
 
 /// The time a runner reads: the system clock, or tokio's (paused in tests).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Clock {
     System,
     /// `base` ms at `start`, moving with tokio's clock.
+    #[cfg(test)]
     Tokio {
         base: i64,
         start: tokio::time::Instant,
@@ -40,6 +43,7 @@ pub(crate) enum Clock {
 }
 
 impl Clock {
+    #[cfg(test)]
     pub(crate) fn tokio(base: i64) -> Clock {
         Clock::Tokio {
             base,
@@ -50,6 +54,7 @@ impl Clock {
     pub(crate) fn now(&self) -> i64 {
         match self {
             Clock::System => super::now_ms(),
+            #[cfg(test)]
             Clock::Tokio { base, start } => base + start.elapsed().as_millis() as i64,
         }
     }
@@ -216,6 +221,21 @@ struct Running {
     job: Job,
     stop: StopToken,
     log: LogWriter,
+    progress: Progress,
+    /// The progress the job's row has.
+    stored_progress: u8,
+}
+
+impl Running {
+    fn new(job: Job, stop: StopToken, log: LogWriter, progress: Progress) -> Running {
+        Running {
+            job,
+            stop,
+            log,
+            progress,
+            stored_progress: 0,
+        }
+    }
 }
 
 struct Runner {
@@ -263,7 +283,7 @@ impl Runner {
         let role = self.o.role;
         let now = self.o.clock.now();
         self.db
-            .call(move |s| queue::register_runner(&s.conn, &owner, role, now))
+            .call(move |s| Ok(runners::register(&s.conn, &owner, role, now)?))
             .await?;
         tracing::info!(runner = %self.owner, "job runner started");
         let mut shutting_down = false;
@@ -312,7 +332,7 @@ impl Runner {
         let owner = self.owner.clone();
         let _ = self
             .db
-            .call(move |s| queue::remove_runner(&s.conn, &owner))
+            .call(move |s| Ok(runners::remove(&s.conn, &owner)?))
             .await;
         tracing::info!(runner = %self.owner, "job runner stopped");
         Ok(())
@@ -335,7 +355,7 @@ impl Runner {
                 .db
                 .call(move |s| {
                     let swept = queue::sweep(&mut s.conn, now)?;
-                    let worker = defer && queue::live_worker(&s.conn, now - 3 * lease)?;
+                    let worker = defer && runners::live_workers(&s.conn, now - 3 * lease)? > 0;
                     if run_schedules && !worker {
                         schedule::enqueue_due(&mut s.conn, now)?;
                     }
@@ -356,9 +376,11 @@ impl Runner {
             let now = self.o.clock.now();
             let job = self
                 .db
-                .call(move |s| match only {
-                    Some(id) => queue::claim_id(&mut s.conn, id, &owner, now, lease),
-                    None => queue::claim(&mut s.conn, &owner, now, lease),
+                .call(move |s| {
+                    Ok(match only {
+                        Some(id) => queue::claim_id(&mut s.conn, id, &owner, now, lease),
+                        None => queue::claim(&mut s.conn, &owner, now, lease),
+                    }?)
                 })
                 .await?;
             let Some(job) = job else {
@@ -377,7 +399,10 @@ impl Runner {
         if self.running.contains_key(&id) {
             return Ok(());
         }
-        let job = self.db.call(move |s| queue::require(&s.conn, id)).await?;
+        let job = self
+            .db
+            .call(move |s| Ok(queue::require(&s.conn, id)?))
+            .await?;
         if job.status.is_final() {
             self.finished = true;
         }
@@ -392,14 +417,9 @@ impl Runner {
                 self.o.kinds.names().join(", ")
             ));
             let _ = self.done_tx.send((job.id, Err(err)));
-            self.running.insert(
-                job.id,
-                Running {
-                    stop: StopToken::default(),
-                    log: LogWriter::tail_only("unknown kind".into()),
-                    job,
-                },
-            );
+            let log = LogWriter::tail_only("unknown kind".into());
+            let running = Running::new(job, StopToken::default(), log, Progress::default());
+            self.running.insert(running.job.id, running);
             return;
         };
         let log = LogWriter::create(&self.o.data_dir, job.id, job.attempt).unwrap_or_else(|e| {
@@ -420,12 +440,14 @@ impl Runner {
             }
         }
         let stop = StopToken::default();
+        let progress = Progress::default();
         let ctx = JobContext {
             job: job.clone(),
             data_dir: self.o.data_dir.clone(),
             config: self.o.config.clone(),
             log: log.clone(),
             stop: stop.clone(),
+            progress: progress.clone(),
             tee: self.o.tee,
             db: self.db.clone(),
             grace: self.o.grace,
@@ -443,7 +465,8 @@ impl Runner {
             let result = future.await;
             let _ = done.send((id, result));
         });
-        self.running.insert(id, Running { job, stop, log });
+        self.running
+            .insert(id, Running::new(job, stop, log, progress));
     }
 
     async fn ended(&mut self, id: i64, result: Result<serde_json::Value, JobError>) {
@@ -539,8 +562,8 @@ impl Runner {
         let beat = self
             .db
             .call(move |s| {
-                queue::runner_heartbeat(&s.conn, &owner, now)?;
-                queue::heartbeat(&mut s.conn, &owner, &ids, now, lease)
+                runners::heartbeat(&s.conn, &owner, now)?;
+                Ok(queue::heartbeat(&mut s.conn, &owner, &ids, now, lease)?)
             })
             .await?;
         for id in beat.cancel {
@@ -557,7 +580,8 @@ impl Runner {
         Ok(())
     }
 
-    /// Moves the new log lines of every running job into the store.
+    /// Moves the new log lines and the grown progress of every running job
+    /// into the store, in one transaction.
     async fn flush_logs(&mut self) -> Result<(), JobsError> {
         let batches: Vec<(i64, u32, super::log::Pending)> = self
             .running
@@ -565,9 +589,20 @@ impl Runner {
             .map(|r| (r.job.id, r.job.attempt, r.log.flush()))
             .filter(|(_, _, p)| !p.lines.is_empty() || p.dropped > 0)
             .collect();
-        if batches.is_empty() {
+        let grown: Vec<(i64, u8)> = self
+            .running
+            .values()
+            .filter_map(|r| {
+                let progress = r.progress.get();
+                (progress > r.stored_progress).then_some((r.job.id, progress))
+            })
+            .collect();
+        if batches.is_empty() && grown.is_empty() {
             return Ok(());
         }
+        let owner = self.owner.clone();
+        let now = self.o.clock.now();
+        let written = grown.clone();
         self.db
             .call(move |s| {
                 let tx = s
@@ -583,10 +618,19 @@ impl Runner {
                         TAIL_LINES,
                     )?;
                 }
+                for (id, progress) in &written {
+                    queue::set_progress(&tx, *id, &owner, *progress, now)?;
+                }
                 tx.commit()?;
                 Ok(())
             })
-            .await
+            .await?;
+        for (id, progress) in grown {
+            if let Some(r) = self.running.get_mut(&id) {
+                r.stored_progress = progress;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -595,6 +639,7 @@ mod tests {
     use std::sync::atomic::AtomicU32;
 
     use super::*;
+    use crate::jobs::JobKind;
     use crate::jobs::kinds::{BoxFuture, Kind};
     use crate::jobs::queue::NewJob;
     use crate::store::Store;
@@ -606,8 +651,8 @@ mod tests {
     }
 
     impl Kind for Flaky {
-        fn name(&self) -> &'static str {
-            "flaky"
+        fn kind(&self) -> JobKind {
+            JobKind::Other("flaky".into())
         }
         fn max_attempts(&self) -> u32 {
             5
@@ -734,8 +779,8 @@ mod tests {
     struct Instant;
 
     impl Kind for Instant {
-        fn name(&self) -> &'static str {
-            "command"
+        fn kind(&self) -> JobKind {
+            JobKind::Command
         }
         fn max_attempts(&self) -> u32 {
             1
@@ -836,5 +881,78 @@ mod tests {
         let job = wait_for(dir.path(), id, Status::Cancelled).await;
         assert_eq!(job.error.as_deref(), Some("cancelled by request"));
         handle.shutdown().await.unwrap();
+    }
+
+    /// Does its work in quarters, a beat apart, saying so as it goes.
+    struct Steps;
+
+    impl Kind for Steps {
+        fn kind(&self) -> JobKind {
+            JobKind::Other("steps".into())
+        }
+        fn max_attempts(&self) -> u32 {
+            1
+        }
+        fn run(&self, ctx: JobContext) -> BoxFuture<Result<serde_json::Value, JobError>> {
+            Box::pin(async move {
+                for done in 1..=3 {
+                    ctx.progress.set(done, 4);
+                    tokio::time::sleep(Duration::from_millis(400)).await;
+                }
+                Ok(serde_json::json!({}))
+            })
+        }
+    }
+
+    /// Real time: the steps must outlast the runner's flushes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_jobs_progress_rises_in_the_store_as_it_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = {
+            let mut store = Store::open(dir.path()).unwrap();
+            // Every write of a job's progress, in order.
+            store
+                .conn
+                .execute_batch(
+                    "CREATE TABLE progress_seen (progress INTEGER NOT NULL); \
+                     CREATE TRIGGER progress_seen AFTER UPDATE OF progress ON jobs \
+                     BEGIN INSERT INTO progress_seen VALUES (NEW.progress); END;",
+                )
+                .unwrap();
+            let new = NewJob {
+                kind: "steps".into(),
+                max_attempts: 1,
+                ..NewJob::default()
+            };
+            queue::enqueue(&mut store.conn, &new, crate::jobs::now_ms()).unwrap()
+        };
+        let runs = Arc::new(AtomicU32::new(0));
+        let mut o = options(dir.path(), &runs, 0, 0);
+        o.clock = Clock::System;
+        o.poll = Duration::from_millis(50);
+        o.kinds.register(Arc::new(Steps));
+        let handle = spawn(o).unwrap();
+        wait_for(dir.path(), id, Status::Succeeded).await;
+        handle.shutdown().await.unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let seen: Vec<u8> = store
+            .conn
+            .prepare("SELECT progress FROM progress_seen ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        // Claimed at 0, then the quarters as they were reached, then done.
+        assert_eq!(seen.first(), Some(&0), "{seen:?}");
+        assert_eq!(seen.last(), Some(&100), "{seen:?}");
+        assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+        let between: Vec<u8> = seen
+            .iter()
+            .copied()
+            .filter(|p| (1..100).contains(p))
+            .collect();
+        assert!(between.len() >= 2, "{seen:?}");
+        assert!(between.iter().all(|p| [25, 50, 75].contains(p)), "{seen:?}");
     }
 }

@@ -9,18 +9,17 @@
 //! fire time twice.
 
 use std::cmp::Ordering;
-use std::fmt;
-use std::str::FromStr;
 
 use croner::errors::CronError;
 use croner::parser::{CronParser, Seconds, Year};
 use croner::{CivilDate, CivilDateTime, CivilTime, Cron, CronDateTime, Resolution, Weekday};
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
-use serde::Serialize;
-use serde_json::json;
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::JobsError;
-use super::queue::{self, NewJob};
+use super::payload::{CommandPayload, JobPayload};
+use super::queue;
+use crate::store::schedules::{self, NewSchedule};
+pub(crate) use crate::store::schedules::{CatchUp, Schedule};
 
 type Result<T, E = JobsError> = std::result::Result<T, E>;
 
@@ -30,104 +29,6 @@ const ON_TIME_MS: i64 = 60_000;
 const MAX_CATCH_UP: usize = 100;
 /// Attempts of a scheduled command's job.
 const MAX_ATTEMPTS: u32 = 3;
-
-/// What to do with fire times missed while nothing ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum CatchUp {
-    /// One run for all of them.
-    #[default]
-    Once,
-    /// None: only a fire time that is on time runs.
-    Skip,
-    /// One run per missed fire time, the latest 100 at most.
-    All,
-}
-
-impl CatchUp {
-    pub(crate) const ALL: [CatchUp; 3] = [CatchUp::Once, CatchUp::Skip, CatchUp::All];
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            CatchUp::Once => "once",
-            CatchUp::Skip => "skip",
-            CatchUp::All => "all",
-        }
-    }
-}
-
-impl fmt::Display for CatchUp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for CatchUp {
-    type Err = String;
-
-    fn from_str(text: &str) -> std::result::Result<CatchUp, String> {
-        CatchUp::ALL
-            .into_iter()
-            .find(|c| c.as_str() == text)
-            .ok_or_else(|| {
-                format!(
-                    "unknown catch-up policy {text:?}; one of once (one run for all missed times), \
-                     skip (no run for missed times), all (one run per missed time)"
-                )
-            })
-    }
-}
-
-/// A schedule row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct Schedule {
-    pub id: i64,
-    pub workspace: String,
-    pub cron: String,
-    pub command: Vec<String>,
-    pub catch_up: CatchUp,
-    pub timeout_ms: Option<i64>,
-    /// The next fire time not yet enqueued; `i64::MAX` when the expression
-    /// never fires again.
-    pub next_run_at: i64,
-    /// When the last job was enqueued.
-    pub last_run_at: Option<i64>,
-    pub last_job_id: Option<i64>,
-    pub created_at: i64,
-}
-
-const COLUMNS: &str = "id, workspace, cron, command, catch_up, timeout_ms, next_run_at, \
-     last_run_at, last_job_id, created_at";
-
-fn from_row(row: &Row<'_>) -> rusqlite::Result<Schedule> {
-    let bad = |index: usize, message: String| {
-        rusqlite::Error::FromSqlConversionFailure(
-            index,
-            rusqlite::types::Type::Text,
-            message.into(),
-        )
-    };
-    let command: String = row.get(3)?;
-    let command: Vec<String> = serde_json::from_str(&command).map_err(|e| {
-        bad(
-            3,
-            format!("the command is not a JSON array of strings: {e}"),
-        )
-    })?;
-    let catch_up: String = row.get(4)?;
-    Ok(Schedule {
-        id: row.get(0)?,
-        workspace: row.get(1)?,
-        cron: row.get(2)?,
-        command,
-        catch_up: catch_up.parse().map_err(|e| bad(4, e))?,
-        timeout_ms: row.get(5)?,
-        next_run_at: row.get(6)?,
-        last_run_at: row.get(7)?,
-        last_job_id: row.get(8)?,
-        created_at: row.get(9)?,
-    })
-}
 
 /// The fields of an expression, with what each accepts (for errors).
 const FIELDS: [(&str, &str); 5] = [
@@ -374,46 +275,32 @@ pub(crate) fn add(
         expr: expr.to_string(),
         message: format!("it never fires after {}", super::format_ms(now)),
     })?;
-    let command = serde_json::Value::from(argv.to_vec()).to_string();
-    conn.execute(
-        "INSERT INTO schedules (workspace, cron, command, catch_up, timeout_ms, next_run_at, \
-         created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            workspace,
-            expr.trim(),
-            command,
-            catch_up.as_str(),
-            timeout_ms,
-            next,
-            now
-        ],
-    )?;
-    let id = conn.last_insert_rowid();
+    let new = NewSchedule {
+        workspace,
+        cron: expr.trim(),
+        command: argv,
+        catch_up,
+        timeout_ms,
+        next_run_at: next,
+    };
+    let id = schedules::insert(conn, &new, now)?;
     get(conn, id)?.ok_or(JobsError::UnknownSchedule(id))
 }
 
 /// One schedule, if it exists.
 pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<Schedule>, JobsError> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM schedules WHERE id = ?1"))?
-        .query_row([id], from_row)
-        .optional()?)
+    Ok(schedules::get(conn, id)?)
 }
 
 /// Every schedule, oldest first.
 pub(crate) fn list(conn: &Connection) -> Result<Vec<Schedule>, JobsError> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM schedules ORDER BY id"))?;
-    let rows = stmt
-        .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    Ok(schedules::list(conn)?)
 }
 
 /// Removes a schedule and returns it. Jobs it enqueued stay.
 pub(crate) fn remove(conn: &Connection, id: i64) -> Result<Schedule, JobsError> {
     let schedule = get(conn, id)?.ok_or(JobsError::UnknownSchedule(id))?;
-    let removed = conn.execute("DELETE FROM schedules WHERE id = ?1", [id])?;
-    if removed == 0 {
+    if !schedules::remove(conn, id)? {
         // Removed by another process since it was read.
         return Err(JobsError::UnknownSchedule(id));
     }
@@ -458,14 +345,8 @@ fn fire_times(cron: &Cron, catch_up: CatchUp, from: i64, now: i64) -> Vec<i64> {
 /// `last_job_id` change only when a job was enqueued.
 pub(crate) fn enqueue_due(conn: &mut Connection, now: i64) -> Result<Vec<i64>, JobsError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let due: Vec<Schedule> = tx
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM schedules WHERE next_run_at <= ?1 ORDER BY next_run_at, id"
-        ))?
-        .query_map([now], from_row)?
-        .collect::<rusqlite::Result<_>>()?;
     let mut enqueued = Vec::new();
-    for schedule in due {
+    for schedule in schedules::due(&tx, now)? {
         let cron = match parse(&schedule.cron) {
             Ok(cron) => cron,
             Err(e) => {
@@ -476,28 +357,21 @@ pub(crate) fn enqueue_due(conn: &mut Connection, now: i64) -> Result<Vec<i64>, J
                     error = %e,
                     "a schedule's cron expression does not parse; it will not run until it is replaced"
                 );
-                tx.prepare_cached("UPDATE schedules SET next_run_at = ?2 WHERE id = ?1")?
-                    .execute(params![schedule.id, i64::MAX])?;
+                schedules::advance(&tx, schedule.id, i64::MAX, None, now)?;
                 continue;
             }
         };
         let mut last_job = None;
         for fire_at in fire_times(&cron, schedule.catch_up, schedule.next_run_at, now) {
-            let job = NewJob {
-                kind: "command".into(),
-                workspace: Some(schedule.workspace.clone()),
-                payload: json!({
-                    "argv": schedule.command,
-                    "schedule": schedule.id,
-                    "fire_at": fire_at,
-                }),
-                max_attempts: MAX_ATTEMPTS,
-                retry_failed: false,
-                timeout_ms: schedule.timeout_ms,
-                after: vec![],
-                schedule_id: Some(schedule.id),
-                run_at: None,
+            let payload = CommandPayload {
+                schedule: Some(schedule.id),
+                fire_at: Some(fire_at),
+                ..CommandPayload::argv(schedule.command.clone())
             };
+            let mut job = payload.job(Some(schedule.workspace.clone()));
+            job.max_attempts = MAX_ATTEMPTS;
+            job.timeout_ms = schedule.timeout_ms;
+            job.schedule_id = Some(schedule.id);
             let id = queue::enqueue_in(&tx, &job, now)?;
             enqueued.push(id);
             last_job = Some(id);
@@ -510,12 +384,7 @@ pub(crate) fn enqueue_due(conn: &mut Connection, now: i64) -> Result<Vec<i64>, J
             );
             i64::MAX
         });
-        tx.prepare_cached(
-            "UPDATE schedules SET next_run_at = ?2, \
-             last_run_at = CASE WHEN ?3 IS NULL THEN last_run_at ELSE ?4 END, \
-             last_job_id = COALESCE(?3, last_job_id) WHERE id = ?1",
-        )?
-        .execute(params![schedule.id, next, last_job, now])?;
+        schedules::advance(&tx, schedule.id, next, last_job, now)?;
     }
     tx.commit()?;
     Ok(enqueued)
@@ -524,7 +393,9 @@ pub(crate) fn enqueue_due(conn: &mut Connection, now: i64) -> Result<Vec<i64>, J
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::queue::Filter;
+    use rusqlite::params;
+
+    use crate::jobs::queue::{self, Filter};
     use crate::store::Store;
 
     /// A UTC time as Unix ms.
@@ -795,16 +666,6 @@ mod tests {
         let json = serde_json::to_value(&a).unwrap();
         assert_eq!(json["catch_up"], "once");
         assert_eq!(json["command"], serde_json::json!(["make", "test"]));
-    }
-
-    #[test]
-    fn catch_up_names_round_trip() {
-        for c in CatchUp::ALL {
-            assert_eq!(c.as_str().parse::<CatchUp>(), Ok(c));
-            assert_eq!(c.to_string(), c.as_str());
-        }
-        let e = "never".parse::<CatchUp>().unwrap_err();
-        assert!(e.contains("\"never\"") && e.contains("once") && e.contains("skip"));
     }
 
     /// The fire times of a store's scheduled jobs, in job order.

@@ -352,30 +352,33 @@ impl WorkingCopy {
     /// Checks the folders above `rel`, outermost first: each must be a real
     /// folder. Returns false when one is missing (so is everything below).
     fn check_parents(&mut self, rel: &str) -> Result<bool, JobsError> {
-        for (i, _) in rel.match_indices('/') {
-            let dir = &rel[..i];
-            if self.real_dirs.contains(dir) {
-                continue;
-            }
-            let full = self.full(dir);
-            match fs::symlink_metadata(&full) {
-                Ok(meta) if meta.is_dir() => {
-                    self.real_dirs.insert(dir.to_string());
-                }
-                Ok(meta) => return Err(not_a_folder(&full, &self.root, &meta)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-                Err(e) => return Err(copy_error(&full, e)),
-            }
-        }
-        Ok(true)
+        self.walk_parents(rel, |_, _, _| Ok(false))
     }
 
-    /// Creates the missing folders above `rel` (0755), after checking those
-    /// that exist.
+    /// Creates the missing folders above `rel` (0755), checking those that
+    /// exist.
     fn make_parents(&mut self, rel: &str) -> Result<(), JobsError> {
-        if self.check_parents(rel)? {
-            return Ok(());
-        }
+        self.walk_parents(rel, |copy, dir, full| {
+            DirBuilder::new()
+                .mode(DIR_MODE)
+                .create(full)
+                .and_then(|()| fs::set_permissions(full, fs::Permissions::from_mode(DIR_MODE)))
+                .map_err(|e| copy_error(full, e))?;
+            copy.made_dirs.insert(dir.to_string());
+            Ok(true)
+        })?;
+        Ok(())
+    }
+
+    /// Goes through the folders above `rel` not yet known to be real,
+    /// outermost first: one that exists must be a real folder; a missing
+    /// one goes to `missing`, which makes it (true) or ends the walk
+    /// (false). Returns whether the walk got to `rel`.
+    fn walk_parents(
+        &mut self,
+        rel: &str,
+        mut missing: impl FnMut(&mut Self, &str, &Path) -> Result<bool, JobsError>,
+    ) -> Result<bool, JobsError> {
         for (i, _) in rel.match_indices('/') {
             let dir = &rel[..i];
             if self.real_dirs.contains(dir) {
@@ -386,20 +389,15 @@ impl WorkingCopy {
                 Ok(meta) if meta.is_dir() => {}
                 Ok(meta) => return Err(not_a_folder(&full, &self.root, &meta)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    DirBuilder::new()
-                        .mode(DIR_MODE)
-                        .create(&full)
-                        .and_then(|()| {
-                            fs::set_permissions(&full, fs::Permissions::from_mode(DIR_MODE))
-                        })
-                        .map_err(|e| copy_error(&full, e))?;
-                    self.made_dirs.insert(dir.to_string());
+                    if !missing(self, dir, &full)? {
+                        return Ok(false);
+                    }
                 }
                 Err(e) => return Err(copy_error(&full, e)),
             }
             self.real_dirs.insert(dir.to_string());
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Whether the file at `path` is still what the last sync wrote as

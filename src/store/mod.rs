@@ -10,7 +10,11 @@ pub(crate) mod audit;
 pub(crate) mod drafts;
 pub(crate) mod editor_state;
 pub(crate) mod files;
+pub(crate) mod jobs;
 pub(crate) mod locks;
+pub(crate) mod metrics;
+pub(crate) mod runners;
+pub(crate) mod schedules;
 pub(crate) mod settings;
 pub(crate) mod worker;
 pub(crate) mod workspaces;
@@ -216,6 +220,13 @@ pub(crate) fn now_rfc3339() -> String {
     let now = now.unwrap_or_else(|_| time::OffsetDateTime::now_utc());
     now.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| now.unix_timestamp().to_string())
+}
+
+/// Milliseconds since the Unix epoch, now: the time of the jobs tables,
+/// which the runner compares and subtracts on every poll.
+pub(crate) fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 #[cfg(test)]

@@ -61,6 +61,14 @@ impl Hint for ExportError {
     }
 }
 
+/// Progress as numbers, for a job's progress: files written so far of the
+/// workspace's count.
+pub trait ExportProgress {
+    fn file(&mut self, _done: u64, _total: u64) {}
+}
+
+impl ExportProgress for () {}
+
 /// Writes every stored file of `name` to `target`. A ZIP is written to a
 /// temporary file beside the target and renamed into place, so a failed
 /// export never leaves half an archive.
@@ -69,15 +77,17 @@ pub fn export(
     name: &str,
     target: &ExportTarget,
     force: bool,
+    progress: &mut dyn ExportProgress,
 ) -> Result<ExportSummary, ExportError> {
     let ws = find_stored(store, name)?;
+    let mut written = |files: u64| progress.file(files, ws.files_count);
     let _span = tracing::info_span!("export", workspace = %name).entered();
     let (files_count, bytes, target_path) = match target {
         ExportTarget::Zip(path) => {
             if path.exists() && !force {
                 return Err(ExportError::Exists { path: path.clone() });
             }
-            let (files, bytes) = export_zip(store, ws.id, &ws.taken_over_at, path)?;
+            let (files, bytes) = export_zip(store, ws.id, &ws.taken_over_at, path, &mut written)?;
             (files, bytes, path)
         }
         ExportTarget::Dir(path) => {
@@ -87,7 +97,7 @@ pub fn export(
             if (non_empty || path.is_file()) && !force {
                 return Err(ExportError::Exists { path: path.clone() });
             }
-            let (files, bytes) = export_dir(store, ws.id, path)?;
+            let (files, bytes) = export_dir(store, ws.id, path, &mut written)?;
             (files, bytes, path)
         }
     };
@@ -121,6 +131,7 @@ fn export_zip(
     id: i64,
     taken_over_at: &str,
     path: &Path,
+    written: &mut dyn FnMut(u64),
 ) -> Result<(u64, u64), ExportError> {
     let tmp = temp_beside(path);
     let io = |source| ExportError::Io {
@@ -142,6 +153,7 @@ fn export_zip(
         zip.write_all(content.as_bytes())?;
         files += 1;
         bytes += content.len() as u64;
+        written(files);
         Ok(())
     })
     .map_err(|e| unbox(e, path))
@@ -165,7 +177,12 @@ fn export_zip(
     result.map(|()| (files, bytes))
 }
 
-fn export_dir(store: &Store, id: i64, root: &Path) -> Result<(u64, u64), ExportError> {
+fn export_dir(
+    store: &Store,
+    id: i64,
+    root: &Path,
+    written: &mut dyn FnMut(u64),
+) -> Result<(u64, u64), ExportError> {
     fs::create_dir_all(root).map_err(|source| ExportError::Io {
         path: root.to_path_buf(),
         source,
@@ -207,6 +224,7 @@ fn export_dir(store: &Store, id: i64, root: &Path) -> Result<(u64, u64), ExportE
         })?;
         files += 1;
         bytes += content.len() as u64;
+        written(files);
         Ok(())
     })
     .map_err(|e| unbox(e, root))?;

@@ -120,6 +120,25 @@ impl Source {
         }
     }
 
+    /// The entries a walk meets (files and links; not the folders, nor what
+    /// `ignored` prunes), from their names only: what an import's progress
+    /// counts against.
+    pub(crate) fn entry_count(&self, ignored: &[String]) -> Result<u64, ImportError> {
+        match self {
+            Source::Dir(root) => Ok(walker(root, ignored)
+                .filter_map(Result::ok)
+                .filter(|e| e.depth() > 0 && !e.file_type().is_dir())
+                .count() as u64),
+            Source::Zip(path) => {
+                let mut archive = open_zip(path)?;
+                let count = (0..archive.len())
+                    .filter(|&i| archive.by_index_raw(i).is_ok_and(|e| !e.is_dir()))
+                    .count();
+                Ok(count as u64)
+            }
+        }
+    }
+
     /// Checks a ZIP archive's directory before anything is read or stored:
     /// entry count, declared sizes and ratios, and that no entry escapes.
     pub(crate) fn validate(&self, limits: &Limits) -> Result<(), ImportError> {

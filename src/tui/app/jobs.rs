@@ -15,12 +15,13 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{MouseButton, MouseEventKind};
 use ratatui::layout::{Position, Rect};
-use serde_json::json;
 
 use super::{App, AppMsg, Focus, Overlay};
 use crate::error::describe;
+use crate::git::remote::PushSpec;
 use crate::jobs::kinds::Place;
-use crate::jobs::queue::{self, Filter, Job, LogLine, NewJob};
+use crate::jobs::payload::{CommandPayload, JobPayload, PullPayload};
+use crate::jobs::queue::{self, Filter, Job, LogLine};
 use crate::jobs::runner::Event;
 use crate::jobs::tasks::{self, Discovery, Task};
 use crate::jobs::{Status, now_ms};
@@ -487,8 +488,9 @@ impl App {
     }
 
     pub(crate) fn run_task(&mut self, task: Task) {
-        let payload = json!({ "argv": [task.command], "task": task.name, "env": colour_env() });
-        self.enqueue("command", payload, Queued::Run);
+        let mut payload = CommandPayload::task(&task.name, task.command);
+        payload.env = colour_env();
+        self.enqueue(&payload, Queued::Run);
     }
 
     pub(crate) fn run_command_line(&mut self, line: &str) {
@@ -496,11 +498,9 @@ impl App {
         if line.is_empty() {
             return;
         }
-        self.enqueue(
-            "command",
-            json!({ "argv": [line], "env": colour_env() }),
-            Queued::Run,
-        );
+        let mut payload = CommandPayload::argv(vec![line.to_string()]);
+        payload.env = colour_env();
+        self.enqueue(&payload, Queued::Run);
     }
 
     /// `git push` or `git pull --ff-only` as a job of the repository.
@@ -512,20 +512,16 @@ impl App {
             return;
         }
         git.remote_busy = Some(what.label());
-        let kind = if push { "git-push" } else { "git-pull" };
-        self.enqueue(kind, json!({}), what);
+        if push {
+            self.enqueue(&PushSpec::default(), what);
+        } else {
+            self.enqueue(&PullPayload {}, what);
+        }
     }
 
-    fn enqueue(&mut self, kind: &'static str, payload: serde_json::Value, what: Queued) {
+    fn enqueue(&mut self, payload: &impl JobPayload, what: Queued) {
         let Some(place) = self.place() else { return };
-        let max_attempts = crate::jobs::kinds::default_attempts(kind);
-        let new = NewJob {
-            kind: kind.into(),
-            workspace: Some(place.workspace()),
-            payload,
-            max_attempts,
-            ..NewJob::default()
-        };
+        let new = payload.job(Some(place.workspace()));
         self.jobs_work(move |store| {
             let result = queue::enqueue(&mut store.conn, &new, now_ms())
                 .and_then(|id| queue::require(&store.conn, id))
@@ -592,6 +588,13 @@ impl App {
 /// Jobs started from the TUI are read in its log pane, which renders ANSI
 /// colours: ask the common tools for colour although their output is a
 /// pipe (npm and node, cargo, and the CLICOLOR convention).
-fn colour_env() -> serde_json::Value {
-    json!({ "FORCE_COLOR": "1", "CLICOLOR_FORCE": "1", "CARGO_TERM_COLOR": "always" })
+fn colour_env() -> std::collections::BTreeMap<String, String> {
+    [
+        ("FORCE_COLOR", "1"),
+        ("CLICOLOR_FORCE", "1"),
+        ("CARGO_TERM_COLOR", "always"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
 }

@@ -202,7 +202,11 @@ impl JobsPane {
             .iter()
             .enumerate()
             .filter(|(_, j)| self.status_filter.is_none_or(|s| j.status == s))
-            .filter(|(_, j)| self.kind_filter.as_ref().is_none_or(|k| j.kind == *k))
+            .filter(|(_, j)| {
+                self.kind_filter
+                    .as_ref()
+                    .is_none_or(|k| j.kind.as_str() == k)
+            })
             .map(|(i, _)| i)
             .collect();
         let keep = self
@@ -226,7 +230,7 @@ impl JobsPane {
 
     /// Selects job `id`, clearing the filters that would hide it.
     pub fn select_id(&mut self, id: i64) {
-        if let Some((status, kind)) = self.job(id).map(|j| (j.status, j.kind.clone())) {
+        if let Some((status, kind)) = self.job(id).map(|j| (j.status, j.kind.to_string())) {
             if self.status_filter.is_some_and(|s| s != status) {
                 self.status_filter = None;
             }
@@ -565,7 +569,7 @@ impl JobsPane {
             // What comes from commands and folder names never carries an
             // escape to the screen.
             if cols.kind {
-                rest.push_str(&format!("{} ", fit(&strip(&job.kind), 8, false)));
+                rest.push_str(&format!("{} ", fit(&strip(job.kind.as_str()), 8, false)));
             }
             if cols.workspace > 0 {
                 let workspace = strip(&workspace_label(job));

@@ -35,8 +35,8 @@ fn seed_jobs(data: &Path) -> i64 {
     .unwrap();
     let failed = job_queue::enqueue(c, &command_job("npm run lint"), T0).unwrap();
     job_queue::claim_id(c, failed, owner, T0 + 2_000, 30_000).unwrap();
-    let mut exit = JobError::failed("exited with code 1");
-    exit.exit_code = Some(1);
+    let exit =
+        JobError::failed("exited with code 1").with_program(crate::jobs::ProgramEnd::exited(1));
     job_queue::finish(c, failed, owner, &JobOutcome::Error(exit), T0 + 4_500).unwrap();
     let push = job_queue::enqueue(
         c,
