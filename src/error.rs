@@ -13,7 +13,7 @@ use crate::config::ConfigError;
 use crate::git::GitError;
 use crate::git::github::GithubError;
 use crate::git::takeover::TakeoverError;
-use crate::git::watch::WatchError;
+use crate::workspace::watch::WatchError;
 use crate::jobs::JobsError;
 use crate::patch::PatchError;
 use crate::store::StoreError;

@@ -1,7 +1,8 @@
 //! Git working trees: open and check a repository (`repo`), read its
 //! status (`status`), stage and unstage files and hunks (`stage`), commit
 //! (`commit`), push and pull (`remote`), take an import over into git
-//! (`takeover`, `github`) and follow changes on disk (`watch`).
+//! (`takeover`, `github`). Following changes on disk is
+//! `workspace::watch`'s job: it watches plain folders too.
 //!
 //! Local work goes through libgit2 (git2, built without network
 //! transports) except the status refresh, which reads `git status
@@ -30,8 +31,6 @@ pub(crate) mod stage;
 pub(crate) mod status;
 #[allow(dead_code)] // wired by the takeover
 pub(crate) mod takeover;
-#[allow(dead_code)] // wired by the git workspace in the terminal UI
-pub(crate) mod watch;
 
 use crate::error::Hint;
 use std::fmt;

@@ -106,7 +106,7 @@ pub(crate) enum AppMsg {
 pub(crate) struct Background {
     pub handle: tokio::runtime::Handle,
     pub tx: UnboundedSender<AppMsg>,
-    pub watch: UnboundedSender<crate::git::watch::WatchEvent>,
+    pub watch: UnboundedSender<crate::workspace::watch::WatchEvent>,
     /// The store worker, for the jobs view's reads and writes.
     pub store: Option<crate::store::worker::StoreHandle>,
     /// This process's job runner, woken when a job is enqueued here.
@@ -137,7 +137,7 @@ pub(crate) struct Session {
     /// Where this workspace's jobs run, as the jobs record it.
     pub place: crate::jobs::kinds::Place,
     /// Follows changes made on disk by others (folders and git trees).
-    _watch: Option<crate::git::watch::WatchHandle>,
+    _watch: Option<crate::workspace::watch::WatchHandle>,
 }
 
 impl Session {
@@ -332,7 +332,7 @@ impl App {
                     .respects_gitignore()
                     .then(|| git::GitView::new(disk.root().to_path_buf()));
                 let watch = self.background.as_ref().and_then(|bg| {
-                    crate::git::watch::spawn(disk.root(), self.ignored.clone(), bg.watch.clone())
+                    crate::workspace::watch::spawn(disk.root(), self.ignored.clone(), bg.watch.clone())
                         .map_err(|e| tracing::warn!(error = %e, "no file watcher"))
                         .ok()
                 });
@@ -2488,7 +2488,7 @@ mod tests {
         app.open_file("a.txt");
         app.open_file("b.txt");
         std::fs::write(repo.join("b.txt"), "changed elsewhere\n").unwrap();
-        app.on_watch(crate::git::watch::WatchEvent::Changed {
+        app.on_watch(crate::workspace::watch::WatchEvent::Changed {
             paths: vec!["b.txt".into()],
             git: false,
         });
@@ -2496,7 +2496,7 @@ mod tests {
         assert!(!app.active_tab().unwrap().is_dirty());
         typing(&mut app, "mine ");
         std::fs::write(repo.join("b.txt"), "theirs\n").unwrap();
-        app.on_watch(crate::git::watch::WatchEvent::Rescan);
+        app.on_watch(crate::workspace::watch::WatchEvent::Rescan);
         // The typed text stays; the disk's version is offered as a diff.
         assert_eq!(text_of(&app), "mine changed elsewhere\n");
         assert!(matches!(app.overlay, Some(Overlay::Conflict)));

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use super::{App, AppMsg, Focus, Overlay};
 use crate::git::repo::Repo;
 use crate::git::status::{self, RepoStatus, StatusOptions};
-use crate::git::watch::WatchEvent;
+use crate::workspace::watch::WatchEvent;
 use crate::git::{GitError, commit, stage};
 use crate::tui::keymap::Action;
 use crate::tui::panes::changes::ChangesPane;
