@@ -13,13 +13,13 @@ use crate::config::ConfigError;
 use crate::git::GitError;
 use crate::git::github::GithubError;
 use crate::git::takeover::TakeoverError;
-use crate::workspace::watch::WatchError;
 use crate::jobs::JobsError;
 use crate::patch::PatchError;
 use crate::store::StoreError;
 use crate::store::files::FileEditError;
 use crate::store::worker::WorkerError;
 use crate::workspace::export::ExportError;
+use crate::workspace::watch::WatchError;
 use crate::workspace::{ImportError, WorkspaceError};
 
 /// The advice that goes with an error: what the user can do next.

@@ -36,9 +36,8 @@ use time::format_description::well_known::Rfc3339;
 
 use super::github::{self, GithubApi, GithubError, RepoName};
 use crate::config::Config;
-use crate::store::workspaces::{
-    GitWorkspace, NewTakeover, SkippedEntry, StorageType, TakeoverRow, Workspace,
-};
+use crate::store::takeovers::{NewTakeover, TakeoverRow};
+use crate::store::workspaces::{GitWorkspace, SkippedEntry, StorageType, Workspace};
 use crate::store::{self, Store, StoreError, locks};
 use crate::workspace::ImportError;
 use crate::workspace::import::{
@@ -698,7 +697,7 @@ fn run_planned(
     stop: Stop,
 ) -> Result<TakeoverReport, TakeoverError> {
     let repo_str = plan.repo_str();
-    let unfinished = match store::workspaces::unfinished_takeover(&store.conn, &plan.name)? {
+    let unfinished = match store::takeovers::unfinished(&store.conn, &plan.name)? {
         Some(row) if row.source == plan.source_key && row.repo_path == repo_str => Some(row),
         Some(row) => {
             let traces = traces_of(&row);
@@ -711,7 +710,7 @@ fn run_planned(
                 });
             }
             // It never reached the repository: nothing to finish.
-            store::workspaces::delete_takeover(&store.conn, row.id)?;
+            store::takeovers::delete(&store.conn, row.id)?;
             None
         }
         None => None,
@@ -1221,7 +1220,7 @@ fn abandon_if_traceless(conn: &rusqlite::Connection, row: &TakeoverRow) {
     if !traces_of(row).is_empty() {
         return;
     }
-    if let Err(e) = store::workspaces::delete_takeover(conn, row.id) {
+    if let Err(e) = store::takeovers::delete(conn, row.id) {
         tracing::warn!(error = %e, "could not forget a failed takeover");
     }
     if !row.created_repo {
@@ -1258,7 +1257,7 @@ fn claim_row(store: &mut Store, row: TakeoverRow) -> Result<TakeoverRow, Takeove
             pid: holder,
         });
     }
-    store::workspaces::claim_takeover(&store.conn, row.id, pid)?;
+    store::takeovers::claim(&store.conn, row.id, pid)?;
     tracing::info!(branch = %row.branch, state = %row.state, "resuming an interrupted takeover");
     Ok(row)
 }
@@ -1281,13 +1280,13 @@ fn new_row(
     let tx = store
         .conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    if let Some(other) = store::workspaces::unfinished_takeover(&tx, &plan.name)? {
+    if let Some(other) = store::takeovers::unfinished(&tx, &plan.name)? {
         return Err(TakeoverError::Running {
             name: plan.name.clone(),
             pid: other.pid.unwrap_or(0),
         });
     }
-    let id = store::workspaces::insert_takeover(
+    let id = store::takeovers::insert(
         &tx,
         &NewTakeover {
             workspace: &plan.name,
@@ -1575,7 +1574,7 @@ impl Local<'_> {
             );
         }
         self.state.set(to);
-        store::workspaces::advance_takeover(
+        store::takeovers::advance(
             &self.store.conn,
             self.row.id,
             to.as_str(),
@@ -2037,13 +2036,7 @@ impl Local<'_> {
                 "promoted": matches!(self.plan.origin, Origin::Workspace(_)),
             }),
         )?;
-        store::workspaces::advance_takeover(
-            &tx,
-            self.row.id,
-            TakeoverState::Done.as_str(),
-            None,
-            None,
-        )?;
+        store::takeovers::advance(&tx, self.row.id, TakeoverState::Done.as_str(), None, None)?;
         tx.commit()?;
         tracing::info!(
             files = built.files_count,
@@ -2119,7 +2112,7 @@ fn already_taken_over(
     plan: &Plan,
     existing: &Workspace,
 ) -> Result<Option<TakeoverReport>, TakeoverError> {
-    let Some(last) = store::workspaces::last_finished_takeover(&store.conn, &plan.name)? else {
+    let Some(last) = store::takeovers::last_finished(&store.conn, &plan.name)? else {
         if let Origin::Workspace(_) = &plan.origin {
             // Git by other means than a takeover: there is nothing to promote.
             return Err(TakeoverError::WorkspaceExists {
@@ -2180,7 +2173,7 @@ fn finish_remote(
     plan: &Plan,
     mut report: TakeoverReport,
 ) -> TakeoverReport {
-    let row = store::workspaces::last_finished_takeover(&store.conn, &plan.name)
+    let row = store::takeovers::last_finished(&store.conn, &plan.name)
         .ok()
         .flatten();
     if let Err(e) = remote_steps(store, outside, plan, &mut report, row.as_ref()) {
@@ -2211,7 +2204,7 @@ fn remote_steps(
     if let Some(url) = &plan.remote {
         set_origin(path, url)?;
         if let Some(row) = row {
-            store::workspaces::set_takeover_remote(&store.conn, row.id, Some(&redact(url)), None)?;
+            store::takeovers::set_remote(&store.conn, row.id, Some(&redact(url)), None)?;
         }
     }
     let mut github_push = None;
@@ -2251,7 +2244,7 @@ fn remote_steps(
                 report.github = Some(outcome.clone());
                 set_origin(path, &url)?;
                 if let Some(row) = row {
-                    store::workspaces::set_takeover_remote(
+                    store::takeovers::set_remote(
                         &store.conn,
                         row.id,
                         Some(&redact(&url)),

@@ -15,6 +15,7 @@ pub(crate) mod files;
 #[allow(dead_code)] // wired by the editor pane
 pub(crate) mod locks;
 pub(crate) mod settings;
+pub(crate) mod takeovers;
 #[allow(dead_code)] // wired by the editor pane
 pub(crate) mod worker;
 pub(crate) mod workspaces;

@@ -332,9 +332,13 @@ impl App {
                     .respects_gitignore()
                     .then(|| git::GitView::new(disk.root().to_path_buf()));
                 let watch = self.background.as_ref().and_then(|bg| {
-                    crate::workspace::watch::spawn(disk.root(), self.ignored.clone(), bg.watch.clone())
-                        .map_err(|e| tracing::warn!(error = %e, "no file watcher"))
-                        .ok()
+                    crate::workspace::watch::spawn(
+                        disk.root(),
+                        self.ignored.clone(),
+                        bg.watch.clone(),
+                    )
+                    .map_err(|e| tracing::warn!(error = %e, "no file watcher"))
+                    .ok()
                 });
                 (git, watch)
             }

@@ -13,13 +13,13 @@ use std::path::PathBuf;
 use super::{App, AppMsg, Focus, Overlay};
 use crate::git::repo::Repo;
 use crate::git::status::{self, RepoStatus, StatusOptions};
-use crate::workspace::watch::WatchEvent;
 use crate::git::{GitError, commit, stage};
 use crate::tui::keymap::Action;
 use crate::tui::panes::changes::ChangesPane;
 use crate::tui::panes::diff::DiffView;
 use crate::tui::panes::prompt::{ConfirmKind, Prompt, PromptKind};
 use crate::tui::session::content_hash;
+use crate::workspace::watch::WatchEvent;
 
 /// The git state of an open workspace.
 pub(crate) struct GitView {
