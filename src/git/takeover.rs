@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::github::{self, GithubApi, GithubError, RepoName};
+use super::github::{self, GithubApi, GithubError, RepoName, RequestObserver};
 use crate::config::Config;
 use crate::store::takeovers::{NewTakeover, TakeoverRow};
 use crate::store::workspaces::{GitWorkspace, SkippedEntry, StorageType, Workspace};
@@ -73,6 +73,9 @@ pub(crate) struct TakeoverRequest {
     /// `OWNER/NAME`: create a private GitHub repository, make it `origin`
     /// and push the branch and the tag.
     pub github: Option<String>,
+    /// Told of every request to GitHub's API (the CLI counts them for
+    /// `kollega metrics`).
+    pub github_observer: Option<RequestObserver>,
 }
 
 /// What a takeover made, as `kollega takeover --json` prints it.
@@ -826,8 +829,8 @@ fn plan(
                 outside.var(github::API_URL_ENV),
                 outside.var(github::TOKEN_ENV),
             )?;
-            if let Some(data_dir) = store.path().parent() {
-                api = api.with_metrics(data_dir);
+            if let Some(observer) = &request.github_observer {
+                api = api.observed_by(observer.clone());
             }
             Some((name, api))
         }
