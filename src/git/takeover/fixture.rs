@@ -42,6 +42,7 @@ impl Env {
             outside: Outside {
                 vars: HashMap::new(),
                 sandbox_home: Some(home),
+                now: None,
             },
             root,
             config,

@@ -282,7 +282,7 @@ fn run_planned(
 
     let row = match unfinished {
         Some(row) => claim_row(store, row)?,
-        None => new_row(store, plan, repo.as_ref())?,
+        None => new_row(store, plan, repo.as_ref(), outside.now())?,
     };
     drop(repo);
     stop.reached(Step::Recorded)?;

@@ -1,26 +1,31 @@
-//! What a takeover reads from outside its request, in one place, so tests
-//! can give each run a sandbox of its own.
+//! What a takeover reads from outside its request (environment variables,
+//! git's configuration, the clock), in one place, so tests can give each
+//! run a sandbox of its own.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use git2::Repository;
+use time::OffsetDateTime;
 
 use crate::git::github;
 
 /// What a takeover reads from outside its request: a few environment
-/// variables, where git's global configuration lives, and the environment
-/// of the `git` processes it starts. The process's own in production; tests
-/// give each run a sandbox so parallel tests and the developer's git setup
-/// never meet.
+/// variables, where git's global configuration lives, the environment of
+/// the `git` processes it starts, and the time. The process's own in
+/// production; tests give each run a sandbox so parallel tests and the
+/// developer's git setup never meet, and set the clock instead of waiting
+/// for it.
 #[derive(Clone, Default)]
-pub(crate) struct Outside {
+pub(super) struct Outside {
     pub(super) vars: HashMap<String, String>,
     /// A home folder standing in for `$HOME`: git's global configuration is
     /// read from it only, and `git` processes run with it and without the
     /// system configuration.
     pub(super) sandbox_home: Option<PathBuf>,
+    /// The time a takeover starts at, standing in for the clock.
+    pub(super) now: Option<OffsetDateTime>,
 }
 
 /// The variables a takeover reads.
@@ -35,15 +40,22 @@ pub(super) const VARS: &[&str] = &[
 ];
 
 impl Outside {
-    pub(crate) fn from_process() -> Outside {
+    pub(super) fn from_process() -> Outside {
         let vars = VARS
             .iter()
             .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)))
             .collect();
         Outside {
             vars,
-            sandbox_home: None,
+            ..Outside::default()
         }
+    }
+
+    /// The time now, in whole seconds: a takeover's branch, tag and commit
+    /// carry it, and a rerun must write the very same objects again.
+    pub(super) fn now(&self) -> OffsetDateTime {
+        let now = self.now.unwrap_or_else(OffsetDateTime::now_utc);
+        now.replace_nanosecond(0).unwrap_or(now)
     }
 
     pub(super) fn var(&self, name: &str) -> Option<&str> {

@@ -164,9 +164,8 @@ pub(super) fn new_row(
     store: &mut Store,
     plan: &Plan,
     repo: Option<&Repository>,
+    now: OffsetDateTime,
 ) -> Result<TakeoverRow, TakeoverError> {
-    let now = OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(0).unwrap_or(now);
     let started_at = now
         .format(&Rfc3339)
         .unwrap_or_else(|_| store::now_rfc3339());

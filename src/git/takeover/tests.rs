@@ -661,8 +661,12 @@ fn a_new_export_into_the_same_repository_gets_a_new_baseline() {
     let src = env.app();
     let repo = env.path("repo");
     let request = env.request(&src, &repo);
+    // The branch name carries the time to the second: the second run
+    // comes a second after the first.
+    let start = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    env.outside.now = Some(start);
     let first = env.run(&request).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    env.outside.now = Some(start + time::Duration::seconds(1));
     std::fs::write(src.join("README.md"), "# Shop v2\n").unwrap();
     let second = env.run(&request).unwrap();
     assert_eq!(second.status, TakeoverStatus::TakenOver);
