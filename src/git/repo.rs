@@ -39,8 +39,19 @@ impl Repo {
     /// Opens the repository holding `path` (which may be a folder inside
     /// the working tree, as for `git -C`).
     pub(crate) fn open(path: &Path) -> Result<Repo, GitError> {
-        let git = Repository::open_ext(path, RepositoryOpenFlags::empty(), [] as [&OsStr; 0])
-            .map_err(|e| match e.code() {
+        Repo::open_with(path, RepositoryOpenFlags::empty())
+    }
+
+    /// Opens the repository whose working tree is `path` itself, never one
+    /// in a parent folder: a takeover into a folder inside another
+    /// repository makes a repository of its own there.
+    pub(crate) fn open_here(path: &Path) -> Result<Repo, GitError> {
+        Repo::open_with(path, RepositoryOpenFlags::NO_SEARCH)
+    }
+
+    fn open_with(path: &Path, flags: RepositoryOpenFlags) -> Result<Repo, GitError> {
+        let git =
+            Repository::open_ext(path, flags, [] as [&OsStr; 0]).map_err(|e| match e.code() {
                 ErrorCode::NotFound => GitError::NotARepository {
                     path: path.to_path_buf(),
                 },
@@ -49,16 +60,21 @@ impl Repo {
                 },
                 _ => GitError::Git(e),
             })?;
-        let Some(workdir) = git.workdir().map(Path::to_path_buf) else {
-            return Err(GitError::Bare {
-                path: git.path().to_path_buf(),
-            });
+        Repo::from_git(git)
+    }
+
+    /// A libgit2 handle (one just opened or created) as a `Repo`; refuses
+    /// a bare repository.
+    pub(crate) fn from_git(git: Repository) -> Result<Repo, GitError> {
+        let workdir = match git.workdir() {
+            // libgit2 ends it with a '/'; messages name the folder without.
+            Some(workdir) if !git.is_bare() => workdir.components().collect(),
+            _ => {
+                return Err(GitError::Bare {
+                    path: git.path().to_path_buf(),
+                });
+            }
         };
-        if git.is_bare() {
-            return Err(GitError::Bare {
-                path: git.path().to_path_buf(),
-            });
-        }
         Ok(Repo { git, workdir })
     }
 
@@ -71,16 +87,24 @@ impl Repo {
         &self.git
     }
 
-    /// Every check a commit needs, in the order a user fixes them: an
-    /// operation in progress (a rebase also detaches HEAD; naming the
-    /// rebase is the useful answer), a branch, the index lock, then who
-    /// is committing. Returns the branch name and the identity.
+    /// Every check a commit needs, in the order a user fixes them: those
+    /// of [`Repo::require_settled`], then who is committing. Returns the
+    /// branch name and the identity.
     pub(crate) fn require_ready_to_commit(&self) -> Result<(String, Identity), GitError> {
+        let branch = self.require_settled()?;
+        let identity = self.identity()?;
+        Ok((branch, identity))
+    }
+
+    /// What any write to the index and HEAD needs, in the order a user
+    /// fixes them: no operation in progress (a rebase also detaches HEAD;
+    /// naming the rebase is the useful answer), a branch, an unlocked
+    /// index. Returns the branch name.
+    pub(crate) fn require_settled(&self) -> Result<String, GitError> {
         self.require_no_operation()?;
         let branch = self.require_branch()?;
         self.require_unlocked_index()?;
-        let identity = self.identity()?;
-        Ok((branch, identity))
+        Ok(branch)
     }
 
     /// The branch HEAD names (it may have no commit yet); refuses a

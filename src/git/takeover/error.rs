@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Hint;
+use crate::git::GitError;
 use crate::git::github::GithubError;
 use crate::store::StoreError;
 use crate::workspace::ImportError;
@@ -21,8 +22,14 @@ pub(crate) enum TakeoverError {
     NoSource { source_arg: String },
     #[error("{message}")]
     Options { message: String, hint: &'static str },
+    /// The repository is not fit for a takeover (bare, detached, busy,
+    /// locked, no identity) or git could not be run: as `kollega git`
+    /// says it.
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// A libgit2 call of a takeover step failed.
     #[error("git failed to {action} in {repo}: {message}")]
-    Git {
+    Libgit2 {
         action: String,
         repo: PathBuf,
         message: String,
@@ -31,17 +38,6 @@ pub(crate) enum TakeoverError {
     NotADirectory { path: PathBuf },
     #[error("{path} is a folder with files in it but not a git repository")]
     NotARepository { path: PathBuf },
-    #[error("{path} is a bare git repository; a takeover needs a work tree")]
-    Bare { path: PathBuf },
-    #[error("{path} has {operation} in progress")]
-    InProgress {
-        path: PathBuf,
-        operation: crate::git::Operation,
-    },
-    #[error("the index of {path} is locked ({lock} exists)")]
-    Locked { path: PathBuf, lock: PathBuf },
-    #[error("HEAD of {path} is detached at {commit}")]
-    Detached { path: PathBuf, commit: String },
     #[error("{path} has uncommitted changes ({count}): {sample}")]
     Dirty {
         path: PathBuf,
@@ -50,8 +46,6 @@ pub(crate) enum TakeoverError {
     },
     #[error("{path} is already a git repository with commits")]
     AlreadyRepository { path: PathBuf },
-    #[error("no git identity: user.name and user.email are not set for {path}")]
-    NoIdentity { path: PathBuf },
     #[error("{source_path} and the repository {repo} overlap: {why}")]
     Overlap {
         source_path: PathBuf,
@@ -107,14 +101,13 @@ pub(crate) enum TakeoverError {
         what: &'static str,
         message: String,
     },
-    #[error("cannot run git: {message}")]
-    GitCli { message: String },
     #[error("git push to {remote} failed: {output}")]
     Push {
         remote: String,
         repo: PathBuf,
         branch: String,
         tag: String,
+        /// git's own verdict: its `fatal:` or `error:` line.
         output: String,
     },
     #[error("{path}: {source}")]
@@ -144,29 +137,14 @@ impl Hint for TakeoverError {
                 "pass a folder, a .zip export, or a workspace name from `kollega ls`".into()
             }
             TakeoverError::Options { hint, .. } => (*hint).into(),
-            TakeoverError::Git { repo, .. } => format!(
+            TakeoverError::Git(e) => e.hint(),
+            TakeoverError::Libgit2 { repo, .. } => format!(
                 "check the repository with `git -C {} status`; run again once it is fixed",
                 repo.display()
             ),
             TakeoverError::NotADirectory { .. } | TakeoverError::NotARepository { .. } => {
                 "pass --git an empty or missing folder (kollega creates the repository), or an existing repository".into()
             }
-            TakeoverError::Bare { .. } => {
-                "clone it (`git clone BARE DIR`) and pass the clone's folder to --git".into()
-            }
-            TakeoverError::InProgress { path, operation } => format!(
-                "finish or abort the {} (`git -C {} status` says how), then run again; nothing was changed",
-                operation.name(),
-                path.display()
-            ),
-            TakeoverError::Locked { lock, .. } => format!(
-                "wait for the other git process to finish; if none is running, remove {}",
-                lock.display()
-            ),
-            TakeoverError::Detached { path, .. } => format!(
-                "check out a branch first (`git -C {} switch main`)",
-                path.display()
-            ),
             TakeoverError::Dirty { path, .. } => format!(
                 "commit or stash them (`git -C {} stash --include-untracked`), then run again; nothing was changed",
                 path.display()
@@ -175,9 +153,6 @@ impl Hint for TakeoverError {
                 "its files are in git already: `kollega open {}` works on it as it is; to take the folder over into another repository pass that one to --git",
                 path.display()
             ),
-            TakeoverError::NoIdentity { .. } => {
-                "set one: `git config --global user.name \"Your Name\"` and `git config --global user.email you@example.com` (or GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL); nothing was changed".into()
-            }
             TakeoverError::Overlap { .. } => {
                 "put the repository beside the source, not inside it or around it".into()
             }
@@ -220,7 +195,6 @@ impl Hint for TakeoverError {
             TakeoverError::CheckoutBlocked { .. } => {
                 "move those files aside, then run again; the commit and tag are made already".into()
             }
-            TakeoverError::GitCli { .. } => "install git and make sure it is on PATH".into(),
             TakeoverError::Push {
                 repo, branch, tag, ..
             } => format!(
@@ -240,7 +214,7 @@ pub(super) fn git_err(
 ) -> impl FnOnce(git2::Error) -> TakeoverError {
     let action = action.into();
     let repo = repo.to_path_buf();
-    move |e| TakeoverError::Git {
+    move |e| TakeoverError::Libgit2 {
         action,
         repo,
         message: e.message().to_string(),

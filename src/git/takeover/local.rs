@@ -3,13 +3,12 @@
 //! baseline committed, tagged and checked out, each step first looking for
 //! its own result so a rerun finishes the job; then the store told.
 
-use std::ffi::OsStr;
 use std::path::Path;
 
 use git2::build::CheckoutBuilder;
 use git2::{
-    Commit, Delta, DiffOptions, ErrorCode, ObjectType, Oid, Repository, RepositoryInitOptions,
-    RepositoryOpenFlags, Signature, Status, StatusOptions,
+    Commit, Delta, DiffOptions, ObjectType, Oid, Repository, RepositoryInitOptions, Signature,
+    Status, StatusOptions,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -21,6 +20,8 @@ use super::plan::{Origin, Plan};
 use super::state::{Step, Stop, TakeoverState};
 use super::{HANDOFF_FILE, TakeoverReport, TakeoverRequest, TakeoverStatus};
 use crate::config::Config;
+use crate::git::GitError;
+use crate::git::repo::{Identity, Person, Repo, resolve_identity};
 use crate::store::takeovers::TakeoverRow;
 use crate::store::workspaces::{GitWorkspace, StorageType};
 use crate::store::{self, Store};
@@ -29,69 +30,41 @@ use crate::workspace::ImportError;
 /// How many changed paths a "dirty" error lists.
 pub(super) const DIRTY_SAMPLE: usize = 8;
 
-/// Who the baseline commit and its tag are by.
-pub(super) struct Identity {
-    author: (String, String),
-    committer: (String, String),
+/// Who the baseline commit and its tag are by, found as `git commit` finds
+/// it, in the configuration and the variables this takeover sees (a
+/// repository that does not exist yet has only the global configuration).
+pub(super) fn identity(
+    outside: &Outside,
+    repo: Option<&Repo>,
+    path: &Path,
+) -> Result<Identity, TakeoverError> {
+    let config = outside
+        .git_config(repo.map(Repo::git))
+        .map_err(git_err("read the git configuration", path))?;
+    Ok(resolve_identity(
+        |key| config.get_string(key).ok(),
+        |var| outside.var(var).map(str::to_string),
+    )?)
 }
 
-impl Identity {
-    /// As `git commit` finds it: `GIT_AUTHOR_*` / `GIT_COMMITTER_*` over
-    /// `user.name` and `user.email`, `EMAIL` last for the address.
-    pub(super) fn find(
-        outside: &Outside,
-        repo: Option<&Repository>,
-        path: &Path,
-    ) -> Result<Identity, TakeoverError> {
-        let config = outside
-            .git_config(repo)
-            .map_err(git_err("read the git configuration", path))?;
-        let user_name = config
-            .get_string("user.name")
-            .ok()
-            .filter(|s| !s.trim().is_empty());
-        let user_email = config
-            .get_string("user.email")
-            .ok()
-            .filter(|s| !s.trim().is_empty());
-        let pick = |name_var: &str, email_var: &str| -> Option<(String, String)> {
-            let name = outside
-                .var(name_var)
-                .map(str::to_string)
-                .or(user_name.clone())?;
-            let email = outside
-                .var(email_var)
-                .map(str::to_string)
-                .or(user_email.clone())
-                .or(outside.var("EMAIL").map(str::to_string))?;
-            Some((name, email))
-        };
-        let no_identity = || TakeoverError::NoIdentity {
-            path: path.to_path_buf(),
-        };
-        Ok(Identity {
-            author: pick("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL").ok_or_else(no_identity)?,
-            committer: pick("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL").ok_or_else(no_identity)?,
-        })
-    }
-
-    pub(super) fn signatures(
-        &self,
-        at: i64,
-        repo: &Path,
-    ) -> Result<(Signature<'static>, Signature<'static>), TakeoverError> {
-        let time = git2::Time::new(at, 0);
-        let fail = || git_err("build the commit's signature", repo);
-        let author = Signature::new(&self.author.0, &self.author.1, &time).map_err(fail())?;
-        let committer =
-            Signature::new(&self.committer.0, &self.committer.1, &time).map_err(fail())?;
-        Ok((author, committer))
-    }
+/// The author's and the committer's signatures at `at` (Unix seconds).
+fn signatures(
+    identity: &Identity,
+    at: i64,
+    repo: &Path,
+) -> Result<(Signature<'static>, Signature<'static>), TakeoverError> {
+    let time = git2::Time::new(at, 0);
+    let sign = |person: &Person| {
+        Signature::new(&person.name, &person.email, &time)
+            .map_err(git_err("build the commit's signature", repo))
+    };
+    Ok((sign(&identity.author)?, sign(&identity.committer)?))
 }
 
 /// The repository whose work tree is `path`, if there is one. Never looks
 /// in parent folders: a folder inside another repository gets its own.
-pub(super) fn open_repo(path: &Path) -> Result<Option<Repository>, TakeoverError> {
+/// A bare repository is refused: a takeover needs a work tree.
+pub(super) fn open_repo(path: &Path) -> Result<Option<Repo>, TakeoverError> {
     match std::fs::metadata(path) {
         Err(_) => return Ok(None),
         Ok(meta) if !meta.is_dir() => {
@@ -101,14 +74,10 @@ pub(super) fn open_repo(path: &Path) -> Result<Option<Repository>, TakeoverError
         }
         Ok(_) => {}
     }
-    match Repository::open_ext(
-        path,
-        RepositoryOpenFlags::NO_SEARCH,
-        std::iter::empty::<&OsStr>(),
-    ) {
+    match Repo::open_here(path) {
         Ok(repo) => Ok(Some(repo)),
-        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-        Err(e) => Err(git_err("open the repository", path)(e)),
+        Err(GitError::NotARepository { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -117,7 +86,7 @@ pub(super) fn open_repo(path: &Path) -> Result<Option<Repository>, TakeoverError
 /// its own and goes, so the next step makes it again.
 pub(super) fn discard_half_made_repository(path: &Path) {
     let git_dir = path.join(".git");
-    if !git_dir.is_dir() || matches!(open_repo(path), Ok(Some(_))) {
+    if !git_dir.is_dir() || !matches!(open_repo(path), Ok(None)) {
         return;
     }
     tracing::warn!(path = %git_dir.display(), "removing a repository an interrupted takeover left half made");
@@ -128,40 +97,6 @@ pub(super) fn discard_half_made_repository(path: &Path) {
 
 pub(super) fn has_entries(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
-}
-
-pub(super) fn check_repo_state(repo: &Repository, path: &Path) -> Result<(), TakeoverError> {
-    if repo.is_bare() {
-        return Err(TakeoverError::Bare {
-            path: path.to_path_buf(),
-        });
-    }
-    if let Some(operation) = crate::git::Operation::of(repo.state()) {
-        return Err(TakeoverError::InProgress {
-            path: path.to_path_buf(),
-            operation,
-        });
-    }
-    let lock = repo.path().join("index.lock");
-    if lock.exists() {
-        return Err(TakeoverError::Locked {
-            path: path.to_path_buf(),
-            lock,
-        });
-    }
-    if repo.head_detached().unwrap_or(false) {
-        let commit = repo
-            .head()
-            .ok()
-            .and_then(|h| h.target())
-            .map(short)
-            .unwrap_or_default();
-        return Err(TakeoverError::Detached {
-            path: path.to_path_buf(),
-            commit,
-        });
-    }
-    Ok(())
 }
 
 /// `git status --porcelain` as (code, path) pairs, submodules left out.
@@ -238,8 +173,8 @@ pub(super) fn sample(changes: &[(String, String)]) -> String {
     text
 }
 
-pub(super) fn check_clean(repo: &Repository, path: &Path) -> Result<(), TakeoverError> {
-    let changes = changes(repo, path, false)?;
+pub(super) fn check_clean(repo: &Repo, path: &Path) -> Result<(), TakeoverError> {
+    let changes = changes(repo.git(), path, false)?;
     if changes.is_empty() {
         return Ok(());
     }
@@ -254,19 +189,19 @@ pub(super) fn check_clean(repo: &Repository, path: &Path) -> Result<(), Takeover
 /// was ever committed or staged there, or when this takeover's branch is
 /// what it has.
 pub(super) fn check_in_place(
-    repo: &Repository,
+    repo: &Repo,
     path: &Path,
     branch_done: bool,
 ) -> Result<(), TakeoverError> {
     if branch_done {
         return Ok(());
     }
-    if head_commit(repo).is_some() {
+    if repo.head_commit()?.is_some() {
         return Err(TakeoverError::AlreadyRepository {
             path: path.to_path_buf(),
         });
     }
-    let staged = repo.index().map(|i| i.len()).unwrap_or(0);
+    let staged = repo.git().index().map(|i| i.len()).unwrap_or(0);
     if staged > 0 {
         return Err(TakeoverError::Dirty {
             path: path.to_path_buf(),
@@ -277,15 +212,8 @@ pub(super) fn check_in_place(
     Ok(())
 }
 
-pub(super) fn head_commit(repo: &Repository) -> Option<Oid> {
-    repo.head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .map(|c| c.id())
-}
-
-pub(super) fn reference_exists(repo: &Repository, name: &str) -> bool {
-    repo.find_reference(name).is_ok()
+pub(super) fn reference_exists(repo: &Repo, name: &str) -> bool {
+    repo.git().find_reference(name).is_ok()
 }
 
 pub(super) fn short(oid: Oid) -> String {
@@ -352,25 +280,26 @@ impl Local<'_> {
 
     pub(super) fn run(self) -> Result<TakeoverReport, TakeoverError> {
         let repo = self.repository()?;
+        let repo = repo.git();
         self.stop.reached(Step::Repository)?;
-        let built = self.build(&repo)?;
-        let commit = self.commit(&repo, &built)?;
+        let built = self.build(repo)?;
+        let commit = self.commit(repo, &built)?;
         self.advance(
             TakeoverState::Committed,
             Some(commit),
             Some(built.files_tree),
         )?;
         self.stop.reached(Step::Branch)?;
-        self.tag(&repo, commit)?;
+        self.tag(repo, commit)?;
         self.advance(TakeoverState::Tagged, None, None)?;
         self.stop.reached(Step::Tag)?;
-        self.check_out(&repo, commit, &built)?;
+        self.check_out(repo, commit, &built)?;
         self.advance(TakeoverState::CheckedOut, None, None)?;
         self.stop.reached(Step::CheckedOut)?;
         self.record(&built, commit)
     }
 
-    pub(super) fn repository(&self) -> Result<Repository, TakeoverError> {
+    pub(super) fn repository(&self) -> Result<Repo, TakeoverError> {
         if let Some(repo) = open_repo(self.path())? {
             return Ok(repo);
         }
@@ -385,7 +314,7 @@ impl Local<'_> {
         let repo = Repository::init_opts(self.path(), &options)
             .map_err(git_err("create the repository", self.path()))?;
         tracing::info!(repo = %self.path().display(), "repository created");
-        Ok(repo)
+        Ok(Repo::from_git(repo)?)
     }
 
     /// Whether `commit` is the baseline this takeover makes (or made).
@@ -427,7 +356,7 @@ impl Local<'_> {
             tracing::info!(commit = %tip.id(), "baseline commit already made");
             return Ok(tip.id());
         }
-        let (author, committer) = self.identity.signatures(self.started_unix(), path)?;
+        let (author, committer) = signatures(self.identity, self.started_unix(), path)?;
         let tree = repo
             .find_tree(built.tree)
             .map_err(git_err("read the tree", path))?;
@@ -473,7 +402,7 @@ impl Local<'_> {
             }
             return Ok(());
         }
-        let (_, tagger) = self.identity.signatures(self.started_unix(), path)?;
+        let (_, tagger) = signatures(self.identity, self.started_unix(), path)?;
         let object = repo
             .find_object(commit, Some(ObjectType::Commit))
             .map_err(git_err("read the baseline commit", path))?;

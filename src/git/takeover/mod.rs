@@ -43,8 +43,8 @@ use serde::Serialize;
 
 use self::build::{Item, walk_items};
 use self::local::{
-    Identity, Local, check_clean, check_in_place, check_repo_state, discard_half_made_repository,
-    has_entries, open_repo, reference_exists,
+    Local, check_clean, check_in_place, discard_half_made_repository, has_entries, identity,
+    open_repo, reference_exists,
 };
 use self::outside::Outside;
 use self::plan::{Origin, Plan, plan};
@@ -241,7 +241,9 @@ fn run_planned(
     }
     let repo = open_repo(&plan.repo_path)?;
     match &repo {
-        Some(repo) => check_repo_state(repo, &plan.repo_path)?,
+        Some(repo) => {
+            repo.require_settled()?;
+        }
         None if !plan.in_place && has_entries(&plan.repo_path) => {
             return Err(TakeoverError::NotARepository {
                 path: plan.repo_path.clone(),
@@ -268,7 +270,7 @@ fn run_planned(
     {
         return Ok(finish_remote(store, outside, plan, report));
     }
-    let identity = Identity::find(outside, repo.as_ref(), &plan.repo_path)?;
+    let identity = identity(outside, repo.as_ref(), &plan.repo_path)?;
     if unfinished.is_none() && plan.existing.is_none() {
         let count = store::workspaces::count(&store.conn)?;
         if count >= config.limits.max_workspaces {

@@ -193,7 +193,7 @@ pub(super) fn plan(
 
     if request.push && request.remote.is_none() && github.is_none() {
         let has_origin =
-            open_repo(&repo_path)?.is_some_and(|repo| repo.find_remote("origin").is_ok());
+            open_repo(&repo_path)?.is_some_and(|repo| repo.git().find_remote("origin").is_ok());
         if !has_origin {
             return Err(TakeoverError::Options {
                 message: format!(

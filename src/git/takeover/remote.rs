@@ -4,14 +4,15 @@
 
 use std::path::Path;
 
-use git2::Repository;
-
 use super::error::{TakeoverError, git_err};
 use super::local::open_repo;
 use super::outside::Outside;
 use super::plan::Plan;
 use super::{GithubOutcome, TakeoverReport};
+use crate::git::GitError;
 use crate::git::github::GithubApi;
+use crate::git::remote::{NETWORK_ENV, PushSpec, push_args, verdict};
+use crate::git::repo::Repo;
 use crate::store::takeovers::TakeoverRow;
 use crate::store::{self, Store};
 
@@ -39,7 +40,7 @@ pub(super) fn finish_remote(
 
 pub(super) fn origin_url(path: &Path) -> Option<String> {
     let repo = open_repo(path).ok().flatten()?;
-    let origin = repo.find_remote("origin").ok()?;
+    let origin = repo.git().find_remote("origin").ok()?;
     origin.url().ok().map(str::to_string)
 }
 
@@ -129,7 +130,8 @@ pub(super) fn redact(url: &str) -> String {
 }
 
 pub(super) fn set_origin(path: &Path, url: &str) -> Result<(), TakeoverError> {
-    let repo = Repository::open(path).map_err(git_err("open the repository", path))?;
+    let repo = Repo::open_here(path)?;
+    let repo = repo.git();
     let result = if repo.find_remote("origin").is_ok() {
         repo.remote_set_url("origin", url)
     } else {
@@ -140,9 +142,9 @@ pub(super) fn set_origin(path: &Path, url: &str) -> Result<(), TakeoverError> {
     Ok(())
 }
 
-/// `git push origin <branch> <tag>` with the output captured. For a GitHub
-/// https remote the token reaches git through a credential helper's
-/// environment, never its arguments.
+/// `git push origin <branch> <tag>`, as `git::remote` says a push is,
+/// with the output captured. For a GitHub https remote the token reaches
+/// git through a credential helper's environment, never its arguments.
 pub(super) fn push(
     outside: &Outside,
     path: &Path,
@@ -151,6 +153,7 @@ pub(super) fn push(
     github: Option<(String, &GithubApi)>,
 ) -> Result<(), TakeoverError> {
     let mut cmd = outside.git(path);
+    cmd.envs(NETWORK_ENV.iter().copied());
     let mut token: Option<&str> = None;
     if let Some((url, api)) = &github
         && let Some(host) = api.web_host()
@@ -164,15 +167,20 @@ pub(super) fn push(
         cmd.env("KOLLEGA_GIT_TOKEN", api.token_for_git());
         token = Some(api.token_for_git());
     }
-    cmd.args([
-        "push",
-        "origin",
-        &format!("refs/heads/{branch}:refs/heads/{branch}"),
-        &format!("refs/tags/{tag}:refs/tags/{tag}"),
-    ]);
-    let output = cmd.output().map_err(|e| TakeoverError::GitCli {
-        message: e.to_string(),
-    })?;
+    // Full refspecs: a branch and a tag of the same name cannot be taken
+    // for each other.
+    let spec = PushSpec {
+        remote: Some("origin".into()),
+        refspecs: vec![
+            format!("refs/heads/{branch}:refs/heads/{branch}"),
+            format!("refs/tags/{tag}:refs/tags/{tag}"),
+        ],
+        set_upstream: false,
+    };
+    cmd.args(push_args(&spec, false));
+    let output = cmd
+        .output()
+        .map_err(|source| GitError::GitMissing { source })?;
     if output.status.success() {
         tracing::info!(%branch, %tag, "pushed");
         return Ok(());
@@ -182,31 +190,16 @@ pub(super) fn push(
     if let Some(token) = token {
         text = text.replace(token, "***");
     }
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let tail = lines[lines.len().saturating_sub(6)..].join(" | ");
-    let remote = Repository::open(path)
-        .ok()
-        .and_then(|r| {
-            r.find_remote("origin")
-                .ok()
-                .and_then(|o| o.url().ok().map(str::to_string))
-        })
-        .map(|url| redact(&url))
-        .unwrap_or_else(|| "origin".into());
     Err(TakeoverError::Push {
-        remote,
+        remote: origin_url(path)
+            .map(|url| redact(&url))
+            .unwrap_or_else(|| "origin".into()),
         repo: path.to_path_buf(),
         branch: branch.to_string(),
         tag: tag.to_string(),
-        output: if tail.is_empty() {
-            format!("git exited with {}", output.status)
-        } else {
-            tail
-        },
+        output: verdict(&text)
+            .said
+            .unwrap_or_else(|| format!("git exited with {}", output.status)),
     })
 }
 

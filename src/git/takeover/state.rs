@@ -6,12 +6,12 @@
 
 use std::path::Path;
 
-use git2::Repository;
+use crate::git::repo::Repo;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::error::TakeoverError;
-use super::local::{head_commit, open_repo, reference_exists};
+use super::local::{open_repo, reference_exists};
 use super::plan::Plan;
 use crate::store::takeovers::{NewTakeover, TakeoverRow};
 use crate::store::{self, Store};
@@ -128,12 +128,13 @@ pub(super) fn abandon_if_traceless(conn: &rusqlite::Connection, row: &TakeoverRo
     let Ok(Some(repo)) = open_repo(path) else {
         return;
     };
-    let empty = head_commit(&repo).is_none()
+    let empty = matches!(repo.head_commit(), Ok(None))
         && repo
+            .git()
             .references()
             .map(|mut r| r.next().is_none())
             .unwrap_or(false);
-    let git_dir = repo.path().to_path_buf();
+    let git_dir = repo.git().path().to_path_buf();
     drop(repo);
     if empty && git_dir.starts_with(path) && git_dir.ends_with(".git") {
         if let Err(e) = std::fs::remove_dir_all(&git_dir) {
@@ -163,7 +164,7 @@ pub(super) fn claim_row(store: &mut Store, row: TakeoverRow) -> Result<TakeoverR
 pub(super) fn new_row(
     store: &mut Store,
     plan: &Plan,
-    repo: Option<&Repository>,
+    repo: Option<&Repo>,
     now: OffsetDateTime,
 ) -> Result<TakeoverRow, TakeoverError> {
     let started_at = now
@@ -172,7 +173,10 @@ pub(super) fn new_row(
     let stamp = stamp_of(now);
     let branch = format!("takeover/{}/{stamp}", plan.name);
     let tag = format!("import-{stamp}");
-    let base = repo.and_then(head_commit).map(|o| o.to_string());
+    let base = match repo {
+        Some(repo) => repo.head_commit()?.map(|c| c.id().to_string()),
+        None => None,
+    };
     let repo_str = plan.repo_str();
     let tx = store
         .conn

@@ -8,6 +8,7 @@ use super::fixture::*;
 use super::state::Step;
 use super::*;
 use crate::error::Hint;
+use crate::git::GitError;
 use crate::store::drafts::{self, Draft};
 use crate::workspace::import::{ImportOptions, import};
 
@@ -269,7 +270,10 @@ fn bad_repositories_are_refused_before_anything_is_written() {
 
     let bare = env.bare("bare.git");
     let err = env.run(&env.request(&src, &bare)).unwrap_err();
-    assert!(matches!(err, TakeoverError::Bare { .. }), "{err:?}");
+    assert!(
+        matches!(err, TakeoverError::Git(GitError::Bare { .. })),
+        "{err:?}"
+    );
 
     let merging = env.repo_with_history("merging");
     env.git(&merging, &["switch", "-q", "-c", "side"]);
@@ -280,17 +284,34 @@ fn bad_repositories_are_refused_before_anything_is_written() {
     env.git(&merging, &["commit", "-q", "-am", "main"]);
     let _ = env.git_cmd(&merging, &["merge", "side"]).output().unwrap();
     let err = env.run(&env.request(&src, &merging)).unwrap_err();
-    assert!(err.to_string().contains("a merge in progress"), "{err}");
+    // The refusal of `kollega git commit`: "a merge is in progress in …".
+    assert!(
+        matches!(
+            err,
+            TakeoverError::Git(GitError::InProgress {
+                operation: crate::git::Operation::Merge,
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("a merge is in progress"), "{err}");
 
     let detached = env.repo_with_history("detached");
     env.git(&detached, &["switch", "-q", "--detach", "HEAD"]);
     let err = env.run(&env.request(&src, &detached)).unwrap_err();
-    assert!(matches!(err, TakeoverError::Detached { .. }), "{err:?}");
+    assert!(
+        matches!(err, TakeoverError::Git(GitError::DetachedHead { .. })),
+        "{err:?}"
+    );
 
     let locked = env.repo_with_history("locked");
     std::fs::write(locked.join(".git/index.lock"), "").unwrap();
     let err = env.run(&env.request(&src, &locked)).unwrap_err();
-    assert!(matches!(err, TakeoverError::Locked { .. }), "{err:?}");
+    assert!(
+        matches!(err, TakeoverError::Git(GitError::IndexLocked { .. })),
+        "{err:?}"
+    );
 
     let plain = env.path("plain");
     write_files(&plain, &[("mine.txt", "x\n")]);
@@ -317,7 +338,10 @@ fn missing_identity_is_refused_before_the_repository_exists() {
     let src = env.app();
     let repo = env.path("repo");
     let err = env.run(&env.request(&src, &repo)).unwrap_err();
-    assert!(matches!(err, TakeoverError::NoIdentity { .. }), "{err:?}");
+    assert!(
+        matches!(err, TakeoverError::Git(GitError::NoIdentity { .. })),
+        "{err:?}"
+    );
     assert!(err.hint().contains("user.email"), "{}", err.hint());
     assert!(!repo.exists());
     assert_eq!(env.rows("SELECT COUNT(*) FROM takeovers"), 0);
