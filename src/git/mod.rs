@@ -18,18 +18,12 @@
 //! before anything is written.
 
 pub(crate) mod commit;
-#[allow(dead_code)] // wired by the takeover and the changes pane
 pub(crate) mod github;
 pub(crate) mod pack;
-#[allow(dead_code)] // push and pull are wired by the changes pane
 pub(crate) mod remote;
-#[allow(dead_code)] // branch_info is for the status bar
 pub(crate) mod repo;
-#[allow(dead_code)] // hunk staging is wired by the changes pane
 pub(crate) mod stage;
-#[allow(dead_code)] // markers and counts are for the tree and the status bar
 pub(crate) mod status;
-#[allow(dead_code)] // wired by the takeover
 pub(crate) mod takeover;
 
 use crate::error::Hint;

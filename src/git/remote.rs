@@ -43,6 +43,13 @@ pub(crate) fn push_args(spec: &PushSpec, progress: bool) -> Vec<String> {
 }
 
 /// The arguments of `git pull --ff-only` after `git`.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the jobs' git-pull kind switches to it in this issue's jobs part (the house before the next panes)"
+    )
+)]
 pub(crate) fn pull_args(progress: bool) -> Vec<String> {
     let mut args = vec!["pull".to_string(), "--ff-only".to_string()];
     if progress {

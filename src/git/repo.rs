@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Repository, RepositoryOpenFlags};
 
-use super::status::BranchInfo;
 use super::{GitError, Operation};
 
 /// An open, non-bare repository and its working tree.
@@ -188,45 +187,6 @@ impl Repo {
                 .to_string()
         }))
     }
-
-    /// Branch, upstream and how far apart they are, read with libgit2 (the
-    /// status refresh reads the same from `git status`).
-    pub(crate) fn branch_info(&self) -> Result<BranchInfo, GitError> {
-        let head_oid = match self.git.head() {
-            Ok(head) => head.target(),
-            Err(e) if e.code() == ErrorCode::UnbornBranch || e.code() == ErrorCode::NotFound => {
-                None
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let detached = self.git.head_detached()?;
-        let head = if detached { None } else { self.head_branch()? };
-        let mut info = BranchInfo {
-            head: head.clone(),
-            oid: head_oid.map(|id| id.to_string()),
-            upstream: None,
-            ahead: 0,
-            behind: 0,
-            detached,
-        };
-        let Some(name) = head else {
-            return Ok(info);
-        };
-        let Ok(branch) = self.git.find_branch(&name, git2::BranchType::Local) else {
-            return Ok(info);
-        };
-        // A configured upstream whose ref is gone reads as none.
-        let Ok(upstream) = branch.upstream() else {
-            return Ok(info);
-        };
-        info.upstream = upstream.name()?.map(str::to_string);
-        if let (Some(local), Some(remote)) = (head_oid, upstream.get().target()) {
-            let (ahead, behind) = self.git.graph_ahead_behind(local, remote)?;
-            info.ahead = ahead;
-            info.behind = behind;
-        }
-        Ok(info)
-    }
 }
 
 /// The identity git would use, from `config` (a key → value lookup) and
@@ -343,33 +303,6 @@ mod tests {
             opened.workdir().canonicalize().unwrap(),
             repo.dir.canonicalize().unwrap()
         );
-    }
-
-    #[test]
-    fn branch_info_of_an_unborn_branch_names_it() {
-        let repo = TestRepo::new();
-        let info = Repo::open(repo.path()).unwrap().branch_info().unwrap();
-        assert_eq!(info.head.as_deref(), Some("main"));
-        assert_eq!(info.oid, None);
-        assert!(!info.detached);
-    }
-
-    #[test]
-    fn branch_info_counts_ahead_and_behind_its_upstream() {
-        let repo = TestRepo::new();
-        repo.write("a", "1\n");
-        repo.commit_all("one");
-        repo.git(&["branch", "base"]);
-        repo.write("a", "2\n");
-        repo.commit_all("two");
-        repo.git(&["branch", "-q", "--set-upstream-to", "base"]);
-        repo.git(&["switch", "-q", "base"]);
-        repo.write("c", "y\n");
-        repo.commit_all("three");
-        repo.git(&["switch", "-q", "main"]);
-        let info = Repo::open(repo.path()).unwrap().branch_info().unwrap();
-        assert_eq!(info.upstream.as_deref(), Some("base"));
-        assert_eq!((info.ahead, info.behind), (1, 1));
     }
 
     #[test]

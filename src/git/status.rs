@@ -169,11 +169,6 @@ impl StatusEntry {
         }
     }
 
-    /// Something of this path is in the index and differs from HEAD.
-    pub(crate) fn staged(&self) -> bool {
-        !self.conflicted && self.index != Change::Unmodified
-    }
-
     /// The working tree differs from the index (untracked files too).
     pub(crate) fn unstaged(&self) -> bool {
         !self.conflicted && !self.ignored && (self.untracked || self.worktree != Change::Unmodified)
