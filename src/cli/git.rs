@@ -47,19 +47,19 @@ pub(super) fn takeover(
         };
         println!(
             "{verb} {} into {}",
-            report.workspace,
-            printable(&report.repo_path)
+            report.summary.workspace,
+            printable(report.summary.repo_path.as_deref().unwrap_or_default())
         );
         println!("  branch      {}", report.branch);
         println!("  tag         {}", report.tag);
         println!("  commit      {}", report.commit);
         println!(
             "  files       {} ({})",
-            report.files_count,
-            human_bytes(report.bytes)
+            report.summary.files_count,
+            human_bytes(report.summary.bytes)
         );
-        println!("  skipped     {}", report.skipped.len());
-        for entry in &report.skipped {
+        println!("  skipped     {}", report.summary.skipped.len());
+        for entry in &report.summary.skipped {
             println!("    {:<12} {}", entry.reason, printable(&entry.path));
         }
         if let Some(remote) = &report.remote {

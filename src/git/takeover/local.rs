@@ -25,7 +25,7 @@ use crate::git::repo::{Identity, Person, Repo, resolve_identity};
 use crate::store::takeovers::TakeoverRow;
 use crate::store::workspaces::{GitWorkspace, StorageType};
 use crate::store::{self, Store};
-use crate::workspace::ImportError;
+use crate::workspace::{ImportError, Report};
 
 /// How many changed paths a "dirty" error lists.
 pub(super) const DIRTY_SAMPLE: usize = 8;
@@ -82,11 +82,11 @@ pub(super) fn open_repo(path: &Path) -> Result<Option<Repo>, TakeoverError> {
 }
 
 /// A `git init` killed halfway leaves a `.git` that opens as no
-/// repository. When this takeover created the repository, that `.git` is
-/// its own and goes, so the next step makes it again.
+/// repository, or not at all. When this takeover created the repository,
+/// that `.git` is its own and goes, so the next step makes it again.
 pub(super) fn discard_half_made_repository(path: &Path) {
     let git_dir = path.join(".git");
-    if !git_dir.is_dir() || !matches!(open_repo(path), Ok(None)) {
+    if !git_dir.is_dir() || matches!(open_repo(path), Ok(Some(_))) {
         return;
     }
     tracing::warn!(path = %git_dir.display(), "removing a repository an interrupted takeover left half made");
@@ -586,26 +586,25 @@ impl Local<'_> {
             commit = %commit,
             "taken over into git"
         );
-        Ok(TakeoverReport {
+        let summary = Report {
             workspace: self.plan.name.clone(),
             storage_type: StorageType::Git,
-            repo_path: repo_str,
-            branch: self.row.branch.clone(),
-            tag: self.row.tag.clone(),
-            commit: commit.to_string(),
             files_count: built.files_count,
             bytes: built.bytes,
             taken_over_at: self.row.started_at.clone(),
             source: self.plan.source_display.clone(),
             skipped: built.skipped.clone(),
             ignored: built.ignored,
-            remote: None,
-            pushed: false,
-            push_error: None,
-            github: None,
-            status: TakeoverStatus::TakenOver,
-            remote_failure: None,
-        })
+            repo_path: Some(repo_str),
+            status: None,
+        };
+        Ok(TakeoverReport::local(
+            summary,
+            self.row.branch.clone(),
+            self.row.tag.clone(),
+            commit.to_string(),
+            TakeoverStatus::TakenOver,
+        ))
     }
 }
 

@@ -52,10 +52,10 @@ use self::remote::finish_remote;
 use self::state::{Step, Stop, TakeoverState, abandon_if_traceless, claim_row, new_row, traces_of};
 use crate::config::Config;
 use crate::git::github::RequestObserver;
-use crate::store::workspaces::{SkippedEntry, StorageType, Workspace};
+use crate::store::workspaces::{StorageType, Workspace};
 use crate::store::{self, Store, locks};
-use crate::workspace::ImportError;
 use crate::workspace::import::Fingerprint;
+use crate::workspace::{ImportError, Report};
 
 /// The file every baseline commit carries at its root.
 pub(crate) const HANDOFF_FILE: &str = "handoff.json";
@@ -89,18 +89,13 @@ pub(crate) struct TakeoverRequest {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct TakeoverReport {
-    pub workspace: String,
-    pub storage_type: StorageType,
-    pub repo_path: String,
+    /// The workspace as `kollega show` reports it. Its `status` stays
+    /// unset: the takeover's own `status` below says what this run did.
+    #[serde(flatten)]
+    pub summary: Report,
     pub branch: String,
     pub tag: String,
     pub commit: String,
-    pub files_count: u64,
-    pub bytes: u64,
-    pub taken_over_at: String,
-    pub source: String,
-    pub skipped: Vec<SkippedEntry>,
-    pub ignored: u64,
     /// `origin`'s URL after the run, if the repository has one.
     pub remote: Option<String>,
     pub pushed: bool,
@@ -113,6 +108,30 @@ pub(crate) struct TakeoverReport {
     /// CLI prints the report, then this as its error, and exits 1.
     #[serde(skip)]
     pub remote_failure: Option<TakeoverError>,
+}
+
+impl TakeoverReport {
+    /// The local result, before the network steps add theirs.
+    fn local(
+        summary: Report,
+        branch: String,
+        tag: String,
+        commit: String,
+        status: TakeoverStatus,
+    ) -> TakeoverReport {
+        TakeoverReport {
+            summary,
+            branch,
+            tag,
+            commit,
+            remote: None,
+            pushed: false,
+            push_error: None,
+            github: None,
+            status,
+            remote_failure: None,
+        }
+    }
 }
 
 /// What a takeover run did.
@@ -360,24 +379,12 @@ fn already_taken_over(
         }
     }
     tracing::info!(branch = %last.branch, "already taken over");
-    Ok(Some(TakeoverReport {
-        workspace: existing.name.clone(),
-        storage_type: StorageType::Git,
-        repo_path: plan.repo_str(),
-        branch: last.branch,
-        tag: last.tag,
-        commit: last.commit_id.unwrap_or_default(),
-        files_count: existing.files_count,
-        bytes: existing.bytes,
-        taken_over_at: existing.taken_over_at.clone(),
-        source: existing.source.clone(),
-        skipped: store::workspaces::skipped(&store.conn, existing.id)?,
-        ignored: existing.ignored,
-        remote: None,
-        pushed: false,
-        push_error: None,
-        github: None,
-        status: TakeoverStatus::AlreadyTakenOver,
-        remote_failure: None,
-    }))
+    let skipped = store::workspaces::skipped(&store.conn, existing.id)?;
+    Ok(Some(TakeoverReport::local(
+        Report::new(existing, skipped),
+        last.branch,
+        last.tag,
+        last.commit_id.unwrap_or_default(),
+        TakeoverStatus::AlreadyTakenOver,
+    )))
 }

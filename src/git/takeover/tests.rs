@@ -29,8 +29,9 @@ fn folder_takeover_makes_one_commit_with_every_file_and_handoff() {
         "{stamp}"
     );
     assert_eq!(report.status, TakeoverStatus::TakenOver);
-    assert_eq!(report.files_count, 4);
+    assert_eq!(report.summary.files_count, 4);
     let reasons: Vec<(&str, &str)> = report
+        .summary
         .skipped
         .iter()
         .map(|s| (s.path.as_str(), s.reason.as_str()))
@@ -43,7 +44,7 @@ fn folder_takeover_makes_one_commit_with_every_file_and_handoff() {
             ("logo.png", "binary")
         ]
     );
-    assert_eq!(report.ignored, 1);
+    assert_eq!(report.summary.ignored, 1);
 
     let log = env.git(&repo, &["log", "--all", "--format=%s"]);
     let source = src.canonicalize().unwrap().display().to_string();
@@ -105,11 +106,11 @@ fn folder_takeover_makes_one_commit_with_every_file_and_handoff() {
         serde_json::json!({
             "workspace": "app",
             "source": source,
-            "takenOverAt": report.taken_over_at,
+            "takenOverAt": report.summary.taken_over_at,
             "branch": report.branch,
             "tag": report.tag,
             "filesCount": 4,
-            "bytes": report.bytes,
+            "bytes": report.summary.bytes,
             "skipped": [
                 {"path": ".env", "reason": "secret"},
                 {"path": "lib/ai.ts", "reason": "secret"},
@@ -126,7 +127,7 @@ fn folder_takeover_makes_one_commit_with_every_file_and_handoff() {
         ws.repo_path.as_deref(),
         Some(repo.canonicalize().unwrap().to_str().unwrap())
     );
-    assert_eq!((ws.files_count, ws.bytes), (4, report.bytes));
+    assert_eq!((ws.files_count, ws.bytes), (4, report.summary.bytes));
     assert_eq!(env.rows("SELECT COUNT(*) FROM files"), 0);
     assert_eq!(
         env.rows("SELECT COUNT(*) FROM skipped_entries WHERE reason = 'secret'"),
@@ -186,9 +187,9 @@ fn zip_takeover_commits_what_the_folder_would() {
     zip.finish().unwrap();
     let repo = env.path("repo");
     let report = env.run(&env.request(&zip_path, &repo)).unwrap();
-    assert_eq!(report.workspace, "shop");
+    assert_eq!(report.summary.workspace, "shop");
     assert!(report.branch.starts_with("takeover/shop/"));
-    assert_eq!(report.files_count, 2);
+    assert_eq!(report.summary.files_count, 2);
     assert_eq!(env.baselines(&repo).len(), 1);
     let files = env.git(&repo, &["ls-tree", "-r", "--name-only", "HEAD"]);
     assert_eq!(files, "handoff.json\nindex.html\nsrc/app.js\n");
@@ -395,10 +396,10 @@ fn promotion_moves_a_sqlite_workspace_into_git_and_keeps_its_drafts() {
     let mut request = env.request(Path::new("shop"), &repo);
     request.source = "shop".into();
     let report = env.run(&request).unwrap();
-    assert_eq!(report.workspace, "shop");
-    assert_eq!(report.source, imported.source);
-    assert_eq!(report.files_count, 4);
-    assert_eq!(report.skipped.len(), imported.skipped.len());
+    assert_eq!(report.summary.workspace, "shop");
+    assert_eq!(report.summary.source, imported.source);
+    assert_eq!(report.summary.files_count, 4);
+    assert_eq!(report.summary.skipped.len(), imported.skipped.len());
 
     let ws = store::workspaces::find(&env.store.conn, "shop")
         .unwrap()
@@ -631,7 +632,7 @@ fn folder_taken_over_in_place_keeps_its_secrets_out_of_git() {
     let src = env.app();
     std::fs::remove_file(src.join("logo.png")).unwrap();
     let report = env.run(&env.request(&src, &src)).unwrap();
-    assert_eq!(report.files_count, 4);
+    assert_eq!(report.summary.files_count, 4);
     assert_eq!(
         std::fs::read_to_string(src.join(".env")).unwrap(),
         format!("{SECRET_ENV}\n"),
@@ -673,8 +674,8 @@ fn a_handoff_json_of_the_source_makes_way_for_the_takeovers() {
     );
     let repo = env.path("repo");
     let report = env.run(&env.request(&src, &repo)).unwrap();
-    assert_eq!(report.skipped[0].path, "handoff.json");
-    assert_eq!(report.skipped[0].reason, "reserved-name");
+    assert_eq!(report.summary.skipped[0].path, "handoff.json");
+    assert_eq!(report.summary.skipped[0].reason, "reserved-name");
     let handoff = env.git(&repo, &["cat-file", "-p", "HEAD:handoff.json"]);
     assert!(handoff.contains("\"workspace\": \"again\""), "{handoff}");
 }
