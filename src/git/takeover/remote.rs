@@ -208,14 +208,14 @@ mod tests {
     //! Pushes go to a bare repository on the local disk and GitHub is a
     //! local HTTP server; the token must appear nowhere kollega writes.
 
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     use super::super::fixture::*;
+    use super::super::{TakeoverRequest, TakeoverStatus};
     use super::*;
     use crate::error::Hint;
     use crate::git::github::fake::FakeGithub;
     use crate::git::github::{self, GithubError};
-    use crate::git::takeover::TakeoverStatus;
     use crate::store::workspaces::StorageType;
 
     #[test]
@@ -273,13 +273,22 @@ mod tests {
         assert!(err.to_string().contains("has no origin"), "{err}");
     }
 
-    fn github_env(env: &mut Env, server: &FakeGithub) {
-        env.outside
-            .vars
-            .insert(github::TOKEN_ENV.into(), TOKEN.into());
-        env.outside
-            .vars
-            .insert(github::API_URL_ENV.into(), server.url.clone());
+    /// The app and a request to take it over into `repo` with `--github
+    /// octo/shop`, against `server` with a token (none without a server).
+    fn github_request(env: &mut Env, server: Option<&FakeGithub>) -> (PathBuf, TakeoverRequest) {
+        if let Some(server) = server {
+            env.outside
+                .vars
+                .insert(github::TOKEN_ENV.into(), TOKEN.into());
+            env.outside
+                .vars
+                .insert(github::API_URL_ENV.into(), server.url.clone());
+        }
+        let src = env.app();
+        let repo = env.path("repo");
+        let mut request = env.request(&src, &repo);
+        request.github = Some("octo/shop".into());
+        (repo, request)
     }
 
     fn assert_no_token(env: &Env, repo: &Path, report: &TakeoverReport) {
@@ -318,11 +327,7 @@ mod tests {
             ),
             _ => (404, r#"{"message":"Not Found"}"#.into()),
         });
-        github_env(&mut env, &server);
-        let src = env.app();
-        let repo = env.path("repo");
-        let mut request = env.request(&src, &repo);
-        request.github = Some("octo/shop".into());
+        let (repo, request) = github_request(&mut env, Some(&server));
         let report = env.run(&request).unwrap();
         assert!(report.pushed, "{:?}", report.push_error);
         let github = report.github.clone().unwrap();
@@ -361,11 +366,7 @@ mod tests {
             ),
         }
         });
-        github_env(&mut env, &server);
-        let src = env.app();
-        let repo = env.path("repo");
-        let mut request = env.request(&src, &repo);
-        request.github = Some("octo/shop".into());
+        let (repo, request) = github_request(&mut env, Some(&server));
         let report = env.run(&request).unwrap();
         assert!(!report.pushed);
         let failure = report.remote_failure.as_ref().unwrap();
@@ -397,11 +398,7 @@ mod tests {
     fn github_bad_credentials_keep_the_local_result_and_never_show_the_token() {
         let mut env = Env::new();
         let server = FakeGithub::start(|_| (401, r#"{"message":"Bad credentials"}"#.into()));
-        github_env(&mut env, &server);
-        let src = env.app();
-        let repo = env.path("repo");
-        let mut request = env.request(&src, &repo);
-        request.github = Some("octo/shop".into());
+        let (repo, request) = github_request(&mut env, Some(&server));
         let report = env.run(&request).unwrap();
         assert!(!report.pushed);
         assert!(matches!(
@@ -425,10 +422,7 @@ mod tests {
     #[test]
     fn github_without_a_token_is_refused_before_anything_is_written() {
         let mut env = Env::new();
-        let src = env.app();
-        let repo = env.path("repo");
-        let mut request = env.request(&src, &repo);
-        request.github = Some("octo/shop".into());
+        let (repo, request) = github_request(&mut env, None);
         let err = env.run(&request).unwrap_err();
         assert!(
             matches!(err, TakeoverError::Github(GithubError::NoToken)),
