@@ -141,10 +141,10 @@ pub(super) fn walk_items(
     Ok(())
 }
 
-pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Our error back out of the store's row callback.
-pub(super) fn unbox(e: BoxError) -> TakeoverError {
+fn unbox(e: BoxError) -> TakeoverError {
     match e.downcast::<TakeoverError>() {
         Ok(e) => *e,
         Err(e) => match e.downcast::<rusqlite::Error>() {
@@ -157,7 +157,7 @@ pub(super) fn unbox(e: BoxError) -> TakeoverError {
     }
 }
 
-pub(super) fn is_executable(path: &Path) -> bool {
+fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
 }
@@ -178,7 +178,7 @@ pub(super) struct Built {
 /// `handoff.json`, keys in this order.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct Handoff<'a> {
+struct Handoff<'a> {
     workspace: &'a str,
     source: &'a str,
     taken_over_at: &'a str,
@@ -190,12 +190,12 @@ pub(super) struct Handoff<'a> {
 }
 
 #[derive(Serialize)]
-pub(super) struct HandoffSkip<'a> {
+struct HandoffSkip<'a> {
     path: &'a str,
     reason: &'a str,
 }
 
-pub(super) fn index_entry(path: &str, id: Oid, size: usize, executable: bool) -> IndexEntry {
+fn index_entry(path: &str, id: Oid, size: usize, executable: bool) -> IndexEntry {
     IndexEntry {
         ctime: IndexTime::new(0, 0),
         mtime: IndexTime::new(0, 0),
@@ -371,7 +371,7 @@ impl Local<'_> {
     }
 }
 
-pub(super) fn glob_escape(path: &str) -> String {
+fn glob_escape(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
         if matches!(c, '*' | '?' | '[' | '\\' | '!' | '#') {

@@ -28,7 +28,7 @@ use crate::store::{self, Store};
 use crate::workspace::{ImportError, Report};
 
 /// How many changed paths a "dirty" error lists.
-pub(super) const DIRTY_SAMPLE: usize = 8;
+const DIRTY_SAMPLE: usize = 8;
 
 /// Who the baseline commit and its tag are by, found as `git commit` finds
 /// it, in the configuration and the variables this takeover sees (a
@@ -126,7 +126,7 @@ pub(super) fn changes(
         .collect())
 }
 
-pub(super) fn porcelain_code(s: Status) -> String {
+fn porcelain_code(s: Status) -> String {
     if s.is_wt_new() && !s.intersects(Status::INDEX_NEW | Status::INDEX_MODIFIED) {
         return "??".into();
     }
@@ -216,7 +216,7 @@ pub(super) fn reference_exists(repo: &Repo, name: &str) -> bool {
     repo.git().find_reference(name).is_ok()
 }
 
-pub(super) fn short(oid: Oid) -> String {
+fn short(oid: Oid) -> String {
     oid.to_string().chars().take(12).collect()
 }
 
@@ -238,7 +238,7 @@ impl Local<'_> {
         &self.plan.repo_path
     }
 
-    pub(super) fn started_unix(&self) -> i64 {
+    fn started_unix(&self) -> i64 {
         OffsetDateTime::parse(&self.row.started_at, &Rfc3339)
             .map(|t| t.unix_timestamp())
             .unwrap_or(0)
@@ -248,7 +248,7 @@ impl Local<'_> {
         format!("takeover: import {}\n", self.plan.source_display)
     }
 
-    pub(super) fn advance(
+    fn advance(
         &self,
         to: TakeoverState,
         commit: Option<Oid>,
@@ -610,7 +610,7 @@ impl Local<'_> {
 
 /// Whether the work-tree file at `path` is what `tree` holds there (both
 /// absent counts), or the start of it that an interrupted checkout wrote.
-pub(super) fn matches_tree(
+fn matches_tree(
     repo: &Repository,
     workdir: &Path,
     tree: &git2::Tree<'_>,

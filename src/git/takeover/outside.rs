@@ -29,7 +29,7 @@ pub(super) struct Outside {
 }
 
 /// The variables a takeover reads.
-pub(super) const VARS: &[&str] = &[
+const VARS: &[&str] = &[
     "GIT_AUTHOR_NAME",
     "GIT_AUTHOR_EMAIL",
     "GIT_COMMITTER_NAME",

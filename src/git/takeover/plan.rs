@@ -220,7 +220,7 @@ pub(super) fn plan(
 }
 
 /// `path` made absolute and, as far as it exists, canonical.
-pub(super) fn absolute(path: &Path) -> Result<PathBuf, TakeoverError> {
+fn absolute(path: &Path) -> Result<PathBuf, TakeoverError> {
     let io = |e| TakeoverError::Io {
         path: path.to_path_buf(),
         source: e,

@@ -38,13 +38,13 @@ pub(super) fn finish_remote(
     report
 }
 
-pub(super) fn origin_url(path: &Path) -> Option<String> {
+fn origin_url(path: &Path) -> Option<String> {
     let repo = open_repo(path).ok().flatten()?;
     let origin = repo.git().find_remote("origin").ok()?;
     origin.url().ok().map(str::to_string)
 }
 
-pub(super) fn remote_steps(
+fn remote_steps(
     store: &mut Store,
     outside: &Outside,
     plan: &Plan,
@@ -118,7 +118,7 @@ pub(super) fn remote_steps(
 /// `url` without the user and password it may carry
 /// (`https://user:secret@host/…` → `https://***@host/…`), for reports,
 /// logs and the store.
-pub(super) fn redact(url: &str) -> String {
+fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
@@ -129,7 +129,7 @@ pub(super) fn redact(url: &str) -> String {
     }
 }
 
-pub(super) fn set_origin(path: &Path, url: &str) -> Result<(), TakeoverError> {
+fn set_origin(path: &Path, url: &str) -> Result<(), TakeoverError> {
     let repo = Repo::open_here(path)?;
     let repo = repo.git();
     let result = if repo.find_remote("origin").is_ok() {

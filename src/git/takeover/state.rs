@@ -225,7 +225,7 @@ pub(super) fn new_row(
 }
 
 /// UTC `yyyymmdd-hhmmss`.
-pub(super) fn stamp_of(at: OffsetDateTime) -> String {
+fn stamp_of(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}{:02}{:02}-{:02}{:02}{:02}",
