@@ -610,12 +610,7 @@ impl Local<'_> {
 
 /// Whether the work-tree file at `path` is what `tree` holds there (both
 /// absent counts), or the start of it that an interrupted checkout wrote.
-fn matches_tree(
-    repo: &Repository,
-    workdir: &Path,
-    tree: &git2::Tree<'_>,
-    path: &str,
-) -> bool {
+fn matches_tree(repo: &Repository, workdir: &Path, tree: &git2::Tree<'_>, path: &str) -> bool {
     let on_disk = workdir.join(path);
     match tree.get_path(Path::new(path)) {
         Ok(entry) => {
