@@ -13,7 +13,6 @@ use crate::config::ConfigError;
 use crate::git::GitError;
 use crate::git::github::GithubError;
 use crate::git::takeover::TakeoverError;
-use crate::git::watch::WatchError;
 use crate::jobs::JobsError;
 use crate::patch::PatchError;
 use crate::store::StoreError;
@@ -21,6 +20,7 @@ use crate::store::files::FileEditError;
 use crate::store::jobs::QueueError;
 use crate::store::worker::WorkerError;
 use crate::workspace::export::ExportError;
+use crate::workspace::watch::WatchError;
 use crate::workspace::{ImportError, WorkspaceError};
 
 /// The advice that goes with an error: what the user can do next.

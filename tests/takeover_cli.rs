@@ -7,7 +7,7 @@
 //! [--github OWNER/NAME] [--json]`, the report on stdout, a failed network
 //! step as `error:`/`hint:` and exit 1 after the report); they are ignored
 //! until it is wired. The behaviour itself is covered in-process by the
-//! tests of `src/git/takeover.rs`.
+//! tests of `src/git/takeover/`.
 
 mod common;
 

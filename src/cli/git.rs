@@ -10,9 +10,11 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::git::GitError;
 use crate::git::commit::{CommitRequest, commit};
+use crate::git::github::{RequestObserver, RequestRecord};
 use crate::git::repo::Repo;
 use crate::git::status::{RepoStatus, StatusOptions, read};
 use crate::git::takeover::{TakeoverRequest, TakeoverStatus, takeover as take_over};
+use crate::metrics::record_request;
 use crate::store::{Store, workspaces};
 
 /// `kollega takeover SOURCE --git DIR`.
@@ -29,6 +31,7 @@ pub(super) fn takeover(
         remote: args.remote.clone(),
         push: args.push,
         github: args.github.clone(),
+        github_observer: store.path().parent().map(count_github_requests),
     };
     let mut report = take_over(store, config, &request)?;
     // A failed push or GitHub call keeps the local result: report it, then
@@ -44,19 +47,19 @@ pub(super) fn takeover(
         };
         println!(
             "{verb} {} into {}",
-            report.workspace,
-            printable(&report.repo_path)
+            report.summary.workspace,
+            printable(report.summary.repo_path.as_deref().unwrap_or_default())
         );
         println!("  branch      {}", report.branch);
         println!("  tag         {}", report.tag);
         println!("  commit      {}", report.commit);
         println!(
             "  files       {} ({})",
-            report.files_count,
-            human_bytes(report.bytes)
+            report.summary.files_count,
+            human_bytes(report.summary.bytes)
         );
-        println!("  skipped     {}", report.skipped.len());
-        for entry in &report.skipped {
+        println!("  skipped     {}", report.summary.skipped.len());
+        for entry in &report.summary.skipped {
             println!("    {:<12} {}", entry.reason, printable(&entry.path));
         }
         if let Some(remote) = &report.remote {
@@ -71,6 +74,24 @@ pub(super) fn takeover(
         Some(e) => Err(e.into()),
         None => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// Counts each request to GitHub's API in the store of `data_dir`, for
+/// `kollega metrics`. The observer runs on a thread of its own, so it opens
+/// its own connection; a failure to count is logged, never fatal.
+fn count_github_requests(data_dir: &Path) -> RequestObserver {
+    let data_dir = data_dir.to_path_buf();
+    RequestObserver::new(move |request: RequestRecord| {
+        let counted = Store::open(&data_dir)
+            .map_err(Error::from)
+            .and_then(|store| {
+                record_request(&store.conn, "github", &request.outcome, request.seconds)
+                    .map_err(Error::from)
+            });
+        if let Err(e) = counted {
+            tracing::warn!(error = %e, "cannot count a GitHub request");
+        }
+    })
 }
 
 /// The working tree of a git workspace named `target`, else the folder.

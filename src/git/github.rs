@@ -7,9 +7,11 @@
 //! sensitive and nowhere else: not in an error, a log line, a URL or the
 //! store. The API base URL comes from `KOLLEGA_GITHUB_API_URL` so tests can
 //! point it at a local server and GitHub Enterprise users at
-//! `https://HOST/api/v3`.
+//! `https://HOST/api/v3`. Who counts the requests (`kollega metrics`) is
+//! the caller's business: it hands the API a [`RequestObserver`].
 
 use crate::error::Hint;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -158,14 +160,38 @@ pub(crate) struct CreatedRepo {
     pub ssh_url: String,
 }
 
+/// One request to GitHub's API, as a [`RequestObserver`] is told of it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RequestRecord {
+    /// The HTTP status as digits (`"201"`), or `"error"` when no answer
+    /// came.
+    pub(crate) outcome: String,
+    pub(crate) seconds: f64,
+}
+
+/// Told of every request a [`GithubApi`] makes, after it ended. It runs on
+/// a blocking thread, so it may write to the store.
+#[derive(Clone)]
+pub(crate) struct RequestObserver(Arc<dyn Fn(RequestRecord) + Send + Sync>);
+
+impl RequestObserver {
+    pub(crate) fn new(observe: impl Fn(RequestRecord) + Send + Sync + 'static) -> RequestObserver {
+        RequestObserver(Arc::new(observe))
+    }
+}
+
+impl std::fmt::Debug for RequestObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestObserver")
+    }
+}
+
 /// GitHub's API at one base URL with one token.
 #[derive(Debug)]
 pub(crate) struct GithubApi {
     base: String,
     token: Token,
-    /// The data directory whose store counts this client's requests
-    /// (`kollega metrics`); none in tests.
-    metrics: Option<std::path::PathBuf>,
+    observer: Option<RequestObserver>,
 }
 
 #[derive(Deserialize)]
@@ -251,13 +277,13 @@ impl GithubApi {
         Ok(GithubApi {
             base,
             token: Token(token.to_string()),
-            metrics: None,
+            observer: None,
         })
     }
 
-    /// Counts every request in the store of `data_dir`.
-    pub(crate) fn with_metrics(mut self, data_dir: &std::path::Path) -> GithubApi {
-        self.metrics = Some(data_dir.to_path_buf());
+    /// Tells `observer` of every request from now on.
+    pub(crate) fn observed_by(mut self, observer: RequestObserver) -> GithubApi {
+        self.observer = Some(observer);
         self
     }
 
@@ -439,20 +465,16 @@ impl GithubApi {
             Ok::<_, GithubError>((status, body))
         }
         .await;
-        if let Some(data_dir) = self.metrics.clone() {
-            let outcome = match &answer {
-                Ok((status, _)) => status.as_u16().to_string(),
-                Err(_) => "error".to_string(),
+        if let Some(RequestObserver(observe)) = self.observer.clone() {
+            let record = RequestRecord {
+                outcome: match &answer {
+                    Ok((status, _)) => status.as_u16().to_string(),
+                    Err(_) => "error".to_string(),
+                },
+                seconds: started.elapsed().as_secs_f64(),
             };
-            let seconds = started.elapsed().as_secs_f64();
-            let counted = tokio::task::spawn_blocking(move || {
-                let store = crate::store::Store::open(&data_dir).map_err(|e| e.to_string())?;
-                crate::jobs::metrics::record_request(&store.conn, "github", &outcome, seconds)
-                    .map_err(|e| e.to_string())
-            })
-            .await;
-            if let Ok(Err(e)) = counted {
-                tracing::warn!(error = %e, "cannot count a GitHub request");
+            if let Err(e) = tokio::task::spawn_blocking(move || observe(record)).await {
+                tracing::warn!(error = %e, "the GitHub request observer failed");
             }
         }
         let (status, body) = answer?;
@@ -652,6 +674,22 @@ mod tests {
         let repo = RepoName::parse("acme/shop").unwrap();
         api(&server).create_private_repo(&repo, "d").unwrap();
         assert_eq!(server.requests()[1].path, "/orgs/acme/repos");
+    }
+
+    #[test]
+    fn the_observer_is_told_of_every_request_and_its_outcome() {
+        let server = github_as("octo", (201, created("octo", "shop")));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        let api = api(&server).observed_by(RequestObserver::new(move |r| {
+            log.lock().unwrap().push(r);
+        }));
+        api.create_private_repo(&RepoName::parse("octo/shop").unwrap(), "d")
+            .unwrap();
+        let seen = seen.lock().unwrap();
+        let outcomes: Vec<&str> = seen.iter().map(|r| r.outcome.as_str()).collect();
+        assert_eq!(outcomes, ["200", "201"]);
+        assert!(seen.iter().all(|r| r.seconds >= 0.0));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Git working trees: open and check a repository (`repo`), read its
 //! status (`status`), stage and unstage files and hunks (`stage`), commit
 //! (`commit`), push and pull (`remote`), take an import over into git
-//! (`takeover`, `github`) and follow changes on disk (`watch`).
+//! (`takeover`, `github`). Following changes on disk is
+//! `workspace::watch`'s job: it watches plain folders too.
 //!
 //! Local work goes through libgit2 (git2, built without network
 //! transports) except the status refresh, which reads `git status
@@ -17,21 +18,13 @@
 //! before anything is written.
 
 pub(crate) mod commit;
-#[allow(dead_code)] // wired by the takeover and the changes pane
 pub(crate) mod github;
 pub(crate) mod pack;
-#[allow(dead_code)] // push and pull are wired by the changes pane
 pub(crate) mod remote;
-#[allow(dead_code)] // branch_info is for the status bar
 pub(crate) mod repo;
-#[allow(dead_code)] // hunk staging is wired by the changes pane
 pub(crate) mod stage;
-#[allow(dead_code)] // markers and counts are for the tree and the status bar
 pub(crate) mod status;
-#[allow(dead_code)] // wired by the takeover
 pub(crate) mod takeover;
-#[allow(dead_code)] // wired by the git workspace in the terminal UI
-pub(crate) mod watch;
 
 use crate::error::Hint;
 use std::fmt;

@@ -163,41 +163,34 @@ mod tests {
             remote.to_str().unwrap(),
             other.to_str().unwrap(),
         ]);
-        let in_other = |args: &[&str]| {
-            let mut all = vec!["-C", other.to_str().unwrap()];
-            all.extend_from_slice(args);
-            repo.git(&all)
+        // Another clone commits `file` and pushes it.
+        let theirs = |file: &str| {
+            std::fs::write(other.join(file), "theirs\n").unwrap();
+            for args in [
+                &["add", file][..],
+                &[
+                    "-c",
+                    "user.name=O",
+                    "-c",
+                    "user.email=o@example.com",
+                    "commit",
+                    "-q",
+                    "-m",
+                    file,
+                ],
+                &["push", "-q"],
+            ] {
+                let mut all = vec!["-C", other.to_str().unwrap()];
+                all.extend_from_slice(args);
+                repo.git(&all);
+            }
         };
-        std::fs::write(other.join("b.txt"), "b\n").unwrap();
-        in_other(&["add", "b.txt"]);
-        in_other(&[
-            "-c",
-            "user.name=O",
-            "-c",
-            "user.email=o@example.com",
-            "commit",
-            "-q",
-            "-m",
-            "theirs",
-        ]);
-        in_other(&["push", "-q"]);
+        theirs("b.txt");
         let (ok, said) = run(&repo.dir, &pull_args(true));
         assert!(ok, "{said}");
-        assert_eq!(repo.read("b.txt"), "b\n");
+        assert_eq!(repo.read("b.txt"), "theirs\n");
 
-        std::fs::write(other.join("c.txt"), "c\n").unwrap();
-        in_other(&["add", "c.txt"]);
-        in_other(&[
-            "-c",
-            "user.name=O",
-            "-c",
-            "user.email=o@example.com",
-            "commit",
-            "-q",
-            "-m",
-            "theirs 2",
-        ]);
-        in_other(&["push", "-q"]);
+        theirs("c.txt");
         repo.write("d.txt", "d\n");
         repo.commit_all("ours");
         let before = repo.git(&["rev-parse", "HEAD"]);

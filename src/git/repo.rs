@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Repository, RepositoryOpenFlags};
 
-use super::status::BranchInfo;
 use super::{GitError, Operation};
 
 /// An open, non-bare repository and its working tree.
@@ -39,8 +38,19 @@ impl Repo {
     /// Opens the repository holding `path` (which may be a folder inside
     /// the working tree, as for `git -C`).
     pub(crate) fn open(path: &Path) -> Result<Repo, GitError> {
-        let git = Repository::open_ext(path, RepositoryOpenFlags::empty(), [] as [&OsStr; 0])
-            .map_err(|e| match e.code() {
+        Repo::open_with(path, RepositoryOpenFlags::empty())
+    }
+
+    /// Opens the repository whose working tree is `path` itself, never one
+    /// in a parent folder: a takeover into a folder inside another
+    /// repository makes a repository of its own there.
+    pub(crate) fn open_here(path: &Path) -> Result<Repo, GitError> {
+        Repo::open_with(path, RepositoryOpenFlags::NO_SEARCH)
+    }
+
+    fn open_with(path: &Path, flags: RepositoryOpenFlags) -> Result<Repo, GitError> {
+        let git =
+            Repository::open_ext(path, flags, [] as [&OsStr; 0]).map_err(|e| match e.code() {
                 ErrorCode::NotFound => GitError::NotARepository {
                     path: path.to_path_buf(),
                 },
@@ -49,16 +59,21 @@ impl Repo {
                 },
                 _ => GitError::Git(e),
             })?;
-        let Some(workdir) = git.workdir().map(Path::to_path_buf) else {
-            return Err(GitError::Bare {
-                path: git.path().to_path_buf(),
-            });
+        Repo::from_git(git)
+    }
+
+    /// A libgit2 handle (one just opened or created) as a `Repo`; refuses
+    /// a bare repository.
+    pub(crate) fn from_git(git: Repository) -> Result<Repo, GitError> {
+        let workdir = match git.workdir() {
+            // libgit2 ends it with a '/'; messages name the folder without.
+            Some(workdir) if !git.is_bare() => workdir.components().collect(),
+            _ => {
+                return Err(GitError::Bare {
+                    path: git.path().to_path_buf(),
+                });
+            }
         };
-        if git.is_bare() {
-            return Err(GitError::Bare {
-                path: git.path().to_path_buf(),
-            });
-        }
         Ok(Repo { git, workdir })
     }
 
@@ -71,16 +86,24 @@ impl Repo {
         &self.git
     }
 
-    /// Every check a commit needs, in the order a user fixes them: an
-    /// operation in progress (a rebase also detaches HEAD; naming the
-    /// rebase is the useful answer), a branch, the index lock, then who
-    /// is committing. Returns the branch name and the identity.
+    /// Every check a commit needs, in the order a user fixes them: those
+    /// of [`Repo::require_settled`], then who is committing. Returns the
+    /// branch name and the identity.
     pub(crate) fn require_ready_to_commit(&self) -> Result<(String, Identity), GitError> {
+        let branch = self.require_settled()?;
+        let identity = self.identity()?;
+        Ok((branch, identity))
+    }
+
+    /// What any write to the index and HEAD needs, in the order a user
+    /// fixes them: no operation in progress (a rebase also detaches HEAD;
+    /// naming the rebase is the useful answer), a branch, an unlocked
+    /// index. Returns the branch name.
+    pub(crate) fn require_settled(&self) -> Result<String, GitError> {
         self.require_no_operation()?;
         let branch = self.require_branch()?;
         self.require_unlocked_index()?;
-        let identity = self.identity()?;
-        Ok((branch, identity))
+        Ok(branch)
     }
 
     /// The branch HEAD names (it may have no commit yet); refuses a
@@ -163,45 +186,6 @@ impl Repo {
                 .unwrap_or(target)
                 .to_string()
         }))
-    }
-
-    /// Branch, upstream and how far apart they are, read with libgit2 (the
-    /// status refresh reads the same from `git status`).
-    pub(crate) fn branch_info(&self) -> Result<BranchInfo, GitError> {
-        let head_oid = match self.git.head() {
-            Ok(head) => head.target(),
-            Err(e) if e.code() == ErrorCode::UnbornBranch || e.code() == ErrorCode::NotFound => {
-                None
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let detached = self.git.head_detached()?;
-        let head = if detached { None } else { self.head_branch()? };
-        let mut info = BranchInfo {
-            head: head.clone(),
-            oid: head_oid.map(|id| id.to_string()),
-            upstream: None,
-            ahead: 0,
-            behind: 0,
-            detached,
-        };
-        let Some(name) = head else {
-            return Ok(info);
-        };
-        let Ok(branch) = self.git.find_branch(&name, git2::BranchType::Local) else {
-            return Ok(info);
-        };
-        // A configured upstream whose ref is gone reads as none.
-        let Ok(upstream) = branch.upstream() else {
-            return Ok(info);
-        };
-        info.upstream = upstream.name()?.map(str::to_string);
-        if let (Some(local), Some(remote)) = (head_oid, upstream.get().target()) {
-            let (ahead, behind) = self.git.graph_ahead_behind(local, remote)?;
-            info.ahead = ahead;
-            info.behind = behind;
-        }
-        Ok(info)
     }
 }
 
@@ -319,33 +303,6 @@ mod tests {
             opened.workdir().canonicalize().unwrap(),
             repo.dir.canonicalize().unwrap()
         );
-    }
-
-    #[test]
-    fn branch_info_of_an_unborn_branch_names_it() {
-        let repo = TestRepo::new();
-        let info = Repo::open(repo.path()).unwrap().branch_info().unwrap();
-        assert_eq!(info.head.as_deref(), Some("main"));
-        assert_eq!(info.oid, None);
-        assert!(!info.detached);
-    }
-
-    #[test]
-    fn branch_info_counts_ahead_and_behind_its_upstream() {
-        let repo = TestRepo::new();
-        repo.write("a", "1\n");
-        repo.commit_all("one");
-        repo.git(&["branch", "base"]);
-        repo.write("a", "2\n");
-        repo.commit_all("two");
-        repo.git(&["branch", "-q", "--set-upstream-to", "base"]);
-        repo.git(&["switch", "-q", "base"]);
-        repo.write("c", "y\n");
-        repo.commit_all("three");
-        repo.git(&["switch", "-q", "main"]);
-        let info = Repo::open(repo.path()).unwrap().branch_info().unwrap();
-        assert_eq!(info.upstream.as_deref(), Some("base"));
-        assert_eq!((info.ahead, info.behind), (1, 1));
     }
 
     #[test]

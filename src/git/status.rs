@@ -169,11 +169,6 @@ impl StatusEntry {
         }
     }
 
-    /// Something of this path is in the index and differs from HEAD.
-    pub(crate) fn staged(&self) -> bool {
-        !self.conflicted && self.index != Change::Unmodified
-    }
-
     /// The working tree differs from the index (untracked files too).
     pub(crate) fn unstaged(&self) -> bool {
         !self.conflicted && !self.ignored && (self.untracked || self.worktree != Change::Unmodified)
@@ -420,18 +415,24 @@ mod tests {
         ])
     }
 
+    /// An entry with a staged change `x` and an unstaged one `y`, and
+    /// nothing else to say.
+    fn plain(path: &str, x: Change, y: Change) -> StatusEntry {
+        StatusEntry {
+            path: path.into(),
+            orig_path: None,
+            index: x,
+            worktree: y,
+            conflicted: false,
+            untracked: false,
+            ignored: false,
+        }
+    }
+
     fn entry() -> impl Strategy<Value = StatusEntry> {
         let path = "[a-z\u{e9}\u{4e16} \\n\\t#?!]{1,12}(/[a-z. ]{1,8}){0,2}";
         (0u8..5, path, path, change(), change()).prop_map(|(kind, path, orig, x, y)| {
-            let mut e = StatusEntry {
-                path,
-                orig_path: None,
-                index: x,
-                worktree: y,
-                conflicted: false,
-                untracked: false,
-                ignored: false,
-            };
+            let mut e = plain(&path, x, y);
             match kind {
                 0 => {}
                 1 => e.orig_path = Some(orig),
@@ -485,15 +486,7 @@ mod tests {
 
     #[test]
     fn markers_follow_the_strongest_change() {
-        let e = |x, y| StatusEntry {
-            path: "p".into(),
-            orig_path: None,
-            index: x,
-            worktree: y,
-            conflicted: false,
-            untracked: false,
-            ignored: false,
-        };
+        let e = |x, y| plain("p", x, y);
         use Change::*;
         assert_eq!(e(Added, Modified).marker(), Marker::Added);
         assert_eq!(e(Modified, Deleted).marker(), Marker::Deleted);

@@ -40,9 +40,6 @@ use serde_json::Value;
 
 pub(crate) use crate::store::jobs::{JobKind, QueueError, Status};
 pub(crate) use crate::store::now_ms;
-// `git::github` counts its requests here until it reports them to an
-// observer that `cli::git` wires to `crate::metrics`.
-pub(crate) use crate::metrics;
 
 /// How an attempt that did not succeed should be treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

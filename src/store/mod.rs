@@ -16,6 +16,7 @@ pub(crate) mod metrics;
 pub(crate) mod runners;
 pub(crate) mod schedules;
 pub(crate) mod settings;
+pub(crate) mod takeovers;
 pub(crate) mod worker;
 pub(crate) mod workspaces;
 

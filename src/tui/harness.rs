@@ -92,7 +92,7 @@ pub struct Harness {
     runner: Option<Arc<runner::Handle>>,
     worker: Option<StoreWorker>,
     // Kept open so that a watcher's sends never fail.
-    _watch: mpsc::UnboundedReceiver<crate::git::watch::WatchEvent>,
+    _watch: mpsc::UnboundedReceiver<crate::workspace::watch::WatchEvent>,
     cursor: Option<(u16, u16)>,
     /// Autosave's reports of drafts written.
     autosaves: usize,

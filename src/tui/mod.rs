@@ -152,7 +152,7 @@ fn start_runner(
 struct Inbox {
     reports: mpsc::UnboundedReceiver<crate::autosave::AutosaveReport>,
     messages: mpsc::UnboundedReceiver<app::AppMsg>,
-    watch: mpsc::UnboundedReceiver<crate::git::watch::WatchEvent>,
+    watch: mpsc::UnboundedReceiver<crate::workspace::watch::WatchEvent>,
     jobs: mpsc::UnboundedReceiver<runner::Event>,
 }
 

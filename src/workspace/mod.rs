@@ -1,4 +1,5 @@
-//! Workspaces: takeover import, export, and reading what is stored.
+//! Workspaces: takeover import, export, reading what is stored, and
+//! watching a workspace's folder for changes (`watch`).
 //!
 //! This module knows sources (folders, ZIP files), paths, limits and the
 //! secret scan; it reaches the database only through `store`.
@@ -12,6 +13,7 @@ pub(crate) mod path;
 pub(crate) mod secrets;
 pub(crate) mod source;
 pub(crate) mod tree;
+pub(crate) mod watch;
 
 use crate::error::Hint;
 use std::path::PathBuf;

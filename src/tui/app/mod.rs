@@ -46,10 +46,10 @@ use super::theme::Theme;
 use crate::autosave::{AutosaveEvent, AutosaveReport};
 use crate::editor::ex::ExCommand;
 use crate::editor::highlight::Highlighter;
-use crate::git::watch::WatchEvent;
 use crate::jobs::runner;
 use crate::store::worker::StoreHandle;
 use crate::store::workspaces::Workspace;
+use crate::workspace::watch::WatchEvent;
 use session::{FileChange, Session};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use super::{App, AppMsg, Focus, Overlay};
 use crate::autosave::{AutosaveEvent, DraftChange};
 use crate::error::describe;
-use crate::git::watch::{self, WatchEvent, WatchHandle};
 use crate::jobs::kinds::Place;
 use crate::store::locks::{self, LockOutcome};
 use crate::store::workspaces::Workspace;
@@ -21,6 +20,7 @@ use crate::tui::session::{self, EditorState, Stored, Texts};
 use crate::workspace::disk::DiskWorkspace;
 use crate::workspace::files::{Files, FilesError};
 use crate::workspace::tree;
+use crate::workspace::watch::{self, WatchEvent, WatchHandle};
 
 /// What to open: a stored workspace, or a folder on disk.
 pub(crate) enum OpenTarget {

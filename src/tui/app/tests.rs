@@ -768,16 +768,17 @@ async fn a_change_on_disk_reloads_clean_buffers_and_offers_beside_dirty_ones() {
     h.app.open_file("b.txt", None);
     h.settle().await;
     std::fs::write(repo.join("b.txt"), "changed elsewhere\n").unwrap();
-    h.app.on_watch(crate::git::watch::WatchEvent::Changed {
-        paths: vec!["b.txt".into()],
-        git: false,
-    });
+    h.app
+        .on_watch(crate::workspace::watch::WatchEvent::Changed {
+            paths: vec!["b.txt".into()],
+            git: false,
+        });
     assert!(h.settle().await);
     assert_eq!(text_of(&h), "changed elsewhere\n");
     assert!(!active_tab(&h).unwrap().is_dirty());
     typing(&mut h, "mine ").await;
     std::fs::write(repo.join("b.txt"), "theirs\n").unwrap();
-    h.app.on_watch(crate::git::watch::WatchEvent::Rescan);
+    h.app.on_watch(crate::workspace::watch::WatchEvent::Rescan);
     assert!(h.settle().await);
     // The typed text stays; the disk's version is offered as a diff.
     assert_eq!(text_of(&h), "mine changed elsewhere\n");
