@@ -12,7 +12,7 @@ use serde_json::json;
 use super::args::{
     ExportArgs, GitCommand, ImportArgs, JobsAction, JobsArgs, RunArgs, ScheduleCommand, WorkerArgs,
 };
-use super::output::{print_json, printable, write_stdout};
+use super::output::{Align, Table, print_json, printable, write_stdout};
 use crate::config::Config;
 use crate::error::Error;
 use crate::git::remote::PushSpec;
@@ -382,11 +382,15 @@ fn print_jobs(jobs: &[Job]) {
         return;
     }
     let now = now_ms();
-    println!(
-        "{:>5}  {:<9}  {:<8}  {:<14}  {:>7}  {:>8}  COMMAND",
-        "ID", "STATUS", "KIND", "WORKSPACE", "ATTEMPT", "TIME"
-    );
-    for job in jobs {
+    let columns = [
+        ("ID", Align::Right(5)),
+        ("STATUS", Align::Left(9)),
+        ("KIND", Align::Left(8)),
+        ("WORKSPACE", Align::Left(14)),
+        ("ATTEMPT", Align::Right(7)),
+        ("TIME", Align::Right(8)),
+    ];
+    Table::new(&columns, "COMMAND").print(jobs.iter().map(|job| {
         let ws = job.workspace.as_deref().unwrap_or("-");
         let ws = if ws.chars().count() > 14 {
             format!(
@@ -406,17 +410,18 @@ fn print_jobs(jobs: &[Job]) {
             Status::Running if job.progress > 0 => format!("{} {}%", job.status, job.progress),
             s => s.to_string(),
         };
-        println!(
-            "{:>5}  {:<9}  {:<8}  {:<14}  {:>7}  {:>8}  {}",
-            job.id,
-            status,
-            job.kind,
-            printable(&ws),
-            format!("{}/{}", job.attempt, job.max_attempts),
-            job.duration_ms(now).map_or("-".into(), format_duration),
-            printable(&job.title())
-        );
-    }
+        (
+            vec![
+                job.id.to_string(),
+                status,
+                job.kind.to_string(),
+                printable(&ws).into_owned(),
+                format!("{}/{}", job.attempt, job.max_attempts),
+                job.duration_ms(now).map_or("-".into(), format_duration),
+            ],
+            printable(&job.title()).into_owned(),
+        )
+    }));
 }
 
 fn print_job(job: &Job) {
@@ -603,21 +608,25 @@ pub(super) fn schedule(
             } else if all.is_empty() {
                 println!("no schedules; `kollega schedule add WS \"0 3 * * *\" -- CMD` adds one");
             } else {
-                println!(
-                    "{:>4}  {:<16}  {:<6}  {:<20}  {:<14}  COMMAND",
-                    "ID", "CRON", "CATCH", "NEXT RUN", "WORKSPACE"
-                );
-                for s in all {
-                    println!(
-                        "{:>4}  {:<16}  {:<6}  {:<20}  {:<14}  {}",
-                        s.id,
-                        printable(&s.cron),
-                        s.catch_up.to_string(),
-                        next_run(s.next_run_at),
-                        printable(&s.workspace),
-                        printable(&shell_words(&s.command))
-                    );
-                }
+                let columns = [
+                    ("ID", Align::Right(4)),
+                    ("CRON", Align::Left(16)),
+                    ("CATCH", Align::Left(6)),
+                    ("NEXT RUN", Align::Left(20)),
+                    ("WORKSPACE", Align::Left(14)),
+                ];
+                Table::new(&columns, "COMMAND").print(all.iter().map(|s| {
+                    (
+                        vec![
+                            s.id.to_string(),
+                            printable(&s.cron).into_owned(),
+                            s.catch_up.to_string(),
+                            next_run(s.next_run_at),
+                            printable(&s.workspace).into_owned(),
+                        ],
+                        printable(&shell_words(&s.command)).into_owned(),
+                    )
+                }));
             }
         }
         ScheduleCommand::Rm { id } => {

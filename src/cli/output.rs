@@ -43,6 +43,49 @@ pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// How a column of a [`Table`] lines up.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Align {
+    Left(usize),
+    Right(usize),
+}
+
+/// A plain text table: columns of a fixed width, two spaces apart, and a
+/// last column that takes the rest of the line. Cells are printed as
+/// given: escape what came from outside with [`printable`] first.
+pub(crate) struct Table<'a> {
+    columns: &'a [(&'a str, Align)],
+    last: &'a str,
+}
+
+impl<'a> Table<'a> {
+    pub(crate) fn new(columns: &'a [(&'a str, Align)], last: &'a str) -> Table<'a> {
+        Table { columns, last }
+    }
+
+    fn line(&self, cells: &[&str], last: &str) -> String {
+        let mut out = String::new();
+        for ((_, align), cell) in self.columns.iter().zip(cells) {
+            match *align {
+                Align::Left(width) => out.push_str(&format!("{cell:<width$}  ")),
+                Align::Right(width) => out.push_str(&format!("{cell:>width$}  ")),
+            }
+        }
+        out.push_str(last);
+        out
+    }
+
+    /// The header, then one line per row (its cells, then the last column).
+    pub(crate) fn print(&self, rows: impl IntoIterator<Item = (Vec<String>, String)>) {
+        let names: Vec<&str> = self.columns.iter().map(|(name, _)| *name).collect();
+        println!("{}", self.line(&names, self.last));
+        for (cells, last) in rows {
+            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+            println!("{}", self.line(&cells, &last));
+        }
+    }
+}
+
 /// 1536 → "1.5 KiB".
 pub(crate) fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::args::{ExportArgs, ImportArgs};
-use super::output::{human_bytes, print_json, print_report, printable, write_stdout};
+use super::output::{Align, Table, human_bytes, print_json, print_report, printable, write_stdout};
 use crate::config::Config;
 use crate::error::Error;
 use crate::store::Store;
@@ -139,21 +139,25 @@ pub(super) fn ls(store: &Store, json: bool) -> Result<ExitCode, Error> {
         .max()
         .unwrap_or(9)
         .max(9);
-    println!(
-        "{:<width$}  {:<7}  {:>6}  {:>10}  {:<20}  SOURCE",
-        "WORKSPACE", "STORAGE", "FILES", "SIZE", "TAKEN OVER"
-    );
-    for r in rows {
-        println!(
-            "{:<width$}  {:<7}  {:>6}  {:>10}  {:<20}  {}",
-            r.workspace,
-            r.storage_type.as_str(),
-            r.files_count,
-            human_bytes(r.bytes),
-            r.taken_over_at,
-            printable(&r.source)
-        );
-    }
+    let columns = [
+        ("WORKSPACE", Align::Left(width)),
+        ("STORAGE", Align::Left(7)),
+        ("FILES", Align::Right(6)),
+        ("SIZE", Align::Right(10)),
+        ("TAKEN OVER", Align::Left(20)),
+    ];
+    Table::new(&columns, "SOURCE").print(rows.into_iter().map(|r| {
+        (
+            vec![
+                r.workspace,
+                r.storage_type.as_str().to_string(),
+                r.files_count.to_string(),
+                human_bytes(r.bytes),
+                r.taken_over_at,
+            ],
+            printable(&r.source).into_owned(),
+        )
+    }));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -51,29 +51,55 @@ pub(crate) fn width(grapheme: &str, col: usize, tab_width: usize) -> usize {
 
 /// The first cluster boundary after `char_idx`, or the end of `text`.
 pub(crate) fn next_boundary(text: RopeSlice, char_idx: usize) -> usize {
+    boundary(text, char_idx, true)
+}
+
+/// The last cluster boundary before `char_idx`, or 0.
+pub(crate) fn prev_boundary(text: RopeSlice, char_idx: usize) -> usize {
+    boundary(text, char_idx, false)
+}
+
+/// The cluster boundary after (`forward`) or before `char_idx`, walking
+/// the rope's chunks without copying them. Anything the segmenter cannot
+/// settle within [`MAX_CHUNK_STEPS`] falls back to one char.
+fn boundary(text: RopeSlice, char_idx: usize, forward: bool) -> usize {
     let len = text.len_chars();
-    if char_idx >= len {
+    let char_idx = char_idx.min(len);
+    if forward && char_idx == len {
         return len;
     }
-    let fallback = char_idx + 1;
+    if !forward && char_idx == 0 {
+        return 0;
+    }
+    let fallback = if forward { char_idx + 1 } else { char_idx - 1 };
     let Ok(byte_idx) = text.try_char_to_byte(char_idx) else {
         return fallback;
     };
-    let Ok((mut chunk, mut chunk_byte, mut chunk_char, _)) = text.try_chunk_at_byte(byte_idx)
-    else {
+    // Backwards, the chunk holding the byte just before the cursor, so a
+    // cursor at a chunk's start does not begin with an empty step.
+    let first = if forward { byte_idx } else { byte_idx - 1 };
+    let Ok((mut chunk, mut chunk_byte, mut chunk_char, _)) = text.try_chunk_at_byte(first) else {
         return fallback;
     };
     let mut cursor = GraphemeCursor::new(byte_idx, text.len_bytes(), true);
     for _ in 0..MAX_CHUNK_STEPS {
-        match cursor.next_boundary(chunk, chunk_byte) {
-            Ok(None) => return len,
+        let step = if forward {
+            cursor.next_boundary(chunk, chunk_byte)
+        } else {
+            cursor.prev_boundary(chunk, chunk_byte)
+        };
+        match step {
+            Ok(None) => return if forward { len } else { 0 },
             Ok(Some(n)) => {
                 return match chunk.get(..n.saturating_sub(chunk_byte)) {
-                    Some(head) => (chunk_char + head.chars().count()).clamp(fallback, len),
+                    Some(head) if forward => {
+                        (chunk_char + head.chars().count()).clamp(fallback, len)
+                    }
+                    Some(head) => (chunk_char + head.chars().count()).min(fallback),
                     None => fallback,
                 };
             }
-            Err(GraphemeIncomplete::NextChunk) => {
+            Err(GraphemeIncomplete::NextChunk) if forward => {
                 let next = chunk_byte + chunk.len();
                 match text.try_chunk_at_byte(next) {
                     Ok((c, b, ch, _)) if b == next && !c.is_empty() => {
@@ -82,45 +108,7 @@ pub(crate) fn next_boundary(text: RopeSlice, char_idx: usize) -> usize {
                     _ => return fallback,
                 }
             }
-            Err(GraphemeIncomplete::PreContext(n)) => {
-                match text.try_chunk_at_byte(n.saturating_sub(1)) {
-                    Ok((c, b, _, _)) if n > 0 => cursor.provide_context(c, b),
-                    _ => return fallback,
-                }
-            }
-            Err(_) => return fallback,
-        }
-    }
-    fallback
-}
-
-/// The last cluster boundary before `char_idx`, or 0.
-pub(crate) fn prev_boundary(text: RopeSlice, char_idx: usize) -> usize {
-    let char_idx = char_idx.min(text.len_chars());
-    if char_idx == 0 {
-        return 0;
-    }
-    let fallback = char_idx - 1;
-    let Ok(byte_idx) = text.try_char_to_byte(char_idx) else {
-        return fallback;
-    };
-    // The chunk holding the byte just before the cursor, so a cursor at a
-    // chunk's start does not begin with an empty step.
-    let Ok((mut chunk, mut chunk_byte, mut chunk_char, _)) = text.try_chunk_at_byte(byte_idx - 1)
-    else {
-        return fallback;
-    };
-    let mut cursor = GraphemeCursor::new(byte_idx, text.len_bytes(), true);
-    for _ in 0..MAX_CHUNK_STEPS {
-        match cursor.prev_boundary(chunk, chunk_byte) {
-            Ok(None) => return 0,
-            Ok(Some(n)) => {
-                return match chunk.get(..n.saturating_sub(chunk_byte)) {
-                    Some(head) => (chunk_char + head.chars().count()).min(fallback),
-                    None => fallback,
-                };
-            }
-            Err(GraphemeIncomplete::PrevChunk) => {
+            Err(GraphemeIncomplete::PrevChunk) if !forward => {
                 let Some(before) = chunk_byte.checked_sub(1) else {
                     return fallback;
                 };

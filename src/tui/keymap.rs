@@ -126,6 +126,19 @@ actions! {
 }
 
 impl Action {
+    /// A move within a list, a log or a diff.
+    pub fn is_movement(self) -> bool {
+        matches!(
+            self,
+            Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+        )
+    }
+
     /// Whether the palette offers it: the answers of the overlays (submit,
     /// yes, no, take or keep a version) mean nothing anywhere else.
     pub fn in_palette(self) -> bool {

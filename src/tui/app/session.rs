@@ -555,18 +555,8 @@ impl App {
                 return true;
             }
         };
-        let Loaded {
-            key,
-            name,
-            files,
-            place,
-            git,
-            lock,
-            listing,
-            stored,
-            texts,
-            watch,
-        } = *loaded;
+        let loaded = *loaded;
+        let (key, name, lock) = (loaded.key, loaded.name, loaded.lock);
         let holds_lock = matches!(lock, Ok(LockOutcome::Acquired));
         if generation != self.generation {
             // Another open came after it: let go of what it took.
@@ -583,14 +573,14 @@ impl App {
             )),
             Err(e) => Some(format!("read-only: cannot lock {name}: {e}")),
         };
-        let listing = match listing {
+        let listing = match loaded.listing {
             Ok(listing) => listing,
             Err(e) => {
                 self.notify(format!("cannot list {name}: {e}"), true);
                 Vec::new()
             }
         };
-        let restored = session::restore(stored, texts, &self.highlighter);
+        let restored = session::restore(loaded.stored, loaded.texts, &self.highlighter);
         let conflict = restored.tabs.iter().any(|t| t.conflict.is_some());
         let mut editor = EditorPane::new(restored.tabs, restored.active, self.keymap.modal);
         editor.read_only = read_only;
@@ -599,18 +589,18 @@ impl App {
             generation,
             key,
             name,
-            files,
-            place,
+            files: loaded.files,
+            place: loaded.place,
             tree: TreePane::new(tree::build(listing.iter().map(String::as_str))),
             editor,
-            git: git.map(GitPane::new),
+            git: loaded.git.map(GitPane::new),
             listing,
             holds_lock,
             last_state: String::new(),
             loading: Vec::new(),
             saving: 0,
             quit_after_save: false,
-            _watch: watch,
+            _watch: loaded.watch,
         });
         self.refresh_git();
         self.focus = match restored.focus.as_deref() {

@@ -113,12 +113,7 @@ impl GitPane {
     pub fn update(&mut self, action: Action, in_diff: bool, highlighter: &Highlighter) -> Outcome {
         let entry = self.changes.selected_entry().cloned();
         match action {
-            Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom => {
+            action if action.is_movement() => {
                 if in_diff {
                     if let Some(diff) = &mut self.diff {
                         match action {

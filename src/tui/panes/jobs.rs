@@ -290,12 +290,7 @@ impl JobsPane {
             })),
             Action::Back if in_log => Outcome::Effect(Effect::Focus(Focus::Jobs)),
             Action::Back => Outcome::Effect(Effect::LeaveJobs),
-            Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom => {
+            action if action.is_movement() => {
                 let moved = if in_log {
                     self.update_log(action)
                 } else {
