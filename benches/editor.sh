@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Editor benchmarks over the real update and render path (`kollega bench-ui`,
-# frames drawn on a 100x30 test backend), beside vim for start-up:
+# Editor benchmarks over the real update and render path (`benches/ui.rs`,
+# the workstation driven in-process, frames drawn on a 100x30 test
+# backend), beside vim for start-up:
 #
 #   keystroke   keystroke to frame, middle of a 1,000,000-line file, autosave on
 #   jump-end    jump to the end of a 10,000-line TSX file, highlight and draw
 #   open        open a 100 MB text file: first frame and peak RSS
 #   typing      100 characters a second for 10 s with autosave writing drafts
+#   diff        a 5,000-line change in the changes view: first frame, paging
 #   startup     start to first frame on a 10,000-file folder, beside vim -u NONE
 #   idle RSS    the real TUI on the demo workspace in tmux, after 2 s idle
 #
@@ -16,6 +18,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 KOLLEGA="${KOLLEGA_BIN:-target/release/kollega}"
 [[ -x "$KOLLEGA" ]] || cargo build --release >&2
+# The UI bench binary, built in the bench profile; its path from cargo.
+UI_BENCH="$(cargo bench --bench ui --no-run --message-format=json 2>/dev/null \
+    | python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "ui" and m.get("executable"):
+        print(m["executable"])')"
+[[ -x "$UI_BENCH" ]] || { echo "error: cannot build the ui bench (cargo bench --bench ui --no-run)" >&2; exit 1; }
 for tool in python3 vim script tmux; do
     command -v "$tool" >/dev/null || { echo "error: $tool is missing (apt-get install -y vim bsdutils tmux)" >&2; exit 1; }
 done
@@ -52,16 +62,17 @@ for d in range(100):
             f.write(f"export const n = {d * 100 + n};\n" * 20)
 PY
 
-run() { "$KOLLEGA" bench-ui "$@"; }
+run() { "$UI_BENCH" "$@"; }
 echo "[bench] keystroke" >&2;  KEY=$(run keystroke "$TMP/big" lines.ts)
 echo "[bench] jump-end" >&2;   JUMP=$(run jump-end "$TMP/tsx" page.tsx)
 echo "[bench] open 100 MB" >&2; OPEN=$(run open "$TMP/huge" log.txt)
 echo "[bench] typing 10 s" >&2; TYPE=$(run typing "$TMP/tsx" page.tsx)
+echo "[bench] diff of 5,000 lines" >&2; DIFF=$(run diff "$TMP/tsx" page.tsx)
 
 echo "[bench] start-up against vim" >&2
-STARTUP=$(python3 - "$KOLLEGA" "$TMP/many" <<'PY'
+STARTUP=$(python3 - "$UI_BENCH" "$TMP/many" <<'PY'
 import statistics, subprocess, sys, time
-kollega, many = sys.argv[1], sys.argv[2]
+ui_bench, many = sys.argv[1], sys.argv[2]
 def timed(cmd, runs=15):
     out = []
     for _ in range(runs):
@@ -69,7 +80,7 @@ def timed(cmd, runs=15):
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         out.append((time.perf_counter() - t) * 1e3)
     return statistics.median(out)
-k = timed([kollega, "bench-ui", "first-frame", many, "dir050/file050.ts"])
+k = timed([ui_bench, "first-frame", many, "dir050/file050.ts"])
 # vim in a pseudo-terminal (script), drawing the file and quitting.
 v = timed(["script", "-qec", f"vim -u NONE -N -c 'redraw' -c 'qa!' {many}/dir050/file050.ts", "/dev/null"])
 print(f'{{"kollega_ms": {k:.1f}, "vim_ms": {v:.1f}}}')
@@ -94,6 +105,7 @@ cat <<MD
 - jump-end: $JUMP
 - open: $OPEN
 - typing: $TYPE
+- diff: $DIFF
 - start-up (median of 15, process start to first frame, 10,000-file folder): $STARTUP
 - idle on the demo: RSS ${IDLE_RSS} MB, CPU ticks over 5 s idle: $((CPU_AFTER - CPU_BEFORE))
 - machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(vim --version | head -1)

@@ -90,3 +90,6 @@ pub(crate) fn popup(area: Rect, width: u16, height: u16, divisor: u16) -> Rect {
 }
 
 pub(crate) use super::layout::inner;
+
+#[cfg(test)]
+mod tests;
