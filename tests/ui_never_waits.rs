@@ -30,6 +30,7 @@ async fn keys_reach_the_screen_while_another_program_holds_the_write_lock() {
     )
     .await
     .unwrap();
+    assert!(h.settle().await);
     h.draw();
     assert_eq!(h.text().as_deref(), Some(PAGE));
 

@@ -182,8 +182,24 @@ impl Harness {
             autosaves: 0,
         };
         harness.app.start(open, file, line);
-        harness.settle().await;
+        harness.until_open().await;
         Ok(harness)
+    }
+
+    /// Waits until the workspace (and the file asked for) is open, as the
+    /// terminal draws its first frame then; the git status, the folder's
+    /// watcher and the rest may still be coming ([`Harness::settle`]).
+    pub async fn until_open(&mut self) -> bool {
+        while self.app.opening() {
+            match tokio::time::timeout(Duration::from_secs(10), self.messages.recv()).await {
+                Ok(Some(msg)) => {
+                    self.app.message_in(msg);
+                }
+                _ => return false,
+            }
+        }
+        self.app.sync_autosave();
+        true
     }
 
     /// Takes every answer that has come, then waits for the rest until

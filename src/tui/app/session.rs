@@ -51,8 +51,9 @@ pub(crate) struct Session {
     saving: usize,
     /// Quit once the saves in flight are written (`:wq`).
     quit_after_save: bool,
-    /// Follows changes made on disk by others (folders and git trees).
-    _watch: Option<WatchHandle>,
+    /// Follows changes made on disk by others (folders and git trees);
+    /// dropping it stops the watcher.
+    watch: Option<WatchHandle>,
 }
 
 impl Session {
@@ -92,7 +93,6 @@ pub(crate) struct Loaded {
     listing: Result<Vec<String>, String>,
     stored: Stored,
     texts: Texts,
-    watch: Option<WatchHandle>,
 }
 
 /// Answers about the open workspace.
@@ -129,6 +129,16 @@ pub(crate) enum SessionMsg {
     Heartbeat {
         generation: u64,
         result: Result<bool, String>,
+    },
+    /// The folder's watcher is set up (after the first frame: a big tree
+    /// takes a while to watch).
+    Watching {
+        generation: u64,
+        watch: WatchHandle,
+    },
+    NotWatching {
+        generation: u64,
+        why: String,
     },
 }
 
@@ -226,7 +236,9 @@ impl App {
             }
             None => {}
         }
-        if let Some(path) = path {
+        if let Some(path) = path
+            && self.opening.is_some()
+        {
             self.pending_open = Some((path.to_string(), line));
         }
     }
@@ -263,6 +275,14 @@ impl App {
             drop(self.services.store.release_lock(&session.key));
         }
         self.opening = None;
+    }
+
+    /// Whether a workspace, or a file asked for at the start, is still
+    /// being opened.
+    pub fn opening(&self) -> bool {
+        self.opening.is_some()
+            || self.pending_open.is_some()
+            || self.session.as_ref().is_some_and(|s| !s.loading.is_empty())
     }
 
     /// Releases the workspace lock; called once at exit after the flush.
@@ -307,6 +327,22 @@ impl App {
         } else {
             self.spawn_blocking(move || reply(work(&files, None)));
         }
+    }
+
+    /// Watches `root` for changes made by other programs, off the UI task
+    /// and after the first frame (a big tree takes a while to watch).
+    fn watch_folder(&mut self, generation: u64, root: PathBuf) {
+        let events = self.services.watch.clone();
+        let ignored = self.ignored.clone();
+        self.spawn_blocking(move || {
+            AppMsg::Session(match watch::spawn(&root, ignored, events) {
+                Ok(watch) => SessionMsg::Watching { generation, watch },
+                Err(e) => SessionMsg::NotWatching {
+                    generation,
+                    why: describe(&e),
+                },
+            })
+        });
     }
 
     fn generation_of_session(&self) -> Option<u64> {
@@ -526,6 +562,16 @@ impl App {
                 }
                 true
             }
+            SessionMsg::Watching { generation, watch } if current == Some(generation) => {
+                if let Some(session) = &mut self.session {
+                    session.watch = Some(watch);
+                }
+                false
+            }
+            SessionMsg::NotWatching { generation, why } if current == Some(generation) => {
+                tracing::warn!(error = %why, "no file watcher");
+                false
+            }
             SessionMsg::Heartbeat { generation, result } if current == Some(generation) => {
                 match result {
                     Ok(true) => false,
@@ -550,6 +596,7 @@ impl App {
             Err(e) => {
                 if generation == self.generation {
                     self.opening = None;
+                    self.pending_open = None;
                     self.notify(e, true);
                 }
                 return true;
@@ -558,6 +605,10 @@ impl App {
         let loaded = *loaded;
         let (key, name, lock) = (loaded.key, loaded.name, loaded.lock);
         let holds_lock = matches!(lock, Ok(LockOutcome::Acquired));
+        let watch_root = match &loaded.files {
+            Files::Dir(disk) => Some(disk.root().to_path_buf()),
+            Files::Sqlite { .. } => None,
+        };
         if generation != self.generation {
             // Another open came after it: let go of what it took.
             if holds_lock {
@@ -600,8 +651,11 @@ impl App {
             loading: Vec::new(),
             saving: 0,
             quit_after_save: false,
-            _watch: loaded.watch,
+            watch: None,
         });
+        if let Some(root) = watch_root {
+            self.watch_folder(generation, root);
+        }
         self.refresh_git();
         self.focus = match restored.focus.as_deref() {
             Some("editor") if has_tab => Focus::Editor,
@@ -835,7 +889,6 @@ async fn load(
     };
     let wanted = stored.wanted();
     let reading = files.clone();
-    let watch_ignored = ignored.clone();
     let (listing, texts) = if files.in_store() {
         services
             .store
@@ -847,20 +900,6 @@ async fn load(
             .await
             .map_err(|e| e.to_string())?
     };
-    let watch = match &files {
-        Files::Dir(disk) => {
-            let root = disk.root().to_path_buf();
-            let tx = services.watch.clone();
-            tokio::task::spawn_blocking(move || watch::spawn(&root, watch_ignored, tx))
-                .await
-                .ok()
-                .and_then(|w| {
-                    w.map_err(|e| tracing::warn!(error = %e, "no file watcher"))
-                        .ok()
-                })
-        }
-        Files::Sqlite { .. } => None,
-    };
     Ok(Loaded {
         key,
         name,
@@ -871,6 +910,5 @@ async fn load(
         listing,
         stored,
         texts,
-        watch,
     })
 }

@@ -69,9 +69,11 @@ fn options(keymap: Option<&str>) -> Options {
 }
 
 async fn harness_on(data: &Path, target: Target, keymap: Option<&str>) -> Harness {
-    Harness::start(data, target, None, None, options(keymap))
+    let mut h = Harness::start(data, target, None, None, options(keymap))
         .await
-        .unwrap()
+        .unwrap();
+    assert!(h.settle().await);
+    h
 }
 
 async fn fixture(keymap: Option<&str>) -> Fixture {
@@ -572,6 +574,7 @@ async fn the_cursor_lands_on_wide_text_as_drawn() {
     )
     .await
     .unwrap();
+    assert!(h.settle().await);
     key(&mut h, KeyCode::End, KeyModifiers::NONE).await;
     key(&mut h, KeyCode::Left, KeyModifiers::NONE).await;
     draw(&mut h, 60, 20);
