@@ -6,23 +6,45 @@
 //! It runs the real workstation in-process through `kollega::harness`,
 //! alone in this test binary so no other test competes for the cores.
 
-mod common;
-
+use std::path::Path;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{Kollega, tree, write_tree};
 use kollega::harness::{Harness, Options, Target};
 
 const PAGE: &str = "export default function Page() {\n  return null;\n}\n";
 
+/// The real binary on the store in `data`.
+fn kollega(data: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_kollega"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("KOLLEGA_CONFIG_DIR", data.join("no-config"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kollega {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_reach_the_screen_while_another_program_holds_the_write_lock() {
-    let k = Kollega::new();
-    let src = k.scratch("shop");
-    write_tree(&src, &tree([("app/page.tsx", PAGE)]));
-    k.import(&src, "shop", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let src = dir.path().join("shop");
+    std::fs::create_dir_all(src.join("app")).unwrap();
+    std::fs::write(src.join("app/page.tsx"), PAGE).unwrap();
+    kollega(&data, &["import", src.to_str().unwrap(), "--name", "shop"]);
+    let cat = || {
+        String::from_utf8_lossy(&kollega(&data, &["cat", "shop", "app/page.tsx"]).stdout)
+            .into_owned()
+    };
     let mut h = Harness::start(
-        &k.data,
+        &data,
         Target::Workspace("shop".into()),
         Some("app/page.tsx"),
         None,
@@ -35,10 +57,11 @@ async fn keys_reach_the_screen_while_another_program_holds_the_write_lock() {
     assert_eq!(h.text().as_deref(), Some(PAGE));
 
     // Another program takes the write lock and keeps it for 3 s.
-    let db = k.db_path();
+    let db = data.join("kollega.db");
     let (locked_tx, locked) = std::sync::mpsc::channel();
+    let lock_db = db.clone();
     let holder = std::thread::spawn(move || {
-        let conn = rusqlite::Connection::open(&db).unwrap();
+        let conn = rusqlite::Connection::open(&lock_db).unwrap();
         conn.execute_batch("BEGIN IMMEDIATE").unwrap();
         locked_tx.send(Instant::now()).unwrap();
         std::thread::sleep(Duration::from_secs(3));
@@ -76,24 +99,19 @@ async fn keys_reach_the_screen_while_another_program_holds_the_write_lock() {
         "the typed keys are on the screen:\n{screen}"
     );
     // The save is still waiting for the lock: nothing was written yet.
-    let cat = k.run(["cat", "shop", "app/page.tsx"]);
-    assert_eq!(String::from_utf8_lossy(&cat.stdout), PAGE);
+    assert_eq!(cat(), PAGE);
 
     let released_at = holder.join().unwrap();
     assert!(h.settle().await, "the save did not come back");
     let saved_at = Instant::now();
     assert!(saved_at >= released_at);
-    let cat = k.run(["cat", "shop", "app/page.tsx"]);
-    assert_eq!(
-        String::from_utf8_lossy(&cat.stdout),
-        format!("{}{PAGE}", "x".repeat(50))
-    );
+    assert_eq!(cat(), format!("{}{PAGE}", "x".repeat(50)));
     assert_eq!(h.status_message(), Some("saved app/page.tsx"));
     // What was typed after the save is not lost either: it is a draft.
     assert!(h.dirty());
     h.shutdown().await.unwrap();
-    let drafts: i64 = k
-        .db()
+    let drafts: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
         .query_row("SELECT count(*) FROM drafts", [], |r| r.get(0))
         .unwrap();
     assert_eq!(drafts, 1);

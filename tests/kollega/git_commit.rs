@@ -1,9 +1,7 @@
 //! `kollega git commit`: commits and amends seen through `git log`, and
 //! the refusals that leave the repository as it was.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn log(repo: &GitRepo, format: &str) -> String {

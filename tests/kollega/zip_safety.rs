@@ -1,9 +1,7 @@
 //! Hostile ZIP files: entries that escape the workspace, links out of the
 //! archive and ZIP bombs are refused before anything is stored.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// Imports `zip` as workspace `evil`, expecting exit 1; returns stderr.
 fn refused(k: &Kollega, zip: &std::path::Path) -> String {

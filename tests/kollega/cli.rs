@@ -1,11 +1,9 @@
 //! The command-line surface: help, usage errors, reading and removing
 //! workspaces, doctor, the store's permissions and its schema guard.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use serde_json::Value;
 

@@ -9,13 +9,11 @@
 //! until it is wired. The behaviour itself is covered in-process by the
 //! tests of `src/git/takeover/`.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const TOKEN: &str = "ghp_CLItokenCLItokenCLItokenCLItoken12345";
@@ -286,6 +284,16 @@ fn github_repository_is_created_private_and_pushed_without_the_token_anywhere() 
     assert_eq!(requests[1].path, "/orgs/acme/repos");
     let body: Value = serde_json::from_str(&requests[1].body).unwrap();
     assert_eq!(body["private"], true);
+    // The token travels in its header only, beside the API version GitHub
+    // documents.
+    for request in &requests {
+        assert_eq!(
+            request.header("authorization"),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+        assert_eq!(request.header("x-github-api-version"), Some("2022-11-28"));
+        assert!(!request.path.contains(TOKEN) && !request.body.contains(TOKEN));
+    }
     assert!(git_text(&g, &bare, &["show-ref"]).contains(report["tag"].as_str().unwrap()));
     assert!(!contains_bytes(
         &everything_kollega_wrote(&g, &out, &repo),

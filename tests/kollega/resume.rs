@@ -1,14 +1,12 @@
 //! An import killed with SIGKILL halfway leaves a hidden staging row that
 //! the same command resumes, ending with exactly the source's files.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 const NAME: &str = "big";

@@ -2,8 +2,6 @@
 //! the real binary against private temporary data and config directories,
 //! tree and ZIP writers, and readers for what kollega stored or wrote.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -2,9 +2,7 @@
 //! names the state, a hint with the fix, and the repository exactly as it
 //! was (status, refs, HEAD, index bytes, operation files).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// A repository with one commit and a staged change, ready to commit
 /// but for whatever the test breaks.

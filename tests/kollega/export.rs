@@ -1,9 +1,7 @@
 //! Export: a workspace written back out as a ZIP file or a folder, byte for
 //! byte, and never over an existing target without `--force`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// Text that round trips only if nothing normalises line endings, final
 /// newlines, Unicode or whitespace.

@@ -1,11 +1,9 @@
 //! `kollega git status`: what it reports against what `git status
 //! --porcelain=v2` says about the same real repository.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// The words kollega's JSON uses for git's XY letters.

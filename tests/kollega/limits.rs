@@ -1,9 +1,7 @@
 //! Limits from the environment and from `config.toml`, and how a bad
 //! config file is reported.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn small_app(k: &Kollega, name: &str) -> std::path::PathBuf {
     let src = k.scratch(name);

@@ -1,9 +1,7 @@
 //! Takeover import of folders and ZIP files: what is taken, what is ignored,
 //! what is skipped and why, and how a repeated import behaves.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn keys(value: &Value) -> Vec<String> {

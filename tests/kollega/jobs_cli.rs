@@ -2,14 +2,12 @@
 //! `schedule`, `tasks`, `metrics`, with real processes, one store shared by
 //! several kollega processes, kill -9 and cancel of process trees.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Kollega, assert_code, assert_success, stderr, stdout};
+use crate::common::{Kollega, assert_code, assert_success, stderr, stdout};
 use serde_json::Value;
 
 /// A `kollega worker` that is stopped (SIGTERM) when dropped.
@@ -540,9 +538,9 @@ fn tasks_are_found_and_run_by_name() {
 fn a_sqlite_workspace_runs_in_its_managed_working_copy() {
     let k = Kollega::new();
     let src = k.scratch("app");
-    common::write_tree(
+    crate::common::write_tree(
         &src,
-        &common::tree([
+        &crate::common::tree([
             (
                 "package.json",
                 "{\"scripts\":{\"build\":\"node build.js\"}}",
@@ -673,7 +671,7 @@ fn metrics_are_printed_and_served() {
 
 #[test]
 fn push_and_pull_run_as_jobs_and_a_missing_remote_is_not_retried() {
-    let g = common::GitRepo::new();
+    let g = crate::common::GitRepo::new();
     let bare = g.k.scratch("remote.git");
     let out = g.git_in(
         &g.k.scratch(""),
@@ -726,7 +724,10 @@ fn push_and_pull_run_as_jobs_and_a_missing_remote_is_not_retried() {
 fn import_and_export_can_be_queued_as_jobs() {
     let k = Kollega::new();
     let src = k.scratch("site");
-    common::write_tree(&src, &common::tree([("index.html", "<h1>hi</h1>\n")]));
+    crate::common::write_tree(
+        &src,
+        &crate::common::tree([("index.html", "<h1>hi</h1>\n")]),
+    );
     let out = k.run([
         "import",
         src.to_str().unwrap(),

@@ -1,0 +1,19 @@
+//! kollega's integration tests, one module per capability, in one test
+//! binary (one link, shared helpers in `common`). Each drives the real
+//! binary (`assert_cmd`, tmux for the terminal UI) against temporary data
+//! and config directories.
+
+mod common;
+
+mod cli;
+mod e2e_tui;
+mod export;
+mod git_bad_states;
+mod git_commit;
+mod git_status;
+mod import;
+mod jobs_cli;
+mod limits;
+mod resume;
+mod takeover_cli;
+mod zip_safety;
