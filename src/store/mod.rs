@@ -21,8 +21,8 @@ pub(crate) mod worker;
 pub(crate) mod workspaces;
 
 use crate::error::Hint;
-use std::fs::{DirBuilder, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs::DirBuilder;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -102,6 +102,20 @@ impl StoreError {
 
 pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// How long a statement waits for another connection's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long opening waits out other processes setting the store up.
+const SET_UP_PATIENCE: Duration = Duration::from_secs(20);
+
+/// SQLite's "busy" and "locked": another connection holds what we need.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 /// An open store. One writer connection per process; readers may open more.
 pub struct Store {
     pub(crate) conn: Connection,
@@ -110,41 +124,68 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the store in `data_dir` and migrates it.
+    /// Another process opening the same new store at the same moment is
+    /// waited out: the WAL switch and the migrations each take the write
+    /// lock, and a store that is busy being set up is asked again.
     pub fn open(data_dir: &Path) -> Result<Store> {
         ensure_private_dir(data_dir)?;
         let path = data_dir.join(DB_FILE);
-        // Create the file ourselves so it is 0600 from the first byte; SQLite
-        // gives the -wal and -shm files the same mode.
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| StoreError::open(&path, e))?;
+        // SQLite creates the file. Opening it any other way in this process
+        // would be a bug: closing any descriptor of a file drops every
+        // fcntl lock the process holds on it, SQLite's own included, and
+        // another program closing the store would then delete the WAL
+        // under our open connections.
         let conn = Connection::open_with_flags(
             &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| StoreError::open(&path, e))?;
-        conn.busy_timeout(Duration::from_secs(5))?;
+        // By path, before anything is written (the directory is 0700 since
+        // the start); SQLite gives the -wal and -shm files this mode.
+        let mode = std::fs::metadata(&path)
+            .map_err(|e| StoreError::open(&path, e))?
+            .permissions()
+            .mode();
+        if mode & 0o777 != 0o600 {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| StoreError::open(&path, e))?;
+        }
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mut store = Store { conn, path };
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(10);
+        loop {
+            match store.set_up() {
+                Err(StoreError::Sqlite(e)) | Err(StoreError::Migration { source: e, .. })
+                    if is_busy(&e) && started.elapsed() < SET_UP_PATIENCE =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                other => return other.map(|()| store),
+            }
+        }
+    }
 
+    /// The pragmas and migrations of a fresh connection.
+    fn set_up(&mut self) -> Result<()> {
         // Refuse a newer schema before any pragma that writes to the file.
-        let found: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| StoreError::open(&path, e))?;
+        let found: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if found > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema {
-                path,
+                path: self.path.clone(),
                 found,
                 known: SCHEMA_VERSION,
             });
         }
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut store = Store { conn, path };
-        store.migrate(found)?;
-        Ok(store)
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        self.migrate(found)
     }
 
     pub(crate) fn path(&self) -> &Path {

@@ -380,3 +380,46 @@ fn a_store_with_a_newer_schema_is_refused_and_left_unchanged() {
         "doctor changed kollega.db"
     );
 }
+
+#[test]
+fn a_worker_and_commands_started_at_once_on_a_new_store_all_open_it() {
+    for _ in 0..10 {
+        let k = Kollega::new();
+        let mut worker = k
+            .std_cmd()
+            .arg("worker")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let commands: Vec<_> = (0..3)
+            .map(|i| {
+                let args: &[&str] = match i {
+                    0 => &["ls"],
+                    1 => &["jobs"],
+                    _ => &["schedule", "ls"],
+                };
+                k.std_cmd()
+                    .args(args)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for command in commands {
+            let out = command.wait_with_output().unwrap();
+            assert_success(&out);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let _ = worker.kill();
+        let out = worker.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!said.contains("error"), "the worker failed: {said}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("running up to"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

@@ -394,3 +394,75 @@ fn run_a_task_follow_its_log_and_cancel_it() {
     tmux.keys(&["q"]);
     tmux.wait_for("KOLLEGA-EXIT=0");
 }
+
+/// The stored content of `path` in the demo, as `kollega cat` prints it.
+fn cat_demo(data: &Path, config: &Path, path: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_kollega"))
+        .args(["cat", "demo", path])
+        .env("KOLLEGA_DATA_DIR", data)
+        .env("KOLLEGA_CONFIG_DIR", config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_save_after_another_program_read_the_store_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("config");
+    let tmux = Tmux::start(&data, &config, 80, 24);
+    open_tasks(&tmux);
+    tmux.keys(&["// first save", "C-s"]);
+    tmux.wait_for("saved lib/tasks.ts");
+    assert!(cat_demo(&data, &config, "lib/tasks.ts").starts_with("// first save"));
+    // The TUI's runner runs an export job: it opens the store again in
+    // this process and closes it when done.
+    let zip = dir.path().join("demo.zip");
+    let queued = Command::new(env!("CARGO_BIN_EXE_kollega"))
+        .args(["export", "demo", "--zip"])
+        .arg(&zip)
+        .arg("--detach")
+        .env("KOLLEGA_DATA_DIR", &data)
+        .env("KOLLEGA_CONFIG_DIR", &config)
+        .output()
+        .unwrap();
+    assert!(queued.status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !zip.exists() {
+        assert!(Instant::now() < deadline, "the TUI's runner did not export");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // Another SQLite client (a backup script, the sqlite3 shell) opens the
+    // store and closes it while the TUI has it open. If the TUI had let go
+    // of its locks, this close would checkpoint and delete the WAL under it.
+    let db = data.join("kollega.db");
+    let read = Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT count(*) FROM files').fetchall(); c.close()")
+        .arg(&db)
+        .status()
+        .unwrap();
+    assert!(read.success());
+    assert!(
+        data.join("kollega.db-wal").exists(),
+        "the WAL was deleted under the running TUI"
+    );
+    tmux.keys(&["Home", "// second save ", "C-s"]);
+    tmux.wait_for("// second save");
+    std::thread::sleep(Duration::from_millis(500));
+    let stored = cat_demo(&data, &config, "lib/tasks.ts");
+    assert!(
+        stored.starts_with("// second save // first save"),
+        "the second save is lost: {:?}",
+        stored.lines().next()
+    );
+    tmux.keys(&["C-q"]);
+    tmux.wait_for("KOLLEGA-EXIT=0");
+}
