@@ -64,12 +64,26 @@ pub(crate) enum Error {
     Queue(#[from] QueueError),
     #[error(transparent)]
     Patch(#[from] PatchError),
-    /// Arguments that name nothing kollega knows, or a wrong combination.
+    /// Arguments that name nothing kollega knows, or a wrong combination
+    /// (exit 2).
     #[error("{message}")]
     Usage { message: String, hint: String },
+    /// A well-formed request kollega will not carry out as asked (exit 1).
+    #[error("{message}")]
+    Refused { message: String, hint: String },
+    /// `kollega worker --metrics ADDR` could not listen there.
+    #[error("cannot serve metrics on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     /// The terminal UI asked for a terminal it does not have, or lost it.
     #[error("the terminal: {0}")]
     Terminal(String),
+    /// A failure already printed as part of the command's JSON answer: it
+    /// only sets the exit code.
+    #[error("{0}")]
+    Reported(Box<Error>),
     /// Writing the answer failed (a full disk, a closed pipe).
     #[error("cannot write to {what}: {source}")]
     Output {
@@ -86,10 +100,64 @@ impl Error {
         }
     }
 
+    pub(crate) fn refused(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::Refused {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
     pub(crate) fn stdout(source: std::io::Error) -> Error {
         Error::Output {
             what: PathBuf::from("stdout"),
             source,
+        }
+    }
+
+    /// `{"kind", "message", "hint"}`, as `--json` prints a failure.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": self.kind(),
+            "message": self.to_string(),
+            "hint": self.hint(),
+        })
+    }
+
+    /// Whether it was printed already (as part of a JSON answer).
+    pub(crate) fn reported(&self) -> bool {
+        matches!(self, Error::Reported(_))
+    }
+
+    /// What kind of failure it is, for `--json` readers to match on.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Error::Config(_) => "config",
+            Error::Store(_) | Error::Worker(_) => "store",
+            Error::FileEdit(_) => "file",
+            Error::Import(_) => "import",
+            Error::Workspace(_) => "workspace",
+            Error::Export(_) => "export",
+            Error::Git(_) => "git",
+            Error::Takeover(_) => "takeover",
+            Error::Github(_) => "github",
+            Error::Watch(_) => "watch",
+            Error::Jobs(_) | Error::Queue(_) => "jobs",
+            Error::Patch(_) => "patch",
+            Error::Usage { .. } => "usage",
+            Error::Refused { .. } => "refused",
+            Error::Listen { .. } => "listen",
+            Error::Terminal(_) => "terminal",
+            Error::Reported(e) => e.kind(),
+            Error::Output { .. } => "output",
+        }
+    }
+
+    /// 2 for a command line that means nothing, 1 for a failure.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage { .. } => 2,
+            Error::Reported(e) => e.exit_code(),
+            _ => 1,
         }
     }
 
@@ -110,7 +178,11 @@ impl Error {
             Error::Jobs(e) => e.hint(),
             Error::Queue(e) => e.hint(),
             Error::Patch(e) => e.hint(),
-            Error::Usage { hint, .. } => hint.clone(),
+            Error::Usage { hint, .. } | Error::Refused { hint, .. } => hint.clone(),
+            Error::Listen { .. } => {
+                "give a free address, like 127.0.0.1:9464, or stop what listens there".into()
+            }
+            Error::Reported(e) => e.hint(),
             Error::Terminal(_) => {
                 "run kollega in a terminal, or use a subcommand (`kollega --help`)".into()
             }

@@ -8,9 +8,6 @@ use clap::Parser;
 fn main() -> ExitCode {
     match kollega::cli::Cli::try_parse() {
         Ok(cli) => kollega::cli::run(cli),
-        Err(e) => {
-            let _ = e.print();
-            ExitCode::from(if e.use_stderr() { 2 } else { 0 })
-        }
+        Err(e) => kollega::cli::refused(e),
     }
 }

@@ -1,8 +1,51 @@
 //! Command-line definitions for the headless subcommands (clap).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::jobs::schedule::CatchUp;
+use crate::jobs::{JobKind, Status};
+
+/// "90", "90s", "10m", "2h", "1500ms", "7d" as a duration (at most 365
+/// days): the values of `--timeout` and `--older-than`.
+pub(crate) fn duration(text: &str) -> Result<Duration, String> {
+    let bad = || {
+        format!(
+            "{text:?} is not a duration: give a number with ms, s, m, h or d, like 90s, 10m, 2h or 7d (at most 365 days)"
+        )
+    };
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit.trim() {
+        "" | "s" | "sec" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        "d" => value * 86_400.0,
+        _ => return Err(bad()),
+    };
+    if !(secs.is_finite() && secs > 0.0 && secs <= 365.0 * 86_400.0) {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// A job kind this kollega runs, by name: the value of `--kind`.
+fn job_kind(name: &str) -> Result<JobKind, String> {
+    match JobKind::from(name) {
+        JobKind::Other(_) => Err(format!(
+            "{name:?} is not a job kind: command, import, export, git-push or git-pull"
+        )),
+        kind => Ok(kind),
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,18 +64,18 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     /// Where kollega keeps its store and logs [env: KOLLEGA_DATA_DIR]
     #[arg(long, global = true, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
 
     /// Human-readable logs on stderr (-v info, -vv debug)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
 
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Take over a folder or ZIP export into a SQLite workspace
     #[command(after_help = "Examples:\n  kollega import ./my-app\n  \
                       kollega import ./v0-export.zip --name shop --json\n  \
@@ -154,62 +197,108 @@ pub enum Command {
     Metrics,
 }
 
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Workspace name, or a folder
-    #[arg(value_name = "WS-OR-DIR")]
-    pub workspace: String,
-    /// Only queue the job and print its id
-    #[arg(long)]
-    pub detach: bool,
-    /// Stop the command after this long (90s, 10m, 2h)
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
-    /// Start only after job ID succeeded (repeatable); fails if it does not
-    #[arg(long, value_name = "ID")]
-    pub after: Vec<i64>,
-    /// Retry a failing command up to N times, with backoff
-    #[arg(long, value_name = "N")]
-    pub retries: Option<u32>,
-    /// Run a discovered task by name (see `kollega tasks`)
-    #[arg(long, value_name = "NAME", conflicts_with = "command")]
-    pub task: Option<String>,
-    /// The command and its arguments, after `--`
-    #[arg(last = true, value_name = "CMD")]
-    pub command: Vec<String>,
+impl Command {
+    /// Whether the command line asked for JSON: an error is then JSON too.
+    pub(crate) fn json(&self) -> bool {
+        match self {
+            Command::Import(a) => a.json,
+            Command::Export(a) => a.json,
+            Command::Takeover(a) => a.json,
+            Command::Run(a) => a.json,
+            Command::Ls { json }
+            | Command::Show { json, .. }
+            | Command::Doctor { json }
+            | Command::Tasks { json, .. } => *json,
+            Command::Jobs(a) => match &a.action {
+                None => a.json,
+                Some(
+                    JobsAction::Show { json, .. }
+                    | JobsAction::Retry { json, .. }
+                    | JobsAction::Cancel { json, .. }
+                    | JobsAction::Clean { json, .. },
+                ) => *json,
+                Some(JobsAction::Log { .. }) => false,
+            },
+            Command::Schedule(
+                ScheduleCommand::Add { json, .. }
+                | ScheduleCommand::Ls { json }
+                | ScheduleCommand::Rm { json, .. },
+            ) => *json,
+            Command::Git(
+                GitCommand::Status { json, .. }
+                | GitCommand::Push { json, .. }
+                | GitCommand::Pull { json, .. },
+            ) => *json,
+            Command::Git(GitCommand::Commit(a)) => a.json,
+            Command::Open { .. }
+            | Command::Cat { .. }
+            | Command::Rm { .. }
+            | Command::Worker(_)
+            | Command::Metrics => false,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
-pub struct WorkerArgs {
-    /// Serve /metrics on this address
+pub(crate) struct RunArgs {
+    /// Workspace name, or a folder
+    #[arg(value_name = "WS-OR-DIR")]
+    pub(crate) workspace: String,
+    /// Only queue the job and print its id
+    #[arg(long)]
+    pub(crate) detach: bool,
+    /// Stop the command after this long (90s, 10m, 2h)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) timeout: Option<Duration>,
+    /// Start only after job ID succeeded (repeatable); fails if it does not
+    #[arg(long, value_name = "ID")]
+    pub(crate) after: Vec<i64>,
+    /// Retry a failing command up to N times, with backoff
+    #[arg(long, value_name = "N")]
+    pub(crate) retries: Option<u32>,
+    /// Run a discovered task by name (see `kollega tasks`)
+    #[arg(long, value_name = "NAME", conflicts_with = "command")]
+    pub(crate) task: Option<String>,
+    /// With --detach, print the job's id as JSON (a run in the foreground
+    /// streams the command's own output)
+    #[arg(long, requires = "detach")]
+    pub(crate) json: bool,
+    /// The command and its arguments, after `--`
+    #[arg(last = true, value_name = "CMD", required_unless_present = "task")]
+    pub(crate) command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WorkerArgs {
+    /// Serve /metrics on this address (host:port)
     #[arg(long, value_name = "ADDR")]
-    pub metrics: Option<String>,
+    pub(crate) metrics: Option<SocketAddr>,
     /// Jobs run at once [default: jobs.parallel, the number of CPUs]
     #[arg(long, value_name = "N")]
-    pub parallel: Option<usize>,
+    pub(crate) parallel: Option<usize>,
 }
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
-pub struct JobsArgs {
+pub(crate) struct JobsArgs {
     #[command(subcommand)]
-    pub action: Option<JobsAction>,
+    pub(crate) action: Option<JobsAction>,
     /// Only jobs with this status (queued, running, succeeded, failed, retrying, dead, cancelled)
     #[arg(long)]
-    pub status: Option<String>,
+    pub(crate) status: Option<Status>,
     /// Only jobs of this kind (command, import, export, git-push, git-pull)
-    #[arg(long)]
-    pub kind: Option<String>,
+    #[arg(long, value_parser = job_kind)]
+    pub(crate) kind: Option<JobKind>,
     /// At most this many, newest first
     #[arg(long, default_value_t = 50)]
-    pub limit: usize,
+    pub(crate) limit: usize,
     /// Print JSON instead of a table
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum JobsAction {
+pub(crate) enum JobsAction {
     /// One job in full: command, place, environment, attempts, error
     Show {
         id: i64,
@@ -217,15 +306,28 @@ pub enum JobsAction {
         json: bool,
     },
     /// Print a job's log; --follow waits for new lines until the job ends
+    #[command(
+        after_help = "The log is the job's own output, as it printed it: there is no --json."
+    )]
     Log {
         id: i64,
         #[arg(short, long)]
         follow: bool,
     },
     /// Queue a failed, dead or cancelled job again
-    Retry { id: i64 },
+    Retry {
+        id: i64,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Cancel a queued or running job (its whole process tree is stopped)
-    Cancel { id: i64 },
+    Cancel {
+        id: i64,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove ended jobs and their logs
     #[command(after_help = "Examples:\n  kollega jobs clean\n  \
                       kollega jobs clean --older-than 7d\n  \
@@ -233,16 +335,19 @@ pub enum JobsAction {
                       Jobs that a waiting job runs after are kept.")]
     Clean {
         /// Only jobs that ended at least this long ago (90m, 12h, 7d)
-        #[arg(long, value_name = "DURATION")]
-        older_than: Option<String>,
+        #[arg(long, value_name = "DURATION", value_parser = duration)]
+        older_than: Option<Duration>,
         /// Only jobs with this status (succeeded, failed, dead, cancelled)
         #[arg(long)]
-        status: Option<String>,
+        status: Option<Status>,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
     },
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ScheduleCommand {
+pub(crate) enum ScheduleCommand {
     /// Add a schedule: a cron expression (UTC) and a command
     #[command(
         after_help = "Examples:\n  kollega schedule add shop \"0 3 * * *\" -- npm run backup\n  \
@@ -256,12 +361,15 @@ pub enum ScheduleCommand {
         workspace: String,
         cron: String,
         #[arg(long, value_name = "POLICY")]
-        catch_up: Option<String>,
+        catch_up: Option<CatchUp>,
         /// Stop each run after this long (90s, 10m, 2h)
-        #[arg(long, value_name = "DURATION")]
-        timeout: Option<String>,
+        #[arg(long, value_name = "DURATION", value_parser = duration)]
+        timeout: Option<Duration>,
         #[arg(last = true, required = true, value_name = "CMD")]
         command: Vec<String>,
+        /// Print the schedule as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// List schedules and their next run
     Ls {
@@ -269,11 +377,16 @@ pub enum ScheduleCommand {
         json: bool,
     },
     /// Remove a schedule (its past jobs stay)
-    Rm { id: i64 },
+    Rm {
+        id: i64,
+        /// Print the removed schedule as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
-pub enum GitCommand {
+pub(crate) enum GitCommand {
     /// Branch, upstream and changed files of a working tree
     #[command(after_help = "Examples:\n  kollega git status ./my-repo\n  \
                       kollega git status . --json\n\n\
@@ -322,6 +435,10 @@ pub enum GitCommand {
         /// Only queue the job and print its id
         #[arg(long)]
         detach: bool,
+        /// With --detach, print the job's id as JSON (in the foreground,
+        /// git's own output streams)
+        #[arg(long, requires = "detach")]
+        json: bool,
     },
     /// Pull (fast-forward only) as a job
     #[command(
@@ -333,96 +450,124 @@ pub enum GitCommand {
         /// Only queue the job and print its id
         #[arg(long)]
         detach: bool,
+        /// With --detach, print the job's id as JSON (in the foreground,
+        /// git's own output streams)
+        #[arg(long, requires = "detach")]
+        json: bool,
     },
 }
 
 #[derive(Debug, Args)]
-pub struct GitCommitArgs {
+pub(crate) struct GitCommitArgs {
     /// A working tree folder (or a folder inside one)
     #[arg(value_name = "WS-OR-DIR")]
-    pub target: String,
+    pub(crate) target: String,
     /// The commit message
     #[arg(short, long, value_name = "MSG", required_unless_present = "amend")]
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
     /// Stage every change to tracked files first, as `git commit -a`
     #[arg(short, long)]
-    pub all: bool,
+    pub(crate) all: bool,
     /// Replace the last commit, keeping its author (and its message without -m)
     #[arg(long)]
-    pub amend: bool,
+    pub(crate) amend: bool,
     /// Skip the pre-commit and commit-msg hooks
     #[arg(long)]
-    pub no_verify: bool,
+    pub(crate) no_verify: bool,
     /// Print JSON instead of text
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct TakeoverArgs {
+pub(crate) struct TakeoverArgs {
     /// A folder, a .zip file, or the name of a SQLite workspace to promote
-    pub source: String,
+    pub(crate) source: String,
     /// The repository's folder (created when absent; an existing one must be clean)
     #[arg(long, value_name = "REPO-DIR")]
-    pub git: PathBuf,
+    pub(crate) git: PathBuf,
     /// Workspace name (default: the folder or ZIP file name)
     #[arg(long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Add or set the `origin` remote
     #[arg(long, value_name = "URL")]
-    pub remote: Option<String>,
+    pub(crate) remote: Option<String>,
     /// Push the branch and the tag to origin
     #[arg(long)]
-    pub push: bool,
+    pub(crate) push: bool,
     /// Create a private GitHub repository OWNER/NAME and push to it
     #[arg(long, value_name = "OWNER/NAME")]
-    pub github: Option<String>,
+    pub(crate) github: Option<String>,
     /// Apply the export's own .gitignore files
     #[arg(long)]
-    pub respect_gitignore: bool,
+    pub(crate) respect_gitignore: bool,
     /// Print the report as JSON
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// A folder or a .zip file
-    pub source: PathBuf,
+    pub(crate) source: PathBuf,
     /// Workspace name (default: the folder or ZIP file name)
     #[arg(long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Replace an existing workspace of that name
     #[arg(long)]
-    pub replace: bool,
+    pub(crate) replace: bool,
     /// Apply the export's own .gitignore files (off: an export is taken over whole)
     #[arg(long)]
-    pub respect_gitignore: bool,
+    pub(crate) respect_gitignore: bool,
     /// Print the report as JSON
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Queue the import as a job and print its id
     #[arg(long)]
-    pub detach: bool,
+    pub(crate) detach: bool,
 }
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["zip", "dir"])))]
-pub struct ExportArgs {
-    pub workspace: String,
+pub(crate) struct ExportArgs {
+    pub(crate) workspace: String,
     /// Write a ZIP file
     #[arg(long, value_name = "FILE")]
-    pub zip: Option<PathBuf>,
+    pub(crate) zip: Option<PathBuf>,
     /// Write into a folder
     #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
     /// Overwrite an existing file or non-empty folder
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Print a JSON summary
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Queue the export as a job and print its id
     #[arg(long)]
-    pub detach: bool,
+    pub(crate) detach: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(duration("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(duration("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(duration("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(duration("7d").unwrap(), Duration::from_secs(7 * 86_400));
+        for bad in ["", "abc", "10x", "-5s", "0", "99999h", "400d"] {
+            assert!(duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_known_job_kinds_are_taken() {
+        assert_eq!(job_kind("git-push"), Ok(JobKind::GitPush));
+        assert!(job_kind("bogus").unwrap_err().contains("git-pull"));
+    }
 }

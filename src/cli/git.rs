@@ -36,9 +36,18 @@ pub(super) fn takeover(
     let mut report = take_over(store, config, &request)?;
     // A failed push or GitHub call keeps the local result: report it, then
     // fail with the reason.
-    let remote_failure = report.remote_failure.take();
+    let remote_failure = report.remote_failure.take().map(Error::from);
     if args.json {
-        print_json(&report)?;
+        // One JSON object: the local result, and the failure beside it.
+        let mut value =
+            serde_json::to_value(&report).map_err(|e| Error::stdout(std::io::Error::other(e)))?;
+        if let (Some(e), Some(object)) = (&remote_failure, value.as_object_mut()) {
+            object.insert("error".into(), e.to_json());
+        }
+        print_json(&value)?;
+        if let Some(e) = remote_failure {
+            return Err(Error::Reported(Box::new(e)));
+        }
     } else {
         let verb = match report.status {
             TakeoverStatus::AlreadyTakenOver => "already taken over",

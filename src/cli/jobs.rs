@@ -21,9 +21,7 @@ use crate::jobs::kinds::{Place, resolve_place, shell_words};
 use crate::jobs::payload::{CommandPayload, ExportPayload, ImportPayload, JobPayload, PullPayload};
 use crate::jobs::queue::{self, Filter, Job, NewJob};
 use crate::jobs::runner::Event;
-use crate::jobs::{
-    JobKind, JobsError, Status, format_duration, format_ms, now_ms, schedule, tasks, worker,
-};
+use crate::jobs::{JobsError, Status, format_duration, format_ms, now_ms, schedule, tasks, worker};
 use crate::store::Store;
 use crate::workspace::export::ExportTarget;
 
@@ -40,39 +38,43 @@ pub(super) fn git_job(
     store: Store,
     command: GitCommand,
 ) -> Result<ExitCode, Error> {
-    let (target, push, detach) = match command {
+    let (target, push, detach, json) = match command {
         GitCommand::Push {
             target,
             remote,
             refspecs,
             set_upstream,
             detach,
+            json,
         } => {
             let spec = PushSpec {
                 remote,
                 refspecs,
                 set_upstream,
             };
-            (target, Some(spec), detach)
+            (target, Some(spec), detach, json)
         }
-        GitCommand::Pull { target, detach } => (target, None, detach),
-        GitCommand::Status { .. } | GitCommand::Commit(_) => {
-            return Err(JobsError::BadInput("not a git job".into()).into());
-        }
+        GitCommand::Pull {
+            target,
+            detach,
+            json,
+        } => (target, None, detach, json),
+        // `cli::git` runs them itself.
+        GitCommand::Status { .. } | GitCommand::Commit(_) => return Ok(ExitCode::SUCCESS),
     };
     let place = resolve_place(&store, &target)?;
     if let Place::Store { name, .. } = &place {
-        return Err(JobsError::BadInput(format!(
-            "{name} keeps its files in the store, not in a repository; `kollega takeover {name} --git DIR` makes one"
-        ))
-        .into());
+        return Err(Error::refused(
+            format!("{name} keeps its files in the store, not in a git repository"),
+            format!("`kollega takeover {name} --git DIR` makes one"),
+        ));
     }
     let workspace = Some(place.workspace());
     let new = match push {
         Some(spec) => spec.job(workspace),
         None => PullPayload {}.job(workspace),
     };
-    job_cmd(config, store, new, detach, None)
+    job_cmd(config, store, new, detach.then_some(json), None)
 }
 
 /// `import --detach`.
@@ -81,17 +83,25 @@ pub(super) fn import_job(
     store: Store,
     args: &ImportArgs,
 ) -> Result<ExitCode, Error> {
-    let source = args
-        .source
-        .canonicalize()
-        .map_err(|e| JobsError::BadInput(format!("cannot read {}: {e}", args.source.display())))?;
+    let source = args.source.canonicalize().map_err(|source| {
+        crate::workspace::ImportError::SourceUnreadable {
+            path: args.source.clone(),
+            source,
+        }
+    })?;
     let payload = ImportPayload {
         source,
         name: args.name.clone(),
         replace: args.replace,
         respect_gitignore: args.respect_gitignore,
     };
-    job_cmd(config, store, payload.job(args.name.clone()), true, None)
+    job_cmd(
+        config,
+        store,
+        payload.job(args.name.clone()),
+        Some(args.json),
+        None,
+    )
 }
 
 /// `export --detach`.
@@ -117,7 +127,7 @@ pub(super) fn export_job(
         config,
         store,
         payload.job(Some(args.workspace.clone())),
-        true,
+        Some(args.json),
         None,
     )
 }
@@ -130,34 +140,6 @@ fn next_run(at: i64) -> String {
     } else {
         format_ms(at)
     }
-}
-
-/// "90", "90s", "10m", "2h", "1500ms" as a duration.
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, JobsError> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().map_err(|_| bad_duration(text))?;
-    let secs = match unit.trim() {
-        "" | "s" | "sec" => value,
-        "ms" => value / 1000.0,
-        "m" | "min" => value * 60.0,
-        "h" => value * 3600.0,
-        "d" => value * 86_400.0,
-        _ => return Err(bad_duration(text)),
-    };
-    if !(secs.is_finite() && secs > 0.0 && secs <= 365.0 * 86_400.0) {
-        return Err(bad_duration(text));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-fn bad_duration(text: &str) -> JobsError {
-    JobsError::BadInput(format!(
-        "bad duration {text:?}: give a number with ms, s, m, h or d, like 90s, 10m, 2h or 7d (at most 365 days)"
-    ))
 }
 
 fn task_command(store: &Store, place: &Place, name: &str) -> Result<String, JobsError> {
@@ -188,21 +170,10 @@ pub(super) fn run(config: &Config, store: Store, args: &RunArgs) -> Result<ExitC
     let place = resolve_place(&store, &args.workspace)?;
     let payload = match &args.task {
         Some(task) => CommandPayload::task(task, task_command(&store, &place, task)?),
-        None if args.command.is_empty() => {
-            return Err(JobsError::BadInput(
-                "no command: give one after `--` (kollega run WS -- npm test) or --task NAME"
-                    .into(),
-            )
-            .into());
-        }
+        // clap requires a command without --task.
         None => CommandPayload::argv(args.command.clone()),
     };
-    let timeout_ms = args
-        .timeout
-        .as_deref()
-        .map(parse_duration)
-        .transpose()?
-        .map(|d| d.as_millis() as i64);
+    let timeout_ms = args.timeout.map(|d| d.as_millis() as i64);
     let mut new = payload.job(Some(place.workspace()));
     if let Some(retries) = args.retries {
         new.max_attempts = retries.saturating_add(1).min(100);
@@ -210,21 +181,32 @@ pub(super) fn run(config: &Config, store: Store, args: &RunArgs) -> Result<ExitC
     }
     new.timeout_ms = timeout_ms;
     new.after = args.after.clone();
-    job_cmd(config, store, new, args.detach, Some(&payload.argv))
+    job_cmd(
+        config,
+        store,
+        new,
+        args.detach.then_some(args.json),
+        Some(&payload.argv),
+    )
 }
 
-/// Queues `new`; with `detach` prints its id, else runs it here, copying
-/// its output, and exits as it did.
+/// Queues `new`. Detached (`Some(json)`) it prints the job's id, as JSON
+/// when asked; else it runs the job here, copying its output, and exits as
+/// it did.
 pub(crate) fn job_cmd(
     config: &Config,
     mut store: Store,
     new: NewJob,
-    detach: bool,
+    detached: Option<bool>,
     argv: Option<&[String]>,
 ) -> Result<ExitCode, Error> {
-    if detach {
+    if let Some(json) = detached {
         let id = queue::enqueue(&mut store.conn, &new, now_ms())?;
-        println!("{id}");
+        if json {
+            print_json(&serde_json::json!({ "id": id }))?;
+        } else {
+            println!("{id}");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let ran = foreground::run(config, store, &new, |notice| match notice {
@@ -273,11 +255,12 @@ fn say(line: &str) {
 pub(super) fn worker(config: &Config, store: Store, args: &WorkerArgs) -> Result<ExitCode, Error> {
     drop(store);
     let listener = match &args.metrics {
-        Some(addr) => Some(std::net::TcpListener::bind(addr).map_err(|e| {
-            JobsError::BadInput(format!(
-                "cannot serve metrics on {addr}: {e}; give a free address like 127.0.0.1:9464"
-            ))
-        })?),
+        Some(addr) => Some(
+            std::net::TcpListener::bind(addr).map_err(|source| Error::Listen {
+                addr: *addr,
+                source,
+            })?,
+        ),
         None => None,
     };
     worker::run(config, args.parallel, listener, |notice| match notice {
@@ -302,12 +285,11 @@ pub(super) fn worker(config: &Config, store: Store, args: &WorkerArgs) -> Result
 pub(super) fn jobs(config: &Config, store: &mut Store, args: JobsArgs) -> Result<ExitCode, Error> {
     match args.action {
         None => {
-            let status = parse_status(args.status.as_deref())?;
             let jobs = queue::list(
                 &store.conn,
                 &Filter {
-                    status,
-                    kind: args.kind.as_deref().map(JobKind::from),
+                    status: args.status,
+                    kind: args.kind,
                     limit: Some(args.limit.max(1)),
                     ..Filter::default()
                 },
@@ -327,17 +309,20 @@ pub(super) fn jobs(config: &Config, store: &mut Store, args: JobsArgs) -> Result
             }
         }
         Some(JobsAction::Log { id, follow }) => return log_cmd(config, store, id, follow),
-        Some(JobsAction::Retry { id }) => {
+        Some(JobsAction::Retry { id, json }) => {
             queue::retry(&mut store.conn, id, now_ms())?;
-            println!("job {id} queued again");
+            if json {
+                print_json(&queue::require(&store.conn, id)?)?;
+            } else {
+                println!("job {id} queued again");
+            }
         }
-        Some(JobsAction::Clean { older_than, status }) => {
-            let status = parse_status(status.as_deref())?;
-            let age = older_than
-                .as_deref()
-                .map(parse_duration)
-                .transpose()?
-                .map_or(0, |d| d.as_millis() as i64);
+        Some(JobsAction::Clean {
+            older_than,
+            status,
+            json,
+        }) => {
+            let age = older_than.map_or(0, |d| d.as_millis() as i64);
             let removed = queue::clean(&mut store.conn, now_ms() - age + 1, status)?;
             let mut left = 0;
             for id in &removed {
@@ -346,11 +331,15 @@ pub(super) fn jobs(config: &Config, store: &mut Store, args: JobsArgs) -> Result
                     left += 1;
                 }
             }
-            println!(
-                "removed {} ended job{}",
-                removed.len(),
-                if removed.len() == 1 { "" } else { "s" }
-            );
+            if json {
+                print_json(&serde_json::json!({ "removed": removed }))?;
+            } else {
+                println!(
+                    "removed {} ended job{}",
+                    removed.len(),
+                    if removed.len() == 1 { "" } else { "s" }
+                );
+            }
             if left > 0 {
                 eprintln!(
                     "warning: {left} log folder(s) under {} could not be removed",
@@ -358,22 +347,18 @@ pub(super) fn jobs(config: &Config, store: &mut Store, args: JobsArgs) -> Result
                 );
             }
         }
-        Some(JobsAction::Cancel { id }) => {
-            match queue::request_cancel(&mut store.conn, id, now_ms())? {
-                Status::Running => {
-                    println!("job {id} is asked to stop; its runner stops it within a few seconds")
-                }
-                status => println!("job {id} {status}"),
+        Some(JobsAction::Cancel { id, json }) => {
+            let status = queue::request_cancel(&mut store.conn, id, now_ms())?;
+            if json {
+                print_json(&queue::require(&store.conn, id)?)?;
+            } else if status == Status::Running {
+                println!("job {id} is asked to stop; its runner stops it within a few seconds");
+            } else {
+                println!("job {id} {status}");
             }
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `--status NAME`, with the names listed when it is not one.
-fn parse_status(name: Option<&str>) -> Result<Option<Status>, JobsError> {
-    name.map(|s| s.parse::<Status>().map_err(JobsError::BadInput))
-        .transpose()
 }
 
 fn print_jobs(jobs: &[Job]) {
@@ -572,18 +557,19 @@ pub(super) fn schedule(
             catch_up,
             timeout,
             command,
+            json,
         } => {
             let place = resolve_place(store, &workspace)?;
-            let policy: schedule::CatchUp = catch_up
-                .as_deref()
-                .unwrap_or(&config.jobs.catch_up)
-                .parse()
-                .map_err(JobsError::BadInput)?;
-            let timeout_ms = timeout
-                .as_deref()
-                .map(parse_duration)
-                .transpose()?
-                .map(|d| d.as_millis() as i64);
+            let policy = match catch_up {
+                Some(policy) => policy,
+                None => config.jobs.catch_up.parse().map_err(|why| {
+                    Error::refused(
+                        why,
+                        "set [jobs] catch_up in config.toml to once, skip or all",
+                    )
+                })?,
+            };
+            let timeout_ms = timeout.map(|d| d.as_millis() as i64);
             let s = schedule::add(
                 &store.conn,
                 &place.workspace(),
@@ -593,13 +579,17 @@ pub(super) fn schedule(
                 timeout_ms,
                 now_ms(),
             )?;
-            println!(
-                "schedule {} added: {} in {}, next run {}",
-                s.id,
-                printable(&shell_words(&s.command)),
-                printable(&s.workspace),
-                next_run(s.next_run_at)
-            );
+            if json {
+                print_json(&s)?;
+            } else {
+                println!(
+                    "schedule {} added: {} in {}, next run {}",
+                    s.id,
+                    printable(&shell_words(&s.command)),
+                    printable(&s.workspace),
+                    next_run(s.next_run_at)
+                );
+            }
         }
         ScheduleCommand::Ls { json } => {
             let all = schedule::list(&store.conn)?;
@@ -629,38 +619,18 @@ pub(super) fn schedule(
                 }));
             }
         }
-        ScheduleCommand::Rm { id } => {
+        ScheduleCommand::Rm { id, json } => {
             let s = schedule::remove(&store.conn, id)?;
-            println!(
-                "schedule {} removed ({}); its past jobs stay",
-                s.id,
-                printable(&s.cron)
-            );
+            if json {
+                print_json(&s)?;
+            } else {
+                println!(
+                    "schedule {} removed ({}); its past jobs stay",
+                    s.id,
+                    printable(&s.cron)
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_with_units() {
-        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
-        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
-        assert_eq!(
-            parse_duration("1500ms").unwrap(),
-            Duration::from_millis(1500)
-        );
-        assert_eq!(
-            parse_duration("7d").unwrap(),
-            Duration::from_secs(7 * 86_400)
-        );
-        for bad in ["", "abc", "10x", "-5s", "0", "99999h", "400d"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
 }

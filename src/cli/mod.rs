@@ -19,16 +19,68 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::store::Store;
 
-/// Runs one parsed command line; a failure is printed with its hint and
-/// exits 1.
+/// Runs one parsed command line. A failure is printed with its hint (on
+/// stdout as one JSON object when the command line asked for JSON) and
+/// exits 1, or 2 for a command line that means nothing.
 pub fn run(cli: Cli) -> ExitCode {
+    let json = cli.command.as_ref().is_some_and(Command::json);
     match dispatch(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
-            eprintln!("hint: {}", err.hint());
-            ExitCode::from(1)
+            if !err.reported() {
+                report(err.kind(), &err.to_string(), &err.hint(), json);
+            }
+            ExitCode::from(err.exit_code())
         }
+    }
+}
+
+/// A command line clap refused (or `--help`, `--version`): clap's own text,
+/// or with `--json` anywhere in it, the error as JSON. Exits 2, or 0 for
+/// help and version.
+pub fn refused(e: clap::Error) -> ExitCode {
+    let json = std::env::args_os().any(|a| a == "--json");
+    if !e.use_stderr() || !json {
+        let _ = e.print();
+        return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+    }
+    let text = e.render().to_string();
+    let message = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    // The subcommand the line was for, for a hint that names it.
+    let command = <Cli as clap::CommandFactory>::command();
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let sub = std::env::args()
+        .skip(1)
+        .find(|a| names.contains(a))
+        .map(|name| format!(" {name}"))
+        .unwrap_or_default();
+    report(
+        "usage",
+        message,
+        &format!("`kollega help{sub}` lists its arguments, with examples"),
+        true,
+    );
+    ExitCode::from(2)
+}
+
+/// Prints a failure: `error:` and `hint:` on stderr, or
+/// `{"error": {"kind", "message", "hint"}}` on stdout.
+fn report(kind: &str, message: &str, hint: &str, json: bool) {
+    if json {
+        let error = serde_json::json!({
+            "error": { "kind": kind, "message": message, "hint": hint }
+        });
+        println!("{error}");
+    } else {
+        eprintln!("error: {message}");
+        eprintln!("hint: {hint}");
     }
 }
 

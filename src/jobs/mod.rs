@@ -208,7 +208,9 @@ impl Hint for JobsError {
             JobsError::UnknownWorkspace(_) => {
                 "`kollega ls` lists workspaces; a folder path works too".into()
             }
-            JobsError::BadInput(_) => "see `kollega help run`".into(),
+            JobsError::BadInput(_) => {
+                "check what the message names; `kollega help COMMAND` lists the arguments of each command".into()
+            }
             JobsError::WorkingCopy { .. } => {
                 "free some space or fix the permissions of the data directory; the store was not changed".into()
             }

@@ -186,18 +186,21 @@ fn rm_needs_yes_and_then_removes_everything_of_the_workspace() {
 #[test]
 fn show_of_an_unknown_workspace_hints_at_ls() {
     let k = Kollega::new();
-    for json in [false, true] {
-        let mut cmd = k.cmd();
-        cmd.args(["show", "nope"]);
-        if json {
-            cmd.arg("--json");
-        }
-        cmd.assert()
-            .code(1)
-            .stdout(predicate::str::is_empty())
-            .stderr(predicate::str::contains("no workspace named \"nope\""))
-            .stderr(predicate::str::is_match("(?m)^hint: .*kollega ls").unwrap());
-    }
+    k.cmd()
+        .args(["show", "nope"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("no workspace named \"nope\""))
+        .stderr(predicate::str::is_match("(?m)^hint: .*kollega ls").unwrap());
+    // With --json, the same error is one JSON object on stdout.
+    let out = k.run(["show", "nope", "--json"]);
+    assert_code(&out, 1);
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+    let error = json_error(&out);
+    assert_eq!(error["kind"], "workspace");
+    assert_eq!(error["message"], "no workspace named \"nope\"");
+    assert!(error["hint"].as_str().unwrap().contains("kollega ls"));
 }
 
 #[test]
@@ -327,7 +330,7 @@ fn a_store_with_a_newer_schema_is_refused_and_left_unchanged() {
     );
     let before = std::fs::read(k.db_path()).unwrap();
 
-    for args in [&["ls"][..], &["ls", "--json"], &["show", "shop"]] {
+    for args in [&["ls"][..], &["show", "shop"]] {
         k.cmd()
             .args(args)
             .assert()
@@ -337,6 +340,16 @@ fn a_store_with_a_newer_schema_is_refused_and_left_unchanged() {
             .stderr(predicate::str::contains("left unchanged"))
             .stderr(predicate::str::contains("hint:"));
     }
+    let out = k.run(["ls", "--json"]);
+    assert_code(&out, 1);
+    let error = json_error(&out);
+    assert_eq!(error["kind"], "store");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("schema version 99")
+    );
     // An import is refused the same way, before it reads or writes anything.
     let src = k.scratch("other");
     write_tree(&src, &tree([("a.txt", "a\n")]));
@@ -422,4 +435,49 @@ fn a_worker_and_commands_started_at_once_on_a_new_store_all_open_it() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
+}
+
+#[test]
+fn with_json_every_failure_is_one_json_object_on_stdout() {
+    let k = Kollega::new();
+    let missing = k.scratch("missing");
+    let missing = missing.to_str().unwrap();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["show", "nope", "--json"], 1, "workspace"),
+        (&["export", "nope", "--zip", "x.zip", "--json"], 1, "export"),
+        (&["import", missing, "--json"], 1, "import"),
+        (&["jobs", "show", "42", "--json"], 1, "jobs"),
+        (&["jobs", "retry", "42", "--json"], 1, "jobs"),
+        (&["jobs", "cancel", "42", "--json"], 1, "jobs"),
+        (&["schedule", "rm", "3", "--json"], 1, "jobs"),
+        (&["tasks", "nope", "--json"], 1, "jobs"),
+        (&["git", "status", missing, "--json"], 1, "git"),
+        (
+            &["run", "nope", "--detach", "--json", "--", "true"],
+            1,
+            "jobs",
+        ),
+        (&["jobs", "--status", "bogus", "--json"], 2, "usage"),
+        (&["ls", "--bogus", "--json"], 2, "usage"),
+    ];
+    for (args, code, kind) in cases {
+        let out = k.run(*args);
+        assert_code(&out, *code);
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?} printed on stderr: {}",
+            stderr(&out)
+        );
+        let error = json_error(&out);
+        assert_eq!(error["kind"], *kind, "{args:?}: {error}");
+    }
+    // The usage hint names the subcommand it was for.
+    let error = json_error(&k.run(["jobs", "--status", "bogus", "--json"]));
+    assert!(
+        error["hint"]
+            .as_str()
+            .unwrap()
+            .contains("kollega help jobs"),
+        "{error}"
+    );
 }

@@ -164,10 +164,11 @@ fn bad_input_is_named_and_changes_nothing() {
         );
         assert!(stderr(&out).contains("hint:"), "{}", stderr(&out));
     }
+    // Values that mean nothing are usage errors (exit 2), named.
     let out = k.run(["run", d, "--timeout", "soon", "--", "true"]);
-    assert_code(&out, 1);
+    assert_code(&out, 2);
     assert!(
-        stderr(&out).contains("bad duration \"soon\""),
+        stderr(&out).contains("\"soon\" is not a duration"),
         "{}",
         stderr(&out)
     );
@@ -178,11 +179,26 @@ fn bad_input_is_named_and_changes_nothing() {
         stderr(&out)
     );
     let out = k.run(["jobs", "--status", "done"]);
+    assert_code(&out, 2);
     assert!(
         stderr(&out).contains("unknown status \"done\""),
         "{}",
         stderr(&out)
     );
+    for args in [
+        vec!["jobs", "--kind", "bogus"],
+        vec!["run", d],
+        vec!["worker", "--metrics", "notanaddr"],
+        vec!["jobs", "clean", "--older-than", "forever"],
+    ] {
+        let out = k.run(&args);
+        assert_code(&out, 2);
+        assert!(
+            stderr(&out).contains("error:"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
     let out = k.run(["schedule", "add", d, "61 * * * *", "--", "true"]);
     assert_code(&out, 1);
     assert!(

@@ -115,12 +115,17 @@ fn config_toml_with_an_unknown_section_or_key_fails_naming_the_file_and_key() {
         let file = k.config.join("config.toml");
         std::fs::write(&file, text).unwrap();
 
-        let out = k.run(["ls", "--json"]);
+        let out = k.run(["ls"]);
 
         assert_code(&out, 1);
         let err = stderr(&out);
         assert!(err.contains(&file.display().to_string()), "{text}: {err}");
         assert!(err.contains(key), "{text}: {err}");
+        let out = k.run(["ls", "--json"]);
+        assert_code(&out, 1);
+        let error = json_error(&out);
+        assert_eq!(error["kind"], "config");
+        assert!(error["message"].as_str().unwrap().contains(key), "{error}");
     }
 }
 

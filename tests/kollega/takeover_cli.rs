@@ -124,12 +124,13 @@ fn dirty_repository_is_refused_with_a_hint_and_nothing_changes() {
     let before = g.snapshot();
     let out = takeover(&g, &src, &g.dir, &[]);
     assert_code(&out, 1);
-    let err = stderr(&out);
+    let error = json_error(&out);
+    let message = error["message"].as_str().unwrap();
     assert!(
-        err.contains("uncommitted changes") && err.contains(" M mine.txt"),
-        "{err}"
+        message.contains("uncommitted changes") && message.contains(" M mine.txt"),
+        "{error}"
     );
-    assert!(err.contains("hint: "), "{err}");
+    assert!(!error["hint"].as_str().unwrap().is_empty(), "{error}");
     assert_eq!(g.snapshot(), before);
     assert_eq!(g.k.ls(), Vec::<Value>::new());
 }
@@ -342,9 +343,20 @@ fn github_name_taken_exits_1_keeps_the_local_takeover_and_suggests_remote() {
     let report = json(&out);
     assert_eq!(report["pushed"], false);
     assert_eq!(report["storageType"], "git");
-    let err = stderr(&out);
-    assert!(err.contains("already exists"), "{err}");
-    assert!(err.contains("--remote"), "{err}");
+    // The failure is in the same JSON object as the local result.
+    let error = &report["error"];
+    assert_eq!(error["kind"], "takeover", "{report}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists"),
+        "{error}"
+    );
+    assert!(
+        error["hint"].as_str().unwrap().contains("--remote"),
+        "{error}"
+    );
     assert_eq!(baselines(&g, &repo).len(), 1);
     assert_eq!(g.k.ls()[0]["storageType"], "git");
     assert!(!contains_bytes(

@@ -147,12 +147,19 @@ impl Kollega {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+        // With --json the error is one JSON object on stdout, and nothing
+        // else is printed.
         assert!(
-            out.stdout.is_empty(),
-            "a failed import printed on stdout: {}",
-            String::from_utf8_lossy(&out.stdout)
+            out.stderr.is_empty(),
+            "a failed --json import printed on stderr: {}",
+            stderr(&out)
         );
-        stderr(&out)
+        let error = json_error(&out);
+        format!(
+            "error: {}\nhint: {}",
+            error["message"].as_str().unwrap_or_default(),
+            error["hint"].as_str().unwrap_or_default()
+        )
     }
 
     /// The rows of `kollega ls --json`.
@@ -202,6 +209,21 @@ impl Kollega {
         }
         found
     }
+}
+
+/// The `{"error": {...}}` a failed command printed with `--json`.
+pub fn json_error(out: &Output) -> Value {
+    let value: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout of a failed --json command is not one JSON object ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    let error = value["error"].clone();
+    for field in ["kind", "message", "hint"] {
+        assert!(error[field].is_string(), "no {field} in {value}");
+    }
+    error
 }
 
 pub fn stdout(out: &Output) -> String {
