@@ -80,7 +80,7 @@ pub(super) fn takeover(
         }
     }
     match remote_failure {
-        Some(e) => Err(e.into()),
+        Some(e) => Err(e),
         None => Ok(ExitCode::SUCCESS),
     }
 }
