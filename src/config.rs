@@ -40,6 +40,8 @@ pub enum ConfigError {
     },
     #[error("no data directory: the platform gives none for this user")]
     NoDataDir,
+    #[error("environment variable {name} is set but empty")]
+    EmptyEnv { name: &'static str },
 }
 
 impl Hint for ConfigError {
@@ -52,6 +54,9 @@ impl Hint for ConfigError {
                 "use a whole number, optionally with KB, MB, GB, KiB, MiB or GiB"
             }
             ConfigError::NoDataDir => "pass --data-dir DIR or set KOLLEGA_DATA_DIR",
+            ConfigError::EmptyEnv { .. } => {
+                "give it a folder, or unset it to use the default (`kollega doctor` shows which)"
+            }
         };
         hint.into()
     }
@@ -200,16 +205,35 @@ struct ImportSection {
 impl Config {
     /// Loads the configuration. `data_dir` is the `--data-dir` flag.
     pub fn load(data_dir: Option<PathBuf>) -> Result<Config, ConfigError> {
+        let (config, problems) = Config::load_lenient(data_dir)?;
+        match problems.into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(config),
+        }
+    }
+
+    /// The configuration as far as it reads: where the data and config
+    /// directories are must be known, but a bad `config.toml` or variable
+    /// is returned beside the defaults it leaves in place (for `doctor`,
+    /// which reports it instead of failing).
+    pub(crate) fn load_lenient(
+        data_dir: Option<PathBuf>,
+    ) -> Result<(Config, Vec<ConfigError>), ConfigError> {
         let dirs = directories::ProjectDirs::from("dev", "kollega", "kollega");
-        let data_dir = match data_dir.or_else(|| env_path(DATA_DIR_ENV)) {
+        let data_dir = match data_dir {
             Some(dir) => dir,
-            None => dirs
-                .as_ref()
-                .map(|d| d.data_dir().to_path_buf())
-                .ok_or(ConfigError::NoDataDir)?,
+            None => match env_path(DATA_DIR_ENV)? {
+                Some(dir) => dir,
+                None => dirs
+                    .as_ref()
+                    .map(|d| d.data_dir().to_path_buf())
+                    .ok_or(ConfigError::NoDataDir)?,
+            },
         };
-        let config_dir = env_path(CONFIG_DIR_ENV)
-            .or_else(|| dirs.as_ref().map(|d| d.config_dir().to_path_buf()));
+        let config_dir = match env_path(CONFIG_DIR_ENV)? {
+            Some(dir) => Some(dir),
+            None => dirs.as_ref().map(|d| d.config_dir().to_path_buf()),
+        };
         let config_file = config_dir.as_ref().map(|d| d.join("config.toml"));
 
         let mut config = Config {
@@ -223,12 +247,17 @@ impl Config {
             keymap: None,
             jobs: JobsConfig::default(),
         };
+        let mut problems = Vec::new();
         if let Some(path) = config_file.filter(|p| p.is_file()) {
-            config.apply_file(&path)?;
-            config.config_file = Some(path);
+            match config.apply_file(&path) {
+                Ok(()) => config.config_file = Some(path),
+                Err(e) => problems.push(e),
+            }
         }
-        config.apply_env(|name| std::env::var(name).ok())?;
-        Ok(config)
+        if let Err(e) = config.apply_env(|name| std::env::var(name).ok()) {
+            problems.push(e);
+        }
+        Ok((config, problems))
     }
 
     fn apply_file(&mut self, path: &Path) -> Result<(), ConfigError> {
@@ -240,7 +269,16 @@ impl Config {
             path: path.to_path_buf(),
             message,
         };
-        let file: FileConfig = toml::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
+        // One line: the line number and toml's own words, not its drawing.
+        let file: FileConfig = toml::from_str(&text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+            parse_err(match line {
+                Some(line) => format!("line {line}: {}", e.message()),
+                None => e.message().to_string(),
+            })
+        })?;
         for (key, value) in &file.limits {
             let slot = self
                 .limits
@@ -357,10 +395,14 @@ impl Config {
     }
 }
 
-fn env_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os(name)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
+/// A folder from the environment; set but empty is a mistake, never a
+/// silent fallback to the default.
+fn env_path(name: &'static str) -> Result<Option<PathBuf>, ConfigError> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(v) if v.to_string_lossy().trim().is_empty() => Err(ConfigError::EmptyEnv { name }),
+        Some(v) => Ok(Some(PathBuf::from(v))),
+    }
 }
 
 /// Parses "1048576", "200MiB", "1 MB", "2GiB" into a positive number.

@@ -198,6 +198,26 @@ pub(crate) enum Command {
 }
 
 impl Command {
+    /// Whether it only reads the store, so a store it may not write (a
+    /// read-only folder, a backup, another user's) serves it.
+    pub(crate) fn only_reads(&self) -> bool {
+        match self {
+            Command::Ls { .. }
+            | Command::Show { .. }
+            | Command::Cat { .. }
+            | Command::Tasks { .. }
+            | Command::Metrics
+            | Command::Schedule(ScheduleCommand::Ls { .. })
+            | Command::Git(GitCommand::Status { .. }) => true,
+            Command::Export(args) => !args.detach,
+            Command::Jobs(args) => matches!(
+                args.action,
+                None | Some(JobsAction::Show { .. } | JobsAction::Log { .. })
+            ),
+            _ => false,
+        }
+    }
+
     /// Whether the command line asked for JSON: an error is then JSON too.
     pub(crate) fn json(&self) -> bool {
         match self {

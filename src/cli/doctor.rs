@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::process::ExitCode;
 
 use super::output::human_bytes;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::error::Error;
 use crate::store::{DB_FILE, SCHEMA_VERSION, Store};
 
@@ -40,7 +40,7 @@ const KEY_VARS: &[&str] = &["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN
 /// Below this much free space on the data directory's disk, doctor fails.
 const MIN_FREE_BYTES: u64 = 100 * 1024 * 1024;
 
-pub fn run(config: &Config) -> DoctorReport {
+pub fn run(config: &Config, problems: &[ConfigError]) -> DoctorReport {
     let mut checks = Vec::new();
     let mut add = |name, status, detail: String| {
         checks.push(Check {
@@ -50,13 +50,24 @@ pub fn run(config: &Config) -> DoctorReport {
         })
     };
 
-    match Store::open(&config.data_dir) {
+    match Store::open_read(&config.data_dir) {
         Ok(store) => {
-            add(
-                "store",
-                Status::Ok,
-                format!("opens: {}", store.path().display()),
-            );
+            if store.read_only() {
+                add(
+                    "store",
+                    Status::Warn,
+                    format!(
+                        "opens read-only: {} (this user may read it, not change it; imports, saves and jobs fail)",
+                        store.path().display()
+                    ),
+                );
+            } else {
+                add(
+                    "store",
+                    Status::Ok,
+                    format!("opens: {}", store.path().display()),
+                );
+            }
             match store.quick_check() {
                 Ok(result) if result == "ok" => {
                     add("integrity", Status::Ok, "PRAGMA quick_check: ok".into())
@@ -86,11 +97,25 @@ pub fn run(config: &Config) -> DoctorReport {
                 Err(e) => add("jobs", Status::Fail, e.to_string()),
             }
         }
-        Err(e) => add(
-            "store",
-            Status::Fail,
-            format!("{e} ({})", crate::error::Hint::hint(&e)),
-        ),
+        Err(e) => {
+            let db = config.data_dir.join(DB_FILE);
+            let detail = if db.exists() && !may(&db, libc::R_OK) {
+                format!(
+                    "{} cannot be read by this user (permission denied){}; run kollega as its owner, or fix its owner and mode (chmod 600)",
+                    db.display(),
+                    owner_and_mode(&db)
+                )
+            } else if !may(&config.data_dir, libc::R_OK | libc::X_OK) {
+                format!(
+                    "the data directory {} cannot be entered by this user (permission denied){}; run kollega as its owner, or pass --data-dir",
+                    config.data_dir.display(),
+                    owner_and_mode(&config.data_dir)
+                )
+            } else {
+                crate::error::describe(&e)
+            };
+            add("store", Status::Fail, detail);
+        }
     }
 
     let (status, detail) = permissions(&config.data_dir);
@@ -138,14 +163,19 @@ pub fn run(config: &Config) -> DoctorReport {
     );
 
     add("terminal", Status::Ok, terminal_colours());
-    add(
-        "config",
-        Status::Ok,
-        match &config.config_file {
-            Some(path) => format!("{}", path.display()),
-            None => "no config.toml; defaults in use".into(),
-        },
-    );
+    if problems.is_empty() {
+        add(
+            "config",
+            Status::Ok,
+            match &config.config_file {
+                Some(path) => format!("{}", path.display()),
+                None => "no config.toml; defaults in use".into(),
+            },
+        );
+    }
+    for problem in problems {
+        add("config", Status::Fail, crate::error::describe(problem));
+    }
 
     let ok = checks.iter().all(|c| c.status != Status::Fail);
     DoctorReport { ok, checks }
@@ -202,8 +232,12 @@ fn terminal_colours() -> String {
 }
 
 /// `kollega doctor [--json]`: fails (exit 1) when a check fails.
-pub(super) fn doctor(config: &Config, json: bool) -> Result<ExitCode, Error> {
-    let report = run(config);
+pub(super) fn doctor(
+    config: &Config,
+    problems: &[ConfigError],
+    json: bool,
+) -> Result<ExitCode, Error> {
+    let report = run(config, problems);
     if json {
         super::output::print_json(&report)?;
     } else {
@@ -221,6 +255,25 @@ pub(super) fn doctor(config: &Config, json: bool) -> Result<ExitCode, Error> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Whether this user may access `path` as `mode` asks (`access(2)`: it
+/// opens nothing, so no lock of the store is touched).
+fn may(path: &Path, mode: libc::c_int) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: access() reads the NUL-terminated path and nothing else.
+    unsafe { libc::access(c_path.as_ptr(), mode) == 0 }
+}
+
+/// " (owner uid 1000, mode 600)", for a permission problem.
+fn owner_and_mode(path: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .map(|m| format!(" (owner uid {}, mode {:o})", m.uid(), m.mode() & 0o777))
+        .unwrap_or_default()
 }
 
 /// Jobs by status and whether a worker is alive; the number of dead jobs.

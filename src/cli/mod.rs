@@ -85,6 +85,12 @@ fn report(kind: &str, message: &str, hint: &str, json: bool) {
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
+    // Doctor reports a bad config.toml or variable as a failed check.
+    if let Some(Command::Doctor { json }) = &cli.command {
+        let (config, problems) = Config::load_lenient(cli.data_dir.clone())?;
+        let _telemetry = crate::telemetry::init(&config.data_dir, cli.verbose);
+        return doctor::doctor(&config, &problems, *json);
+    }
     let config = Config::load(cli.data_dir.clone())?;
     let _telemetry = crate::telemetry::init(&config.data_dir, cli.verbose);
     let Some(command) = cli.command else {
@@ -94,7 +100,6 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Open { target, location } => {
             return workspace::open(&config, &target, location.as_deref());
         }
-        Command::Doctor { json } => return doctor::doctor(&config, json),
         _ => {}
     }
     // Like other Unix tools, end quietly when a reader such as `head`
@@ -104,7 +109,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let mut store = Store::open(&config.data_dir)?;
+    let mut store = if command.only_reads() {
+        Store::open_read(&config.data_dir)?
+    } else {
+        Store::open(&config.data_dir)?
+    };
     match command {
         Command::Import(args) if args.detach => jobs::import_job(&config, store, &args),
         Command::Import(args) => workspace::import(&mut store, &config, &args),

@@ -48,9 +48,11 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot open the store {path}: {source}")]
+    #[error("cannot open the store {path}: {reason}")]
     Open {
         path: PathBuf,
+        /// What went wrong, without the path said again.
+        reason: String,
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error(
@@ -66,6 +68,16 @@ pub enum StoreError {
         path: PathBuf,
         version: i64,
         source: rusqlite::Error,
+    },
+    #[error("the store {path} cannot be written by this user")]
+    NotWritable { path: PathBuf },
+    #[error(
+        "the store {path} has schema version {found}, older than this kollega's ({known}), and cannot be written here to bring it up to date"
+    )]
+    ReadOnlyOlder {
+        path: PathBuf,
+        found: i64,
+        known: i64,
     },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -83,6 +95,12 @@ impl Hint for StoreError {
             StoreError::NewerSchema { .. } => {
                 "upgrade kollega to the version that wrote this store, or pass another --data-dir"
             }
+            StoreError::NotWritable { .. } => {
+                "reading works here (ls, show, cat, export, doctor); to change it, run kollega as the store's owner or give this user write access to it and its folder"
+            }
+            StoreError::ReadOnlyOlder { .. } => {
+                "run any kollega command once as the store's owner, where it may write, then read it here again"
+            }
             StoreError::Migration { .. } | StoreError::Sqlite(_) => {
                 "run `kollega doctor` to check the store; it was left as it was"
             }
@@ -92,9 +110,55 @@ impl Hint for StoreError {
 }
 
 impl StoreError {
-    fn open(path: &Path, source: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    /// Whether it failed for want of write access (a read-only folder,
+    /// file or disk, another user's store), so reading may still work.
+    pub(crate) fn is_not_writable(&self) -> bool {
+        use std::io::ErrorKind;
+        let io_denied = |e: &std::io::Error| {
+            matches!(
+                e.kind(),
+                ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+            )
+        };
+        let sqlite_denied = |e: &rusqlite::Error| {
+            matches!(
+                e.sqlite_error_code(),
+                Some(
+                    rusqlite::ErrorCode::ReadOnly
+                        | rusqlite::ErrorCode::CannotOpen
+                        | rusqlite::ErrorCode::PermissionDenied
+                )
+            )
+        };
+        match self {
+            StoreError::DataDir { source, .. } => io_denied(source),
+            StoreError::Open { source, .. } => {
+                source
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(io_denied)
+                    || source
+                        .downcast_ref::<rusqlite::Error>()
+                        .is_some_and(sqlite_denied)
+            }
+            StoreError::Sqlite(e) | StoreError::Migration { source: e, .. } => sqlite_denied(e),
+            StoreError::NotWritable { .. } => true,
+            StoreError::NewerSchema { .. } | StoreError::ReadOnlyOlder { .. } => false,
+        }
+    }
+
+    pub(crate) fn open(
+        path: &Path,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> StoreError {
+        // SQLite's own message ends with the file's name: say it once.
+        let text = source.to_string();
+        let reason = text
+            .strip_suffix(&format!(": {}", path.display()))
+            .unwrap_or(&text)
+            .to_string();
         StoreError::Open {
             path: path.to_path_buf(),
+            reason,
             source: Box::new(source),
         }
     }
@@ -120,6 +184,8 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
+    /// Opened read-only ([`Store::open_read`] where it may not write).
+    read_only: bool,
 }
 
 impl Store {
@@ -144,16 +210,26 @@ impl Store {
         .map_err(|e| StoreError::open(&path, e))?;
         // By path, before anything is written (the directory is 0700 since
         // the start); SQLite gives the -wal and -shm files this mode.
+        // Only ever taken away from group and others: a store its owner
+        // made read-only stays so.
         let mode = std::fs::metadata(&path)
             .map_err(|e| StoreError::open(&path, e))?
             .permissions()
             .mode();
-        if mode & 0o777 != 0o600 {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & 0o700))
                 .map_err(|e| StoreError::open(&path, e))?;
         }
+        // SQLite opens a file it may not write read-only without a word.
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(StoreError::NotWritable { path });
+        }
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            read_only: false,
+        };
         let started = std::time::Instant::now();
         let mut pause = Duration::from_millis(10);
         loop {
@@ -167,6 +243,74 @@ impl Store {
                 other => return other.map(|()| store),
             }
         }
+    }
+
+    /// Opens the store for reading, also where it cannot be written: a
+    /// read-only folder or disk, a backup, a store this user may read but
+    /// not change. `ls`, `show`, `cat`, `export` and `doctor` work there;
+    /// a write through it fails. Where it can be written it is opened (and
+    /// migrated) as [`Store::open`] does.
+    pub(crate) fn open_read(data_dir: &Path) -> Result<Store> {
+        match Store::open(data_dir) {
+            Ok(store) => Ok(store),
+            Err(e) if e.is_not_writable() => {
+                Store::open_read_only(data_dir).map_err(|ro| match ro {
+                    // No store to read: the first error says why none was made.
+                    StoreError::Open { .. } => e,
+                    other => other,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn open_read_only(data_dir: &Path) -> Result<Store> {
+        let path = data_dir.join(DB_FILE);
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(&path, flags).map_err(|e| StoreError::open(&path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let (conn, found) = match conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        {
+            Ok(found) => (conn, found),
+            // A WAL store in a folder we may not write has no shared-memory
+            // file to read through: read the file as it stands (nobody can
+            // be writing where we may not).
+            Err(_) => {
+                drop(conn);
+                let uri = format!("file:{}?immutable=1", uri_path(&path));
+                let conn = Connection::open_with_flags(&uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                    .map_err(|e| StoreError::open(&path, e))?;
+                let found = conn
+                    .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+                    .map_err(|e| StoreError::open(&path, e))?;
+                (conn, found)
+            }
+        };
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path,
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if found < SCHEMA_VERSION {
+            return Err(StoreError::ReadOnlyOlder {
+                path,
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        Ok(Store {
+            conn,
+            path,
+            read_only: true,
+        })
+    }
+
+    /// Whether it was opened read-only (this user may not write it).
+    pub(crate) fn read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The pragmas and migrations of a fresh connection.
@@ -254,6 +398,21 @@ fn ensure_private_dir(dir: &Path) -> Result<()> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
     }
     Ok(())
+}
+
+/// `path` for a `file:` URI: the characters a URI gives meaning to are
+/// escaped.
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The current time as RFC 3339 UTC with whole seconds, as stored.

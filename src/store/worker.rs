@@ -72,10 +72,7 @@ impl StoreWorker {
         let thread = std::thread::Builder::new()
             .name("kollega-store".to_string())
             .spawn(move || run(store, rx))
-            .map_err(|e| StoreError::Open {
-                path: data_dir.to_path_buf(),
-                source: Box::new(e),
-            })?;
+            .map_err(|e| StoreError::open(data_dir, e))?;
         Ok(StoreWorker {
             handle: StoreHandle { tx },
             thread,

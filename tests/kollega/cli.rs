@@ -481,3 +481,157 @@ fn with_json_every_failure_is_one_json_object_on_stdout() {
         "{error}"
     );
 }
+
+/// The binary as a user who owns the data directory but may not write it:
+/// as root, the user `nobody` (root ignores file modes); else this user,
+/// with the folder and the store made read-only.
+fn read_only_user(k: &Kollega) -> Box<dyn Fn(&[&str]) -> std::process::Output + '_> {
+    let root_user = running_as_root();
+    let chmod = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    if root_user {
+        chmod(k.root(), 0o755);
+        let status = std::process::Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(&k.data)
+            .arg(&k.config)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    chmod(&k.data.join("kollega.db"), 0o400);
+    chmod(&k.data, 0o500);
+    Box::new(move |args: &[&str]| {
+        let mut cmd = if root_user {
+            let mut cmd = std::process::Command::new("setpriv");
+            cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(env!("CARGO_BIN_EXE_kollega"));
+            cmd
+        } else {
+            std::process::Command::new(env!("CARGO_BIN_EXE_kollega"))
+        };
+        cmd.arg("--data-dir")
+            .arg(&k.data)
+            .args(args)
+            .env("KOLLEGA_CONFIG_DIR", &k.config)
+            .current_dir(k.root())
+            .output()
+            .unwrap()
+    })
+}
+
+fn running_as_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+#[test]
+fn a_store_this_user_may_only_read_still_lists_shows_cats_exports_and_checks() {
+    let k = Kollega::new();
+    let src = k.scratch("shop");
+    write_tree(&src, &tree([("app/page.tsx", "export default 1;\n")]));
+    k.import(&src, "shop", &[]);
+    let out_dir = k.root().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::fs::set_permissions(&out_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let zip = out_dir.join("shop.zip");
+    let run = read_only_user(&k);
+    let ls = run(&["ls", "--json"]);
+    assert_success(&ls);
+    assert!(stdout(&ls).contains("\"shop\""), "{}", stdout(&ls));
+    assert_success(&run(&["show", "shop"]));
+    let cat = run(&["cat", "shop", "app/page.tsx"]);
+    assert_success(&cat);
+    assert_eq!(stdout(&cat), "export default 1;\n");
+    assert_success(&run(&["export", "shop", "--zip", zip.to_str().unwrap()]));
+    assert!(zip.is_file());
+    let doctor = run(&["doctor"]);
+    assert!(
+        stdout(&doctor).contains("opens read-only"),
+        "{}",
+        stdout(&doctor)
+    );
+    // A write is refused, saying why, and the store is as it was.
+    let import = run(&["import", src.to_str().unwrap(), "--name", "other"]);
+    assert_code(&import, 1);
+    assert!(
+        stderr(&import).contains("cannot be written by this user"),
+        "{}",
+        stderr(&import)
+    );
+    std::fs::set_permissions(&k.data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(k.ls().len(), 1);
+}
+
+#[test]
+fn doctor_says_an_unreadable_store_is_a_permission_problem() {
+    let k = Kollega::new();
+    let src = k.scratch("shop");
+    write_tree(&src, &tree([("a.txt", "a\n")]));
+    k.import(&src, "shop", &[]);
+    let run = read_only_user(&k);
+    std::fs::set_permissions(
+        k.data.join("kollega.db"),
+        std::fs::Permissions::from_mode(0),
+    )
+    .unwrap();
+    let doctor = run(&["doctor"]);
+    assert_code(&doctor, 1);
+    let text = stdout(&doctor);
+    assert!(
+        text.contains("FAIL  store") && text.contains("permission denied"),
+        "{text}"
+    );
+    // Other commands name the store once, not its path twice.
+    let ls = run(&["ls"]);
+    assert_code(&ls, 1);
+    let db = k.data.join("kollega.db").display().to_string();
+    assert_eq!(stderr(&ls).matches(&db).count(), 1, "{}", stderr(&ls));
+}
+
+#[test]
+fn doctor_reports_a_bad_config_file_as_a_failed_check() {
+    let k = Kollega::new();
+    std::fs::write(k.config.join("config.toml"), "[limitz]\nx = 1\n").unwrap();
+    let out = k.run(["doctor"]);
+    assert_code(&out, 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("FAIL  config") && text.contains("line 1") && text.contains("limitz"),
+        "{text}"
+    );
+    // The other checks still ran.
+    assert!(text.contains("store"), "{text}");
+}
+
+#[test]
+fn an_empty_data_dir_variable_is_an_error_not_a_fallback() {
+    let k = Kollega::new().env("KOLLEGA_DATA_DIR", "");
+    let out = k.std_cmd_without_data_dir().arg("ls").output().unwrap();
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("KOLLEGA_DATA_DIR is set but empty"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_log_folder_and_its_files_are_private() {
+    let k = Kollega::new();
+    assert_success(&k.run(["ls"]));
+    let logs = k.logs_dir();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&logs), 0o700);
+    let files: Vec<_> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!files.is_empty());
+    for file in files {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+}

@@ -151,6 +151,7 @@ fn unbox(e: BoxError) -> TakeoverError {
             Ok(e) => TakeoverError::Store(StoreError::Sqlite(*e)),
             Err(e) => TakeoverError::Store(StoreError::Open {
                 path: PathBuf::from(store::DB_FILE),
+                reason: e.to_string(),
                 source: e,
             }),
         },

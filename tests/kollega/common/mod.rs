@@ -38,6 +38,11 @@ impl Kollega {
         }
     }
 
+    /// The root of this installation's temporary folders.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
     /// Sets an environment variable for every command this harness runs.
     pub fn env(mut self, key: &str, value: &str) -> Kollega {
         self.envs.push((key.to_string(), value.to_string()));
