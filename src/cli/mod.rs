@@ -96,11 +96,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
     let Some(command) = cli.command else {
         return workspace::open_tui(&config);
     };
-    match command {
-        Command::Open { target, location } => {
-            return workspace::open(&config, &target, location.as_deref());
-        }
-        _ => {}
+    if let Command::Open { target, location } = &command {
+        return workspace::open(&config, target, location.as_deref());
     }
     // Like other Unix tools, end quietly when a reader such as `head`
     // closes the pipe; the terminal UI never gets here.
