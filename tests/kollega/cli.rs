@@ -485,7 +485,10 @@ fn with_json_every_failure_is_one_json_object_on_stdout() {
 /// The binary as a user who owns the data directory but may not write it:
 /// as root, the user `nobody` (root ignores file modes); else this user,
 /// with the folder and the store made read-only.
-fn read_only_user(k: &Kollega) -> Box<dyn Fn(&[&str]) -> std::process::Output + '_> {
+/// Runs the binary with some arguments.
+type Runner<'a> = Box<dyn Fn(&[&str]) -> std::process::Output + 'a>;
+
+fn read_only_user(k: &Kollega) -> Runner<'_> {
     let root_user = running_as_root();
     let chmod = |path: &std::path::Path, mode: u32| {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
@@ -575,7 +578,7 @@ fn doctor_says_an_unreadable_store_is_a_permission_problem() {
     let run = read_only_user(&k);
     std::fs::set_permissions(
         k.data.join("kollega.db"),
-        std::fs::Permissions::from_mode(0),
+        std::fs::Permissions::from_mode(0o0),
     )
     .unwrap();
     let doctor = run(&["doctor"]);
