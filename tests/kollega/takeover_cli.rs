@@ -96,7 +96,11 @@ fn takeover_prints_its_report_and_ls_shows_a_git_workspace() {
     let out = takeover(&g, &src, &repo, &[]);
     assert_success(&out);
     let report = json(&out);
+    // The workspace takes the export's name, as an import does (the README
+    // says so); `git status` finds the repository by it.
     assert_eq!(report["workspace"], "app");
+    let status = g.k.run(["git", "status", "app", "--json"]);
+    assert_success(&status);
     assert_eq!(report["storageType"], "git");
     assert_eq!(report["filesCount"], 2);
     assert_eq!(report["pushed"], false);
