@@ -114,7 +114,8 @@ pub(crate) enum Command {
         json: bool,
     },
     /// Print one stored file to stdout
-    #[command(after_help = "Examples:\n  kollega cat shop app/page.tsx")]
+    #[command(after_help = "Examples:\n  kollega cat shop app/page.tsx\n\n\
+                      Prints the file's bytes as stored, so there is no --json.")]
     Cat { workspace: String, path: String },
     /// Remove a workspace and everything stored for it
     #[command(after_help = "Examples:\n  kollega rm shop --yes")]
@@ -159,12 +160,15 @@ pub(crate) enum Command {
                       Exits with the command's exit code (130 when cancelled). A SQLite workspace's \
                       commands run in its working copy under the data directory, brought up to \
                       date from the store first; what they create stays there. --detach only \
-                      queues the job for `kollega worker` or the TUI and prints its id.")]
+                      queues the job for `kollega worker` or the TUI and prints its id (as JSON \
+                      with --json); in the foreground the command's own output streams, so \
+                      --json needs --detach.")]
     Run(RunArgs),
     /// Run queued jobs and schedules without a terminal UI (for a server)
     #[command(after_help = "Examples:\n  kollega worker\n  \
                       kollega worker --metrics 127.0.0.1:9464 --parallel 4\n\n\
-                      Stops on SIGINT or SIGTERM; running jobs are stopped and retried later.")]
+                      Stops on SIGINT or SIGTERM; running jobs are stopped and retried later. \
+                      It prints a line per job as it goes, so there is no --json.")]
     Worker(WorkerArgs),
     /// List jobs; print, follow, retry or cancel one
     #[command(after_help = "Examples:\n  kollega jobs\n  \
@@ -192,7 +196,8 @@ pub(crate) enum Command {
     Schedule(ScheduleCommand),
     /// Print counters and histograms in Prometheus text format
     #[command(
-        after_help = "Examples:\n  kollega metrics\n  kollega metrics | grep kollega_queue_depth"
+        after_help = "Examples:\n  kollega metrics\n  kollega metrics | grep kollega_queue_depth\n\n\
+                      Prints the Prometheus text format, so there is no --json."
     )]
     Metrics,
 }
