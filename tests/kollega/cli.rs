@@ -638,3 +638,57 @@ fn the_log_folder_and_its_files_are_private() {
         assert_eq!(mode(&file), 0o600, "{}", file.display());
     }
 }
+
+/// Each failure names its cause once: an OS error is not repeated by the
+/// layers it passes through.
+#[test]
+fn an_os_error_is_printed_once() {
+    let k = Kollega::new();
+    with_workspace(&k);
+    let file = k.scratch("a-file");
+    std::fs::write(&file, "not a folder\n").unwrap();
+    let under_file = file.join("export");
+    // (arguments, whether they name their own data dir)
+    let cases: Vec<(Vec<String>, bool)> = vec![
+        (
+            vec!["import".into(), "/nonexistent/kollega-src".into()],
+            false,
+        ),
+        (
+            vec![
+                "export".into(),
+                "shop".into(),
+                "--dir".into(),
+                under_file.display().to_string(),
+            ],
+            false,
+        ),
+        (
+            vec![
+                "ls".into(),
+                "--data-dir".into(),
+                file.join("data").display().to_string(),
+            ],
+            true,
+        ),
+        (
+            vec!["worker".into(), "--metrics".into(), "192.0.2.1:9".into()],
+            false,
+        ),
+    ];
+    for (args, own_data_dir) in cases {
+        let mut cmd = if own_data_dir {
+            k.std_cmd_without_data_dir()
+        } else {
+            k.std_cmd()
+        };
+        let out = cmd.args(&args).output().unwrap();
+        assert_code(&out, 1);
+        let err = stderr(&out);
+        assert_eq!(err.matches("os error").count(), 1, "{args:?}: {err}");
+        let first = err.lines().next().unwrap_or_default();
+        for part in first.split(": ").filter(|p| p.len() > 8) {
+            assert_eq!(first.matches(part).count(), 1, "{args:?}: {err}");
+        }
+    }
+}
