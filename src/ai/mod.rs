@@ -4,9 +4,12 @@
 //! - [`sse`]: server-sent events, decoded whatever the chunking.
 //! - [`wire`]: the three streamed reply formats (OpenAI Responses,
 //!   Anthropic Messages, Chat Completions) into one [`wire::Reply`].
+//! - [`client`]: one streamed call: endpoint and key from the environment,
+//!   the request body, connect and idle timeouts.
 //! - [`failure`]: an HTTP failure read into retry-after, backoff or stop,
 //!   with what the user can do.
 
+pub(crate) mod client;
 pub(crate) mod failure;
 pub(crate) mod sse;
 pub(crate) mod wire;

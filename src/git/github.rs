@@ -566,7 +566,8 @@ pub(crate) mod fake {
         }
     }
 
-    fn read_request(stream: &mut std::net::TcpStream) -> Option<Request> {
+    /// Reads one HTTP/1.1 request with a `content-length` body.
+    pub(crate) fn read_request(stream: &mut std::net::TcpStream) -> Option<Request> {
         let mut reader = BufReader::new(stream.try_clone().ok()?);
         let mut line = String::new();
         reader.read_line(&mut line).ok()?;
