@@ -22,7 +22,7 @@ impl FilePatch {
         not(test),
         expect(
             dead_code,
-            reason = "issue 12: the AI review applies accepted hunks to the buffers"
+            reason = "the AI review, still to come, applies accepted hunks to the buffers"
         )
     )]
     pub(crate) fn apply_to(&self, text: &str) -> Result<String, PatchError> {

@@ -45,7 +45,7 @@ pub(crate) enum FileStatus {
 impl FileStatus {
     #[expect(
         dead_code,
-        reason = "issue 12: the AI review names what a patch does to each file"
+        reason = "the AI review, still to come, names what a patch does to each file"
     )]
     pub(crate) fn as_str(self) -> &'static str {
         match self {

@@ -18,7 +18,7 @@ impl Patch {
         not(test),
         expect(
             dead_code,
-            reason = "issue 12: the AI review sends the model a failed patch back"
+            reason = "the AI review, still to come, sends the model a failed patch back"
         )
     )]
     pub(crate) fn to_unified(&self) -> String {
