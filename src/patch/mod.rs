@@ -16,6 +16,10 @@
 pub(crate) mod apply;
 pub(crate) mod hunk;
 pub(crate) mod parse;
+#[cfg(test)]
+pub(crate) mod reply;
+#[cfg(test)]
+pub(crate) mod search;
 pub(crate) mod texts;
 pub(crate) mod unified;
 
