@@ -269,16 +269,8 @@ impl Config {
             path: path.to_path_buf(),
             message,
         };
-        // One line: the line number and toml's own words, not its drawing.
-        let file: FileConfig = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
-            parse_err(match line {
-                Some(line) => format!("line {line}: {}", e.message()),
-                None => e.message().to_string(),
-            })
-        })?;
+        let file: FileConfig =
+            toml::from_str(&text).map_err(|e| parse_err(toml_message(&text, &e)))?;
         for (key, value) in &file.limits {
             let slot = self
                 .limits
@@ -406,6 +398,19 @@ fn env_path(name: &'static str) -> Result<Option<PathBuf>, ConfigError> {
 }
 
 /// Parses "1048576", "200MiB", "1 MB", "2GiB" into a positive number.
+/// A TOML error of `text` in one line: the line number and toml's own
+/// words, not its drawing.
+pub(crate) fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let line = e.span().map(|span| {
+        let before = &text.as_bytes()[..span.start.min(text.len())];
+        before.iter().filter(|&&b| b == b'\n').count() + 1
+    });
+    match line {
+        Some(line) => format!("line {line}: {}", e.message()),
+        None => e.message().to_string(),
+    }
+}
+
 pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text
@@ -467,6 +472,16 @@ mod tests {
         let err = config.apply_file(&path).unwrap_err().to_string();
         assert!(err.contains("limits.max_wrkspaces"), "{err}");
         assert!(err.contains("config.toml"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_key_at_the_start_of_a_line_is_reported_on_that_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[ui]\ntheme = \"dark\"\nthem = \"light\"\n").unwrap();
+        let mut config = Config::load(Some(dir.path().to_path_buf())).unwrap();
+        let err = config.apply_file(&path).unwrap_err().to_string();
+        assert!(err.contains("line 3:") && err.contains("them"), "{err}");
     }
 
     #[test]

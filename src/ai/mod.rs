@@ -8,8 +8,11 @@
 //!   the request body, connect and idle timeouts.
 //! - [`failure`]: an HTTP failure read into retry-after, backoff or stop,
 //!   with what the user can do.
+//! - [`pricing`]: dollars per million tokens per model, bundled and
+//!   editable.
 
 pub(crate) mod client;
 pub(crate) mod failure;
+pub(crate) mod pricing;
 pub(crate) mod sse;
 pub(crate) mod wire;
