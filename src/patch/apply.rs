@@ -26,6 +26,21 @@ impl FilePatch {
         )
     )]
     pub(crate) fn apply_to(&self, text: &str) -> Result<String, PatchError> {
+        self.apply_with_fuzz(text, 0)
+    }
+
+    /// `text` with this patch applied as `patch` does with fuzz: a hunk
+    /// whose lines match nowhere is tried again without up to `fuzz` of
+    /// its first and last context lines. For patches written by a model,
+    /// whose context is often slightly off; staging never uses it.
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "the AI review, still to come, applies model-written diffs"
+        )
+    )]
+    pub(crate) fn apply_with_fuzz(&self, text: &str, fuzz: usize) -> Result<String, PatchError> {
         let fail = |hunk: usize, old_start: u32, why: String| PatchError::DoesNotApply {
             path: self.path().to_string(),
             hunk: hunk + 1,
@@ -59,17 +74,43 @@ impl FilePatch {
             } else {
                 i64::from(hunk.old_start) - 1
             };
-            let expected = (first + offset).clamp(0, image.len() as i64) as usize;
-            let at = find(&image, &pre, expected).ok_or_else(|| {
+            let lead = hunk
+                .lines
+                .iter()
+                .take_while(|l| l.kind == LineKind::Context)
+                .count();
+            let trail = hunk
+                .lines
+                .iter()
+                .rev()
+                .take_while(|l| l.kind == LineKind::Context)
+                .count()
+                .min(hunk.lines.len() - lead);
+            let mut placed = None;
+            for f in 0..=fuzz {
+                let (cut_lead, cut_trail) = (f.min(lead), f.min(trail));
+                if f > 0 && cut_lead + cut_trail == 0 {
+                    break;
+                }
+                let old = &pre[cut_lead..pre.len() - cut_trail];
+                let expected = (first + offset + cut_lead as i64).clamp(0, image.len() as i64);
+                if let Some(at) = find(&image, old, expected as usize) {
+                    placed = Some((at, expected, cut_lead, cut_trail));
+                    break;
+                }
+            }
+            let (at, expected, cut_lead, cut_trail) = placed.ok_or_else(|| {
                 fail(
                     index,
                     hunk.old_start,
                     format!("its {} old lines are not in the text", pre.len()),
                 )
             })?;
-            offset += at as i64 - expected as i64;
-            offset += post.len() as i64 - pre.len() as i64;
-            image.splice(at..at + pre.len(), post);
+            let old_len = pre.len() - cut_lead - cut_trail;
+            let new = post[cut_lead..post.len() - cut_trail].to_vec();
+            offset += at as i64 - expected;
+            offset += new.len() as i64 - old_len as i64;
+            image.splice(at..at + old_len, new);
         }
         let mut out = String::with_capacity(text.len());
         for line in &image {
@@ -149,6 +190,20 @@ mod tests {
         let patch = diff_texts("a\nb\nc\n", "a\nB\nc\n", "f");
         let err = patch.apply_to("a\nc\n").unwrap_err();
         assert!(err.to_string().contains("hunk 1 of f"), "{err}");
+    }
+
+    #[test]
+    fn fuzz_drops_outer_context_that_no_longer_matches() {
+        let patch = diff_texts("a\nb\nc\nd\ne\nf\ng\n", "a\nb\nc\nD\ne\nf\ng\n", "f");
+        let drifted = "a\nB\nc\nd\ne\nF\ng\n";
+        assert!(patch.apply_to(drifted).is_err());
+        assert!(patch.apply_with_fuzz(drifted, 1).is_err());
+        assert_eq!(
+            patch.apply_with_fuzz(drifted, 2).unwrap(),
+            "a\nB\nc\nD\ne\nF\ng\n"
+        );
+        // The changed lines themselves must still match.
+        assert!(patch.apply_with_fuzz("a\nb\nc\nX\ne\nf\ng\n", 3).is_err());
     }
 
     #[test]

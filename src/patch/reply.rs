@@ -22,6 +22,10 @@ use super::search::{self, Miss};
 use super::texts::diff_texts;
 use super::{FilePatch, FileStatus, Patch};
 
+/// Context lines a model's diff may get wrong at each end of a hunk, as
+/// `patch`'s default fuzz.
+const MODEL_FUZZ: usize = 2;
+
 /// One change a reply asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Edit {
