@@ -33,13 +33,6 @@ impl FilePatch {
     /// whose lines match nowhere is tried again without up to `fuzz` of
     /// its first and last context lines. For patches written by a model,
     /// whose context is often slightly off; staging never uses it.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the AI review, still to come, applies model-written diffs"
-        )
-    )]
     pub(crate) fn apply_with_fuzz(&self, text: &str, fuzz: usize) -> Result<String, PatchError> {
         let fail = |hunk: usize, old_start: u32, why: String| PatchError::DoesNotApply {
             path: self.path().to_string(),

@@ -406,7 +406,7 @@ pub(crate) fn resolve(
                 let path = patch.path().to_string();
                 let text = current(&path, &mut after).unwrap_or_default();
                 let changed = patch
-                    .apply_to(&text)
+                    .apply_with_fuzz(&text, MODEL_FUZZ)
                     .map_err(|e| fail(&path, e.to_string()))?;
                 let deleted = patch.status == FileStatus::Deleted;
                 after.insert(path, (!deleted).then_some(changed));
