@@ -6,12 +6,15 @@
 //!   Anthropic Messages, Chat Completions) into one [`wire::Reply`].
 //! - [`client`]: one streamed call: endpoint and key from the environment,
 //!   the request body, connect and idle timeouts.
+//! - [`context`]: files, ranges and the workspace map within a token
+//!   budget, secrets kept out; similar names for duplicate warnings.
 //! - [`failure`]: an HTTP failure read into retry-after, backoff or stop,
 //!   with what the user can do.
 //! - [`pricing`]: dollars per million tokens per model, bundled and
 //!   editable.
 
 pub(crate) mod client;
+pub(crate) mod context;
 pub(crate) mod failure;
 pub(crate) mod pricing;
 pub(crate) mod sse;
