@@ -18,6 +18,8 @@ use super::secrets::SecretScanner;
 use super::source::{Entry, Source};
 use super::{ImportError, ImportStatus, Report};
 use crate::config::Config;
+use crate::store::encoding;
+use crate::store::files::FileMeta;
 use crate::store::workspaces::{Publish, SkippedEntry};
 use crate::store::{self, Store, now_rfc3339};
 
@@ -192,7 +194,12 @@ fn stage_and_publish(
     source.walk(&config.limits, &config.ignored, &mut |entry| {
         let verdict = classifier.classify(entry);
         match verdict {
-            Verdict::Import { path, text, hash } => {
+            Verdict::Import {
+                path,
+                text,
+                hash,
+                meta,
+            } => {
                 progress.entry(path.as_str());
                 total_bytes += text.len() as u64;
                 if total_bytes > config.limits.max_workspace_bytes {
@@ -201,9 +208,17 @@ fn stage_and_publish(
                         limit: config.limits.max_workspace_bytes,
                     });
                 }
-                fingerprint.file(path.as_str(), &hash);
+                fingerprint.file(path.as_str(), &hash, &meta);
                 if already.remove(path.as_str()).as_deref() != Some(hash.as_str()) {
-                    store::files::upsert(conn, staged.id, path.as_str(), &text, &hash, &now)?;
+                    store::files::upsert(
+                        conn,
+                        staged.id,
+                        path.as_str(),
+                        &text,
+                        &hash,
+                        &meta,
+                        &now,
+                    )?;
                     in_batch.0 += 1;
                     in_batch.1 += text.len();
                 }
@@ -312,7 +327,9 @@ fn scan_fingerprint(
     let mut fingerprint = Fingerprint::default();
     source.walk(&config.limits, &config.ignored, &mut |entry| {
         match classifier.classify(entry) {
-            Verdict::Import { path, hash, .. } => fingerprint.file(path.as_str(), &hash),
+            Verdict::Import {
+                path, hash, meta, ..
+            } => fingerprint.file(path.as_str(), &hash, &meta),
             Verdict::Skip(entry) => fingerprint.skipped(&entry.path, &entry.reason),
             Verdict::Ignored => {}
         }
@@ -343,8 +360,18 @@ pub(crate) struct Fingerprint {
 }
 
 impl Fingerprint {
-    pub(crate) fn file(&mut self, path: &str, hash: &str) {
-        self.lines.push(format!("F\t{path}\t{hash}"));
+    /// A file taken; its executable bit and a non-UTF-8 encoding count
+    /// (and leave the line of a plain UTF-8 file as it always was).
+    pub(crate) fn file(&mut self, path: &str, hash: &str, meta: &FileMeta) {
+        let mut line = format!("F\t{path}\t{hash}");
+        if meta.executable {
+            line.push_str("\tx");
+        }
+        if let Some(encoding) = &meta.encoding {
+            line.push('\t');
+            line.push_str(encoding);
+        }
+        self.lines.push(line);
     }
 
     pub(crate) fn skipped(&mut self, path: &str, reason: &str) {
@@ -368,6 +395,7 @@ pub(crate) enum Verdict {
         path: WorkspacePath,
         text: String,
         hash: String,
+        meta: FileMeta,
     },
     Skip(SkippedEntry),
     Ignored,
@@ -422,14 +450,18 @@ impl Classifier {
             }
             Entry::Unusable { path, reason, size } => skip(path, reason, size),
             Entry::TooLarge { path, size } => skip(path.to_string(), "too-large", Some(size)),
-            Entry::File { path, bytes } => {
+            Entry::File {
+                path,
+                bytes,
+                executable,
+            } => {
                 let size = Some(bytes.len() as u64);
-                if bytes.contains(&0) {
+                let Some((text, encoding)) = encoding::decode(bytes) else {
                     return skip(path.to_string(), "binary", size);
-                }
-                let text = match String::from_utf8(bytes) {
-                    Ok(text) => text,
-                    Err(_) => return skip(path.to_string(), "binary", size),
+                };
+                let meta = FileMeta {
+                    executable,
+                    encoding: encoding.map(str::to_string),
                 };
                 if self.secrets.is_secret(&path, &text) {
                     return skip(path.to_string(), "secret", size);
@@ -438,7 +470,12 @@ impl Classifier {
                     return Verdict::Ignored;
                 }
                 let hash = hex::encode(Sha256::digest(text.as_bytes()));
-                Verdict::Import { path, text, hash }
+                Verdict::Import {
+                    path,
+                    text,
+                    hash,
+                    meta,
+                }
             }
         }
     }

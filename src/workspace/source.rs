@@ -9,6 +9,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fs::File;
 use std::io::{BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::ImportError;
@@ -18,7 +19,12 @@ use crate::config::Limits;
 /// One entry of a source, in walk order.
 pub(crate) enum Entry {
     /// A regular file (or a link to one inside the tree) within the size limit.
-    File { path: WorkspacePath, bytes: Vec<u8> },
+    File {
+        path: WorkspacePath,
+        bytes: Vec<u8>,
+        /// Any of its unix x bits is set (a ZIP entry's from its unix mode).
+        executable: bool,
+    },
     /// A file over the size limit; its content was not read.
     TooLarge { path: WorkspacePath, size: u64 },
     /// Something that is not a file kollega can take, with the reason.
@@ -349,7 +355,9 @@ fn walk_dir(
             source: e,
         };
         let file = File::open(&real).map_err(unreadable)?;
-        let size = file.metadata().map_err(unreadable)?.len();
+        let meta = file.metadata().map_err(unreadable)?;
+        let size = meta.len();
+        let executable = meta.permissions().mode() & 0o111 != 0;
         if size > limits.max_file_bytes {
             each(Entry::TooLarge { path, size })?;
             continue;
@@ -364,7 +372,11 @@ fn walk_dir(
             each(Entry::TooLarge { path, size })?;
             continue;
         }
-        each(Entry::File { path, bytes })?;
+        each(Entry::File {
+            path,
+            bytes,
+            executable,
+        })?;
     }
     Ok(())
 }
@@ -514,7 +526,11 @@ fn walk_zip(
             each(Entry::TooLarge { path: name, size })?;
             continue;
         }
-        each(Entry::File { path: name, bytes })?;
+        each(Entry::File {
+            path: name,
+            bytes,
+            executable: file.unix_mode().is_some_and(|m| m & 0o111 != 0),
+        })?;
     }
     Ok(())
 }
