@@ -152,6 +152,16 @@ impl Source {
             return Ok(());
         };
         let mut archive = open_zip(path)?;
+        if archive.has_duplicate_names() {
+            // The reader keeps one entry per name (the last); `unzip` takes
+            // the first: which content is meant is ambiguous.
+            let entry = duplicate_entry_name(path, archive.central_directory_start())
+                .unwrap_or_else(|| "an entry".to_string());
+            return Err(ImportError::ZipEscape {
+                entry,
+                why: "appears twice in the archive".into(),
+            });
+        }
         let count = archive.len() as u64;
         if count > limits.max_zip_entries {
             return Err(ImportError::ZipTooManyEntries {
@@ -387,6 +397,32 @@ fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, ImportError
         source: e,
     })?;
     zip::ZipArchive::new(BufReader::new(file)).map_err(|e| bad_zip(path, e))
+}
+
+/// The first name that two central directory headers of the ZIP file at
+/// `path` share, reading the headers from `dir_start`; `None` if the
+/// directory cannot be read that far.
+fn duplicate_entry_name(path: &Path, dir_start: u64) -> Option<String> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = BufReader::new(File::open(path).ok()?);
+    file.seek(SeekFrom::Start(dir_start)).ok()?;
+    let mut seen = HashSet::new();
+    let mut header = [0u8; 46];
+    loop {
+        file.read_exact(&mut header).ok()?;
+        if header[..4] != *b"PK\x01\x02" {
+            return None;
+        }
+        let field = |at: usize| usize::from(u16::from_le_bytes([header[at], header[at + 1]]));
+        let (name_len, extra_len, comment_len) = (field(28), field(30), field(32));
+        let mut name = vec![0u8; name_len];
+        file.read_exact(&mut name).ok()?;
+        let skip = i64::try_from(extra_len + comment_len).ok()?;
+        file.seek_relative(skip).ok()?;
+        if !seen.insert(name.clone()) {
+            return Some(String::from_utf8_lossy(&name).into_owned());
+        }
+    }
 }
 
 fn bad_zip(path: &Path, e: zip::result::ZipError) -> ImportError {
