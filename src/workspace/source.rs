@@ -272,15 +272,39 @@ fn walk_dir(
         .sort_by_file_name()
         .into_iter();
     while let Some(entry) = it.next() {
-        let entry = entry.map_err(|e| ImportError::SourceUnreadable {
-            path: e
-                .path()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| root.to_path_buf()),
-            source: e
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
-        })?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                // A folder that cannot be listed is skipped, not fatal; the
+                // source itself or a loop is.
+                let rel = e
+                    .path()
+                    .and_then(|p| p.strip_prefix(root).ok())
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .filter(|p| !p.is_empty());
+                match rel {
+                    Some(rel) if e.loop_ancestor().is_none() => {
+                        each(Entry::Unusable {
+                            path: rel,
+                            reason: "unreadable",
+                            size: None,
+                        })?;
+                        continue;
+                    }
+                    _ => {
+                        return Err(ImportError::SourceUnreadable {
+                            path: e
+                                .path()
+                                .map(Path::to_path_buf)
+                                .unwrap_or_else(|| root.to_path_buf()),
+                            source: e
+                                .into_io_error()
+                                .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+                        });
+                    }
+                }
+            }
+        };
         if entry.depth() == 0 {
             continue;
         }
@@ -319,6 +343,17 @@ fn walk_dir(
             })?;
             continue;
         };
+        if path.too_long() {
+            if entry.file_type().is_dir() {
+                it.skip_current_dir();
+            }
+            each(Entry::Unusable {
+                path: path.to_string(),
+                reason: "name-too-long",
+                size: None,
+            })?;
+            continue;
+        }
         let file_type = entry.file_type();
         let real = if file_type.is_symlink() {
             match entry.path().canonicalize() {
@@ -360,22 +395,34 @@ fn walk_dir(
             })?;
             continue;
         };
-        let unreadable = |e| ImportError::SourceUnreadable {
-            path: real.clone(),
-            source: e,
+        // A file that cannot be opened or read is skipped, not fatal.
+        let read = |bytes: &mut Vec<u8>| -> std::io::Result<(u64, bool)> {
+            let file = File::open(&real)?;
+            let meta = file.metadata()?;
+            if meta.len() > limits.max_file_bytes {
+                return Ok((meta.len(), false));
+            }
+            bytes.reserve(meta.len() as usize);
+            file.take(limits.max_file_bytes + 1).read_to_end(bytes)?;
+            Ok((meta.len(), meta.permissions().mode() & 0o111 != 0))
         };
-        let file = File::open(&real).map_err(unreadable)?;
-        let meta = file.metadata().map_err(unreadable)?;
-        let size = meta.len();
-        let executable = meta.permissions().mode() & 0o111 != 0;
-        if size > limits.max_file_bytes {
-            each(Entry::TooLarge { path, size })?;
-            continue;
-        }
-        let mut bytes = Vec::with_capacity(size as usize);
-        file.take(limits.max_file_bytes + 1)
-            .read_to_end(&mut bytes)
-            .map_err(unreadable)?;
+        let mut bytes = Vec::new();
+        let executable = match read(&mut bytes) {
+            Ok((size, _)) if size > limits.max_file_bytes => {
+                each(Entry::TooLarge { path, size })?;
+                continue;
+            }
+            Ok((_, executable)) => executable,
+            Err(e) => {
+                tracing::debug!(path = %real.display(), error = %e, "unreadable");
+                each(Entry::Unusable {
+                    path: path.to_string(),
+                    reason: "unreadable",
+                    size: None,
+                })?;
+                continue;
+            }
+        };
         if bytes.len() as u64 > limits.max_file_bytes {
             // Grew while we read it.
             let size = bytes.len() as u64;
@@ -516,6 +563,14 @@ fn walk_zip(
             continue;
         }
         if file.is_dir() {
+            continue;
+        }
+        if name.too_long() {
+            each(Entry::Unusable {
+                path: name.to_string(),
+                reason: "name-too-long",
+                size: None,
+            })?;
             continue;
         }
         if is_symlink(file.unix_mode()) {

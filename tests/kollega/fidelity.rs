@@ -356,3 +356,106 @@ fn legacy_8_bit_text_is_imported_and_exported_byte_for_byte() {
     let entries: Tree = read_zip(&zip).into_iter().collect();
     assert_eq!(entries, legacy);
 }
+
+fn running_as_root() -> bool {
+    // SAFETY: geteuid(2) cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn chown_tree(root: &Path, uid: u32) {
+    for entry in walkdir::WalkDir::new(root).contents_first(true) {
+        let entry = entry.expect("walk");
+        std::os::unix::fs::lchown(entry.path(), Some(uid), Some(uid)).expect("chown");
+    }
+}
+
+#[test]
+fn unreadable_entries_and_paths_too_long_are_skipped_not_fatal() {
+    let k = Kollega::new();
+    let src = k.scratch("odd");
+    write_tree(
+        &src,
+        &tree([
+            ("ok.txt", "ok\n"),
+            ("locked.txt", "locked\n"),
+            ("closed/inner.txt", "inner\n"),
+        ]),
+    );
+    let as_root = running_as_root();
+    if as_root {
+        // Root reads anything: the import runs as nobody, who owns the
+        // installation but not the locked entries' contents.
+        std::fs::create_dir_all(&k.data).unwrap();
+        chown_tree(k.root(), 65534);
+    }
+    // A path over 4,096 bytes inside the folder: 16 folders of 240 bytes
+    // and a 250-byte file name, made relative to stay under PATH_MAX.
+    let dirs: Vec<String> = (0..16)
+        .map(|i| format!("{}{i:02}", "d".repeat(238)))
+        .collect();
+    let file = "f".repeat(250);
+    let script = format!(
+        "set -e; for d in {}; do mkdir \"$d\"; cd \"$d\"; done; echo deep > {file}",
+        dirs.join(" ")
+    );
+    let made = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(&src)
+        .status()
+        .expect("sh");
+    assert!(made.success());
+    let deep = format!("{}/{file}", dirs.join("/"));
+    assert!(deep.len() > 4096);
+
+    chmod(&src.join("locked.txt"), 0o000);
+    chmod(&src.join("closed"), 0o000);
+    let mut cmd = if as_root {
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_kollega"));
+        cmd
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kollega"))
+    };
+    let out = cmd
+        .arg("--data-dir")
+        .arg(&k.data)
+        .args(["import", src.to_str().unwrap(), "--name", "odd", "--json"])
+        .env("KOLLEGA_CONFIG_DIR", &k.config)
+        .output()
+        .expect("run kollega");
+    chmod(&src.join("closed"), 0o755);
+    assert_success(&out);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["filesCount"], 1, "{report}");
+    assert_eq!(
+        skipped(&report),
+        vec![
+            ("closed".to_string(), "unreadable".to_string(), None),
+            (deep.clone(), "name-too-long".to_string(), None),
+            ("locked.txt".to_string(), "unreadable".to_string(), None),
+        ]
+    );
+}
+
+#[test]
+fn zip_entries_with_names_too_long_are_skipped() {
+    let k = Kollega::new();
+    let zip = k.scratch("long.zip");
+    let long = format!("src/{}.ts", "n".repeat(300));
+    write_zip(
+        &zip,
+        &[
+            ZipEntry::File("ok.ts", b"ok\n"),
+            ZipEntry::File(&long, b"long\n"),
+        ],
+    );
+    let report = k.import(&zip, "long", &[]);
+    assert_eq!(report["filesCount"], 1, "{report}");
+    assert_eq!(
+        skipped(&report),
+        vec![(long, "name-too-long".to_string(), None)]
+    );
+    let out = k.scratch("long-out");
+    assert_success(&k.run(["export", "long", "--dir", out.to_str().unwrap()]));
+}
