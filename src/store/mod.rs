@@ -11,6 +11,7 @@ pub(crate) mod drafts;
 pub(crate) mod editor_state;
 pub(crate) mod encoding;
 pub(crate) mod files;
+pub(crate) mod ignored;
 pub(crate) mod jobs;
 pub(crate) mod locks;
 pub(crate) mod metrics;

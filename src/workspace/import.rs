@@ -20,6 +20,7 @@ use super::{ImportError, ImportStatus, Report};
 use crate::config::Config;
 use crate::store::encoding;
 use crate::store::files::FileMeta;
+use crate::store::ignored::IgnoredEntry;
 use crate::store::workspaces::{Publish, SkippedEntry};
 use crate::store::{self, Store, now_rfc3339};
 
@@ -81,6 +82,7 @@ pub fn import(
             }
             let skipped = store::workspaces::skipped(&store.conn, existing.id)?;
             let mut report = Report::new(&existing, skipped);
+            report.ignored_paths = Some(store::ignored::list(&store.conn, existing.id)?);
             report.status = Some(ImportStatus::AlreadyImported);
             tracing::info!("already imported");
             return Ok(report);
@@ -191,6 +193,7 @@ fn stage_and_publish(
 
     conn.execute_batch("BEGIN IMMEDIATE")?;
     store::workspaces::clear_skipped(conn, staged.id)?;
+    store::ignored::clear(conn, staged.id)?;
     source.walk(&config.limits, &config.ignored, &mut |entry| {
         let verdict = classifier.classify(entry);
         match verdict {
@@ -234,7 +237,10 @@ fn stage_and_publish(
                 store::workspaces::insert_skipped(conn, staged.id, &entry)?;
                 skipped.push(entry);
             }
-            Verdict::Ignored => ignored += 1,
+            Verdict::Ignored(entry) => {
+                ignored += 1;
+                store::ignored::insert(conn, staged.id, &entry)?;
+            }
         }
         Ok(())
     })?;
@@ -315,7 +321,9 @@ fn stage_and_publish(
         "imported"
     );
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Report::new(&workspace, skipped))
+    let mut report = Report::new(&workspace, skipped);
+    report.ignored_paths = Some(store::ignored::list(conn, workspace.id)?);
+    Ok(report)
 }
 
 /// Reads the whole source to compute its fingerprint without storing anything.
@@ -331,7 +339,7 @@ fn scan_fingerprint(
                 path, hash, meta, ..
             } => fingerprint.file(path.as_str(), &hash, &meta),
             Verdict::Skip(entry) => fingerprint.skipped(&entry.path, &entry.reason),
-            Verdict::Ignored => {}
+            Verdict::Ignored(_) => {}
         }
         Ok(())
     })?;
@@ -398,7 +406,7 @@ pub(crate) enum Verdict {
         meta: FileMeta,
     },
     Skip(SkippedEntry),
-    Ignored,
+    Ignored(IgnoredEntry),
 }
 
 /// Decides what happens to each entry: binary, secret (before any ignore
@@ -444,9 +452,9 @@ impl Classifier {
             })
         };
         match entry {
-            Entry::Ignored { path } => {
-                tracing::debug!(%path, "ignored");
-                Verdict::Ignored
+            Entry::Ignored { path, rule } => {
+                tracing::debug!(%path, %rule, "ignored");
+                Verdict::Ignored(IgnoredEntry { path, rule })
             }
             Entry::Unusable { path, reason, size } => skip(path, reason, size),
             Entry::TooLarge { path, size } => skip(path.to_string(), "too-large", Some(size)),
@@ -466,8 +474,11 @@ impl Classifier {
                 if self.secrets.is_secret(&path, &text) {
                     return skip(path.to_string(), "secret", size);
                 }
-                if self.is_gitignored(&path) {
-                    return Verdict::Ignored;
+                if let Some(rule) = self.gitignore_rule(&path) {
+                    return Verdict::Ignored(IgnoredEntry {
+                        path: path.to_string(),
+                        rule,
+                    });
                 }
                 let hash = hex::encode(Sha256::digest(text.as_bytes()));
                 Verdict::Import {
@@ -480,21 +491,26 @@ impl Classifier {
         }
     }
 
-    fn is_gitignored(&self, path: &WorkspacePath) -> bool {
+    /// The `.gitignore` line that ignores `path`, as `<folder>/.gitignore:
+    /// <line>`, if one does.
+    fn gitignore_rule(&self, path: &WorkspacePath) -> Option<String> {
         let absolute = format!("/{path}");
         for matcher in &self.gitignores {
             if !absolute.starts_with(&format!("{}/", matcher.path().display()).replace("//", "/")) {
                 continue;
             }
-            let m = matcher.matched_path_or_any_parents(&absolute, false);
-            if m.is_ignore() {
-                return true;
-            }
-            if m.is_whitelist() {
-                return false;
+            match matcher.matched_path_or_any_parents(&absolute, false) {
+                ignore::Match::Ignore(glob) => {
+                    let folder = matcher.path().display().to_string();
+                    let file = format!("{}/.gitignore", folder.trim_start_matches('/'));
+                    let file = file.trim_start_matches('/');
+                    return Some(format!("{file}: {}", glob.original()));
+                }
+                ignore::Match::Whitelist(_) => return None,
+                ignore::Match::None => {}
             }
         }
-        false
+        None
     }
 }
 

@@ -13,6 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::ImportError;
+use super::ignore_rules::IgnoreRules;
 use super::path::WorkspacePath;
 use crate::config::Limits;
 
@@ -33,8 +34,8 @@ pub(crate) enum Entry {
         reason: &'static str,
         size: Option<u64>,
     },
-    /// A folder or file pruned by the ignore list.
-    Ignored { path: String },
+    /// A folder or file pruned by the ignore rules, with the rule.
+    Ignored { path: String, rule: String },
 }
 
 pub(crate) enum Source {
@@ -73,6 +74,7 @@ impl Source {
         ignored: &[String],
     ) -> Result<Vec<(String, String)>, ImportError> {
         let mut found = Vec::new();
+        let rules = IgnoreRules::new(ignored);
         match self {
             Source::Dir(root) => {
                 for entry in walker(root, ignored) {
@@ -100,7 +102,7 @@ impl Source {
                     let Ok(name) = WorkspacePath::parse_bytes(file.name_raw()) else {
                         continue;
                     };
-                    if name.file_name() == ".gitignore" && !is_pruned(&name, ignored) {
+                    if name.file_name() == ".gitignore" && rules.cut(name.as_str()).is_none() {
                         let mut text = String::new();
                         if (&mut file).take(1 << 20).read_to_string(&mut text).is_ok() {
                             let dir = name.as_str().rsplit_once('/').map(|(d, _)| d.to_string());
@@ -235,13 +237,16 @@ fn walker(
     root: &Path,
     ignored: &[String],
 ) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
-    let ignored: Vec<String> = ignored.to_vec();
+    let rules = IgnoreRules::new(ignored);
+    let base = root.to_path_buf();
     walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(move |e| {
-            e.depth() == 0 || !ignored.iter().any(|i| e.file_name() == i.as_str())
+            e.depth() == 0
+                || relative(&base, e.path())
+                    .is_none_or(|rel| rules.rule_for(&rel, e.file_type().is_dir()).is_none())
         })
 }
 
@@ -266,7 +271,7 @@ fn walk_dir(
             path: root.to_path_buf(),
             source: e,
         })?;
-    let ignored_names: HashSet<&str> = ignored.iter().map(String::as_str).collect();
+    let rules = IgnoreRules::new(ignored);
     let mut it = walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
@@ -314,15 +319,14 @@ fn walk_dir(
             .unwrap_or(entry.path())
             .to_string_lossy()
             .into_owned();
-        if entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| ignored_names.contains(n))
-        {
+        if let Some(rule) = rules.rule_for(&rel_lossy, entry.file_type().is_dir()) {
             if entry.file_type().is_dir() {
                 it.skip_current_dir();
             }
-            each(Entry::Ignored { path: rel_lossy })?;
+            each(Entry::Ignored {
+                path: rel_lossy,
+                rule,
+            })?;
             continue;
         }
         let name_ok = entry
@@ -505,25 +509,6 @@ fn link_stays_inside(link: &WorkspacePath, target: &str) -> bool {
     true
 }
 
-fn is_pruned(path: &WorkspacePath, ignored: &[String]) -> bool {
-    path.components().any(|c| ignored.iter().any(|i| i == c))
-}
-
-/// The outermost pruned prefix of `path`, e.g. `web/node_modules`.
-fn pruned_prefix(path: &WorkspacePath, ignored: &[String]) -> Option<String> {
-    let mut prefix = String::new();
-    for component in path.components() {
-        if !prefix.is_empty() {
-            prefix.push('/');
-        }
-        prefix.push_str(component);
-        if ignored.iter().any(|i| i == component) {
-            return Some(prefix);
-        }
-    }
-    None
-}
-
 fn walk_zip(
     path: &Path,
     limits: &Limits,
@@ -542,6 +527,7 @@ fn walk_zip(
         })
         .collect();
     order.sort();
+    let rules = IgnoreRules::new(ignored);
     let mut pruned = HashSet::new();
     let mut read_total: u64 = 0;
     for (raw_name, index) in order {
@@ -556,13 +542,13 @@ fn walk_zip(
                 });
             }
         };
-        if let Some(prefix) = pruned_prefix(&name, ignored) {
-            if pruned.insert(prefix.clone()) {
-                each(Entry::Ignored { path: prefix })?;
-            }
+        if file.is_dir() {
             continue;
         }
-        if file.is_dir() {
+        if let Some((prefix, rule)) = rules.cut(name.as_str()) {
+            if pruned.insert(prefix.clone()) {
+                each(Entry::Ignored { path: prefix, rule })?;
+            }
             continue;
         }
         if name.too_long() {

@@ -459,3 +459,114 @@ fn zip_entries_with_names_too_long_are_skipped() {
     let out = k.scratch("long-out");
     assert_success(&k.run(["export", "long", "--dir", out.to_str().unwrap()]));
 }
+
+/// A Next.js app whose routes and scripts are named like build folders.
+fn next_app() -> Tree {
+    tree([
+        ("app/build/page.tsx", "export default function Build() {}\n"),
+        ("app/dist/page.tsx", "export default function Dist() {}\n"),
+        (
+            "app/target/page.tsx",
+            "export default function Target() {}\n",
+        ),
+        ("scripts/build", "#!/bin/sh\nnext build\n"),
+        ("src/a.ts", "export {};\n"),
+        ("build/out.js", "compiled\n"),
+        (".next/cache/x", "cache\n"),
+        ("node_modules/x/i.js", "1\n"),
+        ("web/node_modules/y/i.js", "2\n"),
+        (".DS_Store", "junk\n"),
+        ("debug.log", "log\n"),
+    ])
+}
+
+fn ignored_paths(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["ignoredPaths"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no ignoredPaths in {report}"))
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap_or_default().to_string(),
+                e["rule"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn build_folders_are_ignored_at_the_root_only_and_show_names_each_with_its_rule() {
+    let k = Kollega::new();
+    let src = k.scratch("next");
+    write_tree(&src, &next_app());
+    let zip = k.scratch("next.zip");
+    write_tree_zip(&zip, &next_app());
+    let expected: Vec<(String, String)> = [
+        (".DS_Store", ".DS_Store"),
+        (".next", "/.next/"),
+        ("build", "/build/"),
+        ("node_modules", "node_modules/"),
+        ("web/node_modules", "node_modules/"),
+    ]
+    .iter()
+    .map(|(p, r)| (p.to_string(), r.to_string()))
+    .collect();
+    for (name, source) in [("next", &src), ("nextzip", &zip)] {
+        let report = k.import(source, name, &[]);
+        assert_eq!(report["filesCount"], 6, "{name}: {report}");
+        assert_eq!(report["ignored"], 5, "{name}: {report}");
+        assert_eq!(ignored_paths(&report), expected, "{name}");
+        let shown = k.json(["show", name, "--json"]);
+        assert_eq!(ignored_paths(&shown), expected, "{name}");
+    }
+    let out = k.scratch("next-out");
+    assert_success(&k.run(["export", "next", "--dir", out.to_str().unwrap()]));
+    for kept in [
+        "app/build/page.tsx",
+        "app/dist/page.tsx",
+        "app/target/page.tsx",
+        "scripts/build",
+        "debug.log",
+    ] {
+        assert!(out.join(kept).is_file(), "{kept} vanished");
+    }
+    let human = stdout(&k.run(["show", "next"]));
+    assert!(
+        human
+            .lines()
+            .any(|l| l.contains("web/node_modules") && l.contains("node_modules/")),
+        "{human}"
+    );
+}
+
+#[test]
+fn the_ignore_rules_are_gitignore_lines_in_the_config() {
+    let k = Kollega::new();
+    std::fs::write(
+        k.config.join("config.toml"),
+        "[import]\nignore = [\"/build/\", \"*.log\", \"!keep.log\"]\n",
+    )
+    .unwrap();
+    let src = k.scratch("next");
+    let mut app = next_app();
+    app.insert("keep.log".into(), b"kept\n".to_vec());
+    write_tree(&src, &app);
+    let report = k.import(&src, "next", &[]);
+    assert_eq!(
+        ignored_paths(&report),
+        vec![
+            ("build".to_string(), "/build/".to_string()),
+            ("debug.log".to_string(), "*.log".to_string()),
+        ]
+    );
+    assert_eq!(report["filesCount"], 10, "{report}");
+
+    std::fs::write(
+        k.config.join("config.toml"),
+        "[import]\nignore = [\"a[\"]\n",
+    )
+    .unwrap();
+    let out = k.run(["import", src.to_str().unwrap(), "--name", "bad"]);
+    assert_code(&out, 2);
+    assert!(stderr(&out).contains("a["), "{}", stderr(&out));
+}

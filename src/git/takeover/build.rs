@@ -83,7 +83,7 @@ pub(super) fn walk_items(
                         meta,
                     },
                     Verdict::Skip(entry) => Item::Skipped(entry),
-                    Verdict::Ignored => Item::Ignored,
+                    Verdict::Ignored(_) => Item::Ignored,
                 };
                 match route(item) {
                     Ok(()) => Ok(()),
