@@ -355,6 +355,35 @@ fn legacy_8_bit_text_is_imported_and_exported_byte_for_byte() {
     assert_success(&k.run(["export", "legacy", "--zip", zip.to_str().unwrap()]));
     let entries: Tree = read_zip(&zip).into_iter().collect();
     assert_eq!(entries, legacy);
+
+    // The jobs' working copy holds the bytes that came in.
+    let run = k.run(["run", "legacy", "--", "cat", "cp1252.txt"]);
+    assert_code(&run, 0);
+    assert_eq!(run.stdout, legacy["cp1252.txt"]);
+}
+
+#[test]
+fn a_takeover_commits_legacy_text_in_its_own_encoding() {
+    let g = GitRepo::new();
+    global_identity(&g);
+    let k = &g.k;
+    let src = k.scratch("legacy");
+    let legacy = legacy_tree();
+    write_tree(&src, &legacy);
+    k.import(&src, "legacy", &[]);
+    let repo = k.scratch("legacy-repo");
+    let out = k.run([
+        "takeover".as_ref(),
+        "legacy".as_ref(),
+        "--git".as_ref(),
+        repo.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert_success(&out);
+    for (path, bytes) in &legacy {
+        let shown = g.git_in(&repo, &["cat-file", "blob", &format!("HEAD:{path}")]);
+        assert_eq!(&shown.stdout, bytes, "{path} in the takeover commit");
+    }
 }
 
 fn running_as_root() -> bool {
