@@ -221,6 +221,26 @@ fn export_dir(
     root: &Path,
     written: &mut dyn FnMut(u64),
 ) -> Result<(u64, u64), ExportError> {
+    // `.` or `..` has no name to put a folder beside: use its real path.
+    let resolved;
+    let root = if root.file_name().is_none() {
+        resolved = root.canonicalize().map_err(|source| ExportError::Io {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        &resolved
+    } else {
+        root
+    };
+    if root.file_name().is_none() {
+        return Err(ExportError::Io {
+            path: root.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the root folder cannot be replaced; export into a folder under it",
+            ),
+        });
+    }
     let folder = folder_of(root);
     fs::create_dir_all(&folder).map_err(|source| ExportError::Io {
         path: root.to_path_buf(),

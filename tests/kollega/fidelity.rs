@@ -599,3 +599,25 @@ fn the_ignore_rules_are_gitignore_lines_in_the_config() {
     assert_code(&out, 1);
     assert!(stderr(&out).contains("[z-a]"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_forced_export_into_the_current_folder_replaces_it() {
+    let k = Kollega::new();
+    let src = scripts_project(&k);
+    k.import(&src, "scripts", &[]);
+    let out = k.scratch("here");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("stale.txt"), "old").unwrap();
+    let run = k
+        .std_cmd()
+        .args(["export", "scripts", "--dir", ".", "--force"])
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert_success(&run);
+    let names: Vec<String> = read_tree(&out).into_keys().collect();
+    assert_eq!(
+        names,
+        vec![".husky/pre-commit", "README.md", "gradlew", "run.sh"]
+    );
+}
