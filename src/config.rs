@@ -12,14 +12,18 @@ use serde::Deserialize;
 pub(crate) const DATA_DIR_ENV: &str = "KOLLEGA_DATA_DIR";
 pub(crate) const CONFIG_DIR_ENV: &str = "KOLLEGA_CONFIG_DIR";
 
-/// Folder and file names skipped by an import unless configured otherwise.
+/// What an import skips unless configured otherwise, in gitignore syntax
+/// (see `workspace::ignore_rules`): the folders of tools and builds at the
+/// root only, and at any depth what is never source (every package of a
+/// monorepo has its own `node_modules`; a nested `.git` is another
+/// repository or a submodule's link).
 pub(crate) const DEFAULT_IGNORED: &[&str] = &[
     ".git",
-    "node_modules",
-    ".next",
-    "dist",
-    "build",
-    "target",
+    "node_modules/",
+    "/.next/",
+    "/dist/",
+    "/build/",
+    "/target/",
     ".DS_Store",
 ];
 
@@ -127,7 +131,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub config_file: Option<PathBuf>,
     pub limits: Limits,
-    /// Names of folders and files an import skips (counted as ignored).
+    /// What an import skips, as gitignore lines (`[import] ignore`).
     pub ignored: Vec<String>,
     /// Files staged per transaction during an import; a killed import
     /// resumes from the last committed batch.
@@ -289,6 +293,13 @@ impl Config {
             };
         }
         if let Some(ignore) = file.import.ignore {
+            for pattern in &ignore {
+                crate::workspace::ignore_rules::check_pattern(pattern).map_err(|m| {
+                    parse_err(format!(
+                        "`import.ignore` line {pattern:?} is not a gitignore pattern: {m}"
+                    ))
+                })?;
+            }
             self.ignored = ignore;
         }
         if let Some(n) = file.import.batch_files {

@@ -118,6 +118,13 @@ pub(crate) fn print_report(report: &Report) {
         human_bytes(report.bytes)
     );
     println!("  ignored     {}", report.ignored);
+    for entry in report.ignored_paths.iter().flatten() {
+        println!(
+            "    {}  (rule {})",
+            printable(&entry.path),
+            printable(&entry.rule)
+        );
+    }
     println!("  skipped     {}", report.skipped.len());
     for entry in &report.skipped {
         match entry.size {

@@ -33,14 +33,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::JobsError;
-use crate::store::files;
+use crate::store::files::{self, FileMeta};
 use crate::workspace::path::WorkspacePath;
 
 const WORKCOPIES: &str = "workcopies";
 const MANIFESTS: &str = "workcopy-manifests";
 const MANIFEST_VERSION: u32 = 1;
 
-const FILE_MODE: u32 = 0o644;
 const DIR_MODE: u32 = 0o755;
 const PRIVATE_DIR_MODE: u32 = 0o700;
 
@@ -80,10 +79,25 @@ struct Manifest {
     dirs: BTreeSet<String>,
 }
 
+/// What the manifest records of a stored file: its hash, and its
+/// executable bit and encoding when they are not the plain defaults, so a
+/// change of either rewrites the file too.
+fn copy_key(hash: &str, meta: &FileMeta) -> String {
+    let mut key = hash.to_string();
+    if meta.executable {
+        key.push_str(":x");
+    }
+    if let Some(encoding) = &meta.encoding {
+        key.push(':');
+        key.push_str(encoding);
+    }
+    key
+}
+
 /// One file as a sync wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Written {
-    /// The store's hash of the content written.
+    /// The store's hash of the content written ([`copy_key`]).
     hash: String,
     size: u64,
     mtime_s: i64,
@@ -124,7 +138,7 @@ pub(crate) fn sync(
     let mut wanted: BTreeMap<WorkspacePath, String> = BTreeMap::new();
     for entry in files::list(conn, workspace_id)? {
         let path = store_path(&entry.path, workspace)?;
-        wanted.insert(path, entry.hash);
+        wanted.insert(path, copy_key(&entry.hash, &entry.meta));
     }
 
     let root = dir_for(data_dir, workspace);
@@ -173,9 +187,9 @@ pub(crate) fn sync(
     }
 
     for (path, hash) in to_write {
-        match files::content(conn, workspace_id, path.as_str())? {
-            Some(content) => {
-                let written = copy.write_file(path, &content, hash)?;
+        match files::content_with_meta(conn, workspace_id, path.as_str())? {
+            Some((content, meta)) => {
+                let written = copy.write_file(path, &content, &meta, hash)?;
                 recorded.insert(path.to_string(), written);
                 report.written += 1;
             }
@@ -430,12 +444,14 @@ impl WorkingCopy {
         Ok(sha256_of(&full).is_ok_and(|hash| hash == prev.hash))
     }
 
-    /// Writes `content` to `path` through a temporary file beside it, mode
-    /// 0644, and returns what the manifest records.
+    /// Writes `content` to `path` through a temporary file beside it, in
+    /// the bytes and with the mode it came in (0755 or 0644), and returns
+    /// what the manifest records.
     fn write_file(
         &mut self,
         path: &WorkspacePath,
         content: &str,
+        meta: &FileMeta,
         hash: &str,
     ) -> Result<Written, JobsError> {
         self.make_parents(path.as_str())?;
@@ -452,17 +468,21 @@ impl WorkingCopy {
                 ),
             ));
         }
+        let bytes = meta
+            .bytes(content)
+            .map_err(|e| copy_error(&full, io::Error::other(e.to_string())))?;
+        let mode = meta.mode();
         let folder = full.parent().unwrap_or(&self.root);
         let tmp = temp_path(folder);
         let write = || -> io::Result<fs::Metadata> {
             let mut file = OpenOptions::new()
                 .write(true)
                 .create_new(true)
-                .mode(FILE_MODE)
+                .mode(mode)
                 .custom_flags(libc::O_NOFOLLOW)
                 .open(&tmp)?;
-            file.write_all(content.as_bytes())?;
-            file.set_permissions(fs::Permissions::from_mode(FILE_MODE))?;
+            file.write_all(&bytes)?;
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
             let meta = file.metadata()?;
             drop(file);
             fs::rename(&tmp, &full)?;
@@ -599,7 +619,16 @@ mod tests {
 
         fn put(&self, path: &str, content: &str) {
             let hash = hex::encode(Sha256::digest(content.as_bytes()));
-            files::upsert(&self.store.conn, self.id, path, content, &hash, "now").unwrap();
+            files::upsert(
+                &self.store.conn,
+                self.id,
+                path,
+                content,
+                &hash,
+                &FileMeta::default(),
+                "now",
+            )
+            .unwrap();
         }
 
         fn delete(&self, path: &str) {

@@ -13,17 +13,51 @@ pub struct FileEntry {
     pub path: String,
     pub size: u64,
     pub hash: String,
+    pub meta: FileMeta,
+}
+
+/// What a file is besides its text: written back as it came in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileMeta {
+    /// It came in executable (written 0755, committed 100755).
+    pub executable: bool,
+    /// The encoding it came in when not UTF-8 (see [`super::encoding`]).
+    pub encoding: Option<String>,
+}
+
+impl FileMeta {
+    /// The bytes `content` is written back as: encoded as it came in.
+    pub fn bytes<'a>(
+        &self,
+        content: &'a str,
+    ) -> std::result::Result<std::borrow::Cow<'a, [u8]>, super::encoding::Unrepresentable> {
+        super::encoding::encode(content, self.encoding.as_deref())
+    }
+
+    /// The unix permission bits a written copy gets.
+    pub fn mode(&self) -> u32 {
+        if self.executable { 0o755 } else { 0o644 }
+    }
+}
+
+fn meta_of(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<FileMeta> {
+    Ok(FileMeta {
+        executable: row.get::<_, i64>(first)? != 0,
+        encoding: row.get(first + 1)?,
+    })
 }
 
 pub(crate) fn list(conn: &Connection, workspace_id: i64) -> Result<Vec<FileEntry>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT path, size, hash FROM files WHERE workspace_id = ?1 ORDER BY path",
+        "SELECT path, size, hash, executable, encoding FROM files
+         WHERE workspace_id = ?1 ORDER BY path",
     )?;
     let rows = stmt.query_map([workspace_id], |r| {
         Ok(FileEntry {
             path: r.get(0)?,
             size: r.get::<_, i64>(1)?.max(0) as u64,
             hash: r.get(2)?,
+            meta: meta_of(r, 3)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -37,23 +71,43 @@ pub(crate) fn content(conn: &Connection, workspace_id: i64, path: &str) -> Resul
         .optional()?)
 }
 
-/// Calls `each(path, content)` for every file in path order, streaming rows
-/// so that a large workspace is never held in memory at once.
+/// A file's text with what it is besides.
+pub(crate) fn content_with_meta(
+    conn: &Connection,
+    workspace_id: i64,
+    path: &str,
+) -> Result<Option<(String, FileMeta)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT content, executable, encoding FROM files WHERE workspace_id = ?1 AND path = ?2",
+    )?;
+    Ok(stmt
+        .query_row(params![workspace_id, path], |r| {
+            Ok((r.get(0)?, meta_of(r, 1)?))
+        })
+        .optional()?)
+}
+
+/// Calls `each(path, content, meta)` for every file in path order,
+/// streaming rows so that a large workspace is never held in memory at once.
 pub(crate) fn for_each(
     conn: &Connection,
     workspace_id: i64,
     mut each: impl FnMut(
         &str,
         &str,
+        &FileMeta,
     ) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>,
 ) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT path, content FROM files WHERE workspace_id = ?1 ORDER BY path")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT path, content, executable, encoding FROM files
+         WHERE workspace_id = ?1 ORDER BY path",
+    )?;
     let mut rows = stmt.query([workspace_id])?;
     while let Some(row) = rows.next()? {
         let path = row.get_ref(0)?.as_str()?;
         let content = row.get_ref(1)?.as_str()?;
-        each(path, content)?;
+        let meta = meta_of(row, 2)?;
+        each(path, content, &meta)?;
     }
     Ok(())
 }
@@ -65,7 +119,40 @@ pub(crate) fn hashes(conn: &Connection, workspace_id: i64) -> Result<HashMap<Str
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Stores file `path` as an import found it: text and what it is besides.
 pub(crate) fn upsert(
+    conn: &Connection,
+    workspace_id: i64,
+    path: &str,
+    content: &str,
+    hash: &str,
+    meta: &FileMeta,
+    now: &str,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO files (workspace_id, path, content, size, hash, updated_at, executable, encoding)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (workspace_id, path) DO UPDATE SET
+             content = excluded.content, size = excluded.size,
+             hash = excluded.hash, updated_at = excluded.updated_at,
+             executable = excluded.executable, encoding = excluded.encoding",
+    )?;
+    stmt.execute(params![
+        workspace_id,
+        path,
+        content,
+        content.len() as i64,
+        hash,
+        now,
+        i64::from(meta.executable),
+        meta.encoding
+    ])?;
+    Ok(())
+}
+
+/// Stores new text for file `path`, keeping what the file is besides (its
+/// executable bit and encoding); a new file is plain UTF-8.
+fn write_text(
     conn: &Connection,
     workspace_id: i64,
     path: &str,
@@ -121,6 +208,11 @@ pub enum FileEditError {
     NotFound { path: String },
     #[error("cannot move {from:?} into itself ({to:?})")]
     IntoItself { from: String, to: String },
+    #[error("{path:?} is not saved: {source}")]
+    Unrepresentable {
+        path: String,
+        source: super::encoding::Unrepresentable,
+    },
     #[error(transparent)]
     Store(#[from] super::StoreError),
 }
@@ -138,6 +230,9 @@ impl Hint for FileEditError {
             FileEditError::ParentIsFile { .. } => "rename or delete that file first",
             FileEditError::NotFound { .. } => "it may have been renamed or deleted meanwhile",
             FileEditError::IntoItself { .. } => "pick a target outside the folder",
+            FileEditError::Unrepresentable { .. } => {
+                "remove or replace that character (the file keeps its encoding so that it is exported as it came in)"
+            }
             FileEditError::Store(e) => return e.hint(),
         };
         hint.into()
@@ -145,12 +240,13 @@ impl Hint for FileEditError {
 }
 
 /// The entry `content` makes at `path`: size and SHA-256 hex, as import hashes.
-fn file_entry(path: &str, content: &str) -> FileEntry {
+fn file_entry(path: &str, content: &str, meta: FileMeta) -> FileEntry {
     use sha2::{Digest, Sha256};
     FileEntry {
         path: path.to_string(),
         size: content.len() as u64,
         hash: hex::encode(Sha256::digest(content.as_bytes())),
+        meta,
     }
 }
 
@@ -227,18 +323,27 @@ pub(crate) fn save_file(
     content: &str,
 ) -> Result<FileEntry, FileEditError> {
     let tx = conn.transaction()?;
-    let old_size: Option<i64> = tx
+    let old: Option<(i64, FileMeta)> = tx
         .query_row(
-            "SELECT size FROM files WHERE workspace_id = ?1 AND path = ?2",
+            "SELECT size, executable, encoding FROM files WHERE workspace_id = ?1 AND path = ?2",
             params![workspace_id, path],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, meta_of(r, 1)?)),
         )
         .optional()?;
+    let old_size = old.as_ref().map(|(size, _)| *size);
+    let meta = old.map(|(_, meta)| meta).unwrap_or_default();
     if old_size.is_none() {
         check_free(&tx, workspace_id, path)?;
     }
-    let entry = file_entry(path, content);
-    upsert(
+    // The file is written back in its encoding: refuse what it cannot hold
+    // now, while the user still has the text, rather than lose it later.
+    meta.bytes(content)
+        .map_err(|source| FileEditError::Unrepresentable {
+            path: path.to_string(),
+            source,
+        })?;
+    let entry = file_entry(path, content, meta);
+    write_text(
         &tx,
         workspace_id,
         path,
@@ -266,8 +371,8 @@ pub(crate) fn create_file(
 ) -> Result<FileEntry, FileEditError> {
     let tx = conn.transaction()?;
     check_free(&tx, workspace_id, path)?;
-    let entry = file_entry(path, content);
-    upsert(
+    let entry = file_entry(path, content, FileMeta::default());
+    write_text(
         &tx,
         workspace_id,
         path,
@@ -378,7 +483,16 @@ mod edit_tests {
     fn workspace(store: &mut Store, files: &[(&str, &str)]) -> i64 {
         let id = workspaces::create_staging(&store.conn, "site", "/src", 1, "now").unwrap();
         for (path, content) in files {
-            upsert(&store.conn, id, path, content, "h", "now").unwrap();
+            upsert(
+                &store.conn,
+                id,
+                path,
+                content,
+                "h",
+                &FileMeta::default(),
+                "now",
+            )
+            .unwrap();
         }
         let published = workspaces::publish(
             &store.conn,
@@ -427,6 +541,50 @@ mod edit_tests {
         assert_eq!(content(&store.conn, id, "a.ts").unwrap().unwrap(), "12");
         assert_eq!(hashes(&store.conn, id).unwrap()["a.ts"], entry.hash);
         assert_eq!(counts(&store), (2, 5));
+    }
+
+    #[test]
+    fn a_save_keeps_the_executable_bit_and_the_encoding_or_says_what_it_cannot_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let id = workspace(&mut store, &[]);
+        let legacy = FileMeta {
+            executable: true,
+            encoding: Some(crate::store::encoding::WINDOWS_1252.to_string()),
+        };
+        upsert(
+            &store.conn,
+            id,
+            "run.sh",
+            "caf\u{e9}\n",
+            "h",
+            &legacy,
+            "now",
+        )
+        .unwrap();
+
+        let saved = save_file(&mut store.conn, id, "run.sh", "caf\u{e9} \u{20ac}\n").unwrap();
+        assert_eq!(saved.meta, legacy);
+        let (text, meta) = content_with_meta(&store.conn, id, "run.sh")
+            .unwrap()
+            .unwrap();
+        assert_eq!(meta, legacy);
+        assert_eq!(meta.bytes(&text).unwrap().as_ref(), b"caf\xe9 \x80\n");
+
+        let refused = save_file(&mut store.conn, id, "run.sh", "caf\u{e9} \u{1f44b}\n");
+        match refused {
+            Err(e @ FileEditError::Unrepresentable { .. }) => {
+                let message = e.to_string();
+                assert!(message.contains("run.sh"), "{message}");
+                assert!(message.contains("U+1F44B"), "{message}");
+            }
+            other => panic!("saved a character windows-1252 lacks: {other:?}"),
+        }
+        let kept = content(&store.conn, id, "run.sh").unwrap().unwrap();
+        assert_eq!(
+            kept, "caf\u{e9} \u{20ac}\n",
+            "the refused save changed nothing"
+        );
     }
 
     #[test]

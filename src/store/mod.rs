@@ -9,7 +9,9 @@
 pub(crate) mod audit;
 pub(crate) mod drafts;
 pub(crate) mod editor_state;
+pub(crate) mod encoding;
 pub(crate) mod files;
+pub(crate) mod ignored;
 pub(crate) mod jobs;
 pub(crate) mod locks;
 pub(crate) mod metrics;
@@ -36,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_editor.sql"),
     include_str!("migrations/0003_git.sql"),
     include_str!("migrations/0004_jobs.sql"),
+    include_str!("migrations/0006_file_fidelity.sql"),
 ];
 
 /// The schema version this binary writes.

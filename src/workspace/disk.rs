@@ -124,20 +124,26 @@ impl DiskWorkspace {
         files
     }
 
-    /// Every file under the root, sorted, skipping the names in `ignored`
-    /// (e.g. `.git`, `node_modules`). No file is stat'ed: a 10,000-file
-    /// tree lists in milliseconds.
+    /// Every file under the root, sorted, skipping what the import's
+    /// ignore rules `ignored` skip (e.g. `.git`, `node_modules/`). No file
+    /// is stat'ed: a 10,000-file tree lists in milliseconds.
     pub fn list(&self, ignored: &[String]) -> Vec<String> {
         if self.gitignore {
             return self.list_unignored();
         }
+        let rules = super::ignore_rules::IgnoreRules::new(ignored);
         let mut files = Vec::new();
         let walker = walkdir::WalkDir::new(&self.root)
             .follow_links(false)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
-                e.depth() == 0 || !ignored.iter().any(|i| e.file_name() == i.as_str())
+                e.depth() == 0
+                    || e.path()
+                        .strip_prefix(&self.root)
+                        .ok()
+                        .and_then(|rel| rel.to_str())
+                        .is_none_or(|rel| rules.rule_for(rel, e.file_type().is_dir()).is_none())
             });
         for entry in walker.filter_map(Result::ok) {
             if !entry.file_type().is_file() {

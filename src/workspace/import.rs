@@ -18,6 +18,9 @@ use super::secrets::SecretScanner;
 use super::source::{Entry, Source};
 use super::{ImportError, ImportStatus, Report};
 use crate::config::Config;
+use crate::store::encoding;
+use crate::store::files::FileMeta;
+use crate::store::ignored::IgnoredEntry;
 use crate::store::workspaces::{Publish, SkippedEntry};
 use crate::store::{self, Store, now_rfc3339};
 
@@ -79,6 +82,7 @@ pub fn import(
             }
             let skipped = store::workspaces::skipped(&store.conn, existing.id)?;
             let mut report = Report::new(&existing, skipped);
+            report.ignored_paths = Some(store::ignored::list(&store.conn, existing.id)?);
             report.status = Some(ImportStatus::AlreadyImported);
             tracing::info!("already imported");
             return Ok(report);
@@ -189,10 +193,16 @@ fn stage_and_publish(
 
     conn.execute_batch("BEGIN IMMEDIATE")?;
     store::workspaces::clear_skipped(conn, staged.id)?;
+    store::ignored::clear(conn, staged.id)?;
     source.walk(&config.limits, &config.ignored, &mut |entry| {
         let verdict = classifier.classify(entry);
         match verdict {
-            Verdict::Import { path, text, hash } => {
+            Verdict::Import {
+                path,
+                text,
+                hash,
+                meta,
+            } => {
                 progress.entry(path.as_str());
                 total_bytes += text.len() as u64;
                 if total_bytes > config.limits.max_workspace_bytes {
@@ -201,9 +211,17 @@ fn stage_and_publish(
                         limit: config.limits.max_workspace_bytes,
                     });
                 }
-                fingerprint.file(path.as_str(), &hash);
+                fingerprint.file(path.as_str(), &hash, &meta);
                 if already.remove(path.as_str()).as_deref() != Some(hash.as_str()) {
-                    store::files::upsert(conn, staged.id, path.as_str(), &text, &hash, &now)?;
+                    store::files::upsert(
+                        conn,
+                        staged.id,
+                        path.as_str(),
+                        &text,
+                        &hash,
+                        &meta,
+                        &now,
+                    )?;
                     in_batch.0 += 1;
                     in_batch.1 += text.len();
                 }
@@ -219,7 +237,10 @@ fn stage_and_publish(
                 store::workspaces::insert_skipped(conn, staged.id, &entry)?;
                 skipped.push(entry);
             }
-            Verdict::Ignored => ignored += 1,
+            Verdict::Ignored(entry) => {
+                ignored += 1;
+                store::ignored::insert(conn, staged.id, &entry)?;
+            }
         }
         Ok(())
     })?;
@@ -300,7 +321,9 @@ fn stage_and_publish(
         "imported"
     );
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Report::new(&workspace, skipped))
+    let mut report = Report::new(&workspace, skipped);
+    report.ignored_paths = Some(store::ignored::list(conn, workspace.id)?);
+    Ok(report)
 }
 
 /// Reads the whole source to compute its fingerprint without storing anything.
@@ -312,9 +335,11 @@ fn scan_fingerprint(
     let mut fingerprint = Fingerprint::default();
     source.walk(&config.limits, &config.ignored, &mut |entry| {
         match classifier.classify(entry) {
-            Verdict::Import { path, hash, .. } => fingerprint.file(path.as_str(), &hash),
+            Verdict::Import {
+                path, hash, meta, ..
+            } => fingerprint.file(path.as_str(), &hash, &meta),
             Verdict::Skip(entry) => fingerprint.skipped(&entry.path, &entry.reason),
-            Verdict::Ignored => {}
+            Verdict::Ignored(_) => {}
         }
         Ok(())
     })?;
@@ -343,8 +368,18 @@ pub(crate) struct Fingerprint {
 }
 
 impl Fingerprint {
-    pub(crate) fn file(&mut self, path: &str, hash: &str) {
-        self.lines.push(format!("F\t{path}\t{hash}"));
+    /// A file taken; its executable bit and a non-UTF-8 encoding count
+    /// (and leave the line of a plain UTF-8 file as it always was).
+    pub(crate) fn file(&mut self, path: &str, hash: &str, meta: &FileMeta) {
+        let mut line = format!("F\t{path}\t{hash}");
+        if meta.executable {
+            line.push_str("\tx");
+        }
+        if let Some(encoding) = &meta.encoding {
+            line.push('\t');
+            line.push_str(encoding);
+        }
+        self.lines.push(line);
     }
 
     pub(crate) fn skipped(&mut self, path: &str, reason: &str) {
@@ -368,9 +403,10 @@ pub(crate) enum Verdict {
         path: WorkspacePath,
         text: String,
         hash: String,
+        meta: FileMeta,
     },
     Skip(SkippedEntry),
-    Ignored,
+    Ignored(IgnoredEntry),
 }
 
 /// Decides what happens to each entry: binary, secret (before any ignore
@@ -416,48 +452,65 @@ impl Classifier {
             })
         };
         match entry {
-            Entry::Ignored { path } => {
-                tracing::debug!(%path, "ignored");
-                Verdict::Ignored
+            Entry::Ignored { path, rule } => {
+                tracing::debug!(%path, %rule, "ignored");
+                Verdict::Ignored(IgnoredEntry { path, rule })
             }
             Entry::Unusable { path, reason, size } => skip(path, reason, size),
             Entry::TooLarge { path, size } => skip(path.to_string(), "too-large", Some(size)),
-            Entry::File { path, bytes } => {
+            Entry::File {
+                path,
+                bytes,
+                executable,
+            } => {
                 let size = Some(bytes.len() as u64);
-                if bytes.contains(&0) {
+                let Some((text, encoding)) = encoding::decode(bytes) else {
                     return skip(path.to_string(), "binary", size);
-                }
-                let text = match String::from_utf8(bytes) {
-                    Ok(text) => text,
-                    Err(_) => return skip(path.to_string(), "binary", size),
+                };
+                let meta = FileMeta {
+                    executable,
+                    encoding: encoding.map(str::to_string),
                 };
                 if self.secrets.is_secret(&path, &text) {
                     return skip(path.to_string(), "secret", size);
                 }
-                if self.is_gitignored(&path) {
-                    return Verdict::Ignored;
+                if let Some(rule) = self.gitignore_rule(&path) {
+                    return Verdict::Ignored(IgnoredEntry {
+                        path: path.to_string(),
+                        rule,
+                    });
                 }
                 let hash = hex::encode(Sha256::digest(text.as_bytes()));
-                Verdict::Import { path, text, hash }
+                Verdict::Import {
+                    path,
+                    text,
+                    hash,
+                    meta,
+                }
             }
         }
     }
 
-    fn is_gitignored(&self, path: &WorkspacePath) -> bool {
+    /// The `.gitignore` line that ignores `path`, as `<folder>/.gitignore:
+    /// <line>`, if one does.
+    fn gitignore_rule(&self, path: &WorkspacePath) -> Option<String> {
         let absolute = format!("/{path}");
         for matcher in &self.gitignores {
             if !absolute.starts_with(&format!("{}/", matcher.path().display()).replace("//", "/")) {
                 continue;
             }
-            let m = matcher.matched_path_or_any_parents(&absolute, false);
-            if m.is_ignore() {
-                return true;
-            }
-            if m.is_whitelist() {
-                return false;
+            match matcher.matched_path_or_any_parents(&absolute, false) {
+                ignore::Match::Ignore(glob) => {
+                    let folder = matcher.path().display().to_string();
+                    let file = format!("{}/.gitignore", folder.trim_start_matches('/'));
+                    let file = file.trim_start_matches('/');
+                    return Some(format!("{file}: {}", glob.original()));
+                }
+                ignore::Match::Whitelist(_) => return None,
+                ignore::Match::None => {}
             }
         }
-        false
+        None
     }
 }
 

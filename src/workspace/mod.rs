@@ -8,6 +8,7 @@ pub(crate) mod demo;
 pub(crate) mod disk;
 pub(crate) mod export;
 pub(crate) mod files;
+pub(crate) mod ignore_rules;
 pub(crate) mod import;
 pub(crate) mod path;
 pub(crate) mod secrets;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::config::Limits;
+use crate::store::ignored::IgnoredEntry;
 use crate::store::workspaces::{SkippedEntry, StorageType, Workspace};
 use crate::store::{self, Store, StoreError};
 
@@ -163,6 +165,10 @@ pub struct Report {
     pub source: String,
     pub skipped: Vec<SkippedEntry>,
     pub ignored: u64,
+    /// Every path the ignore rules dropped, with the rule; in `import` and
+    /// `show`, not in `ls` rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored_paths: Option<Vec<IgnoredEntry>>,
     /// The repository of a git workspace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repo_path: Option<String>,
@@ -193,6 +199,7 @@ impl Report {
             source: workspace.source.clone(),
             skipped,
             ignored: workspace.ignored,
+            ignored_paths: None,
             repo_path: workspace.repo_path.clone(),
             status: None,
         }
@@ -222,7 +229,9 @@ pub fn find_stored(store: &Store, name: &str) -> Result<Workspace, WorkspaceErro
 pub fn show(store: &Store, name: &str) -> Result<Report, WorkspaceError> {
     let ws = find(store, name)?;
     let skipped = store::workspaces::skipped(&store.conn, ws.id)?;
-    Ok(Report::new(&ws, skipped))
+    let mut report = Report::new(&ws, skipped);
+    report.ignored_paths = Some(store::ignored::list(&store.conn, ws.id)?);
+    Ok(report)
 }
 
 /// The content of one stored file.

@@ -6,6 +6,11 @@
 
 use std::fmt;
 
+/// The longest file or folder name ext4, XFS, APFS and NTFS all take, in bytes.
+pub const MAX_NAME_BYTES: usize = 255;
+/// The longest path Linux takes (`PATH_MAX`), in bytes.
+pub const MAX_PATH_BYTES: usize = 4096;
+
 /// A path that cannot leave its workspace: no empty, `.` or `..` components,
 /// not absolute, no drive letter, no NUL or control characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -69,6 +74,13 @@ impl WorkspacePath {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether common file systems cannot hold this path: a component over
+    /// [`MAX_NAME_BYTES`] or the whole over [`MAX_PATH_BYTES`]. Such a path
+    /// is never stored, so an export never fails half-way on it.
+    pub fn too_long(&self) -> bool {
+        self.0.len() > MAX_PATH_BYTES || self.components().any(|c| c.len() > MAX_NAME_BYTES)
     }
 
     /// The last component.
@@ -139,6 +151,24 @@ mod tests {
             assert_eq!(WorkspacePath::parse(raw), Err(err), "{raw:?}");
         }
         assert_eq!(WorkspacePath::parse_bytes(b"a/\xff"), Err(NotUtf8));
+    }
+
+    #[test]
+    fn names_and_paths_too_long_for_file_systems_are_told() {
+        let long_name = "n".repeat(MAX_NAME_BYTES + 1);
+        assert!(
+            WorkspacePath::parse(&format!("a/{long_name}"))
+                .unwrap()
+                .too_long()
+        );
+        let ok_name = "n".repeat(MAX_NAME_BYTES);
+        assert!(
+            !WorkspacePath::parse(&format!("a/{ok_name}"))
+                .unwrap()
+                .too_long()
+        );
+        let deep = vec!["d".repeat(200); 21].join("/");
+        assert!(WorkspacePath::parse(&deep).unwrap().too_long());
     }
 
     proptest! {

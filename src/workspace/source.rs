@@ -9,16 +9,23 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fs::File;
 use std::io::{BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::ImportError;
+use super::ignore_rules::IgnoreRules;
 use super::path::WorkspacePath;
 use crate::config::Limits;
 
 /// One entry of a source, in walk order.
 pub(crate) enum Entry {
     /// A regular file (or a link to one inside the tree) within the size limit.
-    File { path: WorkspacePath, bytes: Vec<u8> },
+    File {
+        path: WorkspacePath,
+        bytes: Vec<u8>,
+        /// Any of its unix x bits is set (a ZIP entry's from its unix mode).
+        executable: bool,
+    },
     /// A file over the size limit; its content was not read.
     TooLarge { path: WorkspacePath, size: u64 },
     /// Something that is not a file kollega can take, with the reason.
@@ -27,8 +34,8 @@ pub(crate) enum Entry {
         reason: &'static str,
         size: Option<u64>,
     },
-    /// A folder or file pruned by the ignore list.
-    Ignored { path: String },
+    /// A folder or file pruned by the ignore rules, with the rule.
+    Ignored { path: String, rule: String },
 }
 
 pub(crate) enum Source {
@@ -67,6 +74,7 @@ impl Source {
         ignored: &[String],
     ) -> Result<Vec<(String, String)>, ImportError> {
         let mut found = Vec::new();
+        let rules = IgnoreRules::new(ignored);
         match self {
             Source::Dir(root) => {
                 for entry in walker(root, ignored) {
@@ -94,7 +102,7 @@ impl Source {
                     let Ok(name) = WorkspacePath::parse_bytes(file.name_raw()) else {
                         continue;
                     };
-                    if name.file_name() == ".gitignore" && !is_pruned(&name, ignored) {
+                    if name.file_name() == ".gitignore" && rules.cut(name.as_str()).is_none() {
                         let mut text = String::new();
                         if (&mut file).take(1 << 20).read_to_string(&mut text).is_ok() {
                             let dir = name.as_str().rsplit_once('/').map(|(d, _)| d.to_string());
@@ -146,6 +154,16 @@ impl Source {
             return Ok(());
         };
         let mut archive = open_zip(path)?;
+        if archive.has_duplicate_names() {
+            // The reader keeps one entry per name (the last); `unzip` takes
+            // the first: which content is meant is ambiguous.
+            let entry = duplicate_entry_name(path, archive.central_directory_start())
+                .unwrap_or_else(|| "an entry".to_string());
+            return Err(ImportError::ZipEscape {
+                entry,
+                why: "appears twice in the archive".into(),
+            });
+        }
         let count = archive.len() as u64;
         if count > limits.max_zip_entries {
             return Err(ImportError::ZipTooManyEntries {
@@ -219,13 +237,16 @@ fn walker(
     root: &Path,
     ignored: &[String],
 ) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
-    let ignored: Vec<String> = ignored.to_vec();
+    let rules = IgnoreRules::new(ignored);
+    let base = root.to_path_buf();
     walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(move |e| {
-            e.depth() == 0 || !ignored.iter().any(|i| e.file_name() == i.as_str())
+            e.depth() == 0
+                || relative(&base, e.path())
+                    .is_none_or(|rel| rules.rule_for(&rel, e.file_type().is_dir()).is_none())
         })
 }
 
@@ -250,21 +271,45 @@ fn walk_dir(
             path: root.to_path_buf(),
             source: e,
         })?;
-    let ignored_names: HashSet<&str> = ignored.iter().map(String::as_str).collect();
+    let rules = IgnoreRules::new(ignored);
     let mut it = walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
         .into_iter();
     while let Some(entry) = it.next() {
-        let entry = entry.map_err(|e| ImportError::SourceUnreadable {
-            path: e
-                .path()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| root.to_path_buf()),
-            source: e
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
-        })?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                // A folder that cannot be listed is skipped, not fatal; the
+                // source itself or a loop is.
+                let rel = e
+                    .path()
+                    .and_then(|p| p.strip_prefix(root).ok())
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .filter(|p| !p.is_empty());
+                match rel {
+                    Some(rel) if e.loop_ancestor().is_none() => {
+                        each(Entry::Unusable {
+                            path: rel,
+                            reason: "unreadable",
+                            size: None,
+                        })?;
+                        continue;
+                    }
+                    _ => {
+                        return Err(ImportError::SourceUnreadable {
+                            path: e
+                                .path()
+                                .map(Path::to_path_buf)
+                                .unwrap_or_else(|| root.to_path_buf()),
+                            source: e
+                                .into_io_error()
+                                .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+                        });
+                    }
+                }
+            }
+        };
         if entry.depth() == 0 {
             continue;
         }
@@ -274,15 +319,14 @@ fn walk_dir(
             .unwrap_or(entry.path())
             .to_string_lossy()
             .into_owned();
-        if entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| ignored_names.contains(n))
-        {
+        if let Some(rule) = rules.rule_for(&rel_lossy, entry.file_type().is_dir()) {
             if entry.file_type().is_dir() {
                 it.skip_current_dir();
             }
-            each(Entry::Ignored { path: rel_lossy })?;
+            each(Entry::Ignored {
+                path: rel_lossy,
+                rule,
+            })?;
             continue;
         }
         let name_ok = entry
@@ -303,6 +347,17 @@ fn walk_dir(
             })?;
             continue;
         };
+        if path.too_long() {
+            if entry.file_type().is_dir() {
+                it.skip_current_dir();
+            }
+            each(Entry::Unusable {
+                path: path.to_string(),
+                reason: "name-too-long",
+                size: None,
+            })?;
+            continue;
+        }
         let file_type = entry.file_type();
         let real = if file_type.is_symlink() {
             match entry.path().canonicalize() {
@@ -344,27 +399,45 @@ fn walk_dir(
             })?;
             continue;
         };
-        let unreadable = |e| ImportError::SourceUnreadable {
-            path: real.clone(),
-            source: e,
+        // A file that cannot be opened or read is skipped, not fatal.
+        let read = |bytes: &mut Vec<u8>| -> std::io::Result<(u64, bool)> {
+            let file = File::open(&real)?;
+            let meta = file.metadata()?;
+            if meta.len() > limits.max_file_bytes {
+                return Ok((meta.len(), false));
+            }
+            bytes.reserve(meta.len() as usize);
+            file.take(limits.max_file_bytes + 1).read_to_end(bytes)?;
+            Ok((meta.len(), meta.permissions().mode() & 0o111 != 0))
         };
-        let file = File::open(&real).map_err(unreadable)?;
-        let size = file.metadata().map_err(unreadable)?.len();
-        if size > limits.max_file_bytes {
-            each(Entry::TooLarge { path, size })?;
-            continue;
-        }
-        let mut bytes = Vec::with_capacity(size as usize);
-        file.take(limits.max_file_bytes + 1)
-            .read_to_end(&mut bytes)
-            .map_err(unreadable)?;
+        let mut bytes = Vec::new();
+        let executable = match read(&mut bytes) {
+            Ok((size, _)) if size > limits.max_file_bytes => {
+                each(Entry::TooLarge { path, size })?;
+                continue;
+            }
+            Ok((_, executable)) => executable,
+            Err(e) => {
+                tracing::debug!(path = %real.display(), error = %e, "unreadable");
+                each(Entry::Unusable {
+                    path: path.to_string(),
+                    reason: "unreadable",
+                    size: None,
+                })?;
+                continue;
+            }
+        };
         if bytes.len() as u64 > limits.max_file_bytes {
             // Grew while we read it.
             let size = bytes.len() as u64;
             each(Entry::TooLarge { path, size })?;
             continue;
         }
-        each(Entry::File { path, bytes })?;
+        each(Entry::File {
+            path,
+            bytes,
+            executable,
+        })?;
     }
     Ok(())
 }
@@ -375,6 +448,32 @@ fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, ImportError
         source: e,
     })?;
     zip::ZipArchive::new(BufReader::new(file)).map_err(|e| bad_zip(path, e))
+}
+
+/// The first name that two central directory headers of the ZIP file at
+/// `path` share, reading the headers from `dir_start`; `None` if the
+/// directory cannot be read that far.
+fn duplicate_entry_name(path: &Path, dir_start: u64) -> Option<String> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = BufReader::new(File::open(path).ok()?);
+    file.seek(SeekFrom::Start(dir_start)).ok()?;
+    let mut seen = HashSet::new();
+    let mut header = [0u8; 46];
+    loop {
+        file.read_exact(&mut header).ok()?;
+        if header[..4] != *b"PK\x01\x02" {
+            return None;
+        }
+        let field = |at: usize| usize::from(u16::from_le_bytes([header[at], header[at + 1]]));
+        let (name_len, extra_len, comment_len) = (field(28), field(30), field(32));
+        let mut name = vec![0u8; name_len];
+        file.read_exact(&mut name).ok()?;
+        let skip = i64::try_from(extra_len + comment_len).ok()?;
+        file.seek_relative(skip).ok()?;
+        if !seen.insert(name.clone()) {
+            return Some(String::from_utf8_lossy(&name).into_owned());
+        }
+    }
 }
 
 fn bad_zip(path: &Path, e: zip::result::ZipError) -> ImportError {
@@ -410,25 +509,6 @@ fn link_stays_inside(link: &WorkspacePath, target: &str) -> bool {
     true
 }
 
-fn is_pruned(path: &WorkspacePath, ignored: &[String]) -> bool {
-    path.components().any(|c| ignored.iter().any(|i| i == c))
-}
-
-/// The outermost pruned prefix of `path`, e.g. `web/node_modules`.
-fn pruned_prefix(path: &WorkspacePath, ignored: &[String]) -> Option<String> {
-    let mut prefix = String::new();
-    for component in path.components() {
-        if !prefix.is_empty() {
-            prefix.push('/');
-        }
-        prefix.push_str(component);
-        if ignored.iter().any(|i| i == component) {
-            return Some(prefix);
-        }
-    }
-    None
-}
-
 fn walk_zip(
     path: &Path,
     limits: &Limits,
@@ -447,6 +527,7 @@ fn walk_zip(
         })
         .collect();
     order.sort();
+    let rules = IgnoreRules::new(ignored);
     let mut pruned = HashSet::new();
     let mut read_total: u64 = 0;
     for (raw_name, index) in order {
@@ -461,13 +542,21 @@ fn walk_zip(
                 });
             }
         };
-        if let Some(prefix) = pruned_prefix(&name, ignored) {
+        if file.is_dir() {
+            continue;
+        }
+        if let Some((prefix, rule)) = rules.cut(name.as_str()) {
             if pruned.insert(prefix.clone()) {
-                each(Entry::Ignored { path: prefix })?;
+                each(Entry::Ignored { path: prefix, rule })?;
             }
             continue;
         }
-        if file.is_dir() {
+        if name.too_long() {
+            each(Entry::Unusable {
+                path: name.to_string(),
+                reason: "name-too-long",
+                size: None,
+            })?;
             continue;
         }
         if is_symlink(file.unix_mode()) {
@@ -514,7 +603,11 @@ fn walk_zip(
             each(Entry::TooLarge { path: name, size })?;
             continue;
         }
-        each(Entry::File { path: name, bytes })?;
+        each(Entry::File {
+            path: name,
+            bytes,
+            executable: file.unix_mode().is_some_and(|m| m & 0o111 != 0),
+        })?;
     }
     Ok(())
 }

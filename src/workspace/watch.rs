@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::ignore_rules::IgnoreRules;
+
 /// Quiet time that ends a burst.
 const QUIET: Duration = Duration::from_millis(120);
 /// The longest a burst is held while events keep coming.
@@ -53,7 +55,8 @@ pub(crate) struct WatchHandle {
 }
 
 /// Watches `root` recursively and sends coalesced events on `events`.
-/// `ignored` names folders whose insides never matter (`node_modules`).
+/// `ignored` holds the import's ignore rules: what they drop never matters
+/// (`node_modules/`).
 pub(crate) fn spawn(
     root: &Path,
     ignored: Vec<String>,
@@ -99,17 +102,18 @@ fn coalesce(
     raw: &mpsc::Receiver<PathBuf>,
     events: &UnboundedSender<WatchEvent>,
 ) {
+    let rules = IgnoreRules::new(ignored);
     while let Ok(first) = raw.recv() {
         let started = Instant::now();
         let mut burst = Burst::default();
-        burst.add(root, ignored, &first);
+        burst.add(root, &rules, &first);
         loop {
             let left = MAX_HOLD.saturating_sub(started.elapsed());
             if left.is_zero() {
                 break;
             }
             match raw.recv_timeout(QUIET.min(left)) {
-                Ok(path) => burst.add(root, ignored, &path),
+                Ok(path) => burst.add(root, &rules, &path),
                 Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => {
                     burst.send(events);
@@ -131,7 +135,7 @@ struct Burst {
 }
 
 impl Burst {
-    fn add(&mut self, root: &Path, ignored: &[String], path: &Path) {
+    fn add(&mut self, root: &Path, rules: &IgnoreRules, path: &Path) {
         let Ok(rel) = path.strip_prefix(root) else {
             return;
         };
@@ -144,7 +148,7 @@ impl Burst {
             }
             return;
         }
-        if rel.split('/').any(|part| ignored.iter().any(|i| i == part)) {
+        if rules.cut(rel).is_some() || (path.is_dir() && rules.rule_for(rel, true).is_some()) {
             return;
         }
         if self.overflow {

@@ -49,6 +49,7 @@ fn directory_import_reports_exact_json_and_takes_hidden_files_but_not_ignored_fo
             "bytes",
             "filesCount",
             "ignored",
+            "ignoredPaths",
             "skipped",
             "source",
             "status",
@@ -168,7 +169,9 @@ const PEM_BODY: &str = "MIIEpAIBAAKCAQEA7bq98Ld2Hf0kQmXoQ4vTnJzQ2w8xY3k1uVq";
 /// A tree with one file for each skip reason, and the skips it must yield.
 fn skip_tree() -> (Tree, Tree, Vec<Skip>) {
     let png: Vec<u8> = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0".to_vec();
-    let latin1: Vec<u8> = b"caf\xe9 cr\xe8me br\xfbl\xe9e\n".to_vec();
+    // Neither UTF-8 nor plausible Windows-1252 (DEL and other controls);
+    // Latin-1 text is imported (see fidelity.rs).
+    let blob: Vec<u8> = b"\x7fELF\x02\x01\x01\x03\xe9".to_vec();
     let big: Vec<u8> = "// generated\n".repeat(160).into_bytes(); // 2080 bytes
     let env = format!("DATABASE_URL={DATABASE_URL}\n").into_bytes();
     let source = format!("const k = \"{OPENAI_KEY}\";\nexport default k;\n").into_bytes();
@@ -193,11 +196,7 @@ fn skip_tree() -> (Tree, Tree, Vec<Skip>) {
             "secret".into(),
             Some(pem.len() as u64),
         ),
-        (
-            "data/latin1.txt".into(),
-            "binary".into(),
-            Some(latin1.len() as u64),
-        ),
+        ("data/blob".into(), "binary".into(), Some(blob.len() as u64)),
         (
             "lib/openai.ts".into(),
             "secret".into(),
@@ -213,7 +212,7 @@ fn skip_tree() -> (Tree, Tree, Vec<Skip>) {
         (".env", env),
         ("big.txt", big),
         ("certs/server.key", pem),
-        ("data/latin1.txt", latin1),
+        ("data/blob", blob),
         ("lib/openai.ts", source),
         ("public/logo.png", png),
     ]));

@@ -8,6 +8,7 @@ mod common;
 mod cli;
 mod e2e_tui;
 mod export;
+mod fidelity;
 mod git_bad_states;
 mod git_commit;
 mod git_status;

@@ -3,7 +3,7 @@
 //! index and its trees, `handoff.json`; and, for a folder taken over where
 //! it is, the secrets the scan kept out excluded from a later `git add`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use git2::{Index, IndexEntry, IndexTime, Oid, Repository};
 use serde::Serialize;
@@ -15,13 +15,13 @@ use super::local::Local;
 use super::plan::Origin;
 use crate::config::Config;
 use crate::git::pack::BlobPack;
+use crate::store::files::FileMeta;
 use crate::store::workspaces::SkippedEntry;
 use crate::store::{self, StoreError};
 use crate::workspace::ImportError;
 use crate::workspace::import::{Fingerprint, Verdict, walk_classified};
 use crate::workspace::path::WorkspacePath;
 use crate::workspace::secrets::SecretScanner;
-use crate::workspace::source::Source;
 
 /// One entry of what is taken over, after the importer's classification.
 pub(super) enum Item {
@@ -29,7 +29,7 @@ pub(super) enum Item {
         path: String,
         text: String,
         hash: String,
-        executable: bool,
+        meta: FileMeta,
     },
     Skipped(SkippedEntry),
     Ignored,
@@ -66,25 +66,24 @@ pub(super) fn walk_items(
     };
     match origin {
         Origin::Path(source) => {
-            let root = match source {
-                Source::Dir(root) => Some(root.clone()),
-                Source::Zip(_) => None,
-            };
             // The importer's walk speaks ImportError; an error of ours is
             // kept aside and the walk stopped with a placeholder.
             let mut ours = None;
             let walked = walk_classified(config, source, respect_gitignore, &mut |verdict| {
                 let item = match verdict {
-                    Verdict::Import { path, text, hash } => Item::File {
-                        executable: root
-                            .as_ref()
-                            .is_some_and(|r| is_executable(&r.join(path.as_str()))),
+                    Verdict::Import {
+                        path,
+                        text,
+                        hash,
+                        meta,
+                    } => Item::File {
                         path: path.to_string(),
                         text,
                         hash,
+                        meta,
                     },
                     Verdict::Skip(entry) => Item::Skipped(entry),
-                    Verdict::Ignored => Item::Ignored,
+                    Verdict::Ignored(_) => Item::Ignored,
                 };
                 match route(item) {
                     Ok(()) => Ok(()),
@@ -107,7 +106,7 @@ pub(super) fn walk_items(
             // may have been edited since: scan them again.
             let scanner = SecretScanner::new();
             let mut secrets = Vec::new();
-            let walked = store::files::for_each(conn, ws.id, |path, content| {
+            let walked = store::files::for_each(conn, ws.id, |path, content, meta| {
                 let is_secret = WorkspacePath::parse(path)
                     .map(|p| scanner.is_secret(&p, content))
                     .unwrap_or(false);
@@ -119,7 +118,7 @@ pub(super) fn walk_items(
                     path: path.to_string(),
                     text: content.to_string(),
                     hash: hex::encode(Sha256::digest(content.as_bytes())),
-                    executable: false,
+                    meta: meta.clone(),
                 };
                 route(item).map_err(|e| Box::new(e) as BoxError)
             });
@@ -156,11 +155,6 @@ fn unbox(e: BoxError) -> TakeoverError {
             }),
         },
     }
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
 }
 
 /// What the walk put into the repository's object store.
@@ -237,7 +231,7 @@ impl Local<'_> {
                         path: file,
                         text,
                         hash,
-                        executable,
+                        meta,
                     } => {
                         bytes += text.len() as u64;
                         if bytes > limit {
@@ -247,16 +241,19 @@ impl Local<'_> {
                             }
                             .into());
                         }
-                        let id = pack
-                            .add_blob(text.as_bytes())
-                            .map_err(|e| TakeoverError::Io {
-                                path: path.join(&file),
-                                source: std::io::Error::other(e.to_string()),
-                            })?;
+                        // The blob holds the bytes the file came in.
+                        let blob = meta.bytes(&text).map_err(|e| TakeoverError::Io {
+                            path: path.join(&file),
+                            source: std::io::Error::other(e.to_string()),
+                        })?;
+                        let id = pack.add_blob(&blob).map_err(|e| TakeoverError::Io {
+                            path: path.join(&file),
+                            source: std::io::Error::other(e.to_string()),
+                        })?;
                         index
-                            .add(&index_entry(&file, id, text.len(), executable))
+                            .add(&index_entry(&file, id, blob.len(), meta.executable))
                             .map_err(git_err(format!("add {file}"), &path))?;
-                        fingerprint.file(&file, &hash);
+                        fingerprint.file(&file, &hash, &meta);
                         files_count += 1;
                     }
                     Item::Skipped(entry) => {

@@ -595,6 +595,7 @@ impl Local<'_> {
             source: self.plan.source_display.clone(),
             skipped: built.skipped.clone(),
             ignored: built.ignored,
+            ignored_paths: None,
             repo_path: Some(repo_str),
             status: None,
         };

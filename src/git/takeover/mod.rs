@@ -367,7 +367,9 @@ fn already_taken_over(
             request.respect_gitignore,
             &mut |item| {
                 match item {
-                    Item::File { path, hash, .. } => fingerprint.file(&path, &hash),
+                    Item::File {
+                        path, hash, meta, ..
+                    } => fingerprint.file(&path, &hash, &meta),
                     Item::Skipped(entry) => fingerprint.skipped(&entry.path, &entry.reason),
                     Item::Ignored => {}
                 }
