@@ -14,6 +14,8 @@
 //! stays part of the text, as git treats it.
 
 pub(crate) mod apply;
+#[cfg(test)]
+mod equivalence;
 pub(crate) mod hunk;
 pub(crate) mod parse;
 #[cfg(test)]
