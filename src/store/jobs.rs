@@ -745,6 +745,22 @@ pub(crate) fn heartbeat(
     Ok(beat)
 }
 
+/// Of `ids`, the jobs someone asked to cancel: a read the runner makes at
+/// every poll, so a cancel reaches a running job within a poll rather than
+/// at the next heartbeat.
+pub(crate) fn cancels_requested(conn: &Connection, ids: &[i64]) -> super::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM jobs WHERE id = ?1 AND cancel_requested = 1 AND status = 'running'",
+    )?;
+    let mut cancel = Vec::new();
+    for &id in ids {
+        if let Some(id) = stmt.query_row([id], |r| r.get(0)).optional()? {
+            cancel.push(id);
+        }
+    }
+    Ok(cancel)
+}
+
 /// How an attempt ends, as the caller's rule decides from the job.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Ending {
