@@ -177,9 +177,25 @@ pub(super) fn cat(store: &Store, name: &str, path: &str) -> Result<ExitCode, Err
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn rm(store: &mut Store, name: &str, yes: bool) -> Result<ExitCode, Error> {
-    ws::remove(store, name, yes)?;
-    println!("removed workspace {name}");
+pub(super) fn rm(store: &mut Store, name: &str, yes: bool, json: bool) -> Result<ExitCode, Error> {
+    let removed = ws::remove(store, name, yes)?;
+    if json {
+        print_json(&removed)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    println!(
+        "removed workspace {}: {} cancelled, {} removed, {}",
+        printable(name),
+        plural(removed.jobs_cancelled, "job", "jobs"),
+        plural(removed.schedules_removed, "schedule", "schedules"),
+        if removed.working_copy {
+            "working copy deleted"
+        } else {
+            "no working copy"
+        }
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -253,7 +253,11 @@ type Result<T, E = QueueError> = std::result::Result<T, E>;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NewJob {
     pub kind: JobKind,
+    /// The workspace's name, or a folder's absolute path; for display and
+    /// for a folder job, where it runs.
     pub workspace: Option<String>,
+    /// The workspace's row; `None` for a folder or no workspace.
+    pub workspace_id: Option<i64>,
     /// The kind's JSON (`jobs::payload` builds it).
     pub payload: Value,
     pub max_attempts: u32,
@@ -272,6 +276,9 @@ pub(crate) struct Job {
     pub id: i64,
     pub kind: JobKind,
     pub workspace: Option<String>,
+    /// The workspace's row, never resolved again by name; `None` for a
+    /// folder job (`workspace` is its absolute path) or no workspace.
+    pub workspace_id: Option<i64>,
     /// The kind's JSON; `jobs::payload` reads it.
     pub payload: Value,
     pub status: Status,
@@ -314,7 +321,7 @@ impl Job {
 const COLUMNS: &str = "id, kind, workspace, payload, status, progress, attempt, max_attempts, \
      retry_failed, next_run_at, timeout_ms, lease_owner, lease_expires_at, cancel_requested, \
      error, result, exit_code, cwd, env, log_lines, schedule_id, created_at, started_at, \
-     finished_at, updated_at";
+     finished_at, updated_at, workspace_id";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
     let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
@@ -348,6 +355,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
         started_at: row.get(22)?,
         finished_at: row.get(23)?,
         updated_at: row.get(24)?,
+        workspace_id: row.get(25)?,
     })
 }
 
@@ -375,10 +383,20 @@ pub(crate) fn enqueue_in(tx: &Transaction<'_>, new: &NewJob, now: i64) -> Result
             return Err(QueueError::UnknownJob(*after));
         }
     }
+    // A workspace named when the job is queued is kept by its row from
+    // here on; an import names the workspace it is yet to make.
+    let workspace_id = match (new.workspace_id, &new.workspace) {
+        (Some(id), _) => Some(id),
+        (None, Some(name)) if new.kind != JobKind::Import && !name.starts_with('/') => tx
+            .prepare_cached("SELECT id FROM workspaces WHERE state = 'ready' AND name = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?,
+        _ => None,
+    };
     tx.execute(
         "INSERT INTO jobs (kind, workspace, payload, status, max_attempts, retry_failed, \
-         next_run_at, timeout_ms, schedule_id, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+         next_run_at, timeout_ms, schedule_id, created_at, updated_at, workspace_id) \
+         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
         params![
             new.kind.as_str(),
             new.workspace,
@@ -389,6 +407,7 @@ pub(crate) fn enqueue_in(tx: &Transaction<'_>, new: &NewJob, now: i64) -> Result
             new.timeout_ms,
             new.schedule_id,
             now,
+            workspace_id,
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -934,6 +953,52 @@ pub(crate) fn request_cancel(conn: &mut Connection, id: i64, now: i64) -> Result
     };
     tx.commit()?;
     Ok(status)
+}
+
+/// The jobs of a workspace being removed, inside the removal's
+/// transaction: waiting ones are cancelled with `reason`, running ones are
+/// asked to stop (their runner sees it within a poll) with `reason` in
+/// their log. Returns how many jobs were cancelled or asked to stop.
+pub(crate) fn cancel_for_workspace(
+    tx: &Transaction<'_>,
+    workspace_id: i64,
+    reason: &str,
+    now: i64,
+) -> super::Result<usize> {
+    let jobs: Vec<(i64, String, u32)> = tx
+        .prepare(
+            "SELECT id, status, attempt FROM jobs \
+             WHERE workspace_id = ?1 AND status IN ('queued', 'retrying', 'running') ORDER BY id",
+        )?
+        .query_map([workspace_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut cancelled = 0;
+    for (id, status, attempt) in jobs {
+        match status.parse::<Status>() {
+            // As `request_cancel` does (the table allows both).
+            Ok(from @ (Status::Queued | Status::Retrying)) => {
+                let changed = tx.execute(
+                    "UPDATE jobs SET status = 'cancelled', updated_at = ?2, error = ?3, \
+                     finished_at = ?2 WHERE id = ?1 AND status = ?4",
+                    params![id, now, reason, from.as_str()],
+                )?;
+                if changed == 1 {
+                    append_info(tx, id, attempt, reason, now)?;
+                    cancelled += 1;
+                }
+            }
+            Ok(Status::Running) => {
+                tx.execute(
+                    "UPDATE jobs SET cancel_requested = 1, updated_at = ?2 WHERE id = ?1",
+                    params![id, now],
+                )?;
+                append_info(tx, id, attempt, &format!("{reason}; stopping it"), now)?;
+                cancelled += 1;
+            }
+            _ => {}
+        }
+    }
+    Ok(cancelled)
 }
 
 /// `jobs retry`: a failed, dead or cancelled job is queued again with its

@@ -96,6 +96,14 @@ pub(crate) fn find(conn: &Connection, name: &str) -> Result<Option<Workspace>> {
     Ok(stmt.query_row([name], workspace_from_row).optional()?)
 }
 
+/// The ready workspace of row `id`, if it is still there.
+pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<Workspace>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE state = 'ready' AND id = ?1"
+    ))?;
+    Ok(stmt.query_row([id], workspace_from_row).optional()?)
+}
+
 pub(crate) fn count(conn: &Connection) -> Result<u64> {
     let n: i64 = conn.query_row(
         "SELECT COUNT(*) FROM workspaces WHERE state = 'ready'",

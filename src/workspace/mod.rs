@@ -16,7 +16,7 @@ pub(crate) mod tree;
 pub(crate) mod watch;
 
 use crate::error::Hint;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -236,25 +236,66 @@ pub fn cat(store: &Store, name: &str, path: &str) -> Result<String, WorkspaceErr
     store::files::content(&store.conn, ws.id, normalized.as_str())?.ok_or_else(no_file)
 }
 
-/// Removes workspace `name` and everything stored for it, in one transaction.
-pub fn remove(store: &mut Store, name: &str, confirmed: bool) -> Result<(), WorkspaceError> {
+/// What `rm` took with a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Removed {
+    pub removed: String,
+    /// Its waiting jobs cancelled and running ones stopped.
+    pub jobs_cancelled: usize,
+    pub schedules_removed: usize,
+    /// Whether its working copy was deleted.
+    pub working_copy: bool,
+}
+
+/// Removes workspace `name` and everything stored for it, in one
+/// transaction: its files, its schedules, and its jobs (waiting ones are
+/// cancelled, running ones stopped); then its working copy.
+pub fn remove(store: &mut Store, name: &str, confirmed: bool) -> Result<Removed, WorkspaceError> {
     let ws = find(store, name)?;
     if !confirmed {
         return Err(WorkspaceError::NotConfirmed {
             name: name.to_string(),
         });
     }
-    let tx = store.conn.transaction()?;
+    let now = store::now_ms();
+    let tx = store
+        .conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let reason = format!("its workspace {name} was removed");
+    let jobs_cancelled = store::jobs::cancel_for_workspace(&tx, ws.id, &reason, now)?;
+    let schedules_removed = store::schedules::remove_for_workspace(&tx, ws.id)?;
     store::workspaces::delete(&tx, ws.id)?;
     store::audit::record(
         &tx,
         "remove",
         Some(name),
-        &serde_json::json!({ "files": ws.files_count, "bytes": ws.bytes }),
+        &serde_json::json!({
+            "files": ws.files_count,
+            "bytes": ws.bytes,
+            "jobsCancelled": jobs_cancelled,
+            "schedulesRemoved": schedules_removed,
+        }),
     )?;
     tx.commit()?;
+    // The working copy goes after the rows: a sync for another workspace of
+    // this name starts clean anyway (`workcopy`), so a copy that cannot be
+    // deleted now is only disk space.
+    let data_dir = store.path().parent().unwrap_or(Path::new("."));
+    let working_copy = match crate::jobs::workcopy::remove(data_dir, name) {
+        Ok(there) => there,
+        Err(e) => {
+            tracing::warn!(workspace = name, error = %e, "cannot delete the working copy of a removed workspace");
+            false
+        }
+    };
     tracing::info!(workspace = name, "workspace removed");
-    Ok(())
+    Ok(Removed {
+        removed: name.to_string(),
+        jobs_cancelled,
+        schedules_removed,
+        working_copy,
+    })
 }
 
 #[cfg(test)]

@@ -17,8 +17,14 @@ pub(crate) struct Worker {
 
 impl Worker {
     pub(crate) fn start(k: &Kollega, extra: &[&str]) -> Worker {
+        Worker::start_in(k, k.root(), extra)
+    }
+
+    /// A worker started in the folder `cwd`.
+    pub(crate) fn start_in(k: &Kollega, cwd: &Path, extra: &[&str]) -> Worker {
         let child = k
             .std_cmd()
+            .current_dir(cwd)
             .arg("worker")
             .args(extra)
             .stdout(Stdio::piped())

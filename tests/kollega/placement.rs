@@ -160,3 +160,181 @@ fn a_job_ends_with_its_main_process_while_a_setsid_grandchild_holds_the_output()
         "the grandchild {pid} outlived its job"
     );
 }
+
+/// A workspace `proj` with one file, imported from a scratch folder.
+fn proj(k: &Kollega, name: &str, file: &str) {
+    let src = k.scratch(&format!("src-{name}-{file}"));
+    crate::common::write_tree(&src, &crate::common::tree([(file, "stored\n")]));
+    k.import(&src, name, &[]);
+}
+
+/// A folder `other` holding a folder named like the workspace, where a
+/// worker started in `other` must never run the workspace's jobs.
+fn decoy(k: &Kollega, name: &str) -> std::path::PathBuf {
+    let other = k.scratch("other");
+    std::fs::create_dir_all(other.join(name)).unwrap();
+    other
+}
+
+/// A worker started in `cwd`.
+fn worker_in(k: &Kollega, cwd: &Path) -> Worker {
+    Worker::start_in(k, cwd, &[])
+}
+
+#[test]
+fn removing_a_workspace_cancels_its_jobs_and_schedules_and_deletes_its_working_copy() {
+    let k = Kollega::new();
+    proj(&k, "proj", "a.txt");
+    // A run makes the working copy.
+    assert_code(&k.run(["run", "proj", "--", "true"]), 0);
+    let wc = k.data.join("workcopies").join("proj");
+    assert!(wc.join("a.txt").is_file());
+    let queued: Vec<i64> = (0..2)
+        .map(|_| {
+            let out = k.run(["run", "proj", "--detach", "--", "touch", "ran-here"]);
+            assert_success(&out);
+            stdout(&out).trim().parse().unwrap()
+        })
+        .collect();
+    let out = k.run([
+        "schedule",
+        "add",
+        "proj",
+        "* * * * *",
+        "--",
+        "touch",
+        "ran-here",
+    ]);
+    assert_success(&out);
+
+    let out = k.run(["rm", "proj", "--yes"]);
+    assert_success(&out);
+    assert_eq!(
+        stdout(&out).trim(),
+        "removed workspace proj: 2 jobs cancelled, 1 schedule removed, working copy deleted"
+    );
+    assert!(!wc.exists(), "the working copy is still there");
+    for id in &queued {
+        let j = crate::jobs_cli::job(&k, *id);
+        assert_eq!(status(&j), "cancelled", "{j}");
+        assert_eq!(j["error"], "its workspace proj was removed", "{j}");
+    }
+    assert_eq!(k.json(["schedule", "ls", "--json"]), serde_json::json!([]));
+
+    // A worker started beside a folder of that name runs nothing there.
+    let other = decoy(&k, "proj");
+    let dir = project(&k);
+    let _worker = worker_in(&k, &other);
+    let probe = detach(&k, &dir, &["--", "true"]);
+    wait_job(&k, probe, "succeeded", |j| status(j) == "succeeded");
+    assert!(!other.join("proj/ran-here").exists());
+}
+
+#[test]
+fn a_job_whose_workspace_is_gone_fails_and_never_runs_in_a_folder_of_its_name() {
+    let k = Kollega::new();
+    proj(&k, "proj", "a.txt");
+    let out = k.run(["run", "proj", "--detach", "--", "touch", "ran-here"]);
+    assert_success(&out);
+    let id: i64 = stdout(&out).trim().parse().unwrap();
+    // The workspace goes without its jobs (an older kollega's rm).
+    crate::jobs_cli::writable(&k)
+        .execute("DELETE FROM workspaces WHERE name = 'proj'", [])
+        .unwrap();
+    let other = decoy(&k, "proj");
+    let _worker = worker_in(&k, &other);
+    let j = wait_job(&k, id, "an end", |j| {
+        matches!(status(j), "failed" | "dead" | "succeeded" | "cancelled")
+    });
+    assert!(
+        !other.join("proj/ran-here").exists(),
+        "ran in {other:?}/proj"
+    );
+    assert_eq!(status(&j), "dead", "{j}");
+    let error = j["error"].as_str().unwrap_or_default();
+    assert!(error.contains("workspace proj"), "{error}");
+    assert!(error.contains("removed"), "{error}");
+}
+
+#[test]
+fn a_folder_job_is_stored_with_its_absolute_path() {
+    let k = Kollega::new();
+    let dir = project(&k);
+    let out = k
+        .std_cmd()
+        .current_dir(dir.parent().unwrap())
+        .args(["run", "project", "--detach", "--", "true"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let id: i64 = stdout(&out).trim().parse().unwrap();
+    let j = crate::jobs_cli::job(&k, id);
+    assert_eq!(
+        j["workspace"],
+        dir.canonicalize().unwrap().to_str().unwrap(),
+        "{j}"
+    );
+}
+
+#[test]
+fn a_new_workspace_of_a_removed_ones_name_starts_from_a_clean_working_copy() {
+    let k = Kollega::new();
+    proj(&k, "proj", "old.txt");
+    assert_code(
+        &k.run(["run", "proj", "--", "sh", "-c", "echo token > secret.txt"]),
+        0,
+    );
+    let wc = k.data.join("workcopies").join("proj");
+    assert!(wc.join("secret.txt").is_file());
+    assert_success(&k.run(["rm", "proj", "--yes"]));
+    proj(&k, "proj", "new.txt");
+    let out = k.run(["run", "proj", "--", "ls", "-A"]);
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "new.txt\n");
+}
+
+#[test]
+fn a_working_copy_left_by_another_workspace_of_the_name_is_not_inherited() {
+    let k = Kollega::new();
+    proj(&k, "proj", "old.txt");
+    assert_code(
+        &k.run(["run", "proj", "--", "sh", "-c", "echo token > secret.txt"]),
+        0,
+    );
+    // The workspace goes, its working copy stays, with a manifest that does
+    // not say whose it is (an older kollega's rm and sync).
+    crate::jobs_cli::writable(&k)
+        .execute("DELETE FROM workspaces WHERE name = 'proj'", [])
+        .unwrap();
+    let manifest = k.data.join("workcopy-manifests/proj.json");
+    let mut old: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    old.as_object_mut().unwrap().remove("workspace_id");
+    std::fs::write(&manifest, old.to_string()).unwrap();
+    proj(&k, "proj", "new.txt");
+    let out = k.run(["run", "proj", "--", "ls", "-A"]);
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "new.txt\n");
+}
+
+#[test]
+fn rm_json_says_what_went_with_the_workspace() {
+    let k = Kollega::new();
+    proj(&k, "shop", "a.txt");
+    let out = k.run(["run", "shop", "--detach", "--", "true"]);
+    assert_success(&out);
+    let removed = k.json(["rm", "shop", "--yes", "--json"]);
+    assert_eq!(
+        removed,
+        serde_json::json!({
+            "removed": "shop",
+            "jobsCancelled": 1,
+            "schedulesRemoved": 0,
+            "workingCopy": false,
+        })
+    );
+    let out = k.run(["rm", "shop", "--yes", "--json"]);
+    assert_code(&out, 1);
+    let error = crate::common::json_error(&out);
+    assert!(error.to_string().contains("shop"), "{error}");
+}
