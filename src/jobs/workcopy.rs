@@ -747,6 +747,18 @@ mod tests {
     }
 
     #[test]
+    fn a_working_copy_of_another_workspace_row_starts_clean() {
+        let site = Site::new(FILES);
+        site.sync();
+        fs::write(site.at("left-by-a-command"), "secret").unwrap();
+        // The same name, another row: a workspace removed and made again.
+        let other = sync(&site.store.conn, &site.data, site.id + 1000, "site").unwrap();
+        assert_eq!(other.written, 0, "the other row has no files");
+        assert!(!site.at("left-by-a-command").exists());
+        assert!(!site.at("src/lib.ts").exists());
+    }
+
+    #[test]
     fn a_file_changed_in_the_store_is_the_only_one_written() {
         let site = Site::new(FILES);
         site.sync();
@@ -769,6 +781,7 @@ mod tests {
     #[test]
     fn deleted_files_go_with_the_empty_folders_the_sync_made() {
         let site = Site::new(&[("a/b/c.txt", "c"), ("a/d.txt", "d"), ("top.txt", "t")]);
+        site.sync();
         // A folder a command made, which a store file then lands in.
         fs::create_dir_all(site.at("user")).unwrap();
         site.put("user/y.txt", "y");

@@ -142,6 +142,46 @@ pub(crate) fn delete(conn: &Connection, workspace_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// An import's staged rows: a workspace row still `importing`, because
+/// its import runs or was interrupted (killed, or the store failed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StagedImport {
+    pub id: i64,
+    pub name: String,
+    pub source: String,
+    pub started_at: String,
+    pub staged_files: u64,
+    pub importer_pid: Option<i64>,
+}
+
+impl StagedImport {
+    /// Whether its importer still runs (on this machine).
+    pub(crate) fn running(&self) -> bool {
+        self.importer_pid
+            .is_some_and(|pid| pid != i64::from(std::process::id()) && super::locks::pid_alive(pid))
+    }
+}
+
+/// Every import's staged rows, by name.
+pub(crate) fn staged_imports(conn: &Connection) -> Result<Vec<StagedImport>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT w.id, w.name, w.source, w.created_at, \
+                (SELECT COUNT(*) FROM files f WHERE f.workspace_id = w.id), w.importer_pid \
+         FROM workspaces w WHERE w.state = 'importing' ORDER BY w.name",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(StagedImport {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            source: r.get(2)?,
+            started_at: r.get(3)?,
+            staged_files: r.get::<_, i64>(4)?.max(0) as u64,
+            importer_pid: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub(crate) fn find_staging(conn: &Connection, name: &str) -> Result<Option<Staging>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, source, importer_pid FROM workspaces WHERE state = 'importing' AND name = ?1",

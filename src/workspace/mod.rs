@@ -124,6 +124,8 @@ pub enum WorkspaceError {
     NotConfirmed { name: String },
     #[error("workspace {name:?} is a git workspace: its files live in the repository {repo}")]
     InGit { name: String, repo: String },
+    #[error("an import of {name:?} is running (pid {pid}); its staged files are not removed")]
+    ImportRunning { name: String, pid: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -144,6 +146,9 @@ impl Hint for WorkspaceError {
             WorkspaceError::NotConfirmed { name } => format!("run `kollega rm {name} --yes`"),
             WorkspaceError::InGit { name, .. } => {
                 format!("read them with git, or edit them with `kollega open {name}`")
+            }
+            WorkspaceError::ImportRunning { name, .. } => {
+                format!("wait for it to end, or stop it, then run `kollega rm {name} --yes`")
             }
             WorkspaceError::Store(e) => e.hint(),
         }
@@ -246,13 +251,81 @@ pub struct Removed {
     pub schedules_removed: usize,
     /// Whether its working copy was deleted.
     pub working_copy: bool,
+    /// An interrupted import of the name: removed (it was all there was),
+    /// or left for the next `rm`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted_import: Option<StagedRemoval>,
+}
+
+/// What `rm` did with an interrupted import of the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StagedRemoval {
+    /// Its staged rows were removed.
+    Removed,
+    /// A ready workspace of the name was removed instead; the import's
+    /// rows are left for the next `rm`.
+    Left,
+}
+
+/// Drops the staged rows of an interrupted import of `name`.
+fn remove_staged(
+    store: &mut Store,
+    staged: &store::workspaces::StagedImport,
+) -> Result<Removed, WorkspaceError> {
+    if staged.running() {
+        return Err(WorkspaceError::ImportRunning {
+            name: staged.name.clone(),
+            pid: staged.importer_pid.unwrap_or_default(),
+        });
+    }
+    let tx = store
+        .conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    store::workspaces::delete(&tx, staged.id)?;
+    store::audit::record(
+        &tx,
+        "remove-import",
+        Some(&staged.name),
+        &serde_json::json!({ "stagedFiles": staged.staged_files, "source": staged.source }),
+    )?;
+    tx.commit()?;
+    tracing::info!(workspace = %staged.name, "interrupted import removed");
+    Ok(Removed {
+        removed: staged.name.clone(),
+        jobs_cancelled: 0,
+        schedules_removed: 0,
+        working_copy: false,
+        interrupted_import: Some(StagedRemoval::Removed),
+    })
 }
 
 /// Removes workspace `name` and everything stored for it, in one
 /// transaction: its files, its schedules, and its jobs (waiting ones are
 /// cancelled, running ones stopped); then its working copy.
+///
+/// A name with only an interrupted import's staged rows has those removed;
+/// a name with both a ready workspace and an interrupted import has the
+/// workspace removed, and says that the import is left.
 pub fn remove(store: &mut Store, name: &str, confirmed: bool) -> Result<Removed, WorkspaceError> {
-    let ws = find(store, name)?;
+    let staged = store::workspaces::staged_imports(&store.conn)?
+        .into_iter()
+        .find(|s| s.name == name);
+    let ws = match (store::workspaces::find(&store.conn, name)?, staged) {
+        (Some(ws), staged) => (ws, staged),
+        (None, Some(staged)) if confirmed => return remove_staged(store, &staged),
+        (None, Some(_)) => {
+            return Err(WorkspaceError::NotConfirmed {
+                name: name.to_string(),
+            });
+        }
+        (None, None) => {
+            return Err(WorkspaceError::NotFound {
+                name: name.to_string(),
+            });
+        }
+    };
+    let (ws, staged) = ws;
     if !confirmed {
         return Err(WorkspaceError::NotConfirmed {
             name: name.to_string(),
@@ -295,6 +368,7 @@ pub fn remove(store: &mut Store, name: &str, confirmed: bool) -> Result<Removed,
         jobs_cancelled,
         schedules_removed,
         working_copy,
+        interrupted_import: staged.map(|_| StagedRemoval::Left),
     })
 }
 

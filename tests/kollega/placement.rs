@@ -338,3 +338,73 @@ fn rm_json_says_what_went_with_the_workspace() {
     let error = crate::common::json_error(&out);
     assert!(error.to_string().contains("shop"), "{error}");
 }
+
+/// Writes the `importing` row and two staged files an import killed
+/// halfway leaves (its importer, pid 2^30, is long gone).
+fn interrupted_import(k: &Kollega, name: &str) {
+    let db = crate::jobs_cli::writable(k);
+    db.execute(
+        "INSERT INTO workspaces (name, state, storage_type, source, importer_pid, created_at) \
+         VALUES (?1, 'importing', 'sqlite', '/src/big', 1073741824, '2026-12-01T10:00:00Z')",
+        [name],
+    )
+    .unwrap();
+    let id = db.last_insert_rowid();
+    for path in ["a.txt", "b.txt"] {
+        db.execute(
+            "INSERT INTO files (workspace_id, path, content, size, hash, updated_at) \
+             VALUES (?1, ?2, 'x', 1, 'h', '2026-12-01T10:00:01Z')",
+            rusqlite::params![id, path],
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn an_interrupted_import_is_shown_by_ls_and_doctor_and_dropped_by_rm() {
+    let k = Kollega::new();
+    proj(&k, "big", "ready.txt");
+    interrupted_import(&k, "big");
+
+    let rows = k.ls();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let staged = rows
+        .iter()
+        .find(|r| r["state"] == "interrupted")
+        .unwrap_or_else(|| panic!("no interrupted import in {rows:?}"));
+    assert_eq!(staged["workspace"], "big");
+    assert_eq!(staged["stagedFiles"], 2);
+    assert_eq!(staged["startedAt"], "2026-12-01T10:00:00Z");
+    let text = stdout(&k.run(["ls"]));
+    assert!(text.contains("interrupted import"), "{text}");
+    assert!(text.contains("2 files staged"), "{text}");
+    let doctor = k.run(["doctor", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "imports")
+        .unwrap_or_else(|| panic!("no imports check in {report}"));
+    assert_eq!(check["status"], "warn", "{check}");
+    assert!(check["detail"].as_str().unwrap().contains("big"), "{check}");
+
+    // Both: the ready workspace goes first, and rm says so.
+    let out = k.run(["rm", "big", "--yes"]);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.contains("removed workspace big"), "{text}");
+    assert!(text.contains("interrupted import"), "{text}");
+    assert_eq!(k.ls().len(), 1);
+    // Then the interrupted import, with its staged files.
+    let out = k.run(["rm", "big", "--yes"]);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains("removed the interrupted import of big"),
+        "{text}"
+    );
+    assert_eq!(k.ls(), Vec::<serde_json::Value>::new());
+    assert_eq!(k.rows("files"), 0);
+    assert_code(&k.run(["rm", "big", "--yes"]), 1);
+}
