@@ -266,6 +266,8 @@ pub(crate) fn run(
     // the program left running is then ended, and a pipe still held open
     // (a process that could not be killed) is no longer read.
     let closed = drain(&done_rx, readers, DRAIN);
+    // Orphans of the job that already ended are no longer processes of it.
+    tree::reap_orphans();
     let left = tree::members(pgid, &marker);
     let group_left = {
         // SAFETY: signal 0 only asks whether the group has a process.
