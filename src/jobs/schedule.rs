@@ -276,11 +276,7 @@ pub(crate) fn add(
         message: format!("it never fires after {}", super::format_ms(now)),
     })?;
     // Named now, kept by its row from here on; a folder by its path.
-    let workspace_id = if workspace.starts_with('/') {
-        None
-    } else {
-        crate::store::workspaces::find(conn, workspace)?.map(|w| w.id)
-    };
+    let workspace_id = crate::store::workspaces::id_of(conn, workspace)?;
     let new = NewSchedule {
         workspace,
         workspace_id,

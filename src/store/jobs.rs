@@ -249,12 +249,14 @@ impl Hint for QueueError {
 
 type Result<T, E = QueueError> = std::result::Result<T, E>;
 
+mod cancel;
+pub(crate) use cancel::{cancel_for_workspace, cancels_requested};
+
 /// What `enqueue` needs.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NewJob {
     pub kind: JobKind,
-    /// The workspace's name, or a folder's absolute path; for display and
-    /// for a folder job, where it runs.
+    /// A workspace's name (for display), or a folder's absolute path.
     pub workspace: Option<String>,
     /// The workspace's row; `None` for a folder or no workspace.
     pub workspace_id: Option<i64>,
@@ -383,15 +385,10 @@ pub(crate) fn enqueue_in(tx: &Transaction<'_>, new: &NewJob, now: i64) -> Result
             return Err(QueueError::UnknownJob(*after));
         }
     }
-    // A workspace named when the job is queued is kept by its row from
-    // here on; an import names the workspace it is yet to make.
+    // Kept by its row from here on; an import's workspace is yet to be made.
     let workspace_id = match (new.workspace_id, &new.workspace) {
-        (Some(id), _) => Some(id),
-        (None, Some(name)) if new.kind != JobKind::Import && !name.starts_with('/') => tx
-            .prepare_cached("SELECT id FROM workspaces WHERE state = 'ready' AND name = ?1")?
-            .query_row([name], |r| r.get(0))
-            .optional()?,
-        _ => None,
+        (None, Some(name)) if new.kind != JobKind::Import => super::workspaces::id_of(tx, name)?,
+        (id, _) => id,
     };
     tx.execute(
         "INSERT INTO jobs (kind, workspace, payload, status, max_attempts, retry_failed, \
@@ -764,22 +761,6 @@ pub(crate) fn heartbeat(
     Ok(beat)
 }
 
-/// Of `ids`, the jobs someone asked to cancel: a read the runner makes at
-/// every poll, so a cancel reaches a running job within a poll rather than
-/// at the next heartbeat.
-pub(crate) fn cancels_requested(conn: &Connection, ids: &[i64]) -> super::Result<Vec<i64>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id FROM jobs WHERE id = ?1 AND cancel_requested = 1 AND status = 'running'",
-    )?;
-    let mut cancel = Vec::new();
-    for &id in ids {
-        if let Some(id) = stmt.query_row([id], |r| r.get(0)).optional()? {
-            cancel.push(id);
-        }
-    }
-    Ok(cancel)
-}
-
 /// How an attempt ends, as the caller's rule decides from the job.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Ending {
@@ -915,7 +896,7 @@ pub(crate) fn set_place(
 }
 
 /// `jobs cancel`: a waiting job is cancelled at once; a running one is
-/// asked to stop (its runner kills it at its next heartbeat). Returns the
+/// asked to stop (its runner sees it within a poll). Returns the
 /// status after the request.
 pub(crate) fn request_cancel(conn: &mut Connection, id: i64, now: i64) -> Result<Status> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -953,52 +934,6 @@ pub(crate) fn request_cancel(conn: &mut Connection, id: i64, now: i64) -> Result
     };
     tx.commit()?;
     Ok(status)
-}
-
-/// The jobs of a workspace being removed, inside the removal's
-/// transaction: waiting ones are cancelled with `reason`, running ones are
-/// asked to stop (their runner sees it within a poll) with `reason` in
-/// their log. Returns how many jobs were cancelled or asked to stop.
-pub(crate) fn cancel_for_workspace(
-    tx: &Transaction<'_>,
-    workspace_id: i64,
-    reason: &str,
-    now: i64,
-) -> super::Result<usize> {
-    let jobs: Vec<(i64, String, u32)> = tx
-        .prepare(
-            "SELECT id, status, attempt FROM jobs \
-             WHERE workspace_id = ?1 AND status IN ('queued', 'retrying', 'running') ORDER BY id",
-        )?
-        .query_map([workspace_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut cancelled = 0;
-    for (id, status, attempt) in jobs {
-        match status.parse::<Status>() {
-            // As `request_cancel` does (the table allows both).
-            Ok(from @ (Status::Queued | Status::Retrying)) => {
-                let changed = tx.execute(
-                    "UPDATE jobs SET status = 'cancelled', updated_at = ?2, error = ?3, \
-                     finished_at = ?2 WHERE id = ?1 AND status = ?4",
-                    params![id, now, reason, from.as_str()],
-                )?;
-                if changed == 1 {
-                    append_info(tx, id, attempt, reason, now)?;
-                    cancelled += 1;
-                }
-            }
-            Ok(Status::Running) => {
-                tx.execute(
-                    "UPDATE jobs SET cancel_requested = 1, updated_at = ?2 WHERE id = ?1",
-                    params![id, now],
-                )?;
-                append_info(tx, id, attempt, &format!("{reason}; stopping it"), now)?;
-                cancelled += 1;
-            }
-            _ => {}
-        }
-    }
-    Ok(cancelled)
 }
 
 /// `jobs retry`: a failed, dead or cancelled job is queued again with its
@@ -1114,7 +1049,7 @@ pub(crate) fn append_logs(
 }
 
 /// One `info` line, inside the caller's transaction.
-fn append_info(
+pub(super) fn append_info(
     tx: &Transaction<'_>,
     id: i64,
     attempt: u32,

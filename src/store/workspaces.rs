@@ -104,6 +104,17 @@ pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<Workspace>> {
     Ok(stmt.query_row([id], workspace_from_row).optional()?)
 }
 
+/// The row of the ready workspace `name`; `None` for a folder's absolute
+/// path or a name no workspace has.
+pub(crate) fn id_of(conn: &Connection, name: &str) -> Result<Option<i64>> {
+    if name.starts_with('/') {
+        return Ok(None);
+    }
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM workspaces WHERE state = 'ready' AND name = ?1")?;
+    Ok(stmt.query_row([name], |r| r.get(0)).optional()?)
+}
+
 pub(crate) fn count(conn: &Connection) -> Result<u64> {
     let n: i64 = conn.query_row(
         "SELECT COUNT(*) FROM workspaces WHERE state = 'ready'",
