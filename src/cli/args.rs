@@ -118,12 +118,19 @@ pub(crate) enum Command {
                       Prints the file's bytes as stored, so there is no --json.")]
     Cat { workspace: String, path: String },
     /// Remove a workspace and everything stored for it
-    #[command(after_help = "Examples:\n  kollega rm shop --yes")]
+    #[command(
+        after_help = "Examples:\n  kollega rm shop --yes\n  kollega rm shop --yes --json\n\n\
+                      Its queued jobs are cancelled, its running jobs stopped, its schedules\n\
+                      removed and its working copy deleted."
+    )]
     Rm {
         workspace: String,
         /// Confirm the removal
         #[arg(long)]
         yes: bool,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
     },
     /// Check the store, the data directory and the machine
     #[command(after_help = "Examples:\n  kollega doctor\n  kollega doctor --json")]
@@ -231,6 +238,7 @@ impl Command {
             Command::Takeover(a) => a.json,
             Command::Run(a) => a.json,
             Command::Ls { json }
+            | Command::Rm { json, .. }
             | Command::Show { json, .. }
             | Command::Doctor { json }
             | Command::Tasks { json, .. } => *json,
@@ -255,11 +263,9 @@ impl Command {
                 | GitCommand::Pull { json, .. },
             ) => *json,
             Command::Git(GitCommand::Commit(a)) => a.json,
-            Command::Open { .. }
-            | Command::Cat { .. }
-            | Command::Rm { .. }
-            | Command::Worker(_)
-            | Command::Metrics => false,
+            Command::Open { .. } | Command::Cat { .. } | Command::Worker(_) | Command::Metrics => {
+                false
+            }
         }
     }
 }

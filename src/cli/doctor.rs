@@ -88,6 +88,35 @@ pub fn run(config: &Config, problems: &[ConfigError]) -> DoctorReport {
                 ),
                 Err(e) => add("schema", Status::Fail, e.to_string()),
             }
+            match crate::store::workspaces::staged_imports(&store.conn) {
+                Ok(staged) => {
+                    let left: Vec<String> = staged
+                        .iter()
+                        .filter(|s| !s.running())
+                        .map(|s| {
+                            format!(
+                                "{} (started {}, {} files staged)",
+                                super::output::printable(&s.name),
+                                s.started_at,
+                                s.staged_files
+                            )
+                        })
+                        .collect();
+                    if left.is_empty() {
+                        add("imports", Status::Ok, "no interrupted imports".into());
+                    } else {
+                        add(
+                            "imports",
+                            Status::Warn,
+                            format!(
+                                "interrupted imports: {}; the same import resumes one, `kollega rm NAME --yes` drops it",
+                                left.join(", ")
+                            ),
+                        );
+                    }
+                }
+                Err(e) => add("imports", Status::Fail, e.to_string()),
+            }
             match jobs_summary(&store, config.jobs.lease) {
                 Ok((detail, dead)) => add(
                     "jobs",

@@ -119,7 +119,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Ls { json } => workspace::ls(&store, json),
         Command::Show { workspace, json } => workspace::show(&store, &workspace, json),
         Command::Cat { workspace, path } => workspace::cat(&store, &workspace, &path),
-        Command::Rm { workspace, yes } => workspace::rm(&mut store, &workspace, yes),
+        Command::Rm {
+            workspace,
+            yes,
+            json,
+        } => workspace::rm(&mut store, &workspace, yes, json),
         Command::Takeover(args) => git::takeover(&mut store, &config, &args),
         Command::Git(command) => git::dispatch(&config, store, command),
         Command::Run(args) => jobs::run(&config, store, &args),

@@ -97,10 +97,25 @@ pub(super) fn export(store: &Store, args: &ExportArgs) -> Result<ExitCode, Error
     Ok(ExitCode::SUCCESS)
 }
 
+/// An import's staged rows in `ls --json`, beside the workspaces.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StagedRow {
+    workspace: String,
+    /// `interrupted`, or `importing` while its importer runs.
+    state: &'static str,
+    source: String,
+    started_at: String,
+    staged_files: u64,
+    importer_pid: Option<i64>,
+}
+
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct LsRow {
     workspace: String,
+    /// Always `ready`; staged imports are `StagedRow`s.
+    state: &'static str,
     storage_type: StorageType,
     files_count: u64,
     bytes: u64,
@@ -115,6 +130,7 @@ pub(super) fn ls(store: &Store, json: bool) -> Result<ExitCode, Error> {
     let mut rows = Vec::with_capacity(all.len());
     for ws in all {
         rows.push(LsRow {
+            state: "ready",
             skipped_count: workspaces::skipped_count(&store.conn, ws.id)?,
             workspace: ws.name,
             storage_type: ws.storage_type,
@@ -125,12 +141,36 @@ pub(super) fn ls(store: &Store, json: bool) -> Result<ExitCode, Error> {
             ignored: ws.ignored,
         });
     }
+    let staged: Vec<StagedRow> = workspaces::staged_imports(&store.conn)?
+        .into_iter()
+        .map(|s| StagedRow {
+            state: if s.running() {
+                "importing"
+            } else {
+                "interrupted"
+            },
+            workspace: s.name,
+            source: s.source,
+            started_at: s.started_at,
+            staged_files: s.staged_files,
+            importer_pid: s.importer_pid,
+        })
+        .collect();
     if json {
-        print_json(&rows)?;
+        let all: Vec<serde_json::Value> = rows
+            .iter()
+            .map(serde_json::to_value)
+            .chain(staged.iter().map(serde_json::to_value))
+            .collect::<Result<_, _>>()
+            .map_err(|e| Error::stdout(std::io::Error::other(e)))?;
+        print_json(&all)?;
         return Ok(ExitCode::SUCCESS);
     }
+    print_staged(&staged);
     if rows.is_empty() {
-        println!("no workspaces yet; take one over with `kollega import <dir|file.zip>`");
+        if staged.is_empty() {
+            println!("no workspaces yet; take one over with `kollega import <dir|file.zip>`");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let width = rows
@@ -161,6 +201,30 @@ pub(super) fn ls(store: &Store, json: bool) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The staged rows of imports, before the table of workspaces.
+fn print_staged(staged: &[StagedRow]) {
+    for s in staged {
+        let files = match s.staged_files {
+            1 => "1 file staged".to_string(),
+            n => format!("{n} files staged"),
+        };
+        let name = printable(&s.workspace);
+        if s.state == "importing" {
+            println!(
+                "{name}: import running (pid {}, started {}, {files})",
+                s.importer_pid.unwrap_or_default(),
+                s.started_at
+            );
+        } else {
+            println!(
+                "{name}: interrupted import of {} (started {}, {files}); the same import resumes it, `kollega rm {name} --yes` drops it",
+                printable(&s.source),
+                s.started_at
+            );
+        }
+    }
+}
+
 pub(super) fn show(store: &Store, name: &str, json: bool) -> Result<ExitCode, Error> {
     let report = ws::show(store, name)?;
     if json {
@@ -177,9 +241,38 @@ pub(super) fn cat(store: &Store, name: &str, path: &str) -> Result<ExitCode, Err
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn rm(store: &mut Store, name: &str, yes: bool) -> Result<ExitCode, Error> {
-    ws::remove(store, name, yes)?;
-    println!("removed workspace {name}");
+pub(super) fn rm(store: &mut Store, name: &str, yes: bool, json: bool) -> Result<ExitCode, Error> {
+    let removed = ws::remove(store, name, yes)?;
+    if json {
+        print_json(&removed)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if removed.interrupted_import == Some(ws::StagedRemoval::Removed) {
+        println!(
+            "removed the interrupted import of {} and its staged files",
+            printable(name)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    println!(
+        "removed workspace {}: {} cancelled, {} removed, {}",
+        printable(name),
+        plural(removed.jobs_cancelled, "job", "jobs"),
+        plural(removed.schedules_removed, "schedule", "schedules"),
+        if removed.working_copy {
+            "working copy deleted"
+        } else {
+            "no working copy"
+        }
+    );
+    if removed.interrupted_import == Some(ws::StagedRemoval::Left) {
+        println!(
+            "an interrupted import of {n} is left; `kollega rm {n} --yes` again removes it",
+            n = printable(name)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

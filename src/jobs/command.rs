@@ -9,7 +9,10 @@
 //! kill -9 does not leave the command running beside the retry that the
 //! next runner starts.
 //!
-//! Stopping sends SIGTERM to the group, waits `grace`, then sends SIGKILL.
+//! Stopping sends SIGTERM to the job's processes (its group, and those that
+//! left it: `tree`), waits `grace`, then sends SIGKILL. The job ends when
+//! its program ends: whatever it left running is killed a moment later,
+//! even when it still holds the output pipes.
 
 use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -21,6 +24,11 @@ use std::time::{Duration, Instant};
 
 use super::log::LogWriter;
 use super::queue::Stream;
+use super::tree;
+
+/// How long the pipes may stay open after the program ended, for the last
+/// output of processes that are ending too.
+const DRAIN: Duration = Duration::from_millis(250);
 
 /// Why a job is asked to stop.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,8 +167,11 @@ pub(crate) fn run(
         c.args(&spec.argv[1..]);
         c
     };
+    tree::become_subreaper();
+    let marker = tree::new_marker();
     cmd.current_dir(&spec.cwd)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env(tree::MARKER, &marker)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -176,31 +187,46 @@ pub(crate) fn run(
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => SpawnError::NotFound(program.clone()),
-        std::io::ErrorKind::PermissionDenied => SpawnError::NotExecutable(program.clone()),
-        _ => SpawnError::Other(e.to_string()),
-    })?;
+    let mut child = {
+        let mut programs = tree::Programs::lock();
+        let child = cmd.spawn().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => SpawnError::NotFound(program.clone()),
+            std::io::ErrorKind::PermissionDenied => SpawnError::NotExecutable(program.clone()),
+            _ => SpawnError::Other(e.to_string()),
+        })?;
+        programs.add(child.id() as libc::pid_t);
+        child
+    };
     let pgid = child.id() as libc::pid_t;
 
     // Readers: one thread per pipe, each says when its pipe closed.
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let stderr_tail = Arc::new(Mutex::new(Vec::<u8>::new()));
+    // Whether the readers still write into the log; cleared when the job
+    // ends, whoever still holds a pipe.
+    let open = Arc::new(Mutex::new(true));
     let mut readers = 0;
     if let Some(out) = child.stdout.take() {
         readers += 1;
-        spawn_reader(out, Stream::Stdout, log.clone(), tee, None, done_tx.clone());
+        let to = Output {
+            stream: Stream::Stdout,
+            log: log.clone(),
+            tee,
+            tail: None,
+            open: open.clone(),
+        };
+        spawn_reader(out, to, done_tx.clone());
     }
     if let Some(err) = child.stderr.take() {
         readers += 1;
-        spawn_reader(
-            err,
-            Stream::Stderr,
-            log.clone(),
+        let to = Output {
+            stream: Stream::Stderr,
+            log: log.clone(),
             tee,
-            Some(stderr_tail.clone()),
-            done_tx.clone(),
-        );
+            tail: Some(stderr_tail.clone()),
+            open: open.clone(),
+        };
+        spawn_reader(err, to, done_tx.clone());
     }
     drop(done_tx);
 
@@ -214,34 +240,49 @@ pub(crate) fn run(
         let deadline = spec.timeout.map(|t| Instant::now() + t);
         let grace = spec.grace;
         let log = log.clone();
-        std::thread::Builder::new()
+        let watched = marker.clone();
+        let watch = move || {
+            let job = Job {
+                pgid,
+                marker: &watched,
+            };
+            watchdog(&job, &stop, &exited, &timed_out, deadline, grace, &log);
+        };
+        let started = std::thread::Builder::new()
             .name("kollega-job-watch".into())
-            .spawn(move || watchdog(pgid, &stop, &exited, &timed_out, deadline, grace, &log))
-            .map_err(|e| SpawnError::Other(e.to_string()))?;
+            .spawn(watch);
+        if let Err(e) = started {
+            tree::kill(pgid, &marker);
+            let _ = child.wait();
+            tree::program_ended(pgid);
+            return Err(SpawnError::Other(e.to_string()));
+        }
     }
 
     let status = child.wait();
+    tree::program_ended(pgid);
     exited.store(true, Ordering::SeqCst);
-    // Wait for the pipes to drain; a background child that keeps them open
-    // is given two seconds, then the rest of the group is ended.
-    let drain_until = Instant::now() + Duration::from_secs(2);
-    let mut closed = 0;
-    while closed < readers {
-        let left = drain_until.saturating_duration_since(Instant::now());
-        match done_rx.recv_timeout(left) {
-            Ok(()) => closed += 1,
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                log.info("the command exited but left processes holding its output; ending them");
-                // SAFETY: signals the group this function created.
-                unsafe {
-                    libc::killpg(pgid, libc::SIGKILL);
-                }
-                while done_rx.recv_timeout(Duration::from_secs(5)).is_ok() {}
-                break;
-            }
+    // The job ends with its program. The pipes get a moment to drain; what
+    // the program left running is then ended, and a pipe still held open
+    // (a process that could not be killed) is no longer read.
+    let closed = drain(&done_rx, readers, DRAIN);
+    // Orphans of the job that already ended are no longer processes of it.
+    tree::reap_orphans();
+    let left = tree::members(pgid, &marker);
+    let group_left = {
+        // SAFETY: signal 0 only asks whether the group has a process.
+        unsafe { libc::killpg(pgid, 0) == 0 }
+    };
+    if !left.is_empty() || group_left {
+        if closed < readers {
+            log.info("the command exited but left processes holding its output; ending them");
+        } else {
+            log.info("the command exited but left processes running; ending them");
         }
+        tree::kill(pgid, &marker);
+        drain(&done_rx, readers - closed, DRAIN);
     }
+    *open.lock().unwrap_or_else(|e| e.into_inner()) = false;
     log.end_streams();
     let status = status.map_err(|e| SpawnError::Other(e.to_string()))?;
     let signal = status.signal();
@@ -259,14 +300,37 @@ pub(crate) fn run(
     })
 }
 
-fn spawn_reader(
-    mut pipe: impl Read + Send + 'static,
+/// Waits up to `limit` for `readers` pipes to close; returns how many did.
+fn drain(done: &mpsc::Receiver<()>, readers: usize, limit: Duration) -> usize {
+    let until = Instant::now() + limit;
+    let mut closed = 0;
+    while closed < readers {
+        match done.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            Ok(()) => closed += 1,
+            Err(_) => break,
+        }
+    }
+    closed
+}
+
+/// Where a pipe reader puts what it reads.
+struct Output {
     stream: Stream,
     log: LogWriter,
     tee: Tee,
     tail: Option<Arc<Mutex<Vec<u8>>>>,
-    done: mpsc::Sender<()>,
-) {
+    /// Cleared when the job ended: what comes later is not the job's.
+    open: Arc<Mutex<bool>>,
+}
+
+fn spawn_reader(mut pipe: impl Read + Send + 'static, to: Output, done: mpsc::Sender<()>) {
+    let Output {
+        stream,
+        log,
+        tee,
+        tail,
+        open,
+    } = to;
     let body = move || {
         let mut buf = vec![0u8; 64 * 1024];
         let mut tee_ok = tee == Tee::Stdio;
@@ -278,6 +342,10 @@ fn spawn_reader(
                 Err(_) => break,
             };
             let chunk = &buf[..n];
+            let open = open.lock().unwrap_or_else(|e| e.into_inner());
+            if !*open {
+                break;
+            }
             if tee_ok {
                 let written = match stream {
                     Stream::Stderr => std::io::stderr().lock().write_all(chunk),
@@ -307,8 +375,15 @@ fn spawn_reader(
     }
 }
 
-fn watchdog(
+/// The processes a watchdog stops: the program's group and the job's
+/// processes outside it.
+struct Job<'a> {
     pgid: libc::pid_t,
+    marker: &'a str,
+}
+
+fn watchdog(
+    job: &Job<'_>,
     stop: &StopToken,
     exited: &AtomicBool,
     timed_out: &AtomicBool,
@@ -343,17 +418,11 @@ fn watchdog(
             break;
         }
     }
-    // SAFETY: signals the process group the runner created for this job.
-    unsafe {
-        libc::killpg(pgid, libc::SIGTERM);
-    }
+    tree::signal(job.pgid, job.marker, libc::SIGTERM);
     let until = Instant::now() + grace;
     while Instant::now() < until {
         if exited.load(Ordering::SeqCst) {
-            // The leader is gone; end whatever of its group is left.
-            unsafe {
-                libc::killpg(pgid, libc::SIGKILL);
-            }
+            // The program is gone; `run` ends what it left.
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -362,10 +431,7 @@ fn watchdog(
         "the command did not end within {} s of SIGTERM; sending SIGKILL",
         grace.as_secs_f32()
     ));
-    // SAFETY: as above.
-    unsafe {
-        libc::killpg(pgid, libc::SIGKILL);
-    }
+    tree::kill(job.pgid, job.marker);
 }
 
 #[cfg(test)]

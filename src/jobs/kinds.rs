@@ -162,17 +162,51 @@ pub(crate) fn resolve_place(store: &Store, workspace: &str) -> Result<Place, Job
     Err(JobsError::UnknownWorkspace(workspace.to_string()))
 }
 
+/// Why a job cannot run: the workspace it was queued for is gone.
+fn workspace_gone(name: &str) -> JobsError {
+    JobsError::BadInput(format!(
+        "its workspace {name} was removed; a workspace made since under that name is another one"
+    ))
+}
+
+/// Where a queued job runs: its workspace's row (never a name resolved
+/// again), or the absolute folder it was queued for.
+pub(crate) fn place_of(store: &Store, job: &Job) -> Result<Option<Place>, JobsError> {
+    let Some(workspace) = &job.workspace else {
+        return Ok(None);
+    };
+    if let Some(id) = job.workspace_id {
+        let ws = workspaces::get(&store.conn, id)?.ok_or_else(|| workspace_gone(workspace))?;
+        return Ok(Some(match (ws.storage_type, ws.repo_path) {
+            (StorageType::Git, Some(dir)) => Place::Git {
+                name: ws.name,
+                dir: PathBuf::from(dir),
+            },
+            _ => Place::Store {
+                id: ws.id,
+                name: ws.name,
+            },
+        }));
+    }
+    if Path::new(workspace).is_absolute() {
+        return Ok(Some(Place::Dir(PathBuf::from(workspace))));
+    }
+    // A workspace name without its row: queued before jobs kept rows, for
+    // a workspace that was gone by then.
+    Err(workspace_gone(workspace))
+}
+
 /// Resolves the job's workspace to a directory, bringing a working copy
 /// up to date first.
 async fn workdir(ctx: &JobContext) -> Result<PathBuf, JobError> {
-    let Some(workspace) = ctx.job.workspace.clone() else {
-        return Ok(ctx.data_dir.clone());
-    };
     let data_dir = ctx.data_dir.clone();
     let log = ctx.log.clone();
+    let job = ctx.job.clone();
     ctx.db
         .call(move |store| {
-            let place = resolve_place(store, &workspace)?;
+            let Some(place) = place_of(store, &job)? else {
+                return Ok(data_dir);
+            };
             match place {
                 Place::Store { id, name } => {
                     let report = workcopy::sync(&store.conn, &data_dir, id, &name)?;
@@ -504,9 +538,20 @@ impl Kind for ExportKind {
     fn run(&self, ctx: JobContext) -> BoxFuture<Result<Value, JobError>> {
         Box::pin(async move {
             let payload = ExportPayload::of(&ctx.job)?;
-            let Some(workspace) = ctx.job.workspace.clone() else {
+            let Some(mut workspace) = ctx.job.workspace.clone() else {
                 return Err(JobError::permanent("the export job names no workspace"));
             };
+            let job = ctx.job.clone();
+            let place = ctx
+                .db
+                .call(move |store| place_of(store, &job))
+                .await
+                .map_err(|e| JobError::permanent(crate::error::describe(&e)))?;
+            // Its name now: the workspace may have been renamed, never
+            // replaced by another of the name.
+            if let Some(Place::Store { name, .. } | Place::Git { name, .. }) = place {
+                workspace = name;
+            }
             ctx.log.info(&format!("exporting {workspace}"));
             let data_dir = ctx.data_dir.clone();
             let progress = ctx.progress.clone();

@@ -29,6 +29,7 @@ pub(crate) mod queue;
 pub(crate) mod runner;
 pub(crate) mod schedule;
 pub(crate) mod tasks;
+pub(crate) mod tree;
 pub(crate) mod workcopy;
 pub(crate) mod worker;
 

@@ -12,9 +12,9 @@ use serde_json::Value;
 use super::{ErrorClass, JobError, JobsError, ProgramEnd, Status, backoff};
 use crate::store::jobs::{self as store_jobs, Ending, Expired, Requeue};
 pub(crate) use crate::store::jobs::{
-    Filter, Job, LogLine, NewJob, QueueError, Stream, Swept, append_logs, claim, claim_id, clean,
-    enqueue, enqueue_claimed, enqueue_in, heartbeat, list, logs_after, request_cancel, require,
-    retry, set_place, set_progress,
+    Filter, Job, LogLine, NewJob, QueueError, Stream, Swept, append_logs, cancels_requested, claim,
+    claim_id, clean, enqueue, enqueue_claimed, enqueue_in, heartbeat, list, logs_after,
+    request_cancel, require, retry, set_place, set_progress,
 };
 pub(crate) use crate::store::runners::Role;
 

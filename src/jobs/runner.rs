@@ -345,6 +345,8 @@ impl Runner {
         if now - self.last_beat >= lease / 3 {
             self.last_beat = now;
             self.heartbeat(now).await?;
+        } else {
+            self.look_for_cancels().await?;
         }
         self.flush_logs().await?;
         if now - self.last_sweep >= 1000 {
@@ -575,6 +577,31 @@ impl Runner {
             if let Some(r) = self.running.get(&id) {
                 tracing::warn!(job = id, "lost the lease of a running job; stopping it");
                 r.stop.stop(StopReason::Lost);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops the running jobs someone asked to cancel since the last look;
+    /// a cheap read at every poll, so a cancel from any process reaches the
+    /// job within a poll, not at the next heartbeat.
+    async fn look_for_cancels(&mut self) -> Result<(), JobsError> {
+        let ids: Vec<i64> = self
+            .running
+            .iter()
+            .filter(|(_, r)| r.stop.reason().is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let cancel = self
+            .db
+            .call(move |s| Ok(queue::cancels_requested(&s.conn, &ids)?))
+            .await?;
+        for id in cancel {
+            if let Some(r) = self.running.get(&id) {
+                r.stop.stop(StopReason::Cancelled);
             }
         }
         Ok(())

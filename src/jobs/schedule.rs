@@ -275,8 +275,11 @@ pub(crate) fn add(
         expr: expr.to_string(),
         message: format!("it never fires after {}", super::format_ms(now)),
     })?;
+    // Named now, kept by its row from here on; a folder by its path.
+    let workspace_id = crate::store::workspaces::id_of(conn, workspace)?;
     let new = NewSchedule {
         workspace,
+        workspace_id,
         cron: expr.trim(),
         command: argv,
         catch_up,
@@ -369,6 +372,7 @@ pub(crate) fn enqueue_due(conn: &mut Connection, now: i64) -> Result<Vec<i64>, J
                 ..CommandPayload::argv(schedule.command.clone())
             };
             let mut job = payload.job(Some(schedule.workspace.clone()));
+            job.workspace_id = schedule.workspace_id;
             job.max_attempts = MAX_ATTEMPTS;
             job.timeout_ms = schedule.timeout_ms;
             job.schedule_id = Some(schedule.id);

@@ -18,6 +18,12 @@
 //! that names it; files are written to a temporary file beside the target
 //! and renamed over it, which replaces a link instead of writing through it.
 //!
+//! A working copy belongs to one workspace row: the manifest records it,
+//! and a sync for another row (a workspace removed and another made under
+//! its name, or a manifest that does not say) starts from an empty folder,
+//! so nothing a command of the old workspace left is inherited. `kollega
+//! rm` deletes the working copy and its manifest ([`remove`]).
+//!
 //! The manifest is written last, atomically. A sync cut short leaves the
 //! old one, and the next sync rewrites whatever it cannot vouch for.
 
@@ -74,6 +80,9 @@ pub(crate) struct SyncReport {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Manifest {
     version: u32,
+    /// The workspace row whose sync wrote the working copy.
+    #[serde(default)]
+    workspace_id: Option<i64>,
     files: BTreeMap<String, Written>,
     /// The folders the syncs created, which they may remove once empty.
     dirs: BTreeSet<String>,
@@ -142,9 +151,15 @@ pub(crate) fn sync(
     }
 
     let root = dir_for(data_dir, workspace);
-    make_root(data_dir, &root)?;
     let manifest_file = manifest_path(data_dir, workspace);
-    let (old, manifest_mtime) = load_manifest(&manifest_file);
+    let (mut old, mut manifest_mtime) = load_manifest(&manifest_file);
+    if old.workspace_id != Some(workspace_id) {
+        // Another workspace's, or nobody can say whose: start clean.
+        clear_dir(&root)?;
+        old = Manifest::default();
+        manifest_mtime = None;
+    }
+    make_root(data_dir, &root)?;
     let mut copy = WorkingCopy {
         root: root.clone(),
         real_dirs: HashSet::new(),
@@ -206,6 +221,7 @@ pub(crate) fn sync(
         .retain(|dir| fs::symlink_metadata(root.join(dir)).is_ok_and(|m| m.is_dir()));
     let manifest = Manifest {
         version: MANIFEST_VERSION,
+        workspace_id: Some(workspace_id),
         files: recorded,
         dirs: copy.made_dirs,
     };
@@ -214,6 +230,35 @@ pub(crate) fn sync(
 }
 
 /// Refuses a workspace name that is not one plain path component.
+/// Deletes the working copy of workspace `workspace` and its manifest (the
+/// workspace is being removed); whether there was a working copy.
+pub(crate) fn remove(data_dir: &Path, workspace: &str) -> Result<bool, JobsError> {
+    check_name(workspace)?;
+    let root = dir_for(data_dir, workspace);
+    let there = fs::symlink_metadata(&root).is_ok();
+    clear_dir(&root)?;
+    let manifest = manifest_path(data_dir, workspace);
+    match fs::remove_file(&manifest) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(copy_error(&manifest, e)),
+    }
+    Ok(there)
+}
+
+/// Removes the folder `root` with all it holds (a link in its place is
+/// removed, never followed); anything else there is left for the caller
+/// to report.
+fn clear_dir(root: &Path) -> Result<(), JobsError> {
+    match fs::symlink_metadata(root) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(root).map_err(|e| copy_error(root, e)),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            fs::remove_file(root).map_err(|e| copy_error(root, e))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn check_name(name: &str) -> Result<(), JobsError> {
     if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
         return Err(JobsError::BadInput(format!(
@@ -731,6 +776,18 @@ mod tests {
     }
 
     #[test]
+    fn a_working_copy_of_another_workspace_row_starts_clean() {
+        let site = Site::new(FILES);
+        site.sync();
+        fs::write(site.at("left-by-a-command"), "secret").unwrap();
+        // The same name, another row: a workspace removed and made again.
+        let other = sync(&site.store.conn, &site.data, site.id + 1000, "site").unwrap();
+        assert_eq!(other.written, 0, "the other row has no files");
+        assert!(!site.at("left-by-a-command").exists());
+        assert!(!site.at("src/lib.ts").exists());
+    }
+
+    #[test]
     fn a_file_changed_in_the_store_is_the_only_one_written() {
         let site = Site::new(FILES);
         site.sync();
@@ -753,6 +810,7 @@ mod tests {
     #[test]
     fn deleted_files_go_with_the_empty_folders_the_sync_made() {
         let site = Site::new(&[("a/b/c.txt", "c"), ("a/d.txt", "d"), ("top.txt", "t")]);
+        site.sync();
         // A folder a command made, which a store file then lands in.
         fs::create_dir_all(site.at("user")).unwrap();
         site.put("user/y.txt", "y");

@@ -249,11 +249,17 @@ impl Hint for QueueError {
 
 type Result<T, E = QueueError> = std::result::Result<T, E>;
 
+mod cancel;
+pub(crate) use cancel::{cancel_for_workspace, cancels_requested};
+
 /// What `enqueue` needs.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NewJob {
     pub kind: JobKind,
+    /// A workspace's name (for display), or a folder's absolute path.
     pub workspace: Option<String>,
+    /// The workspace's row; `None` for a folder or no workspace.
+    pub workspace_id: Option<i64>,
     /// The kind's JSON (`jobs::payload` builds it).
     pub payload: Value,
     pub max_attempts: u32,
@@ -272,6 +278,9 @@ pub(crate) struct Job {
     pub id: i64,
     pub kind: JobKind,
     pub workspace: Option<String>,
+    /// The workspace's row, never resolved again by name; `None` for a
+    /// folder job (`workspace` is its absolute path) or no workspace.
+    pub workspace_id: Option<i64>,
     /// The kind's JSON; `jobs::payload` reads it.
     pub payload: Value,
     pub status: Status,
@@ -314,7 +323,7 @@ impl Job {
 const COLUMNS: &str = "id, kind, workspace, payload, status, progress, attempt, max_attempts, \
      retry_failed, next_run_at, timeout_ms, lease_owner, lease_expires_at, cancel_requested, \
      error, result, exit_code, cwd, env, log_lines, schedule_id, created_at, started_at, \
-     finished_at, updated_at";
+     finished_at, updated_at, workspace_id";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
     let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
@@ -348,6 +357,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
         started_at: row.get(22)?,
         finished_at: row.get(23)?,
         updated_at: row.get(24)?,
+        workspace_id: row.get(25)?,
     })
 }
 
@@ -375,10 +385,15 @@ pub(crate) fn enqueue_in(tx: &Transaction<'_>, new: &NewJob, now: i64) -> Result
             return Err(QueueError::UnknownJob(*after));
         }
     }
+    // Kept by its row from here on; an import's workspace is yet to be made.
+    let workspace_id = match (new.workspace_id, &new.workspace) {
+        (None, Some(name)) if new.kind != JobKind::Import => super::workspaces::id_of(tx, name)?,
+        (id, _) => id,
+    };
     tx.execute(
         "INSERT INTO jobs (kind, workspace, payload, status, max_attempts, retry_failed, \
-         next_run_at, timeout_ms, schedule_id, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+         next_run_at, timeout_ms, schedule_id, created_at, updated_at, workspace_id) \
+         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
         params![
             new.kind.as_str(),
             new.workspace,
@@ -389,6 +404,7 @@ pub(crate) fn enqueue_in(tx: &Transaction<'_>, new: &NewJob, now: i64) -> Result
             new.timeout_ms,
             new.schedule_id,
             now,
+            workspace_id,
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -880,7 +896,7 @@ pub(crate) fn set_place(
 }
 
 /// `jobs cancel`: a waiting job is cancelled at once; a running one is
-/// asked to stop (its runner kills it at its next heartbeat). Returns the
+/// asked to stop (its runner sees it within a poll). Returns the
 /// status after the request.
 pub(crate) fn request_cancel(conn: &mut Connection, id: i64, now: i64) -> Result<Status> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -1033,7 +1049,7 @@ pub(crate) fn append_logs(
 }
 
 /// One `info` line, inside the caller's transaction.
-fn append_info(
+pub(super) fn append_info(
     tx: &Transaction<'_>,
     id: i64,
     attempt: u32,

@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_git.sql"),
     include_str!("migrations/0004_jobs.sql"),
     include_str!("migrations/0006_file_fidelity.sql"),
+    include_str!("migrations/0007_job_workspace_ids.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -470,6 +471,50 @@ mod tests {
         assert_eq!(
             Store::open(&data).unwrap().schema_version().unwrap(),
             SCHEMA_VERSION
+        );
+    }
+
+    #[test]
+    fn jobs_and_schedules_learn_their_workspace_rows_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // A store as the version before job workspace rows left it.
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            conn.execute_batch(
+                "INSERT INTO workspaces (id, name, state, storage_type, source, created_at) \
+                 VALUES (7, 'shop', 'ready', 'sqlite', '/src', 'now');
+                 INSERT INTO jobs (id, kind, workspace, status, next_run_at, created_at, updated_at) \
+                 VALUES (1, 'command', 'shop', 'queued', 0, 0, 0), \
+                        (2, 'command', 'gone', 'queued', 0, 0, 0), \
+                        (3, 'command', '/srv/app', 'queued', 0, 0, 0), \
+                        (4, 'command', NULL, 'queued', 0, 0, 0);
+                 INSERT INTO schedules (id, workspace, cron, command, next_run_at, created_at) \
+                 VALUES (1, 'shop', '@daily', '[\"true\"]', 0, 0), \
+                        (2, 'gone', '@daily', '[\"true\"]', 0, 0), \
+                        (3, '/srv/app', '@daily', '[\"true\"]', 0, 0);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let ids = |sql: &str| -> Vec<(i64, Option<i64>)> {
+            let mut stmt = store.conn.prepare(sql).unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        assert_eq!(
+            ids("SELECT id, workspace_id FROM jobs ORDER BY id"),
+            vec![(1, Some(7)), (2, None), (3, None), (4, None)]
+        );
+        // The schedule of a workspace that was gone goes too.
+        assert_eq!(
+            ids("SELECT id, workspace_id FROM schedules ORDER BY id"),
+            vec![(1, Some(7)), (3, None)]
         );
     }
 

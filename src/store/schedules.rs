@@ -62,7 +62,10 @@ impl FromStr for CatchUp {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Schedule {
     pub id: i64,
+    /// The workspace's name, or a folder's absolute path.
     pub workspace: String,
+    /// The workspace's row; `None` for a folder.
+    pub workspace_id: Option<i64>,
     pub cron: String,
     pub command: Vec<String>,
     pub catch_up: CatchUp,
@@ -80,6 +83,7 @@ pub(crate) struct Schedule {
 #[derive(Debug, Clone)]
 pub(crate) struct NewSchedule<'a> {
     pub workspace: &'a str,
+    pub workspace_id: Option<i64>,
     pub cron: &'a str,
     pub command: &'a [String],
     pub catch_up: CatchUp,
@@ -88,7 +92,7 @@ pub(crate) struct NewSchedule<'a> {
 }
 
 const COLUMNS: &str = "id, workspace, cron, command, catch_up, timeout_ms, next_run_at, \
-     last_run_at, last_job_id, created_at";
+     last_run_at, last_job_id, created_at, workspace_id";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Schedule> {
     let bad = |index: usize, message: String| {
@@ -117,6 +121,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Schedule> {
         last_run_at: row.get(7)?,
         last_job_id: row.get(8)?,
         created_at: row.get(9)?,
+        workspace_id: row.get(10)?,
     })
 }
 
@@ -125,7 +130,7 @@ pub(crate) fn insert(conn: &Connection, new: &NewSchedule<'_>, now: i64) -> Resu
     let command = serde_json::Value::from(new.command.to_vec()).to_string();
     conn.execute(
         "INSERT INTO schedules (workspace, cron, command, catch_up, timeout_ms, next_run_at, \
-         created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         created_at, workspace_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             new.workspace,
             new.cron,
@@ -133,7 +138,8 @@ pub(crate) fn insert(conn: &Connection, new: &NewSchedule<'_>, now: i64) -> Resu
             new.catch_up.as_str(),
             new.timeout_ms,
             new.next_run_at,
-            now
+            now,
+            new.workspace_id,
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -159,6 +165,14 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<Schedule>> {
 /// Removes a schedule; whether it was there. Jobs it enqueued stay.
 pub(crate) fn remove(conn: &Connection, id: i64) -> Result<bool> {
     Ok(conn.execute("DELETE FROM schedules WHERE id = ?1", [id])? > 0)
+}
+
+/// Removes the schedules of a workspace (it is being removed); how many.
+pub(crate) fn remove_for_workspace(conn: &Connection, workspace_id: i64) -> Result<usize> {
+    Ok(conn.execute(
+        "DELETE FROM schedules WHERE workspace_id = ?1",
+        [workspace_id],
+    )?)
 }
 
 /// The schedules whose next fire time has come, the earliest first.
@@ -212,6 +226,7 @@ mod tests {
         let argv = vec!["make".to_string()];
         let new = NewSchedule {
             workspace: "demo",
+            workspace_id: None,
             cron: "@daily",
             command: &argv,
             catch_up: CatchUp::All,

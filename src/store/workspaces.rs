@@ -96,6 +96,25 @@ pub(crate) fn find(conn: &Connection, name: &str) -> Result<Option<Workspace>> {
     Ok(stmt.query_row([name], workspace_from_row).optional()?)
 }
 
+/// The ready workspace of row `id`, if it is still there.
+pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<Workspace>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE state = 'ready' AND id = ?1"
+    ))?;
+    Ok(stmt.query_row([id], workspace_from_row).optional()?)
+}
+
+/// The row of the ready workspace `name`; `None` for a folder's absolute
+/// path or a name no workspace has.
+pub(crate) fn id_of(conn: &Connection, name: &str) -> Result<Option<i64>> {
+    if name.starts_with('/') {
+        return Ok(None);
+    }
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM workspaces WHERE state = 'ready' AND name = ?1")?;
+    Ok(stmt.query_row([name], |r| r.get(0)).optional()?)
+}
+
 pub(crate) fn count(conn: &Connection) -> Result<u64> {
     let n: i64 = conn.query_row(
         "SELECT COUNT(*) FROM workspaces WHERE state = 'ready'",
@@ -132,6 +151,46 @@ pub(crate) fn skipped_count(conn: &Connection, workspace_id: i64) -> Result<u64>
 pub(crate) fn delete(conn: &Connection, workspace_id: i64) -> Result<()> {
     conn.execute("DELETE FROM workspaces WHERE id = ?1", [workspace_id])?;
     Ok(())
+}
+
+/// An import's staged rows: a workspace row still `importing`, because
+/// its import runs or was interrupted (killed, or the store failed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StagedImport {
+    pub id: i64,
+    pub name: String,
+    pub source: String,
+    pub started_at: String,
+    pub staged_files: u64,
+    pub importer_pid: Option<i64>,
+}
+
+impl StagedImport {
+    /// Whether its importer still runs (on this machine).
+    pub(crate) fn running(&self) -> bool {
+        self.importer_pid
+            .is_some_and(|pid| pid != i64::from(std::process::id()) && super::locks::pid_alive(pid))
+    }
+}
+
+/// Every import's staged rows, by name.
+pub(crate) fn staged_imports(conn: &Connection) -> Result<Vec<StagedImport>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT w.id, w.name, w.source, w.created_at, \
+                (SELECT COUNT(*) FROM files f WHERE f.workspace_id = w.id), w.importer_pid \
+         FROM workspaces w WHERE w.state = 'importing' ORDER BY w.name",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(StagedImport {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            source: r.get(2)?,
+            started_at: r.get(3)?,
+            staged_files: r.get::<_, i64>(4)?.max(0) as u64,
+            importer_pid: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub(crate) fn find_staging(conn: &Connection, name: &str) -> Result<Option<Staging>> {

@@ -17,7 +17,7 @@ pub(crate) mod tree;
 pub(crate) mod watch;
 
 use crate::error::Hint;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -126,6 +126,8 @@ pub enum WorkspaceError {
     NotConfirmed { name: String },
     #[error("workspace {name:?} is a git workspace: its files live in the repository {repo}")]
     InGit { name: String, repo: String },
+    #[error("an import of {name:?} is running (pid {pid}); its staged files are not removed")]
+    ImportRunning { name: String, pid: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -146,6 +148,9 @@ impl Hint for WorkspaceError {
             WorkspaceError::NotConfirmed { name } => format!("run `kollega rm {name} --yes`"),
             WorkspaceError::InGit { name, .. } => {
                 format!("read them with git, or edit them with `kollega open {name}`")
+            }
+            WorkspaceError::ImportRunning { name, .. } => {
+                format!("wait for it to end, or stop it, then run `kollega rm {name} --yes`")
             }
             WorkspaceError::Store(e) => e.hint(),
         }
@@ -245,25 +250,135 @@ pub fn cat(store: &Store, name: &str, path: &str) -> Result<String, WorkspaceErr
     store::files::content(&store.conn, ws.id, normalized.as_str())?.ok_or_else(no_file)
 }
 
-/// Removes workspace `name` and everything stored for it, in one transaction.
-pub fn remove(store: &mut Store, name: &str, confirmed: bool) -> Result<(), WorkspaceError> {
-    let ws = find(store, name)?;
+/// What `rm` took with a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Removed {
+    pub removed: String,
+    /// Its waiting jobs cancelled and running ones stopped.
+    pub jobs_cancelled: usize,
+    pub schedules_removed: usize,
+    /// Whether its working copy was deleted.
+    pub working_copy: bool,
+    /// An interrupted import of the name: removed (it was all there was),
+    /// or left for the next `rm`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted_import: Option<StagedRemoval>,
+}
+
+/// What `rm` did with an interrupted import of the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StagedRemoval {
+    /// Its staged rows were removed.
+    Removed,
+    /// A ready workspace of the name was removed instead; the import's
+    /// rows are left for the next `rm`.
+    Left,
+}
+
+/// Drops the staged rows of an interrupted import of `name`.
+fn remove_staged(
+    store: &mut Store,
+    staged: &store::workspaces::StagedImport,
+) -> Result<Removed, WorkspaceError> {
+    if staged.running() {
+        return Err(WorkspaceError::ImportRunning {
+            name: staged.name.clone(),
+            pid: staged.importer_pid.unwrap_or_default(),
+        });
+    }
+    let tx = store
+        .conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    store::workspaces::delete(&tx, staged.id)?;
+    store::audit::record(
+        &tx,
+        "remove-import",
+        Some(&staged.name),
+        &serde_json::json!({ "stagedFiles": staged.staged_files, "source": staged.source }),
+    )?;
+    tx.commit()?;
+    tracing::info!(workspace = %staged.name, "interrupted import removed");
+    Ok(Removed {
+        removed: staged.name.clone(),
+        jobs_cancelled: 0,
+        schedules_removed: 0,
+        working_copy: false,
+        interrupted_import: Some(StagedRemoval::Removed),
+    })
+}
+
+/// Removes workspace `name` and everything stored for it, in one
+/// transaction: its files, its schedules, and its jobs (waiting ones are
+/// cancelled, running ones stopped); then its working copy.
+///
+/// A name with only an interrupted import's staged rows has those removed;
+/// a name with both a ready workspace and an interrupted import has the
+/// workspace removed, and says that the import is left.
+pub fn remove(store: &mut Store, name: &str, confirmed: bool) -> Result<Removed, WorkspaceError> {
+    let staged = store::workspaces::staged_imports(&store.conn)?
+        .into_iter()
+        .find(|s| s.name == name);
+    let ws = match (store::workspaces::find(&store.conn, name)?, staged) {
+        (Some(ws), staged) => (ws, staged),
+        (None, Some(staged)) if confirmed => return remove_staged(store, &staged),
+        (None, Some(_)) => {
+            return Err(WorkspaceError::NotConfirmed {
+                name: name.to_string(),
+            });
+        }
+        (None, None) => {
+            return Err(WorkspaceError::NotFound {
+                name: name.to_string(),
+            });
+        }
+    };
+    let (ws, staged) = ws;
     if !confirmed {
         return Err(WorkspaceError::NotConfirmed {
             name: name.to_string(),
         });
     }
-    let tx = store.conn.transaction()?;
+    let now = store::now_ms();
+    let tx = store
+        .conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let reason = format!("its workspace {name} was removed");
+    let jobs_cancelled = store::jobs::cancel_for_workspace(&tx, ws.id, &reason, now)?;
+    let schedules_removed = store::schedules::remove_for_workspace(&tx, ws.id)?;
     store::workspaces::delete(&tx, ws.id)?;
     store::audit::record(
         &tx,
         "remove",
         Some(name),
-        &serde_json::json!({ "files": ws.files_count, "bytes": ws.bytes }),
+        &serde_json::json!({
+            "files": ws.files_count,
+            "bytes": ws.bytes,
+            "jobsCancelled": jobs_cancelled,
+            "schedulesRemoved": schedules_removed,
+        }),
     )?;
     tx.commit()?;
+    // The working copy goes after the rows: a sync for another workspace of
+    // this name starts clean anyway (`workcopy`), so a copy that cannot be
+    // deleted now is only disk space.
+    let data_dir = store.path().parent().unwrap_or(Path::new("."));
+    let working_copy = match crate::jobs::workcopy::remove(data_dir, name) {
+        Ok(there) => there,
+        Err(e) => {
+            tracing::warn!(workspace = name, error = %e, "cannot delete the working copy of a removed workspace");
+            false
+        }
+    };
     tracing::info!(workspace = name, "workspace removed");
-    Ok(())
+    Ok(Removed {
+        removed: name.to_string(),
+        jobs_cancelled,
+        schedules_removed,
+        working_copy,
+        interrupted_import: staged.map(|_| StagedRemoval::Left),
+    })
 }
 
 #[cfg(test)]

@@ -11,14 +11,20 @@ use crate::common::{Kollega, assert_code, assert_success, stderr, stdout};
 use serde_json::Value;
 
 /// A `kollega worker` that is stopped (SIGTERM) when dropped.
-struct Worker {
+pub(crate) struct Worker {
     child: Child,
 }
 
 impl Worker {
-    fn start(k: &Kollega, extra: &[&str]) -> Worker {
+    pub(crate) fn start(k: &Kollega, extra: &[&str]) -> Worker {
+        Worker::start_in(k, k.root(), extra)
+    }
+
+    /// A worker started in the folder `cwd`.
+    pub(crate) fn start_in(k: &Kollega, cwd: &Path, extra: &[&str]) -> Worker {
         let child = k
             .std_cmd()
+            .current_dir(cwd)
             .arg("worker")
             .args(extra)
             .stdout(Stdio::piped())
@@ -56,11 +62,11 @@ impl Drop for Worker {
     }
 }
 
-fn job(k: &Kollega, id: i64) -> Value {
+pub(crate) fn job(k: &Kollega, id: i64) -> Value {
     k.json(["jobs", "show", &id.to_string(), "--json"])
 }
 
-fn wait_job(k: &Kollega, id: i64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) fn wait_job(k: &Kollega, id: i64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     let until = Instant::now() + Duration::from_secs(60);
     loop {
         // The job may not be there yet (a foreground run is starting).
@@ -74,11 +80,11 @@ fn wait_job(k: &Kollega, id: i64, what: &str, done: impl Fn(&Value) -> bool) -> 
     }
 }
 
-fn status(j: &Value) -> &str {
+pub(crate) fn status(j: &Value) -> &str {
     j["status"].as_str().unwrap_or("?")
 }
 
-fn detach(k: &Kollega, dir: &Path, args: &[&str]) -> i64 {
+pub(crate) fn detach(k: &Kollega, dir: &Path, args: &[&str]) -> i64 {
     let mut all = vec!["run", dir.to_str().unwrap(), "--detach"];
     all.extend_from_slice(args);
     let out = k.run(&all);
@@ -86,13 +92,13 @@ fn detach(k: &Kollega, dir: &Path, args: &[&str]) -> i64 {
     stdout(&out).trim().parse().expect("a job id")
 }
 
-fn writable(k: &Kollega) -> rusqlite::Connection {
+pub(crate) fn writable(k: &Kollega) -> rusqlite::Connection {
     let db = rusqlite::Connection::open(k.db_path()).unwrap();
     db.busy_timeout(Duration::from_secs(5)).unwrap();
     db
 }
 
-fn project(k: &Kollega) -> std::path::PathBuf {
+pub(crate) fn project(k: &Kollega) -> std::path::PathBuf {
     let dir = k.scratch("project");
     std::fs::create_dir_all(&dir).unwrap();
     dir

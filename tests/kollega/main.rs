@@ -15,6 +15,7 @@ mod git_status;
 mod import;
 mod jobs_cli;
 mod limits;
+mod placement;
 mod resume;
 mod takeover_cli;
 mod zip_safety;

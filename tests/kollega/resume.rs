@@ -142,8 +142,10 @@ fn an_import_killed_halfway_is_hidden_and_resumes_to_exactly_the_source() {
             "staged files are committed in whole batches of 20"
         );
 
-        // The half-imported workspace is invisible.
-        assert_eq!(k.ls(), Vec::<serde_json::Value>::new());
+        // The half-imported workspace is listed as an interrupted import only.
+        let rows = k.ls();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0]["state"], "interrupted");
         assert_code(&k.run(["show", NAME]), 1);
         assert_code(&k.run(["cat", NAME, tree.keys().next().unwrap()]), 1);
 
