@@ -208,6 +208,28 @@ pub(crate) fn find_staging(conn: &Connection, name: &str) -> Result<Option<Stagi
         .optional()?)
 }
 
+/// The row id of a new workspace: above every id a workspace ever had.
+/// SQLite alone gives a new row the id of the highest one deleted, and a
+/// removed workspace's jobs, schedules and working copy still name it; the
+/// highest id handed out is kept in `settings` for that.
+fn next_id(conn: &Connection) -> Result<i64> {
+    const LAST_ID: &str = "workspaces.last_id";
+    let next: i64 = conn.query_row(
+        "SELECT 1 + max(
+             coalesce((SELECT max(id) FROM workspaces), 0),
+             coalesce((SELECT max(workspace_id) FROM jobs), 0),
+             coalesce((SELECT max(workspace_id) FROM schedules), 0))",
+        [],
+        |r| r.get(0),
+    )?;
+    let handed_out = super::settings::get(conn, LAST_ID)?
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    let next = next.max(handed_out + 1);
+    super::settings::set(conn, LAST_ID, &next.to_string())?;
+    Ok(next)
+}
+
 pub(crate) fn create_staging(
     conn: &Connection,
     name: &str,
@@ -215,12 +237,13 @@ pub(crate) fn create_staging(
     pid: u32,
     now: &str,
 ) -> Result<i64> {
+    let id = next_id(conn)?;
     conn.execute(
-        "INSERT INTO workspaces (name, state, storage_type, source, importer_pid, created_at)
-         VALUES (?1, 'importing', 'sqlite', ?2, ?3, ?4)",
-        params![name, source, pid, now],
+        "INSERT INTO workspaces (id, name, state, storage_type, source, importer_pid, created_at)
+         VALUES (?5, ?1, 'importing', 'sqlite', ?2, ?3, ?4)",
+        params![name, source, pid, now, id],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(id)
 }
 
 pub(crate) fn claim_staging(conn: &Connection, id: i64, pid: u32) -> Result<()> {
@@ -301,10 +324,11 @@ pub(crate) struct GitWorkspace<'a> {
 
 /// Creates the ready git workspace `w.name` and returns its id.
 pub(crate) fn insert_git_workspace(conn: &Connection, w: &GitWorkspace<'_>) -> Result<i64> {
+    let id = next_id(conn)?;
     conn.execute(
-        "INSERT INTO workspaces (name, state, storage_type, source, fingerprint, taken_over_at,
+        "INSERT INTO workspaces (id, name, state, storage_type, source, fingerprint, taken_over_at,
                                  files_count, bytes, ignored_count, repo_path, created_at)
-         VALUES (?1, 'ready', 'git', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?4)",
+         VALUES (?9, ?1, 'ready', 'git', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?4)",
         params![
             w.name,
             w.source,
@@ -313,10 +337,11 @@ pub(crate) fn insert_git_workspace(conn: &Connection, w: &GitWorkspace<'_>) -> R
             w.files_count as i64,
             w.bytes as i64,
             w.ignored as i64,
-            w.repo_path
+            w.repo_path,
+            id
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(id)
 }
 
 /// Turns workspace `id` into the git workspace `w` describes: its files rows

@@ -408,3 +408,30 @@ fn an_interrupted_import_is_shown_by_ls_and_doctor_and_dropped_by_rm() {
     assert_eq!(k.rows("files"), 0);
     assert_code(&k.run(["rm", "big", "--yes"]), 1);
 }
+
+/// SQLite gives a new row the id of the highest one deleted: a job of a
+/// removed workspace, retried, must not reach the next workspace made.
+#[test]
+fn a_retried_job_of_a_removed_workspace_never_reaches_the_next_one() {
+    let k = Kollega::new();
+    proj(&k, "proj", "a.txt");
+    let out = k.run(["run", "proj", "--detach", "--", "touch", "ran-here"]);
+    assert_success(&out);
+    let id: i64 = stdout(&out).trim().parse().unwrap();
+    assert_success(&k.run(["rm", "proj", "--yes"]));
+    proj(&k, "next", "b.txt");
+    assert_success(&k.run(["jobs", "retry", &id.to_string()]));
+    let anywhere = k.scratch("anywhere");
+    std::fs::create_dir_all(&anywhere).unwrap();
+    let _worker = worker_in(&k, &anywhere);
+    let j = wait_job(&k, id, "dead", |j| status(j) == "dead");
+    assert!(
+        j["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("its workspace proj was removed"),
+        "{j}"
+    );
+    let out = k.run(["run", "next", "--", "ls", "-A"]);
+    assert_eq!(stdout(&out), "b.txt\n");
+}
