@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_editor.sql"),
     include_str!("migrations/0003_git.sql"),
     include_str!("migrations/0004_jobs.sql"),
+    include_str!("migrations/0005_secret_rules.sql"),
 ];
 
 /// The schema version this binary writes.

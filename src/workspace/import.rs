@@ -409,11 +409,7 @@ impl Classifier {
 
     fn classify(&self, entry: Entry) -> Verdict {
         let skip = |path: String, reason: &str, size: Option<u64>| {
-            Verdict::Skip(SkippedEntry {
-                path,
-                reason: reason.to_string(),
-                size,
-            })
+            Verdict::Skip(SkippedEntry::new(path, reason, size, None))
         };
         match entry {
             Entry::Ignored { path } => {
@@ -431,8 +427,14 @@ impl Classifier {
                     Ok(text) => text,
                     Err(_) => return skip(path.to_string(), "binary", size),
                 };
-                if self.secrets.is_secret(&path, &text) {
-                    return skip(path.to_string(), "secret", size);
+                if let Some(rule) = self.secrets.scan(&path, &text) {
+                    tracing::debug!(%path, rule, "skipped a secret");
+                    return Verdict::Skip(SkippedEntry::new(
+                        path.to_string(),
+                        "secret",
+                        size,
+                        Some(rule.to_string()),
+                    ));
                 }
                 if self.is_gitignored(&path) {
                     return Verdict::Ignored;

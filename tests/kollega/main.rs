@@ -15,5 +15,6 @@ mod import;
 mod jobs_cli;
 mod limits;
 mod resume;
+mod secrets_corpus;
 mod takeover_cli;
 mod zip_safety;

@@ -1,0 +1,244 @@
+//! The secret scan: files that carry credentials are never imported.
+//!
+//! A file is secret when its content matches a credential format of the
+//! rule table ([`rules`]: provider keys and tokens, JWTs under key-like
+//! names, private keys, webhooks, `_authToken` lines, connection URLs with
+//! a password), also when the key is split across a string concatenation
+//! (`"sk-" + "proj-…"`); when it is an SSH private key by name; or when it
+//! is an environment file holding a literal value ([`env`]). Templates of
+//! environment files (`.env.example`, `.env.local.example`, …) are only
+//! scanned for credential formats, so a template of placeholders is
+//! imported.
+//!
+//! Each finding names its rule (a stable id such as `stripe-secret-key`),
+//! never the matched value: the scan returns no text of the file.
+
+mod env;
+mod rules;
+
+use regex::Regex;
+
+use super::path::WorkspacePath;
+
+pub(crate) use env::is_placeholder;
+
+/// What the user should do with a file skipped as secret.
+pub(crate) const SECRET_HINT: &str = "not imported: move the value to an untracked .env file \
+     or a secret store and read it from the environment; rotate it if it was ever shared";
+
+/// SSH private keys, recognised by name.
+const KEY_NAMES: &[&str] = &["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"];
+
+pub(crate) struct SecretScanner {
+    keys: Regex,
+    url: Regex,
+}
+
+impl SecretScanner {
+    pub(crate) fn new() -> SecretScanner {
+        // Every alternative starts with a literal so the regex engine's
+        // prefilter skips most of each file; the URL rule is apart because
+        // its literal (`://`) comes after the scheme.
+        let keys = Regex::new(&rules::combined());
+        let url = Regex::new(r#"://([^\s:/@'"`<>]*):([^\s/@'"`]+)@([^\s/:'"`?#,;)]+)"#);
+        match (keys, url) {
+            (Ok(keys), Ok(url)) => SecretScanner { keys, url },
+            // The patterns are constants covered by tests; this arm is unreachable.
+            (Err(e), _) | (_, Err(e)) => unreachable!("secret pattern does not compile: {e}"),
+        }
+    }
+
+    /// The rule by which `text`, stored at `path`, carries a secret.
+    pub(crate) fn scan(&self, path: &WorkspacePath, text: &str) -> Option<&'static str> {
+        let name = path.file_name();
+        if KEY_NAMES.contains(&name) {
+            return Some("ssh-key-file");
+        }
+        if let Some(rule) = self.key_rule(text) {
+            return Some(rule);
+        }
+        if let Some(joined) = join_concatenations(text) {
+            if let Some(rule) = self.key_rule(&joined) {
+                return Some(rule);
+            }
+        }
+        if env::is_env_file(name) && env::has_real_value(text) {
+            return Some("env-file");
+        }
+        None
+    }
+
+    fn key_rule(&self, text: &str) -> Option<&'static str> {
+        for caps in self.keys.captures_iter(text) {
+            let Some((index, m)) = caps
+                .iter()
+                .skip(1)
+                .enumerate()
+                .find_map(|(i, m)| m.map(|m| (i, m)))
+            else {
+                continue;
+            };
+            let Some(rule) = rules::RULES.get(index) else {
+                continue;
+            };
+            let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+            if rule.start_boundary && text[..m.start()].chars().next_back().is_some_and(word) {
+                continue;
+            }
+            if rule.end_boundary && text[m.end()..].chars().next().is_some_and(word) {
+                continue;
+            }
+            if (rule.check)(text, m.start(), m.end()) {
+                return Some(rule.id);
+            }
+        }
+        if self
+            .url
+            .captures_iter(text)
+            .any(|c| url_has_password(text, &c))
+        {
+            return Some("url-password");
+        }
+        None
+    }
+}
+
+/// `scheme://user:password@host` with a real password: not a placeholder
+/// (`${DB_PASSWORD}`, `password`, `<pass>`), not the user name again
+/// (`postgres:postgres@`), and not for a database on this machine.
+fn url_has_password(text: &str, caps: &regex::Captures<'_>) -> bool {
+    let (Some(all), Some(user), Some(password), Some(host)) =
+        (caps.get(0), caps.get(1), caps.get(2), caps.get(3))
+    else {
+        return false;
+    };
+    let scheme = text[..all.start()]
+        .bytes()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-'))
+        .count();
+    if scheme == 0 {
+        return false;
+    }
+    let (user, password, host) = (user.as_str(), password.as_str(), host.as_str());
+    let lower = password.to_ascii_lowercase();
+    let host = host.to_ascii_lowercase();
+    let local = host == "localhost"
+        || host.ends_with(".localhost")
+        || host.starts_with("127.")
+        || host == "0.0.0.0"
+        || host.starts_with("[::1]");
+    let stand_in = is_placeholder(password)
+        || password.starts_with('$')
+        || password.contains("${")
+        || password.contains("{{")
+        || password.starts_with('%')
+        || lower.contains("password")
+        || lower.contains("passwd")
+        || password == user;
+    !(local || stand_in)
+}
+
+/// `text` with the joints of string concatenations removed (`"sk-" +
+/// "proj-…"` becomes `"sk-proj-…"`), when it has any.
+fn join_concatenations(text: &str) -> Option<String> {
+    const QUOTES: &[char] = &['"', '\'', '`'];
+    let mut joints = Vec::new();
+    for (plus, _) in text.match_indices('+') {
+        let before = text[..plus].trim_end();
+        let after = text[plus + 1..].trim_start();
+        if before.ends_with(QUOTES) && after.starts_with(QUOTES) {
+            let start = before.len() - 1;
+            let end = text.len() - after.len() + 1;
+            joints.push((start, end));
+        }
+    }
+    if joints.is_empty() {
+        return None;
+    }
+    let mut joined = String::with_capacity(text.len());
+    let mut from = 0;
+    for (start, end) in joints {
+        if start < from {
+            continue;
+        }
+        joined.push_str(&text[from..start]);
+        from = end;
+    }
+    joined.push_str(&text[from..]);
+    Some(joined)
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(path: &str, text: &str) -> bool {
+        SecretScanner::new()
+            .scan(&WorkspacePath::parse(path).unwrap(), text)
+            .is_some()
+    }
+
+    #[test]
+    fn key_formats_are_found() {
+        assert!(secret(
+            "lib/ai.ts",
+            "const k = \"sk-proj-4f9aB2c7D1e0F3a9b8C7d6E5\";"
+        ));
+        assert!(secret(
+            "lib/ai.ts",
+            "key: sk-ant-api03-AbCdEfGhIjKlMnOpQrStUv123"
+        ));
+        assert!(secret(
+            "a.yml",
+            "token: ghp_0123456789abcdefghijABCDEFGHIJ0123456789"
+        ));
+        assert!(secret(
+            "aws.txt",
+            "aws_access_key_id = AKIAIOSFODNN7EXAMPLE"
+        ));
+        assert!(secret("k.pem", "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n"));
+        assert!(secret("k.pem", "-----BEGIN OPENSSH PRIVATE KEY-----\n"));
+        assert!(secret("deploy/id_ed25519", "anything"));
+    }
+
+    #[test]
+    fn ordinary_code_is_not_secret() {
+        assert!(!secret(
+            "app/page.tsx",
+            "<div className=\"task-list-item-container-wrapper\" />"
+        ));
+        assert!(!secret(
+            "app/page.tsx",
+            "const desk-organizer-component-list-2024 = 1"
+        ));
+        assert!(!secret("a.css", ".sk-this-is-a-long-css-class-name { }"));
+        assert!(!secret("cert.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n"));
+        assert!(!secret("deploy/id_ed25519.pub", "ssh-ed25519 AAAA"));
+    }
+
+    #[test]
+    fn env_files_with_real_values_are_secret_and_templates_are_not() {
+        assert!(secret(
+            ".env",
+            "DATABASE_URL=postgres://app:hunter2@db:5432/app\n"
+        ));
+        assert!(secret(
+            "web/.env.local",
+            "# local\nexport STRIPE_KEY='rk_live_51H'\n"
+        ));
+        assert!(!secret(
+            ".env.local",
+            "# nothing set yet\nOPENAI_API_KEY=\n"
+        ));
+        assert!(!secret(
+            ".env.example",
+            "OPENAI_API_KEY=your-openai-key-here\nURL=http://localhost:3000\n"
+        ));
+        assert!(!secret(".env", "OPENAI_API_KEY=<your key>\nTOKEN=\"\"\n"));
+        // A template that holds a real key is still caught by the key scan.
+        assert!(secret(
+            ".env.example",
+            "OPENAI_API_KEY=sk-4f9aB2c7D1e0F3a9b8C7d6E5f4\n"
+        ));
+    }
+}

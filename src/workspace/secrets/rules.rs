@@ -1,0 +1,316 @@
+//! The rule table: each credential format the scan knows, with its stable
+//! id and the check a match must pass. Every pattern starts with a literal,
+//! so the regex engine's prefilter skips the bytes that cannot start one.
+
+use super::env::is_placeholder;
+
+/// One credential format.
+pub(super) struct Rule {
+    /// Stable id, stored with a skipped entry and shown to the user.
+    pub id: &'static str,
+    pub pattern: &'static str,
+    /// Whether a match must not follow a word character (`-` included).
+    pub start_boundary: bool,
+    /// Whether a match must not be followed by a word character, for
+    /// formats of a fixed length.
+    pub end_boundary: bool,
+    /// A further test of the match at `start..end` of `text`.
+    pub check: fn(text: &str, start: usize, end: usize) -> bool,
+}
+
+const fn rule(id: &'static str, pattern: &'static str) -> Rule {
+    Rule {
+        id,
+        pattern,
+        start_boundary: true,
+        end_boundary: false,
+        check: always,
+    }
+}
+
+/// The rules, in order of preference where two match at the same place.
+pub(super) const RULES: &[Rule] = &[
+    Rule {
+        end_boundary: true,
+        ..rule(
+            "anthropic-admin-key",
+            r"sk-ant-admin01-[A-Za-z0-9_\-]{93}AA",
+        )
+    },
+    Rule {
+        check: random_key,
+        ..rule("anthropic-api-key", r"sk-ant-[A-Za-z0-9_\-]{20,}")
+    },
+    Rule {
+        check: openai_key,
+        ..rule(
+            "openai-api-key",
+            r"sk-(?:proj-|svcacct-|admin-|live-|test-)?[A-Za-z0-9_\-]{20,}",
+        )
+    },
+    Rule {
+        check: random_key,
+        ..rule(
+            "stripe-secret-key",
+            r"[rs]k_(?:live|test|prod)_[A-Za-z0-9]{10,}",
+        )
+    },
+    Rule {
+        check: random_key,
+        ..rule(
+            "github-token",
+            r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
+        )
+    },
+    Rule {
+        end_boundary: true,
+        check: random_key,
+        ..rule("gitlab-pat", r"glpat-[A-Za-z0-9_\-]{20,}")
+    },
+    Rule {
+        end_boundary: true,
+        ..rule("aws-access-key-id", r"(?:AKIA|ASIA)[0-9A-Z]{16}")
+    },
+    Rule {
+        start_boundary: false,
+        end_boundary: true,
+        check: aws_secret,
+        ..rule(
+            "aws-secret-access-key",
+            r#"(?:aws_secret_access_key|AWS_SECRET_ACCESS_KEY|aws_secret_key|AWS_SECRET_KEY|secretAccessKey|SecretAccessKey)["']?\s*(?::|=>?)\s*["']?[A-Za-z0-9/+]{40}"#,
+        )
+    },
+    Rule {
+        start_boundary: false,
+        check: pem_body_follows,
+        ..rule(
+            "gcp-service-account",
+            r#""private_key"\s*:\s*"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----"#,
+        )
+    },
+    Rule {
+        start_boundary: false,
+        check: pem_body_follows,
+        ..rule(
+            "private-key",
+            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
+        )
+    },
+    Rule {
+        check: random_key,
+        ..rule("slack-token", r"xox[abprs]-[A-Za-z0-9\-]{10,}")
+    },
+    Rule {
+        start_boundary: false,
+        check: random_key,
+        ..rule(
+            "slack-webhook",
+            r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{40,}",
+        )
+    },
+    Rule {
+        start_boundary: false,
+        ..rule(
+            "discord-webhook",
+            r"discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_\-]{60,}",
+        )
+    },
+    Rule {
+        end_boundary: true,
+        ..rule("google-api-key", r"AIza[0-9A-Za-z_\-]{35}")
+    },
+    Rule {
+        start_boundary: false,
+        check: npmrc_token,
+        ..rule("npmrc-auth-token", r#"_authToken\s*=\s*["']?[^\s"']+"#)
+    },
+    Rule {
+        end_boundary: true,
+        ..rule("npm-token", r"npm_[A-Za-z0-9]{36}")
+    },
+    Rule {
+        end_boundary: true,
+        ..rule(
+            "sendgrid-api-key",
+            r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}",
+        )
+    },
+    Rule {
+        end_boundary: true,
+        check: random_key,
+        ..rule("twilio-api-key", r"SK[0-9a-fA-F]{32}")
+    },
+    Rule {
+        end_boundary: true,
+        check: random_key,
+        ..rule("mailgun-api-key", r"key-[0-9a-f]{32}")
+    },
+    Rule {
+        end_boundary: true,
+        ..rule("shopify-token", r"shp(?:at|ca|pa|ss)_[0-9a-fA-F]{32}")
+    },
+    Rule {
+        end_boundary: true,
+        check: random_key,
+        ..rule("huggingface-token", r"(?:hf_|api_org_)[A-Za-z]{34}")
+    },
+    Rule {
+        end_boundary: true,
+        ..rule("groq-api-key", r"gsk_[A-Za-z0-9]{52}")
+    },
+    Rule {
+        check: jwt_under_key_name,
+        ..rule(
+            "jwt",
+            r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}",
+        )
+    },
+];
+
+/// The random part of a key: what follows its last `_`/`-` separated
+/// prefix word that is all lowercase letters (`sk-proj-`, `sk_live_`).
+fn key_body(key: &str) -> &str {
+    let mut body = key;
+    while let Some(at) = body.find(['-', '_']) {
+        let word = &body[..at];
+        if word.is_empty()
+            || word.len() > 8
+            || !word
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            break;
+        }
+        body = &body[at + 1..];
+    }
+    body
+}
+
+/// Not a documentation stand-in: `xxxx…`, `your-…`, `…example…`.
+fn random_key(text: &str, start: usize, end: usize) -> bool {
+    let key = &text[start..end];
+    let lower = key.to_ascii_lowercase();
+    let stand_in = [
+        "xxxxx",
+        "00000000",
+        "your",
+        "example",
+        "placeholder",
+        "dummy",
+        "fake",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    !stand_in && !is_placeholder(key)
+}
+
+/// `sk-` also starts CSS classes and slugs: a key's random part mixes
+/// upper and lower case and digits.
+fn openai_key(text: &str, start: usize, end: usize) -> bool {
+    let body = key_body(&text[start..end]);
+    let has = |f: fn(&u8) -> bool| body.as_bytes().iter().any(f);
+    has(u8::is_ascii_uppercase)
+        && has(u8::is_ascii_lowercase)
+        && has(u8::is_ascii_digit)
+        && random_key(text, start, end)
+}
+
+/// The 40 characters after the name are a key, not AWS's documented
+/// example or a word.
+fn aws_secret(text: &str, start: usize, end: usize) -> bool {
+    let value = &text[end.saturating_sub(40)..end];
+    let has = |f: fn(&u8) -> bool| value.as_bytes().iter().any(f);
+    has(u8::is_ascii_uppercase)
+        && has(u8::is_ascii_lowercase)
+        && has(u8::is_ascii_digit)
+        && random_key(text, end.saturating_sub(40), end)
+        && start < end
+}
+
+/// A private key header followed by key material, not by `YOUR_KEY`,
+/// `...` or the footer.
+fn pem_body_follows(text: &str, _start: usize, end: usize) -> bool {
+    let mut rest = &text[end..];
+    loop {
+        let trimmed = rest.trim_start();
+        // In JSON the line breaks are `\n` escapes.
+        match trimmed
+            .strip_prefix("\\n")
+            .or_else(|| trimmed.strip_prefix("\\r\\n"))
+        {
+            Some(after) => rest = after,
+            None => {
+                rest = trimmed;
+                break;
+            }
+        }
+    }
+    let head: String = rest
+        .chars()
+        .take(12)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let stand_in = [
+        "your", "...", "<", "xxx", "insert", "paste", "-----end", "\"",
+    ]
+    .iter()
+    .any(|w| head.starts_with(w));
+    let body = rest
+        .bytes()
+        .take_while(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b':' | b'-' | b',')
+        })
+        .count();
+    !stand_in && (body >= 4 || rest.is_empty())
+}
+
+/// `_authToken=` with a literal token, not `${NPM_TOKEN}`.
+fn npmrc_token(text: &str, start: usize, end: usize) -> bool {
+    let matched = &text[start..end];
+    let value = matched
+        .split_once('=')
+        .map(|(_, v)| v.trim().trim_matches(['"', '\'']))
+        .unwrap_or_default();
+    value.len() >= 8 && !value.starts_with('$') && !is_placeholder(value)
+}
+
+/// A JWT is a credential when it is assigned to a key-like name
+/// (`SUPABASE_SERVICE_ROLE_KEY=`, `accessToken:`, `apiSecret =`); a test
+/// fixture passed to a function is not.
+fn jwt_under_key_name(text: &str, start: usize, _end: usize) -> bool {
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let before = text[line_start..start]
+        .trim_end_matches(|c: char| c.is_whitespace() || "\"'`:=>".contains(c));
+    let name_start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .map_or(0, |i| i + 1);
+    let name = before[name_start..]
+        .to_ascii_lowercase()
+        .replace(['-', '.'], "_");
+    [
+        "key",
+        "token",
+        "secret",
+        "service_role",
+        "servicerole",
+        "password",
+        "credential",
+        "jwt",
+    ]
+    .iter()
+    .any(|w| name.contains(w))
+}
+
+/// The combined pattern: one named group per rule, `r0`, `r1`, ….
+pub(super) fn combined() -> String {
+    RULES
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("(?P<r{i}>{})", r.pattern))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn always(_text: &str, _start: usize, _end: usize) -> bool {
+    true
+}
