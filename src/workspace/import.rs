@@ -215,7 +215,12 @@ fn stage_and_publish(
             Verdict::Skip(entry) => {
                 progress.entry(&entry.path);
                 fingerprint.skipped(&entry.path, &entry.reason);
-                tracing::debug!(path = %entry.path, reason = %entry.reason, "skipped");
+                tracing::debug!(
+                    path = %entry.path,
+                    reason = %entry.reason,
+                    rule = entry.rule.as_deref(),
+                    "skipped"
+                );
                 store::workspaces::insert_skipped(conn, staged.id, &entry)?;
                 skipped.push(entry);
             }
@@ -428,7 +433,6 @@ impl Classifier {
                     Err(_) => return skip(path.to_string(), "binary", size),
                 };
                 if let Some(rule) = self.secrets.scan(&path, &text) {
-                    tracing::debug!(%path, rule, "skipped a secret");
                     return Verdict::Skip(SkippedEntry::new(
                         path.to_string(),
                         "secret",

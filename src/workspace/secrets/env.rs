@@ -94,6 +94,9 @@ fn unquote(value: &str) -> String {
             };
         }
     }
+    if value.starts_with('#') {
+        return String::new();
+    }
     let value = match value.find(" #").or_else(|| value.find("\t#")) {
         Some(at) => &value[..at],
         None => value,

@@ -172,10 +172,17 @@ fn join_concatenations(text: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn rule(path: &str, text: &str) -> Option<&'static str> {
+        SecretScanner::new().scan(&WorkspacePath::parse(path).unwrap(), text)
+    }
+
     fn secret(path: &str, text: &str) -> bool {
-        SecretScanner::new()
-            .scan(&WorkspacePath::parse(path).unwrap(), text)
-            .is_some()
+        rule(path, text).is_some()
+    }
+
+    /// `a` + `b`: keeps whole key shapes out of this file.
+    fn cat(a: &str, b: &str) -> String {
+        format!("{a}{b}")
     }
 
     #[test]
@@ -212,6 +219,7 @@ mod tests {
             "const desk-organizer-component-list-2024 = 1"
         ));
         assert!(!secret("a.css", ".sk-this-is-a-long-css-class-name { }"));
+        assert!(!secret("a.css", ".sk-folding-cube-rotate-angle-90deg { }"));
         assert!(!secret("cert.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n"));
         assert!(!secret("deploy/id_ed25519.pub", "ssh-ed25519 AAAA"));
     }
@@ -240,5 +248,230 @@ mod tests {
             ".env.example",
             "OPENAI_API_KEY=sk-4f9aB2c7D1e0F3a9b8C7d6E5f4\n"
         ));
+    }
+
+    #[test]
+    fn a_placeholder_word_inside_a_real_value_does_not_make_it_a_placeholder() {
+        let at = "@";
+        for url in [
+            format!("postgres://admin:S3cr3t{at}prod-db.internal:5432/todo_app"),
+            format!("postgres://admin:S3cr3t{at}db.example.com:5432/app"),
+            format!("postgres://admin:S3cr3t{at}10.0.0.5:5432/your_app"),
+        ] {
+            assert_eq!(
+                rule(".env.local", &format!("DATABASE_URL={url}\n")),
+                Some("url-password"),
+                "{url}"
+            );
+            assert_eq!(
+                rule("lib/db.ts", &format!("const url = \"{url}\";\n")),
+                Some("url-password"),
+                "{url}"
+            );
+        }
+        // Env values that merely contain a marker word are values.
+        assert_eq!(
+            rule(".env.local", "APP_NAME=todo-example-app\n"),
+            Some("env-file")
+        );
+        assert_eq!(
+            rule(".env", "SESSION_SECRET=changeme4f9aB2c7D1e0\n"),
+            Some("env-file")
+        );
+    }
+
+    #[test]
+    fn placeholders_are_recognised_by_their_whole_shape() {
+        for value in [
+            "",
+            "changeme",
+            "CHANGE_ME",
+            "<your key>",
+            "[token]",
+            "{{API_KEY}}",
+            "${OPENAI_API_KEY}",
+            "xxx",
+            "xxxxxxxxxxxxxxxx",
+            "****",
+            "...",
+            "your-key-here",
+            "YOUR_OPENAI_API_KEY",
+            "paste_token_here",
+            "sk-...",
+            "sk-proj-...",
+            "sk_test_xxxxxxxx",
+            "whsec_...",
+        ] {
+            assert!(is_placeholder(value), "{value:?} is a placeholder");
+        }
+        for value in [
+            "todo_app",
+            "postgres://admin:S3cr3t@db/todo",
+            "sk-proj-4f9aB2c7D1e0F3a9b8C7d6E5",
+            "abcxxx",
+            "production",
+            "3000",
+        ] {
+            assert!(!is_placeholder(value), "{value:?} is a value");
+        }
+    }
+
+    #[test]
+    fn url_passwords_are_secret_unless_a_placeholder_or_a_local_default() {
+        let at = "@";
+        for text in [
+            format!("redis://default:Xy7pQ2rLm9{at}cache.internal:6379"),
+            format!("https://deploy:glT0k3nValue{at}git.example.org/repo.git"),
+            format!("mongodb+srv://app:Zk3pQ9w{at}cluster0.abcd.mongodb.net/db"),
+            format!("amqp://:Qw3rtY9z{at}mq.prod:5672"),
+        ] {
+            assert_eq!(rule("config.yml", &text), Some("url-password"), "{text}");
+        }
+        for text in [
+            format!("postgres://user:${{DB_PASSWORD}}{at}db:5432/app"),
+            format!("postgres://user:$DB_PASSWORD{at}db:5432/app"),
+            format!("postgres://user:password{at}localhost:5432/db"),
+            format!("postgres://USER:PASSWORD{at}HOST:5432/DB"),
+            format!("postgres://user:pass{at}localhost/app"),
+            format!("postgresql://postgres:postgres{at}127.0.0.1:54322/postgres"),
+            format!("postgres://app:S3cr3t{at}localhost:5432/app"),
+            format!("postgres://postgres:postgres{at}db:5432/app"),
+            format!("postgres://user:<password>{at}host/db"),
+            format!("postgres://user:{{password}}{at}host/db"),
+            format!("https://example.com:8080/a{at}b"),
+            format!("mailto:someone{at}example.com"),
+        ] {
+            assert_eq!(rule("README.md", &text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn template_env_files_are_documentation_and_envrc_and_dev_vars_are_env_files() {
+        for name in [
+            ".env.example",
+            ".env.local.example",
+            ".env.example.local",
+            ".env.sample",
+            ".env.template",
+            ".env.production.sample",
+            ".dev.vars.example",
+        ] {
+            assert!(!env::is_env_file(name), "{name} is a template");
+            assert_eq!(rule(name, "API_TOKEN=4f9aB2c7D1e0F3a9b8\n"), None, "{name}");
+        }
+        for name in [
+            ".env",
+            ".env.local",
+            ".env.production",
+            ".envrc",
+            ".dev.vars",
+        ] {
+            assert!(env::is_env_file(name), "{name} is an env file");
+            assert_eq!(
+                rule(name, "export API_TOKEN=4f9aB2c7D1e0F3a9b8\n"),
+                Some("env-file"),
+                "{name}"
+            );
+        }
+        // direnv commands and references to other variables are no values.
+        assert_eq!(
+            rule(
+                ".envrc",
+                "use flake\ndotenv_if_exists\nexport PATH=$PWD/bin:$PATH\nexport K=$(op read op://x/y)\n"
+            ),
+            None
+        );
+        assert_eq!(
+            rule(".env", "AUTH_SECRET= # openssl rand -base64 32\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn each_rule_names_itself() {
+        let key = "4f9aB2c7D1e0F3a9b8C7d6E5f4A3b2C1d0E9f8A7b6C5d4E3";
+        let hex = "4f9ab2c7d1e0f3a9b8c7d6e5f4a3b2c1";
+        let jwt = cat(
+            "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0",
+            ".Xk3pQ9wLm2Zr7Yt4Vb8Nc1",
+        );
+        let cases = [
+            ("stripe-secret-key", cat("sk_live_", key)),
+            ("stripe-secret-key", cat("rk_test_", key)),
+            ("gitlab-pat", cat("glpat-", &key[..20])),
+            (
+                "sendgrid-api-key",
+                format!("SG.{}.{}", &key[..22], &cat(key, key)[..43]),
+            ),
+            ("twilio-api-key", cat("SK", hex)),
+            ("mailgun-api-key", cat("key-", hex)),
+            ("shopify-token", cat("shpat_", hex)),
+            (
+                "huggingface-token",
+                cat("hf_", "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh"),
+            ),
+            ("groq-api-key", cat("gsk_", &cat(key, key)[..52])),
+            ("npm-token", cat("npm_", &key[..36])),
+            ("google-api-key", cat("AIza", &key[..35])),
+            ("slack-token", cat("xoxb-", "123456789012-Xk3pQ9wLm2")),
+            (
+                "slack-webhook",
+                cat(
+                    "https://hooks.slack.com/services/",
+                    "T0AB12CD3/B0AB12CD3EF/Xk3pQ9wLm2Zr7Yt4Vb8Nc1Aa",
+                ),
+            ),
+            (
+                "discord-webhook",
+                format!("https://discord.com/api/webhooks/123456789012345678/{key}{key}"),
+            ),
+            ("jwt", format!("const serviceRoleKey = \"{jwt}\";")),
+            (
+                "aws-secret-access-key",
+                format!("aws_secret_access_key = {}", &cat(key, "+/AbCdEf")[..40]),
+            ),
+            (
+                "npmrc-auth-token",
+                format!("//registry.npmjs.org/:_authToken={hex}"),
+            ),
+            (
+                "gcp-service-account",
+                cat(
+                    "{\"private_key\": \"-----BEGIN PRIVATE",
+                    " KEY-----\\nMIIEvQIBADANBg\"}",
+                ),
+            ),
+            (
+                "openai-api-key",
+                format!("const k = \"sk-\" + \"proj-{key}\";"),
+            ),
+            ("stripe-secret-key", format!("k = 'sk_' + 'live_{key}'")),
+        ];
+        for (expected, text) in cases {
+            assert_eq!(rule("src/config.ts", &text), Some(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn documentation_shapes_of_keys_are_not_secret() {
+        let jwt = cat(
+            "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0",
+            ".Xk3pQ9wLm2Zr7Yt4Vb8Nc1",
+        );
+        for text in [
+            "Set STRIPE_SECRET_KEY=sk_live_... and sk_test_xxxxxxxxxxxxxxxx".to_string(),
+            "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX".into(),
+            "aws_secret_access_key = YOUR_SECRET_ACCESS_KEY".into(),
+            "//registry.npmjs.org/:_authToken=${NPM_TOKEN}".into(),
+            cat(
+                "\"private_key\": \"-----BEGIN PRIVATE",
+                " KEY-----\\nYOUR_PRIVATE_KEY\\n\"",
+            ),
+            format!("expect(decode(\"{jwt}\")).toBeTruthy();"),
+            format!("console.log(\"{jwt}\");"),
+            "MAILGUN_API_KEY=key-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx".into(),
+        ] {
+            assert_eq!(rule("README.md", &text), None, "{text}");
+        }
     }
 }
