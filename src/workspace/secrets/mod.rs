@@ -30,21 +30,40 @@ pub(crate) const SECRET_HINT: &str = "not imported: move the value to an untrack
 const KEY_NAMES: &[&str] = &["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"];
 
 pub(crate) struct SecretScanner {
-    keys: Regex,
+    /// Where a rule may start ([`rules::candidates`]).
+    candidates: Regex,
+    /// [`rules::RULES`], each anchored, in the same order.
+    rules: Vec<Regex>,
     url: Regex,
 }
 
+/// How far past a candidate's start a rule may match.
+const WINDOW: usize = 4096;
+
 impl SecretScanner {
     pub(crate) fn new() -> SecretScanner {
-        // Every alternative starts with a literal so the regex engine's
-        // prefilter skips most of each file; the URL rule is apart because
-        // its literal (`://`) comes after the scheme.
-        let keys = Regex::new(&rules::combined());
-        let url = Regex::new(r#"://([^\s:/@'"`<>]*):([^\s/@'"`]+)@([^\s/:'"`?#,;)]+)"#);
-        match (keys, url) {
-            (Ok(keys), Ok(url)) => SecretScanner { keys, url },
+        // Candidates are literals, so the search skips most of each file;
+        // only at a candidate are the rules tried, each on its own (a
+        // single automaton of all rules grows too large to stay fast).
+        // The URL rule is apart: its literal (`://`) follows the scheme.
+        let compiled = (
+            Regex::new(&rules::candidates()),
+            rules::RULES
+                .iter()
+                .map(|r| Regex::new(&rules::anchored(r)))
+                .collect::<Result<Vec<_>, _>>(),
+            Regex::new(r#"://([^\s:/@'"`<>]*):([^\s/@'"`]+)@([^\s/:'"`?#,;)]+)"#),
+        );
+        match compiled {
+            (Ok(candidates), Ok(rules), Ok(url)) => SecretScanner {
+                candidates,
+                rules,
+                url,
+            },
             // The patterns are constants covered by tests; this arm is unreachable.
-            (Err(e), _) | (_, Err(e)) => unreachable!("secret pattern does not compile: {e}"),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                unreachable!("secret pattern does not compile: {e}")
+            }
         }
     }
 
@@ -57,10 +76,10 @@ impl SecretScanner {
         if let Some(rule) = self.key_rule(text) {
             return Some(rule);
         }
-        if let Some(joined) = join_concatenations(text) {
-            if let Some(rule) = self.key_rule(&joined) {
-                return Some(rule);
-            }
+        if let Some(joined) = join_concatenations(text)
+            && let Some(rule) = self.key_rule(&joined)
+        {
+            return Some(rule);
         }
         if env::is_env_file(name) && env::has_real_value(text) {
             return Some("env-file");
@@ -69,27 +88,31 @@ impl SecretScanner {
     }
 
     fn key_rule(&self, text: &str) -> Option<&'static str> {
-        for caps in self.keys.captures_iter(text) {
-            let Some((index, m)) = caps
-                .iter()
-                .skip(1)
-                .enumerate()
-                .find_map(|(i, m)| m.map(|m| (i, m)))
-            else {
-                continue;
-            };
-            let Some(rule) = rules::RULES.get(index) else {
-                continue;
-            };
-            let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-            if rule.start_boundary && text[..m.start()].chars().next_back().is_some_and(word) {
-                continue;
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+        for candidate in self.candidates.find_iter(text) {
+            let start = candidate.start();
+            let mut end = (start + WINDOW).min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
             }
-            if rule.end_boundary && text[m.end()..].chars().next().is_some_and(word) {
-                continue;
-            }
-            if (rule.check)(text, m.start(), m.end()) {
-                return Some(rule.id);
+            let window = &text[start..end];
+            for (rule, regex) in rules::RULES.iter().zip(&self.rules) {
+                if !rule.starts.iter().any(|s| window.starts_with(s)) {
+                    continue;
+                }
+                let Some(m) = regex.find(window) else {
+                    continue;
+                };
+                let (m_start, m_end) = (start, start + m.end());
+                if rule.start_boundary && text[..m_start].chars().next_back().is_some_and(word) {
+                    continue;
+                }
+                if rule.end_boundary && text[m_end..].chars().next().is_some_and(word) {
+                    continue;
+                }
+                if (rule.check)(text, m_start, m_end) {
+                    return Some(rule.id);
+                }
             }
         }
         if self

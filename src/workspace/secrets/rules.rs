@@ -8,6 +8,9 @@ use super::env::is_placeholder;
 pub(super) struct Rule {
     /// Stable id, stored with a skipped entry and shown to the user.
     pub id: &'static str,
+    /// The literals a match starts with; the scan tries the rule only
+    /// where one of them is.
+    pub starts: &'static [&'static str],
     pub pattern: &'static str,
     /// Whether a match must not follow a word character (`-` included).
     pub start_boundary: bool,
@@ -18,9 +21,10 @@ pub(super) struct Rule {
     pub check: fn(text: &str, start: usize, end: usize) -> bool,
 }
 
-const fn rule(id: &'static str, pattern: &'static str) -> Rule {
+const fn rule(id: &'static str, starts: &'static [&'static str], pattern: &'static str) -> Rule {
     Rule {
         id,
+        starts,
         pattern,
         start_boundary: true,
         end_boundary: false,
@@ -34,17 +38,23 @@ pub(super) const RULES: &[Rule] = &[
         end_boundary: true,
         ..rule(
             "anthropic-admin-key",
+            &["sk-ant-admin01-"],
             r"sk-ant-admin01-[A-Za-z0-9_\-]{93}AA",
         )
     },
     Rule {
         check: random_key,
-        ..rule("anthropic-api-key", r"sk-ant-[A-Za-z0-9_\-]{20,}")
+        ..rule(
+            "anthropic-api-key",
+            &["sk-ant-"],
+            r"sk-ant-[A-Za-z0-9_\-]{20,}",
+        )
     },
     Rule {
         check: openai_key,
         ..rule(
             "openai-api-key",
+            &["sk-"],
             r"sk-(?:proj-|svcacct-|admin-|live-|test-)?[A-Za-z0-9_\-]{20,}",
         )
     },
@@ -52,6 +62,7 @@ pub(super) const RULES: &[Rule] = &[
         check: random_key,
         ..rule(
             "stripe-secret-key",
+            &["sk_", "rk_"],
             r"[rs]k_(?:live|test|prod)_[A-Za-z0-9]{10,}",
         )
     },
@@ -59,17 +70,22 @@ pub(super) const RULES: &[Rule] = &[
         check: random_key,
         ..rule(
             "github-token",
+            &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
             r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
         )
     },
     Rule {
         end_boundary: true,
         check: random_key,
-        ..rule("gitlab-pat", r"glpat-[A-Za-z0-9_\-]{20,}")
+        ..rule("gitlab-pat", &["glpat-"], r"glpat-[A-Za-z0-9_\-]{20,}")
     },
     Rule {
         end_boundary: true,
-        ..rule("aws-access-key-id", r"(?:AKIA|ASIA)[0-9A-Z]{16}")
+        ..rule(
+            "aws-access-key-id",
+            &["AKIA", "ASIA"],
+            r"(?:AKIA|ASIA)[0-9A-Z]{16}",
+        )
     },
     Rule {
         start_boundary: false,
@@ -77,6 +93,14 @@ pub(super) const RULES: &[Rule] = &[
         check: aws_secret,
         ..rule(
             "aws-secret-access-key",
+            &[
+                "aws_secret_access_key",
+                "AWS_SECRET_ACCESS_KEY",
+                "aws_secret_key",
+                "AWS_SECRET_KEY",
+                "secretAccessKey",
+                "SecretAccessKey",
+            ],
             r#"(?:aws_secret_access_key|AWS_SECRET_ACCESS_KEY|aws_secret_key|AWS_SECRET_KEY|secretAccessKey|SecretAccessKey)["']?\s*(?::|=>?)\s*["']?[A-Za-z0-9/+]{40}"#,
         )
     },
@@ -85,6 +109,7 @@ pub(super) const RULES: &[Rule] = &[
         check: pem_body_follows,
         ..rule(
             "gcp-service-account",
+            &[r#""private_key""#],
             r#""private_key"\s*:\s*"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----"#,
         )
     },
@@ -93,18 +118,20 @@ pub(super) const RULES: &[Rule] = &[
         check: pem_body_follows,
         ..rule(
             "private-key",
+            &["-----BEGIN"],
             r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
         )
     },
     Rule {
         check: random_key,
-        ..rule("slack-token", r"xox[abprs]-[A-Za-z0-9\-]{10,}")
+        ..rule("slack-token", &["xox"], r"xox[abprs]-[A-Za-z0-9\-]{10,}")
     },
     Rule {
         start_boundary: false,
         check: random_key,
         ..rule(
             "slack-webhook",
+            &["hooks.slack.com/"],
             r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{40,}",
         )
     },
@@ -112,56 +139,71 @@ pub(super) const RULES: &[Rule] = &[
         start_boundary: false,
         ..rule(
             "discord-webhook",
+            &["discord.com/", "discordapp.com/"],
             r"discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_\-]{60,}",
         )
     },
     Rule {
         end_boundary: true,
-        ..rule("google-api-key", r"AIza[0-9A-Za-z_\-]{35}")
+        ..rule("google-api-key", &["AIza"], r"AIza[0-9A-Za-z_\-]{35}")
     },
     Rule {
         start_boundary: false,
         check: npmrc_token,
-        ..rule("npmrc-auth-token", r#"_authToken\s*=\s*["']?[^\s"']+"#)
+        ..rule(
+            "npmrc-auth-token",
+            &["_authToken"],
+            r#"_authToken\s*=\s*["']?[^\s"']+"#,
+        )
     },
     Rule {
         end_boundary: true,
-        ..rule("npm-token", r"npm_[A-Za-z0-9]{36}")
+        ..rule("npm-token", &["npm_"], r"npm_[A-Za-z0-9]{36}")
     },
     Rule {
         end_boundary: true,
         ..rule(
             "sendgrid-api-key",
+            &["SG."],
             r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}",
         )
     },
     Rule {
         end_boundary: true,
         check: random_key,
-        ..rule("twilio-api-key", r"SK[0-9a-fA-F]{32}")
+        ..rule("twilio-api-key", &["SK"], r"SK[0-9a-fA-F]{32}")
     },
     Rule {
         end_boundary: true,
         check: random_key,
-        ..rule("mailgun-api-key", r"key-[0-9a-f]{32}")
+        ..rule("mailgun-api-key", &["key-"], r"key-[0-9a-f]{32}")
     },
     Rule {
         end_boundary: true,
-        ..rule("shopify-token", r"shp(?:at|ca|pa|ss)_[0-9a-fA-F]{32}")
+        ..rule(
+            "shopify-token",
+            &["shp"],
+            r"shp(?:at|ca|pa|ss)_[0-9a-fA-F]{32}",
+        )
     },
     Rule {
         end_boundary: true,
         check: random_key,
-        ..rule("huggingface-token", r"(?:hf_|api_org_)[A-Za-z]{34}")
+        ..rule(
+            "huggingface-token",
+            &["hf_", "api_org_"],
+            r"(?:hf_|api_org_)[A-Za-z]{34}",
+        )
     },
     Rule {
         end_boundary: true,
-        ..rule("groq-api-key", r"gsk_[A-Za-z0-9]{52}")
+        ..rule("groq-api-key", &["gsk_"], r"gsk_[A-Za-z0-9]{52}")
     },
     Rule {
         check: jwt_under_key_name,
         ..rule(
             "jwt",
+            &["eyJ"],
             r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}",
         )
     },
@@ -301,14 +343,21 @@ fn jwt_under_key_name(text: &str, start: usize, _end: usize) -> bool {
     .any(|w| name.contains(w))
 }
 
-/// The combined pattern: one named group per rule, `r0`, `r1`, ….
-pub(super) fn combined() -> String {
+/// Where some rule can start: the union of the rules' literal starts, so
+/// finding candidates is a multi-literal search and the bytes between are
+/// never matched against the rules.
+pub(super) fn candidates() -> String {
     RULES
         .iter()
-        .enumerate()
-        .map(|(i, r)| format!("(?P<r{i}>{})", r.pattern))
+        .flat_map(|r| r.starts.iter())
+        .map(|s| regex::escape(s))
         .collect::<Vec<_>>()
         .join("|")
+}
+
+/// Each rule's pattern, anchored: tried at a candidate's start only.
+pub(super) fn anchored(rule: &Rule) -> String {
+    format!("^(?:{})", rule.pattern)
 }
 
 fn always(_text: &str, _start: usize, _end: usize) -> bool {
