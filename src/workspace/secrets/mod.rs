@@ -23,7 +23,7 @@ use super::path::WorkspacePath;
 pub(crate) use env::is_placeholder;
 
 /// What the user should do with a file skipped as secret.
-pub(crate) const SECRET_HINT: &str = "not imported: move the value to an untracked .env file \
+pub(crate) const SECRET_HINT: &str = "not imported: keep the value in an untracked .env file \
      or a secret store and read it from the environment; rotate it if it was ever shared";
 
 /// SSH private keys, recognised by name.

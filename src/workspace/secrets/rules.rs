@@ -1,6 +1,7 @@
 //! The rule table: each credential format the scan knows, with its stable
-//! id and the check a match must pass. Every pattern starts with a literal,
-//! so the regex engine's prefilter skips the bytes that cannot start one.
+//! id, the literals it starts with and the check a match must pass. The
+//! scan searches for those literals only (a multi-literal search that skips
+//! the bytes between) and tries a rule's pattern where one of its starts is.
 
 use super::env::is_placeholder;
 
@@ -259,14 +260,13 @@ fn openai_key(text: &str, start: usize, end: usize) -> bool {
 
 /// The 40 characters after the name are a key, not AWS's documented
 /// example or a word.
-fn aws_secret(text: &str, start: usize, end: usize) -> bool {
+fn aws_secret(text: &str, _start: usize, end: usize) -> bool {
     let value = &text[end.saturating_sub(40)..end];
     let has = |f: fn(&u8) -> bool| value.as_bytes().iter().any(f);
     has(u8::is_ascii_uppercase)
         && has(u8::is_ascii_lowercase)
         && has(u8::is_ascii_digit)
         && random_key(text, end.saturating_sub(40), end)
-        && start < end
 }
 
 /// A private key header followed by key material, not by `YOUR_KEY`,
