@@ -452,6 +452,20 @@ fn true_positives() -> Vec<(String, String, &'static str)> {
         format!("const MAPS = \"{}\";\n", f.key(&["AI", "za"], B64URL, 35)),
         "google-api-key",
     );
+    // Random values under password- or secret-like names.
+    add(
+        "config/settings.py",
+        format!("DB_PASSWORD = \"{}\"\n", f.chars(ALNUM, 24)),
+        "generic-password",
+    );
+    add(
+        "lib/oauth.ts",
+        format!(
+            "export const oauth = {{ clientId: \"shop\", clientSecret: \"{}\" }};\n",
+            f.chars(ALNUM, 32)
+        ),
+        "generic-password",
+    );
     // A template that holds a real key is still caught.
     add(
         ".env.example",
@@ -637,6 +651,14 @@ fn true_negatives() -> Vec<(String, String)> {
         format!(
             "env:\n  OPENAI_API_KEY: ${{{{ secrets.OPENAI_API_KEY }}}}\n  DATABASE_URL: postgres://postgres:postgres{at}localhost:5432/test\n"
         ),
+    );
+    add(
+        "lib/validation.ts",
+        "export const passwordPattern = \"^(?=.*[A-Z])(?=.*\\\\d).{8,}$\";\nexport const PASSWORD_MIN_LENGTH = 12;\n".into(),
+    );
+    add(
+        "src/i18n/de.json",
+        "{ \"passwordResetHint\": \"Mindestens 8 Zeichen\", \"secretQuestion\": \"Geheimfrage\" }\n".into(),
     );
     add(
         "docs/mailgun.md",

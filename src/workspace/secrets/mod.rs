@@ -4,8 +4,9 @@
 //! rule table ([`rules`]: provider keys and tokens, JWTs under key-like
 //! names, private keys, webhooks, `_authToken` lines, connection URLs with
 //! a password), also when the key is split across a string concatenation
-//! (`"sk-" + "proj-…"`); when it is an SSH private key by name; or when it
-//! is an environment file holding a literal value ([`env`]). Templates of
+//! (`"sk-" + "proj-…"`); when it is an SSH private key by name; when it is
+//! an environment file holding a literal value ([`env`]); or, last, when a
+//! random-looking value is assigned to a password or secret name. Templates of
 //! environment files (`.env.example`, `.env.local.example`, …) are only
 //! scanned for credential formats, so a template of placeholders is
 //! imported.
@@ -35,6 +36,8 @@ pub(crate) struct SecretScanner {
     /// [`rules::RULES`], each anchored, in the same order.
     rules: Vec<Regex>,
     url: Regex,
+    /// `password = "…"`, `clientSecret: '…'` with a random-looking value.
+    assignment: Regex,
 }
 
 /// How far past a candidate's start a rule may match.
@@ -53,15 +56,17 @@ impl SecretScanner {
                 .map(|r| Regex::new(&rules::anchored(r)))
                 .collect::<Result<Vec<_>, _>>(),
             Regex::new(r#"://([^\s:/@'"`<>]*):([^\s/@'"`]+)@([^\s/:'"`?#,;)]+)"#),
+            Regex::new(rules::ASSIGNMENT),
         );
         match compiled {
-            (Ok(candidates), Ok(rules), Ok(url)) => SecretScanner {
+            (Ok(candidates), Ok(rules), Ok(url), Ok(assignment)) => SecretScanner {
                 candidates,
                 rules,
                 url,
+                assignment,
             },
             // The patterns are constants covered by tests; this arm is unreachable.
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            (Err(e), _, _, _) | (_, Err(e), _, _) | (_, _, Err(e), _) | (_, _, _, Err(e)) => {
                 unreachable!("secret pattern does not compile: {e}")
             }
         }
@@ -83,6 +88,14 @@ impl SecretScanner {
         }
         if env::is_env_file(name) && env::has_real_value(text) {
             return Some("env-file");
+        }
+        // Last: a named format or an env file says more than this rule.
+        if self
+            .assignment
+            .captures_iter(text)
+            .any(|c| c.get(1).is_some_and(|v| rules::random_password(v.as_str())))
+        {
+            return Some("generic-password");
         }
         None
     }
@@ -472,6 +485,37 @@ mod tests {
         ];
         for (expected, text) in cases {
             assert_eq!(rule("src/config.ts", &text), Some(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn random_values_assigned_to_password_or_secret_names_are_secret_and_words_are_not() {
+        for text in [
+            "const dbPassword = \"Xk3pQ9wLm2Zr7Yt4\";",
+            "DB_PASSWORD: 'aB3dE5gH7jK9mN1p'",
+            "client_secret = \"4f9ab2c7d1e0f3a9b8c7d6e5f4a3b2c1\"",
+            "$config['smtp_password'] => 'Qw3rTy7uIo9pAs2d';",
+        ] {
+            assert_eq!(
+                rule("config/app.ts", text),
+                Some("generic-password"),
+                "{text}"
+            );
+        }
+        for text in [
+            "const password = formData.get(\"password\");",
+            "password: \"Password123\"",
+            "password = \"correct-horse-battery-staple\"",
+            "secretName = \"password-reset-token-2\"",
+            "\"passwordResetTitle\": \"Reset your password\"",
+            "password: \"${DB_PASSWORD}\"",
+            "clientSecret: \"your-client-secret-here\"",
+            "const passwordPattern = \"^(?=.*[A-Z])(?=.*\\d).{8,}$\"",
+            "secretsManagerArn = \"arn:aws:secretsmanager:eu-west-1\"",
+            "SECRET_KEY_BASE = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
+            "const PASSWORD_MIN_LENGTH = 12;",
+        ] {
+            assert_eq!(rule("src/form.ts", text), None, "{text}");
         }
     }
 

@@ -343,6 +343,47 @@ fn jwt_under_key_name(text: &str, start: usize, _end: usize) -> bool {
     .any(|w| name.contains(w))
 }
 
+/// `password = "…"`, `DB_PASSWORD: '…'`, `clientSecret => "…"`: a quoted
+/// value assigned to a password- or secret-like name; its value is group 1.
+/// Only values that look random count ([`random_password`]).
+pub(super) const ASSIGNMENT: &str = concat!(
+    r"(?:password|Password|PASSWORD|passwd|PASSWD|secret|Secret|SECRET)",
+    r#"[A-Za-z0-9_]*["']?\]?\s*(?::=|=>|:|=)\s*["']([^"'\s]{12,200})["']"#,
+);
+
+/// A value that looks generated: long enough, upper and lower case and
+/// digits mixed (or 32+ hex digits), varied characters, and no template or
+/// URL in it. Words, slugs and identifiers are not.
+pub(super) fn random_password(value: &str) -> bool {
+    let has = |f: fn(&u8) -> bool| value.as_bytes().iter().any(f);
+    let mixed =
+        has(u8::is_ascii_uppercase) && has(u8::is_ascii_lowercase) && has(u8::is_ascii_digit);
+    let hex = value.len() >= 32 && value.bytes().all(|b| b.is_ascii_hexdigit());
+    // Templates, URLs and patterns (`^(?=.*[A-Z]).{8,}$`) are no secrets.
+    let templated = ["${", "{{", "%s", "://", "process.env", "<", ">"]
+        .iter()
+        .any(|t| value.contains(t))
+        || value.contains(['(', '[', '{', '\\', '^']);
+    (mixed || hex) && !templated && entropy(value) >= 3.0 && random_key(value, 0, value.len())
+}
+
+/// Shannon entropy of `value` in bits per byte.
+fn entropy(value: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    for b in value.bytes() {
+        counts[b as usize] += 1;
+    }
+    let len = value.len() as f64;
+    counts
+        .iter()
+        .filter(|&&n| n > 0)
+        .map(|&n| {
+            let p = f64::from(n) / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
 /// Where some rule can start: the union of the rules' literal starts, so
 /// finding candidates is a multi-literal search and the bytes between are
 /// never matched against the rules.
