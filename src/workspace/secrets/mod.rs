@@ -530,6 +530,7 @@ mod tests {
             "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX".into(),
             "aws_secret_access_key = YOUR_SECRET_ACCESS_KEY".into(),
             "//registry.npmjs.org/:_authToken=${NPM_TOKEN}".into(),
+            "format!(\"//registry.npmjs.org/:_authToken={}-{}\\n\", a, b)".into(),
             cat(
                 "\"private_key\": \"-----BEGIN PRIVATE",
                 " KEY-----\\nYOUR_PRIVATE_KEY\\n\"",

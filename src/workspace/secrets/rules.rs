@@ -313,7 +313,11 @@ fn npmrc_token(text: &str, start: usize, end: usize) -> bool {
         .split_once('=')
         .map(|(_, v)| v.trim().trim_matches(['"', '\'']))
         .unwrap_or_default();
-    value.len() >= 8 && !value.starts_with('$') && !is_placeholder(value)
+    // A token has no braces or escapes: `{}` and `\n` are a format string's.
+    value.len() >= 8
+        && !value.starts_with('$')
+        && !value.contains(['{', '}', '\\'])
+        && !is_placeholder(value)
 }
 
 /// A JWT is a credential when it is assigned to a key-like name
