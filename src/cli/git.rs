@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::args::{GitCommand, TakeoverArgs};
-use super::output::{human_bytes, print_json, printable};
+use super::output::{human_bytes, print_json, print_secret_hint, printable, rule_note};
 use crate::config::Config;
 use crate::error::Error;
 use crate::git::GitError;
@@ -69,8 +69,14 @@ pub(super) fn takeover(
         );
         println!("  skipped     {}", report.summary.skipped.len());
         for entry in &report.summary.skipped {
-            println!("    {:<12} {}", entry.reason, printable(&entry.path));
+            println!(
+                "    {:<12} {}{}",
+                entry.reason,
+                printable(&entry.path),
+                rule_note(entry)
+            );
         }
+        print_secret_hint(&report.summary.skipped);
         if let Some(remote) = &report.remote {
             println!(
                 "  remote      {}{}",

@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use crate::error::Error;
+use crate::store::workspaces::SkippedEntry;
 use crate::workspace::Report;
 
 pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
@@ -127,14 +128,31 @@ pub(crate) fn print_report(report: &Report) {
     }
     println!("  skipped     {}", report.skipped.len());
     for entry in &report.skipped {
-        match entry.size {
-            Some(size) => println!(
-                "    {:<12} {} ({})",
-                entry.reason,
-                printable(&entry.path),
-                human_bytes(size)
-            ),
-            None => println!("    {:<12} {}", entry.reason, printable(&entry.path)),
-        }
+        let size = entry
+            .size
+            .map(|size| format!(" ({})", human_bytes(size)))
+            .unwrap_or_default();
+        println!(
+            "    {:<12} {}{size}{}",
+            entry.reason,
+            printable(&entry.path),
+            rule_note(entry)
+        );
+    }
+    print_secret_hint(&report.skipped);
+}
+
+/// `  [rule stripe-secret-key]` after a skipped secret's path.
+pub(crate) fn rule_note(entry: &SkippedEntry) -> String {
+    match &entry.rule {
+        Some(rule) => format!("  [rule {}]", printable(rule)),
+        None => String::new(),
+    }
+}
+
+/// What to do about skipped secrets, once under the list.
+pub(crate) fn print_secret_hint(skipped: &[SkippedEntry]) {
+    if let Some(hint) = skipped.iter().find_map(|e| e.hint) {
+        println!("  secrets     {hint}");
     }
 }

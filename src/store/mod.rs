@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_editor.sql"),
     include_str!("migrations/0003_git.sql"),
     include_str!("migrations/0004_jobs.sql"),
+    include_str!("migrations/0005_secret_rules.sql"),
     include_str!("migrations/0006_file_fidelity.sql"),
     include_str!("migrations/0007_job_workspace_ids.sql"),
 ];

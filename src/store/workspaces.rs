@@ -53,6 +53,30 @@ pub struct SkippedEntry {
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// For a `secret`: the id of the rule that found it, never its value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// What to do about it (secrets only); not stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<&'static str>,
+}
+
+impl SkippedEntry {
+    pub(crate) fn new(
+        path: String,
+        reason: &str,
+        size: Option<u64>,
+        rule: Option<String>,
+    ) -> SkippedEntry {
+        let hint = (reason == "secret").then_some(crate::workspace::secrets::SECRET_HINT);
+        SkippedEntry {
+            path,
+            reason: reason.to_string(),
+            size,
+            rule,
+            hint,
+        }
+    }
 }
 
 /// An import that staged files but has not published them yet.
@@ -126,14 +150,15 @@ pub(crate) fn count(conn: &Connection) -> Result<u64> {
 
 pub(crate) fn skipped(conn: &Connection, workspace_id: i64) -> Result<Vec<SkippedEntry>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT path, reason, size FROM skipped_entries WHERE workspace_id = ?1 ORDER BY path",
+        "SELECT path, reason, size, rule FROM skipped_entries WHERE workspace_id = ?1 ORDER BY path",
     )?;
     let rows = stmt.query_map([workspace_id], |r| {
-        Ok(SkippedEntry {
-            path: r.get(0)?,
-            reason: r.get(1)?,
-            size: r.get::<_, Option<i64>>(2)?.map(|s| s.max(0) as u64),
-        })
+        Ok(SkippedEntry::new(
+            r.get(0)?,
+            &r.get::<_, String>(1)?,
+            r.get::<_, Option<i64>>(2)?.map(|s| s.max(0) as u64),
+            r.get(3)?,
+        ))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -268,13 +293,15 @@ pub(crate) fn insert_skipped(
     entry: &SkippedEntry,
 ) -> Result<()> {
     let mut stmt = conn.prepare_cached(
-        "INSERT OR REPLACE INTO skipped_entries (workspace_id, path, reason, size) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR REPLACE INTO skipped_entries (workspace_id, path, reason, size, rule) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     stmt.execute(params![
         workspace_id,
         entry.path,
         entry.reason,
-        entry.size.map(|s| s as i64)
+        entry.size.map(|s| s as i64),
+        entry.rule
     ])?;
     Ok(())
 }

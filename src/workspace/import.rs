@@ -233,7 +233,12 @@ fn stage_and_publish(
             Verdict::Skip(entry) => {
                 progress.entry(&entry.path);
                 fingerprint.skipped(&entry.path, &entry.reason);
-                tracing::debug!(path = %entry.path, reason = %entry.reason, "skipped");
+                tracing::debug!(
+                    path = %entry.path,
+                    reason = %entry.reason,
+                    rule = entry.rule.as_deref(),
+                    "skipped"
+                );
                 store::workspaces::insert_skipped(conn, staged.id, &entry)?;
                 skipped.push(entry);
             }
@@ -445,11 +450,7 @@ impl Classifier {
 
     fn classify(&self, entry: Entry) -> Verdict {
         let skip = |path: String, reason: &str, size: Option<u64>| {
-            Verdict::Skip(SkippedEntry {
-                path,
-                reason: reason.to_string(),
-                size,
-            })
+            Verdict::Skip(SkippedEntry::new(path, reason, size, None))
         };
         match entry {
             Entry::Ignored { path, rule } => {
@@ -471,8 +472,13 @@ impl Classifier {
                     executable,
                     encoding: encoding.map(str::to_string),
                 };
-                if self.secrets.is_secret(&path, &text) {
-                    return skip(path.to_string(), "secret", size);
+                if let Some(rule) = self.secrets.scan(&path, &text) {
+                    return Verdict::Skip(SkippedEntry::new(
+                        path.to_string(),
+                        "secret",
+                        size,
+                        Some(rule.to_string()),
+                    ));
                 }
                 if let Some(rule) = self.gitignore_rule(&path) {
                     return Verdict::Ignored(IgnoredEntry {

@@ -17,5 +17,6 @@ mod jobs_cli;
 mod limits;
 mod placement;
 mod resume;
+mod secrets_corpus;
 mod takeover_cli;
 mod zip_safety;

@@ -55,11 +55,12 @@ pub(super) fn walk_items(
                 None
             };
             if let Some(reason) = reason {
-                return each(Item::Skipped(SkippedEntry {
-                    path: path.clone(),
-                    reason: reason.into(),
-                    size: Some(text.len() as u64),
-                }));
+                return each(Item::Skipped(SkippedEntry::new(
+                    path.clone(),
+                    reason,
+                    Some(text.len() as u64),
+                    None,
+                )));
             }
         }
         each(item)
@@ -107,11 +108,11 @@ pub(super) fn walk_items(
             let scanner = SecretScanner::new();
             let mut secrets = Vec::new();
             let walked = store::files::for_each(conn, ws.id, |path, content, meta| {
-                let is_secret = WorkspacePath::parse(path)
-                    .map(|p| scanner.is_secret(&p, content))
-                    .unwrap_or(false);
-                if is_secret {
-                    secrets.push(path.to_string());
+                let rule = WorkspacePath::parse(path)
+                    .ok()
+                    .and_then(|p| scanner.scan(&p, content));
+                if let Some(rule) = rule {
+                    secrets.push(format!("{path} ({rule})"));
                     return Ok(());
                 }
                 let item = Item::File {
@@ -188,6 +189,8 @@ struct Handoff<'a> {
 struct HandoffSkip<'a> {
     path: &'a str,
     reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'a str>,
 }
 
 fn index_entry(path: &str, id: Oid, size: usize, executable: bool) -> IndexEntry {
@@ -293,6 +296,7 @@ impl Local<'_> {
                 .map(|s| HandoffSkip {
                     path: &s.path,
                     reason: &s.reason,
+                    rule: s.rule.as_deref(),
                 })
                 .collect(),
         };

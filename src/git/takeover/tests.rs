@@ -112,8 +112,8 @@ fn folder_takeover_makes_one_commit_with_every_file_and_handoff() {
             "filesCount": 4,
             "bytes": report.summary.bytes,
             "skipped": [
-                {"path": ".env", "reason": "secret"},
-                {"path": "lib/ai.ts", "reason": "secret"},
+                {"path": ".env", "reason": "secret", "rule": "url-password"},
+                {"path": "lib/ai.ts", "reason": "secret", "rule": "openai-api-key"},
                 {"path": "logo.png", "reason": "binary"},
             ],
         })
@@ -458,7 +458,7 @@ fn promotion_refuses_a_secret_typed_in_since_the_import() {
     request.source = "site".into();
     let err = env.run(&request).unwrap_err();
     assert!(
-        matches!(&err, TakeoverError::SecretInWorkspace { paths, .. } if paths == "index.html"),
+        matches!(&err, TakeoverError::SecretInWorkspace { paths, .. } if paths == "index.html (openai-api-key)"),
         "{err:?}"
     );
     assert!(!repo.exists(), "the repository it created is gone again");
