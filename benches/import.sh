@@ -30,8 +30,7 @@ FILES="${BENCH_FILES:-100}"
 LS_RUNS="${BENCH_LS_RUNS:-20}"
 LS_WORKSPACES=50
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+source benches/common.sh
 
 # --- prerequisites ----------------------------------------------------------
 
@@ -46,21 +45,6 @@ command -v git >/dev/null 2>&1 || die "git is required (apt-get install -y git)"
 /usr/bin/time -f '%e %M' -o /dev/null true 2>/dev/null \
     || die "/usr/bin/time is not GNU time (needs -f/-o). Install with: apt-get install -y zip time"
 
-# --- kollega binary ---------------------------------------------------------
-
-if [[ -n "${KOLLEGA_BIN:-}" ]]; then
-    KOLLEGA="$KOLLEGA_BIN"
-    [[ -x "$KOLLEGA" ]] || die "KOLLEGA_BIN=$KOLLEGA is not an executable file"
-else
-    KOLLEGA="target/release/kollega"
-    if [[ ! -x "$KOLLEGA" ]]; then
-        log "building $KOLLEGA (cargo build --release)"
-        cargo build --release >&2
-    fi
-    [[ -x "$KOLLEGA" ]] || die "$KOLLEGA not found after cargo build --release"
-fi
-# Make the path absolute: peer commands run from other directories.
-KOLLEGA="$(cd "$(dirname "$KOLLEGA")" && pwd)/$(basename "$KOLLEGA")"
 
 # --- scratch space ----------------------------------------------------------
 

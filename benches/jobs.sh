@@ -27,23 +27,11 @@ JOBS="${BENCH_JOBS:-1000}"
 SEQ="${BENCH_SEQ:-10000000}"
 REPS="${BENCH_REPS:-3}"
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+source benches/common.sh
 
 command -v python3 >/dev/null 2>&1 || die "python3 is required"
 command -v gzip >/dev/null 2>&1 || die "gzip is required"
 
-if [[ -n "${KOLLEGA_BIN:-}" ]]; then
-    KOLLEGA="$KOLLEGA_BIN"
-else
-    KOLLEGA="target/release/kollega"
-    if [[ ! -x "$KOLLEGA" ]]; then
-        log "building $KOLLEGA (cargo build --release)"
-        cargo build --release >&2
-    fi
-fi
-[[ -x "$KOLLEGA" ]] || die "$KOLLEGA is not an executable file"
-KOLLEGA="$(cd "$(dirname "$KOLLEGA")" && pwd)/$(basename "$KOLLEGA")"
 
 if ! command -v pueued >/dev/null 2>&1; then
     log "installing pueue from crates.io (cargo install pueue --locked)"

@@ -22,21 +22,10 @@ FILES="${BENCH_FILES:-2000}"
 FILE_KB="${BENCH_FILE_KB:-16}"
 REPS="${BENCH_REPS:-3}"
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+source benches/common.sh
 
 command -v python3 >/dev/null 2>&1 || die "python3 is required (apt-get install -y python3)"
 
-if [[ -n "${KOLLEGA_BIN:-}" ]]; then
-    KOLLEGA="$KOLLEGA_BIN"
-else
-    KOLLEGA="target/release/kollega"
-    if [[ ! -x "$KOLLEGA" ]]; then
-        log "building $KOLLEGA (cargo build --release)"
-        cargo build --release >&2
-    fi
-fi
-[[ -x "$KOLLEGA" ]] || die "$KOLLEGA is not an executable file"
 if [[ -n "${BASELINE_BIN:-}" && ! -x "$BASELINE_BIN" ]]; then
     die "BASELINE_BIN=$BASELINE_BIN is not an executable file"
 fi

@@ -19,10 +19,12 @@ pub(crate) fn estimate_tokens(text: &str) -> usize {
     text.len().div_ceil(BYTES_PER_TOKEN)
 }
 
-/// Whether `path` may never be sent: any `.env*` file, wherever it sits.
+/// Whether `path` may never be sent: any `.env*` file, wherever it sits,
+/// templates included (unlike the import's secret scan, which takes a
+/// `.env.example` of placeholders: a model has no need of either).
 /// Files the importer skipped as secrets are not in the workspace at all;
 /// the caller passes their paths too, for files written since.
-pub(crate) fn is_env_file(path: &str) -> bool {
+pub(crate) fn is_never_sent(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     name == ".env" || name.starts_with(".env.") || name == ".envrc" || name == ".dev.vars"
 }
@@ -80,7 +82,7 @@ impl Context {
     }
 
     fn guard(&self, path: &str) -> Result<(), ContextError> {
-        if is_env_file(path) || self.secret_paths.iter().any(|p| p == path) {
+        if is_never_sent(path) || self.secret_paths.iter().any(|p| p == path) {
             return Err(ContextError::Secret {
                 path: path.to_string(),
             });

@@ -138,10 +138,11 @@ impl Place {
     }
 }
 
-/// A workspace name, or a folder.
-pub(crate) fn resolve_place(store: &Store, workspace: &str) -> Result<Place, JobsError> {
-    if let Some(ws) = workspaces::find(&store.conn, workspace)? {
-        return Ok(match (ws.storage_type, ws.repo_path) {
+impl Place {
+    /// Where a job of workspace `ws` runs: its repository, or the working
+    /// copy of its stored files.
+    fn of_workspace(ws: workspaces::Workspace) -> Place {
+        match (ws.storage_type, ws.repo_path) {
             (StorageType::Git, Some(dir)) => Place::Git {
                 name: ws.name,
                 dir: PathBuf::from(dir),
@@ -150,7 +151,14 @@ pub(crate) fn resolve_place(store: &Store, workspace: &str) -> Result<Place, Job
                 id: ws.id,
                 name: ws.name,
             },
-        });
+        }
+    }
+}
+
+/// A workspace name, or a folder.
+pub(crate) fn resolve_place(store: &Store, workspace: &str) -> Result<Place, JobsError> {
+    if let Some(ws) = workspaces::find(&store.conn, workspace)? {
+        return Ok(Place::of_workspace(ws));
     }
     let path = Path::new(workspace);
     if path.is_dir() {
@@ -177,16 +185,7 @@ pub(crate) fn place_of(store: &Store, job: &Job) -> Result<Option<Place>, JobsEr
     };
     if let Some(id) = job.workspace_id {
         let ws = workspaces::get(&store.conn, id)?.ok_or_else(|| workspace_gone(workspace))?;
-        return Ok(Some(match (ws.storage_type, ws.repo_path) {
-            (StorageType::Git, Some(dir)) => Place::Git {
-                name: ws.name,
-                dir: PathBuf::from(dir),
-            },
-            _ => Place::Store {
-                id: ws.id,
-                name: ws.name,
-            },
-        }));
+        return Ok(Some(Place::of_workspace(ws)));
     }
     if Path::new(workspace).is_absolute() {
         return Ok(Some(Place::Dir(PathBuf::from(workspace))));
