@@ -4,13 +4,15 @@
 # without being a secret (CSS `sk-` classes, `eyJ` fixtures, URLs, `key-`
 # slugs, string concatenations). The difference between the two is what
 # the scan's candidates cost; each import also includes the scan of every
-# byte. Pass a second binary to compare scanners side by side.
+# byte. Pass a second binary to compare scanners side by side; the peer is
+# detect-secrets when it is installed.
 #
 # Usage:
 #   benches/secrets.sh                                # target/release/kollega
 #   KOLLEGA_BIN=/path/to/kollega BASELINE_BIN=/path/to/old/kollega benches/secrets.sh
 #
-# Knobs: BENCH_FILES=2000 (files per tree), BENCH_FILE_KB=16, BENCH_REPS=3.
+# Knobs: BENCH_FILES=2000 (files per tree), BENCH_FILE_KB=16, BENCH_REPS=3,
+# BENCH_PEER_REPS=1.
 # Progress goes to stderr; the markdown report goes to stdout.
 
 set -euo pipefail
@@ -21,6 +23,8 @@ cd "$ROOT"
 FILES="${BENCH_FILES:-2000}"
 FILE_KB="${BENCH_FILE_KB:-16}"
 REPS="${BENCH_REPS:-3}"
+# detect-secrets takes minutes a tree: one run each unless asked.
+PEER_REPS="${BENCH_PEER_REPS:-1}"
 
 source benches/common.sh
 
@@ -103,3 +107,27 @@ for bin in "$KOLLEGA" ${BASELINE_BIN:+"$BASELINE_BIN"}; do
         echo "| $bin | $tree | $mb | $(python3 -c "print(round($s, 2))") | $(python3 -c "print(round($mb / $s, 1))") |"
     done
 done
+
+# The peer: Yelp's detect-secrets (`pip install detect-secrets`), scanning
+# the same trees with its default plugins. It only scans, where kollega's
+# import also hashes and stores every file.
+if command -v detect-secrets >/dev/null 2>&1; then
+    echo
+    echo "| peer | tree | MB | scan s (median of $PEER_REPS) | MB/s |"
+    echo "| --- | --- | --- | --- | --- |"
+    for tree in plain dense; do
+        mb=$(python3 -c "print(round($(bytes_of "$WORK/$tree") / 1e6, 1))")
+        log "detect-secrets scan $tree"
+        times=()
+        for ((r = 0; r < PEER_REPS; r++)); do
+            start=$(date +%s.%N)
+            (cd "$WORK/$tree" && detect-secrets scan --all-files . >/dev/null)
+            end=$(date +%s.%N)
+            times+=("$(python3 -c "print($end - $start)")")
+        done
+        s=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((PEER_REPS + 1) / 2))p")
+        echo "| detect-secrets $(detect-secrets --version) | $tree | $mb | $(python3 -c "print(round($s, 2))") | $(python3 -c "print(round($mb / $s, 1))") |"
+    done
+else
+    log "detect-secrets not found (pip install detect-secrets): no peer figures"
+fi
