@@ -489,11 +489,10 @@ fn with_json_every_failure_is_one_json_object_on_stdout() {
 type Runner<'a> = Box<dyn Fn(&[&str]) -> std::process::Output + 'a>;
 
 fn read_only_user(k: &Kollega) -> Runner<'_> {
-    let root_user = running_as_root();
     let chmod = |path: &std::path::Path, mode: u32| {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
     };
-    if root_user {
+    if running_as_root() {
         chmod(k.root(), 0o755);
         let status = std::process::Command::new("chown")
             .args(["-R", "65534:65534"])
@@ -506,14 +505,7 @@ fn read_only_user(k: &Kollega) -> Runner<'_> {
     chmod(&k.data.join("kollega.db"), 0o400);
     chmod(&k.data, 0o500);
     Box::new(move |args: &[&str]| {
-        let mut cmd = if root_user {
-            let mut cmd = std::process::Command::new("setpriv");
-            cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-                .arg(env!("CARGO_BIN_EXE_kollega"));
-            cmd
-        } else {
-            std::process::Command::new(env!("CARGO_BIN_EXE_kollega"))
-        };
+        let mut cmd = kollega_without_root();
         cmd.arg("--data-dir")
             .arg(&k.data)
             .args(args)
@@ -522,13 +514,6 @@ fn read_only_user(k: &Kollega) -> Runner<'_> {
             .output()
             .unwrap()
     })
-}
-
-fn running_as_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 #[test]

@@ -386,11 +386,6 @@ fn a_takeover_commits_legacy_text_in_its_own_encoding() {
     }
 }
 
-fn running_as_root() -> bool {
-    // SAFETY: geteuid(2) cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
 fn chown_tree(root: &Path, uid: u32) {
     for entry in walkdir::WalkDir::new(root).contents_first(true) {
         let entry = entry.expect("walk");
@@ -410,8 +405,7 @@ fn unreadable_entries_and_paths_too_long_are_skipped_not_fatal() {
             ("closed/inner.txt", "inner\n"),
         ]),
     );
-    let as_root = running_as_root();
-    if as_root {
+    if running_as_root() {
         // Root reads anything: the import runs as nobody, who owns the
         // installation but not the locked entries' contents.
         std::fs::create_dir_all(&k.data).unwrap();
@@ -438,14 +432,7 @@ fn unreadable_entries_and_paths_too_long_are_skipped_not_fatal() {
 
     chmod(&src.join("locked.txt"), 0o000);
     chmod(&src.join("closed"), 0o000);
-    let mut cmd = if as_root {
-        let mut cmd = std::process::Command::new("setpriv");
-        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(env!("CARGO_BIN_EXE_kollega"));
-        cmd
-    } else {
-        std::process::Command::new(env!("CARGO_BIN_EXE_kollega"))
-    };
+    let mut cmd = kollega_without_root();
     let out = cmd
         .arg("--data-dir")
         .arg(&k.data)

@@ -805,10 +805,10 @@ fn secret_value(content: &str) -> String {
         .to_string()
 }
 
-const TODO_DB: &str = "S3cr3t";
+const DB_PASSWORD: &str = "S3cr3t";
 
 fn todo_env() -> String {
-    format!("DATABASE_URL=postgres://admin:{TODO_DB}@prod-db.internal:5432/todo_app\n")
+    format!("DATABASE_URL=postgres://admin:{DB_PASSWORD}@prod-db.internal:5432/todo_app\n")
 }
 
 #[test]
@@ -847,10 +847,10 @@ fn show_names_each_skipped_secret_with_its_rule_and_what_to_do_never_its_value()
         "{text}"
     );
     assert!(text.contains("secret store"), "{text}");
-    assert!(!text.contains(TODO_DB), "{text}");
+    assert!(!text.contains(DB_PASSWORD), "{text}");
     for (file, bytes) in k.stored_bytes() {
         assert!(
-            !contains_bytes(&bytes, TODO_DB.as_bytes()),
+            !contains_bytes(&bytes, DB_PASSWORD.as_bytes()),
             "the password is in {}",
             file.display()
         );
@@ -870,7 +870,7 @@ fn takeover_commits_no_env_file_whose_database_url_merely_contains_a_placeholder
             (
                 "lib/db.ts",
                 format!(
-                    "export const url = \"postgres://admin:{TODO_DB}@db.example.com:5432/your_app\";\n"
+                    "export const url = \"postgres://admin:{DB_PASSWORD}@db.example.com:5432/your_app\";\n"
                 ),
             ),
         ]),
@@ -884,7 +884,7 @@ fn takeover_commits_no_env_file_whose_database_url_merely_contains_a_placeholder
     ]);
     assert_success(&out);
     let text = stdout(&out);
-    assert!(!text.contains(TODO_DB), "{text}");
+    assert!(!text.contains(DB_PASSWORD), "{text}");
     for path in [".env.local", "lib/db.ts"] {
         let line = text.lines().find(|l| l.contains(path)).unwrap_or_default();
         assert!(
@@ -895,6 +895,6 @@ fn takeover_commits_no_env_file_whose_database_url_merely_contains_a_placeholder
     let log = g.git_in(&repo, &["log", "-p", "--all"]);
     let log = String::from_utf8_lossy(&log.stdout);
     assert!(log.contains("README.md"), "{log}");
-    assert!(!log.contains(TODO_DB), "{log}");
+    assert!(!log.contains(DB_PASSWORD), "{log}");
     assert!(!log.contains("todo_app"), "{log}");
 }

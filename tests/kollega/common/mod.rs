@@ -709,3 +709,22 @@ impl FakeGithub {
         self.requests.lock().expect("requests").clone()
     }
 }
+
+/// Whether the tests run as root (they do in CI's containers).
+pub fn running_as_root() -> bool {
+    // SAFETY: geteuid(2) cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The kollega binary, run as the unprivileged user 65534 when the tests
+/// run as root (root reads any file whatever its mode), as is otherwise.
+pub fn kollega_without_root() -> std::process::Command {
+    if running_as_root() {
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_kollega"));
+        cmd
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kollega"))
+    }
+}
