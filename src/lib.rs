@@ -9,10 +9,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
-// The wire formats are tested ahead of the ask job that will use them;
-// until it does, they are built with the tests only.
-#[cfg(test)]
-mod ai;
+pub(crate) mod ai;
 mod autosave;
 pub mod cli;
 mod config;

@@ -18,14 +18,11 @@ pub(crate) mod apply;
 mod equivalence;
 pub(crate) mod hunk;
 pub(crate) mod parse;
-#[cfg(test)]
 pub(crate) mod reply;
-#[cfg(test)]
 pub(crate) mod search;
 pub(crate) mod texts;
 pub(crate) mod unified;
 
-#[cfg(test)]
 pub(crate) use texts::diff_texts;
 
 pub(crate) use parse::parse;

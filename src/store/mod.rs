@@ -15,6 +15,7 @@ pub(crate) mod ignored;
 pub(crate) mod jobs;
 pub(crate) mod locks;
 pub(crate) mod metrics;
+pub(crate) mod patches;
 pub(crate) mod runners;
 pub(crate) mod schedules;
 pub(crate) mod settings;
@@ -41,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_secret_rules.sql"),
     include_str!("migrations/0006_file_fidelity.sql"),
     include_str!("migrations/0007_job_workspace_ids.sql"),
+    include_str!("migrations/0008_ai_patches.sql"),
 ];
 
 /// The schema version this binary writes.

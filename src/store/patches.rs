@@ -1,0 +1,310 @@
+//! Queries of the `patches` and `patch_hunks` tables: patches proposed to a
+//! workspace and the review's decision on each hunk.
+//!
+//! A patch is stored as the unified diff of its [`Patch`](crate::patch::Patch)
+//! (`FilePatch::to_unified` per file); hunks are addressed by their file's
+//! and their own position in it. Parsing the diff back and applying it is
+//! the `proposal` module's work; this one only keeps rows.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Result;
+
+/// Where a patch came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A model's answer to `ask`.
+    Ask,
+    /// `patch import`: a diff from another tool, a mail, a PR.
+    Import,
+    /// Fix with AI from a failed job.
+    Fix,
+}
+
+impl Source {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Source::Ask => "ask",
+            Source::Import => "import",
+            Source::Fix => "fix",
+        }
+    }
+
+    fn parse(s: &str) -> Source {
+        match s {
+            "import" => Source::Import,
+            "fix" => Source::Fix,
+            _ => Source::Ask,
+        }
+    }
+}
+
+/// Where a patch stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PatchStatus {
+    /// Waiting for review.
+    Pending,
+    /// Its accepted hunks were written.
+    Applied,
+    /// Thrown away as a whole.
+    Rejected,
+}
+
+impl PatchStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            PatchStatus::Pending => "pending",
+            PatchStatus::Applied => "applied",
+            PatchStatus::Rejected => "rejected",
+        }
+    }
+
+    fn parse(s: &str) -> PatchStatus {
+        match s {
+            "applied" => PatchStatus::Applied,
+            "rejected" => PatchStatus::Rejected,
+            _ => PatchStatus::Pending,
+        }
+    }
+}
+
+/// The review's decision on one hunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    Pending,
+    Accepted,
+    Rejected,
+}
+
+impl Decision {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Decision::Pending => "pending",
+            Decision::Accepted => "accepted",
+            Decision::Rejected => "rejected",
+        }
+    }
+
+    fn parse(s: &str) -> Decision {
+        match s {
+            "accepted" => Decision::Accepted,
+            "rejected" => Decision::Rejected,
+            _ => Decision::Pending,
+        }
+    }
+}
+
+/// A patch to store.
+#[derive(Debug, Clone)]
+pub(crate) struct NewPatch<'a> {
+    pub workspace_key: &'a str,
+    pub source: Source,
+    pub job_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+    pub title: &'a str,
+    pub message: Option<&'a str>,
+    pub diff: &'a str,
+    /// Hunks per file, in the diff's order: one pending decision each.
+    pub hunks_per_file: &'a [usize],
+}
+
+/// A stored patch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PatchRow {
+    pub id: i64,
+    pub workspace_key: String,
+    pub source: Source,
+    pub job_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+    pub title: String,
+    pub message: Option<String>,
+    pub diff: String,
+    pub status: PatchStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One hunk's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HunkDecision {
+    pub file_index: usize,
+    pub hunk_index: usize,
+    pub decision: Decision,
+    pub reason: Option<String>,
+}
+
+const COLUMNS: &str = "id, workspace_key, source, job_id, conversation_id, title, message, diff,
+                       status, created_at, updated_at";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PatchRow> {
+    Ok(PatchRow {
+        id: r.get(0)?,
+        workspace_key: r.get(1)?,
+        source: Source::parse(&r.get::<_, String>(2)?),
+        job_id: r.get(3)?,
+        conversation_id: r.get(4)?,
+        title: r.get(5)?,
+        message: r.get(6)?,
+        diff: r.get(7)?,
+        status: PatchStatus::parse(&r.get::<_, String>(8)?),
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+    })
+}
+
+/// Stores a patch with a pending decision for each of its hunks, in one
+/// transaction; its id.
+pub(crate) fn insert(conn: &mut Connection, patch: &NewPatch<'_>, now: i64) -> Result<i64> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO patches (workspace_key, source, job_id, conversation_id, title, message,
+                              diff, status, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8)",
+        params![
+            patch.workspace_key,
+            patch.source.as_str(),
+            patch.job_id,
+            patch.conversation_id,
+            patch.title,
+            patch.message,
+            patch.diff,
+            now
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    {
+        let mut hunk = tx.prepare_cached(
+            "INSERT INTO patch_hunks (patch_id, file_index, hunk_index) VALUES (?1, ?2, ?3)",
+        )?;
+        for (file, &count) in patch.hunks_per_file.iter().enumerate() {
+            for index in 0..count {
+                hunk.execute(params![id, file as i64, index as i64])?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(id)
+}
+
+/// The patch `id`, if there is one.
+pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<PatchRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM patches WHERE id = ?1"),
+            [id],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// The patches of a workspace, newest first.
+pub(crate) fn list(conn: &Connection, workspace_key: &str) -> Result<Vec<PatchRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM patches WHERE workspace_key = ?1 ORDER BY id DESC"
+    ))?;
+    let rows = stmt
+        .query_map([workspace_key], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The decisions on the hunks of patch `id`, in file and hunk order.
+pub(crate) fn decisions(conn: &Connection, id: i64) -> Result<Vec<HunkDecision>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT file_index, hunk_index, decision, reason FROM patch_hunks
+         WHERE patch_id = ?1 ORDER BY file_index, hunk_index",
+    )?;
+    let rows = stmt
+        .query_map([id], |r| {
+            Ok(HunkDecision {
+                file_index: r.get::<_, i64>(0)? as usize,
+                hunk_index: r.get::<_, i64>(1)? as usize,
+                decision: Decision::parse(&r.get::<_, String>(2)?),
+                reason: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Records the decision on one hunk; whether the hunk exists.
+pub(crate) fn decide(
+    conn: &Connection,
+    id: i64,
+    file_index: usize,
+    hunk_index: usize,
+    decision: Decision,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<bool> {
+    let changed = conn.execute(
+        "UPDATE patch_hunks SET decision = ?4, reason = ?5
+         WHERE patch_id = ?1 AND file_index = ?2 AND hunk_index = ?3",
+        params![
+            id,
+            file_index as i64,
+            hunk_index as i64,
+            decision.as_str(),
+            reason
+        ],
+    )?;
+    if changed > 0 {
+        conn.execute(
+            "UPDATE patches SET updated_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )?;
+    }
+    Ok(changed > 0)
+}
+
+/// Sets where patch `id` stands; whether it exists.
+pub(crate) fn set_status(
+    conn: &Connection,
+    id: i64,
+    status: PatchStatus,
+    now: i64,
+) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE patches SET status = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, status.as_str(), now],
+    )? > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn a_patch_keeps_its_diff_and_a_decision_per_hunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let id = insert(
+            &mut store.conn,
+            &NewPatch {
+                workspace_key: "ws:demo",
+                source: Source::Import,
+                job_id: None,
+                conversation_id: None,
+                title: "rename a helper",
+                message: None,
+                diff: "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n",
+                hunks_per_file: &[1, 2],
+            },
+            1_000,
+        )
+        .unwrap();
+        let row = get(&store.conn, id).unwrap().unwrap();
+        assert_eq!(row.source, Source::Import);
+        assert_eq!(row.status, PatchStatus::Pending);
+        assert!(row.diff.ends_with("+b\n"));
+        assert!(decide(&store.conn, id, 1, 1, Decision::Rejected, Some("no"), 2_000).unwrap());
+        assert!(!decide(&store.conn, id, 2, 0, Decision::Accepted, None, 2_000).unwrap());
+        let got = decisions(&store.conn, id).unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[2].decision, Decision::Rejected);
+        assert_eq!(got[2].reason.as_deref(), Some("no"));
+        assert_eq!(list(&store.conn, "ws:demo").unwrap().len(), 1);
+        assert!(list(&store.conn, "ws:other").unwrap().is_empty());
+    }
+}
