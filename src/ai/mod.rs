@@ -8,6 +8,8 @@
 //!   the request body, connect and idle timeouts.
 //! - [`context`]: files, ranges and the workspace map within a token
 //!   budget, secrets kept out; similar names for duplicate warnings.
+//! - [`fix`]: what a failed build or test asks the model: its log's tail
+//!   and the files its error lines name.
 //! - [`failure`]: an HTTP failure read into retry-after, backoff or stop,
 //!   with what the user can do.
 //! - [`pricing`]: dollars per million tokens per model, bundled and
@@ -16,6 +18,7 @@
 pub(crate) mod client;
 pub(crate) mod context;
 pub(crate) mod failure;
+pub(crate) mod fix;
 pub(crate) mod pricing;
 pub(crate) mod sse;
 pub(crate) mod wire;
