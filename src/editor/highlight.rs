@@ -112,7 +112,19 @@ impl Highlighter {
             theme: Theme {
                 name: Some("kollega".into()),
                 author: None,
-                settings: ThemeSettings::default(),
+                // syntect draws a token no rule colours in the settings'
+                // foreground, and in opaque black when there is none
+                // (invisible on a dark terminal). A transparent one marks
+                // such tokens, which then take the theme's foreground.
+                settings: ThemeSettings {
+                    foreground: Some(syntect::highlighting::Color {
+                        r: 0,
+                        g: 0,
+                        b: 0,
+                        a: 0,
+                    }),
+                    ..ThemeSettings::default()
+                },
                 scopes,
             },
         }
@@ -126,6 +138,18 @@ impl Highlighter {
             .find_syntax_by_extension(ext)
             .or_else(|| self.syntaxes.find_syntax_by_extension(name))
             .unwrap_or_else(|| self.syntaxes.find_syntax_plain_text())
+    }
+
+    /// A file name for each syntax this highlighter knows (by its first
+    /// extension), for tests that go through every syntax.
+    #[cfg(test)]
+    pub(crate) fn sample_paths(&self) -> Vec<String> {
+        self.syntaxes
+            .syntaxes()
+            .iter()
+            .filter_map(|s| s.file_extensions.first())
+            .map(|ext| format!("sample.{ext}"))
+            .collect()
     }
 
     /// Parses the text of `file` as the syntax of `path` on a thread of its
@@ -263,8 +287,8 @@ impl Highlighter {
                                 let fg = style.foreground;
                                 (
                                     SpanStyle {
-                                        // ThemeSettings has no foreground, so an
-                                        // unstyled scope comes back fully transparent.
+                                        // A token no rule colours comes back in the
+                                        // transparent settings foreground.
                                         fg: (fg.a != 0).then_some(Rgb(fg.r, fg.g, fg.b)),
                                         bold: style.font_style.contains(FontStyle::BOLD),
                                         italic: style.font_style.contains(FontStyle::ITALIC),

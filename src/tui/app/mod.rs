@@ -798,9 +798,7 @@ impl App {
     /// Draws everything; returns where the terminal cursor goes, if shown.
     pub fn render(&mut self, area: Rect, buf: &mut Buffer) -> Option<(u16, u16)> {
         self.screen = area;
-        Block::default()
-            .style(self.theme.ui("foreground"))
-            .render(area, buf);
+        Block::default().style(self.theme.base()).render(area, buf);
         let areas = self.areas();
         let mut cursor = None;
         if self.jobs_visible() {
