@@ -20,6 +20,9 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
 ];
 
+/// UI keys that mark a place rather than colour a kind of text.
+const MARKS: &[&str] = &["selection", "search_match", "status"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColorDepth {
     None,
@@ -158,7 +161,14 @@ impl Theme {
     }
 
     /// The style of a UI element (`border`, `selection`, …); plain when unset.
+    ///
+    /// Without colour (`NO_COLOR`), what marks a place (the selection, the
+    /// cursor row of a list, a search match, the status bar) is drawn in
+    /// reverse video, so it stays visible.
     pub fn ui(&self, key: &str) -> Style {
+        if self.depth == ColorDepth::None && MARKS.contains(&key) {
+            return Style::default().add_modifier(Modifier::REVERSED);
+        }
         self.ui
             .get(key)
             .and_then(|v| parse_style(v).ok())
@@ -435,6 +445,15 @@ mod tests {
         assert!(matches!(light.base().bg, Some(Color::Indexed(_))));
         let plain = Theme::load("dark", None, ColorDepth::None).unwrap();
         assert_eq!(plain.base(), Style::default());
+        assert_eq!(
+            plain.ui("selection"),
+            Style::default().add_modifier(Modifier::REVERSED),
+            "without colour the selection is reverse video"
+        );
+        assert_eq!(
+            plain.ui("title"),
+            Style::default().add_modifier(Modifier::BOLD)
+        );
     }
 
     #[test]
