@@ -554,7 +554,7 @@ impl App {
                     .iter()
                     .map(|p| (p.clone(), String::new(), p.clone()))
                     .collect();
-                self.overlay = Some(Overlay::Finder(Picker::new("Files", items)));
+                self.overlay = Some(Overlay::Finder(Picker::of_paths("Files", items)));
                 return true;
             }
             Action::FocusNext | Action::FocusPrev

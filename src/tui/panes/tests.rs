@@ -257,6 +257,50 @@ fn picker_shows_the_query_and_the_ranked_matches() {
 }
 
 #[test]
+fn finder_ranks_a_match_in_the_file_name_first_and_marks_the_matched_characters() {
+    let theme = theme();
+    let items = ["app/api/tasks/route.ts", "lib/tasks.ts", "tests/keys.rs"]
+        .iter()
+        .map(|p| (p.to_string(), String::new(), p.to_string()))
+        .collect();
+    let mut picker = Picker::of_paths("Files", items);
+    for c in "tsks".chars() {
+        let key = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(c));
+        let _ = picker.handle_key(None, key);
+    }
+    let area = Rect::new(0, 0, 60, 10);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    picker.render(area, &mut buf, &theme);
+    let rows: Vec<String> = (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect()
+        })
+        .collect();
+    let first = rows.iter().position(|r| r.contains("lib/tasks.ts"));
+    let second = rows
+        .iter()
+        .position(|r| r.contains("app/api/tasks/route.ts"));
+    assert!(first.is_some() && first < second, "{rows:#?}");
+    // The matched characters of `lib/tasks.ts` are in `tasks.ts`, drawn
+    // in the title style; the folder is not.
+    let row = first.unwrap_or_default() as u16;
+    let x0 = rows[row as usize].find("lib/tasks.ts").unwrap_or_default() as u16;
+    let hit = theme.ui("title").fg;
+    assert_ne!(
+        buf[(x0, row)].fg,
+        hit.unwrap_or_default(),
+        "`l` is not matched"
+    );
+    assert_eq!(
+        buf[(x0 + 4, row)].style().fg,
+        hit,
+        "`t` of tasks is matched"
+    );
+}
+
+#[test]
 fn prompt_and_question_take_the_status_line() {
     let theme = theme();
     let prompt = Prompt::new(PromptKind::Rename { from: "app".into() }, "app");
