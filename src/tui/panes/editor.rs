@@ -735,9 +735,15 @@ fn draw_text(
         let mut col = 0usize;
         let x0 = usize::from(body.x) + gutter;
         let right = usize::from(body.x + body.width);
-        for (style, text) in pieces {
+        // Past the right edge nothing more is drawn: a megabyte on one
+        // line costs only the columns on screen.
+        let last_col = tab.left + (right - x0);
+        'line: for (style, text) in pieces {
             let style = base.patch(theme.span_style(&style));
             for grapheme in text.graphemes(true) {
+                if col > last_col {
+                    break 'line;
+                }
                 let chars = grapheme.chars().count();
                 // The buffer's own measure, so the cursor lands where the
                 // text is drawn.
