@@ -76,6 +76,20 @@ fn workspaces_pane_marks_the_open_one_and_the_selection() {
 }
 
 #[test]
+fn a_name_too_long_for_the_tree_ends_with_an_ellipsis() {
+    let theme = theme();
+    let mut pane = TreePane::new(tree::build([
+        "a-very-long-component-name.stories.tsx",
+        "b.ts",
+    ]));
+    let area = Rect::new(0, 0, 20, 5);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    pane.render(area, &mut buf, true, None, None, &theme);
+    let row: String = (1..19).map(|x| buf[(x, 1)].symbol().to_string()).collect();
+    assert_eq!(row, "  a-very-long-com…");
+}
+
+#[test]
 fn tree_pane_shows_folders_files_and_git_markers() {
     let theme = theme();
     let paths = [
