@@ -315,6 +315,21 @@ fn finder_ranks_a_match_in_the_file_name_first_and_marks_the_matched_characters(
 }
 
 #[test]
+fn a_question_too_long_for_the_terminal_keeps_its_answer_keys() {
+    let theme = theme();
+    let question = ConfirmKind::QuitWithJobs { running: 1 }.question();
+    let area = Rect::new(0, 0, 50, 1);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    super::prompt::render_question(&question, area, &mut buf, &theme);
+    let row: String = (0..50).map(|x| buf[(x, 0)].symbol().to_string()).collect();
+    assert!(
+        row.starts_with(" [y]es / [n]o  quit? 1 running job"),
+        "{row:?}"
+    );
+    assert!(row.trim_end().ends_with('…'), "{row:?}");
+}
+
+#[test]
 fn prompt_and_question_take_the_status_line() {
     let theme = theme();
     let prompt = Prompt::new(PromptKind::Rename { from: "app".into() }, "app");
