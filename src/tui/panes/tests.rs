@@ -356,9 +356,73 @@ fn help_lists_the_keys_in_effect() {
     snapshot(
         "help",
         screens(|area, buf| {
-            super::help::render(&keymap, &[Scope::Global, Scope::Changes], area, buf, &theme)
+            super::help::HelpView::default().render(
+                &keymap,
+                &[Scope::Global, Scope::Changes],
+                area,
+                buf,
+                &theme,
+            )
         }),
     );
+}
+
+#[test]
+fn help_scrolls_filters_and_closes_with_esc_or_q() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let theme = theme();
+    let (keymap, _) = Keymap::load(None, None);
+    let scopes = [Scope::Global, Scope::Editor];
+    let area = Rect::new(0, 0, 80, 24);
+    let text = |view: &mut super::help::HelpView| {
+        let mut buf = ratatui::buffer::Buffer::empty(area);
+        view.render(&keymap, &scopes, area, &mut buf, &theme);
+        (0..area.height)
+            .map(|y| {
+                (0..area.width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let press = |view: &mut super::help::HelpView, code: KeyCode| {
+        let key = KeyEvent::from(code);
+        view.handle_key(keymap.action(Scope::List, &key), key)
+    };
+    let total = keymap.help(&scopes).len();
+    let mut view = super::help::HelpView::default();
+    let first = text(&mut view);
+    assert!(first.contains(&format!("of {total}")), "{first}");
+    // Scrolling shows the entries below the first page.
+    assert!(press(&mut view, KeyCode::Char('G')));
+    let last = text(&mut view);
+    assert!(last.contains(&format!("of {total}")) && last != first);
+    let bottom = keymap
+        .help(&scopes)
+        .last()
+        .map(|(a, _)| a.describe())
+        .unwrap_or_default();
+    let bottom: String = bottom.chars().take(30).collect();
+    assert!(
+        last.contains(&bottom),
+        "the last entry is reachable: {last}"
+    );
+    // `/` filters by what a key does.
+    assert!(press(&mut view, KeyCode::Char('/')));
+    for c in "save".chars() {
+        assert!(press(&mut view, KeyCode::Char(c)));
+    }
+    assert!(press(&mut view, KeyCode::Enter));
+    let filtered = text(&mut view);
+    assert!(
+        filtered.contains("ctrl-s") && !filtered.contains(&format!("of {total}")),
+        "{filtered}"
+    );
+    // Other keys do not close it; esc and q do.
+    assert!(press(&mut view, KeyCode::Char('x')));
+    assert!(!press(&mut view.clone(), KeyCode::Esc));
+    assert!(!press(&mut view, KeyCode::Char('q')));
 }
 
 #[test]
