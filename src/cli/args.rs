@@ -117,6 +117,13 @@ pub(crate) enum Command {
     #[command(after_help = "Examples:\n  kollega cat shop app/page.tsx\n\n\
                       Prints the file's bytes as stored, so there is no --json.")]
     Cat { workspace: String, path: String },
+    /// Find the lines of a workspace's files that match a pattern
+    #[command(after_help = "Examples:\n  kollega grep shop useCart\n  \
+                      kollega grep ./my-repo 'fn \\w+_test' --regex\n  \
+                      kollega grep shop TODO --json\n\n\
+                      Literal and smart-cased (all lowercase matches any case) unless --regex.\n\
+                      Prints path:line:column:text; exits 1 when nothing matches.")]
+    Grep(GrepArgs),
     /// Remove a workspace and everything stored for it
     #[command(
         after_help = "Examples:\n  kollega rm shop --yes\n  kollega rm shop --yes --json\n\n\
@@ -217,6 +224,7 @@ impl Command {
             Command::Ls { .. }
             | Command::Show { .. }
             | Command::Cat { .. }
+            | Command::Grep(_)
             | Command::Tasks { .. }
             | Command::Metrics
             | Command::Schedule(ScheduleCommand::Ls { .. })
@@ -237,6 +245,7 @@ impl Command {
             Command::Export(a) => a.json,
             Command::Takeover(a) => a.json,
             Command::Run(a) => a.json,
+            Command::Grep(a) => a.json,
             Command::Ls { json }
             | Command::Rm { json, .. }
             | Command::Show { json, .. }
@@ -268,6 +277,24 @@ impl Command {
             }
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GrepArgs {
+    /// Workspace name, or a folder
+    #[arg(value_name = "WS-OR-DIR")]
+    pub(crate) workspace: String,
+    /// The text to look for (a regular expression with --regex)
+    pub(crate) pattern: String,
+    /// Read the pattern as a regular expression
+    #[arg(long)]
+    pub(crate) regex: bool,
+    /// Stop after this many matching lines
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) max: usize,
+    /// Print JSON instead of lines
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 mod args;
 mod doctor;
 mod git;
+mod grep;
 mod jobs;
 pub(crate) mod output;
 mod workspace;
@@ -119,6 +120,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Ls { json } => workspace::ls(&store, json),
         Command::Show { workspace, json } => workspace::show(&store, &workspace, json),
         Command::Cat { workspace, path } => workspace::cat(&store, &workspace, &path),
+        Command::Grep(args) => grep::grep(&config, &store, &args),
         Command::Rm {
             workspace,
             yes,

@@ -12,6 +12,7 @@ mod fidelity;
 mod git_bad_states;
 mod git_commit;
 mod git_status;
+mod grep;
 mod import;
 mod jobs_cli;
 mod limits;
