@@ -100,6 +100,7 @@ fn endpoint(provider: Provider, base: &str, key: Option<&str>) -> Endpoint {
 
 const ASK: Request<'static> = Request {
     instructions: "Answer with a patch.",
+    history: &[],
     prompt: "Rename foo to bar",
     previous_response_id: None,
     max_output_tokens: 4096,
