@@ -126,8 +126,9 @@ struct Workspace {
     files: Files,
     /// Paths the importer flagged as holding secrets.
     secret_paths: Vec<String>,
-    /// The chosen files' texts, in the order given.
-    chosen: Vec<(String, String)>,
+    /// The chosen files' texts, in the order given, with the range of
+    /// lines chosen (`PATH:FIRST-LAST`).
+    chosen: Vec<(String, String, Option<(usize, usize)>)>,
     /// Paths and texts for the map.
     mapped: Vec<(String, String)>,
     /// Files not mapped (past [`MAP_FILES`]).
@@ -334,7 +335,7 @@ impl AskKind {
         let workspace = load(&ctx, &payload).await?;
         let mut context = Context::new(ai.budget_tokens, workspace.secret_paths.clone());
         let scanner = SecretScanner::new();
-        for (path, text) in &workspace.chosen {
+        for (path, text, range) in &workspace.chosen {
             let flagged = WorkspacePath::parse(path)
                 .ok()
                 .and_then(|p| scanner.scan(&p, text));
@@ -343,7 +344,11 @@ impl AskKind {
                     "{path} is never sent to a model: it holds a secret ({rule}); move the value to an untracked .env file, or leave the file out"
                 )));
             }
-            context.add_file(path, text).map_err(|e| context_error(&e))?;
+            match range {
+                Some((first, last)) => context.add_range(path, text, *first, *last),
+                None => context.add_file(path, text),
+            }
+            .map_err(|e| context_error(&e))?;
         }
         let map_pairs = workspace
             .mapped
@@ -673,6 +678,21 @@ async fn record_turn(
     .map_err(store_error)
 }
 
+/// The key a workspace's conversations, calls and patches are kept under:
+/// its name for a stored workspace, its folder for one on disk (a
+/// taken-over repository included), as the terminal UI keys its drafts.
+pub(crate) fn workspace_key(place: &Place) -> String {
+    match place {
+        Place::Store { name, .. } => crate::store::drafts::sqlite_key(name),
+        Place::Git { dir, .. } | Place::Dir(dir) => {
+            let root = DiskWorkspace::open(dir)
+                .map(|d| d.root().to_path_buf())
+                .unwrap_or_else(|_| dir.clone());
+            crate::store::drafts::dir_key(&root)
+        }
+    }
+}
+
 /// Reads the job's workspace: where its files are, what is flagged, the
 /// chosen files and the files for the map.
 async fn load(ctx: &JobContext, payload: &AskPayload) -> Result<Workspace, JobError> {
@@ -688,26 +708,20 @@ async fn load(ctx: &JobContext, payload: &AskPayload) -> Result<Workspace, JobEr
                     JobsError::BadInput(format!("cannot open the folder {}: {e}", dir.display()))
                 })
             };
-            let (key, name, files, id) = match &place {
-                Place::Store { id, name } => (
-                    crate::store::drafts::sqlite_key(name),
-                    name.clone(),
-                    Files::Sqlite { id: *id },
-                    Some(*id),
-                ),
+            let key = workspace_key(&place);
+            let (name, files, id) = match &place {
+                Place::Store { id, name } => (name.clone(), Files::Sqlite { id: *id }, Some(*id)),
                 Place::Git { name, dir } => {
                     let disk = disk(dir)?.respecting_gitignore();
-                    let key = crate::store::drafts::dir_key(disk.root());
                     let id = crate::store::workspaces::id_of(&store.conn, name)?;
-                    (key, name.clone(), Files::Dir(disk), id)
+                    (name.clone(), Files::Dir(disk), id)
                 }
                 Place::Dir(dir) => {
                     let mut disk = disk(dir)?;
                     if crate::git::repo::Repo::open(disk.root()).is_ok() {
                         disk = disk.respecting_gitignore();
                     }
-                    let key = crate::store::drafts::dir_key(disk.root());
-                    (key, place.workspace(), Files::Dir(disk), None)
+                    (place.workspace(), Files::Dir(disk), None)
                 }
             };
             let secret_paths = match id {
@@ -723,7 +737,7 @@ async fn load(ctx: &JobContext, payload: &AskPayload) -> Result<Workspace, JobEr
             };
             let mut chosen = Vec::new();
             for raw in &wanted {
-                let path = raw.trim_start_matches("./").to_string();
+                let (path, range) = split_range(raw.trim_start_matches("./"));
                 // Never read, so never at risk of being sent.
                 if context::is_never_sent(&path) || secret_paths.contains(&path) {
                     return Err(JobsError::BadInput(format!(
@@ -738,7 +752,7 @@ async fn load(ctx: &JobContext, payload: &AskPayload) -> Result<Workspace, JobEr
                             "{name} has no file {path}; `kollega show {name}` lists its files"
                         ))
                     })?;
-                chosen.push((path, text));
+                chosen.push((path, text, range));
             }
             let ignored = crate::config::DEFAULT_IGNORED
                 .iter()
@@ -769,6 +783,18 @@ async fn load(ctx: &JobContext, payload: &AskPayload) -> Result<Workspace, JobEr
         })
         .await
         .map_err(store_error)
+}
+
+/// `PATH:FIRST-LAST` as the path and its lines; a plain path whole.
+fn split_range(raw: &str) -> (String, Option<(usize, usize)>) {
+    let parsed = raw.rsplit_once(':').and_then(|(path, range)| {
+        let (first, last) = range.split_once('-')?;
+        Some((path, (first.parse().ok()?, last.parse().ok()?)))
+    });
+    match parsed {
+        Some((path, range)) => (path.to_string(), Some(range)),
+        None => (raw.to_string(), None),
+    }
 }
 
 /// Existing paths and symbols that look like names in the prompt.

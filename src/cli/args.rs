@@ -207,6 +207,47 @@ pub(crate) enum Command {
                       Prints the Prometheus text format, so there is no --json."
     )]
     Metrics,
+    /// Ask a model for a change; its answer is stored as a patch to review
+    #[command(after_help = "Examples:\n  kollega ask shop \"rename formatDate to formatDay\" --file src/date.ts\n  \
+                      kollega ask . \"add a unit test for parse\" --provider anthropic\n  \
+                      kollega ask shop \"now also update the callers\" --continue --json\n\n\
+                      Keys come from the environment only: OPENAI_API_KEY, ANTHROPIC_API_KEY,\n\
+                      KOLLEGA_COMPAT_API_KEY (base URLs: OPENAI_BASE_URL, ANTHROPIC_BASE_URL,\n\
+                      KOLLEGA_COMPAT_BASE_URL). The answer streams to stderr; .env files and\n\
+                      files flagged as secrets are never sent. Nothing is written until the\n\
+                      patch is reviewed.")]
+    Ask(AskArgs),
+    /// Tokens, cost and requests of model calls: in all, per workspace, per model, per session
+    #[command(after_help = "Examples:\n  kollega usage\n  kollega usage --json")]
+    Usage {
+        /// Print JSON: {total, workspaces, models, sessions}
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AskArgs {
+    /// Workspace name, or a folder
+    #[arg(value_name = "WS-OR-DIR")]
+    pub(crate) workspace: String,
+    /// What to change
+    pub(crate) prompt: String,
+    /// A file sent with the request (repeatable), as its workspace path
+    #[arg(long, value_name = "PATH")]
+    pub(crate) file: Vec<String>,
+    /// openai, anthropic or compat [default: ai.provider, openai]
+    #[arg(long, value_parser = ["openai", "anthropic", "compat"])]
+    pub(crate) provider: Option<String>,
+    /// The model [default: the provider's configured or default model]
+    #[arg(long, value_name = "MODEL")]
+    pub(crate) model: Option<String>,
+    /// Continue the workspace's latest conversation
+    #[arg(long = "continue")]
+    pub(crate) continue_: bool,
+    /// Print {"patchId","files","hunks","usage"} on stdout
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 impl Command {
@@ -219,6 +260,7 @@ impl Command {
             | Command::Cat { .. }
             | Command::Tasks { .. }
             | Command::Metrics
+            | Command::Usage { .. }
             | Command::Schedule(ScheduleCommand::Ls { .. })
             | Command::Git(GitCommand::Status { .. }) => true,
             Command::Export(args) => !args.detach,
@@ -237,6 +279,8 @@ impl Command {
             Command::Export(a) => a.json,
             Command::Takeover(a) => a.json,
             Command::Run(a) => a.json,
+            Command::Ask(a) => a.json,
+            Command::Usage { json } => *json,
             Command::Ls { json }
             | Command::Rm { json, .. }
             | Command::Show { json, .. }
