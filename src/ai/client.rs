@@ -474,4 +474,4 @@ fn without_url(e: &reqwest::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -130,8 +130,8 @@ fn expected_lines(edit: &Edit) -> Option<String> {
 }
 
 /// The window of `text` (as many lines as `expected` has) whose lines
-/// agree most with `expected` once whitespace is set aside, numbered from
-/// 1; `None` when no line agrees.
+/// are most like `expected` once whitespace is set aside, numbered from
+/// 1; `None` when nothing in the file is alike.
 pub(crate) fn closest(text: &str, expected: &str) -> Option<String> {
     let file: Vec<&str> = text.lines().collect();
     let want: Vec<&str> = expected.lines().collect();
@@ -142,24 +142,25 @@ pub(crate) fn closest(text: &str, expected: &str) -> Option<String> {
     let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     let want: Vec<String> = want.iter().map(|l| norm(l)).collect();
     let have: Vec<String> = file.iter().map(|l| norm(l)).collect();
-    let mut best = (0usize, 0usize);
+    let alike = |a: &str, b: &str| -> f32 {
+        if a.is_empty() || b.is_empty() {
+            0.0
+        } else if a == b {
+            1.0
+        } else {
+            similar::TextDiff::from_chars(a, b).ratio()
+        }
+    };
+    let mut best = (0usize, 0.0f32);
     for start in 0..=file.len() - size {
-        let score = (0..size)
-            .filter(|&i| !want[i].is_empty() && want[i] == have[start + i])
-            .count()
-            + (0..size)
-                .filter(|&i| !want[i].is_empty() && have[start + i].contains(&want[i]))
-                .count();
+        let score: f32 = (0..size).map(|i| alike(&want[i], &have[start + i])).sum();
         if score > best.1 {
             best = (start, score);
         }
     }
-    if best.1 == 0 {
-        // No line agrees in place: the window around the first line that
-        // holds any expected line.
-        let first = want.iter().find(|w| !w.is_empty())?;
-        let at = have.iter().position(|h| h.contains(first.as_str()))?;
-        best.0 = at.saturating_sub(size / 2).min(file.len() - size);
+    // Less than half alike on average is no match worth showing.
+    if best.1 < size as f32 * 0.5 {
+        return None;
     }
     let mut out = String::new();
     for (n, line) in file[best.0..best.0 + size].iter().enumerate() {
@@ -175,7 +176,7 @@ pub(crate) fn commit_message(reply: &str) -> Option<String> {
         let rest = line
             .strip_prefix("Commit:")
             .or_else(|| line.strip_prefix("Commit message:"))?;
-        let message = rest.trim().trim_matches('`').trim();
+        let message = rest.trim().trim_start_matches('*').trim().trim_matches('`').trim();
         (!message.is_empty()).then(|| message.to_string())
     })
 }

@@ -320,6 +320,14 @@ mod tests {
         let text = render(&store.conn, 0).unwrap();
         assert_well_formed(&text);
         let expected = "\
+# HELP kollega_ai_cost_dollars_total What model calls cost in US dollars, by provider and model (calls of unpriced models count zero).
+# TYPE kollega_ai_cost_dollars_total counter
+# HELP kollega_ai_request_duration_seconds Duration of HTTP requests to models, by provider and model.
+# TYPE kollega_ai_request_duration_seconds histogram
+# HELP kollega_ai_requests_total HTTP requests to models, by provider, model and outcome.
+# TYPE kollega_ai_requests_total counter
+# HELP kollega_ai_tokens_total Tokens of model calls, by provider, model and kind (input, output, cached; cached tokens are part of input).
+# TYPE kollega_ai_tokens_total counter
 # HELP kollega_http_request_duration_seconds Duration of HTTP requests made or served, by service.
 # TYPE kollega_http_request_duration_seconds histogram
 # HELP kollega_http_requests_total HTTP requests made or served, by service and outcome (a status code or an error).
