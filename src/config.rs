@@ -175,8 +175,12 @@ pub struct AiProviderConfig {
 }
 
 /// The edit formats a model can be asked for, by their config names.
-pub(crate) const EDIT_FORMATS: [&str; 4] =
-    ["search-replace", "unified-diff", "apply-patch", "line-ranges"];
+pub(crate) const EDIT_FORMATS: [&str; 4] = [
+    "search-replace",
+    "unified-diff",
+    "apply-patch",
+    "line-ranges",
+];
 
 impl Default for AiConfig {
     fn default() -> AiConfig {
@@ -543,12 +547,13 @@ fn env_path(name: &'static str) -> Result<Option<PathBuf>, ConfigError> {
 
 /// The line (from 1) where `key = ` is first set in a TOML text.
 fn line_of(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|line| {
-        line.trim_start()
-            .strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|line| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
 }
 
 /// A TOML error of `text` in one line: the line number and toml's own
@@ -667,13 +672,29 @@ mod tests {
         assert_eq!(config.ai.provider, "anthropic");
         assert_eq!(config.ai.max_rounds, 1);
         assert_eq!(config.ai.compat.format.as_deref(), Some("unified-diff"));
-        assert_eq!(config.ai.provider("compat").and_then(|p| p.model.as_deref()), Some("qwen"));
-        std::fs::write(&path, "[ai]\nmax_rounds = 2\n\n[ai.openai]\nformat = \"xml\"\n").unwrap();
+        assert_eq!(
+            config
+                .ai
+                .provider("compat")
+                .and_then(|p| p.model.as_deref()),
+            Some("qwen")
+        );
+        std::fs::write(
+            &path,
+            "[ai]\nmax_rounds = 2\n\n[ai.openai]\nformat = \"xml\"\n",
+        )
+        .unwrap();
         let err = config.apply_file(&path).unwrap_err().to_string();
-        assert!(err.contains("line 5:") && err.contains("ai.openai.format"), "{err}");
+        assert!(
+            err.contains("line 5:") && err.contains("ai.openai.format"),
+            "{err}"
+        );
         std::fs::write(&path, "[ai]\nprovider = \"gemini\"\n").unwrap();
         let err = config.apply_file(&path).unwrap_err().to_string();
-        assert!(err.contains("line 2:") && err.contains("config.toml"), "{err}");
+        assert!(
+            err.contains("line 2:") && err.contains("config.toml"),
+            "{err}"
+        );
         std::fs::write(&path, "[ai.openai]\nkey = \"sk-no\"\n").unwrap();
         let err = config.apply_file(&path).unwrap_err().to_string();
         assert!(err.contains("line 2:") && err.contains("key"), "{err}");

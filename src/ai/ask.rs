@@ -126,13 +126,20 @@ struct Workspace {
     files: Files,
     /// Paths the importer flagged as holding secrets.
     secret_paths: Vec<String>,
-    /// The chosen files' texts, in the order given, with the range of
-    /// lines chosen (`PATH:FIRST-LAST`).
-    chosen: Vec<(String, String, Option<(usize, usize)>)>,
+    /// The chosen files, in the order given.
+    chosen: Vec<Chosen>,
     /// Paths and texts for the map.
     mapped: Vec<(String, String)>,
     /// Files not mapped (past [`MAP_FILES`]).
     unmapped: usize,
+}
+
+/// A file sent with the request: whole, or the lines chosen
+/// (`PATH:FIRST-LAST`).
+struct Chosen {
+    path: String,
+    text: String,
+    range: Option<(usize, usize)>,
 }
 
 /// What one attempt is doing, for the log and the records.
@@ -250,7 +257,11 @@ fn outcome(e: &CallError) -> String {
 
 /// What to do after a failed call: wait this long and try again, or stop.
 fn next_try(e: &CallError, tuning: &Tuning, tried: u32) -> Option<Duration> {
-    let backoff = || tuning.backoff.saturating_mul(1 << tried.saturating_sub(1).min(8));
+    let backoff = || {
+        tuning
+            .backoff
+            .saturating_mul(1 << tried.saturating_sub(1).min(8))
+    };
     match e {
         CallError::Http { failure, .. } => match &failure.retry {
             Retry::After(wait) if *wait <= tuning.max_wait => Some(*wait),
@@ -323,10 +334,14 @@ impl AskKind {
             })
         })
         .map_err(|e| permanent(&e))?;
-        let http = client::http_client(&endpoint, self.tuning.timeouts).map_err(|e| permanent(&e))?;
+        let http =
+            client::http_client(&endpoint, self.tuning.timeouts).map_err(|e| permanent(&e))?;
         let pricing = match ctx.config.config_dir.as_ref() {
             Some(dir) => Pricing::load(&dir.join("pricing.toml")).unwrap_or_else(|e| {
-                say(&ctx, &format!("{}; costs use the bundled prices", describe(&e)));
+                say(
+                    &ctx,
+                    &format!("{}; costs use the bundled prices", describe(&e)),
+                );
                 Pricing::bundled()
             }),
             None => Pricing::bundled(),
@@ -335,7 +350,7 @@ impl AskKind {
         let workspace = load(&ctx, &payload).await?;
         let mut context = Context::new(ai.budget_tokens, workspace.secret_paths.clone());
         let scanner = SecretScanner::new();
-        for (path, text, range) in &workspace.chosen {
+        for Chosen { path, text, range } in &workspace.chosen {
             let flagged = WorkspacePath::parse(path)
                 .ok()
                 .and_then(|p| scanner.scan(&p, text));
@@ -382,7 +397,14 @@ impl AskKind {
 
         // The conversation: continued, or started with this prompt.
         let key = workspace.key.clone();
-        let title: String = payload.prompt.lines().next().unwrap_or_default().chars().take(80).collect();
+        let title: String = payload
+            .prompt
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(80)
+            .collect();
         let (provider_name, model_name) = (provider.name().to_string(), endpoint.model.clone());
         let continued = payload.conversation;
         let (conversation, earlier, last_response_id) = ctx
@@ -458,7 +480,11 @@ impl AskKind {
                 max_output_tokens: self.tuning.max_output_tokens,
             };
             if round > 1 {
-                run.say(&format!("follow-up {} of at most {}", round - 1, ai.max_rounds));
+                run.say(&format!(
+                    "follow-up {} of at most {}",
+                    round - 1,
+                    ai.max_rounds
+                ));
             }
             let reply = self.call(&mut run, &request).await?;
             let kept_id = reply.response_id.as_deref().filter(|_| responses);
@@ -473,7 +499,10 @@ impl AskKind {
                 Resolved::NoEdits => break None,
                 Resolved::Failed(failure) => failure,
             };
-            run.say(&format!("the reply does not apply: {}", failure.lines().next().unwrap_or_default()));
+            run.say(&format!(
+                "the reply does not apply: {}",
+                failure.lines().next().unwrap_or_default()
+            ));
             if round > ai.max_rounds {
                 return Err(JobError::failed(format!(
                     "{}; the model was asked {} times. Its answers are in the job's log; ask again with the file it names attached (--file)",
@@ -517,7 +546,15 @@ impl AskKind {
         };
         let files = patch.files.len();
         let hunks: usize = patch.files.iter().map(|f| f.hunks.len()).sum();
-        let patch_id = store_patch(&ctx, &workspace.key, conversation, &payload.prompt, &reply.text, &patch).await?;
+        let patch_id = store_patch(
+            &ctx,
+            &workspace.key,
+            conversation,
+            &payload.prompt,
+            &reply.text,
+            &patch,
+        )
+        .await?;
         run.say(&format!(
             "patch {patch_id}: {files} file(s), {hunks} hunk(s), pending review (`kollega review {patch_id}`)"
         ));
@@ -582,7 +619,13 @@ impl AskKind {
     }
 
     /// Records one HTTP request and adds its usage to the job's.
-    async fn record(&self, run: &mut Run<'_>, reply: Option<&Reply>, outcome: &str, started: Instant) {
+    async fn record(
+        &self,
+        run: &mut Run<'_>,
+        reply: Option<&Reply>,
+        outcome: &str,
+        started: Instant,
+    ) {
         let usage = reply.map(|r| r.usage).unwrap_or_default();
         let model = reply
             .and_then(|r| r.model.clone())
@@ -612,7 +655,18 @@ impl AskKind {
             .ctx
             .db
             .call(move |store| {
-                let (key, job, conversation, provider, model, response_id, usage, cost, took, outcome) = row;
+                let (
+                    key,
+                    job,
+                    conversation,
+                    provider,
+                    model,
+                    response_id,
+                    usage,
+                    cost,
+                    took,
+                    outcome,
+                ) = row;
                 let call = ai_calls::NewCall {
                     workspace_key: Some(&key),
                     job_id: Some(job),
@@ -636,7 +690,10 @@ impl AskKind {
         if let Err(e) = written {
             // The call happened; a store that refuses its row is no reason
             // to throw the answer away.
-            run.say(&format!("the call's usage was not recorded: {}", describe(&e)));
+            run.say(&format!(
+                "the call's usage was not recorded: {}",
+                describe(&e)
+            ));
         }
     }
 }
@@ -752,7 +809,7 @@ async fn load(ctx: &JobContext, payload: &AskPayload) -> Result<Workspace, JobEr
                             "{name} has no file {path}; `kollega show {name}` lists its files"
                         ))
                     })?;
-                chosen.push((path, text, range));
+                chosen.push(Chosen { path, text, range });
             }
             let ignored = crate::config::DEFAULT_IGNORED
                 .iter()
@@ -850,13 +907,16 @@ async fn resolve(ctx: &JobContext, files: &Files, answer: &str) -> Result<Resolv
                 Ok(patch) => Resolved::Patch(patch),
                 Err(e) => {
                     let (edit, file) = match &e {
-                        ReplyError::DoesNotApply { line, path, .. } => (
-                            edits.iter().find(|edit| edit.line() == *line),
-                            read(path),
-                        ),
+                        ReplyError::DoesNotApply { line, path, .. } => {
+                            (edits.iter().find(|edit| edit.line() == *line), read(path))
+                        }
                         _ => (None, None),
                     };
-                    Resolved::Failed(prompt::failure_detail(&e.to_string(), edit, file.as_deref()))
+                    Resolved::Failed(prompt::failure_detail(
+                        &e.to_string(),
+                        edit,
+                        file.as_deref(),
+                    ))
                 }
             })
         })
@@ -873,7 +933,13 @@ async fn store_patch(
     patch: &Patch,
 ) -> Result<i64, JobError> {
     let key = workspace_key.to_string();
-    let title: String = prompt_text.lines().next().unwrap_or_default().chars().take(120).collect();
+    let title: String = prompt_text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(120)
+        .collect();
     let message = prompt::commit_message(answer);
     let diff = patch.to_unified();
     let hunks: Vec<usize> = patch.files.iter().map(|f| f.hunks.len()).collect();

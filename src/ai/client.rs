@@ -231,7 +231,11 @@ pub(crate) fn body(endpoint: &Endpoint, request: &Request<'_>) -> Value {
                 .history
                 .iter()
                 .map(|m| {
-                    let kind = if m.assistant { "output_text" } else { "input_text" };
+                    let kind = if m.assistant {
+                        "output_text"
+                    } else {
+                        "input_text"
+                    };
                     json!({"role": role(m), "content": [{"type": kind, "text": m.text}]})
                 })
                 .collect();

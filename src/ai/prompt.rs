@@ -176,7 +176,12 @@ pub(crate) fn commit_message(reply: &str) -> Option<String> {
         let rest = line
             .strip_prefix("Commit:")
             .or_else(|| line.strip_prefix("Commit message:"))?;
-        let message = rest.trim().trim_start_matches('*').trim().trim_matches('`').trim();
+        let message = rest
+            .trim()
+            .trim_start_matches('*')
+            .trim()
+            .trim_matches('`')
+            .trim();
         (!message.is_empty()).then(|| message.to_string())
     })
 }
@@ -186,10 +191,11 @@ pub(crate) fn commit_message(reply: &str) -> Option<String> {
 /// dot inside (`UserService`, `user_service.ts`, `format-date`).
 pub(crate) fn names_in(prompt: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for word in prompt.split(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))) {
+    for word in prompt.split(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/')))
+    {
         let word = word.trim_matches(|c: char| matches!(c, '.' | '-' | '/'));
-        let shaped = word.chars().skip(1).any(|c| c.is_uppercase())
-            || word.contains(['_', '-', '.', '/']);
+        let shaped =
+            word.chars().skip(1).any(|c| c.is_uppercase()) || word.contains(['_', '-', '.', '/']);
         if word.chars().count() >= 3 && shaped && !names.iter().any(|n| n == word) {
             names.push(word.to_string());
         }
@@ -206,7 +212,10 @@ mod tests {
         for format in crate::config::EDIT_FORMATS {
             let text = instructions(format);
             assert!(text.contains("careful senior engineer"), "{format}");
-            assert!(!text.contains("{{format}}") && !text.contains(SECTION), "{format}: {text}");
+            assert!(
+                !text.contains("{{format}}") && !text.contains(SECTION),
+                "{format}: {text}"
+            );
         }
         assert!(instructions("search-replace").contains("<<<<<<< SEARCH"));
         assert!(instructions("unified-diff").contains("+++ b/path/to/file.ts"));
@@ -240,7 +249,10 @@ mod tests {
             Some(&edit),
             Some("// top\nfn greet(x: u8) {\n}\n"),
         );
-        assert!(detail.contains("The lines the edit expected:\n```\nfn greet() {\n```"), "{detail}");
+        assert!(
+            detail.contains("The lines the edit expected:\n```\nfn greet() {\n```"),
+            "{detail}"
+        );
         assert!(detail.contains("    2 fn greet(x: u8) {"), "{detail}");
         let missing = failure_detail("gone", Some(&edit), None);
         assert!(missing.contains("The file does not exist."), "{missing}");
@@ -253,7 +265,10 @@ mod tests {
             commit_message("edits\n\nCommit: rename greet to hello\n").as_deref(),
             Some("rename greet to hello")
         );
-        assert_eq!(commit_message("**Commit message:** `fix it`").as_deref(), Some("fix it"));
+        assert_eq!(
+            commit_message("**Commit message:** `fix it`").as_deref(),
+            Some("fix it")
+        );
         assert_eq!(commit_message("no message"), None);
         assert_eq!(
             names_in("Add a UserService in user_service.ts, like format-date does. And it."),

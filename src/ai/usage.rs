@@ -8,13 +8,8 @@ use serde_json::{Value, json};
 
 use crate::store::ai_calls::{self, Group, Totals};
 
-static SESSION: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        crate::store::now_ms()
-    )
-});
+static SESSION: LazyLock<String> =
+    LazyLock::new(|| format!("{}-{}", std::process::id(), crate::store::now_ms()));
 
 /// This process's session id: its calls add up under it.
 pub(crate) fn session() -> &'static str {
@@ -56,7 +51,10 @@ pub(crate) fn report(conn: &rusqlite::Connection) -> Result<Value, crate::store:
         .into_iter()
         .next()
         .unwrap_or_default();
-    let with = |group: Group, names: &[&str], take: usize| -> Result<Vec<Value>, crate::store::StoreError> {
+    let with = |group: Group,
+                names: &[&str],
+                take: usize|
+     -> Result<Vec<Value>, crate::store::StoreError> {
         Ok(ai_calls::totals(conn, group)?
             .iter()
             .take(take)

@@ -11,10 +11,10 @@ use super::output::{Align, Table, print_json, printable};
 use crate::ai::usage;
 use crate::config::Config;
 use crate::error::Error;
+use crate::jobs::Status;
 use crate::jobs::foreground::{self, Notice};
 use crate::jobs::kinds::resolve_place;
 use crate::jobs::payload::{AskPayload, JobPayload};
-use crate::jobs::Status;
 use crate::store::{Store, conversations};
 
 /// `kollega ask`.
@@ -100,7 +100,10 @@ pub(super) fn ask(config: &Config, store: Store, args: &AskArgs) -> Result<ExitC
             "patch {id}: {} file(s), {} hunk(s) to review; `kollega review {id}` opens it",
             result["files"], result["hunks"]
         ),
-        None => println!("no edits in the answer (it is in `kollega jobs log {}`)", job.id),
+        None => println!(
+            "no edits in the answer (it is in `kollega jobs log {}`)",
+            job.id
+        ),
     }
     println!(
         "{} tokens in ({} cached), {} out, {cost}",
@@ -150,7 +153,10 @@ pub(super) fn usage(store: &Store, json: bool) -> Result<ExitCode, Error> {
     row("total".into(), total);
     let list = |name: &str| report[name].as_array().cloned().unwrap_or_default();
     for w in list("workspaces") {
-        row(format!("workspace {}", w["workspace"].as_str().unwrap_or("")), &w);
+        row(
+            format!("workspace {}", w["workspace"].as_str().unwrap_or("")),
+            &w,
+        );
     }
     for m in list("models") {
         row(
@@ -163,7 +169,10 @@ pub(super) fn usage(store: &Store, json: bool) -> Result<ExitCode, Error> {
         );
     }
     for s in list("sessions") {
-        row(format!("session {}", s["session"].as_str().unwrap_or("")), &s);
+        row(
+            format!("session {}", s["session"].as_str().unwrap_or("")),
+            &s,
+        );
     }
     Table::new(&columns, "GROUP").print(rows);
     println!("(+: some calls were of models without a price; see pricing.toml)");

@@ -40,8 +40,8 @@ pub(crate) fn duration(text: &str) -> Result<Duration, String> {
 /// A job kind this kollega runs, by name: the value of `--kind`.
 fn job_kind(name: &str) -> Result<JobKind, String> {
     match JobKind::from(name) {
-        JobKind::Other(_) => Err(format!(
-            "{name:?} is not a job kind: command, import, export, git-push or git-pull"
+        JobKind::Other(other) if other != crate::jobs::payload::ASK => Err(format!(
+            "{name:?} is not a job kind: command, import, export, git-push, git-pull or ask"
         )),
         kind => Ok(kind),
     }
@@ -208,14 +208,16 @@ pub(crate) enum Command {
     )]
     Metrics,
     /// Ask a model for a change; its answer is stored as a patch to review
-    #[command(after_help = "Examples:\n  kollega ask shop \"rename formatDate to formatDay\" --file src/date.ts\n  \
+    #[command(
+        after_help = "Examples:\n  kollega ask shop \"rename formatDate to formatDay\" --file src/date.ts\n  \
                       kollega ask . \"add a unit test for parse\" --provider anthropic\n  \
                       kollega ask shop \"now also update the callers\" --continue --json\n\n\
                       Keys come from the environment only: OPENAI_API_KEY, ANTHROPIC_API_KEY,\n\
                       KOLLEGA_COMPAT_API_KEY (base URLs: OPENAI_BASE_URL, ANTHROPIC_BASE_URL,\n\
                       KOLLEGA_COMPAT_BASE_URL). The answer streams to stderr; .env files and\n\
                       files flagged as secrets are never sent. Nothing is written until the\n\
-                      patch is reviewed.")]
+                      patch is reviewed."
+    )]
     Ask(AskArgs),
     /// Tokens, cost and requests of model calls: in all, per workspace, per model, per session
     #[command(after_help = "Examples:\n  kollega usage\n  kollega usage --json")]

@@ -508,11 +508,16 @@ mod tests {
         assert_eq!(AskPayload::of(&written).unwrap(), ask);
         for (payload, field) in [
             (json!({"prompt": " "}), "payload.prompt"),
-            (json!({"prompt": "x", "provider": "gemini"}), "payload.provider"),
+            (
+                json!({"prompt": "x", "provider": "gemini"}),
+                "payload.provider",
+            ),
             (json!({"prompt": "x", "format": "xml"}), "payload.format"),
             (json!({"prompt": "x", "files": "a.rs"}), "payload.files"),
         ] {
-            let err = AskPayload::of(&stored("ask", payload)).unwrap_err().to_string();
+            let err = AskPayload::of(&stored("ask", payload))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(field), "{err}");
         }
     }

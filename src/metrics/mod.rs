@@ -227,7 +227,10 @@ fn ai(conn: &Connection, families: &mut BTreeMap<String, Family>) -> Result<(), 
         "Duration of HTTP requests to models, by provider and model.",
     );
     for call in store::ai_calls::figures(conn)? {
-        let model = [("model", call.model.as_str()), ("provider", call.provider.as_str())];
+        let model = [
+            ("model", call.model.as_str()),
+            ("provider", call.provider.as_str()),
+        ];
         for (kind, n) in [
             ("cached", call.cached_tokens),
             ("input", call.input_tokens),
@@ -242,7 +245,11 @@ fn ai(conn: &Connection, families: &mut BTreeMap<String, Family>) -> Result<(), 
             call.cost_micros.unwrap_or(0) as f64 / 1_000_000.0;
         *requests
             .values
-            .entry(labels(&[model[0], ("outcome", call.outcome.as_str()), model[1]]))
+            .entry(labels(&[
+                model[0],
+                ("outcome", call.outcome.as_str()),
+                model[1],
+            ]))
             .or_default() += 1.0;
         let took = call.duration_ms.max(0) as f64 / 1000.0;
         let h = seconds
@@ -625,7 +632,9 @@ kollega_queue_depth 0
             Some(120.0)
         );
         assert_eq!(
-            at("kollega_ai_requests_total{model=\"gpt-5.1\",outcome=\"rate-limited\",provider=\"openai\"}"),
+            at(
+                "kollega_ai_requests_total{model=\"gpt-5.1\",outcome=\"rate-limited\",provider=\"openai\"}"
+            ),
             Some(1.0)
         );
         assert_eq!(
@@ -633,7 +642,9 @@ kollega_queue_depth 0
             Some(0.0015)
         );
         assert_eq!(
-            at("kollega_ai_request_duration_seconds_bucket{model=\"gpt-5.1\",provider=\"openai\",le=\"0.05\"}"),
+            at(
+                "kollega_ai_request_duration_seconds_bucket{model=\"gpt-5.1\",provider=\"openai\",le=\"0.05\"}"
+            ),
             Some(1.0)
         );
     }

@@ -175,7 +175,12 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
-    fn call<'a>(session: &'a str, model: &'a str, cost: Option<i64>, outcome: &'a str) -> NewCall<'a> {
+    fn call<'a>(
+        session: &'a str,
+        model: &'a str,
+        cost: Option<i64>,
+        outcome: &'a str,
+    ) -> NewCall<'a> {
         NewCall {
             workspace_key: Some("ws:a"),
             job_id: Some(1),
@@ -199,22 +204,46 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         insert(&store.conn, &call("s1", "gpt-5.1", Some(250), "ok"), 1).unwrap();
-        insert(&store.conn, &call("s1", "gpt-5.1", Some(0), "rate-limited"), 2).unwrap();
+        insert(
+            &store.conn,
+            &call("s1", "gpt-5.1", Some(0), "rate-limited"),
+            2,
+        )
+        .unwrap();
         insert(&store.conn, &call("s2", "local", None, "ok"), 3).unwrap();
         let all = totals(&store.conn, Group::All).unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(
-            (all[0].requests, all[0].failed, all[0].input_tokens, all[0].cost_micros, all[0].unpriced),
+            (
+                all[0].requests,
+                all[0].failed,
+                all[0].input_tokens,
+                all[0].cost_micros,
+                all[0].unpriced
+            ),
             (3, 1, 300, 250, 1)
         );
         let models = totals(&store.conn, Group::Model).unwrap();
         assert_eq!(models[0].key, ["openai", "local"], "most recent first");
         assert_eq!(models[1].requests, 2);
         let sessions = totals(&store.conn, Group::Session).unwrap();
-        assert_eq!(sessions.iter().map(|t| t.key[0].as_str()).collect::<Vec<_>>(), ["s2", "s1"]);
+        assert_eq!(
+            sessions
+                .iter()
+                .map(|t| t.key[0].as_str())
+                .collect::<Vec<_>>(),
+            ["s2", "s1"]
+        );
         assert_eq!(figures(&store.conn).unwrap().len(), 3);
-        assert!(totals(&Store::open(tempfile::tempdir().unwrap().path()).unwrap().conn, Group::All)
+        assert!(
+            totals(
+                &Store::open(tempfile::tempdir().unwrap().path())
+                    .unwrap()
+                    .conn,
+                Group::All
+            )
             .unwrap()
-            .is_empty());
+            .is_empty()
+        );
     }
 }

@@ -106,7 +106,10 @@ pub(crate) fn latest(conn: &Connection, workspace_key: &str) -> Result<Option<Co
 }
 
 /// The workspace's conversations, most recent first.
-#[expect(dead_code, reason = "the AI pane's list of conversations reads it")]
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the AI pane's list of conversations reads it")
+)]
 pub(crate) fn list(conn: &Connection, workspace_key: &str) -> Result<Vec<Conversation>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM conversations WHERE workspace_key = ?1
@@ -187,7 +190,10 @@ mod tests {
         let latest = latest(&store.conn, "ws:a").unwrap().unwrap();
         assert_eq!(latest.id, first, "continued last");
         assert_eq!(latest.last_response_id.as_deref(), Some("resp_1"));
-        assert_eq!(turns(&store.conn, first).unwrap(), [user.clone(), answer, user]);
+        assert_eq!(
+            turns(&store.conn, first).unwrap(),
+            [user.clone(), answer, user]
+        );
         assert!(turns(&store.conn, second).unwrap().is_empty());
         assert_eq!(list(&store.conn, "ws:a").unwrap().len(), 2);
         assert!(get(&store.conn, 99).unwrap().is_none());

@@ -8,8 +8,8 @@
 
 pub(crate) mod ai_calls;
 pub(crate) mod audit;
-pub(crate) mod drafts;
 pub(crate) mod conversations;
+pub(crate) mod drafts;
 pub(crate) mod editor_state;
 pub(crate) mod encoding;
 pub(crate) mod files;

@@ -56,7 +56,14 @@ fn ask_json_stores_a_patch_and_usage_adds_up_two_calls() {
     std::fs::write(ws.join(".env"), "STRIPE_SECRET=sk_live_do_not_send\n").unwrap();
     let dir = ws.to_str().unwrap();
 
-    let out = k.run(["ask", dir, "greet with hello", "--file", "src/greet.ts", "--json"]);
+    let out = k.run([
+        "ask",
+        dir,
+        "greet with hello",
+        "--file",
+        "src/greet.ts",
+        "--json",
+    ]);
     assert_success(&out);
     let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(answer["patchId"].as_i64().is_some(), "{answer}");
@@ -64,10 +71,20 @@ fn ask_json_stores_a_patch_and_usage_adds_up_two_calls() {
     assert_eq!(answer["hunks"], 1);
     assert_eq!(answer["usage"]["inputTokens"], 800);
     assert_eq!(answer["usage"]["cachedTokens"], 100);
-    assert!(answer["usage"]["costUsd"].as_f64().unwrap() > 0.0, "{answer}");
-    assert!(stderr(&out).contains("hello ${name}"), "the answer streams to stderr");
+    assert!(
+        answer["usage"]["costUsd"].as_f64().unwrap() > 0.0,
+        "{answer}"
+    );
+    assert!(
+        stderr(&out).contains("hello ${name}"),
+        "the answer streams to stderr"
+    );
     // The workspace is not written before review.
-    assert!(std::fs::read_to_string(ws.join("src/greet.ts")).unwrap().contains("hi ${name}"));
+    assert!(
+        std::fs::read_to_string(ws.join("src/greet.ts"))
+            .unwrap()
+            .contains("hi ${name}")
+    );
 
     let out = k.run(["ask", dir, "anything else?", "--continue", "--json"]);
     assert_success(&out);
@@ -82,7 +99,10 @@ fn ask_json_stores_a_patch_and_usage_adds_up_two_calls() {
     assert_eq!(continued["previous_response_id"], "resp_0");
     for request in &requests {
         assert!(!request.body.contains(KEY), "the key is in a body");
-        assert!(!request.body.contains("sk_live_do_not_send"), ".env was sent");
+        assert!(
+            !request.body.contains("sk_live_do_not_send"),
+            ".env was sent"
+        );
     }
 
     let usage = k.json(["usage", "--json"]);
@@ -91,7 +111,11 @@ fn ask_json_stores_a_patch_and_usage_adds_up_two_calls() {
     assert_eq!(usage["models"][0]["provider"], "openai");
     assert_eq!(usage["models"][0]["model"], "gpt-5.1");
     assert_eq!(usage["workspaces"].as_array().unwrap().len(), 1);
-    assert_eq!(usage["sessions"].as_array().unwrap().len(), 2, "one per process");
+    assert_eq!(
+        usage["sessions"].as_array().unwrap().len(),
+        2,
+        "one per process"
+    );
 
     // The key reached no file kollega wrote.
     for entry in walkdir::WalkDir::new(&k.data).into_iter().flatten() {
@@ -99,8 +123,11 @@ fn ask_json_stores_a_patch_and_usage_adds_up_two_calls() {
             let mut bytes = std::fs::read(entry.path()).unwrap();
             if entry.path().extension().is_some_and(|e| e == "gz") {
                 let mut plain = Vec::new();
-                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut plain)
-                    .unwrap();
+                std::io::Read::read_to_end(
+                    &mut flate2::read::GzDecoder::new(&bytes[..]),
+                    &mut plain,
+                )
+                .unwrap();
                 bytes = plain;
             }
             assert!(

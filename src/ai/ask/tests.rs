@@ -91,7 +91,12 @@ fn quick() -> Tuning {
 }
 
 /// Runs one ask job for `payload` in `ws` against `answers`.
-async fn ask(provider: &str, answers: Vec<Answer>, payload: Value, ws: &std::path::Path) -> Outcome {
+async fn ask(
+    provider: &str,
+    answers: Vec<Answer>,
+    payload: Value,
+    ws: &std::path::Path,
+) -> Outcome {
     let (url, seen) = serve(answers);
     let data = tempfile::tempdir().unwrap();
     let base = if provider == "anthropic" {
@@ -119,7 +124,9 @@ async fn ask(provider: &str, answers: Vec<Answer>, payload: Value, ws: &std::pat
     options.parallel = 1;
     options.poll = Duration::from_millis(20);
     options.run_schedules = false;
-    options.kinds.register(Arc::new(AskKind::with(env, quick())));
+    options
+        .kinds
+        .register(Arc::new(AskKind::with(env, quick())));
     let handle = runner::spawn(options).unwrap();
     tokio::time::timeout(Duration::from_secs(60), handle.wait())
         .await
@@ -215,7 +222,9 @@ fn chat(text: &str) -> Answer {
 
 fn greet_after(out: &Outcome) -> String {
     let store = out.store();
-    let id = out.job.result.as_ref().unwrap()["patchId"].as_i64().unwrap();
+    let id = out.job.result.as_ref().unwrap()["patchId"]
+        .as_i64()
+        .unwrap();
     patches::get(&store.conn, id).unwrap().unwrap().diff
 }
 
@@ -229,48 +238,77 @@ async fn responses_recovery_round_carries_the_failure_by_previous_response_id() 
         ws.path(),
     )
     .await;
-    assert_eq!(out.job.status, Status::Succeeded, "{:?}\n{}", out.job.error, out.log);
+    assert_eq!(
+        out.job.status,
+        Status::Succeeded,
+        "{:?}\n{}",
+        out.job.error,
+        out.log
+    );
     let bodies = out.bodies();
     assert_eq!(bodies.len(), 2, "one follow-up, never a blind resend");
     assert!(bodies[0].get("previous_response_id").is_none());
     assert_eq!(bodies[1]["previous_response_id"], "resp_1");
-    let follow_up = bodies[1]["input"][0]["content"][0]["text"].as_str().unwrap();
+    let follow_up = bodies[1]["input"][0]["content"][0]["text"]
+        .as_str()
+        .unwrap();
     assert!(follow_up.contains("src/greet.rs"), "{follow_up}");
-    assert!(follow_up.contains("format!(\"hey {name}\")"), "the expected lines: {follow_up}");
+    assert!(
+        follow_up.contains("format!(\"hey {name}\")"),
+        "the expected lines: {follow_up}"
+    );
     assert!(
         follow_up.contains("    2     format!(\"hi {name}\")"),
         "the closest lines, numbered: {follow_up}"
     );
     assert_ne!(bodies[0]["input"], bodies[1]["input"]);
     // The first request had the file, the map and the prompt; no secret.
-    let first = bodies[0]["input"][0]["content"][0]["text"].as_str().unwrap();
-    assert!(first.contains("=== src/greet.rs") && first.contains("greet with hello"), "{first}");
+    let first = bodies[0]["input"][0]["content"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        first.contains("=== src/greet.rs") && first.contains("greet with hello"),
+        "{first}"
+    );
     assert!(first.contains("src/greet.rs: greet"), "the map: {first}");
     assert!(!first.contains(".env"), "{first}");
     out.assert_nothing_leaked();
     let result = out.job.result.clone().unwrap();
-    assert_eq!((result["files"].clone(), result["hunks"].clone()), (json!(1), json!(1)));
+    assert_eq!(
+        (result["files"].clone(), result["hunks"].clone()),
+        (json!(1), json!(1))
+    );
     assert_eq!(result["usage"]["inputTokens"], 2000);
     assert_eq!(result["usage"]["cachedTokens"], 400);
     assert!(result["usage"]["costUsd"].as_f64().unwrap() > 0.0);
     assert!(greet_after(&out).contains("+    format!(\"hello {name}\")"));
     assert!(out.log.contains("follow-up 1 of at most 2"), "{}", out.log);
-    assert!(out.log.contains("hello {name}"), "the streamed text is in the log");
+    assert!(
+        out.log.contains("hello {name}"),
+        "the streamed text is in the log"
+    );
     let store = out.store();
-    let patch = patches::list(&store.conn, &workspace_key(&Place::Dir(ws.path().canonicalize().unwrap())))
-        .unwrap();
+    let patch = patches::list(
+        &store.conn,
+        &workspace_key(&Place::Dir(ws.path().canonicalize().unwrap())),
+    )
+    .unwrap();
     assert_eq!(patch[0].message.as_deref(), Some("say hello"));
     let calls = ai_calls::totals(&store.conn, ai_calls::Group::All).unwrap();
     assert_eq!(calls[0].requests, 2);
     let version: String = store
         .conn
-        .query_row("SELECT prompt_version FROM ai_calls LIMIT 1", [], |r| r.get(0))
+        .query_row("SELECT prompt_version FROM ai_calls LIMIT 1", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(version, prompt::VERSION);
     let conversation = result["conversationId"].as_i64().unwrap();
     let turns = conversations::turns(&store.conn, conversation).unwrap();
     assert_eq!(turns.len(), 4, "prompt, answer, follow-up, answer");
-    let conv = conversations::get(&store.conn, conversation).unwrap().unwrap();
+    let conv = conversations::get(&store.conn, conversation)
+        .unwrap()
+        .unwrap();
     assert_eq!(conv.last_response_id.as_deref(), Some("resp_2"));
 }
 
@@ -284,7 +322,13 @@ async fn messages_carry_the_version_header_and_the_conversation_on_recovery() {
         ws.path(),
     )
     .await;
-    assert_eq!(out.job.status, Status::Succeeded, "{:?}\n{}", out.job.error, out.log);
+    assert_eq!(
+        out.job.status,
+        Status::Succeeded,
+        "{:?}\n{}",
+        out.job.error,
+        out.log
+    );
     assert_eq!(out.seen[0].path, "/v1/messages");
     assert_eq!(out.seen[0].header("anthropic-version"), Some("2023-06-01"));
     assert_eq!(out.seen[0].header("x-api-key"), Some(KEY));
@@ -292,7 +336,12 @@ async fn messages_carry_the_version_header_and_the_conversation_on_recovery() {
     let sent = bodies[1]["messages"].as_array().unwrap();
     assert_eq!(sent.len(), 3, "the conversation so far, then the failure");
     assert_eq!(sent[1]["role"], "assistant");
-    assert!(sent[2]["content"].as_str().unwrap().contains("could not be applied"));
+    assert!(
+        sent[2]["content"]
+            .as_str()
+            .unwrap()
+            .contains("could not be applied")
+    );
     out.assert_nothing_leaked();
 }
 
@@ -306,7 +355,13 @@ async fn chat_completions_end_at_done_without_a_key() {
         ws.path(),
     )
     .await;
-    assert_eq!(out.job.status, Status::Succeeded, "{:?}\n{}", out.job.error, out.log);
+    assert_eq!(
+        out.job.status,
+        Status::Succeeded,
+        "{:?}\n{}",
+        out.job.error,
+        out.log
+    );
     assert_eq!(out.seen[0].path, "/v1/chat/completions");
     assert_eq!(out.seen[0].header("authorization"), None);
     let result = out.job.result.clone().unwrap();
@@ -318,7 +373,10 @@ async fn chat_completions_end_at_done_without_a_key() {
 #[tokio::test]
 async fn rate_limits_and_server_errors_are_retried_within_the_job() {
     let ws = workspace();
-    let mut limited = Answer::error(429, r#"{"error":{"message":"slow down","type":"rate_limit_exceeded"}}"#);
+    let mut limited = Answer::error(
+        429,
+        r#"{"error":{"message":"slow down","type":"rate_limit_exceeded"}}"#,
+    );
     limited.headers.push(("retry-after-ms", "50".into()));
     let out = ask(
         "openai",
@@ -331,7 +389,13 @@ async fn rate_limits_and_server_errors_are_retried_within_the_job() {
         ws.path(),
     )
     .await;
-    assert_eq!(out.job.status, Status::Succeeded, "{:?}\n{}", out.job.error, out.log);
+    assert_eq!(
+        out.job.status,
+        Status::Succeeded,
+        "{:?}\n{}",
+        out.job.error,
+        out.log
+    );
     assert_eq!(out.seen.len(), 3);
     assert_eq!(out.job.attempt, 1, "retried inside the attempt");
     assert!(out.log.contains("try 1 of 4, next in 50 ms"), "{}", out.log);
@@ -353,14 +417,23 @@ async fn anthropic_overload_529_backs_off() {
     let out = ask(
         "anthropic",
         vec![
-            Answer::error(529, r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#),
+            Answer::error(
+                529,
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+            ),
             messages(FIX),
         ],
         json!({"prompt": "greet with hello", "files": ["src/greet.rs"]}),
         ws.path(),
     )
     .await;
-    assert_eq!(out.job.status, Status::Succeeded, "{:?}\n{}", out.job.error, out.log);
+    assert_eq!(
+        out.job.status,
+        Status::Succeeded,
+        "{:?}\n{}",
+        out.job.error,
+        out.log
+    );
     assert_eq!(out.seen.len(), 2);
 }
 
@@ -397,11 +470,19 @@ async fn a_cut_stream_fails_with_the_partial_text_in_the_log() {
         ws.path(),
     )
     .await;
-    assert!(matches!(out.job.status, Status::Dead | Status::Failed), "{:?}", out.job);
+    assert!(
+        matches!(out.job.status, Status::Dead | Status::Failed),
+        "{:?}",
+        out.job
+    );
     let error = out.job.error.clone().unwrap();
     assert!(error.contains("ended before the reply did"), "{error}");
     assert!(error.contains("kept in the job's log"), "{error}");
-    assert!(out.log.contains("<<<<<<< SEARCH"), "the partial text: {}", out.log);
+    assert!(
+        out.log.contains("<<<<<<< SEARCH"),
+        "the partial text: {}",
+        out.log
+    );
     assert_eq!(out.seen.len(), 1);
 }
 
@@ -412,7 +493,13 @@ async fn malformed_json_fails_clearly() {
         "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"Half\"}\n\n",
         "event: response.output_text.delta\ndata: {\"type\": nope\n\n",
     ]);
-    let out = ask("openai", vec![answer], json!({"prompt": "greet"}), ws.path()).await;
+    let out = ask(
+        "openai",
+        vec![answer],
+        json!({"prompt": "greet"}),
+        ws.path(),
+    )
+    .await;
     let error = out.job.error.clone().unwrap_or_default();
     assert!(error.contains("malformed"), "{error}");
     assert!(out.log.contains("Half"), "{}", out.log);
@@ -445,14 +532,21 @@ async fn secret_files_are_refused_before_anything_is_sent() {
         )
         .await;
         assert_eq!(out.job.status, Status::Dead, "{file}");
-        assert!(out.job.error.clone().unwrap().contains("never sent"), "{:?}", out.job.error);
+        assert!(
+            out.job.error.clone().unwrap().contains("never sent"),
+            "{:?}",
+            out.job.error
+        );
         assert!(out.seen.is_empty(), "{file}: nothing was sent");
     }
 }
 
 #[test]
 fn ranges_split_from_paths() {
-    assert_eq!(split_range("src/a.rs:3-9"), ("src/a.rs".into(), Some((3, 9))));
+    assert_eq!(
+        split_range("src/a.rs:3-9"),
+        ("src/a.rs".into(), Some((3, 9)))
+    );
     assert_eq!(split_range("src/a.rs"), ("src/a.rs".into(), None));
     assert_eq!(split_range("c:odd"), ("c:odd".into(), None));
 }
