@@ -175,6 +175,10 @@ pub(super) fn usage(store: &Store, json: bool) -> Result<ExitCode, Error> {
         );
     }
     Table::new(&columns, "GROUP").print(rows);
-    println!("(+: some calls were of models without a price; see pricing.toml)");
+    if total["unpricedRequests"].as_i64().unwrap_or(0) > 0 {
+        println!(
+            "+: some calls were of models without a price; add them to pricing.toml in the config directory"
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
