@@ -97,6 +97,19 @@ async fn ask(
     payload: Value,
     ws: &std::path::Path,
 ) -> Outcome {
+    let started = start(provider, answers, payload, ws);
+    finish(started, |_| {}).await
+}
+
+/// A runner working on one ask job.
+struct Started {
+    id: i64,
+    handle: runner::Handle,
+    seen: Arc<std::sync::Mutex<Vec<Seen>>>,
+    data: tempfile::TempDir,
+}
+
+fn start(provider: &str, answers: Vec<Answer>, payload: Value, ws: &std::path::Path) -> Started {
     let (url, seen) = serve(answers);
     let data = tempfile::tempdir().unwrap();
     let base = if provider == "anthropic" {
@@ -128,6 +141,23 @@ async fn ask(
         .kinds
         .register(Arc::new(AskKind::with(env, quick())));
     let handle = runner::spawn(options).unwrap();
+    Started {
+        id,
+        handle,
+        seen,
+        data,
+    }
+}
+
+/// Waits for the job to end, `meanwhile` given the runner's remote.
+async fn finish(started: Started, meanwhile: impl FnOnce(runner::Remote)) -> Outcome {
+    let Started {
+        id,
+        handle,
+        seen,
+        data,
+    } = started;
+    meanwhile(handle.remote());
     tokio::time::timeout(Duration::from_secs(60), handle.wait())
         .await
         .expect("the job ends")
@@ -539,6 +569,38 @@ async fn secret_files_are_refused_before_anything_is_sent() {
         );
         assert!(out.seen.is_empty(), "{file}: nothing was sent");
     }
+}
+
+#[tokio::test]
+async fn a_cancel_stops_the_call_mid_stream_and_is_recorded() {
+    let ws = workspace();
+    let mut slow = responses("resp_1", FIX);
+    // The last event comes much later than the cancel.
+    let last = slow.pieces.len() - 1;
+    slow.pieces[last].0 = Duration::from_secs(30);
+    let started = start("openai", vec![slow], json!({"prompt": "greet"}), ws.path());
+    let seen = started.seen.clone();
+    let id = started.id;
+    let out = finish(started, move |remote| {
+        std::thread::spawn(move || {
+            for _ in 0..200 {
+                if !seen.lock().unwrap().is_empty() {
+                    std::thread::sleep(Duration::from_millis(200));
+                    remote.cancel(id);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+    })
+    .await;
+    assert_eq!(out.job.status, Status::Cancelled, "{:?}", out.job);
+    let outcome: String = out
+        .store()
+        .conn
+        .query_row("SELECT outcome FROM ai_calls", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(outcome, "cancelled");
 }
 
 #[test]
