@@ -150,3 +150,52 @@ fn ask_without_a_key_names_the_variable_to_set() {
     let message = error["error"]["message"].as_str().unwrap();
     assert!(message.contains("OPENAI_API_KEY"), "{error}");
 }
+
+#[test]
+fn ask_reads_a_stored_workspace_and_refuses_its_flagged_secrets() {
+    let server = FakeGithub::start(|_| (200, stream("resp_s", FIX)));
+    let k = Kollega::new()
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_BASE_URL", &format!("{}/v1", server.url));
+    let src = k.scratch("shop");
+    std::fs::create_dir_all(src.join("src")).unwrap();
+    std::fs::write(
+        src.join("src/greet.ts"),
+        "export function greet(name: string) {\n  return `hi ${name}`;\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("src/stripe.ts"),
+        "export const key = \"sk_live_51HfYq2LkPq8Zr3Tx9Vb7Nc4Md2Wa6Ke5Jf1Gh0\";\n",
+    )
+    .unwrap();
+    k.import(&src, "shop", &[]);
+
+    let out = k.run(["ask", "shop", "look", "--file", "src/stripe.ts", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("never sent"),
+        "{error}"
+    );
+    assert!(server.requests().is_empty(), "nothing was sent");
+
+    let answer = k.json([
+        "ask",
+        "shop",
+        "greet with hello",
+        "--file",
+        "src/greet.ts",
+        "--json",
+    ]);
+    assert_eq!(answer["files"], 1, "{answer}");
+    let sent = &server.requests()[0].body;
+    assert!(
+        sent.contains("return `hi ${name}`"),
+        "the stored file was sent"
+    );
+    assert!(!sent.contains("sk_live_"), "the flagged file was not");
+}
