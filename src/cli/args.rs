@@ -40,8 +40,8 @@ pub(crate) fn duration(text: &str) -> Result<Duration, String> {
 /// A job kind this kollega runs, by name: the value of `--kind`.
 fn job_kind(name: &str) -> Result<JobKind, String> {
     match JobKind::from(name) {
-        JobKind::Other(_) => Err(format!(
-            "{name:?} is not a job kind: command, import, export, git-push or git-pull"
+        JobKind::Other(other) if other != crate::jobs::payload::ASK => Err(format!(
+            "{name:?} is not a job kind: command, import, export, git-push, git-pull or ask"
         )),
         kind => Ok(kind),
     }
@@ -214,6 +214,49 @@ pub(crate) enum Command {
                       Prints the Prometheus text format, so there is no --json."
     )]
     Metrics,
+    /// Ask a model for a change; its answer is stored as a patch to review
+    #[command(
+        after_help = "Examples:\n  kollega ask shop \"rename formatDate to formatDay\" --file src/date.ts\n  \
+                      kollega ask . \"add a unit test for parse\" --provider anthropic\n  \
+                      kollega ask shop \"now also update the callers\" --continue --json\n\n\
+                      Keys come from the environment only: OPENAI_API_KEY, ANTHROPIC_API_KEY,\n\
+                      KOLLEGA_COMPAT_API_KEY (base URLs: OPENAI_BASE_URL, ANTHROPIC_BASE_URL,\n\
+                      KOLLEGA_COMPAT_BASE_URL). The answer streams to stderr; .env files and\n\
+                      files flagged as secrets are never sent. Nothing is written until the\n\
+                      patch is reviewed."
+    )]
+    Ask(AskArgs),
+    /// Tokens, cost and requests of model calls: in all, per workspace, per model, per session
+    #[command(after_help = "Examples:\n  kollega usage\n  kollega usage --json")]
+    Usage {
+        /// Print JSON: {total, workspaces, models, sessions}
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AskArgs {
+    /// Workspace name, or a folder
+    #[arg(value_name = "WS-OR-DIR")]
+    pub(crate) workspace: String,
+    /// What to change
+    pub(crate) prompt: String,
+    /// A file sent with the request (repeatable), as its workspace path
+    #[arg(long, value_name = "PATH")]
+    pub(crate) file: Vec<String>,
+    /// openai, anthropic or compat [default: ai.provider, openai]
+    #[arg(long, value_parser = ["openai", "anthropic", "compat"])]
+    pub(crate) provider: Option<String>,
+    /// The model [default: the provider's configured or default model]
+    #[arg(long, value_name = "MODEL")]
+    pub(crate) model: Option<String>,
+    /// Continue the workspace's latest conversation
+    #[arg(long = "continue")]
+    pub(crate) continue_: bool,
+    /// Print {"patchId","files","hunks","usage"} on stdout
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 impl Command {
@@ -227,6 +270,7 @@ impl Command {
             | Command::Grep(_)
             | Command::Tasks { .. }
             | Command::Metrics
+            | Command::Usage { .. }
             | Command::Schedule(ScheduleCommand::Ls { .. })
             | Command::Git(GitCommand::Status { .. }) => true,
             Command::Export(args) => !args.detach,
@@ -246,6 +290,8 @@ impl Command {
             Command::Takeover(a) => a.json,
             Command::Run(a) => a.json,
             Command::Grep(a) => a.json,
+            Command::Ask(a) => a.json,
+            Command::Usage { json } => *json,
             Command::Ls { json }
             | Command::Rm { json, .. }
             | Command::Show { json, .. }

@@ -3,6 +3,7 @@
 //! JSON printing. A verb answers an exit code or an [`Error`], printed
 //! with its hint.
 
+mod ai;
 mod args;
 mod doctor;
 mod git;
@@ -134,6 +135,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Tasks { workspace, json } => jobs::tasks(&store, &workspace, json),
         Command::Schedule(command) => jobs::schedule(&config, &mut store, command),
         Command::Metrics => jobs::metrics(&store),
+        Command::Ask(args) => ai::ask(&config, store, &args),
+        Command::Usage { json } => ai::usage(&store, json),
         Command::Open { .. } | Command::Doctor { .. } => Ok(ExitCode::SUCCESS),
     }
 }

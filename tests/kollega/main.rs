@@ -5,6 +5,7 @@
 
 mod common;
 
+mod ask_cli;
 mod cli;
 mod e2e_tui;
 mod export;
