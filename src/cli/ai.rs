@@ -44,6 +44,48 @@ pub(super) fn ask(config: &Config, store: Store, args: &AskArgs) -> Result<ExitC
             hint: "say what to change: kollega ask WS \"rename foo to bar\"".into(),
         });
     }
+    run_ask(config, store, &place, payload, args.json)
+}
+
+/// `kollega jobs fix ID`: the model is asked to fix what a failed build or
+/// test complains about, with the log's tail and the files it names.
+pub(super) fn fix(
+    config: &Config,
+    store: Store,
+    id: i64,
+    provider: Option<String>,
+    model: Option<String>,
+    json: bool,
+) -> Result<ExitCode, Error> {
+    let fix = crate::ai::fix::for_job(&store, id)
+        .map_err(|e| Error::refused(e.to_string(), crate::error::Hint::hint(&e)))?;
+    let place = resolve_place(&store, &fix.workspace)?;
+    if !json {
+        eprintln!(
+            "kollega: asking to fix job {id} with {} file(s): {}",
+            fix.request.files.len(),
+            fix.request.files.join(", ")
+        );
+    }
+    let payload = AskPayload {
+        prompt: fix.request.prompt,
+        files: fix.request.files,
+        provider,
+        model,
+        conversation: None,
+        format: None,
+    };
+    run_ask(config, store, &place, payload, json)
+}
+
+/// Runs an ask job in the foreground and prints what it ended with.
+fn run_ask(
+    config: &Config,
+    store: Store,
+    place: &crate::jobs::kinds::Place,
+    payload: AskPayload,
+    json: bool,
+) -> Result<ExitCode, Error> {
     let new = payload.job(Some(place.workspace()));
     let ran = foreground::run(config, store, &new, |notice| match notice {
         Notice::Queued(id) => eprintln!("kollega: job {id}: ask {}", place.workspace()),
@@ -79,7 +121,7 @@ pub(super) fn ask(config: &Config, store: Store, args: &AskArgs) -> Result<ExitC
             });
         }
     };
-    if args.json {
+    if json {
         print_json(&json!({
             "patchId": result["patchId"],
             "files": result["files"],

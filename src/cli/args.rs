@@ -302,6 +302,7 @@ impl Command {
                 Some(
                     JobsAction::Show { json, .. }
                     | JobsAction::Retry { json, .. }
+                    | JobsAction::Fix { json, .. }
                     | JobsAction::Cancel { json, .. }
                     | JobsAction::Clean { json, .. },
                 ) => *json,
@@ -422,6 +423,22 @@ pub(crate) enum JobsAction {
     Retry {
         id: i64,
         /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the model to fix a failed build or test: its log's tail and the files it names
+    #[command(after_help = "Examples:\n  kollega jobs fix 12\n  \
+                      kollega jobs fix 12 --provider anthropic --json\n\n\
+                      The answer is a patch to review (`kollega review ID`); nothing is written.")]
+    Fix {
+        id: i64,
+        /// openai, anthropic or compat [default: ai.provider, openai]
+        #[arg(long, value_parser = ["openai", "anthropic", "compat"])]
+        provider: Option<String>,
+        /// The model [default: the provider's configured or default model]
+        #[arg(long, value_name = "MODEL")]
+        model: Option<String>,
+        /// Print {"patchId","files","hunks","usage"} on stdout
         #[arg(long)]
         json: bool,
     },

@@ -199,3 +199,62 @@ fn ask_reads_a_stored_workspace_and_refuses_its_flagged_secrets() {
     );
     assert!(!sent.contains("sk_live_"), "the flagged file was not");
 }
+
+#[test]
+fn a_failed_build_is_fixed_through_the_model_with_its_log_and_files() {
+    let server = FakeGithub::start(move |_| (200, stream("resp_fix", FIX)));
+    let k = Kollega::new()
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_BASE_URL", &format!("{}/v1", server.url));
+    let ws = k.scratch("app");
+    std::fs::create_dir_all(ws.join("src")).unwrap();
+    std::fs::write(
+        ws.join("src/greet.ts"),
+        "export function greet(name: string) {\n  return `hi ${name}`;\n}\n",
+    )
+    .unwrap();
+    let dir = ws.to_str().unwrap();
+    // A "build" that fails naming the file, as tsc does.
+    let build = k.run([
+        "run",
+        dir,
+        "--",
+        "sh",
+        "-c",
+        "echo \"src/greet.ts(2,3): error TS2322: greeting must say hello\"; exit 2",
+    ]);
+    assert!(!build.status.success());
+    let jobs = k.json(["jobs", "--json"]);
+    let id = jobs[0]["id"].as_i64().unwrap();
+    let out = k.run(["jobs", "fix", &id.to_string(), "--json"]);
+    assert_success(&out);
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["hunks"], 1, "{answer}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let body = &requests[0].body;
+    assert!(
+        body.contains("greeting must say hello"),
+        "the log's tail is sent"
+    );
+    assert!(
+        body.contains("return `hi ${name}`"),
+        "the named file is sent: {body}"
+    );
+    assert!(body.contains("exited with code 2"));
+    // A job that did not fail is refused, clearly.
+    let ok = k.run(["run", dir, "--", "true"]);
+    assert_success(&ok);
+    let jobs = k.json(["jobs", "--json"]);
+    let done = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["status"] == "succeeded" && j["kind"] == "command")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let refused = k.run(["jobs", "fix", &done.to_string()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("fix with AI reads the log of a job that failed"));
+}
