@@ -112,6 +112,11 @@ impl Kind for AskKind {
         2
     }
 
+    /// The answer is read as it streams.
+    fn streams_live(&self) -> bool {
+        true
+    }
+
     fn run(&self, ctx: JobContext) -> BoxFuture<Result<Value, JobError>> {
         let kind = self.clone();
         Box::pin(async move { kind.ask(ctx).await })

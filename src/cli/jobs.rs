@@ -274,6 +274,8 @@ pub(super) fn worker(config: &Config, store: Store, args: &WorkerArgs) -> Result
                 Event::Ended { id, title, status } => {
                     format!("job {id} {status}: {}", printable(&title))
                 }
+                // A model's answer as it streams: it is in the job's log.
+                Event::Output { .. } => return,
             };
             say(&format!("{} {line}", format_ms(now_ms())));
         }

@@ -74,6 +74,12 @@ pub(crate) trait Kind: Send + Sync {
     /// Attempts a job of this kind gets unless it asks for others.
     fn max_attempts(&self) -> u32;
     fn run(&self, ctx: JobContext) -> BoxFuture<Result<Value, JobError>>;
+    /// Whether its output goes to the runner's owner as it is written
+    /// (`runner::Event::Output`), not only into the log: a model's answer
+    /// is read as it streams. A build's output is not sent this way.
+    fn streams_live(&self) -> bool {
+        false
+    }
 }
 
 /// The kinds a runner knows.

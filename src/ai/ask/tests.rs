@@ -107,6 +107,8 @@ struct Started {
     handle: runner::Handle,
     seen: Arc<std::sync::Mutex<Vec<Seen>>>,
     data: tempfile::TempDir,
+    /// What the runner reports, the answer's live output included.
+    events: tokio::sync::mpsc::UnboundedReceiver<runner::Event>,
 }
 
 fn start(provider: &str, answers: Vec<Answer>, payload: Value, ws: &std::path::Path) -> Started {
@@ -140,12 +142,15 @@ fn start(provider: &str, answers: Vec<Answer>, payload: Value, ws: &std::path::P
     options
         .kinds
         .register(Arc::new(AskKind::with(env, quick())));
+    let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
+    options.events = Some(events_tx);
     let handle = runner::spawn(options).unwrap();
     Started {
         id,
         handle,
         seen,
         data,
+        events,
     }
 }
 
@@ -156,6 +161,7 @@ async fn finish(started: Started, meanwhile: impl FnOnce(runner::Remote)) -> Out
         handle,
         seen,
         data,
+        ..
     } = started;
     meanwhile(handle.remote());
     tokio::time::timeout(Duration::from_secs(60), handle.wait())
@@ -398,6 +404,40 @@ async fn chat_completions_end_at_done_without_a_key() {
     assert_eq!(result["usage"]["outputTokens"], 30);
     // A local model is priced at zero on purpose, or unknown.
     assert!(greet_after(&out).contains("hello"));
+}
+
+#[tokio::test]
+async fn the_answer_reaches_the_runners_owner_as_it_streams() {
+    let ws = workspace();
+    let mut started = start(
+        "openai",
+        vec![responses("resp_live", FIX)],
+        json!({"prompt": "greet with hello", "files": ["src/greet.rs"]}),
+        ws.path(),
+    );
+    let id = started.id;
+    let mut live = String::new();
+    let mut chunks = 0;
+    // Output arrives before the job's end is reported.
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), started.events.recv())
+            .await
+            .expect("runner events")
+            .expect("the runner is running");
+        match event {
+            runner::Event::Output { id: from, text } => {
+                assert_eq!(from, id);
+                live.push_str(&text);
+                chunks += 1;
+            }
+            runner::Event::Ended { .. } => break,
+            runner::Event::Started { .. } => {}
+        }
+    }
+    assert!(chunks >= 2, "the answer came in {chunks} chunk(s)");
+    assert!(live.contains("format!(\"hello {name}\")"), "{live}");
+    let out = finish(started, |_| {}).await;
+    assert_eq!(out.job.status, Status::Succeeded, "{}", out.log);
 }
 
 #[tokio::test]
