@@ -8,6 +8,7 @@ mod doctor;
 mod git;
 mod jobs;
 pub(crate) mod output;
+mod patch;
 mod workspace;
 
 use std::process::ExitCode;
@@ -132,6 +133,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Tasks { workspace, json } => jobs::tasks(&store, &workspace, json),
         Command::Schedule(command) => jobs::schedule(&config, &mut store, command),
         Command::Metrics => jobs::metrics(&store),
+        Command::Patch(command) => patch::dispatch(&mut store, command),
+        Command::Undo { workspace, json } => patch::undo(&mut store, &workspace, json),
+        Command::Redo { workspace, json } => patch::redo(&mut store, &workspace, json),
         Command::Open { .. } | Command::Doctor { .. } => Ok(ExitCode::SUCCESS),
     }
 }
