@@ -218,9 +218,11 @@ pub(crate) enum Command {
     )]
     Patch(PatchCommand),
     /// Take back the last apply of a patch in a workspace
-    #[command(after_help = "Examples:\n  kollega undo shop\n  kollega undo ./my-repo --json\n\n\
+    #[command(
+        after_help = "Examples:\n  kollega undo shop\n  kollega undo ./my-repo --json\n\n\
                       Refused, with nothing changed, when a file the apply wrote was edited \
-                      since: undoing would lose those edits.")]
+                      since: undoing would lose those edits."
+    )]
     Undo {
         #[arg(value_name = "WS-OR-DIR")]
         workspace: String,
@@ -229,8 +231,10 @@ pub(crate) enum Command {
         json: bool,
     },
     /// Apply again what the last undo took back
-    #[command(after_help = "Examples:\n  kollega redo shop\n  kollega redo ./my-repo --json\n\n\
-                      A new apply after an undo drops what could be redone.")]
+    #[command(
+        after_help = "Examples:\n  kollega redo shop\n  kollega redo ./my-repo --json\n\n\
+                      A new apply after an undo drops what could be redone."
+    )]
     Redo {
         #[arg(value_name = "WS-OR-DIR")]
         workspace: String,
@@ -504,7 +508,12 @@ pub(crate) enum PatchCommand {
     Apply {
         id: i64,
         /// These hunks, by number (see `kollega patch show`)
-        #[arg(long, value_name = "N,N", value_delimiter = ',', conflicts_with = "all")]
+        #[arg(
+            long,
+            value_name = "N,N",
+            value_delimiter = ',',
+            conflicts_with = "all"
+        )]
         hunks: Vec<usize>,
         /// Every hunk, whatever the review decided
         #[arg(long)]

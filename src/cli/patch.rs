@@ -53,9 +53,14 @@ pub(super) fn dispatch(store: &mut Store, command: PatchCommand) -> Result<ExitC
             hunks,
             reason,
             json,
-        } if !hunks.is_empty() => {
-            decide(store, id, &hunks, Decision::Rejected, reason.as_deref(), json)
-        }
+        } if !hunks.is_empty() => decide(
+            store,
+            id,
+            &hunks,
+            Decision::Rejected,
+            reason.as_deref(),
+            json,
+        ),
         PatchCommand::Reject { id, json, .. } => {
             proposal::reject(store, id)?;
             if json {

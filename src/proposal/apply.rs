@@ -211,7 +211,19 @@ impl Plan<'_> {
         {
             return Err(refuse(&path, "patched", "it is a symbolic link"));
         }
-        let (before, base) = if file.status == FileStatus::Added {
+        // A plain diff (`diff -N`) shows a new file as hunks from line 0
+        // of an empty file. (A file it empties stays, empty: only a git
+        // diff says that a file is deleted.)
+        let from_nothing = file
+            .hunks
+            .iter()
+            .all(|h| h.old_start == 0 && h.old_lines == 0);
+        let creates = file.status == FileStatus::Added
+            || (file.status == FileStatus::Modified
+                && !file.hunks.is_empty()
+                && from_nothing
+                && self.current(&path)?.is_none());
+        let (before, base) = if creates {
             if self.current(&path)?.is_some() {
                 return Err(refuse(&path, "added", "it exists already"));
             }
@@ -289,7 +301,13 @@ fn refuse(path: &str, what: &'static str, why: &str) -> ProposalError {
 
 /// The failure of hunk `number` (over the whole patch) on `text`: the
 /// lines it expected and the closest lines the file has.
-fn does_not_apply(path: &str, hunk: &Hunk, number: usize, text: &str, why: String) -> ProposalError {
+fn does_not_apply(
+    path: &str,
+    hunk: &Hunk,
+    number: usize,
+    text: &str,
+    why: String,
+) -> ProposalError {
     let expected: Vec<&str> = hunk
         .lines
         .iter()

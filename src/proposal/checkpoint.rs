@@ -22,9 +22,17 @@ pub(crate) struct Change {
 /// The step a set of changes is.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Step {
-    Apply { patch_id: i64 },
-    Undo { apply_id: i64, patch_id: Option<i64> },
-    Redo { apply_id: i64, patch_id: Option<i64> },
+    Apply {
+        patch_id: i64,
+    },
+    Undo {
+        apply_id: i64,
+        patch_id: Option<i64>,
+    },
+    Redo {
+        apply_id: i64,
+        patch_id: Option<i64>,
+    },
 }
 
 /// What an undo or redo restored.

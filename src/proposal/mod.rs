@@ -25,7 +25,9 @@ mod tests;
 use crate::error::Hint;
 use crate::patch::reply::{self, Edit, ReplyError};
 use crate::patch::{Patch, PatchError};
-use crate::store::patches::{self, Decision, HunkDecision, NewPatch, PatchRow, PatchStatus, Source};
+use crate::store::patches::{
+    self, Decision, HunkDecision, NewPatch, PatchRow, PatchStatus, Source,
+};
 use crate::store::{Store, StoreError};
 use crate::workspace::disk::DiskError;
 
@@ -49,7 +51,11 @@ pub(crate) enum ProposalError {
     #[error("there is no patch {0}")]
     NotFound(i64),
     #[error("patch {id} has {count} hunks; there is no hunk {number}")]
-    NoSuchHunk { id: i64, number: usize, count: usize },
+    NoSuchHunk {
+        id: i64,
+        number: usize,
+        count: usize,
+    },
     #[error("no hunk of patch {0} is accepted")]
     NothingAccepted(i64),
     #[error("patch {id} was {status} already")]
@@ -243,7 +249,10 @@ pub(crate) fn import(
             files: edits
                 .into_iter()
                 .filter_map(|e| match e {
-                    Edit::Diff { patch, .. } => Some(patch),
+                    Edit::Diff { mut patch, .. } => {
+                        strip_folder_prefix(&mut patch);
+                        Some(patch)
+                    }
                     _ => None,
                 })
                 .collect(),
@@ -264,6 +273,27 @@ pub(crate) fn import(
         files: patch.files.len(),
         hunks: patch.files.iter().map(|f| f.hunks.len()).sum(),
     })
+}
+
+/// `diff -ru old new` names a file `old/x` on one side and `new/x` on
+/// the other: both lose their first folder, as `patch -p1` takes them.
+fn strip_folder_prefix(file: &mut crate::patch::FilePatch) {
+    let (Some(old), Some(new)) = (&file.old_path, &file.new_path) else {
+        return;
+    };
+    let (Some((old_top, old_rest)), Some((new_top, new_rest))) =
+        (old.split_once('/'), new.split_once('/'))
+    else {
+        return;
+    };
+    if old_top != new_top && old_rest == new_rest && !old_rest.is_empty() {
+        let rest = old_rest.to_string();
+        file.old_path = Some(rest.clone());
+        file.new_path = Some(rest);
+        if file.status == crate::patch::FileStatus::Renamed {
+            file.status = crate::patch::FileStatus::Modified;
+        }
+    }
 }
 
 /// Stores `patch` for the workspace keyed `workspace_key` (as
@@ -325,8 +355,16 @@ pub(crate) fn list(store: &Store, target: &Target) -> Result<Vec<PatchRow>> {
 /// `git add -p`'s `s`: the stored diff is rewritten with the pieces and
 /// the hunk's decision replaced by a pending one per piece, in one
 /// transaction. How many pieces there are (1: nothing to split).
-#[expect(dead_code, reason = "the review pane's `s` key splits a hunk")]
-pub(crate) fn split(store: &mut Store, id: i64, file_index: usize, hunk_index: usize) -> Result<usize> {
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the review pane's `s` key splits a hunk")
+)]
+pub(crate) fn split(
+    store: &mut Store,
+    id: i64,
+    file_index: usize,
+    hunk_index: usize,
+) -> Result<usize> {
     let mut proposal = load(store, id)?;
     let count = proposal.hunk_count();
     let file = proposal
@@ -397,6 +435,11 @@ pub(crate) fn reject(store: &Store, id: i64) -> Result<()> {
             status: "applied",
         });
     }
-    patches::set_status(&store.conn, id, PatchStatus::Rejected, crate::store::now_ms())?;
+    patches::set_status(
+        &store.conn,
+        id,
+        PatchStatus::Rejected,
+        crate::store::now_ms(),
+    )?;
     Ok(())
 }

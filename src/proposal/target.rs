@@ -82,6 +82,12 @@ impl Target {
         Target::folder(Path::new(dir)).ok_or_else(gone)
     }
 
+    /// A folder as a workspace, whatever its name.
+    #[cfg(test)]
+    pub(crate) fn resolve_folder(path: &Path) -> Option<Target> {
+        Target::folder(path)
+    }
+
     fn folder(path: &Path) -> Option<Target> {
         let disk = DiskWorkspace::open(path).ok()?;
         Some(Target {
@@ -106,15 +112,16 @@ impl Target {
             why: e.to_string(),
         })?;
         match &self.files {
-            Files::Store { id } => Ok(files::content_with_meta(conn, *id, checked.as_str())?
-                .map(|(text, meta)| Content {
+            Files::Store { id } => Ok(files::content_with_meta(conn, *id, checked.as_str())?.map(
+                |(text, meta)| Content {
                     text,
                     mode: if meta.executable {
                         MODE_EXECUTABLE
                     } else {
                         MODE_FILE
                     },
-                })),
+                },
+            )),
             Files::Dir(disk) => read_disk(disk, checked.as_str()),
         }
     }
@@ -139,7 +146,9 @@ fn read_disk(disk: &DiskWorkspace, path: &str) -> Result<Option<Content>> {
         }
     };
     if meta.file_type().is_symlink() {
-        return Err(refuse("it is a symbolic link; kollega patches regular files"));
+        return Err(refuse(
+            "it is a symbolic link; kollega patches regular files",
+        ));
     }
     if meta.is_dir() {
         return Err(refuse("it is a folder"));
