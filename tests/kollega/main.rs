@@ -15,6 +15,7 @@ mod git_status;
 mod import;
 mod jobs_cli;
 mod limits;
+mod patch_cli;
 mod placement;
 mod resume;
 mod secrets_corpus;
