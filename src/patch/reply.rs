@@ -19,8 +19,7 @@
 use std::collections::BTreeMap;
 
 use super::search::{self, Miss};
-use super::texts::diff_texts;
-use super::{FilePatch, FileStatus, Patch};
+use super::{FilePatch, FileStatus, Patch, diff_texts};
 
 /// Context lines a model's diff may get wrong at each end of a hunk, as
 /// `patch`'s default fuzz.
