@@ -131,9 +131,8 @@ fn write_temp(full: &Path, content: &Content, n: usize) -> std::io::Result<PathB
         file.set_permissions(fs::Permissions::from_mode(mode))?;
         file.sync_all()
     };
-    write().map_err(|e| {
+    write().inspect_err(|_| {
         let _ = fs::remove_file(&temp);
-        e
     })?;
     Ok(temp)
 }
