@@ -46,7 +46,7 @@ fn every_subcommand_help_has_examples() {
         names,
         [
             "import", "export", "open", "ls", "show", "cat", "rm", "doctor", "takeover", "git",
-            "run", "worker", "jobs", "tasks", "schedule", "metrics"
+            "run", "worker", "jobs", "tasks", "schedule", "metrics", "patch", "undo", "redo"
         ]
     );
     k.cmd()
