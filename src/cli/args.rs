@@ -40,8 +40,8 @@ pub(crate) fn duration(text: &str) -> Result<Duration, String> {
 /// A job kind this kollega runs, by name: the value of `--kind`.
 fn job_kind(name: &str) -> Result<JobKind, String> {
     match JobKind::from(name) {
-        JobKind::Other(_) => Err(format!(
-            "{name:?} is not a job kind: command, import, export, git-push or git-pull"
+        JobKind::Other(other) if other != crate::jobs::payload::ASK => Err(format!(
+            "{name:?} is not a job kind: command, import, export, git-push, git-pull or ask"
         )),
         kind => Ok(kind),
     }
@@ -117,6 +117,13 @@ pub(crate) enum Command {
     #[command(after_help = "Examples:\n  kollega cat shop app/page.tsx\n\n\
                       Prints the file's bytes as stored, so there is no --json.")]
     Cat { workspace: String, path: String },
+    /// Find the lines of a workspace's files that match a pattern
+    #[command(after_help = "Examples:\n  kollega grep shop useCart\n  \
+                      kollega grep ./my-repo 'fn \\w+_test' --regex\n  \
+                      kollega grep shop TODO --json\n\n\
+                      Literal and smart-cased (all lowercase matches any case) unless --regex.\n\
+                      Prints path:line:column:text; exits 1 when nothing matches.")]
+    Grep(GrepArgs),
     /// Remove a workspace and everything stored for it
     #[command(
         after_help = "Examples:\n  kollega rm shop --yes\n  kollega rm shop --yes --json\n\n\
@@ -242,6 +249,49 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Ask a model for a change; its answer is stored as a patch to review
+    #[command(
+        after_help = "Examples:\n  kollega ask shop \"rename formatDate to formatDay\" --file src/date.ts\n  \
+                      kollega ask . \"add a unit test for parse\" --provider anthropic\n  \
+                      kollega ask shop \"now also update the callers\" --continue --json\n\n\
+                      Keys come from the environment only: OPENAI_API_KEY, ANTHROPIC_API_KEY,\n\
+                      KOLLEGA_COMPAT_API_KEY (base URLs: OPENAI_BASE_URL, ANTHROPIC_BASE_URL,\n\
+                      KOLLEGA_COMPAT_BASE_URL). The answer streams to stderr; .env files and\n\
+                      files flagged as secrets are never sent. Nothing is written until the\n\
+                      patch is reviewed."
+    )]
+    Ask(AskArgs),
+    /// Tokens, cost and requests of model calls: in all, per workspace, per model, per session
+    #[command(after_help = "Examples:\n  kollega usage\n  kollega usage --json")]
+    Usage {
+        /// Print JSON: {total, workspaces, models, sessions}
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AskArgs {
+    /// Workspace name, or a folder
+    #[arg(value_name = "WS-OR-DIR")]
+    pub(crate) workspace: String,
+    /// What to change
+    pub(crate) prompt: String,
+    /// A file sent with the request (repeatable), as its workspace path
+    #[arg(long, value_name = "PATH")]
+    pub(crate) file: Vec<String>,
+    /// openai, anthropic or compat [default: ai.provider, openai]
+    #[arg(long, value_parser = ["openai", "anthropic", "compat"])]
+    pub(crate) provider: Option<String>,
+    /// The model [default: the provider's configured or default model]
+    #[arg(long, value_name = "MODEL")]
+    pub(crate) model: Option<String>,
+    /// Continue the workspace's latest conversation
+    #[arg(long = "continue")]
+    pub(crate) continue_: bool,
+    /// Print {"patchId","files","hunks","usage"} on stdout
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 impl Command {
@@ -252,9 +302,11 @@ impl Command {
             Command::Ls { .. }
             | Command::Show { .. }
             | Command::Cat { .. }
+            | Command::Grep(_)
             | Command::Tasks { .. }
             | Command::Metrics
             | Command::Patch(PatchCommand::Ls { .. } | PatchCommand::Show { .. })
+            | Command::Usage { .. }
             | Command::Schedule(ScheduleCommand::Ls { .. })
             | Command::Git(GitCommand::Status { .. }) => true,
             Command::Export(args) => !args.detach,
@@ -273,6 +325,9 @@ impl Command {
             Command::Export(a) => a.json,
             Command::Takeover(a) => a.json,
             Command::Run(a) => a.json,
+            Command::Grep(a) => a.json,
+            Command::Ask(a) => a.json,
+            Command::Usage { json } => *json,
             Command::Ls { json }
             | Command::Rm { json, .. }
             | Command::Show { json, .. }
@@ -314,6 +369,24 @@ impl Command {
             }
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GrepArgs {
+    /// Workspace name, or a folder
+    #[arg(value_name = "WS-OR-DIR")]
+    pub(crate) workspace: String,
+    /// The text to look for (a regular expression with --regex)
+    pub(crate) pattern: String,
+    /// Read the pattern as a regular expression
+    #[arg(long)]
+    pub(crate) regex: bool,
+    /// Stop after this many matching lines
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) max: usize,
+    /// Print JSON instead of lines
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,9 +3,11 @@
 //! JSON printing. A verb answers an exit code or an [`Error`], printed
 //! with its hint.
 
+mod ai;
 mod args;
 mod doctor;
 mod git;
+mod grep;
 mod jobs;
 pub(crate) mod output;
 mod patch;
@@ -120,6 +122,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Ls { json } => workspace::ls(&store, json),
         Command::Show { workspace, json } => workspace::show(&store, &workspace, json),
         Command::Cat { workspace, path } => workspace::cat(&store, &workspace, &path),
+        Command::Grep(args) => grep::grep(&config, &store, &args),
         Command::Rm {
             workspace,
             yes,
@@ -136,6 +139,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Patch(command) => patch::dispatch(&mut store, command),
         Command::Undo { workspace, json } => patch::undo(&mut store, &workspace, json),
         Command::Redo { workspace, json } => patch::redo(&mut store, &workspace, json),
+        Command::Ask(args) => ai::ask(&config, store, &args),
+        Command::Usage { json } => ai::usage(&store, json),
         Command::Open { .. } | Command::Doctor { .. } => Ok(ExitCode::SUCCESS),
     }
 }

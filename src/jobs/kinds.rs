@@ -83,7 +83,7 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// command, import, export, git-push, git-pull.
+    /// command, import, export, git-push, git-pull, ask.
     pub(crate) fn standard() -> Registry {
         let mut r = Registry::default();
         r.register(Arc::new(CommandKind));
@@ -91,6 +91,7 @@ impl Registry {
         r.register(Arc::new(ExportKind));
         r.register(Arc::new(GitKind { push: true }));
         r.register(Arc::new(GitKind { push: false }));
+        r.register(Arc::new(crate::ai::ask::AskKind::new()));
         r
     }
 

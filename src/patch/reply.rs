@@ -63,7 +63,8 @@ pub(crate) enum Edit {
 }
 
 impl Edit {
-    fn line(&self) -> usize {
+    /// The reply line the edit starts on.
+    pub(crate) fn line(&self) -> usize {
         match self {
             Edit::Replace { line, .. }
             | Edit::Diff { line, .. }

@@ -8,6 +8,7 @@ pub(crate) mod demo;
 pub(crate) mod disk;
 pub(crate) mod export;
 pub(crate) mod files;
+pub(crate) mod grep;
 pub(crate) mod ignore_rules;
 pub(crate) mod import;
 pub(crate) mod path;
