@@ -46,8 +46,8 @@ fn every_subcommand_help_has_examples() {
         names,
         [
             "import", "export", "open", "ls", "show", "cat", "grep", "rm", "doctor", "takeover",
-            "git", "run", "worker", "jobs", "tasks", "schedule", "metrics", "ask", "usage",
-            "patch", "undo", "redo"
+            "git", "run", "worker", "jobs", "tasks", "schedule", "metrics", "patch", "undo",
+            "redo", "ask", "usage"
         ]
     );
     k.cmd()
