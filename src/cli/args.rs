@@ -214,6 +214,41 @@ pub(crate) enum Command {
                       Prints the Prometheus text format, so there is no --json."
     )]
     Metrics,
+    /// Patches: import one from another tool, list, show, apply, reject
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  git diff | kollega patch import shop -\n  \
+                      kollega patch ls shop\n  kollega patch show 3\n  \
+                      kollega patch apply 3 --hunks 1,3\n  kollega patch reject 3\n\n\
+                      An apply writes every chosen hunk or nothing, and is undone with \
+                      `kollega undo <ws>`."
+    )]
+    Patch(PatchCommand),
+    /// Take back the last apply of a patch in a workspace
+    #[command(
+        after_help = "Examples:\n  kollega undo shop\n  kollega undo ./my-repo --json\n\n\
+                      Refused, with nothing changed, when a file the apply wrote was edited \
+                      since: undoing would lose those edits."
+    )]
+    Undo {
+        #[arg(value_name = "WS-OR-DIR")]
+        workspace: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply again what the last undo took back
+    #[command(
+        after_help = "Examples:\n  kollega redo shop\n  kollega redo ./my-repo --json\n\n\
+                      A new apply after an undo drops what could be redone."
+    )]
+    Redo {
+        #[arg(value_name = "WS-OR-DIR")]
+        workspace: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Ask a model for a change; its answer is stored as a patch to review
     #[command(
         after_help = "Examples:\n  kollega ask shop \"rename formatDate to formatDay\" --file src/date.ts\n  \
@@ -270,6 +305,7 @@ impl Command {
             | Command::Grep(_)
             | Command::Tasks { .. }
             | Command::Metrics
+            | Command::Patch(PatchCommand::Ls { .. } | PatchCommand::Show { .. })
             | Command::Usage { .. }
             | Command::Schedule(ScheduleCommand::Ls { .. })
             | Command::Git(GitCommand::Status { .. }) => true,
@@ -296,7 +332,17 @@ impl Command {
             | Command::Rm { json, .. }
             | Command::Show { json, .. }
             | Command::Doctor { json }
-            | Command::Tasks { json, .. } => *json,
+            | Command::Tasks { json, .. }
+            | Command::Undo { json, .. }
+            | Command::Redo { json, .. } => *json,
+            Command::Patch(
+                PatchCommand::Import { json, .. }
+                | PatchCommand::Ls { json, .. }
+                | PatchCommand::Show { json, .. }
+                | PatchCommand::Apply { json, .. }
+                | PatchCommand::Accept { json, .. }
+                | PatchCommand::Reject { json, .. },
+            ) => *json,
             Command::Jobs(a) => match &a.action {
                 None => a.json,
                 Some(
@@ -501,6 +547,101 @@ pub(crate) enum ScheduleCommand {
     Rm {
         id: i64,
         /// Print the removed schedule as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PatchCommand {
+    /// Store a patch from a file or stdin for review (unified diff,
+    /// apply_patch envelope, search/replace blocks, `=== lines` ranges)
+    #[command(after_help = "Examples:\n  kollega patch import shop fix.diff\n  \
+                      git diff | kollega patch import ./my-repo - --json\n\n\
+                      Search/replace blocks and line ranges are resolved against the files \
+                      now; a block that matches nothing is refused. Nothing is written to \
+                      the files until `kollega patch apply`.")]
+    Import {
+        #[arg(value_name = "WS-OR-DIR")]
+        workspace: String,
+        /// The patch file, or - for stdin
+        #[arg(value_name = "FILE")]
+        file: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the patches of a workspace, newest first
+    #[command(after_help = "Examples:\n  kollega patch ls shop\n  kollega patch ls . --json")]
+    Ls {
+        #[arg(value_name = "WS-OR-DIR")]
+        workspace: String,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a patch: its hunks, numbered over the whole patch, and their decisions
+    #[command(after_help = "Examples:\n  kollega patch show 3\n  kollega patch show 3 --json")]
+    Show {
+        id: i64,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply a patch's accepted hunks (or --hunks, or --all): all or nothing
+    #[command(after_help = "Examples:\n  kollega patch apply 3\n  \
+                      kollega patch apply 3 --hunks 1,3\n  kollega patch apply 3 --all --json\n\n\
+                      A hunk that does not apply (its lines are not in the file, even with an \
+                      offset or 2 lines of fuzz) fails the whole apply with exit 1, naming the \
+                      file, the hunk, the lines expected and the closest lines found; nothing \
+                      is written. `kollega undo <ws>` takes an apply back.")]
+    Apply {
+        id: i64,
+        /// These hunks, by number (see `kollega patch show`)
+        #[arg(
+            long,
+            value_name = "N,N",
+            value_delimiter = ',',
+            conflicts_with = "all"
+        )]
+        hunks: Vec<usize>,
+        /// Every hunk, whatever the review decided
+        #[arg(long)]
+        all: bool,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept hunks of a patch, ready for `patch apply`
+    #[command(after_help = "Examples:\n  kollega patch accept 3 --hunks 1,2\n  \
+                      kollega patch accept 3 --all")]
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["hunks", "all"])))]
+    Accept {
+        id: i64,
+        /// These hunks, by number (see `kollega patch show`)
+        #[arg(long, value_name = "N,N", value_delimiter = ',')]
+        hunks: Vec<usize>,
+        /// Every hunk
+        #[arg(long)]
+        all: bool,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reject a patch as a whole, or some of its hunks (with a reason)
+    #[command(after_help = "Examples:\n  kollega patch reject 3\n  \
+                      kollega patch reject 3 --hunks 2 --reason \"keep the old name\"\n\n\
+                      Rejected hunks are left out of `patch apply`; their reasons go back to \
+                      the model when the patch is asked for again.")]
+    Reject {
+        id: i64,
+        /// Only these hunks, by number (see `kollega patch show`)
+        #[arg(long, value_name = "N,N", value_delimiter = ',')]
+        hunks: Vec<usize>,
+        /// Why, for the model
+        #[arg(long, value_name = "TEXT", requires = "hunks")]
+        reason: Option<String>,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },

@@ -10,6 +10,7 @@ mod git;
 mod grep;
 mod jobs;
 pub(crate) mod output;
+mod patch;
 mod workspace;
 
 use std::process::ExitCode;
@@ -135,6 +136,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Tasks { workspace, json } => jobs::tasks(&store, &workspace, json),
         Command::Schedule(command) => jobs::schedule(&config, &mut store, command),
         Command::Metrics => jobs::metrics(&store),
+        Command::Patch(command) => patch::dispatch(&mut store, command),
+        Command::Undo { workspace, json } => patch::undo(&mut store, &workspace, json),
+        Command::Redo { workspace, json } => patch::redo(&mut store, &workspace, json),
         Command::Ask(args) => ai::ask(&config, store, &args),
         Command::Usage { json } => ai::usage(&store, json),
         Command::Open { .. } | Command::Doctor { .. } => Ok(ExitCode::SUCCESS),

@@ -46,7 +46,8 @@ fn every_subcommand_help_has_examples() {
         names,
         [
             "import", "export", "open", "ls", "show", "cat", "grep", "rm", "doctor", "takeover",
-            "git", "run", "worker", "jobs", "tasks", "schedule", "metrics", "ask", "usage"
+            "git", "run", "worker", "jobs", "tasks", "schedule", "metrics", "patch", "undo",
+            "redo", "ask", "usage"
         ]
     );
     k.cmd()
