@@ -946,22 +946,21 @@ async fn store_patch(
         .take(120)
         .collect();
     let message = prompt::commit_message(answer);
-    let diff = patch.to_unified();
-    let hunks: Vec<usize> = patch.files.iter().map(|f| f.hunks.len()).collect();
+    let patch = patch.clone();
     let job = ctx.job.id;
     ctx.db
         .call(move |store| {
-            let new = patches::NewPatch {
-                workspace_key: &key,
-                source: patches::Source::Ask,
-                job_id: Some(job),
-                conversation_id: Some(conversation),
-                title: &title,
-                message: message.as_deref(),
-                diff: &diff,
-                hunks_per_file: &hunks,
-            };
-            Ok(patches::insert(&mut store.conn, &new, now_ms())?)
+            crate::proposal::store_patch(
+                store,
+                &key,
+                &patch,
+                patches::Source::Ask,
+                &title,
+                message.as_deref(),
+                Some(job),
+                Some(conversation),
+            )
+            .map_err(|e| crate::jobs::JobsError::BadInput(crate::error::describe(&e)))
         })
         .await
         .map_err(store_error)

@@ -78,6 +78,49 @@ pub(super) fn fix(
     run_ask(config, store, &place, payload, json)
 }
 
+/// `kollega patch regenerate ID`: the rejected hunks go back to the model
+/// with their reasons, in the patch's conversation, for a new patch.
+pub(super) fn regenerate(
+    config: &Config,
+    store: Store,
+    id: i64,
+    provider: Option<String>,
+    model: Option<String>,
+    json: bool,
+) -> Result<ExitCode, Error> {
+    let proposal = crate::proposal::load(&store, id)?;
+    let Some(prompt) = crate::ai::feedback::prompt(&proposal.patch, &proposal.decisions) else {
+        return Err(Error::refused(
+            format!("patch {id} has no rejected hunk to ask for again"),
+            format!(
+                "reject what should change first: kollega patch reject {id} --hunks N --reason \"…\""
+            ),
+        ));
+    };
+    let target = crate::proposal::Target::from_key(&store, &proposal.row.workspace_key)?;
+    let place = resolve_place(&store, target.label())?;
+    // The files of the rejected hunks go along, as they are now.
+    let mut files: Vec<String> = Vec::new();
+    for decision in &proposal.decisions {
+        if decision.decision == crate::store::patches::Decision::Rejected
+            && let Some(file) = proposal.patch.files.get(decision.file_index)
+            && file.new_path.is_some()
+            && !files.iter().any(|f| f == file.path())
+        {
+            files.push(file.path().to_string());
+        }
+    }
+    let payload = AskPayload {
+        prompt,
+        files,
+        provider,
+        model,
+        conversation: proposal.row.conversation_id,
+        format: None,
+    };
+    run_ask(config, store, &place, payload, json)
+}
+
 /// Runs an ask job in the foreground and prints what it ended with.
 fn run_ask(
     config: &Config,

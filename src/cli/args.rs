@@ -341,7 +341,8 @@ impl Command {
                 | PatchCommand::Show { json, .. }
                 | PatchCommand::Apply { json, .. }
                 | PatchCommand::Accept { json, .. }
-                | PatchCommand::Reject { json, .. },
+                | PatchCommand::Reject { json, .. }
+                | PatchCommand::Regenerate { json, .. },
             ) => *json,
             Command::Jobs(a) => match &a.action {
                 None => a.json,
@@ -625,6 +626,25 @@ pub(crate) enum PatchCommand {
         #[arg(long)]
         all: bool,
         /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the model again for the rejected hunks of a patch, with their reasons
+    #[command(
+        after_help = "Examples:\n  kollega patch reject 3 --hunks 2 --reason \"keep the old name\"\n  \
+                      kollega patch regenerate 3\n\n\
+                      The follow-up continues the patch's conversation and names the hunks that \
+                      were accepted; the answer is a new patch to review."
+    )]
+    Regenerate {
+        id: i64,
+        /// openai, anthropic or compat [default: ai.provider, openai]
+        #[arg(long, value_parser = ["openai", "anthropic", "compat"])]
+        provider: Option<String>,
+        /// The model [default: the provider's configured or default model]
+        #[arg(long, value_name = "MODEL")]
+        model: Option<String>,
+        /// Print {"patchId","files","hunks","usage"} on stdout
         #[arg(long)]
         json: bool,
     },

@@ -136,7 +136,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Tasks { workspace, json } => jobs::tasks(&store, &workspace, json),
         Command::Schedule(command) => jobs::schedule(&config, &mut store, command),
         Command::Metrics => jobs::metrics(&store),
-        Command::Patch(command) => patch::dispatch(&mut store, command),
+        Command::Patch(command) => patch::dispatch(&config, &mut store, command),
         Command::Undo { workspace, json } => patch::undo(&mut store, &workspace, json),
         Command::Redo { workspace, json } => patch::redo(&mut store, &workspace, json),
         Command::Ask(args) => ai::ask(&config, store, &args),

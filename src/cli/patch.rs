@@ -13,8 +13,26 @@ use crate::proposal::{self, Proposal, Restored, Selection, Target};
 use crate::store::Store;
 use crate::store::patches::{Decision, PatchRow, Source};
 
-pub(super) fn dispatch(store: &mut Store, command: PatchCommand) -> Result<ExitCode, Error> {
+pub(super) fn dispatch(
+    config: &crate::config::Config,
+    store: &mut Store,
+    command: PatchCommand,
+) -> Result<ExitCode, Error> {
     match command {
+        // The ask job runs in the foreground on a store of its own.
+        PatchCommand::Regenerate {
+            id,
+            provider,
+            model,
+            json,
+        } => super::ai::regenerate(
+            config,
+            Store::open(&config.data_dir)?,
+            id,
+            provider,
+            model,
+            json,
+        ),
         PatchCommand::Import {
             workspace,
             file,

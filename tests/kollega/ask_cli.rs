@@ -258,3 +258,54 @@ fn a_failed_build_is_fixed_through_the_model_with_its_log_and_files() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(stderr(&refused).contains("fix with AI reads the log of a job that failed"));
 }
+
+#[test]
+fn rejected_hunks_go_back_to_the_model_with_their_reasons() {
+    let answers = std::sync::atomic::AtomicUsize::new(0);
+    let server = FakeGithub::start(move |_| {
+        let n = answers.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        (200, stream(&format!("resp_{n}"), FIX))
+    });
+    let k = Kollega::new()
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_BASE_URL", &format!("{}/v1", server.url));
+    let ws = k.scratch("app");
+    std::fs::create_dir_all(ws.join("src")).unwrap();
+    std::fs::write(
+        ws.join("src/greet.ts"),
+        "export function greet(name: string) {\n  return `hi ${name}`;\n}\n",
+    )
+    .unwrap();
+    let dir = ws.to_str().unwrap();
+    let first: Value = k.json(["ask", dir, "greet with hello", "--json"]);
+    let id = first["patchId"].as_i64().unwrap().to_string();
+    // Nothing rejected yet: nothing to ask again.
+    let early = k.run(["patch", "regenerate", &id]);
+    assert_eq!(early.status.code(), Some(1));
+    assert!(
+        stderr(&early).contains("no rejected hunk"),
+        "{}",
+        stderr(&early)
+    );
+    assert_success(&k.run([
+        "patch",
+        "reject",
+        &id,
+        "--hunks",
+        "1",
+        "--reason",
+        "say howdy instead",
+    ]));
+    let again: Value = k.json(["patch", "regenerate", &id, "--json"]);
+    assert!(again["patchId"].as_i64().is_some(), "{again}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let body: Value = serde_json::from_str(&requests[1].body).unwrap();
+    assert_eq!(
+        body["previous_response_id"], "resp_0",
+        "the patch's conversation goes on"
+    );
+    let sent = requests[1].body.as_str();
+    assert!(sent.contains("say howdy instead"), "{sent}");
+    assert!(sent.contains("was rejected"));
+}
