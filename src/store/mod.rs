@@ -7,6 +7,7 @@
 //! The modules beside this one hold the queries of one table group each.
 
 pub(crate) mod audit;
+pub(crate) mod conversations;
 pub(crate) mod drafts;
 pub(crate) mod editor_state;
 pub(crate) mod encoding;

@@ -270,6 +270,57 @@ pub(crate) fn set_status(
     )? > 0)
 }
 
+/// Replaces hunk `hunk_index` of file `file_index` by `parts` hunks (a
+/// split in review, or 1 for an edited hunk), all pending, and stores
+/// `diff`, the patch rewritten with them, in one transaction. The hunks
+/// after it in the file move up by `parts - 1` and keep their decisions.
+/// Whether the hunk exists.
+pub(crate) fn replace_hunk(
+    conn: &mut Connection,
+    id: i64,
+    file_index: usize,
+    hunk_index: usize,
+    parts: usize,
+    diff: &str,
+    now: i64,
+) -> Result<bool> {
+    let tx = conn.transaction()?;
+    let (file, hunk) = (file_index as i64, hunk_index as i64);
+    let removed = tx.execute(
+        "DELETE FROM patch_hunks WHERE patch_id = ?1 AND file_index = ?2 AND hunk_index = ?3",
+        params![id, file, hunk],
+    )?;
+    if removed == 0 {
+        return Ok(false);
+    }
+    let shift = parts as i64 - 1;
+    if shift != 0 {
+        // Through negative numbers, so no two rows share a key midway.
+        tx.execute(
+            "UPDATE patch_hunks SET hunk_index = -(hunk_index + ?4) - 1
+             WHERE patch_id = ?1 AND file_index = ?2 AND hunk_index > ?3",
+            params![id, file, hunk, shift],
+        )?;
+        tx.execute(
+            "UPDATE patch_hunks SET hunk_index = -hunk_index - 1
+             WHERE patch_id = ?1 AND file_index = ?2 AND hunk_index < 0",
+            params![id, file],
+        )?;
+    }
+    for part in 0..parts as i64 {
+        tx.execute(
+            "INSERT INTO patch_hunks (patch_id, file_index, hunk_index) VALUES (?1, ?2, ?3)",
+            params![id, file, hunk + part],
+        )?;
+    }
+    tx.execute(
+        "UPDATE patches SET diff = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, diff, now],
+    )?;
+    tx.commit()?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,5 +357,17 @@ mod tests {
         assert_eq!(got[2].reason.as_deref(), Some("no"));
         assert_eq!(list(&store.conn, "ws:demo").unwrap().len(), 1);
         assert!(list(&store.conn, "ws:other").unwrap().is_empty());
+
+        // Splitting the first hunk of file 1 in three keeps the second's
+        // decision, now as the fourth hunk.
+        assert!(replace_hunk(&mut store.conn, id, 1, 0, 3, "new diff", 3_000).unwrap());
+        let got = decisions(&store.conn, id).unwrap();
+        let file1: Vec<_> = got.iter().filter(|d| d.file_index == 1).collect();
+        assert_eq!(file1.len(), 4);
+        assert_eq!(file1[3].hunk_index, 3);
+        assert_eq!(file1[3].decision, Decision::Rejected);
+        assert!(file1[..3].iter().all(|d| d.decision == Decision::Pending));
+        assert_eq!(get(&store.conn, id).unwrap().unwrap().diff, "new diff");
+        assert!(!replace_hunk(&mut store.conn, id, 5, 0, 2, "x", 3_000).unwrap());
     }
 }
