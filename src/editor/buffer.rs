@@ -975,6 +975,69 @@ impl Buffer {
         true
     }
 
+    /// Takes `text` as the saved content (another program or an applied
+    /// patch changed the file) as one undo step: the history stays, so
+    /// undo steps back to the text before the change and further, and the
+    /// cursor stays on the text it was on. Only the part that differs is
+    /// replaced. The buffer is clean afterwards.
+    pub(crate) fn reload(&mut self, text: &str) {
+        let old = self.rope.to_string();
+        let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+        let new_lines: Vec<&str> = text.split_inclusive('\n').collect();
+        // Each changed run of lines, as a char range of the old text and
+        // its new text; applied from the bottom up so earlier ranges keep
+        // their positions.
+        let mut starts = Vec::with_capacity(old_lines.len() + 1);
+        let mut at = 0;
+        for line in &old_lines {
+            starts.push(at);
+            at += line.chars().count();
+        }
+        starts.push(at);
+        let mut changes = Vec::new();
+        for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old_lines, &new_lines) {
+            let (old_range, new_range) = match op {
+                similar::DiffOp::Equal { .. } => continue,
+                similar::DiffOp::Delete {
+                    old_index,
+                    old_len,
+                    new_index,
+                } => (old_index..old_index + old_len, new_index..new_index),
+                similar::DiffOp::Insert {
+                    old_index,
+                    new_index,
+                    new_len,
+                } => (old_index..old_index, new_index..new_index + new_len),
+                similar::DiffOp::Replace {
+                    old_index,
+                    old_len,
+                    new_index,
+                    new_len,
+                } => (
+                    old_index..old_index + old_len,
+                    new_index..new_index + new_len,
+                ),
+            };
+            let inserted: String = new_lines[new_range].concat();
+            changes.push((starts[old_range.start]..starts[old_range.end], inserted));
+        }
+        self.history.close();
+        if !changes.is_empty() {
+            self.history.begin();
+            for (range, inserted) in changes.into_iter().rev() {
+                let before = self.selection;
+                if let Some(edit) = self.splice(range, &inserted) {
+                    self.history
+                        .record(edit, EditKind::Other, before, self.selection);
+                }
+            }
+            self.history.end(self.selection);
+        }
+        self.desired_col = None;
+        self.line_ending = LineEnding::detect(&self.rope);
+        self.mark_saved();
+    }
+
     /// Replaces every match of `re` as one undo step and returns how many
     /// there were. The cursor stays on the text it was on.
     pub(crate) fn replace_all(&mut self, re: &Regex, replacement: &str) -> usize {
@@ -1320,6 +1383,36 @@ mod tests {
         buffer.select_all();
         buffer.move_word_forward(false);
         assert_eq!(buffer.version(), version);
+    }
+
+    #[test]
+    fn reload_is_one_undo_step_and_keeps_the_history() {
+        let mut buffer = buffer_at("one\ntwo\nthree\n", 0);
+        buffer.insert("a ");
+        buffer.mark_saved();
+        buffer.move_to(10, false);
+        buffer.reload("a one\n2\nthree\nfour\n");
+        assert_eq!(buffer.text(), "a one\n2\nthree\nfour\n");
+        assert!(!buffer.is_dirty());
+        assert_eq!(buffer.cursor(), 8, "the cursor stays on `three`");
+        buffer.undo();
+        assert_eq!(buffer.text(), "a one\ntwo\nthree\n");
+        buffer.undo();
+        assert_eq!(buffer.text(), "one\ntwo\nthree\n");
+        buffer.redo();
+        buffer.redo();
+        assert_eq!(buffer.text(), "a one\n2\nthree\nfour\n");
+        assert!(!buffer.is_dirty());
+    }
+
+    #[test]
+    fn reload_of_the_same_text_changes_nothing() {
+        let mut buffer = buffer_at("same\n", 2);
+        let version = buffer.version();
+        buffer.reload("same\n");
+        assert_eq!(buffer.version(), version);
+        buffer.undo();
+        assert_eq!(buffer.text(), "same\n");
     }
 
     #[test]

@@ -584,10 +584,9 @@ impl EditorPane {
             });
             return true;
         }
-        let cursor = tab.buffer.cursor();
-        tab.buffer = Buffer::from_text(&text);
-        tab.buffer
-            .move_to(cursor.min(tab.buffer.len_chars()), false);
+        // In place, as one undo step: undo brings back the text before the
+        // change (an applied patch, another program's write).
+        tab.buffer.reload(&text);
         tab.base_hash = Some(hash);
         tab.cache = highlighter.cache_for(&tab.path);
         tab.cache_version = tab.buffer.version();
