@@ -46,10 +46,7 @@ pub(crate) enum FileStatus {
 }
 
 impl FileStatus {
-    #[expect(
-        dead_code,
-        reason = "the AI review, still to come, names what a patch does to each file"
-    )]
+    /// The word for the status, as the review and `patch show` name it.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             FileStatus::Added => "added",

@@ -14,13 +14,7 @@ use super::{FilePatch, FileStatus, Hunk, Patch};
 const NO_ID: &str = "index 0000000..0000000";
 
 impl Patch {
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the AI review, still to come, sends the model a failed patch back"
-        )
-    )]
+    /// The whole patch as text, file after file.
     pub(crate) fn to_unified(&self) -> String {
         self.files.iter().map(FilePatch::to_unified).collect()
     }

@@ -350,7 +350,7 @@ impl Scope {
     fn falls_back_to_global(self) -> bool {
         !matches!(
             self,
-            Scope::Picker | Scope::Prompt | Scope::Confirm | Scope::Conflict
+            Scope::Picker | Scope::Prompt | Scope::Confirm | Scope::Conflict | Scope::Compose
         )
     }
 }

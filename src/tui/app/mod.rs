@@ -17,6 +17,7 @@
 
 mod git;
 mod jobs;
+pub(crate) mod review;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -31,6 +32,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 pub(crate) use git::GitMsg;
 pub(crate) use jobs::{JobsMsg, POLL as JOBS_POLL};
+pub(crate) use review::ReviewMsg;
 pub(crate) use session::{OpenTarget, SessionMsg};
 
 use super::keymap::{Action, KeyChord, Keymap, Lookup, Scope};
@@ -64,6 +66,8 @@ pub(crate) enum Focus {
     /// selected job's log.
     Jobs,
     JobLog,
+    /// The review of a patch (in place of everything but the status line).
+    Review,
 }
 
 impl Focus {
@@ -74,6 +78,7 @@ impl Focus {
             Focus::Editor => "editor",
             Focus::Changes | Focus::Diff => "changes",
             Focus::Jobs | Focus::JobLog => "jobs",
+            Focus::Review => "review",
         }
     }
 }
@@ -137,6 +142,8 @@ pub(crate) enum Effect {
     },
     LeaveJobs,
     RetryJob(i64),
+    /// Store a review decision, a split or an edit; write or leave.
+    Review(super::panes::review::ReviewOp),
 }
 
 /// Answers from the store worker, blocking threads and git for the UI task.
@@ -144,6 +151,7 @@ pub(crate) enum AppMsg {
     Session(SessionMsg),
     Git(GitMsg),
     Jobs(JobsMsg),
+    Review(ReviewMsg),
     /// The store worker did not answer.
     Lost(String),
 }
@@ -181,6 +189,7 @@ pub(crate) struct App {
     autosave_status: Option<(String, bool)>,
     clipboard_out: Option<String>,
     jobs: jobs::JobsState,
+    review: review::ReviewState,
     /// The terminal's size at the last frame or resize: the mouse finds
     /// things where that layout put them.
     screen: Rect,
@@ -217,6 +226,7 @@ impl App {
             autosave_status: None,
             clipboard_out: None,
             jobs: jobs::JobsState::new(),
+            review: review::ReviewState::new(),
             screen: Rect::new(0, 0, 100, 30),
             in_flight: 0,
             pending_open: None,
@@ -299,6 +309,7 @@ impl App {
             AppMsg::Session(msg) => self.session_msg(msg),
             AppMsg::Git(msg) => self.git_msg(msg),
             AppMsg::Jobs(msg) => self.jobs_msg(msg),
+            AppMsg::Review(msg) => self.review_msg(msg),
             AppMsg::Lost(e) => {
                 self.jobs.lost();
                 self.notify(format!("the store did not answer: {e}"), true);
@@ -419,6 +430,7 @@ impl App {
             Focus::Workspaces | Focus::Tree => Scope::List,
             Focus::Changes | Focus::Diff => Scope::Changes,
             Focus::Jobs | Focus::JobLog => Scope::Jobs,
+            Focus::Review => Scope::Review,
             Focus::Editor if !self.keymap.modal => Scope::Editor,
             Focus::Editor => match self.mode() {
                 Mode::Normal => Scope::Normal,
@@ -431,6 +443,14 @@ impl App {
     fn handle_key(&mut self, key: KeyEvent) -> bool {
         if self.overlay.is_some() {
             return self.handle_overlay_key(key);
+        }
+        if self.focus == Focus::Review
+            && let Some(pane) = self.review.pane.as_mut().filter(|p| p.editing.is_some())
+        {
+            let action = self.keymap.action(Scope::Compose, &key);
+            let outcome = pane.edit_key(action, key, &self.highlighter);
+            self.carry_out(outcome);
+            return true;
         }
         let Some(chord) = KeyChord::from_event(&key) else {
             return false;
@@ -560,7 +580,7 @@ impl App {
             Action::FocusNext | Action::FocusPrev
                 if !matches!(
                     self.focus,
-                    Focus::Changes | Focus::Diff | Focus::Jobs | Focus::JobLog
+                    Focus::Changes | Focus::Diff | Focus::Jobs | Focus::JobLog | Focus::Review
                 ) =>
             {
                 return self.cycle_focus(action == Action::FocusNext);
@@ -588,6 +608,14 @@ impl App {
             }
             (Focus::Changes | Focus::Diff, Some(session)) => match &mut session.git {
                 Some(git) => git.update(action, self.focus == Focus::Diff, highlighter),
+                None => Outcome::Ignored,
+            },
+            (Focus::Review, _) => match &mut self.review.pane {
+                Some(pane) => pane.update(action, highlighter),
+                None if action == Action::Back => {
+                    self.leave_review();
+                    Outcome::Redraw
+                }
                 None => Outcome::Ignored,
             },
             (Focus::Jobs | Focus::JobLog, _) => {
@@ -650,6 +678,7 @@ impl App {
             Effect::Remote { push } => self.enqueue_git(push),
             Effect::LeaveJobs => self.leave_jobs(),
             Effect::RetryJob(id) => self.retry_job(id),
+            Effect::Review(op) => self.review_op(op),
         }
     }
 
@@ -730,6 +759,14 @@ impl App {
                 Some((note, is_error)) => Outcome::Effect(Effect::Notify(note, is_error)),
                 None => Outcome::Redraw,
             },
+            PromptKind::RejectReason {
+                patch_id,
+                file,
+                hunk,
+            } => {
+                self.rejected_with(patch_id, (file, hunk), text);
+                Outcome::Redraw
+            }
         };
         self.carry_out(outcome);
     }
@@ -805,6 +842,8 @@ impl App {
         let mut cursor = None;
         if self.jobs_visible() {
             self.render_jobs(areas.main, buf);
+        } else if self.focus == Focus::Review {
+            self.render_review(areas.main, buf);
         } else {
             let open_name = self
                 .session

@@ -13,6 +13,7 @@ pub(crate) mod job_log;
 pub(crate) mod jobs;
 pub(crate) mod picker;
 pub(crate) mod prompt;
+pub(crate) mod review;
 pub(crate) mod status;
 pub(crate) mod tree;
 pub(crate) mod workspaces;
