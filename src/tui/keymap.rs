@@ -118,7 +118,7 @@ actions! {
     FilterKind => "filter_kind", "cycle the kind filter (all, command, git-push, …)";
     CopyCommand => "copy_command", "copy the job's command line (also to the terminal clipboard)";
     CopyLog => "copy_log", "copy the log lines in view (also to the terminal clipboard)";
-    Ai => "ai", "AI: ask a model for a change, then review it";
+    Ai => "ai", "AI: ask a model for a change, review it";
     AcceptHunk => "accept_hunk", "accept the hunk (review, like git add -p's y)";
     RejectHunk => "reject_hunk", "reject the hunk, with an optional reason for the model";
     EditHunk => "edit_hunk", "edit the hunk's result before it is written";

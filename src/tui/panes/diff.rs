@@ -431,7 +431,9 @@ impl DiffView {
                     header.new_start,
                     header.new_lines,
                     header.header
-                );
+                )
+                .trim_end()
+                .to_string();
                 let mut spans = vec![mark, Span::styled(text, theme.ui("muted"))];
                 if let Some(Some((note, key))) = self.notes.get(row.hunk) {
                     spans.push(Span::raw(" "));

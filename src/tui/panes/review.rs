@@ -536,6 +536,7 @@ impl ReviewPane {
                     decisions.len() - yes - no
                 );
                 Line::from(vec![
+                    Span::styled(if selected { "▌" } else { " " }, base),
                     Span::styled(format!("{letter} "), base.patch(status_style(file.status, theme))),
                     Span::styled(path, base),
                     Span::styled(tally, if selected { base } else { theme.ui("muted") }),
