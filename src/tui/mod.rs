@@ -316,7 +316,7 @@ async fn event_loop(app: &mut App, inbox: &mut Inbox) -> anyhow::Result<Exit> {
             }
             Some(event) = inbox.watch.recv() => dirty |= app.on_watch(event),
             Some(event) = inbox.jobs.recv() => dirty |= app.job_event(event),
-            _ = jobs_poll.tick(), if app.wants_job_poll() => app.poll_jobs(),
+            _ = jobs_poll.tick(), if app.wants_poll() => app.poll(),
             _ = heartbeat.tick() => app.heartbeat(),
             _ = hangup.recv() => return Ok(Exit::Hangup),
             _ = terminate.recv() => return Ok(Exit::Terminate),

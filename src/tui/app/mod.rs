@@ -15,6 +15,7 @@
 //! shown is dropped. Rendering is a function of this state, so tests draw
 //! it on a `TestBackend`.
 
+mod ai;
 mod git;
 mod jobs;
 pub(crate) mod review;
@@ -30,6 +31,7 @@ use ratatui::layout::{Position, Rect};
 use ratatui::widgets::{Block, Widget};
 use tokio::sync::mpsc::UnboundedSender;
 
+pub(crate) use ai::AiMsg;
 pub(crate) use git::GitMsg;
 pub(crate) use jobs::{JobsMsg, POLL as JOBS_POLL};
 pub(crate) use review::ReviewMsg;
@@ -68,6 +70,8 @@ pub(crate) enum Focus {
     JobLog,
     /// The review of a patch (in place of everything but the status line).
     Review,
+    /// The AI pane (in place of everything but the status line).
+    Ai,
 }
 
 impl Focus {
@@ -79,6 +83,7 @@ impl Focus {
             Focus::Changes | Focus::Diff => "changes",
             Focus::Jobs | Focus::JobLog => "jobs",
             Focus::Review => "review",
+            Focus::Ai => "ai",
         }
     }
 }
@@ -94,6 +99,10 @@ pub(crate) enum Overlay {
     Conflict,
     /// A job's details over the jobs view.
     JobDetails(i64),
+    /// A file of the workspace to add to the AI pane's context.
+    AiFile(Picker<String>),
+    /// A conversation of the workspace to continue in the AI pane.
+    Conversations(Picker<crate::store::conversations::ConversationRow>),
 }
 
 /// What a pane answers to an action.
@@ -144,6 +153,8 @@ pub(crate) enum Effect {
     RetryJob(i64),
     /// Store a review decision, a split or an edit; write or leave.
     Review(super::panes::review::ReviewOp),
+    /// Send a prompt, pick a file or a conversation, leave the AI pane.
+    Ai(super::panes::ai::AiOp),
 }
 
 /// Answers from the store worker, blocking threads and git for the UI task.
@@ -152,6 +163,7 @@ pub(crate) enum AppMsg {
     Git(GitMsg),
     Jobs(JobsMsg),
     Review(ReviewMsg),
+    Ai(AiMsg),
     /// The store worker did not answer.
     Lost(String),
 }
@@ -190,6 +202,7 @@ pub(crate) struct App {
     clipboard_out: Option<String>,
     jobs: jobs::JobsState,
     review: review::ReviewState,
+    ai: ai::AiState,
     /// The terminal's size at the last frame or resize: the mouse finds
     /// things where that layout put them.
     screen: Rect,
@@ -227,6 +240,7 @@ impl App {
             clipboard_out: None,
             jobs: jobs::JobsState::new(),
             review: review::ReviewState::new(),
+            ai: ai::AiState::new(),
             screen: Rect::new(0, 0, 100, 30),
             in_flight: 0,
             pending_open: None,
@@ -310,6 +324,7 @@ impl App {
             AppMsg::Git(msg) => self.git_msg(msg),
             AppMsg::Jobs(msg) => self.jobs_msg(msg),
             AppMsg::Review(msg) => self.review_msg(msg),
+            AppMsg::Ai(msg) => self.ai_msg(msg),
             AppMsg::Lost(e) => {
                 self.jobs.lost();
                 self.notify(format!("the store did not answer: {e}"), true);
@@ -431,6 +446,7 @@ impl App {
             Focus::Changes | Focus::Diff => Scope::Changes,
             Focus::Jobs | Focus::JobLog => Scope::Jobs,
             Focus::Review => Scope::Review,
+            Focus::Ai => Scope::Ai,
             Focus::Editor if !self.keymap.modal => Scope::Editor,
             Focus::Editor => match self.mode() {
                 Mode::Normal => Scope::Normal,
@@ -464,6 +480,11 @@ impl App {
                 self.update(action)
             }
             Lookup::Pending => true,
+            Lookup::None if scope == Scope::Ai => {
+                let sequence = self.pending.len() > 1;
+                self.pending.clear();
+                sequence || self.ai.pane.type_key(key)
+            }
             Lookup::None => {
                 let sequence = self.pending.len() > 1;
                 self.pending.clear();
@@ -501,6 +522,20 @@ impl App {
                     PickerOutcome::Open => self.overlay = Some(Overlay::Finder(picker)),
                     PickerOutcome::Cancelled => {}
                     PickerOutcome::Picked(path) => self.open_file(&path, None),
+                }
+            }
+            Overlay::AiFile(mut picker) => {
+                match picker.handle_key(self.keymap.action(Scope::Picker, &key), key) {
+                    PickerOutcome::Open => self.overlay = Some(Overlay::AiFile(picker)),
+                    PickerOutcome::Cancelled => {}
+                    PickerOutcome::Picked(path) => self.add_context_file(path),
+                }
+            }
+            Overlay::Conversations(mut picker) => {
+                match picker.handle_key(self.keymap.action(Scope::Picker, &key), key) {
+                    PickerOutcome::Open => self.overlay = Some(Overlay::Conversations(picker)),
+                    PickerOutcome::Cancelled => {}
+                    PickerOutcome::Picked(row) => self.ai.pane.conversation = Some(row),
                 }
             }
             Overlay::Tasks(mut picker) => {
@@ -580,13 +615,19 @@ impl App {
             Action::FocusNext | Action::FocusPrev
                 if !matches!(
                     self.focus,
-                    Focus::Changes | Focus::Diff | Focus::Jobs | Focus::JobLog | Focus::Review
+                    Focus::Changes
+                        | Focus::Diff
+                        | Focus::Jobs
+                        | Focus::JobLog
+                        | Focus::Review
+                        | Focus::Ai
                 ) =>
             {
                 return self.cycle_focus(action == Action::FocusNext);
             }
             Action::Changes => return self.toggle_changes(),
             Action::Jobs => return self.toggle_jobs(),
+            Action::Ai => return self.open_ai(),
             Action::RunTask => return self.open_task_picker(),
             Action::RunCommand => return self.open_command_prompt(),
             _ => {}
@@ -610,6 +651,7 @@ impl App {
                 Some(git) => git.update(action, self.focus == Focus::Diff, highlighter),
                 None => Outcome::Ignored,
             },
+            (Focus::Ai, _) => self.ai.pane.update(action),
             (Focus::Review, _) => match &mut self.review.pane {
                 Some(pane) => pane.update(action, highlighter),
                 None if action == Action::Back => {
@@ -679,6 +721,7 @@ impl App {
             Effect::LeaveJobs => self.leave_jobs(),
             Effect::RetryJob(id) => self.retry_job(id),
             Effect::Review(op) => self.review_op(op),
+            Effect::Ai(op) => self.ai_op(op),
         }
     }
 
@@ -844,6 +887,8 @@ impl App {
             self.render_jobs(areas.main, buf);
         } else if self.focus == Focus::Review {
             self.render_review(areas.main, buf);
+        } else if self.focus == Focus::Ai {
+            cursor = self.render_ai(areas.main, buf);
         } else {
             let open_name = self
                 .session
@@ -876,6 +921,10 @@ impl App {
             Some(Overlay::Palette(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
             Some(Overlay::Finder(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
             Some(Overlay::Tasks(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
+            Some(Overlay::AiFile(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
+            Some(Overlay::Conversations(picker)) => {
+                Some(picker.render(areas.main, buf, &self.theme))
+            }
             Some(Overlay::JobDetails(id)) => {
                 self.render_job_details(*id, areas.main, buf);
                 None

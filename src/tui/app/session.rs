@@ -315,7 +315,7 @@ impl App {
 
     /// Runs `work` where `files` live: on the store worker for a SQLite
     /// workspace, on a blocking thread for a folder.
-    fn files_work<T: Send + 'static>(
+    pub(super) fn files_work<T: Send + 'static>(
         &mut self,
         work: impl FnOnce(&Files, Option<&mut Store>) -> T + Send + 'static,
         reply: impl FnOnce(T) -> AppMsg + Send + 'static,

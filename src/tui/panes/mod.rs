@@ -3,6 +3,7 @@
 //! carries out the effects an outcome asks for) and a `render(area, buf)`.
 //! The overlays (picker, prompt, help, conflict) draw over them.
 
+pub(crate) mod ai;
 pub(crate) mod changes;
 pub(crate) mod conflict;
 pub(crate) mod diff;

@@ -133,10 +133,6 @@ impl ReviewPane {
         self.decisions.get(file).and_then(|f| f.get(hunk))
     }
 
-    pub fn file_count(&self) -> usize {
-        self.files.len()
-    }
-
     pub fn hunk_count(&self, file: usize) -> usize {
         self.files.get(file).map_or(0, |f| f.hunks.len())
     }
