@@ -275,9 +275,7 @@ impl Command {
             | Command::Review { .. }
             | Command::Cat { .. }
             | Command::Worker(_)
-            | Command::Metrics => {
-                false
-            }
+            | Command::Metrics => false,
         }
     }
 }

@@ -376,7 +376,9 @@ pub(super) fn review(config: &Config, patch_id: i64) -> Result<ExitCode, Error> 
             Some(ws) => tui::OpenTarget::Workspace(ws),
             None => {
                 return Err(Error::usage(
-                    format!("patch {patch_id} belongs to workspace {name:?}, which no longer exists"),
+                    format!(
+                        "patch {patch_id} belongs to workspace {name:?}, which no longer exists"
+                    ),
                     "`kollega ls` lists the workspaces; import it again to review the patch",
                 ));
             }

@@ -44,7 +44,11 @@ mod tests {
     fn conversations_list_per_workspace_latest_first() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        for (ws, title, at) in [("ws:a", "first", 1), ("ws:a", "second", 2), ("ws:b", "x", 3)] {
+        for (ws, title, at) in [
+            ("ws:a", "first", 1),
+            ("ws:a", "second", 2),
+            ("ws:b", "x", 3),
+        ] {
             store
                 .conn
                 .execute(

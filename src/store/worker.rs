@@ -17,9 +17,9 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::conversations::{self, ConversationRow};
 use super::drafts::{self, Draft};
 use super::locks::{self, LockOutcome};
-use super::conversations::{self, ConversationRow};
 use super::patches::{self, Decision, HunkDecision, PatchRow};
 use super::{Store, StoreError, editor_state, now_ms};
 

@@ -15,8 +15,8 @@ use serde_json::Value;
 use super::{App, AppMsg, Focus, Overlay};
 use crate::error::describe;
 use crate::jobs::Status;
-use crate::jobs::queue::{self, Job, LogLine, NewJob};
 use crate::jobs::now_ms;
+use crate::jobs::queue::{self, Job, LogLine, NewJob};
 use crate::store::conversations::ConversationRow;
 use crate::store::jobs::JobKind;
 use crate::tui::panes::ai::{AiOp, AiPane, AskState};
@@ -130,8 +130,8 @@ impl App {
         self.store_work(
             move |store| {
                 let job = queue::require(&store.conn, id).map_err(|e| describe(&e))?;
-                let lines =
-                    queue::logs_after(&store.conn, id, after, LOG_BATCH).map_err(|e| describe(&e))?;
+                let lines = queue::logs_after(&store.conn, id, after, LOG_BATCH)
+                    .map_err(|e| describe(&e))?;
                 Ok((job, lines))
             },
             move |result| AppMsg::Ai(AiMsg::Polled { id, after, result }),
@@ -248,7 +248,12 @@ impl App {
         true
     }
 
-    fn ai_polled(&mut self, id: i64, after: i64, result: Result<(Job, Vec<LogLine>), String>) -> bool {
+    fn ai_polled(
+        &mut self,
+        id: i64,
+        after: i64,
+        result: Result<(Job, Vec<LogLine>), String>,
+    ) -> bool {
         let pane = &mut self.ai.pane;
         if pane.running_job() != Some(id) {
             return false;

@@ -114,32 +114,32 @@ impl App {
                 ),
                 Err(e) => self.notify(format!("cannot read patch {id}: {e}"), true),
             },
-            ReviewMsg::Stored { id, what, result } => match result {
-                Ok(true) => {}
-                Ok(false) if self.reviewing(id) => {
-                    self.notify(
+            ReviewMsg::Stored { id, what, result } => {
+                match result {
+                    Ok(true) => {}
+                    Ok(false) if self.reviewing(id) => {
+                        self.notify(
                         format!("the {what} was not stored: patch {id} changed elsewhere; reloading it"),
                         true,
                     );
-                    self.open_review(id);
-                }
-                Ok(false) => {}
-                Err(e) => self.notify(
-                    format!("the {what} was not stored: {e}; press the key again"),
-                    true,
-                ),
-            },
-            ReviewMsg::Written { id, result } => {
-                match result {
-                    Ok(message) => {
-                        self.notify(message, false);
-                        if self.reviewing(id) {
-                            self.open_review(id);
-                        }
+                        self.open_review(id);
                     }
-                    Err(e) => self.notify(e, true),
+                    Ok(false) => {}
+                    Err(e) => self.notify(
+                        format!("the {what} was not stored: {e}; press the key again"),
+                        true,
+                    ),
                 }
             }
+            ReviewMsg::Written { id, result } => match result {
+                Ok(message) => {
+                    self.notify(message, false);
+                    if self.reviewing(id) {
+                        self.open_review(id);
+                    }
+                }
+                Err(e) => self.notify(e, true),
+            },
         }
         true
     }
@@ -187,13 +187,18 @@ impl App {
                 });
             }
             ReviewOp::Write { patch_id } => {
-                self.notify(format!("writing the accepted hunks of patch {patch_id}…"), false);
+                self.notify(
+                    format!("writing the accepted hunks of patch {patch_id}…"),
+                    false,
+                );
                 self.store_work(
                     move |store| write_patch(store, patch_id),
-                    move |result| AppMsg::Review(ReviewMsg::Written {
-                        id: patch_id,
-                        result,
-                    }),
+                    move |result| {
+                        AppMsg::Review(ReviewMsg::Written {
+                            id: patch_id,
+                            result,
+                        })
+                    },
                 );
             }
             ReviewOp::Leave => self.leave_review(),

@@ -35,10 +35,18 @@ pub(crate) enum AskState {
     /// Nothing sent yet (or a new prompt is being written).
     Idle,
     /// Queued as job `id`; its answer streams into the log.
-    Running { id: i64 },
+    Running {
+        id: i64,
+    },
     /// The answer came with patch `patch_id` (or no change at all).
-    Done { id: i64, patch_id: Option<i64> },
-    Failed { id: i64, error: String },
+    Done {
+        id: i64,
+        patch_id: Option<i64>,
+    },
+    Failed {
+        id: i64,
+        error: String,
+    },
 }
 
 /// What the pane asks the app to do.
@@ -110,7 +118,11 @@ impl AiPane {
                 "{path} may hold secrets: kollega never sends it to a model"
             ));
         }
-        let here = self.open_file.iter().chain(&self.files).any(|f| f.path == path);
+        let here = self
+            .open_file
+            .iter()
+            .chain(&self.files)
+            .any(|f| f.path == path);
         if here {
             return Err(format!("{path} is in the context already"));
         }
@@ -185,8 +197,11 @@ impl AiPane {
             }
             Action::PageUp | Action::PageDown => {
                 let page = self.log.page();
-                self.log
-                    .scroll(if action == Action::PageUp { -page } else { page });
+                self.log.scroll(if action == Action::PageUp {
+                    -page
+                } else {
+                    page
+                });
                 Outcome::Redraw
             }
             Action::Back => Outcome::Effect(Effect::Ai(AiOp::Leave)),
@@ -199,7 +214,13 @@ impl AiPane {
         self.input.input(key)
     }
 
-    pub fn render(&mut self, area: Rect, buf: &mut Buffer, focused: bool, theme: &Theme) -> Option<(u16, u16)> {
+    pub fn render(
+        &mut self,
+        area: Rect,
+        buf: &mut Buffer,
+        focused: bool,
+        theme: &Theme,
+    ) -> Option<(u16, u16)> {
         let context_rows = (self.files.len() as u16 + 1).clamp(1, 6) + 2;
         let prompt_rows = (self.input.lines().len() as u16).clamp(3, 8) + 2;
         let [context, prompt, answer] = split(area, [context_rows, prompt_rows]);

@@ -114,17 +114,18 @@ impl DiffView {
             // Removed rows waiting for the added rows they sit beside.
             let mut removed: Vec<usize> = Vec::new();
             let mut added: Vec<usize> = Vec::new();
-            let flush = |removed: &mut Vec<usize>, added: &mut Vec<usize>, pairs: &mut Vec<Pair>| {
-                for k in 0..removed.len().max(added.len()) {
-                    pairs.push(Pair {
-                        hunk: h,
-                        left: removed.get(k).copied(),
-                        right: added.get(k).copied(),
-                    });
-                }
-                removed.clear();
-                added.clear();
-            };
+            let flush =
+                |removed: &mut Vec<usize>, added: &mut Vec<usize>, pairs: &mut Vec<Pair>| {
+                    for k in 0..removed.len().max(added.len()) {
+                        pairs.push(Pair {
+                            hunk: h,
+                            left: removed.get(k).copied(),
+                            right: added.get(k).copied(),
+                        });
+                    }
+                    removed.clear();
+                    added.clear();
+                };
             for (l, line) in hunk.lines.iter().enumerate() {
                 let (old_no, new_no) = match line.kind {
                     LineKind::Context => {
@@ -359,7 +360,10 @@ impl DiffView {
             return;
         }
         let half = body.width.saturating_sub(1) / 2;
-        let left = Rect { width: half, ..body };
+        let left = Rect {
+            width: half,
+            ..body
+        };
         let divider = Rect {
             x: body.x + half,
             width: 1.min(body.width),
@@ -463,9 +467,7 @@ impl DiffView {
             Span::styled(numbers, theme.ui("line_number")),
             Span::styled(sign, theme.ui("foreground").patch(tint)),
         ];
-        let word = theme
-            .ui_or(word_key, fallback)
-            .add_modifier(Modifier::BOLD);
+        let word = theme.ui_or(word_key, fallback).add_modifier(Modifier::BOLD);
         let changed = self.words.get(index).map_or(&[][..], Vec::as_slice);
         let mut at = 0;
         for (style, text) in pieces {

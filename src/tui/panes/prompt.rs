@@ -59,7 +59,9 @@ impl PromptKind {
             PromptKind::Commit { amend: true } => "amend (empty keeps the message): ".into(),
             PromptKind::RunCommand => "run in the workspace: ".into(),
             PromptKind::LogSearch => "search the log (regex): ".into(),
-            PromptKind::RejectReason { .. } => "rejected; why (for the model, may be empty): ".into(),
+            PromptKind::RejectReason { .. } => {
+                "rejected; why (for the model, may be empty): ".into()
+            }
         }
     }
 }

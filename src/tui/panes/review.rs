@@ -280,9 +280,15 @@ impl ReviewPane {
 
     /// Puts `hunks` in place of the hunk at `at`, pending; the op that
     /// stores it.
-    fn replace(&mut self, at: (usize, usize), hunks: Vec<Hunk>, highlighter: &Highlighter) -> Outcome {
+    fn replace(
+        &mut self,
+        at: (usize, usize),
+        hunks: Vec<Hunk>,
+        highlighter: &Highlighter,
+    ) -> Outcome {
         let parts = hunks.len();
-        let (Some(file), Some(decisions)) = (self.files.get_mut(at.0), self.decisions.get_mut(at.0))
+        let (Some(file), Some(decisions)) =
+            (self.files.get_mut(at.0), self.decisions.get_mut(at.0))
         else {
             return Outcome::Ignored;
         };
@@ -396,7 +402,10 @@ impl ReviewPane {
                 let Some(edit) = self.editing.take() else {
                     return Outcome::Ignored;
                 };
-                let Some(hunk) = self.files.get(edit.at.0).and_then(|f| f.hunks.get(edit.at.1))
+                let Some(hunk) = self
+                    .files
+                    .get(edit.at.0)
+                    .and_then(|f| f.hunks.get(edit.at.1))
                 else {
                     return Outcome::Ignored;
                 };
@@ -419,7 +428,14 @@ impl ReviewPane {
         }
     }
 
-    pub fn render(&mut self, area: Rect, buf: &mut Buffer, focused: bool, highlighter: &Highlighter, theme: &Theme) {
+    pub fn render(
+        &mut self,
+        area: Rect,
+        buf: &mut Buffer,
+        focused: bool,
+        highlighter: &Highlighter,
+        theme: &Theme,
+    ) {
         let (list, diff) = if area.width >= 100 {
             let width = (area.width / 3).min(44);
             (
@@ -468,7 +484,13 @@ impl ReviewPane {
             view.patch.path(),
             view.selected + 1,
         ));
-        view.render(diff, buf, focused && self.editing.is_none(), highlighter, theme);
+        view.render(
+            diff,
+            buf,
+            focused && self.editing.is_none(),
+            highlighter,
+            theme,
+        );
         if let Some(edit) = &self.editing {
             let rows = (edit.input.lines().len() as u16 + 3).max(6);
             let pop = popup(diff, diff.width.saturating_sub(4).max(20), rows, 3);
@@ -484,12 +506,7 @@ impl ReviewPane {
     }
 
     fn render_files(&mut self, area: Rect, buf: &mut Buffer, theme: &Theme) {
-        frame(
-            &format!(" Files ({}) ", self.files.len()),
-            false,
-            theme,
-        )
-        .render(area, buf);
+        frame(&format!(" Files ({}) ", self.files.len()), false, theme).render(area, buf);
         let body = inner(area);
         let height = usize::from(body.height.max(1));
         if self.file < self.list_top {
@@ -533,7 +550,10 @@ impl ReviewPane {
                 );
                 Line::from(vec![
                     Span::styled(if selected { "▌" } else { " " }, base),
-                    Span::styled(format!("{letter} "), base.patch(status_style(file.status, theme))),
+                    Span::styled(
+                        format!("{letter} "),
+                        base.patch(status_style(file.status, theme)),
+                    ),
                     Span::styled(path, base),
                     Span::styled(tally, if selected { base } else { theme.ui("muted") }),
                 ])

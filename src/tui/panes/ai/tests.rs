@@ -15,7 +15,11 @@ fn theme() -> Theme {
 
 fn typed(pane: &mut AiPane, text: &str) {
     for c in text.chars() {
-        let code = if c == '\n' { KeyCode::Enter } else { KeyCode::Char(c) };
+        let code = if c == '\n' {
+            KeyCode::Enter
+        } else {
+            KeyCode::Char(c)
+        };
         pane.type_key(KeyEvent::from(code));
     }
 }
@@ -50,7 +54,10 @@ fn the_payload_carries_the_prompt_the_files_and_the_conversation() {
         panic!("submit sends");
     };
     assert_eq!(payload["prompt"], "rename count\nto quantity");
-    assert_eq!(payload["files"], serde_json::json!(["src/cart.rs", "src/tax.rs"]));
+    assert_eq!(
+        payload["files"],
+        serde_json::json!(["src/cart.rs", "src/tax.rs"])
+    );
     assert!(payload["provider"].is_null() && payload["conversation"].is_null());
     pane.conversation = Some(ConversationRow {
         id: 4,
@@ -81,8 +88,16 @@ fn nothing_is_sent_without_a_prompt_or_while_an_answer_streams() {
 #[test]
 fn secrets_and_duplicates_are_not_added_to_the_context() {
     let mut pane = pane_with_context();
-    assert!(pane.add_file(".env.local").unwrap_err().contains("never sends"));
-    assert!(pane.add_file("src/cart.rs").unwrap_err().contains("already"));
+    assert!(
+        pane.add_file(".env.local")
+            .unwrap_err()
+            .contains("never sends")
+    );
+    assert!(
+        pane.add_file("src/cart.rs")
+            .unwrap_err()
+            .contains("already")
+    );
     assert_eq!(pane.context_paths(), ["src/cart.rs", "src/tax.rs"]);
 }
 
@@ -149,6 +164,9 @@ fn the_answer_streams_in_and_the_outcome_shows() {
         error: "the stream was cut".into(),
     };
     let screen = draw(&mut pane, 100, 30);
-    assert!(screen.contains("job 21 failed") && screen.contains("the stream was cut"), "{screen}");
+    assert!(
+        screen.contains("job 21 failed") && screen.contains("the stream was cut"),
+        "{screen}"
+    );
     insta::assert_snapshot!("ai_failed_100x30", screen);
 }

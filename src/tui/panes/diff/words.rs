@@ -127,8 +127,14 @@ mod tests {
         let old = "let total = price * count;";
         let new = "let total = price * quantity;";
         let (o, n) = changed(old, new);
-        assert_eq!(o.iter().map(|r| &old[r.clone()]).collect::<Vec<_>>(), ["count"]);
-        assert_eq!(n.iter().map(|r| &new[r.clone()]).collect::<Vec<_>>(), ["quantity"]);
+        assert_eq!(
+            o.iter().map(|r| &old[r.clone()]).collect::<Vec<_>>(),
+            ["count"]
+        );
+        assert_eq!(
+            n.iter().map(|r| &new[r.clone()]).collect::<Vec<_>>(),
+            ["quantity"]
+        );
     }
 
     #[test]

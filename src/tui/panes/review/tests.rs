@@ -131,10 +131,8 @@ fn changed_words_are_marked_within_the_line() {
             .map(|x| buf[(x, y)].symbol().to_string())
             .collect()
     };
-    let column = |row: &str, needle: &str| {
-        row.find(needle)
-            .map(|at| row[..at].chars().count() as u16)
-    };
+    let column =
+        |row: &str, needle: &str| row.find(needle).map(|at| row[..at].chars().count() as u16);
     let y = (0..buf.area.height)
         .find(|y| row_text(*y).contains("quantity: u32"))
         .unwrap();
@@ -211,7 +209,9 @@ fn n_asks_for_a_reason_then_rejects() {
         }
     );
     let got = ops(pane.decide((0, 0), Decision::Rejected, Some("too broad".into()), &h));
-    assert!(matches!(&got[0], ReviewOp::Decide { reason: Some(r), decision: Decision::Rejected, .. } if r == "too broad"));
+    assert!(
+        matches!(&got[0], ReviewOp::Decide { reason: Some(r), decision: Decision::Rejected, .. } if r == "too broad")
+    );
     assert_eq!(pane.decision((0, 0)).unwrap().0, Decision::Rejected);
     // An empty reason is none.
     let got = ops(pane.decide((0, 1), Decision::Rejected, Some("  ".into()), &h));
@@ -226,7 +226,12 @@ fn s_splits_a_hunk_with_two_runs_and_not_one_with_one() {
     let _ = pane.update(Action::Down, &h);
     assert_eq!(pane.at(), (0, 1));
     let got = ops(pane.update(Action::SplitHunk, &h));
-    let [ReviewOp::Replace { at, parts, diff, .. }] = &got[..] else {
+    let [
+        ReviewOp::Replace {
+            at, parts, diff, ..
+        },
+    ] = &got[..]
+    else {
         panic!("{got:?}");
     };
     assert_eq!((*at, *parts), ((0, 1), 2));
@@ -263,7 +268,11 @@ fn e_edits_the_hunks_result_and_keeps_its_old_side() {
     assert!(hunk.counts_consistent());
     assert_eq!(hunk.old_lines, 5);
     assert_eq!(hunk.new_lines, 6);
-    assert!(hunk.lines.iter().any(|l| l.kind == LineKind::Added && l.text == "// edited"));
+    assert!(
+        hunk.lines
+            .iter()
+            .any(|l| l.kind == LineKind::Added && l.text == "// edited")
+    );
 }
 
 #[test]
@@ -276,7 +285,11 @@ fn a_and_d_decide_the_rest_of_the_file() {
     let got = ops(pane.update(Action::RejectRest, &h));
     assert!(matches!(
         &got[..],
-        [ReviewOp::Decide { at: (1, 0), decision: Decision::Rejected, .. }]
+        [ReviewOp::Decide {
+            at: (1, 0),
+            decision: Decision::Rejected,
+            ..
+        }]
     ));
 }
 
@@ -339,13 +352,33 @@ async fn decisions_go_to_the_store_and_come_back_on_reopening() {
     let mut pane = ReviewPane::new(&row, &decisions, &h).unwrap();
     let mut sent = ops(pane.update(Action::AcceptHunk, &h));
     sent.extend(ops(pane.update(Action::SplitHunk, &h)));
-    sent.extend(ops(pane.decide(pane.at(), Decision::Rejected, Some("no".into()), &h)));
+    sent.extend(ops(pane.decide(
+        pane.at(),
+        Decision::Rejected,
+        Some("no".into()),
+        &h,
+    )));
     for op in sent {
         match op {
-            ReviewOp::Decide { patch_id, at, decision, reason } => {
-                assert!(store.decide_hunk(patch_id, at, decision, reason).await.unwrap());
+            ReviewOp::Decide {
+                patch_id,
+                at,
+                decision,
+                reason,
+            } => {
+                assert!(
+                    store
+                        .decide_hunk(patch_id, at, decision, reason)
+                        .await
+                        .unwrap()
+                );
             }
-            ReviewOp::Replace { patch_id, at, parts, diff } => {
+            ReviewOp::Replace {
+                patch_id,
+                at,
+                parts,
+                diff,
+            } => {
                 assert!(store.replace_hunk(patch_id, at, parts, diff).await.unwrap());
             }
             other => panic!("{other:?}"),
