@@ -205,6 +205,11 @@ impl App {
         }
     }
 
+    /// Where the keys go when the review closes.
+    pub(crate) fn review_returns_to(&mut self, focus: Focus) {
+        self.review.back_to = focus;
+    }
+
     pub(crate) fn leave_review(&mut self) {
         self.focus = match self.review.back_to {
             Focus::Review => Focus::Workspaces,

@@ -195,3 +195,26 @@ async fn the_ai_pane_queues_an_ask_job_streams_its_answer_and_opens_the_review()
         Some(patch_id)
     );
 }
+
+#[tokio::test]
+async fn a_review_opened_at_start_keeps_the_keys_once_the_workspace_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, config) = store_with_workspace(dir.path());
+    drop(store);
+    let id = insert_patch(&config.data_dir);
+    let mut h = Harness::start(
+        &config.data_dir,
+        Target::Workspace("shop".into()),
+        None,
+        None,
+        options(None),
+    )
+    .await
+    .unwrap();
+    h.app.open_review(id);
+    assert!(h.settle().await);
+    assert!(h.app.session.is_some());
+    assert_eq!(h.app.focus, Focus::Review);
+    h.key("esc");
+    assert_eq!(h.app.focus, Focus::Tree);
+}
