@@ -16,7 +16,18 @@ pub(crate) fn render(
     buf: &mut Buffer,
     theme: &Theme,
 ) {
-    let entries = keymap.help(scopes);
+    // The pane's own keys first: when the list is taller than the screen,
+    // the global ones are what is cut.
+    let own: Vec<_> = keymap
+        .help(&scopes[scopes.len().saturating_sub(1)..])
+        .into_iter()
+        .map(|(action, _)| action)
+        .collect();
+    let (mut entries, global): (Vec<_>, Vec<_>) = keymap
+        .help(scopes)
+        .into_iter()
+        .partition(|(action, _)| own.contains(action));
+    entries.extend(global);
     let popup = popup(area, 64, entries.len() as u16 + 2, 2);
     Clear.render(popup, buf);
     frame(" Keys (any key closes) ", true, theme).render(popup, buf);
