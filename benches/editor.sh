@@ -7,6 +7,7 @@
 #   jump-end    jump to the end of a 10,000-line TSX file, highlight and draw
 #   open        open a 100 MB text file: first frame and peak RSS
 #   typing      100 characters a second for 10 s with autosave writing drafts
+#   long-line   a 1 MB minified file on one line: first frame, typing at its end
 #   diff        a 5,000-line change in the changes view: first frame, paging
 #   startup     start to first frame on a 10,000-file folder, beside vim -u NONE
 #   idle RSS    the real TUI on the demo workspace in tmux, after 2 s idle
@@ -54,6 +55,12 @@ line = "lorem ipsum dolor sit amet, consectetur adipiscing elit; sed do eiusmod 
 with open(os.path.join(huge, "log.txt"), "w") as f:
     for _ in range(100 * 1024 * 1024 // len(line)):
         f.write(line)
+minified = os.path.join(tmp, "minified"); os.makedirs(minified)
+with open(os.path.join(minified, "bundle.min.js"), "w") as f:
+    n = 0
+    while f.tell() < 1024 * 1024:
+        f.write(f'function f{n}(a,b){{return a.k{n}+"s{n}"*b}};var v{n}=[{n},"x",{{k:{n}}}];')
+        n += 1
 many = os.path.join(tmp, "many")
 for d in range(100):
     os.makedirs(os.path.join(many, f"dir{d:03}"))
@@ -67,6 +74,7 @@ echo "[bench] keystroke" >&2;  KEY=$(run keystroke "$TMP/big" lines.ts)
 echo "[bench] jump-end" >&2;   JUMP=$(run jump-end "$TMP/tsx" page.tsx)
 echo "[bench] open 100 MB" >&2; OPEN=$(run open "$TMP/huge" log.txt)
 echo "[bench] typing 10 s" >&2; TYPE=$(run typing "$TMP/tsx" page.tsx)
+echo "[bench] 1 MB on one line" >&2; LONG=$(run long-line "$TMP/minified" bundle.min.js)
 echo "[bench] diff of 5,000 lines" >&2; DIFF=$(run diff "$TMP/tsx" page.tsx)
 
 echo "[bench] start-up against vim" >&2
@@ -105,6 +113,7 @@ cat <<MD
 - jump-end: $JUMP
 - open: $OPEN
 - typing: $TYPE
+- long-line: $LONG
 - diff: $DIFF
 - start-up (median of 15, process start to first frame, 10,000-file folder): $STARTUP
 - idle on the demo: RSS ${IDLE_RSS} MB, CPU ticks over 5 s idle: $((CPU_AFTER - CPU_BEFORE))

@@ -120,6 +120,31 @@ async fn open_file(dir: &Path, file: &str) -> Result<Value> {
     )
 }
 
+/// A 1 MB minified file on one line: the first frame, then typing at the
+/// end of that line, keystroke to frame.
+async fn long_line(dir: &Path, file: &str) -> Result<Value> {
+    let started = Instant::now();
+    let mut h = open(dir, Some(file), Drafts::Autosave, false).await?;
+    h.draw();
+    let first_frame = started.elapsed();
+    h.key("end");
+    h.pump();
+    h.draw();
+    let mut times = Vec::new();
+    for i in 0..200 {
+        let started = Instant::now();
+        h.key(if i % 10 == 9 { "space" } else { "x" });
+        h.pump();
+        h.draw();
+        times.push(started.elapsed());
+    }
+    h.shutdown().await.map_err(|e| e.to_string())?;
+    let mut out = summary(times);
+    out["scenario"] = json!("long-line");
+    out["first_frame_ms"] = json!(ms(first_frame));
+    Ok(out)
+}
+
 /// 100 characters a second for 10 s, autosave writing drafts.
 async fn typing(dir: &Path, file: &str) -> Result<Value> {
     let mut h = open(dir, Some(file), Drafts::Autosave, false).await?;
@@ -316,7 +341,7 @@ fn main() -> ExitCode {
     let [scenario, dir, file] = args.as_slice() else {
         eprintln!(
             "usage: cargo bench --bench ui -- SCENARIO DIR FILE\n\
-             scenarios: keystroke, jump-end, open, typing, diff, first-frame, jobs-stream, review"
+             scenarios: keystroke, jump-end, open, typing, long-line, diff, first-frame, jobs-stream, review"
         );
         return ExitCode::from(2);
     };
@@ -338,12 +363,13 @@ fn main() -> ExitCode {
             "jump-end" => jump_end(dir, file).await,
             "open" => open_file(dir, file).await,
             "typing" => typing(dir, file).await,
+            "long-line" => long_line(dir, file).await,
             "diff" => diff(dir, file).await,
             "first-frame" => first_frame(dir, file).await,
             "jobs-stream" => jobs_stream(dir, file).await,
             "review" => review(file),
             other => Err(format!(
-                "unknown scenario {other:?} (keystroke, jump-end, open, typing, diff, first-frame, jobs-stream, review)"
+                "unknown scenario {other:?} (keystroke, jump-end, open, typing, long-line, diff, first-frame, jobs-stream, review)"
             )),
         }
     });

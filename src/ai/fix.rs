@@ -9,9 +9,16 @@
 //! it names a file of the workspace, directly, below the job's directory,
 //! or by its end (`/home/ci/app/src/a.rs` names `src/a.rs`).
 
+use std::collections::HashSet;
+use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
+
+use crate::error::Hint;
+use crate::jobs::{JobKind, Status};
+use crate::store::jobs::{self as job_rows, Job};
+use crate::store::{self, Store};
 
 /// Lines of the log sent with the request: enough for a compiler's first
 /// errors and a test runner's summary.
@@ -26,6 +33,106 @@ pub(crate) struct FixRequest {
     pub prompt: String,
     /// Workspace paths named by the log, first named first.
     pub files: Vec<String>,
+}
+
+/// Why a job cannot be fixed with AI.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FixError {
+    #[error("there is no job {0}")]
+    NoJob(i64),
+    #[error("job {id} is {status}: fix with AI reads the log of a job that failed")]
+    NotFailed { id: i64, status: &'static str },
+    #[error("job {id} is of kind {kind}: fix with AI reads the log of a command (a build, a test)")]
+    NotACommand { id: i64, kind: String },
+    #[error("job {0} belongs to no workspace, so there is no code to fix")]
+    NoWorkspace(i64),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+impl Hint for FixError {
+    fn hint(&self) -> String {
+        match self {
+            FixError::NoJob(_) => "list jobs with `kollega jobs ls`".into(),
+            FixError::NotFailed { .. } | FixError::NotACommand { .. } => {
+                "pick a failed command job in `kollega jobs ls --status failed`".into()
+            }
+            FixError::NoWorkspace(_) => {
+                "run the command in a workspace (`kollega run <ws> -- …`), then fix that job".into()
+            }
+            FixError::Store(e) => e.hint(),
+        }
+    }
+}
+
+/// A failed job's fix request and the workspace it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JobFix {
+    pub request: FixRequest,
+    pub job: i64,
+    /// The workspace as the job names it: a name, or a folder's path.
+    pub workspace: String,
+    pub workspace_id: Option<i64>,
+}
+
+/// The fix request for failed job `id`: its command, the tail of its log
+/// kept in the store, and the files of its workspace the log names.
+pub(crate) fn for_job(store: &Store, id: i64) -> Result<JobFix, FixError> {
+    let job = job_rows::get(&store.conn, id)?.ok_or(FixError::NoJob(id))?;
+    if !matches!(job.status, Status::Failed | Status::Dead) {
+        return Err(FixError::NotFailed {
+            id,
+            status: job.status.as_str(),
+        });
+    }
+    if job.kind != JobKind::Command {
+        return Err(FixError::NotACommand {
+            id,
+            kind: job.kind.to_string(),
+        });
+    }
+    let workspace = job.workspace.clone().ok_or(FixError::NoWorkspace(id))?;
+    let after = job.log_lines.saturating_sub(TAIL_LINES as i64 + 1);
+    let lines = job_rows::logs_after(&store.conn, id, after, TAIL_LINES)?;
+    let log: String = lines.iter().map(|l| format!("{}\n", l.line)).collect();
+    let is_file = workspace_files(store, &job, &workspace)?;
+    let request = request(
+        &job.title(),
+        job.exit_code,
+        &log,
+        job.cwd.as_deref(),
+        &|path: &str| is_file(path),
+    );
+    Ok(JobFix {
+        request,
+        job: id,
+        workspace,
+        workspace_id: job.workspace_id,
+    })
+}
+
+/// Whether a path names a file of the job's workspace: a stored file of a
+/// SQLite workspace, or a file inside a folder.
+fn workspace_files(
+    store: &Store,
+    job: &Job,
+    workspace: &str,
+) -> Result<Box<dyn Fn(&str) -> bool>, FixError> {
+    Ok(match job.workspace_id {
+        Some(ws) => {
+            let paths: HashSet<String> = store::files::list(&store.conn, ws)?
+                .into_iter()
+                .map(|f| f.path)
+                .collect();
+            Box::new(move |p: &str| paths.contains(p))
+        }
+        None => {
+            let root = Path::new(workspace).to_path_buf();
+            Box::new(move |p: &str| {
+                crate::workspace::path::WorkspacePath::parse(p).is_ok() && root.join(p).is_file()
+            })
+        }
+    })
 }
 
 /// A path, then where in it: `:12`, `(12,` or `", line 12`.
@@ -127,9 +234,90 @@ fn workspace_path(word: &str, cwd: Option<&str>, is_file: &dyn Fn(&str) -> bool)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jobs::payload::JobPayload;
 
     fn files(list: &'static [&'static str]) -> impl Fn(&str) -> bool {
         move |p: &str| list.contains(&p)
+    }
+
+    fn failed_job(store: &mut Store, workspace: &str, status: &str, log: &[&str]) -> i64 {
+        let new = crate::jobs::payload::CommandPayload::argv(vec!["cargo".into(), "test".into()])
+            .job(Some(workspace.to_string()));
+        let id = job_rows::enqueue(&mut store.conn, &new, 0).unwrap();
+        let tx = store.conn.transaction().unwrap();
+        let lines: Vec<_> = log
+            .iter()
+            .map(|l| (crate::store::jobs::Stream::Stdout, 0, l.to_string()))
+            .collect();
+        job_rows::append_logs(&tx, id, 1, &lines, 0, TAIL_LINES as i64).unwrap();
+        tx.execute(
+            "UPDATE jobs SET status = ?2, exit_code = 101 WHERE id = ?1",
+            rusqlite::params![id, status],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        id
+    }
+
+    #[test]
+    fn a_failed_job_asks_with_its_log_and_the_files_it_names() {
+        let data = tempfile::tempdir().unwrap();
+        let folder = tempfile::tempdir().unwrap();
+        std::fs::create_dir(folder.path().join("src")).unwrap();
+        std::fs::write(folder.path().join("src/lib.rs"), "fn f() {}\n").unwrap();
+        let mut store = Store::open(data.path()).unwrap();
+        let ws = folder.path().to_str().unwrap();
+        let id = failed_job(
+            &mut store,
+            ws,
+            "failed",
+            &[
+                "error[E0425]: cannot find value `x`",
+                " --> src/lib.rs:1:9",
+                " --> src/gone.rs:2:1",
+            ],
+        );
+        let fix = for_job(&store, id).unwrap();
+        assert_eq!(fix.request.files, ["src/lib.rs"]);
+        assert_eq!(fix.workspace, ws);
+        assert!(
+            fix.request
+                .prompt
+                .contains("`cargo test` exited with code 101")
+        );
+        assert!(fix.request.prompt.contains("cannot find value `x`"));
+    }
+
+    #[test]
+    fn only_a_failed_command_can_be_fixed() {
+        let data = tempfile::tempdir().unwrap();
+        let mut store = Store::open(data.path()).unwrap();
+        let ok = failed_job(&mut store, "/nowhere", "succeeded", &[]);
+        assert!(matches!(
+            for_job(&store, ok),
+            Err(FixError::NotFailed {
+                status: "succeeded",
+                ..
+            })
+        ));
+        assert!(matches!(for_job(&store, 999), Err(FixError::NoJob(999))));
+        let export = job_rows::enqueue(
+            &mut store.conn,
+            &job_rows::NewJob {
+                kind: JobKind::Export,
+                workspace: Some("shop".into()),
+                ..job_rows::NewJob::default()
+            },
+            0,
+        )
+        .unwrap();
+        store
+            .conn
+            .execute("UPDATE jobs SET status = 'dead' WHERE id = ?1", [export])
+            .unwrap();
+        let err = for_job(&store, export).unwrap_err();
+        assert!(err.to_string().contains("is of kind export"), "{err}");
+        assert!(!err.hint().is_empty());
     }
 
     #[test]

@@ -25,6 +25,25 @@ pub(crate) const CHECKPOINT: usize = 64;
 /// that opened further up (a long block comment); the jump stays instant.
 pub(crate) const SYNC_LIMIT: usize = 4_096;
 pub(crate) const SYNC_BACK: usize = 48;
+/// Bytes of a line that are parsed, as vim's `synmaxcol`: the rest of a
+/// longer line (minified code, a data dump) is drawn in the text colour, so
+/// a megabyte on one line costs no more than this per keystroke.
+pub(crate) const MAX_COLUMNS: usize = 3_000;
+
+/// A line cut at [`MAX_COLUMNS`] (on a char boundary): the part to parse
+/// and the rest. The parsed part keeps a line ending so the parser ends
+/// the line as usual.
+fn split_long(line: &str) -> (Cow<'_, str>, &str) {
+    if line.len() <= MAX_COLUMNS {
+        return (Cow::Borrowed(line), "");
+    }
+    let mut cut = MAX_COLUMNS;
+    while !line.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let (head, rest) = line.split_at(cut);
+    (Cow::Owned(format!("{head}\n")), rest)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rgb(pub u8, pub u8, pub u8);
@@ -112,7 +131,19 @@ impl Highlighter {
             theme: Theme {
                 name: Some("kollega".into()),
                 author: None,
-                settings: ThemeSettings::default(),
+                // syntect draws a token no rule colours in the settings'
+                // foreground, and in opaque black when there is none
+                // (invisible on a dark terminal). A transparent one marks
+                // such tokens, which then take the theme's foreground.
+                settings: ThemeSettings {
+                    foreground: Some(syntect::highlighting::Color {
+                        r: 0,
+                        g: 0,
+                        b: 0,
+                        a: 0,
+                    }),
+                    ..ThemeSettings::default()
+                },
                 scopes,
             },
         }
@@ -126,6 +157,18 @@ impl Highlighter {
             .find_syntax_by_extension(ext)
             .or_else(|| self.syntaxes.find_syntax_by_extension(name))
             .unwrap_or_else(|| self.syntaxes.find_syntax_plain_text())
+    }
+
+    /// A file name for each syntax this highlighter knows (by its first
+    /// extension), for tests that go through every syntax.
+    #[cfg(test)]
+    pub(crate) fn sample_paths(&self) -> Vec<String> {
+        self.syntaxes
+            .syntaxes()
+            .iter()
+            .filter_map(|s| s.file_extensions.first())
+            .map(|ext| format!("sample.{ext}"))
+            .collect()
     }
 
     /// Parses the text of `file` as the syntax of `path` on a thread of its
@@ -242,8 +285,9 @@ impl Highlighter {
             }
         };
         while index < end {
-            let Some(text) = line(index) else { break };
-            let text: &str = &text;
+            let Some(whole) = line(index) else { break };
+            let (head, rest) = split_long(&whole);
+            let text: &str = &head;
             // Checkpoint k holds the state before line (k + 1) * CHECKPOINT.
             if !far
                 && index > 0
@@ -263,8 +307,8 @@ impl Highlighter {
                                 let fg = style.foreground;
                                 (
                                     SpanStyle {
-                                        // ThemeSettings has no foreground, so an
-                                        // unstyled scope comes back fully transparent.
+                                        // A token no rule colours comes back in the
+                                        // transparent settings foreground.
                                         fg: (fg.a != 0).then_some(Rgb(fg.r, fg.g, fg.b)),
                                         bold: style.font_style.contains(FontStyle::BOLD),
                                         italic: style.font_style.contains(FontStyle::ITALIC),
@@ -272,6 +316,12 @@ impl Highlighter {
                                     piece.trim_end_matches(['\n', '\r']).to_string(),
                                 )
                             })
+                            .chain((!rest.is_empty()).then(|| {
+                                (
+                                    SpanStyle::default(),
+                                    rest.trim_end_matches(['\n', '\r']).to_string(),
+                                )
+                            }))
                             .filter(|(_, piece)| !piece.is_empty())
                             .collect();
                     cache.window.insert(index, (before, Some(spans.clone())));
@@ -296,6 +346,42 @@ impl Highlighter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_line_is_parsed_up_to_the_column_budget_and_drawn_whole() {
+        let palette = SyntaxPalette {
+            rules: vec![(
+                "storage, keyword".into(),
+                SpanStyle {
+                    fg: Some(Rgb(1, 2, 3)),
+                    ..SpanStyle::default()
+                },
+            )],
+        };
+        let highlighter = Highlighter::new(&palette);
+        let mut cache = highlighter.cache_for("bundle.min.js");
+        let line = "var a=1;".repeat(MAX_COLUMNS / 4) + "é" + &"var b=2;".repeat(10) + "\n";
+        let spans = highlighter.highlight(
+            &mut cache,
+            |i| (i == 0).then(|| Cow::Borrowed(line.as_str())),
+            0,
+            1,
+        );
+        let drawn: String = spans[0].iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(drawn, line.trim_end());
+        assert_eq!(
+            spans[0][0],
+            (palette.rules[0].1, "var".to_string()),
+            "the start is coloured"
+        );
+        let (style, tail) = spans[0].last().unwrap();
+        assert_eq!(
+            *style,
+            SpanStyle::default(),
+            "past the budget the text is plain"
+        );
+        assert!(tail.ends_with("var b=2;") && tail.len() > 2 * MAX_COLUMNS - MAX_COLUMNS);
+    }
 
     fn palette() -> SyntaxPalette {
         SyntaxPalette {

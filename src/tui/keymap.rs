@@ -108,6 +108,7 @@ actions! {
     Pull => "pull", "git pull --ff-only (in the background)";
     ToggleStaged => "toggle_staged", "show the staged or the unstaged diff";
     Refresh => "refresh", "refresh the git status";
+    EditFile => "edit_file", "open the changed file in the editor";
     Jobs => "jobs", "jobs: show or hide the jobs and their logs";
     RunTask => "run_task", "Run task…: pick a task of the workspace and run it as a job";
     RunCommand => "run_command", "Run command…: run a shell line in the workspace as a job";

@@ -20,6 +20,9 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
 ];
 
+/// UI keys that mark a place rather than colour a kind of text.
+const MARKS: &[&str] = &["selection", "search_match", "status"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColorDepth {
     None,
@@ -138,8 +141,34 @@ impl Theme {
         Ok(Theme { ui, syntax, depth })
     }
 
+    /// What every cell starts as: the theme's foreground on its
+    /// background. A theme that sets a background has it painted, so its
+    /// colours read the same on a light or a dark terminal; one that sets
+    /// none leaves the terminal's own.
+    pub fn base(&self) -> Style {
+        let colour = |key: &str| {
+            self.ui
+                .get(key)
+                .and_then(|v| parse_style(v).ok())
+                .and_then(|s| s.fg)
+                .and_then(|c| self.color(c))
+        };
+        let mut style = self.ui("foreground");
+        if let Some(bg) = colour("background") {
+            style = style.bg(bg);
+        }
+        style
+    }
+
     /// The style of a UI element (`border`, `selection`, …); plain when unset.
+    ///
+    /// Without colour (`NO_COLOR`), what marks a place (the selection, the
+    /// cursor row of a list, a search match, the status bar) is drawn in
+    /// reverse video, so it stays visible.
     pub fn ui(&self, key: &str) -> Style {
+        if self.depth == ColorDepth::None && MARKS.contains(&key) {
+            return Style::default().add_modifier(Modifier::REVERSED);
+        }
         self.ui
             .get(key)
             .and_then(|v| parse_style(v).ok())
@@ -338,6 +367,94 @@ pub fn nearest_16(r: u8, g: u8, b: u8) -> Color {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// WCAG's contrast ratio of two colours.
+    fn contrast(a: Rgb, b: Rgb) -> f64 {
+        fn luminance(Rgb(r, g, b): Rgb) -> f64 {
+            let channel = |c: u8| {
+                let c = f64::from(c) / 255.0;
+                if c <= 0.039_28 {
+                    c / 12.92
+                } else {
+                    ((c + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+        }
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    /// Text with the tokens of many languages: comments, strings, numbers,
+    /// keywords, names, properties, tags, markup, headings.
+    const SAMPLE: &str = "# Heading\n\
+        A paragraph of **bold**, _emphasis_ and `code` with a [link](http://x.y).\n\
+        // a comment\n/* a block */\n\
+        import { a } from \"b\";\n\
+        const x = 1.5; let y = 'str'; function f(p) { return p.prop + this.x; }\n\
+        export default () => <div className=\"c\" onClick={f}>text {y}</div>;\n\
+        def g(self, n: int) -> None:\n    return print(n, True)  # py\n\
+        key = \"value\"\n[table]\nSELECT * FROM t WHERE id = 1;\n\
+        <?php echo $v; ?>\n#include <stdio.h>\nfn main() -> u8 { 0 }\n";
+
+    #[test]
+    fn every_token_of_every_syntax_is_readable_in_every_theme() {
+        let mut bad = Vec::new();
+        for (name, _) in SHIPPED {
+            let theme = Theme::load(name, None, ColorDepth::TrueColor).unwrap();
+            let ui = |key: &str| theme.ui.get(key).and_then(|v| parse_style(v).ok());
+            let background = ui("background").and_then(|s| s.fg).unwrap();
+            let foreground = ui("foreground").and_then(|s| s.fg).unwrap();
+            let highlighter = crate::editor::highlight::Highlighter::new(&theme.syntax_palette());
+            let lines: Vec<&str> = SAMPLE.lines().collect();
+            for path in highlighter.sample_paths() {
+                let mut cache = highlighter.cache_for(&path);
+                let spans = highlighter.highlight(
+                    &mut cache,
+                    |i| lines.get(i).map(|l| std::borrow::Cow::Borrowed(*l)),
+                    0,
+                    lines.len(),
+                );
+                for (style, text) in spans.into_iter().flatten() {
+                    let fg = style.fg.unwrap_or(foreground);
+                    let ratio = contrast(fg, background);
+                    if ratio < 3.0 && !text.trim().is_empty() {
+                        bad.push(format!(
+                            "{name} {path} {text:?}: {fg:?} on {background:?} is {ratio:.1}:1"
+                        ));
+                    }
+                }
+            }
+        }
+        bad.sort();
+        bad.dedup();
+        assert!(
+            bad.is_empty(),
+            "{} unreadable spans:\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_theme_background_is_painted_unless_colour_is_off() {
+        let dark = Theme::load("dark", None, ColorDepth::TrueColor).unwrap();
+        assert_eq!(dark.base().bg, Some(Color::Rgb(0x1d, 0x20, 0x21)));
+        assert_eq!(dark.base().fg, Some(Color::Rgb(0xd5, 0xc4, 0xa1)));
+        let light = Theme::load("light", None, ColorDepth::Ansi256).unwrap();
+        assert!(matches!(light.base().bg, Some(Color::Indexed(_))));
+        let plain = Theme::load("dark", None, ColorDepth::None).unwrap();
+        assert_eq!(plain.base(), Style::default());
+        assert_eq!(
+            plain.ui("selection"),
+            Style::default().add_modifier(Modifier::REVERSED),
+            "without colour the selection is reverse video"
+        );
+        assert_eq!(
+            plain.ui("title"),
+            Style::default().add_modifier(Modifier::BOLD)
+        );
+    }
 
     #[test]
     fn every_shipped_theme_loads() {

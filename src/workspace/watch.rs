@@ -69,6 +69,17 @@ pub(crate) fn spawn(
     let (raw_tx, raw_rx) = mpsc::channel::<PathBuf>();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         if let Ok(event) = res {
+            // Reading a file changes nothing, and our own `git status`
+            // opens the index every time: counting opens would refresh
+            // the status forever. A write's close still counts.
+            if event.kind.is_access()
+                && event.kind
+                    != notify::EventKind::Access(notify::event::AccessKind::Close(
+                        notify::event::AccessMode::Write,
+                    ))
+            {
+                return;
+            }
             for path in event.paths {
                 let _ = raw_tx.send(path);
             }
@@ -209,6 +220,29 @@ mod tests {
         assert!(
             seen.iter().all(|p| !p.starts_with("node_modules/")),
             "{seen:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn reading_files_and_the_git_index_is_no_change() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        std::fs::write(dir.path().join(".git/index"), "index").unwrap();
+        std::fs::write(dir.path().join("a.ts"), "x").unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let _watch = spawn(dir.path(), vec![], tx).unwrap();
+        for _ in 0..5 {
+            std::fs::read(dir.path().join(".git/index")).unwrap();
+            std::fs::read(dir.path().join("a.ts")).unwrap();
+        }
+        // A write after the reads is the first thing that arrives.
+        std::fs::write(dir.path().join("b.ts"), "y").unwrap();
+        assert_eq!(
+            next(&mut rx).await,
+            WatchEvent::Changed {
+                paths: vec!["b.ts".into()],
+                git: false
+            }
         );
     }
 

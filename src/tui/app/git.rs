@@ -119,6 +119,17 @@ impl App {
 
     /// Runs a change of the repository off the UI task, then refreshes.
     pub(super) fn run_git(&mut self, op: GitOp) {
+        // The message is kept until the commit succeeds.
+        if let (
+            GitOp::Commit {
+                message,
+                amend: false,
+            },
+            Some(git),
+        ) = (&op, self.git_mut())
+        {
+            git.commit_draft = Some(message.clone());
+        }
         let Some(git) = self.git() else { return };
         let root = git.root.clone();
         let what = op.what();
@@ -167,8 +178,15 @@ impl App {
                     return false;
                 }
                 match result {
+                    // The same diff as shown: the view keeps its splits
+                    // until the file changes.
+                    Ok(patch)
+                        if patch.is_some()
+                            && patch == git.diff_source
+                            && git.diff.as_ref().is_some_and(|d| d.staged == staged) => {}
                     Ok(patch) => {
                         let keep = git.diff.as_ref().map(|d| d.selected);
+                        git.diff_source = patch.clone();
                         git.diff = patch.map(|p| DiffView::new(p, staged, highlighter));
                         if let (Some(diff), Some(selected)) = (&mut git.diff, keep) {
                             diff.selected = selected.min(diff.hunk_count().saturating_sub(1));
@@ -176,6 +194,7 @@ impl App {
                     }
                     Err(e) => {
                         git.diff = None;
+                        git.diff_source = None;
                         self.notify(format!("cannot show the diff: {e}"), true);
                     }
                 }
@@ -183,7 +202,18 @@ impl App {
             }
             GitMsg::Done { what, result } => {
                 match result {
-                    Ok(message) => self.notify(message, false),
+                    Ok(message) => {
+                        if what == "commit"
+                            && let Some(git) = self.git_mut()
+                        {
+                            git.commit_draft = None;
+                        }
+                        self.notify(message, false)
+                    }
+                    Err(e) if what == "commit" => self.notify(
+                        format!("commit failed: {e} (your message is kept for the next commit)"),
+                        true,
+                    ),
                     Err(e) => self.notify(format!("{what} failed: {e}"), true),
                 }
                 self.refresh_git();

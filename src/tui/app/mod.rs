@@ -89,7 +89,7 @@ impl Focus {
 }
 
 pub(crate) enum Overlay {
-    Help,
+    Help(help::HelpView),
     Palette(Picker<Action>),
     Finder(Picker<String>),
     /// "Run task…": the workspace's tasks.
@@ -506,8 +506,13 @@ impl App {
             return false;
         };
         match overlay {
-            // Any key closes them.
-            Overlay::Help | Overlay::JobDetails(_) => {}
+            Overlay::Help(mut view) => {
+                if view.handle_key(self.keymap.action(Scope::List, &key), key) {
+                    self.overlay = Some(Overlay::Help(view));
+                }
+            }
+            // Any key closes it.
+            Overlay::JobDetails(_) => {}
             Overlay::Palette(mut picker) => {
                 match picker.handle_key(self.keymap.action(Scope::Picker, &key), key) {
                     PickerOutcome::Open => self.overlay = Some(Overlay::Palette(picker)),
@@ -579,7 +584,7 @@ impl App {
                 return false;
             }
             Action::Help => {
-                self.overlay = Some(Overlay::Help);
+                self.overlay = Some(Overlay::Help(help::HelpView::default()));
                 return true;
             }
             Action::Palette => {
@@ -609,7 +614,7 @@ impl App {
                     .iter()
                     .map(|p| (p.clone(), String::new(), p.clone()))
                     .collect();
-                self.overlay = Some(Overlay::Finder(Picker::new("Files", items)));
+                self.overlay = Some(Overlay::Finder(Picker::of_paths("Files", items)));
                 return true;
             }
             Action::FocusNext | Action::FocusPrev
@@ -878,9 +883,7 @@ impl App {
     /// Draws everything; returns where the terminal cursor goes, if shown.
     pub fn render(&mut self, area: Rect, buf: &mut Buffer) -> Option<(u16, u16)> {
         self.screen = area;
-        Block::default()
-            .style(self.theme.ui("foreground"))
-            .render(area, buf);
+        Block::default().style(self.theme.base()).render(area, buf);
         let areas = self.areas();
         let mut cursor = None;
         if self.jobs_visible() {
@@ -906,18 +909,20 @@ impl App {
         }
         self.render_status(areas.status, buf);
 
+        let scope = self.scope();
+        if let Some(Overlay::Help(view)) = &mut self.overlay {
+            view.render(
+                &self.keymap,
+                &[Scope::Global, scope],
+                areas.main,
+                buf,
+                &self.theme,
+            );
+            return None;
+        }
         match &self.overlay {
             None => cursor,
-            Some(Overlay::Help) => {
-                help::render(
-                    &self.keymap,
-                    &[Scope::Global, self.scope()],
-                    areas.main,
-                    buf,
-                    &self.theme,
-                );
-                None
-            }
+            Some(Overlay::Help(_)) => None,
             Some(Overlay::Palette(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
             Some(Overlay::Finder(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
             Some(Overlay::Tasks(picker)) => Some(picker.render(areas.main, buf, &self.theme)),

@@ -716,6 +716,78 @@ async fn changes_view_stages_one_hunk_and_commits_it() {
 }
 
 #[tokio::test]
+async fn a_split_holds_across_refreshes_and_enter_stays_in_the_diff() {
+    let (mut h, _dir, repo) = git_fixture().await;
+    let lines: String = (1..=6).map(|i| format!("line{i}\n")).collect();
+    std::fs::write(
+        repo.join("a.txt"),
+        lines.replace("line2", "TWO").replace("line5", "FIVE"),
+    )
+    .unwrap();
+    git(&repo, &["add", "a.txt"]);
+    git(&repo, &["commit", "-q", "-m", "a"]);
+    std::fs::write(
+        repo.join("a.txt"),
+        lines.replace("line2", "2").replace("line5", "5"),
+    )
+    .unwrap();
+    key(&mut h, KeyCode::Char('g'), KeyModifiers::ALT).await;
+    key(&mut h, KeyCode::Enter, KeyModifiers::NONE).await;
+    assert_eq!(h.app.focus, Focus::Diff);
+    key(&mut h, KeyCode::Char('s'), KeyModifiers::NONE).await;
+    assert_eq!(git_pane(&h).diff.as_ref().unwrap().hunk_count(), 2);
+    // A refresh (the watcher's, or `r`) reads the same diff: the split
+    // holds, so `space` stages only the first part.
+    key(&mut h, KeyCode::Char('r'), KeyModifiers::NONE).await;
+    h.settle().await;
+    assert_eq!(git_pane(&h).diff.as_ref().unwrap().hunk_count(), 2);
+    // Enter in the diff does not leave it for the file.
+    key(&mut h, KeyCode::Enter, KeyModifiers::NONE).await;
+    assert_eq!(h.app.focus, Focus::Diff);
+    key(&mut h, KeyCode::Char(' '), KeyModifiers::NONE).await;
+    let cached = git(&repo, &["diff", "--cached", "a.txt"]);
+    assert!(cached.contains("+2") && !cached.contains("+5"), "{cached}");
+    // `e` opens the file.
+    key(&mut h, KeyCode::Char('e'), KeyModifiers::NONE).await;
+    h.settle().await;
+    assert_eq!(h.app.focus, Focus::Editor);
+}
+
+fn message(h: &Harness) -> String {
+    h.app
+        .message
+        .as_ref()
+        .map(|(m, _)| m.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_commit_with_nothing_staged_says_so_and_a_failed_one_keeps_its_message() {
+    let (mut h, _dir, repo) = git_fixture().await;
+    key(&mut h, KeyCode::Char('g'), KeyModifiers::ALT).await;
+    key(&mut h, KeyCode::Char('c'), KeyModifiers::NONE).await;
+    assert!(h.app.overlay.is_none(), "no prompt for a commit of nothing");
+    assert!(message(&h).contains("nothing is staged"));
+    // A pre-commit hook refuses: the message typed is offered again.
+    let hook = repo.join(".git/hooks/pre-commit");
+    std::fs::write(&hook, "#!/bin/sh\necho no >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    git(&repo, &["add", "b.txt"]);
+    key(&mut h, KeyCode::Char('r'), KeyModifiers::NONE).await;
+    h.settle().await;
+    key(&mut h, KeyCode::Char('c'), KeyModifiers::NONE).await;
+    typing(&mut h, "Add b").await;
+    key(&mut h, KeyCode::Enter, KeyModifiers::NONE).await;
+    h.settle().await;
+    assert!(message(&h).contains("message is kept"), "{}", message(&h));
+    key(&mut h, KeyCode::Char('c'), KeyModifiers::NONE).await;
+    match &h.app.overlay {
+        Some(Overlay::Prompt(p)) => assert_eq!(p.text(), "Add b"),
+        _ => panic!("the commit prompt opens again"),
+    }
+}
+
+#[tokio::test]
 async fn a_split_hunk_stages_half_and_discard_asks_first() {
     let (mut h, _dir, repo) = git_fixture().await;
     // One hunk with two separate changes: lines 2 and 5.

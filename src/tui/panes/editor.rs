@@ -718,6 +718,9 @@ fn draw_text(
     let base = theme.ui("foreground");
     let select_style = theme.ui("selection");
     let number_style = theme.ui("line_number");
+    let more_style = theme
+        .ui("muted")
+        .add_modifier(ratatui::style::Modifier::BOLD);
     let (cursor_line, cursor_col) = tab.buffer.cursor_line_col();
     let tab_width = crate::editor::buffer::DEFAULT_TAB_WIDTH;
 
@@ -735,9 +738,17 @@ fn draw_text(
         let mut col = 0usize;
         let x0 = usize::from(body.x) + gutter;
         let right = usize::from(body.x + body.width);
-        for (style, text) in pieces {
+        // Past the right edge nothing more is drawn: a megabyte on one
+        // line costs only the columns on screen.
+        let last_col = tab.left + (right - x0);
+        let mut continues = false;
+        'line: for (style, text) in pieces {
             let style = base.patch(theme.span_style(&style));
             for grapheme in text.graphemes(true) {
+                if col >= last_col {
+                    continues = true;
+                    break 'line;
+                }
                 let chars = grapheme.chars().count();
                 // The buffer's own measure, so the cursor lands where the
                 // text is drawn.
@@ -762,6 +773,15 @@ fn draw_text(
                 col += width;
                 char_idx += chars;
             }
+        }
+        // Text off the window's edges is marked, as vim's `listchars`
+        // extends and precedes: a short line below a scrolled long one
+        // does not look empty.
+        if continues && right > x0 {
+            buf.set_stringn((right - 1) as u16, y, "›", 1, more_style);
+        }
+        if tab.left > 0 && col > 0 && right > x0 {
+            buf.set_stringn(x0 as u16, y, "‹", 1, more_style);
         }
         // A selected line ending shows as one selected cell.
         if let Some(r) = &selected

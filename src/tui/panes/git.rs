@@ -54,6 +54,12 @@ pub(crate) struct GitPane {
     pub staged_view: bool,
     /// A push or pull queued or running as a job.
     pub remote_busy: Option<&'static str>,
+    /// The diff as git last gave it, before any split: a refresh that
+    /// finds the same keeps the view and its splits.
+    pub diff_source: Option<FilePatch>,
+    /// A commit message typed and not committed yet (the commit failed,
+    /// or is running): the next commit prompt starts from it.
+    pub commit_draft: Option<String>,
 }
 
 impl GitPane {
@@ -68,7 +74,18 @@ impl GitPane {
             diff_generation: 0,
             staged_view: false,
             remote_busy: None,
+            diff_source: None,
+            commit_draft: None,
         }
+    }
+
+    /// Whether anything is staged (as the last status read it).
+    pub fn has_staged(&self) -> bool {
+        self.status.as_ref().is_some_and(|s| {
+            s.entries
+                .iter()
+                .any(|e| !e.ignored && e.index != crate::git::status::Change::Unmodified)
+        })
     }
 
     /// "main ↑1 ↓0 ●3" for the status bar.
@@ -135,10 +152,15 @@ impl GitPane {
                 }
                 Outcome::Redraw
             }
-            Action::Open => match (in_diff, entry) {
-                (true, Some(entry)) => Outcome::Effect(Effect::OpenFile(entry.path)),
-                (false, _) if self.diff.is_some() => Outcome::Effect(Effect::Focus(Focus::Diff)),
+            // In the diff, `open` stays there: the keys that follow stage
+            // and split hunks, they never type into the file.
+            Action::Open => match in_diff {
+                false if self.diff.is_some() => Outcome::Effect(Effect::Focus(Focus::Diff)),
                 _ => Outcome::Redraw,
+            },
+            Action::EditFile => match entry {
+                Some(entry) => Outcome::Effect(Effect::OpenFile(entry.path)),
+                None => Outcome::Redraw,
             },
             Action::Back if in_diff => Outcome::Effect(Effect::Focus(Focus::Changes)),
             Action::Back => Outcome::Effect(Effect::LeaveChanges),
@@ -188,7 +210,14 @@ impl GitPane {
                 })),
                 None => Outcome::Redraw,
             },
-            Action::Commit => Outcome::prompt(PromptKind::Commit { amend: false }, ""),
+            Action::Commit if !self.has_staged() => Outcome::Effect(Effect::Notify(
+                "nothing is staged: stage a file or a hunk first, then commit".into(),
+                true,
+            )),
+            Action::Commit => Outcome::prompt(
+                PromptKind::Commit { amend: false },
+                self.commit_draft.as_deref().unwrap_or_default(),
+            ),
             Action::Amend => Outcome::prompt(PromptKind::Commit { amend: true }, ""),
             Action::Push | Action::Pull => Outcome::Effect(Effect::Remote {
                 push: action == Action::Push,

@@ -15,7 +15,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::job_log::JobLog;
 use super::prompt::{ConfirmKind, PromptKind};
-use super::{frame, inner, moved, popup, scroll_for};
+use super::{fit, frame, inner, moved, popup, scroll_for};
 use crate::jobs::kinds::shell_words;
 use crate::jobs::queue::Job;
 use crate::jobs::{Status, format_duration, format_ms};
@@ -86,31 +86,6 @@ fn workspace_label(job: &Job) -> String {
             .file_name()
             .map_or_else(|| ws.to_string(), |n| n.to_string_lossy().into_owned()),
         Some(ws) => ws.to_string(),
-    }
-}
-
-/// `text` cut to `width` columns (with … when cut) and padded to it.
-fn fit(text: &str, width: usize, right: bool) -> String {
-    let mut out = String::new();
-    let mut used = 0;
-    let full = text.width() <= width;
-    for c in text.chars() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + w + usize::from(!full) > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    if !full && width > 0 {
-        out.push('…');
-        used += 1;
-    }
-    let pad = " ".repeat(width.saturating_sub(used));
-    if right {
-        format!("{pad}{out}")
-    } else {
-        format!("{out}{pad}")
     }
 }
 

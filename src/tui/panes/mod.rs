@@ -49,6 +49,31 @@ pub(crate) fn frame<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'
         })
 }
 
+/// `text` cut to `width` columns (with … when cut) and padded to it.
+pub(crate) fn fit(text: &str, width: usize, right: bool) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    let full = unicode_width::UnicodeWidthStr::width(text) <= width;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + usize::from(!full) > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if !full && width > 0 {
+        out.push('…');
+        used += 1;
+    }
+    let pad = " ".repeat(width.saturating_sub(used));
+    if right {
+        format!("{pad}{out}")
+    } else {
+        format!("{out}{pad}")
+    }
+}
+
 /// Moves `selected` within `len` items by a signed step, clamped.
 pub(crate) fn step(selected: usize, len: usize, delta: isize) -> usize {
     if len == 0 {

@@ -1,5 +1,10 @@
 //! A fuzzy picker over a list: the file finder and the command palette.
-//! Matching and ranking are nucleo's, as in helix.
+//! Matching and scoring are nucleo's, as in helix. Over paths, a match
+//! inside the file name ranks above one spread over the folders (as helix
+//! and fzf rank them: `tsks` finds `lib/tasks.ts` before
+//! `app/api/tasks/route.ts`), and the matched characters are highlighted.
+
+use std::cell::RefCell;
 
 use crossterm::event::KeyEvent;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
@@ -20,7 +25,10 @@ pub(crate) struct Picker<T> {
     query: TextArea<'static>,
     matches: Vec<usize>,
     selected: usize,
-    matcher: Matcher,
+    /// Shared by scoring and by drawing the matched characters.
+    matcher: RefCell<Matcher>,
+    /// The items are paths: file-name matches rank first.
+    paths: bool,
 }
 
 pub(crate) enum PickerOutcome<T> {
@@ -40,32 +48,78 @@ impl<T: Clone> Picker<T> {
             items,
             query,
             selected: 0,
-            matcher: Matcher::new(Config::DEFAULT.match_paths()),
+            matcher: RefCell::new(Matcher::new(Config::DEFAULT.match_paths())),
+            paths: false,
         };
         picker.refilter();
         picker
     }
 
-    fn refilter(&mut self) {
+    /// A picker over workspace paths (the file finder).
+    pub fn of_paths(title: &'static str, items: Vec<(String, String, T)>) -> Picker<T> {
+        let mut picker = Picker::new(title, items);
+        picker.paths = true;
+        picker.refilter();
+        picker
+    }
+
+    fn pattern(&self) -> Option<Pattern> {
         let query = self.query.lines().first().cloned().unwrap_or_default();
-        if query.is_empty() {
-            self.matches = (0..self.items.len()).collect();
-        } else {
-            let pattern = Pattern::parse(&query, CaseMatching::Smart, Normalization::Smart);
-            let mut buf = Vec::new();
-            let mut scored: Vec<(u32, usize)> = self
-                .items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, (text, _, _))| {
-                    let score = pattern.score(Utf32Str::new(text, &mut buf), &mut self.matcher)?;
-                    Some((score, i))
-                })
-                .collect();
-            scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            self.matches = scored.into_iter().map(|(_, i)| i).collect();
+        (!query.is_empty())
+            .then(|| Pattern::parse(&query, CaseMatching::Smart, Normalization::Smart))
+    }
+
+    fn refilter(&mut self) {
+        match self.pattern() {
+            None => self.matches = (0..self.items.len()).collect(),
+            Some(pattern) => {
+                let mut buf = Vec::new();
+                let paths = self.paths;
+                let matcher = self.matcher.get_mut();
+                // (whether the whole query matches within the file name,
+                // score, position): the name first, as helix and fzf rank.
+                let mut scored: Vec<(bool, u32, usize)> = self
+                    .items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, (text, _, _))| {
+                        let score = pattern.score(Utf32Str::new(text, &mut buf), matcher)?;
+                        let in_name = paths
+                            && pattern
+                                .score(Utf32Str::new(file_name(text), &mut buf), matcher)
+                                .is_some();
+                        Some((in_name, score, i))
+                    })
+                    .collect();
+                scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+                self.matches = scored.into_iter().map(|(_, _, i)| i).collect();
+            }
         }
         self.selected = 0;
+    }
+
+    /// The char positions of `text` the query matched, for highlighting;
+    /// within the file name when the item ranked by it.
+    fn matched(&self, text: &str) -> Vec<usize> {
+        let Some(pattern) = self.pattern() else {
+            return Vec::new();
+        };
+        let mut buf = Vec::new();
+        let mut indices = Vec::new();
+        let mut matcher = self.matcher.borrow_mut();
+        if self.paths {
+            let name = file_name(text);
+            let offset = text[..text.len() - name.len()].chars().count();
+            if pattern
+                .indices(Utf32Str::new(name, &mut buf), &mut matcher, &mut indices)
+                .is_some()
+            {
+                return indices.iter().map(|&i| i as usize + offset).collect();
+            }
+            indices.clear();
+        }
+        let _ = pattern.indices(Utf32Str::new(text, &mut buf), &mut matcher, &mut indices);
+        indices.iter().map(|&i| i as usize).collect()
     }
 
     /// `action` is what the `[picker]` keymap table binds the key to; a
@@ -123,25 +177,38 @@ impl<T: Clone> Picker<T> {
         self.query.render(field, buf);
         let list_height = usize::from(body.height.saturating_sub(1));
         let first = self.selected.saturating_sub(list_height.saturating_sub(1));
-        let lines: Vec<Line> = self
+        let shown: Vec<(usize, usize)> = self
             .matches
             .iter()
+            .copied()
             .enumerate()
             .skip(first)
             .take(list_height)
-            .map(|(row, &i)| {
-                let (text, detail, _) = &self.items[i];
-                let style = if row == self.selected {
-                    theme.ui("selection")
-                } else {
-                    theme.ui("foreground")
-                };
-                Line::from(vec![
-                    Span::styled(text.clone(), style),
-                    Span::styled(format!("  {detail}"), theme.ui("muted")),
-                ])
-            })
             .collect();
+        let mut lines: Vec<Line> = Vec::with_capacity(shown.len());
+        for (row, i) in shown {
+            let text = self.items[i].0.clone();
+            let style = if row == self.selected {
+                theme.ui("selection")
+            } else {
+                theme.ui("foreground")
+            };
+            let hit = style.patch(theme.ui("title"));
+            let matched = self.matched(&text);
+            let mut spans: Vec<Span> = Vec::new();
+            for (at, c) in text.chars().enumerate() {
+                let style = if matched.contains(&at) { hit } else { style };
+                match spans.last_mut() {
+                    Some(last) if last.style == style => last.content.to_mut().push(c),
+                    _ => spans.push(Span::styled(c.to_string(), style)),
+                }
+            }
+            spans.push(Span::styled(
+                format!("  {}", self.items[i].1),
+                theme.ui("muted"),
+            ));
+            lines.push(Line::from(spans));
+        }
         Paragraph::new(lines).render(
             Rect {
                 y: body.y + 1,
@@ -156,4 +223,9 @@ impl<T: Clone> Picker<T> {
             field.y,
         )
     }
+}
+
+/// The last part of a path.
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }

@@ -6,8 +6,9 @@ use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Widget};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use ratatui_textarea::TextArea;
+use unicode_width::UnicodeWidthStr;
 
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
@@ -156,6 +157,9 @@ impl Prompt {
 
     /// Draws the prompt in `area` (one line); returns the cursor position.
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) -> (u16, u16) {
+        // Over the status line: nothing of it may show through.
+        Clear.render(area, buf);
+        Block::default().style(theme.ui("status")).render(area, buf);
         let label = self.kind.label();
         let width = (label.chars().count() as u16).min(area.width / 2);
         Paragraph::new(Line::styled(label, theme.ui("title")))
@@ -176,11 +180,16 @@ impl Prompt {
 }
 
 pub(crate) fn render_question(question: &str, area: Rect, buf: &mut Buffer, theme: &Theme) {
-    // Over the status line: nothing of it may show past the question.
+    // Over the status line: nothing of it may show past the question. The
+    // answer keys come first, so a narrow terminal cuts the question (with
+    // an ellipsis), never the keys.
     Clear.render(area, buf);
+    const KEYS: &str = " [y]es / [n]o ";
+    let room = usize::from(area.width).saturating_sub(KEYS.len() + 1);
+    let question = super::fit(question, room.min(question.width()), false);
     Paragraph::new(Line::from(vec![
-        Span::styled(format!(" {question} "), theme.ui("warning")),
-        Span::styled("[y]es / [n]o", theme.ui("title")),
+        Span::styled(KEYS, theme.ui("title")),
+        Span::styled(format!(" {question}"), theme.ui("warning")),
     ]))
     .style(theme.ui("status"))
     .render(area, buf);

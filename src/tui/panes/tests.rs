@@ -76,6 +76,20 @@ fn workspaces_pane_marks_the_open_one_and_the_selection() {
 }
 
 #[test]
+fn a_name_too_long_for_the_tree_ends_with_an_ellipsis() {
+    let theme = theme();
+    let mut pane = TreePane::new(tree::build([
+        "a-very-long-component-name.stories.tsx",
+        "b.ts",
+    ]));
+    let area = Rect::new(0, 0, 20, 5);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    pane.render(area, &mut buf, true, None, None, &theme);
+    let row: String = (1..19).map(|x| buf[(x, 1)].symbol().to_string()).collect();
+    assert_eq!(row, "  a-very-long-com…");
+}
+
+#[test]
 fn tree_pane_shows_folders_files_and_git_markers() {
     let theme = theme();
     let paths = [
@@ -257,6 +271,65 @@ fn picker_shows_the_query_and_the_ranked_matches() {
 }
 
 #[test]
+fn finder_ranks_a_match_in_the_file_name_first_and_marks_the_matched_characters() {
+    let theme = theme();
+    let items = ["app/api/tasks/route.ts", "lib/tasks.ts", "tests/keys.rs"]
+        .iter()
+        .map(|p| (p.to_string(), String::new(), p.to_string()))
+        .collect();
+    let mut picker = Picker::of_paths("Files", items);
+    for c in "tsks".chars() {
+        let key = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(c));
+        let _ = picker.handle_key(None, key);
+    }
+    let area = Rect::new(0, 0, 60, 10);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    picker.render(area, &mut buf, &theme);
+    let rows: Vec<String> = (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect()
+        })
+        .collect();
+    let first = rows.iter().position(|r| r.contains("lib/tasks.ts"));
+    let second = rows
+        .iter()
+        .position(|r| r.contains("app/api/tasks/route.ts"));
+    assert!(first.is_some() && first < second, "{rows:#?}");
+    // The matched characters of `lib/tasks.ts` are in `tasks.ts`, drawn
+    // in the title style; the folder is not.
+    let row = first.unwrap_or_default() as u16;
+    let x0 = rows[row as usize].find("lib/tasks.ts").unwrap_or_default() as u16;
+    let hit = theme.ui("title").fg;
+    assert_ne!(
+        buf[(x0, row)].fg,
+        hit.unwrap_or_default(),
+        "`l` is not matched"
+    );
+    assert_eq!(
+        buf[(x0 + 4, row)].style().fg,
+        hit,
+        "`t` of tasks is matched"
+    );
+}
+
+#[test]
+fn a_question_too_long_for_the_terminal_keeps_its_answer_keys() {
+    let theme = theme();
+    let question = ConfirmKind::QuitWithJobs { running: 1 }.question();
+    let area = Rect::new(0, 0, 50, 1);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    super::prompt::render_question(&question, area, &mut buf, &theme);
+    let row: String = (0..50).map(|x| buf[(x, 0)].symbol().to_string()).collect();
+    assert!(
+        row.starts_with(" [y]es / [n]o  quit? 1 running job"),
+        "{row:?}"
+    );
+    assert!(row.trim_end().ends_with('…'), "{row:?}");
+}
+
+#[test]
 fn prompt_and_question_take_the_status_line() {
     let theme = theme();
     let prompt = Prompt::new(PromptKind::Rename { from: "app".into() }, "app");
@@ -283,9 +356,73 @@ fn help_lists_the_keys_in_effect() {
     snapshot(
         "help",
         screens(|area, buf| {
-            super::help::render(&keymap, &[Scope::Global, Scope::Changes], area, buf, &theme)
+            super::help::HelpView::default().render(
+                &keymap,
+                &[Scope::Global, Scope::Changes],
+                area,
+                buf,
+                &theme,
+            )
         }),
     );
+}
+
+#[test]
+fn help_scrolls_filters_and_closes_with_esc_or_q() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let theme = theme();
+    let (keymap, _) = Keymap::load(None, None);
+    let scopes = [Scope::Global, Scope::Editor];
+    let area = Rect::new(0, 0, 80, 24);
+    let text = |view: &mut super::help::HelpView| {
+        let mut buf = ratatui::buffer::Buffer::empty(area);
+        view.render(&keymap, &scopes, area, &mut buf, &theme);
+        (0..area.height)
+            .map(|y| {
+                (0..area.width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let press = |view: &mut super::help::HelpView, code: KeyCode| {
+        let key = KeyEvent::from(code);
+        view.handle_key(keymap.action(Scope::List, &key), key)
+    };
+    let total = keymap.help(&scopes).len();
+    let mut view = super::help::HelpView::default();
+    let first = text(&mut view);
+    assert!(first.contains(&format!("of {total}")), "{first}");
+    // Scrolling shows the entries below the first page.
+    assert!(press(&mut view, KeyCode::Char('G')));
+    let last = text(&mut view);
+    assert!(last.contains(&format!("of {total}")) && last != first);
+    let bottom = keymap
+        .help(&scopes)
+        .last()
+        .map(|(a, _)| a.describe())
+        .unwrap_or_default();
+    let bottom: String = bottom.chars().take(30).collect();
+    assert!(
+        last.contains(&bottom),
+        "the last entry is reachable: {last}"
+    );
+    // `/` filters by what a key does.
+    assert!(press(&mut view, KeyCode::Char('/')));
+    for c in "save".chars() {
+        assert!(press(&mut view, KeyCode::Char(c)));
+    }
+    assert!(press(&mut view, KeyCode::Enter));
+    let filtered = text(&mut view);
+    assert!(
+        filtered.contains("ctrl-s") && !filtered.contains(&format!("of {total}")),
+        "{filtered}"
+    );
+    // Other keys do not close it; esc and q do.
+    assert!(press(&mut view, KeyCode::Char('x')));
+    assert!(!press(&mut view.clone(), KeyCode::Esc));
+    assert!(!press(&mut view, KeyCode::Char('q')));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::prompt::{ConfirmKind, PromptKind};
-use super::{frame, inner, moved, scroll_for};
+use super::{fit, frame, inner, moved, scroll_for};
 use crate::tui::app::{Effect, Focus, Outcome};
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
@@ -197,7 +197,14 @@ impl TreePane {
                     (true, false) => "▸ ",
                     (false, _) => "  ",
                 };
-                let text = format!("{}{icon}{}", "  ".repeat(row.depth), row.name);
+                // A name too long for the pane ends with `…`, never cut
+                // silently; the marker column comes off the width.
+                let width = usize::from(body.width).saturating_sub(usize::from(markers.is_some()));
+                let text = fit(
+                    &format!("{}{icon}{}", "  ".repeat(row.depth), row.name),
+                    width,
+                    false,
+                );
                 // A git marker (M, A, D, R, ?, !, U, or • for a folder
                 // holding changes) leads the row, as in lazygit.
                 let marker = markers.and_then(|m| m.get(&row.path).copied());

@@ -5,11 +5,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{frame, inner, moved, scroll_for};
+use super::{fit, frame, inner, moved, scroll_for};
 use crate::store::workspaces::Workspace;
 use crate::tui::app::{Effect, Outcome};
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
+use unicode_width::UnicodeWidthStr;
 
 pub(crate) struct WorkspacesPane {
     pub items: Vec<Workspace>,
@@ -89,8 +90,18 @@ impl WorkspacesPane {
                 } else {
                     "  "
                 };
+                let width = usize::from(body.width);
                 let name = format!("{marker}{}", ws.name);
-                let detail = format!(" {} · {} files", ws.storage_type.as_str(), ws.files_count);
+                let name = fit(&name, width.min(name.width()), false);
+                // The detail goes whole, or in part at a word, never cut
+                // mid-word: "sqlite · 12 files", "sqlite", nothing.
+                let room = width.saturating_sub(name.width());
+                let full = format!(" {} · {} files", ws.storage_type.as_str(), ws.files_count);
+                let short = format!(" {}", ws.storage_type.as_str());
+                let detail = [full, short]
+                    .into_iter()
+                    .find(|d| d.width() <= room)
+                    .unwrap_or_default();
                 let style = if i == self.selected && focused {
                     theme.ui("selection")
                 } else {
