@@ -521,17 +521,22 @@ fn key_event(name: &str) -> Option<KeyEvent> {
 /// context, two removed, three added, context), as the review benchmark
 /// shows it.
 fn review_patch(lines: usize) -> String {
-    let mut diff = String::from("diff --git a/src/big.rs b/src/big.rs\n--- a/src/big.rs\n+++ b/src/big.rs\n");
+    let mut diff =
+        String::from("diff --git a/src/big.rs b/src/big.rs\n--- a/src/big.rs\n+++ b/src/big.rs\n");
     let hunks = lines.div_ceil(10).max(1);
     for h in 0..hunks {
         let old = 1 + h * 20;
         let new = 1 + h * 21;
-        diff.push_str(&format!("@@ -{old},7 +{new},8 @@ fn step_{h}() {{\n"));
-        diff.push_str(&format!("     let total_{h} = prices.iter().sum::<u32>();\n"));
+        diff.push_str(&format!("@@ -{old},6 +{new},7 @@ fn step_{h}() {{\n"));
+        diff.push_str(&format!(
+            "     let total_{h} = prices.iter().sum::<u32>();\n"
+        ));
         diff.push_str(&format!("     let count_{h} = items.len() as u32;\n"));
         diff.push_str(&format!("-    let share = total_{h} / count_{h};\n"));
         diff.push_str(&format!("-    log(\"step {h}\", share);\n"));
-        diff.push_str(&format!("+    let share = total_{h}.checked_div(count_{h}).unwrap_or(0);\n"));
+        diff.push_str(&format!(
+            "+    let share = total_{h}.checked_div(count_{h}).unwrap_or(0);\n"
+        ));
         diff.push_str(&format!("+    log(\"step {h} (checked)\", share);\n"));
         diff.push_str(&format!("+    record(share, {h});\n"));
         diff.push_str("     share\n");
@@ -574,7 +579,11 @@ pub fn review_frames(
     let mut times = Vec::with_capacity(frames);
     for i in 0..frames {
         let started = Instant::now();
-        let action = if i % 4 == 3 { Action::Down } else { Action::PageDown };
+        let action = if i % 4 == 3 {
+            Action::Down
+        } else {
+            Action::PageDown
+        };
         let _ = pane.update(action, &highlighter);
         buf.reset();
         pane.render(area, &mut buf, true, &highlighter, &theme);

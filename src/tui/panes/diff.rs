@@ -479,7 +479,6 @@ impl DiffView {
                 None => base,
             };
             let text = text.trim_end_matches(['\n', '\r']);
-            let mut from = 0;
             for (start, end, is_word) in cut(text.len(), at, changed) {
                 let style = if is_word {
                     let style = base.add_modifier(word.add_modifier);
@@ -493,9 +492,7 @@ impl DiffView {
                 if let Some(piece) = text.get(start..end) {
                     line.push(Span::styled(piece.replace('\t', "    "), style));
                 }
-                from = end;
             }
-            debug_assert!(from == text.len());
             at += text.len();
         }
         Line::from(line).style(match tint.bg {

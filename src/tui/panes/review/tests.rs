@@ -397,3 +397,9 @@ async fn decisions_go_to_the_store_and_come_back_on_reopening() {
     assert_eq!(again.at(), (0, 2), "the review goes on where it was left");
     worker.shutdown().unwrap();
 }
+
+#[test]
+fn the_benchmark_hook_draws_frames_of_a_generated_patch() {
+    let times = crate::tui::harness::review_frames(2_000, 8, 140, 40).unwrap();
+    assert_eq!(times.len(), 8);
+}
