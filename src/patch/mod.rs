@@ -46,7 +46,10 @@ pub(crate) enum FileStatus {
 }
 
 impl FileStatus {
-    /// The word for the status, as the review and `patch show` name it.
+    #[expect(
+        dead_code,
+        reason = "the AI review, still to come, names what a patch does to each file"
+    )]
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             FileStatus::Added => "added",

@@ -36,7 +36,7 @@ pub(crate) enum AiMsg {
     Polled {
         id: i64,
         after: i64,
-        result: Result<(Job, Vec<LogLine>), String>,
+        result: Result<Box<(Job, Vec<LogLine>)>, String>,
     },
 }
 
@@ -132,7 +132,7 @@ impl App {
                 let job = queue::require(&store.conn, id).map_err(|e| describe(&e))?;
                 let lines = queue::logs_after(&store.conn, id, after, LOG_BATCH)
                     .map_err(|e| describe(&e))?;
-                Ok((job, lines))
+                Ok(Box::new((job, lines)))
             },
             move |result| AppMsg::Ai(AiMsg::Polled { id, after, result }),
         );
@@ -252,14 +252,14 @@ impl App {
         &mut self,
         id: i64,
         after: i64,
-        result: Result<(Job, Vec<LogLine>), String>,
+        result: Result<Box<(Job, Vec<LogLine>)>, String>,
     ) -> bool {
         let pane = &mut self.ai.pane;
         if pane.running_job() != Some(id) {
             return false;
         }
         let (job, lines) = match result {
-            Ok(answer) => answer,
+            Ok(answer) => *answer,
             Err(e) => {
                 self.notify(format!("cannot follow job {id}: {e}"), true);
                 return true;

@@ -14,11 +14,14 @@ use crate::store::Store;
 use crate::store::patches::{Decision, HunkDecision, PatchRow};
 use crate::tui::panes::review::{ReviewOp, ReviewPane};
 
+/// A stored patch and the decisions on its hunks.
+type Stored = (PatchRow, Vec<HunkDecision>);
+
 /// Answers about the patch in review.
 pub(crate) enum ReviewMsg {
     Loaded {
         id: i64,
-        result: Result<Option<(PatchRow, Vec<HunkDecision>)>, String>,
+        result: Result<Option<Box<Stored>>, String>,
     },
     /// A decision, a split or an edit was stored (false: the hunk is gone).
     Stored {
@@ -69,7 +72,9 @@ impl App {
         self.await_store(answer, move |result| {
             AppMsg::Review(ReviewMsg::Loaded {
                 id,
-                result: result.map_err(|e| describe(&e)),
+                result: result
+                    .map(|found| found.map(Box::new))
+                    .map_err(|e| describe(&e)),
             })
         });
     }
@@ -96,7 +101,8 @@ impl App {
     pub(crate) fn review_msg(&mut self, msg: ReviewMsg) -> bool {
         match msg {
             ReviewMsg::Loaded { id, result } => match result {
-                Ok(Some((row, decisions))) => {
+                Ok(Some(found)) => {
+                    let (row, decisions) = *found;
                     match ReviewPane::new(&row, &decisions, &self.highlighter) {
                         Ok(pane) => {
                             if self.focus != Focus::Review {

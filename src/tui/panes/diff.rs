@@ -288,12 +288,6 @@ impl DiffView {
         }
     }
 
-    /// The changed byte ranges of row `row`, once its hunk was on screen.
-    #[cfg(test)]
-    pub(crate) fn changed_words(&self, row: usize) -> &[Range<usize>] {
-        self.words.get(row).map_or(&[], Vec::as_slice)
-    }
-
     pub fn render(
         &mut self,
         area: Rect,
