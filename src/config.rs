@@ -143,6 +143,79 @@ pub struct Config {
     /// Keymap merged over the defaults (`keymaps/<name>.toml`), if any.
     pub keymap: Option<String>,
     pub jobs: JobsConfig,
+    pub ai: AiConfig,
+}
+
+/// `[ai]`: which provider an `ask` uses, how far it goes, and per provider
+/// (`[ai.openai]`, `[ai.anthropic]`, `[ai.compat]`) its base URL, model
+/// and the edit format it is asked for. Keys are never read from here:
+/// they come from the environment only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AiConfig {
+    /// `openai`, `anthropic` or `compat`.
+    pub provider: String,
+    /// Follow-ups that send an edit that did not apply back to the model.
+    pub max_rounds: u32,
+    /// Tokens of context (files, the workspace map) a request may carry.
+    pub budget_tokens: usize,
+    pub openai: AiProviderConfig,
+    pub anthropic: AiProviderConfig,
+    pub compat: AiProviderConfig,
+}
+
+/// One provider's `[ai.NAME]` table; the environment's base URL wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AiProviderConfig {
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    /// The edit format asked for: `search-replace`, `unified-diff`,
+    /// `apply-patch` or `line-ranges`.
+    pub format: Option<String>,
+}
+
+/// The edit formats a model can be asked for, by their config names.
+pub(crate) const EDIT_FORMATS: [&str; 4] = [
+    "search-replace",
+    "unified-diff",
+    "apply-patch",
+    "line-ranges",
+];
+
+impl Default for AiConfig {
+    fn default() -> AiConfig {
+        AiConfig {
+            provider: "openai".into(),
+            max_rounds: 2,
+            budget_tokens: 32_000,
+            openai: AiProviderConfig::default(),
+            anthropic: AiProviderConfig::default(),
+            compat: AiProviderConfig::default(),
+        }
+    }
+}
+
+impl AiConfig {
+    /// The `[ai.NAME]` table of provider `name`.
+    pub(crate) fn provider(&self, name: &str) -> Option<&AiProviderConfig> {
+        match name {
+            "openai" => Some(&self.openai),
+            "anthropic" => Some(&self.anthropic),
+            "compat" => Some(&self.compat),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AiSection {
+    provider: Option<String>,
+    max_rounds: Option<u32>,
+    budget_tokens: Option<usize>,
+    openai: Option<AiProviderConfig>,
+    anthropic: Option<AiProviderConfig>,
+    compat: Option<AiProviderConfig>,
 }
 
 /// `[jobs]`: how runners behave.
@@ -181,6 +254,8 @@ struct FileConfig {
     ui: UiSection,
     #[serde(default)]
     jobs: JobsSection,
+    #[serde(default)]
+    ai: AiSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -250,6 +325,7 @@ impl Config {
             theme: "dark".into(),
             keymap: None,
             jobs: JobsConfig::default(),
+            ai: AiConfig::default(),
         };
         let mut problems = Vec::new();
         if let Some(path) = config_file.filter(|p| p.is_file()) {
@@ -338,6 +414,67 @@ impl Config {
             }
             self.jobs.catch_up = policy;
         }
+        self.apply_ai(file.ai, &text).map_err(parse_err)
+    }
+
+    /// `[ai]`; a wrong value is named with its line.
+    fn apply_ai(&mut self, ai: AiSection, text: &str) -> Result<(), String> {
+        let at = |key: &str| match line_of(text, key) {
+            Some(line) => format!("line {line}: "),
+            None => String::new(),
+        };
+        if let Some(provider) = ai.provider {
+            if !matches!(provider.as_str(), "openai" | "anthropic" | "compat") {
+                return Err(format!(
+                    "{}`ai.provider` = {provider:?}: one of \"openai\", \"anthropic\", \"compat\"",
+                    at("provider")
+                ));
+            }
+            self.ai.provider = provider;
+        }
+        if let Some(rounds) = ai.max_rounds {
+            if rounds > 10 {
+                return Err(format!(
+                    "{}`ai.max_rounds` = {rounds}: give 0 to 10 follow-ups",
+                    at("max_rounds")
+                ));
+            }
+            self.ai.max_rounds = rounds;
+        }
+        if let Some(budget) = ai.budget_tokens {
+            if !(1_000..=2_000_000).contains(&budget) {
+                return Err(format!(
+                    "{}`ai.budget_tokens` = {budget}: give 1000 to 2000000 tokens",
+                    at("budget_tokens")
+                ));
+            }
+            self.ai.budget_tokens = budget;
+        }
+        for (name, table, slot) in [
+            ("openai", ai.openai, &mut self.ai.openai),
+            ("anthropic", ai.anthropic, &mut self.ai.anthropic),
+            ("compat", ai.compat, &mut self.ai.compat),
+        ] {
+            let Some(table) = table else { continue };
+            if let Some(format) = &table.format
+                && !EDIT_FORMATS.contains(&format.as_str())
+            {
+                return Err(format!(
+                    "{}`ai.{name}.format` = {format:?}: one of {}",
+                    at("format"),
+                    EDIT_FORMATS.map(|f| format!("{f:?}")).join(", ")
+                ));
+            }
+            if let Some(url) = &table.base_url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(format!(
+                    "{}`ai.{name}.base_url` = {url:?}: give an http(s) URL",
+                    at("base_url")
+                ));
+            }
+            *slot = table;
+        }
         Ok(())
     }
 
@@ -408,7 +545,17 @@ fn env_path(name: &'static str) -> Result<Option<PathBuf>, ConfigError> {
     }
 }
 
-/// Parses "1048576", "200MiB", "1 MB", "2GiB" into a positive number.
+/// The line (from 1) where `key = ` is first set in a TOML text.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
+}
+
 /// A TOML error of `text` in one line: the line number and toml's own
 /// words, not its drawing.
 pub(crate) fn toml_message(text: &str, e: &toml::de::Error) -> String {
@@ -422,6 +569,7 @@ pub(crate) fn toml_message(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
+/// Parses "1048576", "200MiB", "1 MB", "2GiB" into a positive number.
 pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text
@@ -508,5 +656,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("KOLLEGA_MAX_WORKSPACES"), "{err}");
+    }
+
+    #[test]
+    fn the_ai_section_sets_providers_and_names_a_bad_value_by_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[ai]\nprovider = \"anthropic\"\nmax_rounds = 1\n[ai.compat]\nbase_url = \"http://127.0.0.1:8080/v1\"\nmodel = \"qwen\"\nformat = \"unified-diff\"\n",
+        )
+        .unwrap();
+        let mut config = Config::load(Some(dir.path().to_path_buf())).unwrap();
+        config.apply_file(&path).unwrap();
+        assert_eq!(config.ai.provider, "anthropic");
+        assert_eq!(config.ai.max_rounds, 1);
+        assert_eq!(config.ai.compat.format.as_deref(), Some("unified-diff"));
+        assert_eq!(
+            config
+                .ai
+                .provider("compat")
+                .and_then(|p| p.model.as_deref()),
+            Some("qwen")
+        );
+        std::fs::write(
+            &path,
+            "[ai]\nmax_rounds = 2\n\n[ai.openai]\nformat = \"xml\"\n",
+        )
+        .unwrap();
+        let err = config.apply_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("line 5:") && err.contains("ai.openai.format"),
+            "{err}"
+        );
+        std::fs::write(&path, "[ai]\nprovider = \"gemini\"\n").unwrap();
+        let err = config.apply_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("line 2:") && err.contains("config.toml"),
+            "{err}"
+        );
+        std::fs::write(&path, "[ai.openai]\nkey = \"sk-no\"\n").unwrap();
+        let err = config.apply_file(&path).unwrap_err().to_string();
+        assert!(err.contains("line 2:") && err.contains("key"), "{err}");
     }
 }

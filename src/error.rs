@@ -15,6 +15,7 @@ use crate::git::github::GithubError;
 use crate::git::takeover::TakeoverError;
 use crate::jobs::JobsError;
 use crate::patch::PatchError;
+use crate::proposal::ProposalError;
 use crate::store::StoreError;
 use crate::store::files::FileEditError;
 use crate::store::jobs::QueueError;
@@ -64,6 +65,8 @@ pub(crate) enum Error {
     Queue(#[from] QueueError),
     #[error(transparent)]
     Patch(#[from] PatchError),
+    #[error(transparent)]
+    Proposal(#[from] ProposalError),
     /// Arguments that name nothing kollega knows, or a wrong combination
     /// (exit 2).
     #[error("{message}")]
@@ -142,7 +145,7 @@ impl Error {
             Error::Github(_) => "github",
             Error::Watch(_) => "watch",
             Error::Jobs(_) | Error::Queue(_) => "jobs",
-            Error::Patch(_) => "patch",
+            Error::Patch(_) | Error::Proposal(_) => "patch",
             Error::Usage { .. } => "usage",
             Error::Refused { .. } => "refused",
             Error::Listen { .. } => "listen",
@@ -178,6 +181,7 @@ impl Error {
             Error::Jobs(e) => e.hint(),
             Error::Queue(e) => e.hint(),
             Error::Patch(e) => e.hint(),
+            Error::Proposal(e) => e.hint(),
             Error::Usage { hint, .. } | Error::Refused { hint, .. } => hint.clone(),
             Error::Listen { .. } => {
                 "give a free address, like 127.0.0.1:9464, or stop what listens there".into()

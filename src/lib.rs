@@ -19,6 +19,7 @@ mod git;
 mod jobs;
 mod metrics;
 mod patch;
+pub(crate) mod proposal;
 mod store;
 mod telemetry;
 mod tui;

@@ -58,7 +58,7 @@ impl Provider {
         }
     }
 
-    fn key_var(self) -> &'static str {
+    pub(crate) fn key_var(self) -> &'static str {
         match self {
             Provider::OpenAi => "OPENAI_API_KEY",
             Provider::Anthropic => "ANTHROPIC_API_KEY",
@@ -66,7 +66,7 @@ impl Provider {
         }
     }
 
-    fn base_var(self) -> &'static str {
+    pub(crate) fn base_var(self) -> &'static str {
         match self {
             Provider::OpenAi => "OPENAI_BASE_URL",
             Provider::Anthropic => "ANTHROPIC_BASE_URL",
@@ -187,10 +187,21 @@ impl Endpoint {
     }
 }
 
+/// An earlier turn of the conversation, resent to providers that keep no
+/// state between requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Message {
+    pub(crate) assistant: bool,
+    pub(crate) text: String,
+}
+
 /// What is asked.
 #[derive(Debug, Clone)]
 pub(crate) struct Request<'a> {
     pub(crate) instructions: &'a str,
+    /// The conversation so far, oldest first; empty on the Responses API
+    /// when `previous_response_id` carries it.
+    pub(crate) history: &'a [Message],
     pub(crate) prompt: &'a str,
     /// A Responses API follow-up: the id of the reply it follows.
     pub(crate) previous_response_id: Option<&'a str>,
@@ -199,15 +210,43 @@ pub(crate) struct Request<'a> {
 
 /// The request body in the provider's documented shape, streaming on.
 pub(crate) fn body(endpoint: &Endpoint, request: &Request<'_>) -> Value {
+    let role = |m: &Message| if m.assistant { "assistant" } else { "user" };
+    let plain = |system: Option<&str>| {
+        let mut messages: Vec<Value> = system
+            .map(|s| json!({"role": "system", "content": s}))
+            .into_iter()
+            .collect();
+        messages.extend(
+            request
+                .history
+                .iter()
+                .map(|m| json!({"role": role(m), "content": m.text})),
+        );
+        messages.push(json!({"role": "user", "content": request.prompt}));
+        messages
+    };
     match endpoint.provider {
         Provider::OpenAi => {
+            let mut input: Vec<Value> = request
+                .history
+                .iter()
+                .map(|m| {
+                    let kind = if m.assistant {
+                        "output_text"
+                    } else {
+                        "input_text"
+                    };
+                    json!({"role": role(m), "content": [{"type": kind, "text": m.text}]})
+                })
+                .collect();
+            input.push(json!({
+                "role": "user",
+                "content": [{"type": "input_text", "text": request.prompt}],
+            }));
             let mut body = json!({
                 "model": endpoint.model,
                 "instructions": request.instructions,
-                "input": [{
-                    "role": "user",
-                    "content": [{"type": "input_text", "text": request.prompt}],
-                }],
+                "input": input,
                 "max_output_tokens": request.max_output_tokens,
                 "stream": true,
             });
@@ -219,16 +258,13 @@ pub(crate) fn body(endpoint: &Endpoint, request: &Request<'_>) -> Value {
         Provider::Anthropic => json!({
             "model": endpoint.model,
             "system": request.instructions,
-            "messages": [{"role": "user", "content": request.prompt}],
+            "messages": plain(None),
             "max_tokens": request.max_output_tokens,
             "stream": true,
         }),
         Provider::Compat => json!({
             "model": endpoint.model,
-            "messages": [
-                {"role": "system", "content": request.instructions},
-                {"role": "user", "content": request.prompt},
-            ],
+            "messages": plain(Some(request.instructions)),
             "max_tokens": request.max_output_tokens,
             "stream": true,
             "stream_options": {"include_usage": true},
@@ -442,4 +478,4 @@ fn without_url(e: &reqwest::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

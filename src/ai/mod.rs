@@ -1,5 +1,5 @@
 //! Talking to models: the providers' wire formats, what their failures
-//! mean, and (as the pieces land) the requests an `ask` job sends.
+//! mean, and the `ask` job that turns a request into a stored patch.
 //!
 //! - [`sse`]: server-sent events, decoded whatever the chunking.
 //! - [`wire`]: the three streamed reply formats (OpenAI Responses,
@@ -16,12 +16,21 @@
 //!   with what the user can do.
 //! - [`pricing`]: dollars per million tokens per model, bundled and
 //!   editable.
+//! - [`prompt`]: the versioned prompt files and what a follow-up says of
+//!   an edit that did not apply.
+//! - [`ask`]: the `ask` job kind: context, streamed call, retries,
+//!   recovery rounds, the stored patch and what every call cost.
+//! - [`usage`]: the session calls are recorded under, and the totals of
+//!   `kollega usage`.
 
+pub(crate) mod ask;
 pub(crate) mod client;
 pub(crate) mod context;
 pub(crate) mod failure;
 pub(crate) mod feedback;
 pub(crate) mod fix;
 pub(crate) mod pricing;
+pub(crate) mod prompt;
 pub(crate) mod sse;
+pub(crate) mod usage;
 pub(crate) mod wire;

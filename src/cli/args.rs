@@ -40,8 +40,8 @@ pub(crate) fn duration(text: &str) -> Result<Duration, String> {
 /// A job kind this kollega runs, by name: the value of `--kind`.
 fn job_kind(name: &str) -> Result<JobKind, String> {
     match JobKind::from(name) {
-        JobKind::Other(_) => Err(format!(
-            "{name:?} is not a job kind: command, import, export, git-push or git-pull"
+        JobKind::Other(other) if other != crate::jobs::payload::ASK => Err(format!(
+            "{name:?} is not a job kind: command, import, export, git-push, git-pull or ask"
         )),
         kind => Ok(kind),
     }
@@ -125,6 +125,13 @@ pub(crate) enum Command {
     #[command(after_help = "Examples:\n  kollega cat shop app/page.tsx\n\n\
                       Prints the file's bytes as stored, so there is no --json.")]
     Cat { workspace: String, path: String },
+    /// Find the lines of a workspace's files that match a pattern
+    #[command(after_help = "Examples:\n  kollega grep shop useCart\n  \
+                      kollega grep ./my-repo 'fn \\w+_test' --regex\n  \
+                      kollega grep shop TODO --json\n\n\
+                      Literal and smart-cased (all lowercase matches any case) unless --regex.\n\
+                      Prints path:line:column:text; exits 1 when nothing matches.")]
+    Grep(GrepArgs),
     /// Remove a workspace and everything stored for it
     #[command(
         after_help = "Examples:\n  kollega rm shop --yes\n  kollega rm shop --yes --json\n\n\
@@ -215,6 +222,84 @@ pub(crate) enum Command {
                       Prints the Prometheus text format, so there is no --json."
     )]
     Metrics,
+    /// Patches: import one from another tool, list, show, apply, reject
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  git diff | kollega patch import shop -\n  \
+                      kollega patch ls shop\n  kollega patch show 3\n  \
+                      kollega patch apply 3 --hunks 1,3\n  kollega patch reject 3\n\n\
+                      An apply writes every chosen hunk or nothing, and is undone with \
+                      `kollega undo <ws>`."
+    )]
+    Patch(PatchCommand),
+    /// Take back the last apply of a patch in a workspace
+    #[command(
+        after_help = "Examples:\n  kollega undo shop\n  kollega undo ./my-repo --json\n\n\
+                      Refused, with nothing changed, when a file the apply wrote was edited \
+                      since: undoing would lose those edits."
+    )]
+    Undo {
+        #[arg(value_name = "WS-OR-DIR")]
+        workspace: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply again what the last undo took back
+    #[command(
+        after_help = "Examples:\n  kollega redo shop\n  kollega redo ./my-repo --json\n\n\
+                      A new apply after an undo drops what could be redone."
+    )]
+    Redo {
+        #[arg(value_name = "WS-OR-DIR")]
+        workspace: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask a model for a change; its answer is stored as a patch to review
+    #[command(
+        after_help = "Examples:\n  kollega ask shop \"rename formatDate to formatDay\" --file src/date.ts\n  \
+                      kollega ask . \"add a unit test for parse\" --provider anthropic\n  \
+                      kollega ask shop \"now also update the callers\" --continue --json\n\n\
+                      Keys come from the environment only: OPENAI_API_KEY, ANTHROPIC_API_KEY,\n\
+                      KOLLEGA_COMPAT_API_KEY (base URLs: OPENAI_BASE_URL, ANTHROPIC_BASE_URL,\n\
+                      KOLLEGA_COMPAT_BASE_URL). The answer streams to stderr; .env files and\n\
+                      files flagged as secrets are never sent. Nothing is written until the\n\
+                      patch is reviewed."
+    )]
+    Ask(AskArgs),
+    /// Tokens, cost and requests of model calls: in all, per workspace, per model, per session
+    #[command(after_help = "Examples:\n  kollega usage\n  kollega usage --json")]
+    Usage {
+        /// Print JSON: {total, workspaces, models, sessions}
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AskArgs {
+    /// Workspace name, or a folder
+    #[arg(value_name = "WS-OR-DIR")]
+    pub(crate) workspace: String,
+    /// What to change
+    pub(crate) prompt: String,
+    /// A file sent with the request (repeatable), as its workspace path
+    #[arg(long, value_name = "PATH")]
+    pub(crate) file: Vec<String>,
+    /// openai, anthropic or compat [default: ai.provider, openai]
+    #[arg(long, value_parser = ["openai", "anthropic", "compat"])]
+    pub(crate) provider: Option<String>,
+    /// The model [default: the provider's configured or default model]
+    #[arg(long, value_name = "MODEL")]
+    pub(crate) model: Option<String>,
+    /// Continue the workspace's latest conversation
+    #[arg(long = "continue")]
+    pub(crate) continue_: bool,
+    /// Print {"patchId","files","hunks","usage"} on stdout
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 impl Command {
@@ -225,8 +310,11 @@ impl Command {
             Command::Ls { .. }
             | Command::Show { .. }
             | Command::Cat { .. }
+            | Command::Grep(_)
             | Command::Tasks { .. }
             | Command::Metrics
+            | Command::Patch(PatchCommand::Ls { .. } | PatchCommand::Show { .. })
+            | Command::Usage { .. }
             | Command::Schedule(ScheduleCommand::Ls { .. })
             | Command::Git(GitCommand::Status { .. }) => true,
             Command::Export(args) => !args.detach,
@@ -245,16 +333,30 @@ impl Command {
             Command::Export(a) => a.json,
             Command::Takeover(a) => a.json,
             Command::Run(a) => a.json,
+            Command::Grep(a) => a.json,
+            Command::Ask(a) => a.json,
+            Command::Usage { json } => *json,
             Command::Ls { json }
             | Command::Rm { json, .. }
             | Command::Show { json, .. }
             | Command::Doctor { json }
-            | Command::Tasks { json, .. } => *json,
+            | Command::Tasks { json, .. }
+            | Command::Undo { json, .. }
+            | Command::Redo { json, .. } => *json,
+            Command::Patch(
+                PatchCommand::Import { json, .. }
+                | PatchCommand::Ls { json, .. }
+                | PatchCommand::Show { json, .. }
+                | PatchCommand::Apply { json, .. }
+                | PatchCommand::Accept { json, .. }
+                | PatchCommand::Reject { json, .. },
+            ) => *json,
             Command::Jobs(a) => match &a.action {
                 None => a.json,
                 Some(
                     JobsAction::Show { json, .. }
                     | JobsAction::Retry { json, .. }
+                    | JobsAction::Fix { json, .. }
                     | JobsAction::Cancel { json, .. }
                     | JobsAction::Clean { json, .. },
                 ) => *json,
@@ -278,6 +380,24 @@ impl Command {
             | Command::Metrics => false,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GrepArgs {
+    /// Workspace name, or a folder
+    #[arg(value_name = "WS-OR-DIR")]
+    pub(crate) workspace: String,
+    /// The text to look for (a regular expression with --regex)
+    pub(crate) pattern: String,
+    /// Read the pattern as a regular expression
+    #[arg(long)]
+    pub(crate) regex: bool,
+    /// Stop after this many matching lines
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) max: usize,
+    /// Print JSON instead of lines
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -362,6 +482,22 @@ pub(crate) enum JobsAction {
         #[arg(long)]
         json: bool,
     },
+    /// Ask the model to fix a failed build or test: its log's tail and the files it names
+    #[command(after_help = "Examples:\n  kollega jobs fix 12\n  \
+                      kollega jobs fix 12 --provider anthropic --json\n\n\
+                      The answer is a patch to review (`kollega review ID`); nothing is written.")]
+    Fix {
+        id: i64,
+        /// openai, anthropic or compat [default: ai.provider, openai]
+        #[arg(long, value_parser = ["openai", "anthropic", "compat"])]
+        provider: Option<String>,
+        /// The model [default: the provider's configured or default model]
+        #[arg(long, value_name = "MODEL")]
+        model: Option<String>,
+        /// Print {"patchId","files","hunks","usage"} on stdout
+        #[arg(long)]
+        json: bool,
+    },
     /// Cancel a queued or running job (its whole process tree is stopped)
     Cancel {
         id: i64,
@@ -421,6 +557,101 @@ pub(crate) enum ScheduleCommand {
     Rm {
         id: i64,
         /// Print the removed schedule as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PatchCommand {
+    /// Store a patch from a file or stdin for review (unified diff,
+    /// apply_patch envelope, search/replace blocks, `=== lines` ranges)
+    #[command(after_help = "Examples:\n  kollega patch import shop fix.diff\n  \
+                      git diff | kollega patch import ./my-repo - --json\n\n\
+                      Search/replace blocks and line ranges are resolved against the files \
+                      now; a block that matches nothing is refused. Nothing is written to \
+                      the files until `kollega patch apply`.")]
+    Import {
+        #[arg(value_name = "WS-OR-DIR")]
+        workspace: String,
+        /// The patch file, or - for stdin
+        #[arg(value_name = "FILE")]
+        file: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the patches of a workspace, newest first
+    #[command(after_help = "Examples:\n  kollega patch ls shop\n  kollega patch ls . --json")]
+    Ls {
+        #[arg(value_name = "WS-OR-DIR")]
+        workspace: String,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a patch: its hunks, numbered over the whole patch, and their decisions
+    #[command(after_help = "Examples:\n  kollega patch show 3\n  kollega patch show 3 --json")]
+    Show {
+        id: i64,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply a patch's accepted hunks (or --hunks, or --all): all or nothing
+    #[command(after_help = "Examples:\n  kollega patch apply 3\n  \
+                      kollega patch apply 3 --hunks 1,3\n  kollega patch apply 3 --all --json\n\n\
+                      A hunk that does not apply (its lines are not in the file, even with an \
+                      offset or 2 lines of fuzz) fails the whole apply with exit 1, naming the \
+                      file, the hunk, the lines expected and the closest lines found; nothing \
+                      is written. `kollega undo <ws>` takes an apply back.")]
+    Apply {
+        id: i64,
+        /// These hunks, by number (see `kollega patch show`)
+        #[arg(
+            long,
+            value_name = "N,N",
+            value_delimiter = ',',
+            conflicts_with = "all"
+        )]
+        hunks: Vec<usize>,
+        /// Every hunk, whatever the review decided
+        #[arg(long)]
+        all: bool,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept hunks of a patch, ready for `patch apply`
+    #[command(after_help = "Examples:\n  kollega patch accept 3 --hunks 1,2\n  \
+                      kollega patch accept 3 --all")]
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["hunks", "all"])))]
+    Accept {
+        id: i64,
+        /// These hunks, by number (see `kollega patch show`)
+        #[arg(long, value_name = "N,N", value_delimiter = ',')]
+        hunks: Vec<usize>,
+        /// Every hunk
+        #[arg(long)]
+        all: bool,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reject a patch as a whole, or some of its hunks (with a reason)
+    #[command(after_help = "Examples:\n  kollega patch reject 3\n  \
+                      kollega patch reject 3 --hunks 2 --reason \"keep the old name\"\n\n\
+                      Rejected hunks are left out of `patch apply`; their reasons go back to \
+                      the model when the patch is asked for again.")]
+    Reject {
+        id: i64,
+        /// Only these hunks, by number (see `kollega patch show`)
+        #[arg(long, value_name = "N,N", value_delimiter = ',')]
+        hunks: Vec<usize>,
+        /// Why, for the model
+        #[arg(long, value_name = "TEXT", requires = "hunks")]
+        reason: Option<String>,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },

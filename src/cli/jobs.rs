@@ -274,6 +274,8 @@ pub(super) fn worker(config: &Config, store: Store, args: &WorkerArgs) -> Result
                 Event::Ended { id, title, status } => {
                     format!("job {id} {status}: {}", printable(&title))
                 }
+                // A model's answer as it streams: it is in the job's log.
+                Event::Output { .. } => return,
             };
             say(&format!("{} {line}", format_ms(now_ms())));
         }
@@ -309,6 +311,22 @@ pub(super) fn jobs(config: &Config, store: &mut Store, args: JobsArgs) -> Result
             }
         }
         Some(JobsAction::Log { id, follow }) => return log_cmd(config, store, id, follow),
+        // The ask job runs in the foreground on a store of its own.
+        Some(JobsAction::Fix {
+            id,
+            provider,
+            model,
+            json,
+        }) => {
+            return super::ai::fix(
+                config,
+                Store::open(&config.data_dir)?,
+                id,
+                provider,
+                model,
+                json,
+            );
+        }
         Some(JobsAction::Retry { id, json }) => {
             queue::retry(&mut store.conn, id, now_ms())?;
             if json {

@@ -3,11 +3,14 @@
 //! JSON printing. A verb answers an exit code or an [`Error`], printed
 //! with its hint.
 
+mod ai;
 mod args;
 mod doctor;
 mod git;
+mod grep;
 mod jobs;
 pub(crate) mod output;
+mod patch;
 mod workspace;
 
 use std::process::ExitCode;
@@ -122,6 +125,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Ls { json } => workspace::ls(&store, json),
         Command::Show { workspace, json } => workspace::show(&store, &workspace, json),
         Command::Cat { workspace, path } => workspace::cat(&store, &workspace, &path),
+        Command::Grep(args) => grep::grep(&config, &store, &args),
         Command::Rm {
             workspace,
             yes,
@@ -135,6 +139,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Tasks { workspace, json } => jobs::tasks(&store, &workspace, json),
         Command::Schedule(command) => jobs::schedule(&config, &mut store, command),
         Command::Metrics => jobs::metrics(&store),
+        Command::Patch(command) => patch::dispatch(&mut store, command),
+        Command::Undo { workspace, json } => patch::undo(&mut store, &workspace, json),
+        Command::Redo { workspace, json } => patch::redo(&mut store, &workspace, json),
+        Command::Ask(args) => ai::ask(&config, store, &args),
+        Command::Usage { json } => ai::usage(&store, json),
         Command::Open { .. } | Command::Review { .. } | Command::Doctor { .. } => {
             Ok(ExitCode::SUCCESS)
         }

@@ -303,7 +303,29 @@ pub(super) fn open(
 ) -> Result<ExitCode, Error> {
     require_terminal()?;
     let store = Store::open(&config.data_dir)?;
-    let open = match workspaces::find(&store.conn, target)? {
+    let open = target_of(&store, target)?;
+    let (path, line) = match location.map(split_location) {
+        Some((path, line)) => (Some(path), line),
+        None => (None, None),
+    };
+    tui::run(
+        store,
+        config,
+        tui::Start {
+            target: Some(open),
+            path,
+            line,
+            review: None,
+        },
+    )
+    .map_err(|e| Error::Terminal(format!("{e:#}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a `WS-OR-DIR` argument names: a stored workspace, the repository
+/// of a taken-over one, or a folder.
+pub(super) fn target_of(store: &Store, target: &str) -> Result<tui::OpenTarget, Error> {
+    Ok(match workspaces::find(&store.conn, target)? {
         // A git workspace lives in its repository.
         Some(ws) if ws.repo_path.is_some() => {
             let repo = ws.repo_path.unwrap_or_default();
@@ -324,23 +346,7 @@ pub(super) fn open(
                 "`kollega ls` lists workspaces; pass a folder path to edit files on disk",
             ));
         }
-    };
-    let (path, line) = match location.map(split_location) {
-        Some((path, line)) => (Some(path), line),
-        None => (None, None),
-    };
-    tui::run(
-        store,
-        config,
-        tui::Start {
-            target: Some(open),
-            path,
-            line,
-            review: None,
-        },
-    )
-    .map_err(|e| Error::Terminal(format!("{e:#}")))?;
-    Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn require_terminal() -> Result<(), Error> {

@@ -981,12 +981,49 @@ impl Buffer {
     /// cursor stays on the text it was on. Only the part that differs is
     /// replaced. The buffer is clean afterwards.
     pub(crate) fn reload(&mut self, text: &str) {
+        let changes = self.line_changes(text);
+        self.history.close();
+        if !changes.is_empty() {
+            self.history.begin();
+            for (range, inserted) in changes.into_iter().rev() {
+                let before = self.selection;
+                if let Some(edit) = self.splice(range, &inserted) {
+                    self.history
+                        .record(edit, EditKind::Other, before, self.selection);
+                }
+            }
+            self.history.end(self.selection);
+        }
+        self.desired_col = None;
+        self.line_ending = LineEnding::detect(&self.rope);
+        self.mark_saved();
+    }
+
+    /// Brings back `text` (a draft kept over a restart) over the saved
+    /// text, one undo step per changed run of lines: the first undo takes
+    /// back one change, not the whole draft. The buffer stays dirty.
+    pub(crate) fn restore_draft(&mut self, text: &str) {
+        let changes = self.line_changes(text);
+        self.history.close();
+        for (range, inserted) in changes.into_iter().rev() {
+            let before = self.selection;
+            if let Some(edit) = self.splice(range, &inserted) {
+                self.history.begin();
+                self.history
+                    .record(edit, EditKind::Other, before, self.selection);
+                self.history.end(self.selection);
+            }
+        }
+        self.desired_col = None;
+        self.line_ending = LineEnding::detect(&self.rope);
+    }
+
+    /// The runs of lines that differ between the text and `text`: a char
+    /// range of the text and what replaces it, top to bottom.
+    fn line_changes(&self, text: &str) -> Vec<(Range<usize>, String)> {
         let old = self.rope.to_string();
         let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
         let new_lines: Vec<&str> = text.split_inclusive('\n').collect();
-        // Each changed run of lines, as a char range of the old text and
-        // its new text; applied from the bottom up so earlier ranges keep
-        // their positions.
         let mut starts = Vec::with_capacity(old_lines.len() + 1);
         let mut at = 0;
         for line in &old_lines {
@@ -1021,21 +1058,7 @@ impl Buffer {
             let inserted: String = new_lines[new_range].concat();
             changes.push((starts[old_range.start]..starts[old_range.end], inserted));
         }
-        self.history.close();
-        if !changes.is_empty() {
-            self.history.begin();
-            for (range, inserted) in changes.into_iter().rev() {
-                let before = self.selection;
-                if let Some(edit) = self.splice(range, &inserted) {
-                    self.history
-                        .record(edit, EditKind::Other, before, self.selection);
-                }
-            }
-            self.history.end(self.selection);
-        }
-        self.desired_col = None;
-        self.line_ending = LineEnding::detect(&self.rope);
-        self.mark_saved();
+        changes
     }
 
     /// Replaces every match of `re` as one undo step and returns how many
@@ -1383,6 +1406,23 @@ mod tests {
         buffer.select_all();
         buffer.move_word_forward(false);
         assert_eq!(buffer.version(), version);
+    }
+
+    #[test]
+    fn a_restored_draft_undoes_one_change_at_a_time() {
+        let mut buffer = buffer_at("a\nb\nc\nd\ne\n", 0);
+        buffer.restore_draft("a\nB\nc\nd\nE\nf\n");
+        assert_eq!(buffer.text(), "a\nB\nc\nd\nE\nf\n");
+        assert!(buffer.is_dirty());
+        buffer.undo();
+        assert_eq!(
+            buffer.text(),
+            "a\nb\nc\nd\nE\nf\n",
+            "one change back, not the whole draft"
+        );
+        buffer.undo();
+        assert_eq!(buffer.text(), "a\nb\nc\nd\ne\n");
+        assert!(!buffer.is_dirty());
     }
 
     #[test]

@@ -74,6 +74,12 @@ pub(crate) trait Kind: Send + Sync {
     /// Attempts a job of this kind gets unless it asks for others.
     fn max_attempts(&self) -> u32;
     fn run(&self, ctx: JobContext) -> BoxFuture<Result<Value, JobError>>;
+    /// Whether its output goes to the runner's owner as it is written
+    /// (`runner::Event::Output`), not only into the log: a model's answer
+    /// is read as it streams. A build's output is not sent this way.
+    fn streams_live(&self) -> bool {
+        false
+    }
 }
 
 /// The kinds a runner knows.
@@ -83,7 +89,7 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// command, import, export, git-push, git-pull.
+    /// command, import, export, git-push, git-pull, ask.
     pub(crate) fn standard() -> Registry {
         let mut r = Registry::default();
         r.register(Arc::new(CommandKind));
@@ -91,6 +97,7 @@ impl Registry {
         r.register(Arc::new(ExportKind));
         r.register(Arc::new(GitKind { push: true }));
         r.register(Arc::new(GitKind { push: false }));
+        r.register(Arc::new(crate::ai::ask::AskKind::new()));
         r
     }
 

@@ -43,6 +43,9 @@ pub(crate) fn attempt_path(data_dir: &Path, id: i64, attempt: u32) -> PathBuf {
 #[derive(Clone)]
 pub(crate) struct LogWriter {
     inner: Arc<Mutex<Inner>>,
+    /// Gets every chunk of output as it is written, before it is cut into
+    /// lines and stored: a model's answer on screen as it arrives.
+    live: Option<Arc<dyn Fn(&str) + Send + Sync>>,
 }
 
 struct Inner {
@@ -98,6 +101,15 @@ impl LogWriter {
                 dropped: 0,
                 partial: [Vec::new(), Vec::new()],
             })),
+            live: None,
+        }
+    }
+
+    /// This writer, also handing every chunk of output to `live`.
+    pub(crate) fn with_live(self, live: Arc<dyn Fn(&str) + Send + Sync>) -> LogWriter {
+        LogWriter {
+            live: Some(live),
+            ..self
         }
     }
 
@@ -108,6 +120,9 @@ impl LogWriter {
 
     /// Takes a chunk of a command's output.
     pub(crate) fn write(&self, stream: Stream, chunk: &[u8]) {
+        if let Some(live) = &self.live {
+            live(&String::from_utf8_lossy(chunk));
+        }
         let slot = usize::from(stream == Stream::Stderr);
         let now = super::now_ms();
         let mut inner = self.lock();

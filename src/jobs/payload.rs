@@ -281,12 +281,75 @@ impl JobPayload for PullPayload {
     }
 }
 
+/// The name of the `ask` kind: a model asked for a change.
+pub(crate) const ASK: &str = "ask";
+
+/// `ask`: a prompt and the files sent with it, to a provider and model
+/// (the configured ones when absent), in a conversation when continuing
+/// one, asking for an edit format (the configured one when absent). The
+/// terminal UI's AI pane queues this JSON as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct AskPayload {
+    pub prompt: String,
+    pub files: Vec<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub conversation: Option<i64>,
+    pub format: Option<String>,
+}
+
+impl JobPayload for AskPayload {
+    fn kind() -> JobKind {
+        JobKind::Other(ASK.into())
+    }
+
+    fn read(f: &Fields<'_>) -> Result<Self, PayloadError> {
+        let prompt: String = f.or_default("prompt")?;
+        if prompt.trim().is_empty() {
+            return Err(f.problem("prompt", "is empty: say what to change"));
+        }
+        let provider: Option<String> = f.get("provider")?;
+        if let Some(p) = &provider
+            && !matches!(p.as_str(), "openai" | "anthropic" | "compat")
+        {
+            return Err(f.problem(
+                "provider",
+                &format!("is {p:?}: one of openai, anthropic, compat"),
+            ));
+        }
+        let format: Option<String> = f.get("format")?;
+        if let Some(name) = &format
+            && !crate::config::EDIT_FORMATS.contains(&name.as_str())
+        {
+            return Err(f.problem(
+                "format",
+                &format!(
+                    "is {name:?}: one of {}",
+                    crate::config::EDIT_FORMATS.join(", ")
+                ),
+            ));
+        }
+        Ok(AskPayload {
+            prompt,
+            files: f.or_default("files")?,
+            provider,
+            model: f.get("model")?,
+            conversation: f.get("conversation")?,
+            format,
+        })
+    }
+}
+
 impl Job {
     /// A one-line description: the command line, or the kind.
     pub(crate) fn title(&self) -> String {
         match &self.kind {
             JobKind::Command => match CommandPayload::of(self) {
                 Ok(command) => command.argv.join(" "),
+                Err(_) => self.kind.to_string(),
+            },
+            JobKind::Other(name) if name == ASK => match AskPayload::of(self) {
+                Ok(ask) => format!("ask: {}", ask.prompt.lines().next().unwrap_or_default()),
                 Err(_) => self.kind.to_string(),
             },
             kind => kind.to_string(),
@@ -427,5 +490,35 @@ mod tests {
         assert_eq!(job.title(), "cargo test");
         assert_eq!(stored("command", json!({})).title(), "command");
         assert_eq!(job_of(&PushSpec::default().job(None)).title(), "git-push");
+    }
+
+    #[test]
+    fn an_ask_payload_reads_the_json_the_ai_pane_queues() {
+        let job = stored(
+            "ask",
+            json!({"prompt": "rename foo", "files": ["src/a.rs"], "provider": "anthropic",
+                   "model": null, "conversation": 4, "format": "unified-diff"}),
+        );
+        let ask = AskPayload::of(&job).unwrap();
+        assert_eq!(ask.files, ["src/a.rs"]);
+        assert_eq!(ask.conversation, Some(4));
+        assert_eq!(ask.provider.as_deref(), Some("anthropic"));
+        assert_eq!(job.title(), "ask: rename foo");
+        let written = job_of(&ask.job(None));
+        assert_eq!(AskPayload::of(&written).unwrap(), ask);
+        for (payload, field) in [
+            (json!({"prompt": " "}), "payload.prompt"),
+            (
+                json!({"prompt": "x", "provider": "gemini"}),
+                "payload.provider",
+            ),
+            (json!({"prompt": "x", "format": "xml"}), "payload.format"),
+            (json!({"prompt": "x", "files": "a.rs"}), "payload.files"),
+        ] {
+            let err = AskPayload::of(&stored("ask", payload))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(field), "{err}");
+        }
     }
 }

@@ -137,6 +137,11 @@ pub(crate) enum Event {
         title: String,
         status: Status,
     },
+    /// Output of a kind that streams live, as it was written.
+    Output {
+        id: i64,
+        text: String,
+    },
 }
 
 /// Requests to a running runner.
@@ -430,6 +435,19 @@ impl Runner {
             log.info(&format!("the log file could not be created ({e}); only the last lines are kept"));
             log
         });
+        let log = match (&self.o.events, kind.streams_live()) {
+            (Some(events), true) => {
+                let events = events.clone();
+                let id = job.id;
+                log.with_live(Arc::new(move |text: &str| {
+                    let _ = events.send(Event::Output {
+                        id,
+                        text: text.to_string(),
+                    });
+                }))
+            }
+            _ => log,
+        };
         if job.attempt > 1 {
             // Why this attempt runs, in the file too (the store has it as
             // the previous attempt's end).

@@ -70,6 +70,7 @@ pub(crate) fn render(conn: &Connection, now: i64) -> Result<String, StoreError> 
     let mut families: BTreeMap<String, Family> = BTreeMap::new();
     persisted(conn, &mut families)?;
     jobs(conn, now, &mut families)?;
+    ai(conn, &mut families)?;
     drop(snapshot);
     Ok(text::write(&families, BUCKETS))
 }
@@ -206,6 +207,74 @@ fn jobs(
     Ok(())
 }
 
+/// The figures of the `ai_calls` table: tokens by kind, cost, requests
+/// by outcome and their duration, by provider and model.
+fn ai(conn: &Connection, families: &mut BTreeMap<String, Family>) -> Result<(), StoreError> {
+    let mut tokens = Family::new(
+        Kind::Counter,
+        "Tokens of model calls, by provider, model and kind (input, output, cached; cached tokens are part of input).",
+    );
+    let mut cost = Family::new(
+        Kind::Counter,
+        "What model calls cost in US dollars, by provider and model (calls of unpriced models count zero).",
+    );
+    let mut requests = Family::new(
+        Kind::Counter,
+        "HTTP requests to models, by provider, model and outcome.",
+    );
+    let mut seconds = Family::new(
+        Kind::Histogram,
+        "Duration of HTTP requests to models, by provider and model.",
+    );
+    for call in store::ai_calls::figures(conn)? {
+        let model = [
+            ("model", call.model.as_str()),
+            ("provider", call.provider.as_str()),
+        ];
+        for (kind, n) in [
+            ("cached", call.cached_tokens),
+            ("input", call.input_tokens),
+            ("output", call.output_tokens),
+        ] {
+            *tokens
+                .values
+                .entry(labels(&[("kind", kind), model[0], model[1]]))
+                .or_default() += n as f64;
+        }
+        *cost.values.entry(labels(&model)).or_default() +=
+            call.cost_micros.unwrap_or(0) as f64 / 1_000_000.0;
+        *requests
+            .values
+            .entry(labels(&[
+                model[0],
+                ("outcome", call.outcome.as_str()),
+                model[1],
+            ]))
+            .or_default() += 1.0;
+        let took = call.duration_ms.max(0) as f64 / 1000.0;
+        let h = seconds
+            .histograms
+            .entry(labels(&model))
+            .or_insert_with(|| Histogram {
+                buckets: vec![0; BUCKETS.len()],
+                count: 0,
+                sum: 0.0,
+            });
+        for (bound, count) in BUCKETS.iter().zip(h.buckets.iter_mut()) {
+            if took <= *bound {
+                *count += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += took;
+    }
+    families.insert("kollega_ai_tokens_total".into(), tokens);
+    families.insert("kollega_ai_cost_dollars_total".into(), cost);
+    families.insert("kollega_ai_requests_total".into(), requests);
+    families.insert("kollega_ai_request_duration_seconds".into(), seconds);
+    Ok(())
+}
+
 /// The run time of ended jobs (their last attempt, from start to end).
 fn durations(conn: &Connection) -> Result<Family, StoreError> {
     let mut family = Family::new(
@@ -258,6 +327,14 @@ mod tests {
         let text = render(&store.conn, 0).unwrap();
         assert_well_formed(&text);
         let expected = "\
+# HELP kollega_ai_cost_dollars_total What model calls cost in US dollars, by provider and model (calls of unpriced models count zero).
+# TYPE kollega_ai_cost_dollars_total counter
+# HELP kollega_ai_request_duration_seconds Duration of HTTP requests to models, by provider and model.
+# TYPE kollega_ai_request_duration_seconds histogram
+# HELP kollega_ai_requests_total HTTP requests to models, by provider, model and outcome.
+# TYPE kollega_ai_requests_total counter
+# HELP kollega_ai_tokens_total Tokens of model calls, by provider, model and kind (input, output, cached; cached tokens are part of input).
+# TYPE kollega_ai_tokens_total counter
 # HELP kollega_http_request_duration_seconds Duration of HTTP requests made or served, by service.
 # TYPE kollega_http_request_duration_seconds histogram
 # HELP kollega_http_requests_total HTTP requests made or served, by service and outcome (a status code or an error).
@@ -522,6 +599,54 @@ kollega_queue_depth 0
             Some(1.0)
         );
         assert_histograms_hold_together(&text);
+    }
+
+    #[test]
+    fn model_calls_are_counted_by_provider_model_and_kind() {
+        let (_dir, store) = store();
+        for (outcome, cost, ms) in [("ok", Some(1_500), 800), ("rate-limited", None, 40)] {
+            let call = crate::store::ai_calls::NewCall {
+                workspace_key: Some("ws:a"),
+                job_id: None,
+                conversation_id: None,
+                session: "s",
+                provider: "openai",
+                model: "gpt-5.1",
+                prompt_version: "edit.v1",
+                response_id: None,
+                input_tokens: 100,
+                output_tokens: 20,
+                cached_tokens: 60,
+                cost_micros: cost,
+                duration_ms: ms,
+                outcome,
+            };
+            crate::store::ai_calls::insert(&store.conn, &call, 1).unwrap();
+        }
+        let text = render(&store.conn, 1).unwrap();
+        assert_well_formed(&text);
+        assert_histograms_hold_together(&text);
+        let at = |series: &str| value(&text, series);
+        assert_eq!(
+            at("kollega_ai_tokens_total{kind=\"cached\",model=\"gpt-5.1\",provider=\"openai\"}"),
+            Some(120.0)
+        );
+        assert_eq!(
+            at(
+                "kollega_ai_requests_total{model=\"gpt-5.1\",outcome=\"rate-limited\",provider=\"openai\"}"
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            at("kollega_ai_cost_dollars_total{model=\"gpt-5.1\",provider=\"openai\"}"),
+            Some(0.0015)
+        );
+        assert_eq!(
+            at(
+                "kollega_ai_request_duration_seconds_bucket{model=\"gpt-5.1\",provider=\"openai\",le=\"0.05\"}"
+            ),
+            Some(1.0)
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! stays part of the text, as git treats it.
 
 pub(crate) mod apply;
+pub(crate) mod closest;
 #[cfg(test)]
 mod equivalence;
 pub(crate) mod hunk;
@@ -46,10 +47,6 @@ pub(crate) enum FileStatus {
 }
 
 impl FileStatus {
-    #[expect(
-        dead_code,
-        reason = "the AI review, still to come, names what a patch does to each file"
-    )]
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             FileStatus::Added => "added",

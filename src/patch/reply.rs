@@ -19,8 +19,7 @@
 use std::collections::BTreeMap;
 
 use super::search::{self, Miss};
-use super::texts::diff_texts;
-use super::{FilePatch, FileStatus, Patch};
+use super::{FilePatch, FileStatus, Patch, diff_texts};
 
 /// Context lines a model's diff may get wrong at each end of a hunk, as
 /// `patch`'s default fuzz.
@@ -64,7 +63,8 @@ pub(crate) enum Edit {
 }
 
 impl Edit {
-    fn line(&self) -> usize {
+    /// The reply line the edit starts on.
+    pub(crate) fn line(&self) -> usize {
         match self {
             Edit::Replace { line, .. }
             | Edit::Diff { line, .. }
@@ -134,11 +134,20 @@ pub(crate) fn parse_reply(reply: &str) -> Result<Vec<Edit>, ReplyError> {
         line: 0,
         what: e.to_string(),
     })?;
+    // The files come in the reply's order: one walk over its `+++` lines
+    // finds where each starts, however many files there are.
+    let mut plus_lines = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("+++ "));
     for patch in diff.files {
-        let start = lines
-            .iter()
-            .position(|l| l.starts_with("+++ ") && l.contains(patch.path()))
-            .map_or(0, |p| p + 1);
+        let start = plus_lines
+            .clone()
+            .find(|(_, l)| l.contains(patch.path()))
+            .map_or(0, |(at, _)| at + 1);
+        if start > 0 {
+            plus_lines.find(|&(at, _)| at + 1 == start);
+        }
         edits.push(Edit::Diff { line: start, patch });
     }
     if edits.is_empty() {

@@ -22,13 +22,6 @@ const DEADLINE: Duration = Duration::from_secs(2);
 /// The patch that turns `old` into `new`, as a modification of `path`.
 /// An empty side is an empty file; callers that create or delete the file
 /// set the status and modes themselves.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the AI review, still to come, diffs a reply's whole-file edits"
-    )
-)]
 pub(crate) fn diff_texts(old: &str, new: &str, path: &str) -> FilePatch {
     let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
     let new_lines: Vec<&str> = new.split_inclusive('\n').collect();

@@ -14,7 +14,7 @@ use super::{FilePatch, FileStatus, Hunk, Patch};
 const NO_ID: &str = "index 0000000..0000000";
 
 impl Patch {
-    /// The whole patch as text, file after file.
+    /// The whole patch as text: each file's patch in turn.
     pub(crate) fn to_unified(&self) -> String {
         self.files.iter().map(FilePatch::to_unified).collect()
     }

@@ -473,6 +473,64 @@ pub(crate) fn delete_path(
     Ok(deleted)
 }
 
+/// Sets file `path` to `content` with its executable bit, or deletes it
+/// (`None`), inside the caller's transaction, so that several files change
+/// together (a patch's apply, its undo). An existing file keeps its
+/// encoding; a new one must not clash with what is stored.
+pub(crate) fn put_file(
+    conn: &Connection,
+    workspace_id: i64,
+    path: &str,
+    content: Option<(&str, bool)>,
+) -> Result<(), FileEditError> {
+    let old: Option<(i64, FileMeta)> = conn
+        .query_row(
+            "SELECT size, executable, encoding FROM files WHERE workspace_id = ?1 AND path = ?2",
+            params![workspace_id, path],
+            |r| Ok((r.get(0)?, meta_of(r, 1)?)),
+        )
+        .optional()?;
+    let Some((content, executable)) = content else {
+        if let Some((size, _)) = old {
+            delete(conn, workspace_id, path)?;
+            add_to_counts(conn, workspace_id, -1, -size)?;
+        }
+        return Ok(());
+    };
+    let old_size = old.as_ref().map(|(size, _)| *size);
+    let meta = FileMeta {
+        executable,
+        ..old.map(|(_, meta)| meta).unwrap_or_default()
+    };
+    if old_size.is_none() {
+        check_free(conn, workspace_id, path)?;
+    }
+    let bytes = meta
+        .bytes(content)
+        .map_err(|source| FileEditError::Unrepresentable {
+            path: path.to_string(),
+            source,
+        })?;
+    drop(bytes);
+    let entry = file_entry(path, content, meta);
+    upsert(
+        conn,
+        workspace_id,
+        path,
+        content,
+        &entry.hash,
+        &entry.meta,
+        &super::now_rfc3339(),
+    )?;
+    add_to_counts(
+        conn,
+        workspace_id,
+        i64::from(old_size.is_none()),
+        entry.size as i64 - old_size.unwrap_or(0),
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod edit_tests {
     use super::*;

@@ -6,6 +6,8 @@
 //! schema is newer than this binary is refused before anything is written.
 //! The modules beside this one hold the queries of one table group each.
 
+pub(crate) mod ai_calls;
+pub(crate) mod applies;
 pub(crate) mod audit;
 pub(crate) mod conversations;
 pub(crate) mod drafts;

@@ -270,12 +270,11 @@ pub(crate) fn set_status(
     )? > 0)
 }
 
-/// Replaces hunk `hunk_index` of file `file_index` by `parts` hunks (a
-/// split in review, or 1 for an edited hunk), all pending, and stores
-/// `diff`, the patch rewritten with them, in one transaction. The hunks
-/// after it in the file move up by `parts - 1` and keep their decisions.
-/// Whether the hunk exists.
-pub(crate) fn replace_hunk(
+/// Replaces hunk `hunk_index` of file `file_index` by `parts` pieces in
+/// the decisions of patch `id`, each pending, moving the file's later
+/// hunks along, and stores `diff` (the patch with the pieces in place), in
+/// one transaction; whether the hunk exists.
+pub(crate) fn split_hunk(
     conn: &mut Connection,
     id: i64,
     file_index: usize,
@@ -286,32 +285,33 @@ pub(crate) fn replace_hunk(
 ) -> Result<bool> {
     let tx = conn.transaction()?;
     let (file, hunk) = (file_index as i64, hunk_index as i64);
-    let removed = tx.execute(
+    let gone = tx.execute(
         "DELETE FROM patch_hunks WHERE patch_id = ?1 AND file_index = ?2 AND hunk_index = ?3",
         params![id, file, hunk],
     )?;
-    if removed == 0 {
+    if gone == 0 {
         return Ok(false);
     }
+    // Two steps through negative numbers: one UPDATE that moves rows up
+    // in place would collide with the rows it has not moved yet.
     let shift = parts as i64 - 1;
-    if shift != 0 {
-        // Through negative numbers, so no two rows share a key midway.
-        tx.execute(
-            "UPDATE patch_hunks SET hunk_index = -(hunk_index + ?4) - 1
-             WHERE patch_id = ?1 AND file_index = ?2 AND hunk_index > ?3",
-            params![id, file, hunk, shift],
-        )?;
-        tx.execute(
-            "UPDATE patch_hunks SET hunk_index = -hunk_index - 1
-             WHERE patch_id = ?1 AND file_index = ?2 AND hunk_index < 0",
-            params![id, file],
-        )?;
-    }
-    for part in 0..parts as i64 {
-        tx.execute(
+    tx.execute(
+        "UPDATE patch_hunks SET hunk_index = -1 - (hunk_index + ?4)
+         WHERE patch_id = ?1 AND file_index = ?2 AND hunk_index > ?3",
+        params![id, file, hunk, shift],
+    )?;
+    tx.execute(
+        "UPDATE patch_hunks SET hunk_index = -1 - hunk_index
+         WHERE patch_id = ?1 AND file_index = ?2 AND hunk_index < 0",
+        params![id, file],
+    )?;
+    {
+        let mut insert = tx.prepare_cached(
             "INSERT INTO patch_hunks (patch_id, file_index, hunk_index) VALUES (?1, ?2, ?3)",
-            params![id, file, hunk + part],
         )?;
+        for part in 0..parts as i64 {
+            insert.execute(params![id, file, hunk + part])?;
+        }
     }
     tx.execute(
         "UPDATE patches SET diff = ?2, updated_at = ?3 WHERE id = ?1",
@@ -319,6 +319,26 @@ pub(crate) fn replace_hunk(
     )?;
     tx.commit()?;
     Ok(true)
+}
+
+/// Removes the rows kept under a removed workspace's key: its patches
+/// (their decisions cascade), its conversations (their turns cascade) and
+/// its model calls, one statement per table. Checkpoints are
+/// [`super::applies::remove_for_workspace`]'s.
+pub(crate) fn remove_for_workspace(conn: &Connection, workspace_key: &str) -> Result<usize> {
+    let patches = conn.execute(
+        "DELETE FROM patches WHERE workspace_key = ?1",
+        [workspace_key],
+    )?;
+    conn.execute(
+        "DELETE FROM conversations WHERE workspace_key = ?1",
+        [workspace_key],
+    )?;
+    conn.execute(
+        "DELETE FROM ai_calls WHERE workspace_key = ?1",
+        [workspace_key],
+    )?;
+    Ok(patches)
 }
 
 #[cfg(test)]
@@ -357,17 +377,45 @@ mod tests {
         assert_eq!(got[2].reason.as_deref(), Some("no"));
         assert_eq!(list(&store.conn, "ws:demo").unwrap().len(), 1);
         assert!(list(&store.conn, "ws:other").unwrap().is_empty());
+    }
 
-        // Splitting the first hunk of file 1 in three keeps the second's
-        // decision, now as the fourth hunk.
-        assert!(replace_hunk(&mut store.conn, id, 1, 0, 3, "new diff", 3_000).unwrap());
-        let got = decisions(&store.conn, id).unwrap();
-        let file1: Vec<_> = got.iter().filter(|d| d.file_index == 1).collect();
-        assert_eq!(file1.len(), 4);
-        assert_eq!(file1[3].hunk_index, 3);
-        assert_eq!(file1[3].decision, Decision::Rejected);
-        assert!(file1[..3].iter().all(|d| d.decision == Decision::Pending));
-        assert_eq!(get(&store.conn, id).unwrap().unwrap().diff, "new diff");
-        assert!(!replace_hunk(&mut store.conn, id, 5, 0, 2, "x", 3_000).unwrap());
+    #[test]
+    fn splitting_a_hunk_moves_the_later_decisions_along() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let patch = NewPatch {
+            workspace_key: "ws:demo",
+            source: Source::Ask,
+            job_id: None,
+            conversation_id: None,
+            title: "t",
+            message: None,
+            diff: "old",
+            hunks_per_file: &[3, 1],
+        };
+        let id = insert(&mut store.conn, &patch, 1).unwrap();
+        decide(&store.conn, id, 0, 2, Decision::Rejected, Some("later"), 2).unwrap();
+        decide(&store.conn, id, 0, 1, Decision::Accepted, None, 2).unwrap();
+        assert!(split_hunk(&mut store.conn, id, 0, 1, 3, "new", 3).unwrap());
+        let got: Vec<(usize, usize, Decision)> = decisions(&store.conn, id)
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.file_index, d.hunk_index, d.decision))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0, 0, Decision::Pending),
+                (0, 1, Decision::Pending),
+                (0, 2, Decision::Pending),
+                (0, 3, Decision::Pending),
+                (0, 4, Decision::Rejected),
+                (1, 0, Decision::Pending),
+            ]
+        );
+        assert_eq!(get(&store.conn, id).unwrap().unwrap().diff, "new");
+        assert!(!split_hunk(&mut store.conn, id, 0, 9, 2, "x", 4).unwrap());
+        assert_eq!(remove_for_workspace(&store.conn, "ws:demo").unwrap(), 1);
+        assert!(decisions(&store.conn, id).unwrap().is_empty());
     }
 }

@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::conversations::{self, ConversationRow};
+use super::conversations::{self, Conversation};
 use super::drafts::{self, Draft};
 use super::locks::{self, LockOutcome};
 use super::patches::{self, Decision, HunkDecision, PatchRow};
@@ -266,7 +266,7 @@ impl StoreHandle {
         diff: String,
     ) -> impl Future<Output = Result<bool, WorkerError>> + Send + use<> {
         self.call(move |store| {
-            patches::replace_hunk(
+            patches::split_hunk(
                 &mut store.conn,
                 id,
                 file_index,
@@ -282,7 +282,7 @@ impl StoreHandle {
     pub(crate) fn conversations(
         &self,
         key: &str,
-    ) -> impl Future<Output = Result<Vec<ConversationRow>, WorkerError>> + Send + use<> {
+    ) -> impl Future<Output = Result<Vec<Conversation>, WorkerError>> + Send + use<> {
         let key = key.to_string();
         self.call(move |store| conversations::list(&store.conn, &key))
     }

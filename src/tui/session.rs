@@ -130,9 +130,7 @@ pub(crate) fn restore(stored: Stored, mut texts: Texts, highlighter: &Highlighte
             if draft.base_hash == current {
                 // The draft was taken from what is saved now: apply it.
                 tab.buffer = Buffer::from_text(saved.as_deref().unwrap_or(""));
-                tab.buffer.select_all();
-                tab.buffer.paste(&draft.content);
-                tab.buffer.commit_group();
+                tab.buffer.restore_draft(&draft.content);
             } else if draft.content != saved.as_deref().unwrap_or_default() {
                 notes.push(format!("{path} changed after its draft was taken: the saved file is shown, the draft is offered"));
                 tab.conflict = Some(DraftConflict {

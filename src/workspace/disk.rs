@@ -69,6 +69,14 @@ impl DiskWorkspace {
         &self.root
     }
 
+    /// The absolute path of `path` in the folder, refusing a path that is
+    /// not a workspace path or that resolves outside the root through a
+    /// link: for code that writes files its own way (a patch's atomic
+    /// apply across files).
+    pub(crate) fn full_path(&self, path: &str) -> Result<PathBuf, DiskError> {
+        self.resolve(path).map(|(_, full)| full)
+    }
+
     /// The absolute path of `path`, refusing anything that resolves outside
     /// the root through a link.
     fn resolve(&self, path: &str) -> Result<(WorkspacePath, PathBuf), DiskError> {

@@ -8,6 +8,7 @@ pub(crate) mod demo;
 pub(crate) mod disk;
 pub(crate) mod export;
 pub(crate) mod files;
+pub(crate) mod grep;
 pub(crate) mod ignore_rules;
 pub(crate) mod import;
 pub(crate) mod path;
@@ -310,7 +311,8 @@ fn remove_staged(
 }
 
 /// Removes workspace `name` and everything stored for it, in one
-/// transaction: its files, its schedules, and its jobs (waiting ones are
+/// transaction: its files, its schedules, its patches, checkpoints,
+/// conversations and model calls, and its jobs (waiting ones are
 /// cancelled, running ones stopped); then its working copy.
 ///
 /// A name with only an interrupted import's staged rows has those removed;
@@ -347,6 +349,11 @@ pub fn remove(store: &mut Store, name: &str, confirmed: bool) -> Result<Removed,
     let reason = format!("its workspace {name} was removed");
     let jobs_cancelled = store::jobs::cancel_for_workspace(&tx, ws.id, &reason, now)?;
     let schedules_removed = store::schedules::remove_for_workspace(&tx, ws.id)?;
+    // Patches, checkpoints, conversations and model calls are kept under
+    // the workspace's key, not its id: they go with it here.
+    let key = store::drafts::sqlite_key(name);
+    store::applies::remove_for_workspace(&tx, &key)?;
+    store::patches::remove_for_workspace(&tx, &key)?;
     store::workspaces::delete(&tx, ws.id)?;
     store::audit::record(
         &tx,

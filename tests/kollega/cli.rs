@@ -45,8 +45,9 @@ fn every_subcommand_help_has_examples() {
     assert_eq!(
         names,
         [
-            "import", "export", "open", "ls", "show", "cat", "rm", "doctor", "takeover", "git",
-            "run", "worker", "jobs", "tasks", "schedule", "metrics"
+            "import", "export", "open", "ls", "show", "cat", "grep", "rm", "doctor", "takeover",
+            "git", "run", "worker", "jobs", "tasks", "schedule", "metrics", "patch", "undo",
+            "redo", "ask", "usage"
         ]
     );
     k.cmd()

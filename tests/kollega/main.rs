@@ -5,6 +5,7 @@
 
 mod common;
 
+mod ask_cli;
 mod cli;
 mod e2e_tui;
 mod export;
@@ -12,9 +13,11 @@ mod fidelity;
 mod git_bad_states;
 mod git_commit;
 mod git_status;
+mod grep;
 mod import;
 mod jobs_cli;
 mod limits;
+mod patch_cli;
 mod placement;
 mod resume;
 mod secrets_corpus;

@@ -15,15 +15,15 @@ const KEY: &str = "sk-test-0123456789abcdefKEY";
 
 /// One scripted answer: status, headers, then body pieces each sent after
 /// its pause; `cut` drops the connection instead of ending the body.
-struct Answer {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    pieces: Vec<(Duration, String)>,
-    cut: bool,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) pieces: Vec<(Duration, String)>,
+    pub(crate) cut: bool,
 }
 
 impl Answer {
-    fn stream(pieces: &[&str]) -> Answer {
+    pub(crate) fn stream(pieces: &[&str]) -> Answer {
         Answer {
             status: 200,
             headers: vec![("content-type", "text/event-stream".into())],
@@ -35,7 +35,7 @@ impl Answer {
         }
     }
 
-    fn error(status: u16, body: &str) -> Answer {
+    pub(crate) fn error(status: u16, body: &str) -> Answer {
         Answer {
             status,
             headers: vec![("content-type", "application/json".into())],
@@ -46,7 +46,7 @@ impl Answer {
 }
 
 /// Serves one answer per connection, in order, and records the requests.
-fn serve(answers: Vec<Answer>) -> (String, Arc<Mutex<Vec<Seen>>>) {
+pub(crate) fn serve(answers: Vec<Answer>) -> (String, Arc<Mutex<Vec<Seen>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -100,6 +100,7 @@ fn endpoint(provider: Provider, base: &str, key: Option<&str>) -> Endpoint {
 
 const ASK: Request<'static> = Request {
     instructions: "Answer with a patch.",
+    history: &[],
     prompt: "Rename foo to bar",
     previous_response_id: None,
     max_output_tokens: 4096,
@@ -126,7 +127,7 @@ async fn call(
     (pieces, reply)
 }
 
-fn event(name: &str, data: &str) -> String {
+pub(crate) fn event(name: &str, data: &str) -> String {
     format!("event: {name}\ndata: {data}\n\n")
 }
 

@@ -17,7 +17,7 @@ use crate::error::describe;
 use crate::jobs::Status;
 use crate::jobs::now_ms;
 use crate::jobs::queue::{self, Job, LogLine, NewJob};
-use crate::store::conversations::ConversationRow;
+use crate::store::conversations::Conversation;
 use crate::store::jobs::JobKind;
 use crate::tui::panes::ai::{AiOp, AiPane, AskState};
 use crate::tui::panes::picker::Picker;
@@ -32,7 +32,7 @@ pub(crate) enum AiMsg {
         path: String,
         result: Result<Option<String>, String>,
     },
-    Conversations(Result<Vec<ConversationRow>, String>),
+    Conversations(Result<Vec<Conversation>, String>),
     Polled {
         id: i64,
         after: i64,

@@ -102,7 +102,7 @@ pub(crate) enum Overlay {
     /// A file of the workspace to add to the AI pane's context.
     AiFile(Picker<String>),
     /// A conversation of the workspace to continue in the AI pane.
-    Conversations(Picker<crate::store::conversations::ConversationRow>),
+    Conversations(Picker<crate::store::conversations::Conversation>),
 }
 
 /// What a pane answers to an action.

@@ -38,15 +38,22 @@ pub(crate) enum ReviewMsg {
 /// Writes the accepted hunks of patch `patch_id` to its workspace, all or
 /// nothing; the message for the status bar, or why nothing was written.
 pub(crate) fn write_patch(store: &mut Store, patch_id: i64) -> Result<String, String> {
+    use crate::proposal::{self, Selection, Target};
     let Some(row) = crate::store::patches::get(&store.conn, patch_id).map_err(|e| describe(&e))?
     else {
         return Err(format!(
             "there is no patch {patch_id}: `kollega patch ls` lists the patches"
         ));
     };
-    Err(format!(
-        "patch {} cannot be written from this kollega yet: its decisions are stored; `kollega patch apply {}` writes the accepted hunks when it is available",
-        row.id, row.id
+    let target = Target::from_key(store, &row.workspace_key).map_err(|e| describe(&e))?;
+    let applied =
+        proposal::apply(store, &target, patch_id, Selection::Accepted).map_err(|e| describe(&e))?;
+    Ok(format!(
+        "patch {patch_id}: {} hunk{} written to {} file{}; `kollega undo` takes it back",
+        applied.hunks,
+        if applied.hunks == 1 { "" } else { "s" },
+        applied.files.len(),
+        if applied.files.len() == 1 { "" } else { "s" },
     ))
 }
 

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::job_log::JobLog;
 use super::{frame, inner};
 use crate::ai::context::{estimate_tokens, is_never_sent};
-use crate::store::conversations::ConversationRow;
+use crate::store::conversations::Conversation;
 use crate::tui::app::{Effect, Outcome};
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
@@ -67,7 +67,7 @@ pub(crate) struct AiPane {
     pub open_file: Option<ContextFile>,
     pub files: Vec<ContextFile>,
     /// The conversation this prompt continues; a new one otherwise.
-    pub conversation: Option<ConversationRow>,
+    pub conversation: Option<Conversation>,
     pub state: AskState,
     /// The streamed answer: the `ask` job's log.
     pub log: JobLog,

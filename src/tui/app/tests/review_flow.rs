@@ -96,7 +96,17 @@ async fn review_keys_store_decisions_that_survive_a_restart() {
     f.h.key("w");
     assert!(f.h.settle().await);
     let message = f.h.status_message().unwrap_or_default().to_string();
-    assert!(message.contains(&format!("patch {id}")), "{message}");
+    assert!(
+        message.contains(&format!("patch {id}: 1 hunk written")),
+        "{message}"
+    );
+    let store = Store::open(&f.data).unwrap();
+    let ws = crate::store::workspaces::find(&store.conn, "shop")
+        .unwrap()
+        .unwrap();
+    let text = crate::store::files::content(&store.conn, ws.id, "lib/cart.ts").unwrap();
+    assert!(format!("{text:?}").contains("prices: number[]"), "{text:?}");
+    drop(store);
 
     // A new start finds the decisions where they were left.
     f.h.key("q");

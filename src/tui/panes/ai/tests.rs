@@ -59,11 +59,14 @@ fn the_payload_carries_the_prompt_the_files_and_the_conversation() {
         serde_json::json!(["src/cart.rs", "src/tax.rs"])
     );
     assert!(payload["provider"].is_null() && payload["conversation"].is_null());
-    pane.conversation = Some(ConversationRow {
+    pane.conversation = Some(Conversation {
         id: 4,
         title: "cart".into(),
         provider: "openai".into(),
         model: "gpt".into(),
+        workspace_key: "ws:shop".into(),
+        last_response_id: None,
+        created_at: 0,
         updated_at: 0,
     });
     assert_eq!(pane.payload()["conversation"], 4);

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Patch apply benchmark, measured side by side with `git apply` on this
+# machine: a git repository of 1,000 files (60 lines each, in 50 folders)
+# and a patch of 5,000 hunks (5 per file) made by `git diff`, applied to a
+# fresh copy of the files (a folder workspace, outside any repository) by
+#
+#   git apply PATCH
+#   kollega patch import DIR PATCH  +  kollega patch apply ID --all
+#
+# kollega's apply is atomic across files (every new content in a fsynced
+# temp file first, then renames) and records a checkpoint for undo; git
+# apply writes in place. Each run gets a fresh copy and a fresh data
+# directory (not timed); the results are checked equal once.
+#
+# Usage:
+#   benches/patch_apply.sh                 # builds target/release/kollega if missing
+#   KOLLEGA_BIN=/path/to/kollega benches/patch_apply.sh
+#   BENCH_FILES=1000 BENCH_REPS=7 benches/patch_apply.sh
+#
+# Progress goes to stderr; the report to stdout.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+FILES="${BENCH_FILES:-1000}"
+REPS="${BENCH_REPS:-5}"
+HUNKS_PER_FILE=5
+LINES=60
+
+source benches/common.sh
+
+command -v git >/dev/null 2>&1 || die "git is required"
+command -v python3 >/dev/null 2>&1 || die "python3 is required"
+
+WORK="$(mktemp -d /tmp/kollega-patch-bench.XXXXXX)"
+trap 'rm -rf "$WORK"' EXIT
+
+# Seconds one command takes, run from a python timer.
+timed() {
+    python3 - "$@" <<'PY'
+import subprocess, sys, time
+t = time.perf_counter()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+print(f"{time.perf_counter() - t:.4f}")
+PY
+}
+median() { python3 -c 'import sys, statistics; print(f"{statistics.median(float(x) for x in sys.argv[1:]):.3f}")' "$@"; }
+
+log "making a repository of $FILES files and a patch of $((FILES * HUNKS_PER_FILE)) hunks"
+python3 - "$WORK/repo" "$FILES" "$LINES" <<'PY'
+import os, sys
+root, files, lines = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(files):
+    path = os.path.join(root, f"d{i % 50:02d}", f"file{i:04d}.txt")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        for n in range(lines):
+            f.write(f"file {i} line {n}: some text that stays the same\n")
+PY
+export GIT_CONFIG_NOSYSTEM=1 HOME="$WORK/home"
+mkdir -p "$HOME"
+git -C "$WORK/repo" init -q -b main
+git -C "$WORK/repo" -c user.name=bench -c user.email=bench@example.com add -A
+git -C "$WORK/repo" -c user.name=bench -c user.email=bench@example.com commit -qm base
+# Five changes per file, 12 lines apart: five hunks with 3 lines of context.
+python3 - "$WORK/repo" "$FILES" "$HUNKS_PER_FILE" <<'PY'
+import os, sys
+root, files, hunks = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(files):
+    path = os.path.join(root, f"d{i % 50:02d}", f"file{i:04d}.txt")
+    with open(path) as f:
+        lines = f.readlines()
+    for h in range(hunks):
+        n = 5 + h * 12
+        lines[n] = lines[n].rstrip("\n") + " (changed)\n"
+        lines.insert(n + 1, f"an added line {h}\n")
+    with open(path, "w") as f:
+        f.writelines(lines)
+PY
+git -C "$WORK/repo" diff > "$WORK/patch.diff"
+git -C "$WORK/repo" diff --stat | tail -1 >&2
+git -C "$WORK/repo" checkout -q -- .
+HUNKS="$(grep -c '^@@ ' "$WORK/patch.diff")"
+[[ "$HUNKS" == "$((FILES * HUNKS_PER_FILE))" ]] || die "the patch has $HUNKS hunks, not $((FILES * HUNKS_PER_FILE))"
+
+fresh() {
+    rm -rf "$1"
+    mkdir -p "$1"
+    (cd "$WORK/repo" && tar --exclude=.git -cf - .) | (cd "$1" && tar -xf -)
+}
+
+git_times=()
+kollega_times=()
+import_times=()
+apply_times=()
+for rep in $(seq "$REPS"); do
+    log "run $rep of $REPS"
+    fresh "$WORK/by-git"
+    git_times+=("$(cd "$WORK/by-git" && timed git apply "$WORK/patch.diff")")
+
+    fresh "$WORK/by-kollega"
+    rm -rf "$WORK/data"
+    export KOLLEGA_DATA_DIR="$WORK/data" KOLLEGA_CONFIG_DIR="$WORK/home"
+    "$KOLLEGA" ls >/dev/null
+    t_import="$(timed "$KOLLEGA" patch import "$WORK/by-kollega" "$WORK/patch.diff")"
+    id="$("$KOLLEGA" patch ls "$WORK/by-kollega" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["patches"][0]["id"])')"
+    t_apply="$(timed "$KOLLEGA" patch apply "$id" --all)"
+    import_times+=("$t_import")
+    apply_times+=("$t_apply")
+    kollega_times+=("$(python3 -c "print($t_import + $t_apply)")")
+done
+
+diff -r "$WORK/by-git" "$WORK/by-kollega" >/dev/null || die "kollega's result differs from git apply's"
+
+echo "patch apply: $FILES files, $HUNKS hunks, $REPS runs (median seconds)"
+echo "  git apply                          $(median "${git_times[@]}")"
+echo "  kollega patch import + apply --all $(median "${kollega_times[@]}")"
+echo "    import                           $(median "${import_times[@]}")"
+echo "    apply --all                      $(median "${apply_times[@]}")"
+echo "  machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"

@@ -1,0 +1,396 @@
+//! `kollega patch import|ls|show|apply|reject`, `kollega undo` and
+//! `kollega redo`: the command line over [`crate::proposal`].
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use super::args::PatchCommand;
+use super::output::{Align, Table, print_json, printable};
+use crate::error::Error;
+use crate::proposal::{self, Proposal, Restored, Selection, Target};
+use crate::store::Store;
+use crate::store::patches::{Decision, PatchRow, Source};
+
+pub(super) fn dispatch(store: &mut Store, command: PatchCommand) -> Result<ExitCode, Error> {
+    match command {
+        PatchCommand::Import {
+            workspace,
+            file,
+            json,
+        } => import(store, &workspace, &file, json),
+        PatchCommand::Ls { workspace, json } => ls(store, &workspace, json),
+        PatchCommand::Show { id, json } => show(store, id, json),
+        PatchCommand::Apply {
+            id,
+            hunks,
+            all,
+            json,
+        } => {
+            let selection = match (all, hunks.is_empty()) {
+                (true, _) => Selection::All,
+                (false, false) => Selection::Hunks(hunks),
+                (false, true) => Selection::Accepted,
+            };
+            apply(store, id, selection, json)
+        }
+        PatchCommand::Accept {
+            id,
+            hunks,
+            all,
+            json,
+        } => {
+            let hunks = if all {
+                (1..=proposal::load(store, id)?.hunk_count()).collect()
+            } else {
+                hunks
+            };
+            decide(store, id, &hunks, Decision::Accepted, None, json)
+        }
+        PatchCommand::Reject {
+            id,
+            hunks,
+            reason,
+            json,
+        } if !hunks.is_empty() => decide(
+            store,
+            id,
+            &hunks,
+            Decision::Rejected,
+            reason.as_deref(),
+            json,
+        ),
+        PatchCommand::Reject { id, json, .. } => {
+            proposal::reject(store, id)?;
+            if json {
+                print_json(&json!({ "patchId": id, "status": "rejected" }))?;
+            } else {
+                println!("patch {id} rejected");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn decide(
+    store: &mut Store,
+    id: i64,
+    hunks: &[usize],
+    decision: Decision,
+    reason: Option<&str>,
+    json: bool,
+) -> Result<ExitCode, Error> {
+    proposal::decide(store, id, hunks, decision, reason)?;
+    if json {
+        print_json(&json!({
+            "patchId": id,
+            "hunks": hunks,
+            "decision": decision.as_str(),
+        }))?;
+    } else {
+        let numbers: Vec<String> = hunks.iter().map(usize::to_string).collect();
+        println!(
+            "patch {id}: hunks {} {}",
+            numbers.join(", "),
+            decision.as_str()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(store: &mut Store, workspace: &str, file: &str, json: bool) -> Result<ExitCode, Error> {
+    let target = Target::resolve(store, workspace)?;
+    let (bytes, title) = if file == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
+            Error::usage(
+                format!("cannot read the patch from stdin: {e}"),
+                "pipe a patch in, like `git diff | kollega patch import <ws> -`",
+            )
+        })?;
+        (bytes, "patch from stdin".to_string())
+    } else {
+        let bytes = std::fs::read(file).map_err(|e| {
+            Error::usage(
+                format!("cannot read the patch file {file}: {e}"),
+                "give the path of a patch file, or - to read stdin",
+            )
+        })?;
+        let name = std::path::Path::new(file)
+            .file_name()
+            .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
+        (bytes, format!("patch {name}"))
+    };
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::usage(
+            format!(
+                "the patch {} is not UTF-8 text",
+                if file == "-" { "from stdin" } else { file }
+            ),
+            "give a text diff; binary patches are not applied by kollega",
+        )
+    })?;
+    let imported = proposal::import(store, &target, &text, Source::Import, &title)?;
+    if json {
+        print_json(&json!({
+            "patchId": imported.id,
+            "files": imported.files,
+            "hunks": imported.hunks,
+        }))?;
+    } else {
+        println!(
+            "patch {}: {} hunks in {} files for {}",
+            imported.id,
+            imported.hunks,
+            imported.files,
+            printable(target.label())
+        );
+        println!(
+            "  review: kollega patch show {id}; apply: kollega patch apply {id} --all",
+            id = imported.id
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ls(store: &Store, workspace: &str, json: bool) -> Result<ExitCode, Error> {
+    let target = Target::resolve(store, workspace)?;
+    let rows = proposal::list(store, &target)?;
+    let counts = |row: &PatchRow| -> (usize, usize) {
+        crate::patch::parse(row.diff.as_bytes()).map_or((0, 0), |p| {
+            (p.files.len(), p.files.iter().map(|f| f.hunks.len()).sum())
+        })
+    };
+    if json {
+        let patches: Vec<Value> = rows
+            .iter()
+            .map(|row| {
+                let (files, hunks) = counts(row);
+                json!({
+                    "id": row.id,
+                    "title": row.title,
+                    "source": row.source.as_str(),
+                    "status": row.status.as_str(),
+                    "files": files,
+                    "hunks": hunks,
+                    "createdAt": row.created_at,
+                })
+            })
+            .collect();
+        print_json(&json!({ "patches": patches }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("no patches for {}", printable(target.label()));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let columns = [
+        ("ID", Align::Right(5)),
+        ("STATUS", Align::Left(8)),
+        ("SOURCE", Align::Left(6)),
+        ("FILES", Align::Right(5)),
+        ("HUNKS", Align::Right(5)),
+    ];
+    Table::new(&columns, "TITLE").print(rows.iter().map(|row| {
+        let (files, hunks) = counts(row);
+        (
+            vec![
+                row.id.to_string(),
+                row.status.as_str().to_string(),
+                row.source.as_str().to_string(),
+                files.to_string(),
+                hunks.to_string(),
+            ],
+            printable(&row.title).into_owned(),
+        )
+    }));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(store: &Store, id: i64, json: bool) -> Result<ExitCode, Error> {
+    let proposal = proposal::load(store, id)?;
+    if json {
+        print_json(&show_json(&proposal))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let row = &proposal.row;
+    println!(
+        "patch {}  {}  {}  {}",
+        row.id,
+        row.status.as_str(),
+        row.source.as_str(),
+        printable(&row.title)
+    );
+    println!(
+        "workspace {}",
+        printable(
+            row.workspace_key
+                .split_once(':')
+                .map_or(row.workspace_key.as_str(), |(_, rest)| rest)
+        )
+    );
+    if let Some(message) = &row.message {
+        println!("message   {}", printable(message));
+    }
+    let hunks = proposal.hunks();
+    let mut refs = hunks.iter();
+    for file in &proposal.patch.files {
+        let (added, removed) = file.line_counts();
+        println!();
+        let from = match (&file.old_path, &file.new_path) {
+            (Some(old), Some(new)) if old != new => format!(" (from {})", printable(old)),
+            _ => String::new(),
+        };
+        println!(
+            "=== {}{from}  {}  +{added} -{removed}",
+            printable(file.path()),
+            file.status.as_str()
+        );
+        for hunk in &file.hunks {
+            let Some(r) = refs.next() else { break };
+            let reason = r
+                .reason
+                .as_deref()
+                .map(|why| format!(": {}", printable(why)))
+                .unwrap_or_default();
+            println!("# hunk {} ({}{reason})", r.number, r.decision.as_str());
+            let mut text = String::new();
+            hunk.write_unified(&mut text);
+            for line in text.lines() {
+                println!("{}", printable(line));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show_json(proposal: &Proposal) -> Value {
+    let hunks = proposal.hunks();
+    let mut refs = hunks.iter();
+    let files: Vec<Value> = proposal
+        .patch
+        .files
+        .iter()
+        .map(|file| {
+            let hunks: Vec<Value> = file
+                .hunks
+                .iter()
+                .filter_map(|hunk| {
+                    let r = refs.next()?;
+                    let added = hunk
+                        .lines
+                        .iter()
+                        .filter(|l| l.kind == crate::patch::LineKind::Added)
+                        .count();
+                    let removed = hunk
+                        .lines
+                        .iter()
+                        .filter(|l| l.kind == crate::patch::LineKind::Removed)
+                        .count();
+                    Some(json!({
+                        "number": r.number,
+                        "header": hunk.header_line(),
+                        "decision": r.decision.as_str(),
+                        "reason": r.reason,
+                        "added": added,
+                        "removed": removed,
+                    }))
+                })
+                .collect();
+            json!({
+                "path": file.path(),
+                "oldPath": file.old_path,
+                "status": file.status.as_str(),
+                "hunks": hunks,
+            })
+        })
+        .collect();
+    let row = &proposal.row;
+    json!({
+        "id": row.id,
+        "workspace": row.workspace_key,
+        "source": row.source.as_str(),
+        "title": row.title,
+        "message": row.message,
+        "status": row.status.as_str(),
+        "createdAt": row.created_at,
+        "files": files,
+    })
+}
+
+fn apply(store: &mut Store, id: i64, selection: Selection, json: bool) -> Result<ExitCode, Error> {
+    let row = proposal::load(store, id)?.row;
+    let target = Target::from_key(store, &row.workspace_key)?;
+    let applied = proposal::apply(store, &target, id, selection)?;
+    if json {
+        print_json(&json!({
+            "patchId": applied.patch_id,
+            "applyId": applied.apply_id,
+            "hunks": applied.hunks,
+            "files": applied.files,
+        }))?;
+    } else {
+        println!(
+            "patch {id}: {} hunks applied to {} files",
+            applied.hunks,
+            applied.files.len()
+        );
+        for path in &applied.files {
+            println!("  {}", printable(path));
+        }
+        println!(
+            "  undo: kollega undo {}",
+            printable(&shell_word(target.label()))
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `text` as one shell word, quoted when it needs to be.
+fn shell_word(text: &str) -> String {
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+pub(super) fn undo(store: &mut Store, workspace: &str, json: bool) -> Result<ExitCode, Error> {
+    let target = Target::resolve(store, workspace)?;
+    let restored = proposal::undo(store, &target)?;
+    print_restored(&restored, "undid", json)
+}
+
+pub(super) fn redo(store: &mut Store, workspace: &str, json: bool) -> Result<ExitCode, Error> {
+    let target = Target::resolve(store, workspace)?;
+    let restored = proposal::redo(store, &target)?;
+    print_restored(&restored, "redid", json)
+}
+
+fn print_restored(restored: &Restored, verb: &str, json: bool) -> Result<ExitCode, Error> {
+    if json {
+        print_json(&json!({
+            "applyId": restored.apply_id,
+            "patchId": restored.patch_id,
+            "files": restored.files,
+        }))?;
+    } else {
+        let patch = restored
+            .patch_id
+            .map(|id| format!(" of patch {id}"))
+            .unwrap_or_default();
+        println!(
+            "{verb} apply {}{patch}: {} files",
+            restored.apply_id,
+            restored.files.len()
+        );
+        for path in &restored.files {
+            println!("  {}", printable(path));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

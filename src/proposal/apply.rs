@@ -1,0 +1,339 @@
+//! Applying a patch's chosen hunks: every file's new text is computed
+//! first, with offset and fuzz like `patch`; one hunk that does not apply
+//! fails the whole apply, naming the file, the hunk, the lines it expected
+//! and the closest lines the file has, and nothing is written.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::checkpoint::{self, Change, Step};
+use super::target::{Content, MODE_FILE};
+use super::{Proposal, ProposalError, Result, Target};
+use crate::patch::closest::closest;
+use crate::patch::{FilePatch, FileStatus, Hunk, LineKind, PatchError};
+use crate::store::Store;
+use crate::store::patches::{Decision, PatchStatus};
+
+/// Context lines a hunk may have wrong at each end and still apply, as
+/// `patch`'s default fuzz: diffs from models and mails drift.
+const FUZZ: usize = 2;
+
+/// The mode of a symbolic link, which a text patch cannot make.
+const MODE_SYMLINK: u32 = 0o120000;
+
+/// Which hunks an apply writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Selection {
+    /// The hunks the review accepted.
+    Accepted,
+    /// These hunks, by their 1-based number over the whole patch.
+    Hunks(Vec<usize>),
+    /// Every hunk.
+    All,
+}
+
+/// What an apply wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Applied {
+    /// The checkpoint `undo` takes back.
+    pub(crate) apply_id: i64,
+    pub(crate) patch_id: i64,
+    /// The paths written, created or deleted, in patch order.
+    pub(crate) files: Vec<String>,
+    /// How many hunks were applied.
+    pub(crate) hunks: usize,
+}
+
+/// Applies the `selection` of patch `id` to `target`: every file or none.
+/// A workspace stored here changes in one transaction with its
+/// checkpoint; a folder through temp files and renames, restored if a
+/// rename fails. The patch is then marked applied.
+pub(crate) fn apply(
+    store: &mut Store,
+    target: &Target,
+    id: i64,
+    selection: Selection,
+) -> Result<Applied> {
+    let proposal = super::load(store, id)?;
+    if proposal.row.workspace_key != target.key {
+        return Err(ProposalError::OtherWorkspace {
+            id,
+            patch_workspace: proposal.row.workspace_key.clone(),
+            workspace: target.key.clone(),
+        });
+    }
+    match proposal.row.status {
+        PatchStatus::Pending => {}
+        status => {
+            return Err(ProposalError::NotPending {
+                id,
+                status: status.as_str(),
+            });
+        }
+    }
+    let chosen = chosen(&proposal, &selection)?;
+    let hunks = chosen.iter().filter(|&&c| c).count();
+    let tx = store
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let changes = plan(&tx, target, &proposal, &chosen, &selection)?;
+    if changes.is_empty() {
+        return Err(ProposalError::Empty);
+    }
+    let apply_id = checkpoint::write(tx, target, &changes, Step::Apply { patch_id: id })?;
+    Ok(Applied {
+        apply_id,
+        patch_id: id,
+        files: changes.into_iter().map(|c| c.path).collect(),
+        hunks,
+    })
+}
+
+/// Whether each hunk, by global number - 1, is to be applied.
+fn chosen(proposal: &Proposal, selection: &Selection) -> Result<Vec<bool>> {
+    let hunks = proposal.hunks();
+    let count = hunks.len();
+    Ok(match selection {
+        Selection::All => vec![true; count],
+        Selection::Accepted => {
+            let chosen: Vec<bool> = hunks
+                .iter()
+                .map(|h| h.decision == Decision::Accepted)
+                .collect();
+            if count > 0 && !chosen.contains(&true) {
+                return Err(ProposalError::NothingAccepted(proposal.row.id));
+            }
+            chosen
+        }
+        Selection::Hunks(numbers) => {
+            let mut chosen = vec![false; count];
+            for &number in numbers {
+                let slot = number
+                    .checked_sub(1)
+                    .and_then(|i| chosen.get_mut(i))
+                    .ok_or(ProposalError::NoSuchHunk {
+                        id: proposal.row.id,
+                        number,
+                        count,
+                    })?;
+                *slot = true;
+            }
+            chosen
+        }
+    })
+}
+
+/// Every file's change, computed from the files as they are; nothing is
+/// written.
+fn plan(
+    conn: &Connection,
+    target: &Target,
+    proposal: &Proposal,
+    chosen: &[bool],
+    selection: &Selection,
+) -> Result<Vec<Change>> {
+    let mut plan = Plan {
+        conn,
+        target,
+        changes: Vec::new(),
+        at: HashMap::new(),
+    };
+    let mut first_number = 1;
+    for file in &proposal.patch.files {
+        let numbers = first_number..first_number + file.hunks.len();
+        first_number = numbers.end;
+        let picked: Vec<usize> = (0..file.hunks.len())
+            .filter(|&i| chosen[numbers.start + i - 1])
+            .collect();
+        // A file without hunks (a rename, a mode change, an empty file)
+        // has nothing to review: it goes with the rest unless hunks were
+        // picked by number.
+        let whole = file.hunks.is_empty() && !matches!(selection, Selection::Hunks(_));
+        if picked.is_empty() && !whole {
+            continue;
+        }
+        let all_hunks = picked.len() == file.hunks.len();
+        plan.file(file, &picked, numbers.start, all_hunks)?;
+    }
+    let mut changes = plan.changes;
+    changes.retain(|c| c.before != c.after);
+    Ok(changes)
+}
+
+/// The changes computed so far, one per path, and where each path's is.
+struct Plan<'a> {
+    conn: &'a Connection,
+    target: &'a Target,
+    changes: Vec<Change>,
+    at: HashMap<String, usize>,
+}
+
+impl Plan<'_> {
+    /// The content of `path` as the files before it in the patch leave
+    /// it, else as the workspace has it.
+    fn current(&self, path: &str) -> Result<Option<Content>> {
+        match self.at.get(path) {
+            Some(&i) => Ok(self.changes[i].after.clone()),
+            None => self.target.read(self.conn, path),
+        }
+    }
+
+    /// Sets `path` to `after`; a path changed before keeps its first
+    /// `before`, so the checkpoint holds one row per path.
+    fn set(&mut self, path: String, before: Option<Content>, after: Option<Content>) {
+        match self.at.get(&path) {
+            Some(&i) => self.changes[i].after = after,
+            None => {
+                self.at.insert(path.clone(), self.changes.len());
+                self.changes.push(Change {
+                    path,
+                    before,
+                    after,
+                });
+            }
+        }
+    }
+
+    fn file(
+        &mut self,
+        file: &FilePatch,
+        picked: &[usize],
+        first_number: usize,
+        all_hunks: bool,
+    ) -> Result<()> {
+        let path = file.path().to_string();
+        if file.binary {
+            return Err(refuse(&path, "patched", "it is a binary patch"));
+        }
+        if file.new_mode.is_some_and(|m| m & 0o170000 == MODE_SYMLINK)
+            || file.old_mode.is_some_and(|m| m & 0o170000 == MODE_SYMLINK)
+        {
+            return Err(refuse(&path, "patched", "it is a symbolic link"));
+        }
+        // A plain diff (`diff -N`) shows a new file as hunks from line 0
+        // of an empty file. (A file it empties stays, empty: only a git
+        // diff says that a file is deleted.)
+        let from_nothing = file
+            .hunks
+            .iter()
+            .all(|h| h.old_start == 0 && h.old_lines == 0);
+        let creates = file.status == FileStatus::Added
+            || (file.status == FileStatus::Modified
+                && !file.hunks.is_empty()
+                && from_nothing
+                && self.current(&path)?.is_none());
+        let (before, base) = if creates {
+            if self.current(&path)?.is_some() {
+                return Err(refuse(&path, "added", "it exists already"));
+            }
+            (None, String::new())
+        } else {
+            let old_path = file.old_path.as_deref().unwrap_or(&path);
+            let before = self
+                .current(old_path)?
+                .ok_or_else(|| refuse(old_path, "patched", "it is not in the workspace"))?;
+            let base = before.text.clone();
+            (Some(before), base)
+        };
+        let sub = FilePatch {
+            old_path: file.old_path.clone(),
+            new_path: file.new_path.clone(),
+            status: file.status,
+            old_mode: file.old_mode,
+            new_mode: file.new_mode,
+            similarity: file.similarity,
+            binary: false,
+            hunks: picked.iter().map(|&i| file.hunks[i].clone()).collect(),
+        };
+        let text = sub.apply_with_fuzz(&base, FUZZ).map_err(|e| match e {
+            PatchError::DoesNotApply { hunk, why, .. } => {
+                let index = picked.get(hunk.saturating_sub(1)).copied().unwrap_or(0);
+                does_not_apply(&path, &file.hunks[index], first_number + index, &base, why)
+            }
+            other => ProposalError::Diff(other),
+        })?;
+        let mode = file
+            .new_mode
+            .or(before.as_ref().map(|b| b.mode))
+            .unwrap_or(MODE_FILE);
+        let after = Some(Content { text, mode });
+        match file.status {
+            FileStatus::Deleted if all_hunks => {
+                if after.as_ref().is_some_and(|a| !a.text.is_empty()) {
+                    return Err(refuse(
+                        &path,
+                        "deleted",
+                        "it holds lines the patch does not remove",
+                    ));
+                }
+                self.set(path, before, None);
+            }
+            FileStatus::Renamed | FileStatus::Copied => {
+                let old_path = file.old_path.clone().unwrap_or_default();
+                let new_path = file.new_path.clone().unwrap_or_default();
+                if new_path == old_path {
+                    self.set(new_path, before, after);
+                    return Ok(());
+                }
+                let existing = self.current(&new_path)?;
+                if existing.is_some() {
+                    return Err(refuse(&new_path, "created", "it exists already"));
+                }
+                if file.status == FileStatus::Renamed {
+                    self.set(old_path, before, None);
+                }
+                self.set(new_path, None, after);
+            }
+            _ => self.set(path, before, after),
+        }
+        Ok(())
+    }
+}
+
+fn refuse(path: &str, what: &'static str, why: &str) -> ProposalError {
+    ProposalError::File {
+        path: path.to_string(),
+        what,
+        why: why.to_string(),
+    }
+}
+
+/// The failure of hunk `number` (over the whole patch) on `text`: the
+/// lines it expected and the closest lines the file has.
+fn does_not_apply(
+    path: &str,
+    hunk: &Hunk,
+    number: usize,
+    text: &str,
+    why: String,
+) -> ProposalError {
+    let expected: Vec<&str> = hunk
+        .lines
+        .iter()
+        .filter(|l| l.kind != LineKind::Added)
+        .map(|l| l.text.as_str())
+        .collect();
+    let quote = |lines: &mut dyn Iterator<Item = &str>| -> String {
+        lines
+            .map(|l| format!("  | {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let closest = match closest(text, &expected) {
+        Some((at, lines)) => format!(
+            " (line {}):\n{}",
+            at + 1,
+            quote(&mut lines.iter().map(String::as_str))
+        ),
+        None => ": nothing (the file is empty)".to_string(),
+    };
+    ProposalError::DoesNotApply {
+        path: path.to_string(),
+        hunk: number,
+        line: hunk.old_start,
+        why,
+        expected: quote(&mut expected.iter().copied()),
+        closest,
+    }
+}

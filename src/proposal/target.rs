@@ -1,0 +1,168 @@
+//! The workspace a patch is for: stored here or a folder on disk, named on
+//! the command line (a workspace name or a folder) or by a patch's key.
+
+use std::io::ErrorKind;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::{ProposalError, Result};
+use crate::store::drafts::{dir_key, sqlite_key};
+use crate::store::{Store, files, workspaces};
+use crate::workspace::disk::DiskWorkspace;
+use crate::workspace::path::WorkspacePath;
+
+/// Git's mode of a regular file and of an executable one.
+pub(crate) const MODE_FILE: u32 = 0o100644;
+pub(crate) const MODE_EXECUTABLE: u32 = 0o100755;
+
+/// A file's text and its git mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Content {
+    pub(crate) text: String,
+    pub(crate) mode: u32,
+}
+
+impl Content {
+    pub(crate) fn executable(&self) -> bool {
+        self.mode & 0o111 != 0
+    }
+}
+
+/// Where a workspace's files are.
+#[derive(Debug, Clone)]
+pub(crate) enum Files {
+    /// Stored here, in the `files` table.
+    Store { id: i64 },
+    /// A folder on disk (a git workspace's repository, or any folder).
+    Dir(DiskWorkspace),
+}
+
+/// A workspace a patch is imported into or applied to.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// Its key, as drafts and patches name it.
+    pub(crate) key: String,
+    pub(crate) files: Files,
+}
+
+impl Target {
+    /// A workspace by name (a git workspace is its repository's folder),
+    /// else a folder.
+    pub(crate) fn resolve(store: &Store, arg: &str) -> Result<Target> {
+        if let Some(ws) = workspaces::find(&store.conn, arg)? {
+            return match ws.repo_path {
+                Some(repo) => Target::folder(Path::new(&repo))
+                    .ok_or_else(|| ProposalError::WorkspaceGone(repo.clone())),
+                None => Ok(Target {
+                    key: sqlite_key(&ws.name),
+                    files: Files::Store { id: ws.id },
+                }),
+            };
+        }
+        if Path::new(arg).is_dir() {
+            return Target::folder(Path::new(arg))
+                .ok_or_else(|| ProposalError::UnknownWorkspace(arg.to_string()));
+        }
+        Err(ProposalError::UnknownWorkspace(arg.to_string()))
+    }
+
+    /// The workspace a stored key names.
+    pub(crate) fn from_key(store: &Store, key: &str) -> Result<Target> {
+        let gone = || ProposalError::WorkspaceGone(key.to_string());
+        if let Some(name) = key.strip_prefix("ws:") {
+            let ws = workspaces::find(&store.conn, name)?.ok_or_else(gone)?;
+            return Ok(Target {
+                key: key.to_string(),
+                files: Files::Store { id: ws.id },
+            });
+        }
+        let dir = key.strip_prefix("dir:").ok_or_else(gone)?;
+        Target::folder(Path::new(dir)).ok_or_else(gone)
+    }
+
+    /// A folder as a workspace, whatever its name.
+    #[cfg(test)]
+    pub(crate) fn resolve_folder(path: &Path) -> Option<Target> {
+        Target::folder(path)
+    }
+
+    fn folder(path: &Path) -> Option<Target> {
+        let disk = DiskWorkspace::open(path).ok()?;
+        Some(Target {
+            key: dir_key(disk.root()),
+            files: Files::Dir(disk),
+        })
+    }
+
+    /// What to call it in a message: the name or the folder.
+    pub(crate) fn label(&self) -> &str {
+        self.key
+            .strip_prefix("ws:")
+            .or_else(|| self.key.strip_prefix("dir:"))
+            .unwrap_or(&self.key)
+    }
+
+    /// File `path` now, or `None` when there is no such file.
+    pub(crate) fn read(&self, conn: &Connection, path: &str) -> Result<Option<Content>> {
+        let checked = WorkspacePath::parse(path).map_err(|e| ProposalError::File {
+            path: path.to_string(),
+            what: "patched",
+            why: e.to_string(),
+        })?;
+        match &self.files {
+            Files::Store { id } => Ok(files::content_with_meta(conn, *id, checked.as_str())?.map(
+                |(text, meta)| Content {
+                    text,
+                    mode: if meta.executable {
+                        MODE_EXECUTABLE
+                    } else {
+                        MODE_FILE
+                    },
+                },
+            )),
+            Files::Dir(disk) => read_disk(disk, checked.as_str()),
+        }
+    }
+}
+
+fn read_disk(disk: &DiskWorkspace, path: &str) -> Result<Option<Content>> {
+    let full = disk.full_path(path)?;
+    let refuse = |why: &str| ProposalError::File {
+        path: path.to_string(),
+        what: "patched",
+        why: why.to_string(),
+    };
+    let meta = match std::fs::symlink_metadata(&full) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ProposalError::Io {
+                action: "read",
+                path: path.to_string(),
+                source,
+            });
+        }
+    };
+    if meta.file_type().is_symlink() {
+        return Err(refuse(
+            "it is a symbolic link; kollega patches regular files",
+        ));
+    }
+    if meta.is_dir() {
+        return Err(refuse("it is a folder"));
+    }
+    let bytes = std::fs::read(&full).map_err(|source| ProposalError::Io {
+        action: "read",
+        path: path.to_string(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| refuse("it is not UTF-8 text"))?;
+    let mode = if meta.permissions().mode() & 0o111 != 0 {
+        MODE_EXECUTABLE
+    } else {
+        MODE_FILE
+    };
+    Ok(Some(Content { text, mode }))
+}

@@ -1,0 +1,533 @@
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use proptest::prelude::*;
+
+use super::checkpoint::Change;
+use super::target::{Content, Files, MODE_FILE};
+use super::*;
+use crate::patch::{diff_texts, strategies};
+use crate::store::files::{self, FileMeta};
+use crate::store::{applies, workspaces};
+use crate::workspace::disk::DiskWorkspace;
+
+/// A ready stored workspace "site" holding `files` (path, text, executable).
+fn stored(store: &mut Store, files: &[(&str, &str, bool)]) -> Target {
+    let id = workspaces::create_staging(&store.conn, "site", "/src", 1, "now").unwrap();
+    for (path, content, executable) in files {
+        let meta = FileMeta {
+            executable: *executable,
+            encoding: None,
+        };
+        files::upsert(&store.conn, id, path, content, "h", &meta, "now").unwrap();
+    }
+    assert!(
+        workspaces::publish(
+            &store.conn,
+            &workspaces::Publish {
+                staging_id: id,
+                fingerprint: "f",
+                taken_over_at: "now",
+                ignored: 0,
+            },
+        )
+        .unwrap()
+    );
+    Target::resolve(store, "site").unwrap()
+}
+
+fn folder(root: &Path, files: &[(&str, &str)]) -> Target {
+    for (path, content) in files {
+        let full = root.join(path);
+        fs::create_dir_all(full.parent().unwrap()).unwrap();
+        fs::write(full, content).unwrap();
+    }
+    Target::resolve_folder(root).unwrap()
+}
+
+fn read(store: &Store, target: &Target, path: &str) -> Option<String> {
+    target.read(&store.conn, path).unwrap().map(|c| c.text)
+}
+
+/// A git-style diff turning each `(path, old, new)` into its new text.
+fn diff_of(files: &[(&str, &str, &str)]) -> String {
+    let patch = Patch {
+        files: files
+            .iter()
+            .map(|(path, old, new)| diff_texts(old, new, path))
+            .collect(),
+    };
+    patch.to_unified()
+}
+
+fn three_files() -> [(&'static str, &'static str); 3] {
+    [
+        ("a.txt", "one\ntwo\nthree\n"),
+        ("src/b.rs", "fn b() {\n    1\n}\n"),
+        ("c.md", "# C\n\ntext\nmore\n"),
+    ]
+}
+
+fn three_file_diff() -> String {
+    diff_of(&[
+        ("a.txt", "one\ntwo\nthree\n", "one\nTWO\nthree\n"),
+        ("src/b.rs", "fn b() {\n    1\n}\n", "fn b() {\n    2\n}\n"),
+        ("c.md", "# C\n\ntext\nmore\n", "# C\n\ntext\nMORE\n"),
+    ])
+}
+
+#[test]
+fn search_replace_is_resolved_against_stored_files_then_applied_undone_and_redone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let target = stored(&mut store, &[("app.py", "def f():\n    return 1\n", false)]);
+    let reply = "app.py\n```python\n<<<<<<< SEARCH\n    return 1\n=======\n    return 2\n>>>>>>> REPLACE\n```\n";
+    let imported = import(&mut store, &target, reply, Source::Ask, "bump").unwrap();
+    assert_eq!((imported.files, imported.hunks), (1, 1));
+    // Nothing is written before the apply.
+    assert_eq!(
+        read(&store, &target, "app.py").unwrap(),
+        "def f():\n    return 1\n"
+    );
+    let applied = apply(&mut store, &target, imported.id, Selection::All).unwrap();
+    assert_eq!(applied.files, ["app.py"]);
+    assert_eq!(
+        read(&store, &target, "app.py").unwrap(),
+        "def f():\n    return 2\n"
+    );
+    assert_eq!(
+        load(&store, imported.id).unwrap().row.status,
+        PatchStatus::Applied
+    );
+    let undone = undo(&mut store, &target).unwrap();
+    assert_eq!(undone.apply_id, applied.apply_id);
+    assert_eq!(
+        read(&store, &target, "app.py").unwrap(),
+        "def f():\n    return 1\n"
+    );
+    assert_eq!(
+        load(&store, imported.id).unwrap().row.status,
+        PatchStatus::Pending
+    );
+    redo(&mut store, &target).unwrap();
+    assert_eq!(
+        read(&store, &target, "app.py").unwrap(),
+        "def f():\n    return 2\n"
+    );
+    assert!(matches!(
+        redo(&mut store, &target),
+        Err(ProposalError::Nothing("redo"))
+    ));
+    // The workspace's counts follow the rows.
+    let ws = workspaces::find(&store.conn, "site").unwrap().unwrap();
+    assert_eq!(ws.bytes, "def f():\n    return 2\n".len() as u64);
+}
+
+#[test]
+fn a_block_that_matches_nothing_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let target = stored(&mut store, &[("app.py", "x = 1\n", false)]);
+    let reply = "app.py\n<<<<<<< SEARCH\ny = 1\n=======\ny = 2\n>>>>>>> REPLACE\n";
+    let err = import(&mut store, &target, reply, Source::Ask, "t").unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("line 2") && text.contains("app.py"), "{text}");
+    let err = import(&mut store, &target, "just some prose\n", Source::Ask, "t").unwrap_err();
+    assert!(matches!(err, ProposalError::Reply(_)), "{err}");
+    assert!(list(&store, &target).unwrap().is_empty());
+}
+
+fn failing_hunk_changes_nothing(store: &mut Store, target: &Target) {
+    let files_before: Vec<Option<String>> = three_files()
+        .iter()
+        .map(|(p, _)| read(store, target, p))
+        .collect();
+    // The third file moved on: its hunk's lines are gone.
+    let mut diff = three_file_diff();
+    diff = diff.replace(" text\n-more\n+MORE\n", " text\n-less\n+MORE\n");
+    let imported = import(store, target, &diff, Source::Import, "t").unwrap();
+    let err = apply(store, target, imported.id, Selection::All).unwrap_err();
+    let ProposalError::DoesNotApply {
+        path,
+        hunk,
+        expected,
+        closest,
+        ..
+    } = &err
+    else {
+        panic!("{err}");
+    };
+    assert_eq!((path.as_str(), *hunk), ("c.md", 3));
+    assert!(expected.contains("  | less"), "{expected}");
+    assert!(
+        closest.contains("(line 1)") && closest.contains("  | more"),
+        "{closest}"
+    );
+    let files_after: Vec<Option<String>> = three_files()
+        .iter()
+        .map(|(p, _)| read(store, target, p))
+        .collect();
+    assert_eq!(files_before, files_after);
+    assert_eq!(
+        applies::last_applied(&store.conn, &target.key).unwrap(),
+        None
+    );
+    assert_eq!(
+        load(store, imported.id).unwrap().row.status,
+        PatchStatus::Pending
+    );
+    // Leaving the failing hunk out applies the rest.
+    let applied = apply(store, target, imported.id, Selection::Hunks(vec![1, 2])).unwrap();
+    assert_eq!(applied.files, ["a.txt", "src/b.rs"]);
+    assert_eq!(read(store, target, "a.txt").unwrap(), "one\nTWO\nthree\n");
+    assert_eq!(read(store, target, "c.md").unwrap(), "# C\n\ntext\nmore\n");
+}
+
+#[test]
+fn a_failing_hunk_changes_nothing_in_a_stored_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let files: Vec<(&str, &str, bool)> =
+        three_files().iter().map(|(p, c)| (*p, *c, false)).collect();
+    let target = stored(&mut store, &files);
+    failing_hunk_changes_nothing(&mut store, &target);
+}
+
+#[test]
+fn a_failing_hunk_changes_nothing_in_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let root = dir.path().join("ws");
+    let target = folder(&root, &three_files());
+    failing_hunk_changes_nothing(&mut store, &target);
+    // No temp file is left beside the targets.
+    let names: Vec<String> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+}
+
+#[test]
+fn only_accepted_hunks_are_applied_and_none_accepted_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let target = folder(&dir.path().join("ws"), &three_files());
+    let id = import(&mut store, &target, &three_file_diff(), Source::Import, "t")
+        .unwrap()
+        .id;
+    assert!(matches!(
+        apply(&mut store, &target, id, Selection::Accepted),
+        Err(ProposalError::NothingAccepted(_))
+    ));
+    assert!(matches!(
+        apply(&mut store, &target, id, Selection::Hunks(vec![4])),
+        Err(ProposalError::NoSuchHunk {
+            number: 4,
+            count: 3,
+            ..
+        })
+    ));
+    decide(&mut store, id, &[2], Decision::Accepted, None).unwrap();
+    decide(&mut store, id, &[1, 3], Decision::Rejected, Some("keep")).unwrap();
+    let applied = apply(&mut store, &target, id, Selection::Accepted).unwrap();
+    assert_eq!(
+        (applied.files.as_slice(), applied.hunks),
+        (&["src/b.rs".to_string()][..], 1)
+    );
+    assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\ntwo\nthree\n");
+    assert_eq!(
+        read(&store, &target, "src/b.rs").unwrap(),
+        "fn b() {\n    2\n}\n"
+    );
+    let hunks = load(&store, id).unwrap().hunks();
+    assert_eq!(hunks[0].reason.as_deref(), Some("keep"));
+    assert!(matches!(
+        apply(&mut store, &target, id, Selection::All),
+        Err(ProposalError::NotPending {
+            status: "applied",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn undo_is_refused_when_a_file_changed_since_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let root = dir.path().join("ws");
+    let target = folder(&root, &three_files());
+    let id = import(&mut store, &target, &three_file_diff(), Source::Import, "t")
+        .unwrap()
+        .id;
+    apply(&mut store, &target, id, Selection::All).unwrap();
+    fs::write(root.join("c.md"), "edited by hand\n").unwrap();
+    let err = undo(&mut store, &target).unwrap_err();
+    assert!(
+        matches!(&err, ProposalError::ChangedSince { path, .. } if path == "c.md"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("lose its edits"), "{err}");
+    assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\nTWO\nthree\n");
+    // Put back as the apply left it, the undo goes through.
+    fs::write(root.join("c.md"), "# C\n\ntext\nMORE\n").unwrap();
+    undo(&mut store, &target).unwrap();
+    assert_eq!(
+        read(&store, &target, "c.md").unwrap(),
+        "# C\n\ntext\nmore\n"
+    );
+    // A redo is refused the same way after an edit.
+    fs::write(root.join("a.txt"), "mine\n").unwrap();
+    assert!(matches!(
+        redo(&mut store, &target),
+        Err(ProposalError::ChangedSince { .. })
+    ));
+}
+
+#[test]
+fn a_new_apply_drops_what_could_be_redone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let target = folder(&dir.path().join("ws"), &three_files());
+    let first = import(&mut store, &target, &three_file_diff(), Source::Import, "t")
+        .unwrap()
+        .id;
+    apply(&mut store, &target, first, Selection::Hunks(vec![1])).unwrap();
+    undo(&mut store, &target).unwrap();
+    let second = import(&mut store, &target, &three_file_diff(), Source::Import, "t")
+        .unwrap()
+        .id;
+    apply(&mut store, &target, second, Selection::Hunks(vec![3])).unwrap();
+    assert!(matches!(
+        redo(&mut store, &target),
+        Err(ProposalError::Nothing("redo"))
+    ));
+}
+
+#[test]
+fn modes_renames_additions_and_deletions_round_trip_in_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let root = dir.path().join("ws");
+    let target = folder(
+        &root,
+        &[
+            ("run.sh", "#!/bin/sh\necho hi\n"),
+            ("old.txt", "keep\n"),
+            ("gone.txt", "bye\n"),
+        ],
+    );
+    fs::set_permissions(root.join("run.sh"), fs::Permissions::from_mode(0o750)).unwrap();
+    let diff = "diff --git a/run.sh b/run.sh\n--- a/run.sh\n+++ b/run.sh\n@@ -1,2 +1,2 @@\n #!/bin/sh\n-echo hi\n+echo ho\n\
+                diff --git a/tool b/tool\nnew file mode 100755\n--- /dev/null\n+++ b/tool\n@@ -0,0 +1 @@\n+#!/bin/sh\n\
+                diff --git a/old.txt b/new.txt\nsimilarity index 100%\nrename from old.txt\nrename to new.txt\n\
+                diff --git a/gone.txt b/gone.txt\ndeleted file mode 100644\n--- a/gone.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-bye\n";
+    let id = import(&mut store, &target, diff, Source::Import, "t")
+        .unwrap()
+        .id;
+    let applied = apply(&mut store, &target, id, Selection::All).unwrap();
+    assert_eq!(applied.files.len(), 5, "{:?}", applied.files);
+    let mode = |p: &str| fs::metadata(root.join(p)).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode("run.sh"), 0o750, "an edited file keeps its mode");
+    assert_eq!(
+        mode("tool") & 0o111,
+        0o111,
+        "a new file takes the patch's mode"
+    );
+    assert_eq!(fs::read_to_string(root.join("new.txt")).unwrap(), "keep\n");
+    assert!(!root.join("old.txt").exists() && !root.join("gone.txt").exists());
+    undo(&mut store, &target).unwrap();
+    assert_eq!(
+        fs::read_to_string(root.join("run.sh")).unwrap(),
+        "#!/bin/sh\necho hi\n"
+    );
+    assert_eq!(mode("run.sh"), 0o750);
+    assert!(root.join("old.txt").exists() && root.join("gone.txt").exists());
+    assert!(!root.join("new.txt").exists() && !root.join("tool").exists());
+}
+
+#[test]
+fn a_stored_workspace_keeps_the_executable_bit_and_takes_a_new_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let target = stored(&mut store, &[("run.sh", "echo hi\n", true)]);
+    let diff = "diff --git a/run.sh b/run.sh\n--- a/run.sh\n+++ b/run.sh\n@@ -1 +1 @@\n-echo hi\n+echo ho\n\
+                diff --git a/tool b/tool\nnew file mode 100755\n--- /dev/null\n+++ b/tool\n@@ -0,0 +1 @@\n+x\n";
+    let id = import(&mut store, &target, diff, Source::Import, "t")
+        .unwrap()
+        .id;
+    apply(&mut store, &target, id, Selection::All).unwrap();
+    let Files::Store { id: ws } = target.files else {
+        panic!("a stored workspace");
+    };
+    let (_, meta) = files::content_with_meta(&store.conn, ws, "run.sh")
+        .unwrap()
+        .unwrap();
+    assert!(meta.executable);
+    let (_, meta) = files::content_with_meta(&store.conn, ws, "tool")
+        .unwrap()
+        .unwrap();
+    assert!(meta.executable);
+}
+
+#[test]
+fn a_file_missing_or_in_the_way_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let target = folder(&dir.path().join("ws"), &[("a.txt", "one\ntwo\nthree\n")]);
+    let diff = diff_of(&[
+        ("a.txt", "one\ntwo\nthree\n", "one\n2\nthree\n"),
+        ("nowhere.txt", "x\n", "y\n"),
+    ]);
+    let id = import(&mut store, &target, &diff, Source::Import, "t")
+        .unwrap()
+        .id;
+    let err = apply(&mut store, &target, id, Selection::All).unwrap_err();
+    assert!(err.to_string().contains("nowhere.txt"), "{err}");
+    assert!(err.to_string().contains("not in the workspace"), "{err}");
+    assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\ntwo\nthree\n");
+    let escape = "--- a/../x\n+++ b/../x\n@@ -1 +1 @@\n-a\n+b\n";
+    let id = import(&mut store, &target, escape, Source::Import, "t")
+        .unwrap()
+        .id;
+    assert!(apply(&mut store, &target, id, Selection::All).is_err());
+}
+
+#[test]
+fn a_rename_failing_midway_puts_back_what_was_already_renamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    fs::create_dir_all(root.join("d/inside")).unwrap();
+    fs::write(root.join("a.txt"), "old\n").unwrap();
+    let disk = DiskWorkspace::open(&root).unwrap();
+    let content = |text: &str| {
+        Some(Content {
+            text: text.into(),
+            mode: MODE_FILE,
+        })
+    };
+    let changes = [
+        Change {
+            path: "a.txt".into(),
+            before: content("old\n"),
+            after: content("new\n"),
+        },
+        // A file cannot be renamed over a folder that holds files.
+        Change {
+            path: "d".into(),
+            before: None,
+            after: content("x\n"),
+        },
+    ];
+    let err = super::disk::write_all(&disk, &changes).unwrap_err();
+    assert!(err.to_string().contains("cannot write d"), "{err}");
+    assert_eq!(fs::read_to_string(root.join("a.txt")).unwrap(), "old\n");
+    assert!(root.join("d/inside").is_dir());
+    let left: Vec<String> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn split_gives_each_piece_a_decision_and_the_pieces_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let old = "a\nb\nc\nd\ne\nf\ng\nh\n";
+    let new = "a\nB\nc\nd\ne\nf\nG\nh\n";
+    let target = folder(&dir.path().join("ws"), &[("x", old)]);
+    let id = import(
+        &mut store,
+        &target,
+        &diff_of(&[("x", old, new)]),
+        Source::Import,
+        "t",
+    )
+    .unwrap()
+    .id;
+    assert_eq!(load(&store, id).unwrap().hunk_count(), 1);
+    assert_eq!(split(&mut store, id, 0, 0).unwrap(), 2);
+    let proposal = load(&store, id).unwrap();
+    assert_eq!(proposal.hunk_count(), 2);
+    assert_eq!(proposal.decisions.len(), 2);
+    apply(&mut store, &target, id, Selection::Hunks(vec![2])).unwrap();
+    assert_eq!(
+        read(&store, &target, "x").unwrap(),
+        "a\nb\nc\nd\ne\nf\nG\nh\n"
+    );
+}
+
+#[test]
+fn removing_a_workspace_removes_its_patches_and_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let target = stored(&mut store, &[("a", "1\n", false)]);
+    let id = import(
+        &mut store,
+        &target,
+        &diff_of(&[("a", "1\n", "2\n")]),
+        Source::Import,
+        "t",
+    )
+    .unwrap()
+    .id;
+    apply(&mut store, &target, id, Selection::All).unwrap();
+    crate::workspace::remove(&mut store, "site", true).unwrap();
+    assert!(patches::get(&store.conn, id).unwrap().is_none());
+    assert_eq!(applies::last_applied(&store.conn, "ws:site").unwrap(), None);
+    let left: i64 = store
+        .conn
+        .query_row("SELECT COUNT(*) FROM apply_files", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+/// Up to three files: their paths, old texts and new texts.
+fn edits() -> impl Strategy<Value = Vec<(String, String, String)>> {
+    proptest::collection::vec(("[a-z]{1,4}", strategies::text(), strategies::text()), 1..4)
+        .prop_map(|files| {
+            let mut seen = std::collections::HashSet::new();
+            files
+                .into_iter()
+                .filter(|(path, _, _)| seen.insert(path.clone()))
+                .collect()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn random_edits_diffed_and_applied_give_the_targets(files in edits(), on_disk in any::<bool>()) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("data")).unwrap();
+        let target = if on_disk {
+            let olds: Vec<(&str, &str)> = files.iter().map(|(p, o, _)| (p.as_str(), o.as_str())).collect();
+            folder(&dir.path().join("ws"), &olds)
+        } else {
+            let olds: Vec<(&str, &str, bool)> =
+                files.iter().map(|(p, o, _)| (p.as_str(), o.as_str(), false)).collect();
+            stored(&mut store, &olds)
+        };
+        let patch = Patch {
+            files: files
+                .iter()
+                .map(|(p, o, n)| diff_texts(o, n, p))
+                .filter(|f| !f.hunks.is_empty())
+                .collect(),
+        };
+        prop_assume!(!patch.files.is_empty());
+        let id = store_patch(&mut store, &target.key, &patch, Source::Ask, "t", None, None, None).unwrap();
+        apply(&mut store, &target, id, Selection::All).unwrap();
+        for (path, _, new) in &files {
+            prop_assert_eq!(read(&store, &target, path), Some(new.clone()));
+        }
+        undo(&mut store, &target).unwrap();
+        for (path, old, _) in &files {
+            prop_assert_eq!(read(&store, &target, path), Some(old.clone()));
+        }
+    }
+}
