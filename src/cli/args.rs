@@ -98,14 +98,6 @@ pub(crate) enum Command {
         /// A file to open, optionally with :LINE
         location: Option<String>,
     },
-    /// Review a patch hunk by hunk in the terminal UI (y accept, n reject, w write)
-    #[command(after_help = "Examples:\n  kollega review 12\n\n\
-                      Opens the patch's workspace with the review pane on the patch.\n\
-                      Decisions are stored as they are made; nothing is written before w.")]
-    Review {
-        /// The patch's id (`kollega ask` and `kollega patch import` print it)
-        patch_id: i64,
-    },
     /// List workspaces
     #[command(after_help = "Examples:\n  kollega ls\n  kollega ls --json")]
     Ls {
@@ -275,6 +267,14 @@ pub(crate) enum Command {
         /// Print JSON: {total, workspaces, models, sessions}
         #[arg(long)]
         json: bool,
+    },
+    /// Review a patch hunk by hunk in the terminal UI (y accept, n reject, w write)
+    #[command(after_help = "Examples:\n  kollega review 12\n\n\
+                      Opens the patch's workspace with the review pane on the patch.\n\
+                      Decisions are stored as they are made; nothing is written before w.")]
+    Review {
+        /// The patch's id (`kollega ask` and `kollega patch import` print it)
+        patch_id: i64,
     },
 }
 
