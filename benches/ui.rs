@@ -6,7 +6,8 @@
 //!
 //! `cargo bench --bench ui -- SCENARIO DIR FILE` prints one JSON line.
 //! Scenarios: keystroke, jump-end, open, typing, diff, first-frame,
-//! jobs-stream (FILE is then the command line, run in DIR).
+//! jobs-stream (FILE is then the command line, run in DIR), review (a
+//! review pane frame on a diff of FILE lines, e.g. 10000; DIR unused).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -318,6 +319,18 @@ async fn jobs_stream(dir: &Path, command: &str) -> Result<Value> {
     Ok(out)
 }
 
+/// Review pane frames on a generated diff of `lines` lines, at 140x40
+/// (side by side) and 100x30 (unified).
+fn review(lines: &str) -> Result<Value> {
+    let lines: usize = lines
+        .parse()
+        .map_err(|_| format!("{lines:?} is not a number of diff lines"))?;
+    let wide = kollega::harness::review_frames(lines, 500, 140, 40)?;
+    let narrow = kollega::harness::review_frames(lines, 500, 100, 30)?;
+    Ok(json!({"scenario": "review", "lines": lines,
+              "side_by_side_140x40": summary(wide), "unified_100x30": summary(narrow)}))
+}
+
 fn main() -> ExitCode {
     // `cargo bench` adds its own flags (`--bench`); the scenario's
     // arguments are the rest.
@@ -328,7 +341,7 @@ fn main() -> ExitCode {
     let [scenario, dir, file] = args.as_slice() else {
         eprintln!(
             "usage: cargo bench --bench ui -- SCENARIO DIR FILE\n\
-             scenarios: keystroke, jump-end, open, typing, long-line, diff, first-frame, jobs-stream"
+             scenarios: keystroke, jump-end, open, typing, long-line, diff, first-frame, jobs-stream, review"
         );
         return ExitCode::from(2);
     };
@@ -354,8 +367,9 @@ fn main() -> ExitCode {
             "diff" => diff(dir, file).await,
             "first-frame" => first_frame(dir, file).await,
             "jobs-stream" => jobs_stream(dir, file).await,
+            "review" => review(file),
             other => Err(format!(
-                "unknown scenario {other:?} (keystroke, jump-end, open, typing, long-line, diff, first-frame, jobs-stream)"
+                "unknown scenario {other:?} (keystroke, jump-end, open, typing, long-line, diff, first-frame, jobs-stream, review)"
             )),
         }
     });

@@ -268,6 +268,14 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Review a patch hunk by hunk in the terminal UI (y accept, n reject, w write)
+    #[command(after_help = "Examples:\n  kollega review 12\n\n\
+                      Opens the patch's workspace with the review pane on the patch.\n\
+                      Decisions are stored as they are made; nothing is written before w.")]
+    Review {
+        /// The patch's id (`kollega ask` and `kollega patch import` print it)
+        patch_id: i64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -366,9 +374,11 @@ impl Command {
                 | GitCommand::Pull { json, .. },
             ) => *json,
             Command::Git(GitCommand::Commit(a)) => a.json,
-            Command::Open { .. } | Command::Cat { .. } | Command::Worker(_) | Command::Metrics => {
-                false
-            }
+            Command::Open { .. }
+            | Command::Review { .. }
+            | Command::Cat { .. }
+            | Command::Worker(_)
+            | Command::Metrics => false,
         }
     }
 }

@@ -102,6 +102,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
     if let Command::Open { target, location } = &command {
         return workspace::open(&config, target, location.as_deref());
     }
+    if let Command::Review { patch_id } = &command {
+        return workspace::review(&config, *patch_id);
+    }
     // Like other Unix tools, end quietly when a reader such as `head`
     // closes the pipe; the terminal UI never gets here.
     // SAFETY: signal() with SIG_DFL only changes this process's disposition
@@ -141,6 +144,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Redo { workspace, json } => patch::redo(&mut store, &workspace, json),
         Command::Ask(args) => ai::ask(&config, store, &args),
         Command::Usage { json } => ai::usage(&store, json),
-        Command::Open { .. } | Command::Doctor { .. } => Ok(ExitCode::SUCCESS),
+        Command::Open { .. } | Command::Review { .. } | Command::Doctor { .. } => {
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -315,6 +315,7 @@ pub(super) fn open(
             target: Some(open),
             path,
             line,
+            review: None,
         },
     )
     .map_err(|e| Error::Terminal(format!("{e:#}")))?;
@@ -358,6 +359,58 @@ fn require_terminal() -> Result<(), Error> {
 }
 
 /// `kollega` alone: the terminal UI, with the bundled demo on a first start.
+/// `kollega review PATCH-ID`: the TUI on the patch's workspace, with the
+/// review pane on the patch.
+pub(super) fn review(config: &Config, patch_id: i64) -> Result<ExitCode, Error> {
+    require_terminal()?;
+    let store = Store::open(&config.data_dir)?;
+    let Some(patch) = crate::store::patches::get(&store.conn, patch_id)? else {
+        return Err(Error::usage(
+            format!("there is no patch {patch_id}"),
+            "`kollega patch ls <workspace>` lists the patches; `kollega ask` and `kollega patch import` make them",
+        ));
+    };
+    let key = patch.workspace_key.as_str();
+    let target = if let Some(name) = key.strip_prefix("ws:") {
+        match workspaces::find(&store.conn, name)? {
+            Some(ws) if ws.repo_path.is_some() => {
+                let repo = ws.repo_path.unwrap_or_default();
+                tui::OpenTarget::Dir(open_folder(Path::new(&repo), || {
+                    format!("the repository {repo} of workspace {name}")
+                })?)
+            }
+            Some(ws) => tui::OpenTarget::Workspace(ws),
+            None => {
+                return Err(Error::usage(
+                    format!(
+                        "patch {patch_id} belongs to workspace {name:?}, which no longer exists"
+                    ),
+                    "`kollega ls` lists the workspaces; import it again to review the patch",
+                ));
+            }
+        }
+    } else if let Some(dir) = key.strip_prefix("dir:") {
+        tui::OpenTarget::Dir(open_folder(Path::new(dir), || format!("folder {dir}"))?)
+    } else {
+        return Err(Error::usage(
+            format!("patch {patch_id} names no workspace kollega knows ({key:?})"),
+            "import the patch again with `kollega patch import <workspace> <file>`",
+        ));
+    };
+    tui::run(
+        store,
+        config,
+        tui::Start {
+            target: Some(target),
+            path: None,
+            line: None,
+            review: Some(patch_id),
+        },
+    )
+    .map_err(|e| Error::Terminal(format!("{e:#}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(super) fn open_tui(config: &Config) -> Result<ExitCode, Error> {
     require_terminal()?;
     let mut store = Store::open(&config.data_dir)?;
@@ -371,6 +424,7 @@ pub(super) fn open_tui(config: &Config) -> Result<ExitCode, Error> {
             target: None,
             path: None,
             line: None,
+            review: None,
         },
     )
     .map_err(|e| Error::Terminal(format!("{e:#}")))?;

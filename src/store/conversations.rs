@@ -106,10 +106,6 @@ pub(crate) fn latest(conn: &Connection, workspace_key: &str) -> Result<Option<Co
 }
 
 /// The workspace's conversations, most recent first.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the AI pane's list of conversations reads it")
-)]
 pub(crate) fn list(conn: &Connection, workspace_key: &str) -> Result<Vec<Conversation>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM conversations WHERE workspace_key = ?1

@@ -17,9 +17,11 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::conversations::{self, Conversation};
 use super::drafts::{self, Draft};
 use super::locks::{self, LockOutcome};
-use super::{Store, StoreError, editor_state};
+use super::patches::{self, Decision, HunkDecision, PatchRow};
+use super::{Store, StoreError, editor_state, now_ms};
 
 /// Why a request to the worker did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -217,6 +219,72 @@ impl StoreHandle {
     ) -> impl Future<Output = Result<bool, WorkerError>> + Send + use<> {
         let key = key.to_string();
         self.call(move |store| locks::release(&store.conn, &key, std::process::id()))
+    }
+
+    /// Patch `id` and the decisions on its hunks, for the review pane.
+    pub(crate) fn load_patch(
+        &self,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<(PatchRow, Vec<HunkDecision>)>, WorkerError>> + Send + use<>
+    {
+        self.call(move |store| {
+            let Some(row) = patches::get(&store.conn, id)? else {
+                return Ok(None);
+            };
+            Ok(Some((row, patches::decisions(&store.conn, id)?)))
+        })
+    }
+
+    /// Records the review's decision on one hunk; whether the hunk exists.
+    pub(crate) fn decide_hunk(
+        &self,
+        id: i64,
+        (file_index, hunk_index): (usize, usize),
+        decision: Decision,
+        reason: Option<String>,
+    ) -> impl Future<Output = Result<bool, WorkerError>> + Send + use<> {
+        self.call(move |store| {
+            patches::decide(
+                &store.conn,
+                id,
+                file_index,
+                hunk_index,
+                decision,
+                reason.as_deref(),
+                now_ms(),
+            )
+        })
+    }
+
+    /// Replaces one hunk by `parts` pending ones and stores the rewritten
+    /// `diff` (see `patches::replace_hunk`).
+    pub(crate) fn replace_hunk(
+        &self,
+        id: i64,
+        (file_index, hunk_index): (usize, usize),
+        parts: usize,
+        diff: String,
+    ) -> impl Future<Output = Result<bool, WorkerError>> + Send + use<> {
+        self.call(move |store| {
+            patches::split_hunk(
+                &mut store.conn,
+                id,
+                file_index,
+                hunk_index,
+                parts,
+                &diff,
+                now_ms(),
+            )
+        })
+    }
+
+    /// The workspace's conversations, the latest first.
+    pub(crate) fn conversations(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Vec<Conversation>, WorkerError>> + Send + use<> {
+        let key = key.to_string();
+        self.call(move |store| conversations::list(&store.conn, &key))
     }
 }
 

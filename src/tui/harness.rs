@@ -516,3 +516,78 @@ fn key_event(name: &str) -> Option<KeyEvent> {
         state: KeyEventState::NONE,
     })
 }
+
+/// A patch of one Rust file whose diff has `lines` lines (hunks of ten:
+/// context, two removed, three added, context), as the review benchmark
+/// shows it.
+fn review_patch(lines: usize) -> String {
+    let mut diff =
+        String::from("diff --git a/src/big.rs b/src/big.rs\n--- a/src/big.rs\n+++ b/src/big.rs\n");
+    let hunks = lines.div_ceil(10).max(1);
+    for h in 0..hunks {
+        let old = 1 + h * 20;
+        let new = 1 + h * 21;
+        diff.push_str(&format!("@@ -{old},6 +{new},7 @@ fn step_{h}() {{\n"));
+        diff.push_str(&format!(
+            "     let total_{h} = prices.iter().sum::<u32>();\n"
+        ));
+        diff.push_str(&format!("     let count_{h} = items.len() as u32;\n"));
+        diff.push_str(&format!("-    let share = total_{h} / count_{h};\n"));
+        diff.push_str(&format!("-    log(\"step {h}\", share);\n"));
+        diff.push_str(&format!(
+            "+    let share = total_{h}.checked_div(count_{h}).unwrap_or(0);\n"
+        ));
+        diff.push_str(&format!("+    log(\"step {h} (checked)\", share);\n"));
+        diff.push_str(&format!("+    record(share, {h});\n"));
+        diff.push_str("     share\n");
+        diff.push_str("     // end\n");
+    }
+    diff
+}
+
+/// Frame times of the review pane on a diff of `lines` lines at
+/// `width` x `height`: one frame per key, paging down and moving between
+/// hunks, as the review benchmark measures (no terminal I/O).
+pub fn review_frames(
+    lines: usize,
+    frames: usize,
+    width: u16,
+    height: u16,
+) -> Result<Vec<Duration>, String> {
+    use crate::store::patches::{PatchRow, PatchStatus, Source};
+    use crate::tui::keymap::Action;
+    use crate::tui::panes::review::ReviewPane;
+
+    let theme = Theme::load("dark", None, ColorDepth::TrueColor).map_err(|e| e.to_string())?;
+    let highlighter = crate::editor::highlight::Highlighter::new(&theme.syntax_palette());
+    let row = PatchRow {
+        id: 1,
+        workspace_key: "dir:/bench".into(),
+        source: Source::Import,
+        job_id: None,
+        conversation_id: None,
+        title: "bench".into(),
+        message: None,
+        diff: review_patch(lines),
+        status: PatchStatus::Pending,
+        created_at: 0,
+        updated_at: 0,
+    };
+    let mut pane = ReviewPane::new(&row, &[], &highlighter)?;
+    let area = ratatui::layout::Rect::new(0, 0, width, height);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    let mut times = Vec::with_capacity(frames);
+    for i in 0..frames {
+        let started = Instant::now();
+        let action = if i % 4 == 3 {
+            Action::Down
+        } else {
+            Action::PageDown
+        };
+        let _ = pane.update(action, &highlighter);
+        buf.reset();
+        pane.render(area, &mut buf, true, &highlighter, &theme);
+        times.push(started.elapsed());
+    }
+    Ok(times)
+}

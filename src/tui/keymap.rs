@@ -119,6 +119,17 @@ actions! {
     FilterKind => "filter_kind", "cycle the kind filter (all, command, git-push, …)";
     CopyCommand => "copy_command", "copy the job's command line (also to the terminal clipboard)";
     CopyLog => "copy_log", "copy the log lines in view (also to the terminal clipboard)";
+    Ai => "ai", "AI: ask a model for a change, review it";
+    AcceptHunk => "accept_hunk", "accept the hunk (git add -p's y)";
+    RejectHunk => "reject_hunk", "reject the hunk, with a reason for the model";
+    EditHunk => "edit_hunk", "edit the hunk's result before it is written";
+    AcceptRest => "accept_rest", "accept this and the file's later hunks";
+    RejectRest => "reject_rest", "reject this and the file's later hunks";
+    WritePatch => "write_patch", "write the accepted hunks, all or nothing";
+    ToggleSideBySide => "toggle_side_by_side", "show the diff unified or side by side";
+    AddContext => "add_context", "add a file to what the model is sent";
+    Conversations => "conversations", "continue a conversation of the workspace";
+    NewConversation => "new_conversation", "start a new conversation";
     Submit => "submit", "take what was typed in the prompt";
     Yes => "yes", "answer yes to the question";
     No => "no", "answer no to the question";
@@ -289,7 +300,10 @@ pub struct KeymapError {
 /// own table binds the key; `List` is the workspaces list and the tree;
 /// `Editor` the modeless editor; `Normal`, `Insert`, `Visual` the modes of
 /// the vim keymap; `Changes` the git changes list and diff; `Jobs` the
-/// jobs list and the job's log. The overlays have tables of their own,
+/// jobs list and the job's log; `Review` the review of a patch; `Ai` the
+/// AI pane (keys bound nowhere are typed into its prompt); `Compose` a
+/// multi-line text being edited (a hunk's result; keys bound nowhere are
+/// typed). The overlays have tables of their own,
 /// without the global ones: `Picker` (finder, palette, tasks), `Prompt`
 /// (one-line inputs; keys bound nowhere are typed), `Confirm` (yes/no
 /// questions; an unbound key answers no) and `Conflict` (which version of
@@ -304,6 +318,9 @@ pub enum Scope {
     Visual,
     Changes,
     Jobs,
+    Review,
+    Ai,
+    Compose,
     Picker,
     Prompt,
     Confirm,
@@ -311,7 +328,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    const TABLES: [(&'static str, Scope); 12] = [
+    const TABLES: [(&'static str, Scope); 15] = [
         ("global", Scope::Global),
         ("list", Scope::List),
         ("editor", Scope::Editor),
@@ -320,6 +337,9 @@ impl Scope {
         ("visual", Scope::Visual),
         ("changes", Scope::Changes),
         ("jobs", Scope::Jobs),
+        ("review", Scope::Review),
+        ("ai", Scope::Ai),
+        ("compose", Scope::Compose),
         ("picker", Scope::Picker),
         ("prompt", Scope::Prompt),
         ("confirm", Scope::Confirm),
@@ -331,7 +351,7 @@ impl Scope {
     fn falls_back_to_global(self) -> bool {
         !matches!(
             self,
-            Scope::Picker | Scope::Prompt | Scope::Confirm | Scope::Conflict
+            Scope::Picker | Scope::Prompt | Scope::Confirm | Scope::Conflict | Scope::Compose
         )
     }
 }
@@ -429,7 +449,7 @@ impl Keymap {
                 return Err(error(
                     line,
                     format!(
-                        "unknown table [{table}] (expected global, list, editor, normal, insert, visual, changes, jobs, picker, prompt, confirm, conflict)"
+                        "unknown table [{table}] (expected global, list, editor, normal, insert, visual, changes, jobs, review, ai, compose, picker, prompt, confirm, conflict)"
                     ),
                 ));
             };

@@ -109,6 +109,8 @@ pub(crate) struct Start {
     pub target: Option<OpenTarget>,
     pub path: Option<String>,
     pub line: Option<usize>,
+    /// A patch to open in the review pane.
+    pub review: Option<i64>,
 }
 
 /// Runs the UI until the user quits or the terminal goes away. `store`
@@ -190,6 +192,9 @@ async fn run_async(
         jobs,
     };
     app.start(start.target, start.path.as_deref(), start.line);
+    if let Some(id) = start.review {
+        app.open_review(id);
+    }
 
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -311,7 +316,7 @@ async fn event_loop(app: &mut App, inbox: &mut Inbox) -> anyhow::Result<Exit> {
             }
             Some(event) = inbox.watch.recv() => dirty |= app.on_watch(event),
             Some(event) = inbox.jobs.recv() => dirty |= app.job_event(event),
-            _ = jobs_poll.tick(), if app.wants_job_poll() => app.poll_jobs(),
+            _ = jobs_poll.tick(), if app.wants_poll() => app.poll(),
             _ = heartbeat.tick() => app.heartbeat(),
             _ = hangup.recv() => return Ok(Exit::Hangup),
             _ = terminate.recv() => return Ok(Exit::Terminate),

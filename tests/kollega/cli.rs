@@ -47,7 +47,7 @@ fn every_subcommand_help_has_examples() {
         [
             "import", "export", "open", "ls", "show", "cat", "grep", "rm", "doctor", "takeover",
             "git", "run", "worker", "jobs", "tasks", "schedule", "metrics", "patch", "undo",
-            "redo", "ask", "usage"
+            "redo", "ask", "usage", "review"
         ]
     );
     k.cmd()

@@ -385,6 +385,8 @@ impl App {
         self.focus = match self.jobs.back_to {
             Focus::Editor if self.active_tab().is_some() => Focus::Editor,
             Focus::Changes | Focus::Diff if self.git().is_some() => self.jobs.back_to,
+            Focus::Review if self.review.pane.is_some() => Focus::Review,
+            Focus::Ai if self.session.is_some() => Focus::Ai,
             Focus::Tree | Focus::Editor | Focus::Changes | Focus::Diff
                 if self.session.is_some() =>
             {

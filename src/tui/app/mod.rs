@@ -15,8 +15,10 @@
 //! shown is dropped. Rendering is a function of this state, so tests draw
 //! it on a `TestBackend`.
 
+mod ai;
 mod git;
 mod jobs;
+pub(crate) mod review;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -29,8 +31,10 @@ use ratatui::layout::{Position, Rect};
 use ratatui::widgets::{Block, Widget};
 use tokio::sync::mpsc::UnboundedSender;
 
+pub(crate) use ai::AiMsg;
 pub(crate) use git::GitMsg;
 pub(crate) use jobs::{JobsMsg, POLL as JOBS_POLL};
+pub(crate) use review::ReviewMsg;
 pub(crate) use session::{OpenTarget, SessionMsg};
 
 use super::keymap::{Action, KeyChord, Keymap, Lookup, Scope};
@@ -64,6 +68,10 @@ pub(crate) enum Focus {
     /// selected job's log.
     Jobs,
     JobLog,
+    /// The review of a patch (in place of everything but the status line).
+    Review,
+    /// The AI pane (in place of everything but the status line).
+    Ai,
 }
 
 impl Focus {
@@ -74,6 +82,8 @@ impl Focus {
             Focus::Editor => "editor",
             Focus::Changes | Focus::Diff => "changes",
             Focus::Jobs | Focus::JobLog => "jobs",
+            Focus::Review => "review",
+            Focus::Ai => "ai",
         }
     }
 }
@@ -89,6 +99,10 @@ pub(crate) enum Overlay {
     Conflict,
     /// A job's details over the jobs view.
     JobDetails(i64),
+    /// A file of the workspace to add to the AI pane's context.
+    AiFile(Picker<String>),
+    /// A conversation of the workspace to continue in the AI pane.
+    Conversations(Picker<crate::store::conversations::Conversation>),
 }
 
 /// What a pane answers to an action.
@@ -137,6 +151,10 @@ pub(crate) enum Effect {
     },
     LeaveJobs,
     RetryJob(i64),
+    /// Store a review decision, a split or an edit; write or leave.
+    Review(super::panes::review::ReviewOp),
+    /// Send a prompt, pick a file or a conversation, leave the AI pane.
+    Ai(super::panes::ai::AiOp),
 }
 
 /// Answers from the store worker, blocking threads and git for the UI task.
@@ -144,6 +162,8 @@ pub(crate) enum AppMsg {
     Session(SessionMsg),
     Git(GitMsg),
     Jobs(JobsMsg),
+    Review(ReviewMsg),
+    Ai(AiMsg),
     /// The store worker did not answer.
     Lost(String),
 }
@@ -181,6 +201,8 @@ pub(crate) struct App {
     autosave_status: Option<(String, bool)>,
     clipboard_out: Option<String>,
     jobs: jobs::JobsState,
+    review: review::ReviewState,
+    ai: ai::AiState,
     /// The terminal's size at the last frame or resize: the mouse finds
     /// things where that layout put them.
     screen: Rect,
@@ -217,6 +239,8 @@ impl App {
             autosave_status: None,
             clipboard_out: None,
             jobs: jobs::JobsState::new(),
+            review: review::ReviewState::new(),
+            ai: ai::AiState::new(),
             screen: Rect::new(0, 0, 100, 30),
             in_flight: 0,
             pending_open: None,
@@ -299,6 +323,8 @@ impl App {
             AppMsg::Session(msg) => self.session_msg(msg),
             AppMsg::Git(msg) => self.git_msg(msg),
             AppMsg::Jobs(msg) => self.jobs_msg(msg),
+            AppMsg::Review(msg) => self.review_msg(msg),
+            AppMsg::Ai(msg) => self.ai_msg(msg),
             AppMsg::Lost(e) => {
                 self.jobs.lost();
                 self.notify(format!("the store did not answer: {e}"), true);
@@ -419,6 +445,8 @@ impl App {
             Focus::Workspaces | Focus::Tree => Scope::List,
             Focus::Changes | Focus::Diff => Scope::Changes,
             Focus::Jobs | Focus::JobLog => Scope::Jobs,
+            Focus::Review => Scope::Review,
+            Focus::Ai => Scope::Ai,
             Focus::Editor if !self.keymap.modal => Scope::Editor,
             Focus::Editor => match self.mode() {
                 Mode::Normal => Scope::Normal,
@@ -432,6 +460,14 @@ impl App {
         if self.overlay.is_some() {
             return self.handle_overlay_key(key);
         }
+        if self.focus == Focus::Review
+            && let Some(pane) = self.review.pane.as_mut().filter(|p| p.editing.is_some())
+        {
+            let action = self.keymap.action(Scope::Compose, &key);
+            let outcome = pane.edit_key(action, key, &self.highlighter);
+            self.carry_out(outcome);
+            return true;
+        }
         let Some(chord) = KeyChord::from_event(&key) else {
             return false;
         };
@@ -444,6 +480,11 @@ impl App {
                 self.update(action)
             }
             Lookup::Pending => true,
+            Lookup::None if scope == Scope::Ai => {
+                let sequence = self.pending.len() > 1;
+                self.pending.clear();
+                sequence || self.ai.pane.type_key(key)
+            }
             Lookup::None => {
                 let sequence = self.pending.len() > 1;
                 self.pending.clear();
@@ -486,6 +527,20 @@ impl App {
                     PickerOutcome::Open => self.overlay = Some(Overlay::Finder(picker)),
                     PickerOutcome::Cancelled => {}
                     PickerOutcome::Picked(path) => self.open_file(&path, None),
+                }
+            }
+            Overlay::AiFile(mut picker) => {
+                match picker.handle_key(self.keymap.action(Scope::Picker, &key), key) {
+                    PickerOutcome::Open => self.overlay = Some(Overlay::AiFile(picker)),
+                    PickerOutcome::Cancelled => {}
+                    PickerOutcome::Picked(path) => self.add_context_file(path),
+                }
+            }
+            Overlay::Conversations(mut picker) => {
+                match picker.handle_key(self.keymap.action(Scope::Picker, &key), key) {
+                    PickerOutcome::Open => self.overlay = Some(Overlay::Conversations(picker)),
+                    PickerOutcome::Cancelled => {}
+                    PickerOutcome::Picked(row) => self.ai.pane.conversation = Some(row),
                 }
             }
             Overlay::Tasks(mut picker) => {
@@ -565,13 +620,19 @@ impl App {
             Action::FocusNext | Action::FocusPrev
                 if !matches!(
                     self.focus,
-                    Focus::Changes | Focus::Diff | Focus::Jobs | Focus::JobLog
+                    Focus::Changes
+                        | Focus::Diff
+                        | Focus::Jobs
+                        | Focus::JobLog
+                        | Focus::Review
+                        | Focus::Ai
                 ) =>
             {
                 return self.cycle_focus(action == Action::FocusNext);
             }
             Action::Changes => return self.toggle_changes(),
             Action::Jobs => return self.toggle_jobs(),
+            Action::Ai => return self.open_ai(),
             Action::RunTask => return self.open_task_picker(),
             Action::RunCommand => return self.open_command_prompt(),
             _ => {}
@@ -593,6 +654,15 @@ impl App {
             }
             (Focus::Changes | Focus::Diff, Some(session)) => match &mut session.git {
                 Some(git) => git.update(action, self.focus == Focus::Diff, highlighter),
+                None => Outcome::Ignored,
+            },
+            (Focus::Ai, _) => self.ai.pane.update(action),
+            (Focus::Review, _) => match &mut self.review.pane {
+                Some(pane) => pane.update(action, highlighter),
+                None if action == Action::Back => {
+                    self.leave_review();
+                    Outcome::Redraw
+                }
                 None => Outcome::Ignored,
             },
             (Focus::Jobs | Focus::JobLog, _) => {
@@ -655,6 +725,8 @@ impl App {
             Effect::Remote { push } => self.enqueue_git(push),
             Effect::LeaveJobs => self.leave_jobs(),
             Effect::RetryJob(id) => self.retry_job(id),
+            Effect::Review(op) => self.review_op(op),
+            Effect::Ai(op) => self.ai_op(op),
         }
     }
 
@@ -735,6 +807,14 @@ impl App {
                 Some((note, is_error)) => Outcome::Effect(Effect::Notify(note, is_error)),
                 None => Outcome::Redraw,
             },
+            PromptKind::RejectReason {
+                patch_id,
+                file,
+                hunk,
+            } => {
+                self.rejected_with(patch_id, (file, hunk), text);
+                Outcome::Redraw
+            }
         };
         self.carry_out(outcome);
     }
@@ -808,6 +888,10 @@ impl App {
         let mut cursor = None;
         if self.jobs_visible() {
             self.render_jobs(areas.main, buf);
+        } else if self.focus == Focus::Review {
+            self.render_review(areas.main, buf);
+        } else if self.focus == Focus::Ai {
+            cursor = self.render_ai(areas.main, buf);
         } else {
             let open_name = self
                 .session
@@ -842,6 +926,10 @@ impl App {
             Some(Overlay::Palette(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
             Some(Overlay::Finder(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
             Some(Overlay::Tasks(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
+            Some(Overlay::AiFile(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
+            Some(Overlay::Conversations(picker)) => {
+                Some(picker.render(areas.main, buf, &self.theme))
+            }
             Some(Overlay::JobDetails(id)) => {
                 self.render_job_details(*id, areas.main, buf);
                 None

@@ -315,7 +315,7 @@ impl App {
 
     /// Runs `work` where `files` live: on the store worker for a SQLite
     /// workspace, on a blocking thread for a folder.
-    fn files_work<T: Send + 'static>(
+    pub(super) fn files_work<T: Send + 'static>(
         &mut self,
         work: impl FnOnce(&Files, Option<&mut Store>) -> T + Send + 'static,
         reply: impl FnOnce(T) -> AppMsg + Send + 'static,
@@ -657,10 +657,16 @@ impl App {
             self.watch_folder(generation, root);
         }
         self.refresh_git();
-        self.focus = match restored.focus.as_deref() {
+        let restored_focus = match restored.focus.as_deref() {
             Some("editor") if has_tab => Focus::Editor,
             _ => Focus::Tree,
         };
+        // A review opened at start (`kollega review`) keeps the keys.
+        if self.focus == Focus::Review {
+            self.review_returns_to(restored_focus);
+        } else {
+            self.focus = restored_focus;
+        }
         if !restored.notes.is_empty() {
             self.notify(restored.notes.join("; "), false);
         }

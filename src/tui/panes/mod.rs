@@ -3,6 +3,7 @@
 //! carries out the effects an outcome asks for) and a `render(area, buf)`.
 //! The overlays (picker, prompt, help, conflict) draw over them.
 
+pub(crate) mod ai;
 pub(crate) mod changes;
 pub(crate) mod conflict;
 pub(crate) mod diff;
@@ -13,6 +14,7 @@ pub(crate) mod job_log;
 pub(crate) mod jobs;
 pub(crate) mod picker;
 pub(crate) mod prompt;
+pub(crate) mod review;
 pub(crate) mod status;
 pub(crate) mod tree;
 pub(crate) mod workspaces;

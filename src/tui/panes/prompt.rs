@@ -35,6 +35,12 @@ pub(crate) enum PromptKind {
     RunCommand,
     /// A regex to find in the selected job's log.
     LogSearch,
+    /// Why a hunk of a patch in review is rejected (may be empty).
+    RejectReason {
+        patch_id: i64,
+        file: usize,
+        hunk: usize,
+    },
 }
 
 impl PromptKind {
@@ -54,6 +60,9 @@ impl PromptKind {
             PromptKind::Commit { amend: true } => "amend (empty keeps the message): ".into(),
             PromptKind::RunCommand => "run in the workspace: ".into(),
             PromptKind::LogSearch => "search the log (regex): ".into(),
+            PromptKind::RejectReason { .. } => {
+                "rejected; why (for the model, may be empty): ".into()
+            }
         }
     }
 }

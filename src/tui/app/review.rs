@@ -1,0 +1,254 @@
+//! The review of a patch in the workstation: loading it, storing each
+//! decision as it is made, splitting and editing hunks, and writing the
+//! accepted hunks. Every read and write goes through the store worker;
+//! answers come back as [`ReviewMsg`]s, and one for a patch no longer in
+//! review is dropped.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::widgets::Widget as _;
+
+use super::{App, AppMsg, Focus};
+use crate::error::describe;
+use crate::store::Store;
+use crate::store::patches::{Decision, HunkDecision, PatchRow};
+use crate::tui::panes::review::{ReviewOp, ReviewPane};
+
+/// A stored patch and the decisions on its hunks.
+type Stored = (PatchRow, Vec<HunkDecision>);
+
+/// Answers about the patch in review.
+pub(crate) enum ReviewMsg {
+    Loaded {
+        id: i64,
+        result: Result<Option<Box<Stored>>, String>,
+    },
+    /// A decision, a split or an edit was stored (false: the hunk is gone).
+    Stored {
+        id: i64,
+        what: &'static str,
+        result: Result<bool, String>,
+    },
+    Written {
+        id: i64,
+        result: Result<String, String>,
+    },
+}
+
+/// Writes the accepted hunks of patch `patch_id` to its workspace, all or
+/// nothing; the message for the status bar, or why nothing was written.
+pub(crate) fn write_patch(store: &mut Store, patch_id: i64) -> Result<String, String> {
+    use crate::proposal::{self, Selection, Target};
+    let Some(row) = crate::store::patches::get(&store.conn, patch_id).map_err(|e| describe(&e))?
+    else {
+        return Err(format!(
+            "there is no patch {patch_id}: `kollega patch ls` lists the patches"
+        ));
+    };
+    let target = Target::from_key(store, &row.workspace_key).map_err(|e| describe(&e))?;
+    let applied =
+        proposal::apply(store, &target, patch_id, Selection::Accepted).map_err(|e| describe(&e))?;
+    Ok(format!(
+        "patch {patch_id}: {} hunk{} written to {} file{}; `kollega undo` takes it back",
+        applied.hunks,
+        if applied.hunks == 1 { "" } else { "s" },
+        applied.files.len(),
+        if applied.files.len() == 1 { "" } else { "s" },
+    ))
+}
+
+/// The review and where the keys go back to when it closes.
+pub(crate) struct ReviewState {
+    pub pane: Option<ReviewPane>,
+    back_to: Focus,
+}
+
+impl ReviewState {
+    pub fn new() -> ReviewState {
+        ReviewState {
+            pane: None,
+            back_to: Focus::Workspaces,
+        }
+    }
+}
+
+impl App {
+    /// Loads patch `id` and shows it in the review pane.
+    pub(crate) fn open_review(&mut self, id: i64) {
+        let answer = self.services.store.load_patch(id);
+        self.await_store(answer, move |result| {
+            AppMsg::Review(ReviewMsg::Loaded {
+                id,
+                result: result
+                    .map(|found| found.map(Box::new))
+                    .map_err(|e| describe(&e)),
+            })
+        });
+    }
+
+    /// Waits off the UI task for a store worker answer; `reply` turns it
+    /// into the message for the UI task.
+    fn await_store<T: Send + 'static>(
+        &mut self,
+        answer: impl std::future::Future<Output = T> + Send + 'static,
+        reply: impl FnOnce(T) -> AppMsg + Send + 'static,
+    ) {
+        self.in_flight += 1;
+        let tx = self.services.tx.clone();
+        self.services.runtime.spawn(async move {
+            let _ = tx.send(reply(answer.await));
+        });
+    }
+
+    fn reviewing(&self, id: i64) -> bool {
+        self.review.pane.as_ref().is_some_and(|p| p.patch_id == id)
+    }
+
+    /// Takes an answer about the review; returns whether to redraw.
+    pub(crate) fn review_msg(&mut self, msg: ReviewMsg) -> bool {
+        match msg {
+            ReviewMsg::Loaded { id, result } => match result {
+                Ok(Some(found)) => {
+                    let (row, decisions) = *found;
+                    match ReviewPane::new(&row, &decisions, &self.highlighter) {
+                        Ok(pane) => {
+                            if self.focus != Focus::Review {
+                                self.review.back_to = self.focus;
+                            }
+                            self.review.pane = Some(pane);
+                            self.focus = Focus::Review;
+                        }
+                        Err(e) => self.notify(e, true),
+                    }
+                }
+                Ok(None) => self.notify(
+                    format!("there is no patch {id}: `kollega patch ls` lists the patches"),
+                    true,
+                ),
+                Err(e) => self.notify(format!("cannot read patch {id}: {e}"), true),
+            },
+            ReviewMsg::Stored { id, what, result } => {
+                match result {
+                    Ok(true) => {}
+                    Ok(false) if self.reviewing(id) => {
+                        self.notify(
+                        format!("the {what} was not stored: patch {id} changed elsewhere; reloading it"),
+                        true,
+                    );
+                        self.open_review(id);
+                    }
+                    Ok(false) => {}
+                    Err(e) => self.notify(
+                        format!("the {what} was not stored: {e}; press the key again"),
+                        true,
+                    ),
+                }
+            }
+            ReviewMsg::Written { id, result } => match result {
+                Ok(message) => {
+                    self.notify(message, false);
+                    if self.reviewing(id) {
+                        self.open_review(id);
+                    }
+                }
+                Err(e) => self.notify(e, true),
+            },
+        }
+        true
+    }
+
+    /// Carries out what the review pane asked for.
+    pub(crate) fn review_op(&mut self, op: ReviewOp) {
+        match op {
+            ReviewOp::Decide {
+                patch_id,
+                at,
+                decision,
+                reason,
+            } => {
+                let answer = self
+                    .services
+                    .store
+                    .decide_hunk(patch_id, at, decision, reason);
+                let what = match decision {
+                    Decision::Accepted => "acceptance",
+                    Decision::Rejected => "rejection",
+                    Decision::Pending => "decision",
+                };
+                self.await_store(answer, move |result| {
+                    AppMsg::Review(ReviewMsg::Stored {
+                        id: patch_id,
+                        what,
+                        result: result.map_err(|e| describe(&e)),
+                    })
+                });
+            }
+            ReviewOp::Replace {
+                patch_id,
+                at,
+                parts,
+                diff,
+            } => {
+                let answer = self.services.store.replace_hunk(patch_id, at, parts, diff);
+                let what = if parts == 1 { "edited hunk" } else { "split" };
+                self.await_store(answer, move |result| {
+                    AppMsg::Review(ReviewMsg::Stored {
+                        id: patch_id,
+                        what,
+                        result: result.map_err(|e| describe(&e)),
+                    })
+                });
+            }
+            ReviewOp::Write { patch_id } => {
+                self.notify(
+                    format!("writing the accepted hunks of patch {patch_id}…"),
+                    false,
+                );
+                self.store_work(
+                    move |store| write_patch(store, patch_id),
+                    move |result| {
+                        AppMsg::Review(ReviewMsg::Written {
+                            id: patch_id,
+                            result,
+                        })
+                    },
+                );
+            }
+            ReviewOp::Leave => self.leave_review(),
+        }
+    }
+
+    /// Where the keys go when the review closes.
+    pub(crate) fn review_returns_to(&mut self, focus: Focus) {
+        self.review.back_to = focus;
+    }
+
+    pub(crate) fn leave_review(&mut self) {
+        self.focus = match self.review.back_to {
+            Focus::Review => Focus::Workspaces,
+            Focus::Editor if self.active_tab().is_some() => Focus::Editor,
+            Focus::Workspaces => Focus::Workspaces,
+            _ if self.session.is_some() => Focus::Tree,
+            _ => Focus::Workspaces,
+        };
+    }
+
+    /// A rejection's reason was typed (or left empty).
+    pub(crate) fn rejected_with(&mut self, patch_id: i64, at: (usize, usize), reason: String) {
+        let highlighter = &self.highlighter;
+        let Some(pane) = self.review.pane.as_mut().filter(|p| p.patch_id == patch_id) else {
+            return;
+        };
+        let outcome = pane.decide(at, Decision::Rejected, Some(reason), highlighter);
+        self.carry_out(outcome);
+    }
+
+    pub(crate) fn render_review(&mut self, area: Rect, buf: &mut Buffer) {
+        let focused = self.overlay.is_none();
+        match &mut self.review.pane {
+            Some(pane) => pane.render(area, buf, focused, &self.highlighter, &self.theme),
+            None => crate::tui::panes::frame(" loading the patch… ", false, &self.theme)
+                .render(area, buf),
+        }
+    }
+}
