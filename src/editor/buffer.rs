@@ -680,6 +680,12 @@ impl Buffer {
         }
     }
 
+    /// Replaces chars `range` with `text` as one recorded edit, leaving the
+    /// cursor after it: the building block of vim's operators.
+    pub(crate) fn replace_range(&mut self, range: Range<usize>, text: &str) {
+        self.replace(range, text, EditKind::Other);
+    }
+
     /// Types `text` over the selection, as is: line breaks in it are not
     /// converted (Enter should call [`insert_newline`]).
     ///
@@ -854,12 +860,10 @@ impl Buffer {
     /// (calls nest), for commands made of several edits.
     ///
     /// [`end_group`]: Buffer::end_group
-    #[cfg(test)]
     pub(crate) fn begin_group(&mut self) {
         self.history.begin();
     }
 
-    #[cfg(test)]
     pub(crate) fn end_group(&mut self) {
         self.history.end(self.selection);
     }

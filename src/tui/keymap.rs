@@ -123,6 +123,7 @@ actions! {
     No => "no", "answer no to the question";
     TakeOther => "take_other", "take the other version (the draft, or the disk's); undo brings this one back";
     KeepCurrent => "keep_current", "keep the text shown (drop the draft, or keep yours over the disk's)";
+    Vim => "vim", "a key of vim's grammar: counts, registers, operators, motions, text objects (see the vim section)";
 }
 
 impl Action {
@@ -144,7 +145,12 @@ impl Action {
     pub fn in_palette(self) -> bool {
         !matches!(
             self,
-            Action::Submit | Action::Yes | Action::No | Action::TakeOther | Action::KeepCurrent
+            Action::Submit
+                | Action::Yes
+                | Action::No
+                | Action::TakeOther
+                | Action::KeepCurrent
+                | Action::Vim
         )
     }
 

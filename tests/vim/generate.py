@@ -5,10 +5,14 @@ expected text and cursor to tests/vim/cases.json.
     python3 tests/vim/generate.py            # needs vim on the PATH
 
 Each case is an initial text, a cursor (0-based line, column in chars) and
-the keys in vim's notation (<Esc>, <C-v>, <C-r>, <CR>, <BS>). Vim runs as
+the keys in vim's notation (<Esc>, <C-v>, <C-r>, <CR>, <BS>; <Sync> ends an
+undo step, as a pause between typed keys does: vim runs the keys between
+two <Sync>s as one `:normal`, which would otherwise be one undo step). Vim
+runs as
 `vim -u NONE -N -es` with these options, which kollega follows:
 
-    shiftwidth=4 expandtab   the indent unit kollega detects for these texts
+    shiftwidth=N expandtab   the indent unit kollega detects in the text
+                             (2 for "prose", 4 for the others)
     autoindent               `o`/`O` keep the line's indent, as kollega does
     nojoinspaces             `J` puts one space after a period
     nofixendofline           a file without a final newline keeps none
@@ -43,8 +47,13 @@ TEXTS = {
 }
 
 
+# The indent unit kollega detects in each text, which `>` and `<` use.
+SHIFTWIDTH = {"prose": 2}
+
+
 def case(name, text, line, col, keys):
-    return {"name": name, "text": TEXTS[text], "line": line, "col": col, "keys": keys}
+    return {"name": name, "text": TEXTS[text], "line": line, "col": col, "keys": keys,
+            "sw": SHIFTWIDTH.get(text, 4)}
 
 
 def cases():
@@ -105,13 +114,13 @@ def cases():
         "A!<Esc>", "I!<Esc>", "o!<Esc>", "O!<Esc>", "a!<Esc>", "i!<Esc>", "ddp", "ddP",
         "yyp", "yyP", "ywP", "yiwp", "xp", "dwP", "dw.", "dw..", "3dw.", "dw2.", "x..",
         "ciwnew<Esc>w.", "A;<Esc>j.", "o+<Esc>.", "ddj.", ">>.", "J.", "~.", "rz.", "3rz.",
-        "dwu", "dwu<C-r>", "ciwZZ<Esc>u", "ddjddu", "ddjdduu", "xxu", "A12<Esc>u",
+        "dwu", "dwu<C-r>", "ciwZZ<Esc>u", "dd<Sync>jdd<Sync>u", "dd<Sync>jdd<Sync>u<Sync>u", "x<Sync>x<Sync>u", "A12<Esc>u",
         "3xu", "ddu<C-r>", "oa<CR>b<Esc>", "ia<BS>b<Esc>", "ciwab<BS>c<Esc>.",
         '"ayiwj"ap', '"ayyj"aP', '"Ayyj"ayy"aP', '"ayiww"Ayiw"ap', '"adwu"ap',
         '"bdd"ap', 'yiwdd"0P', 'ddyiw"1p', '"_ddp', 'yyjdd"0p', 'dwdw"2P',
         "maj'ad", "majd'a", "mbjjd`b", "mx2w`x", "maG'a", "majx`a", "wma0d`a",
         "*", "#", "*n", "#N", "w*", "*dn", "**", "zz", "zt", "zb", "jzzx",
-        "<Esc>x", "3<Esc>x", "d<Esc>x", "dXx", "gZx", "\"x", "qx", "3", "d3",
+        "<Esc>x", "3<Esc>x", "d<Esc>x", "dXx", "gZx", "\"x", "zqx", "3", "d3",
     ]
     for text, positions in {"words": [(0, 6)], "prose": [(2, 0)], "paras": [(3, 5)],
                             "utf8": [(0, 7)], "blank": [(1, 0)], "noeol": [(1, 1)]}.items():
@@ -183,9 +192,13 @@ def run(c, workdir):
     script = os.path.join(workdir, "case.vim")
     with open(script, "w", encoding="utf-8") as f:
         f.write(
-            "set nomore shiftwidth=4 expandtab autoindent nojoinspaces nofixendofline\n"
+            f"set nomore shiftwidth={c['sw']} expandtab autoindent nojoinspaces nofixendofline\n"
             f"call cursor({c['line'] + 1}, {byte_col})\n"
-            f"silent! exe \"normal! {vim_string(c['keys'])}\"\n"
+            + "".join(
+                f"silent! exe \"normal! {vim_string(part)}\"\nlet &undolevels = &undolevels\n"
+                for part in c["keys"].split("<Sync>")
+            )
+            +
             f"call writefile([line('.'), col('.')], '{pos}')\n"
             f"silent! w! {dst}\n"
             "qa!\n"
@@ -214,6 +227,7 @@ def main():
                 continue
             seen.add(c["name"])
             text, line, col = run(c, workdir)
+            del c["sw"]
             c["expect"] = {"text": text, "line": line, "col": col}
             table.append(c)
     with open(OUT, "w", encoding="utf-8") as f:

@@ -435,9 +435,21 @@ impl App {
         let Some(chord) = KeyChord::from_event(&key) else {
             return false;
         };
-        self.pending.push(chord);
         let scope = self.scope();
+        // A half-typed vim command takes the next key, whatever it is bound to.
+        if matches!(scope, Scope::Normal | Scope::Visual)
+            && self.pending.is_empty()
+            && self.editor_mut().is_some_and(|e| e.vim_pending())
+        {
+            return self.vim_keys(&[chord]);
+        }
+        self.pending.push(chord);
         match self.keymap.lookup(scope, &self.pending) {
+            Lookup::Action(Action::Vim) => {
+                let keys = std::mem::take(&mut self.pending);
+                self.message = None;
+                self.vim_keys(&keys)
+            }
             Lookup::Action(action) => {
                 self.pending.clear();
                 self.message = None;
@@ -458,6 +470,17 @@ impl App {
                 }
             }
         }
+    }
+
+    /// Keys for vim's grammar in the editor.
+    fn vim_keys(&mut self, keys: &[KeyChord]) -> bool {
+        for key in keys {
+            if let Some(editor) = self.editor_mut() {
+                let outcome = editor.vim_key(&key.label());
+                self.carry_out(outcome);
+            }
+        }
+        true
     }
 
     fn handle_overlay_key(&mut self, key: KeyEvent) -> bool {

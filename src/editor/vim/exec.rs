@@ -1,0 +1,1407 @@
+//! What vim's commands do to a buffer: the state the grammar's commands
+//! work with (mode, registers, the selection's anchor, the wanted column,
+//! the last `f`, the search, the last change for `.`) and the changes,
+//! each one undo step (a change that enters insert mode takes the typing
+//! into the same step, as vim does).
+
+use std::ops::Range;
+
+use regex::Regex;
+
+use super::motion::{self, Context, Kind, Text};
+use super::registers::{Register, Registers, Shape, Why};
+use super::{
+    Action, Command, Find, Grammar, InsertAt, Key, Motion, Operator, Parsed, ScrollTo, Target,
+    VisualKind, objects,
+};
+use crate::editor::buffer::{Buffer, Selection};
+
+pub(crate) use super::motion::Window;
+
+/// The mode vim is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VimMode {
+    Normal,
+    Insert,
+    Visual(VisualKind),
+}
+
+/// What a command asks of the pane beyond the buffer.
+#[derive(Debug, Clone)]
+pub(crate) enum Effect {
+    /// Text for the terminal clipboard (the `"+` register).
+    Clipboard(String),
+    /// `zt` `zz` `zb`.
+    Scroll(ScrollTo),
+    /// `*` or `#` searched for this pattern; `n` continues it.
+    Search(Regex),
+    /// A change was asked for where nothing may be changed.
+    Refused,
+}
+
+/// The marks `a`–`z` of one buffer: line and char column.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Marks {
+    marks: [Option<(usize, usize)>; 26],
+}
+
+impl Marks {
+    pub(crate) fn get(&self, name: char) -> Option<(usize, usize)> {
+        let i = (name as usize).checked_sub('a' as usize)?;
+        self.marks.get(i).copied().flatten()
+    }
+
+    fn set(&mut self, name: char, at: (usize, usize)) {
+        if let Some(slot) = (name as usize)
+            .checked_sub('a' as usize)
+            .and_then(|i| self.marks.get_mut(i))
+        {
+            *slot = Some(at);
+        }
+    }
+}
+
+/// A key typed in insert mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum InsertKey {
+    Text(String),
+    Newline,
+    Backspace,
+    Delete,
+    Tab,
+}
+
+/// The last change, for `.`: the command and what was typed after it.
+#[derive(Debug, Clone)]
+struct Change {
+    command: Command,
+    typed: Vec<InsertKey>,
+}
+
+/// The text typed since insert mode began, and what to do with it when it
+/// ends (repeat it count times, copy it down a block).
+#[derive(Debug, Clone)]
+struct Insertion {
+    count: usize,
+    typed: Vec<InsertKey>,
+    /// The change to remember for `.`; `None` while repeating.
+    change: Option<Command>,
+    /// Re-open a line before each repetition (`3o`).
+    open_line: Option<bool>,
+    /// Block insert: the other lines and the display column.
+    block: Option<(Range<usize>, usize, bool)>,
+}
+
+/// The chars an operator works on.
+#[derive(Debug, Clone)]
+struct Region {
+    range: Range<usize>,
+    /// Whole lines `lines` (then `range` covers them with their breaks).
+    lines: Option<(usize, usize)>,
+    /// Goes to `"1` rather than `"-` when deleted.
+    big: bool,
+    /// Where the operator starts: the cursor goes there after `gu`, `yk`.
+    from: usize,
+}
+
+/// vim for one pane: the grammar, the registers, the mode and what the
+/// commands remember between them. Marks belong to each buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Vim {
+    grammar: Grammar,
+    registers: Registers,
+    mode: VimModeState,
+    /// The other end of a visual selection.
+    anchor: usize,
+    /// The display column `j`/`k` aim for; `usize::MAX` after `$`.
+    curswant: Option<usize>,
+    last_find: Option<(Find, char)>,
+    search: Option<Regex>,
+    last_change: Option<Change>,
+    insertion: Option<Insertion>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct VimModeState(Option<VimMode>);
+
+impl Vim {
+    pub(crate) fn mode(&self) -> VimMode {
+        self.mode.0.unwrap_or(VimMode::Normal)
+    }
+
+    fn set_mode(&mut self, mode: VimMode) {
+        self.mode = VimModeState(Some(mode));
+    }
+
+    /// Whether a command is half typed: the next key belongs to it.
+    pub(crate) fn is_pending(&self) -> bool {
+        self.grammar.is_pending()
+    }
+
+    /// The search `n` and `N` continue (set by `/` in the pane, or `*`).
+    pub(crate) fn set_search(&mut self, re: Regex) {
+        self.search = Some(re);
+    }
+
+    /// The chars a visual selection covers, for drawing; `None` outside
+    /// visual mode. A block gives one range per line.
+    pub(crate) fn highlight(&self, buf: &Buffer) -> Vec<Range<usize>> {
+        let text = Text { buf };
+        let cursor = buf.cursor();
+        match self.mode() {
+            VimMode::Visual(VisualKind::Block) => {
+                let (lines, cols) = self.block(&text, cursor);
+                (lines.0..=lines.1)
+                    .map(|l| block_piece(&text, l, cols.0, cols.1))
+                    .collect()
+            }
+            VimMode::Visual(kind) => vec![self.visual_region(&text, cursor, kind).range],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Leaves any mode for normal mode (another tab, a prompt).
+    pub(crate) fn reset(&mut self, buf: &mut Buffer) {
+        if self.mode() == VimMode::Insert {
+            self.leave_insert(buf);
+        }
+        self.grammar.clear();
+        self.set_mode(VimMode::Normal);
+    }
+
+    /// One key in normal, visual or insert mode. With `read_only` a
+    /// command that would change the text is refused.
+    pub(crate) fn key(
+        &mut self,
+        buf: &mut Buffer,
+        marks: &mut Marks,
+        window: Window,
+        key: Key,
+        read_only: bool,
+    ) -> Vec<Effect> {
+        if self.mode() == VimMode::Insert {
+            match key {
+                Key::Esc => self.leave_insert(buf),
+                Key::Char(c) => self.insert_key(buf, InsertKey::Text(c.to_string())),
+                Key::Enter => self.insert_key(buf, InsertKey::Newline),
+                Key::Backspace => self.insert_key(buf, InsertKey::Backspace),
+                Key::Ctrl('i') => self.insert_key(buf, InsertKey::Tab),
+                _ => {}
+            }
+            return Vec::new();
+        }
+        let visual = matches!(self.mode(), VimMode::Visual(_));
+        match self.grammar.push(key, visual) {
+            Parsed::Done(command) if read_only && command.action.changes() => vec![Effect::Refused],
+            Parsed::Done(command) => self.run(buf, marks, window, command),
+            Parsed::Pending | Parsed::Invalid => Vec::new(),
+        }
+    }
+
+    /// A key typed in insert mode: applied and kept for `.` and counts.
+    pub(crate) fn insert_key(&mut self, buf: &mut Buffer, key: InsertKey) {
+        apply_insert_key(buf, &key);
+        if let Some(insertion) = &mut self.insertion {
+            insertion.typed.push(key);
+        }
+    }
+
+    /// `Esc` in insert mode: the typing repeated count times (or down the
+    /// block), the cursor back onto the last character typed, and the
+    /// whole change closed as one undo step.
+    pub(crate) fn leave_insert(&mut self, buf: &mut Buffer) {
+        if let Some(insertion) = self.insertion.take() {
+            for _ in 1..insertion.count {
+                if let Some(below) = insertion.open_line {
+                    open_line(buf, below || true);
+                }
+                for key in &insertion.typed {
+                    apply_insert_key(buf, key);
+                }
+            }
+            if let Some((lines, col, append)) = &insertion.block {
+                let cursor = buf.cursor();
+                block_copy(buf, &insertion.typed, lines.clone(), *col, *append);
+                set_cursor(buf, cursor);
+            }
+            if let Some(command) = insertion.change {
+                self.last_change = Some(Change {
+                    command,
+                    typed: insertion.typed,
+                });
+            }
+        }
+        let text = Text { buf };
+        let cursor = buf.cursor();
+        let line = text.line_of(cursor);
+        let back = if cursor > text.start(line) {
+            buf.prev_grapheme(cursor)
+        } else {
+            cursor
+        };
+        set_cursor(buf, back);
+        buf.end_group();
+        self.curswant = None;
+        self.set_mode(VimMode::Normal);
+    }
+
+    fn context<'a>(&'a self, marks: &'a Marks, window: Window, operator: bool) -> Context<'a> {
+        Context {
+            curswant: self.curswant,
+            last_find: self.last_find,
+            search: self.search.as_ref(),
+            marks,
+            window,
+            operator,
+        }
+    }
+
+    /// Runs a complete command.
+    pub(crate) fn run(
+        &mut self,
+        buf: &mut Buffer,
+        marks: &mut Marks,
+        window: Window,
+        command: Command,
+    ) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let count = command.count;
+        let n = count.unwrap_or(1).max(1);
+        let visual = match self.mode() {
+            VimMode::Visual(kind) => Some(kind),
+            _ => None,
+        };
+        match command.action {
+            Action::Escape => {
+                if visual.is_some() {
+                    self.set_mode(VimMode::Normal);
+                }
+            }
+            Action::Move(m) => {
+                if let Some(moved) = self.motion(buf, marks, window, m, count, false, &mut effects) {
+                    set_cursor(buf, moved.pos);
+                    self.after_move(m);
+                }
+            }
+            Action::Operate(op, target) => {
+                let region = self.region(buf, marks, window, op, target, count, &mut effects);
+                if let Some(region) = region {
+                    let changes = op != Operator::Yank;
+                    if changes {
+                        buf.begin_group();
+                    }
+                    effects.extend(self.operate(buf, op, region, command));
+                    if changes && self.mode() != VimMode::Insert {
+                        buf.end_group();
+                        self.last_change = Some(Change {
+                            command,
+                            typed: Vec::new(),
+                        });
+                    }
+                }
+            }
+            Action::OperateSelection { op, lines } => {
+                if let Some(kind) = visual {
+                    effects.extend(self.operate_selection(buf, op, lines, kind, command));
+                }
+            }
+            Action::SelectObject(object) => {
+                let text = Text { buf };
+                if let Some(range) = objects::select(&text, buf.cursor(), object, n)
+                    && !range.is_empty()
+                {
+                    self.anchor = range.start;
+                    let last = buf.prev_grapheme(range.end);
+                    set_cursor(buf, last.max(range.start));
+                }
+            }
+            Action::Put { before } => self.change(buf, command, |vim, buf| {
+                if let Some(kind) = visual {
+                    vim.put_over_selection(buf, kind, command.register, n)
+                } else {
+                    vim.put(buf, command.register, before, n)
+                }
+            }),
+            Action::ReplaceChar(c) => self.change(buf, command, |vim, buf| {
+                if let Some(kind) = visual {
+                    let text = Text { buf };
+                    let ranges = vim.selection_ranges(&text, buf.cursor(), kind);
+                    let start = ranges.first().map_or(buf.cursor(), |r| r.start);
+                    for range in ranges.into_iter().rev() {
+                        map_chars(buf, range, |_| c);
+                    }
+                    set_cursor(buf, start);
+                    vim.set_mode(VimMode::Normal);
+                    true
+                } else {
+                    replace_chars(buf, c, n)
+                }
+            }),
+            Action::Join => self.change(buf, command, |vim, buf| {
+                let text = Text { buf };
+                let (first, count) = match visual {
+                    Some(kind) => {
+                        let region = vim.visual_region(&text, buf.cursor(), kind);
+                        let l1 = text.line_of(region.range.start);
+                        let l2 = text.line_of(buf.prev_grapheme(region.range.end).max(region.range.start));
+                        vim.set_mode(VimMode::Normal);
+                        (l1, (l2 - l1 + 1).max(2))
+                    }
+                    None => (text.line_of(buf.cursor()), n.max(2)),
+                };
+                join(buf, first, count, visual.is_some())
+            }),
+            Action::ToggleCaseChars => self.change(buf, command, |_, buf| {
+                let text = Text { buf };
+                let cursor = buf.cursor();
+                let end = text.end(text.line_of(cursor));
+                if cursor >= end {
+                    return false;
+                }
+                let mut stop = cursor;
+                for _ in 0..n {
+                    if stop >= end {
+                        break;
+                    }
+                    stop = buf.next_grapheme(stop).min(end);
+                }
+                map_chars(buf, cursor..stop, toggle_case);
+                set_cursor(buf, stop);
+                true
+            }),
+            Action::Insert(at) => {
+                buf.begin_group();
+                begin_insert(buf, at);
+                self.insertion = Some(Insertion {
+                    count: n,
+                    typed: Vec::new(),
+                    change: Some(command),
+                    open_line: match at {
+                        InsertAt::LineBelow => Some(true),
+                        InsertAt::LineAbove => Some(false),
+                        _ => None,
+                    },
+                    block: None,
+                });
+                self.set_mode(VimMode::Insert);
+            }
+            Action::BlockInsert { append } => {
+                if let Some(kind) = visual {
+                    self.block_insert(buf, kind, append, command);
+                }
+            }
+            Action::Undo | Action::Redo => {
+                for _ in 0..n {
+                    let stepped = if command.action == Action::Undo {
+                        buf.undo()
+                    } else {
+                        buf.redo()
+                    };
+                    if !stepped {
+                        break;
+                    }
+                }
+                let cursor = buf.selection().start();
+                set_cursor(buf, cursor);
+            }
+            Action::Repeat => {
+                if let Some(change) = self.last_change.clone() {
+                    self.repeat(buf, marks, window, change, count);
+                }
+            }
+            Action::Visual(kind) => match visual {
+                Some(current) if current == kind => self.set_mode(VimMode::Normal),
+                Some(_) => self.set_mode(VimMode::Visual(kind)),
+                None => {
+                    self.anchor = buf.cursor();
+                    self.set_mode(VimMode::Visual(kind));
+                }
+            },
+            Action::SwapEnds => {
+                let cursor = buf.cursor();
+                set_cursor(buf, self.anchor);
+                self.anchor = cursor;
+            }
+            Action::Scroll(to) => effects.push(Effect::Scroll(to)),
+            Action::SetMark(name) => {
+                let text = Text { buf };
+                let cursor = buf.cursor();
+                let line = text.line_of(cursor);
+                marks.set(name, (line, cursor - text.start(line)));
+            }
+        }
+        if self.mode() == VimMode::Normal {
+            let text = Text { buf };
+            let cursor = buf.cursor();
+            let last = text.last_char(text.line_of(cursor));
+            if cursor > last {
+                set_cursor(buf, last);
+            }
+        }
+        effects
+    }
+
+    /// Runs `f` as one undo step, remembered for `.` when it changed
+    /// something.
+    fn change(&mut self, buf: &mut Buffer, command: Command, f: impl FnOnce(&mut Vim, &mut Buffer) -> bool) {
+        let visual = matches!(self.mode(), VimMode::Visual(_));
+        buf.begin_group();
+        let done = f(self, buf);
+        buf.end_group();
+        if done && !visual {
+            self.last_change = Some(Change {
+                command,
+                typed: Vec::new(),
+            });
+        }
+        if visual {
+            self.set_mode(VimMode::Normal);
+        }
+    }
+
+    fn after_move(&mut self, m: Motion) {
+        match m {
+            Motion::Up | Motion::Down => {}
+            Motion::LineEnd => self.curswant = Some(usize::MAX),
+            _ => self.curswant = None,
+        }
+        if matches!(m, Motion::Up | Motion::Down) && self.curswant.is_none() {
+            // Set by the caller from the column moved from.
+        }
+        if let Motion::Find(find, c) = m {
+            self.last_find = Some((find, c));
+        }
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "a motion needs all of vim's state")]
+    fn motion(
+        &mut self,
+        buf: &Buffer,
+        marks: &Marks,
+        window: Window,
+        m: Motion,
+        count: Option<usize>,
+        operator: bool,
+        effects: &mut Vec<Effect>,
+    ) -> Option<motion::Moved> {
+        let text = Text { buf };
+        let from = buf.cursor();
+        if matches!(m, Motion::Up | Motion::Down) && self.curswant.is_none() {
+            self.curswant = Some(text.col(from));
+        }
+        if let Motion::SearchWord { .. } = m
+            && let Some(re) = motion::word_pattern(&text, from)
+        {
+            effects.push(Effect::Search(re.clone()));
+            self.search = Some(re);
+        }
+        let cx = self.context(marks, window, operator);
+        let moved = motion::apply(&text, from, m, count, &cx);
+        if let Motion::Find(find, c) = m {
+            self.last_find = Some((find, c));
+        }
+        moved
+    }
+
+    /// What an operator works on: the motion's, the object's or the lines'
+    /// chars; `None` when the motion fails.
+    #[expect(clippy::too_many_arguments, reason = "an operator needs all of vim's state")]
+    fn region(
+        &mut self,
+        buf: &Buffer,
+        marks: &Marks,
+        window: Window,
+        op: Operator,
+        target: Target,
+        count: Option<usize>,
+        effects: &mut Vec<Effect>,
+    ) -> Option<Region> {
+        let text = Text { buf };
+        let cursor = buf.cursor();
+        let n = count.unwrap_or(1).max(1);
+        match target {
+            Target::Lines => {
+                let line = text.line_of(cursor);
+                let last = text.last_line();
+                if n > 1 && line == last {
+                    return None;
+                }
+                let l2 = (line + n - 1).min(last);
+                let mut region = lines_region(&text, line, l2);
+                region.from = if op == Operator::Yank {
+                    cursor
+                } else {
+                    text.first_non_blank(line)
+                };
+                Some(region)
+            }
+            Target::Object(object) => {
+                let range = objects::select(&text, cursor, object, n)?;
+                Some(Region {
+                    from: range.start,
+                    range,
+                    lines: None,
+                    big: false,
+                })
+            }
+            Target::Motion(m) => {
+                // `cw` on a word changes to its end, like `ce`.
+                let moved = if op == Operator::Change
+                    && let Motion::WordForward { big } = m
+                    && text.char_at(cursor).is_some_and(|c| !c.is_whitespace())
+                {
+                    let mut pos = cursor;
+                    text.word_end(&mut pos, n, big, true, false);
+                    if text.char_at(pos).is_none() && pos > text.start(text.line_of(pos)) {
+                        pos = buf.prev_grapheme(pos);
+                    }
+                    motion::Moved {
+                        pos,
+                        kind: Kind::Inclusive,
+                    }
+                } else {
+                    self.motion(buf, marks, window, m, count, true, effects)?
+                };
+                let text = Text { buf };
+                let (a, b) = if moved.pos < cursor {
+                    (moved.pos, cursor)
+                } else {
+                    (cursor, moved.pos)
+                };
+                let big = matches!(
+                    m,
+                    Motion::MatchPair
+                        | Motion::Paragraph { .. }
+                        | Motion::SearchNext { .. }
+                        | Motion::SearchWord { .. }
+                        | Motion::Mark { .. }
+                );
+                let (la, lb) = (text.line_of(a), text.line_of(b));
+                let region = match moved.kind {
+                    Kind::Linewise => lines_region(&text, la, lb),
+                    Kind::Inclusive => {
+                        let end = if text.char_at(b).is_some() {
+                            buf.next_grapheme(b)
+                        } else {
+                            b
+                        };
+                        charwise(&text, op, a..end, big)
+                    }
+                    Kind::Exclusive => {
+                        if lb > la && b == text.start(lb) {
+                            // An exclusive motion to a line's start stops
+                            // at the end of the line before; from the
+                            // indent, it takes whole lines.
+                            if a <= text.first_non_blank(la) {
+                                lines_region(&text, la, lb - 1)
+                            } else {
+                                charwise(&text, op, a..text.end(lb - 1), big)
+                            }
+                        } else {
+                            charwise(&text, op, a..b, big)
+                        }
+                    }
+                };
+                Some(Region { from: a, ..region })
+            }
+        }
+    }
+
+    /// Applies `op` to `region`.
+    fn operate(&mut self, buf: &mut Buffer, op: Operator, region: Region, command: Command) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let text = Text { buf };
+        let range = region.range.clone();
+        match op {
+            Operator::Yank | Operator::Delete | Operator::Change => {
+                let reg = register_of(buf, &region);
+                let why = if op == Operator::Yank {
+                    Why::Yank
+                } else {
+                    Why::Delete {
+                        big: region.big || region.lines.is_some(),
+                    }
+                };
+                if let Some(out) = self.registers.store(command.register, reg, why) {
+                    effects.push(Effect::Clipboard(out));
+                }
+                match (op, region.lines) {
+                    (Operator::Yank, Some(_)) => set_cursor(buf, region.from),
+                    (Operator::Yank, None) => set_cursor(buf, range.start),
+                    (Operator::Delete, Some((l1, _))) => {
+                        delete_lines(buf, &region);
+                        let text = Text { buf };
+                        set_cursor(buf, text.first_non_blank(l1.min(text.last_line())));
+                    }
+                    (Operator::Change, Some((l1, l2))) => {
+                        let indent_end = text.first_non_blank(l1);
+                        let indent = buf.rope().slice(text.start(l1)..indent_end).to_string();
+                        let start = text.start(l1);
+                        buf.replace_range(start..text.end(l2), &indent);
+                        self.start_change_insert(command);
+                    }
+                    (_, None) => {
+                        // Undo brings the cursor back to where the change was.
+                        set_cursor(buf, range.start);
+                        buf.replace_range(range.clone(), "");
+                        set_cursor(buf, range.start);
+                        if op == Operator::Change {
+                            self.start_change_insert(command);
+                        }
+                    }
+                    (_, Some(_)) => {}
+                }
+            }
+            Operator::Indent | Operator::Outdent => {
+                let (l1, l2) = region
+                    .lines
+                    .unwrap_or_else(|| (text.line_of(range.start), text.line_of(range.end.saturating_sub(1).max(range.start))));
+                shift_lines(buf, l1, l2, op == Operator::Indent);
+                let text = Text { buf };
+                set_cursor(buf, text.first_non_blank(l1));
+            }
+            Operator::Lower | Operator::Upper | Operator::ToggleCase => {
+                let f: fn(char) -> char = match op {
+                    Operator::Lower => to_lower,
+                    Operator::Upper => to_upper,
+                    _ => toggle_case,
+                };
+                let range = match region.lines {
+                    Some((l1, l2)) => text.start(l1)..text.end(l2),
+                    None => range,
+                };
+                map_chars(buf, range.clone(), f);
+                let target = if region.lines.is_some() {
+                    region.from
+                } else {
+                    range.start
+                };
+                set_cursor(buf, target);
+            }
+        }
+        effects
+    }
+
+    fn start_change_insert(&mut self, command: Command) {
+        self.insertion = Some(Insertion {
+            count: 1,
+            typed: Vec::new(),
+            change: Some(command),
+            open_line: None,
+            block: None,
+        });
+        self.set_mode(VimMode::Insert);
+    }
+
+    /// The block of a `ctrl-v` selection: its lines and display columns.
+    fn block(&self, text: &Text, cursor: usize) -> ((usize, usize), (usize, usize)) {
+        let (la, lc) = (text.line_of(self.anchor), text.line_of(cursor));
+        let (ca, cc) = (text.col(self.anchor), text.col(cursor));
+        let right = |pos: usize, col: usize| {
+            col + text
+                .char_at(pos)
+                .map_or(1, |c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(1).max(1))
+                - 1
+        };
+        let (left, right) = if ca <= cc {
+            (ca, right(cursor, cc))
+        } else {
+            (cc, right(self.anchor, ca))
+        };
+        let right = if self.curswant == Some(usize::MAX) {
+            usize::MAX
+        } else {
+            right
+        };
+        ((la.min(lc), la.max(lc)), (left, right))
+    }
+
+    /// A charwise or linewise selection as a region.
+    fn visual_region(&self, text: &Text, cursor: usize, kind: VisualKind) -> Region {
+        let (a, b) = if self.anchor <= cursor {
+            (self.anchor, cursor)
+        } else {
+            (cursor, self.anchor)
+        };
+        match kind {
+            VisualKind::Line | VisualKind::Block => {
+                lines_region(text, text.line_of(a), text.line_of(b))
+            }
+            VisualKind::Char => {
+                // After `$` the selection takes the line break too.
+                let end = if text.char_at(b).is_some() && self.curswant != Some(usize::MAX) {
+                    text.buf.next_grapheme(b)
+                } else {
+                    text.next_start(text.line_of(b)).max(b)
+                };
+                Region {
+                    from: a,
+                    range: a..end,
+                    lines: None,
+                    big: text.line_of(a) != text.line_of(b),
+                }
+            }
+        }
+    }
+
+    fn selection_ranges(&self, text: &Text, cursor: usize, kind: VisualKind) -> Vec<Range<usize>> {
+        match kind {
+            VisualKind::Block => {
+                let ((l1, l2), (c1, c2)) = self.block(text, cursor);
+                (l1..=l2).map(|l| block_piece(text, l, c1, c2)).collect()
+            }
+            kind => vec![self.visual_region(text, cursor, kind).range],
+        }
+    }
+
+    fn operate_selection(
+        &mut self,
+        buf: &mut Buffer,
+        op: Operator,
+        lines: bool,
+        kind: VisualKind,
+        command: Command,
+    ) -> Vec<Effect> {
+        let text = Text { buf };
+        let cursor = buf.cursor();
+        self.set_mode(VimMode::Normal);
+        if kind == VisualKind::Block && !lines {
+            return self.operate_block(buf, op, cursor, command);
+        }
+        let mut region = self.visual_region(&text, cursor, kind);
+        if lines || matches!(op, Operator::Indent | Operator::Outdent) {
+            let start = text.line_of(region.range.start);
+            let end = text.line_of(buf.prev_grapheme(region.range.end).max(region.range.start));
+            region = lines_region(&text, start, end);
+        }
+        let record = kind == VisualKind::Char && region.lines.is_none() && !region.big;
+        let chars = buf.rope().slice(region.range.clone()).chars().count();
+        let lines_count = region.lines.map(|(a, b)| b - a + 1);
+        let changes = op != Operator::Yank;
+        if changes {
+            buf.begin_group();
+        }
+        // The operator runs from the selection's start.
+        set_cursor(buf, region.range.start);
+        if let Some((l1, _)) = region.lines
+            && op == Operator::Yank
+        {
+            set_cursor(buf, Text { buf }.start(l1).max(region.range.start.min(cursor).min(self.anchor)));
+        }
+        let effects = self.operate(buf, op, region, command);
+        if changes {
+            // `.` repeats the change on as much text from the cursor.
+            let repeat = match (record, lines_count) {
+                (true, _) => Some(Command {
+                    register: command.register,
+                    count: Some(chars),
+                    action: Action::Operate(op, Target::Motion(Motion::Right)),
+                }),
+                (false, Some(n)) => Some(Command {
+                    register: command.register,
+                    count: Some(n),
+                    action: Action::Operate(op, Target::Lines),
+                }),
+                _ => None,
+            };
+            if self.mode() == VimMode::Insert {
+                if let Some(insertion) = &mut self.insertion {
+                    insertion.change = repeat;
+                }
+            } else {
+                buf.end_group();
+                if let Some(command) = repeat {
+                    self.last_change = Some(Change {
+                        command,
+                        typed: Vec::new(),
+                    });
+                }
+            }
+        }
+        effects
+    }
+
+    fn operate_block(&mut self, buf: &mut Buffer, op: Operator, cursor: usize, command: Command) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let text = Text { buf };
+        let ((l1, l2), (c1, c2)) = self.block(&text, cursor);
+        let ranges: Vec<Range<usize>> = (l1..=l2).map(|l| block_piece(&text, l, c1, c2)).collect();
+        let top_left = ranges.first().map_or(cursor, |r| r.start);
+        if matches!(op, Operator::Yank | Operator::Delete | Operator::Change) {
+            let pieces: Vec<String> = ranges
+                .iter()
+                .map(|r| buf.rope().slice(r.clone()).to_string())
+                .collect();
+            let reg = Register {
+                text: pieces.join("\n"),
+                shape: Shape::Block,
+            };
+            let why = if op == Operator::Yank {
+                Why::Yank
+            } else {
+                Why::Delete { big: true }
+            };
+            if let Some(out) = self.registers.store(command.register, reg, why) {
+                effects.push(Effect::Clipboard(out));
+            }
+        }
+        if op == Operator::Yank {
+            set_cursor(buf, top_left);
+            return effects;
+        }
+        buf.begin_group();
+        match op {
+            Operator::Delete | Operator::Change => {
+                for range in ranges.iter().rev() {
+                    buf.replace_range(range.clone(), "");
+                }
+            }
+            Operator::Indent | Operator::Outdent => {
+                for range in ranges.iter().rev() {
+                    shift_at(buf, range.start, op == Operator::Indent);
+                }
+            }
+            Operator::Lower | Operator::Upper | Operator::ToggleCase => {
+                let f: fn(char) -> char = match op {
+                    Operator::Lower => to_lower,
+                    Operator::Upper => to_upper,
+                    _ => toggle_case,
+                };
+                for range in ranges.iter().rev() {
+                    map_chars(buf, range.clone(), f);
+                }
+            }
+            Operator::Yank => {}
+        }
+        set_cursor(buf, top_left);
+        if op == Operator::Change {
+            self.insertion = Some(Insertion {
+                count: 1,
+                typed: Vec::new(),
+                change: None,
+                open_line: None,
+                block: Some((l1 + 1..l2 + 1, c1, false)),
+            });
+            self.set_mode(VimMode::Insert);
+            return effects;
+        }
+        buf.end_group();
+        effects
+    }
+
+    fn block_insert(&mut self, buf: &mut Buffer, kind: VisualKind, append: bool, command: Command) {
+        let text = Text { buf };
+        let cursor = buf.cursor();
+        let ((l1, l2), (c1, c2)) = self.block(&text, cursor);
+        let (start, col) = match (kind, append) {
+            (VisualKind::Block, false) => (text.at_col(l1, c1, true), c1),
+            (VisualKind::Block, true) => {
+                let col = c2.saturating_add(1);
+                (text.at_col(l1, col, true), col)
+            }
+            (_, false) => {
+                let region = self.visual_region(&text, cursor, kind);
+                (region.range.start, usize::MAX)
+            }
+            (_, true) => {
+                let region = self.visual_region(&text, cursor, kind);
+                (region.range.end, usize::MAX)
+            }
+        };
+        let (have, end) = (text.col(text.end(l1)), text.end(l1));
+        buf.begin_group();
+        // Appending past a short first line pads it to the block's column.
+        let mut start = start;
+        if kind == VisualKind::Block
+            && append
+            && col != usize::MAX
+            && have < col
+            && self.curswant != Some(usize::MAX)
+        {
+            buf.replace_range(end..end, &" ".repeat(col - have));
+            start = end + (col - have);
+        }
+        let block_col = if self.curswant == Some(usize::MAX) && append {
+            usize::MAX
+        } else {
+            col
+        };
+        set_cursor(buf, start);
+        self.insertion = Some(Insertion {
+            count: 1,
+            typed: Vec::new(),
+            change: None,
+            open_line: None,
+            block: (kind == VisualKind::Block).then_some((l1 + 1..l2 + 1, block_col, append)),
+        });
+        let _ = command;
+        self.set_mode(VimMode::Insert);
+    }
+
+    fn put(&mut self, buf: &mut Buffer, register: Option<char>, before: bool, n: usize) -> bool {
+        let Some(reg) = self.registers.get(register).cloned() else {
+            return false;
+        };
+        let text = Text { buf };
+        let cursor = buf.cursor();
+        let line = text.line_of(cursor);
+        match reg.shape {
+            Shape::Lines => {
+                let body = reg.text.repeat(n);
+                let at_line = if before { line } else { line + 1 };
+                if at_line > text.last_line() && !ends_with_break(buf) {
+                    let end = buf.len_chars();
+                    let body = body.strip_suffix('\n').unwrap_or(&body);
+                    insert_text(buf, end, &format!("\n{body}"));
+                } else {
+                    let at = if before { text.start(line) } else { text.next_start(line) };
+                    insert_text(buf, at, &body);
+                }
+                let text = Text { buf };
+                set_cursor(buf, text.first_non_blank(at_line));
+            }
+            Shape::Chars => {
+                let body = reg.text.repeat(n);
+                let at = if before || text.char_at(cursor).is_none() {
+                    cursor
+                } else {
+                    buf.next_grapheme(cursor)
+                };
+                insert_text(buf, at, &body);
+                let len = body.chars().count();
+                if body.contains('\n') {
+                    set_cursor(buf, at);
+                } else {
+                    set_cursor(buf, buf.prev_grapheme(at + len).max(at));
+                }
+            }
+            Shape::Block => {
+                let col = if before || text.char_at(cursor).is_none() {
+                    text.col(cursor)
+                } else {
+                    text.col(buf.next_grapheme(cursor))
+                };
+                let pieces = reg.pieces();
+                let width = pieces
+                    .iter()
+                    .map(|p| unicode_width::UnicodeWidthStr::width(*p))
+                    .max()
+                    .unwrap_or(0);
+                for (i, piece) in pieces.iter().enumerate().rev() {
+                    let l = line + i;
+                    let text = Text { buf };
+                    if l > text.last_line() {
+                        let end = buf.len_chars();
+                        let pad = " ".repeat(col);
+                        let prefix = if ends_with_break(buf) { "" } else { "\n" };
+                        insert_text(buf, end, &format!("{prefix}{pad}{}\n", piece.repeat(n)));
+                        continue;
+                    }
+                    let have = text.col(text.end(l));
+                    let mut body = piece.repeat(n);
+                    let at = if have < col {
+                        body = format!("{}{body}", " ".repeat(col - have));
+                        text.end(l)
+                    } else {
+                        text.at_col(l, col, true)
+                    };
+                    if at < text.end(l) {
+                        let w = unicode_width::UnicodeWidthStr::width(*piece) * n;
+                        body.push_str(&" ".repeat(width * n - w));
+                    }
+                    insert_text(buf, at, &body);
+                }
+                let text = Text { buf };
+                set_cursor(buf, text.at_col(line, col, false));
+            }
+        }
+        true
+    }
+
+    fn put_over_selection(&mut self, buf: &mut Buffer, kind: VisualKind, register: Option<char>, n: usize) -> bool {
+        // An empty register puts nothing: the selection just goes.
+        let reg = self.registers.get(register).cloned().unwrap_or_default();
+        let text = Text { buf };
+        let cursor = buf.cursor();
+        let region = self.visual_region(&text, cursor, kind);
+        let old = register_of(buf, &region);
+        self.set_mode(VimMode::Normal);
+        let start = region.range.start;
+        match (region.lines, reg.shape) {
+            (Some((l1, _)), Shape::Lines) => {
+                delete_lines(buf, &region);
+                let text = Text { buf };
+                if l1 > text.last_line() || (buf.len_chars() == 0 && l1 == 0) {
+                    let end = buf.len_chars();
+                    let body = reg.text.repeat(n);
+                    let prefix = if end > 0 && !ends_with_break(buf) { "\n" } else { "" };
+                    insert_text(buf, end, &format!("{prefix}{body}"));
+                } else {
+                    insert_text(buf, text.start(l1), &reg.text.repeat(n));
+                }
+                let text = Text { buf };
+                set_cursor(buf, text.first_non_blank(l1));
+            }
+            (Some((l1, l2)), _) => {
+                let text = Text { buf };
+                let range = text.start(l1)..text.end(l2);
+                buf.replace_range(range, "");
+                insert_text(buf, start, &format!("{}\n", reg.text.repeat(n)));
+                set_cursor(buf, start);
+            }
+            (None, Shape::Lines) => {
+                buf.replace_range(region.range.clone(), "");
+                insert_text(buf, start, &format!("\n{}", reg.text.repeat(n)));
+                let text = Text { buf };
+                set_cursor(buf, text.first_non_blank(text.line_of(start) + 1));
+            }
+            (None, _) => {
+                buf.replace_range(region.range.clone(), "");
+                let body = reg.text.repeat(n);
+                insert_text(buf, start, &body);
+                let len = body.chars().count();
+                set_cursor(buf, buf.prev_grapheme(start + len).max(start));
+            }
+        }
+        self.registers.store(None, old, Why::Delete { big: region.lines.is_some() });
+        true
+    }
+
+    /// `.`: the last change again, with a new count if one was typed.
+    fn repeat(&mut self, buf: &mut Buffer, marks: &mut Marks, window: Window, change: Change, count: Option<usize>) {
+        let mut command = change.command;
+        if count.is_some() {
+            command.count = count;
+        }
+        self.run(buf, marks, window, command);
+        if self.mode() == VimMode::Insert {
+            for key in &change.typed {
+                self.insert_key(buf, key.clone());
+            }
+            self.leave_insert(buf);
+        }
+        self.last_change = Some(Change {
+            command,
+            typed: change.typed,
+        });
+    }
+}
+
+fn ends_with_break(buf: &Buffer) -> bool {
+    let len = buf.len_chars();
+    len > 0 && buf.rope().char(len - 1) == '\n'
+}
+
+/// Whole lines `l1..=l2` with their breaks; the last line takes the break
+/// before it instead, so no empty line is left.
+fn lines_region(text: &Text, l1: usize, l2: usize) -> Region {
+    Region {
+        from: text.start(l1),
+        range: text.start(l1)..text.next_start(l2),
+        lines: Some((l1, l2)),
+        big: true,
+    }
+}
+
+/// A charwise region; a delete over lines that leaves only blanks around
+/// it takes the whole lines (vim's rule for `d`).
+fn charwise(text: &Text, op: Operator, range: Range<usize>, big: bool) -> Region {
+    let (la, lb) = (text.line_of(range.start), text.line_of(range.end));
+    if op == Operator::Delete && lb > la && range.start <= text.first_non_blank(la) {
+        let after = text.buf.rope().slice(range.end.min(text.end(lb))..text.end(lb));
+        if after.chars().all(|c| c == ' ' || c == '\t') && range.end <= text.end(lb) {
+            return lines_region(text, la, lb);
+        }
+    }
+    Region {
+        from: range.start,
+        range,
+        lines: None,
+        big: big || la != lb,
+    }
+}
+
+/// The register text of a region: whole lines end with a line break.
+fn register_of(buf: &Buffer, region: &Region) -> Register {
+    let mut text = buf.rope().slice(region.range.clone()).to_string();
+    if region.lines.is_some() {
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        Register {
+            text: text.replace("\r\n", "\n"),
+            shape: Shape::Lines,
+        }
+    } else {
+        Register {
+            text: text.replace("\r\n", "\n"),
+            shape: Shape::Chars,
+        }
+    }
+}
+
+fn delete_lines(buf: &mut Buffer, region: &Region) {
+    let text = Text { buf };
+    let Some((l1, l2)) = region.lines else {
+        return;
+    };
+    let mut range = region.range.clone();
+    // The last line of a file without a final line break: the break
+    // before it goes, so no empty line is left.
+    if l2 >= text.last_line() && l1 > 0 && !ends_with_break(buf) {
+        range.start = text.end(l1 - 1);
+    }
+    buf.replace_range(range, "");
+}
+
+/// Inserts `text` at `at`, its line breaks as the file writes them.
+fn insert_text(buf: &mut Buffer, at: usize, text: &str) {
+    let ending = buf.line_ending().as_str();
+    let text = if ending == "\n" {
+        text.to_string()
+    } else {
+        text.replace('\n', ending)
+    };
+    buf.replace_range(at..at, &text);
+}
+
+fn set_cursor(buf: &mut Buffer, pos: usize) {
+    buf.set_selection(Selection::point(pos.min(buf.len_chars())));
+}
+
+fn map_chars(buf: &mut Buffer, range: Range<usize>, f: impl Fn(char) -> char) {
+    let old = buf.rope().slice(range.clone()).to_string();
+    let new: String = old
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { c } else { f(c) })
+        .collect();
+    if new != old {
+        buf.replace_range(range, &new);
+    }
+}
+
+fn to_lower(c: char) -> char {
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
+}
+
+fn to_upper(c: char) -> char {
+    let mut upper = c.to_uppercase();
+    match (upper.next(), upper.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+fn toggle_case(c: char) -> char {
+    if c.is_lowercase() {
+        to_upper(c)
+    } else if c.is_uppercase() {
+        to_lower(c)
+    } else {
+        c
+    }
+}
+
+/// `r`: `n` characters from the cursor become `c`; nothing when the line
+/// has fewer.
+fn replace_chars(buf: &mut Buffer, c: char, n: usize) -> bool {
+    let text = Text { buf };
+    let cursor = buf.cursor();
+    let end = text.end(text.line_of(cursor));
+    let mut stop = cursor;
+    for _ in 0..n {
+        if stop >= end {
+            return false;
+        }
+        stop = buf.next_grapheme(stop).min(end);
+    }
+    if c == '\n' {
+        buf.replace_range(cursor..stop, "\n");
+        return true;
+    }
+    buf.replace_range(cursor..stop, &c.to_string().repeat(n));
+    set_cursor(buf, cursor + n - 1);
+    true
+}
+
+/// `J`: `count` lines from `first` joined with one space between; false
+/// when there is no line to join.
+fn join(buf: &mut Buffer, first: usize, count: usize, visual: bool) -> bool {
+    let text = Text { buf };
+    let last = text.last_line();
+    let mut count = count;
+    if first + count - 1 > last {
+        if count <= 2 && !visual || first >= last {
+            return false;
+        }
+        count = last - first + 1;
+    }
+    let mut cursor = text.end(first);
+    for _ in 1..count {
+        let text = Text { buf };
+        let end = text.end(first);
+        let next = first + 1;
+        let next_text_start = text.first_non_blank(next);
+        let next_end = text.end(next);
+        let current_empty = end == text.start(first);
+        let ends_white = end > text.start(first)
+            && matches!(buf.rope().get_char(end - 1), Some(' ' | '\t'));
+        let next_char = (next_text_start < next_end).then(|| buf.rope().char(next_text_start));
+        let space = !current_empty && !ends_white && next_char.is_some_and(|c| c != ')');
+        buf.replace_range(end..next_text_start, if space { " " } else { "" });
+        cursor = end;
+        if !space && next_char.is_none() && !current_empty {
+            cursor = buf.prev_grapheme(end);
+        }
+    }
+    set_cursor(buf, cursor);
+    true
+}
+
+/// `>` and `<` on lines `l1..=l2`: one indent unit more or less; blank
+/// lines are not indented.
+fn shift_lines(buf: &mut Buffer, l1: usize, l2: usize, right: bool) {
+    let unit = buf.indent_unit().text();
+    let width = if unit == "\t" {
+        crate::editor::buffer::DEFAULT_TAB_WIDTH
+    } else {
+        unit.len()
+    };
+    for line in (l1..=l2).rev() {
+        let text = Text { buf };
+        let (start, end) = (text.start(line), text.end(line));
+        if start == end {
+            continue;
+        }
+        let first = text.first_non_blank(line);
+        let indent = text.col(first);
+        let new = if right {
+            indent + width
+        } else {
+            indent.saturating_sub(width)
+        };
+        let fill = if unit == "\t" {
+            format!("{}{}", "\t".repeat(new / width), " ".repeat(new % width))
+        } else {
+            " ".repeat(new)
+        };
+        buf.replace_range(start..first, &fill);
+    }
+}
+
+/// `>` and `<` on a block: white space added or taken at `at`.
+fn shift_at(buf: &mut Buffer, at: usize, right: bool) {
+    let text = Text { buf };
+    let end = text.end(text.line_of(at));
+    if at >= end {
+        return;
+    }
+    let unit = buf.indent_unit().text();
+    if right {
+        buf.replace_range(at..at, &unit);
+        return;
+    }
+    let mut stop = at;
+    while stop < end && stop - at < unit.len() && matches!(text.char_at(stop), Some(' ' | '\t')) {
+        stop += 1;
+    }
+    buf.replace_range(at..stop, "");
+}
+
+/// Enters insert mode where `at` says, opening a line for `o` and `O`.
+fn begin_insert(buf: &mut Buffer, at: InsertAt) {
+    let text = Text { buf };
+    let cursor = buf.cursor();
+    let line = text.line_of(cursor);
+    match at {
+        InsertAt::Before => {}
+        InsertAt::After => {
+            if text.char_at(cursor).is_some() {
+                set_cursor(buf, buf.next_grapheme(cursor));
+            }
+        }
+        InsertAt::LineStart => set_cursor(buf, text.first_non_blank(line)),
+        InsertAt::LineEnd => set_cursor(buf, text.end(line)),
+        InsertAt::LineBelow => open_line(buf, true),
+        InsertAt::LineAbove => open_line(buf, false),
+    }
+}
+
+/// A new line below or above the cursor's, with its indent.
+fn open_line(buf: &mut Buffer, below: bool) {
+    let text = Text { buf };
+    let line = text.line_of(buf.cursor());
+    let indent = buf
+        .rope()
+        .slice(text.start(line)..text.first_non_blank(line))
+        .to_string();
+    let ending = buf.line_ending().as_str().to_string();
+    if below {
+        let at = text.end(line);
+        buf.replace_range(at..at, &format!("{ending}{indent}"));
+    } else {
+        let at = text.start(line);
+        buf.replace_range(at..at, &format!("{indent}{ending}"));
+        set_cursor(buf, at + indent.chars().count());
+    }
+}
+
+fn apply_insert_key(buf: &mut Buffer, key: &InsertKey) {
+    match key {
+        InsertKey::Text(text) => buf.insert(text),
+        InsertKey::Newline => buf.insert_newline(),
+        InsertKey::Backspace => buf.delete_backward(),
+        InsertKey::Delete => buf.delete_forward(),
+        InsertKey::Tab => buf.insert_tab(),
+    }
+}
+
+/// The chars of line `l` between display columns `c1` and `c2`.
+fn block_piece(text: &Text, l: usize, c1: usize, c2: usize) -> Range<usize> {
+    let start = text.at_col(l, c1, true);
+    let end = if c2 == usize::MAX {
+        text.end(l)
+    } else {
+        text.at_col(l, c2.saturating_add(1), true)
+    };
+    start..end.max(start)
+}
+
+/// After a block insert: the typed text on each of `lines` at `col`.
+fn block_copy(buf: &mut Buffer, typed: &[InsertKey], lines: Range<usize>, col: usize, append: bool) {
+    let mut inserted = String::new();
+    for key in typed {
+        match key {
+            InsertKey::Text(t) => inserted.push_str(t),
+            InsertKey::Backspace => {
+                inserted.pop();
+            }
+            // A line break typed in a block insert is not copied (vim).
+            _ => return,
+        }
+    }
+    if inserted.is_empty() {
+        return;
+    }
+    for line in lines.rev() {
+        let text = Text { buf };
+        if line > text.last_line() {
+            continue;
+        }
+        let end = text.end(line);
+        let have = text.col(end);
+        if col == usize::MAX {
+            insert_text(buf, end, &inserted);
+        } else if have >= col {
+            let at = text.at_col(line, col, true);
+            insert_text(buf, at, &inserted);
+        } else if append {
+            // Appending pads a short line to the block's column.
+            insert_text(buf, end, &format!("{}{inserted}", " ".repeat(col - have)));
+        }
+    }
+}
