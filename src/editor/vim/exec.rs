@@ -88,8 +88,10 @@ struct Insertion {
     change: Option<Command>,
     /// Re-open a line before each repetition (`3o`).
     open_line: Option<bool>,
-    /// Block insert: the other lines and the display column.
+    /// Block insert: the other lines, the display column, whether it
+    /// appends; and where the cursor goes after (the block's corner).
     block: Option<(Range<usize>, usize, bool)>,
+    home: Option<usize>,
 }
 
 /// The chars an operator works on.
@@ -220,9 +222,14 @@ impl Vim {
                 }
             }
             if let Some((lines, col, append)) = &insertion.block {
-                let cursor = buf.cursor();
                 block_copy(buf, &insertion.typed, lines.clone(), *col, *append);
-                set_cursor(buf, cursor);
+            }
+            if let Some(home) = insertion.home {
+                set_cursor(buf, home);
+                buf.end_group();
+                self.curswant = None;
+                self.set_mode(VimMode::Normal);
+                return;
             }
             if let Some(command) = insertion.change {
                 self.last_change = Some(Change {
@@ -239,7 +246,7 @@ impl Vim {
         } else {
             cursor
         };
-        set_cursor(buf, back);
+        set_cursor(buf, back.min(text.last_char(line)));
         buf.end_group();
         self.curswant = None;
         self.set_mode(VimMode::Normal);
@@ -278,7 +285,8 @@ impl Vim {
                 }
             }
             Action::Move(m) => {
-                if let Some(moved) = self.motion(buf, marks, window, m, count, false, &mut effects) {
+                if let Some(moved) = self.motion(buf, marks, window, m, count, false, &mut effects)
+                {
                     set_cursor(buf, moved.pos);
                     self.after_move(m);
                 }
@@ -343,7 +351,8 @@ impl Vim {
                     Some(kind) => {
                         let region = vim.visual_region(&text, buf.cursor(), kind);
                         let l1 = text.line_of(region.range.start);
-                        let l2 = text.line_of(buf.prev_grapheme(region.range.end).max(region.range.start));
+                        let l2 = text
+                            .line_of(buf.prev_grapheme(region.range.end).max(region.range.start));
                         vim.set_mode(VimMode::Normal);
                         (l1, (l2 - l1 + 1).max(2))
                     }
@@ -382,6 +391,7 @@ impl Vim {
                         _ => None,
                     },
                     block: None,
+                    home: None,
                 });
                 self.set_mode(VimMode::Insert);
             }
@@ -443,7 +453,12 @@ impl Vim {
 
     /// Runs `f` as one undo step, remembered for `.` when it changed
     /// something.
-    fn change(&mut self, buf: &mut Buffer, command: Command, f: impl FnOnce(&mut Vim, &mut Buffer) -> bool) {
+    fn change(
+        &mut self,
+        buf: &mut Buffer,
+        command: Command,
+        f: impl FnOnce(&mut Vim, &mut Buffer) -> bool,
+    ) {
         let visual = matches!(self.mode(), VimMode::Visual(_));
         buf.begin_group();
         let done = f(self, buf);
@@ -473,7 +488,10 @@ impl Vim {
         }
     }
 
-    #[expect(clippy::too_many_arguments, reason = "a motion needs all of vim's state")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a motion needs all of vim's state"
+    )]
     fn motion(
         &mut self,
         buf: &Buffer,
@@ -505,7 +523,10 @@ impl Vim {
 
     /// What an operator works on: the motion's, the object's or the lines'
     /// chars; `None` when the motion fails.
-    #[expect(clippy::too_many_arguments, reason = "an operator needs all of vim's state")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "an operator needs all of vim's state"
+    )]
     fn region(
         &mut self,
         buf: &Buffer,
@@ -528,15 +549,21 @@ impl Vim {
                 }
                 let l2 = (line + n - 1).min(last);
                 let mut region = lines_region(&text, line, l2);
+                // vim puts the cursor on the last line's first non-blank
+                // first; the operator starts at the earlier of the two.
                 region.from = if op == Operator::Yank {
                     cursor
                 } else {
-                    text.first_non_blank(line)
+                    cursor.min(text.first_non_blank(l2))
                 };
                 Some(region)
             }
             Target::Object(object) => {
                 let range = objects::select(&text, cursor, object, n)?;
+                if objects::linewise(&text, object, &range) {
+                    let last = text.line_of(range.end) - 1;
+                    return Some(lines_region(&text, text.line_of(range.start), last));
+                }
                 Some(Region {
                     from: range.start,
                     range,
@@ -608,7 +635,13 @@ impl Vim {
     }
 
     /// Applies `op` to `region`.
-    fn operate(&mut self, buf: &mut Buffer, op: Operator, region: Region, command: Command) -> Vec<Effect> {
+    fn operate(
+        &mut self,
+        buf: &mut Buffer,
+        op: Operator,
+        region: Region,
+        command: Command,
+    ) -> Vec<Effect> {
         let mut effects = Vec::new();
         let text = Text { buf };
         let range = region.range.clone();
@@ -629,6 +662,7 @@ impl Vim {
                     (Operator::Yank, Some(_)) => set_cursor(buf, region.from),
                     (Operator::Yank, None) => set_cursor(buf, range.start),
                     (Operator::Delete, Some((l1, _))) => {
+                        set_cursor(buf, text.first_non_blank(l1));
                         delete_lines(buf, &region);
                         let text = Text { buf };
                         set_cursor(buf, text.first_non_blank(l1.min(text.last_line())));
@@ -653,9 +687,12 @@ impl Vim {
                 }
             }
             Operator::Indent | Operator::Outdent => {
-                let (l1, l2) = region
-                    .lines
-                    .unwrap_or_else(|| (text.line_of(range.start), text.line_of(range.end.saturating_sub(1).max(range.start))));
+                let (l1, l2) = region.lines.unwrap_or_else(|| {
+                    (
+                        text.line_of(range.start),
+                        text.line_of(range.end.saturating_sub(1).max(range.start)),
+                    )
+                });
                 shift_lines(buf, l1, l2, op == Operator::Indent);
                 let text = Text { buf };
                 set_cursor(buf, text.first_non_blank(l1));
@@ -689,6 +726,7 @@ impl Vim {
             change: Some(command),
             open_line: None,
             block: None,
+            home: None,
         });
         self.set_mode(VimMode::Insert);
     }
@@ -698,10 +736,11 @@ impl Vim {
         let (la, lc) = (text.line_of(self.anchor), text.line_of(cursor));
         let (ca, cc) = (text.col(self.anchor), text.col(cursor));
         let right = |pos: usize, col: usize| {
-            col + text
-                .char_at(pos)
-                .map_or(1, |c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(1).max(1))
-                - 1
+            col + text.char_at(pos).map_or(1, |c| {
+                unicode_width::UnicodeWidthChar::width(c)
+                    .unwrap_or(1)
+                    .max(1)
+            }) - 1
         };
         let (left, right) = if ca <= cc {
             (ca, right(cursor, cc))
@@ -786,7 +825,12 @@ impl Vim {
         if let Some((l1, _)) = region.lines
             && op == Operator::Yank
         {
-            set_cursor(buf, Text { buf }.start(l1).max(region.range.start.min(cursor).min(self.anchor)));
+            set_cursor(
+                buf,
+                Text { buf }
+                    .start(l1)
+                    .max(region.range.start.min(cursor).min(self.anchor)),
+            );
         }
         let effects = self.operate(buf, op, region, command);
         if changes {
@@ -821,7 +865,13 @@ impl Vim {
         effects
     }
 
-    fn operate_block(&mut self, buf: &mut Buffer, op: Operator, cursor: usize, command: Command) -> Vec<Effect> {
+    fn operate_block(
+        &mut self,
+        buf: &mut Buffer,
+        op: Operator,
+        cursor: usize,
+        command: Command,
+    ) -> Vec<Effect> {
         let mut effects = Vec::new();
         let text = Text { buf };
         let ((l1, l2), (c1, c2)) = self.block(&text, cursor);
@@ -881,6 +931,7 @@ impl Vim {
                 change: None,
                 open_line: None,
                 block: Some((l1 + 1..l2 + 1, c1, false)),
+                home: Some(top_left),
             });
             self.set_mode(VimMode::Insert);
             return effects;
@@ -933,6 +984,7 @@ impl Vim {
             change: None,
             open_line: None,
             block: (kind == VisualKind::Block).then_some((l1 + 1..l2 + 1, block_col, append)),
+            home: (kind == VisualKind::Block).then(|| text_start_of_block(buf, l1, c1)),
         });
         let _ = command;
         self.set_mode(VimMode::Insert);
@@ -954,7 +1006,11 @@ impl Vim {
                     let body = body.strip_suffix('\n').unwrap_or(&body);
                     insert_text(buf, end, &format!("\n{body}"));
                 } else {
-                    let at = if before { text.start(line) } else { text.next_start(line) };
+                    let at = if before {
+                        text.start(line)
+                    } else {
+                        text.next_start(line)
+                    };
                     insert_text(buf, at, &body);
                 }
                 let text = Text { buf };
@@ -1018,7 +1074,13 @@ impl Vim {
         true
     }
 
-    fn put_over_selection(&mut self, buf: &mut Buffer, kind: VisualKind, register: Option<char>, n: usize) -> bool {
+    fn put_over_selection(
+        &mut self,
+        buf: &mut Buffer,
+        kind: VisualKind,
+        register: Option<char>,
+        n: usize,
+    ) -> bool {
         // An empty register puts nothing: the selection just goes.
         let reg = self.registers.get(register).cloned().unwrap_or_default();
         let text = Text { buf };
@@ -1028,13 +1090,22 @@ impl Vim {
         self.set_mode(VimMode::Normal);
         let start = region.range.start;
         match (region.lines, reg.shape) {
+            (Some((l1, _)), _) if reg.text.is_empty() => {
+                delete_lines(buf, &region);
+                let text = Text { buf };
+                set_cursor(buf, text.first_non_blank(l1.min(text.last_line())));
+            }
             (Some((l1, _)), Shape::Lines) => {
                 delete_lines(buf, &region);
                 let text = Text { buf };
                 if l1 > text.last_line() || (buf.len_chars() == 0 && l1 == 0) {
                     let end = buf.len_chars();
                     let body = reg.text.repeat(n);
-                    let prefix = if end > 0 && !ends_with_break(buf) { "\n" } else { "" };
+                    let prefix = if end > 0 && !ends_with_break(buf) {
+                        "\n"
+                    } else {
+                        ""
+                    };
                     insert_text(buf, end, &format!("{prefix}{body}"));
                 } else {
                     insert_text(buf, text.start(l1), &reg.text.repeat(n));
@@ -1063,12 +1134,25 @@ impl Vim {
                 set_cursor(buf, buf.prev_grapheme(start + len).max(start));
             }
         }
-        self.registers.store(None, old, Why::Delete { big: region.lines.is_some() });
+        self.registers.store(
+            None,
+            old,
+            Why::Delete {
+                big: region.lines.is_some(),
+            },
+        );
         true
     }
 
     /// `.`: the last change again, with a new count if one was typed.
-    fn repeat(&mut self, buf: &mut Buffer, marks: &mut Marks, window: Window, change: Change, count: Option<usize>) {
+    fn repeat(
+        &mut self,
+        buf: &mut Buffer,
+        marks: &mut Marks,
+        window: Window,
+        change: Change,
+        count: Option<usize>,
+    ) {
         let mut command = change.command;
         if count.is_some() {
             command.count = count;
@@ -1108,7 +1192,10 @@ fn lines_region(text: &Text, l1: usize, l2: usize) -> Region {
 fn charwise(text: &Text, op: Operator, range: Range<usize>, big: bool) -> Region {
     let (la, lb) = (text.line_of(range.start), text.line_of(range.end));
     if op == Operator::Delete && lb > la && range.start <= text.first_non_blank(la) {
-        let after = text.buf.rope().slice(range.end.min(text.end(lb))..text.end(lb));
+        let after = text
+            .buf
+            .rope()
+            .slice(range.end.min(text.end(lb))..text.end(lb));
         if after.chars().all(|c| c == ' ' || c == '\t') && range.end <= text.end(lb) {
             return lines_region(text, la, lb);
         }
@@ -1235,7 +1322,12 @@ fn join(buf: &mut Buffer, first: usize, count: usize, visual: bool) -> bool {
     let last = text.last_line();
     let mut count = count;
     if first + count - 1 > last {
-        if count <= 2 && !visual || first >= last {
+        if count <= 2 && !visual {
+            return false;
+        }
+        if first >= last {
+            // Nothing to join: vim still puts the cursor at the line's start.
+            set_cursor(buf, text.start(first));
             return false;
         }
         count = last - first + 1;
@@ -1248,8 +1340,8 @@ fn join(buf: &mut Buffer, first: usize, count: usize, visual: bool) -> bool {
         let next_text_start = text.first_non_blank(next);
         let next_end = text.end(next);
         let current_empty = end == text.start(first);
-        let ends_white = end > text.start(first)
-            && matches!(buf.rope().get_char(end - 1), Some(' ' | '\t'));
+        let ends_white =
+            end > text.start(first) && matches!(buf.rope().get_char(end - 1), Some(' ' | '\t'));
         let next_char = (next_text_start < next_end).then(|| buf.rope().char(next_text_start));
         let space = !current_empty && !ends_white && next_char.is_some_and(|c| c != ')');
         buf.replace_range(end..next_text_start, if space { " " } else { "" });
@@ -1291,6 +1383,11 @@ fn shift_lines(buf: &mut Buffer, l1: usize, l2: usize, right: bool) {
         };
         buf.replace_range(start..first, &fill);
     }
+}
+
+/// The block's top-left corner: column `col` of line `line`.
+fn text_start_of_block(buf: &Buffer, line: usize, col: usize) -> usize {
+    Text { buf }.at_col(line, col, false)
 }
 
 /// `>` and `<` on a block: white space added or taken at `at`.
@@ -1372,7 +1469,13 @@ fn block_piece(text: &Text, l: usize, c1: usize, c2: usize) -> Range<usize> {
 }
 
 /// After a block insert: the typed text on each of `lines` at `col`.
-fn block_copy(buf: &mut Buffer, typed: &[InsertKey], lines: Range<usize>, col: usize, append: bool) {
+fn block_copy(
+    buf: &mut Buffer,
+    typed: &[InsertKey],
+    lines: Range<usize>,
+    col: usize,
+    append: bool,
+) {
     let mut inserted = String::new();
     for key in typed {
         match key {

@@ -109,11 +109,17 @@ pub(crate) enum Motion {
     Down,
     Up,
     /// `w` / `W`
-    WordForward { big: bool },
+    WordForward {
+        big: bool,
+    },
     /// `b` / `B`
-    WordBackward { big: bool },
+    WordBackward {
+        big: bool,
+    },
     /// `e` / `E`
-    WordEnd { big: bool },
+    WordEnd {
+        big: bool,
+    },
     /// `0`
     LineStart,
     /// `^`
@@ -127,19 +133,30 @@ pub(crate) enum Motion {
     /// `f` `F` `t` `T` and the character.
     Find(Find, char),
     /// `;` (same direction) and `,` (reversed).
-    RepeatFind { reverse: bool },
+    RepeatFind {
+        reverse: bool,
+    },
     /// `%`
     MatchPair,
     /// `}` and `{`
-    Paragraph { forward: bool },
+    Paragraph {
+        forward: bool,
+    },
     /// `H` `M` `L`
     Window(WindowRow),
     /// `n` and `N`
-    SearchNext { reverse: bool },
+    SearchNext {
+        reverse: bool,
+    },
     /// `*` and `#`: the word under the cursor.
-    SearchWord { forward: bool },
+    SearchWord {
+        forward: bool,
+    },
     /// `'x` (line) and `` `x `` (exact position).
-    Mark { name: char, exact: bool },
+    Mark {
+        name: char,
+        exact: bool,
+    },
 }
 
 /// The four character searches of a line.
@@ -176,10 +193,22 @@ pub(crate) enum WindowRow {
 /// A text object: `iw aw iW aW i" a" i' a' i( a( i{ a{ i[ a[ i< a< it at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Object {
-    Word { big: bool, around: bool },
-    Quote { quote: char, around: bool },
-    Pair { open: char, close: char, around: bool },
-    Tag { around: bool },
+    Word {
+        big: bool,
+        around: bool,
+    },
+    Quote {
+        quote: char,
+        around: bool,
+    },
+    Pair {
+        open: char,
+        close: char,
+        around: bool,
+    },
+    Tag {
+        around: bool,
+    },
 }
 
 /// What an operator does to the text it is given.
@@ -237,11 +266,16 @@ pub(crate) enum Action {
     Operate(Operator, Target),
     /// In visual mode: an operator on the selection; `lines` when the
     /// command works on whole lines whatever the selection (`D X Y C S R`).
-    OperateSelection { op: Operator, lines: bool },
+    OperateSelection {
+        op: Operator,
+        lines: bool,
+    },
     /// In visual mode, a text object extends the selection.
     SelectObject(Object),
     /// `p` and `P`.
-    Put { before: bool },
+    Put {
+        before: bool,
+    },
     /// `r` and the character.
     ReplaceChar(char),
     /// `J`
@@ -257,7 +291,9 @@ pub(crate) enum Action {
     /// `o` in visual mode: the cursor goes to the other end.
     SwapEnds,
     /// `I` and `A` on a block (`ctrl-v`) selection.
-    BlockInsert { append: bool },
+    BlockInsert {
+        append: bool,
+    },
     Scroll(ScrollTo),
     /// `m` and a letter.
     SetMark(char),
@@ -419,11 +455,7 @@ fn is_register(c: char) -> bool {
 fn multiply(a: Option<usize>, b: Option<usize>) -> Option<usize> {
     match (a, b) {
         (None, None) => None,
-        (a, b) => Some(
-            a.unwrap_or(1)
-                .saturating_mul(b.unwrap_or(1))
-                .min(MAX_COUNT),
-        ),
+        (a, b) => Some(a.unwrap_or(1).saturating_mul(b.unwrap_or(1)).min(MAX_COUNT)),
     }
 }
 

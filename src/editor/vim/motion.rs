@@ -140,8 +140,14 @@ impl Text<'_> {
     /// The char at display column `col` of `line`, as far as the line goes
     /// (its end when `to_end`, else its last character).
     pub fn at_col(&self, line: usize, col: usize, to_end: bool) -> usize {
-        let pos = self.buf.display_col_to_char(line.min(self.last_line()), col);
-        if to_end { pos } else { pos.min(self.last_char(line)) }
+        let pos = self
+            .buf
+            .display_col_to_char(line.min(self.last_line()), col);
+        if to_end {
+            pos
+        } else {
+            pos.min(self.last_char(line))
+        }
     }
 
     /// vim's `inc`: one character on, onto the end of the line, then onto
@@ -275,7 +281,14 @@ impl Text<'_> {
 
     /// vim's `end_word`; `stop` leaves a cursor at a word's end there;
     /// `empty` stops at an empty line.
-    pub fn word_end(&self, pos: &mut usize, count: usize, big: bool, stop: bool, empty: bool) -> bool {
+    pub fn word_end(
+        &self,
+        pos: &mut usize,
+        count: usize,
+        big: bool,
+        stop: bool,
+        empty: bool,
+    ) -> bool {
         let mut stop = stop;
         'words: for _ in 0..count {
             let start_class = self.cls(*pos, big);
@@ -309,7 +322,14 @@ impl Text<'_> {
 
     /// `f` `F` `t` `T`: the `count`th `c` on the line; `repeat` when `;`
     /// or `,` repeats a `t`/`T`, which then skips the adjacent character.
-    pub fn find(&self, from: usize, count: usize, find: Find, c: char, repeat: bool) -> Option<usize> {
+    pub fn find(
+        &self,
+        from: usize,
+        count: usize,
+        find: Find,
+        c: char,
+        repeat: bool,
+    ) -> Option<usize> {
         let line = self.line_of(from);
         let (start, end) = (self.start(line), self.end(line));
         let forward = matches!(find, Find::Forward | Find::TillForward);
@@ -475,9 +495,24 @@ pub(super) fn apply(
     let n = count.unwrap_or(1).max(1);
     let line = text.line_of(from);
     let last = text.last_line();
-    let exclusive = |pos| Some(Moved { pos, kind: Kind::Exclusive });
-    let inclusive = |pos| Some(Moved { pos, kind: Kind::Inclusive });
-    let linewise = |pos| Some(Moved { pos, kind: Kind::Linewise });
+    let exclusive = |pos| {
+        Some(Moved {
+            pos,
+            kind: Kind::Exclusive,
+        })
+    };
+    let inclusive = |pos| {
+        Some(Moved {
+            pos,
+            kind: Kind::Inclusive,
+        })
+    };
+    let linewise = |pos| {
+        Some(Moved {
+            pos,
+            kind: Kind::Linewise,
+        })
+    };
     let vertical = |target: usize| {
         let col = cx.curswant.unwrap_or_else(|| text.col(from));
         let pos = if col == usize::MAX {
@@ -528,7 +563,8 @@ pub(super) fn apply(
             let ok = text.word_forward(&mut pos, n, big, cx.operator);
             if !ok && !cx.operator {
                 // vim beeps but keeps the move, off the end of the line.
-                return (pos != from).then(|| exclusive(pos.min(text.last_char(text.line_of(pos)))))?;
+                return (pos != from)
+                    .then(|| exclusive(pos.min(text.last_char(text.line_of(pos)))))?;
             }
             let mut kind = Kind::Exclusive;
             // Never left on the end of a line past the last character.
@@ -657,7 +693,11 @@ fn search(text: &Text, from: usize, re: &Regex, forward: bool, count: usize) -> 
     for _ in 0..count {
         let found = if forward {
             let next = text.buf.next_grapheme(pos);
-            let next = if next >= text.buf.len_chars() { 0 } else { next };
+            let next = if next >= text.buf.len_chars() {
+                0
+            } else {
+                next
+            };
             text.buf.find_next(re, next)?
         } else {
             text.buf.find_prev(re, pos)?
@@ -704,7 +744,10 @@ pub(super) fn word_under(text: &Text, from: usize) -> Option<(usize, usize)> {
         if start >= end {
             return None;
         }
-        &|p: usize| text.char_at(p).is_some_and(|c| !c.is_whitespace() && !is_word_char(c))
+        &|p: usize| {
+            text.char_at(p)
+                .is_some_and(|c| !c.is_whitespace() && !is_word_char(c))
+        }
     } else {
         &keyword
     };

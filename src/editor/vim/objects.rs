@@ -7,9 +7,23 @@ use std::ops::Range;
 use super::Object;
 use super::motion::{Stepped, Text};
 
-/// The chars an object covers, and whether the operator takes them
-/// linewise (never, for these objects; kept for the caller's sake).
-pub(super) fn select(text: &Text, cursor: usize, object: Object, count: usize) -> Option<Range<usize>> {
+/// Whether an operator takes `range` of `object` as whole lines: the inside
+/// of a block that starts and ends with its lines (`i{` of a body).
+pub(super) fn linewise(text: &Text, object: Object, range: &Range<usize>) -> bool {
+    matches!(object, Object::Pair { around: false, .. })
+        && range.end > range.start
+        && range.start == text.start(text.line_of(range.start))
+        && range.end == text.start(text.line_of(range.end))
+        && text.line_of(range.end) > text.line_of(range.start)
+}
+
+/// The chars an object covers around `cursor`.
+pub(super) fn select(
+    text: &Text,
+    cursor: usize,
+    object: Object,
+    count: usize,
+) -> Option<Range<usize>> {
     match object {
         Object::Word { big, around } => word(text, cursor, count, big, around),
         Object::Quote { quote, around } => quoted(text, cursor, quote, around),
@@ -354,5 +368,9 @@ fn tag(text: &Text, cursor: usize, around: bool, count: usize) -> Option<Range<u
         .collect();
     around_cursor.sort_by_key(|(o, c)| c.end - o.start);
     let (o, c) = around_cursor.get(count.max(1) - 1)?;
-    Some(if around { o.start..c.end } else { o.end..c.start })
+    Some(if around {
+        o.start..c.end
+    } else {
+        o.end..c.start
+    })
 }

@@ -42,7 +42,9 @@ pub(crate) struct Registers {
 pub(crate) enum Why {
     Yank,
     /// A delete: whole lines, several lines, or some motions go to `"1`.
-    Delete { big: bool },
+    Delete {
+        big: bool,
+    },
 }
 
 impl Registers {
@@ -133,7 +135,10 @@ mod tests {
         let mut regs = Registers::default();
         regs.store(Some('a'), chars("one"), Why::Yank);
         regs.store(Some('A'), chars(" two"), Why::Yank);
-        assert_eq!(regs.get(Some('a')).map(|r| r.text.as_str()), Some("one two"));
+        assert_eq!(
+            regs.get(Some('a')).map(|r| r.text.as_str()),
+            Some("one two")
+        );
         assert_eq!(regs.get(None).map(|r| r.text.as_str()), Some("one two"));
         regs.store(None, chars("x"), Why::Delete { big: false });
         assert_eq!(regs.get(None).map(|r| r.text.as_str()), Some("x"));
@@ -143,7 +148,10 @@ mod tests {
     #[test]
     fn the_clipboard_register_hands_its_text_out_and_black_hole_keeps_nothing() {
         let mut regs = Registers::default();
-        assert_eq!(regs.store(Some('+'), chars("c"), Why::Yank), Some("c".into()));
+        assert_eq!(
+            regs.store(Some('+'), chars("c"), Why::Yank),
+            Some("c".into())
+        );
         assert_eq!(regs.store(Some('_'), chars("gone"), Why::Yank), None);
         assert_eq!(regs.get(None).map(|r| r.text.as_str()), Some("c"));
     }
@@ -153,7 +161,13 @@ mod tests {
         let mut regs = Registers::default();
         regs.store(None, chars("first\n"), Why::Delete { big: true });
         regs.store(None, chars("second\n"), Why::Delete { big: true });
-        assert_eq!(regs.get(Some('1')).map(|r| r.text.as_str()), Some("second\n"));
-        assert_eq!(regs.get(Some('2')).map(|r| r.text.as_str()), Some("first\n"));
+        assert_eq!(
+            regs.get(Some('1')).map(|r| r.text.as_str()),
+            Some("second\n")
+        );
+        assert_eq!(
+            regs.get(Some('2')).map(|r| r.text.as_str()),
+            Some("first\n")
+        );
     }
 }

@@ -272,7 +272,9 @@ impl EditorPane {
     /// A key of insert mode: with vim, kept for `.` and counts.
     fn insert_key(&mut self, key: InsertKey) -> Outcome {
         if self.modal && self.mode == Mode::Insert {
-            let Self { vim, tabs, active, .. } = self;
+            let Self {
+                vim, tabs, active, ..
+            } = self;
             let Some(tab) = tabs.get_mut(*active) else {
                 return Outcome::Ignored;
             };
@@ -625,11 +627,11 @@ impl EditorPane {
             (Action::FindNext, _) => key('n'),
             (Action::FindPrev, _) => key('N'),
             // Esc stays in the editor: it cancels a half-typed command.
-            (Action::NormalMode | Action::Back, Mode::Visual | Mode::Normal) => {
-                Some(vim::Key::Esc)
-            }
+            (Action::NormalMode | Action::Back, Mode::Visual | Mode::Normal) => Some(vim::Key::Esc),
             (Action::NormalMode | Action::Back, Mode::Insert) => {
-                let Self { vim, tabs, active, .. } = self;
+                let Self {
+                    vim, tabs, active, ..
+                } = self;
                 if let Some(tab) = tabs.get_mut(*active) {
                     vim.leave_insert(&mut tab.buffer);
                 }
@@ -648,7 +650,10 @@ impl EditorPane {
         }?;
         if matches!(action, Action::FindNext | Action::FindPrev) {
             let Some(re) = self.search.clone() else {
-                return Some(Outcome::Effect(Effect::Notify("no search yet".into(), false)));
+                return Some(Outcome::Effect(Effect::Notify(
+                    "no search yet".into(),
+                    false,
+                )));
             };
             if self
                 .active_tab()
