@@ -1045,7 +1045,32 @@ impl Buffer {
     /// Replaces every match of `re` as one undo step and returns how many
     /// there were. The cursor stays on the text it was on.
     pub(crate) fn replace_all(&mut self, re: &Regex, replacement: &str) -> usize {
-        let matches = search::replacements(&self.rope, re, replacement);
+        self.substitute(re, replacement, None, true)
+    }
+
+    /// vim's `:s`: the matches of `re` starting on `lines` (every line when
+    /// `None`) replaced, all of them with `global`, else the first of each
+    /// line; one undo step. Returns how many were replaced.
+    pub(crate) fn substitute(
+        &mut self,
+        re: &Regex,
+        replacement: &str,
+        lines: Option<Range<usize>>,
+        global: bool,
+    ) -> usize {
+        let mut last_line = None;
+        let matches: Vec<_> = search::replacements(&self.rope, re, replacement)
+            .into_iter()
+            .filter(|(range, _)| {
+                let line = self.rope.char_to_line(range.start);
+                let wanted = lines.as_ref().is_none_or(|l| l.contains(&line));
+                let first = last_line != Some(line);
+                if wanted && first {
+                    last_line = Some(line);
+                }
+                wanted && (global || first)
+            })
+            .collect();
         if matches.is_empty() {
             return 0;
         }

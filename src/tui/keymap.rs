@@ -602,20 +602,29 @@ mod tests {
     fn sequences_wait_for_their_next_key() {
         let (vim, _) = Keymap::load(Some("vim"), None);
         assert_eq!(vim.lookup(Scope::Normal, &[chord("g")]), Lookup::Pending);
+        // vim's grammar reads the keys from its entry points on.
         assert_eq!(
             vim.lookup(Scope::Normal, &[chord("g"), chord("g")]),
-            Lookup::Action(Action::Top)
+            Lookup::Action(Action::Vim)
         );
         assert_eq!(
-            vim.lookup(Scope::Normal, &[chord("d"), chord("d")]),
-            Lookup::Action(Action::DeleteLine)
+            vim.lookup(Scope::Normal, &[chord("g"), chord("t")]),
+            Lookup::Action(Action::NextTab)
         );
         assert_eq!(
-            vim.lookup(Scope::Normal, &[chord("G")]),
-            Lookup::Action(Action::Bottom)
+            vim.lookup(Scope::Normal, &[chord("d")]),
+            Lookup::Action(Action::Vim)
         );
         assert_eq!(
-            vim.lookup(Scope::Normal, &[chord("d"), chord("x")]),
+            vim.lookup(Scope::Normal, &[chord("esc")]),
+            Lookup::Action(Action::Vim)
+        );
+        assert_eq!(
+            vim.lookup(Scope::Visual, &[chord("ctrl-v")]),
+            Lookup::Action(Action::Vim)
+        );
+        assert_eq!(
+            vim.lookup(Scope::Normal, &[chord("g"), chord("x")]),
             Lookup::None
         );
         // Space is the vim keymap's leader.

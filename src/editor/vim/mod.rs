@@ -7,6 +7,7 @@
 //! means nothing is dropped whole ([`Parsed::Invalid`]) without effect.
 //! Knows nothing of the terminal: the pane turns its keys into [`Key`]s.
 
+mod edit;
 pub(crate) mod exec;
 mod motion;
 mod objects;

@@ -777,8 +777,14 @@ impl App {
             Ok(ExCommand::Substitute {
                 pattern,
                 replacement,
+                whole,
+                global,
             }) => match self.editor_mut() {
-                Some(editor) => editor.replace_all(&pattern, &replacement),
+                Some(editor) => editor.substitute(&pattern, &replacement, whole, global),
+                None => Outcome::Ignored,
+            },
+            Ok(ExCommand::CloseBuffer { force }) => match self.editor_mut() {
+                Some(editor) => editor.close_tab(force),
                 None => Outcome::Ignored,
             },
             Err(e) => Outcome::Effect(Effect::Notify(e.to_string(), true)),

@@ -214,10 +214,25 @@ impl EditorPane {
         self.tabs.iter_mut().find(|t| t.path == path)
     }
 
+    /// Back to normal mode before another tab shows: a change typed in
+    /// insert mode ends as one undo step of its own buffer.
+    fn leave_modes(&mut self) {
+        let Self {
+            vim, tabs, active, ..
+        } = self;
+        if let Some(tab) = tabs.get_mut(*active) {
+            vim.reset(&mut tab.buffer);
+        }
+        self.mode = Mode::Normal;
+    }
+
     /// Makes the tab of `path` active; false when there is none.
     pub fn activate(&mut self, path: &str) -> bool {
         match self.tabs.iter().position(|t| t.path == path) {
             Some(i) => {
+                if i != self.active {
+                    self.leave_modes();
+                }
                 self.active = i;
                 true
             }
@@ -227,6 +242,7 @@ impl EditorPane {
 
     /// Adds a tab and makes it active.
     pub fn push(&mut self, tab: Tab) {
+        self.leave_modes();
         self.tabs.push(tab);
         self.active = self.tabs.len() - 1;
         self.mode = Mode::Normal;
@@ -389,9 +405,23 @@ impl EditorPane {
 
     /// Replaces every match of `re` in the active buffer, as one undo step.
     pub fn replace_all(&mut self, re: &Regex, replacement: &str) -> Outcome {
+        self.substitute(re, replacement, true, true)
+    }
+
+    /// vim's `:s`: on the cursor's line or the `whole` buffer, every match
+    /// of a line (`global`) or its first; one undo step.
+    pub fn substitute(
+        &mut self,
+        re: &Regex,
+        replacement: &str,
+        whole: bool,
+        global: bool,
+    ) -> Outcome {
         let mut count = 0;
         if let Outcome::Effect(refused) = self.edit(|t| {
-            count = t.buffer.replace_all(re, replacement);
+            let line = t.buffer.char_to_line(t.buffer.cursor());
+            let lines = (!whole).then_some(line..line + 1);
+            count = t.buffer.substitute(re, replacement, lines, global);
             t.touch(0);
         }) {
             return Outcome::Effect(refused);
@@ -582,6 +612,7 @@ impl EditorPane {
             Action::Save => return Outcome::Effect(Effect::Save),
             Action::CloseTab => return self.close_tab(false),
             Action::NextTab | Action::PrevTab => {
+                self.leave_modes();
                 let n = self.tabs.len();
                 self.active = if action == Action::NextTab {
                     (self.active + 1) % n
