@@ -793,3 +793,4 @@ async fn a_change_on_disk_reloads_clean_buffers_and_offers_beside_dirty_ones() {
 }
 
 mod jobs_view;
+mod vim_keys;
