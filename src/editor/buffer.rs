@@ -1044,6 +1044,7 @@ impl Buffer {
 
     /// Replaces every match of `re` as one undo step and returns how many
     /// there were. The cursor stays on the text it was on.
+    #[cfg(test)]
     pub(crate) fn replace_all(&mut self, re: &Regex, replacement: &str) -> usize {
         self.substitute(re, replacement, None, true)
     }

@@ -92,8 +92,8 @@ struct Insertion {
     typed: Vec<InsertKey>,
     /// The change to remember for `.`; `None` while repeating.
     change: Option<Command>,
-    /// Re-open a line before each repetition (`3o`).
-    open_line: Option<bool>,
+    /// Open a line before each repetition (`3o`, `3O`).
+    open_line: bool,
     /// Block insert: the other lines, the display column, whether it
     /// appends; and where the cursor goes after (the block's corner).
     block: Option<(Range<usize>, usize, bool)>,
@@ -208,8 +208,10 @@ impl Vim {
     pub(crate) fn leave_insert(&mut self, buf: &mut Buffer) {
         if let Some(insertion) = self.insertion.take() {
             for _ in 1..insertion.count {
-                if let Some(below) = insertion.open_line {
-                    open_line(buf, below || true);
+                // Each repetition opens its line below the one just typed,
+                // for `O` too, so the lines read in typing order.
+                if insertion.open_line {
+                    open_line(buf, true);
                 }
                 for key in &insertion.typed {
                     apply_insert_key(buf, key);
@@ -379,11 +381,7 @@ impl Vim {
                     count: n,
                     typed: Vec::new(),
                     change: Some(command),
-                    open_line: match at {
-                        InsertAt::LineBelow => Some(true),
-                        InsertAt::LineAbove => Some(false),
-                        _ => None,
-                    },
+                    open_line: matches!(at, InsertAt::LineBelow | InsertAt::LineAbove),
                     block: None,
                     home: None,
                 });
@@ -718,7 +716,7 @@ impl Vim {
             count: 1,
             typed: Vec::new(),
             change: Some(command),
-            open_line: None,
+            open_line: false,
             block: None,
             home: None,
         });
@@ -923,7 +921,7 @@ impl Vim {
                 count: 1,
                 typed: Vec::new(),
                 change: None,
-                open_line: None,
+                open_line: false,
                 block: Some((l1 + 1..l2 + 1, c1, false)),
                 home: Some(top_left),
             });
@@ -976,7 +974,7 @@ impl Vim {
             count: 1,
             typed: Vec::new(),
             change: None,
-            open_line: None,
+            open_line: false,
             block: (kind == VisualKind::Block).then_some((l1 + 1..l2 + 1, block_col, append)),
             home: (kind == VisualKind::Block).then(|| text_start_of_block(buf, l1, c1)),
         });

@@ -36,6 +36,7 @@ impl Key {
     /// Keys written in vim's notation: `d2w`, `ciwx<Esc>`, `<C-v>jd`
     /// (`<Esc>`, `<CR>`, `<BS>`, `<C-x>`, `<lt>` for a `<`). A `<` that
     /// starts no such name is the key `<`.
+    #[cfg(test)]
     pub(crate) fn parse_notation(text: &str) -> Vec<Key> {
         let mut keys = Vec::new();
         let mut rest = text;
@@ -54,6 +55,7 @@ impl Key {
         keys
     }
 
+    #[cfg(test)]
     fn from_vim_name(name: &str) -> Option<Key> {
         Some(match name {
             "Esc" => Key::Esc,

@@ -258,7 +258,6 @@ fn block(
     if around {
         return Some(start..end + 1);
     }
-    let mut start = start;
     incl(text, &mut start);
     let mut end = end;
     let mut sol = end == text.start(text.line_of(end));
