@@ -375,7 +375,7 @@ impl Text<'_> {
             if let Some(c) = self.char_at(pos)
                 && "(){}[]".contains(c)
             {
-                return self.partner(pos, c);
+                return self.partner(pos);
             }
             pos = self.buf.next_grapheme(pos);
         }
@@ -383,45 +383,8 @@ impl Text<'_> {
     }
 
     /// The bracket matching the one at `pos`.
-    pub fn partner(&self, pos: usize, c: char) -> Option<usize> {
-        let (open, close, forward) = match c {
-            '(' => ('(', ')', true),
-            ')' => ('(', ')', false),
-            '{' => ('{', '}', true),
-            '}' => ('{', '}', false),
-            '[' => ('[', ']', true),
-            ']' => ('[', ']', false),
-            _ => return None,
-        };
-        let rope = self.buf.rope();
-        let mut depth = 0usize;
-        if forward {
-            for (i, ch) in rope.chars_at(pos).enumerate() {
-                if ch == open {
-                    depth += 1;
-                } else if ch == close {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(pos + i);
-                    }
-                }
-            }
-        } else {
-            let mut at = pos + 1;
-            let mut chars = rope.chars_at(at);
-            while let Some(ch) = chars.prev() {
-                at -= 1;
-                if ch == close {
-                    depth += 1;
-                } else if ch == open {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(at);
-                    }
-                }
-            }
-        }
-        None
+    pub fn partner(&self, pos: usize) -> Option<usize> {
+        self.buf.matching_bracket(pos)
     }
 
     /// `}` and `{`: the next empty line; the text's end or start when none.

@@ -254,7 +254,7 @@ fn block(
             None => return None,
         }
     }
-    let end = text.partner(start, open)?;
+    let end = text.partner(start)?;
     if around {
         return Some(start..end + 1);
     }

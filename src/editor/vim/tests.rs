@@ -185,6 +185,16 @@ proptest! {
     }
 }
 
+/// Types `keys` into `vim` on `buf`; the effects they had.
+fn type_keys(vim: &mut Vim, buf: &mut Buffer, keys: &str) -> Vec<super::Effect> {
+    let mut marks = Marks::default();
+    let mut effects = Vec::new();
+    for key in Key::parse_notation(keys) {
+        effects.extend(vim.key(buf, &mut marks, Window { top: 0, height: 5 }, key, false));
+    }
+    effects
+}
+
 #[test]
 fn a_change_and_the_typing_after_it_undo_as_one_step() {
     for keys in [
@@ -208,16 +218,7 @@ fn esc_cancels_a_half_typed_command_and_unknown_keys_do_nothing() {
     for keys in ["dq", "gZ", "zq", "\"!", "d3<C-v>", "c2<CR>", "g<Esc>"] {
         let mut buf = Buffer::from_text("alpha beta\n");
         let mut vim = Vim::default();
-        let mut marks = Marks::default();
-        for key in Key::parse_notation(keys) {
-            vim.key(
-                &mut buf,
-                &mut marks,
-                Window { top: 0, height: 5 },
-                key,
-                false,
-            );
-        }
+        type_keys(&mut vim, &mut buf, keys);
         assert_eq!(buf.text(), "alpha beta\n", "{keys}");
         assert_eq!(buf.cursor(), 0, "{keys}");
         assert!(!vim.is_pending(), "{keys}");
@@ -229,30 +230,12 @@ fn esc_cancels_a_half_typed_command_and_unknown_keys_do_nothing() {
 fn the_clipboard_register_goes_out_as_an_effect() {
     let mut buf = Buffer::from_text("alpha beta\n");
     let mut vim = Vim::default();
-    let mut marks = Marks::default();
-    let mut out = Vec::new();
-    for key in Key::parse_notation("\"+yiw") {
-        out.extend(vim.key(
-            &mut buf,
-            &mut marks,
-            Window { top: 0, height: 5 },
-            key,
-            false,
-        ));
-    }
+    let out = type_keys(&mut vim, &mut buf, "\"+yiw");
     assert!(
         matches!(out.as_slice(), [super::Effect::Clipboard(text)] if text == "alpha"),
         "{out:?}"
     );
-    for key in Key::parse_notation("$\"+p") {
-        vim.key(
-            &mut buf,
-            &mut marks,
-            Window { top: 0, height: 5 },
-            key,
-            false,
-        );
-    }
+    type_keys(&mut vim, &mut buf, "$\"+p");
     assert_eq!(buf.text(), "alpha betaalpha\n");
 }
 
@@ -260,29 +243,11 @@ fn the_clipboard_register_goes_out_as_an_effect() {
 fn star_searches_the_word_and_n_goes_on_with_nothing_selected() {
     let mut buf = Buffer::from_text("foo bar foo baz foo\n");
     let mut vim = Vim::default();
-    let mut marks = Marks::default();
-    let mut effects = Vec::new();
-    for key in Key::parse_notation("*") {
-        effects.extend(vim.key(
-            &mut buf,
-            &mut marks,
-            Window { top: 0, height: 5 },
-            key,
-            false,
-        ));
-    }
+    let effects = type_keys(&mut vim, &mut buf, "*");
     assert_eq!(buf.cursor(), 8);
     assert!(buf.selection().is_empty());
     assert!(matches!(effects.as_slice(), [super::Effect::Search(re)] if re.is_match("foo")));
-    for key in Key::parse_notation("nx") {
-        vim.key(
-            &mut buf,
-            &mut marks,
-            Window { top: 0, height: 5 },
-            key,
-            false,
-        );
-    }
+    type_keys(&mut vim, &mut buf, "nx");
     // `x` after a search deletes one character, not the match.
     assert_eq!(buf.text(), "foo bar foo baz oo\n");
 }
