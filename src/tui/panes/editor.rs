@@ -655,8 +655,8 @@ impl EditorPane {
             (Action::Append, Mode::Normal) => key('a'),
             (Action::OpenBelow, Mode::Normal) => key('o'),
             (Action::VisualMode, Mode::Normal) => key('v'),
-            (Action::FindNext, _) => key('n'),
-            (Action::FindPrev, _) => key('N'),
+            (Action::FindNext, Mode::Normal | Mode::Visual) => key('n'),
+            (Action::FindPrev, Mode::Normal | Mode::Visual) => key('N'),
             // Esc stays in the editor: it cancels a half-typed command.
             (Action::NormalMode | Action::Back, Mode::Visual | Mode::Normal) => Some(vim::Key::Esc),
             (Action::NormalMode | Action::Back, Mode::Insert) => {

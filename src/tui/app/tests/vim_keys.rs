@@ -87,3 +87,16 @@ async fn the_plus_register_reaches_the_clipboard_and_visual_mode_shows() {
         text_of(&f.h)
     );
 }
+
+#[tokio::test]
+async fn z_commands_scroll_the_window_around_the_cursor() {
+    let mut f = fixture(Some("vim")).await;
+    open_page(&mut f.h).await;
+    typing(&mut f.h, "jzt").await;
+    assert_eq!(active_tab(&f.h).unwrap().top, 1);
+    typing(&mut f.h, "zb").await;
+    assert_eq!(active_tab(&f.h).unwrap().top, 0);
+    // Scrolling moves neither the cursor nor the text.
+    assert_eq!(cursor(&f.h), (1, 0));
+    assert!(!active_tab(&f.h).unwrap().is_dirty());
+}
