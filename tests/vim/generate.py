@@ -154,6 +154,19 @@ def cases():
                      "99J", "d}", "d{", "c}!<Esc>", ">>", "<<", "gUU", "~", "r!", "wi!<Esc>",
                      "99l", "99h", "l", "h", "$", "^", "0", "e", "E", "B", "W", "G", "gg"]:
             out.append(case(f"{text}@{line}:{col} {keys}", text, line, col, keys))
+    # Indentation, finds up to brackets, visual puts and inserts.
+    more = [
+        "cc!<Esc>", "S!<Esc>", "o!<Esc>", "O!<Esc>", "J", ">>", "<<", "3>>", "3<<", "r<CR>",
+        'ci"x<Esc>', "dt)", "ct)x<Esc>", "df(", "d2j", "2dj", "yiwwviwp", "yiwwviwP", "cit!<Esc>",
+        "dat", "VjIx<Esc>", "VjAx<Esc>", "vjIx<Esc>", "vjAx<Esc>", "v$y$p", "Vjyjp", "Vjyp",
+        "yyVp", "ywvep", "de.", "d2e.", "cwx<Esc>2.", "A!<Esc>j.", "I!<Esc>j.", "3.", "J..",
+        "ma3jd'a", "ma3jy`aP", ">2j", "<2j", "2~", "gUiw", "g~iw", "guaw", "gUe.",
+    ]
+    for text, positions in {"code": [(4, 8), (1, 4), (3, 7)], "pairs": [(0, 0), (0, 9)],
+                            "tags": [(0, 2)], "words": [(1, 0)]}.items():
+        for (line, col) in positions:
+            for keys in more:
+                out.append(case(f"{text}@{line}:{col} {keys}", text, line, col, keys))
     return out
 
 

@@ -158,7 +158,21 @@ pub(super) fn replace_chars(buf: &mut Buffer, c: char, n: usize) -> bool {
         stop = buf.next_grapheme(stop).min(end);
     }
     if c == '\n' {
-        buf.replace_range(cursor..stop, "\n");
+        // A line break in their place, the new line indented like this one.
+        let line = text.line_of(cursor);
+        let indent = buf
+            .rope()
+            .slice(text.start(line)..text.first_non_blank(line).min(cursor))
+            .to_string();
+        let ending = buf.line_ending().as_str().to_string();
+        // The text moved down loses its leading blanks (autoindent).
+        let mut rest = stop;
+        while matches!(text.char_at(rest), Some(' ' | '\t')) {
+            rest += 1;
+        }
+        buf.replace_range(cursor..rest, &format!("{ending}{indent}"));
+        let after = buf.cursor();
+        set_cursor(buf, if indent.is_empty() { after } else { after - 1 });
         return true;
     }
     buf.replace_range(cursor..stop, &c.to_string().repeat(n));

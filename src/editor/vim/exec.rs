@@ -759,11 +759,15 @@ impl Vim {
                 lines_region(text, text.line_of(a), text.line_of(b))
             }
             VisualKind::Char => {
-                // After `$` the selection takes the line break too.
+                // After `$` the selection takes the line break too, but
+                // the last line's.
+                let line = text.line_of(b);
                 let end = if text.char_at(b).is_some() && self.curswant != Some(usize::MAX) {
                     text.buf.next_grapheme(b)
+                } else if line == text.last_line() {
+                    text.end(line).max(b)
                 } else {
-                    text.next_start(text.line_of(b)).max(b)
+                    text.next_start(line).max(b)
                 };
                 Region {
                     from: a,
@@ -942,13 +946,18 @@ impl Vim {
                 let col = c2.saturating_add(1);
                 (text.at_col(l1, col, true), col)
             }
-            (_, false) => {
-                let region = self.visual_region(&text, cursor, kind);
-                (region.range.start, usize::MAX)
-            }
+            // Out of a block, `I` and `A` take the selection's lines (vim):
+            // `I` inserts at the first line's start, `A` after the
+            // selection's end unless that is in the first column.
+            (_, false) => (text.start(l1), usize::MAX),
             (_, true) => {
-                let region = self.visual_region(&text, cursor, kind);
-                (region.range.end, usize::MAX)
+                let end = self.anchor.max(cursor).min(text.last_char(l2));
+                let after = if !text.is_empty_line(l2) && text.col(end) != 0 {
+                    buf.next_grapheme(end)
+                } else {
+                    end
+                };
+                (after, usize::MAX)
             }
         };
         let (have, end) = (text.col(text.end(l1)), text.end(l1));

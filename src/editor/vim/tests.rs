@@ -24,6 +24,10 @@ const NO_EOL: &str = "no empty last line after a final line break";
 /// selects nothing there, so nothing is changed, yanked or put.
 const EMPTY_WORD: &str = "iw on an empty line selects nothing";
 
+/// `r<CR>` before blanks: vim leaves the cursor on the moved text's first
+/// character there, one column right of where it leaves it otherwise.
+const SPLIT_CURSOR: &str = "r<CR> before blanks leaves the cursor one column left";
+
 /// Cases where kollega deliberately does what vim does not, and why.
 const DIFFERS: &[(&str, &str)] = &[
     ("empty@0:0 yyp", EMPTY_FILE),
@@ -41,6 +45,7 @@ const DIFFERS: &[(&str, &str)] = &[
     ("noeol@1:1 dw2.", NO_EOL),
     ("noeol@1:1 x..", NO_EOL),
     ("noeol@1:1 dwdw\"2P", NO_EOL),
+    ("code@3:7 r<CR>", SPLIT_CURSOR),
     ("blank@1:0 ciwnew<Esc>w.", EMPTY_WORD),
     ("blank@1:0 ddyiw\"1p", EMPTY_WORD),
     ("blank@1:0 \"ayiww\"Ayiw\"ap", EMPTY_WORD),
