@@ -57,6 +57,32 @@ impl Marks {
         self.marks.get(i).copied().flatten()
     }
 
+    /// Lines were added below line `from` (`delta` > 0), or lines from
+    /// `from` on were removed (`delta` < 0): the marks below follow their
+    /// text; marks on removed lines go.
+    fn shift(&mut self, from: usize, delta: isize) {
+        let removed = from..from.saturating_add(delta.unsigned_abs());
+        for slot in &mut self.marks {
+            let Some((line, col)) = *slot else { continue };
+            *slot = if delta > 0 {
+                Some((
+                    if line > from {
+                        line + delta.unsigned_abs()
+                    } else {
+                        line
+                    },
+                    col,
+                ))
+            } else if removed.contains(&line) {
+                None
+            } else if line >= removed.end {
+                Some((line - delta.unsigned_abs(), col))
+            } else {
+                Some((line, col))
+            };
+        }
+    }
+
     fn set(&mut self, name: char, at: (usize, usize)) {
         if let Some(slot) = (name as usize)
             .checked_sub('a' as usize)
@@ -189,7 +215,19 @@ impl Vim {
         let visual = matches!(self.mode(), VimMode::Visual(_));
         match self.grammar.push(key, visual) {
             Parsed::Done(command) if read_only && command.action.changes() => vec![Effect::Refused],
-            Parsed::Done(command) => self.run(buf, marks, window, command),
+            Parsed::Done(command) => {
+                let text = Text { buf };
+                let (lines, line) = (text.lines(), text.line_of(buf.cursor()));
+                let effects = self.run(buf, marks, window, command);
+                let text = Text { buf };
+                let delta = text.lines() as isize - lines as isize;
+                if delta != 0 {
+                    // `J` keeps its first line and removes the ones after.
+                    let joined = usize::from(command.action == Action::Join);
+                    marks.shift(line.min(text.line_of(buf.cursor())) + joined, delta);
+                }
+                effects
+            }
             Parsed::Pending | Parsed::Invalid => Vec::new(),
         }
     }

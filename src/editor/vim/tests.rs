@@ -256,3 +256,17 @@ fn star_searches_the_word_and_n_goes_on_with_nothing_selected() {
     // `x` after a search deletes one character, not the match.
     assert_eq!(buf.text(), "foo bar foo baz oo\n");
 }
+
+#[test]
+fn marks_follow_their_lines_when_lines_above_come_and_go() {
+    let (text, line, _) = run("a\nb\nc\nd\n", 2, 0, "maggdd'ax");
+    assert_eq!((text.as_str(), line), ("b\n\nd\n", 1));
+    let (text, line, _) = run("a\nb\nc\nd\n", 2, 0, "maggyyP'ax");
+    assert_eq!((text.as_str(), line), ("a\na\nb\n\nd\n", 3));
+    // A mark below removed lines goes up with its line; one in them goes.
+    let (text, line, _) = run("a\nb\nc\nd\ne\n", 4, 0, "maggjd2jgg'ax");
+    assert_eq!((text.as_str(), line), ("a\n\n", 1));
+    let (text, line, _) = run("a\nb\nc\nd\n", 2, 0, "maggjd2jgg'ax");
+    // `d2j` took c with the mark: `'a` does nothing and `x` stays on line 0.
+    assert_eq!((text.as_str(), line), ("\n", 0));
+}
