@@ -15,7 +15,7 @@ use super::edit::{
     toggle_case,
 };
 use super::motion::{self, Context, Kind, Text};
-use super::registers::{Register, Registers, Shape, Why};
+use super::registers::{Marks, Register, Registers, Shape, Why};
 use super::{
     Action, Command, Find, Grammar, InsertAt, Key, Motion, Operator, Parsed, ScrollTo, Target,
     VisualKind, objects,
@@ -43,54 +43,6 @@ pub(crate) enum Effect {
     Search(Regex),
     /// A change was asked for where nothing may be changed.
     Refused,
-}
-
-/// The marks `a`–`z` of one buffer: line and char column.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Marks {
-    marks: [Option<(usize, usize)>; 26],
-}
-
-impl Marks {
-    pub(crate) fn get(&self, name: char) -> Option<(usize, usize)> {
-        let i = (name as usize).checked_sub('a' as usize)?;
-        self.marks.get(i).copied().flatten()
-    }
-
-    /// Lines were added below line `from` (`delta` > 0), or lines from
-    /// `from` on were removed (`delta` < 0): the marks below follow their
-    /// text; marks on removed lines go.
-    fn shift(&mut self, from: usize, delta: isize) {
-        let removed = from..from.saturating_add(delta.unsigned_abs());
-        for slot in &mut self.marks {
-            let Some((line, col)) = *slot else { continue };
-            *slot = if delta > 0 {
-                Some((
-                    if line > from {
-                        line + delta.unsigned_abs()
-                    } else {
-                        line
-                    },
-                    col,
-                ))
-            } else if removed.contains(&line) {
-                None
-            } else if line >= removed.end {
-                Some((line - delta.unsigned_abs(), col))
-            } else {
-                Some((line, col))
-            };
-        }
-    }
-
-    fn set(&mut self, name: char, at: (usize, usize)) {
-        if let Some(slot) = (name as usize)
-            .checked_sub('a' as usize)
-            .and_then(|i| self.marks.get_mut(i))
-        {
-            *slot = Some(at);
-        }
-    }
 }
 
 /// A key typed in insert mode.

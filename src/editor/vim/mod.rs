@@ -15,7 +15,8 @@ mod registers;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use exec::{Effect, InsertKey, Marks, Vim, VimMode, Window};
+pub(crate) use exec::{Effect, InsertKey, Vim, VimMode, Window};
+pub(crate) use registers::Marks;
 
 /// A key as the grammar reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! vim's registers: the unnamed one, `"0` (the last yank), `"1`–`"9` (the
 //! last deletes of lines), `"-` (the last small delete), `"a`–`"z`
 //! (uppercase appends), `"_` (discards) and `"+` (the terminal clipboard:
-//! what is put there also goes out as an effect).
+//! what is put there also goes out as an effect); and the marks of a
+//! buffer.
 
 /// The shape of a register's text, which decides how it is put back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -117,6 +118,54 @@ impl Registers {
 
 fn letter(c: char) -> usize {
     usize::from((c as u8).wrapping_sub(b'a')).min(25)
+}
+
+/// The marks `a`–`z` of one buffer: line and char column.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Marks {
+    marks: [Option<(usize, usize)>; 26],
+}
+
+impl Marks {
+    pub(crate) fn get(&self, name: char) -> Option<(usize, usize)> {
+        let i = (name as usize).checked_sub('a' as usize)?;
+        self.marks.get(i).copied().flatten()
+    }
+
+    /// Lines were added below line `from` (`delta` > 0), or lines from
+    /// `from` on were removed (`delta` < 0): the marks below follow their
+    /// text; marks on removed lines go.
+    pub(super) fn shift(&mut self, from: usize, delta: isize) {
+        let removed = from..from.saturating_add(delta.unsigned_abs());
+        for slot in &mut self.marks {
+            let Some((line, col)) = *slot else { continue };
+            *slot = if delta > 0 {
+                Some((
+                    if line > from {
+                        line + delta.unsigned_abs()
+                    } else {
+                        line
+                    },
+                    col,
+                ))
+            } else if removed.contains(&line) {
+                None
+            } else if line >= removed.end {
+                Some((line - delta.unsigned_abs(), col))
+            } else {
+                Some((line, col))
+            };
+        }
+    }
+
+    pub(super) fn set(&mut self, name: char, at: (usize, usize)) {
+        if let Some(slot) = (name as usize)
+            .checked_sub('a' as usize)
+            .and_then(|i| self.marks.get_mut(i))
+        {
+            *slot = Some(at);
+        }
+    }
 }
 
 #[cfg(test)]

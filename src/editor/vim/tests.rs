@@ -6,7 +6,8 @@ use proptest::prelude::*;
 use serde::Deserialize;
 
 use super::Key;
-use super::exec::{Marks, Vim, VimMode, Window};
+use super::exec::{Vim, VimMode, Window};
+use super::registers::Marks;
 use crate::editor::buffer::{Buffer, Selection};
 
 const TABLE: &str = include_str!("../../../tests/vim/cases.json");
