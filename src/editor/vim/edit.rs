@@ -373,3 +373,15 @@ pub(super) fn block_copy(
         }
     }
 }
+
+/// How much the keys of an insertion type, in bytes (a key of its own
+/// counts one).
+pub(super) fn typed_len(typed: &[InsertKey]) -> usize {
+    typed
+        .iter()
+        .map(|k| match k {
+            InsertKey::Text(t) => t.len(),
+            _ => 1,
+        })
+        .sum()
+}

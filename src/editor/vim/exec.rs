@@ -12,7 +12,7 @@ use super::edit::{
     Region, apply_insert_key, begin_insert, block_copy, block_piece, charwise, delete_lines,
     ends_with_break, insert_text, join, lines_region, map_chars, open_line, register_of,
     replace_chars, set_cursor, shift_at, shift_lines, text_start_of_block, to_lower, to_upper,
-    toggle_case,
+    toggle_case, typed_len,
 };
 use super::motion::{self, Context, Kind, Text};
 use super::registers::{Marks, Register, Registers, Shape, Why};
@@ -23,6 +23,13 @@ use super::{
 use crate::editor::buffer::Buffer;
 
 pub(crate) use super::motion::Window;
+
+/// The most text a count may repeat into the buffer (`999999p`): beyond
+/// it the command does nothing rather than exhaust memory.
+const MAX_REPEAT_BYTES: usize = 16 << 20;
+/// The most times a count replays typing with line breaks or deletions in
+/// it, key by key (`99999o`).
+const MAX_REPLAYS: usize = 100_000;
 
 /// The mode vim is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,14 +204,35 @@ impl Vim {
     /// whole change closed as one undo step.
     pub(crate) fn leave_insert(&mut self, buf: &mut Buffer) {
         if let Some(insertion) = self.insertion.take() {
-            for _ in 1..insertion.count {
-                // Each repetition opens its line below the one just typed,
-                // for `O` too, so the lines read in typing order.
-                if insertion.open_line {
-                    open_line(buf, true);
+            let typed = typed_len(&insertion.typed);
+            // A count never makes more text than a put may (`999999ix`).
+            let count = insertion.count.min(MAX_REPEAT_BYTES / typed.max(1)).max(1);
+            let plain: Option<String> = insertion
+                .typed
+                .iter()
+                .map(|k| match k {
+                    InsertKey::Text(t) => Some(t.as_str()),
+                    _ => None,
+                })
+                .collect();
+            match plain {
+                // Typed text alone goes in as one edit, however many times.
+                Some(text) if !insertion.open_line => {
+                    if count > 1 {
+                        buf.insert(&text.repeat(count - 1));
+                    }
                 }
-                for key in &insertion.typed {
-                    apply_insert_key(buf, key);
+                _ => {
+                    for _ in 1..count.min(MAX_REPLAYS) {
+                        // Each repetition opens its line below the one just
+                        // typed, for `O` too, so the lines read in typing order.
+                        if insertion.open_line {
+                            open_line(buf, true);
+                        }
+                        for key in &insertion.typed {
+                            apply_insert_key(buf, key);
+                        }
+                    }
                 }
             }
             if let Some((lines, col, append)) = &insertion.block {
@@ -985,6 +1013,9 @@ impl Vim {
         let Some(reg) = self.registers.get(register).cloned() else {
             return false;
         };
+        if reg.text.len().saturating_mul(n) > MAX_REPEAT_BYTES {
+            return false;
+        }
         let text = Text { buf };
         let cursor = buf.cursor();
         let line = text.line_of(cursor);

@@ -271,3 +271,13 @@ fn marks_follow_their_lines_when_lines_above_come_and_go() {
     // `d2j` took c with the mark: `'a` does nothing and `x` stays on line 0.
     assert_eq!((text.as_str(), line), ("\n", 0));
 }
+
+#[test]
+fn huge_counts_stay_within_bounds() {
+    let (text, _, _) = run("abc\n", 0, 0, "yy999999p");
+    assert_eq!(text, "abc\n".repeat(999_999 + 1));
+    let (text, _, _) = run(&"x".repeat(1 << 20), 0, 0, "yy999999p");
+    assert_eq!(text.len(), 1 << 20, "a put past the limit does nothing");
+    let (text, _, _) = run("\n", 0, 0, "999999999ixy<Esc>");
+    assert!(text.len() <= (16 << 20) + 1, "{}", text.len());
+}
