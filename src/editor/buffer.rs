@@ -680,6 +680,12 @@ impl Buffer {
         }
     }
 
+    /// Replaces chars `range` with `text` as one recorded edit, leaving the
+    /// cursor after it: the building block of vim's operators.
+    pub(crate) fn replace_range(&mut self, range: Range<usize>, text: &str) {
+        self.replace(range, text, EditKind::Other);
+    }
+
     /// Types `text` over the selection, as is: line breaks in it are not
     /// converted (Enter should call [`insert_newline`]).
     ///
@@ -854,12 +860,10 @@ impl Buffer {
     /// (calls nest), for commands made of several edits.
     ///
     /// [`end_group`]: Buffer::end_group
-    #[cfg(test)]
     pub(crate) fn begin_group(&mut self) {
         self.history.begin();
     }
 
-    #[cfg(test)]
     pub(crate) fn end_group(&mut self) {
         self.history.end(self.selection);
     }
@@ -1063,8 +1067,34 @@ impl Buffer {
 
     /// Replaces every match of `re` as one undo step and returns how many
     /// there were. The cursor stays on the text it was on.
+    #[cfg(test)]
     pub(crate) fn replace_all(&mut self, re: &Regex, replacement: &str) -> usize {
-        let matches = search::replacements(&self.rope, re, replacement);
+        self.substitute(re, replacement, None, true)
+    }
+
+    /// vim's `:s`: the matches of `re` starting on `lines` (every line when
+    /// `None`) replaced, all of them with `global`, else the first of each
+    /// line; one undo step. Returns how many were replaced.
+    pub(crate) fn substitute(
+        &mut self,
+        re: &Regex,
+        replacement: &str,
+        lines: Option<Range<usize>>,
+        global: bool,
+    ) -> usize {
+        let mut last_line = None;
+        let matches: Vec<_> = search::replacements(&self.rope, re, replacement)
+            .into_iter()
+            .filter(|(range, _)| {
+                let line = self.rope.char_to_line(range.start);
+                let wanted = lines.as_ref().is_none_or(|l| l.contains(&line));
+                let first = last_line != Some(line);
+                if wanted && first {
+                    last_line = Some(line);
+                }
+                wanted && (global || first)
+            })
+            .collect();
         if matches.is_empty() {
             return 0;
         }

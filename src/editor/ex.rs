@@ -16,17 +16,28 @@ pub(crate) enum ExCommand {
     Edit(String),
     /// `:N`, 1-based
     Goto(usize),
-    /// `:%s/PATTERN/REPLACEMENT/[g]` over the whole buffer
-    Substitute { pattern: Regex, replacement: String },
+    /// `:s/PATTERN/REPLACEMENT/[gi]` on the cursor's line, `:%s/...` over
+    /// the whole buffer: without `g` the first match of each line.
+    Substitute {
+        pattern: Regex,
+        replacement: String,
+        whole: bool,
+        global: bool,
+    },
+    /// `:bd` closes the file's tab (asking first when it has changes),
+    /// `:bd!` drops them.
+    CloseBuffer { force: bool },
 }
 
 /// Why a command line means nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum ExError {
-    #[error("unknown command :{0} (try :w :q :wq :e PATH :N)")]
+    #[error("unknown command :{0} (try :w :q :wq :e PATH :N :s :bd)")]
     Unknown(String),
-    #[error("use :%s/pattern/replacement/g")]
+    #[error("use :s/pattern/replacement/ or :%s/pattern/replacement/g (flags g and i)")]
     Substitute,
+    #[error(":s flag {0:?} is not supported: use g (every match of a line) or i (ignore case)")]
+    Flag(char),
     #[error("bad pattern: {0}")]
     Pattern(String),
     #[error(":e needs a file: :e PATH")]
@@ -40,6 +51,8 @@ impl ExCommand {
             "w" => ExCommand::Write,
             "q" | "q!" | "qa" | "qa!" => ExCommand::Quit,
             "wq" | "x" => ExCommand::WriteQuit,
+            "bd" | "bdelete" => ExCommand::CloseBuffer { force: false },
+            "bd!" | "bdelete!" => ExCommand::CloseBuffer { force: true },
             "e" => return Err(ExError::NoPath),
             _ => {
                 if let Some(path) = command.strip_prefix("e ") {
@@ -49,22 +62,74 @@ impl ExCommand {
                     }
                 } else if let Ok(line) = command.parse::<usize>() {
                     ExCommand::Goto(line)
-                } else if let Some(rest) = command.strip_prefix("%s/") {
-                    let parts: Vec<&str> = rest.splitn(3, '/').collect();
-                    match parts.as_slice() {
-                        [pattern, replacement, ..] => ExCommand::Substitute {
-                            pattern: Regex::new(pattern)
-                                .map_err(|e| ExError::Pattern(e.to_string()))?,
-                            replacement: replacement.to_string(),
-                        },
-                        _ => return Err(ExError::Substitute),
-                    }
+                } else if let Some(rest) = command.strip_prefix("%s") {
+                    substitute(rest, true)?
+                } else if let Some(rest) = command.strip_prefix("s") {
+                    substitute(rest, false)?
                 } else {
                     return Err(ExError::Unknown(command.to_string()));
                 }
             }
         })
     }
+}
+
+/// The rest of `:s` after the `s`: a delimiter (any punctuation, usually
+/// `/`), the pattern, the replacement and flags. In the replacement `\1`
+/// and `&` mean what they mean in vim, beside the regex's own `$1`.
+fn substitute(rest: &str, whole: bool) -> Result<ExCommand, ExError> {
+    let mut chars = rest.chars();
+    let delimiter = match chars.next() {
+        Some(c) if c.is_ascii_punctuation() && c != '\\' && c != '"' => c,
+        _ => return Err(ExError::Substitute),
+    };
+    let parts: Vec<&str> = chars.as_str().splitn(3, delimiter).collect();
+    let (pattern, replacement, flags) = match parts.as_slice() {
+        [pattern, replacement] => (*pattern, *replacement, ""),
+        [pattern, replacement, flags] => (*pattern, *replacement, flags.trim()),
+        _ => return Err(ExError::Substitute),
+    };
+    let (mut global, mut ignore_case) = (false, false);
+    for flag in flags.chars() {
+        match flag {
+            'g' => global = true,
+            'i' => ignore_case = true,
+            'I' => ignore_case = false,
+            other => return Err(ExError::Flag(other)),
+        }
+    }
+    let pattern = if ignore_case {
+        format!("(?i){pattern}")
+    } else {
+        pattern.to_string()
+    };
+    Ok(ExCommand::Substitute {
+        pattern: Regex::new(&pattern).map_err(|e| ExError::Pattern(e.to_string()))?,
+        replacement: vim_replacement(replacement),
+        whole,
+        global,
+    })
+}
+
+/// vim's replacement syntax in the regex's: `\1` is `${1}`, `&` the whole
+/// match, `\&` and `\/` literal.
+fn vim_replacement(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(d @ '0'..='9') => out.push_str(&format!("${{{d}}}")),
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            },
+            '&' => out.push_str("${0}"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -86,12 +151,64 @@ mod tests {
             Ok(ExCommand::Substitute {
                 pattern,
                 replacement,
+                whole: true,
+                global: true,
             }) => {
                 assert_eq!(pattern.as_str(), "Sh(o)p");
                 assert_eq!(replacement, "St${1}re");
             }
             other => panic!("{other:?}"),
         }
+        assert!(matches!(
+            ExCommand::parse("bd"),
+            Ok(ExCommand::CloseBuffer { force: false })
+        ));
+        assert!(matches!(
+            ExCommand::parse("bd!"),
+            Ok(ExCommand::CloseBuffer { force: true })
+        ));
+    }
+
+    #[test]
+    fn substitute_reads_vim_flags_and_replacements() {
+        match ExCommand::parse("s#a(b)#<\\1&>#i") {
+            Ok(ExCommand::Substitute {
+                pattern,
+                replacement,
+                whole: false,
+                global: false,
+            }) => {
+                assert!(pattern.is_match("xAB"));
+                assert_eq!(replacement, "<${1}${0}>");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(ExCommand::parse("s/a/b/c").unwrap_err(), ExError::Flag('c'));
+        assert!(matches!(
+            ExCommand::parse("s/a/b"),
+            Ok(ExCommand::Substitute { global: false, .. })
+        ));
+        assert_eq!(ExCommand::parse("s").unwrap_err(), ExError::Substitute);
+    }
+
+    #[test]
+    fn substitute_without_g_takes_the_first_match_of_each_line_as_one_step() {
+        let mut buf = crate::editor::buffer::Buffer::from_text("a a\na a\nb\n");
+        let Ok(ExCommand::Substitute {
+            pattern,
+            replacement,
+            ..
+        }) = ExCommand::parse("%s/a/[&]/")
+        else {
+            panic!("no substitute");
+        };
+        assert_eq!(buf.substitute(&pattern, &replacement, None, false), 2);
+        assert_eq!(buf.text(), "[a] a\n[a] a\nb\n");
+        assert_eq!(buf.substitute(&pattern, "x", Some(1..2), true), 2);
+        assert_eq!(buf.text(), "[a] a\n[x] x\nb\n");
+        buf.undo();
+        buf.undo();
+        assert_eq!(buf.text(), "a a\na a\nb\n");
     }
 
     #[test]
@@ -101,6 +218,7 @@ mod tests {
             ExError::Unknown("frobnicate".into())
         );
         assert_eq!(ExCommand::parse("%s/x").unwrap_err(), ExError::Substitute);
+        assert_eq!(ExCommand::parse("sx").unwrap_err(), ExError::Substitute);
         assert!(matches!(
             ExCommand::parse("%s/(/y/"),
             Err(ExError::Pattern(_))

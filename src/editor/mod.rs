@@ -6,3 +6,4 @@ pub(crate) mod grapheme;
 pub(crate) mod highlight;
 pub(crate) mod search;
 pub(crate) mod undo;
+pub(crate) mod vim;

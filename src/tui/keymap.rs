@@ -135,6 +135,7 @@ actions! {
     No => "no", "answer no to the question";
     TakeOther => "take_other", "take the other version (the draft, or the disk's); undo brings this one back";
     KeepCurrent => "keep_current", "keep the text shown (drop the draft, or keep yours over the disk's)";
+    Vim => "vim", "a key of vim's grammar: counts, registers, operators, motions, text objects (see the vim section)";
 }
 
 impl Action {
@@ -156,7 +157,12 @@ impl Action {
     pub fn in_palette(self) -> bool {
         !matches!(
             self,
-            Action::Submit | Action::Yes | Action::No | Action::TakeOther | Action::KeepCurrent
+            Action::Submit
+                | Action::Yes
+                | Action::No
+                | Action::TakeOther
+                | Action::KeepCurrent
+                | Action::Vim
         )
     }
 
@@ -617,20 +623,29 @@ mod tests {
     fn sequences_wait_for_their_next_key() {
         let (vim, _) = Keymap::load(Some("vim"), None);
         assert_eq!(vim.lookup(Scope::Normal, &[chord("g")]), Lookup::Pending);
+        // vim's grammar reads the keys from its entry points on.
         assert_eq!(
             vim.lookup(Scope::Normal, &[chord("g"), chord("g")]),
-            Lookup::Action(Action::Top)
+            Lookup::Action(Action::Vim)
         );
         assert_eq!(
-            vim.lookup(Scope::Normal, &[chord("d"), chord("d")]),
-            Lookup::Action(Action::DeleteLine)
+            vim.lookup(Scope::Normal, &[chord("g"), chord("t")]),
+            Lookup::Action(Action::NextTab)
         );
         assert_eq!(
-            vim.lookup(Scope::Normal, &[chord("G")]),
-            Lookup::Action(Action::Bottom)
+            vim.lookup(Scope::Normal, &[chord("d")]),
+            Lookup::Action(Action::Vim)
         );
         assert_eq!(
-            vim.lookup(Scope::Normal, &[chord("d"), chord("x")]),
+            vim.lookup(Scope::Normal, &[chord("esc")]),
+            Lookup::Action(Action::Vim)
+        );
+        assert_eq!(
+            vim.lookup(Scope::Visual, &[chord("ctrl-v")]),
+            Lookup::Action(Action::Vim)
+        );
+        assert_eq!(
+            vim.lookup(Scope::Normal, &[chord("g"), chord("x")]),
             Lookup::None
         );
         // Space is the vim keymap's leader.

@@ -471,9 +471,21 @@ impl App {
         let Some(chord) = KeyChord::from_event(&key) else {
             return false;
         };
-        self.pending.push(chord);
         let scope = self.scope();
+        // A half-typed vim command takes the next key, whatever it is bound to.
+        if matches!(scope, Scope::Normal | Scope::Visual)
+            && self.pending.is_empty()
+            && self.editor_mut().is_some_and(|e| e.vim_pending())
+        {
+            return self.vim_keys(&[chord]);
+        }
+        self.pending.push(chord);
         match self.keymap.lookup(scope, &self.pending) {
+            Lookup::Action(Action::Vim) => {
+                let keys = std::mem::take(&mut self.pending);
+                self.message = None;
+                self.vim_keys(&keys)
+            }
             Lookup::Action(action) => {
                 self.pending.clear();
                 self.message = None;
@@ -499,6 +511,17 @@ impl App {
                 }
             }
         }
+    }
+
+    /// Keys for vim's grammar in the editor.
+    fn vim_keys(&mut self, keys: &[KeyChord]) -> bool {
+        for key in keys {
+            if let Some(editor) = self.editor_mut() {
+                let outcome = editor.vim_key(&key.label());
+                self.carry_out(outcome);
+            }
+        }
+        true
     }
 
     fn handle_overlay_key(&mut self, key: KeyEvent) -> bool {
@@ -839,8 +862,14 @@ impl App {
             Ok(ExCommand::Substitute {
                 pattern,
                 replacement,
+                whole,
+                global,
             }) => match self.editor_mut() {
-                Some(editor) => editor.replace_all(&pattern, &replacement),
+                Some(editor) => editor.substitute(&pattern, &replacement, whole, global),
+                None => Outcome::Ignored,
+            },
+            Ok(ExCommand::CloseBuffer { force }) => match self.editor_mut() {
+                Some(editor) => editor.close_tab(force),
                 None => Outcome::Ignored,
             },
             Err(e) => Outcome::Effect(Effect::Notify(e.to_string(), true)),

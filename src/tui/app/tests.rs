@@ -866,3 +866,4 @@ async fn a_change_on_disk_reloads_clean_buffers_and_offers_beside_dirty_ones() {
 
 mod jobs_view;
 mod review_flow;
+mod vim_keys;

@@ -20,6 +20,7 @@ use super::prompt::{ConfirmKind, PromptKind};
 use crate::editor::buffer::{Buffer, IndentUnit, LineEnding};
 use crate::editor::grapheme;
 use crate::editor::highlight::{HighlightCache, Highlighter};
+use crate::editor::vim::{self, InsertKey, Marks, ScrollTo, Vim, VimMode};
 use crate::tui::app::{Effect, Focus, Outcome};
 use crate::tui::keymap::Action;
 use crate::tui::layout;
@@ -83,6 +84,8 @@ pub(crate) struct Tab {
     /// The first line an edit touched since the last frame: highlighting
     /// above it is still good.
     pub edited_from: Option<usize>,
+    /// vim's marks `a`–`z` in this file.
+    pub marks: Marks,
 }
 
 impl Tab {
@@ -99,6 +102,7 @@ impl Tab {
             conflict: None,
             sent_version: None,
             edited_from: None,
+            marks: Marks::default(),
         }
     }
 
@@ -168,8 +172,10 @@ pub(crate) struct EditorPane {
     pub tabs: Vec<Tab>,
     pub active: usize,
     pub mode: Mode,
-    /// Whether the keymap is modal (vim): Back leaves a mode first.
+    /// Whether the keymap is modal (vim): keys of normal and visual mode go
+    /// to vim's grammar.
     modal: bool,
+    vim: Vim,
     register: String,
     search: Option<Regex>,
     /// Lines of text the last frame showed, for page moves.
@@ -187,6 +193,7 @@ impl EditorPane {
             tabs,
             mode: Mode::Normal,
             modal,
+            vim: Vim::default(),
             register: String::new(),
             search: None,
             height: 20,
@@ -207,10 +214,25 @@ impl EditorPane {
         self.tabs.iter_mut().find(|t| t.path == path)
     }
 
+    /// Back to normal mode before another tab shows: a change typed in
+    /// insert mode ends as one undo step of its own buffer.
+    fn leave_modes(&mut self) {
+        let Self {
+            vim, tabs, active, ..
+        } = self;
+        if let Some(tab) = tabs.get_mut(*active) {
+            vim.reset(&mut tab.buffer);
+        }
+        self.mode = Mode::Normal;
+    }
+
     /// Makes the tab of `path` active; false when there is none.
     pub fn activate(&mut self, path: &str) -> bool {
         match self.tabs.iter().position(|t| t.path == path) {
             Some(i) => {
+                if i != self.active {
+                    self.leave_modes();
+                }
                 self.active = i;
                 true
             }
@@ -220,6 +242,7 @@ impl EditorPane {
 
     /// Adds a tab and makes it active.
     pub fn push(&mut self, tab: Tab) {
+        self.leave_modes();
         self.tabs.push(tab);
         self.active = self.tabs.len() - 1;
         self.mode = Mode::Normal;
@@ -259,7 +282,98 @@ impl EditorPane {
     pub fn type_char(&mut self, c: char) -> Outcome {
         let mut text = [0u8; 4];
         let text = c.encode_utf8(&mut text).to_string();
-        self.edit(|tab| tab.buffer.insert(&text))
+        self.insert_key(InsertKey::Text(text))
+    }
+
+    /// A key of insert mode: with vim, kept for `.` and counts.
+    fn insert_key(&mut self, key: InsertKey) -> Outcome {
+        if self.modal && self.mode == Mode::Insert {
+            let Self {
+                vim, tabs, active, ..
+            } = self;
+            let Some(tab) = tabs.get_mut(*active) else {
+                return Outcome::Ignored;
+            };
+            if let Some(why) = &self.read_only {
+                return Outcome::Effect(Effect::Notify(why.clone(), true));
+            }
+            let before = tab.selection_line();
+            vim.insert_key(&mut tab.buffer, key);
+            tab.touch(before.min(tab.selection_line()));
+            return Outcome::Redraw;
+        }
+        self.edit(|tab| match key {
+            InsertKey::Text(text) => tab.buffer.insert(&text),
+            InsertKey::Newline => tab.buffer.insert_newline(),
+            InsertKey::Backspace => tab.buffer.delete_backward(),
+            InsertKey::Delete => tab.buffer.delete_forward(),
+            InsertKey::Tab => tab.buffer.insert_tab(),
+        })
+    }
+
+    /// Whether a vim command is half typed: the next key belongs to it.
+    pub fn vim_pending(&self) -> bool {
+        self.modal && self.vim.is_pending()
+    }
+
+    /// A key of normal or visual mode, as keymap files name it (`d`,
+    /// `ctrl-v`, `esc`), for vim's grammar.
+    pub fn vim_key(&mut self, label: &str) -> Outcome {
+        match vim::Key::from_label(label) {
+            Some(key) => self.vim_run(key),
+            None => Outcome::Ignored,
+        }
+    }
+
+    fn vim_run(&mut self, key: vim::Key) -> Outcome {
+        let height = self.height.max(1);
+        let read_only = self.read_only.clone();
+        let Self {
+            vim, tabs, active, ..
+        } = self;
+        let Some(tab) = tabs.get_mut(*active) else {
+            return Outcome::Ignored;
+        };
+        let (before, version) = (tab.selection_line(), tab.buffer.version());
+        let window = vim::Window {
+            top: tab.top,
+            height,
+        };
+        let effects = vim.key(
+            &mut tab.buffer,
+            &mut tab.marks,
+            window,
+            key,
+            read_only.is_some(),
+        );
+        if tab.buffer.version() != version {
+            tab.touch(before.min(tab.selection_line()));
+        }
+        let mut outcome = Outcome::Redraw;
+        for effect in effects {
+            match effect {
+                vim::Effect::Clipboard(text) => outcome = Outcome::Effect(Effect::Copy(text)),
+                vim::Effect::Scroll(to) => {
+                    let (line, _) = tab.buffer.cursor_line_col();
+                    tab.top = match to {
+                        ScrollTo::Top => line,
+                        ScrollTo::Center => line.saturating_sub(height / 2),
+                        ScrollTo::Bottom => (line + 1).saturating_sub(height),
+                    };
+                }
+                vim::Effect::Search(re) => self.search = Some(re),
+                vim::Effect::Refused => {
+                    let why = read_only.clone().unwrap_or_default();
+                    outcome = Outcome::Effect(Effect::Notify(why, true));
+                }
+            }
+        }
+        self.mode = match self.vim.mode() {
+            VimMode::Normal => Mode::Normal,
+            VimMode::Insert => Mode::Insert,
+            VimMode::Visual(_) => Mode::Visual,
+        };
+        outcome
     }
 
     /// Text pasted by the terminal (bracketed paste): one undo step.
@@ -284,15 +398,30 @@ impl EditorPane {
     }
 
     pub fn set_search(&mut self, re: Regex) -> Outcome {
+        self.vim.set_search(re.clone());
         self.search = Some(re);
         self.update(Action::FindNext)
     }
 
     /// Replaces every match of `re` in the active buffer, as one undo step.
     pub fn replace_all(&mut self, re: &Regex, replacement: &str) -> Outcome {
+        self.substitute(re, replacement, true, true)
+    }
+
+    /// vim's `:s`: on the cursor's line or the `whole` buffer, every match
+    /// of a line (`global`) or its first; one undo step.
+    pub fn substitute(
+        &mut self,
+        re: &Regex,
+        replacement: &str,
+        whole: bool,
+        global: bool,
+    ) -> Outcome {
         let mut count = 0;
         if let Outcome::Effect(refused) = self.edit(|t| {
-            count = t.buffer.replace_all(re, replacement);
+            let line = t.buffer.char_to_line(t.buffer.cursor());
+            let lines = (!whole).then_some(line..line + 1);
+            count = t.buffer.substitute(re, replacement, lines, global);
             t.touch(0);
         }) {
             return Outcome::Effect(refused);
@@ -339,6 +468,11 @@ impl EditorPane {
                 Action::Back => Outcome::Effect(Effect::Focus(Focus::Tree)),
                 _ => Outcome::Redraw,
             };
+        }
+        if self.modal
+            && let Some(outcome) = self.vim_action(action)
+        {
+            return outcome;
         }
         let page = self.height.max(1);
         let visual = self.mode == Mode::Visual;
@@ -478,6 +612,7 @@ impl EditorPane {
             Action::Save => return Outcome::Effect(Effect::Save),
             Action::CloseTab => return self.close_tab(false),
             Action::NextTab | Action::PrevTab => {
+                self.leave_modes();
                 let n = self.tabs.len();
                 self.active = if action == Action::NextTab {
                     (self.active + 1) % n
@@ -508,6 +643,60 @@ impl EditorPane {
             _ => return Outcome::Ignored,
         }
         Outcome::Redraw
+    }
+
+    /// An action of a modal keymap that vim carries out: entering and
+    /// leaving modes, the keys of insert mode, and searches, which leave
+    /// the cursor on the match with nothing selected.
+    fn vim_action(&mut self, action: Action) -> Option<Outcome> {
+        let key = |c| Some(vim::Key::Char(c));
+        let run = match (action, self.mode) {
+            (Action::InsertMode, Mode::Normal) => key('i'),
+            (Action::Append, Mode::Normal) => key('a'),
+            (Action::OpenBelow, Mode::Normal) => key('o'),
+            (Action::VisualMode, Mode::Normal) => key('v'),
+            (Action::FindNext, Mode::Normal | Mode::Visual) => key('n'),
+            (Action::FindPrev, Mode::Normal | Mode::Visual) => key('N'),
+            // Esc stays in the editor: it cancels a half-typed command.
+            (Action::NormalMode | Action::Back, Mode::Visual | Mode::Normal) => Some(vim::Key::Esc),
+            (Action::NormalMode | Action::Back, Mode::Insert) => {
+                let Self {
+                    vim, tabs, active, ..
+                } = self;
+                if let Some(tab) = tabs.get_mut(*active) {
+                    vim.leave_insert(&mut tab.buffer);
+                }
+                self.mode = Mode::Normal;
+                return Some(Outcome::Redraw);
+            }
+            (Action::Newline, Mode::Insert) => return Some(self.insert_key(InsertKey::Newline)),
+            (Action::Indent, Mode::Insert) => return Some(self.insert_key(InsertKey::Tab)),
+            (Action::Backspace, Mode::Insert) => {
+                return Some(self.insert_key(InsertKey::Backspace));
+            }
+            (Action::DeleteForward, Mode::Insert) => {
+                return Some(self.insert_key(InsertKey::Delete));
+            }
+            _ => None,
+        }?;
+        if matches!(action, Action::FindNext | Action::FindPrev) {
+            let Some(re) = self.search.clone() else {
+                return Some(Outcome::Effect(Effect::Notify(
+                    "no search yet".into(),
+                    false,
+                )));
+            };
+            if self
+                .active_tab()
+                .is_some_and(|t| t.buffer.find_next(&re, 0).is_none())
+            {
+                return Some(Outcome::Effect(Effect::Notify(
+                    format!("no match for {}", re.as_str()),
+                    false,
+                )));
+            }
+        }
+        Some(self.vim_run(run))
     }
 
     /// Closes the active tab; a dirty one asks first unless `confirmed`.
@@ -671,6 +860,10 @@ impl EditorPane {
             .collect();
         Paragraph::new(Line::from(spans)).render(areas.tab_bar, buf);
 
+        let visual = match self.tabs.get(self.active) {
+            Some(tab) if self.modal => self.vim.highlight(&tab.buffer),
+            _ => Vec::new(),
+        };
         let tab = self.tabs.get_mut(self.active)?;
         if let (Some(line), Some((text, is_error))) = (areas.banner, banner) {
             let style = if is_error {
@@ -680,15 +873,17 @@ impl EditorPane {
             };
             Paragraph::new(Line::styled(text.to_string(), style)).render(line, buf);
         }
-        draw_text(tab, areas, focused, buf, highlighter, theme)
+        draw_text(tab, areas, focused, visual, buf, highlighter, theme)
     }
 }
 
 /// The lines of `tab` in `areas.body`; the cursor's cell when focused.
+/// `visual` is vim's selection, which the buffer's replaces when set.
 fn draw_text(
     tab: &mut Tab,
     areas: layout::EditorAreas,
     focused: bool,
+    visual: Vec<std::ops::Range<usize>>,
     buf: &mut Cells,
     highlighter: &Highlighter,
     theme: &Theme,
@@ -710,10 +905,12 @@ fn draw_text(
     };
 
     let selection = tab.buffer.selection();
-    let selected = if selection.is_empty() {
-        None
+    let selected = if !visual.is_empty() {
+        visual
+    } else if selection.is_empty() {
+        Vec::new()
     } else {
-        Some(selection.range())
+        vec![selection.range()]
     };
     let base = theme.ui("foreground");
     let select_style = theme.ui("selection");
@@ -753,7 +950,7 @@ fn draw_text(
                 // The buffer's own measure, so the cursor lands where the
                 // text is drawn.
                 let width = grapheme::width(grapheme, col, tab_width);
-                let in_selection = selected.as_ref().is_some_and(|r| r.contains(&char_idx));
+                let in_selection = selected.iter().any(|r| r.contains(&char_idx));
                 let cell_style: Style = if in_selection {
                     style.patch(select_style)
                 } else {
@@ -784,8 +981,7 @@ fn draw_text(
             buf.set_stringn(x0 as u16, y, "‹", 1, more_style);
         }
         // A selected line ending shows as one selected cell.
-        if let Some(r) = &selected
-            && r.contains(&char_idx)
+        if selected.iter().any(|r| r.contains(&char_idx))
             && char_idx < tab.buffer.line_end_char(line_index).max(char_idx + 1)
             && col >= tab.left
         {
