@@ -111,13 +111,12 @@ pub(crate) fn for_job(store: &Store, id: i64) -> Result<JobFix, FixError> {
     })
 }
 
+/// Whether a workspace path names a file.
+type IsFile = Box<dyn Fn(&str) -> bool>;
+
 /// Whether a path names a file of the job's workspace: a stored file of a
 /// SQLite workspace, or a file inside a folder.
-fn workspace_files(
-    store: &Store,
-    job: &Job,
-    workspace: &str,
-) -> Result<Box<dyn Fn(&str) -> bool>, FixError> {
+fn workspace_files(store: &Store, job: &Job, workspace: &str) -> Result<IsFile, FixError> {
     Ok(match job.workspace_id {
         Some(ws) => {
             let paths: HashSet<String> = store::files::list(&store.conn, ws)?

@@ -363,7 +363,7 @@ mod tests {
         let line = "var a=1;".repeat(MAX_COLUMNS / 4) + "é" + &"var b=2;".repeat(10) + "\n";
         let spans = highlighter.highlight(
             &mut cache,
-            |i| (i == 0).then(|| Cow::Borrowed(line.as_str())),
+            |i| (i == 0).then_some(Cow::Borrowed(line.as_str())),
             0,
             1,
         );

@@ -39,13 +39,16 @@ pub(crate) fn attempt_path(data_dir: &Path, id: i64, attempt: u32) -> PathBuf {
     job_dir(data_dir, id).join(format!("{attempt}.log.gz"))
 }
 
+/// Where a writer hands its output as it is written.
+pub(crate) type Live = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// The writing side of one attempt's log; clones share it.
 #[derive(Clone)]
 pub(crate) struct LogWriter {
     inner: Arc<Mutex<Inner>>,
     /// Gets every chunk of output as it is written, before it is cut into
     /// lines and stored: a model's answer on screen as it arrives.
-    live: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    live: Option<Live>,
 }
 
 struct Inner {
@@ -106,7 +109,7 @@ impl LogWriter {
     }
 
     /// This writer, also handing every chunk of output to `live`.
-    pub(crate) fn with_live(self, live: Arc<dyn Fn(&str) + Send + Sync>) -> LogWriter {
+    pub(crate) fn with_live(self, live: Live) -> LogWriter {
         LogWriter {
             live: Some(live),
             ..self
