@@ -17,6 +17,19 @@ impl Tmux {
 
     /// Starts kollega with `args` (already shell-quoted) after the binary.
     fn start_with(data_dir: &Path, config_dir: &Path, width: u16, height: u16, args: &str) -> Tmux {
+        Tmux::start_env(data_dir, config_dir, width, height, &[], args)
+    }
+
+    /// Starts kollega with environment variables `env` set (values
+    /// without single quotes) and `args` after the binary.
+    fn start_env(
+        data_dir: &Path,
+        config_dir: &Path,
+        width: u16,
+        height: u16,
+        env: &[(&str, &str)],
+        args: &str,
+    ) -> Tmux {
         let found = Command::new("tmux")
             .arg("-V")
             .output()
@@ -28,8 +41,9 @@ impl Tmux {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let socket = format!("kollega-e2e-{}-{n}", std::process::id());
+        let env: String = env.iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
         let script = format!(
-            "KOLLEGA_DATA_DIR='{}' KOLLEGA_CONFIG_DIR='{}' TERM=xterm-256color '{}' {args}; echo KOLLEGA-EXIT=$?; sleep 60",
+            "{env}KOLLEGA_DATA_DIR='{}' KOLLEGA_CONFIG_DIR='{}' TERM=xterm-256color '{}' {args}; echo KOLLEGA-EXIT=$?; sleep 60",
             data_dir.display(),
             config_dir.display(),
             env!("CARGO_BIN_EXE_kollega")
@@ -465,4 +479,126 @@ fn a_save_after_another_program_read_the_store_is_kept() {
     );
     tmux.keys(&["C-q"]);
     tmux.wait_for("KOLLEGA-EXIT=0");
+}
+
+/// A Chat Completions stream answering `text`, as a local model server
+/// (Ollama, llama.cpp) sends it.
+fn chat_stream(text: &str) -> String {
+    let chunk = serde_json::json!({"id": "c1", "model": "qwen2.5-coder",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]});
+    format!(
+        "data: {chunk}\n\n\
+         data: {{\"id\":\"c1\",\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"stop\"}}]}}\n\n\
+         data: {{\"id\":\"c1\",\"choices\":[],\"usage\":{{\"prompt_tokens\":90,\"completion_tokens\":30}}}}\n\n\
+         data: [DONE]\n\n"
+    )
+}
+
+#[test]
+fn ask_review_two_hunks_in_one_out_apply_and_undo() {
+    let k = crate::common::Kollega::new();
+    let ws = k.scratch("shop");
+    std::fs::create_dir_all(ws.join("lib")).unwrap();
+    let original: String = (1..=30)
+        .map(|n| match n {
+            3 => "const first = 1;\n".to_string(),
+            15 => "const second = 2;\n".to_string(),
+            27 => "const third = 3;\n".to_string(),
+            n => format!("// line {n}\n"),
+        })
+        .collect();
+    std::fs::write(ws.join("lib/cart.ts"), &original).unwrap();
+    std::fs::write(ws.join(".env"), "STRIPE_SECRET=sk_live_never_sent\n").unwrap();
+    let block = |old: &str, new: &str| {
+        format!("lib/cart.ts\n```ts\n<<<<<<< SEARCH\n{old}\n=======\n{new}\n>>>>>>> REPLACE\n```\n")
+    };
+    let answer = [
+        block("const first = 1;", "const first = 10;"),
+        block("const second = 2;", "const second = 20;"),
+        block("const third = 3;", "const third = 30;"),
+    ]
+    .concat();
+    let server = crate::common::FakeGithub::start(move |_| (200, chat_stream(&answer)));
+    std::fs::write(
+        k.config.join("config.toml"),
+        "[ai]\nprovider = \"compat\"\n",
+    )
+    .unwrap();
+    let base = format!("{}/v1", server.url);
+    let tmux = Tmux::start_env(
+        &k.data,
+        &k.config,
+        100,
+        30,
+        &[("KOLLEGA_COMPAT_BASE_URL", &base)],
+        &format!("open '{}' lib/cart.ts", ws.display()),
+    );
+    tmux.wait_for("const first = 1;");
+    // The AI pane: a prompt, sent with the open file as context.
+    tmux.keys(&["M-a"]);
+    tmux.wait_for("Context");
+    let status = Command::new("tmux")
+        .args([
+            "-L",
+            &tmux.socket,
+            "send-keys",
+            "-l",
+            "make the constants tens",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tmux.keys(&["C-s"]);
+    // The answer becomes a patch in review: three hunks.
+    tmux.wait_for("hunk 1/3");
+    tmux.keys(&["y"]);
+    tmux.wait_for("hunk 2/3");
+    tmux.keys(&["y"]);
+    tmux.wait_for("hunk 3/3");
+    tmux.keys(&["n"]);
+    let status = Command::new("tmux")
+        .args(["-L", &tmux.socket, "send-keys", "-l", "keep three"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tmux.keys(&["Enter"]);
+    // Nothing is written before `w`.
+    assert_eq!(
+        std::fs::read_to_string(ws.join("lib/cart.ts")).unwrap(),
+        original
+    );
+    tmux.keys(&["w"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let applied = loop {
+        let text = std::fs::read_to_string(ws.join("lib/cart.ts")).unwrap();
+        if text != original || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(applied.contains("const first = 10;"), "{applied}");
+    assert!(applied.contains("const second = 20;"));
+    assert!(
+        applied.contains("const third = 3;"),
+        "the rejected hunk stays out"
+    );
+    // The reason is stored with the rejected hunk.
+    let show = k.json(["patch", "show", "1", "--json"]);
+    let hunks = show["files"][0]["hunks"].as_array().unwrap().clone();
+    assert_eq!(hunks[2]["decision"], "rejected", "{show}");
+    assert_eq!(hunks[2]["reason"], "keep three");
+    // Undo the whole apply: the file is as it was, and the open buffer
+    // follows it.
+    let undo = k.run(["undo", ws.to_str().unwrap()]);
+    crate::common::assert_success(&undo);
+    assert_eq!(
+        std::fs::read_to_string(ws.join("lib/cart.ts")).unwrap(),
+        original
+    );
+    // Nothing secret went to the model.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, "/v1/chat/completions");
+    assert!(!requests[0].body.contains("sk_live_never_sent"));
+    assert!(requests[0].body.contains("make the constants tens"));
 }
