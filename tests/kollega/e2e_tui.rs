@@ -587,8 +587,28 @@ fn ask_review_two_hunks_in_one_out_apply_and_undo() {
     let hunks = show["files"][0]["hunks"].as_array().unwrap().clone();
     assert_eq!(hunks[2]["decision"], "rejected", "{show}");
     assert_eq!(hunks[2]["reason"], "keep three");
-    // Undo the whole apply: the file is as it was, and the open buffer
-    // follows it.
+    // Undo the whole apply in the TUI, redo it, and undo it again from the
+    // command line: the file goes back and forth whole.
+    let wait_file = |want: &dyn Fn(&str) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = std::fs::read_to_string(ws.join("lib/cart.ts")).unwrap();
+            if want(&text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out; the file is:\n{text}\n{}",
+                tmux.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    tmux.keys(&["u"]);
+    wait_file(&|t| t == original);
+    tmux.wait_for("undid the apply of patch 1");
+    tmux.keys(&["U"]);
+    wait_file(&|t| t == applied);
     let undo = k.run(["undo", ws.to_str().unwrap()]);
     crate::common::assert_success(&undo);
     assert_eq!(

@@ -656,6 +656,8 @@ impl App {
             Action::Changes => return self.toggle_changes(),
             Action::Jobs => return self.toggle_jobs(),
             Action::Ai => return self.open_ai(),
+            Action::UndoApply => return self.restore_apply(false),
+            Action::RedoApply => return self.restore_apply(true),
             Action::RunTask => return self.open_task_picker(),
             Action::RunCommand => return self.open_command_prompt(),
             _ => {}

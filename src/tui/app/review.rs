@@ -31,13 +31,22 @@ pub(crate) enum ReviewMsg {
     },
     Written {
         id: i64,
-        result: Result<String, String>,
+        result: Result<Changed, String>,
     },
+    /// An apply was undone or redone.
+    Restored { result: Result<Changed, String> },
+}
+
+/// What a write, an undo or a redo changed: the message for the status
+/// bar and the files, so open buffers take their new text.
+pub(crate) struct Changed {
+    pub message: String,
+    pub files: Vec<String>,
 }
 
 /// Writes the accepted hunks of patch `patch_id` to its workspace, all or
 /// nothing; the message for the status bar, or why nothing was written.
-pub(crate) fn write_patch(store: &mut Store, patch_id: i64) -> Result<String, String> {
+pub(crate) fn write_patch(store: &mut Store, patch_id: i64) -> Result<Changed, String> {
     use crate::proposal::{self, Selection, Target};
     let Some(row) = crate::store::patches::get(&store.conn, patch_id).map_err(|e| describe(&e))?
     else {
@@ -48,13 +57,42 @@ pub(crate) fn write_patch(store: &mut Store, patch_id: i64) -> Result<String, St
     let target = Target::from_key(store, &row.workspace_key).map_err(|e| describe(&e))?;
     let applied =
         proposal::apply(store, &target, patch_id, Selection::Accepted).map_err(|e| describe(&e))?;
-    Ok(format!(
-        "patch {patch_id}: {} hunk{} written to {} file{}; `kollega undo` takes it back",
-        applied.hunks,
-        if applied.hunks == 1 { "" } else { "s" },
-        applied.files.len(),
-        if applied.files.len() == 1 { "" } else { "s" },
-    ))
+    Ok(Changed {
+        message: format!(
+            "patch {patch_id}: {} hunk{} written to {} file{}; undo_apply takes it back",
+            applied.hunks,
+            if applied.hunks == 1 { "" } else { "s" },
+            applied.files.len(),
+            if applied.files.len() == 1 { "" } else { "s" },
+        ),
+        files: applied.files,
+    })
+}
+
+/// Undoes (or redoes) the last apply in the workspace of `key`, all files
+/// or none.
+pub(crate) fn restore_apply(store: &mut Store, key: &str, redo: bool) -> Result<Changed, String> {
+    use crate::proposal::{self, Target};
+    let target = Target::from_key(store, key).map_err(|e| describe(&e))?;
+    let restored = if redo {
+        proposal::redo(store, &target)
+    } else {
+        proposal::undo(store, &target)
+    }
+    .map_err(|e| describe(&e))?;
+    let what = if redo { "redid" } else { "undid" };
+    let patch = restored
+        .patch_id
+        .map(|id| format!(" of patch {id}"))
+        .unwrap_or_default();
+    Ok(Changed {
+        message: format!(
+            "{what} the apply{patch}: {} file{}",
+            restored.files.len(),
+            if restored.files.len() == 1 { "" } else { "s" }
+        ),
+        files: restored.files,
+    })
 }
 
 /// The review and where the keys go back to when it closes.
@@ -145,12 +183,16 @@ impl App {
                 }
             }
             ReviewMsg::Written { id, result } => match result {
-                Ok(message) => {
-                    self.notify(message, false);
+                Ok(changed) => {
+                    self.files_applied(changed);
                     if self.reviewing(id) {
                         self.open_review(id);
                     }
                 }
+                Err(e) => self.notify(e, true),
+            },
+            ReviewMsg::Restored { result } => match result {
+                Ok(changed) => self.files_applied(changed),
                 Err(e) => self.notify(e, true),
             },
         }
@@ -216,6 +258,34 @@ impl App {
             }
             ReviewOp::Leave => self.leave_review(),
         }
+    }
+
+    /// Undoes (or redoes) the open workspace's last apply.
+    pub(crate) fn restore_apply(&mut self, redo: bool) -> bool {
+        let Some(key) = self.session.as_ref().map(|s| s.key.clone()) else {
+            self.notify(
+                "open a workspace first: applies are undone per workspace",
+                true,
+            );
+            return true;
+        };
+        self.store_work(
+            move |store| restore_apply(store, &key, redo),
+            |result| AppMsg::Review(ReviewMsg::Restored { result }),
+        );
+        true
+    }
+
+    /// After an apply, an undo or a redo: open buffers of the files take
+    /// their new text in place (their undo history kept; one with unsaved
+    /// typing is offered the new text instead), and the tree and git
+    /// follow.
+    fn files_applied(&mut self, changed: Changed) {
+        self.notify(changed.message, false);
+        self.on_watch(crate::workspace::watch::WatchEvent::Changed {
+            paths: changed.files,
+            git: true,
+        });
     }
 
     /// Where the keys go when the review closes.
