@@ -8,8 +8,9 @@ use regex::Regex;
 pub(crate) enum ExCommand {
     /// `:w`
     Write,
-    /// `:q`, `:q!`, `:qa`, `:qa!`
-    Quit,
+    /// `:q`, `:qa` (refused with unsaved changes), `:q!`, `:qa!` (`force`: quits; the
+    /// drafts stay for the next start).
+    Quit { force: bool },
     /// `:wq`, `:x`
     WriteQuit,
     /// `:e PATH`
@@ -49,7 +50,8 @@ impl ExCommand {
         let command = line.trim();
         Ok(match command {
             "w" => ExCommand::Write,
-            "q" | "q!" | "qa" | "qa!" => ExCommand::Quit,
+            "q" | "qa" => ExCommand::Quit { force: false },
+            "q!" | "qa!" => ExCommand::Quit { force: true },
             "wq" | "x" => ExCommand::WriteQuit,
             "bd" | "bdelete" => ExCommand::CloseBuffer { force: false },
             "bd!" | "bdelete!" => ExCommand::CloseBuffer { force: true },
@@ -141,7 +143,14 @@ mod tests {
     #[test]
     fn the_usual_commands_read_as_vim_reads_them() {
         assert!(matches!(ExCommand::parse("w"), Ok(ExCommand::Write)));
-        assert!(matches!(ExCommand::parse(" q! "), Ok(ExCommand::Quit)));
+        assert!(matches!(
+            ExCommand::parse(" q! "),
+            Ok(ExCommand::Quit { force: true })
+        ));
+        assert!(matches!(
+            ExCommand::parse("q"),
+            Ok(ExCommand::Quit { force: false })
+        ));
         assert!(matches!(ExCommand::parse("x"), Ok(ExCommand::WriteQuit)));
         assert!(matches!(ExCommand::parse("42"), Ok(ExCommand::Goto(42))));
         assert!(

@@ -275,6 +275,23 @@ impl App {
         self.session.as_ref().map(|s| &s.editor)
     }
 
+    /// Open files with unsaved changes.
+    fn unsaved_files(&self) -> usize {
+        self.editor()
+            .map_or(0, |e| e.tabs.iter().filter(|t| t.is_dirty()).count())
+    }
+
+    /// Quits, asking first when this process runs jobs; whether to redraw.
+    fn quit_unless_jobs(&mut self) -> bool {
+        let running = self.jobs.running_here.len();
+        if running > 0 {
+            self.overlay = Some(Overlay::Confirm(ConfirmKind::QuitWithJobs { running }));
+            return true;
+        }
+        self.quit = true;
+        false
+    }
+
     fn editor_mut(&mut self) -> Option<&mut EditorPane> {
         self.session.as_mut().map(|s| &mut s.editor)
     }
@@ -598,13 +615,12 @@ impl App {
     pub fn update(&mut self, action: Action) -> bool {
         match action {
             Action::Quit => {
-                let running = self.jobs.running_here.len();
-                if running > 0 && !matches!(self.overlay, Some(Overlay::Confirm(_))) {
-                    self.overlay = Some(Overlay::Confirm(ConfirmKind::QuitWithJobs { running }));
+                let files = self.unsaved_files();
+                if files > 0 && !matches!(self.overlay, Some(Overlay::Confirm(_))) {
+                    self.overlay = Some(Overlay::Confirm(ConfirmKind::QuitUnsaved { files }));
                     return true;
                 }
-                self.quit = true;
-                return false;
+                return self.quit_unless_jobs();
             }
             Action::Help => {
                 self.overlay = Some(Overlay::Help(help::HelpView::default()));
@@ -848,9 +864,20 @@ impl App {
     fn run_ex(&mut self, line: &str) -> Outcome {
         match ExCommand::parse(line) {
             Ok(ExCommand::Write) => Outcome::Effect(Effect::Save),
-            Ok(ExCommand::Quit) => {
-                self.quit = true;
-                Outcome::Ignored
+            // As vim's `:q`: refused while a buffer has unsaved changes.
+            Ok(ExCommand::Quit { force: false }) if self.unsaved_files() > 0 => {
+                let files = self.unsaved_files();
+                Outcome::Effect(Effect::Notify(
+                    format!(
+                        "{files} file{} with unsaved changes: :w saves, :q! quits (the drafts stay for the next start)",
+                        if files == 1 { "" } else { "s" }
+                    ),
+                    true,
+                ))
+            }
+            Ok(ExCommand::Quit { .. }) => {
+                self.quit_unless_jobs();
+                Outcome::Redraw
             }
             Ok(ExCommand::WriteQuit) => {
                 self.save_active(true);
@@ -887,6 +914,9 @@ impl App {
             }
             ConfirmKind::CancelJob { id, .. } => self.cancel_job_confirmed(id),
             ConfirmKind::QuitWithJobs { .. } => self.quit = true,
+            ConfirmKind::QuitUnsaved { .. } => {
+                self.quit_unless_jobs();
+            }
             ConfirmKind::DiscardTab { index } => {
                 if let Some(editor) = self.editor_mut() {
                     let outcome = editor.discard_tab(index);

@@ -170,6 +170,34 @@ async fn opening_a_file_shows_it_with_line_numbers_and_cursor() {
 }
 
 #[tokio::test]
+async fn quitting_with_unsaved_changes_asks_and_q_refuses_like_vim() {
+    let mut f = fixture(None).await;
+    open_page(&mut f.h).await;
+    typing(&mut f.h, "// hi").await;
+    // ctrl-q asks; "n" keeps kollega running.
+    key(&mut f.h, KeyCode::Char('q'), KeyModifiers::CONTROL).await;
+    assert!(matches!(
+        f.h.app.overlay,
+        Some(Overlay::Confirm(ConfirmKind::QuitUnsaved { files: 1 }))
+    ));
+    key(&mut f.h, KeyCode::Char('n'), KeyModifiers::NONE).await;
+    assert!(!f.h.app.quit);
+    // `:q` refuses and says what to do; `:q!` quits.
+    let refused = f.h.app.run_ex("q");
+    f.h.app.carry_out(refused);
+    assert!(!f.h.app.quit);
+    let said =
+        f.h.app
+            .message
+            .as_ref()
+            .map(|(m, _)| m.clone())
+            .unwrap_or_default();
+    assert!(said.contains(":q! quits"), "{said}");
+    let _ = f.h.app.run_ex("q!");
+    assert!(f.h.app.quit);
+}
+
+#[tokio::test]
 async fn typing_edits_the_buffer_and_sends_a_draft() {
     let mut f = fixture(None).await;
     open_page(&mut f.h).await;

@@ -90,6 +90,10 @@ pub(crate) enum ConfirmKind {
     QuitWithJobs {
         running: usize,
     },
+    /// Quit with unsaved changes (kept as drafts for the next start).
+    QuitUnsaved {
+        files: usize,
+    },
 }
 
 impl ConfirmKind {
@@ -110,6 +114,10 @@ impl ConfirmKind {
             ConfirmKind::CancelJob { id, title } => {
                 format!("cancel job {id} ({})?", crate::tui::ansi::strip(title))
             }
+            ConfirmKind::QuitUnsaved { files } => format!(
+                "quit? {files} file{} with unsaved changes (kept as drafts for the next start)",
+                if *files == 1 { "" } else { "s" },
+            ),
             ConfirmKind::QuitWithJobs { running } => format!(
                 "quit? {running} running job{} will be stopped and run again at the next start or by a worker",
                 if *running == 1 { "" } else { "s" },
