@@ -21,9 +21,11 @@ pub(crate) mod keymap;
 mod layout;
 mod panes;
 mod session;
+mod term_out;
 pub(crate) mod theme;
 
 use std::io::{Write, stdout};
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,13 +33,12 @@ use base64::Engine;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
 };
+use crossterm::style::{Attribute, SetAttribute};
 use crossterm::terminal::{
-    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
-    disable_raw_mode, enable_raw_mode,
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, event, execute};
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -52,6 +53,7 @@ use crate::store::workspaces::Workspace;
 pub(crate) use app::OpenTarget;
 use app::{App, Services};
 use keymap::Keymap;
+use term_out::LeanBackend;
 use theme::{ColorDepth, Theme};
 
 const FRAME: Duration = Duration::from_millis(16);
@@ -99,6 +101,7 @@ fn restore_terminal() {
         stdout(),
         DisableMouseCapture,
         DisableBracketedPaste,
+        SetAttribute(Attribute::Reset),
         LeaveAlternateScreen,
         cursor::Show
     );
@@ -267,7 +270,9 @@ async fn run_async(
 }
 
 async fn event_loop(app: &mut App, inbox: &mut Inbox) -> anyhow::Result<Exit> {
-    let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
+    // Frames go straight to the terminal's file, one write each.
+    let out = std::fs::File::from(stdout().as_fd().try_clone_to_owned()?);
+    let mut terminal = Terminal::new(LeanBackend::new(out))?;
     let (events_tx, mut events) = mpsc::unbounded_channel();
     // crossterm's reader blocks; it gets a thread of its own.
     std::thread::Builder::new()
@@ -324,11 +329,8 @@ async fn event_loop(app: &mut App, inbox: &mut Inbox) -> anyhow::Result<Exit> {
     }
 }
 
-fn draw(
-    terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
-    app: &mut App,
-) -> anyhow::Result<()> {
-    execute!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+fn draw(terminal: &mut Terminal<LeanBackend<std::fs::File>>, app: &mut App) -> anyhow::Result<()> {
+    terminal.backend_mut().begin_frame();
     terminal.draw(|frame| {
         let area = frame.area();
         if let Some((x, y)) = app.render(area, frame.buffer_mut()) {
@@ -341,7 +343,6 @@ fn draw(
         let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
         write!(terminal.backend_mut(), "\x1b]52;c;{encoded}\x07")?;
     }
-    execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
-    terminal.backend_mut().flush()?;
+    terminal.backend_mut().end_frame()?;
     Ok(())
 }

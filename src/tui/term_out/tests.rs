@@ -1,0 +1,229 @@
+use ratatui::Terminal;
+use ratatui::buffer::Cell;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::*;
+
+fn cell(symbol: &'static str, style: Style) -> Cell {
+    let mut cell = Cell::new(symbol);
+    cell.set_style(style);
+    cell
+}
+
+/// What drawing `cells` (x, y, cell) writes, as text, after `setup`.
+fn written(backend: &mut LeanBackend<Vec<u8>>, cells: &[(u16, u16, Cell)]) -> String {
+    let start = backend.writer().len();
+    backend
+        .draw(cells.iter().map(|(x, y, c)| (*x, *y, c)))
+        .unwrap();
+    Write::flush(backend).unwrap();
+    String::from_utf8(backend.writer()[start..].to_vec()).unwrap()
+}
+
+fn fresh() -> LeanBackend<Vec<u8>> {
+    LeanBackend::new(Vec::new())
+}
+
+#[test]
+fn a_run_of_one_style_sets_the_pen_once_and_moves_once() {
+    let theme = Style::default()
+        .fg(Color::Rgb(0xd5, 0xc4, 0xa1))
+        .bg(Color::Rgb(0x1d, 0x20, 0x21));
+    let cells: Vec<_> = "ab c"
+        .chars()
+        .enumerate()
+        .map(|(i, ch)| {
+            (3 + i as u16, 1, {
+                let mut c = Cell::default();
+                c.set_symbol(&ch.to_string());
+                c.set_style(theme);
+                c
+            })
+        })
+        .collect();
+    let mut b = fresh();
+    assert_eq!(
+        written(&mut b, &cells),
+        "\x1b[2;4H\x1b[0;38;2;213;196;161;48;2;29;32;33mab c"
+    );
+    // The next frame keeps the pen and knows where the cursor is.
+    assert_eq!(
+        written(
+            &mut b,
+            &[(7, 1, cell("d", theme)), (9, 1, cell("e", theme))]
+        ),
+        "d\x1b[Ce"
+    );
+}
+
+#[test]
+fn only_what_changes_in_the_style_is_written() {
+    let base = Style::default()
+        .fg(Color::Indexed(223))
+        .bg(Color::Indexed(234));
+    let keyword = base.fg(Color::Indexed(203));
+    let bold = keyword.add_modifier(Modifier::BOLD);
+    let mut b = fresh();
+    let out = written(
+        &mut b,
+        &[
+            (0, 0, cell("l", keyword)),
+            (1, 0, cell("e", keyword)),
+            (2, 0, cell("t", keyword)),
+            (3, 0, cell(" ", base)),
+            (4, 0, cell("x", base)),
+            (5, 0, cell("!", bold)),
+            (6, 0, cell("y", base)),
+        ],
+    );
+    assert_eq!(
+        out,
+        "\x1b[H\x1b[0;38;5;203;48;5;234mlet\x1b[38;5;223m x\x1b[1;38;5;203m!\x1b[22;38;5;223my"
+    );
+}
+
+#[test]
+fn named_colours_use_the_sixteen_colour_codes() {
+    let mut b = fresh();
+    let out = written(
+        &mut b,
+        &[
+            (
+                0,
+                0,
+                cell("a", Style::default().fg(Color::Red).bg(Color::Black)),
+            ),
+            (
+                1,
+                0,
+                cell("b", Style::default().fg(Color::LightRed).bg(Color::White)),
+            ),
+            (2, 0, cell("c", Style::default())),
+        ],
+    );
+    assert_eq!(out, "\x1b[H\x1b[0;31;40ma\x1b[91;107mb\x1b[39;49mc");
+}
+
+#[test]
+fn no_colour_cells_write_attributes_only() {
+    // Under NO_COLOR the app draws with modifiers and the terminal's colours.
+    let mut b = fresh();
+    let out = written(
+        &mut b,
+        &[
+            (
+                0,
+                2,
+                cell("s", Style::default().add_modifier(Modifier::REVERSED)),
+            ),
+            (1, 2, cell("t", Style::default())),
+            (
+                2,
+                2,
+                cell(
+                    "u",
+                    Style::default().add_modifier(Modifier::BOLD | Modifier::DIM),
+                ),
+            ),
+            (
+                3,
+                2,
+                cell("v", Style::default().add_modifier(Modifier::DIM)),
+            ),
+        ],
+    );
+    assert_eq!(out, "\x1b[3H\x1b[0;7ms\x1b[27mt\x1b[1;2mu\x1b[22;2mv");
+}
+
+#[test]
+fn the_underline_colour_is_written_only_for_underlined_cells() {
+    let plain = Style::default().underline_color(Color::Reset);
+    let squiggle = Style::default()
+        .add_modifier(Modifier::UNDERLINED)
+        .underline_color(Color::Rgb(255, 0, 0));
+    let mut b = fresh();
+    let out = written(
+        &mut b,
+        &[
+            (0, 0, cell("a", plain)),
+            (1, 0, cell("b", squiggle)),
+            (2, 0, cell("c", plain)),
+            (3, 0, cell("d", plain.underline_color(Color::Blue))),
+            (4, 0, cell("e", squiggle)),
+        ],
+    );
+    // No `59` after `b`: the red underline colour stays set, unused, and
+    // `e` needs nothing but the underline back.
+    assert_eq!(out, "\x1b[H\x1b[0ma\x1b[4;58;2;255;0;0mb\x1b[24mcd\x1b[4me");
+}
+
+#[test]
+fn cursor_moves_take_their_shortest_form() {
+    let s = Style::default();
+    let mut b = fresh();
+    let out = written(
+        &mut b,
+        &[
+            (5, 3, cell("a", s)),
+            (6, 3, cell("b", s)),
+            (0, 3, cell("c", s)),
+            (0, 9, cell("d", s)),
+            (4, 9, cell("界", s)),
+            (6, 9, cell("e", s)),
+        ],
+    );
+    assert_eq!(out, "\x1b[4;6H\x1b[0mab\rc\x1b[10Hd\x1b[3C界\x1b[10;7He");
+    b.set_cursor_position(Position { x: 7, y: 9 }).unwrap();
+    b.show_cursor().unwrap();
+    b.show_cursor().unwrap();
+    b.hide_cursor().unwrap();
+    Write::flush(&mut b).unwrap();
+    assert!(String::from_utf8_lossy(b.writer()).ends_with("e\x1b[?25h\x1b[?25l"));
+}
+
+#[test]
+fn a_frame_leaves_in_one_write_inside_synchronized_output() {
+    /// Records each write it gets.
+    #[derive(Default)]
+    struct Writes(Vec<Vec<u8>>);
+    impl Write for Writes {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.push(buf.to_vec());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut terminal = Terminal::with_options(
+        LeanBackend::new(Writes::default()),
+        ratatui::TerminalOptions {
+            viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 6, 2)),
+        },
+    )
+    .unwrap();
+    for text in ["hello", "help"] {
+        terminal.backend_mut().begin_frame();
+        terminal
+            .draw(|frame| {
+                let area = frame.area();
+                Paragraph::new(text).render(area, frame.buffer_mut());
+                frame.set_cursor_position((1, 1));
+            })
+            .unwrap();
+        write!(terminal.backend_mut(), "\x1b]52;c;eA==\x07").unwrap();
+        terminal.backend_mut().end_frame().unwrap();
+    }
+    let writes = &terminal.backend().writer().0;
+    assert_eq!(writes.len(), 2, "{writes:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&writes[0]),
+        "\x1b[?2026h\x1b[H\x1b[0mhello\x1b[?25h\x1b[2;2H\x1b]52;c;eA==\x07\x1b[?2026l"
+    );
+    // The second frame changes two cells; the cursor goes back, nothing else.
+    assert_eq!(
+        String::from_utf8_lossy(&writes[1]),
+        "\x1b[?2026h\x1b[1;4Hp \x1b[2;2H\x1b]52;c;eA==\x07\x1b[?2026l"
+    );
+}
