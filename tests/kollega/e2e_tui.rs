@@ -466,3 +466,44 @@ fn a_save_after_another_program_read_the_store_is_kept() {
     tmux.keys(&["C-q"]);
     tmux.wait_for("KOLLEGA-EXIT=0");
 }
+
+#[test]
+fn shift_f3_goes_back_to_the_previous_match() {
+    // xterm (and tmux) send Shift-F3 as `ESC[1;2R`, which looks like a
+    // cursor-position report; kollega asks for none, so it is the key.
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("notes");
+    std::fs::create_dir_all(&folder).unwrap();
+    let text: String = (1..=9)
+        .map(|i| {
+            if i % 3 == 0 {
+                format!("needle {i}\n")
+            } else {
+                format!("hay {i}\n")
+            }
+        })
+        .collect();
+    std::fs::write(folder.join("n.txt"), text).unwrap();
+    let tmux = Tmux::start_with(
+        &dir.path().join("data"),
+        &dir.path().join("config"),
+        80,
+        24,
+        &format!("open '{}' n.txt:1", folder.display()),
+    );
+    tmux.wait_for("hay 1");
+    tmux.keys(&["C-f"]);
+    tmux.keys(&["needle", "Enter"]);
+    tmux.wait_for(" 3:");
+    tmux.keys(&["F3"]);
+    tmux.wait_for(" 6:");
+    tmux.keys(&["F3"]);
+    tmux.wait_for(" 9:");
+    tmux.keys(&["S-F3"]);
+    tmux.wait_for(" 6:");
+    tmux.keys(&["S-F3"]);
+    let screen = tmux.wait_for(" 3:");
+    assert!(screen.contains("needle 9"), "{screen}");
+    tmux.keys(&["C-q"]);
+    tmux.wait_for("KOLLEGA-EXIT=0");
+}
