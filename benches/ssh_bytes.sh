@@ -3,12 +3,14 @@
 # what a user on a slow SSH link pays for every character.
 #
 # Each editor runs in a pseudo-terminal of 100x30 on a copy of the same
-# TypeScript file, the cursor at the start of line 12. After start-up
-# settles, 200 characters are typed one at a time (BENCH_KEY_MS apart, so
-# each gets a frame of its own, as when a person types), and every byte the
-# editor writes from the first key until it falls quiet is counted:
+# TypeScript file, once for each of four lines (a short declaration, a
+# signature, a call, a long object literal), the cursor at the line's start.
+# After start-up settles, a quarter of the 200 characters is typed one at a
+# time (BENCH_KEY_MS apart, so each gets a frame of its own, as when a
+# person types), and every byte the editor writes from the first key until
+# it falls quiet is counted:
 #
-#   kollega          the release build, `kollega open DIR file.ts:12`
+#   kollega          the release build, `kollega open DIR file.ts:LINE`
 #   vim -u NONE      no syntax highlighting
 #   vim syntax on    `vim -u NONE -N -c 'syntax on'`
 #
@@ -44,7 +46,8 @@ python3 - "$KOLLEGA" "$WORK" "$KEYS" "$KEY_MS" <<'PY'
 import fcntl, os, pty, select, shutil, signal, struct, sys, termios, time
 
 kollega, work, keys, key_ms = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-COLS, ROWS, LINE = 100, 30, 12
+COLS, ROWS = 100, 30
+LINES = [12, 15, 19, 28]
 
 SOURCE = """import { readFile } from "node:fs/promises";
 import type { Request, Response } from "./http";
@@ -85,8 +88,8 @@ export function handle(req: Request, res: Response): void {
 def log(msg):
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
-def measure(name, argv, env_extra, enter):
-    folder = os.path.join(work, name.replace(" ", "-"))
+def measure(name, line, keys, argv, env_extra, enter):
+    folder = os.path.join(work, f"{name.replace(' ', '-')}-{line}")
     os.makedirs(folder)
     with open(os.path.join(folder, "tasks.ts"), "w") as f:
         f.write(SOURCE)
@@ -137,7 +140,7 @@ def measure(name, argv, env_extra, enter):
     written = total - before
     if os.environ.get("BENCH_DUMP"):
         # The bytes written while typing, to see where they go.
-        with open(os.path.join(os.environ["BENCH_DUMP"], name.replace(" ", "-") + ".out"), "wb") as f:
+        with open(os.path.join(os.environ["BENCH_DUMP"], f"{name.replace(' ', '-')}-{line}.out"), "wb") as f:
             f.write(captured[len(captured) - written:])
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 10
@@ -153,21 +156,27 @@ def measure(name, argv, env_extra, enter):
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
     os.close(fd)
-    log(f"{name}: {written} bytes for {keys} keys")
-    return written / keys
+    log(f"{name}, line {line}: {written} bytes for {keys} keys")
+    return written
 
+editors = [
+    ("kollega", lambda line: [kollega, "open", ".", f"tasks.ts:{line}"], {}, []),
+    ("vim -u NONE", lambda line: ["vim", "-u", "NONE", "-N", f"+{line}", "tasks.ts"], {}, [b"0", b"i"]),
+    ("vim syntax on", lambda line: ["vim", "-u", "NONE", "-N", "-c", "syntax on", f"+{line}", "tasks.ts"], {}, [b"0", b"i"]),
+    ("kollega (COLORTERM=truecolor)", lambda line: [kollega, "open", ".", f"tasks.ts:{line}"], {"COLORTERM": "truecolor"}, []),
+]
+per_line = max(1, keys // len(LINES))
 rows = []
-rows.append(("kollega", measure("kollega", [kollega, "open", ".", f"tasks.ts:{LINE}"], {}, [])))
-rows.append(("vim -u NONE", measure("vim -u NONE", ["vim", "-u", "NONE", "-N", f"+{LINE}", "tasks.ts"], {}, [b"i"])))
-rows.append(("vim syntax on", measure("vim syntax on", ["vim", "-u", "NONE", "-N", "-c", "syntax on", f"+{LINE}", "tasks.ts"], {}, [b"i"])))
-rows.append(("kollega (COLORTERM=truecolor)", measure("kollega truecolor", [kollega, "open", ".", f"tasks.ts:{LINE}"], {"COLORTERM": "truecolor"}, [])))
+for name, argv, env_extra, enter in editors:
+    counts = [measure(name, line, per_line, argv(line), env_extra, enter) for line in LINES]
+    rows.append((name, [c / per_line for c in counts], sum(counts) / (per_line * len(LINES))))
 
 print(f"## Bytes to the terminal per typed key ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n")
-print(f"{keys} keys at the start of line {LINE} of a TypeScript file, 100x30, TERM=xterm-256color.\n")
-print("| editor | bytes per key |")
-print("|---|---:|")
-for name, per_key in rows:
-    print(f"| {name} | {per_key:.1f} |")
+print(f"{per_line * len(LINES)} keys, {per_line} at the start of each of lines {', '.join(map(str, LINES))} of a TypeScript file; 100x30, TERM=xterm-256color.\n")
+print("| editor | " + " | ".join(f"line {l}" for l in LINES) + " | all |")
+print("|---|" + "---:|" * (len(LINES) + 1))
+for name, lines, total in rows:
+    print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in lines) + f" | {total:.1f} |")
 PY
 echo
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(vim --version | head -1)"

@@ -278,6 +278,8 @@ async fn event_loop(app: &mut App, inbox: &mut Inbox) -> anyhow::Result<Exit> {
     // Frames go straight to the terminal's file, one write each.
     let out = std::fs::File::from(stdout().as_fd().try_clone_to_owned()?);
     let mut terminal = Terminal::new(LeanBackend::new(out))?;
+    // A known blank screen to start from.
+    terminal.clear()?;
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let mut tty = input_tty()?;
     // Reading the terminal blocks; it gets a thread of its own.

@@ -67,6 +67,10 @@ pub(crate) struct LeanBackend<W: Write> {
     cursor: Option<Position>,
     /// Whether the cursor is shown; `None` when unknown.
     cursor_shown: Option<bool>,
+    /// The terminal's size as last read.
+    size: std::cell::Cell<Option<Size>>,
+    /// What the screen shows, row by row; `None` for a cell not known.
+    screen: Vec<Vec<Option<Cell>>>,
 }
 
 impl<W: Write> LeanBackend<W> {
@@ -80,7 +84,17 @@ impl<W: Write> LeanBackend<W> {
             pen: None,
             cursor: None,
             cursor_shown: None,
+            size: std::cell::Cell::new(None),
+            screen: Vec::new(),
         }
+    }
+
+    /// A backend for a terminal of a known size, which it never reads.
+    #[cfg(test)]
+    pub(crate) fn with_size(out: W, width: u16, height: u16) -> LeanBackend<W> {
+        let backend = LeanBackend::new(out);
+        backend.size.set(Some(Size { width, height }));
+        backend
     }
 
     /// Starts a frame: everything up to [`Self::end_frame`] is shown at once.
@@ -112,6 +126,9 @@ impl<W: Write> LeanBackend<W> {
 
     /// Moves the cursor to `to` unless it is there already.
     fn move_to(&mut self, to: Position) {
+        // After the last column the cursor waits to wrap, one column short
+        // of where it is counted: moving left from there is left to `CUP`.
+        let width = self.size.get().map_or(0, |s| s.width);
         let out = &mut self.pending;
         match self.cursor {
             Some(at) if at == to => {}
@@ -124,6 +141,14 @@ impl<W: Write> LeanBackend<W> {
                 }
             }
             Some(at) if at.y == to.y && to.x == 0 => out.push(b'\r'),
+            Some(at) if at.y == to.y && to.x < at.x && at.x < width => {
+                let n = at.x - to.x;
+                if n == 1 {
+                    out.push(0x08);
+                } else {
+                    push_fmt(out, format_args!("\x1b[{n}D"));
+                }
+            }
             _ => match (to.x, to.y) {
                 (0, 0) => out.extend_from_slice(b"\x1b[H"),
                 (0, y) => push_fmt(out, format_args!("\x1b[{}H", u32::from(y) + 1)),
@@ -202,6 +227,139 @@ impl<W: Write> LeanBackend<W> {
         }
         self.pen = Some(Pen { underline, ..to });
     }
+    /// Sizes the screen copy to the terminal, forgetting it on a change.
+    fn fit_screen(&mut self) {
+        let Some(size) = self.size.get() else {
+            self.screen.clear();
+            return;
+        };
+        let fits = self.screen.len() == usize::from(size.height)
+            && self
+                .screen
+                .first()
+                .is_none_or(|r| r.len() == usize::from(size.width));
+        if !fits {
+            self.screen = vec![vec![None; usize::from(size.width)]; usize::from(size.height)];
+        }
+    }
+
+    /// Writes the changed cells of row `y`: cell by cell, or, when text
+    /// moved sideways on the row (a character typed or deleted), by
+    /// shifting the rest of the row in the terminal (`ICH`/`DCH`) and
+    /// writing only what then differs, whichever is shorter.
+    fn draw_row(&mut self, y: u16, changes: &[(u16, &Cell)]) {
+        let shifted = self.shifted_row(y, changes);
+        let start = (self.pending.len(), self.pen, self.cursor);
+        for &(x, cell) in changes {
+            self.put(x, y, cell);
+        }
+        if let Some((at, shift, patch)) = shifted {
+            let plain = (self.pending.len(), self.pen, self.cursor);
+            let plain_bytes = self.pending.split_off(start.0);
+            (self.pen, self.cursor) = (start.1, start.2);
+            self.move_to(Position { x: at, y });
+            match shift {
+                Shift::Insert(1) => self.pending.extend_from_slice(b"\x1b[@"),
+                Shift::Insert(n) => push_fmt(&mut self.pending, format_args!("\x1b[{n}@")),
+                Shift::Delete(1) => self.pending.extend_from_slice(b"\x1b[P"),
+                Shift::Delete(n) => push_fmt(&mut self.pending, format_args!("\x1b[{n}P")),
+            }
+            for (x, cell) in &patch {
+                self.put(*x, y, cell);
+            }
+            if self.pending.len() >= plain.0 {
+                self.pending.truncate(start.0);
+                self.pending.extend_from_slice(&plain_bytes);
+                (self.pen, self.cursor) = (plain.1, plain.2);
+            }
+        }
+        if let Some(row) = self.screen.get_mut(usize::from(y)) {
+            for &(x, cell) in changes {
+                let wide = cell.symbol().width() > 1;
+                if let Some(slot) = row.get_mut(usize::from(x)) {
+                    *slot = (!wide).then(|| cell.clone());
+                }
+                if wide && let Some(next) = row.get_mut(usize::from(x) + 1) {
+                    *next = None;
+                }
+            }
+        }
+    }
+
+    /// When row `y` after `changes` is its old self with text inserted or
+    /// deleted at one place: where, the shift, and the cells that still
+    /// differ after the terminal shifted the row.
+    fn shifted_row(
+        &self,
+        y: u16,
+        changes: &[(u16, &Cell)],
+    ) -> Option<(u16, Shift, Vec<(u16, Cell)>)> {
+        const MAX_SHIFT: usize = 8;
+        let old = self.screen.get(usize::from(y))?;
+        if changes.len() <= MAX_SHIFT || old.iter().any(Option::is_none) {
+            return None;
+        }
+        let mut new: Vec<Cell> = old.iter().flatten().cloned().collect();
+        for &(x, cell) in changes {
+            if cell.symbol().width() != 1 {
+                return None;
+            }
+            *new.get_mut(usize::from(x))? = cell.clone();
+        }
+        let old: Vec<&Cell> = old.iter().flatten().collect();
+        let width = new.len();
+        let from = usize::from(changes.first()?.0);
+        let mut best: Option<(Shift, Vec<(u16, Cell)>)> = None;
+        for n in 1..=MAX_SHIFT.min(width - from - 1) {
+            for shift in [Shift::Insert(n), Shift::Delete(n)] {
+                // The row as the terminal has it after the shift; `None`
+                // where it shows blanks of its own making.
+                let shown = |x: usize| -> Option<&Cell> {
+                    match shift {
+                        _ if x < from => Some(old[x]),
+                        Shift::Insert(n) if x < from + n => None,
+                        Shift::Insert(n) => Some(old[x - n]),
+                        Shift::Delete(n) => old.get(x + n).copied(),
+                    }
+                };
+                let patch: Vec<(u16, Cell)> = (from..width)
+                    .filter(|&x| shown(x) != Some(&new[x]))
+                    .filter_map(|x| Some((u16::try_from(x).ok()?, new[x].clone())))
+                    .collect();
+                if patch.len() < best.as_ref().map_or(changes.len(), |(_, p)| p.len()) {
+                    best = Some((shift, patch));
+                }
+            }
+        }
+        let (shift, patch) = best?;
+        Some((u16::try_from(from).ok()?, shift, patch))
+    }
+
+    /// Writes one cell at (x, y).
+    fn put(&mut self, x: u16, y: u16, cell: &Cell) {
+        self.move_to(Position { x, y });
+        let pen = Pen {
+            fg: cell.fg,
+            bg: cell.bg,
+            underline: cell.underline_color,
+            modifier: cell.modifier,
+        };
+        if self.pen != Some(pen) {
+            self.set_pen(pen);
+        }
+        let symbol = cell.symbol();
+        self.pending.extend_from_slice(symbol.as_bytes());
+        // A wide character may be one column or two depending on the
+        // terminal: after one, the next cell moves explicitly.
+        self.cursor = (symbol.width() == 1).then(|| Position { x: x + 1, y });
+    }
+}
+
+/// How a row's text moved: characters inserted or deleted at the cursor.
+#[derive(Debug, Clone, Copy)]
+enum Shift {
+    Insert(usize),
+    Delete(usize),
 }
 
 /// Where a colour goes: foreground, background or underline.
@@ -289,22 +447,19 @@ impl<W: Write> Backend for LeanBackend<W> {
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
+        self.fit_screen();
+        let mut row: Vec<(u16, &Cell)> = Vec::new();
+        let mut row_y = 0;
         for (x, y, cell) in content {
-            self.move_to(Position { x, y });
-            let pen = Pen {
-                fg: cell.fg,
-                bg: cell.bg,
-                underline: cell.underline_color,
-                modifier: cell.modifier,
-            };
-            if self.pen != Some(pen) {
-                self.set_pen(pen);
+            if y != row_y && !row.is_empty() {
+                self.draw_row(row_y, &row);
+                row.clear();
             }
-            let symbol = cell.symbol();
-            self.pending.extend_from_slice(symbol.as_bytes());
-            // A wide character may be one column or two depending on the
-            // terminal: after one, the next cell moves explicitly.
-            self.cursor = (symbol.width() == 1).then(|| Position { x: x + 1, y });
+            row_y = y;
+            row.push((x, cell));
+        }
+        if !row.is_empty() {
+            self.draw_row(row_y, &row);
         }
         Ok(())
     }
@@ -341,6 +496,23 @@ impl<W: Write> Backend for LeanBackend<W> {
     }
 
     fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+        if clear_type == ClearType::All {
+            // Erased cells take the pen's background: with a clean pen the
+            // screen is known to be blank.
+            if self.pen != Some(Pen::RESET) {
+                self.pending.extend_from_slice(b"\x1b[0m");
+                self.pen = Some(Pen::RESET);
+            }
+            self.pending.extend_from_slice(b"\x1b[2J");
+            self.fit_screen();
+            for row in &mut self.screen {
+                row.fill(Some(Cell::default()));
+            }
+            return Ok(());
+        }
+        for row in &mut self.screen {
+            row.fill(None);
+        }
         let code: &[u8] = match clear_type {
             ClearType::All => b"\x1b[2J",
             ClearType::AfterCursor => b"\x1b[J",
@@ -353,8 +525,15 @@ impl<W: Write> Backend for LeanBackend<W> {
     }
 
     fn size(&self) -> io::Result<Size> {
+        if cfg!(test)
+            && let Some(size) = self.size.get()
+        {
+            return Ok(size);
+        }
         let (width, height) = crossterm::terminal::size()?;
-        Ok(Size { width, height })
+        let size = Size { width, height };
+        self.size.set(Some(size));
+        Ok(size)
     }
 
     fn window_size(&mut self) -> io::Result<WindowSize> {

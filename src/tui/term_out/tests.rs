@@ -227,3 +227,71 @@ fn a_frame_leaves_in_one_write_inside_synchronized_output() {
         "\x1b[?2026h\x1b[1;4Hp \x1b[2;2H\x1b]52;c;eA==\x07\x1b[?2026l"
     );
 }
+
+/// The bytes of each frame drawing `lines` in turn on a `width`x1 terminal.
+fn frames(width: u16, lines: &[&str]) -> Vec<String> {
+    let mut terminal = Terminal::new(LeanBackend::with_size(Vec::new(), width, 1)).unwrap();
+    terminal.clear().unwrap();
+    let style = Style::default()
+        .fg(Color::Indexed(223))
+        .bg(Color::Indexed(234));
+    let mut out = Vec::new();
+    for line in lines {
+        let start = terminal.backend().writer().len();
+        terminal.backend_mut().begin_frame();
+        terminal
+            .draw(|frame| {
+                let area = frame.area();
+                Paragraph::new(*line)
+                    .style(style)
+                    .render(area, frame.buffer_mut());
+            })
+            .unwrap();
+        terminal.backend_mut().end_frame().unwrap();
+        let bytes = &terminal.backend().writer()[start..];
+        out.push(String::from_utf8(bytes.to_vec()).unwrap());
+    }
+    out
+}
+
+#[test]
+fn text_typed_or_deleted_mid_row_shifts_the_row_in_the_terminal() {
+    let out = frames(
+        24,
+        &[
+            "const tasks = [];  |",
+            "xconst tasks = [];  |",
+            "xconst tasks = [];|",
+            "onst tasks = [];|",
+        ],
+    );
+    assert_eq!(
+        out[0],
+        "\x1b[0m\x1b[2J\x1b[H\x1b[?2026h\x1b[38;5;223;48;5;234mconst tasks = [];  |    \x1b[?25l\x1b[?2026l"
+    );
+    // Typed at the start: one cell inserted, then written; the spaces
+    // before the bar take the shift.
+    assert_eq!(out[1], "\x1b[?2026h\r\x1b[@x\x1b[?2026l");
+    // Two changed cells: written as they are.
+    assert_eq!(out[2], "\x1b[?2026h\x1b[17C|\x1b[C \x1b[?2026l");
+    // Two deleted at the start: the row moves left, the two cells it
+    // leaves at the end are written.
+    assert_eq!(out[3], "\x1b[?2026h\r\x1b[2P\x1b[22C  \x1b[?2026l");
+}
+
+#[test]
+fn moving_left_is_relative_except_from_the_wrap_column() {
+    let s = Style::default();
+    let mut b = LeanBackend::with_size(Vec::new(), 10, 2);
+    let out = written(
+        &mut b,
+        &[
+            (5, 0, cell("a", s)),
+            (2, 0, cell("b", s)),
+            (2, 0, cell("c", s)),
+            (9, 1, cell("d", s)),
+            (8, 1, cell("e", s)),
+        ],
+    );
+    assert_eq!(out, "\x1b[1;6H\x1b[0ma\x1b[4Db\x08c\x1b[2;10Hd\x1b[2;9He");
+}
