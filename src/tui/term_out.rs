@@ -253,7 +253,7 @@ impl<W: Write> LeanBackend<W> {
         for &(x, cell) in changes {
             self.put(x, y, cell);
         }
-        if let Some((at, shift, patch)) = shifted {
+        if let Some(ShiftPlan { at, shift, patch }) = shifted {
             let plain = (self.pending.len(), self.pen, self.cursor);
             let plain_bytes = self.pending.split_off(start.0);
             (self.pen, self.cursor) = (start.1, start.2);
@@ -289,11 +289,7 @@ impl<W: Write> LeanBackend<W> {
     /// When row `y` after `changes` is its old self with text inserted or
     /// deleted at one place: where, the shift, and the cells that still
     /// differ after the terminal shifted the row.
-    fn shifted_row(
-        &self,
-        y: u16,
-        changes: &[(u16, &Cell)],
-    ) -> Option<(u16, Shift, Vec<(u16, Cell)>)> {
+    fn shifted_row(&self, y: u16, changes: &[(u16, &Cell)]) -> Option<ShiftPlan> {
         const MAX_SHIFT: usize = 8;
         let old = self.screen.get(usize::from(y))?;
         if changes.len() <= MAX_SHIFT || old.iter().any(Option::is_none) {
@@ -332,7 +328,11 @@ impl<W: Write> LeanBackend<W> {
             }
         }
         let (shift, patch) = best?;
-        Some((u16::try_from(from).ok()?, shift, patch))
+        Some(ShiftPlan {
+            at: u16::try_from(from).ok()?,
+            shift,
+            patch,
+        })
     }
 
     /// Writes one cell at (x, y).
@@ -353,6 +353,14 @@ impl<W: Write> LeanBackend<W> {
         // terminal: after one, the next cell moves explicitly.
         self.cursor = (symbol.width() == 1).then(|| Position { x: x + 1, y });
     }
+}
+
+/// A row redrawn by shifting it: where, by how much, and the cells to
+/// write after the shift.
+struct ShiftPlan {
+    at: u16,
+    shift: Shift,
+    patch: Vec<(u16, Cell)>,
 }
 
 /// How a row's text moved: characters inserted or deleted at the cursor.
