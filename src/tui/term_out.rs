@@ -227,6 +227,26 @@ impl<W: Write> LeanBackend<W> {
         }
         self.pen = Some(Pen { underline, ..to });
     }
+    /// The order of `rows` that writes the fewest bytes, trying them all.
+    fn cheapest_order(&mut self, rows: &[(u16, Vec<(u16, &Cell)>)]) -> Vec<usize> {
+        let mut best: (usize, Vec<usize>) = (usize::MAX, (0..rows.len()).collect());
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        permutations(&mut order, 0, &mut |order| {
+            let state = (self.pending.len(), self.pen, self.cursor);
+            for &i in order.iter() {
+                let (y, row) = &rows[i];
+                self.emit_row(*y, row);
+            }
+            let cost = self.pending.len() - state.0;
+            self.pending.truncate(state.0);
+            (self.pen, self.cursor) = (state.1, state.2);
+            if cost < best.0 {
+                best = (cost, order.to_vec());
+            }
+        });
+        best.1
+    }
+
     /// Sizes the screen copy to the terminal, forgetting it on a change.
     fn fit_screen(&mut self) {
         let Some(size) = self.size.get() else {
@@ -247,7 +267,7 @@ impl<W: Write> LeanBackend<W> {
     /// moved sideways on the row (a character typed or deleted), by
     /// shifting the rest of the row in the terminal (`ICH`/`DCH`) and
     /// writing only what then differs, whichever is shorter.
-    fn draw_row(&mut self, y: u16, changes: &[(u16, &Cell)]) {
+    fn emit_row(&mut self, y: u16, changes: &[(u16, &Cell)]) {
         let shifted = self.shifted_row(y, changes);
         let start = (self.pending.len(), self.pen, self.cursor);
         for &(x, cell) in changes {
@@ -273,6 +293,10 @@ impl<W: Write> LeanBackend<W> {
                 (self.pen, self.cursor) = (plain.1, plain.2);
             }
         }
+    }
+
+    /// Notes row `y`'s `changes` in the copy of the screen.
+    fn remember_row(&mut self, y: u16, changes: &[(u16, &Cell)]) {
         if let Some(row) = self.screen.get_mut(usize::from(y)) {
             for &(x, cell) in changes {
                 let wide = cell.symbol().width() > 1;
@@ -370,6 +394,19 @@ enum Shift {
     Delete(usize),
 }
 
+/// Calls `visit` with every order of `items[k..]` after `items[..k]`.
+fn permutations(items: &mut [usize], k: usize, visit: &mut impl FnMut(&[usize])) {
+    if k + 1 >= items.len() {
+        visit(items);
+        return;
+    }
+    for i in k..items.len() {
+        items.swap(k, i);
+        permutations(items, k + 1, visit);
+        items.swap(k, i);
+    }
+}
+
 /// Where a colour goes: foreground, background or underline.
 #[derive(Clone, Copy)]
 enum Layer {
@@ -451,23 +488,31 @@ impl<W: Write> Write for LeanBackend<W> {
 impl<W: Write> Backend for LeanBackend<W> {
     type Error = io::Error;
 
+    /// Writes the changed rows; when only a few changed (a typed key), in
+    /// the order that costs the fewest bytes: each row starts with the pen
+    /// and cursor the one before left.
     fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
+        const ORDERED_ROWS: usize = 4;
         self.fit_screen();
-        let mut row: Vec<(u16, &Cell)> = Vec::new();
-        let mut row_y = 0;
+        let mut rows: Vec<(u16, Vec<(u16, &Cell)>)> = Vec::new();
         for (x, y, cell) in content {
-            if y != row_y && !row.is_empty() {
-                self.draw_row(row_y, &row);
-                row.clear();
+            match rows.last_mut() {
+                Some((row_y, row)) if *row_y == y => row.push((x, cell)),
+                _ => rows.push((y, vec![(x, cell)])),
             }
-            row_y = y;
-            row.push((x, cell));
         }
-        if !row.is_empty() {
-            self.draw_row(row_y, &row);
+        let order = if rows.len() <= ORDERED_ROWS {
+            self.cheapest_order(&rows)
+        } else {
+            (0..rows.len()).collect()
+        };
+        for i in order {
+            let (y, row) = &rows[i];
+            self.emit_row(*y, row);
+            self.remember_row(*y, row);
         }
         Ok(())
     }

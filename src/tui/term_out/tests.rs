@@ -295,3 +295,18 @@ fn moving_left_is_relative_except_from_the_wrap_column() {
     );
     assert_eq!(out, "\x1b[1;6H\x1b[0ma\x1b[4Db\x08c\x1b[2;10Hd\x1b[2;9He");
 }
+
+#[test]
+fn rows_are_written_in_the_order_that_keeps_the_pen() {
+    let text = Style::default()
+        .fg(Color::Indexed(223))
+        .bg(Color::Indexed(234));
+    let bar = Style::default()
+        .fg(Color::Indexed(223))
+        .bg(Color::Indexed(236));
+    let mut b = LeanBackend::with_size(Vec::new(), 10, 5);
+    // The pen is the bar's: the bar's row goes first, though it is lower.
+    written(&mut b, &[(0, 4, cell("1", bar))]);
+    let out = written(&mut b, &[(3, 1, cell("x", text)), (0, 4, cell("2", bar))]);
+    assert_eq!(out, "\r2\x1b[2;4H\x1b[48;5;234mx");
+}
