@@ -1,11 +1,10 @@
 //! The terminal UI. The only module that knows ratatui and crossterm.
 //!
 //! One tokio runtime. The UI task owns the app and is the only one that
-//! draws; terminal input (read and parsed on a thread of their own by
+//! draws; terminal input (read and parsed on a thread of its own by
 //! [`input`], so that keys always win over look-alike reports), resizes
-//! (SIGWINCH), autosave reports,
-//! the job runner's events, a heartbeat tick and signals reach it through
-//! `select!`. It drains what is queued, then draws once if something
+//! (SIGWINCH), autosave reports, the job runner's events, a heartbeat tick
+//! and signals reach it through `select!`. It drains what is queued, then draws once if something
 //! changed, at most one frame per 16 ms, each frame wrapped in synchronized
 //! output (DECSET 2026) so SSH and tmux never show half a frame, and
 //! written by [`term_out`] with as few bytes as the change needs. Nothing

@@ -269,8 +269,8 @@ fn text_typed_or_deleted_mid_row_shifts_the_row_in_the_terminal() {
         out[0],
         "\x1b[0m\x1b[2J\x1b[H\x1b[?2026h\x1b[38;5;223;48;5;234mconst tasks = [];  |    \x1b[?25l\x1b[?2026l"
     );
-    // Typed at the start: one cell inserted, then written; the spaces
-    // before the bar take the shift.
+    // Typed at the start: one cell inserted, then written; the row's
+    // trailing blanks take the shift.
     assert_eq!(out[1], "\x1b[?2026h\r\x1b[@x\x1b[?2026l");
     // Two changed cells: written as they are.
     assert_eq!(out[2], "\x1b[?2026h\x1b[17C|\x1b[C \x1b[?2026l");
