@@ -268,29 +268,31 @@ impl<W: Write> LeanBackend<W> {
     /// shifting the rest of the row in the terminal (`ICH`/`DCH`) and
     /// writing only what then differs, whichever is shorter.
     fn emit_row(&mut self, y: u16, changes: &[(u16, &Cell)]) {
-        let shifted = self.shifted_row(y, changes);
+        let plans = self.shifted_row(y, changes);
         let start = (self.pending.len(), self.pen, self.cursor);
         for &(x, cell) in changes {
             self.put(x, y, cell);
         }
-        if let Some(ShiftPlan { at, shift, patch }) = shifted {
-            let plain = (self.pending.len(), self.pen, self.cursor);
-            let plain_bytes = self.pending.split_off(start.0);
+        for ShiftPlan { ops, patch } in plans {
+            let best = (self.pending.len(), self.pen, self.cursor);
+            let best_bytes = self.pending.split_off(start.0);
             (self.pen, self.cursor) = (start.1, start.2);
-            self.move_to(Position { x: at, y });
-            match shift {
-                Shift::Insert(1) => self.pending.extend_from_slice(b"\x1b[@"),
-                Shift::Insert(n) => push_fmt(&mut self.pending, format_args!("\x1b[{n}@")),
-                Shift::Delete(1) => self.pending.extend_from_slice(b"\x1b[P"),
-                Shift::Delete(n) => push_fmt(&mut self.pending, format_args!("\x1b[{n}P")),
+            for (x, op) in ops {
+                self.move_to(Position { x, y });
+                match op {
+                    Shift::Insert(1) => self.pending.extend_from_slice(b"\x1b[@"),
+                    Shift::Insert(n) => push_fmt(&mut self.pending, format_args!("\x1b[{n}@")),
+                    Shift::Delete(1) => self.pending.extend_from_slice(b"\x1b[P"),
+                    Shift::Delete(n) => push_fmt(&mut self.pending, format_args!("\x1b[{n}P")),
+                }
             }
             for (x, cell) in &patch {
                 self.put(*x, y, cell);
             }
-            if self.pending.len() >= plain.0 {
+            if self.pending.len() >= best.0 {
                 self.pending.truncate(start.0);
-                self.pending.extend_from_slice(&plain_bytes);
-                (self.pen, self.cursor) = (plain.1, plain.2);
+                self.pending.extend_from_slice(&best_bytes);
+                (self.pen, self.cursor) = (best.1, best.2);
             }
         }
     }
@@ -311,52 +313,82 @@ impl<W: Write> LeanBackend<W> {
     }
 
     /// When row `y` after `changes` is its old self with text inserted or
-    /// deleted at one place: where, the shift, and the cells that still
-    /// differ after the terminal shifted the row.
-    fn shifted_row(&self, y: u16, changes: &[(u16, &Cell)]) -> Option<ShiftPlan> {
+    /// deleted at one place: ways to shift the row in the terminal, each
+    /// with the cells that still differ after it. The shift moves the rest
+    /// of the row, or, with a second shift the other way where the changes
+    /// end, only the text up to there (a pane border right of it stays).
+    fn shifted_row(&self, y: u16, changes: &[(u16, &Cell)]) -> Vec<ShiftPlan> {
         const MAX_SHIFT: usize = 8;
-        let old = self.screen.get(usize::from(y))?;
+        let Some(old) = self.screen.get(usize::from(y)) else {
+            return Vec::new();
+        };
         if changes.len() <= MAX_SHIFT || old.iter().any(Option::is_none) {
-            return None;
+            return Vec::new();
         }
         let mut new: Vec<Cell> = old.iter().flatten().cloned().collect();
         for &(x, cell) in changes {
-            if cell.symbol().width() != 1 {
-                return None;
+            match new.get_mut(usize::from(x)) {
+                Some(slot) if cell.symbol().width() == 1 => *slot = cell.clone(),
+                _ => return Vec::new(),
             }
-            *new.get_mut(usize::from(x))? = cell.clone();
         }
         let old: Vec<&Cell> = old.iter().flatten().collect();
         let width = new.len();
-        let from = usize::from(changes.first()?.0);
-        let mut best: Option<(Shift, Vec<(u16, Cell)>)> = None;
+        let (Some(&(first, _)), Some(&(last, _))) = (changes.first(), changes.last()) else {
+            return Vec::new();
+        };
+        let (from, end) = (usize::from(first), usize::from(last) + 1);
+        let mut best: [Option<(usize, ShiftPlan)>; 2] = [None, None];
         for n in 1..=MAX_SHIFT.min(width - from - 1) {
-            for shift in [Shift::Insert(n), Shift::Delete(n)] {
+            let bounded = end < width && end > from + n;
+            let shapes = [
+                (0, Shift::Insert(n), width),
+                (0, Shift::Delete(n), width),
+                (1, Shift::Insert(n), if bounded { end } else { width }),
+                (1, Shift::Delete(n), if bounded { end } else { width }),
+            ];
+            for (slot, shift, stop) in shapes {
+                if slot == 1 && stop == width {
+                    continue;
+                }
                 // The row as the terminal has it after the shift; `None`
                 // where it shows blanks of its own making.
                 let shown = |x: usize| -> Option<&Cell> {
                     match shift {
-                        _ if x < from => Some(old[x]),
+                        _ if x < from || x >= stop => Some(old[x]),
                         Shift::Insert(n) if x < from + n => None,
                         Shift::Insert(n) => Some(old[x - n]),
-                        Shift::Delete(n) => old.get(x + n).copied(),
+                        Shift::Delete(n) if x + n < stop => Some(old[x + n]),
+                        Shift::Delete(_) => None,
                     }
                 };
                 let patch: Vec<(u16, Cell)> = (from..width)
                     .filter(|&x| shown(x) != Some(&new[x]))
                     .filter_map(|x| Some((u16::try_from(x).ok()?, new[x].clone())))
                     .collect();
-                if patch.len() < best.as_ref().map_or(changes.len(), |(_, p)| p.len()) {
-                    best = Some((shift, patch));
+                if patch.len() >= changes.len()
+                    || best[slot]
+                        .as_ref()
+                        .is_some_and(|(len, _)| *len <= patch.len())
+                {
+                    continue;
                 }
+                let at = |x: usize| u16::try_from(x).unwrap_or(u16::MAX);
+                let ops = match (shift, stop < width) {
+                    (_, false) => vec![(at(from), shift)],
+                    // Take out what the insert pushes past `stop`, then insert.
+                    (Shift::Insert(n), true) => {
+                        vec![(at(stop - n), Shift::Delete(n)), (at(from), shift)]
+                    }
+                    // Delete, then put the room back before `stop`.
+                    (Shift::Delete(n), true) => {
+                        vec![(at(from), shift), (at(stop - n), Shift::Insert(n))]
+                    }
+                };
+                best[slot] = Some((patch.len(), ShiftPlan { ops, patch }));
             }
         }
-        let (shift, patch) = best?;
-        Some(ShiftPlan {
-            at: u16::try_from(from).ok()?,
-            shift,
-            patch,
-        })
+        best.into_iter().flatten().map(|(_, plan)| plan).collect()
     }
 
     /// Writes one cell at (x, y).
@@ -379,11 +411,10 @@ impl<W: Write> LeanBackend<W> {
     }
 }
 
-/// A row redrawn by shifting it: where, by how much, and the cells to
-/// write after the shift.
+/// A row redrawn by shifting it: the shifts (where, which) and the cells
+/// to write after them.
 struct ShiftPlan {
-    at: u16,
-    shift: Shift,
+    ops: Vec<(u16, Shift)>,
     patch: Vec<(u16, Cell)>,
 }
 

@@ -310,3 +310,37 @@ fn rows_are_written_in_the_order_that_keeps_the_pen() {
     let out = written(&mut b, &[(3, 1, cell("x", text)), (0, 4, cell("2", bar))]);
     assert_eq!(out, "\r2\x1b[2;4H\x1b[48;5;234mx");
 }
+
+#[test]
+fn a_border_right_of_the_text_stays_put_while_the_text_shifts() {
+    use ratatui::text::{Line, Span};
+    let text = Style::default()
+        .fg(Color::Indexed(223))
+        .bg(Color::Indexed(234));
+    let border = Style::default()
+        .fg(Color::Indexed(108))
+        .bg(Color::Indexed(234));
+    let mut terminal = Terminal::new(LeanBackend::with_size(Vec::new(), 40, 1)).unwrap();
+    terminal.clear().unwrap();
+    let mut frame_bytes = Vec::new();
+    let letters = "abcdefghijklmnopqrstuvwxyz0123456789";
+    let typed = format!("X{letters}  ");
+    let plain = format!("{letters}   ");
+    for content in [plain.as_str(), typed.as_str(), plain.as_str()] {
+        let start = terminal.backend().writer().len();
+        terminal
+            .draw(|frame| {
+                let line = Line::from(vec![Span::styled(content, text), Span::styled("|", border)]);
+                let area = frame.area();
+                Paragraph::new(line).render(area, frame.buffer_mut());
+            })
+            .unwrap();
+        let bytes = terminal.backend().writer()[start..].to_vec();
+        frame_bytes.push(String::from_utf8(bytes).unwrap());
+    }
+    // Typed: the cell before the border is taken out, then one inserted
+    // at the start; the border never moves, so it is not written again.
+    assert_eq!(frame_bytes[1], "\x1b[1;37H\x1b[P\r\x1b[@\x1b[38;5;223mX");
+    // Deleted: the reverse; the room made before the border is written.
+    assert_eq!(frame_bytes[2], "\r\x1b[P\x1b[36C\x1b[@ ");
+}
