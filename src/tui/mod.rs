@@ -1,11 +1,13 @@
 //! The terminal UI. The only module that knows ratatui and crossterm.
 //!
 //! One tokio runtime. The UI task owns the app and is the only one that
-//! draws; terminal events (read on a thread of their own), autosave reports,
-//! the job runner's events, a heartbeat tick and signals reach it through
-//! `select!`. It drains what is queued, then draws once if something
+//! draws; terminal input (read and parsed on a thread of its own by
+//! [`input`], so that keys always win over look-alike reports), resizes
+//! (SIGWINCH), autosave reports, the job runner's events, a heartbeat tick
+//! and signals reach it through `select!`. It drains what is queued, then draws once if something
 //! changed, at most one frame per 16 ms, each frame wrapped in synchronized
-//! output (DECSET 2026) so SSH and tmux never show half a frame. Nothing
+//! output (DECSET 2026) so SSH and tmux never show half a frame, and
+//! written by [`term_out`] with as few bytes as the change needs. Nothing
 //! else redraws: idle costs nothing (the jobs poll runs only while the jobs
 //! view is open or a job started here has not ended).
 //!
@@ -17,13 +19,16 @@
 mod ansi;
 mod app;
 pub mod harness;
+mod input;
 pub(crate) mod keymap;
 mod layout;
 mod panes;
 mod session;
+mod term_out;
 pub(crate) mod theme;
 
-use std::io::{Write, stdout};
+use std::io::{IsTerminal, Read, Write, stdout};
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,13 +36,12 @@ use base64::Engine;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
 };
+use crossterm::style::{Attribute, SetAttribute};
 use crossterm::terminal::{
-    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
-    disable_raw_mode, enable_raw_mode,
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, event, execute};
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -51,7 +55,9 @@ use crate::store::worker::StoreWorker;
 use crate::store::workspaces::Workspace;
 pub(crate) use app::OpenTarget;
 use app::{App, Services};
+use input::InputParser;
 use keymap::Keymap;
+use term_out::LeanBackend;
 use theme::{ColorDepth, Theme};
 
 const FRAME: Duration = Duration::from_millis(16);
@@ -99,6 +105,7 @@ fn restore_terminal() {
         stdout(),
         DisableMouseCapture,
         DisableBracketedPaste,
+        SetAttribute(Attribute::Reset),
         LeaveAlternateScreen,
         cursor::Show
     );
@@ -272,18 +279,34 @@ async fn run_async(
 }
 
 async fn event_loop(app: &mut App, inbox: &mut Inbox) -> anyhow::Result<Exit> {
-    let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
+    // Frames go straight to the terminal's file, one write each.
+    let out = std::fs::File::from(stdout().as_fd().try_clone_to_owned()?);
+    let mut terminal = Terminal::new(LeanBackend::new(out))?;
+    // A known blank screen to start from.
+    terminal.clear()?;
     let (events_tx, mut events) = mpsc::unbounded_channel();
-    // crossterm's reader blocks; it gets a thread of its own.
+    let mut tty = input_tty()?;
+    // Reading the terminal blocks; it gets a thread of its own.
     std::thread::Builder::new()
         .name("kollega-input".into())
         .spawn(move || {
-            while let Ok(ev) = event::read() {
-                if events_tx.send(ev).is_err() {
-                    break;
+            let mut parser = InputParser::default();
+            let mut buf = [0u8; 1024];
+            loop {
+                let n = match tty.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                };
+                for ev in parser.feed(&buf[..n], n == buf.len()) {
+                    if events_tx.send(ev).is_err() {
+                        return;
+                    }
                 }
             }
         })?;
+    let mut resized = signal(SignalKind::window_change())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
@@ -318,6 +341,11 @@ async fn event_loop(app: &mut App, inbox: &mut Inbox) -> anyhow::Result<Exit> {
             Some(event) = inbox.jobs.recv() => dirty |= app.job_event(event),
             _ = jobs_poll.tick(), if app.wants_poll() => app.poll(),
             _ = heartbeat.tick() => app.heartbeat(),
+            _ = resized.recv() => {
+                if let Ok((width, height)) = crossterm::terminal::size() {
+                    dirty |= app.handle_event(&event::Event::Resize(width, height));
+                }
+            }
             _ = hangup.recv() => return Ok(Exit::Hangup),
             _ = terminate.recv() => return Ok(Exit::Terminate),
             _ = tokio::time::sleep_until(next_frame), if dirty => {}
@@ -329,11 +357,19 @@ async fn event_loop(app: &mut App, inbox: &mut Inbox) -> anyhow::Result<Exit> {
     }
 }
 
-fn draw(
-    terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
-    app: &mut App,
-) -> anyhow::Result<()> {
-    execute!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+/// The terminal to read keys from: standard input when it is one, else
+/// the controlling terminal.
+fn input_tty() -> std::io::Result<std::fs::File> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        Ok(std::fs::File::from(stdin.as_fd().try_clone_to_owned()?))
+    } else {
+        std::fs::File::open("/dev/tty")
+    }
+}
+
+fn draw(terminal: &mut Terminal<LeanBackend<std::fs::File>>, app: &mut App) -> anyhow::Result<()> {
+    terminal.backend_mut().begin_frame();
     terminal.draw(|frame| {
         let area = frame.area();
         if let Some((x, y)) = app.render(area, frame.buffer_mut()) {
@@ -346,7 +382,6 @@ fn draw(
         let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
         write!(terminal.backend_mut(), "\x1b]52;c;{encoded}\x07")?;
     }
-    execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
-    terminal.backend_mut().flush()?;
+    terminal.backend_mut().end_frame()?;
     Ok(())
 }

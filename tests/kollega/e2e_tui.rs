@@ -246,7 +246,10 @@ fn draft_survives_kill_9() {
     let screen = tmux.wait_for("// typed before kill -9");
     // The cursor came back too: line 2, after the typed text.
     assert!(screen.contains("lib/tasks.ts ● 2:24"), "{screen}");
+    // The restored text is unsaved: quitting asks first.
     tmux.keys(&["C-q"]);
+    tmux.wait_for("with unsaved changes");
+    tmux.keys(&["y"]);
     tmux.wait_for("KOLLEGA-EXIT=0");
 }
 
@@ -621,4 +624,45 @@ fn ask_review_two_hunks_in_one_out_apply_and_undo() {
     assert_eq!(requests[0].path, "/v1/chat/completions");
     assert!(!requests[0].body.contains("sk_live_never_sent"));
     assert!(requests[0].body.contains("make the constants tens"));
+}
+
+#[test]
+fn shift_f3_goes_back_to_the_previous_match() {
+    // xterm (and tmux) send Shift-F3 as `ESC[1;2R`, which looks like a
+    // cursor-position report; kollega asks for none, so it is the key.
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("notes");
+    std::fs::create_dir_all(&folder).unwrap();
+    let text: String = (1..=9)
+        .map(|i| {
+            if i % 3 == 0 {
+                format!("needle {i}\n")
+            } else {
+                format!("hay {i}\n")
+            }
+        })
+        .collect();
+    std::fs::write(folder.join("n.txt"), text).unwrap();
+    let tmux = Tmux::start_with(
+        &dir.path().join("data"),
+        &dir.path().join("config"),
+        80,
+        24,
+        &format!("open '{}' n.txt:1", folder.display()),
+    );
+    tmux.wait_for("hay 1");
+    tmux.keys(&["C-f"]);
+    tmux.keys(&["needle", "Enter"]);
+    tmux.wait_for(" 3:");
+    tmux.keys(&["F3"]);
+    tmux.wait_for(" 6:");
+    tmux.keys(&["F3"]);
+    tmux.wait_for(" 9:");
+    tmux.keys(&["S-F3"]);
+    tmux.wait_for(" 6:");
+    tmux.keys(&["S-F3"]);
+    let screen = tmux.wait_for(" 3:");
+    assert!(screen.contains("needle 9"), "{screen}");
+    tmux.keys(&["C-q"]);
+    tmux.wait_for("KOLLEGA-EXIT=0");
 }
