@@ -268,7 +268,7 @@ impl App {
         let full = lines.len() >= LOG_BATCH;
         let redraw = !lines.is_empty();
         if pane.log.last_seq == after {
-            pane.log.append(lines);
+            pane.polled(lines);
         }
         if full {
             self.poll_ai();
