@@ -13,9 +13,11 @@ use ratatui::layout::Rect;
 use serde_json::Value;
 
 use super::{App, AppMsg, Focus, Overlay};
+use crate::ai::fix;
 use crate::error::describe;
 use crate::jobs::Status;
 use crate::jobs::now_ms;
+use crate::jobs::payload::{AskPayload, JobPayload};
 use crate::jobs::queue::{self, Job, LogLine, NewJob};
 use crate::store::conversations::Conversation;
 use crate::store::jobs::JobKind;
@@ -28,6 +30,11 @@ const LOG_BATCH: usize = 2000;
 /// Answers for the AI pane.
 pub(crate) enum AiMsg {
     Queued(Result<i64, String>),
+    /// The `ask` job fixing failed job `failed` was queued.
+    FixQueued {
+        failed: i64,
+        result: Result<i64, String>,
+    },
     FileRead {
         path: String,
         result: Result<Option<String>, String>,
@@ -188,6 +195,27 @@ impl App {
         );
     }
 
+    /// Queues the `ask` job that fixes failed job `id` (its command, log
+    /// tail and the files the log names), in the job's workspace.
+    pub(crate) fn fix_job(&mut self, id: i64) {
+        self.store_work(
+            move |store| {
+                let fix = fix::for_job(store, id).map_err(|e| describe(&e))?;
+                let payload = AskPayload {
+                    prompt: fix.request.prompt,
+                    files: fix.request.files,
+                    provider: None,
+                    model: None,
+                    conversation: None,
+                    format: None,
+                };
+                let new = payload.job(Some(fix.workspace));
+                queue::enqueue(&mut store.conn, &new, now_ms()).map_err(|e| describe(&e))
+            },
+            move |result| AppMsg::Ai(AiMsg::FixQueued { failed: id, result }),
+        );
+    }
+
     /// A file picked for the context: added, then read for its estimate.
     pub(crate) fn add_context_file(&mut self, path: String) {
         if let Err(e) = self.ai.pane.add_file(&path) {
@@ -213,6 +241,28 @@ impl App {
                 self.poll_ai();
             }
             AiMsg::Queued(Err(e)) => self.notify(format!("the request was not queued: {e}"), true),
+            AiMsg::FixQueued {
+                failed,
+                result: Ok(id),
+            } => {
+                if self.focus != Focus::Ai {
+                    self.ai.back_to = self.focus;
+                    self.focus = Focus::Ai;
+                }
+                self.ai.pane.sent(id);
+                self.notify(
+                    format!("asked the model to fix job {failed}: job {id}"),
+                    false,
+                );
+                if let Some(runner) = self.services.runner.as_ref() {
+                    runner.wake();
+                }
+                self.poll_ai();
+            }
+            AiMsg::FixQueued {
+                failed,
+                result: Err(e),
+            } => self.notify(format!("cannot fix job {failed} with AI: {e}"), true),
             AiMsg::FileRead { path, result } => match result {
                 Ok(Some(text)) => self.ai.pane.file_read(&path, &text),
                 Ok(None) => {
