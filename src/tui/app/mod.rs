@@ -1074,6 +1074,7 @@ impl App {
             file,
             message: message.map(|(m, _)| m.as_str()),
             is_error: message.is_some_and(|(_, e)| *e),
+            usage: self.ai.usage.as_deref(),
         }
         .render(area, buf, &self.theme);
     }
