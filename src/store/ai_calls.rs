@@ -135,6 +135,38 @@ pub(crate) fn totals(conn: &Connection, group: Group) -> Result<Vec<Totals>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Requests, tokens (in and out) and known cost of the calls of one
+/// workspace (`workspace_key`) and/or one process (`session`); `None`
+/// leaves that side open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Sums {
+    pub requests: i64,
+    pub tokens: i64,
+    pub cost_micros: i64,
+}
+
+/// The [`Sums`] of the calls matching `workspace_key` and `session`.
+pub(crate) fn sums(
+    conn: &Connection,
+    workspace_key: Option<&str>,
+    session: Option<&str>,
+) -> Result<Sums> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(input_tokens + output_tokens), 0),
+                COALESCE(SUM(COALESCE(cost_micros, 0)), 0)
+         FROM ai_calls
+         WHERE (?1 IS NULL OR workspace_key = ?1) AND (?2 IS NULL OR session = ?2)",
+        params![workspace_key, session],
+        |r| {
+            Ok(Sums {
+                requests: r.get(0)?,
+                tokens: r.get(1)?,
+                cost_micros: r.get(2)?,
+            })
+        },
+    )?)
+}
+
 /// What the metrics need of each request.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CallFigures {
@@ -245,5 +277,41 @@ mod tests {
             .unwrap()
             .is_empty()
         );
+    }
+
+    #[test]
+    fn sums_of_a_workspace_and_of_a_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            sums(&store.conn, Some("ws:a"), None).unwrap(),
+            Sums::default()
+        );
+        insert(&store.conn, &call("s1", "gpt-5.1", Some(250), "ok"), 1).unwrap();
+        insert(&store.conn, &call("s2", "local", None, "ok"), 2).unwrap();
+        let other = NewCall {
+            workspace_key: Some("ws:b"),
+            ..call("s1", "gpt-5.1", Some(1_000), "ok")
+        };
+        insert(&store.conn, &other, 3).unwrap();
+        let sums_of = |ws, session| sums(&store.conn, ws, session).unwrap();
+        assert_eq!(
+            sums_of(Some("ws:a"), None),
+            Sums {
+                requests: 2,
+                tokens: 220,
+                cost_micros: 250
+            }
+        );
+        assert_eq!(
+            sums_of(None, Some("s1")),
+            Sums {
+                requests: 2,
+                tokens: 220,
+                cost_micros: 1_250
+            }
+        );
+        assert_eq!(sums_of(Some("ws:b"), Some("s2")).requests, 0);
+        assert_eq!(sums_of(None, None).requests, 3);
     }
 }

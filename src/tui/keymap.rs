@@ -117,6 +117,7 @@ actions! {
     JobDetails => "job_details", "the job's command, directory, environment, attempts and error";
     RetryJob => "retry_job", "retry the job (failed, dead or cancelled)";
     CancelJob => "cancel_job", "cancel the job (asks first)";
+    FixWithAi => "fix_with_ai", "ask the model to fix this failed job";
     FilterStatus => "filter_status", "cycle the status filter (all, queued, running, …)";
     FilterKind => "filter_kind", "cycle the kind filter (all, command, git-push, …)";
     CopyCommand => "copy_command", "copy the job's command line (also to the terminal clipboard)";

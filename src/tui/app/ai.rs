@@ -13,10 +13,13 @@ use ratatui::layout::Rect;
 use serde_json::Value;
 
 use super::{App, AppMsg, Focus, Overlay};
+use crate::ai::{fix, usage};
 use crate::error::describe;
 use crate::jobs::Status;
 use crate::jobs::now_ms;
+use crate::jobs::payload::{AskPayload, JobPayload};
 use crate::jobs::queue::{self, Job, LogLine, NewJob};
+use crate::store::ai_calls::{self, Sums};
 use crate::store::conversations::Conversation;
 use crate::store::jobs::JobKind;
 use crate::tui::panes::ai::{AiOp, AiPane, AskState};
@@ -28,6 +31,11 @@ const LOG_BATCH: usize = 2000;
 /// Answers for the AI pane.
 pub(crate) enum AiMsg {
     Queued(Result<i64, String>),
+    /// The `ask` job fixing failed job `failed` was queued.
+    FixQueued {
+        failed: i64,
+        result: Result<i64, String>,
+    },
     FileRead {
         path: String,
         result: Result<Option<String>, String>,
@@ -38,6 +46,8 @@ pub(crate) enum AiMsg {
         after: i64,
         result: Result<Box<(Job, Vec<LogLine>)>, String>,
     },
+    /// This process's and the workspace's sums of the model's calls.
+    Usage(Result<(Sums, Option<Sums>), String>),
 }
 
 /// The AI pane and where the keys go back to when it closes.
@@ -45,6 +55,9 @@ pub(crate) struct AiState {
     pub pane: AiPane,
     back_to: Focus,
     polling: bool,
+    /// What the model's calls cost, for the status bar: none before this
+    /// process's first call.
+    pub usage: Option<String>,
 }
 
 impl AiState {
@@ -53,6 +66,7 @@ impl AiState {
             pane: AiPane::new(),
             back_to: Focus::Workspaces,
             polling: false,
+            usage: None,
         }
     }
 }
@@ -188,6 +202,47 @@ impl App {
         );
     }
 
+    /// Queues the `ask` job that fixes failed job `id` (its command, log
+    /// tail and the files the log names), in the job's workspace.
+    pub(crate) fn fix_job(&mut self, id: i64) {
+        self.store_work(
+            move |store| {
+                let fix = fix::for_job(store, id).map_err(|e| describe(&e))?;
+                let payload = AskPayload {
+                    prompt: fix.request.prompt,
+                    files: fix.request.files,
+                    provider: None,
+                    model: None,
+                    conversation: None,
+                    format: None,
+                };
+                let new = payload.job(Some(fix.workspace));
+                queue::enqueue(&mut store.conn, &new, now_ms()).map_err(|e| describe(&e))
+            },
+            move |result| AppMsg::Ai(AiMsg::FixQueued { failed: id, result }),
+        );
+    }
+
+    /// Reads the sums of this process's calls and of the open workspace's,
+    /// for the status bar (after an `ask` job ends, not every frame).
+    pub(crate) fn refresh_ai_usage(&mut self) {
+        let key = self.session.as_ref().map(|s| s.key.clone());
+        self.store_work(
+            move |store| {
+                let session = ai_calls::sums(&store.conn, None, Some(usage::session()))
+                    .map_err(|e| describe(&e))?;
+                let workspace = match key {
+                    Some(key) => Some(
+                        ai_calls::sums(&store.conn, Some(&key), None).map_err(|e| describe(&e))?,
+                    ),
+                    None => None,
+                };
+                Ok((session, workspace))
+            },
+            |result| AppMsg::Ai(AiMsg::Usage(result)),
+        );
+    }
+
     /// A file picked for the context: added, then read for its estimate.
     pub(crate) fn add_context_file(&mut self, path: String) {
         if let Err(e) = self.ai.pane.add_file(&path) {
@@ -213,6 +268,28 @@ impl App {
                 self.poll_ai();
             }
             AiMsg::Queued(Err(e)) => self.notify(format!("the request was not queued: {e}"), true),
+            AiMsg::FixQueued {
+                failed,
+                result: Ok(id),
+            } => {
+                if self.focus != Focus::Ai {
+                    self.ai.back_to = self.focus;
+                    self.focus = Focus::Ai;
+                }
+                self.ai.pane.sent(id);
+                self.notify(
+                    format!("asked the model to fix job {failed}: job {id}"),
+                    false,
+                );
+                if let Some(runner) = self.services.runner.as_ref() {
+                    runner.wake();
+                }
+                self.poll_ai();
+            }
+            AiMsg::FixQueued {
+                failed,
+                result: Err(e),
+            } => self.notify(format!("cannot fix job {failed} with AI: {e}"), true),
             AiMsg::FileRead { path, result } => match result {
                 Ok(Some(text)) => self.ai.pane.file_read(&path, &text),
                 Ok(None) => {
@@ -240,6 +317,10 @@ impl App {
             AiMsg::Conversations(Err(e)) => {
                 self.notify(format!("cannot list the conversations: {e}"), true);
             }
+            AiMsg::Usage(Ok((session, workspace))) => {
+                self.ai.usage = usage_line(session, workspace);
+            }
+            AiMsg::Usage(Err(e)) => self.notify(format!("cannot add up the AI usage: {e}"), true),
             AiMsg::Polled { id, after, result } => {
                 self.ai.polling = false;
                 return self.ai_polled(id, after, result);
@@ -268,7 +349,7 @@ impl App {
         let full = lines.len() >= LOG_BATCH;
         let redraw = !lines.is_empty();
         if pane.log.last_seq == after {
-            pane.log.append(lines);
+            pane.polled(lines);
         }
         if full {
             self.poll_ai();
@@ -277,6 +358,7 @@ impl App {
         if !job.status.is_final() {
             return redraw;
         }
+        self.refresh_ai_usage();
         match job.status {
             Status::Succeeded => {
                 let patch_id = job
@@ -312,4 +394,25 @@ impl App {
         let focused = self.overlay.is_none();
         self.ai.pane.render(area, buf, focused, &self.theme)
     }
+}
+
+/// "AI 12.4k tok $0.03 · ws $0.41": this process's calls and the
+/// workspace's; nothing before this process's first call.
+fn usage_line(session: Sums, workspace: Option<Sums>) -> Option<String> {
+    if session.requests == 0 {
+        return None;
+    }
+    let tokens = match session.tokens {
+        t if t >= 1_000_000 => format!("{:.1}M", t as f64 / 1_000_000.0),
+        t if t >= 1_000 => format!("{:.1}k", t as f64 / 1_000.0),
+        t => t.to_string(),
+    };
+    let mut line = format!(
+        "AI {tokens} tok ${:.2}",
+        usage::dollars(session.cost_micros)
+    );
+    if let Some(ws) = workspace {
+        line.push_str(&format!(" · ws ${:.2}", usage::dollars(ws.cost_micros)));
+    }
+    Some(line)
 }

@@ -346,8 +346,8 @@ impl App {
                 let error = self.jobs.pane.job(id).and_then(|j| j.error.clone());
                 self.report_end(id, &title, status, error.as_deref(), what);
             }
-            // Nothing on screen follows a streamed answer yet.
-            Event::Output { .. } => return false,
+            // The AI pane shows the answer it follows as it streams.
+            Event::Output { id, text } => return self.ai.pane.streamed(id, &text),
         }
         if self.wants_job_poll() {
             self.poll_jobs();

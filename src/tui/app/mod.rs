@@ -151,6 +151,8 @@ pub(crate) enum Effect {
     },
     LeaveJobs,
     RetryJob(i64),
+    /// Ask the model to fix a failed job, following the answer.
+    FixJob(i64),
     /// Store a review decision, a split or an edit; write or leave.
     Review(super::panes::review::ReviewOp),
     /// Send a prompt, pick a file or a conversation, leave the AI pane.
@@ -766,6 +768,7 @@ impl App {
             Effect::Remote { push } => self.enqueue_git(push),
             Effect::LeaveJobs => self.leave_jobs(),
             Effect::RetryJob(id) => self.retry_job(id),
+            Effect::FixJob(id) => self.fix_job(id),
             Effect::Review(op) => self.review_op(op),
             Effect::Ai(op) => self.ai_op(op),
         }
@@ -1103,6 +1106,7 @@ impl App {
             file,
             message: message.map(|(m, _)| m.as_str()),
             is_error: message.is_some_and(|(_, e)| *e),
+            usage: self.ai.usage.as_deref(),
         }
         .render(area, buf, &self.theme);
     }

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::job_log::JobLog;
 use super::{frame, inner};
 use crate::ai::context::{estimate_tokens, is_never_sent};
+use crate::jobs::queue::{LogLine, Stream};
 use crate::store::conversations::Conversation;
 use crate::tui::app::{Effect, Outcome};
 use crate::tui::keymap::Action;
@@ -69,8 +70,12 @@ pub(crate) struct AiPane {
     /// The conversation this prompt continues; a new one otherwise.
     pub conversation: Option<Conversation>,
     pub state: AskState,
-    /// The streamed answer: the `ask` job's log.
+    /// The stored answer: the `ask` job's log as polled, shown once the
+    /// job ends (and while it runs if no live text reaches this process).
     pub log: JobLog,
+    /// The answer as this process's runner streams it, with kollega's own
+    /// lines from the polled log between; shown while the job runs.
+    pub live: JobLog,
 }
 
 impl AiPane {
@@ -85,6 +90,7 @@ impl AiPane {
             conversation: None,
             state: AskState::Idle,
             log: JobLog::new(),
+            live: JobLog::new(),
         }
     }
 
@@ -166,6 +172,41 @@ impl AiPane {
     pub fn sent(&mut self, id: i64) {
         self.state = AskState::Running { id };
         self.log.reset(Some(id));
+        self.live.reset(Some(id));
+    }
+
+    /// Text job `id` streamed; returns whether the pane follows it.
+    pub fn streamed(&mut self, id: i64, text: &str) -> bool {
+        if self.running_job() != Some(id) {
+            return false;
+        }
+        self.live.stream_text(Stream::Stdout, text);
+        true
+    }
+
+    /// Whether the answer shown is the live one.
+    fn shows_live(&self) -> bool {
+        self.running_job().is_some() && self.live.len() > 0
+    }
+
+    /// The answer the pane shows.
+    fn shown_log(&mut self) -> &mut JobLog {
+        if self.shows_live() {
+            &mut self.live
+        } else {
+            &mut self.log
+        }
+    }
+
+    /// Lines a poll found: all kept for after the end, and kollega's own
+    /// also shown between the live text.
+    pub fn polled(&mut self, lines: Vec<LogLine>) {
+        if self.shows_live() {
+            for line in lines.iter().filter(|l| l.stream == Stream::Info) {
+                self.live.push_line(Stream::Info, line.line.clone());
+            }
+        }
+        self.log.append(lines);
     }
 
     pub fn update(&mut self, action: Action) -> Outcome {
@@ -191,13 +232,15 @@ impl AiPane {
                 self.conversation = None;
                 self.state = AskState::Idle;
                 self.log.reset(None);
+                self.live.reset(None);
                 self.input = TextArea::default();
                 self.input.set_cursor_line_style(Style::default());
                 Outcome::Redraw
             }
             Action::PageUp | Action::PageDown => {
-                let page = self.log.page();
-                self.log.scroll(if action == Action::PageUp {
+                let log = self.shown_log();
+                let page = log.page();
+                log.scroll(if action == Action::PageUp {
                     -page
                 } else {
                     page
@@ -300,7 +343,7 @@ impl AiPane {
             ))
             .render(inner(answer), buf);
         } else {
-            self.log.render(answer, buf, &title, false, theme);
+            self.shown_log().render(answer, buf, &title, false, theme);
         }
         if let AskState::Failed { error, .. } = &self.state {
             let body = inner(answer);

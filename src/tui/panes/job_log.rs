@@ -50,6 +50,9 @@ pub(crate) struct JobLog {
     pub search: Option<Regex>,
     /// The absolute index of the line of the current search hit.
     current: Option<usize>,
+    /// Whether the last line is still being written (live text without
+    /// its newline yet).
+    open_tail: bool,
 }
 
 impl JobLog {
@@ -69,6 +72,7 @@ impl JobLog {
             height: 10,
             search: None,
             current: None,
+            open_tail: false,
         }
     }
 
@@ -121,6 +125,40 @@ impl JobLog {
                 text: line.line,
             });
         }
+    }
+
+    /// Takes text as it is written, not yet cut into lines: a chunk
+    /// without its newline stays the open last line, which the next chunk
+    /// continues.
+    pub fn stream_text(&mut self, stream: Stream, text: &str) {
+        for piece in text.split_inclusive('\n') {
+            let ends = piece.ends_with('\n');
+            let body = piece.trim_end_matches(['\n', '\r']);
+            match self.lines.back_mut() {
+                Some(last) if self.open_tail && last.stream == stream => last.text.push_str(body),
+                _ => {
+                    self.last_seq += 1;
+                    self.push(LogEntry {
+                        seq: self.last_seq,
+                        stream,
+                        text: body.to_string(),
+                    });
+                }
+            }
+            self.open_tail = !ends;
+        }
+    }
+
+    /// Takes one whole line between streamed text (a line of kollega's
+    /// own), closing the open line.
+    pub fn push_line(&mut self, stream: Stream, text: String) {
+        self.last_seq += 1;
+        self.push(LogEntry {
+            seq: self.last_seq,
+            stream,
+            text,
+        });
+        self.open_tail = false;
     }
 
     fn push(&mut self, entry: LogEntry) {

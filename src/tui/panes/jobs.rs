@@ -310,6 +310,10 @@ impl JobsPane {
                 Some(job) => Outcome::Effect(Effect::RetryJob(job.id)),
                 None => Outcome::Redraw,
             },
+            Action::FixWithAi => match self.selected_job() {
+                Some(job) => Outcome::Effect(Effect::FixJob(job.id)),
+                None => Outcome::Redraw,
+            },
             Action::CancelJob => match self.selected_job() {
                 Some(job) if job.status.is_final() => Outcome::Effect(Effect::Notify(
                     format!("job {} has ended ({})", job.id, job.status),

@@ -22,6 +22,8 @@ pub(crate) struct StatusLine<'a> {
     pub file: Option<(&'a str, &'a str, usize, usize, bool)>,
     pub message: Option<&'a str>,
     pub is_error: bool,
+    /// What the model calls cost ("AI 12.4k tok $0.03 · ws $0.41").
+    pub usage: Option<&'a str>,
 }
 
 impl StatusLine<'_> {
@@ -57,6 +59,12 @@ impl StatusLine<'_> {
                 format!("│ {} ", self.hint),
                 base.patch(theme.ui("muted")),
             )),
+        }
+        if let Some(usage) = self.usage {
+            spans.push(Span::styled(
+                format!("│ {usage} "),
+                base.patch(theme.ui("muted")),
+            ));
         }
         if let Some((_, syntax, ..)) = self.file {
             let format = self.format.map(|f| format!(" · {f}")).unwrap_or_default();

@@ -440,6 +440,7 @@ fn status_line_shows_the_workspace_file_and_message() {
                 file: Some(("app/page.tsx", "TypeScriptReact", 12, 7, true)),
                 message: Some("saved app/page.tsx"),
                 is_error: false,
+                usage: None,
             }
             .render(Rect { height: 1, ..area }, buf, &theme)
         }),

@@ -448,3 +448,61 @@ async fn a_finished_job_of_the_runner_is_reported_in_the_status_bar() {
         Some(("job 13 failed: npm run lint".into(), true))
     );
 }
+
+#[tokio::test]
+async fn fix_with_ai_queues_an_ask_job_with_the_log_tail_and_follows_it() {
+    let mut f = fixture(None).await;
+    let (failed, queued) = {
+        let mut store = Store::open(&f.data).unwrap();
+        let c = &mut store.conn;
+        let owner = "tui:host:1:1";
+        let failed = job_queue::enqueue(c, &command_job("npx tsc"), T0).unwrap();
+        job_queue::claim_id(c, failed, owner, T0 + 1_000, 30_000).unwrap();
+        let tx = c.transaction().unwrap();
+        let lines = vec![
+            (
+                Stream::Stdout,
+                T0 + 1_500,
+                "lib/cart.ts(2,10): error TS2304: Cannot find name 'itemz'.".to_string(),
+            ),
+            (Stream::Stdout, T0 + 1_600, "Found 1 error.".to_string()),
+        ];
+        job_queue::append_logs(&tx, failed, 1, &lines, 0, 2000).unwrap();
+        tx.commit().unwrap();
+        let exit = JobError::permanent("exited with code 2")
+            .with_program(crate::jobs::ProgramEnd::exited(2));
+        job_queue::finish(c, failed, owner, &JobOutcome::Error(exit), T0 + 2_000).unwrap();
+        let queued = job_queue::enqueue(c, &command_job("make deploy"), T0 + 3_000).unwrap();
+        (failed, queued)
+    };
+    key(&mut f.h, KeyCode::Char('j'), KeyModifiers::ALT).await;
+    // The newest job first: one that has not failed is refused, by name.
+    assert_eq!(f.h.app.jobs.pane.selected_job().map(|j| j.id), Some(queued));
+    key(&mut f.h, KeyCode::Char('A'), KeyModifiers::SHIFT).await;
+    let message = f.h.status_message().unwrap_or_default().to_string();
+    assert!(
+        message.contains(&format!("cannot fix job {queued} with AI"))
+            && message.contains("reads the log of a job that failed")
+            && message.contains("kollega jobs ls --status failed"),
+        "{message}"
+    );
+    assert_eq!(f.h.app.focus, Focus::Jobs);
+    key(&mut f.h, KeyCode::Char('j'), KeyModifiers::NONE).await;
+    assert_eq!(f.h.app.jobs.pane.selected_job().map(|j| j.id), Some(failed));
+    key(&mut f.h, KeyCode::Char('A'), KeyModifiers::SHIFT).await;
+    assert_eq!(f.h.app.focus, Focus::Ai, "{:?}", f.h.status_message());
+    let crate::tui::panes::ai::AskState::Running { id: ask } = f.h.app.ai.pane.state else {
+        panic!("{:?}", f.h.app.ai.pane.state);
+    };
+    let row = job_queue::require(&Store::open(&f.data).unwrap().conn, ask).unwrap();
+    assert_eq!(row.kind.as_str(), "ask");
+    assert_eq!(row.workspace.as_deref(), Some("shop"));
+    let prompt = row.payload["prompt"].as_str().unwrap_or_default();
+    assert!(
+        prompt.contains("npx tsc") && prompt.contains("Cannot find name 'itemz'"),
+        "{prompt}"
+    );
+    assert_eq!(row.payload["files"], serde_json::json!(["lib/cart.ts"]));
+    let screen = draw(&mut f.h, 100, 30);
+    assert!(screen.contains(&format!("job {ask}")), "{screen}");
+}

@@ -228,3 +228,153 @@ async fn a_review_opened_at_start_keeps_the_keys_once_the_workspace_loads() {
     h.key("esc");
     assert_eq!(h.app.focus, Focus::Tree);
 }
+
+#[tokio::test]
+async fn the_ai_pane_shows_the_streamed_answer_at_once_and_the_stored_log_after_the_end() {
+    let mut f = fixture(None).await;
+    f.h.app.open_file("lib/cart.ts", None);
+    assert!(f.h.settle().await);
+    f.h.key("alt-a");
+    f.h.type_text("rename items to prices");
+    f.h.key("ctrl-s");
+    assert!(f.h.settle().await);
+    let AskState::Running { id: job } = f.h.app.ai.pane.state else {
+        panic!("{:?}", f.h.app.ai.pane.state);
+    };
+    use crate::jobs::runner::Event as RunnerEvent;
+    // Text of another job is not this pane's.
+    assert!(!f.h.app.job_event(RunnerEvent::Output {
+        id: job + 1,
+        text: "elsewhere".into(),
+    }));
+    assert!(f.h.app.job_event(RunnerEvent::Output {
+        id: job,
+        text: "Renaming the ".into(),
+    }));
+    assert!(f.h.app.job_event(RunnerEvent::Output {
+        id: job,
+        text: "parameter.\nThen the".into(),
+    }));
+    let screen = draw(&mut f.h, 100, 30);
+    assert!(
+        screen.contains("Renaming the parameter.") && screen.contains("Then the"),
+        "{screen}"
+    );
+    assert!(!screen.contains("elsewhere"), "{screen}");
+    // The poll brings the same text stored and a line of kollega's own:
+    // the answer is shown once, the retry line between.
+    {
+        let mut store = Store::open(&f.data).unwrap();
+        let c = &mut store.conn;
+        let now = crate::jobs::now_ms();
+        assert!(
+            job_queue::claim_id(c, job, "test:1", now, 60_000)
+                .unwrap()
+                .is_some()
+        );
+        let tx = c.transaction().unwrap();
+        let lines = vec![
+            (Stream::Stdout, now, "Renaming the parameter.".to_string()),
+            (Stream::Info, now, "[kollega] round 2 of 3".to_string()),
+        ];
+        job_queue::append_logs(&tx, job, 1, &lines, 0, 2000).unwrap();
+        tx.commit().unwrap();
+    }
+    f.h.app.poll();
+    assert!(f.h.settle().await);
+    let screen = draw(&mut f.h, 100, 30);
+    assert_eq!(
+        screen.matches("Renaming the parameter.").count(),
+        1,
+        "{screen}"
+    );
+    assert!(screen.contains("round 2 of 3"), "{screen}");
+    {
+        let mut store = Store::open(&f.data).unwrap();
+        job_queue::finish(
+            &mut store.conn,
+            job,
+            "test:1",
+            &JobOutcome::Succeeded(serde_json::json!({"patchId": null})),
+            crate::jobs::now_ms(),
+        )
+        .unwrap();
+    }
+    f.h.app.poll();
+    assert!(f.h.settle().await);
+    assert!(matches!(f.h.app.ai.pane.state, AskState::Done { .. }));
+    let screen = draw(&mut f.h, 100, 30);
+    // No call of this process yet: no usage in the status bar.
+    assert!(!screen.contains("AI "), "{screen}");
+    // After the end: the stored log, without the unfinished live line.
+    assert!(
+        screen.contains("Renaming the parameter.") && !screen.contains("Then the"),
+        "{screen}"
+    );
+}
+
+#[tokio::test]
+async fn the_status_bar_shows_the_ai_usage_once_an_ask_job_ends() {
+    use crate::store::ai_calls::{self, NewCall};
+    let mut f = fixture(None).await;
+    f.h.app.open_file("lib/cart.ts", None);
+    assert!(f.h.settle().await);
+    let key = f.h.app.session.as_ref().unwrap().key.clone();
+    f.h.key("alt-a");
+    f.h.type_text("rename items to prices");
+    f.h.key("ctrl-s");
+    assert!(f.h.settle().await);
+    let AskState::Running { id: job } = f.h.app.ai.pane.state else {
+        panic!("{:?}", f.h.app.ai.pane.state);
+    };
+    {
+        let mut store = Store::open(&f.data).unwrap();
+        let call = |session, tokens, cost| NewCall {
+            workspace_key: Some(&key),
+            job_id: Some(job),
+            conversation_id: None,
+            session,
+            provider: "openai",
+            model: "gpt-5.1",
+            prompt_version: "edit.v1",
+            response_id: None,
+            input_tokens: tokens,
+            output_tokens: 400,
+            cached_tokens: 0,
+            cost_micros: Some(cost),
+            duration_ms: 900,
+            outcome: "ok",
+        };
+        // This process's call, and an earlier one of another in the
+        // same workspace.
+        let here = crate::ai::usage::session();
+        ai_calls::insert(&store.conn, &call(here, 12_000, 30_000), 2).unwrap();
+        ai_calls::insert(&store.conn, &call("1-1", 100, 380_000), 1).unwrap();
+        let c = &mut store.conn;
+        let now = crate::jobs::now_ms();
+        assert!(
+            job_queue::claim_id(c, job, "test:1", now, 60_000)
+                .unwrap()
+                .is_some()
+        );
+        // Not shown before the job ends.
+        drop(store);
+        f.h.app.poll();
+        assert!(f.h.settle().await);
+        assert!(!draw(&mut f.h, 120, 30).contains("AI 12.4k"));
+        let mut store = Store::open(&f.data).unwrap();
+        job_queue::finish(
+            &mut store.conn,
+            job,
+            "test:1",
+            &JobOutcome::Succeeded(serde_json::json!({"patchId": null})),
+            crate::jobs::now_ms(),
+        )
+        .unwrap();
+    }
+    f.h.app.poll();
+    assert!(f.h.settle().await);
+    let screen = draw(&mut f.h, 160, 30);
+    let status = screen.lines().last().unwrap_or_default().to_string();
+    assert!(status.contains("AI 12.4k tok $0.03 · ws $0.41"), "{screen}");
+}
