@@ -104,6 +104,24 @@ impl Target {
             .unwrap_or(&self.key)
     }
 
+    /// Every file's path (a folder's without what the import leaves out:
+    /// `.git`, `node_modules/`, build output).
+    pub(crate) fn list(&self, conn: &Connection) -> Result<Vec<String>> {
+        Ok(match &self.files {
+            Files::Store { id } => files::list(conn, *id)?
+                .into_iter()
+                .map(|f| f.path)
+                .collect(),
+            Files::Dir(disk) => {
+                let ignored: Vec<String> = crate::config::DEFAULT_IGNORED
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                disk.list(&ignored)
+            }
+        })
+    }
+
     /// File `path` now, or `None` when there is no such file.
     pub(crate) fn read(&self, conn: &Connection, path: &str) -> Result<Option<Content>> {
         let checked = WorkspacePath::parse(path).map_err(|e| ProposalError::File {

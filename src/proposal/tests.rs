@@ -531,3 +531,34 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_new_file_named_like_an_existing_one_is_flagged() {
+    let data = tempfile::tempdir().unwrap();
+    let mut store = Store::open(data.path()).unwrap();
+    let target = stored(
+        &mut store,
+        &[
+            ("lib/user_service.ts", "export {}\n", false),
+            ("lib/cart.ts", "export {}\n", false),
+        ],
+    );
+    let patch = crate::patch::parse(
+        b"diff --git a/lib/userService.ts b/lib/userService.ts\nnew file mode 100644\n\
+          --- /dev/null\n+++ b/lib/userService.ts\n@@ -0,0 +1 @@\n+export const x = 1;\n\
+          diff --git a/lib/orders.ts b/lib/orders.ts\nnew file mode 100644\n\
+          --- /dev/null\n+++ b/lib/orders.ts\n@@ -0,0 +1 @@\n+export {}\n",
+    )
+    .unwrap();
+    let warnings = duplicate_warnings(&store, &target.key, &patch).unwrap();
+    assert_eq!(
+        warnings,
+        ["lib/userService.ts is new, and looks like lib/user_service.ts: a duplicate?"]
+    );
+    // A patch that adds nothing new reads nothing.
+    assert!(
+        duplicate_warnings(&store, "ws:gone", &Patch::default())
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -23,6 +23,9 @@ use super::locks::{self, LockOutcome};
 use super::patches::{self, Decision, HunkDecision, PatchRow};
 use super::{Store, StoreError, editor_state, now_ms};
 
+/// A patch row, its decisions and its duplicate warnings.
+pub(crate) type LoadedPatch = (PatchRow, Vec<HunkDecision>, Vec<String>);
+
 /// Why a request to the worker did not succeed.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -221,17 +224,26 @@ impl StoreHandle {
         self.call(move |store| locks::release(&store.conn, &key, std::process::id()))
     }
 
-    /// Patch `id` and the decisions on its hunks, for the review pane.
+    /// Patch `id`, the decisions on its hunks and the warnings about files
+    /// it adds that look like existing ones, for the review pane.
     pub(crate) fn load_patch(
         &self,
         id: i64,
-    ) -> impl Future<Output = Result<Option<(PatchRow, Vec<HunkDecision>)>, WorkerError>> + Send + use<>
-    {
+    ) -> impl Future<Output = Result<Option<LoadedPatch>, WorkerError>> + Send + use<> {
         self.call(move |store| {
             let Some(row) = patches::get(&store.conn, id)? else {
                 return Ok(None);
             };
-            Ok(Some((row, patches::decisions(&store.conn, id)?)))
+            let decisions = patches::decisions(&store.conn, id)?;
+            // The warnings are advice: a workspace that cannot be listed
+            // still gets its review.
+            let warnings = crate::patch::parse(row.diff.as_bytes())
+                .ok()
+                .and_then(|patch| {
+                    crate::proposal::duplicate_warnings(store, &row.workspace_key, &patch).ok()
+                })
+                .unwrap_or_default();
+            Ok(Some((row, decisions, warnings)))
         })
     }
 

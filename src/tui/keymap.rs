@@ -111,6 +111,7 @@ actions! {
     EditFile => "edit_file", "open the changed file in the editor";
     UndoApply => "undo_apply", "undo the last apply of a patch (every file of it)";
     RedoApply => "redo_apply", "redo the apply undone last";
+    Regenerate => "regenerate", "ask the model again for the rejected hunks, with their reasons";
     Jobs => "jobs", "jobs: show or hide the jobs and their logs";
     RunTask => "run_task", "Run task…: pick a task of the workspace and run it as a job";
     RunCommand => "run_command", "Run command…: run a shell line in the workspace as a job";

@@ -618,9 +618,19 @@ fn ask_review_two_hunks_in_one_out_apply_and_undo() {
         std::fs::read_to_string(ws.join("lib/cart.ts")).unwrap(),
         original
     );
+    // `r` asks again for the rejected hunk, with its reason; the answer
+    // opens in review as patch 2.
+    tmux.keys(&["r"]);
+    tmux.wait_for(" #2 ");
     // Nothing secret went to the model.
     let requests = server.requests();
-    assert_eq!(requests.len(), 1);
+    assert_eq!(requests.len(), 2);
+    assert!(
+        requests[1].body.contains("keep three"),
+        "{}",
+        requests[1].body
+    );
+    assert!(requests[1].body.contains("was rejected"));
     assert_eq!(requests[0].path, "/v1/chat/completions");
     assert!(!requests[0].body.contains("sk_live_never_sent"));
     assert!(requests[0].body.contains("make the constants tens"));

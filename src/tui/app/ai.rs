@@ -36,6 +36,11 @@ pub(crate) enum AiMsg {
         failed: i64,
         result: Result<i64, String>,
     },
+    /// The `ask` job asking again for the rejected hunks of `patch`.
+    Regenerating {
+        patch: i64,
+        result: Result<i64, String>,
+    },
     FileRead {
         path: String,
         result: Result<Option<String>, String>,
@@ -223,6 +228,59 @@ impl App {
         );
     }
 
+    /// Asks the model again for the rejected hunks of patch `id`, with
+    /// their reasons, in the patch's conversation; the AI pane follows the
+    /// job and opens the new patch in review.
+    pub(crate) fn regenerate_patch(&mut self, id: i64) {
+        self.store_work(
+            move |store| {
+                let proposal = crate::proposal::load(store, id).map_err(|e| describe(&e))?;
+                let prompt = crate::ai::feedback::prompt(&proposal.patch, &proposal.decisions)
+                    .ok_or_else(|| {
+                        "nothing is rejected: reject the hunks to redo (with a reason), then ask again"
+                            .to_string()
+                    })?;
+                let target = crate::proposal::Target::from_key(store, &proposal.row.workspace_key)
+                    .map_err(|e| describe(&e))?;
+                let mut files: Vec<String> = Vec::new();
+                for d in &proposal.decisions {
+                    if d.decision == crate::store::patches::Decision::Rejected
+                        && let Some(file) = proposal.patch.files.get(d.file_index)
+                        && file.new_path.is_some()
+                        && !files.iter().any(|f| f == file.path())
+                    {
+                        files.push(file.path().to_string());
+                    }
+                }
+                let payload = AskPayload {
+                    prompt,
+                    files,
+                    provider: None,
+                    model: None,
+                    conversation: proposal.row.conversation_id,
+                    format: None,
+                };
+                let new = payload.job(Some(target.label().to_string()));
+                queue::enqueue(&mut store.conn, &new, now_ms()).map_err(|e| describe(&e))
+            },
+            move |result| AppMsg::Ai(AiMsg::Regenerating { patch: id, result }),
+        );
+    }
+
+    /// Follows ask job `id` in the AI pane, from wherever the keys were.
+    fn follow_ask(&mut self, id: i64, note: String) {
+        if self.focus != Focus::Ai {
+            self.ai.back_to = self.focus;
+            self.focus = Focus::Ai;
+        }
+        self.ai.pane.sent(id);
+        self.notify(note, false);
+        if let Some(runner) = self.services.runner.as_ref() {
+            runner.wake();
+        }
+        self.poll_ai();
+    }
+
     /// Reads the sums of this process's calls and of the open workspace's,
     /// for the status bar (after an `ask` job ends, not every frame).
     pub(crate) fn refresh_ai_usage(&mut self) {
@@ -271,21 +329,18 @@ impl App {
             AiMsg::FixQueued {
                 failed,
                 result: Ok(id),
-            } => {
-                if self.focus != Focus::Ai {
-                    self.ai.back_to = self.focus;
-                    self.focus = Focus::Ai;
-                }
-                self.ai.pane.sent(id);
-                self.notify(
-                    format!("asked the model to fix job {failed}: job {id}"),
-                    false,
-                );
-                if let Some(runner) = self.services.runner.as_ref() {
-                    runner.wake();
-                }
-                self.poll_ai();
-            }
+            } => self.follow_ask(id, format!("asked the model to fix job {failed}: job {id}")),
+            AiMsg::Regenerating {
+                patch,
+                result: Ok(id),
+            } => self.follow_ask(
+                id,
+                format!("asked again for the rejected hunks of patch {patch}: job {id}"),
+            ),
+            AiMsg::Regenerating {
+                patch,
+                result: Err(e),
+            } => self.notify(format!("cannot ask again for patch {patch}: {e}"), true),
             AiMsg::FixQueued {
                 failed,
                 result: Err(e),

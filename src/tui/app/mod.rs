@@ -675,6 +675,13 @@ impl App {
             Action::Jobs => return self.toggle_jobs(),
             Action::Ai => return self.open_ai(),
             Action::UndoApply => return self.restore_apply(false),
+            Action::Regenerate => {
+                match self.review.pane.as_ref().map(|p| p.patch_id) {
+                    Some(id) => self.regenerate_patch(id),
+                    None => self.notify("open a patch in review first", true),
+                }
+                return true;
+            }
             Action::RedoApply => return self.restore_apply(true),
             Action::RunTask => return self.open_task_picker(),
             Action::RunCommand => return self.open_command_prompt(),

@@ -11,11 +11,11 @@ use ratatui::widgets::Widget as _;
 use super::{App, AppMsg, Focus};
 use crate::error::describe;
 use crate::store::Store;
-use crate::store::patches::{Decision, HunkDecision, PatchRow};
+use crate::store::patches::Decision;
 use crate::tui::panes::review::{ReviewOp, ReviewPane};
 
 /// A stored patch and the decisions on its hunks.
-type Stored = (PatchRow, Vec<HunkDecision>);
+type Stored = crate::store::worker::LoadedPatch;
 
 /// Answers about the patch in review.
 pub(crate) enum ReviewMsg {
@@ -147,9 +147,10 @@ impl App {
         match msg {
             ReviewMsg::Loaded { id, result } => match result {
                 Ok(Some(found)) => {
-                    let (row, decisions) = *found;
+                    let (row, decisions, warnings) = *found;
                     match ReviewPane::new(&row, &decisions, &self.highlighter) {
-                        Ok(pane) => {
+                        Ok(mut pane) => {
+                            pane.warnings = warnings;
                             if self.focus != Focus::Review {
                                 self.review.back_to = self.focus;
                             }

@@ -75,6 +75,9 @@ pub(crate) struct ReviewPane {
     layout: Option<bool>,
     pub editing: Option<HunkEdit>,
     list_top: usize,
+    /// Files the patch adds that look like existing ones, shown above the
+    /// file list.
+    pub warnings: Vec<String>,
 }
 
 impl ReviewPane {
@@ -115,6 +118,7 @@ impl ReviewPane {
             layout: None,
             editing: None,
             list_top: 0,
+            warnings: Vec::new(),
         };
         pane.show_file(0, 0, highlighter);
         // Start at the first hunk still to decide.
@@ -507,7 +511,21 @@ impl ReviewPane {
 
     fn render_files(&mut self, area: Rect, buf: &mut Buffer, theme: &Theme) {
         frame(&format!(" Files ({}) ", self.files.len()), false, theme).render(area, buf);
-        let body = inner(area);
+        let mut body = inner(area);
+        // Duplicate warnings first, a row each (at most half the list).
+        let shown = self.warnings.len().min(usize::from(body.height / 2));
+        for (row, warning) in self.warnings.iter().take(shown).enumerate() {
+            let text = super::fit(&format!("! {warning}"), usize::from(body.width), false);
+            buf.set_stringn(
+                body.x,
+                body.y + row as u16,
+                text,
+                usize::from(body.width),
+                theme.ui("warning"),
+            );
+        }
+        body.y += shown as u16;
+        body.height -= shown as u16;
         let height = usize::from(body.height.max(1));
         if self.file < self.list_top {
             self.list_top = self.file;

@@ -348,7 +348,7 @@ async fn decisions_go_to_the_store_and_come_back_on_reopening() {
     let worker = crate::store::worker::StoreWorker::spawn(dir.path()).unwrap();
     let store = worker.handle();
     let h = Highlighter::new(&theme().syntax_palette());
-    let (row, decisions) = store.load_patch(id).await.unwrap().unwrap();
+    let (row, decisions, _) = store.load_patch(id).await.unwrap().unwrap();
     let mut pane = ReviewPane::new(&row, &decisions, &h).unwrap();
     let mut sent = ops(pane.update(Action::AcceptHunk, &h));
     sent.extend(ops(pane.update(Action::SplitHunk, &h)));
@@ -385,7 +385,7 @@ async fn decisions_go_to_the_store_and_come_back_on_reopening() {
         }
     }
     drop(pane);
-    let (row, decisions) = store.load_patch(id).await.unwrap().unwrap();
+    let (row, decisions, _) = store.load_patch(id).await.unwrap().unwrap();
     let again = ReviewPane::new(&row, &decisions, &h).unwrap();
     assert_eq!(again.hunk_count(0), 3, "the split is kept");
     assert_eq!(again.decision((0, 0)).unwrap().0, Decision::Accepted);
@@ -402,4 +402,20 @@ async fn decisions_go_to_the_store_and_come_back_on_reopening() {
 fn the_benchmark_hook_draws_frames_of_a_generated_patch() {
     let times = crate::tui::harness::review_frames(2_000, 8, 140, 40).unwrap();
     assert_eq!(times.len(), 8);
+}
+
+#[test]
+fn a_duplicate_warning_shows_above_the_file_list() {
+    let h = Highlighter::new(&theme().syntax_palette());
+    let mut pane = pane(&h);
+    pane.warnings = vec!["lib/userService.ts is new, and looks like lib/user_service.ts".into()];
+    let terminal = draw(&mut pane, 100, 30, &h);
+    let screen: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(screen.contains("! lib/userService.ts is new"), "{screen}");
 }
