@@ -56,6 +56,9 @@ use crate::store::workspaces::Workspace;
 use crate::workspace::watch::WatchEvent;
 use session::{FileChange, Session};
 
+/// Commands the palette remembers as picked lately.
+const RECENT_COMMANDS: usize = 8;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Focus {
     Workspaces,
@@ -200,6 +203,9 @@ pub(crate) struct App {
     overlay: Option<Overlay>,
     pending: Vec<KeyChord>,
     message: Option<(String, bool)>,
+    /// Commands picked in the palette, the latest first: the palette
+    /// lists them before the others.
+    recent: Vec<Action>,
     autosave_status: Option<(String, bool)>,
     clipboard_out: Option<String>,
     jobs: jobs::JobsState,
@@ -238,6 +244,7 @@ impl App {
             overlay: None,
             pending: Vec::new(),
             message: None,
+            recent: Vec::new(),
             autosave_status: None,
             clipboard_out: None,
             jobs: jobs::JobsState::new(),
@@ -560,6 +567,9 @@ impl App {
                     PickerOutcome::Open => self.overlay = Some(Overlay::Palette(picker)),
                     PickerOutcome::Cancelled => {}
                     PickerOutcome::Picked(action) => {
+                        self.recent.retain(|a| *a != action);
+                        self.recent.insert(0, action);
+                        self.recent.truncate(RECENT_COMMANDS);
                         self.update(action);
                     }
                 }
@@ -636,10 +646,20 @@ impl App {
                     .copied()
                     .filter(|a| a.in_palette() && bound.iter().all(|(b, _)| b != a))
                     .collect();
-                let items = bound
+                let mut items: Vec<(Action, String)> = bound
                     .into_iter()
                     .map(|(a, keys)| (a, keys.join(" ")))
                     .chain(unbound.into_iter().map(|a| (a, String::new())))
+                    .collect();
+                // The commands picked lately come first, the latest on top.
+                items.sort_by_key(|(a, _)| {
+                    self.recent
+                        .iter()
+                        .position(|r| r == a)
+                        .unwrap_or(usize::MAX)
+                });
+                let items = items
+                    .into_iter()
                     .map(|(a, keys)| (format!("{} — {}", a.name(), a.describe()), keys, a))
                     .collect();
                 self.overlay = Some(Overlay::Palette(Picker::new("Commands", items)));

@@ -350,6 +350,27 @@ async fn a_second_kollega_opens_read_only() {
 }
 
 #[tokio::test]
+async fn the_palette_lists_the_commands_picked_lately_first() {
+    let mut f = fixture(None).await;
+    let first_row = |screen: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(" — "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    key(&mut f.h, KeyCode::Char('p'), KeyModifiers::ALT).await;
+    assert!(!first_row(&draw(&mut f.h, 100, 30)).contains("jobs —"));
+    typing(&mut f.h, "jobs").await;
+    key(&mut f.h, KeyCode::Enter, KeyModifiers::NONE).await;
+    // Picked: the jobs view opened; the palette now starts with it.
+    update(&mut f.h, Action::Jobs).await;
+    key(&mut f.h, KeyCode::Char('p'), KeyModifiers::ALT).await;
+    let row = first_row(&draw(&mut f.h, 100, 30));
+    assert!(row.contains("jobs —"), "{row}");
+}
+
+#[tokio::test]
 async fn help_palette_and_finder_overlays() {
     let mut f = fixture(None).await;
     update(&mut f.h, Action::Help).await;
