@@ -72,6 +72,22 @@ pub(crate) fn prompt(patch: &Patch, decisions: &[HunkDecision]) -> Option<String
     Some(out)
 }
 
+/// The files of the rejected hunks that still exist after the patch, each
+/// once, in patch order: sent along with the follow-up, as they are now.
+pub(crate) fn rejected_files(patch: &Patch, decisions: &[HunkDecision]) -> Vec<String> {
+    let mut files: Vec<String> = Vec::new();
+    for d in decisions {
+        if d.decision == Decision::Rejected
+            && let Some(file) = patch.files.get(d.file_index)
+            && file.new_path.is_some()
+            && !files.iter().any(|f| f == file.path())
+        {
+            files.push(file.path().to_string());
+        }
+    }
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -99,17 +99,7 @@ pub(super) fn regenerate(
     };
     let target = crate::proposal::Target::from_key(&store, &proposal.row.workspace_key)?;
     let place = resolve_place(&store, target.label())?;
-    // The files of the rejected hunks go along, as they are now.
-    let mut files: Vec<String> = Vec::new();
-    for decision in &proposal.decisions {
-        if decision.decision == crate::store::patches::Decision::Rejected
-            && let Some(file) = proposal.patch.files.get(decision.file_index)
-            && file.new_path.is_some()
-            && !files.iter().any(|f| f == file.path())
-        {
-            files.push(file.path().to_string());
-        }
-    }
+    let files = crate::ai::feedback::rejected_files(&proposal.patch, &proposal.decisions);
     let payload = AskPayload {
         prompt,
         files,

@@ -242,16 +242,8 @@ impl App {
                     })?;
                 let target = crate::proposal::Target::from_key(store, &proposal.row.workspace_key)
                     .map_err(|e| describe(&e))?;
-                let mut files: Vec<String> = Vec::new();
-                for d in &proposal.decisions {
-                    if d.decision == crate::store::patches::Decision::Rejected
-                        && let Some(file) = proposal.patch.files.get(d.file_index)
-                        && file.new_path.is_some()
-                        && !files.iter().any(|f| f == file.path())
-                    {
-                        files.push(file.path().to_string());
-                    }
-                }
+                let files =
+                    crate::ai::feedback::rejected_files(&proposal.patch, &proposal.decisions);
                 let payload = AskPayload {
                     prompt,
                     files,
