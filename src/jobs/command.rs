@@ -39,6 +39,9 @@ pub(crate) enum StopReason {
     Lost,
     /// The runner is shutting down.
     Shutdown,
+    /// The runner is shutting down and hands its jobs to a worker, which
+    /// runs them again from the start.
+    Handover,
 }
 
 /// A cancellation token that sync and async code can both wait on.
@@ -408,6 +411,7 @@ fn watchdog(
                 StopReason::Cancelled => "cancelled",
                 StopReason::Lost => "its lease went to another runner",
                 StopReason::Shutdown => "kollega is stopping",
+                StopReason::Handover => "kollega is stopping and hands it to a worker",
             };
             log.info(&format!("stopping the command: {why}"));
             break;

@@ -9,7 +9,7 @@
 use rusqlite::Connection;
 use serde_json::Value;
 
-use super::{ErrorClass, JobError, JobsError, ProgramEnd, Status, backoff};
+use super::{ErrorClass, JobError, JobKind, JobsError, ProgramEnd, Status, backoff};
 use crate::store::jobs::{self as store_jobs, Ending, Expired, Requeue};
 pub(crate) use crate::store::jobs::{
     Filter, Job, LogLine, NewJob, QueueError, Stream, Swept, append_logs, cancels_requested, claim,
@@ -24,6 +24,29 @@ pub(crate) enum Outcome {
     Succeeded(Value),
     Error(JobError),
     Cancelled(String),
+    /// Its runner stopped mid-attempt (kollega quit, a hangup): retried
+    /// like a transient error when the kind may run again by itself
+    /// ([`reruns_by_itself`]), interrupted otherwise.
+    Interrupted(String),
+    /// Stopped to be handed over: queued at once for another runner, which
+    /// runs it again from the start.
+    HandedOver(String),
+}
+
+/// Whether a job of `kind` whose runner went away mid-attempt may run again
+/// by itself. kollega's own work (imports, exports, git, model calls) may:
+/// running it twice does no harm. A command is the person's own program
+/// (`make deploy`), which kollega cannot know to be safe to run twice: it
+/// waits, interrupted, for `jobs retry`.
+pub(crate) fn reruns_by_itself(kind: &JobKind) -> bool {
+    *kind != JobKind::Command
+}
+
+/// The line that tells how to run an interrupted job again.
+pub(crate) fn interrupted_hint(id: i64) -> String {
+    format!(
+        "not run again by itself: `kollega jobs retry {id}` (or retry in the jobs view) runs it again, `kollega jobs cancel {id}` drops it"
+    )
 }
 
 /// Writes the end of an attempt held by `owner`: a success, a cancel, or
@@ -56,7 +79,31 @@ fn ending(job: &Job, outcome: &Outcome, now: i64) -> Ending {
                 reason: reason.clone(),
             };
         }
-        Outcome::Error(err) => err,
+        Outcome::Error(err) => err.clone(),
+        Outcome::Interrupted(reason) if !reruns_by_itself(&job.kind) => {
+            return Ending::Unsuccessful {
+                status: Status::Interrupted,
+                error: reason.clone(),
+                exit_code: None,
+                result: None,
+                next_run_at: now,
+                line: format!("{reason}; {}", interrupted_hint(job.id)),
+            };
+        }
+        Outcome::Interrupted(reason) => JobError::transient(reason.clone()),
+        Outcome::HandedOver(reason) => {
+            return Ending::Unsuccessful {
+                status: Status::Retrying,
+                error: reason.clone(),
+                exit_code: None,
+                result: None,
+                next_run_at: now,
+                line: format!(
+                    "{reason}; the worker runs it again from the start (attempt {})",
+                    job.attempt + 1
+                ),
+            };
+        }
     };
     let attempts_left = job.attempt < job.max_attempts;
     let status = match err.class {
@@ -96,7 +143,8 @@ fn ending(job: &Job, outcome: &Outcome, now: i64) -> Ending {
 }
 
 /// Takes back jobs whose lease expired (retrying after the backoff, or
-/// dead when the attempts ran out) and fails jobs whose `--after` jobs
+/// dead when the attempts ran out; interrupted when their kind may not run
+/// again by itself) and fails jobs whose `--after` jobs
 /// ended badly.
 pub(crate) fn sweep(conn: &mut Connection, now: i64) -> Result<Swept, JobsError> {
     Ok(store_jobs::sweep(conn, now, |job| requeue(job, now))?)
@@ -108,7 +156,10 @@ fn requeue(job: &Expired, now: i64) -> Requeue {
         "the runner {} stopped renewing its lease (killed or cut off)",
         job.owner
     );
-    let (status, line) = if job.attempt < job.max_attempts {
+    let (status, line) = if !reruns_by_itself(&job.kind) {
+        let line = format!("{error}; {}", interrupted_hint(job.id));
+        (Status::Interrupted, line)
+    } else if job.attempt < job.max_attempts {
         let line = format!(
             "{error}; attempt {} of {} is retried",
             job.attempt, job.max_attempts
@@ -155,7 +206,12 @@ mod tests {
     #[test]
     fn a_lost_runner_is_replaced_after_its_lease_with_the_attempt_counted() {
         let (_d, mut store) = store();
-        let id = enqueue(&mut store.conn, &command(&["sleep", "9"]), 0).unwrap();
+        // kollega's own work runs again by itself.
+        let export = NewJob {
+            kind: "export".into(),
+            ..command(&[])
+        };
+        let id = enqueue(&mut store.conn, &export, 0).unwrap();
         claim(&mut store.conn, "dead", 0, LEASE).unwrap().unwrap();
         let swept = sweep(&mut store.conn, LEASE + 1).unwrap();
         assert_eq!(swept.expired, vec![id]);
@@ -177,6 +233,23 @@ mod tests {
             log[2].line.ends_with("no attempts left (3 of 3)"),
             "{log:?}"
         );
+    }
+
+    #[test]
+    fn a_lost_runners_command_waits_interrupted_for_a_persons_word() {
+        let (_d, mut store) = store();
+        let id = enqueue(&mut store.conn, &command(&["make", "deploy"]), 0).unwrap();
+        claim(&mut store.conn, "tui:host:1:1", 0, LEASE)
+            .unwrap()
+            .unwrap();
+        assert_eq!(sweep(&mut store.conn, LEASE + 1).unwrap().expired, vec![id]);
+        let job = require(&store.conn, id).unwrap();
+        assert_eq!(job.status, Status::Interrupted);
+        assert_eq!(job.finished_at, Some(LEASE + 1));
+        // Nothing claims it, however late.
+        assert_eq!(claim(&mut store.conn, "w", i64::MAX / 2, LEASE).unwrap(), None);
+        // `jobs cancel` drops it; `jobs retry` would have run attempt 2.
+        assert_eq!(request_cancel(&mut store.conn, id, LEASE + 2).unwrap(), Status::Cancelled);
     }
 
     #[test]

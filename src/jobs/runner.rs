@@ -144,11 +144,24 @@ pub(crate) enum Event {
     },
 }
 
+/// What becomes of the jobs a runner holds when it stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Stopped mid-attempt: a kind safe to run twice is retried, any other
+    /// (a command) becomes interrupted and waits for a person's word.
+    Interrupt,
+    /// Stopped and queued at once for another runner (a worker), which
+    /// runs them again from the start.
+    HandOver,
+    /// Cancelled: not run again.
+    Cancel,
+}
+
 /// Requests to a running runner.
 enum Control {
     Wake,
     Cancel(i64),
-    Shutdown,
+    Shutdown(Stop),
 }
 
 /// The owner's side of a runner task.
@@ -169,9 +182,9 @@ impl Remote {
         let _ = self.tx.send(Control::Cancel(id));
     }
 
-    /// Stop the runner: its jobs are stopped and put back to be retried.
+    /// Stop the runner: its jobs are stopped as [`Stop::Interrupt`] says.
     pub(crate) fn shutdown(&self) {
-        let _ = self.tx.send(Control::Shutdown);
+        let _ = self.tx.send(Control::Shutdown(Stop::Interrupt));
     }
 }
 
@@ -192,10 +205,16 @@ impl Handle {
         let _ = self.tx.send(Control::Cancel(id));
     }
 
-    /// Stops the runner: running jobs are stopped and put back to be
-    /// retried; waits until their ends are written.
+    /// Stops the runner: running jobs are stopped as [`Stop::Interrupt`]
+    /// says; waits until their ends are written.
     pub(crate) async fn shutdown(self) -> Result<(), JobsError> {
-        let _ = self.tx.send(Control::Shutdown);
+        self.stop(Stop::Interrupt).await
+    }
+
+    /// Stops the runner, its running jobs as `how` says; waits until their
+    /// ends are written.
+    pub(crate) async fn stop(self, how: Stop) -> Result<(), JobsError> {
+        let _ = self.tx.send(Control::Shutdown(how));
         self.wait().await
     }
 
@@ -323,11 +342,16 @@ impl Runner {
                             r.stop.stop(StopReason::Cancelled);
                         }
                     }
-                    Some(Control::Shutdown) | None => {
+                    msg @ (Some(Control::Shutdown(_)) | None) => {
                         if !shutting_down {
                             shutting_down = true;
+                            let reason = match msg {
+                                Some(Control::Shutdown(Stop::Cancel)) => StopReason::Cancelled,
+                                Some(Control::Shutdown(Stop::HandOver)) => StopReason::Handover,
+                                _ => StopReason::Shutdown,
+                            };
                             for r in self.running.values() {
-                                r.stop.stop(StopReason::Shutdown);
+                                r.stop.stop(reason.clone());
                             }
                         }
                     }
@@ -495,14 +519,20 @@ impl Runner {
         };
         let outcome = match (r.stop.reason(), result) {
             // Work that ended well before the stop reached it stays done.
-            (Some(StopReason::Cancelled | StopReason::Shutdown) | None, Ok(value)) => {
-                Outcome::Succeeded(value)
-            }
+            (
+                Some(StopReason::Cancelled | StopReason::Shutdown | StopReason::Handover) | None,
+                Ok(value),
+            ) => Outcome::Succeeded(value),
             (Some(StopReason::Cancelled), Err(_)) => {
                 Outcome::Cancelled("cancelled by request".into())
             }
-            (Some(StopReason::Shutdown), Err(_)) => Outcome::Error(JobError::transient(
-                "interrupted: the runner was stopped (kollega quit)",
+            (Some(StopReason::Shutdown), Err(_)) => Outcome::Interrupted(format!(
+                "interrupted: its runner {} stopped",
+                self.owner
+            )),
+            (Some(StopReason::Handover), Err(_)) => Outcome::HandedOver(format!(
+                "stopped when kollega quit ({}) and handed to a worker",
+                self.owner
             )),
             (Some(StopReason::Lost), _) => {
                 // Another runner holds the job now; its end is not ours.
@@ -516,7 +546,9 @@ impl Runner {
         match &outcome {
             Outcome::Succeeded(_) => r.log.info("succeeded"),
             Outcome::Error(e) => r.log.file_only(&e.message),
-            Outcome::Cancelled(reason) => r.log.file_only(reason),
+            Outcome::Cancelled(reason)
+            | Outcome::Interrupted(reason)
+            | Outcome::HandedOver(reason) => r.log.file_only(reason),
         }
         r.log.close();
         if let Some(err) = r.log.file_error() {
@@ -816,6 +848,133 @@ mod tests {
             "{log:?}"
         );
         handle.shutdown().await.unwrap();
+    }
+
+    /// A command (by its kind) that holds until it is stopped, counting
+    /// its runs: stands in for `make deploy` on tokio's paused clock.
+    struct Hold {
+        runs: Arc<AtomicU32>,
+    }
+
+    impl Kind for Hold {
+        fn kind(&self) -> JobKind {
+            JobKind::Command
+        }
+        fn max_attempts(&self) -> u32 {
+            3
+        }
+        fn run(&self, ctx: JobContext) -> BoxFuture<Result<serde_json::Value, JobError>> {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                loop {
+                    if ctx.stop.reason().is_some() {
+                        return Err(JobError::failed("stopped"));
+                    }
+                    if ctx.job.payload["finish"] == true {
+                        return Ok(serde_json::json!({ "exit_code": 0 }));
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            })
+        }
+    }
+
+    fn hold_options(dir: &std::path::Path, runs: &Arc<AtomicU32>, base: i64) -> Options {
+        let mut o = options(dir, &Arc::new(AtomicU32::new(0)), 0, base);
+        o.kinds.register(Arc::new(Hold { runs: runs.clone() }));
+        o
+    }
+
+    fn command_job() -> NewJob {
+        NewJob {
+            kind: "command".into(),
+            payload: serde_json::json!({ "argv": ["make", "deploy"] }),
+            max_attempts: 3,
+            ..NewJob::default()
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_dead_runners_command_is_not_taken_again_but_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = 5_000_000;
+        let id = {
+            let mut store = Store::open(dir.path()).unwrap();
+            let id = queue::enqueue(&mut store.conn, &command_job(), base).unwrap();
+            // A runner claims it and dies: no heartbeat ever comes.
+            queue::claim(&mut store.conn, "tui:gone:1:1", base, 10_000)
+                .unwrap()
+                .unwrap();
+            id
+        };
+        let runs = Arc::new(AtomicU32::new(0));
+        let handle = spawn(hold_options(dir.path(), &runs, base)).unwrap();
+        let job = wait_for(dir.path(), id, Status::Interrupted).await;
+        assert_eq!(job.attempt, 1);
+        assert!(job.error.unwrap().contains("tui:gone:1:1"));
+        // Long past any backoff: still not run again.
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 0, "re-run without a word");
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(queue::require(&store.conn, id).unwrap().status, Status::Interrupted);
+        let log = queue::logs_after(&store.conn, id, -1, 100).unwrap();
+        assert!(
+            log.iter().any(|l| l.line.contains(&format!("kollega jobs retry {id}"))),
+            "{log:?}"
+        );
+        handle.shutdown().await.unwrap();
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn an_interrupted_command_runs_its_next_attempt_on_the_users_word() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = 5_000_000;
+        let id = {
+            let mut store = Store::open(dir.path()).unwrap();
+            let mut new = command_job();
+            new.payload["finish"] = true.into();
+            let id = queue::enqueue(&mut store.conn, &new, base).unwrap();
+            queue::claim(&mut store.conn, "tui:gone:1:1", base, 10_000)
+                .unwrap()
+                .unwrap();
+            queue::sweep(&mut store.conn, base + 10_001).unwrap();
+            assert_eq!(queue::require(&store.conn, id).unwrap().status, Status::Interrupted);
+            queue::retry(&mut store.conn, id, base).unwrap();
+            id
+        };
+        let runs = Arc::new(AtomicU32::new(0));
+        let handle = spawn(hold_options(dir.path(), &runs, base + 10_001)).unwrap();
+        let job = wait_for(dir.path(), id, Status::Succeeded).await;
+        assert_eq!(job.attempt, 2);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        handle.shutdown().await.unwrap();
+    }
+
+    /// How a stopping runner leaves a running command, for each way to stop.
+    async fn stopped_as(how: Stop) -> Job {
+        let dir = tempfile::tempdir().unwrap();
+        let base = 5_000_000;
+        let id = {
+            let mut store = Store::open(dir.path()).unwrap();
+            queue::enqueue(&mut store.conn, &command_job(), base).unwrap()
+        };
+        let runs = Arc::new(AtomicU32::new(0));
+        let handle = spawn(hold_options(dir.path(), &runs, base)).unwrap();
+        wait_for(dir.path(), id, Status::Running).await;
+        handle.stop(how).await.unwrap();
+        queue::require(&Store::open(dir.path()).unwrap().conn, id).unwrap()
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_stopping_runner_interrupts_hands_over_or_cancels_its_commands() {
+        let job = stopped_as(Stop::Interrupt).await;
+        assert_eq!(job.status, Status::Interrupted, "{job:?}");
+        let job = stopped_as(Stop::HandOver).await;
+        assert_eq!(job.status, Status::Retrying, "{job:?}");
+        assert!(job.next_run_at <= job.updated_at, "due at once: {job:?}");
+        assert!(job.error.unwrap().contains("handed to a worker"));
+        let job = stopped_as(Stop::Cancel).await;
+        assert_eq!(job.status, Status::Cancelled, "{job:?}");
     }
 
     /// Succeeds at once; stands in for `command` so schedules can be run

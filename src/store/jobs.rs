@@ -43,10 +43,15 @@ pub(crate) enum Status {
     /// last error; `jobs retry` queues it again.
     Dead,
     Cancelled,
+    /// Its runner went away mid-attempt (kollega quit without handing it
+    /// over, a hangup, kill -9, a crash) and its kind is not safe to run
+    /// twice (a person's command): it waits for a person's word, `jobs
+    /// retry` runs it again, `jobs cancel` drops it.
+    Interrupted,
 }
 
 impl Status {
-    pub(crate) const ALL: [Status; 7] = [
+    pub(crate) const ALL: [Status; 8] = [
         Status::Queued,
         Status::Running,
         Status::Succeeded,
@@ -54,6 +59,7 @@ impl Status {
         Status::Retrying,
         Status::Dead,
         Status::Cancelled,
+        Status::Interrupted,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -65,6 +71,7 @@ impl Status {
             Status::Retrying => "retrying",
             Status::Dead => "dead",
             Status::Cancelled => "cancelled",
+            Status::Interrupted => "interrupted",
         }
     }
 
@@ -72,7 +79,11 @@ impl Status {
     pub(crate) fn is_final(self) -> bool {
         matches!(
             self,
-            Status::Succeeded | Status::Failed | Status::Dead | Status::Cancelled
+            Status::Succeeded
+                | Status::Failed
+                | Status::Dead
+                | Status::Cancelled
+                | Status::Interrupted
         )
     }
 
@@ -83,11 +94,13 @@ impl Status {
             // Claimed by a runner, cancelled before it ran, or failed
             // because a job it waits for did not succeed.
             (Queued | Retrying, Running | Cancelled | Failed) => true,
-            // An attempt ends. Running → Retrying also when the runner
-            // died and its lease expired.
-            (Running, Succeeded | Failed | Retrying | Dead | Cancelled) => true,
-            // A person retries an ended job (`jobs retry`).
-            (Failed | Dead | Cancelled, Queued) => true,
+            // An attempt ends. Running → Retrying or Interrupted also when
+            // the runner went away and its lease expired.
+            (Running, Succeeded | Failed | Retrying | Dead | Cancelled | Interrupted) => true,
+            // A person retries an ended job (`jobs retry`), or drops an
+            // interrupted one (`jobs cancel`).
+            (Failed | Dead | Cancelled | Interrupted, Queued) => true,
+            (Interrupted, Cancelled) => true,
             _ => false,
         }
     }
@@ -612,6 +625,7 @@ fn claim_in(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Expired {
     pub id: i64,
+    pub kind: JobKind,
     pub attempt: u32,
     pub max_attempts: u32,
     /// The runner that held it.
@@ -621,7 +635,7 @@ pub(crate) struct Expired {
 /// What an expired job becomes, as the caller's rule decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Requeue {
-    /// Retrying or dead.
+    /// Retrying, dead or interrupted.
     pub status: Status,
     pub error: String,
     /// When a retry may run.
@@ -650,15 +664,16 @@ pub(crate) fn sweep(
     let mut swept = Swept::default();
     let expired: Vec<Expired> = tx
         .prepare_cached(
-            "SELECT id, attempt, max_attempts, lease_owner FROM jobs \
+            "SELECT id, kind, attempt, max_attempts, lease_owner FROM jobs \
              WHERE status = 'running' AND lease_expires_at < ?1",
         )?
         .query_map([now], |r| {
             Ok(Expired {
                 id: r.get(0)?,
-                attempt: r.get(1)?,
-                max_attempts: r.get(2)?,
-                owner: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                kind: JobKind::from(r.get::<_, String>(1)?.as_str()),
+                attempt: r.get(2)?,
+                max_attempts: r.get(3)?,
+                owner: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -902,8 +917,11 @@ pub(crate) fn request_cancel(conn: &mut Connection, id: i64, now: i64) -> Result
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let job = get(&tx, id)?.ok_or(QueueError::UnknownJob(id))?;
     let status = match job.status {
-        Status::Queued | Status::Retrying => {
-            let reason = "cancelled before it ran";
+        Status::Queued | Status::Retrying | Status::Interrupted => {
+            let reason = match job.status {
+                Status::Interrupted => "cancelled after it was interrupted; not run again",
+                _ => "cancelled before it ran",
+            };
             transition(
                 &tx,
                 id,
@@ -927,7 +945,7 @@ pub(crate) fn request_cancel(conn: &mut Connection, id: i64, now: i64) -> Result
             return Err(QueueError::WrongStatus {
                 id,
                 status,
-                allowed: "queued, retrying or running",
+                allowed: "queued, retrying, running or interrupted",
                 action: "cancelled",
             });
         }
@@ -937,7 +955,9 @@ pub(crate) fn request_cancel(conn: &mut Connection, id: i64, now: i64) -> Result
 }
 
 /// `jobs retry`: a failed, dead or cancelled job is queued again with its
-/// attempts counted from zero. Its last error goes into the log.
+/// attempts counted from zero; an interrupted one goes on to its next
+/// attempt (with one more allowed if it had none left). Its last error
+/// goes into the log.
 pub(crate) fn retry(conn: &mut Connection, id: i64, now: i64) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let job = get(&tx, id)?.ok_or(QueueError::UnknownJob(id))?;
@@ -945,17 +965,24 @@ pub(crate) fn retry(conn: &mut Connection, id: i64, now: i64) -> Result<()> {
         return Err(QueueError::WrongStatus {
             id,
             status: job.status,
-            allowed: "failed, dead or cancelled",
+            allowed: "failed, dead, cancelled or interrupted",
             action: "retried",
         });
     }
+    let attempts = if job.status == Status::Interrupted {
+        "max_attempts = MAX(max_attempts, attempt + 1)"
+    } else {
+        "attempt = 0"
+    };
     transition(
         &tx,
         id,
         job.status,
         Status::Queued,
-        "attempt = 0, next_run_at = ?2, cancel_requested = 0, error = NULL, \
-         exit_code = NULL, result = NULL, finished_at = NULL, progress = 0",
+        &format!(
+            "{attempts}, next_run_at = ?2, cancel_requested = 0, error = NULL, \
+             exit_code = NULL, result = NULL, finished_at = NULL, progress = 0"
+        ),
         &[],
         now,
     )?;
@@ -983,11 +1010,13 @@ pub(crate) fn clean(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let ids: Vec<i64> = tx
         .prepare(
-            "SELECT id FROM jobs j WHERE status IN ('succeeded', 'failed', 'dead', 'cancelled') \
+            "SELECT id FROM jobs j \
+             WHERE status IN ('succeeded', 'failed', 'dead', 'cancelled', 'interrupted') \
              AND finished_at < ?1 AND (?2 IS NULL OR status = ?2) \
              AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs w ON w.id = d.job_id \
                              WHERE d.after_id = j.id \
-                               AND w.status NOT IN ('succeeded', 'failed', 'dead', 'cancelled')) \
+                               AND w.status NOT IN ('succeeded', 'failed', 'dead', 'cancelled', \
+                                                    'interrupted')) \
              ORDER BY id",
         )?
         .query_map(params![before, status.map(Status::as_str)], |r| r.get(0))?
@@ -1259,12 +1288,15 @@ mod tests {
                 (Running, Retrying),
                 (Running, Dead),
                 (Running, Cancelled),
+                (Running, Interrupted),
                 (Failed, Queued),
                 (Retrying, Running),
                 (Retrying, Failed),
                 (Retrying, Cancelled),
                 (Dead, Queued),
                 (Cancelled, Queued),
+                (Interrupted, Queued),
+                (Interrupted, Cancelled),
             ]
         );
         // Nothing leaves a success, and no status becomes itself.

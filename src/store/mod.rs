@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_file_fidelity.sql"),
     include_str!("migrations/0007_job_workspace_ids.sql"),
     include_str!("migrations/0008_ai_patches.sql"),
+    include_str!("migrations/0010_job_interrupted.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -522,6 +523,51 @@ mod tests {
             ids("SELECT id, workspace_id FROM schedules ORDER BY id"),
             vec![(1, Some(7)), (3, None)]
         );
+    }
+
+    #[test]
+    fn interrupted_jobs_are_allowed_and_every_job_keeps_its_log_and_deps() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = MIGRATIONS.len() - 1;
+        {
+            // A store as the version before the interrupted status left it.
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            conn.pragma_update(None, "foreign_keys", true).unwrap();
+            for sql in &MIGRATIONS[..before] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", before as i64)
+                .unwrap();
+            conn.execute_batch(
+                "INSERT INTO jobs (id, kind, status, next_run_at, created_at, updated_at) \
+                 VALUES (1, 'command', 'running', 0, 0, 0), (2, 'command', 'queued', 0, 0, 0);
+                 INSERT INTO job_deps (job_id, after_id) VALUES (2, 1);
+                 INSERT INTO job_logs (job_id, seq, attempt, stream, at, line) \
+                 VALUES (1, 0, 1, 'stdout', 0, 'deploying');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let count = |sql: &str| -> i64 { store.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(count("SELECT COUNT(*) FROM job_logs"), 1);
+        assert_eq!(count("SELECT COUNT(*) FROM job_deps"), 1);
+        store
+            .conn
+            .execute("UPDATE jobs SET status = 'interrupted' WHERE id = 1", [])
+            .unwrap();
+        assert!(
+            store
+                .conn
+                .execute("UPDATE jobs SET status = 'paused' WHERE id = 1", [])
+                .is_err(),
+            "the check still refuses a status it does not know"
+        );
+        assert_eq!(store.quick_check().unwrap(), "ok");
+        // Another connection reads the widened check too.
+        let other = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        other
+            .execute("UPDATE jobs SET status = 'interrupted' WHERE id = 2", [])
+            .unwrap();
     }
 
     #[test]

@@ -504,6 +504,7 @@ mod tests {
                 "job_retrying",
                 "job_dead",
                 "job_cancelled",
+                "job_interrupted",
                 "search_match",
             ] {
                 assert!(theme.ui.contains_key(key), "{name} has no {key}");

@@ -54,6 +54,7 @@ fn status_style(status: Status, theme: &Theme) -> Style {
         Status::Retrying => ("job_retrying", "warning"),
         Status::Dead => ("job_dead", "error"),
         Status::Cancelled => ("job_cancelled", "muted"),
+        Status::Interrupted => ("job_interrupted", "warning"),
     };
     let style = theme.ui_or(key, fallback);
     // Only the colour: a status cell never takes the diff's background.
