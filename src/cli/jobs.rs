@@ -221,6 +221,14 @@ pub(crate) fn job_cmd(
         }
     })?;
     let job = ran.job;
+    if job.status == Status::Interrupted {
+        eprintln!(
+            "kollega: job {} was interrupted; {}",
+            job.id,
+            queue::interrupted_hint(job.id)
+        );
+        return Ok(ExitCode::from(130));
+    }
     if !ran.ended || !job.status.is_final() {
         eprintln!(
             "kollega: job {} is {}; `kollega jobs log {} --follow` shows it, a worker or the TUI runs it again",
@@ -279,7 +287,9 @@ pub(super) fn worker(config: &Config, store: Store, args: &WorkerArgs) -> Result
             };
             say(&format!("{} {line}", format_ms(now_ms())));
         }
-        worker::Notice::Stopping => say("stopping: running jobs are stopped and will be retried"),
+        worker::Notice::Stopping => say(
+            "stopping: running commands are stopped and wait, interrupted, for `kollega jobs retry ID`; other running jobs are retried",
+        ),
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -300,6 +310,10 @@ pub(super) fn jobs(config: &Config, store: &mut Store, args: JobsArgs) -> Result
                 print_json(&jobs)?;
             } else {
                 print_jobs(&jobs);
+                let interrupted = queue::interrupted(&store.conn)?;
+                if let Some(line) = queue::interrupted_line(&interrupted, "`kollega jobs retry ID`") {
+                    println!("{line}");
+                }
             }
         }
         Some(JobsAction::Show { id, json }) => {
@@ -329,8 +343,15 @@ pub(super) fn jobs(config: &Config, store: &mut Store, args: JobsArgs) -> Result
         }
         Some(JobsAction::Retry { id, json }) => {
             queue::retry(&mut store.conn, id, now_ms())?;
+            let job = queue::require(&store.conn, id)?;
             if json {
-                print_json(&queue::require(&store.conn, id)?)?;
+                print_json(&job)?;
+            } else if job.attempt > 0 {
+                println!(
+                    "job {id} queued again for attempt {} of {}; the next runner takes it (the TUI or `kollega worker`)",
+                    job.attempt + 1,
+                    job.max_attempts
+                );
             } else {
                 println!("job {id} queued again");
             }
@@ -387,7 +408,7 @@ fn print_jobs(jobs: &[Job]) {
     let now = now_ms();
     let columns = [
         ("ID", Align::Right(5)),
-        ("STATUS", Align::Left(9)),
+        ("STATUS", Align::Left(11)),
         ("KIND", Align::Left(8)),
         ("WORKSPACE", Align::Left(14)),
         ("ATTEMPT", Align::Right(7)),
@@ -478,6 +499,9 @@ fn print_job(job: &Job) {
     }
     if let Some(owner) = &job.lease_owner {
         println!("  runner:    {owner}");
+    }
+    if job.status == Status::Interrupted {
+        println!("  hint:      {}", queue::interrupted_hint(job.id));
     }
 }
 

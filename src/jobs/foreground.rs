@@ -93,8 +93,9 @@ pub(crate) fn run(
                             source: std::io::Error::other(e),
                         })??;
                 }
-                // The terminal or the session ends: the job is stopped here
-                // and retried by a worker or the TUI.
+                // The terminal or the session ends: the job is stopped here;
+                // a command waits, interrupted, for a person's word, other
+                // kinds are retried by a worker or the TUI.
                 _ = signals.hangup.recv() => remote.shutdown(),
                 _ = signals.terminate.recv() => remote.shutdown(),
             }

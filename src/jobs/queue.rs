@@ -18,6 +18,39 @@ pub(crate) use crate::store::jobs::{
 };
 pub(crate) use crate::store::runners::Role;
 
+/// The jobs that wait, interrupted, for a person's word; the newest first.
+pub(crate) fn interrupted(conn: &Connection) -> Result<Vec<Job>, crate::store::StoreError> {
+    list(
+        conn,
+        &Filter {
+            status: Some(Status::Interrupted),
+            ..Filter::default()
+        },
+    )
+}
+
+/// What a start says of the interrupted `jobs` (none: nothing), with `how`
+/// a person runs one again: "1 job was interrupted when kollega stopped
+/// (12 make deploy): r in the jobs view re-runs it".
+pub(crate) fn interrupted_line(jobs: &[Job], how: &str) -> Option<String> {
+    match jobs {
+        [] => None,
+        [job] => Some(format!(
+            "1 job was interrupted when kollega stopped ({} {}): {how} re-runs it",
+            job.id,
+            job.title()
+        )),
+        _ => {
+            let ids: Vec<String> = jobs.iter().map(|j| j.id.to_string()).collect();
+            Some(format!(
+                "{} jobs were interrupted when kollega stopped ({}): {how} re-runs one",
+                jobs.len(),
+                ids.join(", ")
+            ))
+        }
+    }
+}
+
 /// How an attempt ended, as the runner saw it.
 #[derive(Debug, Clone)]
 pub(crate) enum Outcome {

@@ -12,7 +12,6 @@
 //! payload means is the kind's: the store keeps it as JSON.
 
 use std::fmt;
-use std::str::FromStr;
 
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use serde::{Serialize, Serializer};
@@ -24,107 +23,6 @@ use crate::error::Hint;
 /// Lines of each job kept in `job_logs`; older ones are deleted as new
 /// ones come (the log file keeps them all).
 pub(crate) const TAIL_LINES: i64 = 2000;
-
-/// Where a job is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Status {
-    /// Waiting to be claimed (maybe for its `--after` jobs).
-    Queued,
-    /// Claimed by a runner that holds its lease.
-    Running,
-    Succeeded,
-    /// Ended unsuccessfully and will not run again by itself: a command's
-    /// non-zero exit, a timeout, a dependency that did not succeed.
-    Failed,
-    /// Waiting for its next attempt after a transient error.
-    Retrying,
-    /// A dead letter: a permanent error, or the attempts ran out. Keeps its
-    /// last error; `jobs retry` queues it again.
-    Dead,
-    Cancelled,
-    /// Its runner went away mid-attempt (kollega quit without handing it
-    /// over, a hangup, kill -9, a crash) and its kind is not safe to run
-    /// twice (a person's command): it waits for a person's word, `jobs
-    /// retry` runs it again, `jobs cancel` drops it.
-    Interrupted,
-}
-
-impl Status {
-    pub(crate) const ALL: [Status; 8] = [
-        Status::Queued,
-        Status::Running,
-        Status::Succeeded,
-        Status::Failed,
-        Status::Retrying,
-        Status::Dead,
-        Status::Cancelled,
-        Status::Interrupted,
-    ];
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Status::Queued => "queued",
-            Status::Running => "running",
-            Status::Succeeded => "succeeded",
-            Status::Failed => "failed",
-            Status::Retrying => "retrying",
-            Status::Dead => "dead",
-            Status::Cancelled => "cancelled",
-            Status::Interrupted => "interrupted",
-        }
-    }
-
-    /// Whether the job has ended (nothing runs it until a person retries).
-    pub(crate) fn is_final(self) -> bool {
-        matches!(
-            self,
-            Status::Succeeded
-                | Status::Failed
-                | Status::Dead
-                | Status::Cancelled
-                | Status::Interrupted
-        )
-    }
-
-    /// The one table of allowed status changes.
-    pub(crate) fn can_become(self, to: Status) -> bool {
-        use Status::*;
-        match (self, to) {
-            // Claimed by a runner, cancelled before it ran, or failed
-            // because a job it waits for did not succeed.
-            (Queued | Retrying, Running | Cancelled | Failed) => true,
-            // An attempt ends. Running → Retrying or Interrupted also when
-            // the runner went away and its lease expired.
-            (Running, Succeeded | Failed | Retrying | Dead | Cancelled | Interrupted) => true,
-            // A person retries an ended job (`jobs retry`), or drops an
-            // interrupted one (`jobs cancel`).
-            (Failed | Dead | Cancelled | Interrupted, Queued) => true,
-            (Interrupted, Cancelled) => true,
-            _ => false,
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Status {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Status, String> {
-        Status::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
-                format!("unknown status {text:?}; one of {}", names.join(", "))
-            })
-    }
-}
 
 /// What a job does, stored as its name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -263,7 +161,9 @@ impl Hint for QueueError {
 type Result<T, E = QueueError> = std::result::Result<T, E>;
 
 mod cancel;
+mod status;
 pub(crate) use cancel::{cancel_for_workspace, cancels_requested};
+pub(crate) use status::Status;
 
 /// What `enqueue` needs.
 #[derive(Debug, Clone, Default)]
@@ -956,8 +856,8 @@ pub(crate) fn request_cancel(conn: &mut Connection, id: i64, now: i64) -> Result
 
 /// `jobs retry`: a failed, dead or cancelled job is queued again with its
 /// attempts counted from zero; an interrupted one goes on to its next
-/// attempt (with one more allowed if it had none left). Its last error
-/// goes into the log.
+/// attempt (with one more allowed if it had none left), keeping its error
+/// for that attempt's log. Its last error goes into the log.
 pub(crate) fn retry(conn: &mut Connection, id: i64, now: i64) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let job = get(&tx, id)?.ok_or(QueueError::UnknownJob(id))?;
@@ -969,10 +869,11 @@ pub(crate) fn retry(conn: &mut Connection, id: i64, now: i64) -> Result<()> {
             action: "retried",
         });
     }
+    // An interrupted job's next attempt says why the last one ended.
     let attempts = if job.status == Status::Interrupted {
         "max_attempts = MAX(max_attempts, attempt + 1)"
     } else {
-        "attempt = 0"
+        "attempt = 0, error = NULL"
     };
     transition(
         &tx,
@@ -980,7 +881,7 @@ pub(crate) fn retry(conn: &mut Connection, id: i64, now: i64) -> Result<()> {
         job.status,
         Status::Queued,
         &format!(
-            "{attempts}, next_run_at = ?2, cancel_requested = 0, error = NULL, \
+            "{attempts}, next_run_at = ?2, cancel_requested = 0, \
              exit_code = NULL, result = NULL, finished_at = NULL, progress = 0"
         ),
         &[],

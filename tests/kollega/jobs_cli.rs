@@ -338,7 +338,7 @@ fn cancel_stops_the_whole_process_tree() {
 }
 
 #[test]
-fn a_runner_killed_mid_job_is_replaced_and_the_earlier_lines_stay() {
+fn a_runner_killed_mid_command_leaves_it_interrupted_and_a_retry_keeps_the_earlier_lines() {
     let k = Kollega::new().env("KOLLEGA_JOBS_LEASE_SECONDS", "2");
     let dir = project(&k);
     let script = "echo \"attempt $KOLLEGA_JOB_ATTEMPT begins\"; i=0; \
@@ -355,7 +355,27 @@ fn a_runner_killed_mid_job_is_replaced_and_the_earlier_lines_stay() {
     let before = stdout(&k.run(["jobs", "log", &id.to_string()]));
     assert!(before.contains("attempt 1 begins"), "{before}");
 
+    // A command is not run twice without a word: interrupted after the
+    // lease, and `kollega jobs` says how to run it again.
     let _second = Worker::start(&k, &[]);
+    wait_job(&k, id, "interrupted", |j| status(j) == "interrupted");
+    let list = stdout(&k.run(["jobs"]));
+    assert!(list.contains("interrupted"), "{list}");
+    assert!(
+        list.contains(&format!(
+            "1 job was interrupted when kollega stopped ({id} "
+        )) && list.contains("`kollega jobs retry ID` re-runs it"),
+        "{list}"
+    );
+    let shown = stdout(&k.run(["jobs", "show", &id.to_string()]));
+    assert!(shown.contains(&format!("kollega jobs retry {id}")), "{shown}");
+    let retried = k.run(["jobs", "retry", &id.to_string()]);
+    assert_success(&retried);
+    assert!(
+        stdout(&retried).contains("queued again for attempt 2 of 3"),
+        "{}",
+        stdout(&retried)
+    );
     let j = wait_job(&k, id, "succeeded", |j| status(j) == "succeeded");
     assert_eq!(j["attempt"], 2, "{j}");
     let log = stdout(&k.run(["jobs", "log", &id.to_string()]));
@@ -846,12 +866,16 @@ fn ctrl_c_cancels_a_foreground_job_and_a_hangup_leaves_it_to_a_worker() {
     let out = child.wait_with_output().unwrap();
     assert_code(&out, 130);
     assert!(
-        stderr(&out).contains("a worker or the TUI runs it again"),
+        stderr(&out).contains("was interrupted; not run again by itself: `kollega jobs retry 2`"),
         "{}",
         stderr(&out)
     );
-    assert_eq!(status(&job(&k, 2)), "retrying");
+    assert_eq!(status(&job(&k, 2)), "interrupted");
+    // A worker leaves it alone until a person says so.
     let _worker = Worker::start(&k, &[]);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(status(&job(&k, 2)), "interrupted");
+    assert_success(&k.run(["jobs", "retry", "2"]));
     let j = wait_job(&k, 2, "succeeded", |j| status(j) == "succeeded");
     assert_eq!(j["attempt"], 2);
 }
@@ -874,12 +898,15 @@ fn a_foreground_run_shows_the_attempt_a_worker_took_over() {
         .unwrap();
     wait_job(&k, 1, "running", |j| j["log_lines"].as_i64() >= Some(2));
     let _worker = Worker::start(&k, &[]);
-    // The foreground process stops answering; its lease runs out and the
-    // worker takes the next attempt.
+    // The foreground process stops answering; its lease runs out, the
+    // command is interrupted (a worker does not run it twice by itself),
+    // and a person's retry gives the worker the next attempt.
     // SAFETY: signals our own child.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGSTOP);
     }
+    wait_job(&k, 1, "interrupted", |j| status(j) == "interrupted");
+    assert_success(&k.run(["jobs", "retry", "1"]));
     wait_job(&k, 1, "a second attempt", |j| {
         j["attempt"].as_i64() == Some(2)
     });
