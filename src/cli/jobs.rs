@@ -284,6 +284,11 @@ pub(super) fn worker(config: &Config, store: Store, args: &WorkerArgs) -> Result
                 }
                 // A model's answer as it streams: it is in the job's log.
                 Event::Output { .. } => return,
+                Event::Interrupted(ids) => ids
+                    .iter()
+                    .map(|id| format!("job {id} interrupted: {}", queue::interrupted_hint(*id)))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
             };
             say(&format!("{} {line}", format_ms(now_ms())));
         }

@@ -142,6 +142,9 @@ pub(crate) enum Event {
         id: i64,
         text: String,
     },
+    /// Jobs whose runner went away mid-attempt became interrupted: they
+    /// wait for a person's word.
+    Interrupted(Vec<i64>),
 }
 
 /// What becomes of the jobs a runner holds when it stops.
@@ -394,8 +397,13 @@ impl Runner {
                 })
                 .await?;
             self.worker_alive = swept.1;
-            for id in swept.0.expired {
+            for id in &swept.0.expired {
                 tracing::info!(job = id, "took back a job whose runner stopped answering");
+            }
+            if !swept.0.interrupted.is_empty()
+                && let Some(events) = &self.o.events
+            {
+                let _ = events.send(Event::Interrupted(swept.0.interrupted));
             }
         }
         if self.worker_alive {

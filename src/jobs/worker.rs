@@ -2,8 +2,12 @@
 //! parallelism, until Ctrl-C or SIGTERM; it outlives the terminal it was
 //! started from (a hangup is ignored). Given a listener, the metrics server
 //! runs beside it. What the person is told is the caller's to print.
+//! [`spawn_detached`] starts one in the background (the TUI hands its jobs
+//! to it when it quits).
 
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -85,4 +89,91 @@ pub(crate) fn run(
         let _ = server.join();
     }
     Ok(())
+}
+
+/// A `kollega worker` started to outlive the process that started it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Detached {
+    pub pid: u32,
+    /// Where its output goes.
+    pub log: PathBuf,
+}
+
+/// Starts `kollega worker` on `data_dir` in a session of its own (no
+/// terminal, so a hangup of this one does not reach it), its input empty
+/// and its output appended to `logs/worker.log` under `data_dir`. It
+/// inherits the environment, and with it the configuration's directory and
+/// settings. It runs until it is stopped (`kill PID`, SIGTERM), as any
+/// worker does.
+pub(crate) fn spawn_detached(data_dir: &Path) -> Result<Detached, JobsError> {
+    use std::os::unix::process::CommandExt;
+    let fail = JobsError::system("start a worker");
+    let exe = std::env::current_exe().map_err(fail)?;
+    let logs = data_dir.join("logs");
+    std::fs::create_dir_all(&logs).map_err(fail)?;
+    let log = logs.join("worker.log");
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .map_err(fail)?;
+    let err = out.try_clone().map_err(fail)?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .arg("worker")
+        .current_dir(data_dir)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    // SAFETY: setsid is async-signal-safe and affects only the child
+    // between fork and exec: it leads a new session without a terminal.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().map_err(fail)?;
+    Ok(Detached {
+        pid: child.id(),
+        log,
+    })
+}
+
+/// Who runs the jobs a stopping runner handed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Taker {
+    /// A worker that was alive already.
+    Alive,
+    /// A worker started for them.
+    Started(Detached),
+    /// None of them waits any more (they ended before they were stopped).
+    Nobody,
+}
+
+/// After a runner stopped with [`runner::Stop::HandOver`]: makes sure a
+/// worker runs those of `ids` that wait, starting one in the background
+/// when none has been alive within three leases.
+pub(crate) fn hand_over(
+    data_dir: &Path,
+    lease: std::time::Duration,
+    ids: &[i64],
+) -> Result<Taker, JobsError> {
+    let store = crate::store::Store::open(data_dir)?;
+    let mut waiting = 0;
+    for &id in ids {
+        let job = super::queue::require(&store.conn, id)?;
+        if matches!(job.status, super::Status::Queued | super::Status::Retrying) {
+            waiting += 1;
+        }
+    }
+    if waiting == 0 {
+        return Ok(Taker::Nobody);
+    }
+    let since = super::now_ms() - 3 * lease.as_millis() as i64;
+    if crate::store::runners::live_workers(&store.conn, since)? > 0 {
+        return Ok(Taker::Alive);
+    }
+    Ok(Taker::Started(spawn_detached(data_dir)?))
 }

@@ -549,6 +549,8 @@ pub(crate) struct Requeue {
 pub(crate) struct Swept {
     /// Running jobs whose runner stopped renewing the lease.
     pub expired: Vec<i64>,
+    /// Of those, the ones that became interrupted (they wait for a person).
+    pub interrupted: Vec<i64>,
     /// Waiting jobs failed because a job they wait for did not succeed.
     pub blocked: Vec<i64>,
 }
@@ -592,6 +594,9 @@ pub(crate) fn sweep(
         if changed {
             append_info(&tx, job.id, job.attempt, &next.line, now)?;
             swept.expired.push(job.id);
+            if next.status == Status::Interrupted {
+                swept.interrupted.push(job.id);
+            }
         }
     }
     let blocked: Vec<(i64, Status, i64, String)> = tx

@@ -116,7 +116,7 @@ actions! {
     RunTask => "run_task", "Run task…: pick a task of the workspace and run it as a job";
     RunCommand => "run_command", "Run command…: run a shell line in the workspace as a job";
     JobDetails => "job_details", "the job's command, directory, environment, attempts and error";
-    RetryJob => "retry_job", "retry the job (failed, dead or cancelled)";
+    RetryJob => "retry_job", "retry the job (failed, dead, cancelled or interrupted)";
     CancelJob => "cancel_job", "cancel the job (asks first)";
     FixWithAi => "fix_with_ai", "ask the model to fix this failed job";
     FilterStatus => "filter_status", "cycle the status filter (all, queued, running, …)";
@@ -137,6 +137,9 @@ actions! {
     Submit => "submit", "take what was typed in the prompt";
     Yes => "yes", "answer yes to the question";
     No => "no", "answer no to the question";
+    QuitLeave => "quit_leave", "quit and leave the running jobs to a worker, which runs them again from the start";
+    QuitCancel => "quit_cancel", "quit and cancel the running jobs";
+    QuitWait => "quit_wait", "quit once the running jobs have ended";
     TakeOther => "take_other", "take the other version (the draft, or the disk's); undo brings this one back";
     KeepCurrent => "keep_current", "keep the text shown (drop the draft, or keep yours over the disk's)";
     Vim => "vim", "a key of vim's grammar: counts, registers, operators, motions, text objects (see the vim section)";
@@ -164,6 +167,9 @@ impl Action {
             Action::Submit
                 | Action::Yes
                 | Action::No
+                | Action::QuitLeave
+                | Action::QuitCancel
+                | Action::QuitWait
                 | Action::TakeOther
                 | Action::KeepCurrent
                 | Action::Vim

@@ -13,8 +13,9 @@
 //!
 //! Typed text is never lost: edits go to the autosave task as they happen;
 //! quit, SIGHUP and SIGTERM flush it before exit, and a panic restores the
-//! terminal first. Then the job runner stops: its running jobs are put back
-//! to be retried by the next runner.
+//! terminal first. Then the job runner stops: its running jobs are left to
+//! a worker, cancelled, or (without an answer: a hangup, a signal)
+//! interrupted, as the person answered when quitting ([`farewell`] says which).
 
 mod ansi;
 mod app;
@@ -49,7 +50,8 @@ use tokio::time::Instant;
 use crate::autosave::{self, Autosave, AutosaveEvent};
 use crate::config::Config;
 use crate::jobs::queue::Role;
-use crate::jobs::runner;
+use crate::jobs::runner::{self, Stop};
+use crate::jobs::worker::{self, Taker};
 use crate::store::Store;
 use crate::store::worker::StoreWorker;
 use crate::store::workspaces::Workspace;
@@ -192,6 +194,7 @@ async fn run_async(
     if let Some(e) = runner_error {
         app.notify(format!("jobs do not run in this kollega: {e}"), true);
     }
+    app.tell_interrupted();
     let mut inbox = Inbox {
         reports,
         messages,
@@ -237,6 +240,13 @@ async fn run_async(
 
     // Whatever the reason, write the last edits before leaving.
     let flushed = tokio::time::timeout(FLUSH_TIMEOUT, autosave::flush(&autosave_tx)).await;
+    // What becomes of the jobs running here: as the person answered when
+    // quitting, else (a hangup, a signal, an error) interrupted.
+    let (stop, running) = match (&app, &exit) {
+        (Some(app), Ok(Exit::Quit)) => (app.quit_stop, app.running_here()),
+        (Some(app), _) => (Stop::Interrupt, app.running_here()),
+        (None, _) => (Stop::Interrupt, Vec::new()),
+    };
     if let Some(mut app) = app {
         app.release_lock().await;
     }
@@ -245,24 +255,38 @@ async fn run_async(
         match Arc::try_unwrap(runner) {
             Ok(runner) => {
                 let limit = config.jobs.grace + RUNNER_STOP_SLACK;
-                match tokio::time::timeout(limit, runner.shutdown()).await {
+                match tokio::time::timeout(limit, runner.stop(stop)).await {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => tracing::warn!(error = %e, "the job runner stopped badly"),
                     Err(_) => tracing::warn!(
-                        "running jobs did not stop in time; their leases run out and they are retried"
+                        "running jobs did not stop in time; when their leases run out, commands become interrupted and other jobs are retried"
                     ),
                 }
             }
             Err(_) => tracing::warn!(
-                "the job runner is still in use at exit; its jobs are retried after their lease"
+                "the job runner is still in use at exit; after their lease its commands become interrupted and other jobs are retried"
             ),
         }
     }
+    let handed = match stop {
+        Stop::HandOver if !running.is_empty() => {
+            let data_dir = config.data_dir.clone();
+            let lease = config.jobs.lease;
+            let ids: Vec<i64> = running.iter().map(|(id, _)| *id).collect();
+            tokio::task::spawn_blocking(move || worker::hand_over(&data_dir, lease, &ids))
+                .await
+                .ok()
+        }
+        _ => None,
+    };
     let _ = autosave_tx.send(AutosaveEvent::Quit);
     drop(autosave_tx);
     let _ = tokio::time::timeout(FLUSH_TIMEOUT, autosave_task).await;
     let _ = tokio::task::spawn_blocking(move || worker.shutdown()).await;
     restore_terminal();
+    if let Some(line) = farewell(stop, &running, handed.as_ref()) {
+        eprintln!("{line}");
+    }
     match flushed {
         Ok(Ok(())) => {}
         Ok(Err(e)) => eprintln!("warning: the last drafts could not be written: {e}"),
@@ -275,6 +299,53 @@ async fn run_async(
             Ok(())
         }
         Err(e) => Err(e),
+    }
+}
+
+/// What the terminal is told after the UI is gone about the jobs that ran
+/// here: handed to a worker (which one, where its output goes, that it
+/// starts them again), or cancelled.
+fn farewell(
+    stop: Stop,
+    running: &[(i64, String)],
+    handed: Option<&Result<Taker, crate::jobs::JobsError>>,
+) -> Option<String> {
+    if running.is_empty() {
+        return None;
+    }
+    let n = match running.len() {
+        1 => "1 job".to_string(),
+        n => format!("{n} jobs"),
+    };
+    let it = if running.len() == 1 { "it" } else { "them" };
+    let list: Vec<String> = running
+        .iter()
+        .map(|(id, title)| format!("{id} {}", ansi::strip(title)))
+        .collect();
+    let list = list.join(", ");
+    match (stop, handed) {
+        (Stop::Cancel, _) => Some(format!("kollega: cancelled {n}: {list}")),
+        (Stop::HandOver, Some(Ok(Taker::Started(w)))) => Some(format!(
+            "kollega: {n} handed to a worker (pid {}), which runs {it} again from the start: {list}\n\
+             `kollega jobs` follows {it}; the worker's output goes to {}; `kill {}` stops the worker",
+            w.pid,
+            w.log.display(),
+            w.pid
+        )),
+        (Stop::HandOver, Some(Ok(Taker::Alive))) => Some(format!(
+            "kollega: {n} handed to the running worker, which runs {it} again from the start: {list}\n\
+             `kollega jobs` follows {it}"
+        )),
+        (Stop::HandOver, Some(Ok(Taker::Nobody))) => {
+            Some(format!("kollega: {n} ended before it was handed over: {list}"))
+        }
+        (Stop::HandOver, Some(Err(e))) => Some(format!(
+            "kollega: {n} could not be handed to a worker ({}): {list}\n\
+             {} queued: `kollega worker` or the next kollega runs {it}",
+            crate::error::describe(e),
+            if running.len() == 1 { "it waits" } else { "they wait" }
+        )),
+        _ => None,
     }
 }
 

@@ -63,6 +63,8 @@ pub(crate) enum JobsMsg {
     },
     /// The tasks of the workspace, for "Run task…".
     Tasks(Discovery),
+    /// The jobs that wait, interrupted, for a person's word.
+    Interrupted(Result<Vec<Job>, String>),
 }
 
 /// Why a job was enqueued here.
@@ -96,8 +98,9 @@ pub(crate) struct JobsState {
     poll_again: bool,
     /// A fixed "now" for the durations (snapshot tests).
     pub fixed_now: Option<i64>,
-    /// Jobs this process's runner is running now (quitting stops them).
-    pub running_here: std::collections::HashSet<i64>,
+    /// Jobs this process's runner is running now, with their titles
+    /// (quitting asks what becomes of them).
+    pub running_here: std::collections::BTreeMap<i64, String>,
 }
 
 impl JobsState {
@@ -109,7 +112,7 @@ impl JobsState {
             in_flight: None,
             poll_again: false,
             fixed_now: None,
-            running_here: std::collections::HashSet::new(),
+            running_here: std::collections::BTreeMap::new(),
         }
     }
 
@@ -279,6 +282,45 @@ impl App {
                 true
             }
             JobsMsg::Tasks(found) => self.tasks_found(found),
+            JobsMsg::Interrupted(Ok(jobs)) => {
+                let how = self.retry_how();
+                match queue::interrupted_line(&jobs, &how) {
+                    Some(line) => {
+                        self.notify(line, true);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            JobsMsg::Interrupted(Err(e)) => {
+                self.notify(format!("cannot list the interrupted jobs: {e}"), true);
+                true
+            }
+        }
+    }
+
+    /// Says which jobs wait, interrupted, for a person's word (at start,
+    /// and when the runner finds more).
+    pub(crate) fn tell_interrupted(&mut self) {
+        self.jobs_work(|store| {
+            JobsMsg::Interrupted(queue::interrupted(&store.conn).map_err(|e| describe(&e)))
+        });
+    }
+
+    /// How a person re-runs a job, in this keymap's keys: "r in the jobs
+    /// view (alt-j)".
+    fn retry_how(&self) -> String {
+        let key = |scope: Scope, action: Action| {
+            self.keymap
+                .help(&[scope])
+                .into_iter()
+                .find(|(a, _)| *a == action)
+                .and_then(|(_, keys)| keys.into_iter().min_by_key(String::len))
+        };
+        match (key(Scope::Jobs, Action::RetryJob), key(Scope::Global, Action::Jobs)) {
+            (Some(retry), Some(view)) => format!("{retry} in the jobs view ({view})"),
+            (Some(retry), None) => format!("{retry} in the jobs view"),
+            _ => "`kollega jobs retry ID`".into(),
         }
     }
 
@@ -328,11 +370,12 @@ impl App {
     /// What this process's runner reports; returns whether to redraw.
     pub(crate) fn job_event(&mut self, event: Event) -> bool {
         match event {
-            Event::Started { id, .. } => {
-                self.jobs.running_here.insert(id);
+            Event::Started { id, title } => {
+                self.jobs.running_here.insert(id, title);
             }
             Event::Ended { id, title, status } => {
                 self.jobs.running_here.remove(&id);
+                self.quit_if_waited_for();
                 let what = match self.jobs.watched.get(&id) {
                     Some(what) if status.is_final() => {
                         let what = *what;
@@ -348,6 +391,7 @@ impl App {
             }
             // The AI pane shows the answer it follows as it streams.
             Event::Output { id, text } => return self.ai.pane.streamed(id, &text),
+            Event::Interrupted(_) => self.tell_interrupted(),
         }
         if self.wants_job_poll() {
             self.poll_jobs();

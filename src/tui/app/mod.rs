@@ -18,6 +18,7 @@
 mod ai;
 mod git;
 mod jobs;
+mod quit;
 pub(crate) mod review;
 mod session;
 #[cfg(test)]
@@ -106,6 +107,8 @@ pub(crate) enum Overlay {
     AiFile(Picker<String>),
     /// A conversation of the workspace to continue in the AI pane.
     Conversations(Picker<crate::store::conversations::Conversation>),
+    /// Quitting once the jobs running here have ended.
+    QuitWait,
 }
 
 /// What a pane answers to an action.
@@ -219,6 +222,8 @@ pub(crate) struct App {
     /// A file (and line) to open once the session has loaded.
     pending_open: Option<(String, Option<usize>)>,
     pub quit: bool,
+    /// What becomes of the jobs running here when the app quits.
+    pub quit_stop: runner::Stop,
 }
 
 impl App {
@@ -254,6 +259,7 @@ impl App {
             in_flight: 0,
             pending_open: None,
             quit: false,
+            quit_stop: runner::Stop::Interrupt,
         }
     }
 
@@ -288,17 +294,6 @@ impl App {
     fn unsaved_files(&self) -> usize {
         self.editor()
             .map_or(0, |e| e.tabs.iter().filter(|t| t.is_dirty()).count())
-    }
-
-    /// Quits, asking first when this process runs jobs; whether to redraw.
-    fn quit_unless_jobs(&mut self) -> bool {
-        let running = self.jobs.running_here.len();
-        if running > 0 {
-            self.overlay = Some(Overlay::Confirm(ConfirmKind::QuitWithJobs { running }));
-            return true;
-        }
-        self.quit = true;
-        false
     }
 
     fn editor_mut(&mut self) -> Option<&mut EditorPane> {
@@ -608,6 +603,12 @@ impl App {
                     PromptOutcome::Cancelled => {}
                     PromptOutcome::Submitted(text) => self.submit_prompt(prompt.kind, text),
                 }
+            }
+            Overlay::Confirm(ConfirmKind::QuitWithJobs { .. }) => {
+                self.answer_quit(self.keymap.action(Scope::Confirm, &key));
+            }
+            Overlay::QuitWait => {
+                self.key_while_waiting(self.keymap.action(Scope::Confirm, &key));
             }
             Overlay::Confirm(kind) => {
                 if self.keymap.action(Scope::Confirm, &key) == Some(Action::Yes) {
@@ -943,7 +944,8 @@ impl App {
                 }
             }
             ConfirmKind::CancelJob { id, .. } => self.cancel_job_confirmed(id),
-            ConfirmKind::QuitWithJobs { .. } => self.quit = true,
+            // Answered by its own keys (`answer_quit`).
+            ConfirmKind::QuitWithJobs { .. } => {}
             ConfirmKind::QuitUnsaved { .. } => {
                 self.quit_unless_jobs();
             }
@@ -1027,7 +1029,17 @@ impl App {
             }
             Some(Overlay::Prompt(p)) => Some(p.render(areas.status, buf, &self.theme)),
             Some(Overlay::Confirm(kind)) => {
-                prompt::render_question(&kind.question(), areas.status, buf, &self.theme);
+                prompt::render_question(
+                    kind.answers(),
+                    &kind.question(),
+                    areas.status,
+                    buf,
+                    &self.theme,
+                );
+                None
+            }
+            Some(Overlay::QuitWait) => {
+                self.render_quit_wait(areas.status, buf);
                 None
             }
             Some(Overlay::Conflict) => {

@@ -86,9 +86,10 @@ pub(crate) enum ConfirmKind {
         id: i64,
         title: String,
     },
-    /// Quit while this process runs jobs (they stop and are retried later).
+    /// Quit while this process runs jobs: leave them to a worker, cancel
+    /// them, or wait for them (the titles of the running jobs).
     QuitWithJobs {
-        running: usize,
+        running: Vec<String>,
     },
     /// Quit with unsaved changes (kept as drafts for the next start).
     QuitUnsaved {
@@ -118,10 +119,29 @@ impl ConfirmKind {
                 "quit? {files} file{} with unsaved changes (kept as drafts for the next start)",
                 if *files == 1 { "" } else { "s" },
             ),
-            ConfirmKind::QuitWithJobs { running } => format!(
-                "quit? {running} running job{} will be stopped and run again at the next start or by a worker",
-                if *running == 1 { "" } else { "s" },
-            ),
+            ConfirmKind::QuitWithJobs { running } => {
+                let (n, it) = match running.len() {
+                    1 => ("1 job".to_string(), "it"),
+                    n => (format!("{n} jobs"), "them"),
+                };
+                let titles: Vec<String> =
+                    running.iter().map(|t| crate::tui::ansi::strip(t)).collect();
+                format!(
+                    "{n} running: {} — a worker runs {it} again from the start",
+                    titles.join(", ")
+                )
+            }
+        }
+    }
+
+    /// The answer keys, drawn before the question so that they are never
+    /// cut.
+    pub(crate) fn answers(&self) -> &'static str {
+        match self {
+            ConfirmKind::QuitWithJobs { .. } => {
+                " [l]eave to a worker  [c]ancel  [w]ait  [esc] stay "
+            }
+            _ => " [y]es / [n]o ",
         }
     }
 }
@@ -187,16 +207,21 @@ impl Prompt {
     }
 }
 
-pub(crate) fn render_question(question: &str, area: Rect, buf: &mut Buffer, theme: &Theme) {
+pub(crate) fn render_question(
+    keys: &str,
+    question: &str,
+    area: Rect,
+    buf: &mut Buffer,
+    theme: &Theme,
+) {
     // Over the status line: nothing of it may show past the question. The
     // answer keys come first, so a narrow terminal cuts the question (with
     // an ellipsis), never the keys.
     Clear.render(area, buf);
-    const KEYS: &str = " [y]es / [n]o ";
-    let room = usize::from(area.width).saturating_sub(KEYS.len() + 1);
+    let room = usize::from(area.width).saturating_sub(keys.width() + 1);
     let question = super::fit(question, room.min(question.width()), false);
     Paragraph::new(Line::from(vec![
-        Span::styled(KEYS, theme.ui("title")),
+        Span::styled(keys.to_string(), theme.ui("title")),
         Span::styled(format!(" {question}"), theme.ui("warning")),
     ]))
     .style(theme.ui("status"))

@@ -317,34 +317,42 @@ fn finder_ranks_a_match_in_the_file_name_first_and_marks_the_matched_characters(
 #[test]
 fn a_question_too_long_for_the_terminal_keeps_its_answer_keys() {
     let theme = theme();
-    let question = ConfirmKind::QuitWithJobs { running: 1 }.question();
-    let area = Rect::new(0, 0, 50, 1);
+    let kind = ConfirmKind::QuitWithJobs {
+        running: vec!["make deploy".into()],
+    };
+    let area = Rect::new(0, 0, 80, 1);
     let mut buf = ratatui::buffer::Buffer::empty(area);
-    super::prompt::render_question(&question, area, &mut buf, &theme);
-    let row: String = (0..50).map(|x| buf[(x, 0)].symbol().to_string()).collect();
+    super::prompt::render_question(kind.answers(), &kind.question(), area, &mut buf, &theme);
+    let row: String = (0..80).map(|x| buf[(x, 0)].symbol().to_string()).collect();
     assert!(
-        row.starts_with(" [y]es / [n]o  quit? 1 running job"),
+        row.starts_with(" [l]eave to a worker  [c]ancel  [w]ait  [esc] stay  1 job running: make"),
         "{row:?}"
     );
     assert!(row.trim_end().ends_with('…'), "{row:?}");
+    let kind = ConfirmKind::QuitUnsaved { files: 2 };
+    let area = Rect::new(0, 0, 40, 1);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    super::prompt::render_question(kind.answers(), &kind.question(), area, &mut buf, &theme);
+    let row: String = (0..40).map(|x| buf[(x, 0)].symbol().to_string()).collect();
+    assert!(row.starts_with(" [y]es / [n]o  quit? 2 files"), "{row:?}");
 }
 
 #[test]
 fn prompt_and_question_take_the_status_line() {
     let theme = theme();
     let prompt = Prompt::new(PromptKind::Rename { from: "app".into() }, "app");
-    let question = ConfirmKind::CancelJob {
+    let kind = ConfirmKind::CancelJob {
         id: 12,
         title: "npm test".into(),
-    }
-    .question();
+    };
+    let question = kind.question();
     snapshot(
         "prompt_and_question",
         screens(|area, buf| {
             let top = Rect { height: 1, ..area };
             prompt.render(top, buf, &theme);
             let below = Rect { y: 2, ..top };
-            super::prompt::render_question(&question, below, buf, &theme);
+            super::prompt::render_question(kind.answers(), &question, below, buf, &theme);
         }),
     );
 }
