@@ -190,27 +190,68 @@ async fn jobs_view_shows_statuses_progress_colours_filter_and_search() {
 }
 
 #[tokio::test]
-async fn quitting_while_jobs_run_here_asks_first() {
+async fn quitting_while_jobs_run_here_asks_to_leave_cancel_or_wait() {
+    use crate::jobs::runner::{Event, Stop};
+    use crate::jobs::Status;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut h = harness_on(&data, Target::Start, None).await;
-    h.app.job_event(crate::jobs::runner::Event::Started {
+    h.app.job_event(Event::Started {
         id: 7,
-        title: "make build".into(),
+        title: "make deploy".into(),
     });
     h.settle().await;
     update(&mut h, Action::Quit).await;
     assert!(!h.app.quit, "quit without asking");
     let screen = draw(&mut h, 120, 24);
     assert!(
-        screen.contains("quit? 1 running job will be stopped"),
+        screen.contains(
+            " [l]eave to a worker  [c]ancel  [w]ait  [esc] stay  1 job running: make deploy"
+        ),
         "{screen}"
     );
-    key(&mut h, KeyCode::Char('n'), KeyModifiers::NONE).await;
-    assert!(!h.app.quit);
-    update(&mut h, Action::Quit).await;
+    // A key that answers nothing stays, as esc does.
     key(&mut h, KeyCode::Char('y'), KeyModifiers::NONE).await;
+    assert!(!h.app.quit && h.app.overlay.is_none());
+    update(&mut h, Action::Quit).await;
+    key(&mut h, KeyCode::Esc, KeyModifiers::NONE).await;
+    assert!(!h.app.quit && h.app.overlay.is_none());
+
+    // Cancel and leave quit at once, saying what becomes of the jobs.
+    update(&mut h, Action::Quit).await;
+    key(&mut h, KeyCode::Char('c'), KeyModifiers::NONE).await;
     assert!(h.app.quit);
+    assert_eq!(h.app.quit_stop, Stop::Cancel);
+    h.app.quit = false;
+    update(&mut h, Action::Quit).await;
+    key(&mut h, KeyCode::Char('l'), KeyModifiers::NONE).await;
+    assert!(h.app.quit);
+    assert_eq!(h.app.quit_stop, Stop::HandOver);
+    h.app.quit = false;
+    h.app.quit_stop = Stop::Interrupt;
+
+    // Wait: stays open, says so, quits by itself when the job ends.
+    update(&mut h, Action::Quit).await;
+    key(&mut h, KeyCode::Char('w'), KeyModifiers::NONE).await;
+    assert!(!h.app.quit);
+    let screen = draw(&mut h, 100, 24);
+    assert!(
+        screen.contains(" [esc] stay open  quitting when 1 job ends: make deploy"),
+        "{screen}"
+    );
+    // Esc puts the wait off; w again waits again.
+    key(&mut h, KeyCode::Esc, KeyModifiers::NONE).await;
+    assert!(h.app.overlay.is_none());
+    update(&mut h, Action::Quit).await;
+    key(&mut h, KeyCode::Char('w'), KeyModifiers::NONE).await;
+    h.app.job_event(Event::Ended {
+        id: 7,
+        title: "make deploy".into(),
+        status: Status::Succeeded,
+    });
+    assert!(h.app.quit, "the wait ends with the job");
+    assert_eq!(h.app.quit_stop, Stop::Interrupt);
+
     // With nothing running here, quit is at once.
     let mut h2 = harness_on(&data, Target::Start, None).await;
     update(&mut h2, Action::Quit).await;
