@@ -6,23 +6,23 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
 }
 
 impl Tmux {
-    fn start(data_dir: &Path, config_dir: &Path, width: u16, height: u16) -> Tmux {
+    pub(crate) fn start(data_dir: &Path, config_dir: &Path, width: u16, height: u16) -> Tmux {
         Tmux::start_with(data_dir, config_dir, width, height, "")
     }
 
     /// Starts kollega with `args` (already shell-quoted) after the binary.
-    fn start_with(data_dir: &Path, config_dir: &Path, width: u16, height: u16, args: &str) -> Tmux {
+    pub(crate) fn start_with(data_dir: &Path, config_dir: &Path, width: u16, height: u16, args: &str) -> Tmux {
         Tmux::start_env(data_dir, config_dir, width, height, &[], args)
     }
 
     /// Starts kollega with environment variables `env` set (values
     /// without single quotes) and `args` after the binary.
-    fn start_env(
+    pub(crate) fn start_env(
         data_dir: &Path,
         config_dir: &Path,
         width: u16,
@@ -67,7 +67,7 @@ impl Tmux {
     }
 
     /// The pid of kollega inside the pane (the child of the pane's shell).
-    fn kollega_pid(&self) -> u32 {
+    pub(crate) fn kollega_pid(&self) -> u32 {
         let out = Command::new("tmux")
             .args(["-L", &self.socket, "list-panes", "-F", "#{pane_pid}"])
             .output()
@@ -110,7 +110,7 @@ impl Tmux {
         assert!(status.success());
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         let out = Command::new("tmux")
             .args(["-L", &self.socket, "capture-pane", "-p"])
             .output()
@@ -118,7 +118,7 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         for key in keys {
             let status = Command::new("tmux")
                 .args(["-L", &self.socket, "send-keys", key])
@@ -130,7 +130,7 @@ impl Tmux {
     }
 
     /// Waits until the screen shows `text`, or fails with the screen.
-    fn wait_for(&self, text: &str) -> String {
+    pub(crate) fn wait_for(&self, text: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let screen = self.screen();
