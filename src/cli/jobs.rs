@@ -316,7 +316,8 @@ pub(super) fn jobs(config: &Config, store: &mut Store, args: JobsArgs) -> Result
             } else {
                 print_jobs(&jobs);
                 let interrupted = queue::interrupted(&store.conn)?;
-                if let Some(line) = queue::interrupted_line(&interrupted, "`kollega jobs retry ID`") {
+                if let Some(line) = queue::interrupted_line(&interrupted, "`kollega jobs retry ID`")
+                {
                     println!("{line}");
                 }
             }

@@ -280,9 +280,15 @@ mod tests {
         assert_eq!(job.status, Status::Interrupted);
         assert_eq!(job.finished_at, Some(LEASE + 1));
         // Nothing claims it, however late.
-        assert_eq!(claim(&mut store.conn, "w", i64::MAX / 2, LEASE).unwrap(), None);
+        assert_eq!(
+            claim(&mut store.conn, "w", i64::MAX / 2, LEASE).unwrap(),
+            None
+        );
         // `jobs cancel` drops it; `jobs retry` would have run attempt 2.
-        assert_eq!(request_cancel(&mut store.conn, id, LEASE + 2).unwrap(), Status::Cancelled);
+        assert_eq!(
+            request_cancel(&mut store.conn, id, LEASE + 2).unwrap(),
+            Status::Cancelled
+        );
     }
 
     #[test]

@@ -534,10 +534,9 @@ impl Runner {
             (Some(StopReason::Cancelled), Err(_)) => {
                 Outcome::Cancelled("cancelled by request".into())
             }
-            (Some(StopReason::Shutdown), Err(_)) => Outcome::Interrupted(format!(
-                "interrupted: its runner {} stopped",
-                self.owner
-            )),
+            (Some(StopReason::Shutdown), Err(_)) => {
+                Outcome::Interrupted(format!("interrupted: its runner {} stopped", self.owner))
+            }
             (Some(StopReason::Handover), Err(_)) => Outcome::HandedOver(format!(
                 "stopped when kollega quit ({}) and handed to a worker",
                 self.owner
@@ -924,10 +923,14 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(120)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 0, "re-run without a word");
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(queue::require(&store.conn, id).unwrap().status, Status::Interrupted);
+        assert_eq!(
+            queue::require(&store.conn, id).unwrap().status,
+            Status::Interrupted
+        );
         let log = queue::logs_after(&store.conn, id, -1, 100).unwrap();
         assert!(
-            log.iter().any(|l| l.line.contains(&format!("kollega jobs retry {id}"))),
+            log.iter()
+                .any(|l| l.line.contains(&format!("kollega jobs retry {id}"))),
             "{log:?}"
         );
         handle.shutdown().await.unwrap();
@@ -946,7 +949,10 @@ mod tests {
                 .unwrap()
                 .unwrap();
             queue::sweep(&mut store.conn, base + 10_001).unwrap();
-            assert_eq!(queue::require(&store.conn, id).unwrap().status, Status::Interrupted);
+            assert_eq!(
+                queue::require(&store.conn, id).unwrap().status,
+                Status::Interrupted
+            );
             queue::retry(&mut store.conn, id, base).unwrap();
             id
         };

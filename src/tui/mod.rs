@@ -336,14 +336,18 @@ fn farewell(
             "kollega: {n} handed to the running worker, which runs {it} again from the start: {list}\n\
              `kollega jobs` follows {it}"
         )),
-        (Stop::HandOver, Some(Ok(Taker::Nobody))) => {
-            Some(format!("kollega: {n} ended before it was handed over: {list}"))
-        }
+        (Stop::HandOver, Some(Ok(Taker::Nobody))) => Some(format!(
+            "kollega: {n} ended before it was handed over: {list}"
+        )),
         (Stop::HandOver, Some(Err(e))) => Some(format!(
             "kollega: {n} could not be handed to a worker ({}): {list}\n\
              {} queued: `kollega worker` or the next kollega runs {it}",
             crate::error::describe(e),
-            if running.len() == 1 { "it waits" } else { "they wait" }
+            if running.len() == 1 {
+                "it waits"
+            } else {
+                "they wait"
+            }
         )),
         _ => None,
     }

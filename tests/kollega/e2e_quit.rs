@@ -66,7 +66,10 @@ fn wait_job(
         if done(&j) {
             return j;
         }
-        assert!(Instant::now() < deadline, "job {id} never got {what}: {j:#}");
+        assert!(
+            Instant::now() < deadline,
+            "job {id} never got {what}: {j:#}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -16,7 +16,13 @@ impl Tmux {
     }
 
     /// Starts kollega with `args` (already shell-quoted) after the binary.
-    pub(crate) fn start_with(data_dir: &Path, config_dir: &Path, width: u16, height: u16, args: &str) -> Tmux {
+    pub(crate) fn start_with(
+        data_dir: &Path,
+        config_dir: &Path,
+        width: u16,
+        height: u16,
+        args: &str,
+    ) -> Tmux {
         Tmux::start_env(data_dir, config_dir, width, height, &[], args)
     }
 

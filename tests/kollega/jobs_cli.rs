@@ -368,7 +368,10 @@ fn a_runner_killed_mid_command_leaves_it_interrupted_and_a_retry_keeps_the_earli
         "{list}"
     );
     let shown = stdout(&k.run(["jobs", "show", &id.to_string()]));
-    assert!(shown.contains(&format!("kollega jobs retry {id}")), "{shown}");
+    assert!(
+        shown.contains(&format!("kollega jobs retry {id}")),
+        "{shown}"
+    );
     let retried = k.run(["jobs", "retry", &id.to_string()]);
     assert_success(&retried);
     assert!(

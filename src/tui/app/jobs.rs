@@ -317,7 +317,10 @@ impl App {
                 .find(|(a, _)| *a == action)
                 .and_then(|(_, keys)| keys.into_iter().min_by_key(String::len))
         };
-        match (key(Scope::Jobs, Action::RetryJob), key(Scope::Global, Action::Jobs)) {
+        match (
+            key(Scope::Jobs, Action::RetryJob),
+            key(Scope::Global, Action::Jobs),
+        ) {
             (Some(retry), Some(view)) => format!("{retry} in the jobs view ({view})"),
             (Some(retry), None) => format!("{retry} in the jobs view"),
             _ => "`kollega jobs retry ID`".into(),

@@ -191,8 +191,8 @@ async fn jobs_view_shows_statuses_progress_colours_filter_and_search() {
 
 #[tokio::test]
 async fn quitting_while_jobs_run_here_asks_to_leave_cancel_or_wait() {
-    use crate::jobs::runner::{Event, Stop};
     use crate::jobs::Status;
+    use crate::jobs::runner::{Event, Stop};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut h = harness_on(&data, Target::Start, None).await;
