@@ -519,6 +519,8 @@ async fn search_replace_and_copy_reach_the_clipboard() {
     open_page(&mut f.h).await;
     key(&mut f.h, KeyCode::Char('f'), KeyModifiers::CONTROL).await;
     typing(&mut f.h, "Sh(o)p").await;
+    // Literal at first: alt-r makes it a regex.
+    key(&mut f.h, KeyCode::Char('r'), KeyModifiers::ALT).await;
     key(&mut f.h, KeyCode::Enter, KeyModifiers::NONE).await;
     key(&mut f.h, KeyCode::Char('c'), KeyModifiers::CONTROL).await;
     assert_eq!(f.h.app.take_clipboard().as_deref(), Some("Shop"));
