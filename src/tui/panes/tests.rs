@@ -680,3 +680,47 @@ fn a_click_on_a_wrapped_row_lands_on_its_character() {
     let next = super::editor::click_target(tab, area, false, 3, 2 + 3).unwrap();
     assert_eq!(next, 101, "the row after the long line is line 2");
 }
+
+#[test]
+fn soft_wrap_scrolls_through_a_line_longer_than_the_window() {
+    let theme = theme();
+    let highlighter = Highlighter::new(&theme.syntax_palette());
+    // Longer than the highlight budget: the tail is plain text.
+    let long: String = (0..800).map(|i| format!("v{i:04};")).collect();
+    let text = format!("{long}\nnext\n");
+    let tab = Tab::new("bundle.min.js".into(), Some(&text), &highlighter);
+    let mut pane = EditorPane::new(vec![tab], 0, false);
+    pane.wrap_all(true);
+    pane.update(Action::LineEnd);
+    let mut cursor = None;
+    let (screen, _) = screen_at(40, 10, |area, buf| {
+        cursor = pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    let tab = pane.active_tab().unwrap();
+    assert_eq!(tab.top, 0);
+    assert!(
+        tab.top_row > 100,
+        "scrolled within the line: {}",
+        tab.top_row
+    );
+    let (x, y) = cursor.expect("the cursor is drawn");
+    let rows: Vec<Vec<char>> = screen
+        .lines()
+        .map(|l| l.trim_matches('"').chars().collect())
+        .collect();
+    assert_eq!(usize::from(y), 9 - 1, "on the last row: {screen}");
+    assert_eq!(rows[usize::from(y)][usize::from(x) - 1], ';', "{screen}");
+    assert!(rows[2][1] == '↪', "a continuation row at the top: {screen}");
+    // Down goes to the next buffer line; up comes back to the long one.
+    pane.update(Action::Down);
+    let (screen, _) = screen_at(40, 10, |area, buf| {
+        cursor = pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    assert!(screen.contains("2 next"), "{screen}");
+    pane.update(Action::Top);
+    let (screen, _) = screen_at(40, 10, |area, buf| {
+        pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    assert_eq!(pane.active_tab().unwrap().top_row, 0);
+    assert!(screen.contains("1 v0000;"), "{screen}");
+}

@@ -90,17 +90,13 @@ pub(super) fn draw_text(
         let line_index = top + i;
         let skip = if i == 0 { tab.top_row } else { 0 };
         let line_start = tab.buffer.line_to_char(line_index);
-        let columns = if tab.wrap {
-            (skip + height - y) * width.max(1)
-        } else {
-            tab.left + width
-        };
-        let matches = marks.search.map_or_else(Vec::new, |re| {
-            let line = tab.buffer.rope().line(line_index);
-            let cut = line.slice(..line.len_chars().min(columns * CHARS_PER_COLUMN + 64));
-            search::matches_in(&String::from(cut), re, line_start)
-        });
         let row_y = |row: usize| usize::from(body.y) + y + row - skip;
+        // A wrapped line's rows after its first are marked where its
+        // number would be.
+        let continued = |buf: &mut Cells, y: usize| {
+            let x = (x0 - 1).saturating_sub(1).max(usize::from(body.x));
+            buf.set_stringn(x as u16, y as u16, "↪", 1, more_style);
+        };
         if skip == 0 {
             buf.set_stringn(
                 body.x,
@@ -109,9 +105,32 @@ pub(super) fn draw_text(
                 gutter,
                 number_style,
             );
+        } else {
+            continued(buf, row_y(skip));
         }
-        let style_at = |char_idx: usize, style: Style| -> Style {
-            let found = matches.iter().find(|r| r.contains(&char_idx));
+        // The matches from a little before the first char drawn to as far
+        // as the window can show.
+        let columns = if tab.wrap {
+            (height - y) * width.max(1)
+        } else {
+            tab.left + width
+        };
+        let matches_from = |first: usize| {
+            marks.search.map_or_else(Vec::new, |re| {
+                let line = tab.buffer.rope().line(line_index);
+                let from = first.saturating_sub(line_start).saturating_sub(256);
+                let to = line
+                    .len_chars()
+                    .min(first - line_start + columns * CHARS_PER_COLUMN + 64);
+                let cut = String::from(line.slice(from.min(to)..to));
+                search::matches_in(&cut, re, line_start + from.min(to))
+            })
+        };
+        let mut matches = None;
+        let style_at = |matches: &[Range<usize>], char_idx: usize, style: Style| -> Style {
+            // Sorted and apart: the one that could hold `char_idx`.
+            let i = matches.partition_point(|r| r.end <= char_idx);
+            let found = matches.get(i).filter(|r| r.contains(&char_idx));
             if found.is_some_and(|r| r.start == marks.at) {
                 style.patch(current_style)
             } else if marks.selected.iter().any(|r| r.contains(&char_idx)) {
@@ -129,16 +148,23 @@ pub(super) fn draw_text(
         let mut continues = false;
         'line: for (style, text) in pieces {
             let style = base.patch(theme.span_style(&style));
+            let mut text = text.as_str();
+            if tab.wrap && skip > 0 && matches.is_none() {
+                // The rows scrolled past, by arithmetic where it can.
+                let used = wrapper.skip_rows(text, skip);
+                char_idx += text[..used].chars().count();
+                text = &text[used..];
+                if text.is_empty() {
+                    continue;
+                }
+            }
+            let matches = matches.get_or_insert_with(|| matches_from(char_idx));
             for g in text.graphemes(true) {
                 let chars = g.chars().count();
                 // Where the grapheme goes: its row within the line, its
                 // column on screen, its cells.
                 let (row, x, cells) = if tab.wrap {
                     let placed = wrapper.place(g);
-                    if placed.row < skip {
-                        char_idx += chars;
-                        continue;
-                    }
                     if y + placed.row - skip >= height {
                         break 'line;
                     }
@@ -159,13 +185,7 @@ pub(super) fn draw_text(
                 if row > last_row {
                     last_row = row;
                     // A wrapped line goes on: marked where its number would be.
-                    buf.set_stringn(
-                        (x0 - 1).saturating_sub(1).max(usize::from(body.x)) as u16,
-                        row_y(row) as u16,
-                        "↪",
-                        1,
-                        more_style,
-                    );
+                    continued(buf, row_y(row));
                 }
                 if let Some(x) = x {
                     if char_idx == cursor {
@@ -183,7 +203,7 @@ pub(super) fn draw_text(
                             row_y(row) as u16,
                             symbol,
                             room,
-                            style_at(char_idx, style),
+                            style_at(matches, char_idx, style),
                         );
                     }
                 }
@@ -213,13 +233,7 @@ pub(super) fn draw_text(
             }
             if row > last_row {
                 last_row = row;
-                buf.set_stringn(
-                    (x0 - 1).saturating_sub(1).max(usize::from(body.x)) as u16,
-                    row_y(row) as u16,
-                    "↪",
-                    1,
-                    more_style,
-                );
+                continued(buf, row_y(row));
             }
         }
         if !tab.wrap && right > x0 {
@@ -255,6 +269,10 @@ fn scroll_wrapped(tab: &mut Tab, height: usize, width: usize) {
         DEFAULT_TAB_WIDTH,
     );
     tab.top = tab.top.min(tab.buffer.len_lines().saturating_sub(1));
+    // An edit may have shortened the top line.
+    tab.top_row = tab
+        .top_row
+        .min(rows_of(tab, tab.top, tab.top_row + 1).saturating_sub(1));
     if line < tab.top || (line == tab.top && row < tab.top_row) {
         tab.top = line;
         tab.top_row = row;
@@ -264,12 +282,16 @@ fn scroll_wrapped(tab: &mut Tab, height: usize, width: usize) {
     // further than the window.
     let mut below = row;
     for l in tab.top..line {
-        below += rows_of(tab, l, height + 1);
-        if below >= height + tab.top_row {
+        let skip = if l == tab.top { tab.top_row } else { 0 };
+        below += rows_of(tab, l, skip + height + 1).saturating_sub(skip);
+        if below >= height {
             break;
         }
     }
-    if below.saturating_sub(tab.top_row) < height {
+    if line == tab.top {
+        below -= tab.top_row;
+    }
+    if below < height {
         return;
     }
     // Off the bottom: the cursor's row becomes the last one.
