@@ -185,6 +185,26 @@ mod tests {
             ExCommand::parse("bd!"),
             Ok(ExCommand::CloseBuffer { force: true })
         ));
+        assert!(matches!(
+            ExCommand::parse("set wrap"),
+            Ok(ExCommand::Wrap(Some(true)))
+        ));
+        assert!(matches!(
+            ExCommand::parse("set nowrap"),
+            Ok(ExCommand::Wrap(Some(false)))
+        ));
+        assert!(matches!(
+            ExCommand::parse("set wrap!"),
+            Ok(ExCommand::Wrap(None))
+        ));
+        assert!(matches!(
+            ExCommand::parse("noh"),
+            Ok(ExCommand::NoHighlight)
+        ));
+        assert!(matches!(
+            ExCommand::parse("nohlsearch"),
+            Ok(ExCommand::NoHighlight)
+        ));
     }
 
     #[test]

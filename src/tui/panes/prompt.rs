@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use ratatui_textarea::TextArea;
 use unicode_width::UnicodeWidthStr;
 
-use crate::editor::search::Query;
+use crate::editor::search::{Query, QueryError};
 use crate::error::Hint;
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
@@ -199,7 +199,13 @@ impl Prompt {
             }
             .compile()
             .err()
-            .map(|e| format!("{e}: {}", e.hint())),
+            .map(|e| match e {
+                // Short, beside the text: what is wrong and the way out.
+                QueryError::BadRegex { why, .. } => {
+                    format!("not a valid regex: {why} · alt-r searches the text literally")
+                }
+                other => format!("{other}: {}", other.hint()),
+            }),
             _ => None,
         };
     }

@@ -724,3 +724,63 @@ fn soft_wrap_scrolls_through_a_line_longer_than_the_window() {
     assert_eq!(pane.active_tab().unwrap().top_row, 0);
     assert!(screen.contains("1 v0000;"), "{screen}");
 }
+
+#[test]
+fn the_search_prompt_switches_to_a_regex_and_says_what_is_wrong_with_one() {
+    use super::prompt::PromptOutcome;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let theme = theme();
+    let keymap = Keymap::load(None, None).0;
+    let mut prompt = Prompt::new(
+        PromptKind::Find {
+            regex: false,
+            backward: false,
+        },
+        "",
+    );
+    let mut press = |prompt: &mut Prompt, code: KeyCode, modifiers: KeyModifiers| {
+        let key = KeyEvent::new(code, modifiers);
+        prompt.handle_key(keymap.action(Scope::Prompt, &key), key)
+    };
+    for c in "a(b".chars() {
+        press(&mut prompt, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    let draw = |prompt: &Prompt| {
+        screen_at(100, 1, |area, buf| {
+            prompt.render(area, buf, &theme);
+        })
+        .0
+    };
+    // Literal: `a(` is text, nothing is wrong.
+    assert!(
+        draw(&prompt).contains("search [literal]: a(b "),
+        "{}",
+        draw(&prompt)
+    );
+    // alt-r: a regex, and an unclosed group is said after the text.
+    press(&mut prompt, KeyCode::Char('r'), KeyModifiers::ALT);
+    let screen = draw(&prompt);
+    assert!(
+        screen.contains("search [regex]: a(b  not a valid regex: unclosed group"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("prompt_bad_regex_100x1", screen);
+    // Enter keeps the prompt open until the regex is fixed.
+    assert!(matches!(
+        press(&mut prompt, KeyCode::Enter, KeyModifiers::NONE),
+        PromptOutcome::Editing
+    ));
+    press(&mut prompt, KeyCode::Char(')'), KeyModifiers::NONE);
+    assert!(!draw(&prompt).contains("not a valid"));
+    assert!(matches!(
+        press(&mut prompt, KeyCode::Enter, KeyModifiers::NONE),
+        PromptOutcome::Submitted(text) if text == "a(b)"
+    ));
+    assert_eq!(
+        prompt.kind,
+        PromptKind::Find {
+            regex: true,
+            backward: false
+        }
+    );
+}
