@@ -142,6 +142,9 @@ pub struct Config {
     pub theme: String,
     /// Keymap merged over the defaults (`keymaps/<name>.toml`), if any.
     pub keymap: Option<String>,
+    /// Long lines wrap at the editor's width (`[ui] soft_wrap`); off, they
+    /// scroll sideways. `alt-z` or `:set wrap` switches while running.
+    pub soft_wrap: bool,
     pub jobs: JobsConfig,
     pub ai: AiConfig,
 }
@@ -272,6 +275,7 @@ struct JobsSection {
 struct UiSection {
     theme: Option<String>,
     keymap: Option<String>,
+    soft_wrap: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -324,6 +328,7 @@ impl Config {
             config_dir,
             theme: "dark".into(),
             keymap: None,
+            soft_wrap: false,
             jobs: JobsConfig::default(),
             ai: AiConfig::default(),
         };
@@ -386,6 +391,9 @@ impl Config {
         }
         if file.ui.keymap.is_some() {
             self.keymap = file.ui.keymap;
+        }
+        if let Some(wrap) = file.ui.soft_wrap {
+            self.soft_wrap = wrap;
         }
         let jobs = file.jobs;
         if let Some(n) = jobs.parallel {

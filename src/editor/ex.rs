@@ -28,12 +28,17 @@ pub(crate) enum ExCommand {
     /// `:bd` closes the file's tab (asking first when it has changes),
     /// `:bd!` drops them.
     CloseBuffer { force: bool },
+    /// `:set wrap`, `:set nowrap`, `:set wrap!` (`None`: the other way):
+    /// soft wrap.
+    Wrap(Option<bool>),
+    /// `:noh`: the search's matches are no longer highlighted.
+    NoHighlight,
 }
 
 /// Why a command line means nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum ExError {
-    #[error("unknown command :{0} (try :w :q :wq :e PATH :N :s :bd)")]
+    #[error("unknown command :{0} (try :w :q :wq :e PATH :N :s :bd :noh :set wrap)")]
     Unknown(String),
     #[error("use :s/pattern/replacement/ or :%s/pattern/replacement/g (flags g and i)")]
     Substitute,
@@ -55,6 +60,10 @@ impl ExCommand {
             "wq" | "x" => ExCommand::WriteQuit,
             "bd" | "bdelete" => ExCommand::CloseBuffer { force: false },
             "bd!" | "bdelete!" => ExCommand::CloseBuffer { force: true },
+            "set wrap" => ExCommand::Wrap(Some(true)),
+            "set nowrap" => ExCommand::Wrap(Some(false)),
+            "set wrap!" | "set invwrap" => ExCommand::Wrap(None),
+            "noh" | "nohl" | "nohlsearch" => ExCommand::NoHighlight,
             "e" => return Err(ExError::NoPath),
             _ => {
                 if let Some(path) = command.strip_prefix("e ") {
@@ -175,6 +184,26 @@ mod tests {
         assert!(matches!(
             ExCommand::parse("bd!"),
             Ok(ExCommand::CloseBuffer { force: true })
+        ));
+        assert!(matches!(
+            ExCommand::parse("set wrap"),
+            Ok(ExCommand::Wrap(Some(true)))
+        ));
+        assert!(matches!(
+            ExCommand::parse("set nowrap"),
+            Ok(ExCommand::Wrap(Some(false)))
+        ));
+        assert!(matches!(
+            ExCommand::parse("set wrap!"),
+            Ok(ExCommand::Wrap(None))
+        ));
+        assert!(matches!(
+            ExCommand::parse("noh"),
+            Ok(ExCommand::NoHighlight)
+        ));
+        assert!(matches!(
+            ExCommand::parse("nohlsearch"),
+            Ok(ExCommand::NoHighlight)
         ));
     }
 

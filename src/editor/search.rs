@@ -1,16 +1,197 @@
-//! Regex search, replacement and bracket matching over a rope, answering in
-//! char indices. Read-only: the buffer turns answers into selections and
-//! edits.
+//! What a search means and where it matches: the query (literal text
+//! unless asked for as a regex, smart-cased) that the editor's search and
+//! the workspace's grep both compile; regex search, match counting,
+//! replacement and bracket matching over a rope, answering in char
+//! indices. Read-only: the buffer turns answers into selections and edits.
 //!
 //! The regex crate needs contiguous text, so each search call copies the
 //! rope into one `String`. At the 1 MiB import limit that copy costs about
 //! a millisecond, cheaper than a streaming matcher and done once per call,
 //! never per match.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 use ropey::Rope;
+
+use crate::error::Hint;
+
+/// Matches counted at most for `3/17`; more show as `999+`, as vim's
+/// `searchcount()` stops at its `maxcount`.
+pub(crate) const MAX_COUNT: usize = 999;
+
+/// What to look for: literal text unless `regex`. Smart case: a pattern
+/// without a capital letter matches any case, one capital makes it exact
+/// (ripgrep's `--smart-case`, vim's and helix's `smartcase`). In a regex,
+/// `^` and `$` match at every line's start and end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Query {
+    pub pattern: String,
+    /// The pattern is a regular expression; otherwise literal text.
+    pub regex: bool,
+}
+
+/// Why a query compiles to nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum QueryError {
+    #[error("the pattern is empty")]
+    Empty,
+    #[error("{pattern:?} is not a valid regular expression: {why}")]
+    BadRegex { pattern: String, why: String },
+}
+
+impl Hint for QueryError {
+    fn hint(&self) -> String {
+        match self {
+            QueryError::Empty => "type the text to look for".into(),
+            QueryError::BadRegex { .. } => {
+                "fix the expression, or search for the text literally".into()
+            }
+        }
+    }
+}
+
+impl Query {
+    /// Whether the query matches any case: the pattern has no capital
+    /// letter. In a regex, what follows a backslash is syntax, not text
+    /// (`\S`, `\W`, `\p{Lu}`), and does not count.
+    pub(crate) fn ignores_case(&self) -> bool {
+        if !self.regex {
+            return !self.pattern.chars().any(char::is_uppercase);
+        }
+        let mut chars = self.pattern.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    // A class name: `\p{Lu}`, `\PL`.
+                    Some('p' | 'P') => {
+                        if chars.clone().next() == Some('{') {
+                            chars.by_ref().take_while(|c| *c != '}').for_each(drop);
+                        } else {
+                            chars.next();
+                        }
+                    }
+                    _ => {}
+                }
+            } else if c.is_uppercase() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The regular expression the query stands for, before case.
+    fn source(&self) -> Cow<'_, str> {
+        if self.regex {
+            Cow::Borrowed(&self.pattern)
+        } else {
+            Cow::Owned(regex::escape(&self.pattern))
+        }
+    }
+
+    /// Compiles the query with `build`, which gets the expression and
+    /// whether to ignore case and picks the regex flavour (text or bytes).
+    pub(crate) fn compile_with<R>(
+        &self,
+        build: impl FnOnce(&str, bool) -> Result<R, regex::Error>,
+    ) -> Result<R, QueryError> {
+        if self.pattern.is_empty() {
+            return Err(QueryError::Empty);
+        }
+        build(&self.source(), self.ignores_case()).map_err(|e| QueryError::BadRegex {
+            pattern: self.pattern.clone(),
+            why: e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim()
+                .trim_start_matches("error: ")
+                .to_string(),
+        })
+    }
+
+    /// The query as a regex over text, for the editor.
+    pub(crate) fn compile(&self) -> Result<Regex, QueryError> {
+        self.compile_with(|source, ignore_case| {
+            RegexBuilder::new(source)
+                .case_insensitive(ignore_case)
+                .multi_line(true)
+                .build()
+        })
+    }
+}
+
+/// Where the match at the cursor stands among all matches: `3/17`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MatchCount {
+    /// 1-based; `None` when the cursor is on no match, or past
+    /// [`MAX_COUNT`] of them.
+    pub current: Option<usize>,
+    /// Matches counted, at most [`MAX_COUNT`].
+    pub total: usize,
+    /// There are more than [`MAX_COUNT`].
+    pub more: bool,
+}
+
+impl std::fmt::Display for MatchCount {
+    /// `3/17`, `3/999+`, `>999/999+`, `?/17` off every match.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let total = if self.more {
+            format!("{MAX_COUNT}+")
+        } else {
+            self.total.to_string()
+        };
+        match self.current {
+            Some(n) => write!(f, "{n}/{total}"),
+            None if self.more => write!(f, ">{MAX_COUNT}/{total}"),
+            None => write!(f, "?/{total}"),
+        }
+    }
+}
+
+/// Counts the matches of `re`, and which one starts at char `at`, up to
+/// [`MAX_COUNT`]: a search over a large file stops counting early.
+pub(crate) fn count(rope: &Rope, re: &Regex, at: usize) -> MatchCount {
+    let text = rope.to_string();
+    let at_byte = rope.char_to_byte(at.min(rope.len_chars()));
+    let mut counted = MatchCount {
+        current: None,
+        total: 0,
+        more: false,
+    };
+    for found in re.find_iter(&text) {
+        if counted.total == MAX_COUNT {
+            counted.more = true;
+            break;
+        }
+        counted.total += 1;
+        if found.start() == at_byte {
+            counted.current = Some(counted.total);
+        }
+    }
+    counted
+}
+
+/// The matches of `re` in `line` (one line's text, from char `offset` of
+/// the document), as document char ranges, for drawing.
+pub(crate) fn matches_in(line: &str, re: &Regex, offset: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut chars = 0;
+    let mut counted_to = 0;
+    for found in re.find_iter(line) {
+        if found.is_empty() {
+            continue;
+        }
+        chars += line[counted_to..found.start()].chars().count();
+        let len = found.as_str().chars().count();
+        out.push(offset + chars..offset + chars + len);
+        chars += len;
+        counted_to = found.end();
+    }
+    out
+}
 
 /// The first match starting at or after char `from`, wrapping around to the
 /// top of the document when there is none below.
@@ -178,5 +359,92 @@ mod tests {
         assert_eq!(matching_bracket(&rope, 0), None);
         assert_eq!(matching_bracket(&rope, 99), None);
         assert_eq!(matching_bracket(&Rope::from_str("(("), 0), None);
+    }
+
+    fn query(pattern: &str, regex: bool) -> Result<Regex, QueryError> {
+        Query {
+            pattern: pattern.into(),
+            regex,
+        }
+        .compile()
+    }
+
+    fn found(re: &Regex, text: &str) -> Vec<String> {
+        re.find_iter(text).map(|m| m.as_str().to_string()).collect()
+    }
+
+    #[test]
+    fn a_query_is_literal_unless_regex() {
+        let text = "a.b axb a+b";
+        assert_eq!(found(&query("a.b", false).unwrap(), text), ["a.b"]);
+        assert_eq!(
+            found(&query("a.b", true).unwrap(), text),
+            ["a.b", "axb", "a+b"]
+        );
+        assert_eq!(found(&query("a+b", false).unwrap(), text), ["a+b"]);
+        assert_eq!(found(&query("(", false).unwrap(), "f(x)"), ["("]);
+        // `^` and `$` are the line's ends in a regex.
+        assert_eq!(
+            found(&query("^b.$", true).unwrap(), "a\nbc\nbd"),
+            ["bc", "bd"]
+        );
+    }
+
+    #[test]
+    fn a_query_is_smart_cased() {
+        let text = "cart Cart CART";
+        assert_eq!(found(&query("cart", false).unwrap(), text).len(), 3);
+        assert_eq!(found(&query("Cart", false).unwrap(), text), ["Cart"]);
+        assert_eq!(found(&query("c.rt", true).unwrap(), text).len(), 3);
+        assert_eq!(found(&query("C.rt", true).unwrap(), text), ["Cart"]);
+        // Escapes are syntax, not capitals: `\S` still ignores case.
+        assert_eq!(found(&query(r"c\S+", true).unwrap(), text).len(), 3);
+        assert_eq!(found(&query(r"\p{Lu}A", true).unwrap(), text), ["CA"]);
+        assert_eq!(found(&query(r"\bC", true).unwrap(), text), ["C", "C"]);
+    }
+
+    #[test]
+    fn a_bad_or_empty_query_is_an_error_that_says_why() {
+        let err = query("a(", true).unwrap_err();
+        assert!(
+            matches!(&err, QueryError::BadRegex { pattern, why } if pattern == "a(" && !why.is_empty()),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("not a valid regular expression"));
+        assert!(err.hint().contains("literally"));
+        assert_eq!(query("", false).unwrap_err(), QueryError::Empty);
+        assert_eq!(query("", true).unwrap_err(), QueryError::Empty);
+    }
+
+    #[test]
+    fn count_says_which_match_the_cursor_is_on_up_to_the_limit() {
+        let rope = Rope::from_str("中 foo\nfoo foo\n");
+        let r = re("foo");
+        let at = |pos| count(&rope, &r, pos).to_string();
+        assert_eq!(at(2), "1/3");
+        assert_eq!(at(10), "3/3");
+        assert_eq!(at(0), "?/3");
+        let many = Rope::from_str(&"x ".repeat(MAX_COUNT + 5));
+        let counted = count(&many, &re("x"), 4);
+        assert_eq!(
+            (counted.current, counted.total, counted.more),
+            (Some(3), MAX_COUNT, true)
+        );
+        assert_eq!(counted.to_string(), "3/999+");
+        assert_eq!(
+            count(&many, &re("x"), 2 * (MAX_COUNT + 2)).to_string(),
+            ">999/999+"
+        );
+        assert_eq!(count(&rope, &re("bar"), 0).to_string(), "?/0");
+    }
+
+    #[test]
+    fn matches_in_a_line_are_document_chars() {
+        let r = re("é+");
+        assert_eq!(matches_in("aé bééc é", &r, 10), [11..12, 14..16, 18..19]);
+        assert!(
+            matches_in("abc", &re("x*"), 0).is_empty(),
+            "empty matches draw nothing"
+        );
     }
 }

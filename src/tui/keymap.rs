@@ -79,7 +79,10 @@ actions! {
     Cut => "cut", "cut the selection";
     Paste => "paste", "paste";
     SelectAll => "select_all", "select everything";
-    Find => "find", "search (regex)";
+    Find => "find", "search: the editor for literal text (alt-r in the prompt: a regex; vim's / starts as one), a job's log by regex";
+    FindBackward => "find_backward", "search up the text (vim's ?)";
+    ToggleRegex => "toggle_regex", "in the search prompt: switch between literal text and a regex";
+    ToggleWrap => "toggle_wrap", "soft wrap: long lines wrap at the window's width (no sideways scrolling)";
     FindNext => "find_next", "next match";
     FindPrev => "find_prev", "previous match";
     Replace => "replace", "replace all matches (regex)";
@@ -172,6 +175,7 @@ impl Action {
                 | Action::QuitWait
                 | Action::TakeOther
                 | Action::KeepCurrent
+                | Action::ToggleRegex
                 | Action::Vim
         )
     }

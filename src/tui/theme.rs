@@ -166,6 +166,11 @@ impl Theme {
     /// cursor row of a list, a search match, the status bar) is drawn in
     /// reverse video, so it stays visible.
     pub fn ui(&self, key: &str) -> Style {
+        if self.depth == ColorDepth::None && key == "search_current" {
+            // Stronger than the other matches, and than the selection.
+            return Style::default()
+                .add_modifier(Modifier::REVERSED | Modifier::UNDERLINED | Modifier::BOLD);
+        }
         if self.depth == ColorDepth::None && MARKS.contains(&key) {
             return Style::default().add_modifier(Modifier::REVERSED);
         }
@@ -506,6 +511,7 @@ mod tests {
                 "job_cancelled",
                 "job_interrupted",
                 "search_match",
+                "search_current",
             ] {
                 assert!(theme.ui.contains_key(key), "{name} has no {key}");
             }

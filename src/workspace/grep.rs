@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use regex::bytes::{Regex, RegexBuilder};
 
 use super::disk::DiskWorkspace;
+use crate::editor::search::QueryError;
 use crate::error::Hint;
 use crate::store::{self, Store};
 
@@ -27,13 +28,9 @@ pub(crate) const LINE_CHARS: usize = 300;
 /// Matches sent at once to whoever streams them.
 const BATCH: usize = 256;
 
-/// What to look for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Query {
-    pub pattern: String,
-    /// The pattern is a regular expression; otherwise literal text.
-    pub regex: bool,
-}
+/// What to look for: the editor's search query, one owner of "literal
+/// unless regex, smart case".
+pub(crate) use crate::editor::search::Query;
 
 /// One matching line.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -89,29 +86,16 @@ impl Hint for GrepError {
 
 /// The regex that `query` stands for.
 pub(crate) fn compile(query: &Query) -> Result<Regex, GrepError> {
-    if query.pattern.is_empty() {
-        return Err(GrepError::Empty);
-    }
-    let source = if query.regex {
-        query.pattern.clone()
-    } else {
-        regex::escape(&query.pattern)
-    };
-    let smart_insensitive = !query.pattern.chars().any(char::is_uppercase);
-    RegexBuilder::new(&source)
-        .case_insensitive(smart_insensitive)
-        .multi_line(true)
-        .build()
-        .map_err(|e| GrepError::BadRegex {
-            pattern: query.pattern.clone(),
-            why: e
-                .to_string()
-                .lines()
-                .last()
-                .unwrap_or_default()
-                .trim()
-                .trim_start_matches("error: ")
-                .to_string(),
+    query
+        .compile_with(|source, ignore_case| {
+            RegexBuilder::new(source)
+                .case_insensitive(ignore_case)
+                .multi_line(true)
+                .build()
+        })
+        .map_err(|e| match e {
+            QueryError::Empty => GrepError::Empty,
+            QueryError::BadRegex { pattern, why } => GrepError::BadRegex { pattern, why },
         })
 }
 

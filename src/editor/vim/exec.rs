@@ -48,6 +48,9 @@ pub(crate) enum Effect {
     Scroll(ScrollTo),
     /// `*` or `#` searched for this pattern; `n` continues it.
     Search(Regex),
+    /// The cursor moved to a match of the search (`n`, `N`, `*`, `#`),
+    /// going down the text (`forward`) or up.
+    Searched { forward: bool },
     /// A change was asked for where nothing may be changed.
     Refused,
 }
@@ -98,6 +101,8 @@ pub(crate) struct Vim {
     curswant: Option<usize>,
     last_find: Option<(Find, char)>,
     search: Option<Regex>,
+    /// The search went up the text (`?`, `#`): `n` goes on up.
+    search_backward: bool,
     last_change: Option<Change>,
     insertion: Option<Insertion>,
 }
@@ -119,9 +124,11 @@ impl Vim {
         self.grammar.is_pending()
     }
 
-    /// The search `n` and `N` continue (set by `/` in the pane, or `*`).
-    pub(crate) fn set_search(&mut self, re: Regex) {
+    /// The search `n` and `N` continue (set by `/` or `?` in the pane, or
+    /// `*`), and its direction: `n` goes on `backward` after `?`.
+    pub(crate) fn set_search(&mut self, re: Regex, backward: bool) {
         self.search = Some(re);
+        self.search_backward = backward;
     }
 
     /// The chars a visual selection covers, for drawing; `None` outside
@@ -271,6 +278,7 @@ impl Vim {
             curswant: self.curswant,
             last_find: self.last_find,
             search: self.search.as_ref(),
+            search_backward: self.search_backward,
             marks,
             window,
             operator,
@@ -522,9 +530,19 @@ impl Vim {
         {
             effects.push(Effect::Search(re.clone()));
             self.search = Some(re);
+            self.search_backward = matches!(m, Motion::SearchWord { forward: false });
         }
         let cx = self.context(marks, window, operator);
         let moved = motion::apply(&text, from, m, count, &cx);
+        if moved.is_some() && !operator {
+            match m {
+                Motion::SearchNext { reverse } => effects.push(Effect::Searched {
+                    forward: reverse == self.search_backward,
+                }),
+                Motion::SearchWord { forward } => effects.push(Effect::Searched { forward }),
+                _ => {}
+            }
+        }
         if let Motion::Find(find, c) = m {
             self.last_find = Some((find, c));
         }

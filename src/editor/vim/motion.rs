@@ -440,6 +440,8 @@ pub(super) struct Context<'a> {
     pub curswant: Option<usize>,
     pub last_find: Option<(Find, char)>,
     pub search: Option<&'a Regex>,
+    /// The search went up the text: `n` goes up, `N` down.
+    pub search_backward: bool,
     pub marks: &'a super::Marks,
     pub window: Window,
     /// An operator is pending (`w` then stops at the end of a line).
@@ -619,7 +621,7 @@ pub(super) fn apply(
         }
         Motion::SearchNext { reverse } => {
             let re = cx.search?;
-            search(text, from, re, !reverse, n)
+            search(text, from, re, reverse == cx.search_backward, n)
         }
         Motion::SearchWord { forward } => {
             let re = word_pattern(text, from)?;

@@ -252,10 +252,46 @@ fn star_searches_the_word_and_n_goes_on_with_nothing_selected() {
     let effects = type_keys(&mut vim, &mut buf, "*");
     assert_eq!(buf.cursor(), 8);
     assert!(buf.selection().is_empty());
-    assert!(matches!(effects.as_slice(), [super::Effect::Search(re)] if re.is_match("foo")));
+    assert!(matches!(
+        effects.as_slice(),
+        [super::Effect::Search(re), super::Effect::Searched { forward: true }] if re.is_match("foo")
+    ));
     type_keys(&mut vim, &mut buf, "nx");
     // `x` after a search deletes one character, not the match.
     assert_eq!(buf.text(), "foo bar foo baz oo\n");
+}
+
+#[test]
+fn n_goes_the_way_the_search_went_and_says_so() {
+    let mut buf = Buffer::from_text("foo bar foo baz foo\n");
+    let mut vim = Vim::default();
+    buf.move_to(8, false);
+    // `#` searches up: `n` goes on up, `N` down.
+    let effects = type_keys(&mut vim, &mut buf, "#");
+    assert_eq!(buf.cursor(), 0);
+    assert!(matches!(
+        effects.last(),
+        Some(super::Effect::Searched { forward: false })
+    ));
+    let effects = type_keys(&mut vim, &mut buf, "n");
+    assert_eq!(buf.cursor(), 16);
+    assert!(matches!(
+        effects.as_slice(),
+        [super::Effect::Searched { forward: false }]
+    ));
+    let effects = type_keys(&mut vim, &mut buf, "N");
+    assert_eq!(buf.cursor(), 0);
+    assert!(matches!(
+        effects.as_slice(),
+        [super::Effect::Searched { forward: true }]
+    ));
+    // As after `?foo`.
+    vim.set_search(regex::Regex::new("ba.").unwrap(), true);
+    type_keys(&mut vim, &mut buf, "n");
+    assert_eq!(buf.cursor(), 12);
+    // An operator with a search moves nothing to report.
+    let effects = type_keys(&mut vim, &mut buf, "dn");
+    assert!(effects.is_empty(), "{effects:?}");
 }
 
 #[test]

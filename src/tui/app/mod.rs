@@ -51,6 +51,7 @@ use super::theme::Theme;
 use crate::autosave::{AutosaveEvent, AutosaveReport};
 use crate::editor::ex::ExCommand;
 use crate::editor::highlight::Highlighter;
+use crate::editor::search::Query;
 use crate::jobs::runner;
 use crate::store::worker::StoreHandle;
 use crate::store::workspaces::Workspace;
@@ -221,6 +222,8 @@ pub(crate) struct App {
     in_flight: usize,
     /// A file (and line) to open once the session has loaded.
     pending_open: Option<(String, Option<usize>)>,
+    /// Editors start with soft wrap on (`[ui] soft_wrap`).
+    pub soft_wrap: bool,
     pub quit: bool,
     /// What becomes of the jobs running here when the app quits.
     pub quit_stop: runner::Stop,
@@ -258,6 +261,7 @@ impl App {
             screen: Rect::new(0, 0, 100, 30),
             in_flight: 0,
             pending_open: None,
+            soft_wrap: false,
             quit: false,
             quit_stop: runner::Stop::Interrupt,
         }
@@ -440,6 +444,7 @@ impl App {
                         } else {
                             tab.top.saturating_sub(3)
                         };
+                        tab.top_row = 0;
                         // Keep the cursor on screen, as editors do when scrolling.
                         let (line, _) = tab.buffer.cursor_line_col();
                         if line < tab.top {
@@ -823,12 +828,15 @@ impl App {
 
     fn submit_prompt(&mut self, kind: PromptKind, text: String) {
         let outcome = match kind {
-            PromptKind::Find => match regex::Regex::new(&text) {
-                Ok(re) => match self.editor_mut() {
-                    Some(editor) => editor.set_search(re),
-                    None => Outcome::Ignored,
-                },
-                Err(e) => Outcome::Effect(Effect::Notify(format!("bad search pattern: {e}"), true)),
+            PromptKind::Find { regex, backward } => match self.editor_mut() {
+                Some(editor) => editor.search(
+                    Query {
+                        pattern: text,
+                        regex,
+                    },
+                    backward,
+                ),
+                None => Outcome::Ignored,
             },
             PromptKind::ReplacePattern => match regex::Regex::new(&text) {
                 Ok(_) => Outcome::prompt(PromptKind::ReplaceWith { pattern: text }, ""),
@@ -928,6 +936,9 @@ impl App {
                 Some(editor) => editor.substitute(&pattern, &replacement, whole, global),
                 None => Outcome::Ignored,
             },
+            Ok(command @ (ExCommand::Wrap(_) | ExCommand::NoHighlight)) => self
+                .editor_mut()
+                .map_or(Outcome::Ignored, |e| e.view_command(command)),
             Ok(ExCommand::CloseBuffer { force }) => match self.editor_mut() {
                 Some(editor) => editor.close_tab(force),
                 None => Outcome::Ignored,

@@ -635,6 +635,7 @@ impl App {
         let conflict = restored.tabs.iter().any(|t| t.conflict.is_some());
         let mut editor = EditorPane::new(restored.tabs, restored.active, self.keymap.modal);
         editor.read_only = read_only;
+        editor.wrap_all(self.soft_wrap);
         let has_tab = editor.active_tab().is_some();
         self.session = Some(Session {
             generation,

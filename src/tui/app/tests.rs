@@ -519,6 +519,8 @@ async fn search_replace_and_copy_reach_the_clipboard() {
     open_page(&mut f.h).await;
     key(&mut f.h, KeyCode::Char('f'), KeyModifiers::CONTROL).await;
     typing(&mut f.h, "Sh(o)p").await;
+    // Literal at first: alt-r makes it a regex.
+    key(&mut f.h, KeyCode::Char('r'), KeyModifiers::ALT).await;
     key(&mut f.h, KeyCode::Enter, KeyModifiers::NONE).await;
     key(&mut f.h, KeyCode::Char('c'), KeyModifiers::CONTROL).await;
     assert_eq!(f.h.app.take_clipboard().as_deref(), Some("Shop"));
@@ -916,3 +918,37 @@ async fn a_change_on_disk_reloads_clean_buffers_and_offers_beside_dirty_ones() {
 mod jobs_view;
 mod review_flow;
 mod vim_keys;
+
+#[tokio::test]
+async fn vim_search_counts_notes_the_wrap_and_wraps_lines_on_request() {
+    let mut f = fixture(Some("vim")).await;
+    open_page(&mut f.h).await;
+    // `/` is a regex for vim users, smart-cased: `sh.p` finds `Shop`.
+    typing(&mut f.h, "/sh.p").await;
+    key(&mut f.h, KeyCode::Enter, KeyModifiers::NONE).await;
+    assert_eq!(f.h.app.status_message(), Some("/sh.p [1/1]"));
+    let (line, col) = active_tab(&f.h).unwrap().buffer.cursor_line_col();
+    assert_eq!((line, col), (1, 31));
+    assert!(draw(&mut f.h, 100, 30).contains(" 1/1 "));
+    typing(&mut f.h, "n").await;
+    assert_eq!(
+        f.h.app.status_message(),
+        Some("search hit BOTTOM, continuing at TOP [1/1]")
+    );
+    // `?` searches up; `n` goes on up, round the top.
+    typing(&mut f.h, "?return").await;
+    key(&mut f.h, KeyCode::Enter, KeyModifiers::NONE).await;
+    assert_eq!(f.h.app.status_message(), Some("?return [1/1]"));
+    typing(&mut f.h, "ggn").await;
+    assert_eq!(
+        f.h.app.status_message(),
+        Some("search hit TOP, continuing at BOTTOM [1/1]")
+    );
+    typing(&mut f.h, ":set wrap").await;
+    key(&mut f.h, KeyCode::Enter, KeyModifiers::NONE).await;
+    assert!(active_tab(&f.h).unwrap().wrap);
+    typing(&mut f.h, ":noh").await;
+    key(&mut f.h, KeyCode::Enter, KeyModifiers::NONE).await;
+    key(&mut f.h, KeyCode::Char('z'), KeyModifiers::ALT).await;
+    assert!(!active_tab(&f.h).unwrap().wrap);
+}

@@ -7,18 +7,19 @@
 //! The pane changes buffers only. What leaves it (a save, text for the
 //! clipboard, a prompt, a question) goes back to the app as an [`Effect`].
 
+mod find;
+mod view;
+mod wrap;
+
 use ratatui::buffer::Buffer as Cells;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 use regex::Regex;
-use unicode_segmentation::UnicodeSegmentation;
 
 use super::frame;
 use super::prompt::{ConfirmKind, PromptKind};
 use crate::editor::buffer::{Buffer, IndentUnit, LineEnding};
-use crate::editor::grapheme;
 use crate::editor::highlight::{HighlightCache, Highlighter};
 use crate::editor::vim::{self, InsertKey, Marks, ScrollTo, Vim, VimMode};
 use crate::tui::app::{Effect, Focus, Outcome};
@@ -26,6 +27,7 @@ use crate::tui::keymap::Action;
 use crate::tui::layout;
 use crate::tui::theme::Theme;
 use crate::workspace::files::content_hash;
+pub(crate) use view::click_target;
 
 /// The modes of a modal (vim) keymap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +77,12 @@ pub(crate) struct Tab {
     /// a file not saved yet.
     pub base_hash: Option<String>,
     pub top: usize,
+    /// With soft wrap, the rows of line `top` scrolled past (a line longer
+    /// than the window).
+    pub top_row: usize,
     pub left: usize,
+    /// Long lines wrap at the window's width instead of scrolling sideways.
+    pub wrap: bool,
     pub cache: HighlightCache,
     pub cache_version: u64,
     pub conflict: Option<DraftConflict>,
@@ -98,7 +105,9 @@ impl Tab {
             path,
             buffer,
             top: 0,
+            top_row: 0,
             left: 0,
+            wrap: false,
             conflict: None,
             sent_version: None,
             edited_from: None,
@@ -177,7 +186,11 @@ pub(crate) struct EditorPane {
     modal: bool,
     vim: Vim,
     register: String,
-    search: Option<Regex>,
+    search: Option<find::Search>,
+    /// The next search prompt starts as a regex (as the last search was).
+    regex_search: bool,
+    /// Soft wrap for every tab.
+    wrap: bool,
     /// Lines of text the last frame showed, for page moves.
     height: usize,
     /// Why nothing may be edited (another kollega holds the workspace).
@@ -196,6 +209,8 @@ impl EditorPane {
             vim: Vim::default(),
             register: String::new(),
             search: None,
+            regex_search: modal,
+            wrap: false,
             height: 20,
             read_only: None,
             cleaned: Vec::new(),
@@ -241,8 +256,9 @@ impl EditorPane {
     }
 
     /// Adds a tab and makes it active.
-    pub fn push(&mut self, tab: Tab) {
+    pub fn push(&mut self, mut tab: Tab) {
         self.leave_modes();
+        tab.wrap = self.wrap;
         self.tabs.push(tab);
         self.active = self.tabs.len() - 1;
         self.mode = Mode::Normal;
@@ -335,6 +351,7 @@ impl EditorPane {
             return Outcome::Ignored;
         };
         let (before, version) = (tab.selection_line(), tab.buffer.version());
+        let before_at = tab.buffer.selection().start();
         let window = vim::Window {
             top: tab.top,
             height,
@@ -350,6 +367,7 @@ impl EditorPane {
             tab.touch(before.min(tab.selection_line()));
         }
         let mut outcome = Outcome::Redraw;
+        let mut searched = None;
         for effect in effects {
             match effect {
                 vim::Effect::Clipboard(text) => outcome = Outcome::Effect(Effect::Copy(text)),
@@ -360,20 +378,37 @@ impl EditorPane {
                         ScrollTo::Center => line.saturating_sub(height / 2),
                         ScrollTo::Bottom => (line + 1).saturating_sub(height),
                     };
+                    tab.top_row = 0;
                 }
-                vim::Effect::Search(re) => self.search = Some(re),
+                vim::Effect::Search(re) => searched = Some(re),
+                vim::Effect::Searched { forward } => {
+                    if let Some(re) = searched.take() {
+                        self.searched_word(re);
+                    }
+                    let note = self.searched(forward, before_at);
+                    self.sync_mode();
+                    return note;
+                }
                 vim::Effect::Refused => {
                     let why = read_only.clone().unwrap_or_default();
                     outcome = Outcome::Effect(Effect::Notify(why, true));
                 }
             }
         }
+        if let Some(re) = searched {
+            self.searched_word(re);
+        }
+        self.sync_mode();
+        outcome
+    }
+
+    /// The pane's mode follows vim's.
+    fn sync_mode(&mut self) {
         self.mode = match self.vim.mode() {
             VimMode::Normal => Mode::Normal,
             VimMode::Insert => Mode::Insert,
             VimMode::Visual(_) => Mode::Visual,
         };
-        outcome
     }
 
     /// Text pasted by the terminal (bracketed paste): one undo step.
@@ -395,12 +430,6 @@ impl EditorPane {
     fn copy_out(&mut self, text: String) -> Outcome {
         self.register = text.clone();
         Outcome::Effect(Effect::Copy(text))
-    }
-
-    pub fn set_search(&mut self, re: Regex) -> Outcome {
-        self.vim.set_search(re.clone());
-        self.search = Some(re);
-        self.update(Action::FindNext)
     }
 
     /// Replaces every match of `re` in the active buffer, as one undo step.
@@ -587,28 +616,13 @@ impl EditorPane {
             }
             Action::VisualMode => self.mode = Mode::Visual,
             Action::CommandLine => return Outcome::prompt(PromptKind::Command, ""),
-            Action::Find => return Outcome::prompt(PromptKind::Find, ""),
+            Action::Find => return self.find_prompt(false),
+            Action::FindBackward => return self.find_prompt(true),
+            Action::ToggleWrap => return self.set_wrap(None),
             Action::Replace => return Outcome::prompt(PromptKind::ReplacePattern, ""),
             Action::GotoLine => return Outcome::prompt(PromptKind::GotoLine, ""),
-            Action::FindNext | Action::FindPrev => {
-                let Some(re) = self.search.clone() else {
-                    return Outcome::Effect(Effect::Notify("no search yet".into(), false));
-                };
-                let mut found = false;
-                self.with_tab(|t| {
-                    found = if action == Action::FindNext {
-                        t.buffer.search_next(&re)
-                    } else {
-                        t.buffer.search_prev(&re)
-                    };
-                });
-                if !found {
-                    return Outcome::Effect(Effect::Notify(
-                        format!("no match for {}", re.as_str()),
-                        false,
-                    ));
-                }
-            }
+            Action::FindNext => return self.step(true),
+            Action::FindPrev => return self.step(false),
             Action::Save => return Outcome::Effect(Effect::Save),
             Action::CloseTab => return self.close_tab(false),
             Action::NextTab | Action::PrevTab => {
@@ -636,6 +650,8 @@ impl EditorPane {
             Action::Back => {
                 if self.modal && self.mode != Mode::Normal {
                     self.mode = Mode::Normal;
+                } else if !self.modal && self.hide_matches() {
+                    // The first esc hides the search's matches.
                 } else {
                     return Outcome::Effect(Effect::Focus(Focus::Tree));
                 }
@@ -680,7 +696,7 @@ impl EditorPane {
             _ => None,
         }?;
         if matches!(action, Action::FindNext | Action::FindPrev) {
-            let Some(re) = self.search.clone() else {
+            let Some(re) = self.search.as_ref().map(|s| s.re.clone()) else {
                 return Some(Outcome::Effect(Effect::Notify(
                     "no search yet".into(),
                     false,
@@ -690,10 +706,7 @@ impl EditorPane {
                 .active_tab()
                 .is_some_and(|t| t.buffer.find_next(&re, 0).is_none())
             {
-                return Some(Outcome::Effect(Effect::Notify(
-                    format!("no match for {}", re.as_str()),
-                    false,
-                )));
+                return Some(self.no_match());
             }
         }
         Some(self.vim_run(run))
@@ -860,11 +873,43 @@ impl EditorPane {
             .collect();
         Paragraph::new(Line::from(spans)).render(areas.tab_bar, buf);
 
+        let count = self.shown_count();
         let visual = match self.tabs.get(self.active) {
             Some(tab) if self.modal => self.vim.highlight(&tab.buffer),
             _ => Vec::new(),
         };
-        let tab = self.tabs.get_mut(self.active)?;
+        let Self {
+            tabs,
+            active,
+            search,
+            ..
+        } = self;
+        let tab = tabs.get_mut(*active)?;
+        let selection = tab.buffer.selection();
+        let marks = view::Marks {
+            selected: if !visual.is_empty() {
+                visual
+            } else if selection.is_empty() {
+                Vec::new()
+            } else {
+                vec![selection.range()]
+            },
+            search: search.as_ref().filter(|s| s.shown).map(|s| &s.re),
+            at: selection.start(),
+        };
+        if let Some(count) = count {
+            // Where the search stands, on the bottom border: ` 3/17 `.
+            let text = format!(" {count} ");
+            let width = text.chars().count() as u16;
+            if area.width > width + 2 && area.height > 0 {
+                buf.set_string(
+                    area.right() - width - 2,
+                    area.bottom() - 1,
+                    text,
+                    theme.ui("title"),
+                );
+            }
+        }
         if let (Some(line), Some((text, is_error))) = (areas.banner, banner) {
             let style = if is_error {
                 theme.ui("error")
@@ -873,147 +918,6 @@ impl EditorPane {
             };
             Paragraph::new(Line::styled(text.to_string(), style)).render(line, buf);
         }
-        draw_text(tab, areas, focused, visual, buf, highlighter, theme)
+        view::draw_text(tab, areas, focused, &marks, buf, highlighter, theme)
     }
-}
-
-/// The lines of `tab` in `areas.body`; the cursor's cell when focused.
-/// `visual` is vim's selection, which the buffer's replaces when set.
-fn draw_text(
-    tab: &mut Tab,
-    areas: layout::EditorAreas,
-    focused: bool,
-    visual: Vec<std::ops::Range<usize>>,
-    buf: &mut Cells,
-    highlighter: &Highlighter,
-    theme: &Theme,
-) -> Option<(u16, u16)> {
-    let body = areas.body;
-    let gutter = usize::from(areas.gutter);
-    tab.scroll_to_cursor(usize::from(body.height), areas.text_width());
-    if tab.cache_version != tab.buffer.version() {
-        tab.cache
-            .invalidate_from(tab.edited_from.take().unwrap_or(0));
-        tab.cache_version = tab.buffer.version();
-    }
-    let end = (tab.top + usize::from(body.height)).min(tab.buffer.len_lines());
-    let top = tab.top;
-    let spans = {
-        let Tab { cache, buffer, .. } = &mut *tab;
-        let lines = buffer.len_lines();
-        highlighter.highlight(cache, |i| (i < lines).then(|| buffer.line(i)), top, end)
-    };
-
-    let selection = tab.buffer.selection();
-    let selected = if !visual.is_empty() {
-        visual
-    } else if selection.is_empty() {
-        Vec::new()
-    } else {
-        vec![selection.range()]
-    };
-    let base = theme.ui("foreground");
-    let select_style = theme.ui("selection");
-    let number_style = theme.ui("line_number");
-    let more_style = theme
-        .ui("muted")
-        .add_modifier(ratatui::style::Modifier::BOLD);
-    let (cursor_line, cursor_col) = tab.buffer.cursor_line_col();
-    let tab_width = crate::editor::buffer::DEFAULT_TAB_WIDTH;
-
-    for (row, pieces) in spans.into_iter().enumerate() {
-        let y = body.y + row as u16;
-        let line_index = tab.top + row;
-        buf.set_stringn(
-            body.x,
-            y,
-            format!("{:>w$} ", line_index + 1, w = gutter - 1),
-            gutter,
-            number_style,
-        );
-        let mut char_idx = tab.buffer.line_to_char(line_index);
-        let mut col = 0usize;
-        let x0 = usize::from(body.x) + gutter;
-        let right = usize::from(body.x + body.width);
-        // Past the right edge nothing more is drawn: a megabyte on one
-        // line costs only the columns on screen.
-        let last_col = tab.left + (right - x0);
-        let mut continues = false;
-        'line: for (style, text) in pieces {
-            let style = base.patch(theme.span_style(&style));
-            for grapheme in text.graphemes(true) {
-                if col >= last_col {
-                    continues = true;
-                    break 'line;
-                }
-                let chars = grapheme.chars().count();
-                // The buffer's own measure, so the cursor lands where the
-                // text is drawn.
-                let width = grapheme::width(grapheme, col, tab_width);
-                let in_selection = selected.iter().any(|r| r.contains(&char_idx));
-                let cell_style: Style = if in_selection {
-                    style.patch(select_style)
-                } else {
-                    style
-                };
-                if col >= tab.left && width > 0 {
-                    let x = x0 + col - tab.left;
-                    if x + width <= right {
-                        let symbol = if grapheme == "\t" {
-                            " ".repeat(width)
-                        } else {
-                            grapheme.to_string()
-                        };
-                        buf.set_stringn(x as u16, y, symbol, width, cell_style);
-                    }
-                }
-                col += width;
-                char_idx += chars;
-            }
-        }
-        // Text off the window's edges is marked, as vim's `listchars`
-        // extends and precedes: a short line below a scrolled long one
-        // does not look empty.
-        if continues && right > x0 {
-            buf.set_stringn((right - 1) as u16, y, "›", 1, more_style);
-        }
-        if tab.left > 0 && col > 0 && right > x0 {
-            buf.set_stringn(x0 as u16, y, "‹", 1, more_style);
-        }
-        // A selected line ending shows as one selected cell.
-        if selected.iter().any(|r| r.contains(&char_idx))
-            && char_idx < tab.buffer.line_end_char(line_index).max(char_idx + 1)
-            && col >= tab.left
-        {
-            let x = x0 + col - tab.left;
-            if x < right {
-                buf.set_stringn(x as u16, y, " ", 1, select_style);
-            }
-        }
-    }
-    if !focused || cursor_line < tab.top || cursor_line >= end.max(tab.top + 1) {
-        return None;
-    }
-    let x = usize::from(body.x) + gutter + cursor_col.saturating_sub(tab.left);
-    let y = usize::from(body.y) + cursor_line - tab.top;
-    (x < usize::from(body.x + body.width)).then_some((x as u16, y as u16))
-}
-
-/// The character a click at (`column`, `row`) of the screen lands on, in
-/// the editor drawn in `area` (the same layout the frame used).
-pub(crate) fn click_target(
-    tab: &Tab,
-    area: Rect,
-    banner: bool,
-    column: u16,
-    row: u16,
-) -> Option<usize> {
-    let areas = layout::editor(area, banner, tab.buffer.len_lines());
-    if areas.body.height == 0 {
-        return None;
-    }
-    let line = tab.top + usize::from(row.saturating_sub(areas.body.y));
-    let col = usize::from(column.saturating_sub(areas.body.x + areas.gutter)) + tab.left;
-    let line = line.min(tab.buffer.len_lines().saturating_sub(1));
-    Some(tab.buffer.display_col_to_char(line, col))
 }

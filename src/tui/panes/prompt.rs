@@ -10,13 +10,20 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use ratatui_textarea::TextArea;
 use unicode_width::UnicodeWidthStr;
 
+use crate::editor::search::{Query, QueryError};
+use crate::error::Hint;
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
 
 /// What a prompt's answer is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PromptKind {
-    Find,
+    /// Text to find in the editor: literal or a regex (`alt-r` switches),
+    /// down the text or up (vim's `?`).
+    Find {
+        regex: bool,
+        backward: bool,
+    },
     ReplacePattern,
     ReplaceWith {
         pattern: String,
@@ -46,7 +53,11 @@ pub(crate) enum PromptKind {
 impl PromptKind {
     fn label(&self) -> String {
         match self {
-            PromptKind::Find => "search (regex): ".into(),
+            PromptKind::Find { regex, backward } => format!(
+                "{} [{}]: ",
+                if *backward { "search up" } else { "search" },
+                if *regex { "regex" } else { "literal" }
+            ),
             PromptKind::ReplacePattern => "replace (regex): ".into(),
             PromptKind::ReplaceWith { pattern } => {
                 format!("replace {pattern} with ($1 for groups): ")
@@ -149,6 +160,9 @@ impl ConfirmKind {
 pub(crate) struct Prompt {
     pub kind: PromptKind,
     input: TextArea<'static>,
+    /// Why the text cannot be taken as it is (a search's bad regex), shown
+    /// after it.
+    error: Option<String>,
 }
 
 /// The answer to a key in a prompt.
@@ -163,20 +177,57 @@ impl Prompt {
         let mut input = TextArea::default();
         input.set_cursor_line_style(ratatui::style::Style::default());
         input.insert_str(initial);
-        Prompt { kind, input }
+        Prompt {
+            kind,
+            input,
+            error: None,
+        }
     }
 
     /// `action` is what the `[prompt]` keymap table binds the key to; a
     /// key bound to nothing is typed.
     pub fn handle_key(&mut self, action: Option<Action>, key: KeyEvent) -> PromptOutcome {
         match action {
-            Some(Action::Back) => PromptOutcome::Cancelled,
-            Some(Action::Submit) => PromptOutcome::Submitted(self.text()),
+            Some(Action::Back) => return PromptOutcome::Cancelled,
+            Some(Action::Submit) => {
+                self.check();
+                if self.error.is_none() {
+                    return PromptOutcome::Submitted(self.text());
+                }
+            }
+            Some(Action::ToggleRegex) if matches!(self.kind, PromptKind::Find { .. }) => {
+                if let PromptKind::Find { regex, .. } = &mut self.kind {
+                    *regex = !*regex;
+                }
+                self.check();
+            }
             _ => {
                 self.input.input(key);
-                PromptOutcome::Editing
+                self.check();
             }
         }
+        PromptOutcome::Editing
+    }
+
+    /// Checks a search's text as it is typed: a bad regex is said in the
+    /// prompt (and Enter keeps the prompt open), never taken.
+    fn check(&mut self) {
+        self.error = match &self.kind {
+            PromptKind::Find { regex: true, .. } if !self.text().is_empty() => Query {
+                pattern: self.text(),
+                regex: true,
+            }
+            .compile()
+            .err()
+            .map(|e| match e {
+                // Short, beside the text: what is wrong and the way out.
+                QueryError::BadRegex { why, .. } => {
+                    format!("not a valid regex: {why} · alt-r searches the text literally")
+                }
+                other => format!("{other}: {}", other.hint()),
+            }),
+            _ => None,
+        };
     }
 
     pub fn text(&self) -> String {
@@ -200,6 +251,18 @@ impl Prompt {
         };
         self.input.render(field, buf);
         let col = self.input.cursor().1;
+        if let Some(error) = &self.error {
+            // After the text typed, as far as the line goes.
+            let typed = (self.text().width() as u16 + 2).min(field.width);
+            let room = Rect {
+                x: field.x + typed,
+                width: field.width - typed,
+                ..field
+            };
+            Paragraph::new(Line::styled(error.clone(), theme.ui("error")))
+                .style(theme.ui("status"))
+                .render(room, buf);
+        }
         (
             field.x + (col as u16).min(field.width.saturating_sub(1)),
             field.y,

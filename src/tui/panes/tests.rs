@@ -473,3 +473,322 @@ fn conflict_shows_the_two_versions_as_a_diff() {
         screens(|area, buf| super::conflict::render(&tab, area, buf, &theme)),
     );
 }
+
+/// Draws with `render` at `width` x `height`: the screen and its cells.
+fn screen_at(width: u16, height: u16, render: impl FnOnce(Rect, &mut Buffer)) -> (String, Buffer) {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| render(f.area(), f.buffer_mut())).unwrap();
+    let cells = terminal.backend().buffer().clone();
+    (terminal.backend().to_string(), cells)
+}
+
+/// The text of the cells of row `y` drawn in `style`'s colours, as runs.
+fn styled_runs(cells: &Buffer, y: u16, style: ratatui::style::Style) -> Vec<String> {
+    let mut runs = Vec::new();
+    let mut run = String::new();
+    for x in 0..cells.area.width {
+        let cell = &cells[(x, y)];
+        if cell.bg == style.bg.unwrap_or_default()
+            && cell.modifier.contains(style.add_modifier)
+            && style.bg.is_some() | !style.add_modifier.is_empty()
+        {
+            run.push_str(cell.symbol());
+        } else if !run.is_empty() {
+            runs.push(std::mem::take(&mut run));
+        }
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
+
+const CART: &str = "import { useCart } from \"./cart\";\n\nexport function Cart() {\n  const cart = useCart();\n  return cart.items.length;\n}\n";
+
+#[test]
+fn editor_search_highlights_every_match_and_shows_the_count() {
+    use crate::editor::search::Query;
+    use crate::tui::app::{Effect, Outcome};
+    let theme = theme();
+    let highlighter = Highlighter::new(&theme.syntax_palette());
+    let tab = Tab::new("lib/cart.ts".into(), Some(CART), &highlighter);
+    let mut pane = EditorPane::new(vec![tab], 0, false);
+    let query = |pattern: &str| Query {
+        pattern: pattern.into(),
+        regex: false,
+    };
+    // Literal and smart-cased: `cart` is any case, 5 matches; the first
+    // after the cursor is the second one (`useCart` on line 1).
+    let note = |outcome| match outcome {
+        Outcome::Effect(Effect::Notify(message, false)) => message,
+        _ => panic!("no note"),
+    };
+    assert_eq!(note(pane.search(query("cart"), false)), "/cart [1/6]");
+    assert_eq!(note(pane.update(Action::FindNext)), "/cart [2/6]");
+    let (screen, cells) = screen_at(60, 12, |area, buf| {
+        pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    insta::assert_snapshot!("editor_search_60x12", screen);
+    let matches = styled_runs(&cells, 2, theme.ui("search_match"));
+    let current = styled_runs(&cells, 2, theme.ui("search_current"));
+    assert_eq!(matches, ["Cart"], "the other match of the line");
+    assert_eq!(current, ["cart"], "the match the search stands on");
+    assert_eq!(styled_runs(&cells, 4, theme.ui("search_match")), ["Cart"]);
+    assert_eq!(
+        styled_runs(&cells, 5, theme.ui("search_match")),
+        ["cart", "Cart"]
+    );
+    assert_eq!(styled_runs(&cells, 6, theme.ui("search_match")), ["cart"]);
+    // Round the end: vim's words, and the count starts again.
+    for _ in 0..4 {
+        pane.update(Action::FindNext);
+    }
+    assert_eq!(
+        note(pane.update(Action::FindNext)),
+        "search hit BOTTOM, continuing at TOP [1/6]"
+    );
+    assert_eq!(
+        note(pane.update(Action::FindPrev)),
+        "search hit TOP, continuing at BOTTOM [6/6]"
+    );
+    // A capital makes it exact.
+    pane.update(Action::Top);
+    assert_eq!(note(pane.search(query("Cart"), false)), "/Cart [1/3]");
+    // Nothing anywhere.
+    assert_eq!(
+        note(pane.search(query("nothing"), false)),
+        "no match for nothing"
+    );
+    // Esc hides the matches; the count goes with a change.
+    pane.search(query("cart"), false);
+    pane.active_tab_mut().unwrap().buffer.insert("x");
+    let (screen, _) = screen_at(60, 12, |area, buf| {
+        pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    assert!(!screen.contains("/6 "), "{screen}");
+    pane.update(Action::Back);
+    let (_, cells) = screen_at(60, 12, |area, buf| {
+        pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    assert!(styled_runs(&cells, 5, theme.ui("search_match")).is_empty());
+}
+
+#[test]
+fn without_colour_matches_are_reverse_and_the_current_one_underlined() {
+    use crate::editor::search::Query;
+    let theme = Theme::load("dark", None, ColorDepth::None).unwrap();
+    let highlighter = Highlighter::new(&theme.syntax_palette());
+    let tab = Tab::new("lib/cart.ts".into(), Some(CART), &highlighter);
+    // vim: `/` searches a regex and leaves the cursor on the match.
+    let mut pane = EditorPane::new(vec![tab], 0, true);
+    pane.search(
+        Query {
+            pattern: "c.rt".into(),
+            regex: true,
+        },
+        false,
+    );
+    let (_, cells) = screen_at(60, 12, |area, buf| {
+        pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    use ratatui::style::Modifier;
+    let reversed = |x: u16, y: u16| cells[(x, y)].modifier;
+    // Line 1, `useCart`: the current match at columns 13..17 of the text.
+    let row: String = (0..60)
+        .map(|x| {
+            cells[(x, 2)]
+                .symbol()
+                .chars()
+                .next()
+                .filter(char::is_ascii)
+                .unwrap_or('?')
+        })
+        .collect();
+    let at = row.find("Cart").unwrap() as u16;
+    assert!(reversed(at, 2).contains(Modifier::REVERSED | Modifier::UNDERLINED));
+    let other = row.find("cart").unwrap() as u16;
+    assert!(reversed(other, 2).contains(Modifier::REVERSED));
+    assert!(!reversed(other, 2).contains(Modifier::UNDERLINED));
+    assert!(!reversed(other - 2, 2).contains(Modifier::REVERSED));
+}
+
+#[test]
+fn soft_wrap_wraps_a_long_line_at_the_window_and_marks_the_rest() {
+    let theme = theme();
+    let highlighter = Highlighter::new(&theme.syntax_palette());
+    let long = format!(
+        "const items = [{}];\nshort\n",
+        (1..=30)
+            .map(|i| format!("\"item{i}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let tab = Tab::new("lib/items.ts".into(), Some(&long), &highlighter);
+    let mut pane = EditorPane::new(vec![tab], 0, false);
+    pane.wrap_all(true);
+    let (screen, _) = screen_at(40, 14, |area, buf| {
+        pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    insta::assert_snapshot!("editor_wrap_40x14", screen);
+    // The cursor at the end of the long line is drawn on its last row.
+    pane.update(Action::LineEnd);
+    let mut cursor = None;
+    let (screen, _) = screen_at(40, 14, |area, buf| {
+        cursor = pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    let (x, y) = cursor.unwrap();
+    let rows: Vec<&str> = screen.lines().collect();
+    let row: Vec<char> = rows[usize::from(y)].trim_matches('"').chars().collect();
+    assert_eq!(row[usize::from(x) - 1], ';', "{screen}");
+    // Off again: one row, marked as going on.
+    pane.update(Action::ToggleWrap);
+    pane.update(Action::Top);
+    let (screen, _) = screen_at(40, 14, |area, buf| {
+        pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    assert!(screen.lines().nth(2).unwrap().contains('›'), "{screen}");
+    assert!(
+        screen.lines().nth(3).unwrap().contains("2 short"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn soft_wrap_keeps_wide_characters_whole() {
+    let theme = theme();
+    let highlighter = Highlighter::new(&theme.syntax_palette());
+    let text =
+        "# 标题\n\n这是一个很长的中文句子，它会在窗口的边缘换行，而且每个字都占两个格子。\nend\n";
+    let tab = Tab::new("README.md".into(), Some(text), &highlighter);
+    let mut pane = EditorPane::new(vec![tab], 0, false);
+    pane.wrap_all(true);
+    let (screen, _) = screen_at(40, 10, |area, buf| {
+        pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    insta::assert_snapshot!("editor_wrap_cjk_40x10", screen);
+}
+
+#[test]
+fn a_click_on_a_wrapped_row_lands_on_its_character() {
+    let theme = theme();
+    let highlighter = Highlighter::new(&theme.syntax_palette());
+    let text = format!("{}\nnext\n", "abcdefghij".repeat(10));
+    let tab = Tab::new("a.txt".into(), Some(&text), &highlighter);
+    let mut pane = EditorPane::new(vec![tab], 0, false);
+    pane.wrap_all(true);
+    let area = Rect::new(0, 0, 40, 10);
+    screen_at(40, 10, |a, buf| {
+        pane.render(a, buf, true, None, &highlighter, &theme);
+    });
+    let tab = pane.active_tab().unwrap();
+    // The body starts at row 2 (frame, tabs); the text after the frame
+    // and a 2-cell gutter: 36 columns a row.
+    let hit = super::editor::click_target(tab, area, false, 3 + 4, 3).unwrap();
+    assert_eq!(hit, 36 + 4);
+    let next = super::editor::click_target(tab, area, false, 3, 2 + 3).unwrap();
+    assert_eq!(next, 101, "the row after the long line is line 2");
+}
+
+#[test]
+fn soft_wrap_scrolls_through_a_line_longer_than_the_window() {
+    let theme = theme();
+    let highlighter = Highlighter::new(&theme.syntax_palette());
+    // Longer than the highlight budget: the tail is plain text.
+    let long: String = (0..800).map(|i| format!("v{i:04};")).collect();
+    let text = format!("{long}\nnext\n");
+    let tab = Tab::new("bundle.min.js".into(), Some(&text), &highlighter);
+    let mut pane = EditorPane::new(vec![tab], 0, false);
+    pane.wrap_all(true);
+    pane.update(Action::LineEnd);
+    let mut cursor = None;
+    let (screen, _) = screen_at(40, 10, |area, buf| {
+        cursor = pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    let tab = pane.active_tab().unwrap();
+    assert_eq!(tab.top, 0);
+    assert!(
+        tab.top_row > 100,
+        "scrolled within the line: {}",
+        tab.top_row
+    );
+    let (x, y) = cursor.expect("the cursor is drawn");
+    let rows: Vec<Vec<char>> = screen
+        .lines()
+        .map(|l| l.trim_matches('"').chars().collect())
+        .collect();
+    assert_eq!(usize::from(y), 9 - 1, "on the last row: {screen}");
+    assert_eq!(rows[usize::from(y)][usize::from(x) - 1], ';', "{screen}");
+    assert!(rows[2][1] == '↪', "a continuation row at the top: {screen}");
+    // Down goes to the next buffer line; up comes back to the long one.
+    pane.update(Action::Down);
+    let (screen, _) = screen_at(40, 10, |area, buf| {
+        cursor = pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    assert!(screen.contains("2 next"), "{screen}");
+    pane.update(Action::Top);
+    let (screen, _) = screen_at(40, 10, |area, buf| {
+        pane.render(area, buf, true, None, &highlighter, &theme);
+    });
+    assert_eq!(pane.active_tab().unwrap().top_row, 0);
+    assert!(screen.contains("1 v0000;"), "{screen}");
+}
+
+#[test]
+fn the_search_prompt_switches_to_a_regex_and_says_what_is_wrong_with_one() {
+    use super::prompt::PromptOutcome;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let theme = theme();
+    let keymap = Keymap::load(None, None).0;
+    let mut prompt = Prompt::new(
+        PromptKind::Find {
+            regex: false,
+            backward: false,
+        },
+        "",
+    );
+    let mut press = |prompt: &mut Prompt, code: KeyCode, modifiers: KeyModifiers| {
+        let key = KeyEvent::new(code, modifiers);
+        prompt.handle_key(keymap.action(Scope::Prompt, &key), key)
+    };
+    for c in "a(b".chars() {
+        press(&mut prompt, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    let draw = |prompt: &Prompt| {
+        screen_at(100, 1, |area, buf| {
+            prompt.render(area, buf, &theme);
+        })
+        .0
+    };
+    // Literal: `a(` is text, nothing is wrong.
+    assert!(
+        draw(&prompt).contains("search [literal]: a(b "),
+        "{}",
+        draw(&prompt)
+    );
+    // alt-r: a regex, and an unclosed group is said after the text.
+    press(&mut prompt, KeyCode::Char('r'), KeyModifiers::ALT);
+    let screen = draw(&prompt);
+    assert!(
+        screen.contains("search [regex]: a(b  not a valid regex: unclosed group"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("prompt_bad_regex_100x1", screen);
+    // Enter keeps the prompt open until the regex is fixed.
+    assert!(matches!(
+        press(&mut prompt, KeyCode::Enter, KeyModifiers::NONE),
+        PromptOutcome::Editing
+    ));
+    press(&mut prompt, KeyCode::Char(')'), KeyModifiers::NONE);
+    assert!(!draw(&prompt).contains("not a valid"));
+    assert!(matches!(
+        press(&mut prompt, KeyCode::Enter, KeyModifiers::NONE),
+        PromptOutcome::Submitted(text) if text == "a(b)"
+    ));
+    assert_eq!(
+        prompt.kind,
+        PromptKind::Find {
+            regex: true,
+            backward: false
+        }
+    );
+}
