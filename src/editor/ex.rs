@@ -28,12 +28,14 @@ pub(crate) enum ExCommand {
     /// `:bd` closes the file's tab (asking first when it has changes),
     /// `:bd!` drops them.
     CloseBuffer { force: bool },
+    /// `:grep [TEXT]`: the workspace's matching lines (`:gr`, `:rg`).
+    Grep(String),
 }
 
 /// Why a command line means nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum ExError {
-    #[error("unknown command :{0} (try :w :q :wq :e PATH :N :s :bd)")]
+    #[error("unknown command :{0} (try :w :q :wq :e PATH :N :s :bd :grep)")]
     Unknown(String),
     #[error("use :s/pattern/replacement/ or :%s/pattern/replacement/g (flags g and i)")]
     Substitute,
@@ -56,8 +58,14 @@ impl ExCommand {
             "bd" | "bdelete" => ExCommand::CloseBuffer { force: false },
             "bd!" | "bdelete!" => ExCommand::CloseBuffer { force: true },
             "e" => return Err(ExError::NoPath),
+            "grep" | "gr" | "rg" => ExCommand::Grep(String::new()),
             _ => {
-                if let Some(path) = command.strip_prefix("e ") {
+                if let Some(text) = ["grep ", "gr ", "rg "]
+                    .iter()
+                    .find_map(|p| command.strip_prefix(p))
+                {
+                    ExCommand::Grep(text.trim().to_string())
+                } else if let Some(path) = command.strip_prefix("e ") {
                     match path.trim() {
                         "" => return Err(ExError::NoPath),
                         path => ExCommand::Edit(path.to_string()),
@@ -153,6 +161,10 @@ mod tests {
         ));
         assert!(matches!(ExCommand::parse("x"), Ok(ExCommand::WriteQuit)));
         assert!(matches!(ExCommand::parse("42"), Ok(ExCommand::Goto(42))));
+        assert!(
+            matches!(ExCommand::parse("grep useCart"), Ok(ExCommand::Grep(t)) if t == "useCart")
+        );
+        assert!(matches!(ExCommand::parse("gr"), Ok(ExCommand::Grep(t)) if t.is_empty()));
         assert!(
             matches!(ExCommand::parse("e lib/a b.ts"), Ok(ExCommand::Edit(p)) if p == "lib/a b.ts")
         );

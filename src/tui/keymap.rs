@@ -44,6 +44,11 @@ actions! {
     Help => "help", "show or hide the key help";
     Palette => "palette", "command palette: every action by name";
     Finder => "finder", "find a file by name (fuzzy)";
+    Grep => "grep", "search the workspace's files for text (a regex with alt-r)";
+    ToggleRegex => "toggle_regex", "grep: read the text as a regular expression, or literally";
+    ToggleTree => "toggle_tree", "hide or show the file tree";
+    NarrowTree => "narrow_tree", "make the file tree narrower";
+    WidenTree => "widen_tree", "make the file tree wider";
     Up => "up", "move up";
     Down => "down", "move down";
     Left => "left", "move left";
