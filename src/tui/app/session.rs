@@ -691,7 +691,7 @@ impl App {
         if self.focus == Focus::Review {
             self.review_returns_to(restored_focus);
         } else {
-            self.focus = restored_focus;
+            self.focus_on(restored_focus);
         }
         if !restored.notes.is_empty() {
             self.notify(restored.notes.join("; "), false);
