@@ -44,7 +44,7 @@ actions! {
     Help => "help", "show or hide the key help";
     Palette => "palette", "command palette: every action by name";
     Finder => "finder", "find a file by name (fuzzy)";
-    Grep => "grep", "search the workspace's files for text (a regex with alt-r)";
+    Grep => "grep", "grep: find text in every file of the workspace";
     ToggleRegex => "toggle_regex", "grep: read the text as a regular expression, or literally";
     ToggleTree => "toggle_tree", "hide or show the file tree";
     NarrowTree => "narrow_tree", "make the file tree narrower";
@@ -162,7 +162,8 @@ impl Action {
     }
 
     /// Whether the palette offers it: the answers of the overlays (submit,
-    /// yes, no, take or keep a version) mean nothing anywhere else.
+    /// yes, no, take or keep a version, grep's regex switch) mean nothing
+    /// anywhere else.
     pub fn in_palette(self) -> bool {
         !matches!(
             self,
@@ -172,6 +173,7 @@ impl Action {
                 | Action::TakeOther
                 | Action::KeepCurrent
                 | Action::Vim
+                | Action::ToggleRegex
         )
     }
 
