@@ -8,6 +8,7 @@
 //! where the app puts it (off the UI task); this view only asks for it.
 
 use std::cell::Cell;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -62,6 +63,8 @@ pub(crate) struct GrepView {
     query: TextArea<'static>,
     regex: bool,
     hits: Vec<Hit>,
+    /// The files of `hits`, for the count.
+    files: HashSet<String>,
     selected: usize,
     /// The search whose answers are shown.
     generation: u64,
@@ -83,6 +86,7 @@ impl GrepView {
             query,
             regex: false,
             hits: Vec::new(),
+            files: HashSet::new(),
             selected: 0,
             generation: 0,
             cancel: None,
@@ -113,6 +117,7 @@ impl GrepView {
         self.cancel();
         self.generation = GENERATIONS.fetch_add(1, Ordering::Relaxed);
         self.hits.clear();
+        self.files.clear();
         self.selected = 0;
         self.pattern = None;
         let pattern = self.text();
@@ -192,14 +197,34 @@ impl GrepView {
         if generation != self.generation || self.state != State::Running {
             return false;
         }
+        for hit in &hits {
+            if !self.files.contains(&hit.path) {
+                self.files.insert(hit.path.clone());
+            }
+        }
         self.hits.extend(hits);
         true
     }
 
-    /// The search of `generation` ended: how, or why it failed.
+    /// The search of `generation` ended: how, or why it failed. The
+    /// matches, found in any order on several threads, are put in path and
+    /// line order; the selection stays on its match.
     pub fn done(&mut self, generation: u64, result: Result<Summary, String>) -> bool {
         if generation != self.generation || self.state != State::Running {
             return false;
+        }
+        let selected = self
+            .hits
+            .get(self.selected)
+            .map(|h| (h.path.clone(), h.line));
+        self.hits
+            .sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
+        if let Some((path, line)) = selected {
+            self.selected = self
+                .hits
+                .iter()
+                .position(|h| h.path == path && h.line == line)
+                .unwrap_or(0);
         }
         self.cancel = None;
         self.state = match result {
@@ -224,11 +249,7 @@ impl GrepView {
     /// The line under the counts: how many, whether it still runs, or why
     /// nothing is shown.
     fn counts(&self) -> (String, bool) {
-        let files = {
-            let mut paths: Vec<&str> = self.hits.iter().map(|h| h.path.as_str()).collect();
-            paths.dedup();
-            paths.len()
-        };
+        let files = self.files.len();
         let found = format!(
             "{} match{} in {} file{}",
             self.hits.len(),
@@ -451,6 +472,25 @@ mod tests {
         let (view, third) = GrepView::new("needle");
         drop(view);
         assert!(third.unwrap().cancel.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn matches_found_on_threads_end_in_path_order_and_the_selection_follows() {
+        let (mut view, request) = GrepView::new("needle");
+        let generation = request.unwrap().generation;
+        assert!(view.batch(generation, vec![hit("b.ts", 9), hit("b.ts", 12)]));
+        assert!(view.batch(generation, vec![hit("a.ts", 3)]));
+        let _ = view.handle_key(Some(Action::Down), KeyEvent::from(KeyCode::Down));
+        assert_eq!(
+            view.counts().0,
+            "3 matches in 2 files · searching… (literal)"
+        );
+        assert!(view.done(generation, Ok(Summary::default())));
+        assert_eq!(
+            view.hits(),
+            [hit("a.ts", 3), hit("b.ts", 9), hit("b.ts", 12)]
+        );
+        assert_eq!(view.hits()[view.selected], hit("b.ts", 12));
     }
 
     #[test]
