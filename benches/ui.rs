@@ -7,7 +7,8 @@
 //! `cargo bench --bench ui -- SCENARIO DIR FILE` prints one JSON line.
 //! Scenarios: keystroke, jump-end, open, typing, diff, first-frame,
 //! jobs-stream (FILE is then the command line, run in DIR), review (a
-//! review pane frame on a diff of FILE lines, e.g. 10000; DIR unused).
+//! review pane frame on a diff of FILE lines, e.g. 10000; DIR unused),
+//! grep (FILE is then the text looked for in DIR's files).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -331,6 +332,47 @@ fn review(lines: &str) -> Result<Value> {
               "side_by_side_140x40": summary(wide), "unified_100x30": summary(narrow)}))
 }
 
+/// Grep in the workstation: from the keystroke that completes the text to
+/// the first answer (a batch of matches, or the end) and to the last match
+/// drawn, median of 9 runs.
+async fn grep(dir: &Path, pattern: &str) -> Result<Value> {
+    let mut h = open(dir, None, Drafts::Captured, false).await?;
+    h.settle().await;
+    h.key("alt-f");
+    let (head, last) = pattern.split_at(pattern.len().saturating_sub(1));
+    h.type_text(head);
+    let (mut first, mut all) = (Vec::new(), Vec::new());
+    for _ in 0..9 {
+        if !h.settle().await {
+            return Err("the search did not end".into());
+        }
+        let started = Instant::now();
+        h.type_text(last);
+        if !h.next_message(Duration::from_secs(30)).await {
+            return Err("no answer from the search".into());
+        }
+        first.push(started.elapsed());
+        if !h.settle().await {
+            return Err("the search did not end".into());
+        }
+        h.draw();
+        all.push(started.elapsed());
+        h.key("backspace");
+    }
+    let counts = h
+        .screen()
+        .lines()
+        .find(|l| l.contains("files searched") || l.contains("no match"))
+        .map(|l| l.trim_matches(|c: char| !c.is_alphanumeric()).to_string())
+        .unwrap_or_default();
+    first.sort();
+    all.sort();
+    Ok(
+        json!({"scenario": "grep", "pattern": pattern, "counts": counts,
+              "first_answer_ms": percentile(&first, 0.5), "all_drawn_ms": percentile(&all, 0.5)}),
+    )
+}
+
 fn main() -> ExitCode {
     // `cargo bench` adds its own flags (`--bench`); the scenario's
     // arguments are the rest.
@@ -341,7 +383,7 @@ fn main() -> ExitCode {
     let [scenario, dir, file] = args.as_slice() else {
         eprintln!(
             "usage: cargo bench --bench ui -- SCENARIO DIR FILE\n\
-             scenarios: keystroke, jump-end, open, typing, long-line, diff, first-frame, jobs-stream, review"
+             scenarios: keystroke, jump-end, open, typing, long-line, diff, first-frame, jobs-stream, review, grep"
         );
         return ExitCode::from(2);
     };
@@ -368,8 +410,9 @@ fn main() -> ExitCode {
             "first-frame" => first_frame(dir, file).await,
             "jobs-stream" => jobs_stream(dir, file).await,
             "review" => review(file),
+            "grep" => grep(dir, file).await,
             other => Err(format!(
-                "unknown scenario {other:?} (keystroke, jump-end, open, typing, long-line, diff, first-frame, jobs-stream, review)"
+                "unknown scenario {other:?} (keystroke, jump-end, open, typing, long-line, diff, first-frame, jobs-stream, review, grep)"
             )),
         }
     });

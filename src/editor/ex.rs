@@ -33,12 +33,14 @@ pub(crate) enum ExCommand {
     Wrap(Option<bool>),
     /// `:noh`: the search's matches are no longer highlighted.
     NoHighlight,
+    /// `:grep [TEXT]`: the workspace's matching lines (`:gr`, `:rg`).
+    Grep(String),
 }
 
 /// Why a command line means nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum ExError {
-    #[error("unknown command :{0} (try :w :q :wq :e PATH :N :s :bd :noh :set wrap)")]
+    #[error("unknown command :{0} (try :w :q :wq :e PATH :N :s :bd :noh :set wrap :grep)")]
     Unknown(String),
     #[error("use :s/pattern/replacement/ or :%s/pattern/replacement/g (flags g and i)")]
     Substitute,
@@ -65,8 +67,14 @@ impl ExCommand {
             "set wrap!" | "set invwrap" => ExCommand::Wrap(None),
             "noh" | "nohl" | "nohlsearch" => ExCommand::NoHighlight,
             "e" => return Err(ExError::NoPath),
+            "grep" | "gr" | "rg" => ExCommand::Grep(String::new()),
             _ => {
-                if let Some(path) = command.strip_prefix("e ") {
+                if let Some(text) = ["grep ", "gr ", "rg "]
+                    .iter()
+                    .find_map(|p| command.strip_prefix(p))
+                {
+                    ExCommand::Grep(text.trim().to_string())
+                } else if let Some(path) = command.strip_prefix("e ") {
                     match path.trim() {
                         "" => return Err(ExError::NoPath),
                         path => ExCommand::Edit(path.to_string()),
@@ -162,6 +170,10 @@ mod tests {
         ));
         assert!(matches!(ExCommand::parse("x"), Ok(ExCommand::WriteQuit)));
         assert!(matches!(ExCommand::parse("42"), Ok(ExCommand::Goto(42))));
+        assert!(
+            matches!(ExCommand::parse("grep useCart"), Ok(ExCommand::Grep(t)) if t == "useCart")
+        );
+        assert!(matches!(ExCommand::parse("gr"), Ok(ExCommand::Grep(t)) if t.is_empty()));
         assert!(
             matches!(ExCommand::parse("e lib/a b.ts"), Ok(ExCommand::Edit(p)) if p == "lib/a b.ts")
         );

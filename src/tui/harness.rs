@@ -122,6 +122,7 @@ impl Harness {
             )),
             Target::Folder(dir) => Some(OpenTarget::Dir(DiskWorkspace::open(dir).map_err(fail)?)),
         };
+        let side = crate::tui::app::side::stored(&store.conn);
         drop(store);
         let worker = StoreWorker::spawn(&config.data_dir).map_err(fail)?;
         let (reports_tx, reports) = mpsc::unbounded_channel();
@@ -163,7 +164,8 @@ impl Harness {
         if let Some(e) = errors.first() {
             return Err(fail(e));
         }
-        let app = App::new(services, theme, keymap, config.ignored.clone(), workspaces);
+        let mut app = App::new(services, theme, keymap, config.ignored.clone(), workspaces);
+        app.set_side(side);
         let terminal =
             Terminal::new(TestBackend::new(options.width, options.height)).map_err(fail)?;
         let mut harness = Harness {

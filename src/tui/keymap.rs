@@ -44,6 +44,11 @@ actions! {
     Help => "help", "show or hide the key help";
     Palette => "palette", "command palette: every action by name";
     Finder => "finder", "find a file by name (fuzzy)";
+    Grep => "grep", "grep: find text in every file of the workspace";
+    ToggleRegex => "toggle_regex", "grep: read the text as a regular expression, or literally";
+    ToggleTree => "toggle_tree", "hide or show the file tree";
+    NarrowTree => "narrow_tree", "make the file tree narrower";
+    WidenTree => "widen_tree", "make the file tree wider";
     Up => "up", "move up";
     Down => "down", "move down";
     Left => "left", "move left";
@@ -163,7 +168,8 @@ impl Action {
     }
 
     /// Whether the palette offers it: the answers of the overlays (submit,
-    /// yes, no, take or keep a version) mean nothing anywhere else.
+    /// yes, no, take or keep a version, grep's regex switch) mean nothing
+    /// anywhere else.
     pub fn in_palette(self) -> bool {
         !matches!(
             self,
@@ -177,6 +183,7 @@ impl Action {
                 | Action::KeepCurrent
                 | Action::ToggleRegex
                 | Action::Vim
+                | Action::ToggleRegex
         )
     }
 

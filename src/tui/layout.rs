@@ -17,11 +17,64 @@ pub(crate) struct Areas {
     pub right: Rect,
 }
 
-/// The side column is a quarter of the width (20 to 32 cells); the
-/// workspaces list takes what it needs, up to a quarter of the height.
-pub(crate) fn workstation(area: Rect, workspaces: usize) -> Areas {
+/// The side column (workspaces and tree): shown or hidden, and its width
+/// when the user set one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Side {
+    pub hidden: bool,
+    pub width: Option<u16>,
+}
+
+/// The narrowest side column: a short file name and its indent.
+pub(crate) const SIDE_MIN: u16 = 12;
+/// Cells a narrow or widen step moves the side column's edge.
+pub(crate) const SIDE_STEP: u16 = 4;
+
+impl Side {
+    /// The column's width on a screen `width` cells wide: the user's width
+    /// kept between [`SIDE_MIN`] and half the screen, else a quarter of
+    /// the width (20 to 32 cells); 0 when hidden.
+    pub(crate) fn width_on(self, width: u16) -> u16 {
+        if self.hidden {
+            return 0;
+        }
+        let least = SIDE_MIN.min(width);
+        match self.width {
+            Some(w) => w.clamp(least, (width / 2).max(least)),
+            None => (width / 4).clamp(20.min(width), 32),
+        }
+    }
+
+    /// The width one step narrower (or wider) than shown on a screen
+    /// `width` cells wide, kept within the bounds.
+    pub(crate) fn stepped(self, width: u16, wider: bool) -> Side {
+        let now = Side {
+            hidden: false,
+            ..self
+        }
+        .width_on(width);
+        let next = if wider {
+            now.saturating_add(SIDE_STEP)
+        } else {
+            now.saturating_sub(SIDE_STEP)
+        };
+        let width = Side {
+            hidden: false,
+            width: Some(next),
+        }
+        .width_on(width);
+        Side {
+            hidden: false,
+            width: Some(width),
+        }
+    }
+}
+
+/// The side column is as [`Side::width_on`] says; the workspaces list
+/// takes what it needs, up to a quarter of the height.
+pub(crate) fn workstation(area: Rect, workspaces: usize, side: Side) -> Areas {
     let [main, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    let side_width = (main.width / 4).clamp(20.min(main.width), 32);
+    let side_width = side.width_on(main.width);
     let [side, right] =
         Layout::horizontal([Constraint::Length(side_width), Constraint::Min(10)]).areas(main);
     let list_height = (workspaces as u16 + 2).clamp(3, (side.height / 4).max(3));
@@ -113,15 +166,50 @@ mod tests {
 
     #[test]
     fn the_side_column_and_the_list_keep_their_bounds() {
-        let a = workstation(Rect::new(0, 0, 100, 30), 1);
+        let a = workstation(Rect::new(0, 0, 100, 30), 1, Side::default());
         assert_eq!((a.main.height, a.status.y), (29, 29));
         assert_eq!(a.workspaces.width, 25);
         assert_eq!(a.workspaces.height, 3);
         assert_eq!(a.tree.y, 3);
         assert_eq!((a.right.x, a.right.width), (25, 75));
-        let narrow = workstation(Rect::new(0, 0, 30, 10), 40);
+        let narrow = workstation(Rect::new(0, 0, 30, 10), 40, Side::default());
         assert_eq!(narrow.workspaces.width, 20);
         assert!(narrow.tree.height >= 3);
+    }
+
+    #[test]
+    fn the_side_column_hides_and_keeps_a_width_within_bounds() {
+        let hidden = Side {
+            hidden: true,
+            width: Some(30),
+        };
+        let a = workstation(Rect::new(0, 0, 80, 24), 1, hidden);
+        assert_eq!((a.tree.width, a.workspaces.width), (0, 0));
+        assert_eq!((a.right.x, a.right.width), (0, 80));
+        // Steps of 4 from the default (20 at 80 columns), down to 12 and
+        // up to half the screen.
+        let mut side = Side::default();
+        let mut widths = Vec::new();
+        for _ in 0..4 {
+            side = side.stepped(80, false);
+            widths.push(side.width_on(80));
+        }
+        assert_eq!(widths, [16, 12, 12, 12]);
+        for _ in 0..10 {
+            side = side.stepped(80, true);
+        }
+        assert_eq!(side.width_on(80), 40);
+        // A width set on a wide screen still leaves a small one usable.
+        assert_eq!(side.width_on(60), 30);
+        let a = workstation(Rect::new(0, 0, 60, 20), 1, side);
+        assert_eq!((a.tree.width, a.right.width), (30, 30));
+        // A showing side column was never narrower than SIDE_MIN.
+        let tiny = Side {
+            hidden: false,
+            width: Some(2),
+        };
+        assert_eq!(tiny.width_on(60), SIDE_MIN);
+        assert_eq!(tiny.width_on(8), 8);
     }
 
     #[test]

@@ -128,6 +128,7 @@ pub(crate) struct Start {
 /// only through its worker.
 pub(crate) fn run(store: Store, config: &Config, start: Start) -> Result<(), crate::error::Error> {
     let workspaces = crate::store::workspaces::list(&store.conn)?;
+    let side = app::side::stored(&store.conn);
     drop(store);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -137,7 +138,7 @@ pub(crate) fn run(store: Store, config: &Config, start: Start) -> Result<(), cra
             crate::error::Error::Terminal(format!("cannot start the async runtime: {e}"))
         })?;
     runtime
-        .block_on(run_async(workspaces, config, start))
+        .block_on(run_async(workspaces, side, config, start))
         .map_err(|e| crate::error::Error::Terminal(format!("{e:#}")))
 }
 
@@ -170,6 +171,7 @@ struct Inbox {
 
 async fn run_async(
     workspaces: Vec<Workspace>,
+    side: layout::Side,
     config: &Config,
     start: Start,
 ) -> anyhow::Result<()> {
@@ -192,6 +194,7 @@ async fn run_async(
         autosave: Some(autosave_tx.clone()),
     };
     let mut app = build_app(services, config, workspaces)?;
+    app.set_side(side);
     if let Some(e) = runner_error {
         app.notify(format!("jobs do not run in this kollega: {e}"), true);
     }

@@ -27,6 +27,9 @@ const BINARY_PROBE: usize = 8 * 1024;
 pub(crate) const LINE_CHARS: usize = 300;
 /// Matches sent at once to whoever streams them.
 const BATCH: usize = 256;
+/// Files searched (by one thread) before what they matched is sent, however
+/// few matches that is: the first matches of a long search show early.
+const FILES_PER_BATCH: usize = 128;
 
 /// What to look for: the editor's search query, one owner of "literal
 /// unless regex, smart case".
@@ -157,7 +160,7 @@ pub(crate) fn search_dir(
         for _ in 0..threads {
             scope.spawn(|| {
                 let mut found = Vec::new();
-                let (mut searched, mut matched) = (0, 0);
+                let (mut searched, mut matched, mut since_sent) = (0, 0, 0);
                 loop {
                     if cancel.load(Ordering::Relaxed) || hits.load(Ordering::Relaxed) >= max_hits {
                         break;
@@ -174,8 +177,11 @@ pub(crate) fn search_dir(
                         matched += 1;
                         hits.fetch_add(found.len() - before, Ordering::Relaxed);
                     }
-                    if found.len() >= BATCH {
+                    since_sent += 1;
+                    if found.len() >= BATCH || (since_sent >= FILES_PER_BATCH && !found.is_empty())
+                    {
                         on_batch(std::mem::take(&mut found));
+                        since_sent = 0;
                     }
                 }
                 if !found.is_empty() {
@@ -207,6 +213,7 @@ pub(crate) fn search_store(
     let mut summary = Summary::default();
     let mut found = Vec::new();
     let mut hits = 0;
+    let mut since_sent = 0;
     let walked = store::files::for_each(&store.conn, workspace_id, |path, content, _| {
         if cancel.load(Ordering::Relaxed) || hits >= max_hits {
             return Err(Box::new(Stopped));
@@ -218,8 +225,10 @@ pub(crate) fn search_store(
             summary.files_matched += 1;
             hits += found.len() - before;
         }
-        if found.len() >= BATCH {
+        since_sent += 1;
+        if found.len() >= BATCH || (since_sent >= FILES_PER_BATCH && !found.is_empty()) {
             on_batch(std::mem::take(&mut found));
+            since_sent = 0;
         }
         Ok(())
     });
@@ -363,5 +372,33 @@ mod tests {
         cancel.store(true, Ordering::Relaxed);
         let stopped = search_dir(&disk, &[], &query("needle", false), 1_000, &cancel, &|_| {});
         assert!(stopped.cancelled && stopped.hits == 0);
+    }
+
+    #[test]
+    fn a_long_search_sends_its_first_matches_before_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..600 {
+            std::fs::write(dir.path().join(format!("f{i:03}.ts")), "needle\n").unwrap();
+        }
+        let disk = DiskWorkspace::open(dir.path()).unwrap();
+        let sizes = Mutex::new(Vec::new());
+        let summary = search_dir(
+            &disk,
+            &[],
+            &query("needle", false),
+            1_000,
+            &AtomicBool::new(false),
+            &|batch| sizes.lock().unwrap().push(batch.len()),
+        );
+        let sizes = sizes.into_inner().unwrap();
+        assert_eq!(summary.hits, 600);
+        assert_eq!(sizes.iter().sum::<usize>(), 600);
+        // A thread sends what it found every FILES_PER_BATCH files, though
+        // that is far fewer than BATCH matches.
+        assert!(
+            sizes.len() >= 600_usize.div_ceil(FILES_PER_BATCH),
+            "{sizes:?}"
+        );
+        assert!(sizes.iter().all(|&n| n <= FILES_PER_BATCH), "{sizes:?}");
     }
 }

@@ -682,3 +682,52 @@ fn shift_f3_goes_back_to_the_previous_match() {
     tmux.keys(&["C-q"]);
     tmux.wait_for("KOLLEGA-EXIT=0");
 }
+
+#[test]
+fn grep_opens_the_match_at_its_line_and_the_tree_hides() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("site");
+    std::fs::create_dir_all(folder.join("src")).unwrap();
+    std::fs::write(folder.join("src/a.ts"), "export const a = 1;\n").unwrap();
+    std::fs::write(
+        folder.join("src/b.ts"),
+        "import { a } from './a';\n  const total = sumOf(a);\n",
+    )
+    .unwrap();
+    let tmux = Tmux::start_with(
+        &dir.path().join("data"),
+        &dir.path().join("config"),
+        80,
+        24,
+        &format!("open '{}'", folder.display()),
+    );
+    tmux.wait_for("Files");
+    tmux.keys(&["M-f"]);
+    tmux.wait_for("Grep");
+    tmux.keys(&["sumof"]);
+    let screen = tmux.wait_for("1 match in 1 file");
+    assert!(
+        screen.contains("src/b.ts:2: const total = sumOf(a);"),
+        "{screen}"
+    );
+    tmux.keys(&["Enter"]);
+    // The cursor on the `s` of sumOf: line 2, column 17.
+    tmux.wait_for("src/b.ts 2:17");
+    // ctrl-b hides the tree; the editor takes the width and the keys.
+    tmux.keys(&["C-b"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tmux.screen().contains("Files") {
+        assert!(
+            Instant::now() < deadline,
+            "the tree stays:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux.keys(&["x"]);
+    tmux.wait_for("const total = xsumOf(a);");
+    tmux.keys(&["C-z", "C-b"]);
+    tmux.wait_for("Files");
+    tmux.keys(&["C-q"]);
+    tmux.wait_for("KOLLEGA-EXIT=0");
+}

@@ -17,10 +17,12 @@
 
 mod ai;
 mod git;
+mod grep;
 mod jobs;
 mod quit;
 pub(crate) mod review;
 mod session;
+pub(crate) mod side;
 #[cfg(test)]
 mod tests;
 
@@ -34,12 +36,13 @@ use tokio::sync::mpsc::UnboundedSender;
 
 pub(crate) use ai::AiMsg;
 pub(crate) use git::GitMsg;
+pub(crate) use grep::GrepMsg;
 pub(crate) use jobs::{JobsMsg, POLL as JOBS_POLL};
 pub(crate) use review::ReviewMsg;
 pub(crate) use session::{OpenTarget, SessionMsg};
 
 use super::keymap::{Action, KeyChord, Keymap, Lookup, Scope};
-use super::layout::{self, Areas};
+use super::layout::{self, Areas, Side};
 use super::panes::editor::{EditorPane, Mode, click_target};
 use super::panes::git::GitOp;
 use super::panes::help;
@@ -97,6 +100,7 @@ pub(crate) enum Overlay {
     Help(help::HelpView),
     Palette(Picker<Action>),
     Finder(Picker<String>),
+    Grep(super::panes::grep::GrepView),
     /// "Run task…": the workspace's tasks.
     Tasks(Picker<crate::jobs::tasks::Task>),
     Prompt(Prompt),
@@ -173,6 +177,9 @@ pub(crate) enum AppMsg {
     Jobs(JobsMsg),
     Review(ReviewMsg),
     Ai(AiMsg),
+    Grep(GrepMsg),
+    /// The side column's width was saved, or why not.
+    SideSaved(Option<String>),
     /// The store worker did not answer.
     Lost(String),
 }
@@ -215,13 +222,14 @@ pub(crate) struct App {
     jobs: jobs::JobsState,
     review: review::ReviewState,
     ai: ai::AiState,
+    side: Side,
     /// The terminal's size at the last frame or resize: the mouse finds
     /// things where that layout put them.
     screen: Rect,
     /// Answers still to come from workers.
     in_flight: usize,
     /// A file (and line) to open once the session has loaded.
-    pending_open: Option<(String, Option<usize>)>,
+    pending_open: Option<(String, Option<session::Spot>)>,
     /// Editors start with soft wrap on (`[ui] soft_wrap`).
     pub soft_wrap: bool,
     pub quit: bool,
@@ -258,6 +266,7 @@ impl App {
             jobs: jobs::JobsState::new(),
             review: review::ReviewState::new(),
             ai: ai::AiState::new(),
+            side: Side::default(),
             screen: Rect::new(0, 0, 100, 30),
             in_flight: 0,
             pending_open: None,
@@ -343,13 +352,21 @@ impl App {
 
     /// Takes an answer from a worker; returns whether to redraw.
     pub fn message_in(&mut self, msg: AppMsg) -> bool {
-        self.in_flight = self.in_flight.saturating_sub(1);
+        // A search's batches come before its one answer.
+        if !matches!(msg, AppMsg::Grep(GrepMsg::Batch { .. })) {
+            self.in_flight = self.in_flight.saturating_sub(1);
+        }
         match msg {
             AppMsg::Session(msg) => self.session_msg(msg),
             AppMsg::Git(msg) => self.git_msg(msg),
             AppMsg::Jobs(msg) => self.jobs_msg(msg),
             AppMsg::Review(msg) => self.review_msg(msg),
             AppMsg::Ai(msg) => self.ai_msg(msg),
+            AppMsg::Grep(msg) => self.grep_msg(msg),
+            AppMsg::SideSaved(e) => e.is_some_and(|e| {
+                self.notify(format!("the tree's width was not saved: {e}"), true);
+                true
+            }),
             AppMsg::Lost(e) => {
                 self.jobs.lost();
                 self.notify(format!("the store did not answer: {e}"), true);
@@ -401,7 +418,11 @@ impl App {
     }
 
     fn areas(&self) -> Areas {
-        layout::workstation(self.screen, self.workspaces.items.len())
+        let side = Side {
+            hidden: self.side_hidden(),
+            ..self.side
+        };
+        layout::workstation(self.screen, self.workspaces.items.len(), side)
     }
 
     fn handle_mouse(&mut self, kind: MouseEventKind, column: u16, row: u16) -> bool {
@@ -483,6 +504,7 @@ impl App {
     }
 
     fn handle_key(&mut self, key: KeyEvent) -> bool {
+        self.leave_hidden_side();
         if self.overlay.is_some() {
             return self.handle_overlay_key(key);
         }
@@ -581,6 +603,7 @@ impl App {
                     PickerOutcome::Picked(path) => self.open_file(&path, None),
                 }
             }
+            Overlay::Grep(view) => self.grep_key(view, key),
             Overlay::AiFile(mut picker) => {
                 match picker.handle_key(self.keymap.action(Scope::Picker, &key), key) {
                     PickerOutcome::Open => self.overlay = Some(Overlay::AiFile(picker)),
@@ -697,6 +720,10 @@ impl App {
             {
                 return self.cycle_focus(action == Action::FocusNext);
             }
+            Action::Grep => return self.open_grep(""),
+            Action::ToggleTree | Action::NarrowTree | Action::WidenTree => {
+                return self.side_action(action);
+            }
             Action::Changes => return self.toggle_changes(),
             Action::Jobs => return self.toggle_jobs(),
             Action::Ai => return self.open_ai(),
@@ -781,7 +808,7 @@ impl App {
         match effect {
             Effect::Notify(message, is_error) => self.notify(message, is_error),
             Effect::Copy(text) => self.clipboard_out = Some(text),
-            Effect::Focus(focus) => self.focus = focus,
+            Effect::Focus(focus) => self.focus_on(focus),
             Effect::Overlay(overlay) => self.overlay = Some(*overlay),
             Effect::Confirm(kind) => self.overlay = Some(Overlay::Confirm(kind)),
             Effect::ShowConflict => self.show_next_conflict(),
@@ -808,11 +835,17 @@ impl App {
     }
 
     fn cycle_focus(&mut self, forward: bool) -> bool {
-        let mut order = vec![Focus::Workspaces];
-        if self.session.is_some() {
-            order.push(Focus::Tree);
+        let mut order = Vec::new();
+        if !self.side_hidden() {
+            order.push(Focus::Workspaces);
+            if self.session.is_some() {
+                order.push(Focus::Tree);
+            }
         }
         if self.active_tab().is_some() {
+            order.push(Focus::Editor);
+        }
+        if order.is_empty() {
             order.push(Focus::Editor);
         }
         let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
@@ -923,6 +956,7 @@ impl App {
                 Outcome::Redraw
             }
             Ok(ExCommand::Edit(path)) => Outcome::Effect(Effect::OpenFile(path)),
+            Ok(ExCommand::Grep(pattern)) => self.grep_ex(&pattern),
             Ok(ExCommand::Goto(line)) => match self.editor_mut() {
                 Some(editor) => editor.goto_line(line),
                 None => Outcome::Ignored,
@@ -1029,6 +1063,7 @@ impl App {
             Some(Overlay::Help(_)) => None,
             Some(Overlay::Palette(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
             Some(Overlay::Finder(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
+            Some(Overlay::Grep(view)) => Some(view.render(areas.main, buf, &self.theme)),
             Some(Overlay::Tasks(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
             Some(Overlay::AiFile(picker)) => Some(picker.render(areas.main, buf, &self.theme)),
             Some(Overlay::Conversations(picker)) => {

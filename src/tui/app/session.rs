@@ -28,6 +28,32 @@ pub(crate) enum OpenTarget {
     Dir(DiskWorkspace),
 }
 
+/// Where the cursor goes in a file being opened: a 1-based line and, when
+/// known, a 1-based column in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Spot {
+    pub line: usize,
+    pub column: Option<usize>,
+}
+
+impl Spot {
+    pub(crate) fn line(line: usize) -> Spot {
+        Spot { line, column: None }
+    }
+
+    /// Puts `tab`'s cursor there (clamped to the text).
+    fn place(self, tab: &mut Tab) {
+        tab.buffer.goto_line(self.line);
+        if let Some(column) = self.column {
+            let line = self.line.saturating_sub(1);
+            let start = tab.buffer.line_to_char(line);
+            let end = tab.buffer.line_end_char(line);
+            tab.buffer
+                .move_to((start + column.saturating_sub(1)).min(end), false);
+        }
+    }
+}
+
 /// The open workspace and its panes.
 pub(crate) struct Session {
     generation: u64,
@@ -104,7 +130,7 @@ pub(crate) enum SessionMsg {
     File {
         generation: u64,
         path: String,
-        line: Option<usize>,
+        at: Option<Spot>,
         result: Result<Option<String>, String>,
     },
     Listed {
@@ -239,7 +265,7 @@ impl App {
         if let Some(path) = path
             && self.opening.is_some()
         {
-            self.pending_open = Some((path.to_string(), line));
+            self.pending_open = Some((path.to_string(), line.map(Spot::line)));
         }
     }
 
@@ -349,9 +375,9 @@ impl App {
         self.session.as_ref().map(|s| s.generation)
     }
 
-    /// Opens `path` in a tab (or switches to it), at `line` when given. A
+    /// Opens `path` in a tab (or switches to it), at `at` when given. A
     /// path with no file opens an empty buffer that the first save creates.
-    pub(super) fn open_file(&mut self, path: &str, line: Option<usize>) {
+    pub(super) fn open_file(&mut self, path: &str, at: Option<Spot>) {
         let Some(session) = &mut self.session else {
             return;
         };
@@ -363,8 +389,8 @@ impl App {
             }
         };
         if session.editor.activate(&path) {
-            if let (Some(line), Some(tab)) = (line, session.editor.active_tab_mut()) {
-                tab.buffer.goto_line(line);
+            if let (Some(at), Some(tab)) = (at, session.editor.active_tab_mut()) {
+                at.place(tab);
             }
             self.focus = Focus::Editor;
             session.editor.mode = crate::tui::panes::editor::Mode::Normal;
@@ -382,7 +408,7 @@ impl App {
                 AppMsg::Session(SessionMsg::File {
                     generation,
                     path,
-                    line,
+                    at,
                     result,
                 })
             },
@@ -515,10 +541,10 @@ impl App {
             SessionMsg::File {
                 generation,
                 path,
-                line,
+                at,
                 result,
             } if current == Some(generation) => {
-                self.file_loaded(path, line, result);
+                self.file_loaded(path, at, result);
                 true
             }
             SessionMsg::Listed { generation, result } if current == Some(generation) => {
@@ -666,7 +692,7 @@ impl App {
         if self.focus == Focus::Review {
             self.review_returns_to(restored_focus);
         } else {
-            self.focus = restored_focus;
+            self.focus_on(restored_focus);
         }
         if !restored.notes.is_empty() {
             self.notify(restored.notes.join("; "), false);
@@ -677,8 +703,8 @@ impl App {
         // What was restored is the baseline: the first snapshot only carries
         // what changes from here.
         self.mark_snapshot_sent();
-        if let Some((path, line)) = self.pending_open.take() {
-            self.open_file(&path, line);
+        if let Some((path, at)) = self.pending_open.take() {
+            self.open_file(&path, at);
         }
         true
     }
@@ -686,7 +712,7 @@ impl App {
     fn file_loaded(
         &mut self,
         path: String,
-        line: Option<usize>,
+        at: Option<Spot>,
         result: Result<Option<String>, String>,
     ) {
         let Some(session) = &mut self.session else {
@@ -702,8 +728,8 @@ impl App {
                         &self.highlighter,
                     ));
                 }
-                if let (Some(line), Some(tab)) = (line, session.editor.active_tab_mut()) {
-                    tab.buffer.goto_line(line);
+                if let (Some(at), Some(tab)) = (at, session.editor.active_tab_mut()) {
+                    at.place(tab);
                 }
                 self.focus = Focus::Editor;
                 if saved.is_none() {

@@ -915,6 +915,7 @@ async fn a_change_on_disk_reloads_clean_buffers_and_offers_beside_dirty_ones() {
     assert!(!active_tab(&h).unwrap().is_dirty());
 }
 
+mod grep_side;
 mod jobs_view;
 mod review_flow;
 mod vim_keys;

@@ -9,6 +9,7 @@ pub(crate) mod conflict;
 pub(crate) mod diff;
 pub(crate) mod editor;
 pub(crate) mod git;
+pub(crate) mod grep;
 pub(crate) mod help;
 pub(crate) mod job_log;
 pub(crate) mod jobs;

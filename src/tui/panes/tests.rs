@@ -315,6 +315,97 @@ fn finder_ranks_a_match_in_the_file_name_first_and_marks_the_matched_characters(
 }
 
 #[test]
+fn grep_lists_the_matching_lines_with_the_match_highlighted() {
+    use crate::workspace::grep::{Hit, Summary};
+    let theme = theme();
+    let (mut view, request) = super::grep::GrepView::new("cart");
+    let generation = request.map(|r| r.generation).unwrap_or_default();
+    let hit = |path: &str, line, column, text: &str| Hit {
+        path: path.into(),
+        line,
+        column,
+        text: text.into(),
+    };
+    assert!(view.batch(
+        generation,
+        vec![
+            hit("app/page.tsx", 4, 9, "  const cart = useCart();"),
+            hit(
+                "lib/cart.ts",
+                1,
+                17,
+                "export function cartTotal(items: number[]): number {"
+            ),
+        ]
+    ));
+    assert!(view.batch(
+        generation,
+        vec![hit("lib/cart.test.ts", 12, 5, "    CART.clear();")]
+    ));
+    let screens = screens(|area, buf| {
+        view.render(area, buf, &theme);
+    });
+    assert!(
+        screens[0].contains("3 matches in 3 files · searching…"),
+        "{}",
+        screens[0]
+    );
+    snapshot("grep", screens);
+
+    let area = Rect::new(0, 0, 100, 30);
+    let mut buf = Buffer::empty(area);
+    view.render(area, &mut buf, &theme);
+    let rows: Vec<String> = (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect()
+        })
+        .collect();
+    let row = rows
+        .iter()
+        .position(|r| r.contains("app/page.tsx:4: const cart"))
+        .unwrap_or_else(|| panic!("{rows:#?}"));
+    let line = &rows[row];
+    // Columns in cells: every symbol here is one char wide.
+    let at = |needle: &str| line[..line.find(needle).unwrap()].chars().count() as u16;
+    let marked = theme.ui("title").fg;
+    let (c, u) = (at("cart ="), at("useCart"));
+    assert_eq!(
+        buf[(c, row as u16)].fg,
+        marked.unwrap_or_default(),
+        "`cart` is marked"
+    );
+    assert_eq!(
+        buf[(u + 3, row as u16)].fg,
+        marked.unwrap_or_default(),
+        "smart case: `Cart` too"
+    );
+    assert_ne!(
+        buf[(u, row as u16)].fg,
+        marked.unwrap_or_default(),
+        "`use` is not"
+    );
+    assert!(view.done(
+        generation,
+        Ok(Summary {
+            files_searched: 40,
+            ..Summary::default()
+        })
+    ));
+    let mut buf = Buffer::empty(area);
+    view.render(area, &mut buf, &theme);
+    let all: String = (0..area.height)
+        .flat_map(|y| (0..area.width).map(move |x| (x, y)))
+        .map(|p| buf[p].symbol().to_string())
+        .collect();
+    assert!(
+        all.contains("3 matches in 3 files · 40 files searched"),
+        "{all}"
+    );
+}
+
+#[test]
 fn a_question_too_long_for_the_terminal_keeps_its_answer_keys() {
     let theme = theme();
     let kind = ConfirmKind::QuitWithJobs {
