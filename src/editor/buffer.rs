@@ -15,6 +15,11 @@ use std::ops::Range;
 use regex::Regex;
 use ropey::Rope;
 
+mod cursors;
+mod lines;
+
+pub(crate) use lines::line_comment_token;
+
 use super::grapheme::{self, is_line_break, line_ending_len};
 use super::search;
 use super::undo::{Edit, EditKind, History};
@@ -221,6 +226,9 @@ fn normalize_line_endings(text: &str, ending: LineEnding) -> String {
 pub(crate) struct Buffer {
     rope: Rope,
     selection: Selection,
+    /// Further cursors besides `selection` (the primary one), in text
+    /// order, none overlapping; see the `cursors` module.
+    others: Vec<Selection>,
     /// The display column vertical moves aim for, kept across short lines.
     desired_col: Option<usize>,
     line_ending: LineEnding,
@@ -248,6 +256,7 @@ impl Buffer {
             indent: IndentUnit::detect(&rope),
             rope,
             selection: Selection::default(),
+            others: Vec::new(),
             desired_col: None,
             tab_width: DEFAULT_TAB_WIDTH,
             saved_state: history.state(),
@@ -664,6 +673,9 @@ impl Buffer {
             inserted: text.to_string(),
         };
         self.selection = self.selection.map(&edit);
+        for other in &mut self.others {
+            *other = other.map(&edit);
+        }
         Some(edit)
     }
 
@@ -890,6 +902,7 @@ impl Buffer {
             let _ = self.rope.try_insert(edit.at, &edit.removed);
         }
         self.selection = group.before;
+        self.others.clone_from(&group.others_before);
         self.after_history_step();
         true
     }
@@ -906,14 +919,16 @@ impl Buffer {
             let _ = self.rope.try_insert(edit.at, &edit.inserted);
         }
         self.selection = group.after;
+        self.others.clone_from(&group.others_after);
         self.after_history_step();
         true
     }
 
     fn after_history_step(&mut self) {
         let len = self.len_chars();
-        self.selection =
-            Selection::new(self.selection.anchor.min(len), self.selection.head.min(len));
+        let clamp = |s: Selection| Selection::new(s.anchor.min(len), s.head.min(len));
+        self.selection = clamp(self.selection);
+        self.others.iter_mut().for_each(|s| *s = clamp(*s));
         self.desired_col = None;
         self.version += 1;
     }

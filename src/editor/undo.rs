@@ -58,6 +58,10 @@ pub(crate) struct Group {
     pub(crate) before: Selection,
     /// Selection restored by redo.
     pub(crate) after: Selection,
+    /// Further cursors restored by undo and by redo, beside `before` and
+    /// `after`; empty for an edit made with one cursor.
+    pub(crate) others_before: Vec<Selection>,
+    pub(crate) others_after: Vec<Selection>,
     kind: EditKind,
     open: bool,
     before_state: u64,
@@ -183,6 +187,8 @@ impl History {
                     edits: vec![edit],
                     before,
                     after,
+                    others_before: Vec::new(),
+                    others_after: Vec::new(),
                     kind,
                     open: true,
                     before_state,
@@ -239,6 +245,25 @@ impl History {
             self.forced_started = false;
             self.close();
         }
+    }
+
+    /// Ends a group started by [`begin`](History::begin) of an edit made
+    /// at several cursors: undo restores `before` and `others_before`, redo
+    /// `after` and `others_after`.
+    pub(crate) fn end_cursors(
+        &mut self,
+        before: (Selection, Vec<Selection>),
+        after: (Selection, Vec<Selection>),
+    ) {
+        if self.forced_depth == 1
+            && self.forced_started
+            && let Some(group) = self.groups.back_mut()
+        {
+            group.before = before.0;
+            group.others_before = before.1;
+            group.others_after = after.1;
+        }
+        self.end(after.0);
     }
 
     /// Steps back one group, returning it for the buffer to revert.
