@@ -18,6 +18,7 @@ use ropey::Rope;
 mod cursors;
 mod lines;
 
+pub(crate) use cursors::NextMatch;
 pub(crate) use lines::line_comment_token;
 
 use super::grapheme::{self, is_line_break, line_ending_len};
@@ -513,6 +514,7 @@ impl Buffer {
     /// Sets the selection, clamped to the text and snapped back to cluster
     /// boundaries so a cursor never lands inside a CRLF or an emoji.
     pub(crate) fn set_selection(&mut self, selection: Selection) {
+        self.others.clear();
         let text = self.rope.slice(..);
         self.selection = Selection::new(
             grapheme::snap(text, selection.anchor),
@@ -639,10 +641,12 @@ impl Buffer {
     /// document), collapsing the selection.
     pub(crate) fn goto_line(&mut self, line: usize) {
         let line = line.saturating_sub(1).min(self.last_line());
+        self.others.clear();
         self.put_head(self.first_non_blank(line), false);
     }
 
     pub(crate) fn select_all(&mut self) {
+        self.others.clear();
         self.selection = Selection::new(0, self.len_chars());
         self.desired_col = None;
         self.history.close();
@@ -975,6 +979,7 @@ impl Buffer {
     }
 
     fn select_found(&mut self, range: Range<usize>) {
+        self.others.clear();
         self.selection = Selection::new(range.start, range.end);
         self.desired_col = None;
         self.history.close();

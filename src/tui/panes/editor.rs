@@ -27,6 +27,8 @@ use crate::tui::layout;
 use crate::tui::theme::Theme;
 use crate::workspace::files::content_hash;
 
+mod keys;
+
 /// The modes of a modal (vim) keymap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -111,9 +113,11 @@ impl Tab {
         self.edited_from = Some(self.edited_from.map_or(line, |l| l.min(line)));
     }
 
-    /// The line where the selection starts.
+    /// The line where the first selection (of every cursor) starts.
     pub fn selection_line(&self) -> usize {
-        self.buffer.char_to_line(self.buffer.selection().start())
+        let first = self.buffer.others().first().map(|s| s.start());
+        let start = self.buffer.selection().start();
+        self.buffer.char_to_line(first.map_or(start, |f| f.min(start)))
     }
 
     /// Dirty against the saved file, or a file never saved.
@@ -303,11 +307,11 @@ impl EditorPane {
             return Outcome::Redraw;
         }
         self.edit(|tab| match key {
-            InsertKey::Text(text) => tab.buffer.insert(&text),
-            InsertKey::Newline => tab.buffer.insert_newline(),
-            InsertKey::Backspace => tab.buffer.delete_backward(),
-            InsertKey::Delete => tab.buffer.delete_forward(),
-            InsertKey::Tab => tab.buffer.insert_tab(),
+            InsertKey::Text(text) => tab.buffer.edit_each(|b| b.insert(&text)),
+            InsertKey::Newline => tab.buffer.edit_each(Buffer::insert_newline),
+            InsertKey::Backspace => tab.buffer.edit_each(Buffer::delete_backward),
+            InsertKey::Delete => tab.buffer.edit_each(Buffer::delete_forward),
+            InsertKey::Tab => tab.buffer.tab(),
         })
     }
 
@@ -378,11 +382,7 @@ impl EditorPane {
 
     /// Text pasted by the terminal (bracketed paste): one undo step.
     pub fn paste_text(&mut self, text: &str) -> Outcome {
-        self.edit(|tab| {
-            tab.buffer.commit_group();
-            tab.buffer.paste(text);
-            tab.buffer.commit_group();
-        })
+        self.edit(|tab| tab.buffer.paste_each(text))
     }
 
     fn leave_visual(&mut self) {
@@ -471,6 +471,11 @@ impl EditorPane {
         }
         if self.modal
             && let Some(outcome) = self.vim_action(action)
+        {
+            return outcome;
+        }
+        if !self.modal
+            && let Some(outcome) = self.cursor_action(action)
         {
             return outcome;
         }
@@ -904,13 +909,20 @@ fn draw_text(
         highlighter.highlight(cache, |i| (i < lines).then(|| buffer.line(i)), top, end)
     };
 
-    let selection = tab.buffer.selection();
     let selected = if !visual.is_empty() {
         visual
-    } else if selection.is_empty() {
-        Vec::new()
     } else {
-        vec![selection.range()]
+        let all = tab.buffer.all_selections();
+        all.iter().filter(|s| !s.is_empty()).map(|s| s.range()).collect()
+    };
+    // The terminal draws the primary cursor; the others are cells of
+    // their own, in reverse video unless the theme styles them.
+    let others: Vec<usize> = tab.buffer.others().iter().map(|s| s.head).collect();
+    let other_style = match theme.ui("secondary_cursor") {
+        style if style == Style::default() => {
+            Style::default().add_modifier(ratatui::style::Modifier::REVERSED)
+        }
+        style => style,
     };
     let base = theme.ui("foreground");
     let select_style = theme.ui("selection");
@@ -951,7 +963,9 @@ fn draw_text(
                 // text is drawn.
                 let width = grapheme::width(grapheme, col, tab_width);
                 let in_selection = selected.iter().any(|r| r.contains(&char_idx));
-                let cell_style: Style = if in_selection {
+                let cell_style: Style = if others.contains(&char_idx) {
+                    style.patch(other_style)
+                } else if in_selection {
                     style.patch(select_style)
                 } else {
                     style
@@ -980,8 +994,13 @@ fn draw_text(
         if tab.left > 0 && col > 0 && right > x0 {
             buf.set_stringn(x0 as u16, y, "‹", 1, more_style);
         }
-        // A selected line ending shows as one selected cell.
-        if selected.iter().any(|r| r.contains(&char_idx))
+        // A cursor at the line's end is a cell past its text.
+        if others.contains(&char_idx) && col >= tab.left && !continues {
+            let x = x0 + col - tab.left;
+            if x < right {
+                buf.set_stringn(x as u16, y, " ", 1, base.patch(other_style));
+            }
+        } else if selected.iter().any(|r| r.contains(&char_idx))
             && char_idx < tab.buffer.line_end_char(line_index).max(char_idx + 1)
             && col >= tab.left
         {
