@@ -122,12 +122,25 @@ impl Buffer {
 
     /// Runs an edit at every cursor, bottom up, as one undo step that
     /// restores all of them. With one cursor it is just `f`.
-    pub(crate) fn edit_each(&mut self, mut f: impl FnMut(&mut Buffer)) {
+    pub(crate) fn edit_each(&mut self, f: impl FnMut(&mut Buffer)) {
+        self.edit_each_as(false, false, f);
+    }
+
+    /// Types `text` at every cursor. Like typing with one cursor, the
+    /// keystrokes of a word make one undo step.
+    pub(crate) fn type_each(&mut self, text: &str) {
+        let join = self
+            .history
+            .continues_typing(self.selection, &self.others, text);
+        self.edit_each_as(join, true, |buffer| buffer.insert(text));
+    }
+
+    fn edit_each_as(&mut self, join: bool, typed: bool, mut f: impl FnMut(&mut Buffer)) {
         if self.others.is_empty() {
             f(self);
             return;
         }
-        self.as_one_step(|buffer| {
+        self.step(join, typed, |buffer| {
             let (all, primary) = buffer.numbered();
             // Held in `others` while editing so every splice maps them.
             buffer.others = all;
@@ -145,13 +158,25 @@ impl Buffer {
     /// Runs `f`, made of any number of edits, as one undo step: undo
     /// brings back every cursor as it was before, redo as `f` left them.
     pub(super) fn as_one_step(&mut self, f: impl FnOnce(&mut Buffer)) {
+        self.step(false, false, f);
+    }
+
+    /// [`as_one_step`](Buffer::as_one_step), or with `join` a part of the
+    /// last step; `typed` marks text typed at several cursors, which the
+    /// next keystroke may join.
+    fn step(&mut self, join: bool, typed: bool, f: impl FnOnce(&mut Buffer)) {
         let before = (self.selection, self.others.clone());
-        self.history.close();
-        self.history.begin();
+        if join {
+            self.history.begin_joined();
+        } else {
+            self.history.close();
+            self.history.begin();
+        }
         f(self);
         self.desired_col = None;
         let after = (self.selection, self.others.clone());
-        self.history.end_cursors(before, after);
+        self.history
+            .end_cursors((!join).then_some(before), after, typed);
     }
 
     /// Replaces chars `range` with `text` inside a step of

@@ -307,7 +307,7 @@ impl EditorPane {
             return Outcome::Redraw;
         }
         self.edit(|tab| match key {
-            InsertKey::Text(text) => tab.buffer.edit_each(|b| b.insert(&text)),
+            InsertKey::Text(text) => tab.buffer.type_each(&text),
             InsertKey::Newline => tab.buffer.edit_each(Buffer::insert_newline),
             InsertKey::Backspace => tab.buffer.edit_each(Buffer::delete_backward),
             InsertKey::Delete => tab.buffer.edit_each(Buffer::delete_forward),

@@ -46,8 +46,8 @@ fn typing_backspace_enter_and_paste_apply_at_every_cursor_in_one_undo_step() {
     b.add_next_match();
     b.add_next_match();
     assert_eq!(b.cursor_count(), 2);
-    b.edit_each(|b| b.insert("x"));
-    b.edit_each(|b| b.insert("y"));
+    b.type_each("x");
+    b.type_each("y");
     assert_eq!(b.text(), "  let xy = 1;\n  let a2 = xy;\n");
     b.edit_each(Buffer::delete_backward);
     assert_eq!(b.text(), "  let x = 1;\n  let a2 = x;\n");
@@ -61,8 +61,9 @@ fn typing_backspace_enter_and_paste_apply_at_every_cursor_in_one_undo_step() {
     assert_eq!(b.text(), text);
     // Undo brought back both selections of the first edit.
     assert_eq!(ranges(&b), [6..7, 24..25]);
+    // The word typed over both selections is one step.
     b.redo();
-    assert_eq!(b.text(), "  let x = 1;\n  let a2 = x;\n");
+    assert_eq!(b.text(), "  let xy = 1;\n  let a2 = xy;\n");
     assert_eq!(b.cursor_count(), 2);
 }
 
@@ -132,4 +133,25 @@ proptest! {
         while b.undo() {}
         prop_assert_eq!(b.text(), text);
     }
+}
+
+#[test]
+fn a_word_typed_at_several_cursors_is_one_undo_step() {
+    let mut b = buffer("a\nb\n", 0);
+    b.others = vec![Selection::point(2)];
+    for c in ["n", "e", "w", " ", "x"] {
+        b.type_each(c);
+    }
+    assert_eq!(b.text(), "new xa\nnew xb\n");
+    b.undo();
+    assert_eq!(b.text(), "new a\nnew b\n");
+    b.undo();
+    assert_eq!(b.text(), "a\nb\n");
+    assert_eq!(ranges(&b), [0..0, 2..2]);
+    // A move in between starts a new step.
+    b.type_each("p");
+    b.each_cursor(|b| b.move_left(false));
+    b.type_each("q");
+    b.undo();
+    assert_eq!(b.text(), "pa\npb\n");
 }
