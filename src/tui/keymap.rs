@@ -669,7 +669,11 @@ mod tests {
             ),
             ("ctrl-d", key(KeyCode::Char('d'), KeyModifiers::CONTROL)),
         ] {
-            assert_eq!(KeyChord::parse(name), KeyChord::from_event(&event), "{name}");
+            assert_eq!(
+                KeyChord::parse(name),
+                KeyChord::from_event(&event),
+                "{name}"
+            );
         }
         // Ctrl-Shift-Z is not Ctrl-Z, and labels read back as they parse.
         assert_ne!(chord("ctrl-shift-z"), chord("ctrl-z"));

@@ -77,10 +77,15 @@ impl Buffer {
         let mut merged: Vec<(Selection, bool)> = Vec::with_capacity(tagged.len());
         for (next, is_primary) in tagged {
             if let Some((last, last_primary)) = merged.last_mut() {
-                let touches_point = (last.is_empty() || next.is_empty()) && next.start() <= last.end();
+                let touches_point =
+                    (last.is_empty() || next.is_empty()) && next.start() <= last.end();
                 if next.start() < last.end() || touches_point {
                     let (start, end) = (last.start(), last.end().max(next.end()));
-                    let keep = if *last_primary || !is_primary { *last } else { next };
+                    let keep = if *last_primary || !is_primary {
+                        *last
+                    } else {
+                        next
+                    };
                     *last = if keep.head < keep.anchor {
                         Selection::new(end, start)
                     } else {

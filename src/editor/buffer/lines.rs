@@ -32,13 +32,14 @@ pub(crate) fn line_comment_token(path: &str) -> Option<&'static str> {
         | "swift" | "scala" | "sc" | "cs" | "fs" | "fsx" | "dart" | "zig" | "proto" | "php"
         | "jsonc" | "json5" | "groovy" | "gradle" | "sol" | "scss" | "sass" | "less" | "v"
         | "sv" | "glsl" | "hlsl" | "wgsl" | "d" | "odin" | "hx" | "vue" | "svelte" => "//",
-        "py" | "pyi" | "pyw" | "sh" | "bash" | "zsh" | "fish" | "ksh" | "toml" | "yaml"
-        | "yml" | "rb" | "pl" | "pm" | "r" | "jl" | "nim" | "cmake" | "mk" | "make" | "conf"
-        | "cfg" | "tf" | "tfvars" | "hcl" | "nix" | "ex" | "exs" | "ps1" | "psm1"
-        | "dockerfile" | "properties" | "env" | "gitignore" | "awk" | "tcl" | "cr" | "coffee"
-        | "graphql" | "gql" | "just" | "bzl" | "star" => "#",
-        "sql" | "lua" | "hs" | "lhs" | "elm" | "ada" | "adb" | "ads" | "purs" | "vhd"
-        | "vhdl" => "--",
+        "py" | "pyi" | "pyw" | "sh" | "bash" | "zsh" | "fish" | "ksh" | "toml" | "yaml" | "yml"
+        | "rb" | "pl" | "pm" | "r" | "jl" | "nim" | "cmake" | "mk" | "make" | "conf" | "cfg"
+        | "tf" | "tfvars" | "hcl" | "nix" | "ex" | "exs" | "ps1" | "psm1" | "dockerfile"
+        | "properties" | "env" | "gitignore" | "awk" | "tcl" | "cr" | "coffee" | "graphql"
+        | "gql" | "just" | "bzl" | "star" => "#",
+        "sql" | "lua" | "hs" | "lhs" | "elm" | "ada" | "adb" | "ads" | "purs" | "vhd" | "vhdl" => {
+            "--"
+        }
         "lisp" | "lsp" | "cl" | "el" | "clj" | "cljs" | "cljc" | "edn" | "scm" | "ss" | "rkt"
         | "asm" | "s" | "ini" => ";",
         "tex" | "sty" | "cls" | "erl" | "hrl" | "mat" => "%",
@@ -303,7 +304,11 @@ impl Buffer {
         for line in lines {
             let (start, end) = (self.line_to_char(line), self.line_end_char(line));
             texts.push(self.rope.slice(start..end).to_string());
-            endings.push(self.rope.slice(end..self.line_to_char(line + 1)).to_string());
+            endings.push(
+                self.rope
+                    .slice(end..self.line_to_char(line + 1))
+                    .to_string(),
+            );
         }
         if up {
             texts.rotate_left(1);

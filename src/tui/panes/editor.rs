@@ -117,7 +117,8 @@ impl Tab {
     pub fn selection_line(&self) -> usize {
         let first = self.buffer.others().first().map(|s| s.start());
         let start = self.buffer.selection().start();
-        self.buffer.char_to_line(first.map_or(start, |f| f.min(start)))
+        self.buffer
+            .char_to_line(first.map_or(start, |f| f.min(start)))
     }
 
     /// Dirty against the saved file, or a file never saved.
@@ -913,7 +914,10 @@ fn draw_text(
         visual
     } else {
         let all = tab.buffer.all_selections();
-        all.iter().filter(|s| !s.is_empty()).map(|s| s.range()).collect()
+        all.iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.range())
+            .collect()
     };
     // The terminal draws the primary cursor; the others are cells of
     // their own, in reverse video unless the theme styles them.

@@ -15,7 +15,9 @@ impl EditorPane {
     /// The actions of this module, and every action while several cursors
     /// are up; `None` leaves the action to the single-cursor code.
     pub(super) fn cursor_action(&mut self, action: Action) -> Option<Outcome> {
-        let many = self.active_tab().is_some_and(|t| t.buffer.cursor_count() > 1);
+        let many = self
+            .active_tab()
+            .is_some_and(|t| t.buffer.cursor_count() > 1);
         let moved = |f: fn(&mut Buffer, bool), extend: bool| {
             move |t: &mut super::Tab| t.buffer.each_cursor(|b| f(b, extend))
         };
@@ -29,7 +31,10 @@ impl EditorPane {
             Action::ToggleComment => {
                 let token = self.active_tab().and_then(|t| line_comment_token(&t.path));
                 let Some(token) = token else {
-                    let name = self.active_tab().map(|t| t.path.clone()).unwrap_or_default();
+                    let name = self
+                        .active_tab()
+                        .map(|t| t.path.clone())
+                        .unwrap_or_default();
                     return Some(Outcome::Effect(Effect::Notify(
                         format!("no line comment known for {name}"),
                         true,
@@ -49,10 +54,9 @@ impl EditorPane {
                         format!("all {n} occurrences are selected"),
                         false,
                     )),
-                    NextMatch::NoWord => Outcome::Effect(Effect::Notify(
-                        "no word under the cursor".into(),
-                        false,
-                    )),
+                    NextMatch::NoWord => {
+                        Outcome::Effect(Effect::Notify("no word under the cursor".into(), false))
+                    }
                     NextMatch::SelectedWord | NextMatch::Added => Outcome::Redraw,
                 }
             }

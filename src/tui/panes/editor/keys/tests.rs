@@ -12,11 +12,17 @@ const CART: &str = "const item = 1;\nlet total = item + item;\nexport { item };\
 
 fn pane(path: &str, text: &str, theme: &Theme) -> EditorPane {
     let highlighter = Highlighter::new(&theme.syntax_palette());
-    EditorPane::new(vec![Tab::new(path.into(), Some(text), &highlighter)], 0, false)
+    EditorPane::new(
+        vec![Tab::new(path.into(), Some(text), &highlighter)],
+        0,
+        false,
+    )
 }
 
 fn text(pane: &EditorPane) -> String {
-    pane.active_tab().map(|t| t.buffer.text()).unwrap_or_default()
+    pane.active_tab()
+        .map(|t| t.buffer.text())
+        .unwrap_or_default()
 }
 
 /// The screen, then the cells drawn in reverse video as `#`: without
@@ -56,7 +62,10 @@ fn three_cursors_are_drawn_each_with_its_selection() {
         let _ = pane.update(Action::AddNextMatch);
     }
     assert_eq!(pane.active_tab().map(|t| t.buffer.cursor_count()), Some(3));
-    insta::assert_snapshot!("three_cursors_selected", screen_with_marks(&mut pane, &theme));
+    insta::assert_snapshot!(
+        "three_cursors_selected",
+        screen_with_marks(&mut pane, &theme)
+    );
     for c in "entry".chars() {
         let _ = pane.type_char(c);
     }
