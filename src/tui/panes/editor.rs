@@ -475,9 +475,7 @@ impl EditorPane {
         {
             return outcome;
         }
-        if !self.modal
-            && let Some(outcome) = self.cursor_action(action)
-        {
+        if let Some(outcome) = self.cursor_action(action) {
             return outcome;
         }
         let page = self.height.max(1);

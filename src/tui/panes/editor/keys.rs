@@ -14,7 +14,13 @@ use crate::tui::keymap::Action;
 impl EditorPane {
     /// The actions of this module, and every action while several cursors
     /// are up; `None` leaves the action to the single-cursor code.
+    ///
+    /// With vim's keymap (reached from the palette) the line commands
+    /// work; further cursors and Tab stay vim's business.
     pub(super) fn cursor_action(&mut self, action: Action) -> Option<Outcome> {
+        if self.modal && matches!(action, Action::AddNextMatch | Action::Indent) {
+            return None;
+        }
         let many = self
             .active_tab()
             .is_some_and(|t| t.buffer.cursor_count() > 1);
