@@ -8,6 +8,11 @@
 //! while it reads input, so here keys always win: `CSI 1;<mod> P/Q/R/S` are
 //! F1–F4 with modifiers, and a report that is not a key is dropped.
 //!
+//! Two more differences: the control bytes 0x1c–0x1f are the keys that
+//! send them on a US layout (`ctrl-\`, `ctrl-]`, `ctrl-^`, `ctrl-/`), not
+//! `ctrl-4`…`ctrl-7`; and xterm's `modifyOtherKeys` form `CSI 27;mod;code ~`
+//! is read as the key it names (Ctrl-Shift-Z from xterm and tmux).
+//!
 //! Everything else is read as crossterm reads it, to the same events:
 //! UTF-8 text, control keys, `ESC`-prefixed Alt keys, CSI and SS3 keys with
 //! modifiers, `CSI … ~` keys, `CSI … u` keys, SGR, X10 and rxvt mouse

@@ -918,8 +918,20 @@ fn draw_text(
             .collect()
     };
     // The terminal draws the primary cursor; the others are cells of
-    // their own, in reverse video unless the theme styles them.
-    let others: Vec<usize> = tab.buffer.others().iter().map(|s| s.head).collect();
+    // their own, in reverse video unless the theme styles them. Only those
+    // on screen are looked at for each cell.
+    let shown = tab.buffer.line_to_char(tab.top)..=tab.buffer.line_to_char(end);
+    let selected: Vec<_> = selected
+        .into_iter()
+        .filter(|r| r.start <= *shown.end() && r.end >= *shown.start())
+        .collect();
+    let others: Vec<usize> = tab
+        .buffer
+        .others()
+        .iter()
+        .map(|s| s.head)
+        .filter(|head| shown.contains(head))
+        .collect();
     let other_style = match theme.ui("secondary_cursor") {
         style if style == Style::default() => {
             Style::default().add_modifier(ratatui::style::Modifier::REVERSED)
