@@ -94,6 +94,7 @@ actions! {
     MoveLinesUp => "move_lines_up", "move the line or the selected lines up";
     MoveLinesDown => "move_lines_down", "move the line or the selected lines down";
     DuplicateLines => "duplicate_lines", "duplicate the line or the selected lines below";
+    DuplicateLinesUp => "duplicate_lines_up", "duplicate the line or the selected lines above";
     AddNextMatch => "add_next_match", "select the word, then add a cursor at its next occurrence";
     NewFile => "new_file", "create a file";
     NewFolder => "new_folder", "create a folder";
@@ -694,6 +695,7 @@ mod tests {
             ("alt-up", Action::MoveLinesUp),
             ("alt-down", Action::MoveLinesDown),
             ("alt-shift-down", Action::DuplicateLines),
+            ("alt-shift-up", Action::DuplicateLinesUp),
             ("ctrl-d", Action::AddNextMatch),
         ] {
             assert_eq!(

@@ -323,9 +323,10 @@ impl Buffer {
         (chars, text)
     }
 
-    /// Alt-Shift-Down: a copy of the touched lines below them; the cursors
-    /// go to the copy.
-    pub(crate) fn duplicate_lines(&mut self) {
+    /// Alt-Shift-Down (`below`) or Alt-Shift-Up: a copy of the touched
+    /// lines below or above them; the cursors go to the copy (the lower
+    /// lines, or the upper ones).
+    pub(crate) fn duplicate_lines(&mut self, below: bool) {
         let blocks = self.line_blocks();
         let places = self.cursor_places();
         let ending = self.line_ending.as_str();
@@ -336,11 +337,12 @@ impl Buffer {
                 let copy = format!("{ending}{}", buffer.rope.slice(start..end));
                 buffer.splice_recorded(end..end, &copy);
             }
-            // A line moves down by the size of its run and of every run above.
+            // A line moves down by the size of every run above it, and of
+            // its own when the cursors go to the lower copy.
             buffer.restore_places(&places, |line| {
                 line + blocks
                     .iter()
-                    .filter(|b| b.start <= line)
+                    .filter(|b| b.end <= line || (below && b.start <= line))
                     .map(|b| b.len())
                     .sum::<usize>()
             });

@@ -131,15 +131,20 @@ fn crlf_lines_move_with_their_endings() {
 #[test]
 fn duplicate_copies_the_lines_below_and_the_cursor_goes_to_the_copy() {
     let mut b = buffer("x\nab\ny", 3, 3);
-    b.duplicate_lines();
+    b.duplicate_lines(true);
     assert_eq!(b.text(), "x\nab\nab\ny");
     assert_eq!(b.cursor(), 6);
     let mut b = buffer("a\nb", 0, 3);
-    b.duplicate_lines();
+    b.duplicate_lines(true);
     assert_eq!(b.text(), "a\nb\na\nb");
     assert_eq!(b.selection(), Selection::new(4, 7));
     assert!(b.undo());
     assert_eq!(b.text(), "a\nb");
+    // Above: the cursor stays on the upper copy.
+    let mut b = buffer("x\nab\ny", 4, 4);
+    b.duplicate_lines(false);
+    assert_eq!(b.text(), "x\nab\nab\ny");
+    assert_eq!(b.cursor(), 4);
 }
 
 #[test]
@@ -148,7 +153,7 @@ fn line_commands_work_at_every_cursor() {
     b.others = vec![Selection::point(4)];
     b.toggle_comment("#");
     assert_eq!(b.text(), "# a\nb\n# c\nd\n");
-    b.duplicate_lines();
+    b.duplicate_lines(true);
     assert_eq!(b.text(), "# a\n# a\nb\n# c\n# c\nd\n");
     assert_eq!(b.cursor_count(), 2);
     assert!(b.move_lines(false));
@@ -158,6 +163,17 @@ fn line_commands_work_at_every_cursor() {
     b.undo();
     assert_eq!(b.text(), "a\nb\nc\nd\n");
     assert_eq!(b.cursor_count(), 2);
+    // Above: each cursor stays on the upper copy of its line.
+    let mut b = buffer("a\nb\nc\n", 0, 0);
+    b.others = vec![Selection::point(4)];
+    b.duplicate_lines(false);
+    assert_eq!(b.text(), "a\na\nb\nc\nc\n");
+    let lines: Vec<usize> = b
+        .all_selections()
+        .iter()
+        .map(|s| b.char_to_line(s.head))
+        .collect();
+    assert_eq!(lines, [0, 3]);
 }
 
 fn lines_text() -> impl Strategy<Value = String> {
@@ -190,10 +206,12 @@ proptest! {
     fn duplicate_and_comment_then_undo_are_identity(text in lines_text(), a in 0usize..40, h in 0usize..40) {
         let mut b = buffer(&text, a.min(text.len()), h.min(text.len()));
         let before = b.selection();
-        b.duplicate_lines();
-        prop_assert!(b.undo());
-        prop_assert_eq!(b.text(), text.clone());
-        prop_assert_eq!(b.selection(), before);
+        for below in [true, false] {
+            b.duplicate_lines(below);
+            prop_assert!(b.undo());
+            prop_assert_eq!(b.text(), text.clone());
+            prop_assert_eq!(b.selection(), before);
+        }
         b.toggle_comment("//");
         b.toggle_comment("//");
         prop_assert_eq!(b.text(), text.clone());

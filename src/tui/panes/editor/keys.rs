@@ -51,7 +51,9 @@ impl EditorPane {
             Action::MoveLinesUp | Action::MoveLinesDown => self.edit(|t| {
                 t.buffer.move_lines(action == Action::MoveLinesUp);
             }),
-            Action::DuplicateLines => self.edit(|t| t.buffer.duplicate_lines()),
+            Action::DuplicateLines | Action::DuplicateLinesUp => self.edit(|t| {
+                t.buffer.duplicate_lines(action == Action::DuplicateLines);
+            }),
             Action::AddNextMatch => {
                 let mut result = NextMatch::NoWord;
                 self.with_tab(|t| result = t.buffer.add_next_match());
