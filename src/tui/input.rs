@@ -150,6 +150,16 @@ fn parse_escape(buf: &[u8]) -> Step {
             None => Step::Incomplete,
             Some(&c) => Step::Done(final_key(c).map(|code| key(code, KeyModifiers::NONE)), 3),
         },
+        // rxvt and terminals set to "send Esc for Alt" send Alt-Up as
+        // `ESC ESC [ A`: the key of the sequence, with Alt.
+        ESC if matches!(buf.get(2), Some(b'[' | b'O')) => match parse_escape(&buf[1..]) {
+            Step::Done(Some(Event::Key(mut k)), used) => {
+                k.modifiers |= KeyModifiers::ALT;
+                Step::Done(Some(Event::Key(k)), used + 1)
+            }
+            Step::Done(other, used) => Step::Done(other, used + 1),
+            Step::Incomplete => Step::Incomplete,
+        },
         ESC => Step::Done(Some(key(KeyCode::Esc, KeyModifiers::NONE)), 2),
         _ => match parse(&buf[1..]) {
             Step::Done(Some(Event::Key(mut k)), used) => {

@@ -239,6 +239,14 @@ fn editing_chords_of_xterm_and_tmux_read_as_their_keys() {
             k(KeyCode::Down, KeyModifiers::ALT | KeyModifiers::SHIFT),
         ]
     );
+    // Alt as an Esc before the sequence (rxvt, "Esc for Alt").
+    assert_eq!(
+        events(b"\x1b\x1b[A\x1b\x1bOB"),
+        [
+            k(KeyCode::Up, KeyModifiers::ALT),
+            k(KeyCode::Down, KeyModifiers::ALT),
+        ]
+    );
     // Ctrl-Shift-Z in the kitty and in xterm's modifyOtherKeys forms.
     assert_eq!(
         events(b"\x1b[90;6u\x1b[27;6;90~\x1b[122;6u"),
