@@ -15,6 +15,12 @@ use std::ops::Range;
 use regex::Regex;
 use ropey::Rope;
 
+mod cursors;
+mod lines;
+
+pub(crate) use cursors::NextMatch;
+pub(crate) use lines::line_comment_token;
+
 use super::grapheme::{self, is_line_break, line_ending_len};
 use super::search;
 use super::undo::{Edit, EditKind, History};
@@ -221,6 +227,9 @@ fn normalize_line_endings(text: &str, ending: LineEnding) -> String {
 pub(crate) struct Buffer {
     rope: Rope,
     selection: Selection,
+    /// Further cursors besides `selection` (the primary one), in text
+    /// order, none overlapping; see the `cursors` module.
+    others: Vec<Selection>,
     /// The display column vertical moves aim for, kept across short lines.
     desired_col: Option<usize>,
     line_ending: LineEnding,
@@ -248,6 +257,7 @@ impl Buffer {
             indent: IndentUnit::detect(&rope),
             rope,
             selection: Selection::default(),
+            others: Vec::new(),
             desired_col: None,
             tab_width: DEFAULT_TAB_WIDTH,
             saved_state: history.state(),
@@ -504,6 +514,7 @@ impl Buffer {
     /// Sets the selection, clamped to the text and snapped back to cluster
     /// boundaries so a cursor never lands inside a CRLF or an emoji.
     pub(crate) fn set_selection(&mut self, selection: Selection) {
+        self.others.clear();
         let text = self.rope.slice(..);
         self.selection = Selection::new(
             grapheme::snap(text, selection.anchor),
@@ -630,10 +641,12 @@ impl Buffer {
     /// document), collapsing the selection.
     pub(crate) fn goto_line(&mut self, line: usize) {
         let line = line.saturating_sub(1).min(self.last_line());
+        self.others.clear();
         self.put_head(self.first_non_blank(line), false);
     }
 
     pub(crate) fn select_all(&mut self) {
+        self.others.clear();
         self.selection = Selection::new(0, self.len_chars());
         self.desired_col = None;
         self.history.close();
@@ -664,6 +677,9 @@ impl Buffer {
             inserted: text.to_string(),
         };
         self.selection = self.selection.map(&edit);
+        for other in &mut self.others {
+            *other = other.map(&edit);
+        }
         Some(edit)
     }
 
@@ -890,6 +906,7 @@ impl Buffer {
             let _ = self.rope.try_insert(edit.at, &edit.removed);
         }
         self.selection = group.before;
+        self.others.clone_from(&group.others_before);
         self.after_history_step();
         true
     }
@@ -906,14 +923,16 @@ impl Buffer {
             let _ = self.rope.try_insert(edit.at, &edit.inserted);
         }
         self.selection = group.after;
+        self.others.clone_from(&group.others_after);
         self.after_history_step();
         true
     }
 
     fn after_history_step(&mut self) {
         let len = self.len_chars();
-        self.selection =
-            Selection::new(self.selection.anchor.min(len), self.selection.head.min(len));
+        let clamp = |s: Selection| Selection::new(s.anchor.min(len), s.head.min(len));
+        self.selection = clamp(self.selection);
+        self.others.iter_mut().for_each(|s| *s = clamp(*s));
         self.desired_col = None;
         self.version += 1;
     }
@@ -960,6 +979,7 @@ impl Buffer {
     }
 
     fn select_found(&mut self, range: Range<usize>) {
+        self.others.clear();
         self.selection = Selection::new(range.start, range.end);
         self.desired_col = None;
         self.history.close();

@@ -58,6 +58,12 @@ pub(crate) struct Group {
     pub(crate) before: Selection,
     /// Selection restored by redo.
     pub(crate) after: Selection,
+    /// Further cursors restored by undo and by redo, beside `before` and
+    /// `after`; empty for an edit made with one cursor.
+    pub(crate) others_before: Vec<Selection>,
+    pub(crate) others_after: Vec<Selection>,
+    /// Text typed at several cursors: the next keystroke may join it.
+    typed_at_cursors: bool,
     kind: EditKind,
     open: bool,
     before_state: u64,
@@ -183,6 +189,9 @@ impl History {
                     edits: vec![edit],
                     before,
                     after,
+                    others_before: Vec::new(),
+                    others_after: Vec::new(),
+                    typed_at_cursors: false,
                     kind,
                     open: true,
                     before_state,
@@ -239,6 +248,68 @@ impl History {
             self.forced_started = false;
             self.close();
         }
+    }
+
+    /// Ends a group started by [`begin`](History::begin) of an edit made
+    /// at several cursors: undo restores `before` and `others_before`, redo
+    /// `after` and `others_after`.
+    /// `before` is `None` for a group joined by [`begin_joined`]: it
+    /// keeps the cursors it started with. `typed` marks text typed at the
+    /// cursors, which the next keystroke may join.
+    ///
+    /// [`begin_joined`]: History::begin_joined
+    pub(crate) fn end_cursors(
+        &mut self,
+        before: Option<(Selection, Vec<Selection>)>,
+        after: (Selection, Vec<Selection>),
+        typed: bool,
+    ) {
+        if self.forced_depth == 1
+            && self.forced_started
+            && let Some(group) = self.groups.back_mut()
+        {
+            if let Some((primary, others)) = before {
+                group.before = primary;
+                group.others_before = others;
+            }
+            group.others_after = after.1;
+            group.typed_at_cursors = typed;
+        }
+        self.end(after.0);
+    }
+
+    /// Whether typing `text` with the cursors at `primary` and `others`
+    /// continues the last step, as typing a word with one cursor does: the
+    /// last step is text typed at these very cursors (nothing moved or
+    /// was undone since), `text` breaks no line and starts no new word.
+    pub(crate) fn continues_typing(
+        &self,
+        primary: Selection,
+        others: &[Selection],
+        text: &str,
+    ) -> bool {
+        let Some(group) = self.groups.back() else {
+            return false;
+        };
+        let last = group.edits.last().and_then(|e| e.inserted.chars().last());
+        let starts_word = last.is_some_and(char::is_whitespace)
+            && text.chars().next().is_some_and(|c| !c.is_whitespace());
+        self.applied == self.groups.len()
+            && self.forced_depth == 0
+            && group.typed_at_cursors
+            && group.after == primary
+            && group.others_after == others
+            && !text.chars().any(is_line_break)
+            && !starts_word
+    }
+
+    /// Like [`begin`](History::begin), but the edits join the last group
+    /// (after [`continues_typing`](History::continues_typing) said so).
+    pub(crate) fn begin_joined(&mut self) {
+        if self.forced_depth == 0 {
+            self.forced_started = !self.groups.is_empty();
+        }
+        self.forced_depth += 1;
     }
 
     /// Steps back one group, returning it for the buffer to revert.

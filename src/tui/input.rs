@@ -8,6 +8,11 @@
 //! while it reads input, so here keys always win: `CSI 1;<mod> P/Q/R/S` are
 //! F1–F4 with modifiers, and a report that is not a key is dropped.
 //!
+//! Two more differences: the control bytes 0x1c–0x1f are the keys that
+//! send them on a US layout (`ctrl-\`, `ctrl-]`, `ctrl-^`, `ctrl-/`), not
+//! `ctrl-4`…`ctrl-7`; and xterm's `modifyOtherKeys` form `CSI 27;mod;code ~`
+//! is read as the key it names (Ctrl-Shift-Z from xterm and tmux).
+//!
 //! Everything else is read as crossterm reads it, to the same events:
 //! UTF-8 text, control keys, `ESC`-prefixed Alt keys, CSI and SS3 keys with
 //! modifiers, `CSI … ~` keys, `CSI … u` keys, SGR, X10 and rxvt mouse
@@ -87,13 +92,17 @@ fn parse(buf: &[u8]) -> Step {
             )),
             1,
         ),
-        c @ 0x1c..=0x1f => Step::Done(
-            Some(key(
-                KeyCode::Char(char::from(c - 0x1c + b'4')),
-                KeyModifiers::CONTROL,
-            )),
-            1,
-        ),
+        // What these keys print on a US layout: xterm, tmux and most
+        // terminals send 0x1f for Ctrl-/ (and Ctrl-_), 0x1d for Ctrl-].
+        c @ 0x1c..=0x1f => {
+            let ch = match c {
+                0x1c => '\\',
+                0x1d => ']',
+                0x1e => '^',
+                _ => '/',
+            };
+            Step::Done(Some(key(KeyCode::Char(ch), KeyModifiers::CONTROL)), 1)
+        }
         _ => parse_char(buf),
     }
 }
@@ -140,6 +149,16 @@ fn parse_escape(buf: &[u8]) -> Step {
         b'O' => match buf.get(2) {
             None => Step::Incomplete,
             Some(&c) => Step::Done(final_key(c).map(|code| key(code, KeyModifiers::NONE)), 3),
+        },
+        // rxvt and terminals set to "send Esc for Alt" send Alt-Up as
+        // `ESC ESC [ A`: the key of the sequence, with Alt.
+        ESC if matches!(buf.get(2), Some(b'[' | b'O')) => match parse_escape(&buf[1..]) {
+            Step::Done(Some(Event::Key(mut k)), used) => {
+                k.modifiers |= KeyModifiers::ALT;
+                Step::Done(Some(Event::Key(k)), used + 1)
+            }
+            Step::Done(other, used) => Step::Done(other, used + 1),
+            Step::Incomplete => Step::Incomplete,
         },
         ESC => Step::Done(Some(key(KeyCode::Esc, KeyModifiers::NONE)), 2),
         _ => match parse(&buf[1..]) {
@@ -308,10 +327,16 @@ fn modified_key(params: &[u8], last: u8) -> Option<Event> {
     }
 }
 
-/// `CSI n[;mod] ~`: Insert, Delete, Home, End, Page Up/Down, F1–F20.
+/// `CSI n[;mod] ~`: Insert, Delete, Home, End, Page Up/Down, F1–F20;
+/// and xterm's `modifyOtherKeys` form `CSI 27;mod;codepoint ~`, how xterm
+/// and tmux send Ctrl-Shift-Z and other chords with no code of their own.
 fn tilde_key(params: &[u8]) -> Option<Event> {
     let numbers = numbers(params)?;
     let n = *numbers.first()?.first()?;
+    if n == 27 {
+        let codepoint = *numbers.get(2)?.first()?;
+        return codepoint_key(codepoint, numbers.get(1));
+    }
     let code = match n {
         1 | 7 => KeyCode::Home,
         2 => KeyCode::Insert,
@@ -332,7 +357,14 @@ fn tilde_key(params: &[u8]) -> Option<Event> {
 /// `CSI codepoint[;mod] u`: a key as the fixterms and kitty protocols send it.
 fn csi_u_key(params: &[u8]) -> Option<Event> {
     let numbers = numbers(params)?;
-    let codepoint = u32::from(*numbers.first()?.first()?);
+    codepoint_key(*numbers.first()?.first()?, numbers.get(1))
+}
+
+/// The key of a Unicode `codepoint` with a `mask[:kind]` parameter, as
+/// `CSI … u` and `CSI 27;… ~` carry them. Shift with a letter is its
+/// capital, as crossterm reads it: Ctrl-Shift-Z is `ctrl-Z`.
+fn codepoint_key(codepoint: u16, param: Option<&Vec<u16>>) -> Option<Event> {
+    let codepoint = u32::from(codepoint);
     let code = match codepoint {
         9 => KeyCode::Tab,
         13 => KeyCode::Enter,
@@ -340,7 +372,7 @@ fn csi_u_key(params: &[u8]) -> Option<Event> {
         127 => KeyCode::Backspace,
         c => KeyCode::Char(char::from_u32(c)?),
     };
-    let (mut mods, kind) = modifiers(numbers.get(1));
+    let (mut mods, kind) = modifiers(param);
     let code = match code {
         KeyCode::Char(c) if mods.contains(KeyModifiers::SHIFT) && c.is_ascii_lowercase() => {
             KeyCode::Char(c.to_ascii_uppercase())

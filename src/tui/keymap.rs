@@ -45,7 +45,7 @@ actions! {
     Palette => "palette", "command palette: every action by name";
     Finder => "finder", "find a file by name (fuzzy)";
     Grep => "grep", "grep: find text in every file of the workspace";
-    ToggleRegex => "toggle_regex", "grep: read the text as a regular expression, or literally";
+    ToggleRegex => "toggle_regex", "search and grep: read the text as a regular expression, or literally";
     ToggleTree => "toggle_tree", "hide or show the file tree";
     NarrowTree => "narrow_tree", "make the file tree narrower";
     WidenTree => "widen_tree", "make the file tree wider";
@@ -86,13 +86,23 @@ actions! {
     SelectAll => "select_all", "select everything";
     Find => "find", "search: the editor for literal text (alt-r in the prompt: a regex; vim's / starts as one), a job's log by regex";
     FindBackward => "find_backward", "search up the text (vim's ?)";
-    ToggleRegex => "toggle_regex", "in the search prompt: switch between literal text and a regex";
     ToggleWrap => "toggle_wrap", "soft wrap: long lines wrap at the window's width (no sideways scrolling)";
     FindNext => "find_next", "next match";
     FindPrev => "find_prev", "previous match";
     Replace => "replace", "replace all matches (regex)";
     GotoLine => "goto_line", "go to line";
     MatchBracket => "match_bracket", "jump to the matching bracket";
+    SelectLineStart => "select_line_start", "extend the selection to the line start (first non-blank, then column 0)";
+    SelectLineEnd => "select_line_end", "extend the selection to the line end";
+    SelectWordBackward => "select_word_backward", "extend the selection to the previous word start";
+    SelectWordForward => "select_word_forward", "extend the selection to the next word start";
+    Outdent => "outdent", "outdent the line or the selected lines by one indent";
+    ToggleComment => "toggle_comment", "comment or uncomment the line or the selected lines";
+    MoveLinesUp => "move_lines_up", "move the line or the selected lines up";
+    MoveLinesDown => "move_lines_down", "move the line or the selected lines down";
+    DuplicateLines => "duplicate_lines", "duplicate the line or the selected lines below";
+    DuplicateLinesUp => "duplicate_lines_up", "duplicate the line or the selected lines above";
+    AddNextMatch => "add_next_match", "select the word, then add a cursor at its next occurrence";
     NewFile => "new_file", "create a file";
     NewFolder => "new_folder", "create a folder";
     Rename => "rename", "rename or move";
@@ -183,7 +193,6 @@ impl Action {
                 | Action::KeepCurrent
                 | Action::ToggleRegex
                 | Action::Vim
-                | Action::ToggleRegex
         )
     }
 
@@ -262,7 +271,17 @@ impl KeyChord {
                 _ => return None,
             }
         };
-        let shift = shift && !matches!(code, KeyCodeKey::Char(_));
+        // Shift-Tab is its own key code; Shift with a letter is its
+        // capital ("ctrl-shift-z" is what a terminal sends as Ctrl-Z with
+        // Shift, a `Z`).
+        let (code, shift) = match code {
+            KeyCodeKey::Named("tab") if shift => (KeyCodeKey::Named("backtab"), false),
+            KeyCodeKey::Char(c) if shift && c.is_ascii_lowercase() => {
+                (KeyCodeKey::Char(c.to_ascii_uppercase()), false)
+            }
+            KeyCodeKey::Char(_) => (code, false),
+            _ => (code, shift),
+        };
         Some(KeyChord {
             code,
             ctrl,
@@ -281,8 +300,9 @@ impl KeyChord {
             code,
             ctrl: event.modifiers.contains(KeyModifiers::CONTROL),
             alt: event.modifiers.contains(KeyModifiers::ALT),
+            // Terminals send Shift-Tab as a key of its own, with Shift.
             shift: event.modifiers.contains(KeyModifiers::SHIFT)
-                && !matches!(code, KeyCodeKey::Char(_)),
+                && !matches!(code, KeyCodeKey::Char(_) | KeyCodeKey::Named("backtab")),
         })
     }
 
@@ -307,6 +327,12 @@ impl KeyChord {
         }
         match self.code {
             KeyCodeKey::Char(' ') => out.push_str("space"),
+            // "ctrl-shift-z" reads better than "ctrl-Z" and parses back.
+            KeyCodeKey::Char(c) if (self.ctrl || self.alt) && c.is_ascii_uppercase() => {
+                out.push_str("shift-");
+                out.push(c.to_ascii_lowercase());
+            }
+            KeyCodeKey::Named("backtab") => out.push_str("shift-tab"),
             KeyCodeKey::Char(c) => out.push(c),
             KeyCodeKey::F(n) => out.push_str(&format!("f{n}")),
             KeyCodeKey::Named(name) => out.push_str(name),
@@ -638,6 +664,61 @@ mod tests {
             keymap.action(Scope::Editor, &key(KeyCode::Down, KeyModifiers::SHIFT)),
             Some(Action::SelectDown)
         );
+    }
+
+    #[test]
+    fn editing_chords_parse_and_match_what_terminals_send() {
+        let shift_ctrl = KeyModifiers::SHIFT | KeyModifiers::CONTROL;
+        for (name, event) in [
+            ("ctrl-shift-left", key(KeyCode::Left, shift_ctrl)),
+            ("ctrl-shift-right", key(KeyCode::Right, shift_ctrl)),
+            ("shift-home", key(KeyCode::Home, KeyModifiers::SHIFT)),
+            ("shift-end", key(KeyCode::End, KeyModifiers::SHIFT)),
+            ("shift-tab", key(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            ("backtab", key(KeyCode::BackTab, KeyModifiers::NONE)),
+            ("ctrl-shift-z", key(KeyCode::Char('Z'), shift_ctrl)),
+            ("ctrl-/", key(KeyCode::Char('/'), KeyModifiers::CONTROL)),
+            ("alt-up", key(KeyCode::Up, KeyModifiers::ALT)),
+            (
+                "alt-shift-down",
+                key(KeyCode::Down, KeyModifiers::ALT | KeyModifiers::SHIFT),
+            ),
+            ("ctrl-d", key(KeyCode::Char('d'), KeyModifiers::CONTROL)),
+        ] {
+            assert_eq!(
+                KeyChord::parse(name),
+                KeyChord::from_event(&event),
+                "{name}"
+            );
+        }
+        // Ctrl-Shift-Z is not Ctrl-Z, and labels read back as they parse.
+        assert_ne!(chord("ctrl-shift-z"), chord("ctrl-z"));
+        assert_eq!(chord("ctrl-Z"), chord("ctrl-shift-z"));
+        for name in ["ctrl-shift-z", "shift-tab", "alt-shift-down", "ctrl-/", "G"] {
+            assert_eq!(chord(name).label(), name);
+        }
+        let (keymap, _) = Keymap::load(None, None);
+        for (name, action) in [
+            ("shift-home", Action::SelectLineStart),
+            ("shift-end", Action::SelectLineEnd),
+            ("ctrl-shift-left", Action::SelectWordBackward),
+            ("ctrl-shift-right", Action::SelectWordForward),
+            ("shift-tab", Action::Outdent),
+            ("ctrl-shift-z", Action::Redo),
+            ("ctrl-y", Action::Redo),
+            ("ctrl-/", Action::ToggleComment),
+            ("alt-up", Action::MoveLinesUp),
+            ("alt-down", Action::MoveLinesDown),
+            ("alt-shift-down", Action::DuplicateLines),
+            ("alt-shift-up", Action::DuplicateLinesUp),
+            ("ctrl-d", Action::AddNextMatch),
+        ] {
+            assert_eq!(
+                keymap.lookup(Scope::Editor, &[chord(name)]),
+                Lookup::Action(action),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -731,3 +731,44 @@ fn grep_opens_the_match_at_its_line_and_the_tree_hides() {
     tmux.keys(&["C-q"]);
     tmux.wait_for("KOLLEGA-EXIT=0");
 }
+
+#[test]
+fn two_cursors_after_ctrl_d_type_at_both_places_and_the_save_has_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("app");
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join("main.rs");
+    std::fs::write(&file, "let foo = 1;\nlet bar = foo + 2;\n").unwrap();
+    let tmux = Tmux::start_with(
+        &dir.path().join("data"),
+        &dir.path().join("config"),
+        80,
+        24,
+        &format!("open '{}' main.rs:1", folder.display()),
+    );
+    tmux.wait_for("let bar");
+    // The first ctrl-d selects `let`, the second adds the next `let`.
+    tmux.keys(&["C-d", "C-d", "const", "Escape", "C-s"]);
+    tmux.wait_for("saved main.rs");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "const foo = 1;\nconst bar = foo + 2;\n"
+    );
+    // Esc kept the newest cursor, on the second line. Ctrl-/ arrives as
+    // 0x1f and Alt-Up as ESC[1;3A: the line is commented out and moved
+    // above the first.
+    tmux.keys(&["C-_", "M-Up", "C-s"]);
+    tmux.wait_for("1 // const bar");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let expected = "// const bar = foo + 2;\nconst foo = 1;\n";
+    while std::fs::read_to_string(&file).unwrap() != expected {
+        assert!(
+            Instant::now() < deadline,
+            "not saved: {:?}",
+            std::fs::read_to_string(&file)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux.keys(&["C-q"]);
+    tmux.wait_for("KOLLEGA-EXIT=0");
+}

@@ -77,7 +77,7 @@ fn text_control_and_alt_keys_read_as_crossterm_reads_them() {
             k(KeyCode::Backspace, KeyModifiers::NONE),
             k(KeyCode::Char('c'), KeyModifiers::CONTROL),
             k(KeyCode::Char(' '), KeyModifiers::CONTROL),
-            k(KeyCode::Char('4'), KeyModifiers::CONTROL),
+            k(KeyCode::Char('\\'), KeyModifiers::CONTROL),
             k(KeyCode::Char('j'), KeyModifiers::CONTROL),
         ]
     );
@@ -219,6 +219,51 @@ fn nonsense_is_skipped_never_fatal() {
         [
             k(KeyCode::Char('a'), KeyModifiers::CONTROL),
             k(KeyCode::Char('x'), KeyModifiers::NONE),
+        ]
+    );
+}
+
+#[test]
+fn editing_chords_of_xterm_and_tmux_read_as_their_keys() {
+    let shift_ctrl = KeyModifiers::SHIFT | KeyModifiers::CONTROL;
+    assert_eq!(
+        events(b"\x1b[1;6D\x1b[1;6C\x1b[1;2H\x1b[1;2F\x1b[Z\x1b[1;3A\x1b[1;3B\x1b[1;4B"),
+        [
+            k(KeyCode::Left, shift_ctrl),
+            k(KeyCode::Right, shift_ctrl),
+            k(KeyCode::Home, KeyModifiers::SHIFT),
+            k(KeyCode::End, KeyModifiers::SHIFT),
+            k(KeyCode::BackTab, KeyModifiers::SHIFT),
+            k(KeyCode::Up, KeyModifiers::ALT),
+            k(KeyCode::Down, KeyModifiers::ALT),
+            k(KeyCode::Down, KeyModifiers::ALT | KeyModifiers::SHIFT),
+        ]
+    );
+    // Alt as an Esc before the sequence (rxvt, "Esc for Alt").
+    assert_eq!(
+        events(b"\x1b\x1b[A\x1b\x1bOB"),
+        [
+            k(KeyCode::Up, KeyModifiers::ALT),
+            k(KeyCode::Down, KeyModifiers::ALT),
+        ]
+    );
+    // Ctrl-Shift-Z in the kitty and in xterm's modifyOtherKeys forms.
+    assert_eq!(
+        events(b"\x1b[90;6u\x1b[27;6;90~\x1b[122;6u"),
+        [
+            k(KeyCode::Char('Z'), shift_ctrl),
+            k(KeyCode::Char('Z'), shift_ctrl),
+            k(KeyCode::Char('Z'), shift_ctrl),
+        ]
+    );
+    // Ctrl-/ arrives as 0x1f, or as a codepoint with Ctrl.
+    assert_eq!(
+        events(b"\x1f\x1d\x1b[47;5u\x1b[27;5;47~"),
+        [
+            k(KeyCode::Char('/'), KeyModifiers::CONTROL),
+            k(KeyCode::Char(']'), KeyModifiers::CONTROL),
+            k(KeyCode::Char('/'), KeyModifiers::CONTROL),
+            k(KeyCode::Char('/'), KeyModifiers::CONTROL),
         ]
     );
 }

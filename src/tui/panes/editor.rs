@@ -29,6 +29,8 @@ use crate::tui::theme::Theme;
 use crate::workspace::files::content_hash;
 pub(crate) use view::click_target;
 
+mod keys;
+
 /// The modes of a modal (vim) keymap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -120,9 +122,12 @@ impl Tab {
         self.edited_from = Some(self.edited_from.map_or(line, |l| l.min(line)));
     }
 
-    /// The line where the selection starts.
+    /// The line where the first selection (of every cursor) starts.
     pub fn selection_line(&self) -> usize {
-        self.buffer.char_to_line(self.buffer.selection().start())
+        let first = self.buffer.others().first().map(|s| s.start());
+        let start = self.buffer.selection().start();
+        self.buffer
+            .char_to_line(first.map_or(start, |f| f.min(start)))
     }
 
     /// Dirty against the saved file, or a file never saved.
@@ -319,11 +324,11 @@ impl EditorPane {
             return Outcome::Redraw;
         }
         self.edit(|tab| match key {
-            InsertKey::Text(text) => tab.buffer.insert(&text),
-            InsertKey::Newline => tab.buffer.insert_newline(),
-            InsertKey::Backspace => tab.buffer.delete_backward(),
-            InsertKey::Delete => tab.buffer.delete_forward(),
-            InsertKey::Tab => tab.buffer.insert_tab(),
+            InsertKey::Text(text) => tab.buffer.type_each(&text),
+            InsertKey::Newline => tab.buffer.edit_each(Buffer::insert_newline),
+            InsertKey::Backspace => tab.buffer.edit_each(Buffer::delete_backward),
+            InsertKey::Delete => tab.buffer.edit_each(Buffer::delete_forward),
+            InsertKey::Tab => tab.buffer.tab(),
         })
     }
 
@@ -413,11 +418,7 @@ impl EditorPane {
 
     /// Text pasted by the terminal (bracketed paste): one undo step.
     pub fn paste_text(&mut self, text: &str) -> Outcome {
-        self.edit(|tab| {
-            tab.buffer.commit_group();
-            tab.buffer.paste(text);
-            tab.buffer.commit_group();
-        })
+        self.edit(|tab| tab.buffer.paste_each(text))
     }
 
     fn leave_visual(&mut self) {
@@ -501,6 +502,9 @@ impl EditorPane {
         if self.modal
             && let Some(outcome) = self.vim_action(action)
         {
+            return outcome;
+        }
+        if let Some(outcome) = self.cursor_action(action) {
             return outcome;
         }
         let page = self.height.max(1);
@@ -889,11 +893,15 @@ impl EditorPane {
         let marks = view::Marks {
             selected: if !visual.is_empty() {
                 visual
-            } else if selection.is_empty() {
-                Vec::new()
             } else {
-                vec![selection.range()]
+                tab.buffer
+                    .all_selections()
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.range())
+                    .collect()
             },
+            others: tab.buffer.others().iter().map(|s| s.head).collect(),
             search: search.as_ref().filter(|s| s.shown).map(|s| &s.re),
             at: selection.start(),
         };

@@ -27,6 +27,9 @@ use crate::tui::theme::Theme;
 pub(super) struct Marks<'a> {
     /// vim's selection (a block gives a range per line), or the buffer's.
     pub selected: Vec<Range<usize>>,
+    /// Where the cursors other than the primary stand (the terminal draws
+    /// the primary one).
+    pub others: Vec<usize>,
     /// The search whose matches are shown.
     pub search: Option<&'a Regex>,
     /// Where the match the search stands on starts (the cursor).
@@ -71,6 +74,25 @@ pub(super) fn draw_text(
         highlighter.highlight(cache, |i| (i < lines).then(|| buffer.line(i)), top, end)
     };
 
+    // The other cursors are cells of their own, in reverse video unless
+    // the theme styles them; only those on screen are looked at per cell.
+    let shown = tab.buffer.line_to_char(top)..=tab.buffer.line_to_char(end);
+    let selected: Vec<Range<usize>> = marks
+        .selected
+        .iter()
+        .filter(|r| r.start <= *shown.end() && r.end >= *shown.start())
+        .cloned()
+        .collect();
+    let others: Vec<usize> = marks
+        .others
+        .iter()
+        .copied()
+        .filter(|head| shown.contains(head))
+        .collect();
+    let other_style = match theme.ui("secondary_cursor") {
+        style if style == Style::default() => Style::default().add_modifier(Modifier::REVERSED),
+        style => style,
+    };
     let base = theme.ui("foreground");
     let select_style = theme.ui("selection");
     let match_style = theme.ui("search_match");
@@ -131,9 +153,11 @@ pub(super) fn draw_text(
             // Sorted and apart: the one that could hold `char_idx`.
             let i = matches.partition_point(|r| r.end <= char_idx);
             let found = matches.get(i).filter(|r| r.contains(&char_idx));
-            if found.is_some_and(|r| r.start == marks.at) {
+            if others.contains(&char_idx) {
+                style.patch(other_style)
+            } else if found.is_some_and(|r| r.start == marks.at) {
                 style.patch(current_style)
-            } else if marks.selected.iter().any(|r| r.contains(&char_idx)) {
+            } else if selected.iter().any(|r| r.contains(&char_idx)) {
                 style.patch(select_style)
             } else if found.is_some() {
                 style.patch(match_style)
@@ -226,7 +250,15 @@ pub(super) fn draw_text(
             if char_idx == cursor {
                 cursor_cell = Some((x0 + x, row_y(row)));
             }
-            if marks.selected.iter().any(|r| r.contains(&char_idx))
+            if others.contains(&char_idx) {
+                buf.set_stringn(
+                    (x0 + x) as u16,
+                    row_y(row) as u16,
+                    " ",
+                    1,
+                    base.patch(other_style),
+                );
+            } else if selected.iter().any(|r| r.contains(&char_idx))
                 && char_idx < tab.buffer.line_end_char(line_index).max(char_idx + 1)
             {
                 buf.set_stringn((x0 + x) as u16, row_y(row) as u16, " ", 1, select_style);
