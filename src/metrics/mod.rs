@@ -446,12 +446,13 @@ kollega_queue_depth 0
         assert_eq!(jobs("export", "dead"), Some(1.0));
         assert_eq!(jobs("export", "queued"), Some(0.0));
         assert_eq!(jobs("import", "queued"), None);
-        // All seven statuses of both kinds, sorted.
+        assert_eq!(jobs("command", "interrupted"), Some(0.0));
+        // Every status of both kinds, sorted.
         let lines: Vec<&str> = text
             .lines()
             .filter(|l| l.starts_with("kollega_jobs{"))
             .collect();
-        assert_eq!(lines.len(), 14);
+        assert_eq!(lines.len(), 2 * Status::ALL.len());
         let mut sorted = lines.clone();
         sorted.sort();
         assert_eq!(lines, sorted);
