@@ -8,6 +8,8 @@
 #   open        open a 100 MB text file: first frame and peak RSS
 #   typing      100 characters a second for 10 s with autosave writing drafts
 #   long-line   a 1 MB minified file on one line: first frame, typing at its end
+#   long-line-wrap  the same with soft wrap on: End's frame, typing at the end
+#   search      f3 through the 10,000 matches of a 10,000-line TSX file
 #   diff        a 5,000-line change in the changes view: first frame, paging
 #   startup     start to first frame on a 10,000-file folder, beside vim -u NONE
 #   idle RSS    the real TUI on the demo workspace in tmux, after 2 s idle
@@ -75,6 +77,8 @@ echo "[bench] jump-end" >&2;   JUMP=$(run jump-end "$TMP/tsx" page.tsx)
 echo "[bench] open 100 MB" >&2; OPEN=$(run open "$TMP/huge" log.txt)
 echo "[bench] typing 10 s" >&2; TYPE=$(run typing "$TMP/tsx" page.tsx)
 echo "[bench] 1 MB on one line" >&2; LONG=$(run long-line "$TMP/minified" bundle.min.js)
+echo "[bench] 1 MB on one line, soft wrap" >&2; WRAP=$(run long-line-wrap "$TMP/minified" bundle.min.js)
+echo "[bench] search" >&2; SEARCH=$(run search "$TMP/tsx" page.tsx)
 echo "[bench] diff of 5,000 lines" >&2; DIFF=$(run diff "$TMP/tsx" page.tsx)
 
 echo "[bench] start-up against vim" >&2
@@ -114,6 +118,8 @@ cat <<MD
 - open: $OPEN
 - typing: $TYPE
 - long-line: $LONG
+- long-line-wrap: $WRAP
+- search: $SEARCH
 - diff: $DIFF
 - start-up (median of 15, process start to first frame, 10,000-file folder): $STARTUP
 - idle on the demo: RSS ${IDLE_RSS} MB, CPU ticks over 5 s idle: $((CPU_AFTER - CPU_BEFORE))

@@ -11,7 +11,12 @@
 #   regex     a regex found in about 1 file of 10          (`fetch\(["']/api/[a-z]+`)
 #   none      a literal found nowhere                      (`zebraQuartz`)
 #
-# Usage: benches/grep.sh   (KOLLEGA_BIN overrides target/release/kollega)
+# Then the same literals in the workstation (`benches/ui.rs grep`: alt-f,
+# the text typed, from its last keystroke to the first answer and to
+# every match drawn), beside rg's figure above.
+#
+# Usage: benches/grep.sh   (KOLLEGA_BIN overrides target/release/kollega;
+# BENCH_TUI=0 leaves out the workstation's figures)
 # Knobs: BENCH_FILES=10000, BENCH_REPS=9.
 # ripgrep is installed when missing (apt-get, else cargo install into
 # target/bench-tools). Progress goes to stderr; the markdown table to stdout.
@@ -82,7 +87,7 @@ for i in range(files):
     with open(os.path.join(d, f"f{i}.{kind}"), "w") as fh:
         fh.write("{\n" + "".join(out) + "}\n" if kind == "json" else "".join(out))
 PY
-MB=$(python3 -c "import sys; print(round(int(sys.argv[1]) / 1e6, 1))" "$(du -sb "$TREE" | cut -f1)")
+MB=$(find "$TREE" -type f -printf '%s\n' | python3 -c "import sys; print(round(sum(int(l) for l in sys.stdin) / 1e6, 1))")
 DATA="$WORK/data"
 
 median() { sort -n | sed -n "$(((REPS + 1) / 2))p"; }
@@ -105,6 +110,7 @@ lines_of() { { "$@" 2>/dev/null || true; } | wc -l; }
 
 echo "Grep over $FILES files ($MB MB), median of $REPS runs; $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); $("$RG" --version | head -1)"
 echo
+declare -A RG_MS
 echo "| pattern | matching lines (kollega / rg) | kollega grep | rg | ratio | target |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 for case in "rare useCartTotal" "common export" "regex fetch\\([\"']/api/[a-z]+" "none zebraQuartz"; do
@@ -123,4 +129,30 @@ for case in "rare useCartTotal" "common export" "regex fetch\\([\"']/api/[a-z]+"
     gl=$(lines_of "${rg[@]}")
     ratio=$(python3 -c "print(round($k / max($g, 0.1), 2))")
     echo "| $name \`$pattern\` | $kl / $gl | $k ms | $g ms | $ratio | ≤ 2.0 |"
+    RG_MS[$name]=$g
+done
+
+[[ "${BENCH_TUI:-1}" == 1 ]] || exit 0
+log "building the ui bench (cargo bench --bench ui --no-run)"
+UI_BENCH="$(cargo bench --bench ui --no-run --message-format=json 2>/dev/null \
+    | python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "ui" and m.get("executable"):
+        print(m["executable"])')"
+[[ -x "$UI_BENCH" ]] || die "cannot build the ui bench (cargo bench --bench ui --no-run)"
+echo
+echo "| in the workstation | matches | keystroke to first answer | keystroke to all drawn | rg | ratio (all drawn / rg) |"
+echo "| --- | --- | ---: | ---: | ---: | ---: |"
+for case in "rare useCartTotal" "common export" "none zebraQuartz"; do
+    name="${case%% *}"
+    pattern="${case#* }"
+    log "$name: in the workstation"
+    out=$(KOLLEGA_DATA_DIR="$WORK/ui-data" "$UI_BENCH" grep "$TREE" "$pattern")
+    python3 -c '
+import json, sys
+out, name, pattern, rg = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
+all_ms = out["all_drawn_ms"]
+print(f"| {name} `{pattern}` | {out[\"counts\"]} | {out[\"first_answer_ms\"]:.1f} ms | {all_ms:.1f} ms | {rg} ms | {all_ms / max(rg, 0.1):.2f} |")
+' "$out" "$name" "$pattern" "${RG_MS[$name]}"
 done

@@ -146,6 +146,59 @@ async fn long_line(dir: &Path, file: &str) -> Result<Value> {
     Ok(out)
 }
 
+/// The same megabyte on one line with soft wrap on: the first frame at the
+/// line's end (the window scrolled to its last rows), then typing there.
+async fn long_line_wrap(dir: &Path, file: &str) -> Result<Value> {
+    let mut h = open(dir, Some(file), Drafts::Autosave, false).await?;
+    h.key("alt-z");
+    h.draw();
+    let started = Instant::now();
+    h.key("end");
+    h.pump();
+    h.draw();
+    let end_frame = started.elapsed();
+    let mut times = Vec::new();
+    for i in 0..200 {
+        let started = Instant::now();
+        h.key(if i % 10 == 9 { "space" } else { "x" });
+        h.pump();
+        h.draw();
+        times.push(started.elapsed());
+    }
+    h.shutdown().await.map_err(|e| e.to_string())?;
+    let mut out = summary(times);
+    out["scenario"] = json!("long-line-wrap");
+    out["end_frame_ms"] = json!(ms(end_frame));
+    Ok(out)
+}
+
+/// A search with thousands of matches in a big file: `f3` to the next
+/// match, counted (up to 999) and highlighted, key to frame.
+async fn search(dir: &Path, file: &str) -> Result<Value> {
+    let mut h = open(dir, Some(file), Drafts::Captured, false).await?;
+    h.draw();
+    h.key("ctrl-f");
+    h.type_text("item-");
+    h.key("enter");
+    h.draw();
+    let mut times = Vec::new();
+    for _ in 0..500 {
+        let started = Instant::now();
+        h.key("f3");
+        h.pump();
+        h.draw();
+        times.push(started.elapsed());
+    }
+    let status = h.status_message().unwrap_or_default().to_string();
+    let lines = h.line_count();
+    h.shutdown().await.map_err(|e| e.to_string())?;
+    let mut out = summary(times);
+    out["scenario"] = json!("search");
+    out["lines"] = json!(lines);
+    out["status"] = json!(status);
+    Ok(out)
+}
+
 /// 100 characters a second for 10 s, autosave writing drafts.
 async fn typing(dir: &Path, file: &str) -> Result<Value> {
     let mut h = open(dir, Some(file), Drafts::Autosave, false).await?;
@@ -383,7 +436,7 @@ fn main() -> ExitCode {
     let [scenario, dir, file] = args.as_slice() else {
         eprintln!(
             "usage: cargo bench --bench ui -- SCENARIO DIR FILE\n\
-             scenarios: keystroke, jump-end, open, typing, long-line, diff, first-frame, jobs-stream, review, grep"
+             scenarios: keystroke, jump-end, open, typing, long-line, long-line-wrap, search, diff, first-frame, jobs-stream, review, grep"
         );
         return ExitCode::from(2);
     };
@@ -406,13 +459,15 @@ fn main() -> ExitCode {
             "open" => open_file(dir, file).await,
             "typing" => typing(dir, file).await,
             "long-line" => long_line(dir, file).await,
+            "long-line-wrap" => long_line_wrap(dir, file).await,
+            "search" => search(dir, file).await,
             "diff" => diff(dir, file).await,
             "first-frame" => first_frame(dir, file).await,
             "jobs-stream" => jobs_stream(dir, file).await,
             "review" => review(file),
             "grep" => grep(dir, file).await,
             other => Err(format!(
-                "unknown scenario {other:?} (keystroke, jump-end, open, typing, long-line, diff, first-frame, jobs-stream, review, grep)"
+                "unknown scenario {other:?} (keystroke, jump-end, open, typing, long-line, long-line-wrap, search, diff, first-frame, jobs-stream, review, grep)"
             )),
         }
     });

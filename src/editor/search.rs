@@ -63,16 +63,13 @@ impl Query {
         let mut chars = self.pattern.chars();
         while let Some(c) = chars.next() {
             if c == '\\' {
-                match chars.next() {
-                    // A class name: `\p{Lu}`, `\PL`.
-                    Some('p' | 'P') => {
-                        if chars.clone().next() == Some('{') {
-                            chars.by_ref().take_while(|c| *c != '}').for_each(drop);
-                        } else {
-                            chars.next();
-                        }
+                // A class name: `\p{Lu}`, `\PL`.
+                if let Some('p' | 'P') = chars.next() {
+                    if chars.clone().next() == Some('{') {
+                        chars.by_ref().take_while(|c| *c != '}').for_each(drop);
+                    } else {
+                        chars.next();
                     }
-                    _ => {}
                 }
             } else if c.is_uppercase() {
                 return false;

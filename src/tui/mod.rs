@@ -102,10 +102,20 @@ pub(crate) fn build_app(
     Ok(app)
 }
 
+/// Asks the terminal to tell apart the chords its legacy encoding merges
+/// (Ctrl-Shift-Z from Ctrl-Z): kitty's keyboard protocol with its first
+/// flag (disambiguate) and xterm's `modifyOtherKeys` at level 1. A
+/// terminal that knows neither ignores both; nothing waits for an answer.
+/// The input parser reads both forms.
+const KEYS_DISAMBIGUATED: &str = "\x1b[>1u\x1b[>4;1m";
+/// Back to the legacy keys: kitty's flags popped, xterm's default restored.
+const KEYS_LEGACY: &str = "\x1b[<u\x1b[>4m";
+
 fn restore_terminal() {
     let _ = disable_raw_mode();
     let _ = execute!(
         stdout(),
+        crossterm::style::Print(KEYS_LEGACY),
         DisableMouseCapture,
         DisableBracketedPaste,
         SetAttribute(Attribute::Reset),
@@ -221,6 +231,7 @@ async fn run_async(
         EnterAlternateScreen,
         EnableBracketedPaste,
         EnableMouseCapture,
+        crossterm::style::Print(KEYS_DISAMBIGUATED),
         cursor::Hide
     )?;
 

@@ -945,6 +945,13 @@ async fn vim_search_counts_notes_the_wrap_and_wraps_lines_on_request() {
         f.h.app.status_message(),
         Some("search hit TOP, continuing at BOTTOM [1/1]")
     );
+    // Nothing anywhere: said, for the search and for `n` after it.
+    typing(&mut f.h, "/zzz").await;
+    key(&mut f.h, KeyCode::Enter, KeyModifiers::NONE).await;
+    assert_eq!(f.h.app.status_message(), Some("no match for zzz"));
+    f.h.app.notify("", false);
+    typing(&mut f.h, "n").await;
+    assert_eq!(f.h.app.status_message(), Some("no match for zzz"));
     typing(&mut f.h, ":set wrap").await;
     key(&mut f.h, KeyCode::Enter, KeyModifiers::NONE).await;
     assert!(active_tab(&f.h).unwrap().wrap);

@@ -357,6 +357,8 @@ impl EditorPane {
         };
         let (before, version) = (tab.selection_line(), tab.buffer.version());
         let before_at = tab.buffer.selection().start();
+        // `n` or `N` as a command of its own (not `fn`, `3n` is fine too).
+        let search_key = !vim.is_pending() && matches!(key, vim::Key::Char('n' | 'N'));
         let window = vim::Window {
             top: tab.top,
             height,
@@ -404,6 +406,16 @@ impl EditorPane {
             self.searched_word(re);
         }
         self.sync_mode();
+        if search_key
+            && self.search.as_ref().is_some_and(|search| {
+                self.tabs
+                    .get(self.active)
+                    .is_some_and(|t| t.buffer.find_next(&search.re, 0).is_none())
+            })
+        {
+            // Nothing matched anywhere: vim's "Pattern not found".
+            return self.no_match();
+        }
         outcome
     }
 

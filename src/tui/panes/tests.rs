@@ -632,7 +632,7 @@ fn editor_search_highlights_every_match_and_shows_the_count() {
     assert_eq!(styled_runs(&cells, 6, theme.ui("search_match")), ["cart"]);
     // Round the end: vim's words, and the count starts again.
     for _ in 0..4 {
-        pane.update(Action::FindNext);
+        let _ = pane.update(Action::FindNext);
     }
     assert_eq!(
         note(pane.update(Action::FindNext)),
@@ -643,7 +643,7 @@ fn editor_search_highlights_every_match_and_shows_the_count() {
         "search hit TOP, continuing at BOTTOM [6/6]"
     );
     // A capital makes it exact.
-    pane.update(Action::Top);
+    let _ = pane.update(Action::Top);
     assert_eq!(note(pane.search(query("Cart"), false)), "/Cart [1/3]");
     // Nothing anywhere.
     assert_eq!(
@@ -651,13 +651,13 @@ fn editor_search_highlights_every_match_and_shows_the_count() {
         "no match for nothing"
     );
     // Esc hides the matches; the count goes with a change.
-    pane.search(query("cart"), false);
+    let _ = pane.search(query("cart"), false);
     pane.active_tab_mut().unwrap().buffer.insert("x");
     let (screen, _) = screen_at(60, 12, |area, buf| {
         pane.render(area, buf, true, None, &highlighter, &theme);
     });
     assert!(!screen.contains("/6 "), "{screen}");
-    pane.update(Action::Back);
+    let _ = pane.update(Action::Back);
     let (_, cells) = screen_at(60, 12, |area, buf| {
         pane.render(area, buf, true, None, &highlighter, &theme);
     });
@@ -672,7 +672,7 @@ fn without_colour_matches_are_reverse_and_the_current_one_underlined() {
     let tab = Tab::new("lib/cart.ts".into(), Some(CART), &highlighter);
     // vim: `/` searches a regex and leaves the cursor on the match.
     let mut pane = EditorPane::new(vec![tab], 0, true);
-    pane.search(
+    let _ = pane.search(
         Query {
             pattern: "c.rt".into(),
             regex: true,
@@ -722,7 +722,7 @@ fn soft_wrap_wraps_a_long_line_at_the_window_and_marks_the_rest() {
     });
     insta::assert_snapshot!("editor_wrap_40x14", screen);
     // The cursor at the end of the long line is drawn on its last row.
-    pane.update(Action::LineEnd);
+    let _ = pane.update(Action::LineEnd);
     let mut cursor = None;
     let (screen, _) = screen_at(40, 14, |area, buf| {
         cursor = pane.render(area, buf, true, None, &highlighter, &theme);
@@ -732,8 +732,8 @@ fn soft_wrap_wraps_a_long_line_at_the_window_and_marks_the_rest() {
     let row: Vec<char> = rows[usize::from(y)].trim_matches('"').chars().collect();
     assert_eq!(row[usize::from(x) - 1], ';', "{screen}");
     // Off again: one row, marked as going on.
-    pane.update(Action::ToggleWrap);
-    pane.update(Action::Top);
+    let _ = pane.update(Action::ToggleWrap);
+    let _ = pane.update(Action::Top);
     let (screen, _) = screen_at(40, 14, |area, buf| {
         pane.render(area, buf, true, None, &highlighter, &theme);
     });
@@ -790,7 +790,7 @@ fn soft_wrap_scrolls_through_a_line_longer_than_the_window() {
     let tab = Tab::new("bundle.min.js".into(), Some(&text), &highlighter);
     let mut pane = EditorPane::new(vec![tab], 0, false);
     pane.wrap_all(true);
-    pane.update(Action::LineEnd);
+    let _ = pane.update(Action::LineEnd);
     let mut cursor = None;
     let (screen, _) = screen_at(40, 10, |area, buf| {
         cursor = pane.render(area, buf, true, None, &highlighter, &theme);
@@ -811,12 +811,12 @@ fn soft_wrap_scrolls_through_a_line_longer_than_the_window() {
     assert_eq!(rows[usize::from(y)][usize::from(x) - 1], ';', "{screen}");
     assert!(rows[2][1] == '↪', "a continuation row at the top: {screen}");
     // Down goes to the next buffer line; up comes back to the long one.
-    pane.update(Action::Down);
+    let _ = pane.update(Action::Down);
     let (screen, _) = screen_at(40, 10, |area, buf| {
         cursor = pane.render(area, buf, true, None, &highlighter, &theme);
     });
     assert!(screen.contains("2 next"), "{screen}");
-    pane.update(Action::Top);
+    let _ = pane.update(Action::Top);
     let (screen, _) = screen_at(40, 10, |area, buf| {
         pane.render(area, buf, true, None, &highlighter, &theme);
     });
@@ -837,7 +837,7 @@ fn the_search_prompt_switches_to_a_regex_and_says_what_is_wrong_with_one() {
         },
         "",
     );
-    let mut press = |prompt: &mut Prompt, code: KeyCode, modifiers: KeyModifiers| {
+    let press = |prompt: &mut Prompt, code: KeyCode, modifiers: KeyModifiers| {
         let key = KeyEvent::new(code, modifiers);
         prompt.handle_key(keymap.action(Scope::Prompt, &key), key)
     };

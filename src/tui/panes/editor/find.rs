@@ -61,7 +61,13 @@ impl EditorPane {
         };
         self.regex_search = query.regex;
         self.vim.set_search(re.clone(), backward);
+        let missing = self
+            .active_tab()
+            .is_some_and(|t| t.buffer.find_next(&re, 0).is_none());
         self.search = Some(Search::new(re, query.pattern));
+        if missing {
+            return self.no_match();
+        }
         if self.modal {
             self.vim_run(crate::editor::vim::Key::Char('n'))
         } else {
