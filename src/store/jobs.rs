@@ -145,7 +145,7 @@ impl Hint for QueueError {
         match self {
             QueueError::UnknownJob(_) => "`kollega jobs` lists the jobs and their ids".into(),
             QueueError::WrongStatus { .. } => {
-                "`kollega jobs` shows each job's status; retry works on failed, dead and cancelled jobs, cancel on queued, retrying and running ones".into()
+                "`kollega jobs` shows each job's status; retry works on failed, dead, cancelled and interrupted jobs, cancel on queued, retrying and running ones".into()
             }
             QueueError::NotAllowed { .. } => {
                 "the job was left as it was; `kollega jobs show ID` shows where it is".into()
