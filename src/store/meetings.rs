@@ -10,6 +10,7 @@
 
 pub(crate) mod actions;
 pub(crate) mod calendar;
+pub(crate) mod pane;
 pub(crate) mod stakeholders;
 
 use rusqlite::{Connection, OptionalExtension, params};
