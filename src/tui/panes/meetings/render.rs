@@ -81,7 +81,7 @@ impl MeetingsPane {
         focused: bool,
         theme: &Theme,
     ) -> Option<(u16, u16)> {
-        let left_width = (area.width * 2 / 5).max(34).min(area.width);
+        let left_width = (area.width * 2 / 5).max(38).min(area.width);
         let left = Rect {
             width: left_width,
             ..area
@@ -163,13 +163,19 @@ impl MeetingsPane {
                 .unwrap_or_else(|| self.status_of(meeting));
             let (style, marker) = status_look(status, theme);
             let word = marked(status.as_str(), marker, theme);
-            let hours = format!("  {:<11} ", self.hours(meeting));
-            let status_width = 10.min(width);
-            let title_width = width.saturating_sub(hours.chars().count() + status_width);
+            let hours = format!(" {:<11} ", self.hours(meeting));
+            let status_width = if theme.depth() == ColorDepth::None {
+                10
+            } else {
+                8
+            }
+            .min(width);
+            let title_width = width.saturating_sub(hours.chars().count() + status_width + 1);
             let clean = crate::tui::ansi::strip(&meeting.title);
             let mut line = Line::from(vec![
-                Span::styled(fit(&hours, width, false), theme.ui("muted")),
+                Span::styled(hours, theme.ui("muted")),
                 Span::styled(fit(&clean, title_width, false), theme.ui("foreground")),
+                Span::raw(" "),
                 Span::styled(fit(&word, status_width, true), style),
             ]);
             if i == self.selected {
@@ -267,8 +273,9 @@ impl MeetingsPane {
             lines.push(plain("   none yet: n writes one".into(), muted));
         }
         for note in &detail.notes {
-            for (i, line) in crate::tui::ansi::strip(&note.text).lines().enumerate() {
+            for (i, line) in note.text.lines().enumerate() {
                 let bullet = if i == 0 { "•" } else { " " };
+                let line = crate::tui::ansi::strip(line);
                 lines.push(plain(format!("   {bullet} {line}"), text));
             }
         }
@@ -339,29 +346,29 @@ impl MeetingsPane {
             return;
         }
         let mut rows = Vec::new();
+        let plural =
+            |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         for (i, person) in self.data.stakeholders.iter().enumerate() {
             let who = person.name.clone().unwrap_or_else(|| person.email.clone());
             let counts = format!(
-                "{}m {}d {}a",
-                person.meetings, person.decisions, person.open_actions
+                "   {} · {} · {}",
+                plural(person.open_actions, "open action", "open actions"),
+                plural(person.meetings, "meeting", "meetings"),
+                plural(person.decisions, "decision", "decisions"),
             );
-            let name_width = width.saturating_sub(counts.chars().count() + 2);
-            let mut line = Line::from(vec![
-                Span::styled(
-                    format!(
-                        " {}",
-                        fit(&crate::tui::ansi::strip(&who), name_width, false)
-                    ),
-                    theme.ui("foreground"),
-                ),
-                Span::styled(format!("{counts} "), theme.ui("muted")),
-            ]);
+            let mut name = Line::styled(
+                fit(&format!(" {}", crate::tui::ansi::strip(&who)), width, false),
+                theme.ui("foreground"),
+            );
+            let mut counts = Line::styled(fit(&counts, width, false), theme.ui("muted"));
             if i == self.person {
-                line = line.patch_style(theme.ui("selection"));
+                name = name.patch_style(theme.ui("selection"));
+                counts = counts.patch_style(theme.ui("selection"));
             }
-            rows.push(line);
+            rows.push(name);
+            rows.push(counts);
         }
-        let top = scroll_for(self.person, body.height);
+        let top = scroll_for(self.person * 2 + 1, body.height);
         Paragraph::new(rows.split_off(top.min(rows.len()))).render(body, buf);
     }
 
@@ -512,29 +519,29 @@ fn action_line(
     let pointer = if selected { "›" } else { " " };
     let status = marked(action.status.as_str(), marker, theme);
     let mut tail = String::new();
+    if let Some(due) = &action.due {
+        let what = if overdue { "overdue since" } else { "due" };
+        tail.push_str(&format!(" · {what} {due}"));
+    }
     if let Some(owner) = &action.owner {
         tail.push_str(&format!(" — {}", crate::tui::ansi::strip(owner)));
     }
-    if let Some(due) = &action.due {
-        tail.push_str(&format!(" · due {due}"));
-        if overdue {
-            tail.push_str(" overdue");
-        }
-    }
     let head = format!(" {pointer} [{status}] ");
-    let text_width = width.saturating_sub(head.chars().count() + tail.chars().count());
+    let text = crate::tui::ansi::strip(&action.text);
+    // The text comes first; owner and due date take what is left, at
+    // least a third of the line.
+    let room = width.saturating_sub(head.chars().count());
+    let tail_width = tail
+        .chars()
+        .count()
+        .min(room.saturating_sub(text.chars().count()).max(room / 3));
+    let text_width = text.chars().count().min(room.saturating_sub(tail_width));
+    let tail_width = room.saturating_sub(text_width);
     Line::from(vec![
         Span::styled(head, style),
+        Span::styled(fit(&text, text_width, false), theme.ui("foreground")),
         Span::styled(
-            fit(&crate::tui::ansi::strip(&action.text), text_width, false),
-            theme.ui("foreground"),
-        ),
-        Span::styled(
-            fit(
-                &tail,
-                width.saturating_sub(text_width + 6 + status.chars().count()),
-                false,
-            ),
+            fit(&tail, tail_width, false),
             if overdue { style } else { theme.ui("muted") },
         ),
     ])
