@@ -14,6 +14,7 @@ use crate::git::GitError;
 use crate::git::github::GithubError;
 use crate::git::takeover::TakeoverError;
 use crate::jobs::JobsError;
+use crate::meetings::MeetingsError;
 use crate::patch::PatchError;
 use crate::proposal::ProposalError;
 use crate::store::StoreError;
@@ -67,6 +68,8 @@ pub(crate) enum Error {
     Patch(#[from] PatchError),
     #[error(transparent)]
     Proposal(#[from] ProposalError),
+    #[error(transparent)]
+    Meetings(#[from] MeetingsError),
     /// Arguments that name nothing kollega knows, or a wrong combination
     /// (exit 2).
     #[error("{message}")]
@@ -146,6 +149,7 @@ impl Error {
             Error::Watch(_) => "watch",
             Error::Jobs(_) | Error::Queue(_) => "jobs",
             Error::Patch(_) | Error::Proposal(_) => "patch",
+            Error::Meetings(_) => "meetings",
             Error::Usage { .. } => "usage",
             Error::Refused { .. } => "refused",
             Error::Listen { .. } => "listen",
@@ -159,6 +163,7 @@ impl Error {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Error::Usage { .. } => 2,
+            Error::Meetings(MeetingsError::BadDate { .. } | MeetingsError::BadConsent(_)) => 2,
             Error::Reported(e) => e.exit_code(),
             _ => 1,
         }
@@ -182,6 +187,7 @@ impl Error {
             Error::Queue(e) => e.hint(),
             Error::Patch(e) => e.hint(),
             Error::Proposal(e) => e.hint(),
+            Error::Meetings(e) => e.hint(),
             Error::Usage { hint, .. } | Error::Refused { hint, .. } => hint.clone(),
             Error::Listen { .. } => {
                 "give a free address, like 127.0.0.1:9464, or stop what listens there".into()

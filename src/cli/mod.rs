@@ -9,6 +9,7 @@ mod doctor;
 mod git;
 mod grep;
 mod jobs;
+mod meetings;
 pub(crate) mod output;
 mod patch;
 mod workspace;
@@ -144,6 +145,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Redo { workspace, json } => patch::redo(&mut store, &workspace, json),
         Command::Ask(args) => ai::ask(&config, store, &args),
         Command::Usage { json } => ai::usage(&store, json),
+        Command::Meetings(args) => meetings::meetings(&mut store, args),
+        Command::Actions(args) => meetings::actions_verb(&mut store, args),
+        Command::Stakeholders { json } => meetings::stakeholders_verb(&store, json),
         Command::Open { .. } | Command::Review { .. } | Command::Doctor { .. } => {
             Ok(ExitCode::SUCCESS)
         }

@@ -17,6 +17,7 @@ pub(crate) mod files;
 pub(crate) mod ignored;
 pub(crate) mod jobs;
 pub(crate) mod locks;
+pub(crate) mod meetings;
 pub(crate) mod metrics;
 pub(crate) mod patches;
 pub(crate) mod runners;
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_file_fidelity.sql"),
     include_str!("migrations/0007_job_workspace_ids.sql"),
     include_str!("migrations/0008_ai_patches.sql"),
+    include_str!("migrations/0009_meetings.sql"),
     include_str!("migrations/0010_job_interrupted.sql"),
 ];
 

@@ -142,6 +142,16 @@ actions! {
     CopyCommand => "copy_command", "copy the job's command line (also to the terminal clipboard)";
     CopyLog => "copy_log", "copy the log lines in view (also to the terminal clipboard)";
     Ai => "ai", "AI: ask a model for a change, review it";
+    Meetings => "meetings", "meetings: show or hide the dashboard of the next 7 days";
+    MeetingsView => "stakeholders", "show the stakeholders (their open actions, decisions, meetings) or the meetings";
+    NextItem => "next_item", "select the next action item of the meeting";
+    PrevItem => "prev_item", "select the previous action item of the meeting";
+    AddDecision => "add_decision", "record a decision of the selected meeting";
+    AddAction => "add_action", "add an action item (text, owner, due date) to the selected meeting";
+    EditAction => "edit_action", "edit the selected action item's text, owner and due date";
+    CycleAction => "cycle_action", "move the selected action item on: open, doing, done (and open again)";
+    AddNote => "add_note", "write a note (several lines) to the selected meeting";
+    SetConsent => "set_consent", "set the meeting's consent level: basic, plus or legal (audit logged)";
     AcceptHunk => "accept_hunk", "accept the hunk (git add -p's y)";
     RejectHunk => "reject_hunk", "reject the hunk, with a reason for the model";
     EditHunk => "edit_hunk", "edit the hunk's result before it is written";
@@ -354,9 +364,9 @@ pub struct KeymapError {
 /// `Editor` the modeless editor; `Normal`, `Insert`, `Visual` the modes of
 /// the vim keymap; `Changes` the git changes list and diff; `Jobs` the
 /// jobs list and the job's log; `Review` the review of a patch; `Ai` the
-/// AI pane (keys bound nowhere are typed into its prompt); `Compose` a
-/// multi-line text being edited (a hunk's result; keys bound nowhere are
-/// typed). The overlays have tables of their own,
+/// AI pane (keys bound nowhere are typed into its prompt); `Meetings` the
+/// meeting dashboard; `Compose` a multi-line text being edited (a hunk's
+/// result, a meeting's note; keys bound nowhere are typed). The overlays have tables of their own,
 /// without the global ones: `Picker` (finder, palette, tasks), `Prompt`
 /// (one-line inputs; keys bound nowhere are typed), `Confirm` (yes/no
 /// questions; an unbound key answers no) and `Conflict` (which version of
@@ -373,6 +383,7 @@ pub enum Scope {
     Jobs,
     Review,
     Ai,
+    Meetings,
     Compose,
     Picker,
     Prompt,
@@ -381,7 +392,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    const TABLES: [(&'static str, Scope); 15] = [
+    const TABLES: [(&'static str, Scope); 16] = [
         ("global", Scope::Global),
         ("list", Scope::List),
         ("editor", Scope::Editor),
@@ -392,6 +403,7 @@ impl Scope {
         ("jobs", Scope::Jobs),
         ("review", Scope::Review),
         ("ai", Scope::Ai),
+        ("meetings", Scope::Meetings),
         ("compose", Scope::Compose),
         ("picker", Scope::Picker),
         ("prompt", Scope::Prompt),
@@ -502,7 +514,7 @@ impl Keymap {
                 return Err(error(
                     line,
                     format!(
-                        "unknown table [{table}] (expected global, list, editor, normal, insert, visual, changes, jobs, review, ai, compose, picker, prompt, confirm, conflict)"
+                        "unknown table [{table}] (expected global, list, editor, normal, insert, visual, changes, jobs, review, ai, meetings, compose, picker, prompt, confirm, conflict)"
                     ),
                 ));
             };

@@ -430,7 +430,10 @@ async fn event_loop(app: &mut App, inbox: &mut Inbox) -> anyhow::Result<Exit> {
             Some(event) = inbox.watch.recv() => dirty |= app.on_watch(event),
             Some(event) = inbox.jobs.recv() => dirty |= app.job_event(event),
             _ = jobs_poll.tick(), if app.wants_poll() => app.poll(),
-            _ = heartbeat.tick() => app.heartbeat(),
+            _ = heartbeat.tick() => {
+                app.heartbeat();
+                dirty |= app.meetings_tick();
+            }
             _ = resized.recv() => {
                 if let Ok((width, height)) = crossterm::terminal::size() {
                     dirty |= app.handle_event(&event::Event::Resize(width, height));

@@ -20,6 +20,7 @@ mod git;
 mod grep;
 mod jobs;
 mod quit;
+mod meetings;
 pub(crate) mod review;
 mod session;
 pub(crate) mod side;
@@ -38,6 +39,7 @@ pub(crate) use ai::AiMsg;
 pub(crate) use git::GitMsg;
 pub(crate) use grep::GrepMsg;
 pub(crate) use jobs::{JobsMsg, POLL as JOBS_POLL};
+pub(crate) use meetings::MeetingsMsg;
 pub(crate) use review::ReviewMsg;
 pub(crate) use session::{OpenTarget, SessionMsg};
 
@@ -80,6 +82,8 @@ pub(crate) enum Focus {
     Review,
     /// The AI pane (in place of everything but the status line).
     Ai,
+    /// The meeting dashboard (in place of everything but the status line).
+    Meetings,
 }
 
 impl Focus {
@@ -92,6 +96,7 @@ impl Focus {
             Focus::Jobs | Focus::JobLog => "jobs",
             Focus::Review => "review",
             Focus::Ai => "ai",
+            Focus::Meetings => "meetings",
         }
     }
 }
@@ -168,6 +173,8 @@ pub(crate) enum Effect {
     Review(super::panes::review::ReviewOp),
     /// Send a prompt, pick a file or a conversation, leave the AI pane.
     Ai(super::panes::ai::AiOp),
+    /// Read or change meetings, leave the dashboard.
+    Meetings(super::panes::meetings::MeetingsOp),
 }
 
 /// Answers from the store worker, blocking threads and git for the UI task.
@@ -180,6 +187,7 @@ pub(crate) enum AppMsg {
     Grep(GrepMsg),
     /// The side column's width was saved, or why not.
     SideSaved(Option<String>),
+    Meetings(MeetingsMsg),
     /// The store worker did not answer.
     Lost(String),
 }
@@ -223,6 +231,7 @@ pub(crate) struct App {
     review: review::ReviewState,
     ai: ai::AiState,
     side: Side,
+    pub(crate) meetings: meetings::MeetingsState,
     /// The terminal's size at the last frame or resize: the mouse finds
     /// things where that layout put them.
     screen: Rect,
@@ -267,6 +276,7 @@ impl App {
             review: review::ReviewState::new(),
             ai: ai::AiState::new(),
             side: Side::default(),
+            meetings: meetings::MeetingsState::new(),
             screen: Rect::new(0, 0, 100, 30),
             in_flight: 0,
             pending_open: None,
@@ -367,6 +377,7 @@ impl App {
                 self.notify(format!("the tree's width was not saved: {e}"), true);
                 true
             }),
+            AppMsg::Meetings(msg) => self.meetings_msg(msg),
             AppMsg::Lost(e) => {
                 self.jobs.lost();
                 self.notify(format!("the store did not answer: {e}"), true);
@@ -494,6 +505,7 @@ impl App {
             Focus::Jobs | Focus::JobLog => Scope::Jobs,
             Focus::Review => Scope::Review,
             Focus::Ai => Scope::Ai,
+            Focus::Meetings => Scope::Meetings,
             Focus::Editor if !self.keymap.modal => Scope::Editor,
             Focus::Editor => match self.mode() {
                 Mode::Normal => Scope::Normal,
@@ -515,6 +527,20 @@ impl App {
             let outcome = pane.edit_key(action, key, &self.highlighter);
             self.carry_out(outcome);
             return true;
+        }
+        if self.focus == Focus::Meetings
+            && let Some(multiline) = self.meetings.pane.form_is_multiline()
+        {
+            let scope = if multiline {
+                Scope::Compose
+            } else {
+                Scope::Prompt
+            };
+            let outcome = self
+                .meetings
+                .pane
+                .form_key(self.keymap.action(scope, &key), key);
+            return self.carry_out(outcome);
         }
         let Some(chord) = KeyChord::from_event(&key) else {
             return false;
@@ -716,6 +742,7 @@ impl App {
                         | Focus::JobLog
                         | Focus::Review
                         | Focus::Ai
+                        | Focus::Meetings
                 ) =>
             {
                 return self.cycle_focus(action == Action::FocusNext);
@@ -727,6 +754,7 @@ impl App {
             Action::Changes => return self.toggle_changes(),
             Action::Jobs => return self.toggle_jobs(),
             Action::Ai => return self.open_ai(),
+            Action::Meetings => return self.toggle_meetings(),
             Action::UndoApply => return self.restore_apply(false),
             Action::Regenerate => {
                 match self.review.pane.as_ref().map(|p| p.patch_id) {
@@ -760,6 +788,7 @@ impl App {
                 None => Outcome::Ignored,
             },
             (Focus::Ai, _) => self.ai.pane.update(action),
+            (Focus::Meetings, _) => self.meetings.pane.update(action),
             (Focus::Review, _) => match &mut self.review.pane {
                 Some(pane) => pane.update(action, highlighter),
                 None if action == Action::Back => {
@@ -831,6 +860,7 @@ impl App {
             Effect::FixJob(id) => self.fix_job(id),
             Effect::Review(op) => self.review_op(op),
             Effect::Ai(op) => self.ai_op(op),
+            Effect::Meetings(op) => self.meetings_op(op),
         }
     }
 
@@ -1030,6 +1060,12 @@ impl App {
             self.render_review(areas.main, buf);
         } else if self.focus == Focus::Ai {
             cursor = self.render_ai(areas.main, buf);
+        } else if self.focus == Focus::Meetings {
+            let focused = self.overlay.is_none();
+            cursor = self
+                .meetings
+                .pane
+                .render(areas.main, buf, focused, &self.theme);
         } else {
             let open_name = self
                 .session
@@ -1192,6 +1228,7 @@ impl App {
             message: message.map(|(m, _)| m.as_str()),
             is_error: message.is_some_and(|(_, e)| *e),
             usage: self.ai.usage.as_deref(),
+            nudges: self.meetings.badge.filter(|n| *n > 0),
         }
         .render(area, buf, &self.theme);
     }

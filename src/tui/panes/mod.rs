@@ -13,6 +13,7 @@ pub(crate) mod grep;
 pub(crate) mod help;
 pub(crate) mod job_log;
 pub(crate) mod jobs;
+pub(crate) mod meetings;
 pub(crate) mod picker;
 pub(crate) mod prompt;
 pub(crate) mod review;

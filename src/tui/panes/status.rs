@@ -24,6 +24,8 @@ pub(crate) struct StatusLine<'a> {
     pub is_error: bool,
     /// What the model calls cost ("AI 12.4k tok $0.03 · ws $0.41").
     pub usage: Option<&'a str>,
+    /// Open action items untouched past `[meetings] nudge_after`.
+    pub nudges: Option<i64>,
 }
 
 impl StatusLine<'_> {
@@ -59,6 +61,13 @@ impl StatusLine<'_> {
                 format!("│ {} ", self.hint),
                 base.patch(theme.ui("muted")),
             )),
+        }
+        if let Some(count) = self.nudges {
+            let s = if count == 1 { "" } else { "s" };
+            spans.push(Span::styled(
+                format!("│ ⚑ {count} action{s} to nudge "),
+                base.patch(theme.ui("warning")),
+            ));
         }
         if let Some(usage) = self.usage {
             spans.push(Span::styled(

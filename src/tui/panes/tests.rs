@@ -540,6 +540,7 @@ fn status_line_shows_the_workspace_file_and_message() {
                 message: Some("saved app/page.tsx"),
                 is_error: false,
                 usage: None,
+                nudges: None,
             }
             .render(Rect { height: 1, ..area }, buf, &theme)
         }),

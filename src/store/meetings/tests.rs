@@ -1,0 +1,241 @@
+use super::calendar::{
+    self, EventStatus, ImportBatch, NewEvent, NewOccurrence, Person, SourceKind,
+};
+use super::*;
+use crate::store::Store;
+
+fn event(uid: &str, start: i64) -> NewEvent {
+    NewEvent {
+        uid: uid.into(),
+        recurrence_id: String::new(),
+        sequence: 0,
+        summary: format!("{uid} title"),
+        description: Some("agenda".into()),
+        location: None,
+        url: None,
+        organizer: Some("boss@example.com".into()),
+        dtstart: start,
+        dtend: start + 3_600_000,
+        tzid: None,
+        all_day: false,
+        floating: false,
+        rrule: None,
+        rdate: None,
+        exdate: None,
+        status: EventStatus::Confirmed,
+        raw: None,
+    }
+}
+
+fn occurrence(uid: &str, key: &str, event: usize, start: i64) -> NewOccurrence {
+    NewOccurrence {
+        uid: uid.into(),
+        occurrence_key: key.into(),
+        event,
+        title: format!("{uid} title"),
+        location: None,
+        url: None,
+        start_at: start,
+        end_at: start + 3_600_000,
+        tzid: None,
+        all_day: false,
+        floating: false,
+        cancelled: false,
+        people: vec![
+            Person {
+                email: "boss@example.com".into(),
+                name: Some("Boss".into()),
+                role: Role::Organizer,
+            },
+            Person {
+                email: "Ann@example.com".into(),
+                name: None,
+                role: Role::Attendee,
+            },
+        ],
+    }
+}
+
+fn batch(occurrences: Vec<NewOccurrence>) -> ImportBatch {
+    ImportBatch {
+        kind: SourceKind::File,
+        source: "/cal.ics".into(),
+        refresh_every_s: None,
+        etag: None,
+        last_modified: None,
+        events: vec![event("a", 1_000_000), event("s", 2_000_000)],
+        occurrences,
+        horizon: (0, 100_000_000),
+    }
+}
+
+#[test]
+fn reimport_finds_the_same_rows_and_keeps_what_hangs_on_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let first = batch(vec![
+        occurrence("a", "", 0, 1_000_000),
+        occurrence("s", "k1", 1, 2_000_000),
+        occurrence("s", "k2", 1, 3_000_000),
+    ]);
+    let counts = calendar::import(&mut store.conn, &first, 1).unwrap();
+    assert_eq!(
+        (counts.imported, counts.updated, counts.cancelled),
+        (3, 0, 0)
+    );
+    let ids: Vec<i64> = between(&store.conn, 0, i64::MAX)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    add_note(&store.conn, ids[1], "keep me", 2)
+        .unwrap()
+        .unwrap();
+
+    // The same file again changes nothing.
+    let again = calendar::import(&mut store.conn, &first, 3).unwrap();
+    assert_eq!((again.imported, again.unchanged), (0, 3));
+
+    // k1 moved, k2 dropped from the series.
+    let mut moved = occurrence("s", "k1", 1, 2_500_000);
+    moved.title = "moved".into();
+    let second = batch(vec![occurrence("a", "", 0, 1_000_000), moved]);
+    let counts = calendar::import(&mut store.conn, &second, 4).unwrap();
+    assert_eq!(
+        (counts.updated, counts.cancelled, counts.unchanged),
+        (1, 1, 1)
+    );
+    let listed = between(&store.conn, 0, i64::MAX).unwrap();
+    assert_eq!(listed.len(), 2);
+    let k1 = get(&store.conn, ids[1]).unwrap().unwrap();
+    assert_eq!((k1.title.as_str(), k1.start_at), ("moved", 2_500_000));
+    assert_eq!(notes(&store.conn, ids[1]).unwrap()[0].text, "keep me");
+    let people = attendees(&store.conn, ids[0]).unwrap();
+    assert_eq!(people[0].role, Role::Organizer);
+    assert_eq!(people.len(), 2);
+}
+
+#[test]
+fn consent_change_is_audited_and_unknown_meeting_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    calendar::import(
+        &mut store.conn,
+        &batch(vec![occurrence("a", "", 0, 1_000_000)]),
+        1,
+    )
+    .unwrap();
+    let id = between(&store.conn, 0, i64::MAX).unwrap()[0].id;
+    assert_eq!(
+        set_consent(&mut store.conn, id, Consent::Plus, 2).unwrap(),
+        Some(Consent::Basic)
+    );
+    assert_eq!(
+        get(&store.conn, id).unwrap().unwrap().consent,
+        Consent::Plus
+    );
+    assert!(
+        crate::store::audit::actions(&store.conn)
+            .unwrap()
+            .iter()
+            .any(|(a, _)| a == "meeting consent")
+    );
+    assert_eq!(
+        set_consent(&mut store.conn, 999, Consent::Plus, 2).unwrap(),
+        None
+    );
+    assert_eq!(add_note(&store.conn, 999, "x", 2).unwrap(), None);
+}
+
+#[test]
+fn forget_removes_everything_and_a_reimport_does_not_bring_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let b = batch(vec![occurrence("a", "", 0, 1_000_000)]);
+    calendar::import(&mut store.conn, &b, 1).unwrap();
+    let id = between(&store.conn, 0, i64::MAX).unwrap()[0].id;
+    add_note(&store.conn, id, "secret note", 2).unwrap();
+    add_decision(&store.conn, id, "secret decision", 2).unwrap();
+    let action = actions::add(
+        &store.conn,
+        &actions::NewAction {
+            meeting_id: id,
+            text: "secret action",
+            owner: Some("ann@example.com"),
+            due: None,
+        },
+        2,
+    )
+    .unwrap()
+    .unwrap();
+    actions::record_nudge(&store.conn, action, "bell", "ok", None, 3).unwrap();
+    let gone = forget(&mut store.conn, id, 4).unwrap().unwrap();
+    assert_eq!(
+        (
+            gone.meetings,
+            gone.events,
+            gone.notes,
+            gone.decisions,
+            gone.actions,
+            gone.nudges
+        ),
+        (1, 1, 1, 1, 1, 1)
+    );
+    assert_eq!(get(&store.conn, id).unwrap(), None);
+    let again = calendar::import(&mut store.conn, &b, 5).unwrap();
+    assert_eq!((again.imported, again.forgotten), (0, 1));
+    scrub(&store.conn).unwrap();
+}
+
+#[test]
+fn actions_filter_by_owner_and_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    calendar::import(
+        &mut store.conn,
+        &batch(vec![occurrence("a", "", 0, 1_000_000)]),
+        1,
+    )
+    .unwrap();
+    let id = between(&store.conn, 0, i64::MAX).unwrap()[0].id;
+    let add = |text, owner| {
+        actions::add(
+            &store.conn,
+            &actions::NewAction {
+                meeting_id: id,
+                text,
+                owner,
+                due: Some("2026-12-09"),
+            },
+            2,
+        )
+        .unwrap()
+        .unwrap()
+    };
+    let one = add("write it", Some("ann@EXAMPLE.com"));
+    add("someone else's", Some("Bob"));
+    actions::set_status(&store.conn, one, actions::ActionStatus::Done, 3).unwrap();
+    let anns = actions::list(
+        &store.conn,
+        &actions::ActionFilter {
+            owner: Some("ann@example.com"),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(anns.len(), 1);
+    assert_eq!(anns[0].owner.as_deref(), Some("Ann@example.com"));
+    let open = actions::list(
+        &store.conn,
+        &actions::ActionFilter {
+            open: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].owner.as_deref(), Some("Bob"));
+    let people = stakeholders::list(&store.conn).unwrap();
+    assert_eq!(people.len(), 2);
+    assert!(people.iter().all(|p| p.meetings == 1));
+}

@@ -1,0 +1,289 @@
+//! The meeting dashboard in the workstation: opening and leaving it, its
+//! reads and writes on the store worker (each answer tagged with the
+//! request's generation; an answer older than the latest load is not
+//! shown), the clock's tick that moves statuses on, and the nudge badge
+//! of the status bar.
+//!
+//! Idle stays idle: the tick re-reads only while the dashboard is open,
+//! the badge's count once a minute, and neither redraws unless what is
+//! shown changed.
+
+use std::time::Duration;
+
+use super::{App, AppMsg, Focus};
+use crate::error::describe;
+use crate::store::meetings::pane::{self, MeetingDetail, StakeholderDetail};
+use crate::store::meetings::{self, actions};
+use crate::tui::panes::meetings::{Loaded, MeetingsOp, MeetingsPane, Query, Write};
+
+/// An action item untouched this long is worth a nudge (the
+/// `[meetings] nudge_after` default).
+pub(crate) const NUDGE_AFTER: Duration = Duration::from_secs(48 * 3600);
+
+/// Heartbeats between two counts of the badge while the dashboard is
+/// closed.
+const BADGE_EVERY: u32 = 6;
+
+/// Answers for the dashboard.
+pub(crate) enum MeetingsMsg {
+    Loaded {
+        generation: u64,
+        /// The change stored first, for the status bar.
+        wrote: Option<Write>,
+        result: Result<Box<Loaded>, String>,
+    },
+    /// Open action items untouched past `nudge_after`.
+    Badge(Result<i64, String>),
+}
+
+/// The dashboard, its clock and the badge.
+pub(crate) struct MeetingsState {
+    pub pane: MeetingsPane,
+    back_to: Focus,
+    /// Bumped by every request; answers of older loads are not shown.
+    generation: u64,
+    /// The clock, Unix ms (tests set a fixed one).
+    pub clock: fn() -> i64,
+    pub nudge_after: Duration,
+    /// Action items worth a nudge, once counted.
+    pub badge: Option<i64>,
+    beats: u32,
+}
+
+impl MeetingsState {
+    pub fn new() -> MeetingsState {
+        let clock: fn() -> i64 = crate::store::now_ms;
+        MeetingsState {
+            pane: MeetingsPane::new(crate::meetings::zone::user_zone(), clock()),
+            back_to: Focus::Workspaces,
+            generation: 0,
+            clock,
+            nudge_after: NUDGE_AFTER,
+            badge: None,
+            beats: 0,
+        }
+    }
+}
+
+/// Reads what `query` asks for.
+fn load(conn: &rusqlite::Connection, query: Query) -> Result<Loaded, String> {
+    let (from, to) = query.window;
+    let meetings = meetings::between(conn, from, to).map_err(|e| describe(&e))?;
+    let detail: Option<MeetingDetail> = match query.meeting {
+        Some(id) => pane::detail(conn, id).map_err(|e| describe(&e))?,
+        None => None,
+    };
+    let (stakeholders, stakeholder) = if query.stakeholders {
+        let people = pane::stakeholders(conn).map_err(|e| describe(&e))?;
+        let chosen = query.stakeholder.or_else(|| people.first().map(|p| p.id));
+        let detail: Option<StakeholderDetail> = match chosen {
+            Some(id) => Some(pane::stakeholder_detail(conn, id).map_err(|e| describe(&e))?),
+            None => None,
+        };
+        (people, detail)
+    } else {
+        (Vec::new(), None)
+    };
+    Ok(Loaded {
+        meetings,
+        detail,
+        stakeholders,
+        stakeholder,
+    })
+}
+
+/// Stores `write`; an error names what is missing.
+fn store_write(conn: &mut rusqlite::Connection, write: &Write, now: i64) -> Result<(), String> {
+    let missing = |what: &str, id: i64| {
+        Err(format!(
+            "{what} {id} is gone (deleted elsewhere?); the dashboard shows what is stored now"
+        ))
+    };
+    let fail = |e: crate::store::StoreError| describe(&e);
+    match write {
+        Write::Decision { meeting, text } => {
+            match meetings::add_decision(conn, *meeting, text, now).map_err(fail)? {
+                Some(_) => Ok(()),
+                None => missing("meeting", *meeting),
+            }
+        }
+        Write::Note { meeting, text } => {
+            match meetings::add_note(conn, *meeting, text, now).map_err(fail)? {
+                Some(_) => Ok(()),
+                None => missing("meeting", *meeting),
+            }
+        }
+        Write::NewAction {
+            meeting,
+            text,
+            owner,
+            due,
+        } => {
+            let action = actions::NewAction {
+                meeting_id: *meeting,
+                text,
+                owner: owner.as_deref(),
+                due: due.as_deref(),
+            };
+            match actions::add(conn, &action, now).map_err(fail)? {
+                Some(_) => Ok(()),
+                None => missing("meeting", *meeting),
+            }
+        }
+        Write::EditAction {
+            id,
+            text,
+            owner,
+            due,
+        } => {
+            if actions::edit(conn, *id, text, owner.as_deref(), due.as_deref(), now)
+                .map_err(fail)?
+            {
+                Ok(())
+            } else {
+                missing("action item", *id)
+            }
+        }
+        Write::ActionStatus { id, status } => {
+            if actions::set_status(conn, *id, *status, now).map_err(fail)? {
+                Ok(())
+            } else {
+                missing("action item", *id)
+            }
+        }
+        Write::Consent { meeting, consent } => {
+            match meetings::set_consent(conn, *meeting, *consent, now).map_err(fail)? {
+                Some(_) => Ok(()),
+                None => missing("meeting", *meeting),
+            }
+        }
+    }
+}
+
+impl App {
+    /// Opens the dashboard (or closes it when open).
+    pub(crate) fn toggle_meetings(&mut self) -> bool {
+        if self.focus == Focus::Meetings {
+            self.leave_meetings();
+            return true;
+        }
+        self.meetings.back_to = self.focus;
+        self.focus = Focus::Meetings;
+        let now = (self.meetings.clock)();
+        self.meetings.pane.tick(now);
+        let query = self.meetings.pane.query();
+        self.meetings_op(MeetingsOp::Load(query));
+        self.count_badge();
+        true
+    }
+
+    pub(crate) fn leave_meetings(&mut self) {
+        self.meetings.pane.form = None;
+        self.focus = match self.meetings.back_to {
+            Focus::Editor if self.active_tab().is_some() => Focus::Editor,
+            Focus::Tree if self.session.is_some() => Focus::Tree,
+            Focus::Jobs | Focus::JobLog | Focus::Review | Focus::Ai => self.meetings.back_to,
+            _ => Focus::Workspaces,
+        };
+    }
+
+    /// Carries out what the dashboard asked for, on the store worker.
+    pub(crate) fn meetings_op(&mut self, op: MeetingsOp) {
+        let (write, query) = match op {
+            MeetingsOp::Leave => return self.leave_meetings(),
+            MeetingsOp::Load(query) => (None, query),
+            MeetingsOp::Write(write, query) => (Some(write), query),
+        };
+        self.meetings.generation += 1;
+        let generation = self.meetings.generation;
+        let now = (self.meetings.clock)();
+        self.store_work(
+            move |store| {
+                if let Some(write) = &write {
+                    store_write(&mut store.conn, write, now)?;
+                }
+                let loaded = load(&store.conn, query)?;
+                Ok((write, Box::new(loaded)))
+            },
+            move |result: Result<(Option<Write>, Box<Loaded>), String>| {
+                let (wrote, result) = match result {
+                    Ok((wrote, loaded)) => (wrote, Ok(loaded)),
+                    Err(e) => (None, Err(e)),
+                };
+                AppMsg::Meetings(MeetingsMsg::Loaded {
+                    generation,
+                    wrote,
+                    result,
+                })
+            },
+        );
+    }
+
+    /// Counts the action items worth a nudge, for the badge.
+    fn count_badge(&mut self) {
+        let before = (self.meetings.clock)() - self.meetings.nudge_after.as_millis() as i64;
+        self.store_work(
+            move |store| pane::nudge_worthy(&store.conn, before).map_err(|e| describe(&e)),
+            |result| AppMsg::Meetings(MeetingsMsg::Badge(result)),
+        );
+    }
+
+    /// Takes an answer for the dashboard; returns whether to redraw.
+    pub(crate) fn meetings_msg(&mut self, msg: MeetingsMsg) -> bool {
+        match msg {
+            MeetingsMsg::Badge(Ok(count)) => {
+                let changed = self.meetings.badge != Some(count);
+                self.meetings.badge = Some(count);
+                changed
+            }
+            // The badge is a hint: a failed count leaves the last one.
+            MeetingsMsg::Badge(Err(_)) => false,
+            MeetingsMsg::Loaded {
+                generation,
+                wrote,
+                result,
+            } => {
+                let mut redraw = false;
+                if let Some(write) = &wrote {
+                    self.notify(write.done_note(), false);
+                    self.count_badge();
+                    redraw = true;
+                }
+                match result {
+                    Err(e) => {
+                        self.notify(format!("meetings: {e}"), true);
+                        true
+                    }
+                    Ok(_) if generation != self.meetings.generation => redraw,
+                    Ok(loaded) => {
+                        let (changed, again) = self.meetings.pane.loaded(*loaded);
+                        if let Some(query) = again {
+                            self.meetings_op(MeetingsOp::Load(query));
+                        }
+                        redraw || (changed && self.focus == Focus::Meetings)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The clock's tick: statuses move on while the dashboard is open and
+    /// what it shows is re-read; the badge is counted now and then.
+    /// Returns whether to redraw.
+    pub(crate) fn meetings_tick(&mut self) -> bool {
+        self.meetings.beats = self.meetings.beats.wrapping_add(1);
+        let open = self.focus == Focus::Meetings;
+        if open || self.meetings.beats % BADGE_EVERY == 1 {
+            self.count_badge();
+        }
+        if !open {
+            return false;
+        }
+        let changed = self.meetings.pane.tick((self.meetings.clock)());
+        if self.meetings.pane.form.is_none() {
+            let query = self.meetings.pane.query();
+            self.meetings_op(MeetingsOp::Load(query));
+        }
+        changed
+    }
+}

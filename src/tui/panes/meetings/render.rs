@@ -1,0 +1,573 @@
+//! Drawing the dashboard: the days' meetings (or the stakeholders) on the
+//! left, the selection's detail on the right, an open form under it.
+//!
+//! Statuses take the theme's `meeting_*` styles (done and healthy green,
+//! needing attention yellow, failed or overdue red); without colour
+//! (`NO_COLOR`) a marker before the word says the same: `!` needs
+//! attention, `x` failed or overdue, `+` done, `>` under way.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::{MeetingsPane, View};
+use crate::meetings::status::MeetingStatus;
+use crate::meetings::zone;
+use crate::store::meetings::MeetingRow;
+use crate::store::meetings::actions::{ActionRow, ActionStatus};
+use crate::tui::panes::{fit, frame, inner, scroll_for};
+use crate::tui::theme::{ColorDepth, Theme};
+
+/// The style and the no-colour marker of a status.
+fn status_look(status: MeetingStatus, theme: &Theme) -> (Style, &'static str) {
+    let (key, fallback, marker) = match status {
+        MeetingStatus::Upcoming => ("meeting_upcoming", "foreground", " "),
+        MeetingStatus::Lobby => ("meeting_lobby", "warning", "!"),
+        MeetingStatus::Active => ("meeting_active", "title", ">"),
+        MeetingStatus::Post => ("meeting_post", "warning", "!"),
+        MeetingStatus::Done => ("meeting_done", "foreground", "+"),
+        MeetingStatus::Failed => ("meeting_failed", "error", "x"),
+    };
+    (theme.ui_or(key, fallback), marker)
+}
+
+/// `word` with its marker when there is no colour to tell it.
+fn marked(word: &str, marker: &str, theme: &Theme) -> String {
+    if theme.depth() == ColorDepth::None {
+        format!("{marker} {word}")
+    } else {
+        word.to_string()
+    }
+}
+
+fn action_look(action: &ActionRow, overdue: bool, theme: &Theme) -> (Style, &'static str) {
+    if overdue {
+        return (theme.ui_or("meeting_overdue", "error"), "x");
+    }
+    match action.status {
+        ActionStatus::Open => (theme.ui("foreground"), " "),
+        ActionStatus::Doing => (theme.ui_or("meeting_lobby", "warning"), ">"),
+        ActionStatus::Done => (theme.ui_or("meeting_done", "foreground"), "+"),
+    }
+}
+
+impl MeetingsPane {
+    /// "09:00–10:00", or "all day".
+    pub(super) fn hours(&self, meeting: &MeetingRow) -> String {
+        if meeting.all_day {
+            return "all day".into();
+        }
+        let start = zone::local(meeting.start_at, self.zone);
+        let end = zone::local(meeting.end_at, self.zone);
+        format!("{}–{}", start.format("%H:%M"), end.format("%H:%M"))
+    }
+
+    /// "Today · Mon 7 Dec", "Tomorrow · …", or the date alone.
+    fn day_label(&self, date: chrono::NaiveDate) -> String {
+        let name = date.format("%a %-d %b").to_string();
+        match (date - self.today()).num_days() {
+            0 => format!("Today · {name}"),
+            1 => format!("Tomorrow · {name}"),
+            _ => name,
+        }
+    }
+
+    pub fn render(
+        &mut self,
+        area: Rect,
+        buf: &mut Buffer,
+        focused: bool,
+        theme: &Theme,
+    ) -> Option<(u16, u16)> {
+        let left_width = (area.width * 2 / 5).max(38).min(area.width);
+        let left = Rect {
+            width: left_width,
+            ..area
+        };
+        let right = Rect {
+            x: area.x + left_width,
+            width: area.width - left_width,
+            ..area
+        };
+        let form_height = self.form.as_ref().map_or(0, |f| {
+            if f.multiline() {
+                8
+            } else {
+                f.fields.len() as u16 + 2
+            }
+        });
+        let form_height = form_height.min(right.height.saturating_sub(3));
+        let detail = Rect {
+            height: right.height - form_height,
+            ..right
+        };
+        let form_area = Rect {
+            y: right.y + detail.height,
+            height: form_height,
+            ..right
+        };
+        let list_focused = focused && self.form.is_none();
+        match self.view {
+            View::Agenda => {
+                self.render_agenda(left, buf, list_focused, theme);
+                self.render_detail(detail, buf, theme);
+            }
+            View::Stakeholders => {
+                self.render_people(left, buf, list_focused, theme);
+                self.render_person(detail, buf, theme);
+            }
+        }
+        if form_height > 0 {
+            return self.render_form(form_area, buf, focused, theme);
+        }
+        None
+    }
+
+    fn render_agenda(&mut self, area: Rect, buf: &mut Buffer, focused: bool, theme: &Theme) {
+        let title = format!(" Next {} days · {} ", super::DAYS, self.zone.name());
+        frame(&title, focused, theme).render(area, buf);
+        let body = inner(area);
+        self.page = body.height.max(1);
+        let width = usize::from(body.width);
+        if !self.loaded {
+            Paragraph::new(Line::styled(" reading the meetings…", theme.ui("muted")))
+                .render(body, buf);
+            return;
+        }
+        if self.data.meetings.is_empty() {
+            let lines = vec![
+                Line::styled(" no meetings in the next 7 days", theme.ui("muted")),
+                Line::styled(" kollega meetings import <file.ics>", theme.ui("muted")),
+            ];
+            Paragraph::new(lines).render(body, buf);
+            return;
+        }
+        let mut rows: Vec<Line> = Vec::new();
+        let mut selected_row = 0;
+        let mut day = None;
+        for (i, meeting) in self.data.meetings.iter().enumerate() {
+            let date = zone::local(meeting.start_at.max(self.window().0), self.zone).date_naive();
+            if day != Some(date) {
+                day = Some(date);
+                rows.push(Line::styled(
+                    fit(&format!(" {}", self.day_label(date)), width, false),
+                    theme.ui("title"),
+                ));
+            }
+            let status = self
+                .statuses
+                .get(i)
+                .copied()
+                .unwrap_or_else(|| self.status_of(meeting));
+            let (style, marker) = status_look(status, theme);
+            let word = marked(status.as_str(), marker, theme);
+            let hours = format!(" {:<11} ", self.hours(meeting));
+            let status_width = if theme.depth() == ColorDepth::None {
+                10
+            } else {
+                8
+            }
+            .min(width);
+            let title_width = width.saturating_sub(hours.chars().count() + status_width + 1);
+            let clean = crate::tui::ansi::strip(&meeting.title);
+            let mut line = Line::from(vec![
+                Span::styled(hours, theme.ui("muted")),
+                Span::styled(fit(&clean, title_width, false), theme.ui("foreground")),
+                Span::raw(" "),
+                Span::styled(fit(&word, status_width, true), style),
+            ]);
+            if i == self.selected {
+                selected_row = rows.len();
+                line = line.patch_style(theme.ui("selection"));
+            }
+            rows.push(line);
+        }
+        let top = scroll_for(selected_row, body.height);
+        Paragraph::new(rows.split_off(top.min(rows.len()))).render(body, buf);
+    }
+
+    fn render_detail(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
+        let Some(meeting) = self.selected_meeting() else {
+            frame(" Meeting ", false, theme).render(area, buf);
+            return;
+        };
+        let title = format!(" {} ", crate::tui::ansi::strip(&meeting.title));
+        frame(&title, false, theme).render(area, buf);
+        let body = inner(area);
+        let width = usize::from(body.width);
+        let Some(detail) = self.detail() else {
+            Paragraph::new(Line::styled(" reading…", theme.ui("muted"))).render(body, buf);
+            return;
+        };
+        let muted = theme.ui("muted");
+        let head = theme.ui("title");
+        let text = theme.ui("foreground");
+        let mut lines: Vec<Line> = Vec::new();
+        let plain = |s: String, style: Style| Line::styled(fit(&s, width, false), style);
+        let field = |label: &str, value: String, style: Style| {
+            Line::from(vec![
+                Span::styled(format!(" {label:<8}"), muted),
+                Span::styled(fit(&value, width.saturating_sub(9), false), style),
+            ])
+        };
+        let start = zone::local(meeting.start_at, self.zone);
+        lines.push(field(
+            "When",
+            format!("{} {}", start.format("%a %-d %b %Y"), self.hours(meeting)),
+            text,
+        ));
+        if let Some(place) = &meeting.location {
+            lines.push(field("Where", crate::tui::ansi::strip(place), text));
+        }
+        if let Some(url) = &meeting.url {
+            lines.push(field("Link", crate::tui::ansi::strip(url), text));
+        }
+        let status = self.status_of(meeting);
+        let (style, marker) = status_look(status, theme);
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:<8}", "Status"), muted),
+            Span::styled(marked(status.as_str(), marker, theme), style),
+            Span::styled("   consent ", muted),
+            Span::styled(meeting.consent.as_str(), text.add_modifier(Modifier::BOLD)),
+        ]));
+        if let Some(error) = &meeting.processing_error {
+            lines.push(field(
+                "Failed",
+                crate::tui::ansi::strip(error),
+                theme.ui("error"),
+            ));
+        }
+        if detail.attendees.is_empty() {
+            lines.push(field("People", "none listed".into(), muted));
+        }
+        for (i, person) in detail.attendees.iter().enumerate() {
+            let who = match &person.name {
+                Some(name) => format!("{name} <{}>", person.email),
+                None => person.email.clone(),
+            };
+            let role = if person.role == crate::store::meetings::Role::Organizer {
+                " (organizer)"
+            } else {
+                ""
+            };
+            let label = if i == 0 { "People" } else { "" };
+            lines.push(field(
+                label,
+                format!("{}{role}", crate::tui::ansi::strip(&who)),
+                text,
+            ));
+        }
+        lines.push(plain(" Pre-brief".into(), head));
+        match &detail.pre_brief {
+            Some(json) => {
+                for line in brief_lines(json) {
+                    lines.push(plain(format!("   {line}"), text));
+                }
+            }
+            None => lines.push(plain("   none yet".into(), muted)),
+        }
+        lines.push(plain(format!(" Notes ({})", detail.notes.len()), head));
+        if detail.notes.is_empty() {
+            lines.push(plain("   none yet: n writes one".into(), muted));
+        }
+        for note in &detail.notes {
+            for (i, line) in note.text.lines().enumerate() {
+                let bullet = if i == 0 { "•" } else { " " };
+                let line = crate::tui::ansi::strip(line);
+                lines.push(plain(format!("   {bullet} {line}"), text));
+            }
+        }
+        if !detail.transcripts.is_empty() {
+            lines.push(plain(
+                format!(" Transcripts ({})", detail.transcripts.len()),
+                head,
+            ));
+            for t in &detail.transcripts {
+                lines.push(plain(
+                    format!(
+                        "   {} ({}, {} characters)",
+                        crate::tui::ansi::strip(&t.source_name),
+                        t.format,
+                        t.chars
+                    ),
+                    text,
+                ));
+            }
+        }
+        lines.push(plain(
+            format!(" Decisions ({})", detail.decisions.len()),
+            head,
+        ));
+        if detail.decisions.is_empty() {
+            lines.push(plain("   none yet: d records one".into(), muted));
+        }
+        for decision in &detail.decisions {
+            lines.push(plain(
+                format!("   • {}", crate::tui::ansi::strip(&decision.text)),
+                text,
+            ));
+        }
+        lines.push(plain(
+            format!(" Action items ({})", detail.actions.len()),
+            head,
+        ));
+        if detail.actions.is_empty() {
+            lines.push(plain("   none yet: a adds one".into(), muted));
+        }
+        let mut selected_line = 0;
+        for (i, action) in detail.actions.iter().enumerate() {
+            let overdue = self.overdue(action);
+            let mut line = action_line(action, overdue, i == self.item, width, theme);
+            if i == self.item {
+                selected_line = lines.len();
+                line = line.patch_style(theme.ui("selection"));
+            }
+            lines.push(line);
+        }
+        let top = scroll_for(selected_line, body.height);
+        Paragraph::new(lines.split_off(top.min(lines.len()))).render(body, buf);
+    }
+
+    fn render_people(&mut self, area: Rect, buf: &mut Buffer, focused: bool, theme: &Theme) {
+        frame(" Stakeholders ", focused, theme).render(area, buf);
+        let body = inner(area);
+        self.page = body.height.max(1);
+        let width = usize::from(body.width);
+        if self.data.stakeholders.is_empty() {
+            let text = if self.loaded {
+                " nobody yet: attendees and organizers of imported meetings"
+            } else {
+                " reading…"
+            };
+            Paragraph::new(Line::styled(fit(text, width, false), theme.ui("muted")))
+                .render(body, buf);
+            return;
+        }
+        let mut rows = Vec::new();
+        let plural =
+            |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        for (i, person) in self.data.stakeholders.iter().enumerate() {
+            let who = person.name.clone().unwrap_or_else(|| person.email.clone());
+            let counts = format!(
+                "   {} · {} · {}",
+                plural(person.open_actions, "open action", "open actions"),
+                plural(person.meetings, "meeting", "meetings"),
+                plural(person.decisions, "decision", "decisions"),
+            );
+            let mut name = Line::styled(
+                fit(&format!(" {}", crate::tui::ansi::strip(&who)), width, false),
+                theme.ui("foreground"),
+            );
+            let mut counts = Line::styled(fit(&counts, width, false), theme.ui("muted"));
+            if i == self.person {
+                name = name.patch_style(theme.ui("selection"));
+                counts = counts.patch_style(theme.ui("selection"));
+            }
+            rows.push(name);
+            rows.push(counts);
+        }
+        let top = scroll_for(self.person * 2 + 1, body.height);
+        Paragraph::new(rows.split_off(top.min(rows.len()))).render(body, buf);
+    }
+
+    fn render_person(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
+        let Some(person) = self.data.stakeholders.get(self.person) else {
+            frame(" Stakeholder ", false, theme).render(area, buf);
+            return;
+        };
+        let title = format!(" {} ", crate::tui::ansi::strip(&person.email));
+        frame(&title, false, theme).render(area, buf);
+        let body = inner(area);
+        let width = usize::from(body.width);
+        let Some(detail) = &self.data.stakeholder else {
+            Paragraph::new(Line::styled(" reading…", theme.ui("muted"))).render(body, buf);
+            return;
+        };
+        let head = theme.ui("title");
+        let muted = theme.ui("muted");
+        let text = theme.ui("foreground");
+        let plain = |s: String, style: Style| Line::styled(fit(&s, width, false), style);
+        let mut lines = vec![plain(
+            format!(" Open action items ({})", detail.open_actions.len()),
+            head,
+        )];
+        if detail.open_actions.is_empty() {
+            lines.push(plain("   none".into(), muted));
+        }
+        for action in &detail.open_actions {
+            let overdue = self.overdue(action);
+            lines.push(action_line(action, overdue, false, width, theme));
+            lines.push(plain(
+                format!(
+                    "       from {}",
+                    crate::tui::ansi::strip(&action.meeting_title)
+                ),
+                muted,
+            ));
+        }
+        lines.push(plain(
+            format!(" Decisions ({})", detail.decisions.len()),
+            head,
+        ));
+        if detail.decisions.is_empty() {
+            lines.push(plain("   none".into(), muted));
+        }
+        for decision in &detail.decisions {
+            lines.push(plain(
+                format!(
+                    "   • {} ({})",
+                    crate::tui::ansi::strip(&decision.text),
+                    crate::tui::ansi::strip(&decision.meeting_title)
+                ),
+                text,
+            ));
+        }
+        lines.push(plain(
+            format!(" Meetings ({})", detail.meetings.len()),
+            head,
+        ));
+        for meeting in &detail.meetings {
+            let start = zone::local(meeting.start_at, self.zone);
+            lines.push(plain(
+                format!(
+                    "   {} {}  {}",
+                    start.format("%a %-d %b"),
+                    self.hours(meeting),
+                    crate::tui::ansi::strip(&meeting.title)
+                ),
+                text,
+            ));
+        }
+        Paragraph::new(lines).render(body, buf);
+    }
+
+    fn render_form(
+        &mut self,
+        area: Rect,
+        buf: &mut Buffer,
+        focused: bool,
+        theme: &Theme,
+    ) -> Option<(u16, u16)> {
+        let form = self.form.as_mut()?;
+        let hint = if form.multiline() {
+            "ctrl-s stores, esc drops"
+        } else {
+            "enter: next / store, esc drops"
+        };
+        let title = format!(" {} ({hint}) ", form.title());
+        frame(&title, focused, theme).render(area, buf);
+        let body = inner(area);
+        let mut cursor = None;
+        if form.multiline() {
+            let field = &mut form.fields[0];
+            field.input.render(body, buf);
+            let at = field.input.cursor();
+            let (row, col) = (at.0, at.1);
+            cursor = Some((
+                body.x + (col as u16).min(body.width.saturating_sub(1)),
+                body.y + (row as u16).min(body.height.saturating_sub(1)),
+            ));
+            return focused.then_some(cursor?);
+        }
+        let label_width = 9u16.min(body.width);
+        for (i, field) in form.fields.iter_mut().enumerate() {
+            let y = body.y + i as u16;
+            if y >= body.y + body.height {
+                break;
+            }
+            let style = if i == form.at {
+                theme.ui("title")
+            } else {
+                theme.ui("muted")
+            };
+            Paragraph::new(Span::styled(format!(" {:<7}", field.label), style)).render(
+                Rect {
+                    x: body.x,
+                    y,
+                    width: label_width,
+                    height: 1,
+                },
+                buf,
+            );
+            let input = Rect {
+                x: body.x + label_width,
+                y,
+                width: body.width - label_width,
+                height: 1,
+            };
+            field.input.render(input, buf);
+            if i == form.at {
+                let col = field.input.cursor().1;
+                cursor = Some((input.x + (col as u16).min(input.width.saturating_sub(1)), y));
+            }
+        }
+        if focused { cursor } else { None }
+    }
+}
+
+/// One action item's line: marker, status, text, owner, due date.
+fn action_line(
+    action: &ActionRow,
+    overdue: bool,
+    selected: bool,
+    width: usize,
+    theme: &Theme,
+) -> Line<'static> {
+    let (style, marker) = action_look(action, overdue, theme);
+    let pointer = if selected { "›" } else { " " };
+    let status = marked(action.status.as_str(), marker, theme);
+    let mut tail = String::new();
+    if let Some(due) = &action.due {
+        let what = if overdue { "overdue since" } else { "due" };
+        tail.push_str(&format!(" · {what} {due}"));
+    }
+    if let Some(owner) = &action.owner {
+        tail.push_str(&format!(" — {}", crate::tui::ansi::strip(owner)));
+    }
+    let head = format!(" {pointer} [{status}] ");
+    let text = crate::tui::ansi::strip(&action.text);
+    // The text comes first; owner and due date take what is left, at
+    // least a third of the line.
+    let room = width.saturating_sub(head.chars().count());
+    let tail_width = tail
+        .chars()
+        .count()
+        .min(room.saturating_sub(text.chars().count()).max(room / 3));
+    let text_width = text.chars().count().min(room.saturating_sub(tail_width));
+    let tail_width = room.saturating_sub(text_width);
+    Line::from(vec![
+        Span::styled(head, style),
+        Span::styled(fit(&text, text_width, false), theme.ui("foreground")),
+        Span::styled(
+            fit(&tail, tail_width, false),
+            if overdue { style } else { theme.ui("muted") },
+        ),
+    ])
+}
+
+/// A stored brief's JSON as short lines: each field, text as it is, lists
+/// joined.
+fn brief_lines(json: &str) -> Vec<String> {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(json)
+    else {
+        return json.lines().map(crate::tui::ansi::strip).collect();
+    };
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => crate::tui::ansi::strip(s),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                serde_json::Value::String(s) => crate::tui::ansi::strip(s),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    };
+    fields
+        .iter()
+        .map(|(key, value)| format!("{key}: {}", text(value)))
+        .collect()
+}

@@ -1,0 +1,574 @@
+//! The dashboard drawn at a fixed moment in a fixed zone (snapshots at
+//! 80x24 and 120x40, with and without colour), and its `update`: what
+//! each key changes and which reads and writes it asks the app for.
+
+use chrono::TimeZone;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use super::form::FormKind;
+use super::*;
+use crate::store::meetings::actions::ActionRow;
+use crate::store::meetings::pane::{DecisionOf, MeetingDetail, StakeholderDetail, TranscriptInfo};
+use crate::store::meetings::stakeholders::StakeholderRow;
+use crate::store::meetings::{Attendee, Processing, Role, TextRow};
+use crate::tui::app::{Effect, Outcome};
+use crate::tui::theme::{ColorDepth, Theme};
+
+const ZONE: Tz = chrono_tz::Europe::Stockholm;
+
+/// Unix ms of a wall-clock time in Stockholm.
+fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> i64 {
+    ZONE.with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .unwrap()
+        .timestamp_millis()
+}
+
+/// The clock of every test: Monday 7 December 2026, 09:55 in Stockholm.
+fn now() -> i64 {
+    at(2026, 12, 7, 9, 55)
+}
+
+fn meeting(id: i64, title: &str, start: i64, minutes: i64, processing: Processing) -> MeetingRow {
+    MeetingRow {
+        id,
+        uid: format!("uid-{id}"),
+        occurrence_key: String::new(),
+        title: title.into(),
+        location: None,
+        url: None,
+        start_at: start,
+        end_at: start + minutes * 60_000,
+        tzid: Some("Europe/Stockholm".into()),
+        all_day: false,
+        floating: false,
+        cancelled: false,
+        consent: Consent::Basic,
+        processing,
+        processing_error: None,
+        transcript_source: None,
+        transcript_state: "none".into(),
+        transcript_attempts: 0,
+    }
+}
+
+fn action(
+    id: i64,
+    text: &str,
+    owner: Option<&str>,
+    due: Option<&str>,
+    status: ActionStatus,
+) -> ActionRow {
+    ActionRow {
+        id,
+        meeting_id: 1,
+        meeting_title: "Standup".into(),
+        text: text.into(),
+        owner_id: None,
+        owner: owner.map(str::to_string),
+        due: due.map(str::to_string),
+        status,
+        created_at: 0,
+        updated_at: 0,
+        last_nudged_at: None,
+    }
+}
+
+fn text_row(id: i64, text: &str) -> TextRow {
+    TextRow {
+        id,
+        meeting_id: 1,
+        text: text.into(),
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+/// A week with a meeting in every status, the first one (in the lobby)
+/// with its detail.
+fn week() -> Loaded {
+    let mut failed = meeting(
+        7,
+        "Vendor sync",
+        at(2026, 12, 7, 6, 0),
+        30,
+        Processing::Failed,
+    );
+    failed.processing_error = Some("the transcript never came".into());
+    let mut offsite = meeting(
+        6,
+        "Team offsite",
+        at(2026, 12, 9, 0, 0),
+        24 * 60,
+        Processing::None,
+    );
+    offsite.all_day = true;
+    let mut standup = meeting(1, "Standup", at(2026, 12, 7, 10, 0), 15, Processing::None);
+    standup.location = Some("Room 4".into());
+    standup.url = Some("https://meet.example.com/standup".into());
+    standup.consent = Consent::Plus;
+    let meetings = vec![
+        failed,
+        meeting(3, "Retro", at(2026, 12, 7, 7, 0), 60, Processing::Done),
+        meeting(
+            2,
+            "Design review",
+            at(2026, 12, 7, 8, 0),
+            60,
+            Processing::None,
+        ),
+        meeting(
+            4,
+            "Vendor call",
+            at(2026, 12, 7, 9, 30),
+            60,
+            Processing::None,
+        ),
+        standup.clone(),
+        meeting(5, "Budget", at(2026, 12, 8, 14, 0), 60, Processing::None),
+        offsite,
+    ];
+    let detail = MeetingDetail {
+        meeting: standup,
+        description: Some("daily".into()),
+        attendees: vec![
+            Attendee {
+                stakeholder_id: 1,
+                email: "boss@example.com".into(),
+                name: Some("Boss".into()),
+                role: Role::Organizer,
+            },
+            Attendee {
+                stakeholder_id: 2,
+                email: "ann@example.com".into(),
+                name: None,
+                role: Role::Attendee,
+            },
+        ],
+        pre_brief: Some(r#"{"agenda":["blockers","release"],"open_actions":2}"#.into()),
+        notes: vec![text_row(1, "release on friday\nann checks the build")],
+        transcripts: vec![TranscriptInfo {
+            id: 1,
+            source_name: "standup.vtt".into(),
+            format: "vtt".into(),
+            chars: 1834,
+        }],
+        decisions: vec![text_row(1, "ship 2.0 on friday")],
+        actions: vec![
+            action(
+                1,
+                "fix the flaky test",
+                Some("ann@example.com"),
+                Some("2026-12-01"),
+                ActionStatus::Open,
+            ),
+            action(
+                2,
+                "book the room",
+                Some("Boss"),
+                Some("2026-12-10"),
+                ActionStatus::Doing,
+            ),
+            action(3, "send the agenda", None, None, ActionStatus::Done),
+        ],
+    };
+    Loaded {
+        meetings,
+        detail: Some(detail),
+        stakeholders: Vec::new(),
+        stakeholder: None,
+    }
+}
+
+/// The pane at the test clock with the week loaded and the standup
+/// selected.
+fn pane() -> MeetingsPane {
+    let mut pane = MeetingsPane::new(ZONE, now());
+    let (_, again) = pane.loaded(week());
+    // The first load selects the first meeting; its detail is asked for.
+    assert_eq!(again.map(|q| q.meeting), Some(Some(7)));
+    pane.selected = 4;
+    let (_, again) = pane.loaded(week());
+    assert_eq!(again, None);
+    pane
+}
+
+fn draw(
+    pane: &mut MeetingsPane,
+    width: u16,
+    height: u16,
+    depth: ColorDepth,
+) -> (String, Terminal<TestBackend>) {
+    let theme = Theme::load("dark", None, depth).unwrap();
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|f| {
+            pane.render(f.area(), f.buffer_mut(), true, &theme);
+        })
+        .unwrap();
+    (terminal.backend().to_string(), terminal)
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent {
+        code,
+        modifiers: KeyModifiers::NONE,
+        kind: KeyEventKind::Press,
+        state: KeyEventState::NONE,
+    }
+}
+
+fn type_into(pane: &mut MeetingsPane, text: &str) {
+    for c in text.chars() {
+        assert!(matches!(
+            pane.form_key(None, key(KeyCode::Char(c))),
+            Outcome::Redraw
+        ));
+    }
+}
+
+fn write_of(outcome: Outcome) -> Write {
+    match outcome {
+        Outcome::Effect(Effect::Meetings(MeetingsOp::Write(write, _))) => write,
+        _ => panic!("expected a write"),
+    }
+}
+
+fn notified(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Effect(Effect::Notify(text, true)) => text,
+        _ => panic!("expected an error in the status bar"),
+    }
+}
+
+#[test]
+fn the_week_by_day_with_statuses_and_the_selected_meetings_detail() {
+    let mut pane = pane();
+    for (width, height) in [(80, 24), (120, 40)] {
+        let (screen, _) = draw(&mut pane, width, height, ColorDepth::TrueColor);
+        insta::assert_snapshot!(format!("meetings_{width}x{height}"), screen);
+    }
+}
+
+#[test]
+fn without_colour_a_marker_tells_the_status() {
+    let mut pane = pane();
+    let (screen, _) = draw(&mut pane, 80, 24, ColorDepth::None);
+    insta::assert_snapshot!("meetings_no_color_80x24", screen);
+    assert!(screen.contains("! lobby") && screen.contains("x failed") && screen.contains("+ done"));
+    assert!(screen.contains("[x open]"), "the overdue item is marked");
+}
+
+#[test]
+fn statuses_take_the_themes_colours() {
+    let mut pane = pane();
+    let (screen, terminal) = draw(&mut pane, 120, 40, ColorDepth::TrueColor);
+    let buffer = terminal.backend().buffer();
+    let fg_of = |word: &str| {
+        let (y, line) = screen
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(word))
+            .unwrap();
+        let x = line[..line.find(word).unwrap()].chars().count();
+        buffer[(x as u16, y as u16)].fg
+    };
+    assert_eq!(
+        fg_of("failed"),
+        Color::Rgb(0xfb, 0x49, 0x34),
+        "failed is red"
+    );
+    assert_eq!(
+        fg_of(" done"),
+        Color::Rgb(0xb8, 0xbb, 0x26),
+        "done is green"
+    );
+    assert_eq!(
+        fg_of("post"),
+        Color::Rgb(0xfa, 0xbd, 0x2f),
+        "post needs attention: yellow"
+    );
+    assert_eq!(
+        fg_of("overdue"),
+        Color::Rgb(0xfb, 0x49, 0x34),
+        "overdue is red"
+    );
+}
+
+#[test]
+fn moving_selects_a_meeting_and_asks_for_its_detail() {
+    let mut pane = pane();
+    let Outcome::Effect(Effect::Meetings(MeetingsOp::Load(query))) = pane.update(Action::Down)
+    else {
+        panic!("expected a load");
+    };
+    assert_eq!(query.meeting, Some(5));
+    assert_eq!(
+        query.window,
+        (at(2026, 12, 7, 0, 0), at(2026, 12, 14, 0, 0))
+    );
+    assert!(
+        pane.detail().is_none(),
+        "the standup's detail is not the budget's"
+    );
+    assert!(matches!(pane.update(Action::Top), Outcome::Effect(_)));
+    assert!(
+        matches!(pane.update(Action::Up), Outcome::Ignored),
+        "already at the top"
+    );
+    assert!(matches!(
+        pane.update(Action::Back),
+        Outcome::Effect(Effect::Meetings(MeetingsOp::Leave))
+    ));
+}
+
+#[test]
+fn a_load_keeps_the_selection_on_the_same_meeting() {
+    let mut pane = pane();
+    let mut data = week();
+    data.meetings.remove(0);
+    let (changed, again) = pane.loaded(data);
+    assert!(changed && again.is_none());
+    assert_eq!(pane.selected_meeting().map(|m| m.id), Some(1));
+    let (changed, _) = pane.loaded(pane.data.clone());
+    assert!(!changed, "the same rows again draw nothing");
+}
+
+#[test]
+fn the_tick_redraws_only_when_a_status_changes() {
+    let mut pane = pane();
+    assert!(
+        !pane.tick(now() + 60_000),
+        "09:56: the standup is still in the lobby"
+    );
+    assert!(pane.tick(at(2026, 12, 7, 10, 0)), "10:00: it starts");
+    assert_eq!(
+        pane.status_of(pane.selected_meeting().unwrap()),
+        MeetingStatus::Active
+    );
+}
+
+#[test]
+fn an_action_item_cycles_open_doing_done_and_open_again() {
+    let mut pane = pane();
+    assert_eq!(
+        write_of(pane.update(Action::CycleAction)),
+        Write::ActionStatus {
+            id: 1,
+            status: ActionStatus::Doing
+        }
+    );
+    assert!(matches!(pane.update(Action::NextItem), Outcome::Redraw));
+    assert_eq!(
+        write_of(pane.update(Action::CycleAction)),
+        Write::ActionStatus {
+            id: 2,
+            status: ActionStatus::Done
+        }
+    );
+    let _ = pane.update(Action::NextItem);
+    assert!(
+        matches!(pane.update(Action::NextItem), Outcome::Ignored),
+        "the last one"
+    );
+    assert_eq!(
+        write_of(pane.update(Action::CycleAction)),
+        Write::ActionStatus {
+            id: 3,
+            status: ActionStatus::Open
+        }
+    );
+    let _ = pane.update(Action::PrevItem);
+    assert_eq!(pane.selected_action().map(|a| a.id), Some(2));
+}
+
+#[test]
+fn a_decision_is_typed_in_place_and_an_empty_one_refused() {
+    let mut pane = pane();
+    assert!(matches!(pane.update(Action::AddDecision), Outcome::Redraw));
+    assert_eq!(pane.form_is_multiline(), Some(false));
+    assert!(
+        matches!(pane.update(Action::Down), Outcome::Ignored),
+        "the form has the keys"
+    );
+    assert!(notified(pane.form_key(Some(Action::Submit), key(KeyCode::Enter))).contains("empty"));
+    type_into(&mut pane, "ship on friday");
+    assert_eq!(
+        write_of(pane.form_key(Some(Action::Submit), key(KeyCode::Enter))),
+        Write::Decision {
+            meeting: 1,
+            text: "ship on friday".into()
+        }
+    );
+    assert!(pane.form.is_none());
+    let _ = pane.update(Action::AddDecision);
+    let _ = pane.form_key(Some(Action::Back), key(KeyCode::Esc));
+    assert!(pane.form.is_none(), "esc drops the form");
+}
+
+#[test]
+fn an_action_item_form_walks_its_fields_and_checks_the_date() {
+    let mut pane = pane();
+    let _ = pane.update(Action::AddAction);
+    let submit = |pane: &mut MeetingsPane| pane.form_key(Some(Action::Submit), key(KeyCode::Enter));
+    type_into(&mut pane, "write the notes");
+    assert!(matches!(submit(&mut pane), Outcome::Redraw));
+    // No owner.
+    assert!(matches!(submit(&mut pane), Outcome::Redraw));
+    type_into(&mut pane, "12/24");
+    let (screen, _) = draw(&mut pane, 80, 24, ColorDepth::TrueColor);
+    insta::assert_snapshot!("meetings_action_form_80x24", screen);
+    assert!(notified(submit(&mut pane)).contains("YYYY-MM-DD"));
+    assert_eq!(
+        pane.form.as_ref().map(|f| f.at),
+        Some(2),
+        "the cursor stays on the date"
+    );
+    for _ in 0..5 {
+        let _ = pane.form_key(None, key(KeyCode::Backspace));
+    }
+    type_into(&mut pane, "2026-12-24");
+    assert_eq!(
+        write_of(submit(&mut pane)),
+        Write::NewAction {
+            meeting: 1,
+            text: "write the notes".into(),
+            owner: None,
+            due: Some("2026-12-24".into()),
+        }
+    );
+}
+
+#[test]
+fn editing_an_action_item_starts_from_what_it_says() {
+    let mut pane = pane();
+    let _ = pane.update(Action::EditAction);
+    let form = pane.form.as_ref().unwrap();
+    assert_eq!(form.kind, FormKind::EditAction { id: 1 });
+    let texts: Vec<String> = form.fields.iter().map(|f| f.text()).collect();
+    assert_eq!(
+        texts,
+        ["fix the flaky test", "ann@example.com", "2026-12-01"]
+    );
+    type_into(&mut pane, " today");
+    let _ = pane.form_key(Some(Action::Submit), key(KeyCode::Enter));
+    let _ = pane.form_key(Some(Action::Submit), key(KeyCode::Enter));
+    assert_eq!(
+        write_of(pane.form_key(Some(Action::Submit), key(KeyCode::Enter))),
+        Write::EditAction {
+            id: 1,
+            text: "fix the flaky test today".into(),
+            owner: Some("ann@example.com".into()),
+            due: Some("2026-12-01".into()),
+        }
+    );
+}
+
+#[test]
+fn a_note_takes_several_lines() {
+    let mut pane = pane();
+    let _ = pane.update(Action::AddNote);
+    assert_eq!(pane.form_is_multiline(), Some(true));
+    type_into(&mut pane, "first");
+    // Enter is bound to nothing in [compose]: a new line.
+    let _ = pane.form_key(None, key(KeyCode::Enter));
+    type_into(&mut pane, "second");
+    assert_eq!(
+        write_of(pane.form_key(Some(Action::Submit), key(KeyCode::Char('s')))),
+        Write::Note {
+            meeting: 1,
+            text: "first\nsecond".into()
+        }
+    );
+}
+
+#[test]
+fn consent_is_one_of_three_levels() {
+    let mut pane = pane();
+    let _ = pane.update(Action::SetConsent);
+    assert_eq!(pane.form.as_ref().unwrap().fields[0].text(), "plus");
+    for _ in 0..4 {
+        let _ = pane.form_key(None, key(KeyCode::Backspace));
+    }
+    type_into(&mut pane, "secret");
+    assert!(
+        notified(pane.form_key(Some(Action::Submit), key(KeyCode::Enter)))
+            .contains("basic, plus or legal")
+    );
+    for _ in 0..6 {
+        let _ = pane.form_key(None, key(KeyCode::Backspace));
+    }
+    type_into(&mut pane, "Legal");
+    assert_eq!(
+        write_of(pane.form_key(Some(Action::Submit), key(KeyCode::Enter))),
+        Write::Consent {
+            meeting: 1,
+            consent: Consent::Legal
+        }
+    );
+}
+
+#[test]
+fn without_meetings_a_change_says_how_to_get_some() {
+    let mut pane = MeetingsPane::new(ZONE, now());
+    let _ = pane.loaded(Loaded::default());
+    assert!(notified(pane.update(Action::AddDecision)).contains("kollega meetings import"));
+    let (screen, _) = draw(&mut pane, 80, 24, ColorDepth::TrueColor);
+    assert!(screen.contains("no meetings in the next 7 days"));
+}
+
+#[test]
+fn the_stakeholders_view_lists_people_with_their_work() {
+    let mut pane = pane();
+    let Outcome::Effect(Effect::Meetings(MeetingsOp::Load(query))) =
+        pane.update(Action::MeetingsView)
+    else {
+        panic!("expected a load");
+    };
+    assert!(query.stakeholders);
+    let mut data = week();
+    data.stakeholders = vec![
+        StakeholderRow {
+            id: 2,
+            email: "ann@example.com".into(),
+            name: None,
+            meetings: 3,
+            decisions: 1,
+            open_actions: 1,
+        },
+        StakeholderRow {
+            id: 1,
+            email: "boss@example.com".into(),
+            name: Some("Boss".into()),
+            meetings: 5,
+            decisions: 2,
+            open_actions: 0,
+        },
+    ];
+    data.stakeholder = Some(StakeholderDetail {
+        open_actions: vec![action(
+            1,
+            "fix the flaky test",
+            Some("ann@example.com"),
+            Some("2026-12-01"),
+            ActionStatus::Open,
+        )],
+        decisions: vec![DecisionOf {
+            meeting_title: "Standup".into(),
+            text: "ship 2.0 on friday".into(),
+        }],
+        meetings: vec![week().meetings[4].clone()],
+    });
+    let _ = pane.loaded(data);
+    let (screen, _) = draw(&mut pane, 80, 24, ColorDepth::TrueColor);
+    insta::assert_snapshot!("meetings_stakeholders_80x24", screen);
+    assert!(notified(pane.update(Action::AddDecision)).contains("meetings view"));
+    let Outcome::Effect(Effect::Meetings(MeetingsOp::Load(query))) = pane.update(Action::Down)
+    else {
+        panic!("expected a load");
+    };
+    assert_eq!(query.stakeholder, Some(1));
+}
