@@ -57,9 +57,9 @@ pub(crate) fn check_structure(text: &str) -> Result<Vec<usize>, Malformed> {
             ));
         }
         let value = content[colon + 1..].trim();
-        if !seen_any
-            && !(name.eq_ignore_ascii_case("BEGIN") && value.eq_ignore_ascii_case("VCALENDAR"))
-        {
+        let opens_calendar =
+            name.eq_ignore_ascii_case("BEGIN") && value.eq_ignore_ascii_case("VCALENDAR");
+        if !seen_any && !opens_calendar {
             return Err(bad(line, "a calendar starts with BEGIN:VCALENDAR".into()));
         }
         seen_any = true;

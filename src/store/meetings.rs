@@ -154,6 +154,13 @@ pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<MeetingRow>> {
 
 /// Meetings of the series `uid` that start before `before`, newest first:
 /// the earlier decisions of a series for a pre-brief.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the pre-brief reads earlier decisions of the series"
+    )
+)]
 pub(crate) fn earlier_in_series(
     conn: &Connection,
     uid: &str,
@@ -298,6 +305,10 @@ pub(crate) fn add_note(conn: &Connection, id: i64, text: &str, now: i64) -> Resu
 }
 
 /// Replaces the text of note `note`; false when there is none.
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the dashboard edits notes and decisions in place")
+)]
 pub(crate) fn edit_note(conn: &Connection, note: i64, text: &str, now: i64) -> Result<bool> {
     edit_text(conn, "meeting_notes", note, text, now)
 }
@@ -318,6 +329,10 @@ pub(crate) fn add_decision(
 }
 
 /// Replaces the text of decision `decision`; false when there is none.
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the dashboard edits notes and decisions in place")
+)]
 pub(crate) fn edit_decision(
     conn: &Connection,
     decision: i64,
@@ -328,6 +343,10 @@ pub(crate) fn edit_decision(
 }
 
 /// Removes decision `decision`; false when there is none.
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the dashboard edits notes and decisions in place")
+)]
 pub(crate) fn remove_decision(conn: &Connection, decision: i64) -> Result<bool> {
     Ok(conn.execute("DELETE FROM decisions WHERE id = ?1", [decision])? > 0)
 }
@@ -436,6 +455,13 @@ pub(crate) fn transcripts(conn: &Connection, id: i64) -> Result<Vec<TranscriptRo
 
 /// Sets where meeting `id`'s transcript is expected from (`None`: from
 /// nowhere) and resets the tries; false when there is no meeting.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the transcript job looks for an expected transcript"
+    )
+)]
 pub(crate) fn expect_transcript(
     conn: &Connection,
     id: i64,
@@ -454,6 +480,13 @@ pub(crate) fn expect_transcript(
 
 /// Records one more failed try to fetch meeting `id`'s transcript: the
 /// next try at `next_at`, or given up (`None`: state 'missing').
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the transcript job looks for an expected transcript"
+    )
+)]
 pub(crate) fn transcript_try_failed(
     conn: &Connection,
     id: i64,
@@ -512,6 +545,13 @@ pub(crate) fn set_consent(
 
 /// Sets where meeting `id`'s processing stands, with the failure's text
 /// for `Failed`; false when there is no meeting.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the post-brief job records its processing and calls"
+    )
+)]
 pub(crate) fn set_processing(
     conn: &Connection,
     id: i64,
@@ -529,6 +569,13 @@ pub(crate) fn set_processing(
 
 /// Notes that AI call `ai_call` was made for meeting `id`, so forgetting
 /// the meeting removes the call's record too.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the post-brief job records its processing and calls"
+    )
+)]
 pub(crate) fn link_ai_call(conn: &Connection, id: i64, ai_call: i64) -> Result<()> {
     conn.execute(
         "INSERT OR IGNORE INTO meeting_ai_calls (meeting_id, ai_call_id) VALUES (?1, ?2)",

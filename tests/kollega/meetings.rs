@@ -94,7 +94,7 @@ fn calendar_import_lists_meetings_in_the_users_zone_and_is_idempotent() {
     // Tomorrow's review, the weekly series within the horizon, and the
     // cancelled demo, which counts as cancelled and is not listed.
     assert_eq!(first["cancelled"], 1, "{first}");
-    assert!(first["imported"].as_i64().unwrap() >= 1 + 25, "{first}");
+    assert!(first["imported"].as_i64().unwrap() > 25, "{first}");
     let again = k.json([
         "meetings".as_ref(),
         "import".as_ref(),
