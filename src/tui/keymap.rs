@@ -147,9 +147,9 @@ actions! {
     NextItem => "next_item", "select the next action item of the meeting";
     PrevItem => "prev_item", "select the previous action item of the meeting";
     AddDecision => "add_decision", "record a decision of the selected meeting";
-    AddAction => "add_action", "add an action item (text, owner, due date) to the selected meeting";
-    EditAction => "edit_action", "edit the selected action item's text, owner and due date";
-    CycleAction => "cycle_action", "move the selected action item on: open, doing, done (and open again)";
+    AddActionItem => "add_action", "add an action item (text, owner, due date) to the selected meeting";
+    EditActionItem => "edit_action", "edit the selected action item's text, owner and due date";
+    CycleActionItem => "cycle_action", "move the selected action item on: open, doing, done (and open again)";
     AddNote => "add_note", "write a note (several lines) to the selected meeting";
     SetConsent => "set_consent", "set the meeting's consent level: basic, plus or legal (audit logged)";
     AcceptHunk => "accept_hunk", "accept the hunk (git add -p's y)";

@@ -239,7 +239,9 @@ fn bad_input_is_named_and_changes_nothing() {
     let id = k.json(["jobs", "--json"])[0]["id"].as_i64().unwrap();
     let out = k.run(["jobs", "retry", &id.to_string()]);
     assert!(
-        stderr(&out).contains("is succeeded; only failed, dead, cancelled or interrupted jobs can be retried"),
+        stderr(&out).contains(
+            "is succeeded; only failed, dead, cancelled or interrupted jobs can be retried"
+        ),
         "{}",
         stderr(&out)
     );

@@ -159,10 +159,6 @@ pub(crate) fn set_status(
 
 /// Changes action item `id`'s text, owner and due date: false when
 /// there is none.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the dashboard edits action items in place")
-)]
 pub(crate) fn edit(
     conn: &Connection,
     id: i64,

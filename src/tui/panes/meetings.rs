@@ -334,9 +334,9 @@ impl MeetingsPane {
                 Outcome::Redraw
             }
             Action::AddDecision
-            | Action::AddAction
-            | Action::EditAction
-            | Action::CycleAction
+            | Action::AddActionItem
+            | Action::EditActionItem
+            | Action::CycleActionItem
             | Action::AddNote
             | Action::SetConsent => self.change(action),
             _ => Outcome::Ignored,
@@ -360,14 +360,14 @@ impl MeetingsPane {
         }
         self.form = Some(match action {
             Action::AddDecision => Form::decision(id),
-            Action::AddAction => Form::new_action(id),
+            Action::AddActionItem => Form::new_action(id),
             Action::AddNote => Form::note(id),
             Action::SetConsent => Form::consent(id, consent),
-            Action::EditAction | Action::CycleAction => {
+            Action::EditActionItem | Action::CycleActionItem => {
                 let Some(item) = self.selected_action() else {
                     return notify("no action item selected: a adds one");
                 };
-                if action == Action::EditAction {
+                if action == Action::EditActionItem {
                     Form::edit_action(item)
                 } else {
                     let next = match item.status {

@@ -16,6 +16,9 @@ use crate::store::meetings::Consent;
 use crate::store::meetings::actions::ActionRow;
 use crate::tui::keymap::Action;
 
+/// An action item's text, owner and due date (YYYY-MM-DD).
+type ActionFields = (String, Option<String>, Option<String>);
+
 /// What a form is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FormKind {
@@ -231,8 +234,9 @@ impl Form {
         })
     }
 
-    /// An action item's text, owner and due date, checked.
-    fn action(&self) -> Result<(String, Option<String>, Option<String>), (usize, String)> {
+    /// An action item's text, owner and due date, checked; else the
+    /// field at fault and why.
+    fn action(&self) -> Result<ActionFields, (usize, String)> {
         let text = self.value(0);
         if text.is_empty() {
             return Err((

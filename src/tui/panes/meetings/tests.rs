@@ -355,7 +355,7 @@ fn the_tick_redraws_only_when_a_status_changes() {
 fn an_action_item_cycles_open_doing_done_and_open_again() {
     let mut pane = pane();
     assert_eq!(
-        write_of(pane.update(Action::CycleAction)),
+        write_of(pane.update(Action::CycleActionItem)),
         Write::ActionStatus {
             id: 1,
             status: ActionStatus::Doing
@@ -363,7 +363,7 @@ fn an_action_item_cycles_open_doing_done_and_open_again() {
     );
     assert!(matches!(pane.update(Action::NextItem), Outcome::Redraw));
     assert_eq!(
-        write_of(pane.update(Action::CycleAction)),
+        write_of(pane.update(Action::CycleActionItem)),
         Write::ActionStatus {
             id: 2,
             status: ActionStatus::Done
@@ -375,7 +375,7 @@ fn an_action_item_cycles_open_doing_done_and_open_again() {
         "the last one"
     );
     assert_eq!(
-        write_of(pane.update(Action::CycleAction)),
+        write_of(pane.update(Action::CycleActionItem)),
         Write::ActionStatus {
             id: 3,
             status: ActionStatus::Open
@@ -412,7 +412,7 @@ fn a_decision_is_typed_in_place_and_an_empty_one_refused() {
 #[test]
 fn an_action_item_form_walks_its_fields_and_checks_the_date() {
     let mut pane = pane();
-    let _ = pane.update(Action::AddAction);
+    let _ = pane.update(Action::AddActionItem);
     let submit = |pane: &mut MeetingsPane| pane.form_key(Some(Action::Submit), key(KeyCode::Enter));
     type_into(&mut pane, "write the notes");
     assert!(matches!(submit(&mut pane), Outcome::Redraw));
@@ -445,7 +445,7 @@ fn an_action_item_form_walks_its_fields_and_checks_the_date() {
 #[test]
 fn editing_an_action_item_starts_from_what_it_says() {
     let mut pane = pane();
-    let _ = pane.update(Action::EditAction);
+    let _ = pane.update(Action::EditActionItem);
     let form = pane.form.as_ref().unwrap();
     assert_eq!(form.kind, FormKind::EditAction { id: 1 });
     let texts: Vec<String> = form.fields.iter().map(|f| f.text()).collect();
