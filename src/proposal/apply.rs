@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::checkpoint::{self, Change, Step};
 use super::target::{Content, MODE_FILE};
@@ -55,6 +55,7 @@ pub(crate) fn apply(
     id: i64,
     selection: Selection,
 ) -> Result<Applied> {
+    super::recover(store, target)?;
     let proposal = super::load(store, id)?;
     if proposal.row.workspace_key != target.key {
         return Err(ProposalError::OtherWorkspace {
@@ -74,14 +75,14 @@ pub(crate) fn apply(
     }
     let chosen = chosen(&proposal, &selection)?;
     let hunks = chosen.iter().filter(|&&c| c).count();
-    let tx = store
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let conn = &store.conn;
+    let _durable = checkpoint::Durable::new(conn)?;
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
     let changes = plan(&tx, target, &proposal, &chosen, &selection)?;
     if changes.is_empty() {
         return Err(ProposalError::Empty);
     }
-    let apply_id = checkpoint::write(tx, target, &changes, Step::Apply { patch_id: id })?;
+    let apply_id = checkpoint::write(conn, tx, target, &changes, Step::Apply { patch_id: id })?;
     Ok(Applied {
         apply_id,
         patch_id: id,

@@ -18,6 +18,7 @@
 pub(crate) mod apply;
 mod checkpoint;
 mod disk;
+mod recover;
 pub(crate) mod target;
 #[cfg(test)]
 mod tests;
@@ -33,6 +34,7 @@ use crate::workspace::disk::DiskError;
 
 pub(crate) use apply::{Selection, apply};
 pub(crate) use checkpoint::{Restored, redo, undo};
+pub(crate) use recover::{Recovered, recover};
 pub(crate) use target::Target;
 
 /// Why a patch could not be imported, applied, undone or redone.
@@ -93,6 +95,8 @@ pub(crate) enum ProposalError {
         what: &'static str,
         action: &'static str,
     },
+    #[error("another kollega (pid {pid}) is writing an apply, undo or redo into {workspace}")]
+    Writing { workspace: String, pid: i64 },
     #[error("there is nothing to {0} in this workspace")]
     Nothing(&'static str),
     #[error(transparent)]
@@ -150,6 +154,9 @@ impl Hint for ProposalError {
             ProposalError::ChangedSince { action, .. } => format!(
                 "nothing was changed; save or copy those edits elsewhere and revert the file first if you still want {action} it"
             ),
+            ProposalError::Writing { .. } => {
+                "nothing was changed; wait for it to finish and try again (a step whose process is gone is taken back on the next try)".into()
+            }
             ProposalError::Nothing(_) => {
                 "`kollega patch ls <ws>` lists the patches; each apply is one step".into()
             }

@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_file_fidelity.sql"),
     include_str!("migrations/0007_job_workspace_ids.sql"),
     include_str!("migrations/0008_ai_patches.sql"),
+    include_str!("migrations/0009_apply_journal.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -182,26 +182,14 @@ impl DiskWorkspace {
         let mode = fs::metadata(&full)
             .map(|m| m.permissions().mode() & 0o7777)
             .unwrap_or(0o644);
-        let name = full
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = parent.join(format!(".{name}.kollega-{}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(mode)
-                .open(&tmp)?;
-            file.write_all(content.as_bytes())?;
-            file.set_permissions(fs::Permissions::from_mode(mode))?;
-            file.sync_all()?;
+        let tmp = write_temp(&full, content.as_bytes(), mode, None, Sync::Now)
+            .map_err(DiskError::io("save", &parsed))?;
+        let finish = || -> std::io::Result<()> {
             fs::rename(&tmp, &full)?;
             // Make the rename itself durable.
             File::open(&parent)?.sync_all()
         };
-        write().map_err(|e| {
+        finish().map_err(|e| {
             let _ = fs::remove_file(&tmp);
             DiskError::io("save", &parsed)(e)
         })
@@ -253,6 +241,71 @@ impl DiskWorkspace {
             fs::remove_file(&full).map_err(DiskError::io("delete", &parsed))
         }
     }
+}
+
+/// Whether a temp file is fsynced before [`write_temp`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sync {
+    /// Now: the file is on disk before it is renamed (a save).
+    Now,
+    /// Later or never: the caller makes the step durable its own way (a
+    /// patch's apply, journaled in the store first).
+    Later,
+}
+
+/// The temp file beside `full` that process `pid` writes, the `n`th of a
+/// step when it writes many: `.NAME.kollega-PID[-N].tmp`.
+pub(crate) fn temp_path(full: &Path, pid: u32, n: Option<usize>) -> PathBuf {
+    let name = full
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match n {
+        Some(n) => format!(".{name}.kollega-{pid}-{n}.tmp"),
+        None => format!(".{name}.kollega-{pid}.tmp"),
+    };
+    full.with_file_name(name)
+}
+
+/// Whether `file_name` is a temp file that process `pid` wrote beside
+/// `name` (see [`temp_path`]).
+pub(crate) fn is_temp_of(file_name: &str, name: &str, pid: u32) -> bool {
+    file_name
+        .strip_prefix(&format!(".{name}.kollega-{pid}"))
+        .is_some_and(|rest| rest.ends_with(".tmp") && (rest == ".tmp" || rest.starts_with('-')))
+}
+
+/// `bytes` in a new temp file beside `full` (its folder must exist) with
+/// permissions `mode`, fsynced first when `sync` says so; its path. The
+/// one writer of kollega's temp files: a save renames one over its
+/// target, a patch's apply many at once. A failure leaves no temp file.
+pub(crate) fn write_temp(
+    full: &Path,
+    bytes: &[u8],
+    mode: u32,
+    n: Option<usize>,
+    sync: Sync,
+) -> std::io::Result<PathBuf> {
+    let tmp = temp_path(full, std::process::id(), n);
+    let write = || -> std::io::Result<()> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        // The umask may have taken bits `mode` asks for.
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
+        if sync == Sync::Now {
+            file.sync_all()?;
+        }
+        Ok(())
+    };
+    write().inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })?;
+    Ok(tmp)
 }
 
 #[cfg(test)]
