@@ -340,6 +340,7 @@ fn show_json(proposal: &Proposal) -> Value {
 fn apply(store: &mut Store, id: i64, selection: Selection, json: bool) -> Result<ExitCode, Error> {
     let row = proposal::load(store, id)?.row;
     let target = Target::from_key(store, &row.workspace_key)?;
+    recover_first(store, &target)?;
     let applied = proposal::apply(store, &target, id, selection)?;
     if json {
         print_json(&json!({
@@ -365,6 +366,15 @@ fn apply(store: &mut Store, id: i64, selection: Selection, json: bool) -> Result
     Ok(ExitCode::SUCCESS)
 }
 
+/// Takes back the steps of `target` a killed process left half written,
+/// saying so on stderr, before a new step.
+fn recover_first(store: &mut Store, target: &Target) -> Result<(), Error> {
+    for r in proposal::recover(store, target)? {
+        eprintln!("{}", proposal::describe_recovered(&r));
+    }
+    Ok(())
+}
+
 /// `text` as one shell word, quoted when it needs to be.
 fn shell_word(text: &str) -> String {
     if text
@@ -379,12 +389,14 @@ fn shell_word(text: &str) -> String {
 
 pub(super) fn undo(store: &mut Store, workspace: &str, json: bool) -> Result<ExitCode, Error> {
     let target = Target::resolve(store, workspace)?;
+    recover_first(store, &target)?;
     let restored = proposal::undo(store, &target)?;
     print_restored(&restored, "undid", json)
 }
 
 pub(super) fn redo(store: &mut Store, workspace: &str, json: bool) -> Result<ExitCode, Error> {
     let target = Target::resolve(store, workspace)?;
+    recover_first(store, &target)?;
     let restored = proposal::redo(store, &target)?;
     print_restored(&restored, "redid", json)
 }

@@ -34,7 +34,7 @@ use crate::workspace::disk::DiskError;
 
 pub(crate) use apply::{Selection, apply};
 pub(crate) use checkpoint::{Restored, redo, undo};
-pub(crate) use recover::{Recovered, recover};
+pub(crate) use recover::{describe_recovered, recover};
 pub(crate) use target::Target;
 
 /// Why a patch could not be imported, applied, undone or redone.

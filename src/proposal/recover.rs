@@ -76,6 +76,27 @@ pub(super) fn recover_on(conn: &Connection, target: &Target) -> Result<Vec<Recov
     Ok(recovered)
 }
 
+/// What a taken-back step did, for a person: the step, the files put
+/// back, the files left alone.
+pub(crate) fn describe_recovered(r: &Recovered) -> String {
+    let patch = r
+        .patch_id
+        .map(|id| format!(" of patch {id}"))
+        .unwrap_or_default();
+    let mut text = format!(
+        "note: an {}{patch} was cut short (its process ended before it was done); it was taken back: {} file{} put back as before",
+        r.step,
+        r.files.len(),
+        if r.files.len() == 1 { "" } else { "s" }
+    );
+    for path in &r.left {
+        text.push_str(&format!(
+            "\n  {path} was changed since and is left as it is; check it by hand"
+        ));
+    }
+    text
+}
+
 fn take_back(
     conn: &Connection,
     target: &Target,

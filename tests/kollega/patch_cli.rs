@@ -455,3 +455,69 @@ fn a_git_diff_applied_by_kollega_gives_what_git_apply_gives() {
     assert_eq!(read_tree(&by_kollega), read_tree(&by_git));
     assert_eq!(read_tree(&by_kollega), strip(wanted));
 }
+
+/// `files` files of 20 lines and a git diff changing line 10 of each.
+fn many_files(files: usize) -> (crate::common::Tree, crate::common::Tree, String) {
+    let mut before = crate::common::Tree::new();
+    let mut after = crate::common::Tree::new();
+    let mut diff = String::new();
+    for i in 0..files {
+        let path = format!("d{}/f{i}.txt", i % 10);
+        let lines: Vec<String> = (0..20).map(|n| format!("file {i} line {n}")).collect();
+        let mut changed = lines.clone();
+        changed[9] = format!("file {i} line 9 (changed)");
+        before.insert(path.clone(), (lines.join("\n") + "\n").into_bytes());
+        after.insert(path.clone(), (changed.join("\n") + "\n").into_bytes());
+        diff.push_str(&format!(
+            "diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n@@ -7,7 +7,7 @@\n"
+        ));
+        for n in 6..13 {
+            if n == 9 {
+                diff.push_str(&format!("-{}\n+{}\n", lines[n], changed[n]));
+            } else {
+                diff.push_str(&format!(" {}\n", lines[n]));
+            }
+        }
+    }
+    (before, after, diff)
+}
+
+#[test]
+fn an_apply_killed_while_writing_is_all_or_nothing_after_recovery() {
+    let k = Kollega::new();
+    let (before, after, diff) = many_files(300);
+    let mut cut_short = 0;
+    // Kill at several moments: before, during and after the writes.
+    for (round, delay_ms) in [0u64, 15, 30, 60, 120, 250].into_iter().enumerate() {
+        let dir = k.scratch(&format!("killed-{round}"));
+        write_tree(&dir, &before);
+        let ws = dir.to_str().unwrap();
+        let id = import(&k, ws, &diff)["patchId"].as_i64().unwrap();
+        let mut child = k
+            .std_cmd()
+            .args(["patch", "apply", &id.to_string(), "--all"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        // SIGKILL: nothing of the process runs after it.
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // The next step in the workspace takes back what was cut short.
+        let out = k.run(["redo", ws]);
+        let note = stderr(&out);
+        if note.contains("was cut short") {
+            cut_short += 1;
+        }
+        let now = read_tree(&dir);
+        assert!(
+            now == before || now == after,
+            "round {round} ({delay_ms} ms): neither all before nor all after; {note}"
+        );
+        if note.contains("was cut short") {
+            assert_eq!(now, before, "a cut apply is taken back whole");
+        }
+    }
+    eprintln!("{cut_short} of 6 kills landed while the files were being written");
+}

@@ -55,18 +55,46 @@ pub(crate) fn write_patch(store: &mut Store, patch_id: i64) -> Result<Changed, S
         ));
     };
     let target = Target::from_key(store, &row.workspace_key).map_err(|e| describe(&e))?;
+    let (note, mut files) = recovered_note(store, &target)?;
     let applied =
         proposal::apply(store, &target, patch_id, Selection::Accepted).map_err(|e| describe(&e))?;
     Ok(Changed {
         message: format!(
-            "patch {patch_id}: {} hunk{} written to {} file{}; undo_apply takes it back",
+            "{note}patch {patch_id}: {} hunk{} written to {} file{}; undo_apply takes it back",
             applied.hunks,
             if applied.hunks == 1 { "" } else { "s" },
             applied.files.len(),
             if applied.files.len() == 1 { "" } else { "s" },
         ),
-        files: applied.files,
+        files: {
+            files.extend(applied.files);
+            files
+        },
     })
+}
+
+/// Takes back the steps a killed process left half written in `target`:
+/// a sentence for the status bar (ending in "; ") when there were any,
+/// and the files put back.
+fn recovered_note(
+    store: &mut Store,
+    target: &crate::proposal::Target,
+) -> Result<(String, Vec<String>), String> {
+    let recovered = crate::proposal::recover(store, target).map_err(|e| describe(&e))?;
+    let files = recovered.iter().flat_map(|r| r.files.clone()).collect();
+    let note = match recovered.len() {
+        0 => String::new(),
+        n => format!(
+            "{n} interrupted step{} taken back first{}; ",
+            if n == 1 { "" } else { "s" },
+            if recovered.iter().any(|r| !r.left.is_empty()) {
+                " (files changed since were left alone)"
+            } else {
+                ""
+            }
+        ),
+    };
+    Ok((note, files))
 }
 
 /// Undoes (or redoes) the last apply in the workspace of `key`, all files
@@ -74,6 +102,7 @@ pub(crate) fn write_patch(store: &mut Store, patch_id: i64) -> Result<Changed, S
 pub(crate) fn restore_apply(store: &mut Store, key: &str, redo: bool) -> Result<Changed, String> {
     use crate::proposal::{self, Target};
     let target = Target::from_key(store, key).map_err(|e| describe(&e))?;
+    let (note, mut files) = recovered_note(store, &target)?;
     let restored = if redo {
         proposal::redo(store, &target)
     } else {
@@ -87,11 +116,14 @@ pub(crate) fn restore_apply(store: &mut Store, key: &str, redo: bool) -> Result<
         .unwrap_or_default();
     Ok(Changed {
         message: format!(
-            "{what} the apply{patch}: {} file{}",
+            "{note}{what} the apply{patch}: {} file{}",
             restored.files.len(),
             if restored.files.len() == 1 { "" } else { "s" }
         ),
-        files: restored.files,
+        files: {
+            files.extend(restored.files);
+            files
+        },
     })
 }
 
