@@ -224,33 +224,40 @@ impl Plan<'_> {
                 && !file.hunks.is_empty()
                 && from_nothing
                 && self.current(&path)?.is_none());
-        let (before, base) = if creates {
+        let before = if creates {
             if self.current(&path)?.is_some() {
                 return Err(refuse(&path, "added", "it exists already"));
             }
-            (None, String::new())
+            None
         } else {
             let old_path = file.old_path.as_deref().unwrap_or(&path);
             let before = self
                 .current(old_path)?
                 .ok_or_else(|| refuse(old_path, "patched", "it is not in the workspace"))?;
-            let base = before.text.clone();
-            (Some(before), base)
+            Some(before)
         };
-        let sub = FilePatch {
-            old_path: file.old_path.clone(),
-            new_path: file.new_path.clone(),
-            status: file.status,
-            old_mode: file.old_mode,
-            new_mode: file.new_mode,
-            similarity: file.similarity,
-            binary: false,
-            hunks: picked.iter().map(|&i| file.hunks[i].clone()).collect(),
+        let base = before.as_ref().map_or("", |b| b.text.as_str());
+        // Every hunk (the usual case) applies from the patch as it is;
+        // a choice of hunks from a copy holding only those.
+        let applied = if all_hunks {
+            file.apply_with_fuzz(base, FUZZ)
+        } else {
+            FilePatch {
+                old_path: file.old_path.clone(),
+                new_path: file.new_path.clone(),
+                status: file.status,
+                old_mode: file.old_mode,
+                new_mode: file.new_mode,
+                similarity: file.similarity,
+                binary: false,
+                hunks: picked.iter().map(|&i| file.hunks[i].clone()).collect(),
+            }
+            .apply_with_fuzz(base, FUZZ)
         };
-        let text = sub.apply_with_fuzz(&base, FUZZ).map_err(|e| match e {
+        let text = applied.map_err(|e| match e {
             PatchError::DoesNotApply { hunk, why, .. } => {
                 let index = picked.get(hunk.saturating_sub(1)).copied().unwrap_or(0);
-                does_not_apply(&path, &file.hunks[index], first_number + index, &base, why)
+                does_not_apply(&path, &file.hunks[index], first_number + index, base, why)
             }
             other => ProposalError::Diff(other),
         })?;

@@ -10,9 +10,11 @@
 //! checkpoint left them.
 //!
 //! A workspace is either stored here (files in SQLite, changed in one
-//! transaction with the checkpoint) or a folder on disk (temp files beside
-//! the targets, fsync, renames, and what was renamed restored when a later
-//! rename fails). Nothing here knows the terminal; everything is blocking,
+//! transaction with the checkpoint) or a folder on disk: the step is
+//! journaled in the store first, then temp files beside the targets are
+//! renamed over them (what was renamed restored when a later rename
+//! fails), then the step is recorded; a step cut short by a dead process
+//! is taken back by `recover` before the next one. Nothing here knows the terminal; everything is blocking,
 //! for the CLI or a blocking task.
 
 pub(crate) mod apply;

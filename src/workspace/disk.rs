@@ -84,22 +84,30 @@ impl DiskWorkspace {
             path: path.to_string(),
             why: e.to_string(),
         })?;
-        let full = parsed
-            .components()
-            .fold(self.root.clone(), |p, c| p.join(c));
-        // The deepest existing ancestor must stay inside the root.
-        let mut probe = full.clone();
-        loop {
-            if let Ok(real) = probe.canonicalize() {
-                if !real.starts_with(&self.root) {
-                    return Err(DiskError::Escapes {
-                        path: parsed.to_string(),
-                    });
-                }
-                break;
+        // Below the (canonical) root, only a link can lead out: each one
+        // on the way is resolved and must stay inside. Where a component
+        // does not exist, nothing below it does. (One `lstat` per
+        // component instead of resolving the whole path each time.)
+        let mut full = self.root.clone();
+        let mut checking = true;
+        for component in parsed.components() {
+            full.push(component);
+            if !checking {
+                continue;
             }
-            if !probe.pop() {
-                break;
+            match fs::symlink_metadata(&full) {
+                Ok(meta) if meta.file_type().is_symlink() => match full.canonicalize() {
+                    Ok(real) if !real.starts_with(&self.root) => {
+                        return Err(DiskError::Escapes {
+                            path: parsed.to_string(),
+                        });
+                    }
+                    Ok(_) => {}
+                    // A dangling link: nothing below it exists.
+                    Err(_) => checking = false,
+                },
+                Ok(_) => {}
+                Err(_) => checking = false,
             }
         }
         Ok((parsed, full))
