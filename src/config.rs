@@ -165,6 +165,9 @@ pub struct AiConfig {
     /// the answer, unless the provider's table says otherwise (default
     /// 120 s).
     pub idle_timeout: Option<std::time::Duration>,
+    /// `[ai] commit_applies`: every apply in a git workspace is committed
+    /// with the patch's message (off by default).
+    pub commit_applies: bool,
     pub openai: AiProviderConfig,
     pub anthropic: AiProviderConfig,
     pub compat: AiProviderConfig,
@@ -202,6 +205,7 @@ impl Default for AiConfig {
             budget_tokens: 32_000,
             connect_timeout: None,
             idle_timeout: None,
+            commit_applies: false,
             openai: AiProviderConfig::default(),
             anthropic: AiProviderConfig::default(),
             compat: AiProviderConfig::default(),
@@ -243,6 +247,7 @@ struct AiSection {
     budget_tokens: Option<usize>,
     connect_timeout: Option<String>,
     idle_timeout: Option<String>,
+    commit_applies: Option<bool>,
     openai: Option<AiProviderConfig>,
     anthropic: Option<AiProviderConfig>,
     compat: Option<AiProviderConfig>,
@@ -488,6 +493,9 @@ impl Config {
                 )
             })
         };
+        if let Some(commit) = ai.commit_applies {
+            self.ai.commit_applies = commit;
+        }
         if let Some(value) = &ai.connect_timeout {
             self.ai.connect_timeout = Some(timeout("connect_timeout", value)?);
         }

@@ -44,6 +44,8 @@ pub(super) fn dispatch(
             id,
             hunks,
             all,
+            commit,
+            no_commit,
             json,
         } => {
             let selection = match (all, hunks.is_empty()) {
@@ -51,7 +53,13 @@ pub(super) fn dispatch(
                 (false, false) => Selection::Hunks(hunks),
                 (false, true) => Selection::Accepted,
             };
-            apply(store, id, selection, json)
+            let commit = match (commit, no_commit) {
+                (true, _) => Commit::Always,
+                (false, true) => Commit::Never,
+                (false, false) if config.ai.commit_applies => Commit::InGit,
+                (false, false) => Commit::Never,
+            };
+            apply(store, id, selection, commit, json)
         }
         PatchCommand::Accept {
             id,
@@ -337,17 +345,44 @@ fn show_json(proposal: &Proposal) -> Value {
     })
 }
 
-fn apply(store: &mut Store, id: i64, selection: Selection, json: bool) -> Result<ExitCode, Error> {
+/// Whether `patch apply` commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Commit {
+    /// `--commit`: commit, or refuse outside git.
+    Always,
+    /// `[ai] commit_applies`: commit in a git workspace.
+    InGit,
+    Never,
+}
+
+fn apply(
+    store: &mut Store,
+    id: i64,
+    selection: Selection,
+    commit: Commit,
+    json: bool,
+) -> Result<ExitCode, Error> {
     let row = proposal::load(store, id)?.row;
     let target = Target::from_key(store, &row.workspace_key)?;
     recover_first(store, &target)?;
-    let applied = proposal::apply(store, &target, id, selection)?;
+    let commit = match commit {
+        Commit::Always => true,
+        Commit::InGit => proposal::commits_in(&target),
+        Commit::Never => false,
+    };
+    let (applied, committed) = if commit {
+        let (applied, committed) = proposal::apply_and_commit(store, &target, id, selection)?;
+        (applied, Some(committed))
+    } else {
+        (proposal::apply(store, &target, id, selection)?, None)
+    };
     if json {
         print_json(&json!({
             "patchId": applied.patch_id,
             "applyId": applied.apply_id,
             "hunks": applied.hunks,
             "files": applied.files,
+            "commit": committed.as_ref().map(|c| &c.commit),
         }))?;
     } else {
         println!(
@@ -357,6 +392,14 @@ fn apply(store: &mut Store, id: i64, selection: Selection, json: bool) -> Result
         );
         for path in &applied.files {
             println!("  {}", printable(path));
+        }
+        if let Some(c) = &committed {
+            println!(
+                "  committed {} on {}: {}",
+                c.short_id,
+                c.branch,
+                printable(&c.summary)
+            );
         }
         println!(
             "  undo: kollega undo {}",
@@ -407,6 +450,7 @@ fn print_restored(restored: &Restored, verb: &str, json: bool) -> Result<ExitCod
             "applyId": restored.apply_id,
             "patchId": restored.patch_id,
             "files": restored.files,
+            "commit": restored.commit.as_ref().map(|c| &c.commit),
         }))?;
     } else {
         let patch = restored
@@ -420,6 +464,14 @@ fn print_restored(restored: &Restored, verb: &str, json: bool) -> Result<ExitCod
         );
         for path in &restored.files {
             println!("  {}", printable(path));
+        }
+        if let Some(c) = &restored.commit {
+            println!(
+                "  committed {} on {}: {}",
+                c.short_id,
+                c.branch,
+                printable(&c.summary)
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -225,7 +225,7 @@ fn diff_options(path: &str) -> DiffOptions {
     opts
 }
 
-fn head_tree(repo: &Repo) -> Result<Option<git2::Tree<'_>>, GitError> {
+pub(super) fn head_tree(repo: &Repo) -> Result<Option<git2::Tree<'_>>, GitError> {
     Ok(match repo.head_commit()? {
         Some(commit) => Some(commit.tree()?),
         None => None,

@@ -44,6 +44,8 @@ pub(crate) struct Restored {
     pub(crate) patch_id: Option<i64>,
     /// The paths written, created or deleted.
     pub(crate) files: Vec<String>,
+    /// The commit that recorded the step, for an apply that was committed.
+    pub(crate) commit: Option<crate::git::commit::Committed>,
 }
 
 /// Writes `changes` to `target` and records `step`, all or nothing; the
@@ -343,6 +345,7 @@ fn step_back_or_forth(store: &mut Store, target: &Target, back: bool) -> Result<
         apply_id,
         patch_id: row.patch_id,
         files: changes.into_iter().map(|c| c.path).collect(),
+        commit: None,
     })
 }
 

@@ -19,6 +19,7 @@
 
 pub(crate) mod apply;
 mod checkpoint;
+mod commit;
 mod disk;
 mod recover;
 pub(crate) mod target;
@@ -35,7 +36,8 @@ use crate::store::{Store, StoreError};
 use crate::workspace::disk::DiskError;
 
 pub(crate) use apply::{Selection, apply};
-pub(crate) use checkpoint::{Restored, redo, undo};
+pub(crate) use checkpoint::Restored;
+pub(crate) use commit::{apply_and_commit, commits_in, redo, undo};
 pub(crate) use recover::{describe_recovered, recover};
 pub(crate) use target::Target;
 
@@ -101,6 +103,17 @@ pub(crate) enum ProposalError {
     Writing { workspace: String, pid: i64 },
     #[error("there is nothing to {0} in this workspace")]
     Nothing(&'static str),
+    #[error("{0} is not in a git repository: an apply there cannot be committed")]
+    NotGit(String),
+    #[error("the {step} was written but its commit failed: {source}{}", taken_back_or_not(.left))]
+    NotCommitted {
+        step: &'static str,
+        source: crate::git::GitError,
+        /// Why the step could not be taken back, when it could not.
+        left: Option<String>,
+    },
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
     #[error(transparent)]
     Disk(#[from] DiskError),
     #[error("cannot {action} {path}: {source}")]
@@ -113,6 +126,13 @@ pub(crate) enum ProposalError {
     FileEdit(#[from] crate::store::files::FileEditError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+fn taken_back_or_not(left: &Option<String>) -> String {
+    match left {
+        None => "; it was taken back, nothing changed".into(),
+        Some(why) => format!("; it could not be taken back: {why}"),
+    }
 }
 
 impl From<rusqlite::Error> for ProposalError {
@@ -162,6 +182,14 @@ impl Hint for ProposalError {
             ProposalError::Nothing(_) => {
                 "`kollega patch ls <ws>` lists the patches; each apply is one step".into()
             }
+            ProposalError::NotGit(_) => {
+                "leave out --commit, or `git init` the folder first".into()
+            }
+            ProposalError::NotCommitted { left: None, source, .. } => source.hint(),
+            ProposalError::NotCommitted { left: Some(_), .. } => {
+                "the files are as the step left them, uncommitted: commit them with git, or `kollega undo`/`redo` the step".into()
+            }
+            ProposalError::Git(e) => format!("{}; nothing was changed", e.hint()),
             ProposalError::Disk(e) => format!("{e}; nothing was changed"),
             ProposalError::Io { .. } => {
                 "check the folder's permissions and free space; files already written were restored".into()

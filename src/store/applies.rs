@@ -48,6 +48,8 @@ pub(crate) struct ApplyRow {
     pub patch_id: Option<i64>,
     pub state: ApplyState,
     pub created_at: i64,
+    /// The git commit the apply was committed as (`patch apply --commit`).
+    pub commit_id: Option<String>,
 }
 
 /// One file of a checkpoint: its bytes and git mode (`0o100644`,
@@ -68,10 +70,11 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApplyRow> {
         patch_id: r.get(2)?,
         state: ApplyState::parse(&r.get::<_, String>(3)?),
         created_at: r.get(4)?,
+        commit_id: r.get(5)?,
     })
 }
 
-const COLUMNS: &str = "id, workspace_key, patch_id, state, created_at";
+const COLUMNS: &str = "id, workspace_key, patch_id, state, created_at, commit_id";
 
 /// Records a new applied checkpoint with its files; its id. With a
 /// `writer`, the checkpoint is journaled as being written by it. The
@@ -193,6 +196,15 @@ pub(crate) fn finish_apply(conn: &Connection, workspace_key: &str, id: i64) -> R
         params![workspace_key, id],
     )?;
     clear_writing(conn, id)
+}
+
+/// Records the git commit checkpoint `id` was committed as.
+pub(crate) fn set_commit(conn: &Connection, id: i64, commit_id: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE applies SET commit_id = ?2 WHERE id = ?1",
+        params![id, commit_id],
+    )?;
+    Ok(())
 }
 
 /// Removes a journaled apply taken back before it was written.

@@ -93,6 +93,7 @@ pub(crate) fn build_app(
     let (keymap, errors) = Keymap::load(config.keymap.as_deref(), user_keymap.as_deref());
     problems.extend(errors.iter().map(ToString::to_string));
     let mut app = App::new(services, theme, keymap, config.ignored.clone(), workspaces);
+    app.set_commit_applies(config.ai.commit_applies);
     if !problems.is_empty() {
         app.notify(format!("{} (defaults in use)", problems.join("; ")), true);
     }
