@@ -14,8 +14,9 @@
 //! journaled in the store first, then temp files beside the targets are
 //! renamed over them (what was renamed restored when a later rename
 //! fails), then the step is recorded; a step cut short by a dead process
-//! is taken back by `recover` before the next one. Nothing here knows the terminal; everything is blocking,
-//! for the CLI or a blocking task.
+//! is taken back by `recover` before the next one. An apply may also be
+//! committed in its git repository (`commit`). Nothing here knows the
+//! terminal; everything is blocking, for the CLI or a blocking task.
 
 pub(crate) mod apply;
 mod checkpoint;

@@ -521,3 +521,63 @@ fn an_apply_killed_while_writing_is_all_or_nothing_after_recovery() {
     }
     eprintln!("{cut_short} of 6 kills landed while the files were being written");
 }
+
+#[test]
+fn commit_applies_commits_the_applied_files_alone_and_undo_commits_a_revert() {
+    let repo = GitRepo::new();
+    write_tree(&repo.dir, &three_files());
+    repo.write("notes.txt", "mine\n");
+    repo.commit_all("base");
+    std::fs::write(
+        repo.k.config.join("config.toml"),
+        "[ai]\ncommit_applies = true\n",
+    )
+    .unwrap();
+    repo.write("notes.txt", "mine, not staged\n");
+    let file = write_patch(&repo.k, "in.patch", THREE);
+    let id = repo.kollega([
+        "patch",
+        "import",
+        repo.path_str(),
+        file.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_success(&id);
+    let id: Value = serde_json::from_slice(&id.stdout).unwrap();
+    let id = id["patchId"].to_string();
+
+    let out = repo.kollega(["patch", "apply", &id, "--hunks", "1,2", "--json"]);
+    assert_success(&out);
+    let applied: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let commit = applied["commit"].as_str().expect("a commit id").to_string();
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]).trim(), commit);
+    assert_eq!(
+        repo.git(&["show", "--name-only", "--format=", "HEAD"]),
+        "a.txt\nsrc/b.rs\n"
+    );
+    assert_eq!(repo.git(&["status", "--porcelain"]), " M notes.txt\n");
+
+    let out = repo.kollega(["undo", repo.path_str()]);
+    assert_success(&out);
+    assert!(stdout(&out).contains("committed"), "{}", stdout(&out));
+    assert!(
+        repo.git(&["log", "-1", "--format=%B"])
+            .contains(&format!("This reverts commit {commit}.")),
+    );
+    assert_eq!(std::fs::read_to_string(repo.dir.join("a.txt")).unwrap(), A);
+
+    // --no-commit wins over the config.
+    let out = repo.kollega([
+        "patch",
+        "apply",
+        &id,
+        "--hunks",
+        "3",
+        "--no-commit",
+        "--json",
+    ]);
+    assert_success(&out);
+    let applied: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(applied["commit"].is_null(), "{applied}");
+    assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]).trim(), "3");
+}
