@@ -236,8 +236,12 @@ fn ls(store: &Store, workspace: &str, json: bool) -> Result<ExitCode, Error> {
 
 fn show(store: &Store, id: i64, json: bool) -> Result<ExitCode, Error> {
     let proposal = proposal::load(store, id)?;
+    // Advice only: a workspace that cannot be read still shows its patch.
+    let warnings =
+        proposal::duplicate_warnings(store, &proposal.row.workspace_key, &proposal.patch)
+            .unwrap_or_default();
     if json {
-        print_json(&show_json(&proposal))?;
+        print_json(&show_json(&proposal, &warnings))?;
         return Ok(ExitCode::SUCCESS);
     }
     let row = &proposal.row;
@@ -258,6 +262,9 @@ fn show(store: &Store, id: i64, json: bool) -> Result<ExitCode, Error> {
     );
     if let Some(message) = &row.message {
         println!("message   {}", printable(message));
+    }
+    for warning in &warnings {
+        println!("warning   {}", printable(warning));
     }
     let hunks = proposal.hunks();
     let mut refs = hunks.iter();
@@ -291,7 +298,7 @@ fn show(store: &Store, id: i64, json: bool) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn show_json(proposal: &Proposal) -> Value {
+fn show_json(proposal: &Proposal, warnings: &[String]) -> Value {
     let hunks = proposal.hunks();
     let mut refs = hunks.iter();
     let files: Vec<Value> = proposal
@@ -341,6 +348,7 @@ fn show_json(proposal: &Proposal) -> Value {
         "message": row.message,
         "status": row.status.as_str(),
         "createdAt": row.created_at,
+        "warnings": warnings,
         "files": files,
     })
 }

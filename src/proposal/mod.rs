@@ -22,6 +22,7 @@ pub(crate) mod apply;
 mod checkpoint;
 mod commit;
 mod disk;
+mod duplicates;
 mod recover;
 pub(crate) mod target;
 #[cfg(test)]
@@ -39,6 +40,7 @@ use crate::workspace::disk::DiskError;
 pub(crate) use apply::{Selection, apply};
 pub(crate) use checkpoint::Restored;
 pub(crate) use commit::{apply_and_commit, commits_in, redo, undo};
+pub(crate) use duplicates::duplicate_warnings;
 pub(crate) use recover::{describe_recovered, recover};
 pub(crate) use target::Target;
 
@@ -332,44 +334,6 @@ fn strip_folder_prefix(file: &mut crate::patch::FilePatch) {
             file.status = crate::patch::FileStatus::Modified;
         }
     }
-}
-
-/// Files a patch adds whose names look like files the workspace has
-/// (`userService.ts` beside `user_service.ts`): one line each, for the
-/// review's warning. Models often write what already exists.
-pub(crate) fn duplicate_warnings(store: &Store, key: &str, patch: &Patch) -> Result<Vec<String>> {
-    let added: Vec<&str> = patch
-        .files
-        .iter()
-        .filter(|f| f.status == crate::patch::FileStatus::Added)
-        .map(|f| f.path())
-        .collect();
-    if added.is_empty() {
-        return Ok(Vec::new());
-    }
-    let existing = Target::from_key(store, key)?.list(&store.conn)?;
-    let name = |path: &str| path.rsplit('/').next().unwrap_or(path).to_string();
-    let mut warnings = Vec::new();
-    for path in added {
-        let names: Vec<String> = existing.iter().map(|p| name(p)).collect();
-        let like: Vec<&str> =
-            crate::ai::context::similar(&name(path), names.iter().map(String::as_str))
-                .into_iter()
-                .collect();
-        let mut matches: Vec<&str> = existing
-            .iter()
-            .filter(|p| p.as_str() != path && like.contains(&name(p).as_str()))
-            .map(String::as_str)
-            .collect();
-        matches.truncate(3);
-        if !matches.is_empty() {
-            warnings.push(format!(
-                "{path} is new, and looks like {}: a duplicate?",
-                matches.join(", ")
-            ));
-        }
-    }
-    Ok(warnings)
 }
 
 /// Stores `patch` for the workspace keyed `workspace_key` (as

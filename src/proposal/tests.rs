@@ -563,6 +563,52 @@ fn a_new_file_named_like_an_existing_one_is_flagged() {
     );
 }
 
+#[test]
+fn a_definition_named_like_an_existing_one_is_flagged_with_both_places() {
+    let data = tempfile::tempdir().unwrap();
+    let mut store = Store::open(data.path()).unwrap();
+    let target = stored(
+        &mut store,
+        &[
+            (
+                "src/date.rs",
+                "use std::fmt;\n\npub fn format_date() {}\n\nfn other() {}\n",
+                false,
+            ),
+            (
+                "lib/util.py",
+                "import sys\n\ndef parse_args():\n    pass\n",
+                false,
+            ),
+            (
+                "web/a.ts",
+                "export const fetchUser = async () => {};\n",
+                false,
+            ),
+        ],
+    );
+    let patch = crate::patch::parse(
+        b"diff --git a/src/text.rs b/src/text.rs\nnew file mode 100644\n\
+          --- /dev/null\n+++ b/src/text.rs\n@@ -0,0 +1,3 @@\n+pub fn formatDate() {}\n+\n+fn fresh_name() {}\n\
+          diff --git a/src/date.rs b/src/date.rs\n--- a/src/date.rs\n+++ b/src/date.rs\n\
+          @@ -3,3 +3,3 @@\n pub fn format_date() {}\n \n-fn other() {}\n+fn other(x: u8) {}\n\
+          diff --git a/tools/cli.py b/tools/cli.py\nnew file mode 100644\n\
+          --- /dev/null\n+++ b/tools/cli.py\n@@ -0,0 +1,2 @@\n+class ParseArgs:\n+    pass\n\
+          diff --git a/web/b.ts b/web/b.ts\nnew file mode 100644\n\
+          --- /dev/null\n+++ b/web/b.ts\n@@ -0,0 +1,2 @@\n+// users\n+export function fetch_user() {}\n",
+    )
+    .unwrap();
+    let warnings = duplicate_warnings(&store, &target.key, &patch).unwrap();
+    assert_eq!(
+        warnings,
+        [
+            "src/text.rs:1 defines `formatDate`, like `format_date` at src/date.rs:3: a duplicate?",
+            "tools/cli.py:1 defines `ParseArgs`, like `parse_args` at lib/util.py:3: a duplicate?",
+            "web/b.ts:2 defines `fetch_user`, like `fetchUser` at web/a.ts:1: a duplicate?",
+        ]
+    );
+}
+
 /// A pid no process has now: a child that has exited and been reaped.
 fn dead_pid() -> i64 {
     let mut child = std::process::Command::new("true").spawn().unwrap();

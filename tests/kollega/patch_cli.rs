@@ -581,3 +581,24 @@ fn commit_applies_commits_the_applied_files_alone_and_undo_commits_a_revert() {
     assert!(applied["commit"].is_null(), "{applied}");
     assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]).trim(), "3");
 }
+
+#[test]
+fn patch_show_warns_of_a_definition_that_duplicates_an_existing_one() {
+    let k = Kollega::new();
+    let dir = k.scratch("folder");
+    write_tree(&dir, &tree([("src/date.rs", "pub fn format_date() {}\n")]));
+    let ws = dir.to_str().unwrap();
+    let id = import(
+        &k,
+        ws,
+        "diff --git a/src/text.rs b/src/text.rs\nnew file mode 100644\n--- /dev/null\n\
+         +++ b/src/text.rs\n@@ -0,0 +1 @@\n+pub fn formatDate() {}\n",
+    )["patchId"]
+        .to_string();
+    let wanted =
+        "src/text.rs:1 defines `formatDate`, like `format_date` at src/date.rs:1: a duplicate?";
+    let shown = k.json(["patch", "show", &id, "--json"]);
+    assert_eq!(shown["warnings"], serde_json::json!([wanted]), "{shown}");
+    let text = stdout(&k.run(["patch", "show", &id]));
+    assert!(text.contains(&format!("warning   {wanted}")), "{text}");
+}
