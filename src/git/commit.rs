@@ -200,22 +200,7 @@ pub(crate) fn commit_paths(
     require_only_staged(repo, paths)?;
     let mut index = repo.fresh_index()?;
     for path in paths {
-        let full = repo.workdir().join(path);
-        match std::fs::symlink_metadata(&full) {
-            Ok(_) => index.add_path(Path::new(path))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if index.get_path(Path::new(path), 0).is_some() {
-                    index.remove_path(Path::new(path))?;
-                }
-            }
-            Err(source) => {
-                return Err(GitError::Io {
-                    action: "read",
-                    path: full,
-                    source,
-                });
-            }
-        }
+        super::stage::stage_into(repo, &mut index, path)?;
     }
     index.write()?;
     let made = commit(

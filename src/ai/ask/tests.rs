@@ -474,19 +474,24 @@ async fn a_provider_idle_timeout_from_the_config_ends_a_stalled_stream() {
         "the stalled call was given up and tried again"
     );
     let store = out.store();
-    let outcomes: Vec<String> = store
+    let outcomes = outcomes(&store);
+    assert_eq!(
+        outcomes.first().map(String::as_str),
+        Some("timeout"),
+        "{outcomes:?}"
+    );
+}
+
+/// The outcome of every recorded call, in order.
+fn outcomes(store: &Store) -> Vec<String> {
+    store
         .conn
         .prepare("SELECT outcome FROM ai_calls ORDER BY id")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
         .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(
-        outcomes.first().map(String::as_str),
-        Some("timeout"),
-        "{outcomes:?}"
-    );
+        .unwrap()
 }
 
 #[tokio::test]
@@ -519,14 +524,7 @@ async fn rate_limits_and_server_errors_are_retried_within_the_job() {
     assert_eq!(out.job.attempt, 1, "retried inside the attempt");
     assert!(out.log.contains("try 1 of 4, next in 50 ms"), "{}", out.log);
     let store = out.store();
-    let outcomes: Vec<String> = store
-        .conn
-        .prepare("SELECT outcome FROM ai_calls ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let outcomes = outcomes(&store);
     assert_eq!(outcomes, ["rate-limited", "server-error", "ok"]);
 }
 
