@@ -7,9 +7,10 @@
 #   git apply PATCH
 #   kollega patch import DIR PATCH  +  kollega patch apply ID --all
 #
-# kollega's apply is atomic across files (every new content in a fsynced
-# temp file first, then renames) and records a checkpoint for undo; git
-# apply writes in place. Each run gets a fresh copy and a fresh data
+# kollega's apply is atomic across files (journaled in the store first,
+# then every new content in a temp file beside its target, then renames)
+# and records a checkpoint for undo; git apply rewrites each file in
+# place. Each run gets a fresh copy and a fresh data
 # directory (not timed); the results are checked equal once.
 #
 # Usage:

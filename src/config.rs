@@ -161,6 +161,16 @@ pub struct AiConfig {
     pub max_rounds: u32,
     /// Tokens of context (files, the workspace map) a request may carry.
     pub budget_tokens: usize,
+    /// `[ai] connect_timeout`: how long a call waits for its connection,
+    /// unless the provider's table says otherwise (default 10 s).
+    pub connect_timeout: Option<std::time::Duration>,
+    /// `[ai] idle_timeout`: how long a call waits for each next piece of
+    /// the answer, unless the provider's table says otherwise (default
+    /// 120 s).
+    pub idle_timeout: Option<std::time::Duration>,
+    /// `[ai] commit_applies`: every apply in a git workspace is committed
+    /// with the patch's message (off by default).
+    pub commit_applies: bool,
     pub openai: AiProviderConfig,
     pub anthropic: AiProviderConfig,
     pub compat: AiProviderConfig,
@@ -175,6 +185,11 @@ pub struct AiProviderConfig {
     /// The edit format asked for: `search-replace`, `unified-diff`,
     /// `apply-patch` or `line-ranges`.
     pub format: Option<String>,
+    /// This provider's connect timeout, as `10s`, `500ms` or `2m`
+    /// (checked when the file is read).
+    pub connect_timeout: Option<String>,
+    /// This provider's idle timeout, written the same way.
+    pub idle_timeout: Option<String>,
 }
 
 /// The edit formats a model can be asked for, by their config names.
@@ -191,6 +206,9 @@ impl Default for AiConfig {
             provider: "openai".into(),
             max_rounds: 2,
             budget_tokens: 32_000,
+            connect_timeout: None,
+            idle_timeout: None,
+            commit_applies: false,
             openai: AiProviderConfig::default(),
             anthropic: AiProviderConfig::default(),
             compat: AiProviderConfig::default(),
@@ -208,6 +226,20 @@ impl AiConfig {
             _ => None,
         }
     }
+
+    /// The connect and idle timeouts of provider `name`: its table's, else
+    /// `[ai]`'s; `None` where neither sets one (the caller's default).
+    pub(crate) fn timeouts(
+        &self,
+        name: &str,
+    ) -> (Option<std::time::Duration>, Option<std::time::Duration>) {
+        let table = self.provider(name);
+        let of = |value: Option<&String>| value.and_then(|v| parse_duration(v).ok());
+        (
+            of(table.and_then(|t| t.connect_timeout.as_ref())).or(self.connect_timeout),
+            of(table.and_then(|t| t.idle_timeout.as_ref())).or(self.idle_timeout),
+        )
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -216,6 +248,9 @@ struct AiSection {
     provider: Option<String>,
     max_rounds: Option<u32>,
     budget_tokens: Option<usize>,
+    connect_timeout: Option<String>,
+    idle_timeout: Option<String>,
+    commit_applies: Option<bool>,
     openai: Option<AiProviderConfig>,
     anthropic: Option<AiProviderConfig>,
     compat: Option<AiProviderConfig>,
@@ -458,6 +493,23 @@ impl Config {
             }
             self.ai.budget_tokens = budget;
         }
+        let timeout = |key: &str, value: &str| {
+            parse_duration(value).map_err(|why| {
+                format!(
+                    "{}`ai.{key}` = {value:?}: {why}",
+                    at(key.rsplit('.').next().unwrap_or(key))
+                )
+            })
+        };
+        if let Some(commit) = ai.commit_applies {
+            self.ai.commit_applies = commit;
+        }
+        if let Some(value) = &ai.connect_timeout {
+            self.ai.connect_timeout = Some(timeout("connect_timeout", value)?);
+        }
+        if let Some(value) = &ai.idle_timeout {
+            self.ai.idle_timeout = Some(timeout("idle_timeout", value)?);
+        }
         for (name, table, slot) in [
             ("openai", ai.openai, &mut self.ai.openai),
             ("anthropic", ai.anthropic, &mut self.ai.anthropic),
@@ -480,6 +532,14 @@ impl Config {
                     "{}`ai.{name}.base_url` = {url:?}: give an http(s) URL",
                     at("base_url")
                 ));
+            }
+            for (key, value) in [
+                ("connect_timeout", &table.connect_timeout),
+                ("idle_timeout", &table.idle_timeout),
+            ] {
+                if let Some(value) = value {
+                    timeout(&format!("{name}.{key}"), value)?;
+                }
             }
             *slot = table;
         }
@@ -606,6 +666,31 @@ pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     Ok(value)
 }
 
+/// A duration as the config writes one: a number and a unit, `ms`, `s`,
+/// `m` or `h` (`10s`, `1.5s`, `500ms`, `2m`); between 0.1 s and a day.
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| "give a number and a unit, such as 10s, 500ms or 2m".to_string())?;
+    let seconds = match unit.trim() {
+        "ms" => number / 1_000.0,
+        "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3_600.0,
+        "" => return Err("give a unit: ms, s, m or h (such as 10s)".to_string()),
+        other => return Err(format!("unknown unit {other:?}: use ms, s, m or h")),
+    };
+    if !(seconds.is_finite() && (0.1..=86_400.0).contains(&seconds)) {
+        return Err("give between 100ms and 24h".to_string());
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -664,6 +749,41 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("KOLLEGA_MAX_WORKSPACES"), "{err}");
+    }
+
+    #[test]
+    fn ai_timeouts_are_read_per_provider_and_a_bad_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[ai]\nconnect_timeout = \"3s\"\nidle_timeout = \"2m\"\n[ai.compat]\nidle_timeout = \"500ms\"\n",
+        )
+        .unwrap();
+        let mut config = Config::load(Some(dir.path().to_path_buf())).unwrap();
+        config.apply_file(&path).unwrap();
+        let secs = |s: f64| Some(std::time::Duration::from_secs_f64(s));
+        assert_eq!(config.ai.timeouts("compat"), (secs(3.0), secs(0.5)));
+        assert_eq!(config.ai.timeouts("openai"), (secs(3.0), secs(120.0)));
+        for (bad, why) in [
+            ("10", "give a unit"),
+            ("ten s", "give a number"),
+            ("5 days", "unknown unit"),
+            ("20ms", "between 100ms and 24h"),
+        ] {
+            std::fs::write(
+                &path,
+                format!("[ai]\nmax_rounds = 2\n\n[ai.openai]\nconnect_timeout = \"{bad}\"\n"),
+            )
+            .unwrap();
+            let err = config.apply_file(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("line 5:")
+                    && err.contains("ai.openai.connect_timeout")
+                    && err.contains(why),
+                "{err}"
+            );
+        }
     }
 
     #[test]

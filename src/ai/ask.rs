@@ -152,6 +152,9 @@ struct Run<'a> {
     ctx: &'a JobContext,
     endpoint: Endpoint,
     http: reqwest::Client,
+    /// The provider's timeouts: its `[ai.NAME]` table's, `[ai]`'s, or the
+    /// kind's defaults.
+    timeouts: Timeouts,
     pricing: Pricing,
     workspace_key: String,
     conversation: i64,
@@ -339,8 +342,12 @@ impl AskKind {
             })
         })
         .map_err(|e| permanent(&e))?;
-        let http =
-            client::http_client(&endpoint, self.tuning.timeouts).map_err(|e| permanent(&e))?;
+        let (connect, idle) = ai.timeouts(provider.name());
+        let timeouts = Timeouts {
+            connect: connect.unwrap_or(self.tuning.timeouts.connect),
+            idle: idle.unwrap_or(self.tuning.timeouts.idle),
+        };
+        let http = client::http_client(&endpoint, timeouts).map_err(|e| permanent(&e))?;
         let pricing = match ctx.config.config_dir.as_ref() {
             Some(dir) => Pricing::load(&dir.join("pricing.toml")).unwrap_or_else(|e| {
                 say(
@@ -450,6 +457,7 @@ impl AskKind {
             ctx: &ctx,
             endpoint,
             http,
+            timeouts,
             pricing,
             workspace_key: workspace.key.clone(),
             conversation,
@@ -582,7 +590,7 @@ impl AskKind {
             let started = Instant::now();
             let mut shown = String::new();
             let result = tokio::select! {
-                r = client::stream(&run.http, &run.endpoint, request, self.tuning.timeouts, |text| {
+                r = client::stream(&run.http, &run.endpoint, request, run.timeouts, |text| {
                     show(ctx, text);
                     shown.push_str(text);
                 }) => r,

@@ -207,21 +207,53 @@ static LANGUAGES: LazyLock<Vec<Language>> = LazyLock::new(|| {
         .collect()
 });
 
+/// The language of `path` by its extension, if its definitions are known.
+fn language_of(path: &str) -> Option<&'static Language> {
+    let extension = path.rsplit_once('.').map_or("", |(_, e)| e);
+    LANGUAGES.iter().find(|l| l.extensions.contains(&extension))
+}
+
+/// Whether [`symbols`] knows the definitions of `path`'s language (read
+/// a file only then).
+pub(crate) fn has_symbols(path: &str) -> bool {
+    language_of(path).is_some()
+}
+
 /// The names a file defines at its top level, in file order.
 pub(crate) fn symbols(path: &str, text: &str) -> Vec<String> {
-    let extension = path.rsplit_once('.').map_or("", |(_, e)| e);
-    let Some(language) = LANGUAGES.iter().find(|l| l.extensions.contains(&extension)) else {
-        return Vec::new();
-    };
     let mut names: Vec<String> = Vec::new();
-    for captures in language.definition.captures_iter(text) {
-        if let Some(name) = captures.get(1)
-            && !names.iter().any(|n| n == name.as_str())
-        {
-            names.push(name.as_str().to_string());
+    for (name, _) in symbol_lines(path, text) {
+        if !names.contains(&name) {
+            names.push(name);
         }
     }
     names
+}
+
+/// Every top-level definition of a file with its 1-based line, in file
+/// order (a name defined twice comes twice).
+pub(crate) fn symbol_lines(path: &str, text: &str) -> Vec<(String, usize)> {
+    let Some(language) = language_of(path) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let (mut line, mut counted) = (1, 0);
+    for captures in language.definition.captures_iter(text) {
+        if let Some(name) = captures.get(1) {
+            line += text[counted..name.start()].matches('\n').count();
+            counted = name.start();
+            found.push((name.as_str().to_string(), line));
+        }
+    }
+    found
+}
+
+/// Whether two definitions have the same name once case, `_` and `-` are
+/// set aside (`format_date`, `formatDate`, `FormatDate`); names under
+/// three letters never match.
+pub(crate) fn same_symbol(a: &str, b: &str) -> bool {
+    let (a, b) = (key(a), key(b));
+    a.len() >= 3 && a == b
 }
 
 /// A name reduced to what makes it the same thing: lower case, without

@@ -634,7 +634,10 @@ pub(crate) enum PatchCommand {
                       A hunk that does not apply (its lines are not in the file, even with an \
                       offset or 2 lines of fuzz) fails the whole apply with exit 1, naming the \
                       file, the hunk, the lines expected and the closest lines found; nothing \
-                      is written. `kollega undo <ws>` takes an apply back.")]
+                      is written. `kollega undo <ws>` takes an apply back.\n\n\
+                      --commit (or `[ai] commit_applies = true` in a git workspace) commits \
+                      the applied files, and only them, with the patch's message; refused when \
+                      other changes are staged. Undo of a committed apply commits a revert.")]
     Apply {
         id: i64,
         /// These hunks, by number (see `kollega patch show`)
@@ -648,6 +651,12 @@ pub(crate) enum PatchCommand {
         /// Every hunk, whatever the review decided
         #[arg(long)]
         all: bool,
+        /// Commit the applied files in the folder's git repository
+        #[arg(long, conflicts_with = "no_commit")]
+        commit: bool,
+        /// Do not commit, whatever `[ai] commit_applies` says
+        #[arg(long)]
+        no_commit: bool,
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,

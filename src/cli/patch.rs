@@ -44,6 +44,8 @@ pub(super) fn dispatch(
             id,
             hunks,
             all,
+            commit,
+            no_commit,
             json,
         } => {
             let selection = match (all, hunks.is_empty()) {
@@ -51,7 +53,13 @@ pub(super) fn dispatch(
                 (false, false) => Selection::Hunks(hunks),
                 (false, true) => Selection::Accepted,
             };
-            apply(store, id, selection, json)
+            let commit = match (commit, no_commit) {
+                (true, _) => Commit::Always,
+                (false, true) => Commit::Never,
+                (false, false) if config.ai.commit_applies => Commit::InGit,
+                (false, false) => Commit::Never,
+            };
+            apply(store, id, selection, commit, json)
         }
         PatchCommand::Accept {
             id,
@@ -228,8 +236,12 @@ fn ls(store: &Store, workspace: &str, json: bool) -> Result<ExitCode, Error> {
 
 fn show(store: &Store, id: i64, json: bool) -> Result<ExitCode, Error> {
     let proposal = proposal::load(store, id)?;
+    // Advice only: a workspace that cannot be read still shows its patch.
+    let warnings =
+        proposal::duplicate_warnings(store, &proposal.row.workspace_key, &proposal.patch)
+            .unwrap_or_default();
     if json {
-        print_json(&show_json(&proposal))?;
+        print_json(&show_json(&proposal, &warnings))?;
         return Ok(ExitCode::SUCCESS);
     }
     let row = &proposal.row;
@@ -250,6 +262,9 @@ fn show(store: &Store, id: i64, json: bool) -> Result<ExitCode, Error> {
     );
     if let Some(message) = &row.message {
         println!("message   {}", printable(message));
+    }
+    for warning in &warnings {
+        println!("warning   {}", printable(warning));
     }
     let hunks = proposal.hunks();
     let mut refs = hunks.iter();
@@ -283,7 +298,7 @@ fn show(store: &Store, id: i64, json: bool) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn show_json(proposal: &Proposal) -> Value {
+fn show_json(proposal: &Proposal, warnings: &[String]) -> Value {
     let hunks = proposal.hunks();
     let mut refs = hunks.iter();
     let files: Vec<Value> = proposal
@@ -333,20 +348,49 @@ fn show_json(proposal: &Proposal) -> Value {
         "message": row.message,
         "status": row.status.as_str(),
         "createdAt": row.created_at,
+        "warnings": warnings,
         "files": files,
     })
 }
 
-fn apply(store: &mut Store, id: i64, selection: Selection, json: bool) -> Result<ExitCode, Error> {
+/// Whether `patch apply` commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Commit {
+    /// `--commit`: commit, or refuse outside git.
+    Always,
+    /// `[ai] commit_applies`: commit in a git workspace.
+    InGit,
+    Never,
+}
+
+fn apply(
+    store: &mut Store,
+    id: i64,
+    selection: Selection,
+    commit: Commit,
+    json: bool,
+) -> Result<ExitCode, Error> {
     let row = proposal::load(store, id)?.row;
     let target = Target::from_key(store, &row.workspace_key)?;
-    let applied = proposal::apply(store, &target, id, selection)?;
+    recover_first(store, &target)?;
+    let commit = match commit {
+        Commit::Always => true,
+        Commit::InGit => proposal::commits_in(&target),
+        Commit::Never => false,
+    };
+    let (applied, committed) = if commit {
+        let (applied, committed) = proposal::apply_and_commit(store, &target, id, selection)?;
+        (applied, Some(committed))
+    } else {
+        (proposal::apply(store, &target, id, selection)?, None)
+    };
     if json {
         print_json(&json!({
             "patchId": applied.patch_id,
             "applyId": applied.apply_id,
             "hunks": applied.hunks,
             "files": applied.files,
+            "commit": committed.as_ref().map(|c| &c.commit),
         }))?;
     } else {
         println!(
@@ -357,12 +401,29 @@ fn apply(store: &mut Store, id: i64, selection: Selection, json: bool) -> Result
         for path in &applied.files {
             println!("  {}", printable(path));
         }
+        if let Some(c) = &committed {
+            println!(
+                "  committed {} on {}: {}",
+                c.short_id,
+                c.branch,
+                printable(&c.summary)
+            );
+        }
         println!(
             "  undo: kollega undo {}",
             printable(&shell_word(target.label()))
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Takes back the steps of `target` a killed process left half written,
+/// saying so on stderr, before a new step.
+fn recover_first(store: &mut Store, target: &Target) -> Result<(), Error> {
+    for r in proposal::recover(store, target)? {
+        eprintln!("{}", proposal::describe_recovered(&r));
+    }
+    Ok(())
 }
 
 /// `text` as one shell word, quoted when it needs to be.
@@ -379,12 +440,14 @@ fn shell_word(text: &str) -> String {
 
 pub(super) fn undo(store: &mut Store, workspace: &str, json: bool) -> Result<ExitCode, Error> {
     let target = Target::resolve(store, workspace)?;
+    recover_first(store, &target)?;
     let restored = proposal::undo(store, &target)?;
     print_restored(&restored, "undid", json)
 }
 
 pub(super) fn redo(store: &mut Store, workspace: &str, json: bool) -> Result<ExitCode, Error> {
     let target = Target::resolve(store, workspace)?;
+    recover_first(store, &target)?;
     let restored = proposal::redo(store, &target)?;
     print_restored(&restored, "redid", json)
 }
@@ -395,6 +458,7 @@ fn print_restored(restored: &Restored, verb: &str, json: bool) -> Result<ExitCod
             "applyId": restored.apply_id,
             "patchId": restored.patch_id,
             "files": restored.files,
+            "commit": restored.commit.as_ref().map(|c| &c.commit),
         }))?;
     } else {
         let patch = restored
@@ -408,6 +472,14 @@ fn print_restored(restored: &Restored, verb: &str, json: bool) -> Result<ExitCod
         );
         for path in &restored.files {
             println!("  {}", printable(path));
+        }
+        if let Some(c) = &restored.commit {
+            println!(
+                "  committed {} on {}: {}",
+                c.short_id,
+                c.branch,
+                printable(&c.summary)
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -11,6 +11,7 @@
 //! Not done here: signing (`commit.gpgsign`), `GIT_AUTHOR_DATE`, and the
 //! `prepare-commit-msg` hook, which needs an editor.
 
+use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -152,6 +153,72 @@ pub(crate) fn commit(repo: &Repo, request: &CommitRequest<'_>) -> Result<Committ
         branch,
         amended: request.amend,
     })
+}
+
+/// Fails unless a commit can be made now (see [`Repo::require_ready_to_commit`])
+/// and the index stages nothing but `paths` (relative to the top of the
+/// working tree): a commit of those files must not take the user's other
+/// staged work along.
+pub(crate) fn require_only_staged(repo: &Repo, paths: &[String]) -> Result<(), GitError> {
+    repo.require_ready_to_commit()?;
+    let index = repo.fresh_index()?;
+    if let Some(path) = first_conflict(&index)? {
+        return Err(GitError::Conflicted { path });
+    }
+    let head = super::stage::head_tree(repo)?;
+    let diff = repo
+        .git()
+        .diff_tree_to_index(head.as_ref(), Some(&index), None)?;
+    let wanted: HashSet<&str> = paths.iter().map(String::as_str).collect();
+    let others: Vec<String> = diff
+        .deltas()
+        .filter_map(|d| {
+            let path = d.new_file().path().or_else(|| d.old_file().path())?;
+            let path = path.to_string_lossy();
+            (!wanted.contains(path.as_ref())).then(|| path.into_owned())
+        })
+        .collect();
+    match others.first() {
+        Some(path) => Err(GitError::OtherStaged {
+            path: path.clone(),
+            more: others.len() - 1,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Commits `paths` (relative to the top of the working tree) as the
+/// working tree has them, and nothing else, with `message` and the
+/// repository's hooks: refused, changing nothing, when anything else is
+/// staged. When the commit fails (a hook), `paths` are taken out of the
+/// index again.
+pub(crate) fn commit_paths(
+    repo: &Repo,
+    paths: &[String],
+    message: &str,
+) -> Result<Committed, GitError> {
+    require_only_staged(repo, paths)?;
+    let mut index = repo.fresh_index()?;
+    for path in paths {
+        super::stage::stage_into(repo, &mut index, path)?;
+    }
+    index.write()?;
+    let made = commit(
+        repo,
+        &CommitRequest {
+            message: Some(message),
+            verify: true,
+            ..CommitRequest::default()
+        },
+    );
+    if made.is_err() {
+        for path in paths {
+            if let Err(e) = super::stage::unstage_path(repo, path) {
+                tracing::warn!(path, error = %e, "cannot unstage a file after a failed commit");
+            }
+        }
+    }
+    made
 }
 
 /// The message as `git commit -m` stores it; empty is refused.

@@ -160,6 +160,8 @@ pub(crate) enum GitError {
     EmptyMessage,
     #[error("nothing is staged to commit on {branch}")]
     NothingToCommit { branch: String, all: bool },
+    #[error("{path}{} staged in the index: the apply's commit would take that work along; nothing was changed", others(*.more))]
+    OtherStaged { path: String, more: usize },
     #[error("{branch} has no commit to amend yet")]
     NothingToAmend { branch: String },
     #[error("{path} has unresolved conflicts")]
@@ -204,6 +206,14 @@ fn missing_list(missing: &[&str]) -> String {
     match missing {
         [one] => format!("{one} is"),
         many => format!("{} are", many.join(" and ")),
+    }
+}
+
+fn others(more: usize) -> String {
+    match more {
+        0 => " is".into(),
+        1 => " and 1 other file are".into(),
+        n => format!(" and {n} other files are"),
     }
 }
 
@@ -262,6 +272,9 @@ impl Hint for GitError {
                 "no tracked file changed; new files need staging first (`git add PATH`)".into()
             }
             GitError::NothingToAmend { .. } => "make a first commit without --amend".into(),
+            GitError::OtherStaged { .. } => {
+                "commit them first, or unstage them with `git restore --staged PATH`; or leave out --commit".into()
+            }
             GitError::Conflicted { path } => format!(
                 "edit out the conflict markers in {path}, then stage the whole file"
             ),

@@ -61,6 +61,13 @@ pub(crate) fn diff_index(repo: &Repo, path: &str) -> Result<Option<FilePatch>, G
 pub(crate) fn stage_path(repo: &Repo, path: &str) -> Result<(), GitError> {
     repo.require_unlocked_index()?;
     let mut index = repo.fresh_index()?;
+    stage_into(repo, &mut index, path)?;
+    index.write()?;
+    Ok(())
+}
+
+/// [`stage_path`] into `index`, which the caller writes.
+pub(super) fn stage_into(repo: &Repo, index: &mut git2::Index, path: &str) -> Result<(), GitError> {
     let full = repo.workdir().join(path);
     match std::fs::symlink_metadata(&full) {
         Ok(meta) if meta.is_dir() => {
@@ -69,7 +76,7 @@ pub(crate) fn stage_path(repo: &Repo, path: &str) -> Result<(), GitError> {
             index.update_all([path], None)?;
         }
         Ok(_) => index.add_path(Path::new(path))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => remove_from(&mut index, path)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => remove_from(index, path)?,
         Err(source) => {
             return Err(GitError::Io {
                 action: "read",
@@ -78,7 +85,6 @@ pub(crate) fn stage_path(repo: &Repo, path: &str) -> Result<(), GitError> {
             });
         }
     }
-    index.write()?;
     Ok(())
 }
 
@@ -225,7 +231,7 @@ fn diff_options(path: &str) -> DiffOptions {
     opts
 }
 
-fn head_tree(repo: &Repo) -> Result<Option<git2::Tree<'_>>, GitError> {
+pub(super) fn head_tree(repo: &Repo) -> Result<Option<git2::Tree<'_>>, GitError> {
     Ok(match repo.head_commit()? {
         Some(commit) => Some(commit.tree()?),
         None => None,

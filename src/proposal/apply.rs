@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::checkpoint::{self, Change, Step};
 use super::target::{Content, MODE_FILE};
@@ -55,6 +55,7 @@ pub(crate) fn apply(
     id: i64,
     selection: Selection,
 ) -> Result<Applied> {
+    super::recover(store, target)?;
     let proposal = super::load(store, id)?;
     if proposal.row.workspace_key != target.key {
         return Err(ProposalError::OtherWorkspace {
@@ -74,14 +75,14 @@ pub(crate) fn apply(
     }
     let chosen = chosen(&proposal, &selection)?;
     let hunks = chosen.iter().filter(|&&c| c).count();
-    let tx = store
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let conn = &store.conn;
+    let _durable = checkpoint::Durable::new(conn)?;
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
     let changes = plan(&tx, target, &proposal, &chosen, &selection)?;
     if changes.is_empty() {
         return Err(ProposalError::Empty);
     }
-    let apply_id = checkpoint::write(tx, target, &changes, Step::Apply { patch_id: id })?;
+    let apply_id = checkpoint::write(conn, tx, target, &changes, Step::Apply { patch_id: id })?;
     Ok(Applied {
         apply_id,
         patch_id: id,
@@ -223,33 +224,40 @@ impl Plan<'_> {
                 && !file.hunks.is_empty()
                 && from_nothing
                 && self.current(&path)?.is_none());
-        let (before, base) = if creates {
+        let before = if creates {
             if self.current(&path)?.is_some() {
                 return Err(refuse(&path, "added", "it exists already"));
             }
-            (None, String::new())
+            None
         } else {
             let old_path = file.old_path.as_deref().unwrap_or(&path);
             let before = self
                 .current(old_path)?
                 .ok_or_else(|| refuse(old_path, "patched", "it is not in the workspace"))?;
-            let base = before.text.clone();
-            (Some(before), base)
+            Some(before)
         };
-        let sub = FilePatch {
-            old_path: file.old_path.clone(),
-            new_path: file.new_path.clone(),
-            status: file.status,
-            old_mode: file.old_mode,
-            new_mode: file.new_mode,
-            similarity: file.similarity,
-            binary: false,
-            hunks: picked.iter().map(|&i| file.hunks[i].clone()).collect(),
+        let base = before.as_ref().map_or("", |b| b.text.as_str());
+        // Every hunk (the usual case) applies from the patch as it is;
+        // a choice of hunks from a copy holding only those.
+        let applied = if all_hunks {
+            file.apply_with_fuzz(base, FUZZ)
+        } else {
+            FilePatch {
+                old_path: file.old_path.clone(),
+                new_path: file.new_path.clone(),
+                status: file.status,
+                old_mode: file.old_mode,
+                new_mode: file.new_mode,
+                similarity: file.similarity,
+                binary: false,
+                hunks: picked.iter().map(|&i| file.hunks[i].clone()).collect(),
+            }
+            .apply_with_fuzz(base, FUZZ)
         };
-        let text = sub.apply_with_fuzz(&base, FUZZ).map_err(|e| match e {
+        let text = applied.map_err(|e| match e {
             PatchError::DoesNotApply { hunk, why, .. } => {
                 let index = picked.get(hunk.saturating_sub(1)).copied().unwrap_or(0);
-                does_not_apply(&path, &file.hunks[index], first_number + index, &base, why)
+                does_not_apply(&path, &file.hunks[index], first_number + index, base, why)
             }
             other => ProposalError::Diff(other),
         })?;

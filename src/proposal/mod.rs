@@ -10,14 +10,20 @@
 //! checkpoint left them.
 //!
 //! A workspace is either stored here (files in SQLite, changed in one
-//! transaction with the checkpoint) or a folder on disk (temp files beside
-//! the targets, fsync, renames, and what was renamed restored when a later
-//! rename fails). Nothing here knows the terminal; everything is blocking,
-//! for the CLI or a blocking task.
+//! transaction with the checkpoint) or a folder on disk: the step is
+//! journaled in the store first, then temp files beside the targets are
+//! renamed over them (what was renamed restored when a later rename
+//! fails), then the step is recorded; a step cut short by a dead process
+//! is taken back by `recover` before the next one. An apply may also be
+//! committed in its git repository (`commit`). Nothing here knows the
+//! terminal; everything is blocking, for the CLI or a blocking task.
 
 pub(crate) mod apply;
 mod checkpoint;
+mod commit;
 mod disk;
+mod duplicates;
+mod recover;
 pub(crate) mod target;
 #[cfg(test)]
 mod tests;
@@ -32,7 +38,10 @@ use crate::store::{Store, StoreError};
 use crate::workspace::disk::DiskError;
 
 pub(crate) use apply::{Selection, apply};
-pub(crate) use checkpoint::{Restored, redo, undo};
+pub(crate) use checkpoint::Restored;
+pub(crate) use commit::{apply_and_commit, commits_in, redo, undo};
+pub(crate) use duplicates::duplicate_warnings;
+pub(crate) use recover::{describe_recovered, recover};
 pub(crate) use target::Target;
 
 /// Why a patch could not be imported, applied, undone or redone.
@@ -93,8 +102,21 @@ pub(crate) enum ProposalError {
         what: &'static str,
         action: &'static str,
     },
+    #[error("another kollega (pid {pid}) is writing an apply, undo or redo into {workspace}")]
+    Writing { workspace: String, pid: i64 },
     #[error("there is nothing to {0} in this workspace")]
     Nothing(&'static str),
+    #[error("{0} is not in a git repository: an apply there cannot be committed")]
+    NotGit(String),
+    #[error("the {step} was written but its commit failed: {source}{}", taken_back_or_not(.left))]
+    NotCommitted {
+        step: &'static str,
+        source: crate::git::GitError,
+        /// Why the step could not be taken back, when it could not.
+        left: Option<String>,
+    },
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
     #[error(transparent)]
     Disk(#[from] DiskError),
     #[error("cannot {action} {path}: {source}")]
@@ -107,6 +129,13 @@ pub(crate) enum ProposalError {
     FileEdit(#[from] crate::store::files::FileEditError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+fn taken_back_or_not(left: &Option<String>) -> String {
+    match left {
+        None => "; it was taken back, nothing changed".into(),
+        Some(why) => format!("; it could not be taken back: {why}"),
+    }
 }
 
 impl From<rusqlite::Error> for ProposalError {
@@ -150,9 +179,20 @@ impl Hint for ProposalError {
             ProposalError::ChangedSince { action, .. } => format!(
                 "nothing was changed; save or copy those edits elsewhere and revert the file first if you still want {action} it"
             ),
+            ProposalError::Writing { .. } => {
+                "nothing was changed; wait for it to finish and try again (a step whose process is gone is taken back on the next try)".into()
+            }
             ProposalError::Nothing(_) => {
                 "`kollega patch ls <ws>` lists the patches; each apply is one step".into()
             }
+            ProposalError::NotGit(_) => {
+                "leave out --commit, or `git init` the folder first".into()
+            }
+            ProposalError::NotCommitted { left: None, source, .. } => source.hint(),
+            ProposalError::NotCommitted { left: Some(_), .. } => {
+                "the files are as the step left them, uncommitted: commit them with git, or `kollega undo`/`redo` the step".into()
+            }
+            ProposalError::Git(e) => format!("{}; nothing was changed", e.hint()),
             ProposalError::Disk(e) => format!("{e}; nothing was changed"),
             ProposalError::Io { .. } => {
                 "check the folder's permissions and free space; files already written were restored".into()
@@ -294,44 +334,6 @@ fn strip_folder_prefix(file: &mut crate::patch::FilePatch) {
             file.status = crate::patch::FileStatus::Modified;
         }
     }
-}
-
-/// Files a patch adds whose names look like files the workspace has
-/// (`userService.ts` beside `user_service.ts`): one line each, for the
-/// review's warning. Models often write what already exists.
-pub(crate) fn duplicate_warnings(store: &Store, key: &str, patch: &Patch) -> Result<Vec<String>> {
-    let added: Vec<&str> = patch
-        .files
-        .iter()
-        .filter(|f| f.status == crate::patch::FileStatus::Added)
-        .map(|f| f.path())
-        .collect();
-    if added.is_empty() {
-        return Ok(Vec::new());
-    }
-    let existing = Target::from_key(store, key)?.list(&store.conn)?;
-    let name = |path: &str| path.rsplit('/').next().unwrap_or(path).to_string();
-    let mut warnings = Vec::new();
-    for path in added {
-        let names: Vec<String> = existing.iter().map(|p| name(p)).collect();
-        let like: Vec<&str> =
-            crate::ai::context::similar(&name(path), names.iter().map(String::as_str))
-                .into_iter()
-                .collect();
-        let mut matches: Vec<&str> = existing
-            .iter()
-            .filter(|p| p.as_str() != path && like.contains(&name(p).as_str()))
-            .map(String::as_str)
-            .collect();
-        matches.truncate(3);
-        if !matches.is_empty() {
-            warnings.push(format!(
-                "{path} is new, and looks like {}: a duplicate?",
-                matches.join(", ")
-            ));
-        }
-    }
-    Ok(warnings)
 }
 
 /// Stores `patch` for the workspace keyed `workspace_key` (as

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 
-use super::checkpoint::Change;
+use super::checkpoint::{self, Change};
 use super::target::{Content, Files, MODE_FILE};
 use super::*;
 use crate::patch::{diff_texts, strategies};
@@ -561,4 +561,254 @@ fn a_new_file_named_like_an_existing_one_is_flagged() {
             .unwrap()
             .is_empty()
     );
+}
+
+#[test]
+fn a_definition_named_like_an_existing_one_is_flagged_with_both_places() {
+    let data = tempfile::tempdir().unwrap();
+    let mut store = Store::open(data.path()).unwrap();
+    let target = stored(
+        &mut store,
+        &[
+            (
+                "src/date.rs",
+                "use std::fmt;\n\npub fn format_date() {}\n\nfn other() {}\n",
+                false,
+            ),
+            (
+                "lib/util.py",
+                "import sys\n\ndef parse_args():\n    pass\n",
+                false,
+            ),
+            (
+                "web/a.ts",
+                "export const fetchUser = async () => {};\n",
+                false,
+            ),
+        ],
+    );
+    let patch = crate::patch::parse(
+        b"diff --git a/src/text.rs b/src/text.rs\nnew file mode 100644\n\
+          --- /dev/null\n+++ b/src/text.rs\n@@ -0,0 +1,3 @@\n+pub fn formatDate() {}\n+\n+fn fresh_name() {}\n\
+          diff --git a/src/date.rs b/src/date.rs\n--- a/src/date.rs\n+++ b/src/date.rs\n\
+          @@ -3,3 +3,3 @@\n pub fn format_date() {}\n \n-fn other() {}\n+fn other(x: u8) {}\n\
+          diff --git a/tools/cli.py b/tools/cli.py\nnew file mode 100644\n\
+          --- /dev/null\n+++ b/tools/cli.py\n@@ -0,0 +1,2 @@\n+class ParseArgs:\n+    pass\n\
+          diff --git a/web/b.ts b/web/b.ts\nnew file mode 100644\n\
+          --- /dev/null\n+++ b/web/b.ts\n@@ -0,0 +1,2 @@\n+// users\n+export function fetch_user() {}\n",
+    )
+    .unwrap();
+    let warnings = duplicate_warnings(&store, &target.key, &patch).unwrap();
+    assert_eq!(
+        warnings,
+        [
+            "src/text.rs:1 defines `formatDate`, like `format_date` at src/date.rs:3: a duplicate?",
+            "tools/cli.py:1 defines `ParseArgs`, like `parse_args` at lib/util.py:3: a duplicate?",
+            "web/b.ts:2 defines `fetch_user`, like `fetchUser` at web/a.ts:1: a duplicate?",
+        ]
+    );
+}
+
+/// A pid no process has now: a child that has exited and been reaped.
+fn dead_pid() -> i64 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    i64::from(pid)
+}
+
+fn text(s: &str) -> Option<Content> {
+    Some(Content {
+        text: s.into(),
+        mode: MODE_FILE,
+    })
+}
+
+/// What a process killed in the middle of `step` leaves: the step
+/// journaled by `writer`, the first `written` of `changes` renamed into
+/// place, and a temp file beside the next.
+fn cut_short(
+    store: &Store,
+    target: &Target,
+    changes: &[Change],
+    step: checkpoint::Step,
+    writer: &crate::store::applies::Writer,
+    written: usize,
+) -> i64 {
+    let conn = &store.conn;
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let id = checkpoint::begin(tx, target, changes, step, writer).unwrap();
+    let Files::Dir(disk) = &target.files else {
+        panic!("a folder")
+    };
+    super::disk::write_all(disk, &changes[..written]).unwrap();
+    let next = disk.full_path(&changes[written].path).unwrap();
+    let temp = crate::workspace::disk::temp_path(&next, writer.pid as u32, Some(written));
+    fs::write(temp, "half a fi").unwrap();
+    id
+}
+
+fn three_changes(forward: bool) -> Vec<Change> {
+    let afters = [
+        "one\nTWO\nthree\n",
+        "fn b() {\n    2\n}\n",
+        "# C\n\ntext\nMORE\n",
+    ];
+    three_files()
+        .iter()
+        .zip(afters)
+        .map(|((path, before), after)| {
+            let (from, to) = if forward {
+                (before, &after)
+            } else {
+                (&after, before)
+            };
+            Change {
+                path: path.to_string(),
+                before: text(from),
+                after: text(to),
+            }
+        })
+        .collect()
+}
+
+fn temps_in(root: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn an_apply_cut_short_is_taken_back_whole_before_the_next_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let root = dir.path().join("ws");
+    let target = folder(&root, &three_files());
+    let imported = import(&mut store, &target, &three_file_diff(), Source::Import, "t").unwrap();
+    let writer = crate::store::applies::Writer {
+        pid: dead_pid(),
+        boot: crate::store::locks::boot_id(),
+    };
+    let step = checkpoint::Step::Apply {
+        patch_id: imported.id,
+    };
+    cut_short(&store, &target, &three_changes(true), step, &writer, 2);
+    // Killed after two of three renames: the files are half applied.
+    assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\nTWO\nthree\n");
+    assert_eq!(
+        read(&store, &target, "c.md").unwrap(),
+        "# C\n\ntext\nmore\n"
+    );
+    assert!(!temps_in(&root).is_empty());
+
+    let recovered = recover(&mut store, &target).unwrap();
+    assert_eq!(recovered.len(), 1);
+    assert_eq!(recovered[0].step, "apply");
+    assert_eq!(recovered[0].files, ["a.txt", "src/b.rs"]);
+    assert!(recovered[0].left.is_empty());
+    for (path, before) in three_files() {
+        assert_eq!(read(&store, &target, path).unwrap(), before, "{path}");
+    }
+    assert!(temps_in(&root).is_empty(), "{:?}", temps_in(&root));
+    // Nothing is left to undo, the patch is still to apply, and it applies.
+    assert!(matches!(
+        undo(&mut store, &target),
+        Err(ProposalError::Nothing("undo"))
+    ));
+    assert_eq!(
+        load(&store, imported.id).unwrap().row.status,
+        PatchStatus::Pending
+    );
+    assert!(recover(&mut store, &target).unwrap().is_empty());
+    apply(&mut store, &target, imported.id, Selection::All).unwrap();
+    assert_eq!(
+        read(&store, &target, "c.md").unwrap(),
+        "# C\n\ntext\nMORE\n"
+    );
+    undo(&mut store, &target).unwrap();
+    for (path, before) in three_files() {
+        assert_eq!(read(&store, &target, path).unwrap(), before, "{path}");
+    }
+}
+
+#[test]
+fn an_undo_cut_short_is_taken_back_and_a_file_edited_since_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let root = dir.path().join("ws");
+    let target = folder(&root, &three_files());
+    let imported = import(&mut store, &target, &three_file_diff(), Source::Import, "t").unwrap();
+    let applied = apply(&mut store, &target, imported.id, Selection::All).unwrap();
+    let writer = crate::store::applies::Writer {
+        pid: dead_pid(),
+        boot: crate::store::locks::boot_id(),
+    };
+    let step = checkpoint::Step::Undo {
+        apply_id: applied.apply_id,
+        patch_id: Some(imported.id),
+    };
+    cut_short(&store, &target, &three_changes(false), step, &writer, 1);
+    assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\ntwo\nthree\n");
+    // Someone edits a file the undo had not reached yet.
+    fs::write(root.join("c.md"), "mine\n").unwrap();
+
+    // Undo recovers first: the cut undo is taken back (the apply stands),
+    // then refuses to undo over the edit.
+    let err = undo(&mut store, &target).unwrap_err();
+    assert!(matches!(err, ProposalError::ChangedSince { .. }), "{err}");
+    assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\nTWO\nthree\n");
+    assert_eq!(
+        read(&store, &target, "src/b.rs").unwrap(),
+        "fn b() {\n    2\n}\n"
+    );
+    assert_eq!(read(&store, &target, "c.md").unwrap(), "mine\n");
+    assert!(temps_in(&root).is_empty());
+    assert_eq!(
+        load(&store, imported.id).unwrap().row.status,
+        PatchStatus::Applied
+    );
+    // With the edit gone, undo takes the whole apply back.
+    fs::write(root.join("c.md"), "# C\n\ntext\nMORE\n").unwrap();
+    undo(&mut store, &target).unwrap();
+    for (path, before) in three_files() {
+        assert_eq!(read(&store, &target, path).unwrap(), before, "{path}");
+    }
+}
+
+#[test]
+fn a_step_another_live_process_is_writing_is_not_taken_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let root = dir.path().join("ws");
+    let target = folder(&root, &three_files());
+    let imported = import(&mut store, &target, &three_file_diff(), Source::Import, "t").unwrap();
+    // A live process stands for another kollega writing the step.
+    let mut child = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let writer = crate::store::applies::Writer {
+        pid: i64::from(child.id()),
+        boot: crate::store::locks::boot_id(),
+    };
+    let step = checkpoint::Step::Apply {
+        patch_id: imported.id,
+    };
+    cut_short(&store, &target, &three_changes(true), step, &writer, 1);
+    let err = apply(&mut store, &target, imported.id, Selection::All).unwrap_err();
+    assert!(matches!(err, ProposalError::Writing { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&format!("pid {}", child.id())),
+        "{err}"
+    );
+    assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\nTWO\nthree\n");
+    // Once the writer is gone, its step is taken back.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(recover(&mut store, &target).unwrap().len(), 1);
+    assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\ntwo\nthree\n");
 }

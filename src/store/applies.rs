@@ -7,6 +7,11 @@
 //! new apply drops the undone ones (like an editor's redo after a new
 //! edit). Checking files and writing them is the `proposal` module's work;
 //! this one only keeps rows, inside the caller's transaction.
+//!
+//! A step written into a folder is journaled first: its row carries
+//! `writing` (the step) and its writer from before the first file is
+//! renamed until the step is recorded, so that a step cut short (a killed
+//! process, a power cut) is found and taken back (see `proposal`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -43,6 +48,8 @@ pub(crate) struct ApplyRow {
     pub patch_id: Option<i64>,
     pub state: ApplyState,
     pub created_at: i64,
+    /// The git commit the apply was committed as (`patch apply --commit`).
+    pub commit_id: Option<String>,
 }
 
 /// One file of a checkpoint: its bytes and git mode (`0o100644`,
@@ -63,28 +70,36 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApplyRow> {
         patch_id: r.get(2)?,
         state: ApplyState::parse(&r.get::<_, String>(3)?),
         created_at: r.get(4)?,
+        commit_id: r.get(5)?,
     })
 }
 
-const COLUMNS: &str = "id, workspace_key, patch_id, state, created_at";
+const COLUMNS: &str = "id, workspace_key, patch_id, state, created_at, commit_id";
 
-/// Records a new applied checkpoint with its files, dropping the undone
-/// checkpoints of the workspace first; its id. Call inside a transaction.
+/// Records a new applied checkpoint with its files; its id. With a
+/// `writer`, the checkpoint is journaled as being written by it. The
+/// workspace's undone checkpoints stay until [`finish_apply`]. Call inside
+/// a transaction.
 pub(crate) fn insert(
     conn: &Connection,
     workspace_key: &str,
     patch_id: Option<i64>,
     files: &[ApplyFile],
     now: i64,
+    writer: Option<&Writer>,
 ) -> Result<i64> {
     conn.execute(
-        "DELETE FROM applies WHERE workspace_key = ?1 AND state = 'undone'",
-        [workspace_key],
-    )?;
-    conn.execute(
-        "INSERT INTO applies (workspace_key, patch_id, state, created_at, updated_at)
-         VALUES (?1, ?2, 'applied', ?3, ?3)",
-        params![workspace_key, patch_id, now],
+        "INSERT INTO applies (workspace_key, patch_id, state, created_at, updated_at,
+                              writing, writer_pid, writer_boot)
+         VALUES (?1, ?2, 'applied', ?3, ?3, ?4, ?5, ?6)",
+        params![
+            workspace_key,
+            patch_id,
+            now,
+            writer.map(|_| Writing::Apply.as_str()),
+            writer.map(|w| w.pid),
+            writer.map(|w| w.boot.as_str()),
+        ],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(
@@ -104,12 +119,141 @@ pub(crate) fn insert(
     Ok(id)
 }
 
+/// A step whose files are being written into a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Writing {
+    Apply,
+    Undo,
+    Redo,
+}
+
+impl Writing {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Writing::Apply => "apply",
+            Writing::Undo => "undo",
+            Writing::Redo => "redo",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Writing> {
+        match s {
+            "apply" => Some(Writing::Apply),
+            "undo" => Some(Writing::Undo),
+            "redo" => Some(Writing::Redo),
+            _ => None,
+        }
+    }
+}
+
+/// The process writing a step: its pid and the kernel's boot id, so that a
+/// pid reused after a reboot is not taken for the writer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Writer {
+    pub pid: i64,
+    pub boot: String,
+}
+
+/// A journaled step: checkpoint `apply_id` of a workspace, being written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Journaled {
+    pub apply_id: i64,
+    pub patch_id: Option<i64>,
+    pub writing: Writing,
+    pub writer: Writer,
+}
+
+/// Journals an undo or redo of checkpoint `id` that `writer` is about to
+/// write. Call inside a transaction.
+pub(crate) fn set_writing(
+    conn: &Connection,
+    id: i64,
+    writing: Writing,
+    writer: &Writer,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE applies SET writing = ?2, writer_pid = ?3, writer_boot = ?4 WHERE id = ?1",
+        params![id, writing.as_str(), writer.pid, writer.boot],
+    )?;
+    Ok(())
+}
+
+/// Ends the journal of checkpoint `id`: its step is written, or taken back.
+pub(crate) fn clear_writing(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE applies SET writing = NULL, writer_pid = NULL, writer_boot = NULL WHERE id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// Records apply `id` as written: its journal ends, if it had one, and
+/// the workspace's undone checkpoints go (a new apply drops what could be
+/// redone). Call inside a transaction.
+pub(crate) fn finish_apply(conn: &Connection, workspace_key: &str, id: i64) -> Result<()> {
+    conn.execute(
+        "DELETE FROM applies WHERE workspace_key = ?1 AND state = 'undone' AND id <> ?2",
+        params![workspace_key, id],
+    )?;
+    clear_writing(conn, id)
+}
+
+/// Records the git commit checkpoint `id` was committed as.
+pub(crate) fn set_commit(conn: &Connection, id: i64, commit_id: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE applies SET commit_id = ?2 WHERE id = ?1",
+        params![id, commit_id],
+    )?;
+    Ok(())
+}
+
+/// Removes a journaled apply taken back before it was written.
+pub(crate) fn remove(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute("DELETE FROM applies WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// The steps of a workspace whose files are (or were, when cut short)
+/// being written, oldest first.
+pub(crate) fn journaled(conn: &Connection, workspace_key: &str) -> Result<Vec<Journaled>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, patch_id, writing, writer_pid, writer_boot FROM applies
+         WHERE workspace_key = ?1 AND writing IS NOT NULL ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([workspace_key], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(apply_id, patch_id, writing, pid, boot)| {
+            Some(Journaled {
+                apply_id,
+                patch_id,
+                writing: Writing::parse(&writing)?,
+                writer: Writer {
+                    pid: pid.unwrap_or(0),
+                    boot: boot.unwrap_or_default(),
+                },
+            })
+        })
+        .collect())
+}
+
 /// The checkpoint undo takes: the workspace's last applied one.
 pub(crate) fn last_applied(conn: &Connection, workspace_key: &str) -> Result<Option<ApplyRow>> {
     Ok(conn
         .query_row(
             &format!(
                 "SELECT {COLUMNS} FROM applies WHERE workspace_key = ?1 AND state = 'applied'
+                   AND (writing IS NULL OR writing <> 'apply')
                  ORDER BY id DESC LIMIT 1"
             ),
             [workspace_key],
@@ -188,9 +332,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let conn = &store.conn;
-        let one = insert(conn, "ws:a", None, &[file("x", Some("1"), Some("2"))], 1).unwrap();
-        let two = insert(conn, "ws:a", None, &[file("y", None, Some("new"))], 2).unwrap();
-        insert(conn, "ws:b", None, &[file("z", Some("b"), None)], 3).unwrap();
+        let one = insert(
+            conn,
+            "ws:a",
+            None,
+            &[file("x", Some("1"), Some("2"))],
+            1,
+            None,
+        )
+        .unwrap();
+        let two = insert(conn, "ws:a", None, &[file("y", None, Some("new"))], 2, None).unwrap();
+        insert(conn, "ws:b", None, &[file("z", Some("b"), None)], 3, None).unwrap();
         assert_eq!(last_applied(conn, "ws:a").unwrap().unwrap().id, two);
         assert!(set_state(conn, two, ApplyState::Undone, 4).unwrap());
         assert!(set_state(conn, one, ApplyState::Undone, 5).unwrap());
@@ -199,11 +351,76 @@ mod tests {
         let got = files(conn, two).unwrap();
         assert_eq!(got, vec![file("y", None, Some("new"))]);
         // A new apply drops what was undone.
-        let three = insert(conn, "ws:a", None, &[file("x", Some("1"), Some("3"))], 6).unwrap();
+        let three = insert(
+            conn,
+            "ws:a",
+            None,
+            &[file("x", Some("1"), Some("3"))],
+            6,
+            None,
+        )
+        .unwrap();
+        assert_eq!(first_undone(conn, "ws:a").unwrap().unwrap().id, one);
+        finish_apply(conn, "ws:a", three).unwrap();
         assert_eq!(first_undone(conn, "ws:a").unwrap(), None);
         assert!(files(conn, two).unwrap().is_empty());
         assert_eq!(last_applied(conn, "ws:a").unwrap().unwrap().id, three);
         assert_eq!(remove_for_workspace(conn, "ws:a").unwrap(), 1);
         assert!(last_applied(conn, "ws:b").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_journaled_step_is_listed_until_it_is_finished_or_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = &store.conn;
+        let writer = Writer {
+            pid: 42,
+            boot: "boot".into(),
+        };
+        let done = insert(
+            conn,
+            "dir:/w",
+            None,
+            &[file("x", Some("1"), Some("2"))],
+            1,
+            None,
+        )
+        .unwrap();
+        let apply = insert(
+            conn,
+            "dir:/w",
+            None,
+            &[file("y", None, Some("3"))],
+            2,
+            Some(&writer),
+        )
+        .unwrap();
+        // A journaled apply is not undone before it is written.
+        assert_eq!(last_applied(conn, "dir:/w").unwrap().unwrap().id, done);
+        set_writing(conn, done, Writing::Undo, &writer).unwrap();
+        let listed = journaled(conn, "dir:/w").unwrap();
+        assert_eq!(
+            listed,
+            vec![
+                Journaled {
+                    apply_id: done,
+                    patch_id: None,
+                    writing: Writing::Undo,
+                    writer: writer.clone(),
+                },
+                Journaled {
+                    apply_id: apply,
+                    patch_id: None,
+                    writing: Writing::Apply,
+                    writer: writer.clone(),
+                },
+            ]
+        );
+        clear_writing(conn, done).unwrap();
+        remove(conn, apply).unwrap();
+        assert!(journaled(conn, "dir:/w").unwrap().is_empty());
+        assert!(files(conn, apply).unwrap().is_empty());
+        assert_eq!(last_applied(conn, "dir:/w").unwrap().unwrap().id, done);
     }
 }

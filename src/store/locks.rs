@@ -164,6 +164,21 @@ pub(crate) fn pid_alive(pid: i64) -> bool {
     rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
+/// The kernel's id of this boot (empty where it cannot be read): a pid
+/// recorded under another boot id names no process alive now.
+pub(crate) fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|id| id.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Whether process `pid`, recorded under boot `boot`, may still run: the
+/// same boot (or an unknown one) and [`pid_alive`].
+pub(crate) fn writer_alive(pid: i64, boot: &str) -> bool {
+    let now = boot_id();
+    (boot.is_empty() || now.is_empty() || boot == now) && pid_alive(pid)
+}
+
 fn rfc3339(unix: i64) -> String {
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()

@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_ai_patches.sql"),
     include_str!("migrations/0009_meetings.sql"),
     include_str!("migrations/0010_job_interrupted.sql"),
+    include_str!("migrations/0011_apply_journal.sql"),
 ];
 
 /// The schema version this binary writes.

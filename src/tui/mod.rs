@@ -96,6 +96,7 @@ pub(crate) fn build_app(
     problems.extend(errors.iter().map(ToString::to_string));
     let mut app = App::new(services, theme, keymap, config.ignored.clone(), workspaces);
     app.soft_wrap = config.soft_wrap;
+    app.set_commit_applies(config.ai.commit_applies);
     if !problems.is_empty() {
         app.notify(format!("{} (defaults in use)", problems.join("; ")), true);
     }

@@ -22,6 +22,9 @@ pub(crate) struct EditorState {
     pub tabs: Vec<TabState>,
     pub active: usize,
     pub focus: String,
+    /// The AI pane's prompt, typed and not sent yet.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub prompt: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +36,7 @@ pub(crate) struct TabState {
 }
 
 impl EditorState {
-    pub fn of(tabs: &[Tab], active: usize, focus: &str) -> EditorState {
+    pub fn of(tabs: &[Tab], active: usize, focus: &str, prompt: String) -> EditorState {
         EditorState {
             tabs: tabs
                 .iter()
@@ -49,6 +52,7 @@ impl EditorState {
                 .collect(),
             active,
             focus: focus.to_string(),
+            prompt,
         }
     }
 
@@ -97,6 +101,8 @@ pub(crate) struct Restored {
     pub tabs: Vec<Tab>,
     pub active: usize,
     pub focus: Option<String>,
+    /// The AI pane's unsent prompt of the last run.
+    pub prompt: String,
     pub notes: Vec<String>,
 }
 
@@ -152,6 +158,7 @@ pub(crate) fn restore(stored: Stored, mut texts: Texts, highlighter: &Highlighte
         active: state.active.min(tabs.len().saturating_sub(1)),
         tabs,
         focus: (!state.focus.is_empty()).then_some(state.focus),
+        prompt: state.prompt,
         notes,
     }
 }

@@ -84,22 +84,30 @@ impl DiskWorkspace {
             path: path.to_string(),
             why: e.to_string(),
         })?;
-        let full = parsed
-            .components()
-            .fold(self.root.clone(), |p, c| p.join(c));
-        // The deepest existing ancestor must stay inside the root.
-        let mut probe = full.clone();
-        loop {
-            if let Ok(real) = probe.canonicalize() {
-                if !real.starts_with(&self.root) {
-                    return Err(DiskError::Escapes {
-                        path: parsed.to_string(),
-                    });
-                }
-                break;
+        // Below the (canonical) root, only a link can lead out: each one
+        // on the way is resolved and must stay inside. Where a component
+        // does not exist, nothing below it does. (One `lstat` per
+        // component instead of resolving the whole path each time.)
+        let mut full = self.root.clone();
+        let mut checking = true;
+        for component in parsed.components() {
+            full.push(component);
+            if !checking {
+                continue;
             }
-            if !probe.pop() {
-                break;
+            match fs::symlink_metadata(&full) {
+                Ok(meta) if meta.file_type().is_symlink() => match full.canonicalize() {
+                    Ok(real) if !real.starts_with(&self.root) => {
+                        return Err(DiskError::Escapes {
+                            path: parsed.to_string(),
+                        });
+                    }
+                    Ok(_) => {}
+                    // A dangling link: nothing below it exists.
+                    Err(_) => checking = false,
+                },
+                Ok(_) => {}
+                Err(_) => checking = false,
             }
         }
         Ok((parsed, full))
@@ -182,26 +190,14 @@ impl DiskWorkspace {
         let mode = fs::metadata(&full)
             .map(|m| m.permissions().mode() & 0o7777)
             .unwrap_or(0o644);
-        let name = full
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = parent.join(format!(".{name}.kollega-{}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(mode)
-                .open(&tmp)?;
-            file.write_all(content.as_bytes())?;
-            file.set_permissions(fs::Permissions::from_mode(mode))?;
-            file.sync_all()?;
+        let tmp = write_temp(&full, content.as_bytes(), mode, None, Sync::Now)
+            .map_err(DiskError::io("save", &parsed))?;
+        let finish = || -> std::io::Result<()> {
             fs::rename(&tmp, &full)?;
             // Make the rename itself durable.
             File::open(&parent)?.sync_all()
         };
-        write().map_err(|e| {
+        finish().map_err(|e| {
             let _ = fs::remove_file(&tmp);
             DiskError::io("save", &parsed)(e)
         })
@@ -253,6 +249,71 @@ impl DiskWorkspace {
             fs::remove_file(&full).map_err(DiskError::io("delete", &parsed))
         }
     }
+}
+
+/// Whether a temp file is fsynced before [`write_temp`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sync {
+    /// Now: the file is on disk before it is renamed (a save).
+    Now,
+    /// Later or never: the caller makes the step durable its own way (a
+    /// patch's apply, journaled in the store first).
+    Later,
+}
+
+/// The temp file beside `full` that process `pid` writes, the `n`th of a
+/// step when it writes many: `.NAME.kollega-PID[-N].tmp`.
+pub(crate) fn temp_path(full: &Path, pid: u32, n: Option<usize>) -> PathBuf {
+    let name = full
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match n {
+        Some(n) => format!(".{name}.kollega-{pid}-{n}.tmp"),
+        None => format!(".{name}.kollega-{pid}.tmp"),
+    };
+    full.with_file_name(name)
+}
+
+/// Whether `file_name` is a temp file that process `pid` wrote beside
+/// `name` (see [`temp_path`]).
+pub(crate) fn is_temp_of(file_name: &str, name: &str, pid: u32) -> bool {
+    file_name
+        .strip_prefix(&format!(".{name}.kollega-{pid}"))
+        .is_some_and(|rest| rest.ends_with(".tmp") && (rest == ".tmp" || rest.starts_with('-')))
+}
+
+/// `bytes` in a new temp file beside `full` (its folder must exist) with
+/// permissions `mode`, fsynced first when `sync` says so; its path. The
+/// one writer of kollega's temp files: a save renames one over its
+/// target, a patch's apply many at once. A failure leaves no temp file.
+pub(crate) fn write_temp(
+    full: &Path,
+    bytes: &[u8],
+    mode: u32,
+    n: Option<usize>,
+    sync: Sync,
+) -> std::io::Result<PathBuf> {
+    let tmp = temp_path(full, std::process::id(), n);
+    let write = || -> std::io::Result<()> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        // The umask may have taken bits `mode` asks for.
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
+        if sync == Sync::Now {
+            file.sync_all()?;
+        }
+        Ok(())
+    };
+    write().inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })?;
+    Ok(tmp)
 }
 
 #[cfg(test)]

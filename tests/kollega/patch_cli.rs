@@ -455,3 +455,150 @@ fn a_git_diff_applied_by_kollega_gives_what_git_apply_gives() {
     assert_eq!(read_tree(&by_kollega), read_tree(&by_git));
     assert_eq!(read_tree(&by_kollega), strip(wanted));
 }
+
+/// `files` files of 20 lines and a git diff changing line 10 of each.
+fn many_files(files: usize) -> (crate::common::Tree, crate::common::Tree, String) {
+    let mut before = crate::common::Tree::new();
+    let mut after = crate::common::Tree::new();
+    let mut diff = String::new();
+    for i in 0..files {
+        let path = format!("d{}/f{i}.txt", i % 10);
+        let lines: Vec<String> = (0..20).map(|n| format!("file {i} line {n}")).collect();
+        let mut changed = lines.clone();
+        changed[9] = format!("file {i} line 9 (changed)");
+        before.insert(path.clone(), (lines.join("\n") + "\n").into_bytes());
+        after.insert(path.clone(), (changed.join("\n") + "\n").into_bytes());
+        diff.push_str(&format!(
+            "diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n@@ -7,7 +7,7 @@\n"
+        ));
+        for n in 6..13 {
+            if n == 9 {
+                diff.push_str(&format!("-{}\n+{}\n", lines[n], changed[n]));
+            } else {
+                diff.push_str(&format!(" {}\n", lines[n]));
+            }
+        }
+    }
+    (before, after, diff)
+}
+
+#[test]
+fn an_apply_killed_while_writing_is_all_or_nothing_after_recovery() {
+    let k = Kollega::new();
+    let (before, after, diff) = many_files(300);
+    let mut cut_short = 0;
+    // Kill at several moments: before, during and after the writes.
+    for (round, delay_ms) in [0u64, 15, 30, 60, 120, 250].into_iter().enumerate() {
+        let dir = k.scratch(&format!("killed-{round}"));
+        write_tree(&dir, &before);
+        let ws = dir.to_str().unwrap();
+        let id = import(&k, ws, &diff)["patchId"].as_i64().unwrap();
+        let mut child = k
+            .std_cmd()
+            .args(["patch", "apply", &id.to_string(), "--all"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        // SIGKILL: nothing of the process runs after it.
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // The next step in the workspace takes back what was cut short.
+        let out = k.run(["redo", ws]);
+        let note = stderr(&out);
+        if note.contains("was cut short") {
+            cut_short += 1;
+        }
+        let now = read_tree(&dir);
+        assert!(
+            now == before || now == after,
+            "round {round} ({delay_ms} ms): neither all before nor all after; {note}"
+        );
+        if note.contains("was cut short") {
+            assert_eq!(now, before, "a cut apply is taken back whole");
+        }
+    }
+    eprintln!("{cut_short} of 6 kills landed while the files were being written");
+}
+
+#[test]
+fn commit_applies_commits_the_applied_files_alone_and_undo_commits_a_revert() {
+    let repo = GitRepo::new();
+    write_tree(&repo.dir, &three_files());
+    repo.write("notes.txt", "mine\n");
+    repo.commit_all("base");
+    std::fs::write(
+        repo.k.config.join("config.toml"),
+        "[ai]\ncommit_applies = true\n",
+    )
+    .unwrap();
+    repo.write("notes.txt", "mine, not staged\n");
+    let file = write_patch(&repo.k, "in.patch", THREE);
+    let id = repo.kollega([
+        "patch",
+        "import",
+        repo.path_str(),
+        file.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_success(&id);
+    let id: Value = serde_json::from_slice(&id.stdout).unwrap();
+    let id = id["patchId"].to_string();
+
+    let out = repo.kollega(["patch", "apply", &id, "--hunks", "1,2", "--json"]);
+    assert_success(&out);
+    let applied: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let commit = applied["commit"].as_str().expect("a commit id").to_string();
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]).trim(), commit);
+    assert_eq!(
+        repo.git(&["show", "--name-only", "--format=", "HEAD"]),
+        "a.txt\nsrc/b.rs\n"
+    );
+    assert_eq!(repo.git(&["status", "--porcelain"]), " M notes.txt\n");
+
+    let out = repo.kollega(["undo", repo.path_str()]);
+    assert_success(&out);
+    assert!(stdout(&out).contains("committed"), "{}", stdout(&out));
+    assert!(
+        repo.git(&["log", "-1", "--format=%B"])
+            .contains(&format!("This reverts commit {commit}.")),
+    );
+    assert_eq!(std::fs::read_to_string(repo.dir.join("a.txt")).unwrap(), A);
+
+    // --no-commit wins over the config.
+    let out = repo.kollega([
+        "patch",
+        "apply",
+        &id,
+        "--hunks",
+        "3",
+        "--no-commit",
+        "--json",
+    ]);
+    assert_success(&out);
+    let applied: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(applied["commit"].is_null(), "{applied}");
+    assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]).trim(), "3");
+}
+
+#[test]
+fn patch_show_warns_of_a_definition_that_duplicates_an_existing_one() {
+    let k = Kollega::new();
+    let dir = k.scratch("folder");
+    write_tree(&dir, &tree([("src/date.rs", "pub fn format_date() {}\n")]));
+    let ws = dir.to_str().unwrap();
+    let id = import(
+        &k,
+        ws,
+        "diff --git a/src/text.rs b/src/text.rs\nnew file mode 100644\n--- /dev/null\n\
+         +++ b/src/text.rs\n@@ -0,0 +1 @@\n+pub fn formatDate() {}\n",
+    )["patchId"]
+        .to_string();
+    let wanted =
+        "src/text.rs:1 defines `formatDate`, like `format_date` at src/date.rs:1: a duplicate?";
+    let shown = k.json(["patch", "show", &id, "--json"]);
+    assert_eq!(shown["warnings"], serde_json::json!([wanted]), "{shown}");
+    let text = stdout(&k.run(["patch", "show", &id]));
+    assert!(text.contains(&format!("warning   {wanted}")), "{text}");
+}

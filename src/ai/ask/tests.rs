@@ -112,6 +112,17 @@ struct Started {
 }
 
 fn start(provider: &str, answers: Vec<Answer>, payload: Value, ws: &std::path::Path) -> Started {
+    start_configured(provider, answers, payload, ws, |_| {})
+}
+
+/// [`start`] with the config changed by `configure` first.
+fn start_configured(
+    provider: &str,
+    answers: Vec<Answer>,
+    payload: Value,
+    ws: &std::path::Path,
+    configure: impl FnOnce(&mut Config),
+) -> Started {
     let (url, seen) = serve(answers);
     let data = tempfile::tempdir().unwrap();
     let base = if provider == "anthropic" {
@@ -127,6 +138,7 @@ fn start(provider: &str, answers: Vec<Answer>, payload: Value, ws: &std::path::P
     let mut config = Config::load(Some(data.path().to_path_buf())).unwrap();
     config.config_dir = None;
     config.ai.provider = provider.to_string();
+    configure(&mut config);
     let config = Arc::new(config);
     let id = {
         let mut store = Store::open(data.path()).unwrap();
@@ -441,6 +453,48 @@ async fn the_answer_reaches_the_runners_owner_as_it_streams() {
 }
 
 #[tokio::test]
+async fn a_provider_idle_timeout_from_the_config_ends_a_stalled_stream() {
+    let ws = workspace();
+    // The answer stops for 2 s in the middle: longer than the provider's
+    // configured idle timeout, shorter than the kind's own (5 s).
+    let mut stalled = responses("resp_1", FIX);
+    stalled.pieces[2].0 = Duration::from_secs(2);
+    let started = start_configured(
+        "openai",
+        vec![stalled, responses("resp_2", FIX)],
+        json!({"prompt": "greet with hello", "files": ["src/greet.rs"]}),
+        ws.path(),
+        |config| config.ai.openai.idle_timeout = Some("300ms".into()),
+    );
+    let out = finish(started, |_| {}).await;
+    assert_eq!(out.job.status, Status::Succeeded, "{}", out.log);
+    assert_eq!(
+        out.seen.len(),
+        2,
+        "the stalled call was given up and tried again"
+    );
+    let store = out.store();
+    let outcomes = outcomes(&store);
+    assert_eq!(
+        outcomes.first().map(String::as_str),
+        Some("timeout"),
+        "{outcomes:?}"
+    );
+}
+
+/// The outcome of every recorded call, in order.
+fn outcomes(store: &Store) -> Vec<String> {
+    store
+        .conn
+        .prepare("SELECT outcome FROM ai_calls ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[tokio::test]
 async fn rate_limits_and_server_errors_are_retried_within_the_job() {
     let ws = workspace();
     let mut limited = Answer::error(
@@ -470,14 +524,7 @@ async fn rate_limits_and_server_errors_are_retried_within_the_job() {
     assert_eq!(out.job.attempt, 1, "retried inside the attempt");
     assert!(out.log.contains("try 1 of 4, next in 50 ms"), "{}", out.log);
     let store = out.store();
-    let outcomes: Vec<String> = store
-        .conn
-        .prepare("SELECT outcome FROM ai_calls ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let outcomes = outcomes(&store);
     assert_eq!(outcomes, ["rate-limited", "server-error", "ok"]);
 }
 

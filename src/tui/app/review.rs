@@ -46,7 +46,12 @@ pub(crate) struct Changed {
 
 /// Writes the accepted hunks of patch `patch_id` to its workspace, all or
 /// nothing; the message for the status bar, or why nothing was written.
-pub(crate) fn write_patch(store: &mut Store, patch_id: i64) -> Result<Changed, String> {
+/// With `commit`, a write into a git workspace is committed too.
+pub(crate) fn write_patch(
+    store: &mut Store,
+    patch_id: i64,
+    commit: bool,
+) -> Result<Changed, String> {
     use crate::proposal::{self, Selection, Target};
     let Some(row) = crate::store::patches::get(&store.conn, patch_id).map_err(|e| describe(&e))?
     else {
@@ -55,18 +60,54 @@ pub(crate) fn write_patch(store: &mut Store, patch_id: i64) -> Result<Changed, S
         ));
     };
     let target = Target::from_key(store, &row.workspace_key).map_err(|e| describe(&e))?;
-    let applied =
-        proposal::apply(store, &target, patch_id, Selection::Accepted).map_err(|e| describe(&e))?;
+    let (note, mut files) = recovered_note(store, &target)?;
+    let (applied, committed) = if commit && proposal::commits_in(&target) {
+        let (applied, committed) =
+            proposal::apply_and_commit(store, &target, patch_id, Selection::Accepted)
+                .map_err(|e| describe(&e))?;
+        (applied, format!(" and committed as {}", committed.short_id))
+    } else {
+        let applied = proposal::apply(store, &target, patch_id, Selection::Accepted)
+            .map_err(|e| describe(&e))?;
+        (applied, String::new())
+    };
     Ok(Changed {
         message: format!(
-            "patch {patch_id}: {} hunk{} written to {} file{}; undo_apply takes it back",
+            "{note}patch {patch_id}: {} hunk{} written to {} file{}{committed}; undo_apply takes it back",
             applied.hunks,
             if applied.hunks == 1 { "" } else { "s" },
             applied.files.len(),
             if applied.files.len() == 1 { "" } else { "s" },
         ),
-        files: applied.files,
+        files: {
+            files.extend(applied.files);
+            files
+        },
     })
+}
+
+/// Takes back the steps a killed process left half written in `target`:
+/// a sentence for the status bar (ending in "; ") when there were any,
+/// and the files put back.
+fn recovered_note(
+    store: &mut Store,
+    target: &crate::proposal::Target,
+) -> Result<(String, Vec<String>), String> {
+    let recovered = crate::proposal::recover(store, target).map_err(|e| describe(&e))?;
+    let files = recovered.iter().flat_map(|r| r.files.clone()).collect();
+    let note = match recovered.len() {
+        0 => String::new(),
+        n => format!(
+            "{n} interrupted step{} taken back first{}; ",
+            if n == 1 { "" } else { "s" },
+            if recovered.iter().any(|r| !r.left.is_empty()) {
+                " (files changed since were left alone)"
+            } else {
+                ""
+            }
+        ),
+    };
+    Ok((note, files))
 }
 
 /// Undoes (or redoes) the last apply in the workspace of `key`, all files
@@ -74,6 +115,7 @@ pub(crate) fn write_patch(store: &mut Store, patch_id: i64) -> Result<Changed, S
 pub(crate) fn restore_apply(store: &mut Store, key: &str, redo: bool) -> Result<Changed, String> {
     use crate::proposal::{self, Target};
     let target = Target::from_key(store, key).map_err(|e| describe(&e))?;
+    let (note, mut files) = recovered_note(store, &target)?;
     let restored = if redo {
         proposal::redo(store, &target)
     } else {
@@ -85,13 +127,21 @@ pub(crate) fn restore_apply(store: &mut Store, key: &str, redo: bool) -> Result<
         .patch_id
         .map(|id| format!(" of patch {id}"))
         .unwrap_or_default();
+    let committed = restored
+        .commit
+        .as_ref()
+        .map(|c| format!(", committed as {}", c.short_id))
+        .unwrap_or_default();
     Ok(Changed {
         message: format!(
-            "{what} the apply{patch}: {} file{}",
+            "{note}{what} the apply{patch}: {} file{}{committed}",
             restored.files.len(),
             if restored.files.len() == 1 { "" } else { "s" }
         ),
-        files: restored.files,
+        files: {
+            files.extend(restored.files);
+            files
+        },
     })
 }
 
@@ -99,6 +149,8 @@ pub(crate) fn restore_apply(store: &mut Store, key: &str, redo: bool) -> Result<
 pub(crate) struct ReviewState {
     pub pane: Option<ReviewPane>,
     back_to: Focus,
+    /// `[ai] commit_applies`: a write into a git workspace commits.
+    commit_applies: bool,
 }
 
 impl ReviewState {
@@ -106,11 +158,18 @@ impl ReviewState {
         ReviewState {
             pane: None,
             back_to: Focus::Workspaces,
+            commit_applies: false,
         }
     }
 }
 
 impl App {
+    /// Whether a write into a git workspace is committed (`[ai]
+    /// commit_applies`).
+    pub(crate) fn set_commit_applies(&mut self, commit: bool) {
+        self.review.commit_applies = commit;
+    }
+
     /// Loads patch `id` and shows it in the review pane.
     pub(crate) fn open_review(&mut self, id: i64) {
         let answer = self.services.store.load_patch(id);
@@ -247,8 +306,9 @@ impl App {
                     format!("writing the accepted hunks of patch {patch_id}…"),
                     false,
                 );
+                let commit = self.review.commit_applies;
                 self.store_work(
-                    move |store| write_patch(store, patch_id),
+                    move |store| write_patch(store, patch_id, commit),
                     move |result| {
                         AppMsg::Review(ReviewMsg::Written {
                             id: patch_id,

@@ -658,6 +658,8 @@ impl App {
             }
         };
         let restored = session::restore(loaded.stored, loaded.texts, &self.highlighter);
+        // The prompt is the workspace's: the last run's unsent one, or none.
+        self.ai.pane.restore_prompt(&restored.prompt);
         let conflict = restored.tabs.iter().any(|t| t.conflict.is_some());
         let mut editor = EditorPane::new(restored.tabs, restored.active, self.keymap.modal);
         editor.read_only = read_only;
@@ -815,6 +817,7 @@ impl App {
 
     fn mark_snapshot_sent(&mut self) {
         let focus = self.focus.name();
+        let prompt = self.ai.pane.unsent_prompt();
         if let Some(session) = &mut self.session {
             for tab in &mut session.editor.tabs {
                 tab.sent_version = Some(tab.buffer.version());
@@ -823,6 +826,7 @@ impl App {
                 &session.editor.tabs,
                 session.editor.active,
                 focus,
+                prompt,
             ))
             .unwrap_or_default();
         }
@@ -832,6 +836,7 @@ impl App {
     /// drafts of edited buffers, removals of clean ones, the editor state.
     pub fn sync_autosave(&mut self) {
         let focus = self.focus.name();
+        let prompt = self.ai.pane.unsent_prompt();
         let Some(session) = &mut self.session else {
             return;
         };
@@ -872,6 +877,7 @@ impl App {
             &session.editor.tabs,
             session.editor.active,
             focus,
+            prompt,
         ))
         .unwrap_or_default();
         let editor_state = (state != session.last_state).then(|| {

@@ -282,6 +282,7 @@ async fn drafts_and_tabs_come_back_on_the_next_start() {
         }],
         active: 0,
         focus: "editor".into(),
+        prompt: String::new(),
     };
     store::editor_state::save(
         &conn.conn,
@@ -915,6 +916,7 @@ async fn a_change_on_disk_reloads_clean_buffers_and_offers_beside_dirty_ones() {
     assert!(!active_tab(&h).unwrap().is_dirty());
 }
 
+mod ai_prompt;
 mod grep_side;
 mod jobs_view;
 mod review_flow;

@@ -76,15 +76,27 @@ pub(crate) struct AiPane {
     /// The answer as this process's runner streams it, with kollega's own
     /// lines from the polled log between; shown while the job runs.
     pub live: JobLog,
+    /// The prompt as it was last sent: the same text is not "unsent".
+    sent_prompt: Option<String>,
+}
+
+/// An empty prompt field, or one holding `text`.
+fn prompt_field(text: &str) -> TextArea<'static> {
+    let mut input = if text.is_empty() {
+        TextArea::default()
+    } else {
+        TextArea::new(text.split('\n').map(str::to_string).collect())
+    };
+    input.set_cursor_line_style(Style::default());
+    input.set_placeholder_text("What should change? (ctrl-s sends)");
+    input
 }
 
 impl AiPane {
     pub fn new() -> AiPane {
-        let mut input = TextArea::default();
-        input.set_cursor_line_style(Style::default());
-        input.set_placeholder_text("What should change? (ctrl-s sends)");
         AiPane {
-            input,
+            input: prompt_field(""),
+            sent_prompt: None,
             open_file: None,
             files: Vec::new(),
             conversation: None,
@@ -96,6 +108,26 @@ impl AiPane {
 
     pub fn prompt(&self) -> String {
         self.input.lines().join("\n")
+    }
+
+    /// The prompt typed and not sent yet (empty when there is none): what
+    /// the workspace's editor state keeps across a restart.
+    pub fn unsent_prompt(&self) -> String {
+        let prompt = self.prompt();
+        if self.sent_prompt.as_deref() == Some(prompt.as_str()) {
+            String::new()
+        } else {
+            prompt
+        }
+    }
+
+    /// Puts back a prompt kept from the last run (or clears the field),
+    /// the cursor at its end.
+    pub fn restore_prompt(&mut self, text: &str) {
+        self.input = prompt_field(text);
+        self.input.move_cursor(ratatui_textarea::CursorMove::Bottom);
+        self.input.move_cursor(ratatui_textarea::CursorMove::End);
+        self.sent_prompt = None;
     }
 
     /// The tokens of the context as far as its files are read.
@@ -170,6 +202,7 @@ impl AiPane {
 
     /// The job was queued: its answer streams here.
     pub fn sent(&mut self, id: i64) {
+        self.sent_prompt = Some(self.prompt());
         self.state = AskState::Running { id };
         self.log.reset(Some(id));
         self.live.reset(Some(id));
@@ -233,8 +266,8 @@ impl AiPane {
                 self.state = AskState::Idle;
                 self.log.reset(None);
                 self.live.reset(None);
-                self.input = TextArea::default();
-                self.input.set_cursor_line_style(Style::default());
+                self.input = prompt_field("");
+                self.sent_prompt = None;
                 Outcome::Redraw
             }
             Action::PageUp | Action::PageDown => {

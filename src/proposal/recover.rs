@@ -1,0 +1,166 @@
+//! Taking back a step cut short: an apply, undo or redo of a folder whose
+//! process died (killed, crashed, the machine lost power) between
+//! journaling the step and recording it as done. The journal (the
+//! checkpoint's rows, each file before and after) tells what every file
+//! was before the step; each file the step had changed already is put
+//! back, the temp files its writer left are removed, and the journal
+//! ends. The step is taken back rather than finished: its command never
+//! said it succeeded, and a failed apply changes nothing.
+//!
+//! A file that is neither as before the step nor as after it was changed
+//! since by someone else: it is left alone and named.
+
+use std::fs;
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::checkpoint::{self, Change, InFlight, Step};
+use super::target::Files;
+use super::{ProposalError, Result, Target, disk};
+use crate::store::applies::{self, Journaled, Writing};
+use crate::store::{Store, locks};
+use crate::workspace::disk::is_temp_of;
+
+/// A step that was cut short and has been taken back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Recovered {
+    pub(crate) apply_id: i64,
+    pub(crate) patch_id: Option<i64>,
+    /// `apply`, `undo` or `redo`.
+    pub(crate) step: &'static str,
+    /// The files put back as they were before the step.
+    pub(crate) files: Vec<String>,
+    /// The files changed since by someone else, left as they are.
+    pub(crate) left: Vec<String>,
+}
+
+/// Takes back every step of `target` that was cut short; what was taken
+/// back. Refuses while another process (or this one, on another thread)
+/// is writing a step of this workspace. Cheap when there is nothing to do
+/// (one query): called before every apply, undo and redo.
+pub(crate) fn recover(store: &mut Store, target: &Target) -> Result<Vec<Recovered>> {
+    recover_on(&store.conn, target)
+}
+
+pub(super) fn recover_on(conn: &Connection, target: &Target) -> Result<Vec<Recovered>> {
+    let Files::Dir(folder) = &target.files else {
+        return Ok(Vec::new());
+    };
+    let mut recovered = Vec::new();
+    for journaled in applies::journaled(conn, &target.key)? {
+        let own = journaled.writer.pid == i64::from(std::process::id())
+            && journaled.writer.boot == locks::boot_id();
+        let writing = if own {
+            InFlight::holds(journaled.apply_id)
+        } else {
+            locks::writer_alive(journaled.writer.pid, &journaled.writer.boot)
+        };
+        if writing {
+            return Err(ProposalError::Writing {
+                workspace: target.label().to_string(),
+                pid: journaled.writer.pid,
+            });
+        }
+        recovered.push(take_back(conn, target, folder, &journaled)?);
+    }
+    for r in &recovered {
+        tracing::warn!(
+            apply = r.apply_id,
+            step = r.step,
+            files = r.files.len(),
+            left = ?r.left,
+            "an interrupted step was taken back"
+        );
+    }
+    Ok(recovered)
+}
+
+/// What a taken-back step did, for a person: the step, the files put
+/// back, the files left alone.
+pub(crate) fn describe_recovered(r: &Recovered) -> String {
+    let patch = r
+        .patch_id
+        .map(|id| format!(" of patch {id}"))
+        .unwrap_or_default();
+    let mut text = format!(
+        "note: an {}{patch} was cut short (its process ended before it was done); it was taken back: {} file{} put back as before",
+        r.step,
+        r.files.len(),
+        if r.files.len() == 1 { "" } else { "s" }
+    );
+    for path in &r.left {
+        text.push_str(&format!(
+            "\n  {path} was changed since and is left as it is; check it by hand"
+        ));
+    }
+    text
+}
+
+fn take_back(
+    conn: &Connection,
+    target: &Target,
+    folder: &crate::workspace::disk::DiskWorkspace,
+    journaled: &Journaled,
+) -> Result<Recovered> {
+    let step = Step::of(journaled);
+    let mut changes = Vec::new();
+    let mut left = Vec::new();
+    for file in applies::files(conn, journaled.apply_id)? {
+        let before = checkpoint::content(&file.path, file.before, file.before_mode)?;
+        let after = checkpoint::content(&file.path, file.after, file.after_mode)?;
+        // What the file was before the step, and what the step makes it.
+        let (origin, written) = match journaled.writing {
+            Writing::Apply | Writing::Redo => (before, after),
+            Writing::Undo => (after, before),
+        };
+        remove_temps(folder, &file.path, journaled.writer.pid);
+        // A file that cannot be read as text is neither side.
+        let now = target.read(conn, &file.path).ok();
+        match now {
+            Some(now) if now == origin => {}
+            Some(now) if now == written => changes.push(Change {
+                path: file.path,
+                before: written,
+                after: origin,
+            }),
+            _ => left.push(file.path),
+        }
+    }
+    if !changes.is_empty() {
+        disk::write_all(folder, &changes)?;
+    }
+    checkpoint::take_back(conn, journaled.apply_id, step)?;
+    Ok(Recovered {
+        apply_id: journaled.apply_id,
+        patch_id: journaled.patch_id,
+        step: journaled.writing.as_str(),
+        files: changes.into_iter().map(|c| c.path).collect(),
+        left,
+    })
+}
+
+/// Removes the temp files process `pid` left beside `path`.
+fn remove_temps(folder: &crate::workspace::disk::DiskWorkspace, path: &str, pid: i64) {
+    let Ok(full) = folder.full_path(path) else {
+        return;
+    };
+    let (Some(dir), Some(name)) = (full.parent(), full.file_name().and_then(|n| n.to_str())) else {
+        return;
+    };
+    let Ok(pid) = u32::try_from(pid) else {
+        return;
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| is_temp_of(n, name, pid))
+        {
+            let _ = fs::remove_file(Path::new(dir).join(entry.file_name()));
+        }
+    }
+}
