@@ -414,7 +414,12 @@ fn expand_series(
         components.push((*tz).clone());
     }
     let calendar = ICalendar { components };
-    let expanded = calendar.expand_dates(CalTz::Tz(zone), MAX_PER_SERIES);
+    // `calcard` takes a time without TZID in the default zone, also one
+    // written in UTC: a UTC series expands in UTC, a floating or all-day
+    // one in the user's zone.
+    let utc = !master.row.all_day && !master.row.floating && master.row.tzid.is_none();
+    let default = if utc { chrono_tz::UTC } else { zone };
+    let expanded = calendar.expand_dates(CalTz::Tz(default), MAX_PER_SERIES);
     if let Some(error) = expanded.errors.first() {
         return Err(format!(
             "its recurrence cannot be expanded: {}",
