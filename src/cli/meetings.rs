@@ -13,10 +13,10 @@ use super::output::{print_json, printable};
 use crate::error::Error;
 use crate::meetings::import::{self, ImportReport};
 use crate::meetings::status::{MeetingStatus, status};
-use crate::meetings::{MeetingsError, parse_date, transcript, zone};
+use crate::meetings::{MeetingsError, parse_date, refresh, transcript, zone};
 use crate::store::meetings::actions::{self, ActionFilter, ActionRow, ActionStatus, NewAction};
-use crate::store::meetings::stakeholders;
 use crate::store::meetings::{self as rows, Consent, MeetingRow, NewTranscript};
+use crate::store::meetings::{calendar, stakeholders};
 use crate::store::{Store, now_ms};
 
 /// `kollega meetings`.
@@ -234,7 +234,12 @@ fn import_calendar(
                 url: source.to_string(),
                 reason: e.to_string(),
             })?;
-        runtime.block_on(import::import_url(&mut store.conn, source, zone, now))?
+        let report = runtime.block_on(import::import_url(&mut store.conn, source, zone, now))?;
+        // Subscribed: the jobs engine fetches it again on its interval.
+        if let Some(row) = calendar::calendar(&store.conn, report.counts.calendar)? {
+            refresh::schedule_next(&mut store.conn, &row, now, None)?;
+        }
+        report
     } else {
         import::import_file(&mut store.conn, Path::new(source), zone, now)?
     };
