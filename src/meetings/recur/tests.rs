@@ -270,3 +270,21 @@ fn a_utc_series_stays_utc_and_a_floating_one_follows_the_users_zone() {
         ["2026-10-20T09:00:00+02:00", "2026-10-27T09:00:00+01:00"]
     );
 }
+
+#[test]
+fn an_all_day_series_ends_at_its_until_date() {
+    let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n\
+        BEGIN:VEVENT\r\nUID:review-day\r\nDTSTART;VALUE=DATE:20261015\r\n\
+        DTEND;VALUE=DATE:20261016\r\nRRULE:FREQ=WEEKLY;UNTIL=20261105\r\n\
+        EXDATE;VALUE=DATE:20261022\r\nSUMMARY:Review day\r\nEND:VEVENT\r\n\
+        END:VCALENDAR\r\n";
+    let doc = ics::parse("until.ics", text).unwrap();
+    let e = expand(&doc, Stockholm, horizon(ms("2026-10-01T00:00:00Z")));
+    let keys: Vec<&str> = e
+        .occurrences
+        .iter()
+        .map(|o| o.occurrence_key.as_str())
+        .collect();
+    // Thursdays up to and including the UNTIL date, the EXDATE left out.
+    assert_eq!(keys, ["20261015", "20261029", "20261105"]);
+}
