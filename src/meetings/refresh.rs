@@ -106,11 +106,10 @@ impl Kind for RefreshKind {
                 now_ms,
             )
             .await;
-            match &done {
-                Ok(result) => ctx
-                    .log
-                    .info(&format!("calendar {}: {result}", payload.calendar)),
-                Err(e) => ctx.log.info(&format!("calendar {}: {e}", payload.calendar)),
+            // A failure is logged by the runner with the attempt it ended.
+            if let Ok(result) = &done {
+                ctx.log
+                    .info(&format!("calendar {}: {result}", payload.calendar));
             }
             done
         })
