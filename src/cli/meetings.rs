@@ -15,8 +15,9 @@ use crate::meetings::import::{self, ImportReport};
 use crate::meetings::status::{MeetingStatus, status};
 use crate::meetings::{MeetingsError, parse_date, refresh, transcript, zone};
 use crate::store::meetings::actions::{self, ActionFilter, ActionRow, ActionStatus, NewAction};
+use crate::store::meetings::calendar::{self, SourceKind};
+use crate::store::meetings::stakeholders;
 use crate::store::meetings::{self as rows, Consent, MeetingRow, NewTranscript};
-use crate::store::meetings::{calendar, stakeholders};
 use crate::store::{Store, now_ms};
 
 /// `kollega meetings`.
@@ -251,12 +252,13 @@ fn import_calendar(
                 url: source.to_string(),
                 reason: e.to_string(),
             })?;
-        let report = runtime.block_on(import::import_url(&mut store.conn, source, zone, now))?;
-        // Subscribed: the jobs engine fetches it again on its interval.
-        if let Some(row) = calendar::calendar(&store.conn, report.counts.calendar)? {
+        let report = runtime.block_on(import::import_url(&mut store.conn, source, zone, now));
+        // Subscribed: the jobs engine fetches it again on its interval,
+        // also after this fetch failed (a calendar subscribed before).
+        if let Some(row) = calendar::calendar_by_source(&store.conn, source)? {
             refresh_job = refresh::schedule_next(&mut store.conn, &row, now, None)?;
         }
-        report
+        report?
     } else {
         import::import_file(&mut store.conn, Path::new(source), zone, now)?
     };
@@ -328,8 +330,13 @@ fn list_calendars(store: &Store, json: bool, zone: chrono_tz::Tz) -> Result<Exit
         if let Some(fetched) = c.last_fetched_at {
             println!("        read       {}", short(fetched));
         }
-        if let (Some(job), Some(due)) = (job, due) {
-            println!("        next       {} (job {job})", short(*due));
+        match (job, due) {
+            (Some(job), Some(due)) => println!("        next       {} (job {job})", short(*due)),
+            _ if c.kind == SourceKind::Url => println!(
+                "        next       none waiting (cancelled?): `kollega meetings import {}` queues one",
+                printable(&c.source)
+            ),
+            _ => {}
         }
         if let Some(error) = &c.last_error {
             println!("        failed     {}", printable(error));

@@ -462,4 +462,18 @@ fn a_calendar_url_is_subscribed_and_asked_again_conditionally() {
     assert!(c["nextRefresh"].as_str().is_some(), "{c}");
     let text = stdout(&k.run(["meetings", "calendars"]));
     assert!(text.contains("failed") && text.contains("500"), "{text}");
+
+    // A cancelled refresh leaves none waiting; importing the address
+    // again queues one, even while the server fails.
+    let job = first["refresh_job"].as_i64().unwrap().to_string();
+    assert_success(&k.run(["jobs", "cancel", job.as_str()]));
+    let text = stdout(&k.run(["meetings", "calendars"]));
+    assert!(text.contains("none waiting"), "{text}");
+    assert_code(&k.run(["meetings", "import", &server.url]), 1);
+    let calendars = k.json(["meetings", "calendars", "--json"]);
+    let again = calendars[0]["refreshJob"].as_i64().unwrap();
+    assert!(
+        again > first["refresh_job"].as_i64().unwrap(),
+        "{calendars}"
+    );
 }
