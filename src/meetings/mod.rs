@@ -6,12 +6,14 @@
 //! with `calcard`), [`recur`] expands its series into occurrences within a
 //! horizon with overrides merged, [`import`] stores the result in one
 //! transaction, [`status`] derives upcoming/lobby/active/post/done/failed
-//! from the clock, and [`zone`] finds the user's time zone. The store's
+//! from the clock, and [`zone`] finds the user's time zone. [`refresh`] is
+//! the job that keeps a subscribed calendar URL fresh. The store's
 //! `meetings` module holds the rows; nothing here knows the terminal.
 
 pub(crate) mod ics;
 pub(crate) mod import;
 pub(crate) mod recur;
+pub(crate) mod refresh;
 pub(crate) mod status;
 pub(crate) mod transcript;
 pub(crate) mod zone;
@@ -20,6 +22,7 @@ use std::path::PathBuf;
 
 use crate::error::Hint;
 use crate::store::StoreError;
+use crate::store::jobs::QueueError;
 
 /// What can go wrong with meetings, for the CLI and the dashboard.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +51,8 @@ pub(crate) enum MeetingsError {
     #[error("{path}: {what}")]
     Transcript { path: PathBuf, what: String },
     #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -70,6 +75,7 @@ impl Hint for MeetingsError {
             MeetingsError::Transcript { .. } => {
                 "give a WebVTT (.vtt), SubRip (.srt) or plain text file in UTF-8".into()
             }
+            MeetingsError::Queue(e) => e.hint(),
             MeetingsError::Store(e) => e.hint(),
         }
     }
