@@ -152,7 +152,7 @@ for case in "rare useCartTotal" "common export" "none zebraQuartz"; do
     python3 -c '
 import json, sys
 out, name, pattern, rg = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
-all_ms = out["all_drawn_ms"]
-print(f"| {name} `{pattern}` | {out[\"counts\"]} | {out[\"first_answer_ms\"]:.1f} ms | {all_ms:.1f} ms | {rg} ms | {all_ms / max(rg, 0.1):.2f} |")
+all_ms, first_ms, counts = out["all_drawn_ms"], out["first_answer_ms"], out["counts"]
+print(f"| {name} `{pattern}` | {counts} | {first_ms:.1f} ms | {all_ms:.1f} ms | {rg} ms | {all_ms / max(rg, 0.1):.2f} |")
 ' "$out" "$name" "$pattern" "${RG_MS[$name]}"
 done

@@ -249,7 +249,7 @@ fn import_calendar(
             .enable_all()
             .build()
             .map_err(|e| MeetingsError::Fetch {
-                url: source.to_string(),
+                url: import::shown_url(source),
                 reason: e.to_string(),
             })?;
         let report = runtime.block_on(import::import_url(&mut store.conn, source, zone, now));

@@ -43,7 +43,12 @@ pub(crate) fn import_text(
     zone: chrono_tz::Tz,
     now: i64,
 ) -> Result<ImportReport, MeetingsError> {
-    let doc = ics::parse(source, text)?;
+    // A subscribed calendar's address is named by its host alone.
+    let label = match kind {
+        SourceKind::Url => shown_url(source),
+        SourceKind::File => source.to_string(),
+    };
+    let doc = ics::parse(&label, text)?;
     let horizon = recur::horizon(now);
     let expanded = recur::expand(&doc, zone, horizon);
     let batch = ImportBatch {
@@ -58,7 +63,7 @@ pub(crate) fn import_text(
     };
     let counts = calendar::import(conn, &batch, now)?;
     Ok(ImportReport {
-        source: source.to_string(),
+        source: label,
         counts,
         skipped: expanded.skipped,
         not_modified: false,
@@ -116,6 +121,26 @@ pub(crate) fn is_url(s: &str) -> bool {
     lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("webcal://")
 }
 
+/// A calendar URL as shown in messages, logs and job results: its scheme
+/// and host alone. A subscribed calendar's address is often its secret
+/// (Google's and Outlook's "secret iCal address"); only the calendar row
+/// keeps it whole.
+pub(crate) fn shown_url(url: &str) -> String {
+    match reqwest::Url::parse(&http_url(url)) {
+        Ok(parsed) => {
+            let host = parsed.host_str().unwrap_or("?");
+            let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+            let rest = if parsed.path().len() > 1 || parsed.query().is_some() {
+                "/…"
+            } else {
+                ""
+            };
+            format!("{}://{host}{port}{rest}", parsed.scheme())
+        }
+        Err(_) => "(a calendar address that is not a URL)".into(),
+    }
+}
+
 /// `webcal://` is the calendar apps' name for https.
 fn http_url(url: &str) -> String {
     match url.get(..9) {
@@ -133,7 +158,7 @@ pub(crate) async fn fetch(
     last_modified: Option<&str>,
 ) -> Result<Fetched, MeetingsError> {
     let fail = |reason: String| MeetingsError::Fetch {
-        url: url.to_string(),
+        url: shown_url(url),
         reason,
     };
     let target = http_url(url);
@@ -235,7 +260,7 @@ pub(crate) fn store_fetched(
         (Fetched::NotModified, Some(c)) => {
             calendar::refresh_unchanged(conn, c.id, now)?;
             Ok(ImportReport {
-                source: url.to_string(),
+                source: shown_url(url),
                 counts: ImportCounts {
                     calendar: c.id,
                     ..ImportCounts::default()
@@ -247,7 +272,7 @@ pub(crate) fn store_fetched(
         // Nothing was asked conditionally, so a 304 here is the server's
         // error: there is nothing to keep.
         (Fetched::NotModified, None) => Err(MeetingsError::Fetch {
-            url: url.to_string(),
+            url: shown_url(url),
             reason: "the server answered 304 Not Modified to a first request".into(),
         }),
         (
