@@ -17,6 +17,7 @@ mod editor;
 mod error;
 mod git;
 mod jobs;
+mod meetings;
 mod metrics;
 mod patch;
 pub(crate) mod proposal;

@@ -89,7 +89,7 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// command, import, export, git-push, git-pull, ask.
+    /// command, import, export, git-push, git-pull, ask, brief.
     pub(crate) fn standard() -> Registry {
         let mut r = Registry::default();
         r.register(Arc::new(CommandKind));
@@ -98,6 +98,7 @@ impl Registry {
         r.register(Arc::new(GitKind { push: true }));
         r.register(Arc::new(GitKind { push: false }));
         r.register(Arc::new(crate::ai::ask::AskKind::new()));
+        r.register(Arc::new(crate::meetings::brief::BriefJob::new()));
         r
     }
 

@@ -80,7 +80,10 @@ pub(crate) struct Fields<'a> {
 
 impl Fields<'_> {
     /// A field that may be absent (or null).
-    fn get<T: DeserializeOwned>(&self, field: &'static str) -> Result<Option<T>, PayloadError> {
+    pub(crate) fn get<T: DeserializeOwned>(
+        &self,
+        field: &'static str,
+    ) -> Result<Option<T>, PayloadError> {
         match self.map.get(field) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => T::deserialize(value)
@@ -94,7 +97,7 @@ impl Fields<'_> {
     }
 
     /// A field whose absence means its default.
-    fn or_default<T: DeserializeOwned + Default>(
+    pub(crate) fn or_default<T: DeserializeOwned + Default>(
         &self,
         field: &'static str,
     ) -> Result<T, PayloadError> {
@@ -102,7 +105,7 @@ impl Fields<'_> {
     }
 
     /// What is wrong with a field that reads.
-    fn problem(&self, field: &'static str, problem: &str) -> PayloadError {
+    pub(crate) fn problem(&self, field: &'static str, problem: &str) -> PayloadError {
         PayloadError::Field {
             kind: self.kind.clone(),
             field,

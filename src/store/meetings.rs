@@ -9,6 +9,7 @@
 //! audit log, only ids and counts.
 
 pub(crate) mod actions;
+pub(crate) mod briefs;
 pub(crate) mod calendar;
 pub(crate) mod stakeholders;
 
