@@ -9,6 +9,7 @@
 pub(crate) mod ai_calls;
 pub(crate) mod applies;
 pub(crate) mod audit;
+pub(crate) mod backup;
 pub(crate) mod conversations;
 pub(crate) mod drafts;
 pub(crate) mod editor_state;
