@@ -17,6 +17,7 @@ use crate::jobs::JobsError;
 use crate::patch::PatchError;
 use crate::proposal::ProposalError;
 use crate::store::StoreError;
+use crate::store::backup::BackupError;
 use crate::store::files::FileEditError;
 use crate::store::jobs::QueueError;
 use crate::store::worker::WorkerError;
@@ -67,6 +68,8 @@ pub(crate) enum Error {
     Patch(#[from] PatchError),
     #[error(transparent)]
     Proposal(#[from] ProposalError),
+    #[error(transparent)]
+    Backup(#[from] BackupError),
     /// Arguments that name nothing kollega knows, or a wrong combination
     /// (exit 2).
     #[error("{message}")]
@@ -146,6 +149,7 @@ impl Error {
             Error::Watch(_) => "watch",
             Error::Jobs(_) | Error::Queue(_) => "jobs",
             Error::Patch(_) | Error::Proposal(_) => "patch",
+            Error::Backup(_) => "backup",
             Error::Usage { .. } => "usage",
             Error::Refused { .. } => "refused",
             Error::Listen { .. } => "listen",
@@ -182,6 +186,7 @@ impl Error {
             Error::Queue(e) => e.hint(),
             Error::Patch(e) => e.hint(),
             Error::Proposal(e) => e.hint(),
+            Error::Backup(e) => e.hint(),
             Error::Usage { hint, .. } | Error::Refused { hint, .. } => hint.clone(),
             Error::Listen { .. } => {
                 "give a free address, like 127.0.0.1:9464, or stop what listens there".into()

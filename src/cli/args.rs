@@ -268,6 +268,47 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Meetings: AI briefs within each meeting's consent
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  kollega meetings brief 12 --pre\n  \
+                      kollega meetings brief 12 --post --json"
+    )]
+    Meetings(super::meetings_more::MeetingsMore),
+    /// Copy the store to a file with SQLite's online backup API, while it is in use
+    #[command(after_help = "Examples:\n  kollega backup ~/kollega-2026-12-07.db\n  \
+                      kollega backup /mnt/usb/kollega.db --force --json\n\n\
+                      The file is written beside its name and renamed into place (mode 0600). \
+                      A worker or the TUI also keeps a daily copy under the data dir's backups/ \
+                      folder, the last [meetings] backups_keep (30).")]
+    Backup {
+        /// Where to write the copy
+        file: PathBuf,
+        /// Replace the file if it exists
+        #[arg(long)]
+        force: bool,
+        /// Print JSON: {path, bytes, schemaVersion}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace the store with a backup (checked first; the store before is kept)
+    #[command(
+        after_help = "Examples:\n  kollega restore ~/kollega-2026-12-07.db --yes\n\n\
+                      Refused: a file that is not a kollega database, or one with a newer schema. \
+                      The backup is copied and checked away from the store, the store as it is \
+                      is kept under backups/pre-restore-STAMP.db, then the store is replaced in \
+                      one transaction."
+    )]
+    Restore {
+        /// The backup to restore
+        file: PathBuf,
+        /// Yes, replace everything in the store
+        #[arg(long)]
+        yes: bool,
+        /// Print JSON: {path, bytes, schemaVersion, previous}
+        #[arg(long)]
+        json: bool,
+    },
     /// Review a patch hunk by hunk in the terminal UI (y accept, n reject, w write)
     #[command(after_help = "Examples:\n  kollega review 12\n\n\
                       Opens the patch's workspace with the review pane on the patch.\n\
@@ -336,6 +377,8 @@ impl Command {
             Command::Grep(a) => a.json,
             Command::Ask(a) => a.json,
             Command::Usage { json } => *json,
+            Command::Meetings(m) => m.json(),
+            Command::Backup { json, .. } | Command::Restore { json, .. } => *json,
             Command::Ls { json }
             | Command::Rm { json, .. }
             | Command::Show { json, .. }

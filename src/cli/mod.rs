@@ -9,6 +9,7 @@ mod doctor;
 mod git;
 mod grep;
 mod jobs;
+mod meetings_more;
 pub(crate) mod output;
 mod patch;
 mod workspace;
@@ -144,6 +145,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Redo { workspace, json } => patch::redo(&mut store, &workspace, json),
         Command::Ask(args) => ai::ask(&config, store, &args),
         Command::Usage { json } => ai::usage(&store, json),
+        Command::Meetings(command) => meetings_more::dispatch(&config, store, command),
+        Command::Backup { file, force, json } => meetings_more::backup(&store, &file, force, json),
+        Command::Restore { file, yes, json } => {
+            meetings_more::restore(&config, &mut store, &file, yes, json)
+        }
         Command::Open { .. } | Command::Review { .. } | Command::Doctor { .. } => {
             Ok(ExitCode::SUCCESS)
         }
