@@ -14,6 +14,7 @@ use crate::git::GitError;
 use crate::git::github::GithubError;
 use crate::git::takeover::TakeoverError;
 use crate::jobs::JobsError;
+use crate::meetings::MeetingsError;
 use crate::patch::PatchError;
 use crate::proposal::ProposalError;
 use crate::store::StoreError;
@@ -70,6 +71,8 @@ pub(crate) enum Error {
     Proposal(#[from] ProposalError),
     #[error(transparent)]
     Backup(#[from] BackupError),
+    #[error(transparent)]
+    Meetings(#[from] MeetingsError),
     /// Arguments that name nothing kollega knows, or a wrong combination
     /// (exit 2).
     #[error("{message}")]
@@ -150,6 +153,7 @@ impl Error {
             Error::Jobs(_) | Error::Queue(_) => "jobs",
             Error::Patch(_) | Error::Proposal(_) => "patch",
             Error::Backup(_) => "backup",
+            Error::Meetings(_) => "meetings",
             Error::Usage { .. } => "usage",
             Error::Refused { .. } => "refused",
             Error::Listen { .. } => "listen",
@@ -163,6 +167,7 @@ impl Error {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Error::Usage { .. } => 2,
+            Error::Meetings(MeetingsError::BadDate { .. } | MeetingsError::BadConsent(_)) => 2,
             Error::Reported(e) => e.exit_code(),
             _ => 1,
         }
@@ -187,6 +192,7 @@ impl Error {
             Error::Patch(e) => e.hint(),
             Error::Proposal(e) => e.hint(),
             Error::Backup(e) => e.hint(),
+            Error::Meetings(e) => e.hint(),
             Error::Usage { hint, .. } | Error::Refused { hint, .. } => hint.clone(),
             Error::Listen { .. } => {
                 "give a free address, like 127.0.0.1:9464, or stop what listens there".into()

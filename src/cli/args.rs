@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::jobs::schedule::CatchUp;
 use crate::jobs::{JobKind, Status};
 
+pub(crate) use super::meetings::{ActionsArgs, MeetingsArgs};
+
 /// "90", "90s", "10m", "2h", "1500ms", "7d" as a duration (at most 365
 /// days): the values of `--timeout` and `--older-than`.
 pub(crate) fn duration(text: &str) -> Result<Duration, String> {
@@ -268,13 +270,36 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Meetings: AI briefs within each meeting's consent
+    /// Review a patch hunk by hunk in the terminal UI (y accept, n reject, w write)
+    #[command(after_help = "Examples:\n  kollega review 12\n\n\
+                      Opens the patch's workspace with the review pane on the patch.\n\
+                      Decisions are stored as they are made; nothing is written before w.")]
+    Review {
+        /// The patch's id (`kollega ask` and `kollega patch import` print it)
+        patch_id: i64,
+    },
+    /// Meetings from your calendars: list, import, show, notes, transcripts, decisions, consent, forget
     #[command(
-        subcommand,
-        after_help = "Examples:\n  kollega meetings brief 12 --pre\n  \
-                      kollega meetings brief 12 --post --json"
+        after_help = "Examples:\n  kollega meetings\n  kollega meetings --days 14 --json\n  \
+                      kollega meetings import ~/Downloads/calendar.ics\n  \
+                      kollega meetings show 12\n\n\
+                      Times are shown in your time zone (TZ, else the system's)."
     )]
-    Meetings(super::meetings_more::MeetingsMore),
+    Meetings(MeetingsArgs),
+    /// Action items from meetings: list, add, done
+    #[command(
+        after_help = "Examples:\n  kollega actions --open\n  kollega actions --owner ann@example.com --json\n  \
+                      kollega actions add 12 \"Write the release notes\" --due 2026-12-11\n  \
+                      kollega actions done 7"
+    )]
+    Actions(ActionsArgs),
+    /// Everyone who organizes or attends your meetings, with their open actions
+    #[command(after_help = "Examples:\n  kollega stakeholders\n  kollega stakeholders --json")]
+    Stakeholders {
+        /// Print JSON: [{email, name, meetings, decisions, openActions}]
+        #[arg(long)]
+        json: bool,
+    },
     /// Copy the store to a file with SQLite's online backup API, while it is in use
     #[command(after_help = "Examples:\n  kollega backup ~/kollega-2026-12-07.db\n  \
                       kollega backup /mnt/usb/kollega.db --force --json\n\n\
@@ -308,14 +333,6 @@ pub(crate) enum Command {
         /// Print JSON: {path, bytes, schemaVersion, previous}
         #[arg(long)]
         json: bool,
-    },
-    /// Review a patch hunk by hunk in the terminal UI (y accept, n reject, w write)
-    #[command(after_help = "Examples:\n  kollega review 12\n\n\
-                      Opens the patch's workspace with the review pane on the patch.\n\
-                      Decisions are stored as they are made; nothing is written before w.")]
-    Review {
-        /// The patch's id (`kollega ask` and `kollega patch import` print it)
-        patch_id: i64,
     },
 }
 
@@ -357,7 +374,10 @@ impl Command {
             | Command::Patch(PatchCommand::Ls { .. } | PatchCommand::Show { .. })
             | Command::Usage { .. }
             | Command::Schedule(ScheduleCommand::Ls { .. })
-            | Command::Git(GitCommand::Status { .. }) => true,
+            | Command::Git(GitCommand::Status { .. })
+            | Command::Stakeholders { .. } => true,
+            Command::Meetings(args) => args.only_reads(),
+            Command::Actions(args) => args.only_reads(),
             Command::Export(args) => !args.detach,
             Command::Jobs(args) => matches!(
                 args.action,
@@ -376,8 +396,9 @@ impl Command {
             Command::Run(a) => a.json,
             Command::Grep(a) => a.json,
             Command::Ask(a) => a.json,
-            Command::Usage { json } => *json,
-            Command::Meetings(m) => m.json(),
+            Command::Usage { json } | Command::Stakeholders { json } => *json,
+            Command::Meetings(a) => a.json(),
+            Command::Actions(a) => a.json(),
             Command::Backup { json, .. } | Command::Restore { json, .. } => *json,
             Command::Ls { json }
             | Command::Rm { json, .. }

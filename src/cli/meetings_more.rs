@@ -1,12 +1,13 @@
 //! The verbs of a meeting's AI work and of the store's safety copies:
 //! `meetings brief` (a `brief` job in the foreground, or queued with
-//! `--detach`), `backup` and `restore`. The work itself is
+//! `--detach`; a verb of `cli::meetings`' `MeetingsCommand`), `backup` and
+//! `restore`. The work itself is
 //! `meetings::brief` and `store::backup`.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::{Args, Subcommand};
+use clap::Args;
 use serde_json::{Value, json};
 
 use super::output::{print_json, printable};
@@ -18,20 +19,15 @@ use crate::jobs::payload::JobPayload;
 use crate::meetings::brief::BriefPayload;
 use crate::store::{Store, backup, meetings};
 
-/// The meeting verbs of this file (flattened into `kollega meetings`).
-#[derive(Debug, Subcommand)]
-pub(crate) enum MeetingsMore {
-    /// Ask a model for a meeting's pre-brief or post-brief, within its consent
-    #[command(after_help = "Examples:\n  kollega meetings brief 12 --pre\n  \
+/// `kollega meetings brief`'s help after the options.
+pub(super) const BRIEF_HELP: &str = "Examples:\n  kollega meetings brief 12 --pre\n  \
                       kollega meetings brief 12 --post --json\n  \
                       kollega meetings brief 12 --post --detach\n\n\
                       Consent basic sends the calendar's details only (title, times, place, \
                       people, description) and has no post-brief; plus adds notes, transcripts, \
                       decisions and actions; legal adds flags for obligations, deadlines and \
                       contract terms. A post-brief's decisions and actions are added to the \
-                      meeting, marked as the model's.")]
-    Brief(BriefArgs),
-}
+                      meeting, marked as the model's.";
 
 #[derive(Debug, Args)]
 pub(crate) struct BriefArgs {
@@ -57,26 +53,12 @@ pub(crate) struct BriefArgs {
     pub(crate) json: bool,
 }
 
-impl MeetingsMore {
-    pub(crate) fn json(&self) -> bool {
-        match self {
-            MeetingsMore::Brief(a) => a.json,
-        }
-    }
-}
-
-/// Runs one of the verbs above.
-pub(super) fn dispatch(
+/// `kollega meetings brief ID --pre|--post`.
+pub(super) fn brief(
     config: &Config,
-    store: Store,
-    command: MeetingsMore,
+    mut store: Store,
+    args: &BriefArgs,
 ) -> Result<ExitCode, Error> {
-    match command {
-        MeetingsMore::Brief(args) => brief(config, store, &args),
-    }
-}
-
-fn brief(config: &Config, mut store: Store, args: &BriefArgs) -> Result<ExitCode, Error> {
     if let Some(p) = &args.provider
         && !matches!(p.as_str(), "openai" | "anthropic" | "compat")
     {
@@ -86,12 +68,8 @@ fn brief(config: &Config, mut store: Store, args: &BriefArgs) -> Result<ExitCode
         ));
     }
     let kind = if args.pre { "pre" } else { "post" };
-    let meeting = meetings::get(&store.conn, args.id)?.ok_or_else(|| {
-        Error::refused(
-            format!("no meeting {}", args.id),
-            "`kollega meetings --days 30` lists the meetings with their ids",
-        )
-    })?;
+    let meeting = meetings::get(&store.conn, args.id)?
+        .ok_or(crate::meetings::MeetingsError::UnknownMeeting(args.id))?;
     if kind == "post" && !crate::meetings::material::allows_text(meeting.consent) {
         return Err(Error::refused(
             format!(

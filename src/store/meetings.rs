@@ -298,6 +298,10 @@ pub(crate) fn add_note(conn: &Connection, id: i64, text: &str, now: i64) -> Resu
 }
 
 /// Replaces the text of note `note`; false when there is none.
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the dashboard edits notes and decisions in place")
+)]
 pub(crate) fn edit_note(conn: &Connection, note: i64, text: &str, now: i64) -> Result<bool> {
     edit_text(conn, "meeting_notes", note, text, now)
 }
@@ -318,6 +322,10 @@ pub(crate) fn add_decision(
 }
 
 /// Replaces the text of decision `decision`; false when there is none.
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the dashboard edits notes and decisions in place")
+)]
 pub(crate) fn edit_decision(
     conn: &Connection,
     decision: i64,
@@ -328,6 +336,10 @@ pub(crate) fn edit_decision(
 }
 
 /// Removes decision `decision`; false when there is none.
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the dashboard edits notes and decisions in place")
+)]
 pub(crate) fn remove_decision(conn: &Connection, decision: i64) -> Result<bool> {
     Ok(conn.execute("DELETE FROM decisions WHERE id = ?1", [decision])? > 0)
 }
@@ -436,6 +448,13 @@ pub(crate) fn transcripts(conn: &Connection, id: i64) -> Result<Vec<TranscriptRo
 
 /// Sets where meeting `id`'s transcript is expected from (`None`: from
 /// nowhere) and resets the tries; false when there is no meeting.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the transcript job looks for an expected transcript"
+    )
+)]
 pub(crate) fn expect_transcript(
     conn: &Connection,
     id: i64,
@@ -454,6 +473,13 @@ pub(crate) fn expect_transcript(
 
 /// Records one more failed try to fetch meeting `id`'s transcript: the
 /// next try at `next_at`, or given up (`None`: state 'missing').
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the transcript job looks for an expected transcript"
+    )
+)]
 pub(crate) fn transcript_try_failed(
     conn: &Connection,
     id: i64,

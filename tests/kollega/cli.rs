@@ -45,9 +45,34 @@ fn every_subcommand_help_has_examples() {
     assert_eq!(
         names,
         [
-            "import", "export", "open", "ls", "show", "cat", "grep", "rm", "doctor", "takeover",
-            "git", "run", "worker", "jobs", "tasks", "schedule", "metrics", "patch", "undo",
-            "redo", "ask", "usage", "review"
+            "import",
+            "export",
+            "open",
+            "ls",
+            "show",
+            "cat",
+            "grep",
+            "rm",
+            "doctor",
+            "takeover",
+            "git",
+            "run",
+            "worker",
+            "jobs",
+            "tasks",
+            "schedule",
+            "metrics",
+            "patch",
+            "undo",
+            "redo",
+            "ask",
+            "usage",
+            "review",
+            "meetings",
+            "actions",
+            "stakeholders",
+            "backup",
+            "restore"
         ]
     );
     k.cmd()

@@ -17,6 +17,7 @@ mod grep;
 mod import;
 mod jobs_cli;
 mod limits;
+mod meetings;
 mod patch_cli;
 mod placement;
 mod resume;

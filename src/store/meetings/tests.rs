@@ -239,3 +239,157 @@ fn actions_filter_by_owner_and_open() {
     assert_eq!(people.len(), 2);
     assert!(people.iter().all(|p| p.meetings == 1));
 }
+
+#[test]
+fn edits_processing_transcript_tries_and_nudges() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    calendar::import(
+        &mut store.conn,
+        &batch(vec![
+            occurrence("s", "k1", 1, 2_000_000),
+            occurrence("s", "k2", 1, 3_000_000),
+        ]),
+        1,
+    )
+    .unwrap();
+    assert_eq!(calendar::calendars(&store.conn).unwrap().len(), 1);
+    let ids: Vec<i64> = between(&store.conn, 0, i64::MAX)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let (first, second) = (ids[0], ids[1]);
+
+    // The series' earlier meetings, newest first.
+    let earlier = earlier_in_series(&store.conn, "s", 3_000_000).unwrap();
+    assert_eq!(
+        earlier.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![first]
+    );
+
+    let note = add_note(&store.conn, first, "draft", 2).unwrap().unwrap();
+    assert!(edit_note(&store.conn, note, "final", 3).unwrap());
+    assert_eq!(notes(&store.conn, first).unwrap()[0].text, "final");
+    let decision = add_decision(&store.conn, first, "maybe", 2)
+        .unwrap()
+        .unwrap();
+    assert!(edit_decision(&store.conn, decision, "yes", 3).unwrap());
+    assert_eq!(decisions(&store.conn, first).unwrap()[0].updated_at, 3);
+    assert!(remove_decision(&store.conn, decision).unwrap());
+    assert!(!remove_decision(&store.conn, decision).unwrap());
+
+    assert!(
+        set_processing(
+            &store.conn,
+            second,
+            Processing::Failed,
+            Some("no transcript"),
+            4
+        )
+        .unwrap()
+    );
+    let m = get(&store.conn, second).unwrap().unwrap();
+    assert_eq!(
+        (m.processing, m.processing_error.as_deref()),
+        (Processing::Failed, Some("no transcript"))
+    );
+    assert!(!set_processing(&store.conn, 999, Processing::Done, None, 4).unwrap());
+
+    assert!(expect_transcript(&store.conn, second, Some("https://example.com/t.vtt"), 5).unwrap());
+    assert!(transcript_try_failed(&store.conn, second, Some(10), 6).unwrap());
+    assert!(transcript_try_failed(&store.conn, second, None, 7).unwrap());
+    let m = get(&store.conn, second).unwrap().unwrap();
+    assert_eq!(
+        (m.transcript_state.as_str(), m.transcript_attempts),
+        ("missing", 2)
+    );
+
+    let call = crate::store::ai_calls::insert(
+        &store.conn,
+        &crate::store::ai_calls::NewCall {
+            workspace_key: None,
+            job_id: None,
+            conversation_id: None,
+            session: "s",
+            provider: "openai",
+            model: "m",
+            prompt_version: "brief-1",
+            response_id: None,
+            input_tokens: 1,
+            output_tokens: 1,
+            cached_tokens: 0,
+            cost_micros: None,
+            duration_ms: 1,
+            outcome: "ok",
+        },
+        5,
+    )
+    .unwrap();
+    link_ai_call(&store.conn, second, call).unwrap();
+
+    let action = actions::add(
+        &store.conn,
+        &actions::NewAction {
+            meeting_id: second,
+            text: "write",
+            owner: None,
+            due: None,
+        },
+        10,
+    )
+    .unwrap()
+    .unwrap();
+    assert!(
+        actions::edit(
+            &store.conn,
+            action,
+            "write it",
+            Some("boss@example.com"),
+            Some("2026-12-31"),
+            10
+        )
+        .unwrap()
+    );
+    let row = actions::get(&store.conn, action).unwrap().unwrap();
+    assert_eq!(row.owner.as_deref(), Some("boss@example.com"));
+    assert!(row.owner_id.is_some());
+    // Untouched since 10, never nudged: due at 100; nudged at 100, not
+    // again until the next day.
+    assert_eq!(
+        actions::due_for_nudge(&store.conn, 100, 100).unwrap().len(),
+        1
+    );
+    actions::record_nudge(&store.conn, action, "webhook", "failed", Some("500"), 100).unwrap();
+    assert!(
+        actions::due_for_nudge(&store.conn, 100, 100)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        actions::due_for_nudge(&store.conn, 200, 200).unwrap().len(),
+        1
+    );
+    let logged = actions::nudges(&store.conn, action).unwrap();
+    assert_eq!(
+        (logged[0].channel.as_str(), logged[0].error.as_deref()),
+        ("webhook", Some("500"))
+    );
+    // A nudge is not a touch.
+    assert_eq!(
+        actions::get(&store.conn, action)
+            .unwrap()
+            .unwrap()
+            .updated_at,
+        10
+    );
+
+    // Forgetting the meeting takes its AI call records along.
+    let gone = forget(&mut store.conn, second, 11).unwrap().unwrap();
+    assert_eq!((gone.ai_calls, gone.actions, gone.nudges), (1, 1, 1));
+    let calls: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM ai_calls", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(calls, 0);
+}

@@ -1,0 +1,254 @@
+//! Importing a calendar: a file read once, or a URL fetched (with a
+//! conditional GET when it was fetched before) and kept as a subscribed
+//! calendar. Parsing and expanding happen before the store is touched;
+//! the store's one transaction writes everything or nothing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use rusqlite::Connection;
+
+use super::MeetingsError;
+use super::ics::{self, Skipped};
+use super::recur;
+use crate::store::meetings::calendar::{self, ImportBatch, ImportCounts, SourceKind};
+
+/// How often a subscribed calendar is fetched again, unless told.
+pub(crate) const DEFAULT_REFRESH_S: i64 = 30 * 60;
+
+/// Largest calendar read, file or URL.
+const MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct ImportReport {
+    pub source: String,
+    #[serde(flatten)]
+    pub counts: ImportCounts,
+    pub skipped: Vec<Skipped>,
+    /// The server said the calendar is as it was (304): nothing read.
+    pub not_modified: bool,
+}
+
+/// Parses `text` (from `source`) and stores it in one transaction.
+#[expect(clippy::too_many_arguments, reason = "the parts of one import, named")]
+pub(crate) fn import_text(
+    conn: &mut Connection,
+    kind: SourceKind,
+    source: &str,
+    text: &str,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    zone: chrono_tz::Tz,
+    now: i64,
+) -> Result<ImportReport, MeetingsError> {
+    let doc = ics::parse(source, text)?;
+    let horizon = recur::horizon(now);
+    let expanded = recur::expand(&doc, zone, horizon);
+    let batch = ImportBatch {
+        kind,
+        source: source.to_string(),
+        refresh_every_s: (kind == SourceKind::Url).then_some(DEFAULT_REFRESH_S),
+        etag,
+        last_modified,
+        events: expanded.events,
+        occurrences: expanded.occurrences,
+        horizon,
+    };
+    let counts = calendar::import(conn, &batch, now)?;
+    Ok(ImportReport {
+        source: source.to_string(),
+        counts,
+        skipped: expanded.skipped,
+        not_modified: false,
+    })
+}
+
+/// Imports the calendar file at `path` (kept by its absolute path, so
+/// importing it again updates the same calendar).
+pub(crate) fn import_file(
+    conn: &mut Connection,
+    path: &Path,
+    zone: chrono_tz::Tz,
+    now: i64,
+) -> Result<ImportReport, MeetingsError> {
+    let read = |source| MeetingsError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let absolute = std::fs::canonicalize(path).map_err(read)?;
+    let bytes = std::fs::read(&absolute).map_err(read)?;
+    if bytes.len() > MAX_BYTES {
+        return Err(read(std::io::Error::other(format!(
+            "it is larger than {} MiB",
+            MAX_BYTES / 1024 / 1024
+        ))));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| read(std::io::Error::other("it is not UTF-8 text")))?;
+    let source = absolute.to_string_lossy().into_owned();
+    import_text(
+        conn,
+        SourceKind::File,
+        &source,
+        &text,
+        None,
+        None,
+        zone,
+        now,
+    )
+}
+
+/// A calendar URL's answer.
+pub(crate) enum Fetched {
+    NotModified,
+    Body {
+        text: String,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+}
+
+/// Whether `s` is an http or https URL (else a file path).
+pub(crate) fn is_url(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("webcal://")
+}
+
+/// `webcal://` is the calendar apps' name for https.
+fn http_url(url: &str) -> String {
+    match url.get(..9) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("webcal://") => {
+            format!("https://{}", &url[9..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Fetches `url`, conditionally on `etag`/`last_modified` from before.
+pub(crate) async fn fetch(
+    url: &str,
+    etag: Option<&str>,
+    last_modified: Option<&str>,
+) -> Result<Fetched, MeetingsError> {
+    let fail = |reason: String| MeetingsError::Fetch {
+        url: url.to_string(),
+        reason,
+    };
+    let target = http_url(url);
+    let parsed = reqwest::Url::parse(&target).map_err(|e| fail(e.to_string()))?;
+    let mut client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60));
+    if matches!(
+        parsed.host_str(),
+        Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+    ) {
+        client = client.no_proxy();
+    }
+    let client = client.build().map_err(|e| fail(e.to_string()))?;
+    let mut request = client.get(parsed);
+    if let Some(etag) = etag {
+        request = request.header(IF_NONE_MATCH, etag);
+    }
+    if let Some(modified) = last_modified {
+        request = request.header(IF_MODIFIED_SINCE, modified);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| fail(e.without_url().to_string()))?;
+    let status = response.status();
+    if status == reqwest::StatusCode::NOT_MODIFIED {
+        return Ok(Fetched::NotModified);
+    }
+    if !status.is_success() {
+        return Err(fail(format!("the server answered {status}")));
+    }
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (etag, last_modified) = (header(ETAG), header(LAST_MODIFIED));
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| fail(e.without_url().to_string()))?;
+    if bytes.len() > MAX_BYTES {
+        return Err(fail(format!(
+            "the calendar is larger than {} MiB",
+            MAX_BYTES / 1024 / 1024
+        )));
+    }
+    let text =
+        String::from_utf8(bytes.to_vec()).map_err(|_| fail("it is not UTF-8 text".into()))?;
+    Ok(Fetched::Body {
+        text,
+        etag,
+        last_modified,
+    })
+}
+
+/// Fetches and imports the calendar at `url`, subscribing to it; asks
+/// conditionally when it was fetched before. A failed fetch is recorded
+/// on a known calendar and nothing else changes.
+pub(crate) async fn import_url(
+    conn: &mut Connection,
+    url: &str,
+    zone: chrono_tz::Tz,
+    now: i64,
+) -> Result<ImportReport, MeetingsError> {
+    let known = calendar::calendar_by_source(conn, url)?;
+    let (etag, modified) = known
+        .as_ref()
+        .map(|c| (c.etag.clone(), c.last_modified.clone()))
+        .unwrap_or_default();
+    let fetched = fetch(url, etag.as_deref(), modified.as_deref()).await;
+    let fetched = match (fetched, &known) {
+        (Ok(f), _) => f,
+        (Err(e), Some(c)) => {
+            calendar::refresh_failed(conn, c.id, &e.to_string(), now)?;
+            return Err(e);
+        }
+        (Err(e), None) => return Err(e),
+    };
+    match fetched {
+        Fetched::NotModified => {
+            let id = known.as_ref().map_or(0, |c| c.id);
+            calendar::refresh_unchanged(conn, id, now)?;
+            Ok(ImportReport {
+                source: url.to_string(),
+                counts: ImportCounts {
+                    calendar: id,
+                    ..ImportCounts::default()
+                },
+                skipped: Vec::new(),
+                not_modified: true,
+            })
+        }
+        Fetched::Body {
+            text,
+            etag,
+            last_modified,
+        } => {
+            let result = import_text(
+                conn,
+                SourceKind::Url,
+                url,
+                &text,
+                etag,
+                last_modified,
+                zone,
+                now,
+            );
+            if let (Err(e), Some(c)) = (&result, &known) {
+                calendar::refresh_failed(conn, c.id, &e.to_string(), now)?;
+            }
+            result
+        }
+    }
+}
