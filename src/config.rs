@@ -9,6 +9,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod duration;
+mod meetings;
+
+pub(crate) use duration::duration;
+pub use meetings::MeetingsConfig;
+
 pub(crate) const DATA_DIR_ENV: &str = "KOLLEGA_DATA_DIR";
 pub(crate) const CONFIG_DIR_ENV: &str = "KOLLEGA_CONFIG_DIR";
 
@@ -42,6 +48,8 @@ pub enum ConfigError {
         value: String,
         message: String,
     },
+    #[error("environment variable {name}={value:?} is not an http(s) URL")]
+    EnvUrl { name: &'static str, value: String },
     #[error("no data directory: the platform gives none for this user")]
     NoDataDir,
     #[error("environment variable {name} is set but empty")]
@@ -56,6 +64,9 @@ impl Hint for ConfigError {
             }
             ConfigError::Env { .. } => {
                 "use a whole number, optionally with KB, MB, GB, KiB, MiB or GiB"
+            }
+            ConfigError::EnvUrl { .. } => {
+                "give a URL starting with http:// or https://, or unset it"
             }
             ConfigError::NoDataDir => "pass --data-dir DIR or set KOLLEGA_DATA_DIR",
             ConfigError::EmptyEnv { .. } => {
@@ -144,6 +155,8 @@ pub struct Config {
     pub keymap: Option<String>,
     pub jobs: JobsConfig,
     pub ai: AiConfig,
+    /// `[meetings]`: nudges, retention, backups.
+    pub meetings: MeetingsConfig,
 }
 
 /// `[ai]`: which provider an `ask` uses, how far it goes, and per provider
@@ -256,6 +269,8 @@ struct FileConfig {
     jobs: JobsSection,
     #[serde(default)]
     ai: AiSection,
+    #[serde(default)]
+    meetings: meetings::MeetingsSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -326,6 +341,7 @@ impl Config {
             keymap: None,
             jobs: JobsConfig::default(),
             ai: AiConfig::default(),
+            meetings: MeetingsConfig::default(),
         };
         let mut problems = Vec::new();
         if let Some(path) = config_file.filter(|p| p.is_file()) {
@@ -414,6 +430,7 @@ impl Config {
             }
             self.jobs.catch_up = policy;
         }
+        self.meetings.apply(file.meetings).map_err(parse_err)?;
         self.apply_ai(file.ai, &text).map_err(parse_err)
     }
 
@@ -530,6 +547,14 @@ impl Config {
                 message,
             })?;
             self.import_batch_files = parsed.clamp(1, 100_000) as usize;
+        }
+        if let Some(hook) = get(meetings::WEBHOOK_ENV) {
+            self.meetings
+                .apply_webhook_env(&hook)
+                .map_err(|_| ConfigError::EnvUrl {
+                    name: meetings::WEBHOOK_ENV,
+                    value: hook,
+                })?;
         }
         Ok(())
     }

@@ -14,29 +14,7 @@ pub(crate) use super::meetings::{ActionsArgs, MeetingsArgs};
 /// "90", "90s", "10m", "2h", "1500ms", "7d" as a duration (at most 365
 /// days): the values of `--timeout` and `--older-than`.
 pub(crate) fn duration(text: &str) -> Result<Duration, String> {
-    let bad = || {
-        format!(
-            "{text:?} is not a duration: give a number with ms, s, m, h or d, like 90s, 10m, 2h or 7d (at most 365 days)"
-        )
-    };
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit.trim() {
-        "" | "s" | "sec" => value,
-        "ms" => value / 1000.0,
-        "m" | "min" => value * 60.0,
-        "h" => value * 3600.0,
-        "d" => value * 86_400.0,
-        _ => return Err(bad()),
-    };
-    if !(secs.is_finite() && secs > 0.0 && secs <= 365.0 * 86_400.0) {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs_f64(secs))
+    crate::config::duration(text, Duration::ZERO, Duration::from_secs(365 * 86_400))
 }
 
 /// A job kind this kollega runs, by name: the value of `--kind`.

@@ -13,7 +13,9 @@
 //! is the one place a request about a meeting is built from, consent
 //! enforced; [`model`] makes and records a meeting's calls; [`brief`] is
 //! the `brief` job (pre- and post-briefs as schema-checked JSON, with one
-//! repair request).
+//! repair request); [`nudge`] and [`retention`] are the routines
+//! (`jobs::routine`) that nudge untouched action items, purge meetings past
+//! their retention and keep daily backups of the store.
 
 pub(crate) mod brief;
 #[cfg(test)]
@@ -22,7 +24,9 @@ pub(crate) mod ics;
 pub(crate) mod import;
 pub(crate) mod material;
 pub(crate) mod model;
+pub(crate) mod nudge;
 pub(crate) mod recur;
+pub(crate) mod retention;
 pub(crate) mod status;
 pub(crate) mod transcript;
 pub(crate) mod zone;

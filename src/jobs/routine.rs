@@ -1,0 +1,153 @@
+//! Routines: work kollega schedules for itself at a fixed period, beside
+//! the user's cron schedules: nudging untouched action items (looked for
+//! every 15 minutes), purging meetings past their retention (daily) and
+//! the daily backup of the store. A routine's next time is a `settings`
+//! row (`routine.<kind>.next_at`); [`enqueue_due`] runs on a runner's poll
+//! in an IMMEDIATE transaction, so two runners never enqueue one twice.
+//!
+//! A routine becomes a job only when it has work: a nudge when an item is
+//! due for one, a purge when a meeting is past its retention, a backup
+//! once a day (the first a day after the store is first seen by a
+//! runner). So the jobs list holds no empty runs, and a routine is not
+//! enqueued while a job of its kind still waits or runs.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::JobsError;
+use crate::config::MeetingsConfig;
+use crate::meetings::{nudge, retention};
+use crate::store::jobs::NewJob;
+use crate::store::settings;
+
+const NUDGE_EVERY_MS: i64 = 15 * 60_000;
+const DAY_MS: i64 = 24 * 3_600_000;
+
+/// (kind, period in ms) of each routine.
+pub(crate) const ROUTINES: [(&str, i64); 3] = [
+    (nudge::NUDGE, NUDGE_EVERY_MS),
+    (retention::RETENTION, DAY_MS),
+    (retention::BACKUP, DAY_MS),
+];
+
+fn key(kind: &str) -> String {
+    format!("routine.{kind}.next_at")
+}
+
+fn ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Whether routine `kind` has work at `now`.
+fn has_work(
+    conn: &Connection,
+    kind: &str,
+    now: i64,
+    config: &MeetingsConfig,
+) -> Result<bool, JobsError> {
+    Ok(match kind {
+        nudge::NUDGE => !nudge::due(conn, now, config.nudge_after)?.is_empty(),
+        retention::RETENTION => conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM meetings WHERE end_at < ?1)",
+            [now.saturating_sub(ms(config.retention))],
+            |r| r.get(0),
+        )?,
+        _ => true,
+    })
+}
+
+/// Enqueues each routine whose time has come and that has work: the new
+/// jobs' ids.
+pub(crate) fn enqueue_due(
+    conn: &mut Connection,
+    now: i64,
+    config: &MeetingsConfig,
+) -> Result<Vec<i64>, JobsError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut ids = Vec::new();
+    for (kind, every) in ROUTINES {
+        let stored: Option<i64> = settings::get(&tx, &key(kind))?.and_then(|v| v.parse().ok());
+        let next = match stored {
+            Some(next) => next,
+            // A backup waits a day; the others look at once.
+            None if kind == retention::BACKUP => {
+                settings::set(&tx, &key(kind), &(now + every).to_string())?;
+                continue;
+            }
+            None => now,
+        };
+        if next > now {
+            continue;
+        }
+        settings::set(&tx, &key(kind), &(now + every).to_string())?;
+        let pending: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1
+                 AND status IN ('queued', 'running', 'retrying'))",
+            [kind],
+            |r| r.get(0),
+        )?;
+        if pending || !has_work(&tx, kind, now, config)? {
+            continue;
+        }
+        let new = NewJob {
+            kind: kind.into(),
+            payload: serde_json::json!({ "at": now }),
+            max_attempts: super::kinds::default_attempts(&kind.into()),
+            ..NewJob::default()
+        };
+        ids.push(crate::store::jobs::enqueue_in(&tx, &new, now)?);
+    }
+    tx.commit()?;
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meetings::fixture;
+    use crate::store::Store;
+    use crate::store::meetings::Consent;
+
+    fn kinds(store: &Store, ids: &[i64]) -> Vec<String> {
+        ids.iter()
+            .map(|id| {
+                crate::jobs::queue::require(&store.conn, *id)
+                    .unwrap()
+                    .kind
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn routines_run_only_with_work_at_their_period_and_never_pile_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let config = MeetingsConfig::default();
+        let day = DAY_MS;
+        // An empty store: nothing to do, no job.
+        assert!(
+            enqueue_due(&mut store.conn, day, &config)
+                .unwrap()
+                .is_empty()
+        );
+        // A meeting long past its retention, with an untouched action item.
+        let id = fixture::meeting(&mut store.conn, "old", 0, Consent::Basic);
+        fixture::fill(&mut store.conn, id, "x");
+        let later = 400 * day;
+        let ids = enqueue_due(&mut store.conn, later, &config).unwrap();
+        assert_eq!(kinds(&store, &ids), ["nudge", "retention", "backup"]);
+        // The nudge is still queued: the next period enqueues none.
+        let ids = enqueue_due(&mut store.conn, later + NUDGE_EVERY_MS, &config).unwrap();
+        assert!(ids.is_empty(), "{ids:?}");
+        store
+            .conn
+            .execute("UPDATE jobs SET status = 'succeeded'", [])
+            .unwrap();
+        let ids = enqueue_due(&mut store.conn, later + 2 * NUDGE_EVERY_MS, &config).unwrap();
+        assert_eq!(
+            kinds(&store, &ids),
+            ["nudge"],
+            "the daily ones wait their day"
+        );
+    }
+}
