@@ -119,6 +119,9 @@ pub(crate) enum MeetingsCommand {
     /// Ask a model for a meeting's pre-brief or post-brief, within its consent
     #[command(after_help = super::meetings_more::BRIEF_HELP)]
     Brief(super::meetings_more::BriefArgs),
+    /// Expect a meeting's transcript at a path or URL: looked for at its end, retried, else the notes are analysed
+    #[command(after_help = super::meetings_more::EXPECT_HELP)]
+    Expect(super::meetings_more::ExpectArgs),
 }
 
 /// `kollega actions`.
@@ -179,6 +182,7 @@ impl MeetingsArgs {
                 | MeetingsCommand::Forget { json, .. },
             ) => *json,
             Some(MeetingsCommand::Brief(a)) => a.json,
+            Some(MeetingsCommand::Expect(a)) => a.json,
         }
     }
 
@@ -222,6 +226,7 @@ pub(super) fn meetings(store: &mut Store, args: MeetingsArgs) -> Result<ExitCode
         Some(MeetingsCommand::Forget { id, yes, json }) => forget(store, id, yes, json),
         // Dispatched before (it runs a job and needs the store whole).
         Some(MeetingsCommand::Brief(_)) => Ok(ExitCode::SUCCESS),
+        Some(MeetingsCommand::Expect(a)) => super::meetings_more::expect(store, &a),
     }
 }
 
@@ -395,6 +400,7 @@ fn show(store: &Store, id: i64, json: bool, zone: chrono_tz::Tz) -> Result<ExitC
         },
     )?;
     let description = rows::description(conn, id)?;
+    let (more_json, more_lines) = super::meetings_more::shown(conn, &m)?;
     if json {
         let mut value = meeting_json(&m, now, zone);
         let extra = json!({
@@ -415,6 +421,9 @@ fn show(store: &Store, id: i64, json: bool, zone: chrono_tz::Tz) -> Result<ExitC
             "actions": actions.iter().map(action_json).collect::<Vec<_>>(),
         });
         if let (Some(obj), Value::Object(more)) = (value.as_object_mut(), extra) {
+            obj.extend(more);
+        }
+        if let (Some(obj), Value::Object(more)) = (value.as_object_mut(), more_json) {
             obj.extend(more);
         }
         print_json(&value)?;
@@ -498,6 +507,9 @@ fn show(store: &Store, id: i64, json: bool, zone: chrono_tz::Tz) -> Result<ExitC
         for a in &actions {
             print_action(a);
         }
+    }
+    for line in more_lines {
+        println!("  {line}");
     }
     Ok(ExitCode::SUCCESS)
 }

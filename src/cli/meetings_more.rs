@@ -53,6 +53,118 @@ pub(crate) struct BriefArgs {
     pub(crate) json: bool,
 }
 
+/// `kollega meetings expect`'s help after the options.
+pub(super) const EXPECT_HELP: &str = "Examples:\n  kollega meetings expect 12 ~/Recordings/standup.vtt\n  \
+                      kollega meetings expect 12 https://recorder.example.com/t/abc.srt --json\n\n\
+                      A `transcript` job looks for it at the meeting's end (WebVTT, SubRip or plain \
+                      text), then 10, 30 and 90 minutes later. Found, it is read into the store. \
+                      Not found after the fourth try, the meeting's transcript is marked missing and, \
+                      under consent plus or legal, a post-brief of the notes is queued. Run a worker \
+                      (`kollega worker`) or the TUI for the jobs to run.";
+
+#[derive(Debug, Args)]
+pub(crate) struct ExpectArgs {
+    /// The meeting's id (`kollega meetings` lists them)
+    pub(crate) id: i64,
+    /// A file path, or an http(s) URL, where the transcript will appear
+    pub(crate) source: String,
+    /// Print JSON: {meeting, source, jobId, firstTry}
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `kollega meetings expect ID SOURCE`.
+pub(super) fn expect(store: &mut Store, args: &ExpectArgs) -> Result<ExitCode, Error> {
+    let cwd = std::env::current_dir().map_err(|e| {
+        Error::refused(
+            format!("cannot read the current folder: {e}"),
+            "run kollega from a folder that exists, or give an absolute path",
+        )
+    })?;
+    let source = crate::meetings::expect::source_of(&args.source, &cwd)?;
+    let now = crate::jobs::now_ms();
+    let (job, first) = crate::meetings::expect::expect(&mut store.conn, args.id, &source, now)?
+        .ok_or(crate::meetings::MeetingsError::UnknownMeeting(args.id))?;
+    tracing::info!(meeting = args.id, job, "transcript expected");
+    if args.json {
+        print_json(&json!({
+            "meeting": args.id,
+            "source": source,
+            "jobId": job,
+            "firstTry": crate::jobs::format_ms(first),
+        }))?;
+    } else {
+        println!(
+            "meeting {}: transcript expected at {}; job {job} looks for it at {} (a worker or the TUI runs it)",
+            args.id,
+            printable(&source),
+            crate::jobs::format_ms(first)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `meetings show` adds of this file's concerns: the expected
+/// transcript, the latest briefs with what the meeting's model calls cost,
+/// and which decisions and actions a model wrote (JSON keys, text lines).
+pub(super) fn shown(
+    conn: &rusqlite::Connection,
+    m: &meetings::MeetingRow,
+) -> Result<(Value, Vec<String>), Error> {
+    use crate::store::meetings::briefs::{self, BriefKind};
+    let mut lines = Vec::new();
+    if let Some(said) = crate::meetings::expect::shown(m) {
+        lines.push(printable(&said).into_owned());
+    }
+    let mut latest = serde_json::Map::new();
+    for kind in [BriefKind::Pre, BriefKind::Post] {
+        if let Some(b) = briefs::latest(conn, m.id, kind)? {
+            lines.push(format!(
+                "{}-brief {} of {} (prompt {}; `kollega meetings brief {} --{}` asks again)",
+                kind.as_str(),
+                b.id,
+                crate::jobs::format_ms(b.created_at),
+                b.prompt_version,
+                m.id,
+                kind.as_str()
+            ));
+            let brief: Value = serde_json::from_str(&b.json).unwrap_or(Value::Null);
+            latest.insert(
+                kind.as_str().to_string(),
+                json!({ "id": b.id, "promptVersion": b.prompt_version, "brief": brief }),
+            );
+        }
+    }
+    let usage = briefs::usage(conn, m.id)?;
+    if usage.calls > 0 {
+        lines.push(format!(
+            "model calls {}: {} tokens in, {} out, ${:.4}",
+            usage.calls,
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cost_micros as f64 / 1e6
+        ));
+    }
+    let (decisions, actions) = briefs::model_items(conn, m.id)?;
+    if !decisions.is_empty() || !actions.is_empty() {
+        lines.push(format!(
+            "written by the model: decisions {decisions:?}, actions {actions:?}"
+        ));
+    }
+    let value = json!({
+        "transcriptExpected": m.transcript_source.as_ref().map(|source| json!({
+            "source": source,
+            "state": m.transcript_state,
+            "tries": m.transcript_attempts,
+        })),
+        "processing": m.processing.as_str(),
+        "briefs": latest,
+        "usage": usage,
+        "fromModel": { "decisions": decisions, "actions": actions },
+    });
+    Ok((value, lines))
+}
+
 /// `kollega meetings brief ID --pre|--post`.
 pub(super) fn brief(
     config: &Config,

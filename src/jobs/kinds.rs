@@ -89,7 +89,8 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// command, import, export, git-push, git-pull, ask, brief, and the
+    /// command, import, export, git-push, git-pull, ask, brief, transcript,
+    /// and the
     /// routines nudge, nudge-webhook, retention and backup.
     pub(crate) fn standard() -> Registry {
         let mut r = Registry::default();
@@ -100,6 +101,7 @@ impl Registry {
         r.register(Arc::new(GitKind { push: false }));
         r.register(Arc::new(crate::ai::ask::AskKind::new()));
         r.register(Arc::new(crate::meetings::brief::BriefJob::new()));
+        r.register(Arc::new(crate::meetings::expect::TranscriptJob::new()));
         r.register(Arc::new(crate::meetings::nudge::NudgeJob::new()));
         r.register(Arc::new(crate::meetings::nudge::WebhookJob::new()));
         r.register(Arc::new(crate::meetings::retention::RetentionJob::new()));

@@ -13,11 +13,13 @@
 //! is the one place a request about a meeting is built from, consent
 //! enforced; [`model`] makes and records a meeting's calls; [`brief`] is
 //! the `brief` job (pre- and post-briefs as schema-checked JSON, with one
-//! repair request); [`nudge`] and [`retention`] are the routines
+//! repair request); [`expect`] looks for an expected transcript after the
+//! meeting and degrades to the notes when it never comes; [`nudge`] and [`retention`] are the routines
 //! (`jobs::routine`) that nudge untouched action items, purge meetings past
 //! their retention and keep daily backups of the store.
 
 pub(crate) mod brief;
+pub(crate) mod expect;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub(crate) mod ics;

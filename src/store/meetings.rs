@@ -448,13 +448,6 @@ pub(crate) fn transcripts(conn: &Connection, id: i64) -> Result<Vec<TranscriptRo
 
 /// Sets where meeting `id`'s transcript is expected from (`None`: from
 /// nowhere) and resets the tries; false when there is no meeting.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the transcript job looks for an expected transcript"
-    )
-)]
 pub(crate) fn expect_transcript(
     conn: &Connection,
     id: i64,
@@ -473,13 +466,6 @@ pub(crate) fn expect_transcript(
 
 /// Records one more failed try to fetch meeting `id`'s transcript: the
 /// next try at `next_at`, or given up (`None`: state 'missing').
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the transcript job looks for an expected transcript"
-    )
-)]
 pub(crate) fn transcript_try_failed(
     conn: &Connection,
     id: i64,

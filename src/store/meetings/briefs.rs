@@ -224,7 +224,22 @@ pub(crate) fn usage(conn: &Connection, id: i64) -> Result<MeetingUsage> {
     )?)
 }
 
+/// The ids of meeting `id`'s decisions and of its action items that a
+/// model wrote.
+pub(crate) fn model_items(conn: &Connection, id: i64) -> Result<(Vec<i64>, Vec<i64>)> {
+    let ids = |sql: &str| -> Result<Vec<i64>> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    };
+    Ok((
+        ids("SELECT id FROM decisions WHERE meeting_id = ?1 AND origin = 'model' ORDER BY id")?,
+        ids("SELECT id FROM action_items WHERE meeting_id = ?1 AND origin = 'model' ORDER BY id")?,
+    ))
+}
+
 /// Whether decision or action row `id` of `table` was written by a model.
+#[cfg(test)]
 pub(crate) fn from_model(conn: &Connection, table: Origin, id: i64) -> Result<bool> {
     let sql = match table {
         Origin::Decision => "SELECT origin = 'model' FROM decisions WHERE id = ?1",
@@ -237,6 +252,7 @@ pub(crate) fn from_model(conn: &Connection, table: Origin, id: i64) -> Result<bo
 }
 
 /// The rows that carry an origin.
+#[cfg(test)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Origin {
     Decision,
