@@ -1,32 +1,32 @@
-//! Routines: work kollega schedules for itself at a fixed period, beside
-//! the user's cron schedules: nudging untouched action items (looked for
-//! every 15 minutes), purging meetings past their retention (daily) and
-//! the daily backup of the store. A routine's next time is a `settings`
-//! row (`routine.<kind>.next_at`); [`enqueue_due`] runs on a runner's poll
-//! in an IMMEDIATE transaction, so two runners never enqueue one twice.
+//! Routines: work kollega schedules for itself, beside the user's
+//! schedules and read by the same scheduler (`jobs::schedule`'s cron
+//! expressions and fire times, UTC): nudging untouched action items
+//! (`*/15 * * * *`), purging meetings past their retention (`30 2 * * *`)
+//! and the daily backup of the store (`0 3 * * *`). A routine's next fire
+//! time is a `settings` row (`routine.<kind>.next_at`); [`enqueue_due`]
+//! runs on a runner's poll right after the schedules, in an IMMEDIATE
+//! transaction, so two runners never enqueue one twice. A missed fire
+//! time (no runner was up) runs once, as the schedules' `once` policy.
 //!
 //! A routine becomes a job only when it has work: a nudge when an item is
 //! due for one, a purge when a meeting is past its retention, a backup
-//! once a day (the first a day after the store is first seen by a
-//! runner). So the jobs list holds no empty runs, and a routine is not
+//! once a day (the first at the first fire time after the store is first
+//! seen by a runner). So the jobs list holds no empty runs, and a routine is not
 //! enqueued while a job of its kind still waits or runs.
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::JobsError;
+use super::{JobsError, schedule};
 use crate::config::MeetingsConfig;
 use crate::meetings::{nudge, retention};
 use crate::store::jobs::NewJob;
 use crate::store::settings;
 
-const NUDGE_EVERY_MS: i64 = 15 * 60_000;
-const DAY_MS: i64 = 24 * 3_600_000;
-
-/// (kind, period in ms) of each routine.
-pub(crate) const ROUTINES: [(&str, i64); 3] = [
-    (nudge::NUDGE, NUDGE_EVERY_MS),
-    (retention::RETENTION, DAY_MS),
-    (retention::BACKUP, DAY_MS),
+/// (kind, cron expression) of each routine.
+pub(crate) const ROUTINES: [(&str, &str); 3] = [
+    (nudge::NUDGE, "*/15 * * * *"),
+    (retention::RETENTION, "30 2 * * *"),
+    (retention::BACKUP, "0 3 * * *"),
 ];
 
 fn key(kind: &str) -> String {
@@ -64,13 +64,15 @@ pub(crate) fn enqueue_due(
 ) -> Result<Vec<i64>, JobsError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut ids = Vec::new();
-    for (kind, every) in ROUTINES {
+    for (kind, expr) in ROUTINES {
+        let cron = schedule::parse(expr)?;
+        let after = schedule::next_after(&cron, now).unwrap_or(i64::MAX);
         let stored: Option<i64> = settings::get(&tx, &key(kind))?.and_then(|v| v.parse().ok());
         let next = match stored {
             Some(next) => next,
-            // A backup waits a day; the others look at once.
+            // A backup waits for its time; the others look at once.
             None if kind == retention::BACKUP => {
-                settings::set(&tx, &key(kind), &(now + every).to_string())?;
+                settings::set(&tx, &key(kind), &after.to_string())?;
                 continue;
             }
             None => now,
@@ -78,7 +80,7 @@ pub(crate) fn enqueue_due(
         if next > now {
             continue;
         }
-        settings::set(&tx, &key(kind), &(now + every).to_string())?;
+        settings::set(&tx, &key(kind), &after.to_string())?;
         let pending: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1
                  AND status IN ('queued', 'running', 'retrying'))",
@@ -123,7 +125,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         let config = MeetingsConfig::default();
-        let day = DAY_MS;
+        let day = 86_400_000;
+        let quarter = 15 * 60_000;
         // An empty store: nothing to do, no job.
         assert!(
             enqueue_due(&mut store.conn, day, &config)
@@ -137,13 +140,13 @@ mod tests {
         let ids = enqueue_due(&mut store.conn, later, &config).unwrap();
         assert_eq!(kinds(&store, &ids), ["nudge", "retention", "backup"]);
         // The nudge is still queued: the next period enqueues none.
-        let ids = enqueue_due(&mut store.conn, later + NUDGE_EVERY_MS, &config).unwrap();
+        let ids = enqueue_due(&mut store.conn, later + quarter, &config).unwrap();
         assert!(ids.is_empty(), "{ids:?}");
         store
             .conn
             .execute("UPDATE jobs SET status = 'succeeded'", [])
             .unwrap();
-        let ids = enqueue_due(&mut store.conn, later + 2 * NUDGE_EVERY_MS, &config).unwrap();
+        let ids = enqueue_due(&mut store.conn, later + 2 * quarter, &config).unwrap();
         assert_eq!(
             kinds(&store, &ids),
             ["nudge"],

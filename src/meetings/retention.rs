@@ -105,6 +105,11 @@ impl BackupJob {
             clock: Clock::System,
         }
     }
+
+    #[cfg(test)]
+    pub(crate) fn on(clock: Clock) -> BackupJob {
+        BackupJob { clock }
+    }
 }
 
 impl Kind for BackupJob {

@@ -64,3 +64,49 @@ async fn meetings_past_retention_are_purged_like_forget_with_audit_entries() {
         );
     }
 }
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_backup_is_written_each_day_at_three_and_the_newest_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    // Midnight UTC.
+    let base = 1_800_057_600_000;
+    assert_eq!(base % DAY, 0);
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        fixture::meeting(&mut store.conn, "kept", base, Consent::Plus);
+    }
+    let clock = Clock::tokio(base);
+    let mut config = Config::load(Some(dir.path().to_path_buf())).unwrap();
+    config.meetings.backups_keep = 2;
+    let mut o = runner::Options::new(dir.path().to_path_buf(), Arc::new(config), Role::Worker);
+    o.clock = clock;
+    o.poll = Duration::from_secs(600);
+    o.kinds.register(Arc::new(BackupJob::on(clock)));
+    let handle = runner::spawn(o).unwrap();
+    let copies = |dir: &std::path::Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir.join("backups"))
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    tokio::time::sleep(Duration::from_secs(2 * 3600)).await;
+    assert!(copies(dir.path()).is_empty(), "not before 03:00");
+    tokio::time::sleep(Duration::from_secs(2 * 3600)).await;
+    assert_eq!(copies(dir.path()).len(), 1);
+    tokio::time::sleep(Duration::from_secs(3 * 86_400)).await;
+    handle.shutdown().await.unwrap();
+    let names = copies(dir.path());
+    assert_eq!(names.len(), 2, "{names:?}");
+    // Each is a whole store with the meeting in it.
+    let last = dir.path().join("backups").join(&names[1]);
+    assert!(crate::store::backup::check(&last).is_ok());
+    let conn = rusqlite::Connection::open(&last).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM meetings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+}
