@@ -111,6 +111,7 @@ pub(super) fn shown(
     conn: &rusqlite::Connection,
     m: &meetings::MeetingRow,
 ) -> Result<(Value, Vec<String>), Error> {
+    use crate::store::meetings::actions;
     use crate::store::meetings::briefs::{self, BriefKind};
     let mut lines = Vec::new();
     if let Some(said) = crate::meetings::expect::shown(m) {
@@ -151,7 +152,42 @@ pub(super) fn shown(
             "written by the model: decisions {decisions:?}, actions {actions:?}"
         ));
     }
+    let items = actions::list(
+        conn,
+        &actions::ActionFilter {
+            meeting_id: Some(m.id),
+            ..actions::ActionFilter::default()
+        },
+    )?;
+    let mut nudged = Vec::new();
+    for item in &items {
+        let log = actions::nudges(conn, item.id)?;
+        let Some(last) = log.last() else { continue };
+        let badges = log.iter().filter(|n| n.channel == "badge").count();
+        let mut line = format!(
+            "action {} nudged {badges} time(s), last {}",
+            item.id,
+            crate::jobs::format_ms(last.at)
+        );
+        if let Some(dead) = log.iter().rev().find(|n| n.outcome == "dead") {
+            line.push_str(&format!(
+                "; the webhook gave up: {}",
+                printable(dead.error.as_deref().unwrap_or("no reason"))
+            ));
+        }
+        lines.push(line);
+        nudged.extend(log.iter().map(|n| {
+            json!({
+                "action": n.action_id,
+                "at": crate::jobs::format_ms(n.at),
+                "channel": n.channel,
+                "outcome": n.outcome,
+                "error": n.error,
+            })
+        }));
+    }
     let value = json!({
+        "nudges": nudged,
         "transcriptExpected": m.transcript_source.as_ref().map(|source| json!({
             "source": source,
             "state": m.transcript_state,

@@ -72,6 +72,27 @@ fn an_expected_transcript_is_queued_for_the_meetings_end_and_shown() {
     let text = stdout(&k.run(["meetings", "show", &id]));
     assert!(text.contains("transcript expected from"), "{text}");
 
+    // A nudged action item, its webhook dead: show says so.
+    let added = k.json(["actions", "add", &id, "Send the notes", "--json"]);
+    let action = added["id"].as_i64().unwrap();
+    rusqlite::Connection::open(k.db_path())
+        .unwrap()
+        .execute(
+            "INSERT INTO nudges (action_id, at, channel, outcome, error) VALUES
+                 (?1, 1, 'badge', 'ok', NULL), (?1, 2, 'webhook', 'dead', 'it answered 503')",
+            [action],
+        )
+        .unwrap();
+    let shown = k.json(["meetings", "show", &id, "--json"]);
+    assert_eq!(shown["nudges"].as_array().unwrap().len(), 2, "{shown}");
+    assert_eq!(shown["nudges"][1]["outcome"], "dead");
+    let text = stdout(&k.run(["meetings", "show", &id]));
+    assert!(text.contains("nudged 1 time(s)"), "{text}");
+    assert!(
+        text.contains("the webhook gave up: it answered 503"),
+        "{text}"
+    );
+
     let bad = k.run(["meetings", "expect", "999", "x.vtt", "--json"]);
     assert_code(&bad, 1);
     let error = json_error(&bad);

@@ -270,10 +270,6 @@ pub(crate) struct NudgeRow {
 }
 
 /// The nudges of action item `id`, oldest first.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the nudge job finds and logs nudges")
-)]
 pub(crate) fn nudges(conn: &Connection, id: i64) -> Result<Vec<NudgeRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, action_id, at, channel, outcome, error FROM nudges
