@@ -70,7 +70,7 @@ fn jobs(dir: &Path, kind: &str) -> Vec<queue::Job> {
     queue::list(&store.conn, &queue::Filter::default())
         .unwrap()
         .into_iter()
-        .filter(|j| j.kind.to_string() == kind)
+        .filter(|j| j.kind == kind)
         .collect()
 }
 

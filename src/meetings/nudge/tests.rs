@@ -80,7 +80,7 @@ async fn an_item_untouched_for_48_hours_is_nudged_once_a_day() {
     // The routine's job logs name ids, never the item's text.
     let store = Store::open(dir.path()).unwrap();
     let jobs = queue::list(&store.conn, &queue::Filter::default()).unwrap();
-    for job in jobs.iter().filter(|j| j.kind.to_string() == NUDGE) {
+    for job in jobs.iter().filter(|j| j.kind == NUDGE) {
         assert_eq!(job.status, Status::Succeeded);
         for line in queue::logs_after(&store.conn, job.id, -1, 1000).unwrap() {
             assert!(!line.line.contains("send the offer"), "{}", line.line);
