@@ -278,6 +278,13 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Watch regulation pages and feeds for changes: add, ls, show, diff, rm
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  kollega watch add https://example.gov/rules.rss --every 6h\n  \
+                      kollega watch ls\n  kollega watch diff 2"
+    )]
+    Watch(super::watch::WatchCommand),
     /// Copy the store to a file with SQLite's online backup API, while it is in use
     #[command(after_help = "Examples:\n  kollega backup ~/kollega-2026-12-07.db\n  \
                       kollega backup /mnt/usb/kollega.db --force --json\n\n\
@@ -354,6 +361,7 @@ impl Command {
             | Command::Schedule(ScheduleCommand::Ls { .. })
             | Command::Git(GitCommand::Status { .. })
             | Command::Stakeholders { .. } => true,
+            Command::Watch(c) => c.only_reads(),
             Command::Meetings(args) => args.only_reads(),
             Command::Actions(args) => args.only_reads(),
             Command::Export(args) => !args.detach,
@@ -378,6 +386,7 @@ impl Command {
             Command::Meetings(a) => a.json(),
             Command::Actions(a) => a.json(),
             Command::Backup { json, .. } | Command::Restore { json, .. } => *json,
+            Command::Watch(c) => c.json(),
             Command::Ls { json }
             | Command::Rm { json, .. }
             | Command::Show { json, .. }

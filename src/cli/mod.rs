@@ -13,6 +13,7 @@ mod meetings;
 mod meetings_more;
 pub(crate) mod output;
 mod patch;
+mod watch;
 mod workspace;
 
 use std::process::ExitCode;
@@ -153,6 +154,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Meetings(args) => meetings::meetings(&mut store, args),
         Command::Actions(args) => meetings::actions_verb(&mut store, args),
         Command::Stakeholders { json } => meetings::stakeholders_verb(&store, json),
+        Command::Watch(command) => watch::dispatch(&mut store, command),
         Command::Backup { file, force, json } => meetings_more::backup(&store, &file, force, json),
         Command::Restore { file, yes, json } => {
             meetings_more::restore(&config, &mut store, &file, yes, json)

@@ -90,7 +90,7 @@ pub(crate) struct Registry {
 
 impl Registry {
     /// command, import, export, git-push, git-pull, ask, brief, transcript,
-    /// and the
+    /// watch, and the
     /// routines nudge, nudge-webhook, retention and backup.
     pub(crate) fn standard() -> Registry {
         let mut r = Registry::default();
@@ -102,6 +102,7 @@ impl Registry {
         r.register(Arc::new(crate::ai::ask::AskKind::new()));
         r.register(Arc::new(crate::meetings::brief::BriefJob::new()));
         r.register(Arc::new(crate::meetings::expect::TranscriptJob::new()));
+        r.register(Arc::new(crate::meetings::watch::WatchJob::new()));
         r.register(Arc::new(crate::meetings::nudge::NudgeJob::new()));
         r.register(Arc::new(crate::meetings::nudge::WebhookJob::new()));
         r.register(Arc::new(crate::meetings::retention::RetentionJob::new()));

@@ -8,18 +8,23 @@
 //! transaction, so two runners never enqueue one twice. A missed fire
 //! time (no runner was up) runs once, as the schedules' `once` policy.
 //!
+//! Each watched page or feed (`meetings::watch`) gets a `watch` job when its
+//! own period (`--every`) is up.
+//!
 //! A routine becomes a job only when it has work: a nudge when an item is
 //! due for one, a purge when a meeting is past its retention, a backup
 //! once a day (the first at the first fire time after the store is first
 //! seen by a runner). So the jobs list holds no empty runs, and a routine is not
 //! enqueued while a job of its kind still waits or runs.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::{JobsError, schedule};
 use crate::config::MeetingsConfig;
-use crate::meetings::{nudge, retention};
+use crate::jobs::payload::JobPayload;
+use crate::meetings::{nudge, retention, watch};
 use crate::store::jobs::NewJob;
+use crate::store::meetings::watches;
 use crate::store::settings;
 
 /// (kind, cron expression) of each routine.
@@ -98,7 +103,29 @@ pub(crate) fn enqueue_due(
         };
         ids.push(crate::store::jobs::enqueue_in(&tx, &new, now)?);
     }
+    ids.extend(enqueue_watches(&tx, now)?);
     tx.commit()?;
+    Ok(ids)
+}
+
+/// A `watch` job for each watched page whose period is up and that has
+/// none waiting; its period starts again now.
+fn enqueue_watches(tx: &rusqlite::Transaction<'_>, now: i64) -> Result<Vec<i64>, JobsError> {
+    let mut ids = Vec::new();
+    for w in watches::due(tx, now)? {
+        watches::touch(tx, w.id, now)?;
+        let pending: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1
+                 AND status IN ('queued', 'running', 'retrying')
+                 AND json_extract(payload, '$.watch') = ?2)",
+            params![watch::WATCH, w.id],
+            |r| r.get(0),
+        )?;
+        if !pending {
+            let payload = watch::WatchPayload { watch: w.id };
+            ids.push(crate::store::jobs::enqueue_in(tx, &payload.job(None), now)?);
+        }
+    }
     Ok(ids)
 }
 

@@ -16,7 +16,8 @@
 //! repair request); [`expect`] looks for an expected transcript after the
 //! meeting and degrades to the notes when it never comes; [`nudge`] and [`retention`] are the routines
 //! (`jobs::routine`) that nudge untouched action items, purge meetings past
-//! their retention and keep daily backups of the store.
+//! their retention and keep daily backups of the store; [`watch`] keeps
+//! the versions of watched regulation pages and feeds.
 
 pub(crate) mod brief;
 pub(crate) mod expect;
@@ -31,6 +32,7 @@ pub(crate) mod recur;
 pub(crate) mod retention;
 pub(crate) mod status;
 pub(crate) mod transcript;
+pub(crate) mod watch;
 pub(crate) mod zone;
 
 use std::path::PathBuf;

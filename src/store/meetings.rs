@@ -12,6 +12,7 @@ pub(crate) mod actions;
 pub(crate) mod briefs;
 pub(crate) mod calendar;
 pub(crate) mod stakeholders;
+pub(crate) mod watches;
 
 use rusqlite::{Connection, OptionalExtension, params};
 

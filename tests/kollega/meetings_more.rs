@@ -174,3 +174,62 @@ fn backup_and_restore_round_trip_and_refuse_what_is_not_a_store() {
     let shown: Value = k.json(["meetings", "show", &id, "--json"]);
     assert_eq!(shown["title"], "Retro", "the store is untouched");
 }
+
+#[test]
+fn watches_are_added_listed_and_removed_with_clear_refusals() {
+    let k = Kollega::new();
+    let added = k.json([
+        "watch",
+        "add",
+        "https://example.gov/rules.rss",
+        "--every",
+        "1d",
+        "--json",
+    ]);
+    assert_eq!(added["everySeconds"], 86_400);
+    let id = added["id"].as_i64().unwrap().to_string();
+    let twice = k.run(["watch", "add", "https://example.gov/rules.rss", "--json"]);
+    assert!(
+        json_error(&twice)["message"]
+            .as_str()
+            .unwrap()
+            .contains("watched already")
+    );
+    let often = k.run(["watch", "add", "https://example.gov/b", "--every", "1m"]);
+    assert_code(&often, 2);
+    assert!(
+        stderr(&often).contains("5 minutes to 365 days"),
+        "{}",
+        stderr(&often)
+    );
+    let ftp = k.run(["watch", "add", "ftp://example.gov/x", "--json"]);
+    assert!(
+        json_error(&ftp)["message"]
+            .as_str()
+            .unwrap()
+            .contains("ftp://")
+    );
+
+    let list = k.json(["watch", "ls", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["versions"], 0);
+    let shown = k.json(["watch", "show", &id, "--json"]);
+    assert_eq!(shown["versions"].as_array().unwrap().len(), 0);
+    let nothing = k.run(["watch", "diff", &id, "--json"]);
+    let error = json_error(&nothing);
+    assert!(
+        error["hint"]
+            .as_str()
+            .unwrap()
+            .contains("kollega watch show"),
+        "{error}"
+    );
+    k.json(["watch", "rm", &id, "--json"]);
+    let gone = k.run(["watch", "rm", &id, "--json"]);
+    assert!(
+        json_error(&gone)["hint"]
+            .as_str()
+            .unwrap()
+            .contains("kollega watch ls")
+    );
+}
