@@ -63,6 +63,17 @@ fn local(name: &str) -> String {
     name.rsplit(':').next().unwrap_or(name).to_ascii_lowercase()
 }
 
+/// An Atom `<link href>` as the item's link, unless it has one.
+fn take_href(e: &quick_xml::events::BytesStart<'_>, item: &mut Option<Item>) {
+    if let Some(it) = item.as_mut()
+        && it.link.is_empty()
+        && let Ok(Some(href)) = e.try_get_attribute("href")
+        && let Ok(value) = href.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+    {
+        it.link = value.into_owned();
+    }
+}
+
 /// An RSS or Atom feed as lines: its title, then one line per item. `None`
 /// when `text` is not a feed.
 fn feed(text: &str) -> Option<String> {
@@ -102,29 +113,15 @@ fn feed(text: &str) -> Option<String> {
                 if matches!(name.as_str(), "item" | "entry") {
                     item = Some(Item::default());
                 }
-                if name == "link"
-                    && let Some(it) = item.as_mut()
-                    && let Ok(Some(href)) = e.try_get_attribute("href")
-                    && it.link.is_empty()
-                {
-                    it.link = href
-                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .ok()?
-                        .into_owned();
+                if name == "link" {
+                    take_href(&e, &mut item);
                 }
                 path.push(name);
             }
             Event::Empty(e) => {
                 let name = local(e.local_name().as_ref());
-                if name == "link"
-                    && let Some(it) = item.as_mut()
-                    && let Ok(Some(href)) = e.try_get_attribute("href")
-                    && it.link.is_empty()
-                {
-                    it.link = href
-                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .ok()?
-                        .into_owned();
+                if name == "link" {
+                    take_href(&e, &mut item);
                 }
             }
             Event::End(e) => {

@@ -49,7 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_job_workspace_ids.sql"),
     include_str!("migrations/0008_ai_patches.sql"),
     include_str!("migrations/0009_meetings.sql"),
-    include_str!("migrations/0011_meetings_more.sql"),
+    include_str!("migrations/0012_meetings_more.sql"),
 ];
 
 /// The schema version this binary writes.
