@@ -13,8 +13,9 @@ use super::output::{print_json, printable};
 use crate::error::Error;
 use crate::meetings::import::{self, ImportReport};
 use crate::meetings::status::{MeetingStatus, status};
-use crate::meetings::{MeetingsError, parse_date, transcript, zone};
+use crate::meetings::{MeetingsError, parse_date, refresh, transcript, zone};
 use crate::store::meetings::actions::{self, ActionFilter, ActionRow, ActionStatus, NewAction};
+use crate::store::meetings::calendar::{self, SourceKind};
 use crate::store::meetings::stakeholders;
 use crate::store::meetings::{self as rows, Consent, MeetingRow, NewTranscript};
 use crate::store::{Store, now_ms};
@@ -45,6 +46,17 @@ pub(crate) enum MeetingsCommand {
     Import {
         /// A file path, or an http(s)/webcal URL
         source: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The calendars: files imported and URLs subscribed, each with its last refresh and error
+    #[command(
+        after_help = "Examples:\n  kollega meetings calendars\n  kollega meetings calendars --json\n\n\
+                      A subscribed URL is fetched again by a calendar-refresh job (run by\n\
+                      `kollega worker` or the open TUI); a failed refresh keeps the meetings\n\
+                      and shows its error here until a refresh succeeds."
+    )]
+    Calendars {
         #[arg(long)]
         json: bool,
     },
@@ -174,6 +186,7 @@ impl MeetingsArgs {
             None => self.json,
             Some(
                 MeetingsCommand::Import { json, .. }
+                | MeetingsCommand::Calendars { json }
                 | MeetingsCommand::Show { json, .. }
                 | MeetingsCommand::Note { json, .. }
                 | MeetingsCommand::Transcript { json, .. }
@@ -187,7 +200,10 @@ impl MeetingsArgs {
     }
 
     pub(crate) fn only_reads(&self) -> bool {
-        matches!(self.action, None | Some(MeetingsCommand::Show { .. }))
+        matches!(
+            self.action,
+            None | Some(MeetingsCommand::Show { .. } | MeetingsCommand::Calendars { .. })
+        )
     }
 }
 
@@ -211,6 +227,7 @@ pub(super) fn meetings(store: &mut Store, args: MeetingsArgs) -> Result<ExitCode
         Some(MeetingsCommand::Import { source, json }) => {
             import_calendar(store, &source, json, zone)
         }
+        Some(MeetingsCommand::Calendars { json }) => list_calendars(store, json, zone),
         Some(MeetingsCommand::Show { id, json }) => show(store, id, json, zone),
         Some(MeetingsCommand::Note {
             id,
@@ -237,6 +254,7 @@ fn import_calendar(
     zone: chrono_tz::Tz,
 ) -> Result<ExitCode, Error> {
     let now = now_ms();
+    let mut refresh_job = None;
     let report = if import::is_url(source) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -245,7 +263,13 @@ fn import_calendar(
                 url: source.to_string(),
                 reason: e.to_string(),
             })?;
-        runtime.block_on(import::import_url(&mut store.conn, source, zone, now))?
+        let report = runtime.block_on(import::import_url(&mut store.conn, source, zone, now));
+        // Subscribed: the jobs engine fetches it again on its interval,
+        // also after this fetch failed (a calendar subscribed before).
+        if let Some(row) = calendar::calendar_by_source(&store.conn, source)? {
+            refresh_job = refresh::schedule_next(&mut store.conn, &row, now, None)?;
+        }
+        report?
     } else {
         import::import_file(&mut store.conn, Path::new(source), zone, now)?
     };
@@ -258,19 +282,95 @@ fn import_calendar(
         "calendar imported"
     );
     if json {
-        print_json(&report)?;
+        let mut value =
+            serde_json::to_value(&report).map_err(|e| Error::stdout(std::io::Error::other(e)))?;
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("refresh_job".into(), json!(refresh_job));
+        }
+        print_json(&value)?;
     } else {
-        print_import(&report);
+        print_import(&report, refresh_job);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_import(report: &ImportReport) {
+fn list_calendars(store: &Store, json: bool, zone: chrono_tz::Tz) -> Result<ExitCode, Error> {
+    let conn = &store.conn;
+    let mut shown = Vec::new();
+    for c in calendar::calendars(conn)? {
+        let job = calendar::pending_job(conn, refresh::CALENDAR_REFRESH, c.id, None)?;
+        let due = match job {
+            Some(id) => Some(crate::jobs::queue::require(conn, id)?.next_run_at),
+            None => None,
+        };
+        shown.push((c, job, due));
+    }
+    let at = |ms: Option<i64>| ms.map(|ms| zone::rfc3339(ms, zone));
+    if json {
+        let list: Vec<Value> = shown
+            .iter()
+            .map(|(c, job, due)| {
+                json!({
+                    "id": c.id,
+                    "kind": c.kind.as_str(),
+                    "source": c.source,
+                    "lastFetched": at(c.last_fetched_at),
+                    "lastError": c.last_error,
+                    "refreshJob": job,
+                    "nextRefresh": at(*due),
+                })
+            })
+            .collect();
+        print_json(&list)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if shown.is_empty() {
+        println!(
+            "No calendars. `kollega meetings import FILE.ics` (or an https address) brings one in."
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let short = |ms: i64| zone::local(ms, zone).format("%Y-%m-%d %H:%M").to_string();
+    for (c, job, due) in &shown {
+        println!(
+            "{:>4}  {:<4}  {}",
+            c.id,
+            c.kind.as_str(),
+            printable(&c.source)
+        );
+        if let Some(fetched) = c.last_fetched_at {
+            println!("        read       {}", short(fetched));
+        }
+        match (job, due) {
+            (Some(job), Some(due)) => println!("        next       {} (job {job})", short(*due)),
+            _ if c.kind == SourceKind::Url => println!(
+                "        next       none waiting (cancelled?): `kollega meetings import {}` queues one",
+                printable(&c.source)
+            ),
+            _ => {}
+        }
+        if let Some(error) = &c.last_error {
+            println!("        failed     {}", printable(error));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_import(report: &ImportReport, refresh_job: Option<i64>) {
+    let refresh = || {
+        if let Some(job) = refresh_job {
+            println!(
+                "  subscribed: refreshed every {} min by job {job} (`kollega worker` or the open TUI runs it)",
+                import::DEFAULT_REFRESH_S / 60
+            );
+        }
+    };
     if report.not_modified {
         println!(
             "{}: not changed since the last import",
             printable(&report.source)
         );
+        refresh();
         return;
     }
     let c = &report.counts;
@@ -295,6 +395,7 @@ fn print_import(report: &ImportReport) {
         };
         println!("    {line:<10} {uid}  {}", printable(&s.reason));
     }
+    refresh();
 }
 
 /// A meeting as `meetings --json` lists it.

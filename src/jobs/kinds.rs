@@ -96,6 +96,7 @@ impl Registry {
         let mut r = Registry::default();
         r.register(Arc::new(CommandKind));
         r.register(Arc::new(ImportKind));
+        r.register(Arc::new(crate::meetings::refresh::RefreshKind));
         r.register(Arc::new(ExportKind));
         r.register(Arc::new(GitKind { push: true }));
         r.register(Arc::new(GitKind { push: false }));

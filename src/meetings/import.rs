@@ -12,7 +12,7 @@ use rusqlite::Connection;
 use super::MeetingsError;
 use super::ics::{self, Skipped};
 use super::recur;
-use crate::store::meetings::calendar::{self, ImportBatch, ImportCounts, SourceKind};
+use crate::store::meetings::calendar::{self, CalendarRow, ImportBatch, ImportCounts, SourceKind};
 
 /// How often a subscribed calendar is fetched again, unless told.
 pub(crate) const DEFAULT_REFRESH_S: i64 = 30 * 60;
@@ -208,7 +208,22 @@ pub(crate) async fn import_url(
         .map(|c| (c.etag.clone(), c.last_modified.clone()))
         .unwrap_or_default();
     let fetched = fetch(url, etag.as_deref(), modified.as_deref()).await;
-    let fetched = match (fetched, &known) {
+    store_fetched(conn, url, known.as_ref(), fetched, zone, now)
+}
+
+/// Stores what a fetch of `url` answered: a new body imported (in one
+/// transaction), a 304 noted as a refresh that found the calendar as it
+/// was (its meetings stay), a failure recorded on `known` (the calendar
+/// as stored before, if it was) and answered.
+pub(crate) fn store_fetched(
+    conn: &mut Connection,
+    url: &str,
+    known: Option<&CalendarRow>,
+    fetched: Result<Fetched, MeetingsError>,
+    zone: chrono_tz::Tz,
+    now: i64,
+) -> Result<ImportReport, MeetingsError> {
+    let fetched = match (fetched, known) {
         (Ok(f), _) => f,
         (Err(e), Some(c)) => {
             calendar::refresh_failed(conn, c.id, &e.to_string(), now)?;
@@ -216,25 +231,33 @@ pub(crate) async fn import_url(
         }
         (Err(e), None) => return Err(e),
     };
-    match fetched {
-        Fetched::NotModified => {
-            let id = known.as_ref().map_or(0, |c| c.id);
-            calendar::refresh_unchanged(conn, id, now)?;
+    match (fetched, known) {
+        (Fetched::NotModified, Some(c)) => {
+            calendar::refresh_unchanged(conn, c.id, now)?;
             Ok(ImportReport {
                 source: url.to_string(),
                 counts: ImportCounts {
-                    calendar: id,
+                    calendar: c.id,
                     ..ImportCounts::default()
                 },
                 skipped: Vec::new(),
                 not_modified: true,
             })
         }
-        Fetched::Body {
-            text,
-            etag,
-            last_modified,
-        } => {
+        // Nothing was asked conditionally, so a 304 here is the server's
+        // error: there is nothing to keep.
+        (Fetched::NotModified, None) => Err(MeetingsError::Fetch {
+            url: url.to_string(),
+            reason: "the server answered 304 Not Modified to a first request".into(),
+        }),
+        (
+            Fetched::Body {
+                text,
+                etag,
+                last_modified,
+            },
+            _,
+        ) => {
             let result = import_text(
                 conn,
                 SourceKind::Url,
@@ -245,7 +268,7 @@ pub(crate) async fn import_url(
                 zone,
                 now,
             );
-            if let (Err(e), Some(c)) = (&result, &known) {
+            if let (Err(e), Some(c)) = (&result, known) {
                 calendar::refresh_failed(conn, c.id, &e.to_string(), now)?;
             }
             result

@@ -6,7 +6,8 @@
 //! with `calcard`), [`recur`] expands its series into occurrences within a
 //! horizon with overrides merged, [`import`] stores the result in one
 //! transaction, [`status`] derives upcoming/lobby/active/post/done/failed
-//! from the clock, and [`zone`] finds the user's time zone. The store's
+//! from the clock, and [`zone`] finds the user's time zone. [`refresh`] is
+//! the job that keeps a subscribed calendar URL fresh. The store's
 //! `meetings` module holds the rows; nothing here knows the terminal.
 //!
 //! What the AI does with a meeting stays within its consent: [`material`]
@@ -14,10 +15,11 @@
 //! enforced; [`model`] makes and records a meeting's calls; [`brief`] is
 //! the `brief` job (pre- and post-briefs as schema-checked JSON, with one
 //! repair request); [`expect`] looks for an expected transcript after the
-//! meeting and degrades to the notes when it never comes; [`nudge`] and [`retention`] are the routines
-//! (`jobs::routine`) that nudge untouched action items, purge meetings past
-//! their retention and keep daily backups of the store; [`watch`] keeps
-//! the versions of watched regulation pages and feeds.
+//! meeting and degrades to the notes when it never comes; [`nudge`] and
+//! [`retention`] are the routines (`jobs::routine`) that nudge untouched
+//! action items, purge meetings past their retention and keep daily
+//! backups of the store; [`watch`] keeps the versions of watched
+//! regulation pages and feeds.
 
 pub(crate) mod brief;
 pub(crate) mod expect;
@@ -29,6 +31,7 @@ pub(crate) mod material;
 pub(crate) mod model;
 pub(crate) mod nudge;
 pub(crate) mod recur;
+pub(crate) mod refresh;
 pub(crate) mod retention;
 pub(crate) mod status;
 pub(crate) mod transcript;
@@ -39,6 +42,7 @@ use std::path::PathBuf;
 
 use crate::error::Hint;
 use crate::store::StoreError;
+use crate::store::jobs::QueueError;
 
 /// What can go wrong with meetings, for the CLI and the dashboard.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +71,8 @@ pub(crate) enum MeetingsError {
     #[error("{path}: {what}")]
     Transcript { path: PathBuf, what: String },
     #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -89,6 +95,7 @@ impl Hint for MeetingsError {
             MeetingsError::Transcript { .. } => {
                 "give a WebVTT (.vtt), SubRip (.srt) or plain text file in UTF-8".into()
             }
+            MeetingsError::Queue(e) => e.hint(),
             MeetingsError::Store(e) => e.hint(),
         }
     }

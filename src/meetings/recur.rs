@@ -376,6 +376,19 @@ fn read_event<'a>(
     })
 }
 
+/// A rule's UNTIL in Unix seconds: its instant, or the end of its day
+/// (UTC) for a date, which all-day series write.
+fn until_s(until: &PartialDateTime) -> Option<i64> {
+    until.to_timestamp().or_else(|| {
+        let date = chrono::NaiveDate::from_ymd_opt(
+            i32::from(until.year?),
+            u32::from(until.month?),
+            u32::from(until.day?),
+        )?;
+        Some(date.and_hms_opt(23, 59, 59)?.and_utc().timestamp())
+    })
+}
+
 /// The occurrences of a series' master as (start, end, key), cut at the
 /// horizon's end.
 fn expand_series(
@@ -397,7 +410,7 @@ fn expand_series(
         let past_end = rule
             .until
             .as_ref()
-            .and_then(|u| u.to_timestamp())
+            .and_then(until_s)
             .is_none_or(|u| u > end_s);
         if rule.count.is_none() && past_end {
             rule.until = Some(if master.row.all_day {
@@ -414,7 +427,12 @@ fn expand_series(
         components.push((*tz).clone());
     }
     let calendar = ICalendar { components };
-    let expanded = calendar.expand_dates(CalTz::Tz(zone), MAX_PER_SERIES);
+    // `calcard` takes a time without TZID in the default zone, also one
+    // written in UTC: a UTC series expands in UTC, a floating or all-day
+    // one in the user's zone.
+    let utc = !master.row.all_day && !master.row.floating && master.row.tzid.is_none();
+    let default = if utc { chrono_tz::UTC } else { zone };
+    let expanded = calendar.expand_dates(CalTz::Tz(default), MAX_PER_SERIES);
     if let Some(error) = expanded.errors.first() {
         return Err(format!(
             "its recurrence cannot be expanded: {}",

@@ -136,6 +136,8 @@ pub(crate) fn between(conn: &Connection, from: i64, to: i64) -> Result<Vec<Meeti
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {MEETING_COLUMNS} FROM meetings
          WHERE cancelled = 0 AND start_at < ?2 AND (end_at > ?1 OR start_at >= ?1)
+           AND start_at >= ?1 - (SELECT max(0, coalesce(max(end_at - start_at), 0))
+                                 FROM meetings)
          ORDER BY start_at, id"
     ))?;
     let rows = stmt.query_map(params![from, to], meeting_row)?;

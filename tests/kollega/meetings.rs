@@ -424,6 +424,19 @@ fn a_calendar_url_is_subscribed_and_asked_again_conditionally() {
         })
         .unwrap();
     assert_eq!((kind.as_str(), every), ("url", Some(1800)));
+    // One refresh waits for the jobs engine, due half an hour on; the
+    // second import found it there.
+    assert_eq!(first["refresh_job"], second["refresh_job"], "{second}");
+    let (job, status, due, created): (i64, String, i64, i64) = k
+        .db()
+        .query_row(
+            "SELECT id, status, next_run_at, created_at FROM jobs WHERE kind = 'calendar-refresh'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(first["refresh_job"], job);
+    assert_eq!((status.as_str(), due - created), ("queued", 1_800_000));
 
     // A failing server is an error that names the address; the meetings
     // stay and the calendar remembers the failure.
@@ -437,4 +450,30 @@ fn a_calendar_url_is_subscribed_and_asked_again_conditionally() {
         .unwrap();
     assert!(error.unwrap().contains("500"));
     assert!(listed(&k, "7").len() >= 2);
+    // The failure shows on the calendar, beside its next refresh.
+    let calendars = k.json(["meetings", "calendars", "--json"]);
+    let c = &calendars[0];
+    assert_eq!(
+        (c["kind"].as_str(), c["source"].as_str()),
+        (Some("url"), Some(server.url.as_str()))
+    );
+    assert!(c["lastError"].as_str().unwrap().contains("500"), "{c}");
+    assert_eq!(c["refreshJob"], first["refresh_job"], "{c}");
+    assert!(c["nextRefresh"].as_str().is_some(), "{c}");
+    let text = stdout(&k.run(["meetings", "calendars"]));
+    assert!(text.contains("failed") && text.contains("500"), "{text}");
+
+    // A cancelled refresh leaves none waiting; importing the address
+    // again queues one, even while the server fails.
+    let job = first["refresh_job"].as_i64().unwrap().to_string();
+    assert_success(&k.run(["jobs", "cancel", job.as_str()]));
+    let text = stdout(&k.run(["meetings", "calendars"]));
+    assert!(text.contains("none waiting"), "{text}");
+    assert_code(&k.run(["meetings", "import", &server.url]), 1);
+    let calendars = k.json(["meetings", "calendars", "--json"]);
+    let again = calendars[0]["refreshJob"].as_i64().unwrap();
+    assert!(
+        again > first["refresh_job"].as_i64().unwrap(),
+        "{calendars}"
+    );
 }

@@ -227,3 +227,64 @@ fn a_series_without_end_is_cut_at_the_horizon() {
             .all(|o| o.start_at < to && o.end_at > from)
     );
 }
+
+#[test]
+fn a_utc_series_stays_utc_and_a_floating_one_follows_the_users_zone() {
+    let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n\
+        BEGIN:VEVENT\r\nUID:utc-daily\r\nDTSTART:20261020T134500Z\r\nDTEND:20261020T141500Z\r\n\
+        RRULE:FREQ=DAILY;COUNT=10\r\nEXDATE:20261022T134500Z\r\nSUMMARY:UTC daily\r\nEND:VEVENT\r\n\
+        BEGIN:VEVENT\r\nUID:floating-weekly\r\nDTSTART:20261020T090000\r\nDTEND:20261020T093000\r\n\
+        RRULE:FREQ=WEEKLY;COUNT=2\r\nSUMMARY:Floating weekly\r\nEND:VEVENT\r\n\
+        END:VCALENDAR\r\n";
+    let doc = ics::parse("series.ics", text).unwrap();
+    let e = expand(&doc, Stockholm, horizon(ms("2026-10-01T00:00:00Z")));
+    assert!(e.skipped.is_empty(), "{:?}", e.skipped);
+    let utc: Vec<(String, String)> = e
+        .occurrences
+        .iter()
+        .filter(|o| o.uid == "utc-daily")
+        .map(|o| {
+            (
+                zone::rfc3339(o.start_at, chrono_tz::UTC),
+                o.occurrence_key.clone(),
+            )
+        })
+        .collect();
+    // 13:45 UTC every day, across Stockholm's change to CET on the 25th,
+    // and the EXDATE of the 22nd left out.
+    assert_eq!(utc.len(), 9, "{utc:?}");
+    assert!(
+        utc.iter()
+            .all(|(at, key)| at.ends_with("T13:45:00+00:00") && key.ends_with("T134500Z")),
+        "{utc:?}"
+    );
+    assert!(!utc.iter().any(|(at, _)| at.starts_with("2026-10-22")));
+    let floating: Vec<String> = e
+        .occurrences
+        .iter()
+        .filter(|o| o.uid == "floating-weekly")
+        .map(|o| zone::rfc3339(o.start_at, Stockholm))
+        .collect();
+    assert_eq!(
+        floating,
+        ["2026-10-20T09:00:00+02:00", "2026-10-27T09:00:00+01:00"]
+    );
+}
+
+#[test]
+fn an_all_day_series_ends_at_its_until_date() {
+    let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n\
+        BEGIN:VEVENT\r\nUID:review-day\r\nDTSTART;VALUE=DATE:20261015\r\n\
+        DTEND;VALUE=DATE:20261016\r\nRRULE:FREQ=WEEKLY;UNTIL=20261105\r\n\
+        EXDATE;VALUE=DATE:20261022\r\nSUMMARY:Review day\r\nEND:VEVENT\r\n\
+        END:VCALENDAR\r\n";
+    let doc = ics::parse("until.ics", text).unwrap();
+    let e = expand(&doc, Stockholm, horizon(ms("2026-10-01T00:00:00Z")));
+    let keys: Vec<&str> = e
+        .occurrences
+        .iter()
+        .map(|o| o.occurrence_key.as_str())
+        .collect();
+    // Thursdays up to and including the UNTIL date, the EXDATE left out.
+    assert_eq!(keys, ["20261015", "20261029", "20261105"]);
+}

@@ -63,13 +63,6 @@ const CALENDAR_COLUMNS: &str =
     "id, kind, source, etag, last_modified, refresh_every_s, last_fetched_at, last_error";
 
 /// Every calendar, oldest first.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the calendar refresh job walks the subscribed calendars"
-    )
-)]
 pub(crate) fn calendars(conn: &Connection) -> Result<Vec<CalendarRow>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {CALENDAR_COLUMNS} FROM calendars ORDER BY id"
@@ -85,6 +78,39 @@ pub(crate) fn calendar_by_source(conn: &Connection, source: &str) -> Result<Opti
             &format!("SELECT {CALENDAR_COLUMNS} FROM calendars WHERE source = ?1"),
             [source],
             calendar_row,
+        )
+        .optional()?)
+}
+
+/// Calendar `id`, if it is stored.
+pub(crate) fn calendar(conn: &Connection, id: i64) -> Result<Option<CalendarRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {CALENDAR_COLUMNS} FROM calendars WHERE id = ?1"),
+            [id],
+            calendar_row,
+        )
+        .optional()?)
+}
+
+/// The job of `kind` still to run (queued, running or waiting to retry)
+/// whose payload names calendar `id`, other than job `except` (the one
+/// asking), if there is one: a subscription has one refresh waiting at a
+/// time.
+pub(crate) fn pending_job(
+    conn: &Connection,
+    kind: &str,
+    id: i64,
+    except: Option<i64>,
+) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM jobs
+             WHERE kind = ?1 AND status IN ('queued', 'running', 'retrying')
+               AND json_extract(payload, '$.calendar') = ?2 AND id IS NOT ?3
+             ORDER BY id LIMIT 1",
+            params![kind, id, except],
+            |r| r.get(0),
         )
         .optional()?)
 }
@@ -213,8 +239,28 @@ pub(crate) struct ImportCounts {
     pub calendar: i64,
 }
 
+/// SQLite's page cache during an import, in KiB: a large calendar's
+/// meetings and their indexes stay in memory, so the transaction neither
+/// reads pages back nor spills them to the WAL before it commits. The
+/// connection's own size is put back afterwards.
+const IMPORT_CACHE_KIB: i64 = 64 * 1024;
+
 /// Stores `batch` in one transaction.
 pub(crate) fn import(conn: &mut Connection, batch: &ImportBatch, now: i64) -> Result<ImportCounts> {
+    let before: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
+    let result = import_in_transaction(conn, batch, now);
+    let restored = conn.pragma_update(None, "cache_size", before);
+    let counts = result?;
+    restored?;
+    Ok(counts)
+}
+
+fn import_in_transaction(
+    conn: &mut Connection,
+    batch: &ImportBatch,
+    now: i64,
+) -> Result<ImportCounts> {
     let tx = conn.transaction()?;
     let calendar = upsert_calendar(&tx, batch, now)?;
     let mut counts = ImportCounts {
@@ -279,8 +325,8 @@ pub(crate) fn import(conn: &mut Connection, batch: &ImportBatch, now: i64) -> Re
         }
         seen.insert((&o.uid, &o.occurrence_key));
         let event_id = event_ids.get(o.event).copied();
-        let id = upsert_occurrence(&tx, o, event_id, now, &mut counts)?;
-        link_people(&tx, id, &o.people, &mut stakeholder_ids)?;
+        let (id, fresh) = upsert_occurrence(&tx, o, event_id, now, &mut counts)?;
+        link_people(&tx, id, fresh, &o.people, &mut stakeholder_ids)?;
     }
     counts.cancelled += cancel_vanished(&tx, batch, calendar, &seen, now)?;
     tx.commit()?;
@@ -329,13 +375,14 @@ type Shown = (
     Option<i64>,
 );
 
+/// Inserts or updates the meeting of `o`: its id, and whether it is new.
 fn upsert_occurrence(
     tx: &Transaction<'_>,
     o: &NewOccurrence,
     event_id: Option<i64>,
     now: i64,
     counts: &mut ImportCounts,
-) -> Result<i64> {
+) -> Result<(i64, bool)> {
     let existing: Option<Shown> = tx
         .prepare_cached(
             "SELECT id, title, location, url, start_at, end_at, tzid, all_day, floating,
@@ -374,7 +421,7 @@ fn upsert_occurrence(
     match existing {
         Some(old) if old == fresh => {
             counts.unchanged += 1;
-            Ok(old.0)
+            Ok((old.0, false))
         }
         Some(old) => {
             if o.cancelled && !old.9 {
@@ -402,7 +449,7 @@ fn upsert_occurrence(
                 event_id,
                 now
             ])?;
-            Ok(old.0)
+            Ok((old.0, false))
         }
         None => {
             if o.cancelled {
@@ -431,21 +478,23 @@ fn upsert_occurrence(
                 o.cancelled,
                 now
             ])?;
-            Ok(tx.last_insert_rowid())
+            Ok((tx.last_insert_rowid(), true))
         }
     }
 }
 
 /// Makes the stored people of meeting `id` the calendar's: a person the
-/// calendar dropped leaves the meeting (not the stakeholders).
+/// calendar dropped leaves the meeting (not the stakeholders). A meeting
+/// that is not `fresh` is rewritten only when its people changed, so a
+/// re-import of an unchanged calendar writes nothing here.
 fn link_people(
     tx: &Transaction<'_>,
     id: i64,
+    fresh: bool,
     people: &[Person],
     ids: &mut HashMap<String, i64>,
 ) -> Result<()> {
-    tx.prepare_cached("DELETE FROM meeting_stakeholders WHERE meeting_id = ?1")?
-        .execute([id])?;
+    let mut wanted: Vec<(i64, Role)> = Vec::with_capacity(people.len());
     for p in people {
         let key = p.email.to_lowercase();
         let stakeholder = match ids.get(&key) {
@@ -462,14 +511,41 @@ fn link_people(
                 s
             }
         };
-        // An organizer who is also listed as an attendee stays organizer.
-        tx.prepare_cached(
-            "INSERT INTO meeting_stakeholders (meeting_id, stakeholder_id, role)
-             VALUES (?1, ?2, ?3)
-             ON CONFLICT (meeting_id, stakeholder_id) DO UPDATE SET
-                 role = CASE WHEN role = 'organizer' THEN role ELSE excluded.role END",
-        )?
-        .execute(params![id, stakeholder, p.role.as_str()])?;
+        match wanted.iter_mut().find(|(s, _)| *s == stakeholder) {
+            // An organizer who is also listed as an attendee stays organizer.
+            Some((_, role)) => {
+                if p.role == Role::Organizer {
+                    *role = Role::Organizer;
+                }
+            }
+            None => wanted.push((stakeholder, p.role)),
+        }
+    }
+    wanted.sort_unstable_by_key(|(s, _)| *s);
+    if !fresh {
+        let have: Vec<(i64, String)> = tx
+            .prepare_cached(
+                "SELECT stakeholder_id, role FROM meeting_stakeholders
+                 WHERE meeting_id = ?1 ORDER BY stakeholder_id",
+            )?
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let same = have.len() == wanted.len()
+            && have
+                .iter()
+                .zip(&wanted)
+                .all(|((hs, hr), (ws, wr))| hs == ws && hr == wr.as_str());
+        if same {
+            return Ok(());
+        }
+        tx.prepare_cached("DELETE FROM meeting_stakeholders WHERE meeting_id = ?1")?
+            .execute([id])?;
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO meeting_stakeholders (meeting_id, stakeholder_id, role) VALUES (?1, ?2, ?3)",
+    )?;
+    for (stakeholder, role) in &wanted {
+        insert.execute(params![id, stakeholder, role.as_str()])?;
     }
     Ok(())
 }

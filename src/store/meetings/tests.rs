@@ -116,6 +116,96 @@ fn reimport_finds_the_same_rows_and_keeps_what_hangs_on_them() {
 }
 
 #[test]
+fn reimport_rewrites_people_only_where_the_calendar_changed_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut both = occurrence("s", "k1", 1, 2_000_000);
+    // Listed twice, as organizer and attendee: stays organizer, once.
+    both.people.push(Person {
+        email: "BOSS@example.com".into(),
+        name: None,
+        role: Role::Attendee,
+    });
+    let first = batch(vec![occurrence("a", "", 0, 1_000_000), both.clone()]);
+    calendar::import(&mut store.conn, &first, 1).unwrap();
+    let ids: Vec<i64> = between(&store.conn, 0, i64::MAX)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let roles = |store: &Store, id| -> Vec<(String, Role)> {
+        attendees(&store.conn, id)
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.email.to_lowercase(), p.role))
+            .collect()
+    };
+    let before = roles(&store, ids[1]);
+    assert_eq!(
+        before,
+        vec![
+            ("boss@example.com".into(), Role::Organizer),
+            ("ann@example.com".into(), Role::Attendee)
+        ]
+    );
+
+    // Ann leaves k1 and Bo joins; the single event keeps its people.
+    let mut changed = both;
+    changed
+        .people
+        .retain(|p| !p.email.eq_ignore_ascii_case("ann@example.com"));
+    changed.people.push(Person {
+        email: "bo@example.com".into(),
+        name: Some("Bo".into()),
+        role: Role::Attendee,
+    });
+    let second = batch(vec![occurrence("a", "", 0, 1_000_000), changed]);
+    let counts = calendar::import(&mut store.conn, &second, 2).unwrap();
+    assert_eq!(counts.unchanged, 2, "times and titles are as they were");
+    assert_eq!(
+        roles(&store, ids[1]),
+        vec![
+            ("boss@example.com".into(), Role::Organizer),
+            ("bo@example.com".into(), Role::Attendee)
+        ]
+    );
+    assert_eq!(
+        roles(&store, ids[0]),
+        vec![
+            ("boss@example.com".into(), Role::Organizer),
+            ("ann@example.com".into(), Role::Attendee)
+        ]
+    );
+}
+
+#[test]
+fn between_finds_what_overlaps_the_window_also_when_it_began_days_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    const DAY: i64 = 86_400_000;
+    let window = (10 * DAY, 17 * DAY);
+    let mut long = occurrence("long", "", 0, 7 * DAY);
+    long.end_at = 11 * DAY; // a four-day conference, begun three days before
+    let mut ended = occurrence("ended", "", 0, 9 * DAY);
+    ended.end_at = 10 * DAY; // ends as the window starts
+    let mut instant = occurrence("instant", "", 0, 10 * DAY);
+    instant.end_at = 10 * DAY; // no length, at the window's start
+    let inside = occurrence("inside", "", 0, 12 * DAY);
+    let after = occurrence("after", "", 0, 17 * DAY);
+    let mut old = occurrence("old", "", 0, DAY);
+    old.end_at = 2 * DAY;
+    let mut b = batch(vec![long, ended, instant, inside, after, old]);
+    b.horizon = (0, 30 * DAY);
+    calendar::import(&mut store.conn, &b, 1).unwrap();
+    let listed: Vec<String> = between(&store.conn, window.0, window.1)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.uid)
+        .collect();
+    assert_eq!(listed, ["long", "instant", "inside"]);
+}
+
+#[test]
 fn consent_change_is_audited_and_unknown_meeting_is_none() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();

@@ -100,6 +100,9 @@ CREATE TABLE meetings (
     UNIQUE (uid, occurrence_key)
 );
 CREATE INDEX meetings_start ON meetings (start_at);
+-- The longest meeting, found from the index: a listing of days then reads
+-- only the meetings that start within that length before its first day.
+CREATE INDEX meetings_length ON meetings (end_at - start_at);
 
 -- A meeting forgotten on purpose: a re-import does not bring it back. Only
 -- a hash of its uid and occurrence key is kept, no text of it.
