@@ -19,11 +19,14 @@ pub(crate) fn duration(text: &str) -> Result<Duration, String> {
 
 /// A job kind this kollega runs, by name: the value of `--kind`.
 fn job_kind(name: &str) -> Result<JobKind, String> {
-    match JobKind::from(name) {
-        JobKind::Other(other) if other != crate::jobs::payload::ASK => Err(format!(
-            "{name:?} is not a job kind: command, import, export, git-push, git-pull or ask"
+    let kind = JobKind::from(name);
+    let kinds = crate::jobs::kinds::Registry::standard();
+    match kinds.get(&kind) {
+        Some(_) => Ok(kind),
+        None => Err(format!(
+            "{name:?} is not a job kind: {}",
+            kinds.names().join(", ")
         )),
-        kind => Ok(kind),
     }
 }
 
@@ -499,7 +502,7 @@ pub(crate) struct JobsArgs {
     /// Only jobs with this status (queued, running, succeeded, failed, retrying, dead, cancelled)
     #[arg(long)]
     pub(crate) status: Option<Status>,
-    /// Only jobs of this kind (command, import, export, git-push, git-pull)
+    /// Only jobs of this kind (command, import, export, git-push, git-pull, ask, brief, transcript, watch, nudge, …)
     #[arg(long, value_parser = job_kind)]
     pub(crate) kind: Option<JobKind>,
     /// At most this many, newest first
@@ -912,5 +915,7 @@ mod tests {
     fn only_known_job_kinds_are_taken() {
         assert_eq!(job_kind("git-push"), Ok(JobKind::GitPush));
         assert!(job_kind("bogus").unwrap_err().contains("git-pull"));
+        assert_eq!(job_kind("watch"), Ok(JobKind::Other("watch".into())));
+        assert!(job_kind("bogus").unwrap_err().contains("transcript"));
     }
 }
