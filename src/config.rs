@@ -9,6 +9,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod duration;
+mod meetings;
+
+pub(crate) use duration::duration;
+pub use meetings::MeetingsConfig;
+
 pub(crate) const DATA_DIR_ENV: &str = "KOLLEGA_DATA_DIR";
 pub(crate) const CONFIG_DIR_ENV: &str = "KOLLEGA_CONFIG_DIR";
 
@@ -42,6 +48,8 @@ pub enum ConfigError {
         value: String,
         message: String,
     },
+    #[error("environment variable {name}={value:?} is not an http(s) URL")]
+    EnvUrl { name: &'static str, value: String },
     #[error("no data directory: the platform gives none for this user")]
     NoDataDir,
     #[error("environment variable {name} is set but empty")]
@@ -56,6 +64,9 @@ impl Hint for ConfigError {
             }
             ConfigError::Env { .. } => {
                 "use a whole number, optionally with KB, MB, GB, KiB, MiB or GiB"
+            }
+            ConfigError::EnvUrl { .. } => {
+                "give a URL starting with http:// or https://, or unset it"
             }
             ConfigError::NoDataDir => "pass --data-dir DIR or set KOLLEGA_DATA_DIR",
             ConfigError::EmptyEnv { .. } => {
@@ -147,6 +158,8 @@ pub struct Config {
     pub soft_wrap: bool,
     pub jobs: JobsConfig,
     pub ai: AiConfig,
+    /// `[meetings]`: nudges, retention, backups.
+    pub meetings: MeetingsConfig,
 }
 
 /// `[ai]`: which provider an `ask` uses, how far it goes, and per provider
@@ -294,6 +307,8 @@ struct FileConfig {
     jobs: JobsSection,
     #[serde(default)]
     ai: AiSection,
+    #[serde(default)]
+    meetings: meetings::MeetingsSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -366,6 +381,7 @@ impl Config {
             soft_wrap: false,
             jobs: JobsConfig::default(),
             ai: AiConfig::default(),
+            meetings: MeetingsConfig::default(),
         };
         let mut problems = Vec::new();
         if let Some(path) = config_file.filter(|p| p.is_file()) {
@@ -457,6 +473,7 @@ impl Config {
             }
             self.jobs.catch_up = policy;
         }
+        self.meetings.apply(file.meetings).map_err(parse_err)?;
         self.apply_ai(file.ai, &text).map_err(parse_err)
     }
 
@@ -599,6 +616,14 @@ impl Config {
             })?;
             self.import_batch_files = parsed.clamp(1, 100_000) as usize;
         }
+        if let Some(hook) = get(meetings::WEBHOOK_ENV) {
+            self.meetings
+                .apply_webhook_env(&hook)
+                .map_err(|_| ConfigError::EnvUrl {
+                    name: meetings::WEBHOOK_ENV,
+                    value: hook,
+                })?;
+        }
         Ok(())
     }
 }
@@ -666,29 +691,14 @@ pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     Ok(value)
 }
 
-/// A duration as the config writes one: a number and a unit, `ms`, `s`,
-/// `m` or `h` (`10s`, `1.5s`, `500ms`, `2m`); between 0.1 s and a day.
+/// A timeout as the config writes one (`10s`, `1.5s`, `500ms`, `2m`):
+/// between 0.1 s and a day.
 pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| "give a number and a unit, such as 10s, 500ms or 2m".to_string())?;
-    let seconds = match unit.trim() {
-        "ms" => number / 1_000.0,
-        "s" => number,
-        "m" => number * 60.0,
-        "h" => number * 3_600.0,
-        "" => return Err("give a unit: ms, s, m or h (such as 10s)".to_string()),
-        other => return Err(format!("unknown unit {other:?}: use ms, s, m or h")),
-    };
-    if !(seconds.is_finite() && (0.1..=86_400.0).contains(&seconds)) {
-        return Err("give between 100ms and 24h".to_string());
-    }
-    Ok(std::time::Duration::from_secs_f64(seconds))
+    duration(
+        text,
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_secs(86_400),
+    )
 }
 
 #[cfg(test)]
@@ -766,10 +776,9 @@ mod tests {
         assert_eq!(config.ai.timeouts("compat"), (secs(3.0), secs(0.5)));
         assert_eq!(config.ai.timeouts("openai"), (secs(3.0), secs(120.0)));
         for (bad, why) in [
-            ("10", "give a unit"),
-            ("ten s", "give a number"),
-            ("5 days", "unknown unit"),
-            ("20ms", "between 100ms and 24h"),
+            ("ten s", "is not a duration"),
+            ("5 days", "is not a duration"),
+            ("20ms", "100ms to a day"),
         ] {
             std::fs::write(
                 &path,

@@ -18,6 +18,7 @@ use crate::meetings::MeetingsError;
 use crate::patch::PatchError;
 use crate::proposal::ProposalError;
 use crate::store::StoreError;
+use crate::store::backup::BackupError;
 use crate::store::files::FileEditError;
 use crate::store::jobs::QueueError;
 use crate::store::worker::WorkerError;
@@ -68,6 +69,8 @@ pub(crate) enum Error {
     Patch(#[from] PatchError),
     #[error(transparent)]
     Proposal(#[from] ProposalError),
+    #[error(transparent)]
+    Backup(#[from] BackupError),
     #[error(transparent)]
     Meetings(#[from] MeetingsError),
     /// Arguments that name nothing kollega knows, or a wrong combination
@@ -149,6 +152,7 @@ impl Error {
             Error::Watch(_) => "watch",
             Error::Jobs(_) | Error::Queue(_) => "jobs",
             Error::Patch(_) | Error::Proposal(_) => "patch",
+            Error::Backup(_) => "backup",
             Error::Meetings(_) => "meetings",
             Error::Usage { .. } => "usage",
             Error::Refused { .. } => "refused",
@@ -187,6 +191,7 @@ impl Error {
             Error::Queue(e) => e.hint(),
             Error::Patch(e) => e.hint(),
             Error::Proposal(e) => e.hint(),
+            Error::Backup(e) => e.hint(),
             Error::Meetings(e) => e.hint(),
             Error::Usage { hint, .. } | Error::Refused { hint, .. } => hint.clone(),
             Error::Listen { .. } => {

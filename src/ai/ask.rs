@@ -172,7 +172,7 @@ impl Run<'_> {
 
 /// A line of kollega's own in the log, and on the terminal of a
 /// foreground run.
-fn say(ctx: &JobContext, line: &str) {
+pub(crate) fn say(ctx: &JobContext, line: &str) {
     ctx.log.info(line);
     if ctx.tee == Tee::Stdio {
         eprintln!("[kollega] {line}");
@@ -181,7 +181,7 @@ fn say(ctx: &JobContext, line: &str) {
 
 /// Text of the answer as it arrives: into the log, and to stderr in a
 /// foreground run.
-fn show(ctx: &JobContext, text: &str) {
+pub(crate) fn show(ctx: &JobContext, text: &str) {
     ctx.log.write(Stream::Stdout, text.as_bytes());
     if ctx.tee == Tee::Stdio {
         use std::io::Write;
@@ -191,7 +191,7 @@ fn show(ctx: &JobContext, text: &str) {
 }
 
 /// Ends the answer's last line in the log and on the terminal.
-fn end_text(ctx: &JobContext, shown: &str) {
+pub(crate) fn end_text(ctx: &JobContext, shown: &str) {
     if !shown.is_empty() && !shown.ends_with('\n') {
         show(ctx, "\n");
     }
@@ -221,7 +221,7 @@ fn provider_of(name: &str) -> Result<Provider, JobError> {
 }
 
 /// Resolves once the job is asked to stop.
-async fn stopped(stop: &StopToken) {
+pub(crate) async fn stopped(stop: &StopToken) {
     while stop.reason().is_none() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -239,8 +239,60 @@ async fn pause(stop: &StopToken, wait: Duration) -> Result<(), JobError> {
     }
 }
 
+/// Where a job's calls go: `provider` (else `[ai] provider`), `model`
+/// (else the provider's `[ai.NAME] model`, else its default), the base URL
+/// from the environment, else `[ai.NAME] base_url`; the key from `env`.
+pub(crate) fn endpoint_for(
+    ai: &crate::config::AiConfig,
+    provider: Option<&str>,
+    model: Option<&str>,
+    env: &Env,
+) -> Result<Endpoint, JobError> {
+    let provider = provider_of(provider.unwrap_or(&ai.provider))?;
+    let section = ai.provider(provider.name()).cloned().unwrap_or_default();
+    let model = model.map(str::to_string).or(section.model.clone());
+    let base = section.base_url.clone();
+    Endpoint::from_env(provider, model.as_deref(), |name| {
+        env(name).or_else(|| {
+            (name == provider.base_var())
+                .then(|| base.clone())
+                .flatten()
+        })
+    })
+    .map_err(|e| permanent(&e))
+}
+
+/// The connect and idle timeouts for `provider`: `[ai.NAME]`'s, else
+/// `[ai]`'s, else `default`.
+pub(crate) fn timeouts_for(
+    ai: &crate::config::AiConfig,
+    provider: &str,
+    default: Timeouts,
+) -> Timeouts {
+    let (connect, idle) = ai.timeouts(provider);
+    Timeouts {
+        connect: connect.unwrap_or(default.connect),
+        idle: idle.unwrap_or(default.idle),
+    }
+}
+
+/// The prices costs are reckoned with: the user's `pricing.toml` in the
+/// config directory, else (said in the job's log) the bundled ones.
+pub(crate) fn pricing_for(ctx: &JobContext) -> Pricing {
+    match ctx.config.config_dir.as_ref() {
+        Some(dir) => Pricing::load(&dir.join("pricing.toml")).unwrap_or_else(|e| {
+            say(
+                ctx,
+                &format!("{}; costs use the bundled prices", describe(&e)),
+            );
+            Pricing::bundled()
+        }),
+        None => Pricing::bundled(),
+    }
+}
+
 /// A failed call's short name, as `ai_calls.outcome` records it.
-fn outcome(e: &CallError) -> String {
+pub(crate) fn outcome(e: &CallError) -> String {
     match e {
         CallError::Http { failure, .. } => match (failure.status, failure.code.as_deref()) {
             (429, Some("insufficient_quota")) => "quota".into(),
@@ -324,40 +376,23 @@ impl AskKind {
     async fn ask(&self, ctx: JobContext) -> Result<Value, JobError> {
         let payload = AskPayload::of(&ctx.job)?;
         let ai = ctx.config.ai.clone();
-        let provider = provider_of(payload.provider.as_deref().unwrap_or(&ai.provider))?;
-        let section = ai.provider(provider.name()).cloned().unwrap_or_default();
-        let model = payload.model.clone().or(section.model.clone());
+        let endpoint = endpoint_for(
+            &ai,
+            payload.provider.as_deref(),
+            payload.model.as_deref(),
+            &self.env,
+        )?;
+        let provider = endpoint.provider;
         let format = payload
             .format
             .clone()
-            .or(section.format.clone())
+            .or(ai
+                .provider(provider.name())
+                .and_then(|section| section.format.clone()))
             .unwrap_or_else(|| prompt::DEFAULT_FORMAT.to_string());
-        let env = self.env.clone();
-        let base = section.base_url.clone();
-        let endpoint = Endpoint::from_env(provider, model.as_deref(), |name| {
-            env(name).or_else(|| {
-                (name == provider.base_var())
-                    .then(|| base.clone())
-                    .flatten()
-            })
-        })
-        .map_err(|e| permanent(&e))?;
-        let (connect, idle) = ai.timeouts(provider.name());
-        let timeouts = Timeouts {
-            connect: connect.unwrap_or(self.tuning.timeouts.connect),
-            idle: idle.unwrap_or(self.tuning.timeouts.idle),
-        };
+        let timeouts = timeouts_for(&ai, provider.name(), self.tuning.timeouts);
         let http = client::http_client(&endpoint, timeouts).map_err(|e| permanent(&e))?;
-        let pricing = match ctx.config.config_dir.as_ref() {
-            Some(dir) => Pricing::load(&dir.join("pricing.toml")).unwrap_or_else(|e| {
-                say(
-                    &ctx,
-                    &format!("{}; costs use the bundled prices", describe(&e)),
-                );
-                Pricing::bundled()
-            }),
-            None => Pricing::bundled(),
-        };
+        let pricing = pricing_for(&ctx);
 
         let workspace = load(&ctx, &payload).await?;
         let mut context = Context::new(ai.budget_tokens, workspace.secret_paths.clone());

@@ -14,38 +14,19 @@ pub(crate) use super::meetings::{ActionsArgs, MeetingsArgs};
 /// "90", "90s", "10m", "2h", "1500ms", "7d" as a duration (at most 365
 /// days): the values of `--timeout` and `--older-than`.
 pub(crate) fn duration(text: &str) -> Result<Duration, String> {
-    let bad = || {
-        format!(
-            "{text:?} is not a duration: give a number with ms, s, m, h or d, like 90s, 10m, 2h or 7d (at most 365 days)"
-        )
-    };
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit.trim() {
-        "" | "s" | "sec" => value,
-        "ms" => value / 1000.0,
-        "m" | "min" => value * 60.0,
-        "h" => value * 3600.0,
-        "d" => value * 86_400.0,
-        _ => return Err(bad()),
-    };
-    if !(secs.is_finite() && secs > 0.0 && secs <= 365.0 * 86_400.0) {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs_f64(secs))
+    crate::config::duration(text, Duration::ZERO, Duration::from_secs(365 * 86_400))
 }
 
 /// A job kind this kollega runs, by name: the value of `--kind`.
 fn job_kind(name: &str) -> Result<JobKind, String> {
-    match JobKind::from(name) {
-        JobKind::Other(other) if other != crate::jobs::payload::ASK => Err(format!(
-            "{name:?} is not a job kind: command, import, export, git-push, git-pull or ask"
+    let kind = JobKind::from(name);
+    let kinds = crate::jobs::kinds::Registry::standard();
+    match kinds.get(&kind) {
+        Some(_) => Ok(kind),
+        None => Err(format!(
+            "{name:?} is not a job kind: {}",
+            kinds.names().join(", ")
         )),
-        kind => Ok(kind),
     }
 }
 
@@ -300,6 +281,47 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Watch regulation pages and feeds for changes: add, ls, show, diff, rm
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  kollega watch add https://example.gov/rules.rss --every 6h\n  \
+                      kollega watch ls\n  kollega watch diff 2"
+    )]
+    Watch(super::watch::WatchCommand),
+    /// Copy the store to a file with SQLite's online backup API, while it is in use
+    #[command(after_help = "Examples:\n  kollega backup ~/kollega-2026-12-07.db\n  \
+                      kollega backup /mnt/usb/kollega.db --force --json\n\n\
+                      The file is written beside its name and renamed into place (mode 0600). \
+                      A worker or the TUI also keeps a daily copy under the data dir's backups/ \
+                      folder, the last [meetings] backups_keep (30).")]
+    Backup {
+        /// Where to write the copy
+        file: PathBuf,
+        /// Replace the file if it exists
+        #[arg(long)]
+        force: bool,
+        /// Print JSON: {path, bytes, schemaVersion}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace the store with a backup (checked first; the store before is kept)
+    #[command(
+        after_help = "Examples:\n  kollega restore ~/kollega-2026-12-07.db --yes\n\n\
+                      Refused: a file that is not a kollega database, or one with a newer schema. \
+                      The backup is copied and checked away from the store, the store as it is \
+                      is kept under backups/pre-restore-STAMP.db, then the store is replaced in \
+                      one transaction."
+    )]
+    Restore {
+        /// The backup to restore
+        file: PathBuf,
+        /// Yes, replace everything in the store
+        #[arg(long)]
+        yes: bool,
+        /// Print JSON: {path, bytes, schemaVersion, previous}
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -342,6 +364,7 @@ impl Command {
             | Command::Schedule(ScheduleCommand::Ls { .. })
             | Command::Git(GitCommand::Status { .. })
             | Command::Stakeholders { .. } => true,
+            Command::Watch(c) => c.only_reads(),
             Command::Meetings(args) => args.only_reads(),
             Command::Actions(args) => args.only_reads(),
             Command::Export(args) => !args.detach,
@@ -365,6 +388,8 @@ impl Command {
             Command::Usage { json } | Command::Stakeholders { json } => *json,
             Command::Meetings(a) => a.json(),
             Command::Actions(a) => a.json(),
+            Command::Backup { json, .. } | Command::Restore { json, .. } => *json,
+            Command::Watch(c) => c.json(),
             Command::Ls { json }
             | Command::Rm { json, .. }
             | Command::Show { json, .. }
@@ -477,7 +502,7 @@ pub(crate) struct JobsArgs {
     /// Only jobs with this status (queued, running, succeeded, failed, retrying, dead, cancelled)
     #[arg(long)]
     pub(crate) status: Option<Status>,
-    /// Only jobs of this kind (command, import, export, git-push, git-pull)
+    /// Only jobs of this kind (command, import, export, git-push, git-pull, ask, brief, transcript, watch, nudge, …)
     #[arg(long, value_parser = job_kind)]
     pub(crate) kind: Option<JobKind>,
     /// At most this many, newest first
@@ -899,5 +924,7 @@ mod tests {
     fn only_known_job_kinds_are_taken() {
         assert_eq!(job_kind("git-push"), Ok(JobKind::GitPush));
         assert!(job_kind("bogus").unwrap_err().contains("git-pull"));
+        assert_eq!(job_kind("watch"), Ok(JobKind::Other("watch".into())));
+        assert!(job_kind("bogus").unwrap_err().contains("transcript"));
     }
 }

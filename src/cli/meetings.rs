@@ -128,6 +128,12 @@ pub(crate) enum MeetingsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Ask a model for a meeting's pre-brief or post-brief, within its consent
+    #[command(after_help = super::meetings_more::BRIEF_HELP)]
+    Brief(super::meetings_more::BriefArgs),
+    /// Expect a meeting's transcript at a path or URL: looked for at its end, retried, else the notes are analysed
+    #[command(after_help = super::meetings_more::EXPECT_HELP)]
+    Expect(super::meetings_more::ExpectArgs),
 }
 
 /// `kollega actions`.
@@ -188,6 +194,8 @@ impl MeetingsArgs {
                 | MeetingsCommand::Consent { json, .. }
                 | MeetingsCommand::Forget { json, .. },
             ) => *json,
+            Some(MeetingsCommand::Brief(a)) => a.json,
+            Some(MeetingsCommand::Expect(a)) => a.json,
         }
     }
 
@@ -233,6 +241,9 @@ pub(super) fn meetings(store: &mut Store, args: MeetingsArgs) -> Result<ExitCode
         Some(MeetingsCommand::Decide { id, text, json }) => decide(store, id, &text, json),
         Some(MeetingsCommand::Consent { id, level, json }) => consent(store, id, &level, json),
         Some(MeetingsCommand::Forget { id, yes, json }) => forget(store, id, yes, json),
+        // Dispatched before (it runs a job and needs the store whole).
+        Some(MeetingsCommand::Brief(_)) => Ok(ExitCode::SUCCESS),
+        Some(MeetingsCommand::Expect(a)) => super::meetings_more::expect(store, &a),
     }
 }
 
@@ -490,6 +501,7 @@ fn show(store: &Store, id: i64, json: bool, zone: chrono_tz::Tz) -> Result<ExitC
         },
     )?;
     let description = rows::description(conn, id)?;
+    let (more_json, more_lines) = super::meetings_more::shown(conn, &m)?;
     if json {
         let mut value = meeting_json(&m, now, zone);
         let extra = json!({
@@ -510,6 +522,9 @@ fn show(store: &Store, id: i64, json: bool, zone: chrono_tz::Tz) -> Result<ExitC
             "actions": actions.iter().map(action_json).collect::<Vec<_>>(),
         });
         if let (Some(obj), Value::Object(more)) = (value.as_object_mut(), extra) {
+            obj.extend(more);
+        }
+        if let (Some(obj), Value::Object(more)) = (value.as_object_mut(), more_json) {
             obj.extend(more);
         }
         print_json(&value)?;
@@ -593,6 +608,9 @@ fn show(store: &Store, id: i64, json: bool, zone: chrono_tz::Tz) -> Result<ExitC
         for a in &actions {
             print_action(a);
         }
+    }
+    for line in more_lines {
+        println!("  {line}");
     }
     Ok(ExitCode::SUCCESS)
 }

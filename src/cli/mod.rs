@@ -10,8 +10,10 @@ mod git;
 mod grep;
 mod jobs;
 mod meetings;
+mod meetings_more;
 pub(crate) mod output;
 mod patch;
+mod watch;
 mod workspace;
 
 use std::process::ExitCode;
@@ -145,9 +147,18 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Redo { workspace, json } => patch::redo(&mut store, &workspace, json),
         Command::Ask(args) => ai::ask(&config, store, &args),
         Command::Usage { json } => ai::usage(&store, json),
+        Command::Meetings(args::MeetingsArgs {
+            action: Some(meetings::MeetingsCommand::Brief(args)),
+            ..
+        }) => meetings_more::brief(&config, store, &args),
         Command::Meetings(args) => meetings::meetings(&mut store, args),
         Command::Actions(args) => meetings::actions_verb(&mut store, args),
         Command::Stakeholders { json } => meetings::stakeholders_verb(&store, json),
+        Command::Watch(command) => watch::dispatch(&mut store, command),
+        Command::Backup { file, force, json } => meetings_more::backup(&store, &file, force, json),
+        Command::Restore { file, yes, json } => {
+            meetings_more::restore(&config, &mut store, &file, yes, json)
+        }
         Command::Open { .. } | Command::Review { .. } | Command::Doctor { .. } => {
             Ok(ExitCode::SUCCESS)
         }

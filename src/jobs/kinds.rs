@@ -89,7 +89,9 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// command, import, export, git-push, git-pull, ask.
+    /// command, import, export, git-push, git-pull, ask, brief, transcript,
+    /// watch, and the
+    /// routines nudge, nudge-webhook, retention and backup.
     pub(crate) fn standard() -> Registry {
         let mut r = Registry::default();
         r.register(Arc::new(CommandKind));
@@ -99,6 +101,13 @@ impl Registry {
         r.register(Arc::new(GitKind { push: true }));
         r.register(Arc::new(GitKind { push: false }));
         r.register(Arc::new(crate::ai::ask::AskKind::new()));
+        r.register(Arc::new(crate::meetings::brief::BriefJob::new()));
+        r.register(Arc::new(crate::meetings::expect::TranscriptJob::new()));
+        r.register(Arc::new(crate::meetings::watch::WatchJob::new()));
+        r.register(Arc::new(crate::meetings::nudge::NudgeJob::new()));
+        r.register(Arc::new(crate::meetings::nudge::WebhookJob::new()));
+        r.register(Arc::new(crate::meetings::retention::RetentionJob::new()));
+        r.register(Arc::new(crate::meetings::retention::BackupJob::new()));
         r
     }
 

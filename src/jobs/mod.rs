@@ -26,6 +26,7 @@ pub(crate) mod payload;
 pub(crate) mod process;
 pub(crate) mod progress;
 pub(crate) mod queue;
+pub(crate) mod routine;
 pub(crate) mod runner;
 pub(crate) mod schedule;
 pub(crate) mod tasks;

@@ -77,6 +77,8 @@ pub(crate) struct Options {
     /// Claim nothing while a `kollega worker` is alive (the TUI).
     pub defer_to_worker: bool,
     pub run_schedules: bool,
+    /// Enqueue kollega's own routines too (`routine`), with the schedules.
+    pub routines: bool,
     /// Run only this job (a foreground `kollega run`); the runner ends when
     /// the job has ended.
     pub only: Option<i64>,
@@ -114,6 +116,7 @@ impl Options {
             grace: jobs.grace,
             defer_to_worker: role == Role::Tui,
             run_schedules: role != Role::Cli,
+            routines: true,
             only: None,
             claimed: None,
             tee: Tee::None,
@@ -384,6 +387,7 @@ impl Runner {
         if now - self.last_sweep >= 1000 {
             self.last_sweep = now;
             let run_schedules = self.o.run_schedules;
+            let routines = self.o.routines.then(|| self.o.config.meetings.clone());
             let defer = self.o.defer_to_worker;
             let swept = self
                 .db
@@ -392,6 +396,9 @@ impl Runner {
                     let worker = defer && runners::live_workers(&s.conn, now - 3 * lease)? > 0;
                     if run_schedules && !worker {
                         schedule::enqueue_due(&mut s.conn, now)?;
+                        if let Some(meetings) = &routines {
+                            super::routine::enqueue_due(&mut s.conn, now, meetings)?;
+                        }
                     }
                     Ok((swept, worker))
                 })
@@ -1033,6 +1040,7 @@ mod tests {
         }
         let runs = Arc::new(AtomicU32::new(0));
         let mut o = options(dir.path(), &runs, 0, base);
+        o.routines = false;
         o.kinds.register(Arc::new(Instant));
         let handle = spawn(o).unwrap();
         let count = |dir: &std::path::Path| {

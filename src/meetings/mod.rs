@@ -9,13 +9,33 @@
 //! from the clock, and [`zone`] finds the user's time zone. [`refresh`] is
 //! the job that keeps a subscribed calendar URL fresh. The store's
 //! `meetings` module holds the rows; nothing here knows the terminal.
+//!
+//! What the AI does with a meeting stays within its consent: [`material`]
+//! is the one place a request about a meeting is built from, consent
+//! enforced; [`model`] makes and records a meeting's calls; [`brief`] is
+//! the `brief` job (pre- and post-briefs as schema-checked JSON, with one
+//! repair request); [`expect`] looks for an expected transcript after the
+//! meeting and degrades to the notes when it never comes; [`nudge`] and
+//! [`retention`] are the routines (`jobs::routine`) that nudge untouched
+//! action items, purge meetings past their retention and keep daily
+//! backups of the store; [`watch`] keeps the versions of watched
+//! regulation pages and feeds.
 
+pub(crate) mod brief;
+pub(crate) mod expect;
+#[cfg(test)]
+pub(crate) mod fixture;
 pub(crate) mod ics;
 pub(crate) mod import;
+pub(crate) mod material;
+pub(crate) mod model;
+pub(crate) mod nudge;
 pub(crate) mod recur;
 pub(crate) mod refresh;
+pub(crate) mod retention;
 pub(crate) mod status;
 pub(crate) mod transcript;
+pub(crate) mod watch;
 pub(crate) mod zone;
 
 use std::path::PathBuf;

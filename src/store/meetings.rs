@@ -9,9 +9,11 @@
 //! audit log, only ids and counts.
 
 pub(crate) mod actions;
+pub(crate) mod briefs;
 pub(crate) mod calendar;
 pub(crate) mod pane;
 pub(crate) mod stakeholders;
+pub(crate) mod watches;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -156,13 +158,6 @@ pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<MeetingRow>> {
 
 /// Meetings of the series `uid` that start before `before`, newest first:
 /// the earlier decisions of a series for a pre-brief.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the pre-brief reads earlier decisions of the series"
-    )
-)]
 pub(crate) fn earlier_in_series(
     conn: &Connection,
     uid: &str,
@@ -457,13 +452,6 @@ pub(crate) fn transcripts(conn: &Connection, id: i64) -> Result<Vec<TranscriptRo
 
 /// Sets where meeting `id`'s transcript is expected from (`None`: from
 /// nowhere) and resets the tries; false when there is no meeting.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the transcript job looks for an expected transcript"
-    )
-)]
 pub(crate) fn expect_transcript(
     conn: &Connection,
     id: i64,
@@ -482,13 +470,6 @@ pub(crate) fn expect_transcript(
 
 /// Records one more failed try to fetch meeting `id`'s transcript: the
 /// next try at `next_at`, or given up (`None`: state 'missing').
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the transcript job looks for an expected transcript"
-    )
-)]
 pub(crate) fn transcript_try_failed(
     conn: &Connection,
     id: i64,
@@ -547,13 +528,6 @@ pub(crate) fn set_consent(
 
 /// Sets where meeting `id`'s processing stands, with the failure's text
 /// for `Failed`; false when there is no meeting.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the post-brief job records its processing and calls"
-    )
-)]
 pub(crate) fn set_processing(
     conn: &Connection,
     id: i64,
@@ -571,13 +545,6 @@ pub(crate) fn set_processing(
 
 /// Notes that AI call `ai_call` was made for meeting `id`, so forgetting
 /// the meeting removes the call's record too.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the post-brief job records its processing and calls"
-    )
-)]
 pub(crate) fn link_ai_call(conn: &Connection, id: i64, ai_call: i64) -> Result<()> {
     conn.execute(
         "INSERT OR IGNORE INTO meeting_ai_calls (meeting_id, ai_call_id) VALUES (?1, ?2)",

@@ -9,6 +9,7 @@
 pub(crate) mod ai_calls;
 pub(crate) mod applies;
 pub(crate) mod audit;
+pub(crate) mod backup;
 pub(crate) mod conversations;
 pub(crate) mod drafts;
 pub(crate) mod editor_state;
@@ -50,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_meetings.sql"),
     include_str!("migrations/0010_job_interrupted.sql"),
     include_str!("migrations/0011_apply_journal.sql"),
+    include_str!("migrations/0012_meetings_more.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -70,7 +70,10 @@ fn every_subcommand_help_has_examples() {
             "review",
             "meetings",
             "actions",
-            "stakeholders"
+            "stakeholders",
+            "watch",
+            "backup",
+            "restore"
         ]
     );
     k.cmd()

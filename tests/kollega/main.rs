@@ -19,6 +19,7 @@ mod import;
 mod jobs_cli;
 mod limits;
 mod meetings;
+mod meetings_more;
 mod patch_cli;
 mod placement;
 mod resume;

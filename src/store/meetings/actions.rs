@@ -216,10 +216,6 @@ pub(crate) fn list(conn: &Connection, filter: &ActionFilter<'_>) -> Result<Vec<A
 
 /// Action items not done, untouched since `untouched_before`, and not
 /// nudged since `nudged_before`: the ones a nudge is due for.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the nudge job finds and logs nudges")
-)]
 pub(crate) fn due_for_nudge(
     conn: &Connection,
     untouched_before: i64,
@@ -239,10 +235,6 @@ pub(crate) fn due_for_nudge(
 /// 'desktop', 'webhook') with its `outcome` ('ok', 'failed', 'dead'), and
 /// marks the item nudged now. A nudge is not a user's touch: `updated_at`
 /// stays.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the nudge job finds and logs nudges")
-)]
 pub(crate) fn record_nudge(
     conn: &Connection,
     id: i64,
@@ -274,10 +266,6 @@ pub(crate) struct NudgeRow {
 }
 
 /// The nudges of action item `id`, oldest first.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the nudge job finds and logs nudges")
-)]
 pub(crate) fn nudges(conn: &Connection, id: i64) -> Result<Vec<NudgeRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, action_id, at, channel, outcome, error FROM nudges

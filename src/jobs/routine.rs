@@ -1,0 +1,183 @@
+//! Routines: work kollega schedules for itself, beside the user's
+//! schedules and read by the same scheduler (`jobs::schedule`'s cron
+//! expressions and fire times, UTC): nudging untouched action items
+//! (`*/15 * * * *`), purging meetings past their retention (`30 2 * * *`)
+//! and the daily backup of the store (`0 3 * * *`). A routine's next fire
+//! time is a `settings` row (`routine.<kind>.next_at`); [`enqueue_due`]
+//! runs on a runner's poll right after the schedules, in an IMMEDIATE
+//! transaction, so two runners never enqueue one twice. A missed fire
+//! time (no runner was up) runs once, as the schedules' `once` policy.
+//!
+//! Each watched page or feed (`meetings::watch`) gets a `watch` job when its
+//! own period (`--every`) is up.
+//!
+//! A routine becomes a job only when it has work: a nudge when an item is
+//! due for one, a purge when a meeting is past its retention, a backup
+//! once a day (the first at the first fire time after the store is first
+//! seen by a runner). So the jobs list holds no empty runs, and a routine is not
+//! enqueued while a job of its kind still waits or runs.
+
+use rusqlite::{Connection, TransactionBehavior, params};
+
+use super::{JobsError, schedule};
+use crate::config::MeetingsConfig;
+use crate::jobs::payload::JobPayload;
+use crate::meetings::{nudge, retention, watch};
+use crate::store::jobs::NewJob;
+use crate::store::meetings::watches;
+use crate::store::settings;
+
+/// (kind, cron expression) of each routine.
+pub(crate) const ROUTINES: [(&str, &str); 3] = [
+    (nudge::NUDGE, "*/15 * * * *"),
+    (retention::RETENTION, "30 2 * * *"),
+    (retention::BACKUP, "0 3 * * *"),
+];
+
+fn key(kind: &str) -> String {
+    format!("routine.{kind}.next_at")
+}
+
+fn ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Whether routine `kind` has work at `now`.
+fn has_work(
+    conn: &Connection,
+    kind: &str,
+    now: i64,
+    config: &MeetingsConfig,
+) -> Result<bool, JobsError> {
+    Ok(match kind {
+        nudge::NUDGE => !nudge::due(conn, now, config.nudge_after)?.is_empty(),
+        retention::RETENTION => conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM meetings WHERE end_at < ?1)",
+            [now.saturating_sub(ms(config.retention))],
+            |r| r.get(0),
+        )?,
+        _ => true,
+    })
+}
+
+/// Enqueues each routine whose time has come and that has work: the new
+/// jobs' ids.
+pub(crate) fn enqueue_due(
+    conn: &mut Connection,
+    now: i64,
+    config: &MeetingsConfig,
+) -> Result<Vec<i64>, JobsError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut ids = Vec::new();
+    for (kind, expr) in ROUTINES {
+        let cron = schedule::parse(expr)?;
+        let after = schedule::next_after(&cron, now).unwrap_or(i64::MAX);
+        let stored: Option<i64> = settings::get(&tx, &key(kind))?.and_then(|v| v.parse().ok());
+        let next = match stored {
+            Some(next) => next,
+            // A backup waits for its time; the others look at once.
+            None if kind == retention::BACKUP => {
+                settings::set(&tx, &key(kind), &after.to_string())?;
+                continue;
+            }
+            None => now,
+        };
+        if next > now {
+            continue;
+        }
+        settings::set(&tx, &key(kind), &after.to_string())?;
+        let pending: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1
+                 AND status IN ('queued', 'running', 'retrying'))",
+            [kind],
+            |r| r.get(0),
+        )?;
+        if pending || !has_work(&tx, kind, now, config)? {
+            continue;
+        }
+        let new = NewJob {
+            kind: kind.into(),
+            payload: serde_json::json!({ "at": now }),
+            max_attempts: super::kinds::default_attempts(&kind.into()),
+            ..NewJob::default()
+        };
+        ids.push(crate::store::jobs::enqueue_in(&tx, &new, now)?);
+    }
+    ids.extend(enqueue_watches(&tx, now)?);
+    tx.commit()?;
+    Ok(ids)
+}
+
+/// A `watch` job for each watched page whose period is up and that has
+/// none waiting; its period starts again now.
+fn enqueue_watches(tx: &rusqlite::Transaction<'_>, now: i64) -> Result<Vec<i64>, JobsError> {
+    let mut ids = Vec::new();
+    for w in watches::due(tx, now)? {
+        watches::touch(tx, w.id, now)?;
+        let pending: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1
+                 AND status IN ('queued', 'running', 'retrying')
+                 AND json_extract(payload, '$.watch') = ?2)",
+            params![watch::WATCH, w.id],
+            |r| r.get(0),
+        )?;
+        if !pending {
+            let payload = watch::WatchPayload { watch: w.id };
+            ids.push(crate::store::jobs::enqueue_in(tx, &payload.job(None), now)?);
+        }
+    }
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meetings::fixture;
+    use crate::store::Store;
+    use crate::store::meetings::Consent;
+
+    fn kinds(store: &Store, ids: &[i64]) -> Vec<String> {
+        ids.iter()
+            .map(|id| {
+                crate::jobs::queue::require(&store.conn, *id)
+                    .unwrap()
+                    .kind
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn routines_run_only_with_work_at_their_period_and_never_pile_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let config = MeetingsConfig::default();
+        let day = 86_400_000;
+        let quarter = 15 * 60_000;
+        // An empty store: nothing to do, no job.
+        assert!(
+            enqueue_due(&mut store.conn, day, &config)
+                .unwrap()
+                .is_empty()
+        );
+        // A meeting long past its retention, with an untouched action item.
+        let id = fixture::meeting(&mut store.conn, "old", 0, Consent::Basic);
+        fixture::fill(&mut store.conn, id, "x");
+        let later = 400 * day;
+        let ids = enqueue_due(&mut store.conn, later, &config).unwrap();
+        assert_eq!(kinds(&store, &ids), ["nudge", "retention", "backup"]);
+        // The nudge is still queued: the next period enqueues none.
+        let ids = enqueue_due(&mut store.conn, later + quarter, &config).unwrap();
+        assert!(ids.is_empty(), "{ids:?}");
+        store
+            .conn
+            .execute("UPDATE jobs SET status = 'succeeded'", [])
+            .unwrap();
+        let ids = enqueue_due(&mut store.conn, later + 2 * quarter, &config).unwrap();
+        assert_eq!(
+            kinds(&store, &ids),
+            ["nudge"],
+            "the daily ones wait their day"
+        );
+    }
+}

@@ -1,0 +1,521 @@
+//! Briefs: before a meeting (agenda, what to prepare, the open actions of
+//! the people invited, earlier decisions of the series) and after it
+//! (summary, decisions, actions, and under `legal` consent the legal
+//! flags), asked of a model as JSON and checked against a schema.
+//!
+//! A brief is a job of kind `brief` (payload `{"meeting", "kind"}`). Its
+//! request is built from `material::gather`, where consent is enforced: a
+//! post-brief of a `basic` meeting is refused, as there is nothing it may
+//! read. The answer is read as one JSON object whose keys are exactly the
+//! schema's (serde's `deny_unknown_fields`), then validated (non-empty
+//! texts, `YYYY-MM-DD` dates, bounded counts). An answer that fails goes
+//! back once with its problems (`prompts/meetings/repair.v1.md`); a second
+//! failure fails the job with those problems and the meeting's processing
+//! is marked failed. A valid post-brief's decisions and actions are added
+//! to the meeting as the model's (`origin = 'model'`), replacing the ones
+//! an earlier post-brief added that nobody has touched since.
+//!
+//! The prompts are versioned files (`prompts/meetings/*.v1.md`); each
+//! call records its version, tokens and cost, linked to the meeting.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::material::{self, Material, Purpose};
+use super::model::{MeetingModel, Tuning};
+use crate::ai::ask::{self, Env};
+use crate::ai::client::Message;
+use crate::error::describe;
+use crate::jobs::kinds::{BoxFuture, JobContext, Kind};
+use crate::jobs::payload::{Fields, JobPayload, PayloadError};
+use crate::jobs::{JobError, JobKind, JobsError, now_ms};
+use crate::store::meetings::briefs::{self, BriefKind, Extracted, ModelAction, NewBrief};
+use crate::store::meetings::{self, Consent, Processing};
+
+/// The job kind's name.
+pub(crate) const BRIEF: &str = "brief";
+
+const PRE: &str = include_str!("../../prompts/meetings/pre.v1.md");
+const POST: &str = include_str!("../../prompts/meetings/post.v1.md");
+const REPAIR: &str = include_str!("../../prompts/meetings/repair.v1.md");
+const PRE_VERSION: &str = "meetings/pre.v1";
+const POST_VERSION: &str = "meetings/post.v1";
+const REPAIR_VERSION: &str = "meetings/repair.v1";
+
+/// Answers sent back with their problems before the brief fails.
+const REPAIRS: usize = 1;
+/// The most items of any list a brief may hold.
+const MAX_ITEMS: usize = 100;
+const MAX_TEXT: usize = 4_000;
+
+/// An action item in a brief.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BriefAction {
+    pub text: String,
+    pub owner: Option<String>,
+    pub due: Option<String>,
+}
+
+/// A pre-brief, as the model must answer it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct PreBrief {
+    pub agenda: Vec<String>,
+    pub prepare: Vec<String>,
+    pub open_actions: Vec<BriefAction>,
+    pub earlier_decisions: Vec<String>,
+}
+
+/// What a legal flag is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum FlagKind {
+    Obligation,
+    Deadline,
+    ContractTerm,
+}
+
+/// An obligation, deadline or contract term found (consent `legal`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LegalFlag {
+    pub kind: FlagKind,
+    pub text: String,
+    #[serde(default)]
+    pub due: Option<String>,
+}
+
+/// A post-brief, as the model must answer it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct PostBrief {
+    pub summary: String,
+    pub decisions: Vec<String>,
+    pub actions: Vec<BriefAction>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub legal_flags: Vec<LegalFlag>,
+}
+
+/// A brief that passed its schema.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Brief {
+    Pre(PreBrief),
+    Post(PostBrief),
+}
+
+impl Brief {
+    pub(crate) fn to_json(&self) -> Value {
+        match self {
+            Brief::Pre(b) => serde_json::to_value(b),
+            Brief::Post(b) => serde_json::to_value(b),
+        }
+        .unwrap_or(Value::Null)
+    }
+}
+
+/// The JSON object of an answer: the answer itself, or what a code fence
+/// or a sentence around it holds.
+fn json_of(answer: &str) -> &str {
+    let text = answer.trim();
+    match (text.find('{'), text.rfind('}')) {
+        (Some(start), Some(end)) if start < end => &text[start..=end],
+        _ => text,
+    }
+}
+
+fn check_text(problems: &mut Vec<String>, at: &str, text: &str) {
+    if text.trim().is_empty() {
+        problems.push(format!("{at} is empty"));
+    } else if text.chars().count() > MAX_TEXT {
+        problems.push(format!("{at} is longer than {MAX_TEXT} characters"));
+    }
+}
+
+fn check_due(problems: &mut Vec<String>, at: &str, due: Option<&str>) {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    if let Some(due) = due
+        && time::Date::parse(due, &format).is_err()
+    {
+        problems.push(format!("{at}.due {due:?} is not a date written YYYY-MM-DD"));
+    }
+}
+
+fn check_list(problems: &mut Vec<String>, name: &str, items: &[String]) {
+    if items.len() > MAX_ITEMS {
+        problems.push(format!(
+            "{name} has {} items; at most {MAX_ITEMS}",
+            items.len()
+        ));
+    }
+    for (i, item) in items.iter().enumerate() {
+        check_text(problems, &format!("{name}[{i}]"), item);
+    }
+}
+
+fn check_actions(problems: &mut Vec<String>, name: &str, actions: &[BriefAction]) {
+    if actions.len() > MAX_ITEMS {
+        problems.push(format!(
+            "{name} has {} items; at most {MAX_ITEMS}",
+            actions.len()
+        ));
+    }
+    for (i, a) in actions.iter().enumerate() {
+        let at = format!("{name}[{i}]");
+        check_text(problems, &format!("{at}.text"), &a.text);
+        check_due(problems, &at, a.due.as_deref());
+    }
+}
+
+/// Reads `answer` as a brief of `kind`: the brief, or every problem found
+/// (one line each, naming the field).
+pub(crate) fn read(kind: BriefKind, answer: &str) -> Result<Brief, Vec<String>> {
+    let text = json_of(answer);
+    let mut problems = Vec::new();
+    let brief = match kind {
+        BriefKind::Pre => {
+            let b: PreBrief = serde_json::from_str(text).map_err(|e| vec![e.to_string()])?;
+            check_list(&mut problems, "agenda", &b.agenda);
+            check_list(&mut problems, "prepare", &b.prepare);
+            check_actions(&mut problems, "openActions", &b.open_actions);
+            check_list(&mut problems, "earlierDecisions", &b.earlier_decisions);
+            Brief::Pre(b)
+        }
+        BriefKind::Post => {
+            let b: PostBrief = serde_json::from_str(text).map_err(|e| vec![e.to_string()])?;
+            check_text(&mut problems, "summary", &b.summary);
+            check_list(&mut problems, "decisions", &b.decisions);
+            check_actions(&mut problems, "actions", &b.actions);
+            for (i, flag) in b.legal_flags.iter().enumerate() {
+                let at = format!("legalFlags[{i}]");
+                check_text(&mut problems, &format!("{at}.text"), &flag.text);
+                check_due(&mut problems, &at, flag.due.as_deref());
+            }
+            Brief::Post(b)
+        }
+    };
+    if problems.is_empty() {
+        Ok(brief)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The instructions of a brief of `kind` for a meeting of `consent`, and
+/// their version.
+pub(crate) fn instructions(kind: BriefKind, consent: Consent) -> (String, &'static str) {
+    match kind {
+        BriefKind::Pre => (PRE.trim_end().to_string() + "\n", PRE_VERSION),
+        BriefKind::Post => {
+            let (base, legal) = POST.split_once("<!-- legal -->").unwrap_or((POST, ""));
+            let text = if consent == Consent::Legal {
+                base.replace("{{legal_key}}", ",\n  \"legalFlags\": [...]") + legal.trim_start()
+            } else {
+                base.replace("{{legal_key}}", "")
+            };
+            (text.trim_end().to_string() + "\n", POST_VERSION)
+        }
+    }
+}
+
+/// What a repair request says of `problems`.
+pub(crate) fn repair(problems: &[String]) -> String {
+    let list: Vec<String> = problems.iter().map(|p| format!("- {p}")).collect();
+    REPAIR.replace("{{problems}}", &list.join("\n"))
+}
+
+/// `brief`: which meeting, which brief, and optionally whose model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct BriefPayload {
+    pub meeting: i64,
+    /// "pre" or "post".
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+}
+
+impl JobPayload for BriefPayload {
+    fn kind() -> JobKind {
+        JobKind::Other(BRIEF.into())
+    }
+
+    fn read(f: &Fields<'_>) -> Result<Self, PayloadError> {
+        let meeting: Option<i64> = f.get("meeting")?;
+        let meeting = meeting.ok_or_else(|| f.problem("meeting", "is missing"))?;
+        let kind: String = f.or_default("kind")?;
+        if BriefKind::parse(&kind).is_none() {
+            return Err(f.problem("kind", &format!("is {kind:?}: pre or post")));
+        }
+        Ok(BriefPayload {
+            meeting,
+            kind,
+            provider: f.get("provider")?,
+            model: f.get("model")?,
+        })
+    }
+}
+
+/// The `brief` job kind.
+#[derive(Clone)]
+pub(crate) struct BriefJob {
+    env: Env,
+    tuning: Tuning,
+}
+
+impl BriefJob {
+    /// Keys and base URLs from the process's environment.
+    pub(crate) fn new() -> BriefJob {
+        BriefJob::with(Arc::new(|name| std::env::var(name).ok()), Tuning::default())
+    }
+
+    pub(crate) fn with(env: Env, tuning: Tuning) -> BriefJob {
+        BriefJob { env, tuning }
+    }
+}
+
+impl Kind for BriefJob {
+    fn kind(&self) -> JobKind {
+        JobKind::Other(BRIEF.into())
+    }
+
+    /// A provider's passing trouble is retried with the engine's backoff.
+    fn max_attempts(&self) -> u32 {
+        3
+    }
+
+    fn streams_live(&self) -> bool {
+        true
+    }
+
+    fn run(&self, ctx: JobContext) -> BoxFuture<Result<Value, JobError>> {
+        let job = self.clone();
+        Box::pin(async move { job.brief(ctx).await })
+    }
+}
+
+fn store_error(e: JobsError) -> JobError {
+    JobError::transient(describe(&e))
+}
+
+/// Marks meeting `id`'s processing failed with `why`, then answers `error`.
+async fn failed(ctx: &JobContext, id: i64, error: JobError) -> JobError {
+    let why = error.message.clone();
+    let _ = ctx
+        .db
+        .call(move |store| {
+            meetings::set_processing(&store.conn, id, Processing::Failed, Some(&why), now_ms())?;
+            Ok(())
+        })
+        .await;
+    error
+}
+
+impl BriefJob {
+    async fn brief(&self, ctx: JobContext) -> Result<Value, JobError> {
+        let payload = BriefPayload::of(&ctx.job)?;
+        let kind = BriefKind::parse(&payload.kind).unwrap_or(BriefKind::Post);
+        let id = payload.meeting;
+        let purpose = match kind {
+            BriefKind::Pre => Purpose::Pre,
+            BriefKind::Post => Purpose::Post,
+        };
+        let material: Material = ctx
+            .db
+            .call(move |store| Ok(material::gather(&store.conn, id, purpose)?))
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| {
+                JobError::permanent(format!(
+                    "there is no meeting {id} (forgotten, or purged by retention); `kollega meetings --days 30` lists the meetings"
+                ))
+            })?;
+        let consent = material.meeting.consent;
+        if kind == BriefKind::Post && !material::allows_text(consent) {
+            return Err(JobError::permanent(format!(
+                "meeting {id}'s consent is basic: no note or transcript of it may reach a model, so there is nothing to write a post-brief from; `kollega meetings consent {id} plus` allows it"
+            )));
+        }
+        if kind == BriefKind::Post {
+            let _ = ctx
+                .db
+                .call(move |store| {
+                    meetings::set_processing(&store.conn, id, Processing::Running, None, now_ms())?;
+                    Ok(())
+                })
+                .await;
+        }
+        let mut model = match MeetingModel::new(
+            &ctx,
+            id,
+            payload.provider.as_deref(),
+            payload.model.as_deref(),
+            &self.env,
+            self.tuning,
+        ) {
+            Ok(model) => model,
+            Err(e) => return Err(failed(&ctx, id, e).await),
+        };
+        let budget_chars = ctx.config.ai.budget_tokens.saturating_mul(4);
+        let prompt = material.render(budget_chars);
+        let (instructions, version) = instructions(kind, consent);
+        let mut said = format!(
+            "{} brief of meeting {id} (consent {}, prompt {version}) by {}",
+            kind.as_str(),
+            consent.as_str(),
+            model.name()
+        );
+        if material.withheld.any() {
+            said.push_str(&format!(
+                "; withheld by consent: {}",
+                material.withheld.describe()
+            ));
+        }
+        ask::say(&ctx, &said);
+
+        let mut history: Vec<Message> = Vec::new();
+        let mut asking = prompt;
+        let mut asking_version = version;
+        let mut repairs = 0;
+        let brief = loop {
+            let reply = match model
+                .call(&instructions, &history, &asking, asking_version)
+                .await
+            {
+                Ok(reply) => reply,
+                Err(e)
+                    if kind == BriefKind::Post && e.class != crate::jobs::ErrorClass::Transient =>
+                {
+                    return Err(failed(&ctx, id, e).await);
+                }
+                Err(e) => return Err(e),
+            };
+            match read(kind, &reply.text) {
+                Ok(brief) => break brief,
+                Err(problems) if repairs < REPAIRS => {
+                    repairs += 1;
+                    ask::say(
+                        &ctx,
+                        &format!(
+                            "the answer does not fit the schema ({}); asking once more",
+                            problems.join("; ")
+                        ),
+                    );
+                    history.push(Message {
+                        assistant: false,
+                        text: std::mem::take(&mut asking),
+                    });
+                    history.push(Message {
+                        assistant: true,
+                        text: reply.text,
+                    });
+                    asking = repair(&problems);
+                    asking_version = REPAIR_VERSION;
+                }
+                Err(problems) => {
+                    let e = JobError::permanent(format!(
+                        "the model's {} brief does not fit its schema after {} repair request: {}; its answers are in the job's log: ask again, or try another model with --model",
+                        kind.as_str(),
+                        REPAIRS,
+                        problems.join("; ")
+                    ));
+                    return Err(if kind == BriefKind::Post {
+                        failed(&ctx, id, e).await
+                    } else {
+                        e
+                    });
+                }
+            }
+        };
+        let mut brief = brief;
+        if let Brief::Post(post) = &mut brief
+            && consent != Consent::Legal
+            && !post.legal_flags.is_empty()
+        {
+            ask::say(
+                &ctx,
+                &format!(
+                    "{} legal flag(s) left out: the meeting's consent is {}, not legal",
+                    post.legal_flags.len(),
+                    consent.as_str()
+                ),
+            );
+            post.legal_flags.clear();
+        }
+        let json_value = brief.to_json();
+        let json_text = json_value.to_string();
+        let calls = model.calls.clone();
+        let answered = model.answered;
+        let to_store = brief.clone();
+        let stored = ctx
+            .db
+            .call(move |store| {
+                let extracted = match &to_store {
+                    Brief::Post(post) => Extracted {
+                        decisions: post.decisions.iter().map(String::as_str).collect(),
+                        actions: post
+                            .actions
+                            .iter()
+                            .map(|a| ModelAction {
+                                text: &a.text,
+                                owner: a.owner.as_deref().filter(|o| !o.trim().is_empty()),
+                                due: a.due.as_deref(),
+                            })
+                            .collect(),
+                    },
+                    Brief::Pre(_) => Extracted::default(),
+                };
+                let new = NewBrief {
+                    meeting_id: id,
+                    kind,
+                    json: &json_text,
+                    prompt_version: version,
+                    ai_call_id: answered,
+                    calls: &calls,
+                };
+                let stored = briefs::store(&mut store.conn, &new, &extracted, now_ms())?;
+                let usage = briefs::usage(&store.conn, id)?;
+                Ok(stored.map(|s| (s, usage)))
+            })
+            .await
+            .map_err(store_error)?;
+        let Some((stored, usage)) = stored else {
+            return Err(JobError::permanent(format!(
+                "meeting {id} was forgotten while its brief was written; nothing was kept"
+            )));
+        };
+        ask::say(
+            &ctx,
+            &format!(
+                "{} brief {} stored for meeting {id}: {} decision(s), {} action(s) added",
+                kind.as_str(),
+                stored.brief_id,
+                stored.decisions_added,
+                stored.actions_added
+            ),
+        );
+        Ok(json!({
+            "meeting": id,
+            "kind": kind.as_str(),
+            "briefId": stored.brief_id,
+            "brief": json_value,
+            "promptVersion": version,
+            "repaired": repairs > 0,
+            "decisionsAdded": stored.decisions_added,
+            "actionsAdded": stored.actions_added,
+            "usage": {
+                "calls": usage.calls,
+                "inputTokens": usage.input_tokens,
+                "outputTokens": usage.output_tokens,
+                "costUsd": crate::ai::usage::dollars(usage.cost_micros),
+                "unpricedCalls": usage.unpriced,
+            },
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,235 @@
+//! `kollega meetings expect`, what `meetings show` says of it, and
+//! `kollega backup` / `kollega restore` from the command line.
+
+use chrono::{Duration, Utc};
+use serde_json::Value;
+
+use crate::common::*;
+
+/// A calendar with one meeting that ended yesterday, imported: its id.
+fn meeting(k: &Kollega) -> String {
+    let at = |hours: i64| {
+        (Utc::now() - Duration::hours(hours))
+            .format("%Y%m%dT%H%M%SZ")
+            .to_string()
+    };
+    let ics = [
+        "BEGIN:VCALENDAR".to_string(),
+        "VERSION:2.0".into(),
+        "BEGIN:VEVENT".into(),
+        "UID:retro@example.com".into(),
+        format!("DTSTART:{}", at(26)),
+        format!("DTEND:{}", at(25)),
+        "SUMMARY:Retro".into(),
+        "ATTENDEE;CN=Ann Berg:mailto:ann@example.com".into(),
+        "END:VEVENT".into(),
+        "END:VCALENDAR".into(),
+    ]
+    .join("\r\n")
+        + "\r\n";
+    let file = k.scratch("retro.ics");
+    std::fs::write(&file, ics).unwrap();
+    k.json([
+        "meetings".as_ref(),
+        "import".as_ref(),
+        file.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    k.json(["meetings", "--days", "1", "--json"]);
+    k.db()
+        .query_row(
+            "SELECT id FROM meetings WHERE uid = 'retro@example.com'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn an_expected_transcript_is_queued_for_the_meetings_end_and_shown() {
+    let k = Kollega::new();
+    let id = meeting(&k);
+    let source = k.scratch("retro.vtt");
+    let out = k.json([
+        "meetings".as_ref(),
+        "expect".as_ref(),
+        id.as_ref(),
+        source.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert_eq!(out["source"], source.to_string_lossy().as_ref());
+    let job = out["jobId"].as_i64().unwrap();
+    let kind: String = k
+        .db()
+        .query_row("SELECT kind FROM jobs WHERE id = ?1", [job], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kind, "transcript");
+    let shown = k.json(["meetings", "show", &id, "--json"]);
+    assert_eq!(shown["transcriptExpected"]["state"], "expected");
+    assert_eq!(shown["transcriptExpected"]["tries"], 0);
+    assert_eq!(shown["processing"], "none");
+    let text = stdout(&k.run(["meetings", "show", &id]));
+    assert!(text.contains("transcript expected from"), "{text}");
+
+    // A nudged action item, its webhook dead: show says so.
+    let added = k.json(["actions", "add", &id, "Send the notes", "--json"]);
+    let action = added["id"].as_i64().unwrap();
+    rusqlite::Connection::open(k.db_path())
+        .unwrap()
+        .execute(
+            "INSERT INTO nudges (action_id, at, channel, outcome, error) VALUES
+                 (?1, 1, 'badge', 'ok', NULL), (?1, 2, 'webhook', 'dead', 'it answered 503')",
+            [action],
+        )
+        .unwrap();
+    let shown = k.json(["meetings", "show", &id, "--json"]);
+    assert_eq!(shown["nudges"].as_array().unwrap().len(), 2, "{shown}");
+    assert_eq!(shown["nudges"][1]["outcome"], "dead");
+    let text = stdout(&k.run(["meetings", "show", &id]));
+    assert!(text.contains("nudged 1 time(s)"), "{text}");
+    assert!(
+        text.contains("the webhook gave up: it answered 503"),
+        "{text}"
+    );
+
+    let bad = k.run(["meetings", "expect", "999", "x.vtt", "--json"]);
+    assert_code(&bad, 1);
+    let error = json_error(&bad);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("no meeting 999")
+    );
+    assert!(error["hint"].as_str().unwrap().contains("kollega meetings"));
+    let hostless = k.run(["meetings", "expect", &id, "https://", "--json"]);
+    assert!(!hostless.status.success());
+    assert!(
+        json_error(&hostless)["message"]
+            .as_str()
+            .unwrap()
+            .contains("https://")
+    );
+}
+
+#[test]
+fn backup_and_restore_round_trip_and_refuse_what_is_not_a_store() {
+    let k = Kollega::new();
+    let id = meeting(&k);
+    let copy = k.scratch("copy.db");
+    let done = k.json(["backup".as_ref(), copy.as_os_str(), "--json".as_ref()]);
+    assert!(done["bytes"].as_u64().unwrap() > 0);
+    // Again without --force: refused, the copy kept.
+    let again = k.run(["backup".as_ref(), copy.as_os_str()]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+
+    k.json([
+        "meetings",
+        "note",
+        &id,
+        "--text",
+        "after the backup",
+        "--json",
+    ]);
+    assert_eq!(k.rows("meeting_notes"), 1);
+    let unasked = k.run(["restore".as_ref(), copy.as_os_str()]);
+    assert!(!unasked.status.success());
+    assert!(stderr(&unasked).contains("--yes"), "{}", stderr(&unasked));
+    assert_eq!(k.rows("meeting_notes"), 1, "nothing restored without --yes");
+    let restored = k.json([
+        "restore".as_ref(),
+        copy.as_os_str(),
+        "--yes".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert_eq!(k.rows("meeting_notes"), 0, "the store is the backup's");
+    let previous = restored["previous"].as_str().unwrap();
+    assert!(std::path::Path::new(previous).is_file(), "{restored}");
+    let shown: Value = k.json(["meetings", "show", &id, "--json"]);
+    assert_eq!(shown["title"], "Retro");
+
+    let junk = k.scratch("junk.db");
+    std::fs::write(&junk, "not a database at all, only text").unwrap();
+    let refused = k.run([
+        "restore".as_ref(),
+        junk.as_os_str(),
+        "--yes".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert!(!refused.status.success());
+    let error = json_error(&refused);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not a kollega database"),
+        "{error}"
+    );
+    let shown: Value = k.json(["meetings", "show", &id, "--json"]);
+    assert_eq!(shown["title"], "Retro", "the store is untouched");
+}
+
+#[test]
+fn watches_are_added_listed_and_removed_with_clear_refusals() {
+    let k = Kollega::new();
+    let added = k.json([
+        "watch",
+        "add",
+        "https://example.gov/rules.rss",
+        "--every",
+        "1d",
+        "--json",
+    ]);
+    assert_eq!(added["everySeconds"], 86_400);
+    let id = added["id"].as_i64().unwrap().to_string();
+    let twice = k.run(["watch", "add", "https://example.gov/rules.rss", "--json"]);
+    assert!(
+        json_error(&twice)["message"]
+            .as_str()
+            .unwrap()
+            .contains("watched already")
+    );
+    let often = k.run(["watch", "add", "https://example.gov/b", "--every", "1m"]);
+    assert_code(&often, 2);
+    assert!(
+        stderr(&often).contains("5 minutes to 365 days"),
+        "{}",
+        stderr(&often)
+    );
+    let ftp = k.run(["watch", "add", "ftp://example.gov/x", "--json"]);
+    assert!(
+        json_error(&ftp)["message"]
+            .as_str()
+            .unwrap()
+            .contains("ftp://")
+    );
+
+    let list = k.json(["watch", "ls", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["versions"], 0);
+    let shown = k.json(["watch", "show", &id, "--json"]);
+    assert_eq!(shown["versions"].as_array().unwrap().len(), 0);
+    let nothing = k.run(["watch", "diff", &id, "--json"]);
+    let error = json_error(&nothing);
+    assert!(
+        error["hint"]
+            .as_str()
+            .unwrap()
+            .contains("kollega watch show"),
+        "{error}"
+    );
+    k.json(["watch", "rm", &id, "--json"]);
+    let gone = k.run(["watch", "rm", &id, "--json"]);
+    assert!(
+        json_error(&gone)["hint"]
+            .as_str()
+            .unwrap()
+            .contains("kollega watch ls")
+    );
+}
