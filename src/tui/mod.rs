@@ -96,6 +96,7 @@ pub(crate) fn build_app(
     problems.extend(errors.iter().map(ToString::to_string));
     let mut app = App::new(services, theme, keymap, config.ignored.clone(), workspaces);
     app.soft_wrap = config.soft_wrap;
+    app.meetings.nudge_after = config.meetings.nudge_after;
     app.set_commit_applies(config.ai.commit_applies);
     if !problems.is_empty() {
         app.notify(format!("{} (defaults in use)", problems.join("; ")), true);
@@ -475,6 +476,11 @@ fn draw(terminal: &mut Terminal<LeanBackend<std::fs::File>>, app: &mut App) -> a
         // local clipboard.
         let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
         write!(terminal.backend_mut(), "\x1b]52;c;{encoded}\x07")?;
+    }
+    if app.take_bell() {
+        // A new action item needs a nudge: BEL, which the terminal turns
+        // into its bell (or a flash, or an urgent window), over SSH too.
+        write!(terminal.backend_mut(), "\x07")?;
     }
     terminal.backend_mut().end_frame()?;
     Ok(())

@@ -47,6 +47,8 @@ pub(crate) struct MeetingsState {
     pub nudge_after: Duration,
     /// Action items worth a nudge, once counted.
     pub badge: Option<i64>,
+    /// The count grew since the last frame: the terminal bell rings once.
+    bell: bool,
     beats: u32,
 }
 
@@ -60,6 +62,7 @@ impl MeetingsState {
             clock,
             nudge_after: NUDGE_AFTER,
             badge: None,
+            bell: false,
             beats: 0,
         }
     }
@@ -219,6 +222,12 @@ impl App {
         );
     }
 
+    /// Whether the terminal bell should ring with this frame: once for
+    /// each time more action items came to need a nudge.
+    pub fn take_bell(&mut self) -> bool {
+        std::mem::take(&mut self.meetings.bell)
+    }
+
     /// Counts the action items worth a nudge, for the badge.
     fn count_badge(&mut self) {
         let before = (self.meetings.clock)() - self.meetings.nudge_after.as_millis() as i64;
@@ -232,6 +241,11 @@ impl App {
     pub(crate) fn meetings_msg(&mut self, msg: MeetingsMsg) -> bool {
         match msg {
             MeetingsMsg::Badge(Ok(count)) => {
+                // Not at the first count: what was due before the start
+                // is on the badge, not worth a ring.
+                if self.meetings.badge.is_some_and(|before| count > before) {
+                    self.meetings.bell = true;
+                }
                 let changed = self.meetings.badge != Some(count);
                 self.meetings.badge = Some(count);
                 changed

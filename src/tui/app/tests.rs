@@ -962,3 +962,20 @@ async fn vim_search_counts_notes_the_wrap_and_wraps_lines_on_request() {
     key(&mut f.h, KeyCode::Char('z'), KeyModifiers::ALT).await;
     assert!(!active_tab(&f.h).unwrap().wrap);
 }
+
+#[tokio::test]
+async fn the_bell_rings_once_when_more_action_items_need_a_nudge() {
+    let mut f = fixture(None).await;
+    let app = &mut f.h.app;
+    // The first count is what was due before the start: no ring.
+    app.meetings.badge = None;
+    app.meetings_msg(MeetingsMsg::Badge(Ok(1)));
+    assert!(!app.take_bell());
+    app.meetings_msg(MeetingsMsg::Badge(Ok(2)));
+    assert!(app.take_bell());
+    assert!(!app.take_bell(), "one ring per rise");
+    app.meetings_msg(MeetingsMsg::Badge(Ok(2)));
+    app.meetings_msg(MeetingsMsg::Badge(Ok(1)));
+    assert!(!app.take_bell(), "no ring when nothing new is due");
+    assert_eq!(app.meetings.badge, Some(1));
+}
