@@ -58,6 +58,7 @@ fn offer_calendar(store: &mut Store, config: &Config) -> Result<(), String> {
 /// standup every weekday, a review of the checkout this afternoon, a
 /// planning in three days.
 fn calendar(today: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
     let day = |offset: i64| (today + chrono::Duration::days(offset)).format("%Y%m%d");
     let people = "ORGANIZER;CN=Anna Berg:mailto:anna@example.com\r\n\
         ATTENDEE;CN=Deniz Kaya:mailto:deniz@example.com\r\n\
@@ -69,10 +70,16 @@ fn calendar(today: chrono::NaiveDate) -> String {
         )
     };
     let mut out = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//kollega//demo//EN\r\n");
+    // The series starts on a weekday: its first day is always one of it.
+    let first_weekday = match today.weekday() {
+        chrono::Weekday::Sat => 2,
+        chrono::Weekday::Sun => 1,
+        _ => 0,
+    };
     out.push_str(&event(
         "standup",
-        format!("{}T093000", day(0)),
-        format!("{}T094500", day(0)),
+        format!("{}T093000", day(first_weekday)),
+        format!("{}T094500", day(first_weekday)),
         "SUMMARY:Standup\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\r\nLOCATION:https://meet.example.com/standup\r\n",
     ));
     out.push_str(&event(

@@ -7,6 +7,7 @@ mod common;
 
 mod ask_cli;
 mod cli;
+mod e2e_meetings;
 mod e2e_quit;
 mod e2e_tui;
 mod export;
