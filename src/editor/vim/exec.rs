@@ -246,6 +246,11 @@ impl Vim {
                 block_copy(buf, &insertion.typed, lines.clone(), *col, *append);
             }
             if let Some(home) = insertion.home {
+                // Never past a line's last character in normal mode: a
+                // block changed to nothing at a line's end (`<C-v>c<Esc>`
+                // on its last column) leaves the cursor on the new last.
+                let text = Text { buf };
+                let home = home.min(text.last_char(text.line_of(home)));
                 set_cursor(buf, home);
                 buf.end_group();
                 self.curswant = None;
