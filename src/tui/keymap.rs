@@ -143,7 +143,7 @@ actions! {
     CopyLog => "copy_log", "copy the log lines in view (also to the terminal clipboard)";
     Ai => "ai", "AI: ask a model for a change, review it";
     Meetings => "meetings", "meetings: show or hide the dashboard of the next 7 days";
-    MeetingsView => "stakeholders", "show the stakeholders (their open actions, decisions, meetings) or the meetings";
+    MeetingsView => "stakeholders", "cycle the dashboard: meetings, stakeholders (their open actions, decisions, meetings), watched pages (the latest change)";
     NextItem => "next_item", "select the next action item of the meeting";
     PrevItem => "prev_item", "select the previous action item of the meeting";
     AddDecision => "add_decision", "record a decision of the selected meeting";

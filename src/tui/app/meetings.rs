@@ -14,7 +14,7 @@ use super::{App, AppMsg, Focus};
 use crate::error::describe;
 use crate::store::meetings::pane::{self, MeetingDetail, StakeholderDetail};
 use crate::store::meetings::{self, actions};
-use crate::tui::panes::meetings::{Loaded, MeetingsOp, MeetingsPane, Query, Write};
+use crate::tui::panes::meetings::{Loaded, MeetingsOp, MeetingsPane, Query, WatchChange, Write};
 
 /// An action item untouched this long is worth a nudge (the
 /// `[meetings] nudge_after` default).
@@ -87,11 +87,52 @@ fn load(conn: &rusqlite::Connection, query: Query) -> Result<Loaded, String> {
     } else {
         (Vec::new(), None)
     };
+    let (watches, change) = if query.watches {
+        let watches = meetings::watches::list(conn).map_err(|e| describe(&e))?;
+        let chosen = query
+            .watch
+            .and_then(|id| watches.iter().find(|w| w.id == id))
+            .or_else(|| watches.first());
+        let change = match chosen {
+            Some(watch) => Some(latest_change(conn, watch).map_err(|e| describe(&e))?),
+            None => None,
+        };
+        (watches, change)
+    } else {
+        (Vec::new(), None)
+    };
     Ok(Loaded {
         meetings,
         detail,
         stakeholders,
         stakeholder,
+        watches,
+        change,
+    })
+}
+
+/// The diff of `watch`'s last two versions, or what stands in for it.
+fn latest_change(
+    conn: &rusqlite::Connection,
+    watch: &meetings::watches::WatchRow,
+) -> crate::store::Result<WatchChange> {
+    let versions = meetings::watches::versions(conn, watch.id)?;
+    let at = versions.last().map(|v| v.fetched_at);
+    let text = match versions.as_slice() {
+        [.., old, new] => crate::meetings::watch::diff(&old.content, &new.content, &watch.url),
+        [only] => format!(
+            "one version so far ({} lines); a change shows here once the page differs",
+            only.content.lines().count()
+        ),
+        [] => match &watch.last_error {
+            Some(e) => format!("not read yet: {e}"),
+            None => "not read yet: the first fetch is queued".into(),
+        },
+    };
+    Ok(WatchChange {
+        watch: watch.id,
+        at,
+        text,
     })
 }
 

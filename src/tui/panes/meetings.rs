@@ -26,6 +26,7 @@ use crate::meetings::zone;
 use crate::store::meetings::actions::{ActionRow, ActionStatus};
 use crate::store::meetings::pane::{MeetingDetail, StakeholderDetail};
 use crate::store::meetings::stakeholders::StakeholderRow;
+use crate::store::meetings::watches::WatchRow;
 use crate::store::meetings::{Consent, MeetingRow};
 use crate::tui::app::{Effect, Outcome};
 use crate::tui::keymap::Action;
@@ -39,6 +40,8 @@ pub(crate) const DAYS: u32 = 7;
 pub(crate) enum View {
     Agenda,
     Stakeholders,
+    /// Watched pages and feeds, with the latest change of the selected one.
+    Watches,
 }
 
 /// A change the pane asks the store for.
@@ -101,6 +104,9 @@ pub(crate) struct Query {
     /// The stakeholders are read only in their view.
     pub stakeholders: bool,
     pub stakeholder: Option<i64>,
+    /// The watched pages likewise, with the latest change of `watch`.
+    pub watches: bool,
+    pub watch: Option<i64>,
 }
 
 /// What the pane asks the app to do.
@@ -119,6 +125,19 @@ pub(crate) struct Loaded {
     pub detail: Option<MeetingDetail>,
     pub stakeholders: Vec<StakeholderRow>,
     pub stakeholder: Option<StakeholderDetail>,
+    pub watches: Vec<WatchRow>,
+    pub change: Option<WatchChange>,
+}
+
+/// The latest change of a watched page: the diff of its last two
+/// versions, or why there is none yet.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WatchChange {
+    pub watch: i64,
+    /// When the newest version was fetched.
+    pub at: Option<i64>,
+    /// A unified diff, or a sentence when there is nothing to compare.
+    pub text: String,
 }
 
 /// The dashboard's state.
@@ -137,6 +156,8 @@ pub(crate) struct MeetingsPane {
     pub item: usize,
     /// Index into `data.stakeholders`.
     pub person: usize,
+    /// Index into `data.watches`.
+    pub watch: usize,
     /// The statuses shown, as of `now`, one per meeting.
     statuses: Vec<MeetingStatus>,
     pub form: Option<Form>,
@@ -155,6 +176,7 @@ impl MeetingsPane {
             selected: 0,
             item: 0,
             person: 0,
+            watch: 0,
             statuses: Vec::new(),
             form: None,
             page: 10,
@@ -196,6 +218,10 @@ impl MeetingsPane {
         self.data.stakeholders.get(self.person)
     }
 
+    fn selected_watch(&self) -> Option<&WatchRow> {
+        self.data.watches.get(self.watch)
+    }
+
     /// The load that shows what is selected now.
     pub fn query(&self) -> Query {
         Query {
@@ -204,7 +230,12 @@ impl MeetingsPane {
             stakeholders: self.view == View::Stakeholders,
             stakeholder: match self.view {
                 View::Stakeholders => self.selected_person().map(|p| p.id),
-                View::Agenda => None,
+                View::Agenda | View::Watches => None,
+            },
+            watches: self.view == View::Watches,
+            watch: match self.view {
+                View::Watches => self.selected_watch().map(|w| w.id),
+                View::Agenda | View::Stakeholders => None,
             },
         }
     }
@@ -260,6 +291,7 @@ impl MeetingsPane {
     pub fn loaded(&mut self, data: Loaded) -> (bool, Option<Query>) {
         let was_meeting = self.selected_meeting().map(|m| m.id);
         let was_person = self.selected_person().map(|p| p.id);
+        let was_watch = self.selected_watch().map(|w| w.id);
         let changed = !self.loaded || data != self.data;
         self.loaded = true;
         self.data = data;
@@ -279,6 +311,11 @@ impl MeetingsPane {
         self.person = self
             .person
             .min(self.data.stakeholders.len().saturating_sub(1));
+        if let Some(at) = was_watch.and_then(|id| self.data.watches.iter().position(|w| w.id == id))
+        {
+            self.watch = at;
+        }
+        self.watch = self.watch.min(self.data.watches.len().saturating_sub(1));
         let actions = self.detail().map_or(0, |d| d.actions.len());
         self.item = self.item.min(actions.saturating_sub(1));
         self.statuses = self.statuses();
@@ -286,7 +323,10 @@ impl MeetingsPane {
         let stale = query.meeting != self.data.detail.as_ref().map(|d| d.meeting.id)
             || (query.stakeholders
                 && query.stakeholder.is_some()
-                && self.data.stakeholder.is_none());
+                && self.data.stakeholder.is_none())
+            || (query.watches
+                && query.watch.is_some()
+                && query.watch != self.data.change.as_ref().map(|c| c.watch));
         (changed, stale.then_some(query))
     }
 
@@ -299,7 +339,8 @@ impl MeetingsPane {
             Action::MeetingsView => {
                 self.view = match self.view {
                     View::Agenda => View::Stakeholders,
-                    View::Stakeholders => View::Agenda,
+                    View::Stakeholders => View::Watches,
+                    View::Watches => View::Agenda,
                 };
                 self.load()
             }
@@ -307,6 +348,7 @@ impl MeetingsPane {
                 let (at, len) = match self.view {
                     View::Agenda => (self.selected, self.data.meetings.len()),
                     View::Stakeholders => (self.person, self.data.stakeholders.len()),
+                    View::Watches => (self.watch, self.data.watches.len()),
                 };
                 let Some(to) = super::moved(at, len, self.page, action) else {
                     return Outcome::Ignored;
@@ -320,6 +362,7 @@ impl MeetingsPane {
                         self.item = 0;
                     }
                     View::Stakeholders => self.person = to,
+                    View::Watches => self.watch = to,
                 }
                 self.load()
             }

@@ -118,6 +118,10 @@ impl MeetingsPane {
                 self.render_people(left, buf, list_focused, theme);
                 self.render_person(detail, buf, theme);
             }
+            View::Watches => {
+                self.render_watches(left, buf, list_focused, theme);
+                self.render_change(detail, buf, theme);
+            }
         }
         if form_height > 0 {
             return self.render_form(form_area, buf, focused, theme);
@@ -440,6 +444,100 @@ impl MeetingsPane {
                 text,
             ));
         }
+        Paragraph::new(lines).render(body, buf);
+    }
+
+    fn render_watches(&mut self, area: Rect, buf: &mut Buffer, focused: bool, theme: &Theme) {
+        frame(" Watched pages ", focused, theme).render(area, buf);
+        let body = inner(area);
+        self.page = body.height.max(1);
+        let width = usize::from(body.width);
+        if self.data.watches.is_empty() {
+            let text = if self.loaded {
+                " none yet: kollega watch add <url> [--every 6h]"
+            } else {
+                " reading…"
+            };
+            Paragraph::new(Line::styled(fit(text, width, false), theme.ui("muted")))
+                .render(body, buf);
+            return;
+        }
+        let mut rows = Vec::new();
+        for (i, watch) in self.data.watches.iter().enumerate() {
+            let url = Line::styled(
+                fit(
+                    &format!(" {}", crate::tui::ansi::strip(&watch.url)),
+                    width,
+                    false,
+                ),
+                theme.ui("foreground"),
+            );
+            let fetched = watch
+                .last_fetched_at
+                .map_or("not read yet".to_string(), |at| {
+                    format!("read {}", zone::local(at, self.zone).format("%-d %b %H:%M"))
+                });
+            let versions = if watch.versions == 1 {
+                "version"
+            } else {
+                "versions"
+            };
+            // A failure first: the line may be cut at the list's width.
+            let (state, style) = match &watch.last_error {
+                Some(_) => (
+                    format!("   failed · {} {versions} · {fetched}", watch.versions),
+                    theme.ui("error"),
+                ),
+                None => (
+                    format!("   {} {versions} · {fetched}", watch.versions),
+                    theme.ui("muted"),
+                ),
+            };
+            let mut state = Line::styled(fit(&state, width, false), style);
+            let mut url = url;
+            if i == self.watch {
+                url = url.patch_style(theme.ui("selection"));
+                state = state.patch_style(theme.ui("selection"));
+            }
+            rows.push(url);
+            rows.push(state);
+        }
+        let top = scroll_for(self.watch * 2 + 1, body.height);
+        Paragraph::new(rows.split_off(top.min(rows.len()))).render(body, buf);
+    }
+
+    fn render_change(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
+        let title = match self.data.change.as_ref().and_then(|c| c.at) {
+            Some(at) => format!(
+                " Latest change · {} ",
+                zone::local(at, self.zone).format("%a %-d %b %H:%M")
+            ),
+            None => " Latest change ".to_string(),
+        };
+        frame(&title, false, theme).render(area, buf);
+        let body = inner(area);
+        let width = usize::from(body.width);
+        let Some(change) = &self.data.change else {
+            Paragraph::new(Line::styled(" reading…", theme.ui("muted"))).render(body, buf);
+            return;
+        };
+        let lines: Vec<Line> = change
+            .text
+            .lines()
+            .map(|line| {
+                let style = match line.as_bytes().first() {
+                    _ if line.starts_with("+++") || line.starts_with("---") => theme.ui("muted"),
+                    Some(b'+') => theme.ui("diff_added"),
+                    Some(b'-') => theme.ui("diff_removed"),
+                    Some(b'@') => theme.ui("title"),
+                    _ => theme.ui("foreground"),
+                };
+                Line::styled(
+                    fit(&format!(" {}", crate::tui::ansi::strip(line)), width, false),
+                    style,
+                )
+            })
+            .collect();
         Paragraph::new(lines).render(body, buf);
     }
 

@@ -13,6 +13,7 @@ use super::*;
 use crate::store::meetings::actions::ActionRow;
 use crate::store::meetings::pane::{DecisionOf, MeetingDetail, StakeholderDetail, TranscriptInfo};
 use crate::store::meetings::stakeholders::StakeholderRow;
+use crate::store::meetings::watches::WatchRow;
 use crate::store::meetings::{Attendee, Processing, Role, TextRow};
 use crate::tui::app::{Effect, Outcome};
 use crate::tui::theme::{ColorDepth, Theme};
@@ -180,6 +181,8 @@ fn week() -> Loaded {
         detail: Some(detail),
         stakeholders: Vec::new(),
         stakeholder: None,
+        watches: Vec::new(),
+        change: None,
     }
 }
 
@@ -571,4 +574,57 @@ fn the_stakeholders_view_lists_people_with_their_work() {
         panic!("expected a load");
     };
     assert_eq!(query.stakeholder, Some(1));
+}
+
+#[test]
+fn the_watches_view_lists_pages_and_shows_the_latest_change() {
+    let mut pane = pane();
+    let _ = pane.update(Action::MeetingsView);
+    let Outcome::Effect(Effect::Meetings(MeetingsOp::Load(query))) =
+        pane.update(Action::MeetingsView)
+    else {
+        panic!("expected a load");
+    };
+    assert!(query.watches && !query.stakeholders);
+    let watch = |id: i64, url: &str, versions: i64, error: Option<&str>| WatchRow {
+        id,
+        url: url.into(),
+        every_s: 6 * 3600,
+        etag: None,
+        last_modified: None,
+        last_fetched_at: Some(at(2026, 12, 7, 8, 0)),
+        last_error: error.map(str::to_string),
+        created_at: at(2026, 12, 1, 8, 0),
+        versions,
+    };
+    let mut data = week();
+    data.watches = vec![
+        watch(4, "https://eur-lex.example/feed.xml", 3, None),
+        watch(
+            5,
+            "https://gov.example/procurement",
+            1,
+            Some("503 Service Unavailable"),
+        ),
+    ];
+    data.change = Some(WatchChange {
+        watch: 4,
+        at: Some(at(2026, 12, 7, 8, 0)),
+        text: "--- https://eur-lex.example/feed.xml\n+++ https://eur-lex.example/feed.xml\n\
+               @@ -1,2 +1,3 @@\n * Data Act guidance\n+* AI Act: obligations from August\n"
+            .into(),
+    });
+    let _ = pane.loaded(data);
+    let (screen, _) = draw(&mut pane, 80, 24, ColorDepth::TrueColor);
+    insta::assert_snapshot!("meetings_watches_80x24", screen);
+    assert!(screen.contains("AI Act: obligations"), "{screen}");
+    assert!(screen.contains("failed"), "{screen}");
+    // Moving down asks for the second page's change; the view cycles back.
+    let Outcome::Effect(Effect::Meetings(MeetingsOp::Load(query))) = pane.update(Action::Down)
+    else {
+        panic!("expected a load");
+    };
+    assert_eq!(query.watch, Some(5));
+    let _ = pane.update(Action::MeetingsView);
+    assert_eq!(pane.view, View::Agenda);
 }
