@@ -448,8 +448,7 @@ fn apply(
     commit: Commit,
     json: bool,
 ) -> Result<ExitCode, Error> {
-    let key =
-        patches::workspace_key(&store.conn, id)?.ok_or(ProposalError::NotFound(id))?;
+    let key = patches::workspace_key(&store.conn, id)?.ok_or(ProposalError::NotFound(id))?;
     let target = Target::from_key(store, &key)?;
     recover_first(store, &target)?;
     let (applied, committed) = if commit.commits(&target) {

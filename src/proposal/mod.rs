@@ -11,10 +11,10 @@
 //!
 //! A workspace is either stored here (files in SQLite, changed in one
 //! transaction with the checkpoint) or a folder on disk: the step is
-//! journaled in the store first, then temp files beside the targets are
-//! renamed over them (what was renamed restored when a later rename
-//! fails), then the step is recorded; a step cut short by a dead process
-//! is taken back by `recover` before the next one. An apply may also be
+//! journaled in the store first, then each file is written in place
+//! (what was written put back when a later write fails), then the step
+//! is recorded; a step cut short by a dead process is taken back by
+//! `recover` before the next one. An apply may also be
 //! committed in its git repository (`commit`). Nothing here knows the
 //! terminal; everything is blocking, for the CLI or a blocking task.
 

@@ -766,11 +766,9 @@ fn a_file_cut_before_its_mode_and_a_new_file_cut_short_are_taken_back() {
     let step = checkpoint::Step::Apply {
         patch_id: imported.id,
     };
-    let tx = rusqlite::Transaction::new_unchecked(
-        &store.conn,
-        rusqlite::TransactionBehavior::Immediate,
-    )
-    .unwrap();
+    let tx =
+        rusqlite::Transaction::new_unchecked(&store.conn, rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
     checkpoint::begin(tx, &target, &changes, step, &writer).unwrap();
     // Killed after run.sh's write, before its mode, and in the middle of
     // the new file.
@@ -781,8 +779,14 @@ fn a_file_cut_before_its_mode_and_a_new_file_cut_short_are_taken_back() {
     let recovered = recover(&mut store, &target).unwrap();
     assert_eq!(recovered[0].files, ["new/made.txt", "run.sh"]);
     assert!(recovered[0].left.is_empty());
-    assert_eq!(fs::read_to_string(root.join("run.sh")).unwrap(), "echo one\n");
-    let mode = fs::metadata(root.join("run.sh")).unwrap().permissions().mode();
+    assert_eq!(
+        fs::read_to_string(root.join("run.sh")).unwrap(),
+        "echo one\n"
+    );
+    let mode = fs::metadata(root.join("run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o111, 0, "{mode:o}");
     assert!(!root.join("new/made.txt").exists());
 }

@@ -190,8 +190,8 @@ impl DiskWorkspace {
         let mode = fs::metadata(&full)
             .map(|m| m.permissions().mode() & 0o7777)
             .unwrap_or(0o644);
-        let tmp = write_temp(&full, content.as_bytes(), mode)
-            .map_err(DiskError::io("save", &parsed))?;
+        let tmp =
+            write_temp(&full, content.as_bytes(), mode).map_err(DiskError::io("save", &parsed))?;
         let finish = || -> std::io::Result<()> {
             fs::rename(&tmp, &full)?;
             // Make the rename itself durable.

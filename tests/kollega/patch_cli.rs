@@ -534,7 +534,14 @@ fn an_apply_killed_while_writing_is_all_or_nothing_after_recovery() {
         write_tree(&dir, &before);
         let ws = dir.to_str().unwrap();
         let args = if at_once {
-            ["patch", "import", ws, patch_file.to_str().unwrap(), "--apply"].map(String::from)
+            [
+                "patch",
+                "import",
+                ws,
+                patch_file.to_str().unwrap(),
+                "--apply",
+            ]
+            .map(String::from)
         } else {
             let id = import(&k, ws, &diff)["patchId"].as_i64().unwrap();
             ["patch", "apply", &id.to_string(), "--all", "--no-commit"].map(String::from)
