@@ -5,12 +5,12 @@
 # fresh copy of the files (a folder workspace, outside any repository) by
 #
 #   git apply PATCH
+#   kollega patch import DIR PATCH --apply        (one process)
 #   kollega patch import DIR PATCH  +  kollega patch apply ID --all
 #
-# kollega's apply is atomic across files (journaled in the store first,
-# then every new content in a temp file beside its target, then renames)
-# and records a checkpoint for undo; git apply rewrites each file in
-# place. Each run gets a fresh copy and a fresh data
+# kollega's apply is all or nothing across files (journaled in the store
+# first, then each file written in place as git apply does, taken back
+# from the journal if cut short) and records a checkpoint for undo. Each run gets a fresh copy and a fresh data
 # directory (not timed); the results are checked equal once.
 #
 # Usage:
@@ -94,12 +94,19 @@ fresh() {
 
 git_times=()
 kollega_times=()
+at_once_times=()
 import_times=()
 apply_times=()
 for rep in $(seq "$REPS"); do
     log "run $rep of $REPS"
     fresh "$WORK/by-git"
     git_times+=("$(cd "$WORK/by-git" && timed git apply "$WORK/patch.diff")")
+
+    fresh "$WORK/at-once"
+    rm -rf "$WORK/data"
+    export KOLLEGA_DATA_DIR="$WORK/data" KOLLEGA_CONFIG_DIR="$WORK/home"
+    "$KOLLEGA" ls >/dev/null
+    at_once_times+=("$(timed "$KOLLEGA" patch import "$WORK/at-once" "$WORK/patch.diff" --apply)")
 
     fresh "$WORK/by-kollega"
     rm -rf "$WORK/data"
@@ -114,9 +121,11 @@ for rep in $(seq "$REPS"); do
 done
 
 diff -r "$WORK/by-git" "$WORK/by-kollega" >/dev/null || die "kollega's result differs from git apply's"
+diff -r "$WORK/by-git" "$WORK/at-once" >/dev/null || die "kollega's import --apply differs from git apply's"
 
 echo "patch apply: $FILES files, $HUNKS hunks, $REPS runs (median seconds)"
 echo "  git apply                          $(median "${git_times[@]}")"
+echo "  kollega patch import --apply       $(median "${at_once_times[@]}")"
 echo "  kollega patch import + apply --all $(median "${kollega_times[@]}")"
 echo "    import                           $(median "${import_times[@]}")"
 echo "    apply --all                      $(median "${apply_times[@]}")"

@@ -36,7 +36,11 @@ pub fn init(data_dir: &Path, verbose: u8) -> TelemetryGuard {
     let appender = DailyLog::open(&data_dir.join("logs"));
     let (file_layer, guard) = match appender {
         Some(appender) => {
-            let (writer, guard) = tracing_appender::non_blocking(appender);
+            // A short queue: the default (128,000 lines) is allocated and
+            // touched at every start, a few milliseconds of each command.
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .buffered_lines_limit(LOG_QUEUE_LINES)
+                .finish(appender);
             let layer = tracing_subscriber::fmt::layer()
                 .json()
                 .with_current_span(true)
@@ -53,6 +57,9 @@ pub fn init(data_dir: &Path, verbose: u8) -> TelemetryGuard {
         .try_init();
     TelemetryGuard { _file: guard }
 }
+
+/// Log lines waiting for the writer thread before more are dropped.
+const LOG_QUEUE_LINES: usize = 4096;
 
 /// Log files kept: today's and six before it.
 const KEEP: usize = 7;

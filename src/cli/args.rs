@@ -622,16 +622,28 @@ pub(crate) enum PatchCommand {
     /// Store a patch from a file or stdin for review (unified diff,
     /// apply_patch envelope, search/replace blocks, `=== lines` ranges)
     #[command(after_help = "Examples:\n  kollega patch import shop fix.diff\n  \
-                      git diff | kollega patch import ./my-repo - --json\n\n\
+                      git diff | kollega patch import ./my-repo - --json\n  \
+                      kollega patch import ./my-repo fix.diff --apply\n\n\
                       Search/replace blocks and line ranges are resolved against the files \
                       now; a block that matches nothing is refused. Nothing is written to \
-                      the files until `kollega patch apply`.")]
+                      the files until `kollega patch apply`, or at once with --apply: every \
+                      hunk, all or nothing, like `git apply` (`kollega undo <ws>` takes it \
+                      back; a patch that does not apply is stored for review).")]
     Import {
         #[arg(value_name = "WS-OR-DIR")]
         workspace: String,
         /// The patch file, or - for stdin
         #[arg(value_name = "FILE")]
         file: String,
+        /// Apply every hunk at once, as `patch apply --all` would
+        #[arg(long)]
+        apply: bool,
+        /// With --apply: commit the applied files in the folder's git repository
+        #[arg(long, requires = "apply", conflicts_with = "no_commit")]
+        commit: bool,
+        /// With --apply: do not commit, whatever `[ai] commit_applies` says
+        #[arg(long, requires = "apply")]
+        no_commit: bool,
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,

@@ -9,9 +9,10 @@ use serde_json::{Value, json};
 use super::args::PatchCommand;
 use super::output::{Align, Table, print_json, printable};
 use crate::error::Error;
-use crate::proposal::{self, Proposal, Restored, Selection, Target};
+use crate::git::commit::Committed;
+use crate::proposal::{self, Applied, Proposal, ProposalError, Restored, Selection, Target};
 use crate::store::Store;
-use crate::store::patches::{Decision, PatchRow, Source};
+use crate::store::patches::{self, Decision, PatchRow, Source};
 
 pub(super) fn dispatch(
     config: &crate::config::Config,
@@ -36,8 +37,14 @@ pub(super) fn dispatch(
         PatchCommand::Import {
             workspace,
             file,
+            apply,
+            commit,
+            no_commit,
             json,
-        } => import(store, &workspace, &file, json),
+        } => {
+            let then_apply = apply.then(|| Commit::choose(config, commit, no_commit));
+            import(store, &workspace, &file, then_apply, json)
+        }
         PatchCommand::Ls { workspace, json } => ls(store, &workspace, json),
         PatchCommand::Show { id, json } => show(store, id, json),
         PatchCommand::Apply {
@@ -53,13 +60,13 @@ pub(super) fn dispatch(
                 (false, false) => Selection::Hunks(hunks),
                 (false, true) => Selection::Accepted,
             };
-            let commit = match (commit, no_commit) {
-                (true, _) => Commit::Always,
-                (false, true) => Commit::Never,
-                (false, false) if config.ai.commit_applies => Commit::InGit,
-                (false, false) => Commit::Never,
-            };
-            apply(store, id, selection, commit, json)
+            apply(
+                store,
+                id,
+                selection,
+                Commit::choose(config, commit, no_commit),
+                json,
+            )
         }
         PatchCommand::Accept {
             id,
@@ -125,8 +132,45 @@ fn decide(
     Ok(ExitCode::SUCCESS)
 }
 
-fn import(store: &mut Store, workspace: &str, file: &str, json: bool) -> Result<ExitCode, Error> {
+/// `patch import`: stores the patch in `file` (`-`: stdin) for review,
+/// or with `then_apply` applies every hunk of it at once.
+fn import(
+    store: &mut Store,
+    workspace: &str,
+    file: &str,
+    then_apply: Option<Commit>,
+    json: bool,
+) -> Result<ExitCode, Error> {
     let target = Target::resolve(store, workspace)?;
+    let (text, title) = read_patch_file(file)?;
+    if let Some(commit) = then_apply {
+        return import_and_apply(store, &target, &text, &title, commit, json);
+    }
+    let imported = proposal::import(store, &target, &text, Source::Import, &title)?;
+    if json {
+        print_json(&json!({
+            "patchId": imported.id,
+            "files": imported.files,
+            "hunks": imported.hunks,
+        }))?;
+    } else {
+        println!(
+            "patch {}: {} hunks in {} files for {}",
+            imported.id,
+            imported.hunks,
+            imported.files,
+            printable(target.label())
+        );
+        println!(
+            "  review: kollega patch show {id}; apply: kollega patch apply {id} --all",
+            id = imported.id
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The text of the patch in `file` (`-`: stdin) and a title naming it.
+fn read_patch_file(file: &str) -> Result<(String, String), Error> {
     let (bytes, title) = if file == "-" {
         let mut bytes = Vec::new();
         std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
@@ -157,27 +201,40 @@ fn import(store: &mut Store, workspace: &str, file: &str, json: bool) -> Result<
             "give a text diff; binary patches are not applied by kollega",
         )
     })?;
-    let imported = proposal::import(store, &target, &text, Source::Import, &title)?;
-    if json {
-        print_json(&json!({
-            "patchId": imported.id,
-            "files": imported.files,
-            "hunks": imported.hunks,
-        }))?;
-    } else {
-        println!(
-            "patch {}: {} hunks in {} files for {}",
-            imported.id,
-            imported.hunks,
-            imported.files,
-            printable(target.label())
-        );
-        println!(
-            "  review: kollega patch show {id}; apply: kollega patch apply {id} --all",
-            id = imported.id
-        );
+    Ok((text, title))
+}
+
+/// `patch import --apply`: one parse, and the patch stored with the
+/// apply's checkpoint in one transaction. A patch that does not apply
+/// changes nothing and is stored for review; one to be committed goes
+/// through `patch apply`'s path.
+fn import_and_apply(
+    store: &mut Store,
+    target: &Target,
+    text: &str,
+    title: &str,
+    commit: Commit,
+    json: bool,
+) -> Result<ExitCode, Error> {
+    recover_first(store, target)?;
+    if commit.commits(target) {
+        let imported = proposal::import(store, target, text, Source::Import, title)?;
+        return apply(store, imported.id, Selection::All, Commit::Always, json);
     }
-    Ok(ExitCode::SUCCESS)
+    match proposal::import_and_apply(store, target, text, Source::Import, title) {
+        Ok(applied) => print_applied(&applied, None, target, json),
+        Err(e @ (ProposalError::DoesNotApply { .. } | ProposalError::File { .. })) => {
+            // Advice only: the failure is what the command reports.
+            if let Ok(imported) = proposal::import(store, target, text, Source::Import, title) {
+                eprintln!(
+                    "the patch is stored as patch {id} for review: kollega patch show {id}",
+                    id = imported.id
+                );
+            }
+            Err(e.into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn ls(store: &Store, workspace: &str, json: bool) -> Result<ExitCode, Error> {
@@ -363,6 +420,27 @@ enum Commit {
     Never,
 }
 
+impl Commit {
+    /// What `--commit`, `--no-commit` and `[ai] commit_applies` ask for.
+    fn choose(config: &crate::config::Config, commit: bool, no_commit: bool) -> Commit {
+        match (commit, no_commit) {
+            (true, _) => Commit::Always,
+            (false, true) => Commit::Never,
+            (false, false) if config.ai.commit_applies => Commit::InGit,
+            (false, false) => Commit::Never,
+        }
+    }
+
+    /// Whether an apply to `target` commits.
+    fn commits(self, target: &Target) -> bool {
+        match self {
+            Commit::Always => true,
+            Commit::InGit => proposal::commits_in(target),
+            Commit::Never => false,
+        }
+    }
+}
+
 fn apply(
     store: &mut Store,
     id: i64,
@@ -370,38 +448,44 @@ fn apply(
     commit: Commit,
     json: bool,
 ) -> Result<ExitCode, Error> {
-    let row = proposal::load(store, id)?.row;
-    let target = Target::from_key(store, &row.workspace_key)?;
+    let key = patches::workspace_key(&store.conn, id)?.ok_or(ProposalError::NotFound(id))?;
+    let target = Target::from_key(store, &key)?;
     recover_first(store, &target)?;
-    let commit = match commit {
-        Commit::Always => true,
-        Commit::InGit => proposal::commits_in(&target),
-        Commit::Never => false,
-    };
-    let (applied, committed) = if commit {
+    let (applied, committed) = if commit.commits(&target) {
         let (applied, committed) = proposal::apply_and_commit(store, &target, id, selection)?;
         (applied, Some(committed))
     } else {
         (proposal::apply(store, &target, id, selection)?, None)
     };
+    print_applied(&applied, committed.as_ref(), &target, json)
+}
+
+/// What an apply wrote, and the commit it made.
+fn print_applied(
+    applied: &Applied,
+    committed: Option<&Committed>,
+    target: &Target,
+    json: bool,
+) -> Result<ExitCode, Error> {
     if json {
         print_json(&json!({
             "patchId": applied.patch_id,
             "applyId": applied.apply_id,
             "hunks": applied.hunks,
             "files": applied.files,
-            "commit": committed.as_ref().map(|c| &c.commit),
+            "commit": committed.map(|c| &c.commit),
         }))?;
     } else {
         println!(
-            "patch {id}: {} hunks applied to {} files",
+            "patch {}: {} hunks applied to {} files",
+            applied.patch_id,
             applied.hunks,
             applied.files.len()
         );
         for path in &applied.files {
             println!("  {}", printable(path));
         }
-        if let Some(c) = &committed {
+        if let Some(c) = committed {
             println!(
                 "  committed {} on {}: {}",
                 c.short_id,

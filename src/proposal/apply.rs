@@ -11,7 +11,7 @@ use super::checkpoint::{self, Change, Step};
 use super::target::{Content, MODE_FILE};
 use super::{Proposal, ProposalError, Result, Target};
 use crate::patch::closest::closest;
-use crate::patch::{FilePatch, FileStatus, Hunk, LineKind, PatchError};
+use crate::patch::{FilePatch, FileStatus, Hunk, LineKind, Patch, PatchError};
 use crate::store::Store;
 use crate::store::patches::{Decision, PatchStatus};
 
@@ -47,8 +47,8 @@ pub(crate) struct Applied {
 
 /// Applies the `selection` of patch `id` to `target`: every file or none.
 /// A workspace stored here changes in one transaction with its
-/// checkpoint; a folder through temp files and renames, restored if a
-/// rename fails. The patch is then marked applied.
+/// checkpoint; a folder is journaled first, then written in place, and
+/// put back if a write fails. The patch is then marked applied.
 pub(crate) fn apply(
     store: &mut Store,
     target: &Target,
@@ -74,11 +74,44 @@ pub(crate) fn apply(
         }
     }
     let chosen = chosen(&proposal, &selection)?;
-    let hunks = chosen.iter().filter(|&&c| c).count();
     let conn = &store.conn;
     let _durable = checkpoint::Durable::new(conn)?;
     let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let changes = plan(&tx, target, &proposal, &chosen, &selection)?;
+    write(conn, tx, target, &proposal.patch, id, &chosen, &selection)
+}
+
+/// Applies every hunk of `patch`, a patch not stored yet, to `target`:
+/// `store_patch` stores it inside the apply's transaction and gives its
+/// id, so that the patch and its checkpoint are one commit.
+pub(super) fn apply_new(
+    store: &mut Store,
+    target: &Target,
+    patch: &Patch,
+    store_patch: impl FnOnce(&Connection) -> Result<i64>,
+) -> Result<Applied> {
+    super::recover(store, target)?;
+    let chosen = vec![true; patch.files.iter().map(|f| f.hunks.len()).sum()];
+    let conn = &store.conn;
+    let _durable = checkpoint::Durable::new(conn)?;
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let id = store_patch(&tx)?;
+    write(conn, tx, target, patch, id, &chosen, &Selection::All)
+}
+
+/// Plans the `chosen` hunks of `patch` (stored as `id`) on `target` and
+/// writes them with their checkpoint; `tx` is an immediate transaction
+/// on `conn`, under [`checkpoint::Durable`].
+fn write(
+    conn: &Connection,
+    tx: Transaction<'_>,
+    target: &Target,
+    patch: &Patch,
+    id: i64,
+    chosen: &[bool],
+    selection: &Selection,
+) -> Result<Applied> {
+    let hunks = chosen.iter().filter(|&&c| c).count();
+    let changes = plan(&tx, target, patch, chosen, selection)?;
     if changes.is_empty() {
         return Err(ProposalError::Empty);
     }
@@ -130,7 +163,7 @@ fn chosen(proposal: &Proposal, selection: &Selection) -> Result<Vec<bool>> {
 fn plan(
     conn: &Connection,
     target: &Target,
-    proposal: &Proposal,
+    patch: &Patch,
     chosen: &[bool],
     selection: &Selection,
 ) -> Result<Vec<Change>> {
@@ -141,7 +174,7 @@ fn plan(
         at: HashMap::new(),
     };
     let mut first_number = 1;
-    for file in &proposal.patch.files {
+    for file in &patch.files {
         let numbers = first_number..first_number + file.hunks.len();
         first_number = numbers.end;
         let picked: Vec<usize> = (0..file.hunks.len())

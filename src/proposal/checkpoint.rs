@@ -232,7 +232,7 @@ impl Writer {
 /// Commits synced to disk while this lives (SQLite's `synchronous =
 /// FULL`; the store's everyday level, NORMAL, may lose the last commits
 /// to a power cut). A step's journal must be on disk before its first
-/// rename, and its end before the command says it is done. SQLite
+/// write, and its end before the command says it is done. SQLite
 /// changes the level only outside a transaction: make this first.
 pub(super) struct Durable<'a>(&'a Connection);
 

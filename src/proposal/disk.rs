@@ -1,63 +1,56 @@
-//! Writing a step's changes into a folder all at once: every new content
-//! goes to a temp file beside its target first (a failure there changes
-//! nothing), then the temp files are renamed over their targets and
-//! deleted files removed; a failure among the renames puts back what was
-//! already changed.
+//! Writing a step's changes into a folder, in place, as `git apply` does:
+//! each changed file is truncated and written with its new content, a new
+//! file is created, a deleted file removed; a file keeps its mode unless
+//! the step changes its executable bit. A failure part way puts back
+//! every file already written, the failing one included, from the
+//! changes' `before`.
 //!
-//! Nothing is fsynced file by file: the step is journaled in the store,
-//! synced, before the first rename (see `checkpoint`), which makes it all
-//! or nothing across a killed process, and the store's record that the
-//! step is done is synced after the last rename. A file replaced by a
-//! rename reaches the disk with its rename on file systems that order
-//! them (ext4's default `auto_da_alloc`, btrfs), so after a power cut
-//! each file is as before or as after and recovery makes them all one.
-//! A new file has no old file to be ordered with: it alone is fsynced
-//! before its rename. (`syncfs` at the end was measured instead: on a
-//! file system shared with builds it waits for their writes too, 0.7 s.)
+//! No temp file and rename per file is needed for all or nothing: the
+//! step is journaled in the store, every file before and after, synced,
+//! before the first write (see `checkpoint`), and a step cut short (a
+//! killed process, a power cut) is taken back from that journal before
+//! the next one (see `recover`): each file is as before, as after, or
+//! part way to after (a prefix of it: the truncate and the writes of a
+//! file happen in that order), and all of them are put back as before.
+//! What a reader of a file sees while it is being written is what it sees
+//! during a `git apply`: the file empty or part written, for the moment
+//! of its write.
+//!
+//! Nothing is fsynced file by file: the store's record that the step is
+//! done is synced after the last write, and on file systems that flush a
+//! file truncated and rewritten when it is closed (ext4's default
+//! `auto_da_alloc`, btrfs, xfs) its new content reaches the disk with
+//! that record. A new file has no such rule: it alone is fsynced.
 
 use std::collections::HashSet;
-use std::fs;
-use std::io::ErrorKind;
-use std::os::unix::fs::PermissionsExt;
+use std::fs::{self, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::checkpoint::Change;
 use super::target::Content;
 use super::{ProposalError, Result};
-use crate::workspace::disk::{DiskWorkspace, Sync, write_temp};
+use crate::workspace::disk::DiskWorkspace;
 
 /// Writes every change, or none of them.
 pub(super) fn write_all(folder: &DiskWorkspace, changes: &[Change]) -> Result<()> {
     let targets = full_paths(folder, changes)?;
     let mut folders = HashSet::new();
-    let mut temps: Vec<Option<PathBuf>> = Vec::with_capacity(changes.len());
     for (i, (change, full)) in changes.iter().zip(&targets).enumerate() {
-        let written = match &change.after {
+        let done = match &change.after {
             Some(content) => make_parent(full, &mut folders)
-                .and_then(|()| write_beside(full, content, i, change.before.is_none()))
-                .map(Some),
-            None => Ok(None),
+                .map_err(Failed::untouched)
+                .and_then(|()| {
+                    write_in_place(full, content, change.before.as_ref(), Fresh::MustBe)
+                }),
+            None => remove(full).map_err(Failed::untouched),
         };
-        match written {
-            Ok(temp) => temps.push(temp),
-            Err(source) => {
-                remove_temps(&temps);
-                return Err(io("write", &change.path, source));
-            }
-        }
-    }
-    for (i, (change, full)) in changes.iter().zip(&targets).enumerate() {
-        let done = match &temps[i] {
-            Some(temp) => fs::rename(temp, full),
-            None => match fs::remove_file(full) {
-                Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-                other => other,
-            },
-        };
-        if let Err(source) = done {
-            remove_temps(&temps[i..]);
-            put_back(&changes[..i], &targets[..i]);
-            return Err(io("write", &change.path, source));
+        if let Err(failed) = done {
+            // A file truncated before its write failed goes back too.
+            let end = if failed.touched { i + 1 } else { i };
+            put_back(&changes[..end], &targets[..end]);
+            return Err(io("write", &change.path, failed.source));
         }
     }
     Ok(())
@@ -94,18 +87,18 @@ pub(super) fn restore(folder: &DiskWorkspace, changes: &[Change]) {
     }
 }
 
+/// Writes each change's `before` over whatever its file is now: its
+/// `after`, or part of it.
 fn put_back(changes: &[Change], targets: &[PathBuf]) {
-    for (i, (change, full)) in changes.iter().zip(targets).enumerate() {
+    for (change, full) in changes.iter().zip(targets) {
         let result = match &change.before {
             Some(content) => full
                 .parent()
                 .map_or(Ok(()), fs::create_dir_all)
-                .and_then(|()| write_beside(full, content, changes.len() + i, false))
-                .and_then(|temp| fs::rename(temp, full)),
-            None => match fs::remove_file(full) {
-                Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-                other => other,
-            },
+                .map_err(Failed::untouched)
+                .and_then(|()| write_in_place(full, content, change.after.as_ref(), Fresh::MayBe))
+                .map_err(|f| f.source),
+            None => remove(full),
         };
         if let Err(e) = result {
             tracing::error!(path = %change.path, error = %e, "cannot put a file back after a failed apply");
@@ -113,9 +106,37 @@ fn put_back(changes: &[Change], targets: &[PathBuf]) {
     }
 }
 
-fn remove_temps(temps: &[Option<PathBuf>]) {
-    for temp in temps.iter().flatten() {
-        let _ = fs::remove_file(temp);
+/// Removes `full`; a file already gone is fine.
+fn remove(full: &Path) -> std::io::Result<()> {
+    match fs::remove_file(full) {
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// Whether a file to be written where none was may exist already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fresh {
+    /// No: a file that appeared since the step was planned is someone
+    /// else's, and is not overwritten.
+    MustBe,
+    /// Yes: a file put back may be there, part written.
+    MayBe,
+}
+
+/// A write that failed, and whether the file had been changed (truncated
+/// or created) before it did.
+struct Failed {
+    touched: bool,
+    source: std::io::Error,
+}
+
+impl Failed {
+    fn untouched(source: std::io::Error) -> Failed {
+        Failed {
+            touched: false,
+            source,
+        }
     }
 }
 
@@ -127,18 +148,37 @@ fn io(action: &'static str, path: &str, source: std::io::Error) -> ProposalError
     }
 }
 
-/// `content` in the `n`th temp file beside `full`, with the mode `full`
-/// will have: its own when its executable bit stays, else 0755 or 0644;
-/// fsynced when it is `new` (nothing there to be ordered with).
-fn write_beside(full: &Path, content: &Content, n: usize, new: bool) -> std::io::Result<PathBuf> {
+/// Writes `content` into `full` in place. `was` is the file as the step
+/// found it (`None`: no file): its permissions stay unless the executable
+/// bit changes, which gives 0755 or 0644; a new file gets one of those
+/// (whatever the umask) and is fsynced.
+fn write_in_place(
+    full: &Path,
+    content: &Content,
+    was: Option<&Content>,
+    fresh: Fresh,
+) -> std::result::Result<(), Failed> {
     let executable = content.executable();
-    let mode = match fs::metadata(full) {
-        Ok(meta) if (meta.permissions().mode() & 0o111 != 0) == executable => {
-            meta.permissions().mode() & 0o7777
-        }
-        _ if executable => 0o755,
-        _ => 0o644,
+    let mode = if executable { 0o755 } else { 0o644 };
+    let mut options = OpenOptions::new();
+    options.write(true).mode(mode);
+    match (was, fresh) {
+        (None, Fresh::MustBe) => options.create_new(true),
+        _ => options.create(true).truncate(true),
     };
-    let sync = if new { Sync::Now } else { Sync::Later };
-    write_temp(full, content.text.as_bytes(), mode, Some(n), sync)
+    let mut file = options.open(full).map_err(Failed::untouched)?;
+    let mut write = || -> std::io::Result<()> {
+        file.write_all(content.text.as_bytes())?;
+        if was.is_none_or(|was| was.executable() != executable) {
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
+        }
+        if was.is_none() {
+            file.sync_all()?;
+        }
+        Ok(())
+    };
+    write().map_err(|source| Failed {
+        touched: true,
+        source,
+    })
 }

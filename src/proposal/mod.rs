@@ -11,10 +11,10 @@
 //!
 //! A workspace is either stored here (files in SQLite, changed in one
 //! transaction with the checkpoint) or a folder on disk: the step is
-//! journaled in the store first, then temp files beside the targets are
-//! renamed over them (what was renamed restored when a later rename
-//! fails), then the step is recorded; a step cut short by a dead process
-//! is taken back by `recover` before the next one. An apply may also be
+//! journaled in the store first, then each file is written in place
+//! (what was written put back when a later write fails), then the step
+//! is recorded; a step cut short by a dead process is taken back by
+//! `recover` before the next one. An apply may also be
 //! committed in its git repository (`commit`). Nothing here knows the
 //! terminal; everything is blocking, for the CLI or a blocking task.
 
@@ -37,7 +37,7 @@ use crate::store::patches::{
 use crate::store::{Store, StoreError};
 use crate::workspace::disk::DiskError;
 
-pub(crate) use apply::{Selection, apply};
+pub(crate) use apply::{Applied, Selection, apply};
 pub(crate) use checkpoint::Restored;
 pub(crate) use commit::{apply_and_commit, commits_in, redo, undo};
 pub(crate) use duplicates::duplicate_warnings;
@@ -283,9 +283,20 @@ pub(crate) fn import(
     source: Source,
     title: &str,
 ) -> Result<Imported> {
+    let patch = read_patch(store, target, text)?;
+    let id = store_patch(store, &target.key, &patch, source, title, None, None, None)?;
+    Ok(Imported {
+        id,
+        files: patch.files.len(),
+        hunks: patch.files.iter().map(|f| f.hunks.len()).sum(),
+    })
+}
+
+/// `text`, in any edit format, as one patch for `target` (see [`import`]).
+fn read_patch(store: &Store, target: &Target, text: &str) -> Result<Patch> {
     let edits = reply::parse_reply(text)?;
-    let patch = if edits.iter().all(|e| matches!(e, Edit::Diff { .. })) {
-        Patch {
+    if edits.iter().all(|e| matches!(e, Edit::Diff { .. })) {
+        return Ok(Patch {
             files: edits
                 .into_iter()
                 .filter_map(|e| match e {
@@ -296,23 +307,16 @@ pub(crate) fn import(
                     _ => None,
                 })
                 .collect(),
-        }
-    } else {
-        let conn = &store.conn;
-        reply::resolve(&edits, |path| {
-            target
-                .read(conn, path)
-                .ok()
-                .flatten()
-                .map(|content| content.text)
-        })?
-    };
-    let id = store_patch(store, &target.key, &patch, source, title, None, None, None)?;
-    Ok(Imported {
-        id,
-        files: patch.files.len(),
-        hunks: patch.files.iter().map(|f| f.hunks.len()).sum(),
-    })
+        });
+    }
+    let conn = &store.conn;
+    Ok(reply::resolve(&edits, |path| {
+        target
+            .read(conn, path)
+            .ok()
+            .flatten()
+            .map(|content| content.text)
+    })?)
 }
 
 /// `diff -ru old new` names a file `old/x` on one side and `new/x` on
@@ -353,13 +357,43 @@ pub(crate) fn store_patch(
     job_id: Option<i64>,
     conversation_id: Option<i64>,
 ) -> Result<i64> {
+    let tx = store.conn.transaction()?;
+    let id = store_patch_in(
+        &tx,
+        workspace_key,
+        patch,
+        source,
+        title,
+        message,
+        job_id,
+        conversation_id,
+    )?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// [`store_patch`] inside the caller's transaction.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each is a column of the patch row; a struct would only rename them"
+)]
+fn store_patch_in(
+    conn: &rusqlite::Connection,
+    workspace_key: &str,
+    patch: &Patch,
+    source: Source,
+    title: &str,
+    message: Option<&str>,
+    job_id: Option<i64>,
+    conversation_id: Option<i64>,
+) -> Result<i64> {
     if patch.files.is_empty() {
         return Err(ProposalError::Empty);
     }
     let diff = patch.to_unified();
     let hunks_per_file: Vec<usize> = patch.files.iter().map(|f| f.hunks.len()).collect();
-    Ok(patches::insert(
-        &mut store.conn,
+    Ok(patches::insert_in(
+        conn,
         &NewPatch {
             workspace_key,
             source,
@@ -372,6 +406,23 @@ pub(crate) fn store_patch(
         },
         crate::store::now_ms(),
     )?)
+}
+
+/// Imports `text` as [`import`] does and applies every hunk of it at
+/// once, like `git apply`: one parse, and the patch stored in the same
+/// transaction as the apply's checkpoint. A hunk that does not apply
+/// fails it all: nothing is written and nothing is stored.
+pub(crate) fn import_and_apply(
+    store: &mut Store,
+    target: &Target,
+    text: &str,
+    source: Source,
+    title: &str,
+) -> Result<apply::Applied> {
+    let patch = read_patch(store, target, text)?;
+    apply::apply_new(store, target, &patch, |conn| {
+        store_patch_in(conn, &target.key, &patch, source, title, None, None, None)
+    })
 }
 
 /// Patch `id` with its parsed diff and decisions.

@@ -2,13 +2,15 @@
 //! process died (killed, crashed, the machine lost power) between
 //! journaling the step and recording it as done. The journal (the
 //! checkpoint's rows, each file before and after) tells what every file
-//! was before the step; each file the step had changed already is put
-//! back, the temp files its writer left are removed, and the journal
-//! ends. The step is taken back rather than finished: its command never
-//! said it succeeded, and a failed apply changes nothing.
+//! was before the step; each file the step had changed already, whole or
+//! part way (its bytes a prefix of what the step writes: the file was
+//! cut short while being written in place), is put back, and the journal
+//! ends. (Temp files a writer of an earlier version left beside its
+//! targets are removed.) The step is taken back rather than finished: its
+//! command never said it succeeded, and a failed apply changes nothing.
 //!
-//! A file that is neither as before the step nor as after it was changed
-//! since by someone else: it is left alone and named.
+//! A file that is none of these was changed since by someone else: it is
+//! left alone and named.
 
 use std::fs;
 use std::path::Path;
@@ -115,16 +117,22 @@ fn take_back(
             Writing::Undo => (after, before),
         };
         remove_temps(folder, &file.path, journaled.writer.pid);
-        // A file that cannot be read as text is neither side.
+        // A file that cannot be read as text is neither side, but may be
+        // part of the written side (cut inside a character).
         let now = target.read(conn, &file.path).ok();
-        match now {
-            Some(now) if now == origin => {}
-            Some(now) if now == written => changes.push(Change {
+        let ours = match now {
+            Some(now) if now == origin => continue,
+            Some(now) if now == written => true,
+            _ => part_written(folder, &file.path, written.as_ref()),
+        };
+        if ours {
+            changes.push(Change {
                 path: file.path,
                 before: written,
                 after: origin,
-            }),
-            _ => left.push(file.path),
+            });
+        } else {
+            left.push(file.path);
         }
     }
     if !changes.is_empty() {
@@ -140,7 +148,26 @@ fn take_back(
     })
 }
 
-/// Removes the temp files process `pid` left beside `path`.
+/// Whether the file at `path` is a part of `written`, whatever its mode:
+/// truncated and not yet (or not fully) written, or written and not yet
+/// given its mode.
+fn part_written(
+    folder: &crate::workspace::disk::DiskWorkspace,
+    path: &str,
+    written: Option<&super::target::Content>,
+) -> bool {
+    let Some(written) = written else {
+        return false;
+    };
+    folder
+        .full_path(path)
+        .ok()
+        .and_then(|full| fs::read(full).ok())
+        .is_some_and(|bytes| written.text.as_bytes().starts_with(&bytes))
+}
+
+/// Removes the temp files process `pid` left beside `path` (an earlier
+/// version of the apply wrote through them).
 fn remove_temps(folder: &crate::workspace::disk::DiskWorkspace, path: &str, pid: i64) {
     let Ok(full) = folder.full_path(path) else {
         return;

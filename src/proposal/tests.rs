@@ -395,7 +395,7 @@ fn a_file_missing_or_in_the_way_is_refused_before_anything_is_written() {
 }
 
 #[test]
-fn a_rename_failing_midway_puts_back_what_was_already_renamed() {
+fn a_write_failing_midway_puts_back_what_was_already_written() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("ws");
     fs::create_dir_all(root.join("d/inside")).unwrap();
@@ -413,7 +413,7 @@ fn a_rename_failing_midway_puts_back_what_was_already_renamed() {
             before: content("old\n"),
             after: content("new\n"),
         },
-        // A file cannot be renamed over a folder that holds files.
+        // A file cannot be written where a folder is.
         Change {
             path: "d".into(),
             before: None,
@@ -625,8 +625,8 @@ fn text(s: &str) -> Option<Content> {
 }
 
 /// What a process killed in the middle of `step` leaves: the step
-/// journaled by `writer`, the first `written` of `changes` renamed into
-/// place, and a temp file beside the next.
+/// journaled by `writer`, the first `written` of `changes` written in
+/// place, the next one truncated and part written.
 fn cut_short(
     store: &Store,
     target: &Target,
@@ -643,9 +643,9 @@ fn cut_short(
         panic!("a folder")
     };
     super::disk::write_all(disk, &changes[..written]).unwrap();
-    let next = disk.full_path(&changes[written].path).unwrap();
-    let temp = crate::workspace::disk::temp_path(&next, writer.pid as u32, Some(written));
-    fs::write(temp, "half a fi").unwrap();
+    let next = &changes[written];
+    let text = &next.after.as_ref().unwrap().text;
+    fs::write(disk.full_path(&next.path).unwrap(), &text[..text.len() / 2]).unwrap();
     id
 }
 
@@ -697,18 +697,20 @@ fn an_apply_cut_short_is_taken_back_whole_before_the_next_step() {
         patch_id: imported.id,
     };
     cut_short(&store, &target, &three_changes(true), step, &writer, 2);
-    // Killed after two of three renames: the files are half applied.
+    // Killed after two of three files, in the middle of the third: the
+    // files are half applied, the third cut inside a line.
     assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\nTWO\nthree\n");
-    assert_eq!(
-        read(&store, &target, "c.md").unwrap(),
-        "# C\n\ntext\nmore\n"
-    );
+    assert_eq!(read(&store, &target, "c.md").unwrap(), "# C\n\nte");
+    // A writer of an earlier version went through temp files.
+    let c = root.join("c.md");
+    let temp = crate::workspace::disk::temp_path(&c, writer.pid as u32, Some(2));
+    fs::write(temp, "# C\n\ntext\nMO").unwrap();
     assert!(!temps_in(&root).is_empty());
 
     let recovered = recover(&mut store, &target).unwrap();
     assert_eq!(recovered.len(), 1);
     assert_eq!(recovered[0].step, "apply");
-    assert_eq!(recovered[0].files, ["a.txt", "src/b.rs"]);
+    assert_eq!(recovered[0].files, ["a.txt", "c.md", "src/b.rs"]);
     assert!(recovered[0].left.is_empty());
     for (path, before) in three_files() {
         assert_eq!(read(&store, &target, path).unwrap(), before, "{path}");
@@ -733,6 +735,60 @@ fn an_apply_cut_short_is_taken_back_whole_before_the_next_step() {
     for (path, before) in three_files() {
         assert_eq!(read(&store, &target, path).unwrap(), before, "{path}");
     }
+}
+
+#[test]
+fn a_file_cut_before_its_mode_and_a_new_file_cut_short_are_taken_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let root = dir.path().join("ws");
+    let target = folder(&root, &[("run.sh", "echo one\n")]);
+    let imported = import(&mut store, &target, &three_file_diff(), Source::Import, "t").unwrap();
+    let changes = [
+        Change {
+            path: "run.sh".into(),
+            before: text("echo one\n"),
+            after: Some(Content {
+                text: "echo two\n".into(),
+                mode: super::target::MODE_EXECUTABLE,
+            }),
+        },
+        Change {
+            path: "new/made.txt".into(),
+            before: None,
+            after: text("a new file\n"),
+        },
+    ];
+    let writer = crate::store::applies::Writer {
+        pid: dead_pid(),
+        boot: crate::store::locks::boot_id(),
+    };
+    let step = checkpoint::Step::Apply {
+        patch_id: imported.id,
+    };
+    let tx =
+        rusqlite::Transaction::new_unchecked(&store.conn, rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+    checkpoint::begin(tx, &target, &changes, step, &writer).unwrap();
+    // Killed after run.sh's write, before its mode, and in the middle of
+    // the new file.
+    fs::write(root.join("run.sh"), "echo two\n").unwrap();
+    fs::create_dir_all(root.join("new")).unwrap();
+    fs::write(root.join("new/made.txt"), "a new").unwrap();
+
+    let recovered = recover(&mut store, &target).unwrap();
+    assert_eq!(recovered[0].files, ["new/made.txt", "run.sh"]);
+    assert!(recovered[0].left.is_empty());
+    assert_eq!(
+        fs::read_to_string(root.join("run.sh")).unwrap(),
+        "echo one\n"
+    );
+    let mode = fs::metadata(root.join("run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o111, 0, "{mode:o}");
+    assert!(!root.join("new/made.txt").exists());
 }
 
 #[test]

@@ -10,7 +10,7 @@
 //!
 //! A step written into a folder is journaled first: its row carries
 //! `writing` (the step) and its writer from before the first file is
-//! renamed until the step is recorded, so that a step cut short (a killed
+//! written until the step is recorded, so that a step cut short (a killed
 //! process, a power cut) is found and taken back (see `proposal`).
 
 use rusqlite::{Connection, OptionalExtension, params};

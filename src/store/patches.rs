@@ -154,9 +154,18 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PatchRow> {
 
 /// Stores a patch with a pending decision for each of its hunks, in one
 /// transaction; its id.
+#[cfg(test)]
 pub(crate) fn insert(conn: &mut Connection, patch: &NewPatch<'_>, now: i64) -> Result<i64> {
     let tx = conn.transaction()?;
-    tx.execute(
+    let id = insert_in(&tx, patch, now)?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// [`insert`] inside the caller's transaction (an import applied at once
+/// stores its patch with the apply's checkpoint).
+pub(crate) fn insert_in(conn: &Connection, patch: &NewPatch<'_>, now: i64) -> Result<i64> {
+    conn.execute(
         "INSERT INTO patches (workspace_key, source, job_id, conversation_id, title, message,
                               diff, status, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8)",
@@ -171,19 +180,28 @@ pub(crate) fn insert(conn: &mut Connection, patch: &NewPatch<'_>, now: i64) -> R
             now
         ],
     )?;
-    let id = tx.last_insert_rowid();
-    {
-        let mut hunk = tx.prepare_cached(
-            "INSERT INTO patch_hunks (patch_id, file_index, hunk_index) VALUES (?1, ?2, ?3)",
-        )?;
-        for (file, &count) in patch.hunks_per_file.iter().enumerate() {
-            for index in 0..count {
-                hunk.execute(params![id, file as i64, index as i64])?;
-            }
+    let id = conn.last_insert_rowid();
+    let mut hunk = conn.prepare_cached(
+        "INSERT INTO patch_hunks (patch_id, file_index, hunk_index) VALUES (?1, ?2, ?3)",
+    )?;
+    for (file, &count) in patch.hunks_per_file.iter().enumerate() {
+        for index in 0..count {
+            hunk.execute(params![id, file as i64, index as i64])?;
         }
     }
-    tx.commit()?;
     Ok(id)
+}
+
+/// The workspace key of patch `id`, if there is such a patch, without
+/// reading its diff.
+pub(crate) fn workspace_key(conn: &Connection, id: i64) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT workspace_key FROM patches WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 /// The patch `id`, if there is one.

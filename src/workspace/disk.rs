@@ -190,8 +190,8 @@ impl DiskWorkspace {
         let mode = fs::metadata(&full)
             .map(|m| m.permissions().mode() & 0o7777)
             .unwrap_or(0o644);
-        let tmp = write_temp(&full, content.as_bytes(), mode, None, Sync::Now)
-            .map_err(DiskError::io("save", &parsed))?;
+        let tmp =
+            write_temp(&full, content.as_bytes(), mode).map_err(DiskError::io("save", &parsed))?;
         let finish = || -> std::io::Result<()> {
             fs::rename(&tmp, &full)?;
             // Make the rename itself durable.
@@ -251,18 +251,9 @@ impl DiskWorkspace {
     }
 }
 
-/// Whether a temp file is fsynced before [`write_temp`] returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sync {
-    /// Now: the file is on disk before it is renamed (a save).
-    Now,
-    /// Later or never: the caller makes the step durable its own way (a
-    /// patch's apply, journaled in the store first).
-    Later,
-}
-
 /// The temp file beside `full` that process `pid` writes, the `n`th of a
-/// step when it writes many: `.NAME.kollega-PID[-N].tmp`.
+/// step when it writes many (as a patch's apply did before it wrote in
+/// place; recovery still clears those): `.NAME.kollega-PID[-N].tmp`.
 pub(crate) fn temp_path(full: &Path, pid: u32, n: Option<usize>) -> PathBuf {
     let name = full
         .file_name()
@@ -284,17 +275,10 @@ pub(crate) fn is_temp_of(file_name: &str, name: &str, pid: u32) -> bool {
 }
 
 /// `bytes` in a new temp file beside `full` (its folder must exist) with
-/// permissions `mode`, fsynced first when `sync` says so; its path. The
-/// one writer of kollega's temp files: a save renames one over its
-/// target, a patch's apply many at once. A failure leaves no temp file.
-pub(crate) fn write_temp(
-    full: &Path,
-    bytes: &[u8],
-    mode: u32,
-    n: Option<usize>,
-    sync: Sync,
-) -> std::io::Result<PathBuf> {
-    let tmp = temp_path(full, std::process::id(), n);
+/// permissions `mode`, fsynced; its path, for a save to rename over its
+/// target. A failure leaves no temp file.
+fn write_temp(full: &Path, bytes: &[u8], mode: u32) -> std::io::Result<PathBuf> {
+    let tmp = temp_path(full, std::process::id(), None);
     let write = || -> std::io::Result<()> {
         let mut file = OpenOptions::new()
             .write(true)
@@ -305,10 +289,7 @@ pub(crate) fn write_temp(
         file.write_all(bytes)?;
         // The umask may have taken bits `mode` asks for.
         file.set_permissions(fs::Permissions::from_mode(mode))?;
-        if sync == Sync::Now {
-            file.sync_all()?;
-        }
-        Ok(())
+        file.sync_all()
     };
     write().inspect_err(|_| {
         let _ = fs::remove_file(&tmp);

@@ -188,6 +188,19 @@ fn assert_failing_hunk_changes_nothing(k: &Kollega, ws: &str, read: &dyn Fn() ->
     assert_eq!(read(), before);
     // Nothing to undo: the failed apply left no checkpoint.
     assert_code(&k.run(["undo", ws]), 1);
+
+    // Imported and applied at once: the same failure, nothing written,
+    // the patch kept for review.
+    let file = write_patch(k, "broken.patch", &broken);
+    let out = k.run(["patch", "import", ws, file.to_str().unwrap(), "--apply"]);
+    assert_code(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("hunk 3 of c.md does not apply"), "{err}");
+    assert!(err.contains("for review: kollega patch show"), "{err}");
+    assert_eq!(read(), before);
+    assert_code(&k.run(["undo", ws]), 1);
+    let listed = k.json(["patch", "ls", ws, "--json"]);
+    assert_eq!(listed["patches"][0]["status"], "pending");
 }
 
 #[test]
@@ -453,7 +466,29 @@ fn a_git_diff_applied_by_kollega_gives_what_git_apply_gives() {
             .collect()
     };
     assert_eq!(read_tree(&by_kollega), read_tree(&by_git));
-    assert_eq!(read_tree(&by_kollega), strip(wanted));
+    assert_eq!(read_tree(&by_kollega), strip(wanted.clone()));
+
+    // Imported and applied in one step: the same files, one apply to undo.
+    let at_once = repo.k.scratch("at-once");
+    copy_tree(&base, &at_once);
+    let ws = at_once.to_str().unwrap();
+    let applied = repo.k.json([
+        "patch",
+        "import",
+        ws,
+        patch_file.to_str().unwrap(),
+        "--apply",
+        "--json",
+    ]);
+    assert_eq!(applied["files"].as_array().unwrap().len(), 7);
+    assert_eq!(read_tree(&at_once), read_tree(&by_git));
+    let listed = repo.k.json(["patch", "ls", ws, "--json"]);
+    assert_eq!(listed["patches"][0]["id"], applied["patchId"]);
+    assert_eq!(listed["patches"][0]["status"], "applied");
+    repo.k.json(["undo", ws, "--json"]);
+    assert_eq!(read_tree(&at_once), read_tree(&base));
+    repo.k.json(["redo", ws, "--json"]);
+    assert_eq!(read_tree(&at_once), strip(wanted));
 }
 
 /// `files` files of 20 lines and a git diff changing line 10 of each.
@@ -486,16 +521,34 @@ fn many_files(files: usize) -> (crate::common::Tree, crate::common::Tree, String
 fn an_apply_killed_while_writing_is_all_or_nothing_after_recovery() {
     let k = Kollega::new();
     let (before, after, diff) = many_files(300);
+    let patch_file = write_patch(&k, "many.patch", &diff);
     let mut cut_short = 0;
-    // Kill at several moments: before, during and after the writes.
-    for (round, delay_ms) in [0u64, 15, 30, 60, 120, 250].into_iter().enumerate() {
+    // Kill at several moments: before, during and after the writes, of
+    // `patch apply` and of `patch import --apply`.
+    let rounds = [0u64, 15, 30, 60, 120, 250]
+        .map(|delay| (delay, false))
+        .into_iter()
+        .chain([15u64, 60, 120].map(|delay| (delay, true)));
+    for (round, (delay_ms, at_once)) in rounds.enumerate() {
         let dir = k.scratch(&format!("killed-{round}"));
         write_tree(&dir, &before);
         let ws = dir.to_str().unwrap();
-        let id = import(&k, ws, &diff)["patchId"].as_i64().unwrap();
+        let args = if at_once {
+            [
+                "patch",
+                "import",
+                ws,
+                patch_file.to_str().unwrap(),
+                "--apply",
+            ]
+            .map(String::from)
+        } else {
+            let id = import(&k, ws, &diff)["patchId"].as_i64().unwrap();
+            ["patch", "apply", &id.to_string(), "--all", "--no-commit"].map(String::from)
+        };
         let mut child = k
             .std_cmd()
-            .args(["patch", "apply", &id.to_string(), "--all"])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -519,7 +572,7 @@ fn an_apply_killed_while_writing_is_all_or_nothing_after_recovery() {
             assert_eq!(now, before, "a cut apply is taken back whole");
         }
     }
-    eprintln!("{cut_short} of 6 kills landed while the files were being written");
+    eprintln!("{cut_short} of 9 kills landed while the files were being written");
 }
 
 #[test]
