@@ -369,9 +369,12 @@ impl Buffer {
     pub(crate) fn display_col(&self, char_idx: usize) -> usize {
         let char_idx = char_idx.min(self.len_chars());
         let line = self.rope.char_to_line(char_idx);
-        let start = self.line_to_char(line);
+        let line_start = self.line_to_char(line);
         let end = self.line_end_char(line);
-        let mut col = 0;
+        // Plain ASCII before the position is a cell a char.
+        let plain = grapheme::plain_prefix(self.rope.slice(line_start..char_idx.max(line_start)));
+        let start = line_start + plain;
+        let mut col = plain;
         for (offset, g) in grapheme::graphemes(self.rope.slice(start..end)) {
             // A position inside a cluster counts as the cluster's start.
             if start + offset + g.chars().count() > char_idx {
@@ -387,9 +390,15 @@ impl Buffer {
     /// end of the line's text when the line is shorter.
     pub(crate) fn display_col_to_char(&self, line: usize, col: usize) -> usize {
         let line = line.min(self.last_line());
-        let start = self.line_to_char(line);
+        let line_start = self.line_to_char(line);
         let end = self.line_end_char(line);
-        let mut x = 0;
+        // Plain ASCII is a cell a char.
+        let plain = grapheme::plain_prefix(self.rope.slice(line_start..end));
+        if col < plain {
+            return line_start + col;
+        }
+        let start = line_start + plain;
+        let mut x = plain;
         for (offset, g) in grapheme::graphemes(self.rope.slice(start..end)) {
             let w = grapheme::width(&g, x, self.tab_width);
             if x + w > col {

@@ -49,6 +49,26 @@ pub(crate) fn width(grapheme: &str, col: usize, tab_width: usize) -> usize {
     }
 }
 
+/// Chars at the start of `text` that are printable ASCII, each its own
+/// cluster one cell wide, so columns over them need no segmenting: the
+/// run's length less its last char (a combining mark after that one
+/// would join it into one cluster). A scan of bytes, chunk by chunk: a
+/// 1 MB minified line is measured in a fraction of a millisecond.
+pub(crate) fn plain_prefix(text: RopeSlice) -> usize {
+    let mut run = 0;
+    for chunk in text.chunks() {
+        let plain = chunk
+            .bytes()
+            .take_while(|b| (0x20..0x7f).contains(b))
+            .count();
+        run += plain;
+        if plain < chunk.len() {
+            break;
+        }
+    }
+    run.saturating_sub(1)
+}
+
 /// The first cluster boundary after `char_idx`, or the end of `text`.
 pub(crate) fn next_boundary(text: RopeSlice, char_idx: usize) -> usize {
     boundary(text, char_idx, true)
@@ -338,5 +358,55 @@ mod tests {
         assert_eq!(snap(s, 7), 0);
         assert_eq!(graphemes(s).count(), 0);
         assert_eq!(line_ending_len(s), 0);
+    }
+
+    /// Columns measured the slow way: every cluster from the line start.
+    fn reference_col(line: &str, char_idx: usize, tab: usize) -> usize {
+        let mut col = 0;
+        let mut at = 0;
+        for g in line.graphemes(true) {
+            let n = g.chars().count();
+            if at + n > char_idx {
+                break;
+            }
+            col += width(g, col, tab);
+            at += n;
+        }
+        col
+    }
+
+    proptest::proptest! {
+        /// The plain-ASCII shortcut gives the columns (and back) that
+        /// segmenting every cluster gives, with marks, tabs and wide
+        /// characters after ASCII runs, across rope chunks.
+        #[test]
+        fn columns_with_the_plain_prefix_match_segmenting_everything(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[a-z ]{0,300}",
+                    proptest::strategy::Just("\u{301}".to_string()),
+                    proptest::strategy::Just("\t".to_string()),
+                    proptest::strategy::Just("中".to_string()),
+                    proptest::strategy::Just("👨‍👩‍👧".to_string()),
+                ],
+                0..12,
+            ),
+        ) {
+            let line: String = parts.concat();
+            let buffer = crate::editor::buffer::Buffer::from_text(&line);
+            let chars = line.chars().count();
+            for idx in 0..=chars {
+                proptest::prop_assert_eq!(
+                    buffer.display_col(idx),
+                    reference_col(&line, idx, buffer.tab_width()),
+                    "at {}", idx
+                );
+            }
+            let cols = reference_col(&line, chars, buffer.tab_width());
+            for col in 0..=cols + 1 {
+                let back = buffer.display_col_to_char(0, col);
+                proptest::prop_assert!(reference_col(&line, back, buffer.tab_width()) <= col || back == 0);
+            }
+        }
     }
 }
