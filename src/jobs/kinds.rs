@@ -102,6 +102,7 @@ impl Registry {
         r.register(Arc::new(GitKind { push: false }));
         r.register(Arc::new(crate::ai::ask::AskKind::new()));
         r.register(Arc::new(crate::meetings::brief::BriefJob::new()));
+        r.register(Arc::new(crate::meetings::modules::ModuleJob::new()));
         r.register(Arc::new(crate::meetings::expect::TranscriptJob::new()));
         r.register(Arc::new(crate::meetings::watch::WatchJob::new()));
         r.register(Arc::new(crate::meetings::nudge::NudgeJob::new()));

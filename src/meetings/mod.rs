@@ -29,6 +29,7 @@ pub(crate) mod ics;
 pub(crate) mod import;
 pub(crate) mod material;
 pub(crate) mod model;
+pub(crate) mod modules;
 pub(crate) mod nudge;
 pub(crate) mod recur;
 pub(crate) mod refresh;
