@@ -310,7 +310,14 @@ impl ModuleJob {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| payload.doc.clone());
         let budget_chars = ctx.config.ai.budget_tokens.saturating_mul(4);
-        let (request, cut) = prompt(&module, &meeting.title, &doc_name, &doc, &asked, budget_chars);
+        let (request, cut) = prompt(
+            &module,
+            &meeting.title,
+            &doc_name,
+            &doc,
+            &asked,
+            budget_chars,
+        );
         let consent = meeting.consent;
         let instructions = module.instructions(consent);
         let mut said = format!(

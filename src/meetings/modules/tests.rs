@@ -133,7 +133,11 @@ async fn under_plus_the_document_is_sent_and_the_answer_stored_with_version_and_
     assert_eq!(answers.len(), 1);
     let a = &answers[0];
     assert_eq!(
-        (a.module.as_str(), a.prompt_version.as_str(), a.answer.as_str()),
+        (
+            a.module.as_str(),
+            a.prompt_version.as_str(),
+            a.answer.as_str()
+        ),
         ("copilot", "modules/copilot.v1", answer)
     );
     assert_eq!(a.question.as_deref(), Some("When is delivery?"));
@@ -151,14 +155,29 @@ async fn under_plus_the_document_is_sent_and_the_answer_stored_with_version_and_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legal_consent_adds_the_legal_flags_instruction_and_plus_does_not() {
-    let legal = run("procurement", Consent::Legal, true, vec![chat("1. MET [L2]")]).await;
+    let legal = run(
+        "procurement",
+        Consent::Legal,
+        true,
+        vec![chat("1. MET [L2]")],
+    )
+    .await;
     assert_eq!(legal.job.status, Status::Succeeded, "{:?}", legal.job.error);
     let body = &legal.seen[0].body;
     assert!(body.contains("LEGAL FLAGS"), "{body}");
-    assert!(body.contains("Fixed price"), "the criteria are sent: {body}");
+    assert!(
+        body.contains("Fixed price"),
+        "the criteria are sent: {body}"
+    );
     assert_eq!(legal.job.result.clone().unwrap()["legalFlags"], true);
 
-    let plus = run("procurement", Consent::Plus, true, vec![chat("1. MET [L2]")]).await;
+    let plus = run(
+        "procurement",
+        Consent::Plus,
+        true,
+        vec![chat("1. MET [L2]")],
+    )
+    .await;
     assert_eq!(plus.job.status, Status::Succeeded, "{:?}", plus.job.error);
     assert!(!plus.seen[0].body.contains("LEGAL FLAGS"));
     let store = Store::open(plus.data.path()).unwrap();
@@ -169,7 +188,15 @@ async fn legal_consent_adds_the_legal_flags_instruction_and_plus_does_not() {
 #[test]
 fn the_legal_section_is_only_in_legal_instructions() {
     let procurement = find("procurement").unwrap();
-    assert!(procurement.instructions(Consent::Legal).contains("LEGAL FLAGS"));
-    assert!(!procurement.instructions(Consent::Plus).contains("LEGAL FLAGS"));
+    assert!(
+        procurement
+            .instructions(Consent::Legal)
+            .contains("LEGAL FLAGS")
+    );
+    assert!(
+        !procurement
+            .instructions(Consent::Plus)
+            .contains("LEGAL FLAGS")
+    );
     assert!(!procurement.instructions(Consent::Plus).contains(LEGAL_MARK));
 }
