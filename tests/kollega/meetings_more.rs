@@ -310,6 +310,26 @@ fn modules_are_switched_per_workspace_and_refused_when_off_or_under_basic() {
     assert_eq!(k.rows("jobs"), 0, "nothing was queued");
     assert_eq!(k.rows("module_answers"), 0);
 
+    // A stored answer is listed by `meetings show`.
+    rusqlite::Connection::open(k.db_path())
+        .unwrap()
+        .execute(
+            "INSERT INTO module_answers (meeting_id, module, prompt_version, question, answer, created_at)
+             VALUES (?1, 'copilot', 'modules/copilot.v1', 'When?', 'Within 30 days [L1].', 0)",
+            [id.parse::<i64>().unwrap()],
+        )
+        .unwrap();
+    let shown = k.json(["meetings", "show", &id, "--json"]);
+    let answers = shown["moduleAnswers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(answers.len(), 1, "{shown}");
+    assert_eq!(answers[0]["promptVersion"], "modules/copilot.v1");
+    assert_eq!(answers[0]["answer"], "Within 30 days [L1].");
+    let text = stdout(&k.run(["meetings", "show", &id]));
+    assert!(text.contains("module copilot answer 1"), "{text}");
+
     let off = k.json(["modules", "off", "copilot", "--workspace", &ws, "--json"]);
     assert_eq!(off["on"], false);
     let bad = json_error(&k.run(["modules", "on", "translator", "--json"]));
