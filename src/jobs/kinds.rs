@@ -89,7 +89,7 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// command, import, export, git-push, git-pull, ask, brief, transcript,
+    /// command, import, export, git-push, git-pull, ask, brief, module, transcript,
     /// watch, and the
     /// routines nudge, nudge-webhook, retention and backup.
     pub(crate) fn standard() -> Registry {
