@@ -281,6 +281,14 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// AI modules (prompt packs) for meetings, per workspace: ls, on, off
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  kollega modules ls\n  kollega modules on copilot\n  \
+                      kollega modules off procurement --workspace acme\n\n\
+                      A module on for a workspace runs with `kollega meetings module ID NAME --doc FILE`."
+    )]
+    Modules(super::modules::ModulesCommand),
     /// Watch regulation pages and feeds for changes: add, ls, show, diff, rm
     #[command(
         subcommand,
@@ -365,6 +373,7 @@ impl Command {
             | Command::Git(GitCommand::Status { .. })
             | Command::Stakeholders { .. } => true,
             Command::Watch(c) => c.only_reads(),
+            Command::Modules(c) => c.only_reads(),
             Command::Meetings(args) => args.only_reads(),
             Command::Actions(args) => args.only_reads(),
             Command::Export(args) => !args.detach,
@@ -390,6 +399,7 @@ impl Command {
             Command::Actions(a) => a.json(),
             Command::Backup { json, .. } | Command::Restore { json, .. } => *json,
             Command::Watch(c) => c.json(),
+            Command::Modules(c) => c.json(),
             Command::Ls { json }
             | Command::Rm { json, .. }
             | Command::Show { json, .. }

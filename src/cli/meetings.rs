@@ -131,6 +131,9 @@ pub(crate) enum MeetingsCommand {
     /// Ask a model for a meeting's pre-brief or post-brief, within its consent
     #[command(after_help = super::meetings_more::BRIEF_HELP)]
     Brief(super::meetings_more::BriefArgs),
+    /// Run a module (prompt pack) on a document for a meeting: copilot or procurement
+    #[command(after_help = super::modules::MODULE_HELP)]
+    Module(super::modules::ModuleArgs),
     /// Expect a meeting's transcript at a path or URL: looked for at its end, retried, else the notes are analysed
     #[command(after_help = super::meetings_more::EXPECT_HELP)]
     Expect(super::meetings_more::ExpectArgs),
@@ -196,6 +199,7 @@ impl MeetingsArgs {
             ) => *json,
             Some(MeetingsCommand::Brief(a)) => a.json,
             Some(MeetingsCommand::Expect(a)) => a.json,
+            Some(MeetingsCommand::Module(a)) => a.json,
         }
     }
 
@@ -242,7 +246,7 @@ pub(super) fn meetings(store: &mut Store, args: MeetingsArgs) -> Result<ExitCode
         Some(MeetingsCommand::Consent { id, level, json }) => consent(store, id, &level, json),
         Some(MeetingsCommand::Forget { id, yes, json }) => forget(store, id, yes, json),
         // Dispatched before (it runs a job and needs the store whole).
-        Some(MeetingsCommand::Brief(_)) => Ok(ExitCode::SUCCESS),
+        Some(MeetingsCommand::Brief(_) | MeetingsCommand::Module(_)) => Ok(ExitCode::SUCCESS),
         Some(MeetingsCommand::Expect(a)) => super::meetings_more::expect(store, &a),
     }
 }

@@ -186,7 +186,10 @@ pub(super) fn shown(
             })
         }));
     }
+    let (module_answers, module_lines) = super::modules::shown(conn, m.id)?;
+    lines.extend(module_lines);
     let value = json!({
+        "moduleAnswers": module_answers,
         "nudges": nudged,
         "transcriptExpected": m.transcript_source.as_ref().map(|source| json!({
             "source": source,
@@ -246,9 +249,31 @@ pub(super) fn brief(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let title = printable(&meeting.title);
-    let ran = foreground::run(config, store, &new, |notice| match notice {
-        Notice::Queued(id) => eprintln!("kollega: job {id}: {kind}-brief of {title}"),
+    let what = format!("{kind}-brief of {}", printable(&meeting.title));
+    let Some((job_id, result)) = wait(config, store, &new, &what)? else {
+        return Ok(ExitCode::from(130));
+    };
+    if args.json {
+        let mut out = result.clone();
+        out["jobId"] = json!(job_id);
+        print_json(&out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_brief(&result);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs job `new` in the foreground (`what` names it on stderr) and waits:
+/// its id and result, or `None` when it was interrupted (exit 130), or the
+/// job's failure as an error naming its log.
+pub(super) fn wait(
+    config: &Config,
+    store: Store,
+    new: &crate::jobs::queue::NewJob,
+    what: &str,
+) -> Result<Option<(i64, Value)>, Error> {
+    let ran = foreground::run(config, store, new, |notice| match notice {
+        Notice::Queued(id) => eprintln!("kollega: job {id}: {what}"),
         Notice::Cancelling(id) => {
             eprintln!("kollega: cancelling job {id} (Ctrl-C again to leave at once)")
         }
@@ -259,33 +284,23 @@ pub(super) fn brief(
             "kollega: job {} is {}; `kollega jobs log {} --follow` shows it",
             job.id, job.status, job.id
         );
-        return Ok(ExitCode::from(130));
+        return Ok(None);
     }
-    let result = match (&job.status, &job.result) {
-        (Status::Succeeded, Some(result)) => result.clone(),
-        _ => {
-            return Err(Error::refused(
-                format!(
-                    "job {} {}: {}",
-                    job.id,
-                    job.status,
-                    job.error.as_deref().unwrap_or("no reason was recorded")
-                ),
-                format!(
-                    "`kollega jobs log {}` shows the answers received and each try",
-                    job.id
-                ),
-            ));
-        }
-    };
-    if args.json {
-        let mut out = result.clone();
-        out["jobId"] = json!(job.id);
-        print_json(&out)?;
-        return Ok(ExitCode::SUCCESS);
+    match (&job.status, &job.result) {
+        (Status::Succeeded, Some(result)) => Ok(Some((job.id, result.clone()))),
+        _ => Err(Error::refused(
+            format!(
+                "job {} {}: {}",
+                job.id,
+                job.status,
+                job.error.as_deref().unwrap_or("no reason was recorded")
+            ),
+            format!(
+                "`kollega jobs log {}` shows the answers received and each try",
+                job.id
+            ),
+        )),
     }
-    print_brief(&result);
-    Ok(ExitCode::SUCCESS)
 }
 
 /// A brief as text: its lists, then what it cost.

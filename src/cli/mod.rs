@@ -11,6 +11,7 @@ mod grep;
 mod jobs;
 mod meetings;
 mod meetings_more;
+mod modules;
 pub(crate) mod output;
 mod patch;
 mod watch;
@@ -151,7 +152,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
             action: Some(meetings::MeetingsCommand::Brief(args)),
             ..
         }) => meetings_more::brief(&config, store, &args),
+        Command::Meetings(args::MeetingsArgs {
+            action: Some(meetings::MeetingsCommand::Module(args)),
+            ..
+        }) => modules::run(&config, store, &args),
         Command::Meetings(args) => meetings::meetings(&mut store, args),
+        Command::Modules(command) => modules::dispatch(&mut store, command),
         Command::Actions(args) => meetings::actions_verb(&mut store, args),
         Command::Stakeholders { json } => meetings::stakeholders_verb(&store, json),
         Command::Watch(command) => watch::dispatch(&mut store, command),

@@ -89,7 +89,7 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// command, import, export, git-push, git-pull, ask, brief, transcript,
+    /// command, import, export, git-push, git-pull, ask, brief, module, transcript,
     /// watch, and the
     /// routines nudge, nudge-webhook, retention and backup.
     pub(crate) fn standard() -> Registry {
@@ -102,6 +102,7 @@ impl Registry {
         r.register(Arc::new(GitKind { push: false }));
         r.register(Arc::new(crate::ai::ask::AskKind::new()));
         r.register(Arc::new(crate::meetings::brief::BriefJob::new()));
+        r.register(Arc::new(crate::meetings::modules::ModuleJob::new()));
         r.register(Arc::new(crate::meetings::expect::TranscriptJob::new()));
         r.register(Arc::new(crate::meetings::watch::WatchJob::new()));
         r.register(Arc::new(crate::meetings::nudge::NudgeJob::new()));

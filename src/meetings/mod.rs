@@ -14,7 +14,8 @@
 //! is the one place a request about a meeting is built from, consent
 //! enforced; [`model`] makes and records a meeting's calls; [`brief`] is
 //! the `brief` job (pre- and post-briefs as schema-checked JSON, with one
-//! repair request); [`expect`] looks for an expected transcript after the
+//! repair request); [`modules`] is the `module` job (prompt packs run on
+//! a document for a meeting, on per workspace); [`expect`] looks for an expected transcript after the
 //! meeting and degrades to the notes when it never comes; [`nudge`] and
 //! [`retention`] are the routines (`jobs::routine`) that nudge untouched
 //! action items, purge meetings past their retention and keep daily
@@ -29,6 +30,7 @@ pub(crate) mod ics;
 pub(crate) mod import;
 pub(crate) mod material;
 pub(crate) mod model;
+pub(crate) mod modules;
 pub(crate) mod nudge;
 pub(crate) mod recur;
 pub(crate) mod refresh;

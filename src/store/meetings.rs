@@ -11,6 +11,7 @@
 pub(crate) mod actions;
 pub(crate) mod briefs;
 pub(crate) mod calendar;
+pub(crate) mod modules;
 pub(crate) mod pane;
 pub(crate) mod stakeholders;
 pub(crate) mod watches;

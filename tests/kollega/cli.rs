@@ -71,6 +71,7 @@ fn every_subcommand_help_has_examples() {
             "meetings",
             "actions",
             "stakeholders",
+            "modules",
             "watch",
             "backup",
             "restore"

@@ -233,3 +233,111 @@ fn watches_are_added_listed_and_removed_with_clear_refusals() {
             .contains("kollega watch ls")
     );
 }
+
+#[test]
+fn modules_are_switched_per_workspace_and_refused_when_off_or_under_basic() {
+    let k = Kollega::new();
+    let id = meeting(&k);
+    let ws = k.scratch("acme");
+    std::fs::create_dir_all(&ws).unwrap();
+    let ws = ws.display().to_string();
+    let doc = k.scratch("offer.txt");
+    std::fs::write(&doc, "Delivery within 30 days.\n").unwrap();
+    let doc = doc.display().to_string();
+
+    let listed = k.json(["modules", "ls", "--workspace", &ws, "--json"]);
+    let names: Vec<(&str, bool)> = listed["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap(), m["on"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(names, [("copilot", false), ("procurement", false)]);
+    assert_eq!(listed["modules"][0]["promptVersion"], "modules/copilot.v1");
+
+    let ask = [
+        "meetings",
+        "module",
+        &id,
+        "copilot",
+        "--doc",
+        &doc,
+        "--ask",
+        "When?",
+        "--workspace",
+        &ws,
+        "--json",
+    ];
+    let off = json_error(&k.run(ask));
+    assert!(
+        off["message"]
+            .as_str()
+            .unwrap()
+            .contains("module copilot is off"),
+        "{off}"
+    );
+    assert!(
+        off["hint"]
+            .as_str()
+            .unwrap()
+            .contains("kollega modules on copilot --workspace")
+    );
+
+    let on = k.json(["modules", "on", "copilot", "--workspace", &ws, "--json"]);
+    assert_eq!(
+        (on["on"].as_bool(), on["changed"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let listed = k.json(["modules", "ls", "--workspace", &ws, "--json"]);
+    assert_eq!(listed["modules"][0]["on"], true);
+
+    // The imported meeting's consent is basic: no document text may go.
+    let basic = json_error(&k.run(ask));
+    assert!(
+        basic["message"]
+            .as_str()
+            .unwrap()
+            .contains("consent is basic"),
+        "{basic}"
+    );
+    assert!(
+        basic["hint"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("kollega meetings consent {id} plus")),
+        "{basic}"
+    );
+    assert_eq!(k.rows("jobs"), 0, "nothing was queued");
+    assert_eq!(k.rows("module_answers"), 0);
+
+    // A stored answer is listed by `meetings show`.
+    rusqlite::Connection::open(k.db_path())
+        .unwrap()
+        .execute(
+            "INSERT INTO module_answers (meeting_id, module, prompt_version, question, answer, created_at)
+             VALUES (?1, 'copilot', 'modules/copilot.v1', 'When?', 'Within 30 days [L1].', 0)",
+            [id.parse::<i64>().unwrap()],
+        )
+        .unwrap();
+    let shown = k.json(["meetings", "show", &id, "--json"]);
+    let answers = shown["moduleAnswers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(answers.len(), 1, "{shown}");
+    assert_eq!(answers[0]["promptVersion"], "modules/copilot.v1");
+    assert_eq!(answers[0]["answer"], "Within 30 days [L1].");
+    let text = stdout(&k.run(["meetings", "show", &id]));
+    assert!(text.contains("module copilot answer 1"), "{text}");
+
+    let off = k.json(["modules", "off", "copilot", "--workspace", &ws, "--json"]);
+    assert_eq!(off["on"], false);
+    let bad = json_error(&k.run(["modules", "on", "translator", "--json"]));
+    assert!(
+        bad["hint"]
+            .as_str()
+            .unwrap()
+            .contains("copilot, procurement"),
+        "{bad}"
+    );
+}
