@@ -1,7 +1,9 @@
 //! The terminal UI never waits for SQLite. With another program holding the
 //! store's write lock for three seconds (a `kollega worker`, a backup, the
-//! `sqlite3` shell), every key still reaches the screen within a frame, and
-//! the save asked for meanwhile is written once the lock is let go.
+//! `sqlite3` shell), every key still reaches the screen at once (no frame
+//! waits for the lock: each is far shorter than SQLite's busy wait), and
+//! the save asked for meanwhile is written once the lock is let go. How
+//! fast a frame is belongs to the benchmarks (`benches/ui.rs`), not here.
 //!
 //! It runs the real workstation in-process through `kollega::harness`,
 //! alone in this test binary so no other test competes for the cores.
@@ -88,9 +90,11 @@ async fn keys_reach_the_screen_while_another_program_holds_the_write_lock() {
     }
     let slowest = frames.iter().max().copied().unwrap_or_default();
     assert!(typed > 50, "only {typed} keys in 2.6 s");
+    // A frame that waited on the lock would take the store's busy wait
+    // (seconds); a busy machine stretches frames by milliseconds only.
     assert!(
-        slowest < Duration::from_millis(16),
-        "a frame took {slowest:?} while the store was locked ({} frames)",
+        slowest < Duration::from_millis(500),
+        "a frame took {slowest:?} while the store was locked: it waited for SQLite ({} frames)",
         frames.len()
     );
     let screen = h.screen();
