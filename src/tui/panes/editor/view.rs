@@ -182,6 +182,22 @@ pub(super) fn draw_text(
                     continue;
                 }
             }
+            if !tab.wrap && col + 1 < tab.left {
+                // Scrolled sideways: plain ASCII left of the window is a
+                // cell a char, stepped over without segmenting (the end of
+                // a megabyte line costs the columns shown, not the line).
+                let plain = text
+                    .bytes()
+                    .take(tab.left - col - 1)
+                    .take_while(|b| (0x20..0x7f).contains(b))
+                    .count();
+                col += plain;
+                char_idx += plain;
+                text = &text[plain..];
+                if text.is_empty() {
+                    continue;
+                }
+            }
             let matches = matches.get_or_insert_with(|| matches_from(char_idx));
             for g in text.graphemes(true) {
                 let chars = g.chars().count();
