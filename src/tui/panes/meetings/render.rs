@@ -454,7 +454,7 @@ impl MeetingsPane {
         let width = usize::from(body.width);
         if self.data.watches.is_empty() {
             let text = if self.loaded {
-                " none yet: kollega watch add <url> [--every 6h]"
+                " none yet: kollega watch add URL"
             } else {
                 " reading…"
             };
@@ -518,7 +518,12 @@ impl MeetingsPane {
         let body = inner(area);
         let width = usize::from(body.width);
         let Some(change) = &self.data.change else {
-            Paragraph::new(Line::styled(" reading…", theme.ui("muted"))).render(body, buf);
+            let text = if self.loaded && self.data.watches.is_empty() {
+                " nothing watched"
+            } else {
+                " reading…"
+            };
+            Paragraph::new(Line::styled(text, theme.ui("muted"))).render(body, buf);
             return;
         };
         let lines: Vec<Line> = change

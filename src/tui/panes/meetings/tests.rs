@@ -628,3 +628,15 @@ fn the_watches_view_lists_pages_and_shows_the_latest_change() {
     let _ = pane.update(Action::MeetingsView);
     assert_eq!(pane.view, View::Agenda);
 }
+
+#[test]
+fn the_watches_view_without_watches_says_so_on_both_sides() {
+    let mut pane = pane();
+    let _ = pane.update(Action::MeetingsView);
+    let _ = pane.update(Action::MeetingsView);
+    let _ = pane.loaded(week());
+    let (screen, _) = draw(&mut pane, 80, 24, ColorDepth::TrueColor);
+    assert!(screen.contains("kollega watch add URL"), "{screen}");
+    assert!(screen.contains("nothing watched"), "{screen}");
+    assert!(!screen.contains("reading"), "{screen}");
+}
