@@ -11,8 +11,7 @@ use regex::Regex;
 use super::edit::{
     Region, apply_insert_key, begin_insert, block_copy, block_piece, charwise, delete_lines,
     ends_with_break, insert_text, join, lines_region, map_chars, open_line, register_of,
-    replace_chars, set_cursor, shift_at, shift_lines, text_start_of_block, to_lower, to_upper,
-    toggle_case, typed_len,
+    replace_chars, set_cursor, shift_at, shift_lines, to_lower, to_upper, toggle_case, typed_len,
 };
 use super::motion::{self, Context, Kind, Text};
 use super::registers::{Marks, Register, Registers, Shape, Why};
@@ -23,6 +22,8 @@ use super::{
 use crate::editor::buffer::Buffer;
 
 pub(crate) use super::motion::Window;
+
+mod block;
 
 /// The most text a count may repeat into the buffer (`999999p`): beyond
 /// it the command does nothing rather than exhaust memory.
@@ -420,7 +421,7 @@ impl Vim {
             }
             Action::BlockInsert { append } => {
                 if let Some(kind) = visual {
-                    self.block_insert(buf, kind, append, command);
+                    self.block_insert(buf, kind, append);
                 }
             }
             Action::Undo | Action::Redo => {
@@ -975,61 +976,6 @@ impl Vim {
         }
         buf.end_group();
         effects
-    }
-
-    fn block_insert(&mut self, buf: &mut Buffer, kind: VisualKind, append: bool, command: Command) {
-        let text = Text { buf };
-        let cursor = buf.cursor();
-        let ((l1, l2), (c1, c2)) = self.block(&text, cursor);
-        let (start, col) = match (kind, append) {
-            (VisualKind::Block, false) => (text.at_col(l1, c1, true), c1),
-            (VisualKind::Block, true) => {
-                let col = c2.saturating_add(1);
-                (text.at_col(l1, col, true), col)
-            }
-            // Out of a block, `I` and `A` take the selection's lines (vim):
-            // `I` inserts at the first line's start, `A` after the
-            // selection's end unless that is in the first column.
-            (_, false) => (text.start(l1), usize::MAX),
-            (_, true) => {
-                let end = self.anchor.max(cursor).min(text.last_char(l2));
-                let after = if !text.is_empty_line(l2) && text.col(end) != 0 {
-                    buf.next_grapheme(end)
-                } else {
-                    end
-                };
-                (after, usize::MAX)
-            }
-        };
-        let (have, end) = (text.col(text.end(l1)), text.end(l1));
-        buf.begin_group();
-        // Appending past a short first line pads it to the block's column.
-        let mut start = start;
-        if kind == VisualKind::Block
-            && append
-            && col != usize::MAX
-            && have < col
-            && self.curswant != Some(usize::MAX)
-        {
-            buf.replace_range(end..end, &" ".repeat(col - have));
-            start = end + (col - have);
-        }
-        let block_col = if self.curswant == Some(usize::MAX) && append {
-            usize::MAX
-        } else {
-            col
-        };
-        set_cursor(buf, start);
-        self.insertion = Some(Insertion {
-            count: 1,
-            typed: Vec::new(),
-            change: None,
-            open_line: false,
-            block: (kind == VisualKind::Block).then_some((l1 + 1..l2 + 1, block_col, append)),
-            home: (kind == VisualKind::Block).then(|| text_start_of_block(buf, l1, c1)),
-        });
-        let _ = command;
-        self.set_mode(VimMode::Insert);
     }
 
     fn put(&mut self, buf: &mut Buffer, register: Option<char>, before: bool, n: usize) -> bool {
