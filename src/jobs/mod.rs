@@ -75,6 +75,12 @@ impl JobError {
         JobError::new(ErrorClass::Permanent, message)
     }
 
+    /// The store failed a job's read or write (busy past its wait, a disk
+    /// briefly full): passing trouble, tried again with the backoff.
+    pub(crate) fn from_store(e: JobsError) -> JobError {
+        JobError::transient(crate::error::describe(&e))
+    }
+
     pub fn failed(message: impl Into<String>) -> JobError {
         JobError::new(ErrorClass::Failed, message)
     }

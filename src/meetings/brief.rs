@@ -27,10 +27,9 @@ use super::material::{self, Material, Purpose};
 use super::model::{MeetingModel, Tuning};
 use crate::ai::ask::{self, Env};
 use crate::ai::client::Message;
-use crate::error::describe;
 use crate::jobs::kinds::{BoxFuture, JobContext, Kind};
 use crate::jobs::payload::{Fields, JobPayload, PayloadError};
-use crate::jobs::{JobError, JobKind, JobsError, now_ms};
+use crate::jobs::{JobError, JobKind, now_ms};
 use crate::store::meetings::briefs::{self, BriefKind, Extracted, ModelAction, NewBrief};
 use crate::store::meetings::{self, Consent, Processing};
 
@@ -297,10 +296,6 @@ impl Kind for BriefJob {
     }
 }
 
-fn store_error(e: JobsError) -> JobError {
-    JobError::transient(describe(&e))
-}
-
 /// Marks meeting `id`'s processing failed with `why`, then answers `error`.
 async fn failed(ctx: &JobContext, id: i64, error: JobError) -> JobError {
     let why = error.message.clone();
@@ -327,7 +322,7 @@ impl BriefJob {
             .db
             .call(move |store| Ok(material::gather(&store.conn, id, purpose)?))
             .await
-            .map_err(store_error)?
+            .map_err(JobError::from_store)?
             .ok_or_else(|| {
                 JobError::permanent(format!(
                     "there is no meeting {id} (forgotten, or purged by retention); `kollega meetings --days 30` lists the meetings"
@@ -481,7 +476,7 @@ impl BriefJob {
                 Ok(stored.map(|s| (s, usage)))
             })
             .await
-            .map_err(store_error)?;
+            .map_err(JobError::from_store)?;
         let Some((stored, usage)) = stored else {
             return Err(JobError::permanent(format!(
                 "meeting {id} was forgotten while its brief was written; nothing was kept"

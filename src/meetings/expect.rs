@@ -24,7 +24,6 @@ use super::import::{self, Fetched};
 use super::transcript;
 use super::{MeetingsError, material};
 use crate::ai::ask::say;
-use crate::error::describe;
 use crate::jobs::kinds::{BoxFuture, JobContext, Kind};
 use crate::jobs::payload::{Fields, JobPayload, PayloadError};
 use crate::jobs::runner::Clock;
@@ -162,10 +161,6 @@ impl Kind for TranscriptJob {
     }
 }
 
-fn transient(e: JobsError) -> JobError {
-    JobError::transient(describe(&e))
-}
-
 /// The transcript's text read from `source`, or why there is none yet.
 async fn look(source: &str) -> Result<(String, String), String> {
     if is_url(source) {
@@ -208,7 +203,7 @@ async fn try_once(ctx: JobContext, clock: Clock) -> Result<Value, JobError> {
         .db
         .call(move |store| Ok(rows::get(&store.conn, id)?))
         .await
-        .map_err(transient)?;
+        .map_err(JobError::from_store)?;
     let Some(meeting) = meeting else {
         say(&ctx, &format!("meeting {id} is gone: nothing to look for"));
         return Ok(json!({ "meeting": id, "state": "gone" }));
@@ -252,7 +247,7 @@ async fn try_once(ctx: JobContext, clock: Clock) -> Result<Value, JobError> {
                     Ok(rows::add_transcript(&mut store.conn, id, &new, now)?)
                 })
                 .await
-                .map_err(transient)?;
+                .map_err(JobError::from_store)?;
             say(
                 &ctx,
                 &format!(
@@ -284,7 +279,7 @@ async fn try_once(ctx: JobContext, clock: Clock) -> Result<Value, JobError> {
                             Ok(job)
                         })
                         .await
-                        .map_err(transient)?;
+                        .map_err(JobError::from_store)?;
                     say(
                         &ctx,
                         &format!(
@@ -334,7 +329,7 @@ async fn give_up(
             Ok(job)
         })
         .await
-        .map_err(transient)?;
+        .map_err(JobError::from_store)?;
     let then = match brief {
         Some(job) => format!("post-brief job {job} works from the notes only"),
         None => "consent basic: no post-brief (`kollega meetings consent {id} plus` allows one)"

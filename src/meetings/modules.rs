@@ -23,10 +23,9 @@ use serde_json::{Value, json};
 use super::material;
 use super::model::{MeetingModel, Tuning};
 use crate::ai::ask::{self, Env};
-use crate::error::describe;
 use crate::jobs::kinds::{BoxFuture, JobContext, Kind};
 use crate::jobs::payload::{Fields, JobPayload, PayloadError};
-use crate::jobs::{JobError, JobKind, JobsError, now_ms};
+use crate::jobs::{JobError, JobKind, now_ms};
 use crate::store::meetings::briefs;
 use crate::store::meetings::modules::{self as rows, NewAnswer};
 use crate::store::meetings::{self, Consent};
@@ -232,10 +231,6 @@ impl Kind for ModuleJob {
     }
 }
 
-fn store_error(e: JobsError) -> JobError {
-    JobError::transient(describe(&e))
-}
-
 /// The text of the file at `path` (what it is, for errors, is `what`).
 async fn read_text(path: &str, what: &str) -> Result<String, JobError> {
     let owned = path.to_string();
@@ -271,7 +266,7 @@ impl ModuleJob {
                 ))
             })
             .await
-            .map_err(store_error)?;
+            .map_err(JobError::from_store)?;
         let meeting = meeting.ok_or_else(|| {
             JobError::permanent(format!(
                 "there is no meeting {id} (forgotten, or purged by retention); `kollega meetings --days 30` lists the meetings"
@@ -360,7 +355,7 @@ impl ModuleJob {
                 })
             })
             .await
-            .map_err(store_error)?;
+            .map_err(JobError::from_store)?;
         let Some((answer_id, usage)) = stored else {
             return Err(JobError::permanent(format!(
                 "meeting {id} was forgotten while the module answered; nothing was kept"

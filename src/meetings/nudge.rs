@@ -17,11 +17,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::ai::ask::say;
-use crate::error::describe;
 use crate::jobs::kinds::{BoxFuture, JobContext, Kind};
 use crate::jobs::payload::{Fields, JobPayload, PayloadError};
 use crate::jobs::runner::Clock;
-use crate::jobs::{JobError, JobKind, JobsError};
+use crate::jobs::{JobError, JobKind};
 use crate::store::meetings::actions::{self, ActionRow};
 
 /// The routine's job kind.
@@ -40,10 +39,6 @@ pub(crate) fn due(
 ) -> crate::store::Result<Vec<ActionRow>> {
     let after = i64::try_from(nudge_after.as_millis()).unwrap_or(i64::MAX);
     actions::due_for_nudge(conn, now.saturating_sub(after), now - ONCE_PER_MS)
-}
-
-fn transient(e: JobsError) -> JobError {
-    JobError::transient(describe(&e))
 }
 
 /// `notify-send` on the PATH, if there.
@@ -114,7 +109,7 @@ async fn nudge(ctx: JobContext, now: i64) -> Result<Value, JobError> {
             Ok((items, hooks))
         })
         .await
-        .map_err(transient)?;
+        .map_err(JobError::from_store)?;
     let (items, hooks) = items;
     let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
     say(
@@ -166,7 +161,7 @@ async fn nudge(ctx: JobContext, now: i64) -> Result<Value, JobError> {
                             Ok(())
                         })
                         .await
-                        .map_err(transient)?;
+                        .map_err(JobError::from_store)?;
                 }
             }
         }
@@ -254,7 +249,7 @@ async fn post(ctx: JobContext, now: i64, timeout: Duration) -> Result<Value, Job
         .db
         .call(move |store| Ok(actions::get(&store.conn, id)?))
         .await
-        .map_err(transient)?
+        .map_err(JobError::from_store)?
     else {
         say(&ctx, &format!("action item {id} is gone: nothing to send"));
         return Ok(json!({ "action": id, "sent": false }));
@@ -306,7 +301,7 @@ async fn post(ctx: JobContext, now: i64, timeout: Duration) -> Result<Value, Job
             Ok(())
         })
         .await
-        .map_err(transient)?;
+        .map_err(JobError::from_store)?;
     match error {
         None => {
             say(&ctx, &format!("action item {id} sent to the nudge webhook"));

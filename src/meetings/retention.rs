@@ -41,10 +41,6 @@ pub(crate) fn purge(
     Ok((purged, rows))
 }
 
-fn transient(e: JobsError) -> JobError {
-    JobError::transient(describe(&e))
-}
-
 /// The `retention` routine.
 pub(crate) struct RetentionJob {
     clock: Clock,
@@ -81,7 +77,7 @@ impl Kind for RetentionJob {
                 .db
                 .call(move |store| Ok(purge(&mut store.conn, cutoff, now)?))
                 .await
-                .map_err(transient)?;
+                .map_err(JobError::from_store)?;
             say(
                 &ctx,
                 &format!(
@@ -133,7 +129,7 @@ impl Kind for BackupJob {
                         .map_err(|e| JobsError::BadInput(describe(&e)))
                 })
                 .await
-                .map_err(transient)?;
+                .map_err(JobError::from_store)?;
             let (copied, removed) = done;
             say(
                 &ctx,

@@ -21,11 +21,10 @@ use sha2::{Digest, Sha256};
 use super::MeetingsError;
 use super::import::{self, Fetched};
 use crate::ai::ask::say;
-use crate::error::describe;
 use crate::jobs::kinds::{BoxFuture, JobContext, Kind};
 use crate::jobs::payload::{Fields, JobPayload, PayloadError};
 use crate::jobs::runner::Clock;
-use crate::jobs::{JobError, JobKind, JobsError};
+use crate::jobs::{JobError, JobKind};
 use crate::store::meetings::watches;
 
 /// The job kind's name.
@@ -295,17 +294,13 @@ impl Kind for WatchJob {
     }
 }
 
-fn transient(e: JobsError) -> JobError {
-    JobError::transient(describe(&e))
-}
-
 async fn fetch_once(ctx: JobContext, clock: Clock) -> Result<Value, JobError> {
     let id = WatchPayload::of(&ctx.job)?.watch;
     let Some(watch) = ctx
         .db
         .call(move |store| Ok(watches::get(&store.conn, id)?))
         .await
-        .map_err(transient)?
+        .map_err(JobError::from_store)?
     else {
         say(&ctx, &format!("watch {id} was removed: nothing to fetch"));
         return Ok(json!({ "watch": id, "removed": true }));
@@ -327,7 +322,7 @@ async fn fetch_once(ctx: JobContext, clock: Clock) -> Result<Value, JobError> {
             ctx.db
                 .call(move |store| Ok(watches::fetched(&store.conn, id, None, Some(&logged), now)?))
                 .await
-                .map_err(transient)?;
+                .map_err(JobError::from_store)?;
             Err(JobError::transient(format!(
                 "cannot fetch watch {id} ({}): {why}; tried {} of {} times (`kollega jobs retry {}` tries again)",
                 watch.url, ctx.job.attempt, ctx.job.max_attempts, ctx.job.id
@@ -337,7 +332,7 @@ async fn fetch_once(ctx: JobContext, clock: Clock) -> Result<Value, JobError> {
             ctx.db
                 .call(move |store| Ok(watches::fetched(&store.conn, id, None, None, now)?))
                 .await
-                .map_err(transient)?;
+                .map_err(JobError::from_store)?;
             say(&ctx, &format!("watch {id}: not modified"));
             Ok(json!({ "watch": id, "changed": false }))
         }
@@ -365,7 +360,7 @@ async fn fetch_once(ctx: JobContext, clock: Clock) -> Result<Value, JobError> {
                     Ok(v)
                 })
                 .await
-                .map_err(transient)?;
+                .map_err(JobError::from_store)?;
             match version {
                 Some(v) => say(
                     &ctx,
