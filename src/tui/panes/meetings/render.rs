@@ -335,13 +335,53 @@ impl MeetingsPane {
     }
 
     fn render_people(&mut self, area: Rect, buf: &mut Buffer, focused: bool, theme: &Theme) {
-        frame(" Stakeholders ", focused, theme).render(area, buf);
+        let plural =
+            |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let rows = self
+            .data
+            .stakeholders
+            .iter()
+            .map(|person| {
+                let who = person.name.as_deref().unwrap_or(&person.email);
+                let counts = format!(
+                    "   {} · {} · {}",
+                    plural(person.open_actions, "open action", "open actions"),
+                    plural(person.meetings, "meeting", "meetings"),
+                    plural(person.decisions, "decision", "decisions"),
+                );
+                (
+                    format!(" {}", crate::tui::ansi::strip(who)),
+                    counts,
+                    theme.ui("muted"),
+                )
+            })
+            .collect();
+        let list = List {
+            title: " Stakeholders ",
+            empty: " nobody yet: attendees and organizers of imported meetings",
+            selected: self.person,
+        };
+        self.render_list(&list, rows, area, buf, focused, theme);
+    }
+
+    /// A list of two-line rows (a name, then a detail line in its own
+    /// style), the selected one marked and kept in view.
+    fn render_list(
+        &mut self,
+        list: &List,
+        rows: Vec<(String, String, Style)>,
+        area: Rect,
+        buf: &mut Buffer,
+        focused: bool,
+        theme: &Theme,
+    ) {
+        frame(list.title, focused, theme).render(area, buf);
         let body = inner(area);
         self.page = body.height.max(1);
         let width = usize::from(body.width);
-        if self.data.stakeholders.is_empty() {
+        if rows.is_empty() {
             let text = if self.loaded {
-                " nobody yet: attendees and organizers of imported meetings"
+                list.empty
             } else {
                 " reading…"
             };
@@ -349,31 +389,19 @@ impl MeetingsPane {
                 .render(body, buf);
             return;
         }
-        let mut rows = Vec::new();
-        let plural =
-            |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-        for (i, person) in self.data.stakeholders.iter().enumerate() {
-            let who = person.name.clone().unwrap_or_else(|| person.email.clone());
-            let counts = format!(
-                "   {} · {} · {}",
-                plural(person.open_actions, "open action", "open actions"),
-                plural(person.meetings, "meeting", "meetings"),
-                plural(person.decisions, "decision", "decisions"),
-            );
-            let mut name = Line::styled(
-                fit(&format!(" {}", crate::tui::ansi::strip(&who)), width, false),
-                theme.ui("foreground"),
-            );
-            let mut counts = Line::styled(fit(&counts, width, false), theme.ui("muted"));
-            if i == self.person {
+        let mut lines = Vec::with_capacity(rows.len() * 2);
+        for (i, (name, detail, style)) in rows.into_iter().enumerate() {
+            let mut name = Line::styled(fit(&name, width, false), theme.ui("foreground"));
+            let mut detail = Line::styled(fit(&detail, width, false), style);
+            if i == list.selected {
                 name = name.patch_style(theme.ui("selection"));
-                counts = counts.patch_style(theme.ui("selection"));
+                detail = detail.patch_style(theme.ui("selection"));
             }
-            rows.push(name);
-            rows.push(counts);
+            lines.push(name);
+            lines.push(detail);
         }
-        let top = scroll_for(self.person * 2 + 1, body.height);
-        Paragraph::new(rows.split_off(top.min(rows.len()))).render(body, buf);
+        let top = scroll_for(list.selected * 2 + 1, body.height);
+        Paragraph::new(lines.split_off(top.min(lines.len()))).render(body, buf);
     }
 
     fn render_person(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
@@ -448,62 +476,45 @@ impl MeetingsPane {
     }
 
     fn render_watches(&mut self, area: Rect, buf: &mut Buffer, focused: bool, theme: &Theme) {
-        frame(" Watched pages ", focused, theme).render(area, buf);
-        let body = inner(area);
-        self.page = body.height.max(1);
-        let width = usize::from(body.width);
-        if self.data.watches.is_empty() {
-            let text = if self.loaded {
-                " none yet: kollega watch add URL"
-            } else {
-                " reading…"
-            };
-            Paragraph::new(Line::styled(fit(text, width, false), theme.ui("muted")))
-                .render(body, buf);
-            return;
-        }
-        let mut rows = Vec::new();
-        for (i, watch) in self.data.watches.iter().enumerate() {
-            let url = Line::styled(
-                fit(
-                    &format!(" {}", crate::tui::ansi::strip(&watch.url)),
-                    width,
-                    false,
-                ),
-                theme.ui("foreground"),
-            );
-            let fetched = watch
-                .last_fetched_at
-                .map_or("not read yet".to_string(), |at| {
-                    format!("read {}", zone::local(at, self.zone).format("%-d %b %H:%M"))
-                });
-            let versions = if watch.versions == 1 {
-                "version"
-            } else {
-                "versions"
-            };
-            // A failure first: the line may be cut at the list's width.
-            let (state, style) = match &watch.last_error {
-                Some(_) => (
-                    format!("   failed · {} {versions} · {fetched}", watch.versions),
-                    theme.ui("error"),
-                ),
-                None => (
-                    format!("   {} {versions} · {fetched}", watch.versions),
-                    theme.ui("muted"),
-                ),
-            };
-            let mut state = Line::styled(fit(&state, width, false), style);
-            let mut url = url;
-            if i == self.watch {
-                url = url.patch_style(theme.ui("selection"));
-                state = state.patch_style(theme.ui("selection"));
-            }
-            rows.push(url);
-            rows.push(state);
-        }
-        let top = scroll_for(self.watch * 2 + 1, body.height);
-        Paragraph::new(rows.split_off(top.min(rows.len()))).render(body, buf);
+        let rows = self
+            .data
+            .watches
+            .iter()
+            .map(|watch| {
+                let fetched = watch
+                    .last_fetched_at
+                    .map_or("not read yet".to_string(), |at| {
+                        format!("read {}", zone::local(at, self.zone).format("%-d %b %H:%M"))
+                    });
+                let versions = if watch.versions == 1 {
+                    "version"
+                } else {
+                    "versions"
+                };
+                // A failure first: the line may be cut at the list's width.
+                let (state, style) = match &watch.last_error {
+                    Some(_) => (
+                        format!("   failed · {} {versions} · {fetched}", watch.versions),
+                        theme.ui("error"),
+                    ),
+                    None => (
+                        format!("   {} {versions} · {fetched}", watch.versions),
+                        theme.ui("muted"),
+                    ),
+                };
+                (
+                    format!(" {}", crate::tui::ansi::strip(&watch.url)),
+                    state,
+                    style,
+                )
+            })
+            .collect();
+        let list = List {
+            title: " Watched pages ",
+            empty: " none yet: kollega watch add URL",
+            selected: self.watch,
+        };
+        self.render_list(&list, rows, area, buf, focused, theme);
     }
 
     fn render_change(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
@@ -608,6 +619,14 @@ impl MeetingsPane {
         }
         if focused { cursor } else { None }
     }
+}
+
+/// What a two-line list shows around its rows.
+struct List {
+    title: &'static str,
+    /// Said when there are no rows once loaded.
+    empty: &'static str,
+    selected: usize,
 }
 
 /// One action item's line: marker, status, text, owner, due date.
