@@ -9,7 +9,9 @@
 //! time (no runner was up) runs once, as the schedules' `once` policy.
 //!
 //! Each watched page or feed (`meetings::watch`) gets a `watch` job when its
-//! own period (`--every`) is up.
+//! own period (`--every`) is up, and each subscribed calendar that has no
+//! refresh waiting (its waiting one was cancelled) gets one
+//! (`meetings::refresh::ensure_waiting`).
 //!
 //! A routine becomes a job only when it has work: a nudge when an item is
 //! due for one, a purge when a meeting is past its retention, a backup
@@ -22,7 +24,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use super::{JobsError, schedule};
 use crate::config::MeetingsConfig;
 use crate::jobs::payload::JobPayload;
-use crate::meetings::{nudge, retention, watch};
+use crate::meetings::{nudge, refresh, retention, watch};
 use crate::store::jobs::NewJob;
 use crate::store::meetings::watches;
 use crate::store::settings;
@@ -104,6 +106,7 @@ pub(crate) fn enqueue_due(
         ids.push(crate::store::jobs::enqueue_in(&tx, &new, now)?);
     }
     ids.extend(enqueue_watches(&tx, now)?);
+    ids.extend(refresh::ensure_waiting(&tx, now)?);
     tx.commit()?;
     Ok(ids)
 }

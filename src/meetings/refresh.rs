@@ -5,13 +5,14 @@
 //!
 //! Each subscribed calendar has one refresh waiting at a time, due its
 //! `refresh_every_s` after the last one ([`schedule_next`]); the job queues
-//! the next when it is done. A failure (the network, a 5xx, a calendar
+//! the next when it is done, and the routines ([`ensure_waiting`]) queue
+//! one for a subscription left without (its waiting refresh cancelled). A failure (the network, a 5xx, a calendar
 //! that does not parse) is recorded on the calendar row, its meetings
 //! stay, and the jobs engine retries the job with its backoff; when the
 //! attempts run out the next regular refresh is queued all the same, so a
 //! subscription outlives an outage.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -20,8 +21,9 @@ use super::import::{self, DEFAULT_REFRESH_S, ImportReport};
 use super::zone;
 use crate::jobs::kinds::{BoxFuture, Db, JobContext, Kind};
 use crate::jobs::payload::{Fields, JobPayload, PayloadError};
-use crate::jobs::queue;
 use crate::jobs::{JobError, JobKind, JobsError, now_ms};
+use crate::store::StoreError;
+use crate::store::jobs::{self as store_jobs, QueueError};
 use crate::store::meetings::calendar::{self, CalendarRow, SourceKind};
 
 /// The kind's name in the jobs table.
@@ -58,10 +60,27 @@ pub(crate) fn schedule_next(
     now: i64,
     running: Option<i64>,
 ) -> Result<Option<i64>, MeetingsError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::from)?;
+    let id = queue_next(&tx, calendar, now, now, running)?;
+    tx.commit().map_err(StoreError::from)?;
+    Ok(id)
+}
+
+/// `schedule_next` inside the caller's transaction, the interval counted
+/// from `since`.
+fn queue_next(
+    tx: &Transaction<'_>,
+    calendar: &CalendarRow,
+    since: i64,
+    now: i64,
+    running: Option<i64>,
+) -> Result<Option<i64>, QueueError> {
     if calendar.kind != SourceKind::Url {
         return Ok(None);
     }
-    if let Some(id) = calendar::pending_job(conn, CALENDAR_REFRESH, calendar.id, running)? {
+    if let Some(id) = calendar::pending_job(tx, CALENDAR_REFRESH, calendar.id, running)? {
         return Ok(Some(id));
     }
     let every_ms = calendar
@@ -74,8 +93,27 @@ pub(crate) fn schedule_next(
     }
     .job(None);
     job.max_attempts = MAX_ATTEMPTS;
-    job.run_at = Some(now.saturating_add(every_ms));
-    Ok(Some(queue::enqueue(conn, &job, now)?))
+    job.run_at = Some(since.saturating_add(every_ms).max(now));
+    Ok(Some(store_jobs::enqueue_in(tx, &job, now)?))
+}
+
+/// Gives every subscribed calendar that has no refresh waiting one, due
+/// its interval after its last fetch (at once when that has passed): a
+/// refresh cancelled by hand, or lost with a store restored from a
+/// backup, does not end the subscription. Answers the new jobs' ids.
+/// Called by `jobs::routine` on every runner poll.
+pub(crate) fn ensure_waiting(tx: &Transaction<'_>, now: i64) -> Result<Vec<i64>, QueueError> {
+    let mut ids = Vec::new();
+    for row in calendar::calendars(tx)? {
+        if row.kind != SourceKind::Url
+            || calendar::pending_job(tx, CALENDAR_REFRESH, row.id, None)?.is_some()
+        {
+            continue;
+        }
+        let since = row.last_fetched_at.unwrap_or(now);
+        ids.extend(queue_next(tx, &row, since, now, None)?);
+    }
+    Ok(ids)
 }
 
 /// The `calendar-refresh` job kind.

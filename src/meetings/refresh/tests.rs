@@ -6,6 +6,7 @@ use super::*;
 use crate::jobs::Status;
 use crate::jobs::kinds::Registry;
 use crate::store::Store;
+use crate::jobs::queue;
 
 const CALENDAR: &str = include_str!("../../../tests/fixtures/ics/weekly_stockholm.ics");
 
@@ -347,4 +348,32 @@ async fn the_jobs_engine_runs_a_refresh_and_records_a_failure_for_retry() {
     let store = Store::open(dir.path()).unwrap();
     let row = calendar::calendar(&store.conn, cal.id).unwrap().unwrap();
     assert!(row.last_error.unwrap().contains("503"));
+}
+
+#[tokio::test]
+async fn a_cancelled_refresh_is_queued_again_by_the_routines_at_its_regular_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(CALENDAR);
+    let (db, cal, first_job) = subscribed(dir.path(), &server).await;
+    let fetched = cal.last_fetched_at.unwrap();
+    let config = crate::config::MeetingsConfig::default();
+    let (again, twice, job) = with_store(&db, move |s| {
+        crate::store::jobs::request_cancel(&mut s.conn, first_job, clock()).unwrap();
+        assert_eq!(
+            calendar::pending_job(&s.conn, CALENDAR_REFRESH, cal.id, None).unwrap(),
+            None
+        );
+        let now = clock() + 60_000;
+        let again = crate::jobs::routine::enqueue_due(&mut s.conn, now, &config).unwrap();
+        let twice = crate::jobs::routine::enqueue_due(&mut s.conn, now + 1, &config).unwrap();
+        let job = calendar::pending_job(&s.conn, CALENDAR_REFRESH, cal.id, None).unwrap();
+        let job = job.map(|id| queue::require(&s.conn, id).unwrap());
+        (again, twice, job)
+    })
+    .await;
+    let job = job.expect("a refresh waits again");
+    assert!(again.contains(&job.id), "{again:?}");
+    assert!(!twice.contains(&job.id), "one waits at a time: {twice:?}");
+    assert_eq!(job.next_run_at, fetched + DEFAULT_REFRESH_S * 1000);
+    assert_eq!(job.max_attempts, MAX_ATTEMPTS);
 }
