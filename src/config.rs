@@ -12,7 +12,7 @@ use serde::Deserialize;
 mod duration;
 mod meetings;
 
-pub(crate) use duration::duration;
+pub(crate) use duration::{duration, shown as shown_duration};
 pub use meetings::MeetingsConfig;
 
 pub(crate) const DATA_DIR_ENV: &str = "KOLLEGA_DATA_DIR";

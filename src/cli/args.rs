@@ -429,7 +429,7 @@ impl Command {
             },
             Command::Schedule(
                 ScheduleCommand::Add { json, .. }
-                | ScheduleCommand::Ls { json }
+                | ScheduleCommand::Ls { json, .. }
                 | ScheduleCommand::Rm { json, .. },
             ) => *json,
             Command::Git(
@@ -613,8 +613,13 @@ pub(crate) enum ScheduleCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List schedules and their next run
+    /// List schedules and their next run, then the routines kollega runs
+    /// by itself (nudges, retention, backups, watched pages, calendars)
     Ls {
+        /// Only the routines
+        #[arg(long)]
+        routines: bool,
+        /// Print JSON: the schedules, or with --routines the routines
         #[arg(long)]
         json: bool,
     },

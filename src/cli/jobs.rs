@@ -21,7 +21,9 @@ use crate::jobs::kinds::{Place, resolve_place, shell_words};
 use crate::jobs::payload::{CommandPayload, ExportPayload, ImportPayload, JobPayload, PullPayload};
 use crate::jobs::queue::{self, Filter, Job, NewJob};
 use crate::jobs::runner::Event;
-use crate::jobs::{JobsError, Status, format_duration, format_ms, now_ms, schedule, tasks, worker};
+use crate::jobs::{
+    JobsError, Status, format_duration, format_ms, now_ms, routine, schedule, tasks, worker,
+};
 use crate::store::Store;
 use crate::workspace::export::ExportTarget;
 
@@ -593,6 +595,55 @@ pub(super) fn tasks(store: &Store, workspace: &str, json: bool) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+/// The user's schedules as a table.
+fn print_schedules(all: &[crate::store::schedules::Schedule]) {
+    if all.is_empty() {
+        println!("no schedules; `kollega schedule add WS \"0 3 * * *\" -- CMD` adds one");
+        return;
+    }
+    let columns = [
+        ("ID", Align::Right(4)),
+        ("CRON", Align::Left(16)),
+        ("CATCH", Align::Left(6)),
+        ("NEXT RUN", Align::Left(20)),
+        ("WORKSPACE", Align::Left(14)),
+    ];
+    Table::new(&columns, "COMMAND").print(all.iter().map(|s| {
+        (
+            vec![
+                s.id.to_string(),
+                printable(&s.cron).into_owned(),
+                s.catch_up.to_string(),
+                next_run(s.next_run_at),
+                printable(&s.workspace).into_owned(),
+            ],
+            printable(&shell_words(&s.command)).into_owned(),
+        )
+    }));
+}
+
+/// The routines kollega runs by itself as a table.
+fn print_routines(all: &[routine::Routine]) {
+    println!("routines (a worker or the TUI runs them):");
+    let columns = [
+        ("KIND", Align::Left(16)),
+        ("WHEN", Align::Left(14)),
+        ("NEXT", Align::Left(20)),
+        ("JOB", Align::Right(5)),
+    ];
+    Table::new(&columns, "WHAT").print(all.iter().map(|r| {
+        (
+            vec![
+                r.kind.clone(),
+                r.when.clone(),
+                next_run(r.next_run_at),
+                r.job_id.map(|id| id.to_string()).unwrap_or_default(),
+            ],
+            printable(&r.what).into_owned(),
+        )
+    }));
+}
+
 pub(super) fn schedule(
     config: &Config,
     store: &mut Store,
@@ -639,32 +690,19 @@ pub(super) fn schedule(
                 );
             }
         }
-        ScheduleCommand::Ls { json } => {
+        ScheduleCommand::Ls { routines, json } => {
             let all = schedule::list(&store.conn)?;
-            if json {
+            let own = routine::list(&store.conn, now_ms(), &config.meetings)?;
+            if json && routines {
+                print_json(&own)?;
+            } else if json {
                 print_json(&all)?;
-            } else if all.is_empty() {
-                println!("no schedules; `kollega schedule add WS \"0 3 * * *\" -- CMD` adds one");
             } else {
-                let columns = [
-                    ("ID", Align::Right(4)),
-                    ("CRON", Align::Left(16)),
-                    ("CATCH", Align::Left(6)),
-                    ("NEXT RUN", Align::Left(20)),
-                    ("WORKSPACE", Align::Left(14)),
-                ];
-                Table::new(&columns, "COMMAND").print(all.iter().map(|s| {
-                    (
-                        vec![
-                            s.id.to_string(),
-                            printable(&s.cron).into_owned(),
-                            s.catch_up.to_string(),
-                            next_run(s.next_run_at),
-                            printable(&s.workspace).into_owned(),
-                        ],
-                        printable(&shell_words(&s.command)).into_owned(),
-                    )
-                }));
+                if !routines {
+                    print_schedules(&all);
+                    println!();
+                }
+                print_routines(&own);
             }
         }
         ScheduleCommand::Rm { id, json } => {

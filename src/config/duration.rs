@@ -38,7 +38,7 @@ pub(crate) fn duration(text: &str, min: Duration, max: Duration) -> Result<Durat
 }
 
 /// A bound as people say it: "365 days", "a minute", "100ms".
-fn shown(d: Duration) -> String {
+pub(crate) fn shown(d: Duration) -> String {
     let secs = d.as_secs();
     match secs {
         0 if d.is_zero() => "more than 0".into(),

@@ -19,14 +19,15 @@
 //! seen by a runner). So the jobs list holds no empty runs, and a routine is not
 //! enqueued while a job of its kind still waits or runs.
 
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
 
 use super::{JobsError, schedule};
 use crate::config::MeetingsConfig;
 use crate::jobs::payload::JobPayload;
 use crate::meetings::{nudge, refresh, retention, watch};
 use crate::store::jobs::NewJob;
-use crate::store::meetings::watches;
+use crate::store::meetings::{calendar, watches};
 use crate::store::settings;
 
 /// (kind, cron expression) of each routine.
@@ -130,6 +131,130 @@ fn enqueue_watches(tx: &rusqlite::Transaction<'_>, now: i64) -> Result<Vec<i64>,
         }
     }
     Ok(ids)
+}
+
+/// One piece of work kollega schedules for itself, as
+/// `kollega schedule ls` lists it beside the user's schedules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Routine {
+    /// The kind of the jobs it makes.
+    pub kind: String,
+    /// When it looks for work: a cron expression (UTC) or `every 6 hours`.
+    pub when: String,
+    /// When it next looks (Unix ms): a waiting job's time when one waits.
+    pub next_run_at: i64,
+    /// The job of it waiting or running, if there is one.
+    pub job_id: Option<i64>,
+    /// What it does, with the settings it uses.
+    pub what: String,
+}
+
+/// The job of `kind` waiting or running whose payload's `field` is `id`
+/// (any, for no field): its id and when it runs.
+fn waiting(
+    conn: &Connection,
+    kind: &str,
+    field: Option<(&str, i64)>,
+) -> Result<Option<(i64, i64)>, JobsError> {
+    let (path, id) = match field {
+        Some((name, id)) => (format!("$.{name}"), Some(id)),
+        None => (String::new(), None),
+    };
+    Ok(conn
+        .query_row(
+            "SELECT id, next_run_at FROM jobs
+             WHERE kind = ?1 AND status IN ('queued', 'running', 'retrying')
+               AND (?3 IS NULL OR json_extract(payload, ?2) = ?3)
+             ORDER BY id LIMIT 1",
+            params![kind, path, id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Every routine, watched page and subscribed calendar, with when it
+/// next looks for work at `now`.
+pub(crate) fn list(
+    conn: &Connection,
+    now: i64,
+    config: &MeetingsConfig,
+) -> Result<Vec<Routine>, JobsError> {
+    let spoken = |d: std::time::Duration| crate::config::shown_duration(d);
+    let mut all = Vec::new();
+    for (kind, expr) in ROUTINES {
+        let stored: Option<i64> = settings::get(conn, &key(kind))?.and_then(|v| v.parse().ok());
+        let next = match stored {
+            Some(next) => next,
+            None => schedule::next_after(&schedule::parse(expr)?, now).unwrap_or(i64::MAX),
+        };
+        let job = waiting(conn, kind, None)?;
+        let what = match kind {
+            nudge::NUDGE => format!(
+                "nudges action items untouched for {} ([meetings] nudge_after)",
+                spoken(config.nudge_after)
+            ),
+            retention::RETENTION => format!(
+                "forgets meetings that ended over {} ago ([meetings] retention)",
+                spoken(config.retention)
+            ),
+            _ => format!(
+                "backs up the store, keeping the newest {} ([meetings] backups_keep)",
+                config.backups_keep
+            ),
+        };
+        all.push(Routine {
+            kind: kind.into(),
+            when: expr.into(),
+            next_run_at: job.map_or(next, |(_, at)| at),
+            job_id: job.map(|(id, _)| id),
+            what,
+        });
+    }
+    let every = |secs: i64| match secs {
+        60 => "every minute".to_string(),
+        3600 => "every hour".to_string(),
+        86_400 => "every day".to_string(),
+        secs => {
+            let secs = u64::try_from(secs).unwrap_or(0);
+            format!("every {}", spoken(std::time::Duration::from_secs(secs)))
+        }
+    };
+    for w in watches::list(conn)? {
+        let job = waiting(conn, watch::WATCH, Some(("watch", w.id)))?;
+        let due = w
+            .last_fetched_at
+            .map_or(now, |at| at.saturating_add(w.every_s.saturating_mul(1000)));
+        all.push(Routine {
+            kind: watch::WATCH.into(),
+            when: every(w.every_s),
+            next_run_at: job.map_or(due.max(now), |(_, at)| at),
+            job_id: job.map(|(id, _)| id),
+            what: format!("fetches watch {} ({})", w.id, w.url),
+        });
+    }
+    for c in calendar::calendars(conn)? {
+        if c.kind != calendar::SourceKind::Url {
+            continue;
+        }
+        let job = waiting(conn, refresh::CALENDAR_REFRESH, Some(("calendar", c.id)))?;
+        let every_s = c
+            .refresh_every_s
+            .filter(|s| *s > 0)
+            .unwrap_or(crate::meetings::import::DEFAULT_REFRESH_S);
+        all.push(Routine {
+            kind: refresh::CALENDAR_REFRESH.into(),
+            when: every(every_s),
+            // Without a waiting refresh, the next poll queues one now.
+            next_run_at: job.map_or(now, |(_, at)| at),
+            job_id: job.map(|(id, _)| id),
+            what: format!(
+                "refreshes calendar {} ({})",
+                c.id,
+                crate::meetings::import::shown_url(&c.source)
+            ),
+        });
+    }
+    Ok(all)
 }
 
 #[cfg(test)]

@@ -934,3 +934,37 @@ fn a_foreground_run_shows_the_attempt_a_worker_took_over() {
         "the lost attempt was stopped: {out}"
     );
 }
+
+#[test]
+fn schedule_ls_lists_the_routines_beside_the_schedules() {
+    let k = Kollega::new();
+    let out = k.run(["watch", "add", "https://example.org/rules", "--every", "6h"]);
+    assert_success(&out);
+    let routines = k.json(["schedule", "ls", "--routines", "--json"]);
+    let kinds: Vec<&str> = routines
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["nudge", "retention", "backup", "watch"]);
+    assert_eq!(routines[3]["when"], "every 6 hours");
+    assert!(
+        routines[0]["what"]
+            .as_str()
+            .unwrap()
+            .contains("untouched for 2 days"),
+        "{routines:#}"
+    );
+    // The schedules' JSON stays the list of the user's schedules.
+    assert_eq!(k.json(["schedule", "ls", "--json"]), Value::Array(vec![]));
+    let out = k.run(["schedule", "ls"]);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.starts_with("no schedules"), "{text}");
+    assert!(text.contains("routines"), "{text}");
+    assert!(
+        text.contains("fetches watch 1 (https://example.org/rules)"),
+        "{text}"
+    );
+}

@@ -5,8 +5,8 @@ use std::time::Duration;
 use super::*;
 use crate::jobs::Status;
 use crate::jobs::kinds::Registry;
-use crate::store::Store;
 use crate::jobs::queue;
+use crate::store::Store;
 
 const CALENDAR: &str = include_str!("../../../tests/fixtures/ics/weekly_stockholm.ics");
 
@@ -368,6 +368,13 @@ async fn a_cancelled_refresh_is_queued_again_by_the_routines_at_its_regular_time
         let twice = crate::jobs::routine::enqueue_due(&mut s.conn, now + 1, &config).unwrap();
         let job = calendar::pending_job(&s.conn, CALENDAR_REFRESH, cal.id, None).unwrap();
         let job = job.map(|id| queue::require(&s.conn, id).unwrap());
+        let listed = crate::jobs::routine::list(&s.conn, now, &config).unwrap();
+        let listed = listed
+            .into_iter()
+            .find(|r| r.kind == CALENDAR_REFRESH)
+            .unwrap();
+        assert_eq!(listed.job_id, job.as_ref().map(|j| j.id));
+        assert_eq!(listed.when, "every 30 minutes");
         (again, twice, job)
     })
     .await;
