@@ -163,6 +163,8 @@ actions! {
     Conversations => "conversations", "continue a conversation of the workspace";
     NewConversation => "new_conversation", "start a new conversation";
     Submit => "submit", "take what was typed in the prompt";
+    NextField => "next_field", "a form's next field (the dashboard's action item: text, owner, due)";
+    PrevField => "prev_field", "a form's previous field";
     Yes => "yes", "answer yes to the question";
     No => "no", "answer no to the question";
     QuitLeave => "quit_leave", "quit and leave the running jobs to a worker, which runs them again from the start";

@@ -151,6 +151,14 @@ impl Form {
                 self.at += 1;
                 FormOutcome::Editing
             }
+            Some(Action::NextField) if !self.fields.is_empty() => {
+                self.at = (self.at + 1) % self.fields.len();
+                FormOutcome::Editing
+            }
+            Some(Action::PrevField) if !self.fields.is_empty() => {
+                self.at = (self.at + self.fields.len() - 1) % self.fields.len();
+                FormOutcome::Editing
+            }
             Some(Action::Submit) => match self.write() {
                 Ok(write) => FormOutcome::Done(write),
                 Err((field, message)) => {

@@ -446,6 +446,35 @@ fn an_action_item_form_walks_its_fields_and_checks_the_date() {
 }
 
 #[test]
+fn tab_and_shift_tab_move_between_the_fields_of_a_form() {
+    let mut pane = pane();
+    let _ = pane.update(Action::AddActionItem);
+    let at = |pane: &MeetingsPane| pane.form.as_ref().map(|f| f.at);
+    type_into(&mut pane, "write the notes");
+    let _ = pane.form_key(Some(Action::NextField), key(KeyCode::Tab));
+    assert_eq!(at(&pane), Some(1));
+    let _ = pane.form_key(Some(Action::NextField), key(KeyCode::Tab));
+    type_into(&mut pane, "2026-12-24");
+    let _ = pane.form_key(Some(Action::NextField), key(KeyCode::Tab));
+    assert_eq!(at(&pane), Some(0), "tab goes round");
+    let _ = pane.form_key(Some(Action::PrevField), key(KeyCode::BackTab));
+    assert_eq!(at(&pane), Some(2));
+    let _ = pane.form_key(Some(Action::PrevField), key(KeyCode::BackTab));
+    type_into(&mut pane, "anna");
+    // Enter goes on to the due date, which is filled in: the next stores.
+    let _ = pane.form_key(Some(Action::Submit), key(KeyCode::Enter));
+    assert_eq!(
+        write_of(pane.form_key(Some(Action::Submit), key(KeyCode::Enter))),
+        Write::NewAction {
+            meeting: 1,
+            text: "write the notes".into(),
+            owner: Some("anna".into()),
+            due: Some("2026-12-24".into()),
+        }
+    );
+}
+
+#[test]
 fn editing_an_action_item_starts_from_what_it_says() {
     let mut pane = pane();
     let _ = pane.update(Action::EditActionItem);
