@@ -72,7 +72,7 @@ impl PromptKind {
             PromptKind::RunCommand => "run in the workspace: ".into(),
             PromptKind::LogSearch => "search the log (regex): ".into(),
             PromptKind::RejectReason { .. } => {
-                "rejected; why (for the model, may be empty): ".into()
+                "why? (sent to the model, optional): ".into()
             }
         }
     }
