@@ -196,6 +196,8 @@ impl Action {
         !matches!(
             self,
             Action::Submit
+                | Action::NextField
+                | Action::PrevField
                 | Action::Yes
                 | Action::No
                 | Action::QuitLeave

@@ -12,6 +12,7 @@ use super::{App, AppMsg, Focus};
 use crate::error::describe;
 use crate::store::Store;
 use crate::store::patches::Decision;
+use crate::tui::keymap::{Action, Scope};
 use crate::tui::panes::review::{ReviewOp, ReviewPane};
 
 /// A stored patch and the decisions on its hunks.
@@ -73,7 +74,7 @@ pub(crate) fn write_patch(
     };
     Ok(Changed {
         message: format!(
-            "{note}patch {patch_id}: {} hunk{} written to {} file{}{committed}; undo_apply takes it back",
+            "{note}patch {patch_id}: {} hunk{} written to {} file{}{committed}",
             applied.hunks,
             if applied.hunks == 1 { "" } else { "s" },
             applied.files.len(),
@@ -243,7 +244,15 @@ impl App {
                 }
             }
             ReviewMsg::Written { id, result } => match result {
-                Ok(changed) => {
+                Ok(mut changed) => {
+                    let keys = self.keymap.help(&[Scope::Review]);
+                    let undo = keys.iter().find(|(a, _)| *a == Action::UndoApply);
+                    changed
+                        .message
+                        .push_str(&match undo.and_then(|(_, k)| k.first()) {
+                            Some(key) => format!("; {key} takes it back"),
+                            None => "; `kollega undo` takes it back".into(),
+                        });
                     self.files_applied(changed);
                     if self.reviewing(id) {
                         self.open_review(id);

@@ -71,9 +71,7 @@ impl PromptKind {
             PromptKind::Commit { amend: true } => "amend (empty keeps the message): ".into(),
             PromptKind::RunCommand => "run in the workspace: ".into(),
             PromptKind::LogSearch => "search the log (regex): ".into(),
-            PromptKind::RejectReason { .. } => {
-                "why? (sent to the model, optional): ".into()
-            }
+            PromptKind::RejectReason { .. } => "why? (sent to the model, optional): ".into(),
         }
     }
 }

@@ -100,6 +100,8 @@ async fn review_keys_store_decisions_that_survive_a_restart() {
         message.contains(&format!("patch {id}: 1 hunk written")),
         "{message}"
     );
+    // It names the key that takes it back, not the action's name.
+    assert!(message.ends_with("; u takes it back"), "{message}");
     let store = Store::open(&f.data).unwrap();
     let ws = crate::store::workspaces::find(&store.conn, "shop")
         .unwrap()
