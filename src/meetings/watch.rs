@@ -37,7 +37,7 @@ mod charset;
 mod summary;
 
 pub(crate) use charset::decode;
-pub(crate) use summary::{PROMPT_VERSION, SummaryJob, SummaryPayload, WATCH_SUMMARY};
+pub(crate) use summary::{SummaryJob, SummaryPayload};
 
 /// The job kind's name.
 pub(crate) const WATCH: &str = "watch";
