@@ -14,7 +14,7 @@ mod meetings_more;
 mod modules;
 pub(crate) mod output;
 mod patch;
-mod watch;
+pub(crate) mod watch;
 mod workspace;
 
 use std::process::ExitCode;
