@@ -198,7 +198,10 @@ pub(super) fn dispatch(
                 summaries_possible(config)?;
             }
             let secs = i64::try_from(every.as_secs()).unwrap_or(i64::MAX);
-            let tx = store.conn.transaction().map_err(crate::store::StoreError::from)?;
+            let tx = store
+                .conn
+                .transaction()
+                .map_err(crate::store::StoreError::from)?;
             let id = watches::add(&tx, &url, secs, crate::jobs::now_ms())?.ok_or_else(|| {
                 Error::refused(
                     format!("{url} is watched already"),

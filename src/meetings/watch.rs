@@ -410,7 +410,11 @@ async fn fetch_once(ctx: JobContext, clock: Clock, env: Env) -> Result<Value, Jo
                                 provider: None,
                                 model: None,
                             };
-                            Some(crate::store::jobs::enqueue_in(&tx, &payload.job(None), now)?)
+                            Some(crate::store::jobs::enqueue_in(
+                                &tx,
+                                &payload.job(None),
+                                now,
+                            )?)
                         }
                         _ => None,
                     };

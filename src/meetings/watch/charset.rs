@@ -70,10 +70,7 @@ mod tests {
             "Gebühren: 10 € – Straße"
         );
         // No charset, or UTF-8 named: not valid UTF-8, so kept lossily.
-        assert_eq!(
-            decode(b"Geb\xfchren", Some("text/html")),
-            "Geb\u{FFFD}hren"
-        );
+        assert_eq!(decode(b"Geb\xfchren", Some("text/html")), "Geb\u{FFFD}hren");
         assert_eq!(decode(b"Geb\xfchren", None), "Geb\u{FFFD}hren");
         assert_eq!(
             decode("Gebühren".as_bytes(), Some("text/html; charset=utf-8")),

@@ -67,7 +67,10 @@ impl JobPayload for SummaryPayload {
 /// (whole lines) with a line saying how much was left out; and whether it
 /// was cut.
 pub(crate) fn request(url: &str, diff: &str, budget_chars: usize) -> (String, bool) {
-    let mut out = format!("Watched page: {}\n\nChange (unified diff):\n", shown_url(url));
+    let mut out = format!(
+        "Watched page: {}\n\nChange (unified diff):\n",
+        shown_url(url)
+    );
     let lines: Vec<&str> = diff.lines().collect();
     for (i, line) in lines.iter().enumerate() {
         if out.len() + line.len() + 1 > budget_chars {
@@ -142,7 +145,10 @@ impl SummaryJob {
             .await
             .map_err(JobError::from_store)?;
         let Some(watch) = watch else {
-            ask::say(&ctx, &format!("watch {id} was removed: nothing to summarize"));
+            ask::say(
+                &ctx,
+                &format!("watch {id} was removed: nothing to summarize"),
+            );
             return Ok(json!({ "watch": id, "version": version, "removed": true }));
         };
         let (old, new) = versions.ok_or_else(|| {
@@ -187,7 +193,14 @@ impl SummaryJob {
         let kept = summary.clone();
         let stored = ctx
             .db
-            .call(move |store| Ok(watches::set_summary(&store.conn, version, &kept, ai_call_id)?))
+            .call(move |store| {
+                Ok(watches::set_summary(
+                    &store.conn,
+                    version,
+                    &kept,
+                    ai_call_id,
+                )?)
+            })
             .await
             .map_err(JobError::from_store)?;
         if !stored {

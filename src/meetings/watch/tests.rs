@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
+use crate::ai::ask::Env;
 use crate::ai::client::tests::{Answer, serve};
 use crate::config::{Config, MeetingsConfig};
 use crate::jobs::queue::{self, Role};
 use crate::jobs::{Status, now_ms, runner};
 use crate::store::Store;
-use crate::ai::ask::Env;
 
 const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel>
@@ -254,8 +254,7 @@ fn fetch_job(id: i64) -> crate::store::jobs::NewJob {
 }
 
 const PAGE_1: &str = "<!DOCTYPE html><html><body><h1>Rule 7</h1><p>Fees: 10 EUR.</p></body></html>";
-const PAGE_2: &str =
-    "<!DOCTYPE html><html><body><h1>Rule 7</h1><p>Fees: 12 EUR from 1 March 2027.</p></body></html>";
+const PAGE_2: &str = "<!DOCTYPE html><html><body><h1>Rule 7</h1><p>Fees: 12 EUR from 1 March 2027.</p></body></html>";
 const SUMMARY: &str = "The fee for Rule 7 rises from 10 EUR to 12 EUR.\nTeams paying it must budget 12 EUR from 1 March 2027.";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,9 +265,14 @@ async fn a_summarized_watch_has_each_change_summarized_and_the_call_recorded() {
     let (config, env) = setup(dir.path(), Some(&provider));
     let id = {
         let store = Store::open(dir.path()).unwrap();
-        let id = watches::add(&store.conn, &format!("{page}/rule-7?session=s3cr3t"), 3600, 0)
-            .unwrap()
-            .unwrap();
+        let id = watches::add(
+            &store.conn,
+            &format!("{page}/rule-7?session=s3cr3t"),
+            3600,
+            0,
+        )
+        .unwrap()
+        .unwrap();
         assert!(watches::set_summarize(&store.conn, id, true).unwrap());
         id
     };
@@ -281,25 +285,42 @@ async fn a_summarized_watch_has_each_change_summarized_and_the_call_recorded() {
     let summary_job = second.result.clone().unwrap()["summaryJob"]
         .as_i64()
         .expect("a summary job is queued");
-    assert!(asked.lock().unwrap().is_empty(), "the fetch asks no model itself");
+    assert!(
+        asked.lock().unwrap().is_empty(),
+        "the fetch asks no model itself"
+    );
 
     let summarized = run_existing(dir.path(), summary_job, &config, &env).await;
     assert_eq!(summarized.kind.to_string(), "watch-summary");
-    assert_eq!(summarized.status, Status::Succeeded, "{:?}", summarized.error);
+    assert_eq!(
+        summarized.status,
+        Status::Succeeded,
+        "{:?}",
+        summarized.error
+    );
     let seen: Vec<_> = asked.lock().unwrap().drain(..).collect();
     assert_eq!(seen.len(), 1);
     let body = &seen[0].body;
     assert!(body.contains("+Fees: 12 EUR from 1 March 2027."), "{body}");
     assert!(body.contains("-Fees: 10 EUR."), "{body}");
-    assert!(body.contains("may oblige a team"), "the instructions: {body}");
-    assert!(!body.contains("s3cr3t"), "the address's query stays home: {body}");
+    assert!(
+        body.contains("may oblige a team"),
+        "the instructions: {body}"
+    );
+    assert!(
+        !body.contains("s3cr3t"),
+        "the address's query stays home: {body}"
+    );
 
     let store = Store::open(dir.path()).unwrap();
     let versions = watches::versions(&store.conn, id).unwrap();
     assert_eq!(versions.len(), 2);
     assert_eq!(versions[0].summary, None);
     assert_eq!(versions[1].summary.as_deref(), Some(SUMMARY));
-    let call = versions[1].summary_call.clone().expect("the call is recorded");
+    let call = versions[1]
+        .summary_call
+        .clone()
+        .expect("the call is recorded");
     assert_eq!(
         (
             call.provider.as_str(),
@@ -335,7 +356,11 @@ async fn a_summarized_watch_has_each_change_summarized_and_the_call_recorded() {
         shown.contains("      Teams paying it must budget 12 EUR from 1 March 2027."),
         "{shown}"
     );
-    assert!(!crate::cli::watch::version_lines(&versions[0]).join("\n").contains("summary"));
+    assert!(
+        !crate::cli::watch::version_lines(&versions[0])
+            .join("\n")
+            .contains("summary")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,7 +466,9 @@ async fn a_permanent_provider_error_fails_the_summary_clearly_and_stores_none() 
     let job = run_with(dir.path(), first.job(None), &config, &env).await;
     assert_eq!(job.status, Status::Dead);
     assert!(
-        job.error.unwrap_or_default().contains("no change to summarize"),
+        job.error
+            .unwrap_or_default()
+            .contains("no change to summarize"),
         "a first version"
     );
 }
@@ -451,7 +478,10 @@ fn a_long_diff_is_cut_to_the_budget_and_says_so() {
     let diff: String = (0..100).map(|i| format!("+line {i}\n")).collect();
     let (whole, cut) = summary::request("https://ex.gov/r?k=1", &diff, 10_000);
     assert!(!cut);
-    assert!(whole.starts_with("Watched page: https://ex.gov/…\n"), "{whole}");
+    assert!(
+        whole.starts_with("Watched page: https://ex.gov/…\n"),
+        "{whole}"
+    );
     assert!(whole.contains("+line 99\n"));
     let (part, cut) = summary::request("https://ex.gov/r", &diff, 300);
     assert!(cut);
@@ -482,7 +512,10 @@ async fn a_fetch_error_carries_its_cause_without_the_addresss_secrets() {
     let job = run_with(dir.path(), fetch_job(id), &config, &env).await;
     assert_eq!(job.status, Status::Dead);
     let error = job.error.unwrap_or_default();
-    assert!(error.to_lowercase().contains("connection refused"), "{error}");
+    assert!(
+        error.to_lowercase().contains("connection refused"),
+        "{error}"
+    );
     assert!(!error.contains("s3cret"), "{error}");
     let store = Store::open(dir.path()).unwrap();
     let last = watches::get(&store.conn, id).unwrap().unwrap().last_error;

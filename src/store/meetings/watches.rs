@@ -217,8 +217,9 @@ pub(crate) fn add_version(
 
 /// Watch `id`'s versions, oldest first.
 pub(crate) fn versions(conn: &Connection, id: i64) -> Result<Vec<VersionRow>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("{VERSION_SELECT} WHERE v.watch_id = ?1 ORDER BY v.id"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "{VERSION_SELECT} WHERE v.watch_id = ?1 ORDER BY v.id"
+    ))?;
     let rows = stmt.query_map([id], version_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -242,7 +243,9 @@ pub(crate) fn with_previous(
     };
     let old = conn
         .query_row(
-            &format!("{VERSION_SELECT} WHERE v.watch_id = ?1 AND v.id < ?2 ORDER BY v.id DESC LIMIT 1"),
+            &format!(
+                "{VERSION_SELECT} WHERE v.watch_id = ?1 AND v.id < ?2 ORDER BY v.id DESC LIMIT 1"
+            ),
             params![watch, version],
             version_row,
         )

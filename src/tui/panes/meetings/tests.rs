@@ -627,7 +627,10 @@ fn the_watches_view_lists_pages_and_shows_the_latest_change() {
     assert!(screen.contains("Summary (AI)"), "{screen}");
     let summary_row = screen.lines().position(|l| l.contains("Summary (AI)"));
     let diff_row = screen.lines().position(|l| l.contains("@@ -1,2 +1,3 @@"));
-    assert!(summary_row < diff_row, "the summary is above the diff: {screen}");
+    assert!(
+        summary_row < diff_row,
+        "the summary is above the diff: {screen}"
+    );
     assert!(screen.contains("failed"), "{screen}");
     // Moving down asks for the second page's change; the view cycles back.
     let Outcome::Effect(Effect::Meetings(MeetingsOp::Load(query))) = pane.update(Action::Down)
