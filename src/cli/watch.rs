@@ -44,7 +44,7 @@ pub(crate) enum WatchCommand {
     /// The watches with their versions, last look and last error
     #[command(after_help = "Examples:\n  kollega watch ls\n  kollega watch ls --json")]
     Ls {
-        /// Print JSON: [{id, url, everyS, lastFetchedAt, lastError, createdAt, versions}]
+        /// Print JSON: [{id, url, everyS, lastFetchedAt, lastError, createdAt, versions, summarize}]
         #[arg(long)]
         json: bool,
     },

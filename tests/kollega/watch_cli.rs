@@ -3,22 +3,10 @@
 //! change summarized on demand against a local server speaking the Chat
 //! Completions stream, then shown by `watch show` and `watch diff`.
 
-use crate::common::{FakeGithub, Kollega, assert_success, json_error, stdout};
+use crate::common::{FakeGithub, Kollega, assert_success, chat_stream, json_error, stdout};
 
 const SUMMARY: &str =
     "Rule 7's fee rises from 10 EUR to 12 EUR.\nTeams must budget 12 EUR from 1 March 2027.";
-
-/// A whole Chat Completions stream answering `text`.
-fn chat_stream(text: &str) -> String {
-    let chunk = serde_json::json!({"id": "c1", "model": "qwen2.5-coder",
-        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]});
-    format!(
-        "data: {chunk}\n\n\
-         data: {{\"id\":\"c1\",\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"stop\"}}]}}\n\n\
-         data: {{\"id\":\"c1\",\"choices\":[],\"usage\":{{\"prompt_tokens\":90,\"completion_tokens\":30}}}}\n\n\
-         data: [DONE]\n\n"
-    )
-}
 
 #[test]
 fn summaries_are_refused_without_a_provider_switched_and_asked_for_one_version() {

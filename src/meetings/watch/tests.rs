@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::ai::ask::Env;
-use crate::ai::client::tests::{Answer, serve};
+use crate::ai::client::tests::{Answer, chat, serve};
 use crate::config::{Config, MeetingsConfig};
 use crate::jobs::queue::{self, Role};
 use crate::jobs::{Status, now_ms, runner};
@@ -155,20 +155,6 @@ fn the_routine_fetches_a_watch_when_its_period_is_up() {
     assert_eq!(kinds(&ids, &store), [WATCH]);
     let job = queue::require(&store.conn, ids[ids.len() - 1]).unwrap();
     assert_eq!(job.payload["watch"], id);
-}
-
-/// A Chat Completions stream answering `text` with 1,000 input and 200
-/// output tokens.
-fn chat(text: &str) -> Answer {
-    Answer::stream(&[
-        &format!(
-            "data: {}\n\n",
-            json!({"id": "c1", "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
-        ),
-        "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
-        "data: {\"id\":\"c1\",\"choices\":[],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":200}}\n\n",
-        "data: [DONE]\n\n",
-    ])
 }
 
 /// A page served with `content_type`, its body as raw bytes.
