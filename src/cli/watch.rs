@@ -365,7 +365,7 @@ fn summarize(
     }
     let Some(version) = version else {
         let on = state.as_deref() == Some("on");
-        if on && provider.is_none() {
+        if on {
             summaries_possible(config)?;
         }
         watches::set_summarize(&store.conn, id, on)?;
