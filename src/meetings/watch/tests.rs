@@ -459,6 +459,51 @@ async fn a_permanent_provider_error_fails_the_summary_clearly_and_stores_none() 
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passing_provider_failure_is_retried_by_the_jobs_engine() {
+    let (provider, asked) = serve(vec![
+        Answer::error(503, r#"{"error":{"message":"busy"}}"#),
+        chat(SUMMARY),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let (config, env) = setup(dir.path(), Some(&provider));
+    let (id, version) = {
+        let store = Store::open(dir.path()).unwrap();
+        let id = watches::add(&store.conn, "https://ex.gov/rules", 3600, 0)
+            .unwrap()
+            .unwrap();
+        watches::add_version(&store.conn, id, "a\n", &hash("a\n"), 1).unwrap();
+        let v = watches::add_version(&store.conn, id, "b\n", &hash("b\n"), 2)
+            .unwrap()
+            .unwrap();
+        (id, v)
+    };
+    let payload = SummaryPayload {
+        watch: id,
+        version,
+        provider: None,
+        model: None,
+    };
+    let job = run_with(dir.path(), payload.job(None), &config, &env).await;
+    assert_eq!(job.status, Status::Succeeded, "{:?}", job.error);
+    assert_eq!(job.attempt, 2, "the 503 was tried again");
+    assert_eq!(asked.lock().unwrap().len(), 2);
+    let store = Store::open(dir.path()).unwrap();
+    let versions = watches::versions(&store.conn, id).unwrap();
+    assert_eq!(versions[1].summary.as_deref(), Some(SUMMARY));
+    let outcomes: Vec<String> = store
+        .conn
+        .prepare("SELECT outcome FROM ai_calls ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(outcomes.len(), 2, "both tries are recorded: {outcomes:?}");
+    assert_ne!(outcomes[0], "ok");
+    assert_eq!(outcomes[1], "ok");
+}
+
 #[test]
 fn a_long_diff_is_cut_to_the_budget_and_says_so() {
     let diff: String = (0..100).map(|i| format!("+line {i}\n")).collect();
