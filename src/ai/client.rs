@@ -469,7 +469,7 @@ pub(crate) async fn stream(
 
 /// The innermost cause of a request error: reqwest's own text repeats the
 /// URL, which the error names already.
-fn without_url(e: &reqwest::Error) -> String {
+pub(crate) fn without_url(e: &reqwest::Error) -> String {
     let mut last: &dyn std::error::Error = e;
     while let Some(inner) = last.source() {
         last = inner;

@@ -14,7 +14,7 @@ mod meetings_more;
 mod modules;
 pub(crate) mod output;
 mod patch;
-mod watch;
+pub(crate) mod watch;
 mod workspace;
 
 use std::process::ExitCode;
@@ -160,7 +160,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Modules(command) => modules::dispatch(&mut store, command),
         Command::Actions(args) => meetings::actions_verb(&mut store, args),
         Command::Stakeholders { json } => meetings::stakeholders_verb(&store, json),
-        Command::Watch(command) => watch::dispatch(&mut store, command),
+        Command::Watch(command) => watch::dispatch(&config, store, command),
         Command::Backup { file, force, json } => meetings_more::backup(&store, &file, force, json),
         Command::Restore { file, yes, json } => {
             meetings_more::restore(&config, &mut store, &file, yes, json)

@@ -90,7 +90,7 @@ pub(crate) struct Registry {
 
 impl Registry {
     /// command, import, export, git-push, git-pull, ask, brief, module, transcript,
-    /// watch, and the
+    /// watch, watch-summary, and the
     /// routines nudge, nudge-webhook, retention and backup.
     pub(crate) fn standard() -> Registry {
         let mut r = Registry::default();
@@ -105,6 +105,7 @@ impl Registry {
         r.register(Arc::new(crate::meetings::modules::ModuleJob::new()));
         r.register(Arc::new(crate::meetings::expect::TranscriptJob::new()));
         r.register(Arc::new(crate::meetings::watch::WatchJob::new()));
+        r.register(Arc::new(crate::meetings::watch::SummaryJob::new()));
         r.register(Arc::new(crate::meetings::nudge::NudgeJob::new()));
         r.register(Arc::new(crate::meetings::nudge::WebhookJob::new()));
         r.register(Arc::new(crate::meetings::retention::RetentionJob::new()));

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use reqwest::header::{CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use rusqlite::Connection;
 
 use super::MeetingsError;
@@ -151,12 +151,65 @@ fn http_url(url: &str) -> String {
     }
 }
 
-/// Fetches `url`, conditionally on `etag`/`last_modified` from before.
+/// A URL's answer as it came: its bytes and the media type it was sent as.
+pub(crate) enum Raw {
+    NotModified,
+    Body {
+        bytes: Vec<u8>,
+        /// The `Content-Type` header (`text/html; charset=iso-8859-1`).
+        content_type: Option<String>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+}
+
+/// What a failed request says: reqwest's sentence and, beneath it, the
+/// cause (`connection refused`, a TLS or DNS failure), never the URL.
+fn cause(e: reqwest::Error) -> String {
+    let inner = std::error::Error::source(&e).map(|_| crate::ai::client::without_url(&e));
+    let top = e.without_url().to_string();
+    match inner {
+        Some(inner) if !top.contains(&inner) => format!("{top}: {inner}"),
+        _ => top,
+    }
+}
+
+/// Fetches a calendar at `url`, conditionally on `etag`/`last_modified`
+/// from before; a calendar must be UTF-8 text.
 pub(crate) async fn fetch(
     url: &str,
     etag: Option<&str>,
     last_modified: Option<&str>,
 ) -> Result<Fetched, MeetingsError> {
+    match fetch_bytes(url, etag, last_modified).await? {
+        Raw::NotModified => Ok(Fetched::NotModified),
+        Raw::Body {
+            bytes,
+            etag,
+            last_modified,
+            ..
+        } => {
+            let text = String::from_utf8(bytes).map_err(|_| MeetingsError::Fetch {
+                url: shown_url(url),
+                reason: "it is not UTF-8 text".into(),
+            })?;
+            Ok(Fetched::Body {
+                text,
+                etag,
+                last_modified,
+            })
+        }
+    }
+}
+
+/// Fetches `url` (at most `MAX_BYTES`), conditionally on
+/// `etag`/`last_modified` from before. An error names the URL as
+/// [`shown_url`] does and the request's cause.
+pub(crate) async fn fetch_bytes(
+    url: &str,
+    etag: Option<&str>,
+    last_modified: Option<&str>,
+) -> Result<Raw, MeetingsError> {
     let fail = |reason: String| MeetingsError::Fetch {
         url: shown_url(url),
         reason,
@@ -172,7 +225,7 @@ pub(crate) async fn fetch(
     ) {
         client = client.no_proxy();
     }
-    let client = client.build().map_err(|e| fail(e.to_string()))?;
+    let client = client.build().map_err(|e| fail(cause(e)))?;
     let mut request = client.get(parsed);
     if let Some(etag) = etag {
         request = request.header(IF_NONE_MATCH, etag);
@@ -180,13 +233,10 @@ pub(crate) async fn fetch(
     if let Some(modified) = last_modified {
         request = request.header(IF_MODIFIED_SINCE, modified);
     }
-    let response = request
-        .send()
-        .await
-        .map_err(|e| fail(e.without_url().to_string()))?;
+    let response = request.send().await.map_err(|e| fail(cause(e)))?;
     let status = response.status();
     if status == reqwest::StatusCode::NOT_MODIFIED {
-        return Ok(Fetched::NotModified);
+        return Ok(Raw::NotModified);
     }
     if !status.is_success() {
         return Err(fail(format!("the server answered {status}")));
@@ -199,20 +249,17 @@ pub(crate) async fn fetch(
             .map(str::to_string)
     };
     let (etag, last_modified) = (header(ETAG), header(LAST_MODIFIED));
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| fail(e.without_url().to_string()))?;
+    let content_type = header(CONTENT_TYPE);
+    let bytes = response.bytes().await.map_err(|e| fail(cause(e)))?;
     if bytes.len() > MAX_BYTES {
         return Err(fail(format!(
-            "the calendar is larger than {} MiB",
+            "the answer is larger than {} MiB",
             MAX_BYTES / 1024 / 1024
         )));
     }
-    let text =
-        String::from_utf8(bytes.to_vec()).map_err(|_| fail("it is not UTF-8 text".into()))?;
-    Ok(Fetched::Body {
-        text,
+    Ok(Raw::Body {
+        bytes: bytes.to_vec(),
+        content_type,
         etag,
         last_modified,
     })

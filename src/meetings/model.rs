@@ -1,7 +1,9 @@
-//! One model call made for a meeting: streamed into the job's log, recorded
-//! in `ai_calls` with its tokens, cost and prompt version, and linked to
-//! the meeting at once (so forgetting the meeting removes the record, even
-//! of a call whose brief never got stored).
+//! One model call made by a meetings job: streamed into the job's log,
+//! recorded in `ai_calls` with its tokens, cost and prompt version, and,
+//! for a meeting's call, linked to the meeting at once (so forgetting the
+//! meeting removes the record, even of a call whose brief never got
+//! stored). A call that belongs to no meeting (a watched page's summary)
+//! is recorded alike, unlinked.
 //!
 //! A failure the provider says will pass (a 429, a 5xx, a lost connection)
 //! is the job's transient error, retried by the jobs engine with its
@@ -38,10 +40,11 @@ impl Default for Tuning {
     }
 }
 
-/// The calls of one job about one meeting.
+/// The calls of one job, about one meeting or none.
 pub(crate) struct MeetingModel<'a> {
     ctx: &'a JobContext,
-    meeting: i64,
+    /// The meeting each call is linked to, if any.
+    meeting: Option<i64>,
     endpoint: Endpoint,
     http: reqwest::Client,
     pricing: Pricing,
@@ -57,6 +60,29 @@ impl<'a> MeetingModel<'a> {
     pub(crate) fn new(
         ctx: &'a JobContext,
         meeting: i64,
+        provider: Option<&str>,
+        model: Option<&str>,
+        env: &Env,
+        tuning: Tuning,
+    ) -> Result<MeetingModel<'a>, JobError> {
+        MeetingModel::linked(ctx, Some(meeting), provider, model, env, tuning)
+    }
+
+    /// Calls like [`MeetingModel::new`]'s that belong to no meeting: each
+    /// is recorded in `ai_calls` and linked to nothing.
+    pub(crate) fn unlinked(
+        ctx: &'a JobContext,
+        provider: Option<&str>,
+        model: Option<&str>,
+        env: &Env,
+        tuning: Tuning,
+    ) -> Result<MeetingModel<'a>, JobError> {
+        MeetingModel::linked(ctx, None, provider, model, env, tuning)
+    }
+
+    fn linked(
+        ctx: &'a JobContext,
+        meeting: Option<i64>,
         provider: Option<&str>,
         model: Option<&str>,
         env: &Env,
@@ -130,7 +156,7 @@ impl<'a> MeetingModel<'a> {
         }
     }
 
-    /// Records one request and links it to the meeting: its id, or `None`
+    /// Records one request and links it to the meeting, if any: its id, or `None`
     /// when the store refused the row (said in the log; the answer stands).
     async fn record(
         &mut self,
@@ -170,7 +196,9 @@ impl<'a> MeetingModel<'a> {
                     outcome: &outcome,
                 };
                 let id = ai_calls::insert(&store.conn, &call, now_ms())?;
-                if meetings::get(&store.conn, meeting)?.is_some() {
+                if let Some(meeting) = meeting
+                    && meetings::get(&store.conn, meeting)?.is_some()
+                {
                     meetings::link_ai_call(&store.conn, meeting, id)?;
                 }
                 Ok(id)

@@ -7,7 +7,13 @@
 //! anything else as it came. A content that differs from the newest
 //! stored is a new version; `kollega watch diff` shows two versions as a
 //! unified diff. A failed fetch is retried by the jobs engine with its
-//! backoff, recorded on the watch, and the job is dead after its last try.
+//! backoff, recorded on the watch with its cause, and the job is dead after
+//! its last try. A page is read in the charset its `Content-Type` names,
+//! and kept lossily when its bytes are not valid in it (`charset`).
+//!
+//! A watch with summaries on (`--summarize`) gets, for each new version
+//! after its first, a `watch-summary` job (`summary`): the AI summary of
+//! the change, asked apart from the fetch so each is retried on its own.
 
 use std::sync::LazyLock;
 
@@ -19,13 +25,19 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::MeetingsError;
-use super::import::{self, Fetched};
-use crate::ai::ask::say;
+use super::import::{self, Raw};
+use crate::ai::ask::{self, Env, say};
 use crate::jobs::kinds::{BoxFuture, JobContext, Kind};
 use crate::jobs::payload::{Fields, JobPayload, PayloadError};
 use crate::jobs::runner::Clock;
 use crate::jobs::{JobError, JobKind};
 use crate::store::meetings::watches;
+
+mod charset;
+mod summary;
+
+pub(crate) use charset::decode;
+pub(crate) use summary::{SummaryJob, SummaryPayload};
 
 /// The job kind's name.
 pub(crate) const WATCH: &str = "watch";
@@ -265,15 +277,32 @@ pub(crate) fn diff(old: &str, new: &str, name: &str) -> String {
     crate::patch::texts::diff_texts(old, new, name).to_unified()
 }
 
+/// Whether summaries can be asked of the provider `[ai]` names: `Err`
+/// with what is missing (its key) and what to do.
+pub(crate) fn summaries_possible(ai: &crate::config::AiConfig, env: &Env) -> Result<(), String> {
+    ask::endpoint_for(ai, None, None, env)
+        .map(|_| ())
+        .map_err(|e| e.message)
+}
+
 /// The `watch` kind.
 pub(crate) struct WatchJob {
     clock: Clock,
+    /// Where the provider's key is read, to know whether a summary can
+    /// be asked.
+    env: Env,
 }
 
 impl WatchJob {
+    /// Keys from the process's environment.
     pub(crate) fn new() -> WatchJob {
+        WatchJob::with(std::sync::Arc::new(|name| std::env::var(name).ok()))
+    }
+
+    pub(crate) fn with(env: Env) -> WatchJob {
         WatchJob {
             clock: Clock::System,
+            env,
         }
     }
 }
@@ -289,12 +318,12 @@ impl Kind for WatchJob {
     }
 
     fn run(&self, ctx: JobContext) -> BoxFuture<Result<Value, JobError>> {
-        let clock = self.clock;
-        Box::pin(async move { fetch_once(ctx, clock).await })
+        let (clock, env) = (self.clock, self.env.clone());
+        Box::pin(async move { fetch_once(ctx, clock, env).await })
     }
 }
 
-async fn fetch_once(ctx: JobContext, clock: Clock) -> Result<Value, JobError> {
+async fn fetch_once(ctx: JobContext, clock: Clock, env: Env) -> Result<Value, JobError> {
     let id = WatchPayload::of(&ctx.job)?.watch;
     let Some(watch) = ctx
         .db
@@ -305,7 +334,7 @@ async fn fetch_once(ctx: JobContext, clock: Clock) -> Result<Value, JobError> {
         say(&ctx, &format!("watch {id} was removed: nothing to fetch"));
         return Ok(json!({ "watch": id, "removed": true }));
     };
-    let fetched = import::fetch(
+    let fetched = import::fetch_bytes(
         &watch.url,
         watch.etag.as_deref(),
         watch.last_modified.as_deref(),
@@ -325,10 +354,13 @@ async fn fetch_once(ctx: JobContext, clock: Clock) -> Result<Value, JobError> {
                 .map_err(JobError::from_store)?;
             Err(JobError::transient(format!(
                 "cannot fetch watch {id} ({}): {why}; tried {} of {} times (`kollega jobs retry {}` tries again)",
-                watch.url, ctx.job.attempt, ctx.job.max_attempts, ctx.job.id
+                import::shown_url(&watch.url),
+                ctx.job.attempt,
+                ctx.job.max_attempts,
+                ctx.job.id
             )))
         }
-        Ok(Fetched::NotModified) => {
+        Ok(Raw::NotModified) => {
             ctx.db
                 .call(move |store| Ok(watches::fetched(&store.conn, id, None, None, now)?))
                 .await
@@ -336,15 +368,29 @@ async fn fetch_once(ctx: JobContext, clock: Clock) -> Result<Value, JobError> {
             say(&ctx, &format!("watch {id}: not modified"));
             Ok(json!({ "watch": id, "changed": false }))
         }
-        Ok(Fetched::Body {
-            text,
+        Ok(Raw::Body {
+            bytes,
+            content_type,
             etag,
             last_modified,
         }) => {
-            let kept = content(&text);
+            let kept = content(&decode(&bytes, content_type.as_deref()));
             let digest = hash(&kept);
             let lines = kept.lines().count();
-            let version = ctx
+            // A change to summarize needs a version before it, and a
+            // provider to ask; without one the log says so and no job waits.
+            let summarize = watch.summarize && watch.versions > 0;
+            let can_ask = summarize
+                .then(|| summaries_possible(&ctx.config.ai, &env))
+                .transpose();
+            if let Err(why) = &can_ask {
+                say(
+                    &ctx,
+                    &format!("watch {id}: no summary of this change is asked: {why}"),
+                );
+            }
+            let ask_summary = matches!(can_ask, Ok(Some(())));
+            let (version, summary_job) = ctx
                 .db
                 .call(move |store| {
                     let tx = store.conn.transaction()?;
@@ -356,19 +402,46 @@ async fn fetch_once(ctx: JobContext, clock: Clock) -> Result<Value, JobError> {
                         None,
                         now,
                     )?;
+                    let job = match v {
+                        Some(version) if ask_summary => {
+                            let payload = SummaryPayload {
+                                watch: id,
+                                version,
+                                provider: None,
+                                model: None,
+                            };
+                            Some(crate::store::jobs::enqueue_in(
+                                &tx,
+                                &payload.job(None),
+                                now,
+                            )?)
+                        }
+                        _ => None,
+                    };
                     tx.commit()?;
-                    Ok(v)
+                    Ok((v, job))
                 })
                 .await
                 .map_err(JobError::from_store)?;
-            match version {
-                Some(v) => say(
+            match (version, summary_job) {
+                (Some(v), Some(job)) => say(
+                    &ctx,
+                    &format!(
+                        "watch {id}: new version {v} ({lines} lines); job {job} summarizes the change"
+                    ),
+                ),
+                (Some(v), None) => say(
                     &ctx,
                     &format!("watch {id}: new version {v} ({lines} lines)"),
                 ),
-                None => say(&ctx, &format!("watch {id}: unchanged")),
+                (None, _) => say(&ctx, &format!("watch {id}: unchanged")),
             }
-            Ok(json!({ "watch": id, "changed": version.is_some(), "version": version }))
+            Ok(json!({
+                "watch": id,
+                "changed": version.is_some(),
+                "version": version,
+                "summaryJob": summary_job,
+            }))
         }
     }
 }

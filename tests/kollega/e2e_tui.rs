@@ -490,19 +490,6 @@ fn a_save_after_another_program_read_the_store_is_kept() {
     tmux.wait_for("KOLLEGA-EXIT=0");
 }
 
-/// A Chat Completions stream answering `text`, as a local model server
-/// (Ollama, llama.cpp) sends it.
-fn chat_stream(text: &str) -> String {
-    let chunk = serde_json::json!({"id": "c1", "model": "qwen2.5-coder",
-        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]});
-    format!(
-        "data: {chunk}\n\n\
-         data: {{\"id\":\"c1\",\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"stop\"}}]}}\n\n\
-         data: {{\"id\":\"c1\",\"choices\":[],\"usage\":{{\"prompt_tokens\":90,\"completion_tokens\":30}}}}\n\n\
-         data: [DONE]\n\n"
-    )
-}
-
 #[test]
 fn ask_review_two_hunks_in_one_out_apply_and_undo() {
     let k = crate::common::Kollega::new();
@@ -527,7 +514,8 @@ fn ask_review_two_hunks_in_one_out_apply_and_undo() {
         block("const third = 3;", "const third = 30;"),
     ]
     .concat();
-    let server = crate::common::FakeGithub::start(move |_| (200, chat_stream(&answer)));
+    let server =
+        crate::common::FakeGithub::start(move |_| (200, crate::common::chat_stream(&answer)));
     std::fs::write(
         k.config.join("config.toml"),
         "[ai]\nprovider = \"compat\"\n",

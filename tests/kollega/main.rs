@@ -26,4 +26,5 @@ mod placement;
 mod resume;
 mod secrets_corpus;
 mod takeover_cli;
+mod watch_cli;
 mod zip_safety;

@@ -45,6 +45,20 @@ impl Answer {
     }
 }
 
+/// A Chat Completions stream answering `text` from `gpt-4o-mini`, with
+/// 1,000 input and 200 output tokens.
+pub(crate) fn chat(text: &str) -> Answer {
+    Answer::stream(&[
+        &format!(
+            "data: {}\n\n",
+            serde_json::json!({"id": "c1", "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
+        ),
+        "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+        "data: {\"id\":\"c1\",\"choices\":[],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":200}}\n\n",
+        "data: [DONE]\n\n",
+    ])
+}
+
 /// Serves one answer per connection, in order, and records the requests.
 pub(crate) fn serve(answers: Vec<Answer>) -> (String, Arc<Mutex<Vec<Seen>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -111,13 +111,18 @@ fn load(conn: &rusqlite::Connection, query: Query) -> Result<Loaded, String> {
     })
 }
 
-/// The diff of `watch`'s last two versions, or what stands in for it.
+/// The diff of `watch`'s last two versions and the newest one's summary,
+/// or what stands in for them.
 fn latest_change(
     conn: &rusqlite::Connection,
     watch: &meetings::watches::WatchRow,
 ) -> crate::store::Result<WatchChange> {
     let versions = meetings::watches::versions(conn, watch.id)?;
     let at = versions.last().map(|v| v.fetched_at);
+    let summary = match versions.as_slice() {
+        [.., _, new] => new.summary.clone(),
+        _ => None,
+    };
     let text = match versions.as_slice() {
         [.., old, new] => crate::meetings::watch::diff(&old.content, &new.content, &watch.url),
         [only] => format!(
@@ -133,6 +138,7 @@ fn latest_change(
         watch: watch.id,
         at,
         text,
+        summary,
     })
 }
 

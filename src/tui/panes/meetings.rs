@@ -130,7 +130,8 @@ pub(crate) struct Loaded {
 }
 
 /// The latest change of a watched page: the diff of its last two
-/// versions, or why there is none yet.
+/// versions, or why there is none yet, with the AI summary of the change
+/// when it has one.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct WatchChange {
     pub watch: i64,
@@ -138,6 +139,8 @@ pub(crate) struct WatchChange {
     pub at: Option<i64>,
     /// A unified diff, or a sentence when there is nothing to compare.
     pub text: String,
+    /// The summary stored on the newest version, shown above the diff.
+    pub summary: Option<String>,
 }
 
 /// The dashboard's state.

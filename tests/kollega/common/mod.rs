@@ -728,3 +728,17 @@ pub fn kollega_without_root() -> std::process::Command {
         std::process::Command::new(env!("CARGO_BIN_EXE_kollega"))
     }
 }
+
+/// A whole Chat Completions stream (as a compatible server sends it)
+/// answering `text` from `qwen2.5-coder`, with 90 input and 30 output
+/// tokens.
+pub fn chat_stream(text: &str) -> String {
+    let chunk = serde_json::json!({"id": "c1", "model": "qwen2.5-coder",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]});
+    format!(
+        "data: {chunk}\n\n\
+         data: {{\"id\":\"c1\",\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"stop\"}}]}}\n\n\
+         data: {{\"id\":\"c1\",\"choices\":[],\"usage\":{{\"prompt_tokens\":90,\"completion_tokens\":30}}}}\n\n\
+         data: [DONE]\n\n"
+    )
+}

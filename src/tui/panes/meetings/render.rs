@@ -537,23 +537,32 @@ impl MeetingsPane {
             Paragraph::new(Line::styled(text, theme.ui("muted"))).render(body, buf);
             return;
         };
-        let lines: Vec<Line> = change
-            .text
-            .lines()
-            .map(|line| {
-                let style = match line.as_bytes().first() {
-                    _ if line.starts_with("+++") || line.starts_with("---") => theme.ui("muted"),
-                    Some(b'+') => theme.ui("diff_added"),
-                    Some(b'-') => theme.ui("diff_removed"),
-                    Some(b'@') => theme.ui("title"),
-                    _ => theme.ui("foreground"),
-                };
-                Line::styled(
-                    fit(&format!(" {}", crate::tui::ansi::strip(line)), width, false),
-                    style,
-                )
-            })
-            .collect();
+        // The summary first, wrapped at words under its heading; then the
+        // diff, each line cut to fit.
+        let mut lines: Vec<Line> = Vec::new();
+        if let Some(summary) = &change.summary {
+            lines.push(Line::styled(" Summary (AI)", theme.ui("title")));
+            for line in summary.lines() {
+                let text = crate::tui::ansi::strip(line);
+                for row in wrap_words(&text, width.saturating_sub(3).max(1)) {
+                    lines.push(Line::styled(format!("   {row}"), theme.ui("foreground")));
+                }
+            }
+            lines.push(Line::raw(""));
+        }
+        lines.extend(change.text.lines().map(|line| {
+            let style = match line.as_bytes().first() {
+                _ if line.starts_with("+++") || line.starts_with("---") => theme.ui("muted"),
+                Some(b'+') => theme.ui("diff_added"),
+                Some(b'-') => theme.ui("diff_removed"),
+                Some(b'@') => theme.ui("title"),
+                _ => theme.ui("foreground"),
+            };
+            Line::styled(
+                fit(&format!(" {}", crate::tui::ansi::strip(line)), width, false),
+                style,
+            )
+        }));
         Paragraph::new(lines).render(body, buf);
     }
 
@@ -692,4 +701,26 @@ fn brief_lines(json: &str) -> Vec<String> {
         .iter()
         .map(|(key, value)| format!("{key}: {}", text(value)))
         .collect()
+}
+
+/// `text` broken at spaces into rows at most `width` columns wide; a word
+/// wider than a row is cut.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    for word in text.split_whitespace() {
+        let wide = row.width() + usize::from(!row.is_empty()) + word.width();
+        if !row.is_empty() && wide > width {
+            rows.push(std::mem::take(&mut row));
+        }
+        if !row.is_empty() {
+            row.push(' ');
+        }
+        row.push_str(word);
+    }
+    if !row.is_empty() || rows.is_empty() {
+        rows.push(row);
+    }
+    rows.into_iter().map(|r| fit(&r, width, false)).collect()
 }

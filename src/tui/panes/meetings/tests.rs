@@ -625,6 +625,7 @@ fn the_watches_view_lists_pages_and_shows_the_latest_change() {
         last_error: error.map(str::to_string),
         created_at: at(2026, 12, 1, 8, 0),
         versions,
+        summarize: id == 4,
     };
     let mut data = week();
     data.watches = vec![
@@ -642,11 +643,23 @@ fn the_watches_view_lists_pages_and_shows_the_latest_change() {
         text: "--- https://eur-lex.example/feed.xml\n+++ https://eur-lex.example/feed.xml\n\
                @@ -1,2 +1,3 @@\n * Data Act guidance\n+* AI Act: obligations from August\n"
             .into(),
+        summary: Some(
+            "A new item announces AI Act obligations that apply from August.\n\
+             Teams placing AI systems on the market may have to document them by then."
+                .into(),
+        ),
     });
     let _ = pane.loaded(data);
     let (screen, _) = draw(&mut pane, 80, 24, ColorDepth::TrueColor);
     insta::assert_snapshot!("meetings_watches_80x24", screen);
     assert!(screen.contains("AI Act: obligations"), "{screen}");
+    assert!(screen.contains("Summary (AI)"), "{screen}");
+    let summary_row = screen.lines().position(|l| l.contains("Summary (AI)"));
+    let diff_row = screen.lines().position(|l| l.contains("@@ -1,2 +1,3 @@"));
+    assert!(
+        summary_row < diff_row,
+        "the summary is above the diff: {screen}"
+    );
     assert!(screen.contains("failed"), "{screen}");
     // Moving down asks for the second page's change; the view cycles back.
     let Outcome::Effect(Effect::Meetings(MeetingsOp::Load(query))) = pane.update(Action::Down)
