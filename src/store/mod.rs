@@ -52,7 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_job_interrupted.sql"),
     include_str!("migrations/0011_apply_journal.sql"),
     include_str!("migrations/0012_meetings_more.sql"),
-    include_str!("migrations/0014_watch_summary.sql"),
+    include_str!("migrations/0013_watch_summary.sql"),
 ];
 
 /// The schema version this binary writes.
