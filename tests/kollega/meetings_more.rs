@@ -253,7 +253,7 @@ fn modules_are_switched_per_workspace_and_refused_when_off_or_under_basic() {
         .map(|m| (m["name"].as_str().unwrap(), m["on"].as_bool().unwrap()))
         .collect();
     assert_eq!(names, [("copilot", false), ("procurement", false)]);
-    assert_eq!(listed["modules"][0]["promptVersion"], "modules/copilot.v1");
+    assert_eq!(listed["modules"][0]["promptVersion"], "modules/copilot.v2");
 
     let ask = [
         "meetings",
@@ -310,25 +310,49 @@ fn modules_are_switched_per_workspace_and_refused_when_off_or_under_basic() {
     assert_eq!(k.rows("jobs"), 0, "nothing was queued");
     assert_eq!(k.rows("module_answers"), 0);
 
-    // A stored answer is listed by `meetings show`.
-    rusqlite::Connection::open(k.db_path())
-        .unwrap()
-        .execute(
-            "INSERT INTO module_answers (meeting_id, module, prompt_version, question, answer, created_at)
-             VALUES (?1, 'copilot', 'modules/copilot.v1', 'When?', 'Within 30 days [L1].', 0)",
-            [id.parse::<i64>().unwrap()],
-        )
-        .unwrap();
+    // Stored answers are listed by `meetings show`: a plain-text one of
+    // the v1 prompt as text, a v2 one as its structure.
+    let procurement = r#"{"criteria":[{"criterion":"Delivery within 45 days","verdict":"met","passage":"Delivery within 30 days.","line":1},{"criterion":"Fixed price","verdict":"unclear","passage":"no passage","line":null}],"flags":[{"kind":"deadline","text":"delivery by 2027-01-31","line":9,"outOfRange":true}]}"#;
+    let conn = rusqlite::Connection::open(k.db_path()).unwrap();
+    conn.execute(
+        "INSERT INTO module_answers (meeting_id, module, prompt_version, question, answer, created_at)
+         VALUES (?1, 'copilot', 'modules/copilot.v1', 'When?', 'Within 30 days [L1].', 0)",
+        [id.parse::<i64>().unwrap()],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO module_answers (meeting_id, module, prompt_version, question, answer, created_at)
+         VALUES (?1, 'procurement', 'modules/procurement.v2', 'Delivery within 45 days', ?2, 1000)",
+        rusqlite::params![id.parse::<i64>().unwrap(), procurement],
+    )
+    .unwrap();
+    drop(conn);
     let shown = k.json(["meetings", "show", &id, "--json"]);
     let answers = shown["moduleAnswers"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(answers.len(), 1, "{shown}");
+    assert_eq!(answers.len(), 2, "{shown}");
     assert_eq!(answers[0]["promptVersion"], "modules/copilot.v1");
+    assert_eq!(answers[0]["format"], "text");
     assert_eq!(answers[0]["answer"], "Within 30 days [L1].");
+    assert_eq!(answers[1]["promptVersion"], "modules/procurement.v2");
+    assert_eq!(answers[1]["format"], "json");
+    assert_eq!(answers[1]["answer"]["criteria"][1]["verdict"], "unclear");
+    assert_eq!(answers[1]["answer"]["flags"][0]["outOfRange"], true);
     let text = stdout(&k.run(["meetings", "show", &id]));
     assert!(text.contains("module copilot answer 1"), "{text}");
+    assert!(text.contains("    Within 30 days [L1]."), "{text}");
+    assert!(text.contains("module procurement answer 2"), "{text}");
+    assert!(
+        text.contains("met Delivery within 45 days \u{2014} \u{201c}Delivery within 30 days.\u{201d} [L1]"),
+        "{text}"
+    );
+    assert!(text.contains("1 met, 0 unmet, 1 unclear"), "{text}");
+    assert!(
+        text.contains("deadline delivery by 2027-01-31 [L9: not a line of the document]"),
+        "{text}"
+    );
 
     let off = k.json(["modules", "off", "copilot", "--workspace", &ws, "--json"]);
     assert_eq!(off["on"], false);
