@@ -328,10 +328,11 @@ impl BriefJob {
         }
         ask::say(&ctx, &said);
 
-        let fitted = schema::ask_fitting(&ctx, &mut model, &instructions, prompt, version, |text| {
-            read(kind, text)
-        })
-        .await;
+        let fitted =
+            schema::ask_fitting(&ctx, &mut model, &instructions, prompt, version, |text| {
+                read(kind, text)
+            })
+            .await;
         let (mut brief, repairs) = match fitted {
             Ok(fitted) => (fitted.value, fitted.repairs),
             Err(Unfit::Call(e))

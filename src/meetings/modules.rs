@@ -33,7 +33,6 @@ pub(crate) mod answer;
 use super::material;
 use super::model::{MeetingModel, Tuning};
 use super::schema::{self, REPAIRS, Unfit};
-use answer::Answer;
 use crate::ai::ask::{self, Env};
 use crate::jobs::kinds::{BoxFuture, JobContext, Kind};
 use crate::jobs::payload::{Fields, JobPayload, PayloadError};
@@ -41,6 +40,7 @@ use crate::jobs::{JobError, JobKind, now_ms};
 use crate::store::meetings::briefs;
 use crate::store::meetings::modules::{self as rows, NewAnswer};
 use crate::store::meetings::{self, Consent};
+use answer::Answer;
 
 /// The job kind's name.
 pub(crate) const MODULE: &str = "module";

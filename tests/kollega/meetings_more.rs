@@ -345,7 +345,9 @@ fn modules_are_switched_per_workspace_and_refused_when_off_or_under_basic() {
     assert!(text.contains("    Within 30 days [L1]."), "{text}");
     assert!(text.contains("module procurement answer 2"), "{text}");
     assert!(
-        text.contains("met Delivery within 45 days \u{2014} \u{201c}Delivery within 30 days.\u{201d} [L1]"),
+        text.contains(
+            "met Delivery within 45 days \u{2014} \u{201c}Delivery within 30 days.\u{201d} [L1]"
+        ),
         "{text}"
     );
     assert!(text.contains("1 met, 0 unmet, 1 unclear"), "{text}");

@@ -133,7 +133,12 @@ impl Answer {
                 check_text(problems, "answer", &a.answer, MAX_ANSWER);
                 check_count(problems, "citations", a.citations.len(), MAX_ITEMS);
                 for (i, c) in a.citations.iter().enumerate() {
-                    check_text(problems, &format!("citations[{i}].quote"), &c.quote, MAX_TEXT);
+                    check_text(
+                        problems,
+                        &format!("citations[{i}].quote"),
+                        &c.quote,
+                        MAX_TEXT,
+                    );
                 }
             })
             .map(Answer::Copilot);
@@ -282,7 +287,10 @@ pub(crate) fn lines(stored: &Stored) -> Vec<ShownLine> {
                 let mut line = vec![
                     (Tone::Verdict(c.verdict), c.verdict.as_str().to_string()),
                     (Tone::Text, format!(" {}", c.criterion)),
-                    (Tone::Muted, format!(" \u{2014} \u{201c}{}\u{201d}", c.passage)),
+                    (
+                        Tone::Muted,
+                        format!(" \u{2014} \u{201c}{}\u{201d}", c.passage),
+                    ),
                 ];
                 line.extend(cited(c.line, c.out_of_range));
                 out.push(line);

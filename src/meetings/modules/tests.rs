@@ -145,7 +145,10 @@ async fn under_plus_the_document_is_sent_and_the_json_answer_stored_with_version
     assert!(body.contains("L2: Delivery within 30 days."), "{body}");
     assert!(body.contains("When is delivery?"), "{body}");
     assert!(body.contains("document copilot"), "{body}");
-    assert!(body.contains("\\\"citations\\\""), "the JSON shape is asked for: {body}");
+    assert!(
+        body.contains("\\\"citations\\\""),
+        "the JSON shape is asked for: {body}"
+    );
     let store = Store::open(ran.data.path()).unwrap();
     let answers = rows::answers(&store.conn, 1).unwrap();
     assert_eq!(answers.len(), 1);
@@ -252,17 +255,14 @@ async fn an_answer_still_unfit_after_the_repair_fails_the_job_clearly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn procurement_flags_are_kept_under_legal_and_dropped_under_plus() {
-    let legal = run(
-        "procurement",
-        Consent::Legal,
-        true,
-        vec![chat(PROCUREMENT)],
-    )
-    .await;
+    let legal = run("procurement", Consent::Legal, true, vec![chat(PROCUREMENT)]).await;
     assert_eq!(legal.job.status, Status::Succeeded, "{:?}", legal.job.error);
     let body = &legal.seen[0].body;
     assert!(body.contains("\\\"flags\\\""), "{body}");
-    assert!(body.contains("Fixed price"), "the criteria are sent: {body}");
+    assert!(
+        body.contains("Fixed price"),
+        "the criteria are sent: {body}"
+    );
     let result = legal.job.result.clone().unwrap();
     assert_eq!(result["legalFlags"], true);
     assert_eq!(result["flagsDropped"], 0);
@@ -273,13 +273,7 @@ async fn procurement_flags_are_kept_under_legal_and_dropped_under_plus() {
     assert_eq!(stored["flags"].as_array().map(Vec::len), Some(1));
     assert_eq!(stored["criteria"][0]["verdict"], "met");
 
-    let plus = run(
-        "procurement",
-        Consent::Plus,
-        true,
-        vec![chat(PROCUREMENT)],
-    )
-    .await;
+    let plus = run("procurement", Consent::Plus, true, vec![chat(PROCUREMENT)]).await;
     assert_eq!(plus.job.status, Status::Succeeded, "{:?}", plus.job.error);
     assert!(!plus.seen[0].body.contains("\\\"flags\\\""));
     let result = plus.job.result.clone().unwrap();
@@ -292,8 +286,9 @@ async fn procurement_flags_are_kept_under_legal_and_dropped_under_plus() {
     assert_eq!(stored["criteria"].as_array().map(Vec::len), Some(2));
     let log = queue::logs_after(&store.conn, plus.job.id, -1, 100).unwrap();
     assert!(
-        log.iter()
-            .any(|l| l.line.contains("1 flag(s) left out: the meeting's consent is plus")),
+        log.iter().any(|l| l
+            .line
+            .contains("1 flag(s) left out: the meeting's consent is plus")),
         "{log:?}"
     );
 }
@@ -331,7 +326,11 @@ fn the_legal_section_is_only_in_legal_instructions() {
     );
     assert!(!procurement.instructions(Consent::Plus).contains(LEGAL_MARK));
     assert!(!procurement.instructions(Consent::Plus).contains(LEGAL_KEY));
-    assert!(!procurement.instructions(Consent::Plus).contains("\"flags\""));
+    assert!(
+        !procurement
+            .instructions(Consent::Plus)
+            .contains("\"flags\"")
+    );
     assert!(
         procurement
             .instructions(Consent::Legal)
@@ -354,20 +353,33 @@ fn a_procurement_answer_needs_one_entry_per_criterion() {
 #[test]
 fn v1_answers_show_as_text_and_v2_answers_as_their_structure() {
     use answer::{Stored, Tone, Verdict, lines, plain};
-    let old = Stored::of("copilot", "modules/copilot.v1", "Delivery is in 30 days [L2].\nThat is all.");
+    let old = Stored::of(
+        "copilot",
+        "modules/copilot.v1",
+        "Delivery is in 30 days [L2].\nThat is all.",
+    );
     assert_eq!(
         lines(&old).iter().map(plain).collect::<Vec<_>>(),
         ["Delivery is in 30 days [L2].", "That is all."]
     );
-    assert_eq!(old.to_json(), json!("Delivery is in 30 days [L2].\nThat is all."));
+    assert_eq!(
+        old.to_json(),
+        json!("Delivery is in 30 days [L2].\nThat is all.")
+    );
     let v1_json = Stored::of("copilot", "modules/copilot.v1", COPILOT);
-    assert!(matches!(v1_json, Stored::Text(_)), "v1 is text whatever it holds");
+    assert!(
+        matches!(v1_json, Stored::Text(_)),
+        "v1 is text whatever it holds"
+    );
     let mut answer = answer::Answer::read(false, 2, PROCUREMENT).unwrap();
     assert_eq!(answer.mark_lines(2), 2, "line 3 is not among 2 lines sent");
     let text = answer.to_json().to_string();
     let shown = Stored::of("procurement", "modules/procurement.v2", &text);
     let shown_lines = lines(&shown);
-    assert_eq!(shown_lines[0][0], (Tone::Verdict(Verdict::Met), "met".to_string()));
+    assert_eq!(
+        shown_lines[0][0],
+        (Tone::Verdict(Verdict::Met), "met".to_string())
+    );
     let plain_lines: Vec<String> = shown_lines.iter().map(plain).collect();
     assert_eq!(
         plain_lines,

@@ -717,9 +717,15 @@ mod tests {
         let rows: Vec<&str> = screen.lines().collect();
         let column = |row: &str, text: &str| row.find(text).map(|b| row[..b].chars().count());
         let header = rows.iter().find(|r| r.contains("KIND")).unwrap();
-        let refresh_row = rows.iter().find(|r| r.contains("calendar-refresh")).unwrap();
+        let refresh_row = rows
+            .iter()
+            .find(|r| r.contains("calendar-refresh"))
+            .unwrap();
         let command_row = rows.iter().find(|r| r.contains("command ")).unwrap();
-        assert_eq!(column(header, "KIND"), column(refresh_row, "calendar-refresh"));
+        assert_eq!(
+            column(header, "KIND"),
+            column(refresh_row, "calendar-refresh")
+        );
         assert_eq!(column(header, "WORKSPACE"), column(command_row, "shop"));
         insta::assert_snapshot!("jobs_long_kind_100x12", screen);
     }

@@ -369,7 +369,10 @@ impl MeetingsPane {
     ) -> Vec<Line<'static>> {
         let when = zone::local(row.created_at, self.zone).format("%a %-d %b %H:%M");
         let pointer = if selected { "›" } else { " " };
-        let heading = format!(" {pointer} {} · {} · {when}", row.module, row.prompt_version);
+        let heading = format!(
+            " {pointer} {} · {} · {when}",
+            row.module, row.prompt_version
+        );
         let mut heading = Line::styled(fit(&heading, width, false), theme.ui("title"));
         if selected {
             heading = heading.patch_style(theme.ui("selection"));

@@ -707,10 +707,16 @@ fn the_detail_shows_the_latest_module_answers_with_coloured_verdicts() {
         let (screen, _) = draw(&mut pane, width, height, ColorDepth::TrueColor);
         insta::assert_snapshot!(format!("meetings_module_answers_{width}x{height}"), screen);
         assert!(screen.contains("Module answers (2)"), "{screen}");
-        assert!(screen.contains("procurement · modules/procurement.v2"), "{screen}");
+        assert!(
+            screen.contains("procurement · modules/procurement.v2"),
+            "{screen}"
+        );
     }
     let (screen, terminal) = draw(&mut pane, 120, 40, ColorDepth::TrueColor);
-    assert!(screen.contains("[L40: not a line of the document]"), "{screen}");
+    assert!(
+        screen.contains("[L40: not a line of the document]"),
+        "{screen}"
+    );
     assert!(screen.contains("1 met, 1 unmet, 1 unclear"), "{screen}");
     let buffer = terminal.backend().buffer();
     let fg_of = |word: &str| {
@@ -722,9 +728,21 @@ fn the_detail_shows_the_latest_module_answers_with_coloured_verdicts() {
         let x = line[..line.find(word).unwrap()].chars().count();
         buffer[(x as u16, y as u16)].fg
     };
-    assert_eq!(fg_of("met Delivery"), Color::Rgb(0xb8, 0xbb, 0x26), "met is green");
-    assert_eq!(fg_of("unmet Support"), Color::Rgb(0xfb, 0x49, 0x34), "unmet is red");
-    assert_eq!(fg_of("unclear ISO"), Color::Rgb(0xfa, 0xbd, 0x2f), "unclear is yellow");
+    assert_eq!(
+        fg_of("met Delivery"),
+        Color::Rgb(0xb8, 0xbb, 0x26),
+        "met is green"
+    );
+    assert_eq!(
+        fg_of("unmet Support"),
+        Color::Rgb(0xfb, 0x49, 0x34),
+        "unmet is red"
+    );
+    assert_eq!(
+        fg_of("unclear ISO"),
+        Color::Rgb(0xfa, 0xbd, 0x2f),
+        "unclear is yellow"
+    );
 }
 
 #[test]
