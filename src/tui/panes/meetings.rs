@@ -415,6 +415,9 @@ impl MeetingsPane {
             Action::SetConsent => Form::consent(id, consent),
             Action::EditActionItem | Action::CycleActionItem => {
                 let Some(item) = self.selected_action() else {
+                    if self.item < self.detail_items() {
+                        return notify("a module answer is selected, not an action item");
+                    }
                     return notify("no action item selected: a adds one");
                 };
                 if action == Action::EditActionItem {

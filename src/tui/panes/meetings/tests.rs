@@ -266,20 +266,22 @@ fn without_colour_a_marker_tells_the_status() {
     assert!(screen.contains("[x open]"), "the overdue item is marked");
 }
 
+/// The colour of the first cell of `word`'s first appearance on `screen`.
+fn fg_at(screen: &str, terminal: &Terminal<TestBackend>, word: &str) -> Color {
+    let (y, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(word))
+        .unwrap();
+    let x = line[..line.find(word).unwrap()].chars().count();
+    terminal.backend().buffer()[(x as u16, y as u16)].fg
+}
+
 #[test]
 fn statuses_take_the_themes_colours() {
     let mut pane = pane();
     let (screen, terminal) = draw(&mut pane, 120, 40, ColorDepth::TrueColor);
-    let buffer = terminal.backend().buffer();
-    let fg_of = |word: &str| {
-        let (y, line) = screen
-            .lines()
-            .enumerate()
-            .find(|(_, l)| l.contains(word))
-            .unwrap();
-        let x = line[..line.find(word).unwrap()].chars().count();
-        buffer[(x as u16, y as u16)].fg
-    };
+    let fg_of = |word: &str| fg_at(&screen, &terminal, word);
     assert_eq!(
         fg_of("failed"),
         Color::Rgb(0xfb, 0x49, 0x34),
@@ -697,6 +699,10 @@ fn pane_with_answers() -> MeetingsPane {
         "the last module answer is the end"
     );
     assert!(pane.selected_action().is_none());
+    assert_eq!(
+        notified(pane.update(Action::CycleActionItem)),
+        "a module answer is selected, not an action item"
+    );
     pane
 }
 
@@ -718,16 +724,7 @@ fn the_detail_shows_the_latest_module_answers_with_coloured_verdicts() {
         "{screen}"
     );
     assert!(screen.contains("1 met, 1 unmet, 1 unclear"), "{screen}");
-    let buffer = terminal.backend().buffer();
-    let fg_of = |word: &str| {
-        let (y, line) = screen
-            .lines()
-            .enumerate()
-            .find(|(_, l)| l.contains(word))
-            .unwrap();
-        let x = line[..line.find(word).unwrap()].chars().count();
-        buffer[(x as u16, y as u16)].fg
-    };
+    let fg_of = |word: &str| fg_at(&screen, &terminal, word);
     assert_eq!(
         fg_of("met Delivery"),
         Color::Rgb(0xb8, 0xbb, 0x26),
