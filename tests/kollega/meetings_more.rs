@@ -367,3 +367,84 @@ fn modules_are_switched_per_workspace_and_refused_when_off_or_under_basic() {
         "{bad}"
     );
 }
+
+/// A Chat Completions stream answering `text`.
+fn chat_stream(text: &str) -> String {
+    let chunk = serde_json::json!({"id": "c1", "model": "qwen2.5-coder",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]});
+    format!(
+        "data: {chunk}\n\n\
+         data: {{\"id\":\"c1\",\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"stop\"}}]}}\n\n\
+         data: {{\"id\":\"c1\",\"choices\":[],\"usage\":{{\"prompt_tokens\":90,\"completion_tokens\":30}}}}\n\n\
+         data: [DONE]\n\n"
+    )
+}
+
+#[test]
+fn a_procurement_check_answers_verdicts_and_drops_flags_under_plus() {
+    let answer = r#"{"criteria": [
+        {"criterion": "Delivery within 45 days", "verdict": "met", "passage": "Delivery within 30 days.", "line": 1},
+        {"criterion": "Fixed price", "verdict": "unmet", "passage": "Price on request.", "line": 2}
+    ], "flags": [{"kind": "term", "text": "price on request", "line": 2}]}"#;
+    let server = FakeGithub::start(move |_| (200, chat_stream(answer)));
+    let k = Kollega::new().env("KOLLEGA_COMPAT_BASE_URL", &format!("{}/v1", server.url));
+    std::fs::write(
+        k.config.join("config.toml"),
+        "[ai]\nprovider = \"compat\"\n",
+    )
+    .unwrap();
+    let id = meeting(&k);
+    let ws = k.scratch("acme");
+    std::fs::create_dir_all(&ws).unwrap();
+    let ws = ws.display().to_string();
+    let doc = k.scratch("tender.txt");
+    std::fs::write(&doc, "Delivery within 30 days.\nPrice on request.\n").unwrap();
+    let criteria = k.scratch("criteria.txt");
+    std::fs::write(&criteria, "Delivery within 45 days\nFixed price\n").unwrap();
+    assert_success(&k.run(["modules", "on", "procurement", "--workspace", &ws]));
+    assert_success(&k.run(["meetings", "consent", &id, "plus"]));
+    let (doc, criteria) = (doc.display().to_string(), criteria.display().to_string());
+    let check = [
+        "meetings",
+        "module",
+        &id,
+        "procurement",
+        "--doc",
+        &doc,
+        "--criteria",
+        &criteria,
+        "--workspace",
+        &ws,
+    ];
+    let out = k.run(check);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.contains("met Delivery within 45 days"), "{text}");
+    assert!(text.contains("unmet Fixed price"), "{text}");
+    assert!(text.contains("1 met, 1 unmet, 0 unclear"), "{text}");
+    assert!(
+        text.contains("1 flag(s) left out: flags are kept only under consent legal"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("price on request ["),
+        "the flag is not shown: {text}"
+    );
+
+    assert_success(&k.run(["meetings", "consent", &id, "legal"]));
+    let mut json_check = check.to_vec();
+    json_check.push("--json");
+    let result = k.json(json_check);
+    assert_eq!(result["promptVersion"], "modules/procurement.v2");
+    assert_eq!(result["flagsDropped"], 0);
+    assert_eq!(result["answer"]["flags"][0]["kind"], "term");
+    assert_eq!(result["answer"]["criteria"][1]["verdict"], "unmet");
+    let shown = k.json(["meetings", "show", &id, "--json"]);
+    let answers = shown["moduleAnswers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(answers.len(), 2, "{shown}");
+    assert!(answers[0]["answer"].get("flags").is_none(), "{shown}");
+    assert_eq!(answers[1]["answer"]["flags"][0]["text"], "price on request");
+}
