@@ -401,7 +401,7 @@ impl ModuleJob {
             ask::say(
                 &ctx,
                 &format!(
-                    "{out_of_range} cited line(s) are not lines of the document (it has {} sent): kept, marked outOfRange",
+                    "{out_of_range} cited line(s) are not among the {} lines of the document sent: kept, marked outOfRange",
                     request.lines
                 ),
             );
