@@ -13,6 +13,7 @@ use super::output::{print_json, printable};
 use crate::config::Config;
 use crate::error::Error;
 use crate::jobs::payload::JobPayload;
+use crate::meetings::modules::answer::{self, Stored};
 use crate::meetings::modules::{self, MODULES, Module, ModulePayload};
 use crate::store::Store;
 use crate::store::meetings::{self, modules as rows};
@@ -196,7 +197,7 @@ pub(crate) struct ModuleArgs {
     /// The model [default: the provider's, or ai.NAME.model]
     #[arg(long)]
     pub(crate) model: Option<String>,
-    /// Print JSON: {meeting, module, answerId, answer, promptVersion, aiCallId, usage, jobId}
+    /// Print JSON: {meeting, module, answerId, answer, promptVersion, aiCallId, calls, repaired, flagsDropped, outOfRangeLines, usage, jobId}
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -258,10 +259,18 @@ pub(super) fn run(config: &Config, store: Store, args: &ModuleArgs) -> Result<Ex
         print_json(&out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "{}",
-        printable(result["answer"].as_str().unwrap_or_default())
-    );
+    let module_name = result["module"].as_str().unwrap_or_default();
+    let version = result["promptVersion"].as_str().unwrap_or_default();
+    let stored = Stored::of(module_name, version, &result["answer"].to_string());
+    for line in answer::lines(&stored) {
+        println!("{}", printable(&answer::plain(&line)));
+    }
+    if let Some(n) = result["flagsDropped"].as_u64().filter(|n| *n > 0) {
+        println!(
+            "\n{n} flag(s) left out: flags are kept only under consent legal (`kollega meetings consent {} legal`)",
+            args.id
+        );
+    }
     print_cost(&result);
     Ok(ExitCode::SUCCESS)
 }
@@ -283,8 +292,9 @@ pub(super) fn shown(conn: &rusqlite::Connection, id: i64) -> Result<(Value, Vec<
     let mut lines = Vec::new();
     let mut list = Vec::new();
     for a in &answers {
+        let stored = Stored::of(&a.module, &a.prompt_version, &a.answer);
         lines.push(format!(
-            "module {} answer {} of {} (prompt {}{}): {}",
+            "module {} answer {} of {} (prompt {}{}){}",
             a.module,
             a.id,
             crate::jobs::format_ms(a.created_at),
@@ -292,15 +302,24 @@ pub(super) fn shown(conn: &rusqlite::Connection, id: i64) -> Result<(Value, Vec<
             a.cost_micros
                 .map(|c| format!(", ${:.4}", c as f64 / 1e6))
                 .unwrap_or_default(),
-            printable(a.answer.lines().next().unwrap_or_default())
+            a.question
+                .as_deref()
+                .filter(|_| a.module == "copilot")
+                .map(|q| format!(": {}", printable(q.trim())))
+                .unwrap_or_default()
         ));
+        for line in answer::lines(&stored) {
+            lines.push(format!("  {}", printable(&answer::plain(&line))));
+        }
         list.push(json!({
             "id": a.id,
             "module": a.module,
             "promptVersion": a.prompt_version,
             "question": a.question,
-            "answer": a.answer,
+            "format": if matches!(stored, Stored::Text(_)) { "text" } else { "json" },
+            "answer": stored.to_json(),
             "aiCallId": a.ai_call_id,
+            "costUsd": a.cost_micros.map(crate::ai::usage::dollars),
             "createdAt": crate::jobs::format_ms(a.created_at),
         }));
     }

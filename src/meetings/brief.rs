@@ -9,9 +9,9 @@
 //! read. The answer is read as one JSON object whose keys are exactly the
 //! schema's (serde's `deny_unknown_fields`), then validated (non-empty
 //! texts, `YYYY-MM-DD` dates, bounded counts). An answer that fails goes
-//! back once with its problems (`prompts/meetings/repair.v1.md`); a second
-//! failure fails the job with those problems and the meeting's processing
-//! is marked failed. A valid post-brief's decisions and actions are added
+//! back once with its problems (`schema::ask_fitting`, shared with the
+//! modules); a second failure fails the job with those problems and the
+//! meeting's processing is marked failed. A valid post-brief's decisions and actions are added
 //! to the meeting as the model's (`origin = 'model'`), replacing the ones
 //! an earlier post-brief added that nobody has touched since.
 //!
@@ -25,8 +25,8 @@ use serde_json::{Value, json};
 
 use super::material::{self, Material, Purpose};
 use super::model::{MeetingModel, Tuning};
+use super::schema::{self, REPAIRS, Unfit};
 use crate::ai::ask::{self, Env};
-use crate::ai::client::Message;
 use crate::jobs::kinds::{BoxFuture, JobContext, Kind};
 use crate::jobs::payload::{Fields, JobPayload, PayloadError};
 use crate::jobs::{JobError, JobKind, now_ms};
@@ -38,13 +38,9 @@ pub(crate) const BRIEF: &str = "brief";
 
 const PRE: &str = include_str!("../../prompts/meetings/pre.v1.md");
 const POST: &str = include_str!("../../prompts/meetings/post.v1.md");
-const REPAIR: &str = include_str!("../../prompts/meetings/repair.v1.md");
 const PRE_VERSION: &str = "meetings/pre.v1";
 const POST_VERSION: &str = "meetings/post.v1";
-const REPAIR_VERSION: &str = "meetings/repair.v1";
 
-/// Answers sent back with their problems before the brief fails.
-const REPAIRS: usize = 1;
 /// The most items of any list a brief may hold.
 const MAX_ITEMS: usize = 100;
 const MAX_TEXT: usize = 4_000;
@@ -115,22 +111,8 @@ impl Brief {
     }
 }
 
-/// The JSON object of an answer: the answer itself, or what a code fence
-/// or a sentence around it holds.
-fn json_of(answer: &str) -> &str {
-    let text = answer.trim();
-    match (text.find('{'), text.rfind('}')) {
-        (Some(start), Some(end)) if start < end => &text[start..=end],
-        _ => text,
-    }
-}
-
 fn check_text(problems: &mut Vec<String>, at: &str, text: &str) {
-    if text.trim().is_empty() {
-        problems.push(format!("{at} is empty"));
-    } else if text.chars().count() > MAX_TEXT {
-        problems.push(format!("{at} is longer than {MAX_TEXT} characters"));
-    }
+    schema::check_text(problems, at, text, MAX_TEXT);
 }
 
 fn check_due(problems: &mut Vec<String>, at: &str, due: Option<&str>) {
@@ -143,24 +125,14 @@ fn check_due(problems: &mut Vec<String>, at: &str, due: Option<&str>) {
 }
 
 fn check_list(problems: &mut Vec<String>, name: &str, items: &[String]) {
-    if items.len() > MAX_ITEMS {
-        problems.push(format!(
-            "{name} has {} items; at most {MAX_ITEMS}",
-            items.len()
-        ));
-    }
+    schema::check_count(problems, name, items.len(), MAX_ITEMS);
     for (i, item) in items.iter().enumerate() {
         check_text(problems, &format!("{name}[{i}]"), item);
     }
 }
 
 fn check_actions(problems: &mut Vec<String>, name: &str, actions: &[BriefAction]) {
-    if actions.len() > MAX_ITEMS {
-        problems.push(format!(
-            "{name} has {} items; at most {MAX_ITEMS}",
-            actions.len()
-        ));
-    }
+    schema::check_count(problems, name, actions.len(), MAX_ITEMS);
     for (i, a) in actions.iter().enumerate() {
         let at = format!("{name}[{i}]");
         check_text(problems, &format!("{at}.text"), &a.text);
@@ -171,34 +143,25 @@ fn check_actions(problems: &mut Vec<String>, name: &str, actions: &[BriefAction]
 /// Reads `answer` as a brief of `kind`: the brief, or every problem found
 /// (one line each, naming the field).
 pub(crate) fn read(kind: BriefKind, answer: &str) -> Result<Brief, Vec<String>> {
-    let text = json_of(answer);
-    let mut problems = Vec::new();
-    let brief = match kind {
-        BriefKind::Pre => {
-            let b: PreBrief = serde_json::from_str(text).map_err(|e| vec![e.to_string()])?;
-            check_list(&mut problems, "agenda", &b.agenda);
-            check_list(&mut problems, "prepare", &b.prepare);
-            check_actions(&mut problems, "openActions", &b.open_actions);
-            check_list(&mut problems, "earlierDecisions", &b.earlier_decisions);
-            Brief::Pre(b)
-        }
-        BriefKind::Post => {
-            let b: PostBrief = serde_json::from_str(text).map_err(|e| vec![e.to_string()])?;
-            check_text(&mut problems, "summary", &b.summary);
-            check_list(&mut problems, "decisions", &b.decisions);
-            check_actions(&mut problems, "actions", &b.actions);
+    match kind {
+        BriefKind::Pre => schema::parse(answer, |b: &PreBrief, problems| {
+            check_list(problems, "agenda", &b.agenda);
+            check_list(problems, "prepare", &b.prepare);
+            check_actions(problems, "openActions", &b.open_actions);
+            check_list(problems, "earlierDecisions", &b.earlier_decisions);
+        })
+        .map(Brief::Pre),
+        BriefKind::Post => schema::parse(answer, |b: &PostBrief, problems| {
+            check_text(problems, "summary", &b.summary);
+            check_list(problems, "decisions", &b.decisions);
+            check_actions(problems, "actions", &b.actions);
             for (i, flag) in b.legal_flags.iter().enumerate() {
                 let at = format!("legalFlags[{i}]");
-                check_text(&mut problems, &format!("{at}.text"), &flag.text);
-                check_due(&mut problems, &at, flag.due.as_deref());
+                check_text(problems, &format!("{at}.text"), &flag.text);
+                check_due(problems, &at, flag.due.as_deref());
             }
-            Brief::Post(b)
-        }
-    };
-    if problems.is_empty() {
-        Ok(brief)
-    } else {
-        Err(problems)
+        })
+        .map(Brief::Post),
     }
 }
 
@@ -217,12 +180,6 @@ pub(crate) fn instructions(kind: BriefKind, consent: Consent) -> (String, &'stat
             (text.trim_end().to_string() + "\n", POST_VERSION)
         }
     }
-}
-
-/// What a repair request says of `problems`.
-pub(crate) fn repair(problems: &[String]) -> String {
-    let list: Vec<String> = problems.iter().map(|p| format!("- {p}")).collect();
-    REPAIR.replace("{{problems}}", &list.join("\n"))
 }
 
 /// `brief`: which meeting, which brief, and optionally whose model.
@@ -371,61 +328,33 @@ impl BriefJob {
         }
         ask::say(&ctx, &said);
 
-        let mut history: Vec<Message> = Vec::new();
-        let mut asking = prompt;
-        let mut asking_version = version;
-        let mut repairs = 0;
-        let brief = loop {
-            let reply = match model
-                .call(&instructions, &history, &asking, asking_version)
-                .await
+        let fitted =
+            schema::ask_fitting(&ctx, &mut model, &instructions, prompt, version, |text| {
+                read(kind, text)
+            })
+            .await;
+        let (mut brief, repairs) = match fitted {
+            Ok(fitted) => (fitted.value, fitted.repairs),
+            Err(Unfit::Call(e))
+                if kind == BriefKind::Post && e.class != crate::jobs::ErrorClass::Transient =>
             {
-                Ok(reply) => reply,
-                Err(e)
-                    if kind == BriefKind::Post && e.class != crate::jobs::ErrorClass::Transient =>
-                {
-                    return Err(failed(&ctx, id, e).await);
-                }
-                Err(e) => return Err(e),
-            };
-            match read(kind, &reply.text) {
-                Ok(brief) => break brief,
-                Err(problems) if repairs < REPAIRS => {
-                    repairs += 1;
-                    ask::say(
-                        &ctx,
-                        &format!(
-                            "the answer does not fit the schema ({}); asking once more",
-                            problems.join("; ")
-                        ),
-                    );
-                    history.push(Message {
-                        assistant: false,
-                        text: std::mem::take(&mut asking),
-                    });
-                    history.push(Message {
-                        assistant: true,
-                        text: reply.text,
-                    });
-                    asking = repair(&problems);
-                    asking_version = REPAIR_VERSION;
-                }
-                Err(problems) => {
-                    let e = JobError::permanent(format!(
-                        "the model's {} brief does not fit its schema after {} repair request: {}; its answers are in the job's log: ask again, or try another model with --model",
-                        kind.as_str(),
-                        REPAIRS,
-                        problems.join("; ")
-                    ));
-                    return Err(if kind == BriefKind::Post {
-                        failed(&ctx, id, e).await
-                    } else {
-                        e
-                    });
-                }
+                return Err(failed(&ctx, id, e).await);
+            }
+            Err(Unfit::Call(e)) => return Err(e),
+            Err(Unfit::Schema(problems)) => {
+                let e = JobError::permanent(format!(
+                    "the model's {} brief does not fit its schema after {} repair request: {}; its answers are in the job's log: ask again, or try another model with --model",
+                    kind.as_str(),
+                    REPAIRS,
+                    problems.join("; ")
+                ));
+                return Err(if kind == BriefKind::Post {
+                    failed(&ctx, id, e).await
+                } else {
+                    e
+                });
             }
         };
-        let mut brief = brief;
         if let Brief::Post(post) = &mut brief
             && consent != Consent::Legal
             && !post.legal_flags.is_empty()

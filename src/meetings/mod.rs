@@ -13,9 +13,10 @@
 //! What the AI does with a meeting stays within its consent: [`material`]
 //! is the one place a request about a meeting is built from, consent
 //! enforced; [`model`] makes and records a meeting's calls; [`brief`] is
-//! the `brief` job (pre- and post-briefs as schema-checked JSON, with one
-//! repair request); [`modules`] is the `module` job (prompt packs run on
-//! a document for a meeting, on per workspace); [`expect`] looks for an expected transcript after the
+//! the `brief` job (pre- and post-briefs as schema-checked JSON); [`modules`]
+//! is the `module` job (prompt packs run on a document for a meeting, on
+//! per workspace, answering schema-checked JSON too); [`schema`] is what
+//! both share: the JSON asked for, checked, and one repair request; [`expect`] looks for an expected transcript after the
 //! meeting and degrades to the notes when it never comes; [`nudge`] and
 //! [`retention`] are the routines (`jobs::routine`) that nudge untouched
 //! action items, purge meetings past their retention and keep daily
@@ -35,6 +36,7 @@ pub(crate) mod nudge;
 pub(crate) mod recur;
 pub(crate) mod refresh;
 pub(crate) mod retention;
+pub(crate) mod schema;
 pub(crate) mod status;
 pub(crate) mod transcript;
 pub(crate) mod watch;

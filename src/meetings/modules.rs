@@ -1,18 +1,26 @@
-//! Modules: prompt packs (`prompts/modules/*.v1.md`) a user turns on per
+//! Modules: prompt packs (`prompts/modules/*.v2.md`) a user turns on per
 //! workspace and runs against a document attached to a meeting. The
 //! document copilot answers a question about the document, citing its
 //! numbered lines; the procurement check holds a tender or contract
 //! against stated criteria (met, unmet or unclear, with the passage) and,
 //! under consent `legal`, flags obligations, deadlines and contract terms.
+//! Both answer JSON checked against their schema ([`answer`]) with one
+//! repair request (`meetings::schema`), then a clear failure.
 //!
 //! A module run is a job of kind `module` (payload `{"meeting", "module",
 //! "workspace", "doc", "ask" | "criteria"}`; the document and criteria
 //! are files read by the job, so their text is never kept in the jobs
 //! table). The job checks again that the module is on for the workspace
 //! and that the meeting's consent lets document text reach a model (not
-//! `basic`) before it reads anything. Its one call goes through
-//! [`MeetingModel`], recorded and costed like a brief's, and the answer
-//! is stored in `module_answers` with the prompt version and call id.
+//! `basic`) before it reads anything. Its calls (the question, and a
+//! repair request when the answer does not fit) go through
+//! [`MeetingModel`], recorded and costed like a brief's. A cited line that
+//! is not one of the document's lines sent is kept but marked
+//! (`outOfRange`); procurement flags under a consent other than `legal`
+//! are dropped, and the job's log and result say how many. The answer's
+//! JSON is stored in `module_answers.answer` with the prompt version
+//! (`modules/NAME.v2`) and the id of the call that answered; answers of
+//! the `v1` prompts, plain text, still show as text.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,8 +28,11 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+pub(crate) mod answer;
+
 use super::material;
 use super::model::{MeetingModel, Tuning};
+use super::schema::{self, REPAIRS, Unfit};
 use crate::ai::ask::{self, Env};
 use crate::jobs::kinds::{BoxFuture, JobContext, Kind};
 use crate::jobs::payload::{Fields, JobPayload, PayloadError};
@@ -29,12 +40,15 @@ use crate::jobs::{JobError, JobKind, now_ms};
 use crate::store::meetings::briefs;
 use crate::store::meetings::modules::{self as rows, NewAnswer};
 use crate::store::meetings::{self, Consent};
+use answer::Answer;
 
 /// The job kind's name.
 pub(crate) const MODULE: &str = "module";
 
 /// The legal section's marker in a prompt pack.
 const LEGAL_MARK: &str = "<!-- legal -->";
+/// Where the legal section's key goes in the shape a prompt pack asks for.
+const LEGAL_KEY: &str = "{{legal_key}}";
 
 /// A prompt pack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,15 +68,15 @@ pub(crate) const MODULES: [Module; 2] = [
     Module {
         name: "copilot",
         about: "answer a question about an attached document, citing its passages",
-        version: "modules/copilot.v1",
-        prompt: include_str!("../../prompts/modules/copilot.v1.md"),
+        version: "modules/copilot.v2",
+        prompt: include_str!("../../prompts/modules/copilot.v2.md"),
         asks: true,
     },
     Module {
         name: "procurement",
         about: "check a tender or contract against criteria (legal flags under consent legal)",
-        version: "modules/procurement.v1",
-        prompt: include_str!("../../prompts/modules/procurement.v1.md"),
+        version: "modules/procurement.v2",
+        prompt: include_str!("../../prompts/modules/procurement.v2.md"),
         asks: false,
     },
 ];
@@ -78,17 +92,18 @@ pub(crate) fn names() -> String {
 }
 
 impl Module {
-    /// Its instructions for a meeting of `consent`: the legal section only
-    /// under `legal`.
+    /// Its instructions for a meeting of `consent`: the legal section (and
+    /// the `flags` key in the shape asked for) only under `legal`.
     pub(crate) fn instructions(&self, consent: Consent) -> String {
         let (base, legal) = self
             .prompt
             .split_once(LEGAL_MARK)
             .unwrap_or((self.prompt, ""));
         let text = if consent == Consent::Legal {
+            let base = base.replace(LEGAL_KEY, ",\n  \"flags\": [...]");
             format!("{}\n{}", base.trim_end(), legal.trim_start_matches('\n'))
         } else {
-            base.to_string()
+            base.replace(LEGAL_KEY, "")
         };
         text.trim_end().to_string() + "\n"
     }
@@ -108,6 +123,17 @@ pub(crate) fn consent_refusal(id: i64, consent: Consent) -> Option<(String, Stri
     })
 }
 
+/// A module's request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Request {
+    pub text: String,
+    /// How many of the document's lines it holds (citations beyond them
+    /// are marked).
+    pub lines: usize,
+    /// Whether the document was cut to fit.
+    pub cut: bool,
+}
+
 /// The request: the meeting's title, the document with numbered lines
 /// (cut at `budget_chars`), and the question or criteria.
 pub(crate) fn prompt(
@@ -117,22 +143,33 @@ pub(crate) fn prompt(
     doc: &str,
     asked: &str,
     budget_chars: usize,
-) -> (String, bool) {
+) -> Request {
     let mut out = format!("Meeting: {title}\n\nDocument {doc_name}:\n");
     let mut cut = false;
+    let mut lines = 0;
     for (i, line) in doc.lines().enumerate() {
         if out.len() + line.len() > budget_chars {
             cut = true;
             break;
         }
         out.push_str(&format!("L{}: {line}\n", i + 1));
+        lines = i + 1;
     }
     if cut {
         out.push_str("(the document is cut here: it is longer than the request may be)\n");
     }
     let label = if module.asks { "Question" } else { "Criteria" };
     out.push_str(&format!("\n{label}:\n{}\n", asked.trim()));
-    (out, cut)
+    Request {
+        text: out,
+        lines,
+        cut,
+    }
+}
+
+/// How many criteria `asked` holds: its non-empty lines.
+pub(crate) fn criteria_count(asked: &str) -> usize {
+    asked.lines().filter(|l| !l.trim().is_empty()).count()
 }
 
 /// `module`: which meeting, which module, for which workspace, on what.
@@ -305,7 +342,7 @@ impl ModuleJob {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| payload.doc.clone());
         let budget_chars = ctx.config.ai.budget_tokens.saturating_mul(4);
-        let (request, cut) = prompt(
+        let request = prompt(
             &module,
             &meeting.title,
             &doc_name,
@@ -321,22 +358,58 @@ impl ModuleJob {
             module.version,
             model.name()
         );
-        if cut {
+        if request.cut {
             said.push_str("; the document was cut to fit the request");
         }
         ask::say(&ctx, &said);
-        let reply = model
-            .call(&instructions, &[], &request, module.version)
-            .await?;
-        let answer = reply.text.trim().to_string();
-        if answer.is_empty() {
-            return Err(JobError::permanent(
-                "the model answered nothing; ask again, or try another model with --model"
-                    .to_string(),
-            ));
+        let criteria = criteria_count(&asked);
+        let fitted = schema::ask_fitting(
+            &ctx,
+            &mut model,
+            &instructions,
+            request.text,
+            module.version,
+            |text| Answer::read(module.asks, criteria, text),
+        )
+        .await;
+        let (mut answer, repairs) = match fitted {
+            Ok(fitted) => (fitted.value, fitted.repairs),
+            Err(Unfit::Call(e)) => return Err(e),
+            Err(Unfit::Schema(problems)) => {
+                return Err(JobError::permanent(format!(
+                    "the {name} module's answer does not fit its schema after {REPAIRS} repair request: {}; its answers are in the job's log: ask again, or try another model with --model",
+                    problems.join("; ")
+                )));
+            }
+        };
+        let flags_dropped = if consent == Consent::Legal {
+            0
+        } else {
+            answer.drop_flags()
+        };
+        if flags_dropped > 0 {
+            ask::say(
+                &ctx,
+                &format!(
+                    "{flags_dropped} flag(s) left out: the meeting's consent is {}, not legal",
+                    consent.as_str()
+                ),
+            );
         }
+        let out_of_range = answer.mark_lines(request.lines);
+        if out_of_range > 0 {
+            ask::say(
+                &ctx,
+                &format!(
+                    "{out_of_range} cited line(s) are not among the {} lines of the document sent: kept, marked outOfRange",
+                    request.lines
+                ),
+            );
+        }
+        let answer_json = answer.to_json();
         let ai_call_id = model.answered;
-        let (stored_answer, question) = (answer.clone(), asked.clone());
+        let calls = model.calls.len();
+        let (stored_answer, question) = (answer_json.to_string(), asked.clone());
         let stored = ctx
             .db
             .call(move |store| {
@@ -369,11 +442,15 @@ impl ModuleJob {
             "meeting": id,
             "module": name,
             "answerId": answer_id,
-            "answer": answer,
+            "answer": answer_json,
             "promptVersion": module.version,
             "aiCallId": ai_call_id,
+            "calls": calls,
+            "repaired": repairs > 0,
             "legalFlags": consent == Consent::Legal && !module.asks,
-            "documentCut": cut,
+            "flagsDropped": flags_dropped,
+            "outOfRangeLines": out_of_range,
+            "documentCut": request.cut,
             "usage": {
                 "calls": usage.calls,
                 "inputTokens": usage.input_tokens,

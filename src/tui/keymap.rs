@@ -144,8 +144,8 @@ actions! {
     Ai => "ai", "AI: ask a model for a change, review it";
     Meetings => "meetings", "meetings: show or hide the dashboard of the next 7 days";
     MeetingsView => "stakeholders", "cycle the dashboard: meetings, stakeholders (their open actions, decisions, meetings), watched pages (the latest change)";
-    NextItem => "next_item", "select the next action item of the meeting";
-    PrevItem => "prev_item", "select the previous action item of the meeting";
+    NextItem => "next_item", "select the next action item (then module answer) of the meeting";
+    PrevItem => "prev_item", "select the previous action item (or module answer) of the meeting";
     AddDecision => "add_decision", "record a decision of the selected meeting";
     AddActionItem => "add_action", "add an action item (text, owner, due date) to the selected meeting";
     EditActionItem => "edit_action", "edit the selected action item's text, owner and due date";

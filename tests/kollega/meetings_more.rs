@@ -253,7 +253,7 @@ fn modules_are_switched_per_workspace_and_refused_when_off_or_under_basic() {
         .map(|m| (m["name"].as_str().unwrap(), m["on"].as_bool().unwrap()))
         .collect();
     assert_eq!(names, [("copilot", false), ("procurement", false)]);
-    assert_eq!(listed["modules"][0]["promptVersion"], "modules/copilot.v1");
+    assert_eq!(listed["modules"][0]["promptVersion"], "modules/copilot.v2");
 
     let ask = [
         "meetings",
@@ -310,25 +310,51 @@ fn modules_are_switched_per_workspace_and_refused_when_off_or_under_basic() {
     assert_eq!(k.rows("jobs"), 0, "nothing was queued");
     assert_eq!(k.rows("module_answers"), 0);
 
-    // A stored answer is listed by `meetings show`.
-    rusqlite::Connection::open(k.db_path())
-        .unwrap()
-        .execute(
-            "INSERT INTO module_answers (meeting_id, module, prompt_version, question, answer, created_at)
-             VALUES (?1, 'copilot', 'modules/copilot.v1', 'When?', 'Within 30 days [L1].', 0)",
-            [id.parse::<i64>().unwrap()],
-        )
-        .unwrap();
+    // Stored answers are listed by `meetings show`: a plain-text one of
+    // the v1 prompt as text, a v2 one as its structure.
+    let procurement = r#"{"criteria":[{"criterion":"Delivery within 45 days","verdict":"met","passage":"Delivery within 30 days.","line":1},{"criterion":"Fixed price","verdict":"unclear","passage":"no passage","line":null}],"flags":[{"kind":"deadline","text":"delivery by 2027-01-31","line":9,"outOfRange":true}]}"#;
+    let conn = rusqlite::Connection::open(k.db_path()).unwrap();
+    conn.execute(
+        "INSERT INTO module_answers (meeting_id, module, prompt_version, question, answer, created_at)
+         VALUES (?1, 'copilot', 'modules/copilot.v1', 'When?', 'Within 30 days [L1].', 0)",
+        [id.parse::<i64>().unwrap()],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO module_answers (meeting_id, module, prompt_version, question, answer, created_at)
+         VALUES (?1, 'procurement', 'modules/procurement.v2', 'Delivery within 45 days', ?2, 1000)",
+        rusqlite::params![id.parse::<i64>().unwrap(), procurement],
+    )
+    .unwrap();
+    drop(conn);
     let shown = k.json(["meetings", "show", &id, "--json"]);
     let answers = shown["moduleAnswers"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(answers.len(), 1, "{shown}");
+    assert_eq!(answers.len(), 2, "{shown}");
     assert_eq!(answers[0]["promptVersion"], "modules/copilot.v1");
+    assert_eq!(answers[0]["format"], "text");
     assert_eq!(answers[0]["answer"], "Within 30 days [L1].");
+    assert_eq!(answers[1]["promptVersion"], "modules/procurement.v2");
+    assert_eq!(answers[1]["format"], "json");
+    assert_eq!(answers[1]["answer"]["criteria"][1]["verdict"], "unclear");
+    assert_eq!(answers[1]["answer"]["flags"][0]["outOfRange"], true);
     let text = stdout(&k.run(["meetings", "show", &id]));
     assert!(text.contains("module copilot answer 1"), "{text}");
+    assert!(text.contains("    Within 30 days [L1]."), "{text}");
+    assert!(text.contains("module procurement answer 2"), "{text}");
+    assert!(
+        text.contains(
+            "met Delivery within 45 days \u{2014} \u{201c}Delivery within 30 days.\u{201d} [L1]"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("1 met, 0 unmet, 1 unclear"), "{text}");
+    assert!(
+        text.contains("deadline delivery by 2027-01-31 [L9: not a line of the document]"),
+        "{text}"
+    );
 
     let off = k.json(["modules", "off", "copilot", "--workspace", &ws, "--json"]);
     assert_eq!(off["on"], false);
@@ -340,4 +366,85 @@ fn modules_are_switched_per_workspace_and_refused_when_off_or_under_basic() {
             .contains("copilot, procurement"),
         "{bad}"
     );
+}
+
+/// A Chat Completions stream answering `text`.
+fn chat_stream(text: &str) -> String {
+    let chunk = serde_json::json!({"id": "c1", "model": "qwen2.5-coder",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]});
+    format!(
+        "data: {chunk}\n\n\
+         data: {{\"id\":\"c1\",\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"stop\"}}]}}\n\n\
+         data: {{\"id\":\"c1\",\"choices\":[],\"usage\":{{\"prompt_tokens\":90,\"completion_tokens\":30}}}}\n\n\
+         data: [DONE]\n\n"
+    )
+}
+
+#[test]
+fn a_procurement_check_answers_verdicts_and_drops_flags_under_plus() {
+    let answer = r#"{"criteria": [
+        {"criterion": "Delivery within 45 days", "verdict": "met", "passage": "Delivery within 30 days.", "line": 1},
+        {"criterion": "Fixed price", "verdict": "unmet", "passage": "Price on request.", "line": 2}
+    ], "flags": [{"kind": "term", "text": "price on request", "line": 2}]}"#;
+    let server = FakeGithub::start(move |_| (200, chat_stream(answer)));
+    let k = Kollega::new().env("KOLLEGA_COMPAT_BASE_URL", &format!("{}/v1", server.url));
+    std::fs::write(
+        k.config.join("config.toml"),
+        "[ai]\nprovider = \"compat\"\n",
+    )
+    .unwrap();
+    let id = meeting(&k);
+    let ws = k.scratch("acme");
+    std::fs::create_dir_all(&ws).unwrap();
+    let ws = ws.display().to_string();
+    let doc = k.scratch("tender.txt");
+    std::fs::write(&doc, "Delivery within 30 days.\nPrice on request.\n").unwrap();
+    let criteria = k.scratch("criteria.txt");
+    std::fs::write(&criteria, "Delivery within 45 days\nFixed price\n").unwrap();
+    assert_success(&k.run(["modules", "on", "procurement", "--workspace", &ws]));
+    assert_success(&k.run(["meetings", "consent", &id, "plus"]));
+    let (doc, criteria) = (doc.display().to_string(), criteria.display().to_string());
+    let check = [
+        "meetings",
+        "module",
+        &id,
+        "procurement",
+        "--doc",
+        &doc,
+        "--criteria",
+        &criteria,
+        "--workspace",
+        &ws,
+    ];
+    let out = k.run(check);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.contains("met Delivery within 45 days"), "{text}");
+    assert!(text.contains("unmet Fixed price"), "{text}");
+    assert!(text.contains("1 met, 1 unmet, 0 unclear"), "{text}");
+    assert!(
+        text.contains("1 flag(s) left out: flags are kept only under consent legal"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("price on request ["),
+        "the flag is not shown: {text}"
+    );
+
+    assert_success(&k.run(["meetings", "consent", &id, "legal"]));
+    let mut json_check = check.to_vec();
+    json_check.push("--json");
+    let result = k.json(json_check);
+    assert_eq!(result["promptVersion"], "modules/procurement.v2");
+    assert_eq!(result["flagsDropped"], 0);
+    assert_eq!(result["answer"]["flags"][0]["kind"], "term");
+    assert_eq!(result["answer"]["criteria"][1]["verdict"], "unmet");
+    let shown = k.json(["meetings", "show", &id, "--json"]);
+    let answers = shown["moduleAnswers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(answers.len(), 2, "{shown}");
+    assert!(answers[0]["answer"].get("flags").is_none(), "{shown}");
+    assert_eq!(answers[1]["answer"]["flags"][0]["text"], "price on request");
 }

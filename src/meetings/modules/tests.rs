@@ -118,27 +118,49 @@ async fn a_module_that_is_off_for_the_workspace_is_refused() {
     assert!(ran.seen.is_empty(), "a request was sent");
 }
 
+const COPILOT: &str = r#"{"answer": "Delivery is within 30 days.", "citations": [{"line": 2, "quote": "Delivery within 30 days."}]}"#;
+const PROCUREMENT: &str = r#"{"criteria": [
+  {"criterion": "Delivery within 45 days", "verdict": "met", "passage": "Delivery within 30 days.", "line": 2},
+  {"criterion": "Fixed price", "verdict": "met", "passage": "Price: 10,000 EUR fixed.", "line": 3}
+], "flags": [{"kind": "term", "text": "fixed price of 10,000 EUR", "line": 3}]}"#;
+
+/// The prompt versions of the calls recorded, in order.
+fn versions(store: &Store) -> Vec<String> {
+    store
+        .conn
+        .prepare("SELECT prompt_version FROM ai_calls ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn under_plus_the_document_is_sent_and_the_answer_stored_with_version_and_cost() {
-    let answer = "Delivery is within 30 days [L2].";
-    let ran = run("copilot", Consent::Plus, true, vec![chat(answer)]).await;
+async fn under_plus_the_document_is_sent_and_the_json_answer_stored_with_version_and_cost() {
+    let ran = run("copilot", Consent::Plus, true, vec![chat(COPILOT)]).await;
     assert_eq!(ran.job.status, Status::Succeeded, "{:?}", ran.job.error);
     assert_eq!(ran.seen.len(), 1);
     let body = &ran.seen[0].body;
     assert!(body.contains("L2: Delivery within 30 days."), "{body}");
     assert!(body.contains("When is delivery?"), "{body}");
     assert!(body.contains("document copilot"), "{body}");
+    assert!(
+        body.contains("\\\"citations\\\""),
+        "the JSON shape is asked for: {body}"
+    );
     let store = Store::open(ran.data.path()).unwrap();
     let answers = rows::answers(&store.conn, 1).unwrap();
     assert_eq!(answers.len(), 1);
     let a = &answers[0];
     assert_eq!(
-        (
-            a.module.as_str(),
-            a.prompt_version.as_str(),
-            a.answer.as_str()
-        ),
-        ("copilot", "modules/copilot.v1", answer)
+        (a.module.as_str(), a.prompt_version.as_str()),
+        ("copilot", "modules/copilot.v2")
+    );
+    let stored: Value = serde_json::from_str(&a.answer).unwrap();
+    assert_eq!(
+        stored,
+        json!({"answer": "Delivery is within 30 days.", "citations": [{"line": 2, "quote": "Delivery within 30 days."}]})
     );
     assert_eq!(a.question.as_deref(), Some("When is delivery?"));
     assert!(a.ai_call_id.is_some());
@@ -149,40 +171,144 @@ async fn under_plus_the_document_is_sent_and_the_answer_stored_with_version_and_
     );
     assert!(a.cost_micros.is_some_and(|c| c > 0), "{a:?}");
     let result = ran.job.result.clone().unwrap();
-    assert_eq!(result["promptVersion"], "modules/copilot.v1");
+    assert_eq!(result["promptVersion"], "modules/copilot.v2");
+    assert_eq!(result["answer"], stored);
+    assert_eq!(result["repaired"], false);
     assert_eq!(result["legalFlags"], false);
+    assert_eq!(result["outOfRangeLines"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn legal_consent_adds_the_legal_flags_instruction_and_plus_does_not() {
-    let legal = run(
-        "procurement",
-        Consent::Legal,
+async fn an_answer_that_does_not_fit_is_repaired_once_and_both_calls_are_costed() {
+    let wrong = r#"{"answer": "30 days", "citations": [{"line": 2, "quote": "30 days"}], "confidence": "high"}"#;
+    let ran = run(
+        "copilot",
+        Consent::Plus,
         true,
-        vec![chat("1. MET [L2]")],
+        vec![chat(wrong), chat(COPILOT)],
     )
     .await;
+    assert_eq!(ran.job.status, Status::Succeeded, "{:?}", ran.job.error);
+    assert_eq!(ran.seen.len(), 2);
+    let repair_body = &ran.seen[1].body;
+    assert!(
+        repair_body.contains("unknown field `confidence`"),
+        "the problem is named: {repair_body}"
+    );
+    assert!(repair_body.contains("could not be used"), "{repair_body}");
+    let result = ran.job.result.clone().unwrap();
+    assert_eq!(result["repaired"], true);
+    assert_eq!(result["calls"], 2);
+    assert_eq!(result["usage"]["calls"], 2);
+    let store = Store::open(ran.data.path()).unwrap();
+    assert_eq!(
+        versions(&store),
+        ["modules/copilot.v2", "meetings/repair.v1"]
+    );
+    let answers = rows::answers(&store.conn, 1).unwrap();
+    assert_eq!(answers.len(), 1);
+    let usage = briefs::usage(&store.conn, 1).unwrap();
+    assert_eq!(
+        answers[0].cost_micros,
+        Some(usage.cost_micros),
+        "the answer's cost is both calls'"
+    );
+    let one: i64 = store
+        .conn
+        .query_row("SELECT cost_micros FROM ai_calls WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(usage.cost_micros > one, "{usage:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_still_unfit_after_the_repair_fails_the_job_clearly() {
+    let ran = run(
+        "procurement",
+        Consent::Plus,
+        true,
+        vec![
+            chat("1. MET [L2]"),
+            chat(r#"{"criteria": [{"criterion": "Fixed price", "verdict": "yes", "passage": "x", "line": 3}]}"#),
+        ],
+    )
+    .await;
+    assert_eq!(ran.job.status, Status::Dead);
+    let error = ran.job.error.clone().unwrap_or_default();
+    assert!(
+        error.contains("does not fit its schema after 1 repair request"),
+        "{error}"
+    );
+    assert!(error.contains("unknown variant `yes`"), "{error}");
+    assert!(error.contains("--model"), "says what to do: {error}");
+    assert_eq!(ran.seen.len(), 2, "one request and one repair, no more");
+    let store = Store::open(ran.data.path()).unwrap();
+    assert!(rows::answers(&store.conn, 1).unwrap().is_empty());
+    assert_eq!(
+        versions(&store),
+        ["modules/procurement.v2", "meetings/repair.v1"],
+        "both calls are recorded"
+    );
+    assert_eq!(briefs::usage(&store.conn, 1).unwrap().calls, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn procurement_flags_are_kept_under_legal_and_dropped_under_plus() {
+    let legal = run("procurement", Consent::Legal, true, vec![chat(PROCUREMENT)]).await;
     assert_eq!(legal.job.status, Status::Succeeded, "{:?}", legal.job.error);
     let body = &legal.seen[0].body;
-    assert!(body.contains("LEGAL FLAGS"), "{body}");
+    assert!(body.contains("\\\"flags\\\""), "{body}");
     assert!(
         body.contains("Fixed price"),
         "the criteria are sent: {body}"
     );
-    assert_eq!(legal.job.result.clone().unwrap()["legalFlags"], true);
+    let result = legal.job.result.clone().unwrap();
+    assert_eq!(result["legalFlags"], true);
+    assert_eq!(result["flagsDropped"], 0);
+    assert_eq!(result["answer"]["flags"][0]["kind"], "term");
+    let store = Store::open(legal.data.path()).unwrap();
+    let stored: Value =
+        serde_json::from_str(&rows::answers(&store.conn, 1).unwrap()[0].answer).unwrap();
+    assert_eq!(stored["flags"].as_array().map(Vec::len), Some(1));
+    assert_eq!(stored["criteria"][0]["verdict"], "met");
 
-    let plus = run(
-        "procurement",
-        Consent::Plus,
-        true,
-        vec![chat("1. MET [L2]")],
-    )
-    .await;
+    let plus = run("procurement", Consent::Plus, true, vec![chat(PROCUREMENT)]).await;
     assert_eq!(plus.job.status, Status::Succeeded, "{:?}", plus.job.error);
-    assert!(!plus.seen[0].body.contains("LEGAL FLAGS"));
+    assert!(!plus.seen[0].body.contains("\\\"flags\\\""));
+    let result = plus.job.result.clone().unwrap();
+    assert_eq!(result["flagsDropped"], 1);
     let store = Store::open(plus.data.path()).unwrap();
     let answers = rows::answers(&store.conn, 1).unwrap();
-    assert_eq!(answers[0].prompt_version, "modules/procurement.v1");
+    assert_eq!(answers[0].prompt_version, "modules/procurement.v2");
+    let stored: Value = serde_json::from_str(&answers[0].answer).unwrap();
+    assert!(stored.get("flags").is_none(), "{stored}");
+    assert_eq!(stored["criteria"].as_array().map(Vec::len), Some(2));
+    let log = queue::logs_after(&store.conn, plus.job.id, -1, 100).unwrap();
+    assert!(
+        log.iter().any(|l| l
+            .line
+            .contains("1 flag(s) left out: the meeting's consent is plus")),
+        "{log:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cited_line_outside_the_document_is_kept_and_marked() {
+    let answer = r#"{"answer": "Delivery in 30 days, penalties apply.", "citations": [
+        {"line": 2, "quote": "Delivery within 30 days."},
+        {"line": 99, "quote": "Penalties of 5% a week."}
+    ]}"#;
+    let ran = run("copilot", Consent::Plus, true, vec![chat(answer)]).await;
+    assert_eq!(ran.job.status, Status::Succeeded, "{:?}", ran.job.error);
+    assert_eq!(ran.seen.len(), 1, "a bad line is marked, not repaired");
+    assert_eq!(ran.job.result.clone().unwrap()["outOfRangeLines"], 1);
+    let store = Store::open(ran.data.path()).unwrap();
+    let stored: Value =
+        serde_json::from_str(&rows::answers(&store.conn, 1).unwrap()[0].answer).unwrap();
+    assert!(stored["citations"][0].get("outOfRange").is_none());
+    assert_eq!(stored["citations"][1]["line"], 99);
+    assert_eq!(stored["citations"][1]["outOfRange"], true);
 }
 
 #[test]
@@ -191,12 +317,79 @@ fn the_legal_section_is_only_in_legal_instructions() {
     assert!(
         procurement
             .instructions(Consent::Legal)
-            .contains("LEGAL FLAGS")
+            .contains("every obligation a party takes on")
     );
     assert!(
         !procurement
             .instructions(Consent::Plus)
-            .contains("LEGAL FLAGS")
+            .contains("every obligation a party takes on")
     );
     assert!(!procurement.instructions(Consent::Plus).contains(LEGAL_MARK));
+    assert!(!procurement.instructions(Consent::Plus).contains(LEGAL_KEY));
+    assert!(
+        !procurement
+            .instructions(Consent::Plus)
+            .contains("\"flags\"")
+    );
+    assert!(
+        procurement
+            .instructions(Consent::Legal)
+            .contains("\"flags\": [...]")
+    );
+}
+
+#[test]
+fn a_procurement_answer_needs_one_entry_per_criterion() {
+    let one = r#"{"criteria": [{"criterion": "a", "verdict": "unclear", "passage": "no passage", "line": null}]}"#;
+    let problems = answer::Answer::read(false, 2, one).err().unwrap();
+    assert!(
+        problems[0].contains("criteria has 1 entries for the 2 criteria given"),
+        "{problems:?}"
+    );
+    assert!(answer::Answer::read(false, 1, one).is_ok());
+    assert_eq!(criteria_count("a\n\n  \nb\n"), 2);
+}
+
+#[test]
+fn v1_answers_show_as_text_and_v2_answers_as_their_structure() {
+    use answer::{Stored, Tone, Verdict, lines, plain};
+    let old = Stored::of(
+        "copilot",
+        "modules/copilot.v1",
+        "Delivery is in 30 days [L2].\nThat is all.",
+    );
+    assert_eq!(
+        lines(&old).iter().map(plain).collect::<Vec<_>>(),
+        ["Delivery is in 30 days [L2].", "That is all."]
+    );
+    assert_eq!(
+        old.to_json(),
+        json!("Delivery is in 30 days [L2].\nThat is all.")
+    );
+    let v1_json = Stored::of("copilot", "modules/copilot.v1", COPILOT);
+    assert!(
+        matches!(v1_json, Stored::Text(_)),
+        "v1 is text whatever it holds"
+    );
+    let mut answer = answer::Answer::read(false, 2, PROCUREMENT).unwrap();
+    assert_eq!(answer.mark_lines(2), 2, "line 3 is not among 2 lines sent");
+    let text = answer.to_json().to_string();
+    let shown = Stored::of("procurement", "modules/procurement.v2", &text);
+    let shown_lines = lines(&shown);
+    assert_eq!(
+        shown_lines[0][0],
+        (Tone::Verdict(Verdict::Met), "met".to_string())
+    );
+    let plain_lines: Vec<String> = shown_lines.iter().map(plain).collect();
+    assert_eq!(
+        plain_lines,
+        [
+            "met Delivery within 45 days \u{2014} \u{201c}Delivery within 30 days.\u{201d} [L2]",
+            "met Fixed price \u{2014} \u{201c}Price: 10,000 EUR fixed.\u{201d} [L3: not a line of the document]",
+            "2 met, 0 unmet, 0 unclear",
+            "term fixed price of 10,000 EUR [L3: not a line of the document]",
+        ]
+    );
+    let broken = Stored::of("procurement", "modules/procurement.v2", "not json");
+    assert_eq!(broken, Stored::Text("not json".into()));
 }

@@ -1,7 +1,9 @@
 //! Queries of `meeting_modules` (which prompt-pack modules a workspace has
 //! turned on, keyed `ws:NAME` / `dir:PATH` like the AI tables) and
 //! `module_answers` (each module answer kept with its meeting, its prompt
-//! version and the AI call that wrote it).
+//! version and the AI call that wrote it). The `answer` column holds the
+//! answer's JSON for the `v2` prompts and plain text for `v1`;
+//! `meetings::modules::answer::Stored` tells them apart by version.
 
 use rusqlite::{Connection, params};
 
@@ -86,30 +88,54 @@ pub(crate) struct AnswerRow {
     pub answer: String,
     pub ai_call_id: Option<i64>,
     pub created_at: i64,
-    /// The call's cost in micro-dollars, when it was priced.
+    /// What the answer's calls cost in micro-dollars (every call of the
+    /// job that wrote it: a repair request too), when they were priced.
     pub cost_micros: Option<i64>,
+}
+
+/// The columns an [`AnswerRow`] is read from (`a` the answer, `c` its call).
+const ANSWER_COLUMNS: &str = "a.id, a.meeting_id, a.module, a.prompt_version, a.question, a.answer,
+     a.ai_call_id, a.created_at,
+     CASE WHEN c.job_id IS NULL THEN c.cost_micros
+          ELSE (SELECT SUM(j.cost_micros) FROM meeting_ai_calls l
+                JOIN ai_calls j ON j.id = l.ai_call_id
+                WHERE l.meeting_id = a.meeting_id AND j.job_id = c.job_id) END";
+
+fn answer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AnswerRow> {
+    Ok(AnswerRow {
+        id: r.get(0)?,
+        meeting_id: r.get(1)?,
+        module: r.get(2)?,
+        prompt_version: r.get(3)?,
+        question: r.get(4)?,
+        answer: r.get(5)?,
+        ai_call_id: r.get(6)?,
+        created_at: r.get(7)?,
+        cost_micros: r.get(8)?,
+    })
 }
 
 /// Meeting `id`'s module answers, oldest first.
 pub(crate) fn answers(conn: &Connection, id: i64) -> Result<Vec<AnswerRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT a.id, a.meeting_id, a.module, a.prompt_version, a.question, a.answer,
-                a.ai_call_id, a.created_at, c.cost_micros
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ANSWER_COLUMNS}
          FROM module_answers a LEFT JOIN ai_calls c ON c.id = a.ai_call_id
-         WHERE a.meeting_id = ?1 ORDER BY a.id",
-    )?;
-    let rows = stmt.query_map([id], |r| {
-        Ok(AnswerRow {
-            id: r.get(0)?,
-            meeting_id: r.get(1)?,
-            module: r.get(2)?,
-            prompt_version: r.get(3)?,
-            question: r.get(4)?,
-            answer: r.get(5)?,
-            ai_call_id: r.get(6)?,
-            created_at: r.get(7)?,
-            cost_micros: r.get(8)?,
-        })
-    })?;
+         WHERE a.meeting_id = ?1 ORDER BY a.id"
+    ))?;
+    let rows = stmt.query_map([id], answer_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Meeting `id`'s latest answer of each module, by module name.
+pub(crate) fn latest(conn: &Connection, id: i64) -> Result<Vec<AnswerRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ANSWER_COLUMNS}
+         FROM module_answers a LEFT JOIN ai_calls c ON c.id = a.ai_call_id
+         WHERE a.meeting_id = ?1
+           AND a.id = (SELECT MAX(b.id) FROM module_answers b
+                       WHERE b.meeting_id = a.meeting_id AND b.module = a.module)
+         ORDER BY a.module"
+    ))?;
+    let rows = stmt.query_map([id], answer_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -34,6 +34,8 @@ pub(crate) struct MeetingDetail {
     pub transcripts: Vec<TranscriptInfo>,
     pub decisions: Vec<TextRow>,
     pub actions: Vec<ActionRow>,
+    /// The latest answer of each module, by module name.
+    pub module_answers: Vec<super::modules::AnswerRow>,
 }
 
 /// Meeting `id` with everything hung on it, or `None` when it is gone.
@@ -77,6 +79,7 @@ pub(crate) fn detail(conn: &Connection, id: i64) -> Result<Option<MeetingDetail>
                 ..ActionFilter::default()
             },
         )?,
+        module_answers: super::modules::latest(conn, id)?,
         meeting,
     }))
 }

@@ -90,11 +90,17 @@ fn workspace_label(job: &Job) -> String {
     }
 }
 
+/// The KIND column is as wide as the longest kind shown, within these.
+const KIND_MIN: usize = 8;
+const KIND_MAX: usize = 24;
+
 /// Which columns fit, and how wide they are.
 struct Columns {
     id: usize,
     bar: usize,
-    kind: bool,
+    /// The KIND column's width (the longest kind shown), 0 when it does
+    /// not fit.
+    kind: usize,
     workspace: usize,
 }
 
@@ -117,7 +123,15 @@ impl Columns {
                 (true, true) => 10,
                 (true, false) => 8,
             },
-            kind: width >= 70,
+            kind: if width >= 70 {
+                jobs.iter()
+                    .map(|j| strip(j.kind.as_str()).width())
+                    .max()
+                    .unwrap_or(0)
+                    .clamp(KIND_MIN, KIND_MAX)
+            } else {
+                0
+            },
             workspace: if width >= 90 { 12 } else { 0 },
         }
     }
@@ -485,8 +499,8 @@ impl JobsPane {
             fit("TRY", 5, true),
             fit("TIME", 8, true)
         ));
-        if cols.kind {
-            header.push_str(&format!("{} ", fit("KIND", 8, false)));
+        if cols.kind > 0 {
+            header.push_str(&format!("{} ", fit("KIND", cols.kind, false)));
         }
         if cols.workspace > 0 {
             header.push_str(&format!("{} ", fit("WORKSPACE", cols.workspace, false)));
@@ -543,8 +557,11 @@ impl JobsPane {
             );
             // What comes from commands and folder names never carries an
             // escape to the screen.
-            if cols.kind {
-                rest.push_str(&format!("{} ", fit(&strip(job.kind.as_str()), 8, false)));
+            if cols.kind > 0 {
+                rest.push_str(&format!(
+                    "{} ",
+                    fit(&strip(job.kind.as_str()), cols.kind, false)
+                ));
             }
             if cols.workspace > 0 {
                 let workspace = strip(&workspace_label(job));
@@ -668,5 +685,48 @@ mod tests {
         assert_eq!(fit("12", 4, true), "  12");
         assert_eq!(fit("succeeded", 5, false), "succ…");
         assert_eq!(fit("中文字", 4, false), "中… ");
+    }
+
+    /// A kind longer than eight columns (`calendar-refresh`) is shown
+    /// whole, and the columns after it stay under their headings.
+    #[test]
+    fn the_kind_column_fits_the_longest_kind_shown() {
+        use crate::jobs::payload::{CommandPayload, JobPayload};
+        use crate::jobs::queue::{self, Filter};
+        use crate::meetings::refresh::RefreshPayload;
+        use crate::store::Store;
+        use crate::tui::theme::ColorDepth;
+        use ratatui::Terminal;
+        use ratatui::backend::TestBackend;
+        const T0: i64 = 1_767_323_045_000;
+        let theme = Theme::load("dark", None, ColorDepth::TrueColor).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let c = &mut store.conn;
+        let refresh = RefreshPayload { calendar: 1 }.job(None);
+        queue::enqueue(c, &refresh, T0).unwrap();
+        let build = CommandPayload::argv(vec!["cargo build".to_string()]).job(Some("shop".into()));
+        queue::enqueue(c, &build, T0).unwrap();
+        let mut pane = JobsPane::new();
+        pane.merge(queue::list(c, &Filter::default()).unwrap());
+        let mut terminal = Terminal::new(TestBackend::new(100, 12)).unwrap();
+        terminal
+            .draw(|f| pane.render(f.area(), f.buffer_mut(), Some(true), &theme, T0))
+            .unwrap();
+        let screen = terminal.backend().to_string();
+        let rows: Vec<&str> = screen.lines().collect();
+        let column = |row: &str, text: &str| row.find(text).map(|b| row[..b].chars().count());
+        let header = rows.iter().find(|r| r.contains("KIND")).unwrap();
+        let refresh_row = rows
+            .iter()
+            .find(|r| r.contains("calendar-refresh"))
+            .unwrap();
+        let command_row = rows.iter().find(|r| r.contains("command ")).unwrap();
+        assert_eq!(
+            column(header, "KIND"),
+            column(refresh_row, "calendar-refresh")
+        );
+        assert_eq!(column(header, "WORKSPACE"), column(command_row, "shop"));
+        insta::assert_snapshot!("jobs_long_kind_100x12", screen);
     }
 }

@@ -1,8 +1,8 @@
 //! The meeting dashboard: the next 7 days grouped by day in the user's
 //! zone, each meeting with its time, title and status (from the clock, see
 //! `meetings::status`), beside the selected meeting's detail (time, place,
-//! people, consent, pre-brief, notes, transcripts, decisions and action
-//! items); or the stakeholders, each with their open actions, decisions
+//! people, consent, pre-brief, notes, transcripts, decisions, action
+//! items and the latest answer of each module); or the stakeholders, each with their open actions, decisions
 //! and meetings.
 //!
 //! Decisions, action items, notes and the consent level are added and
@@ -155,7 +155,8 @@ pub(crate) struct MeetingsPane {
     pub loaded: bool,
     /// Index into `data.meetings`.
     pub selected: usize,
-    /// Index into the selected meeting's action items.
+    /// Index into the selected meeting's action items, then on into its
+    /// module answers (the detail scrolls to the one selected).
     pub item: usize,
     /// Index into `data.stakeholders`.
     pub person: usize,
@@ -215,6 +216,13 @@ impl MeetingsPane {
 
     pub fn selected_action(&self) -> Option<&ActionRow> {
         self.detail()?.actions.get(self.item)
+    }
+
+    /// What the item keys step through in the detail: the action items,
+    /// then the module answers.
+    fn detail_items(&self) -> usize {
+        self.detail()
+            .map_or(0, |d| d.actions.len() + d.module_answers.len())
     }
 
     fn selected_person(&self) -> Option<&StakeholderRow> {
@@ -319,8 +327,7 @@ impl MeetingsPane {
             self.watch = at;
         }
         self.watch = self.watch.min(self.data.watches.len().saturating_sub(1));
-        let actions = self.detail().map_or(0, |d| d.actions.len());
-        self.item = self.item.min(actions.saturating_sub(1));
+        self.item = self.item.min(self.detail_items().saturating_sub(1));
         self.statuses = self.statuses();
         let query = self.query();
         let stale = query.meeting != self.data.detail.as_ref().map(|d| d.meeting.id)
@@ -370,7 +377,7 @@ impl MeetingsPane {
                 self.load()
             }
             Action::NextItem | Action::PrevItem if self.view == View::Agenda => {
-                let len = self.detail().map_or(0, |d| d.actions.len());
+                let len = self.detail_items();
                 let delta = if action == Action::NextItem { 1 } else { -1 };
                 let to = super::step(self.item, len, delta);
                 if to == self.item {
@@ -411,6 +418,9 @@ impl MeetingsPane {
             Action::SetConsent => Form::consent(id, consent),
             Action::EditActionItem | Action::CycleActionItem => {
                 let Some(item) = self.selected_action() else {
+                    if self.item < self.detail_items() {
+                        return notify("a module answer is selected, not an action item");
+                    }
                     return notify("no action item selected: a adds one");
                 };
                 if action == Action::EditActionItem {

@@ -4,7 +4,9 @@
 //! Statuses take the theme's `meeting_*` styles (done and healthy green,
 //! needing attention yellow, failed or overdue red); without colour
 //! (`NO_COLOR`) a marker before the word says the same: `!` needs
-//! attention, `x` failed or overdue, `+` done, `>` under way.
+//! attention, `x` failed or overdue, `+` done, `>` under way. A module
+//! answer's verdicts take the same looks: met as done, unclear as needing
+//! attention, unmet as failed.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -13,10 +15,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::{MeetingsPane, View};
+use crate::meetings::modules::answer::{self, Stored, Tone, Verdict};
 use crate::meetings::status::MeetingStatus;
 use crate::meetings::zone;
 use crate::store::meetings::MeetingRow;
 use crate::store::meetings::actions::{ActionRow, ActionStatus};
+use crate::store::meetings::modules::AnswerRow;
 use crate::tui::panes::{fit, frame, inner, scroll_for};
 use crate::tui::theme::{ColorDepth, Theme};
 
@@ -320,18 +324,85 @@ impl MeetingsPane {
         if detail.actions.is_empty() {
             lines.push(plain("   none yet: a adds one".into(), muted));
         }
-        let mut selected_line = 0;
+        // The selection's first and last line: the view scrolls to show
+        // its end, and never past its start.
+        let mut selected_lines = (0, 0);
         for (i, action) in detail.actions.iter().enumerate() {
             let overdue = self.overdue(action);
             let mut line = action_line(action, overdue, i == self.item, width, theme);
             if i == self.item {
-                selected_line = lines.len();
+                selected_lines = (lines.len(), lines.len());
                 line = line.patch_style(theme.ui("selection"));
             }
             lines.push(line);
         }
-        let top = scroll_for(selected_line, body.height);
+        lines.push(plain(
+            format!(" Module answers ({})", detail.module_answers.len()),
+            head,
+        ));
+        if detail.module_answers.is_empty() {
+            lines.push(plain(
+                "   none yet: `kollega meetings module`".into(),
+                muted,
+            ));
+        }
+        for (k, row) in detail.module_answers.iter().enumerate() {
+            let selected = self.item == detail.actions.len() + k;
+            let first = lines.len();
+            lines.extend(self.answer_lines(row, selected, width, theme));
+            if selected {
+                selected_lines = (first, lines.len().saturating_sub(1));
+            }
+        }
+        let top = scroll_for(selected_lines.1, body.height).min(selected_lines.0);
         Paragraph::new(lines.split_off(top.min(lines.len()))).render(body, buf);
+    }
+
+    /// A module answer in the detail: a heading (module, prompt version,
+    /// when), then the answer, verdicts in their status colours.
+    fn answer_lines(
+        &self,
+        row: &AnswerRow,
+        selected: bool,
+        width: usize,
+        theme: &Theme,
+    ) -> Vec<Line<'static>> {
+        let when = zone::local(row.created_at, self.zone).format("%a %-d %b %H:%M");
+        let pointer = if selected { "›" } else { " " };
+        let heading = format!(
+            " {pointer} {} · {} · {when}",
+            row.module, row.prompt_version
+        );
+        let mut heading = Line::styled(fit(&heading, width, false), theme.ui("title"));
+        if selected {
+            heading = heading.patch_style(theme.ui("selection"));
+        }
+        let mut out = vec![heading];
+        let stored = Stored::of(&row.module, &row.prompt_version, &row.answer);
+        for pieces in answer::lines(&stored) {
+            let styled = pieces
+                .into_iter()
+                .map(|(tone, text)| {
+                    let text = crate::tui::ansi::strip(&text);
+                    match tone {
+                        Tone::Text => (theme.ui("foreground"), text),
+                        Tone::Muted => (theme.ui("muted"), text),
+                        Tone::Warning => (theme.ui("warning"), text),
+                        Tone::Verdict(verdict) => {
+                            let status = match verdict {
+                                Verdict::Met => MeetingStatus::Done,
+                                Verdict::Unclear => MeetingStatus::Lobby,
+                                Verdict::Unmet => MeetingStatus::Failed,
+                            };
+                            let (style, marker) = status_look(status, theme);
+                            (style, marked(&text, marker, theme))
+                        }
+                    }
+                })
+                .collect();
+            out.extend(wrapped(styled, ANSWER_INDENT, width));
+        }
+        out
     }
 
     fn render_people(&mut self, area: Rect, buf: &mut Buffer, focused: bool, theme: &Theme) {
@@ -676,6 +747,60 @@ fn action_line(
             if overdue { style } else { theme.ui("muted") },
         ),
     ])
+}
+
+/// How far a module answer's lines are indented.
+const ANSWER_INDENT: usize = 5;
+
+/// Styled pieces laid out in lines of `width` columns after `indent`
+/// spaces, broken at spaces where a piece can be (else anywhere).
+fn wrapped(pieces: Vec<(Style, String)>, indent: usize, width: usize) -> Vec<Line<'static>> {
+    use unicode_width::UnicodeWidthChar;
+    let room = width.saturating_sub(indent).max(1);
+    let pad = " ".repeat(indent);
+    let mut lines = Vec::new();
+    let mut spans = vec![Span::raw(pad.clone())];
+    let mut used = 0;
+    for (style, text) in pieces {
+        let mut rest = text.as_str();
+        while !rest.is_empty() {
+            // The longest head of `rest` that fits what is left of the row.
+            let mut fits = 0;
+            let mut cols = 0;
+            for (at, c) in rest.char_indices() {
+                let w = c.width().unwrap_or(0);
+                if used + cols + w > room {
+                    break;
+                }
+                cols += w;
+                fits = at + c.len_utf8();
+            }
+            let take = if fits == rest.len() {
+                fits
+            } else {
+                match rest[..fits].rfind(' ') {
+                    Some(space) if space > 0 => space + 1,
+                    _ if used > 0 && fits < rest.len() => 0,
+                    _ => fits.max(rest.chars().next().map_or(0, char::len_utf8)),
+                }
+            };
+            if take > 0 {
+                spans.push(Span::styled(rest[..take].to_string(), style));
+                used += unicode_width::UnicodeWidthStr::width(&rest[..take]);
+                rest = &rest[take..];
+            }
+            if !rest.is_empty() {
+                lines.push(Line::from(std::mem::replace(
+                    &mut spans,
+                    vec![Span::raw(pad.clone())],
+                )));
+                used = 0;
+                rest = rest.trim_start_matches(' ');
+            }
+        }
+    }
+    lines.push(Line::from(spans));
+    lines
 }
 
 /// A stored brief's JSON as short lines: each field, text as it is, lists

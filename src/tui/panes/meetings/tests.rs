@@ -133,6 +133,7 @@ fn week() -> Loaded {
         offsite,
     ];
     let detail = MeetingDetail {
+        module_answers: Vec::new(),
         meeting: standup,
         description: Some("daily".into()),
         attendees: vec![
@@ -265,20 +266,22 @@ fn without_colour_a_marker_tells_the_status() {
     assert!(screen.contains("[x open]"), "the overdue item is marked");
 }
 
+/// The colour of the first cell of `word`'s first appearance on `screen`.
+fn fg_at(screen: &str, terminal: &Terminal<TestBackend>, word: &str) -> Color {
+    let (y, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(word))
+        .unwrap();
+    let x = line[..line.find(word).unwrap()].chars().count();
+    terminal.backend().buffer()[(x as u16, y as u16)].fg
+}
+
 #[test]
 fn statuses_take_the_themes_colours() {
     let mut pane = pane();
     let (screen, terminal) = draw(&mut pane, 120, 40, ColorDepth::TrueColor);
-    let buffer = terminal.backend().buffer();
-    let fg_of = |word: &str| {
-        let (y, line) = screen
-            .lines()
-            .enumerate()
-            .find(|(_, l)| l.contains(word))
-            .unwrap();
-        let x = line[..line.find(word).unwrap()].chars().count();
-        buffer[(x as u16, y as u16)].fg
-    };
+    let fg_of = |word: &str| fg_at(&screen, &terminal, word);
     assert_eq!(
         fg_of("failed"),
         Color::Rgb(0xfb, 0x49, 0x34),
@@ -681,4 +684,112 @@ fn the_watches_view_without_watches_says_so_on_both_sides() {
     assert!(screen.contains("kollega watch add URL"), "{screen}");
     assert!(screen.contains("nothing watched"), "{screen}");
     assert!(!screen.contains("reading"), "{screen}");
+}
+
+/// The week with the standup's latest module answers: a copilot answer
+/// citing a line the document does not have, and a procurement check.
+fn week_with_answers() -> Loaded {
+    use crate::store::meetings::modules::AnswerRow;
+    let mut data = week();
+    let answer = |id: i64, module: &str, json: &str| AnswerRow {
+        id,
+        meeting_id: 1,
+        module: module.into(),
+        prompt_version: format!("modules/{module}.v2"),
+        question: None,
+        answer: json.into(),
+        ai_call_id: Some(id),
+        created_at: at(2026, 12, 7, 9, 40 + id as u32),
+        cost_micros: Some(1200),
+    };
+    if let Some(detail) = data.detail.as_mut() {
+        detail.module_answers = vec![
+            answer(
+                1,
+                "copilot",
+                r#"{"answer": "Delivery is within 30 days of signing.", "citations": [{"line": 2, "quote": "Delivery within 30 days."}, {"line": 40, "quote": "Penalties apply.", "outOfRange": true}]}"#,
+            ),
+            answer(
+                2,
+                "procurement",
+                r#"{"criteria": [
+                    {"criterion": "Delivery within 45 days", "verdict": "met", "passage": "Delivery within 30 days.", "line": 2},
+                    {"criterion": "Support in Swedish", "verdict": "unmet", "passage": "Support in English only.", "line": 5},
+                    {"criterion": "ISO 27001", "verdict": "unclear", "passage": "no passage", "line": null}
+                ], "flags": [{"kind": "deadline", "text": "offer valid until 2027-01-31", "line": 7}]}"#,
+            ),
+        ];
+    }
+    data
+}
+
+/// The standup selected with its module answers, the item cursor stepped
+/// onto the procurement check (after the three action items and the
+/// copilot answer), which the detail scrolls to.
+fn pane_with_answers() -> MeetingsPane {
+    let mut pane = MeetingsPane::new(ZONE, now());
+    let _ = pane.loaded(week_with_answers());
+    pane.selected = 4;
+    let (_, again) = pane.loaded(week_with_answers());
+    assert_eq!(again, None);
+    for _ in 0..4 {
+        assert!(matches!(pane.update(Action::NextItem), Outcome::Redraw));
+    }
+    assert_eq!(pane.item, 4);
+    assert!(
+        matches!(pane.update(Action::NextItem), Outcome::Ignored),
+        "the last module answer is the end"
+    );
+    assert!(pane.selected_action().is_none());
+    assert_eq!(
+        notified(pane.update(Action::CycleActionItem)),
+        "a module answer is selected, not an action item"
+    );
+    pane
+}
+
+#[test]
+fn the_detail_shows_the_latest_module_answers_with_coloured_verdicts() {
+    let mut pane = pane_with_answers();
+    for (width, height) in [(80, 24), (120, 40)] {
+        let (screen, _) = draw(&mut pane, width, height, ColorDepth::TrueColor);
+        insta::assert_snapshot!(format!("meetings_module_answers_{width}x{height}"), screen);
+        assert!(screen.contains("Module answers (2)"), "{screen}");
+        assert!(
+            screen.contains("procurement · modules/procurement.v2"),
+            "{screen}"
+        );
+    }
+    let (screen, terminal) = draw(&mut pane, 120, 40, ColorDepth::TrueColor);
+    assert!(
+        screen.contains("[L40: not a line of the document]"),
+        "{screen}"
+    );
+    assert!(screen.contains("1 met, 1 unmet, 1 unclear"), "{screen}");
+    let fg_of = |word: &str| fg_at(&screen, &terminal, word);
+    assert_eq!(
+        fg_of("met Delivery"),
+        Color::Rgb(0xb8, 0xbb, 0x26),
+        "met is green"
+    );
+    assert_eq!(
+        fg_of("unmet Support"),
+        Color::Rgb(0xfb, 0x49, 0x34),
+        "unmet is red"
+    );
+    assert_eq!(
+        fg_of("unclear ISO"),
+        Color::Rgb(0xfa, 0xbd, 0x2f),
+        "unclear is yellow"
+    );
+}
+
+#[test]
+fn without_colour_the_verdicts_carry_their_markers() {
+    let mut pane = pane_with_answers();
+    let (screen, _) = draw(&mut pane, 80, 24, ColorDepth::None);
+    insta::assert_snapshot!("meetings_module_answers_no_color_80x24", screen);
+    assert!(screen.contains("+ met Delivery"), "{screen}");
+    assert!(screen.contains("x unmet Support"), "{screen}");
+    assert!(screen.contains("! unclear ISO"), "{screen}");
 }
