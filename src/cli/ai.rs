@@ -11,8 +11,6 @@ use super::output::{Align, Table, print_json, printable};
 use crate::ai::usage;
 use crate::config::Config;
 use crate::error::Error;
-use crate::jobs::Status;
-use crate::jobs::foreground::{self, Notice};
 use crate::jobs::kinds::resolve_place;
 use crate::jobs::payload::{AskPayload, JobPayload};
 use crate::store::{Store, conversations};
@@ -120,40 +118,11 @@ fn run_ask(
     json: bool,
 ) -> Result<ExitCode, Error> {
     let new = payload.job(Some(place.workspace()));
-    let ran = foreground::run(config, store, &new, |notice| match notice {
-        Notice::Queued(id) => eprintln!("kollega: job {id}: ask {}", place.workspace()),
-        Notice::Cancelling(id) => {
-            eprintln!("kollega: cancelling job {id} (Ctrl-C again to leave at once)")
-        }
-    })?;
-    let job = ran.job;
-    if !ran.ended || !job.status.is_final() {
-        eprintln!(
-            "kollega: job {} is {}; `kollega jobs log {} --follow` shows it",
-            job.id, job.status, job.id
-        );
+    let what = format!("ask {}", place.workspace());
+    let Some(done) = super::jobs::answered(config, store, &new, &what)? else {
         return Ok(ExitCode::from(130));
-    }
-    if job.status == Status::Cancelled {
-        return Ok(ExitCode::from(130));
-    }
-    let result = match (&job.status, &job.result) {
-        (Status::Succeeded, Some(result)) => result.clone(),
-        _ => {
-            return Err(Error::Refused {
-                message: format!(
-                    "job {} {}: {}",
-                    job.id,
-                    job.status,
-                    job.error.as_deref().unwrap_or("no reason was recorded")
-                ),
-                hint: format!(
-                    "`kollega jobs log {}` shows the answer received and each try",
-                    job.id
-                ),
-            });
-        }
     };
+    let (job_id, result) = (done.job_id, done.result);
     if json {
         print_json(&json!({
             "patchId": result["patchId"],
@@ -161,7 +130,7 @@ fn run_ask(
             "hunks": result["hunks"],
             "usage": result["usage"],
             "conversationId": result["conversationId"],
-            "jobId": job.id,
+            "jobId": job_id,
         }))?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -175,10 +144,7 @@ fn run_ask(
             "patch {id}: {} file(s), {} hunk(s) to review; `kollega review {id}` opens it",
             result["files"], result["hunks"]
         ),
-        None => println!(
-            "no edits in the answer (it is in `kollega jobs log {}`)",
-            job.id
-        ),
+        None => println!("no edits in the answer (it is in `kollega jobs log {job_id}`)"),
     }
     println!(
         "{} tokens in ({} cached), {} out, {cost}",

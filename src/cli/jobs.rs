@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::args::{
     ExportArgs, GitCommand, ImportArgs, JobsAction, JobsArgs, RunArgs, ScheduleCommand, WorkerArgs,
@@ -239,6 +239,63 @@ pub(crate) fn job_cmd(
         return Ok(ExitCode::from(130));
     }
     Ok(exit(&job))
+}
+
+/// A job run in the foreground to a successful end.
+pub(super) struct Answered {
+    pub job_id: i64,
+    pub result: Value,
+}
+
+impl Answered {
+    /// The job's result with its `jobId`, as JSON on stdout.
+    pub(super) fn print_json(mut self) -> Result<ExitCode, Error> {
+        self.result["jobId"] = json!(self.job_id);
+        print_json(&self.result)?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Runs job `new` in the foreground (`what` names it on stderr) and waits
+/// for its result: `None` when it was interrupted or cancelled (the caller
+/// exits 130), the job's failure as an error naming its log.
+pub(super) fn answered(
+    config: &Config,
+    store: Store,
+    new: &NewJob,
+    what: &str,
+) -> Result<Option<Answered>, Error> {
+    let ran = foreground::run(config, store, new, |notice| match notice {
+        Notice::Queued(id) => eprintln!("kollega: job {id}: {what}"),
+        Notice::Cancelling(id) => {
+            eprintln!("kollega: cancelling job {id} (Ctrl-C again to leave at once)")
+        }
+    })?;
+    let job = ran.job;
+    if !ran.ended || !job.status.is_final() || job.status == Status::Cancelled {
+        eprintln!(
+            "kollega: job {} is {}; `kollega jobs log {} --follow` shows it",
+            job.id, job.status, job.id
+        );
+        return Ok(None);
+    }
+    match (job.status, job.result) {
+        (Status::Succeeded, Some(result)) => Ok(Some(Answered {
+            job_id: job.id,
+            result,
+        })),
+        (status, _) => Err(Error::refused(
+            format!(
+                "job {} {status}: {}",
+                job.id,
+                job.error.as_deref().unwrap_or("no reason was recorded")
+            ),
+            format!(
+                "`kollega jobs log {}` shows what was received and each try",
+                job.id
+            ),
+        )),
+    }
 }
 
 /// The exit code of a foreground run of a job that ended; its error is

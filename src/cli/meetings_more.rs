@@ -13,8 +13,6 @@ use serde_json::{Value, json};
 use super::output::{print_json, printable};
 use crate::config::Config;
 use crate::error::Error;
-use crate::jobs::Status;
-use crate::jobs::foreground::{self, Notice};
 use crate::jobs::payload::JobPayload;
 use crate::meetings::brief::BriefPayload;
 use crate::store::{Store, backup, meetings};
@@ -250,57 +248,14 @@ pub(super) fn brief(
         return Ok(ExitCode::SUCCESS);
     }
     let what = format!("{kind}-brief of {}", printable(&meeting.title));
-    let Some((job_id, result)) = wait(config, store, &new, &what)? else {
+    let Some(done) = super::jobs::answered(config, store, &new, &what)? else {
         return Ok(ExitCode::from(130));
     };
     if args.json {
-        let mut out = result.clone();
-        out["jobId"] = json!(job_id);
-        print_json(&out)?;
-        return Ok(ExitCode::SUCCESS);
+        return done.print_json();
     }
-    print_brief(&result);
+    print_brief(&done.result);
     Ok(ExitCode::SUCCESS)
-}
-
-/// Runs job `new` in the foreground (`what` names it on stderr) and waits:
-/// its id and result, or `None` when it was interrupted (exit 130), or the
-/// job's failure as an error naming its log.
-pub(super) fn wait(
-    config: &Config,
-    store: Store,
-    new: &crate::jobs::queue::NewJob,
-    what: &str,
-) -> Result<Option<(i64, Value)>, Error> {
-    let ran = foreground::run(config, store, new, |notice| match notice {
-        Notice::Queued(id) => eprintln!("kollega: job {id}: {what}"),
-        Notice::Cancelling(id) => {
-            eprintln!("kollega: cancelling job {id} (Ctrl-C again to leave at once)")
-        }
-    })?;
-    let job = ran.job;
-    if !ran.ended || !job.status.is_final() || job.status == Status::Cancelled {
-        eprintln!(
-            "kollega: job {} is {}; `kollega jobs log {} --follow` shows it",
-            job.id, job.status, job.id
-        );
-        return Ok(None);
-    }
-    match (&job.status, &job.result) {
-        (Status::Succeeded, Some(result)) => Ok(Some((job.id, result.clone()))),
-        _ => Err(Error::refused(
-            format!(
-                "job {} {}: {}",
-                job.id,
-                job.status,
-                job.error.as_deref().unwrap_or("no reason was recorded")
-            ),
-            format!(
-                "`kollega jobs log {}` shows the answers received and each try",
-                job.id
-            ),
-        )),
-    }
 }
 
 /// A brief as text: its lists, then what it cost.

@@ -248,17 +248,13 @@ pub(super) fn run(config: &Config, store: Store, args: &ModuleArgs) -> Result<Ex
         model: args.model.clone(),
     };
     let what = format!("module {} on meeting {}", m.name, printable(&meeting.title));
-    let Some((job_id, result)) =
-        super::meetings_more::wait(config, store, &payload.job(None), &what)?
-    else {
+    let Some(done) = super::jobs::answered(config, store, &payload.job(None), &what)? else {
         return Ok(ExitCode::from(130));
     };
     if args.json {
-        let mut out = result;
-        out["jobId"] = json!(job_id);
-        print_json(&out)?;
-        return Ok(ExitCode::SUCCESS);
+        return done.print_json();
     }
+    let result = done.result;
     let module_name = result["module"].as_str().unwrap_or_default();
     let version = result["promptVersion"].as_str().unwrap_or_default();
     let stored = Stored::of(module_name, version, &result["answer"].to_string());

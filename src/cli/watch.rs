@@ -408,17 +408,13 @@ fn summarize(
         "summary of version {version} of {}",
         printable(&crate::meetings::import::shown_url(&w.url))
     );
-    let Some((job_id, result)) =
-        super::meetings_more::wait(config, store, &payload.job(None), &what)?
-    else {
+    let Some(done) = super::jobs::answered(config, store, &payload.job(None), &what)? else {
         return Ok(ExitCode::from(130));
     };
     if json {
-        let mut out = result;
-        out["jobId"] = json!(job_id);
-        print_json(&out)?;
-        return Ok(ExitCode::SUCCESS);
+        return done.print_json();
     }
+    let result = done.result;
     println!(
         "{}",
         printable(result["summary"].as_str().unwrap_or_default())
