@@ -42,6 +42,7 @@ pub(super) fn dispatch(
             no_commit,
             json,
         } => {
+            store.defer_checkpoints()?;
             let then_apply = apply.then(|| Commit::choose(config, commit, no_commit));
             import(store, &workspace, &file, then_apply, json)
         }
@@ -60,6 +61,7 @@ pub(super) fn dispatch(
                 (false, false) => Selection::Hunks(hunks),
                 (false, true) => Selection::Accepted,
             };
+            store.defer_checkpoints()?;
             apply(
                 store,
                 id,

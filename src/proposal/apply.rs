@@ -13,6 +13,7 @@ use super::{Proposal, ProposalError, Result, Target};
 use crate::patch::closest::closest;
 use crate::patch::{FilePatch, FileStatus, Hunk, LineKind, Patch, PatchError};
 use crate::store::Store;
+use crate::store::applies::AppliedHunks;
 use crate::store::patches::{Decision, PatchStatus};
 
 /// Context lines a hunk may have wrong at each end and still apply, as
@@ -111,11 +112,31 @@ fn write(
     selection: &Selection,
 ) -> Result<Applied> {
     let hunks = chosen.iter().filter(|&&c| c).count();
-    let changes = plan(&tx, target, patch, chosen, selection)?;
+    let whole_files = !matches!(selection, Selection::Hunks(_));
+    let (changes, complete) = plan(
+        &|path: &str| target.read(&tx, path),
+        patch,
+        chosen,
+        whole_files,
+    )?;
     if changes.is_empty() {
         return Err(ProposalError::Empty);
     }
-    let apply_id = checkpoint::write(conn, tx, target, &changes, Step::Apply { patch_id: id })?;
+    // The files' `after` is derived again from `before` and these hunks,
+    // unless a file the patch touches is left as it was: derivation,
+    // reading only the checkpoint, would not find it.
+    let applied = complete.then(|| AppliedHunks {
+        hunks: ranges(chosen),
+        whole_files,
+    });
+    let apply_id = checkpoint::write(
+        conn,
+        tx,
+        target,
+        &changes,
+        Step::Apply { patch_id: id },
+        applied.as_ref(),
+    )?;
     Ok(Applied {
         apply_id,
         patch_id: id,
@@ -158,18 +179,21 @@ fn chosen(proposal: &Proposal, selection: &Selection) -> Result<Vec<bool>> {
     })
 }
 
-/// Every file's change, computed from the files as they are; nothing is
-/// written.
+/// A file's content by path, `None` where there is no such file.
+type Read<'a> = &'a dyn Fn(&str) -> Result<Option<Content>>;
+
+/// Every file's change, computed from the files as `read` gives them;
+/// nothing is written. `whole_files`: the patch's files without hunks go
+/// along. Whether every file the patch touches is among the changes (a
+/// file it leaves as it was is not).
 fn plan(
-    conn: &Connection,
-    target: &Target,
+    read: Read<'_>,
     patch: &Patch,
     chosen: &[bool],
-    selection: &Selection,
-) -> Result<Vec<Change>> {
+    whole_files: bool,
+) -> Result<(Vec<Change>, bool)> {
     let mut plan = Plan {
-        conn,
-        target,
+        read,
         changes: Vec::new(),
         at: HashMap::new(),
     };
@@ -183,7 +207,7 @@ fn plan(
         // A file without hunks (a rename, a mode change, an empty file)
         // has nothing to review: it goes with the rest unless hunks were
         // picked by number.
-        let whole = file.hunks.is_empty() && !matches!(selection, Selection::Hunks(_));
+        let whole = file.hunks.is_empty() && whole_files;
         if picked.is_empty() && !whole {
             continue;
         }
@@ -191,14 +215,91 @@ fn plan(
         plan.file(file, &picked, numbers.start, all_hunks)?;
     }
     let mut changes = plan.changes;
+    let touched = changes.len();
     changes.retain(|c| c.before != c.after);
-    Ok(changes)
+    let complete = changes.len() == touched;
+    Ok((changes, complete))
+}
+
+/// The content of every file after an apply of `applied` hunks of
+/// `patch`, derived from `before`, every file's content before it (the
+/// checkpoint's): path and content, `None` where no file is left. An
+/// error when the hunks no longer apply to it (the patch was rewritten
+/// since, by a split in review).
+pub(super) fn derive_afters(
+    patch: &Patch,
+    applied: &AppliedHunks,
+    before: &HashMap<String, Option<Content>>,
+) -> Result<Vec<(String, Option<Content>)>> {
+    let count = patch.files.iter().map(|f| f.hunks.len()).sum();
+    let chosen = parse_ranges(&applied.hunks, count).ok_or_else(|| {
+        refuse(
+            "the checkpoint",
+            "restored",
+            "its list of applied hunks no longer fits its patch",
+        )
+    })?;
+    let read = |path: &str| -> Result<Option<Content>> {
+        before.get(path).cloned().ok_or_else(|| {
+            refuse(
+                path,
+                "restored",
+                "the patch no longer touches the files its checkpoint holds",
+            )
+        })
+    };
+    let (changes, _) = plan(&read, patch, &chosen, applied.whole_files)?;
+    Ok(changes.into_iter().map(|c| (c.path, c.after)).collect())
+}
+
+/// `chosen` (a flag per hunk, in order) as 1-based ranges: `1-3,7`.
+fn ranges(chosen: &[bool]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chosen.len() {
+        if !chosen[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chosen.len() && chosen[i] {
+            i += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if i - start == 1 {
+            out.push_str(&(start + 1).to_string());
+        } else {
+            out.push_str(&format!("{}-{}", start + 1, i));
+        }
+    }
+    out
+}
+
+/// The flags [`ranges`] wrote, for a patch of `count` hunks; `None` when
+/// the text is not such ranges or names a hunk past `count`.
+fn parse_ranges(text: &str, count: usize) -> Option<Vec<bool>> {
+    let mut chosen = vec![false; count];
+    for part in text.split(',').filter(|p| !p.is_empty()) {
+        let (first, last) = match part.split_once('-') {
+            Some((a, b)) => (a.parse::<usize>().ok()?, b.parse::<usize>().ok()?),
+            None => {
+                let n = part.parse::<usize>().ok()?;
+                (n, n)
+            }
+        };
+        if first == 0 || last < first || last > count {
+            return None;
+        }
+        chosen[first - 1..last].fill(true);
+    }
+    Some(chosen)
 }
 
 /// The changes computed so far, one per path, and where each path's is.
 struct Plan<'a> {
-    conn: &'a Connection,
-    target: &'a Target,
+    read: Read<'a>,
     changes: Vec<Change>,
     at: HashMap<String, usize>,
 }
@@ -209,7 +310,7 @@ impl Plan<'_> {
     fn current(&self, path: &str) -> Result<Option<Content>> {
         match self.at.get(path) {
             Some(&i) => Ok(self.changes[i].after.clone()),
-            None => self.target.read(self.conn, path),
+            None => (self.read)(path),
         }
     }
 

@@ -1,7 +1,9 @@
 //! Writing a set of file changes as one step, and the checkpoints that
 //! make each apply undoable: undo restores the last apply's `before` of
 //! every file, redo the first undone apply's `after`, each only while
-//! every file is as the step it takes back left it.
+//! every file is as the step it takes back left it. An apply's `after`
+//! is kept as a SHA-256 with the hunks it applied, and derived again from
+//! `before` when needed ([`sides`]).
 
 use std::sync::Mutex;
 
@@ -9,7 +11,11 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::target::{Content, Files, MODE_FILE};
 use super::{ProposalError, Result, Target, disk};
-use crate::store::applies::{self, ApplyFile, ApplyState, Writer, Writing};
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::store::applies::{self, AppliedHunks, ApplyFile, ApplyState, Writer, Writing};
 use crate::store::patches::{self, PatchStatus};
 use crate::store::{Store, files, locks, now_ms};
 
@@ -55,16 +61,21 @@ pub(crate) struct Restored {
 /// as being written, with the WAL synced), then its files are written,
 /// then a second transaction records it as done; a step cut short between
 /// the two is taken back by [`super::recover`].
+///
+/// With `applied` (an apply), the checkpoint keeps each file's `after`
+/// as its SHA-256 only, derived again from `before` and those hunks when
+/// needed (see [`sides`]).
 pub(super) fn write(
     conn: &Connection,
     tx: Transaction<'_>,
     target: &Target,
     changes: &[Change],
     step: Step,
+    applied: Option<&AppliedHunks>,
 ) -> Result<i64> {
     match &target.files {
         Files::Store { id: workspace_id } => {
-            let id = journal(&tx, target, changes, step, None)?;
+            let id = journal(&tx, target, changes, step, None, applied)?;
             for change in changes {
                 let after = change
                     .after
@@ -77,8 +88,11 @@ pub(super) fn write(
             Ok(id)
         }
         Files::Dir(folder) => {
-            let id = begin(tx, target, changes, step, &Writer::this_process())?;
+            let id = begin(tx, target, changes, step, &Writer::this_process(), applied)?;
             let _writing = InFlight::enter(id);
+            // The journal is synced; the record of the end need not be
+            // (see `Durable`).
+            relax(conn);
             if let Err(e) = disk::write_all(folder, changes) {
                 // The files are as they were: the journal goes too (or,
                 // if the store fails now, at the next recovery).
@@ -114,8 +128,9 @@ pub(super) fn begin(
     changes: &[Change],
     step: Step,
     writer: &Writer,
+    applied: Option<&AppliedHunks>,
 ) -> Result<i64> {
-    let id = journal(&tx, target, changes, step, Some(writer))?;
+    let id = journal(&tx, target, changes, step, Some(writer), applied)?;
     tx.commit()?;
     Ok(id)
 }
@@ -128,17 +143,28 @@ fn journal(
     changes: &[Change],
     step: Step,
     writer: Option<&Writer>,
+    applied: Option<&AppliedHunks>,
 ) -> Result<i64> {
     match step {
         Step::Apply { patch_id } => {
+            let derived = applied.is_some();
             let rows: Vec<ApplyFile> = changes
                 .iter()
                 .map(|c| ApplyFile {
                     path: c.path.clone(),
                     before: c.before.as_ref().map(|b| b.text.as_bytes().to_vec()),
-                    after: c.after.as_ref().map(|a| a.text.as_bytes().to_vec()),
+                    after: c
+                        .after
+                        .as_ref()
+                        .filter(|_| !derived)
+                        .map(|a| a.text.as_bytes().to_vec()),
                     before_mode: c.before.as_ref().map(|b| b.mode),
                     after_mode: c.after.as_ref().map(|a| a.mode),
+                    after_sha256: c
+                        .after
+                        .as_ref()
+                        .filter(|_| derived)
+                        .map(|a| Sha256::digest(a.text.as_bytes()).to_vec()),
                 })
                 .collect();
             Ok(applies::insert(
@@ -148,6 +174,7 @@ fn journal(
                 &rows,
                 now_ms(),
                 writer,
+                applied,
             )?)
         }
         Step::Undo { apply_id, .. } | Step::Redo { apply_id, .. } => {
@@ -231,9 +258,14 @@ impl Writer {
 
 /// Commits synced to disk while this lives (SQLite's `synchronous =
 /// FULL`; the store's everyday level, NORMAL, may lose the last commits
-/// to a power cut). A step's journal must be on disk before its first
-/// write, and its end before the command says it is done. SQLite
-/// changes the level only outside a transaction: make this first.
+/// to a power cut, never to a killed process). A folder's step needs one
+/// synced commit: its journal, on disk before the first file is written,
+/// so that a power cut at any moment after leaves the step findable and
+/// it is taken back. The record of its end is an ordinary commit (see
+/// [`relax`]): a power cut within moments of it may lose it, and the
+/// step, journaled and no longer marked done, is then taken back whole
+/// at the next start; a killed process loses nothing. SQLite changes
+/// the level only outside a transaction: make this first.
 pub(super) struct Durable<'a>(&'a Connection);
 
 impl<'a> Durable<'a> {
@@ -245,9 +277,15 @@ impl<'a> Durable<'a> {
 
 impl Drop for Durable<'_> {
     fn drop(&mut self) {
-        if let Err(e) = self.0.pragma_update(None, "synchronous", "NORMAL") {
-            tracing::warn!(error = %e, "cannot set the store's synchronous level back");
-        }
+        relax(self.0);
+    }
+}
+
+/// Sets the store's everyday synchronous level (NORMAL) back, outside a
+/// transaction.
+fn relax(conn: &Connection) {
+    if let Err(e) = conn.pragma_update(None, "synchronous", "NORMAL") {
+        tracing::warn!(error = %e, "cannot set the store's synchronous level back");
     }
 }
 
@@ -308,23 +346,22 @@ fn step_back_or_forth(store: &mut Store, target: &Target, back: bool) -> Result<
         applies::first_undone(&tx, &target.key)?.ok_or(ProposalError::Nothing("redo"))?
     };
     let mut changes = Vec::new();
-    for file in applies::files(&tx, row.id)? {
-        let before = content(&file.path, file.before, file.before_mode)?;
-        let after = content(&file.path, file.after, file.after_mode)?;
+    for side in sides(&tx, row.id)? {
+        let (file, before, after) = (side.path, side.before, side.after);
         let (now_expected, then) = if back {
             (after, before)
         } else {
             (before, after)
         };
-        if target.read(&tx, &file.path)? != now_expected {
+        if target.read(&tx, &file)? != now_expected {
             return Err(ProposalError::ChangedSince {
-                path: file.path,
+                path: file,
                 what: if back { "apply" } else { "undo" },
                 action: if back { "undoing" } else { "redoing" },
             });
         }
         changes.push(Change {
-            path: file.path,
+            path: file,
             before: now_expected,
             after: then,
         });
@@ -340,13 +377,85 @@ fn step_back_or_forth(store: &mut Store, target: &Target, back: bool) -> Result<
             patch_id: row.patch_id,
         }
     };
-    let apply_id = write(conn, tx, target, &changes, step)?;
+    let apply_id = write(conn, tx, target, &changes, step, None)?;
     Ok(Restored {
         apply_id,
         patch_id: row.patch_id,
         files: changes.into_iter().map(|c| c.path).collect(),
         commit: None,
     })
+}
+
+/// One file of a checkpoint, before and after the apply.
+pub(super) struct Sides {
+    pub(super) path: String,
+    pub(super) before: Option<Content>,
+    pub(super) after: Option<Content>,
+}
+
+/// The files of checkpoint `id`, in path order, each before and after the
+/// apply. An `after` kept as a SHA-256 only is derived from the `before`
+/// of every file and the hunks the apply wrote, and checked against it.
+pub(super) fn sides(conn: &Connection, id: i64) -> Result<Vec<Sides>> {
+    let rows = applies::files(conn, id)?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut hashes = Vec::new();
+    for file in rows {
+        let before = content(&file.path, file.before, file.before_mode)?;
+        let after = content(&file.path, file.after, file.after_mode)?;
+        if let Some(sha) = file.after_sha256 {
+            hashes.push((out.len(), sha, file.after_mode.unwrap_or(MODE_FILE)));
+        }
+        out.push(Sides {
+            path: file.path,
+            before,
+            after,
+        });
+    }
+    if hashes.is_empty() {
+        return Ok(out);
+    }
+    let cannot = |path: &str, why: &str| ProposalError::File {
+        path: path.to_string(),
+        what: "restored",
+        why: why.to_string(),
+    };
+    let (patch_id, applied) = applies::applied_hunks(conn, id)?.ok_or_else(|| {
+        cannot(
+            &out[hashes[0].0].path,
+            "its checkpoint no longer names the patch its content after the apply is derived from",
+        )
+    })?;
+    let diff = patches::get(conn, patch_id)?
+        .ok_or_else(|| {
+            cannot(
+                &out[hashes[0].0].path,
+                "the patch of its checkpoint is gone",
+            )
+        })?
+        .diff;
+    let patch = crate::patch::parse(diff.as_bytes())?;
+    let before: HashMap<String, Option<Content>> = out
+        .iter()
+        .map(|s| (s.path.clone(), s.before.clone()))
+        .collect();
+    let mut derived: HashMap<String, Option<Content>> =
+        super::apply::derive_afters(&patch, &applied, &before)?
+            .into_iter()
+            .collect();
+    for (at, sha, mode) in hashes {
+        let side = &mut out[at];
+        let after = derived.remove(&side.path).flatten().filter(|a| {
+            a.mode == mode && Sha256::digest(a.text.as_bytes()).as_slice() == sha.as_slice()
+        });
+        side.after = Some(after.ok_or_else(|| {
+            cannot(
+                &side.path,
+                "its content after the apply, derived from its patch, is not what was written (the patch was rewritten since)",
+            )
+        })?);
+    }
+    Ok(out)
 }
 
 /// A checkpoint's side of a file as content.

@@ -6,8 +6,8 @@
 //! changes' `before`.
 //!
 //! No temp file and rename per file is needed for all or nothing: the
-//! step is journaled in the store, every file before and after, synced,
-//! before the first write (see `checkpoint`), and a step cut short (a
+//! step is journaled in the store, every file before (and after, or
+//! what derives it), synced, before the first write (see `checkpoint`), and a step cut short (a
 //! killed process, a power cut) is taken back from that journal before
 //! the next one (see `recover`): each file is as before, as after, or
 //! part way to after (a prefix of it: the truncate and the writes of a
@@ -16,11 +16,12 @@
 //! during a `git apply`: the file empty or part written, for the moment
 //! of its write.
 //!
-//! Nothing is fsynced file by file: the store's record that the step is
-//! done is synced after the last write, and on file systems that flush a
-//! file truncated and rewritten when it is closed (ext4's default
-//! `auto_da_alloc`, btrfs, xfs) its new content reaches the disk with
-//! that record. A new file has no such rule: it alone is fsynced.
+//! Nothing is fsynced file by file: file systems that flush a file
+//! truncated and rewritten when it is closed (ext4's default
+//! `auto_da_alloc`, btrfs, xfs) start its new content to the disk then,
+//! and a step whose record of being done a power cut lost is taken back
+//! whole from its journal. A new file has no such rule: it alone is
+//! fsynced.
 
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};

@@ -6,8 +6,10 @@
 //! numbered 1..N over the whole patch, in file then hunk order, the
 //! numbers `patch show`, `patch apply --hunks` and error messages use.
 //! Every apply is a checkpoint (`store::applies`) holding each file before
-//! and after, which undo and redo restore only while the files are as the
-//! checkpoint left them.
+//! it, and after it as a hash with the hunks applied (the content after is
+//! derived again from those), which undo and redo restore only while the
+//! files are as the checkpoint left them. A hunk has a decision row only
+//! once the review decided it.
 //!
 //! A workspace is either stored here (files in SQLite, changed in one
 //! transaction with the checkpoint) or a folder on disk: the step is
@@ -341,7 +343,7 @@ fn strip_folder_prefix(file: &mut crate::patch::FilePatch) {
 }
 
 /// Stores `patch` for the workspace keyed `workspace_key` (as
-/// `store::drafts` keys it) with a pending decision per hunk; its id. The
+/// `store::drafts` keys it), every hunk pending; its id. The
 /// ask job calls this with its job and conversation.
 #[expect(
     clippy::too_many_arguments,
@@ -391,7 +393,6 @@ fn store_patch_in(
         return Err(ProposalError::Empty);
     }
     let diff = patch.to_unified();
-    let hunks_per_file: Vec<usize> = patch.files.iter().map(|f| f.hunks.len()).collect();
     Ok(patches::insert_in(
         conn,
         &NewPatch {
@@ -402,7 +403,6 @@ fn store_patch_in(
             title,
             message,
             diff: &diff,
-            hunks_per_file: &hunks_per_file,
         },
         crate::store::now_ms(),
     )?)

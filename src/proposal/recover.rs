@@ -1,7 +1,8 @@
 //! Taking back a step cut short: an apply, undo or redo of a folder whose
 //! process died (killed, crashed, the machine lost power) between
 //! journaling the step and recording it as done. The journal (the
-//! checkpoint's rows, each file before and after) tells what every file
+//! checkpoint's rows, each file before and after, the after derived
+//! again where it is kept as a hash) tells what every file
 //! was before the step; each file the step had changed already, whole or
 //! part way (its bytes a prefix of what the step writes: the file was
 //! cut short while being written in place), is put back, and the journal
@@ -108,9 +109,8 @@ fn take_back(
     let step = Step::of(journaled);
     let mut changes = Vec::new();
     let mut left = Vec::new();
-    for file in applies::files(conn, journaled.apply_id)? {
-        let before = checkpoint::content(&file.path, file.before, file.before_mode)?;
-        let after = checkpoint::content(&file.path, file.after, file.after_mode)?;
+    for file in checkpoint::sides(conn, journaled.apply_id)? {
+        let (before, after) = (file.before, file.after);
         // What the file was before the step, and what the step makes it.
         let (origin, written) = match journaled.writing {
             Writing::Apply | Writing::Redo => (before, after),

@@ -452,7 +452,14 @@ fn split_gives_each_piece_a_decision_and_the_pieces_apply() {
     assert_eq!(split(&mut store, id, 0, 0).unwrap(), 2);
     let proposal = load(&store, id).unwrap();
     assert_eq!(proposal.hunk_count(), 2);
-    assert_eq!(proposal.decisions.len(), 2);
+    // Each piece pending: no decision row until the review decides.
+    assert!(proposal.decisions.is_empty());
+    assert!(
+        proposal
+            .hunks()
+            .iter()
+            .all(|h| h.decision == Decision::Pending)
+    );
     apply(&mut store, &target, id, Selection::Hunks(vec![2])).unwrap();
     assert_eq!(
         read(&store, &target, "x").unwrap(),
@@ -638,7 +645,7 @@ fn cut_short(
     let conn = &store.conn;
     let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
         .unwrap();
-    let id = checkpoint::begin(tx, target, changes, step, writer).unwrap();
+    let id = checkpoint::begin(tx, target, changes, step, writer, None).unwrap();
     let Files::Dir(disk) = &target.files else {
         panic!("a folder")
     };
@@ -769,7 +776,7 @@ fn a_file_cut_before_its_mode_and_a_new_file_cut_short_are_taken_back() {
     let tx =
         rusqlite::Transaction::new_unchecked(&store.conn, rusqlite::TransactionBehavior::Immediate)
             .unwrap();
-    checkpoint::begin(tx, &target, &changes, step, &writer).unwrap();
+    checkpoint::begin(tx, &target, &changes, step, &writer, None).unwrap();
     // Killed after run.sh's write, before its mode, and in the middle of
     // the new file.
     fs::write(root.join("run.sh"), "echo two\n").unwrap();
@@ -867,4 +874,144 @@ fn a_step_another_live_process_is_writing_is_not_taken_back() {
     child.wait().unwrap();
     assert_eq!(recover(&mut store, &target).unwrap().len(), 1);
     assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\ntwo\nthree\n");
+}
+
+/// Every file of `root` (path and bytes), in path order.
+fn snapshot(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let name = path.strip_prefix(root).unwrap().display().to_string();
+                out.push((name, fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn an_apply_keeps_no_after_and_redo_derives_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let root = dir.path().join("ws");
+    let target = folder(&root, &three_files());
+    let diff = format!(
+        "{}diff --git a/new.txt b/new.txt\nnew file mode 100644\n--- /dev/null\n+++ b/new.txt\n@@ -0,0 +1 @@\n+fresh\n",
+        three_file_diff()
+    );
+    let id = import(&mut store, &target, &diff, Source::Import, "t")
+        .unwrap()
+        .id;
+    // Hunks 1, 3 and 4: the choice is kept with the checkpoint.
+    let applied = apply(&mut store, &target, id, Selection::Hunks(vec![1, 3, 4])).unwrap();
+    let after = snapshot(&root);
+    let (stored_after, hashes): (i64, i64) = store
+        .conn
+        .query_row(
+            "SELECT COUNT(after), COUNT(after_sha256) FROM apply_files WHERE apply_id = ?1",
+            [applied.apply_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (stored_after, hashes),
+        (0, 3),
+        "only hashes of the after side"
+    );
+    undo(&mut store, &target).unwrap();
+    assert_eq!(
+        read(&store, &target, "a.txt").as_deref(),
+        Some("one\ntwo\nthree\n")
+    );
+    assert_eq!(read(&store, &target, "new.txt"), None);
+    redo(&mut store, &target).unwrap();
+    assert_eq!(snapshot(&root), after, "redo writes what the apply wrote");
+    // Undo checks the files against the derived after too.
+    fs::write(root.join("c.md"), "edited\n").unwrap();
+    assert!(matches!(
+        undo(&mut store, &target),
+        Err(ProposalError::ChangedSince { .. })
+    ));
+}
+
+#[test]
+fn a_checkpoint_from_before_derivation_still_undoes_and_redoes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let root = dir.path().join("ws");
+    let target = folder(&root, &three_files());
+    let id = import(&mut store, &target, &three_file_diff(), Source::Import, "t")
+        .unwrap()
+        .id;
+    let applied = apply(&mut store, &target, id, Selection::All).unwrap();
+    let after = snapshot(&root);
+    // The row as a version before migration 14 wrote it: `after` whole,
+    // no hashes, no hunks.
+    for (path, bytes) in &after {
+        store
+            .conn
+            .execute(
+                "UPDATE apply_files SET after = ?3, after_sha256 = NULL
+                 WHERE apply_id = ?1 AND path = ?2",
+                rusqlite::params![applied.apply_id, path, bytes],
+            )
+            .unwrap();
+    }
+    store
+        .conn
+        .execute(
+            "UPDATE applies SET hunks = NULL WHERE id = ?1",
+            [applied.apply_id],
+        )
+        .unwrap();
+    // And its patch rewritten: nothing is derived from it.
+    store
+        .conn
+        .execute("UPDATE patches SET diff = 'gone' WHERE id = ?1", [id])
+        .unwrap();
+    undo(&mut store, &target).unwrap();
+    assert_eq!(
+        read(&store, &target, "a.txt").as_deref(),
+        Some("one\ntwo\nthree\n")
+    );
+    redo(&mut store, &target).unwrap();
+    assert_eq!(snapshot(&root), after);
+}
+
+#[test]
+fn a_redo_whose_patch_was_split_since_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let root = dir.path().join("ws");
+    let old = "1\n2\n3\n4\n5\n6\n7\n8\n9\n";
+    let new = "1\nTWO\n3\n4\n5\n6\n7\nEIGHT\n9\n";
+    let target = folder(&root, &[("n.txt", old)]);
+    let diff = diff_of(&[("n.txt", old, new)]);
+    let id = import(&mut store, &target, &diff, Source::Import, "t")
+        .unwrap()
+        .id;
+    apply(&mut store, &target, id, Selection::All).unwrap();
+    undo(&mut store, &target).unwrap();
+    // One hunk becomes two: the numbers the checkpoint kept name
+    // something else now.
+    assert_eq!(split(&mut store, id, 0, 0).unwrap(), 2);
+    let before = snapshot(&root);
+    let refused = redo(&mut store, &target).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            ProposalError::File {
+                what: "restored",
+                ..
+            }
+        ),
+        "{refused}"
+    );
+    assert_eq!(snapshot(&root), before);
 }

@@ -8,6 +8,11 @@
 //! edit). Checking files and writing them is the `proposal` module's work;
 //! this one only keeps rows, inside the caller's transaction.
 //!
+//! An apply's checkpoint may keep each file's `after` as a SHA-256 only
+//! (`after_sha256`, migration 14), with the hunks the apply wrote
+//! ([`AppliedHunks`]): the content is derived again from `before` and the
+//! patch when undo or redo needs it (see `proposal`).
+//!
 //! A step written into a folder is journaled first: its row carries
 //! `writing` (the step) and its writer from before the first file is
 //! written until the step is recorded, so that a step cut short (a killed
@@ -54,6 +59,9 @@ pub(crate) struct ApplyRow {
 
 /// One file of a checkpoint: its bytes and git mode (`0o100644`,
 /// `0o100755`) before and after; `None` where the file did not exist.
+/// With `after_sha256`, the file exists after (`after_mode`) but its
+/// bytes are not kept: they are derived from `before` and the applied
+/// hunks, and must hash to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ApplyFile {
     pub path: String,
@@ -61,6 +69,16 @@ pub(crate) struct ApplyFile {
     pub after: Option<Vec<u8>>,
     pub before_mode: Option<u32>,
     pub after_mode: Option<u32>,
+    pub after_sha256: Option<Vec<u8>>,
+}
+
+/// The hunks an apply wrote, from which its files' `after` is derived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AppliedHunks {
+    /// 1-based numbers over the whole patch, as ranges: `1-5000`, `1,3-4`.
+    pub hunks: String,
+    /// Whether the patch's files without hunks went with them.
+    pub whole_files: bool,
 }
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApplyRow> {
@@ -77,7 +95,8 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApplyRow> {
 const COLUMNS: &str = "id, workspace_key, patch_id, state, created_at, commit_id";
 
 /// Records a new applied checkpoint with its files; its id. With a
-/// `writer`, the checkpoint is journaled as being written by it. The
+/// `writer`, the checkpoint is journaled as being written by it; with
+/// `hunks`, its files' `after` may be derived (see [`ApplyFile`]). The
 /// workspace's undone checkpoints stay until [`finish_apply`]. Call inside
 /// a transaction.
 pub(crate) fn insert(
@@ -87,11 +106,12 @@ pub(crate) fn insert(
     files: &[ApplyFile],
     now: i64,
     writer: Option<&Writer>,
+    hunks: Option<&AppliedHunks>,
 ) -> Result<i64> {
     conn.execute(
         "INSERT INTO applies (workspace_key, patch_id, state, created_at, updated_at,
-                              writing, writer_pid, writer_boot)
-         VALUES (?1, ?2, 'applied', ?3, ?3, ?4, ?5, ?6)",
+                              writing, writer_pid, writer_boot, hunks, whole_files)
+         VALUES (?1, ?2, 'applied', ?3, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             workspace_key,
             patch_id,
@@ -99,12 +119,15 @@ pub(crate) fn insert(
             writer.map(|_| Writing::Apply.as_str()),
             writer.map(|w| w.pid),
             writer.map(|w| w.boot.as_str()),
+            hunks.map(|h| h.hunks.as_str()),
+            hunks.is_none_or(|h| h.whole_files),
         ],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO apply_files (apply_id, path, before, after, before_mode, after_mode)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO apply_files (apply_id, path, before, after, before_mode, after_mode,
+                                  after_sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for f in files {
         stmt.execute(params![
@@ -113,10 +136,35 @@ pub(crate) fn insert(
             f.before,
             f.after,
             f.before_mode,
-            f.after_mode
+            f.after_mode,
+            f.after_sha256,
         ])?;
     }
     Ok(id)
+}
+
+/// The patch and hunks checkpoint `id` applied, when its files' `after`
+/// may be derived from them; `None` for a checkpoint that keeps them.
+pub(crate) fn applied_hunks(conn: &Connection, id: i64) -> Result<Option<(i64, AppliedHunks)>> {
+    let row = conn
+        .query_row(
+            "SELECT patch_id, hunks, whole_files FROM applies WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    r.get::<_, Option<i64>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, bool>(2)?,
+                ))
+            },
+        )
+        .optional()?;
+    Ok(match row {
+        Some((Some(patch_id), Some(hunks), whole_files)) => {
+            Some((patch_id, AppliedHunks { hunks, whole_files }))
+        }
+        _ => None,
+    })
 }
 
 /// A step whose files are being written into a folder.
@@ -279,7 +327,7 @@ pub(crate) fn first_undone(conn: &Connection, workspace_key: &str) -> Result<Opt
 /// The files of checkpoint `id`, in path order.
 pub(crate) fn files(conn: &Connection, id: i64) -> Result<Vec<ApplyFile>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT path, before, after, before_mode, after_mode FROM apply_files
+        "SELECT path, before, after, before_mode, after_mode, after_sha256 FROM apply_files
          WHERE apply_id = ?1 ORDER BY path",
     )?;
     let rows = stmt
@@ -290,6 +338,7 @@ pub(crate) fn files(conn: &Connection, id: i64) -> Result<Vec<ApplyFile>> {
                 after: r.get(2)?,
                 before_mode: r.get(3)?,
                 after_mode: r.get(4)?,
+                after_sha256: r.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -324,6 +373,7 @@ mod tests {
             after: after.map(|s| s.as_bytes().to_vec()),
             before_mode: before.map(|_| 0o100644),
             after_mode: after.map(|_| 0o100755),
+            after_sha256: None,
         }
     }
 
@@ -339,10 +389,29 @@ mod tests {
             &[file("x", Some("1"), Some("2"))],
             1,
             None,
+            None,
         )
         .unwrap();
-        let two = insert(conn, "ws:a", None, &[file("y", None, Some("new"))], 2, None).unwrap();
-        insert(conn, "ws:b", None, &[file("z", Some("b"), None)], 3, None).unwrap();
+        let two = insert(
+            conn,
+            "ws:a",
+            None,
+            &[file("y", None, Some("new"))],
+            2,
+            None,
+            None,
+        )
+        .unwrap();
+        insert(
+            conn,
+            "ws:b",
+            None,
+            &[file("z", Some("b"), None)],
+            3,
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(last_applied(conn, "ws:a").unwrap().unwrap().id, two);
         assert!(set_state(conn, two, ApplyState::Undone, 4).unwrap());
         assert!(set_state(conn, one, ApplyState::Undone, 5).unwrap());
@@ -357,6 +426,7 @@ mod tests {
             None,
             &[file("x", Some("1"), Some("3"))],
             6,
+            None,
             None,
         )
         .unwrap();
@@ -385,6 +455,7 @@ mod tests {
             &[file("x", Some("1"), Some("2"))],
             1,
             None,
+            None,
         )
         .unwrap();
         let apply = insert(
@@ -394,6 +465,7 @@ mod tests {
             &[file("y", None, Some("3"))],
             2,
             Some(&writer),
+            None,
         )
         .unwrap();
         // A journaled apply is not undone before it is written.

@@ -34,6 +34,7 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
 pub(crate) const DB_FILE: &str = "kollega.db";
@@ -53,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_apply_journal.sql"),
     include_str!("migrations/0012_meetings_more.sql"),
     include_str!("migrations/0013_watch_summary.sql"),
+    include_str!("migrations/0014_apply_after_derived.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -186,6 +188,11 @@ pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// How long a statement waits for another connection's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The WAL size (SQLite's `wal_autocheckpoint` default, 1,000 pages of
+/// 4 KiB) over which an open checkpoints it and to which a WAL that
+/// starts over is cut back.
+const BIG_WAL: u64 = 4 * 1024 * 1024;
+
 /// How long opening waits out other processes setting the store up.
 const SET_UP_PATIENCE: Duration = Duration::from_secs(20);
 
@@ -257,7 +264,12 @@ impl Store {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(200));
                 }
-                other => return other.map(|()| store),
+                other => {
+                    return other.map(|()| {
+                        store.checkpoint_a_big_wal();
+                        store
+                    });
+                }
             }
         }
     }
@@ -346,11 +358,48 @@ impl Store {
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        // A WAL grown by a big commit is cut back to this when it starts
+        // over after a checkpoint.
+        self.conn
+            .pragma_update(None, "journal_size_limit", BIG_WAL as i64)?;
         self.migrate(found)
     }
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Leaves the copy of what this connection writes from the WAL into
+    /// the database to a later writer or open: no checkpoint when one of
+    /// its commits passes `wal_autocheckpoint`, none when it closes. For
+    /// a command that writes megabytes (a patch's apply with its
+    /// checkpoint for undo) and then ends: the copy and its fsync are
+    /// work the command need not wait for. The WAL stays bounded: every
+    /// other connection checkpoints as usual, and an open that finds the
+    /// WAL over [`BIG_WAL`] checkpoints it.
+    pub(crate) fn defer_checkpoints(&self) -> Result<()> {
+        self.conn
+            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Checkpoints the WAL when it holds more than [`BIG_WAL`] (a command
+    /// that [deferred](Store::defer_checkpoints) its checkpoints left it
+    /// so). Passive: it waits for nobody, and what it cannot copy now the
+    /// next open or writer does. A failure is logged: the store works
+    /// with a long WAL, only slower.
+    fn checkpoint_a_big_wal(&self) {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > BIG_WAL);
+        if big
+            && let Err(e) = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        {
+            tracing::warn!(error = %e, "cannot checkpoint the store's WAL");
+        }
     }
 
     fn migrate(&mut self, from: i64) -> Result<()> {
@@ -592,5 +641,46 @@ mod tests {
             matches!(err, StoreError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 7)
         );
         assert_eq!(std::fs::read(&db).unwrap(), before);
+    }
+
+    #[test]
+    fn a_deferred_checkpoint_is_left_in_the_wal_and_made_by_the_next_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join(DB_FILE);
+        let wal = dir.path().join(format!("{DB_FILE}-wal"));
+        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let big = "x".repeat(6 * 1024 * 1024);
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store.defer_checkpoints().unwrap();
+            store
+                .conn
+                .execute(
+                    "INSERT INTO patches (workspace_key, source, title, diff, created_at, updated_at)
+                     VALUES ('ws:a', 'import', 't', ?1, 1, 1)",
+                    [&big],
+                )
+                .unwrap();
+        }
+        // Neither the commit nor the close copied it into the database.
+        assert!(size(&wal) > BIG_WAL, "the WAL holds the commit");
+        assert!(size(&db) < 1024 * 1024, "the database does not yet");
+        let store = Store::open(dir.path()).unwrap();
+        assert!(
+            size(&db) > BIG_WAL,
+            "an open that finds a big WAL checkpoints it"
+        );
+        let diff: String = store
+            .conn
+            .query_row("SELECT diff FROM patches", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(diff.len(), big.len());
+        // A connection that did not defer closes as SQLite does: the last
+        // close checkpoints and removes the WAL.
+        drop(store);
+        assert!(
+            size(&wal) == 0,
+            "the last close checkpoints and removes the WAL"
+        );
     }
 }

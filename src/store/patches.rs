@@ -3,8 +3,11 @@
 //!
 //! A patch is stored as the unified diff of its [`Patch`](crate::patch::Patch)
 //! (`FilePatch::to_unified` per file); hunks are addressed by their file's
-//! and their own position in it. Parsing the diff back and applying it is
-//! the `proposal` module's work; this one only keeps rows.
+//! and their own position in it. A hunk has a `patch_hunks` row only once
+//! the review decided it: a hunk without one is pending, so that a patch
+//! applied whole (`patch import --apply`, `patch apply --all`) writes no
+//! row per hunk. Parsing the diff back and applying it is the `proposal`
+//! module's work; this one only keeps rows.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -104,8 +107,6 @@ pub(crate) struct NewPatch<'a> {
     pub title: &'a str,
     pub message: Option<&'a str>,
     pub diff: &'a str,
-    /// Hunks per file, in the diff's order: one pending decision each.
-    pub hunks_per_file: &'a [usize],
 }
 
 /// A stored patch.
@@ -152,8 +153,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PatchRow> {
     })
 }
 
-/// Stores a patch with a pending decision for each of its hunks, in one
-/// transaction; its id.
+/// Stores a patch, every hunk pending; its id.
 #[cfg(test)]
 pub(crate) fn insert(conn: &mut Connection, patch: &NewPatch<'_>, now: i64) -> Result<i64> {
     let tx = conn.transaction()?;
@@ -180,16 +180,7 @@ pub(crate) fn insert_in(conn: &Connection, patch: &NewPatch<'_>, now: i64) -> Re
             now
         ],
     )?;
-    let id = conn.last_insert_rowid();
-    let mut hunk = conn.prepare_cached(
-        "INSERT INTO patch_hunks (patch_id, file_index, hunk_index) VALUES (?1, ?2, ?3)",
-    )?;
-    for (file, &count) in patch.hunks_per_file.iter().enumerate() {
-        for index in 0..count {
-            hunk.execute(params![id, file as i64, index as i64])?;
-        }
-    }
-    Ok(id)
+    Ok(conn.last_insert_rowid())
 }
 
 /// The workspace key of patch `id`, if there is such a patch, without
@@ -226,7 +217,8 @@ pub(crate) fn list(conn: &Connection, workspace_key: &str) -> Result<Vec<PatchRo
     Ok(rows)
 }
 
-/// The decisions on the hunks of patch `id`, in file and hunk order.
+/// The decisions on the hunks of patch `id`, in file and hunk order; a
+/// hunk not listed is pending.
 pub(crate) fn decisions(conn: &Connection, id: i64) -> Result<Vec<HunkDecision>> {
     let mut stmt = conn.prepare_cached(
         "SELECT file_index, hunk_index, decision, reason FROM patch_hunks
@@ -245,7 +237,8 @@ pub(crate) fn decisions(conn: &Connection, id: i64) -> Result<Vec<HunkDecision>>
     Ok(rows)
 }
 
-/// Records the decision on one hunk; whether the hunk exists.
+/// Records the decision on one hunk (its position is the caller's to
+/// check against the diff); whether the patch exists.
 pub(crate) fn decide(
     conn: &Connection,
     id: i64,
@@ -255,24 +248,26 @@ pub(crate) fn decide(
     reason: Option<&str>,
     now: i64,
 ) -> Result<bool> {
-    let changed = conn.execute(
-        "UPDATE patch_hunks SET decision = ?4, reason = ?5
-         WHERE patch_id = ?1 AND file_index = ?2 AND hunk_index = ?3",
-        params![
-            id,
-            file_index as i64,
-            hunk_index as i64,
-            decision.as_str(),
-            reason
-        ],
-    )?;
-    if changed > 0 {
+    let exists = conn.execute(
+        "UPDATE patches SET updated_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )? > 0;
+    if exists {
         conn.execute(
-            "UPDATE patches SET updated_at = ?2 WHERE id = ?1",
-            params![id, now],
+            "INSERT INTO patch_hunks (patch_id, file_index, hunk_index, decision, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (patch_id, file_index, hunk_index)
+             DO UPDATE SET decision = excluded.decision, reason = excluded.reason",
+            params![
+                id,
+                file_index as i64,
+                hunk_index as i64,
+                decision.as_str(),
+                reason
+            ],
         )?;
     }
-    Ok(changed > 0)
+    Ok(exists)
 }
 
 /// Sets where patch `id` stands; whether it exists.
@@ -289,9 +284,9 @@ pub(crate) fn set_status(
 }
 
 /// Replaces hunk `hunk_index` of file `file_index` by `parts` pieces in
-/// the decisions of patch `id`, each pending, moving the file's later
-/// hunks along, and stores `diff` (the patch with the pieces in place), in
-/// one transaction; whether the hunk exists.
+/// the decisions of patch `id`, each pending (no row), moving the file's
+/// later decisions along, and stores `diff` (the patch with the pieces in
+/// place), in one transaction; whether the patch exists.
 pub(crate) fn split_hunk(
     conn: &mut Connection,
     id: i64,
@@ -303,13 +298,17 @@ pub(crate) fn split_hunk(
 ) -> Result<bool> {
     let tx = conn.transaction()?;
     let (file, hunk) = (file_index as i64, hunk_index as i64);
-    let gone = tx.execute(
+    let exists = tx.execute(
+        "UPDATE patches SET diff = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, diff, now],
+    )? > 0;
+    if !exists {
+        return Ok(false);
+    }
+    tx.execute(
         "DELETE FROM patch_hunks WHERE patch_id = ?1 AND file_index = ?2 AND hunk_index = ?3",
         params![id, file, hunk],
     )?;
-    if gone == 0 {
-        return Ok(false);
-    }
     // Two steps through negative numbers: one UPDATE that moves rows up
     // in place would collide with the rows it has not moved yet.
     let shift = parts as i64 - 1;
@@ -322,18 +321,6 @@ pub(crate) fn split_hunk(
         "UPDATE patch_hunks SET hunk_index = -1 - hunk_index
          WHERE patch_id = ?1 AND file_index = ?2 AND hunk_index < 0",
         params![id, file],
-    )?;
-    {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO patch_hunks (patch_id, file_index, hunk_index) VALUES (?1, ?2, ?3)",
-        )?;
-        for part in 0..parts as i64 {
-            insert.execute(params![id, file, hunk + part])?;
-        }
-    }
-    tx.execute(
-        "UPDATE patches SET diff = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, diff, now],
     )?;
     tx.commit()?;
     Ok(true)
@@ -365,7 +352,7 @@ mod tests {
     use crate::store::Store;
 
     #[test]
-    fn a_patch_keeps_its_diff_and_a_decision_per_hunk() {
+    fn a_patch_keeps_its_diff_and_a_row_per_decided_hunk() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         let id = insert(
@@ -378,7 +365,6 @@ mod tests {
                 title: "rename a helper",
                 message: None,
                 diff: "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n",
-                hunks_per_file: &[1, 2],
             },
             1_000,
         )
@@ -387,12 +373,36 @@ mod tests {
         assert_eq!(row.source, Source::Import);
         assert_eq!(row.status, PatchStatus::Pending);
         assert!(row.diff.ends_with("+b\n"));
+        // No row per hunk until the review decides one.
+        assert!(decisions(&store.conn, id).unwrap().is_empty());
         assert!(decide(&store.conn, id, 1, 1, Decision::Rejected, Some("no"), 2_000).unwrap());
-        assert!(!decide(&store.conn, id, 2, 0, Decision::Accepted, None, 2_000).unwrap());
-        let got = decisions(&store.conn, id).unwrap();
-        assert_eq!(got.len(), 3);
-        assert_eq!(got[2].decision, Decision::Rejected);
-        assert_eq!(got[2].reason.as_deref(), Some("no"));
+        assert!(decide(&store.conn, id, 0, 0, Decision::Accepted, None, 2_000).unwrap());
+        // Deciding again replaces the decision and its reason.
+        assert!(
+            decide(
+                &store.conn,
+                id,
+                0,
+                0,
+                Decision::Rejected,
+                Some("why"),
+                2_000
+            )
+            .unwrap()
+        );
+        assert!(!decide(&store.conn, id + 1, 0, 0, Decision::Accepted, None, 2_000).unwrap());
+        let got: Vec<(usize, usize, Decision, Option<String>)> = decisions(&store.conn, id)
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.file_index, d.hunk_index, d.decision, d.reason))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0, 0, Decision::Rejected, Some("why".into())),
+                (1, 1, Decision::Rejected, Some("no".into())),
+            ]
+        );
         assert_eq!(list(&store.conn, "ws:demo").unwrap().len(), 1);
         assert!(list(&store.conn, "ws:other").unwrap().is_empty());
     }
@@ -409,11 +419,12 @@ mod tests {
             title: "t",
             message: None,
             diff: "old",
-            hunks_per_file: &[3, 1],
         };
         let id = insert(&mut store.conn, &patch, 1).unwrap();
         decide(&store.conn, id, 0, 2, Decision::Rejected, Some("later"), 2).unwrap();
         decide(&store.conn, id, 0, 1, Decision::Accepted, None, 2).unwrap();
+        decide(&store.conn, id, 0, 0, Decision::Accepted, None, 2).unwrap();
+        decide(&store.conn, id, 1, 0, Decision::Rejected, None, 2).unwrap();
         assert!(split_hunk(&mut store.conn, id, 0, 1, 3, "new", 3).unwrap());
         let got: Vec<(usize, usize, Decision)> = decisions(&store.conn, id)
             .unwrap()
@@ -423,16 +434,13 @@ mod tests {
         assert_eq!(
             got,
             [
-                (0, 0, Decision::Pending),
-                (0, 1, Decision::Pending),
-                (0, 2, Decision::Pending),
-                (0, 3, Decision::Pending),
+                (0, 0, Decision::Accepted),
                 (0, 4, Decision::Rejected),
-                (1, 0, Decision::Pending),
+                (1, 0, Decision::Rejected),
             ]
         );
         assert_eq!(get(&store.conn, id).unwrap().unwrap().diff, "new");
-        assert!(!split_hunk(&mut store.conn, id, 0, 9, 2, "x", 4).unwrap());
+        assert!(!split_hunk(&mut store.conn, id + 1, 0, 0, 2, "x", 4).unwrap());
         assert_eq!(remove_for_workspace(&store.conn, "ws:demo").unwrap(), 1);
         assert!(decisions(&store.conn, id).unwrap().is_empty());
     }

@@ -247,7 +247,7 @@ impl StoreHandle {
         })
     }
 
-    /// Records the review's decision on one hunk; whether the hunk exists.
+    /// Records the review's decision on one hunk; whether the patch exists.
     pub(crate) fn decide_hunk(
         &self,
         id: i64,

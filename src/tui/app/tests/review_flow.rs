@@ -38,7 +38,6 @@ fn insert_patch(data: &Path) -> i64 {
             title: "rename items",
             message: None,
             diff: DIFF,
-            hunks_per_file: &[1, 1],
         },
         1,
     )

@@ -339,7 +339,6 @@ async fn decisions_go_to_the_store_and_come_back_on_reopening() {
                 title: "rename",
                 message: None,
                 diff: DIFF,
-                hunks_per_file: &[2, 1],
             },
             1,
         )
