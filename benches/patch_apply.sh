@@ -9,14 +9,22 @@
 #   kollega patch import DIR PATCH  +  kollega patch apply ID --all
 #
 # kollega's apply is all or nothing across files (journaled in the store
-# first, then each file written in place as git apply does, taken back
-# from the journal if cut short) and records a checkpoint for undo. Each run gets a fresh copy and a fresh data
+# first, then each file written in place, taken back from the journal if
+# cut short) and records a checkpoint for undo. Each run gets a fresh copy and a fresh data
 # directory (not timed); the results are checked equal once.
 #
 # Usage:
 #   benches/patch_apply.sh                 # builds target/release/kollega if missing
 #   KOLLEGA_BIN=/path/to/kollega benches/patch_apply.sh
 #   BENCH_FILES=1000 BENCH_REPS=7 benches/patch_apply.sh
+#   BENCH_SYNC=1 benches/patch_apply.sh      # each fresh copy synced to disk first
+#
+# Without BENCH_SYNC the files are applied to just after they were copied,
+# still in the page cache (not yet allocated on disk); with it, after a
+# `sync` (not timed), as the files of a working tree that has been there
+# a while. The two differ in what replacing or truncating a file costs the
+# file system (freeing its blocks, and discarding them on a disk mounted
+# with `discard`).
 #
 # Progress goes to stderr; the report to stdout.
 
@@ -90,6 +98,9 @@ fresh() {
     rm -rf "$1"
     mkdir -p "$1"
     (cd "$WORK/repo" && tar --exclude=.git -cf - .) | (cd "$1" && tar -xf -)
+    if [[ "${BENCH_SYNC:-0}" == 1 ]]; then
+        sync
+    fi
 }
 
 git_times=()
@@ -123,7 +134,7 @@ done
 diff -r "$WORK/by-git" "$WORK/by-kollega" >/dev/null || die "kollega's result differs from git apply's"
 diff -r "$WORK/by-git" "$WORK/at-once" >/dev/null || die "kollega's import --apply differs from git apply's"
 
-echo "patch apply: $FILES files, $HUNKS hunks, $REPS runs (median seconds)"
+echo "patch apply: $FILES files, $HUNKS hunks, $REPS runs (median seconds), files synced first: ${BENCH_SYNC:-0}"
 echo "  git apply                          $(median "${git_times[@]}")"
 echo "  kollega patch import --apply       $(median "${at_once_times[@]}")"
 echo "  kollega patch import + apply --all $(median "${kollega_times[@]}")"
