@@ -157,10 +157,12 @@ fn import(
         }))?;
     } else {
         println!(
-            "patch {}: {} hunks in {} files for {}",
+            "patch {}: {} hunk{} in {} file{} for {}",
             imported.id,
             imported.hunks,
+            if imported.hunks == 1 { "" } else { "s" },
             imported.files,
+            if imported.files == 1 { "" } else { "s" },
             printable(target.label())
         );
         println!(

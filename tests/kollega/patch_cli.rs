@@ -134,6 +134,19 @@ fn every_edit_format_imports_into_a_patch_with_numbered_hunks() {
         text.contains("# hunk 3 (pending)") && text.contains("+MORE"),
         "{text}"
     );
+    // Said as people say it: one hunk in one file.
+    let file = write_patch(
+        &k,
+        "one.patch",
+        "*** Begin Patch\n*** Update File: a.txt\n@@\n one\n-two\n+two!\n three\n*** End Patch\n",
+    );
+    let out = k.run(["patch", "import", "shop", file.to_str().unwrap()]);
+    assert_success(&out);
+    assert!(
+        stdout(&out).contains(": 1 hunk in 1 file for shop"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
