@@ -21,10 +21,10 @@ use crate::meetings::brief::BriefPayload;
 use crate::meetings::transcript;
 use crate::store::jobs::Job;
 use crate::store::meetings::briefs::BriefKind;
-use crate::workspace::files::Files;
 use crate::store::meetings::pane::{self, MeetingDetail, StakeholderDetail};
 use crate::store::meetings::{self, actions};
 use crate::tui::panes::meetings::{Loaded, MeetingsOp, MeetingsPane, Query, WatchChange, Write};
+use crate::workspace::files::Files;
 
 /// An action item untouched this long is worth a nudge (the
 /// `[meetings] nudge_after` default).
@@ -100,6 +100,10 @@ impl MeetingsState {
         }
     }
 }
+
+/// What a load answers: the change stored first, what was read, and the
+/// brief job followed as it stands.
+type Answer = (Option<Write>, Box<Loaded>, Option<Box<Job>>);
 
 /// Reads what `query` asks for.
 fn load(conn: &rusqlite::Connection, query: Query) -> Result<Loaded, String> {
@@ -360,7 +364,7 @@ impl App {
                 let loaded = load(&store.conn, query)?;
                 Ok((write, Box::new(loaded), job.map(Box::new)))
             },
-            move |result: Result<(Option<Write>, Box<Loaded>, Option<Box<Job>>), String>| {
+            move |result: Result<Answer, String>| {
                 let (wrote, result, brief) = match result {
                     Ok((wrote, loaded, job)) => (wrote, Ok(loaded), job),
                     Err(e) => (None, Err(e), None),

@@ -51,7 +51,9 @@ fn transcripts(data: &Path, id: i64) -> Vec<(String, String, Option<String>)> {
     let store = Store::open(data).unwrap();
     let mut stmt = store
         .conn
-        .prepare("SELECT source_name, format, cues FROM transcripts WHERE meeting_id = ?1 ORDER BY id")
+        .prepare(
+            "SELECT source_name, format, cues FROM transcripts WHERE meeting_id = ?1 ORDER BY id",
+        )
         .unwrap();
     stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
@@ -180,7 +182,10 @@ async fn a_post_brief_asked_for_in_the_dashboard_runs_and_shows_in_the_detail() 
     f.h.key("b");
     assert!(f.h.settle().await);
     let said = f.h.status_message().unwrap_or_default().to_string();
-    assert!(said.starts_with(&format!("post-brief of meeting {id} queued (job ")), "{said}");
+    assert!(
+        said.starts_with(&format!("post-brief of meeting {id} queued (job ")),
+        "{said}"
+    );
     let job = {
         let store = Store::open(&f.data).unwrap();
         store
@@ -213,16 +218,18 @@ async fn a_post_brief_asked_for_in_the_dashboard_runs_and_shows_in_the_detail() 
     options.parallel = 1;
     options.poll = Duration::from_millis(20);
     options.run_schedules = false;
-    options.kinds.register(Arc::new(crate::meetings::brief::BriefJob::with(
-        env,
-        crate::meetings::model::Tuning {
-            timeouts: crate::ai::client::Timeouts {
-                connect: Duration::from_secs(5),
-                idle: Duration::from_secs(5),
+    options
+        .kinds
+        .register(Arc::new(crate::meetings::brief::BriefJob::with(
+            env,
+            crate::meetings::model::Tuning {
+                timeouts: crate::ai::client::Timeouts {
+                    connect: Duration::from_secs(5),
+                    idle: Duration::from_secs(5),
+                },
+                max_output_tokens: 1024,
             },
-            max_output_tokens: 1024,
-        },
-    )));
+        )));
     let handle = runner::spawn(options).unwrap();
     tokio::time::timeout(Duration::from_secs(60), handle.wait())
         .await

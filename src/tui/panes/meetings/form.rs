@@ -68,7 +68,10 @@ pub(crate) enum FormOutcome {
     Invalid(String),
     Done(Write),
     /// Attach the transcript file at `path` (as typed) to `meeting`.
-    Attach { meeting: i64, path: String },
+    Attach {
+        meeting: i64,
+        path: String,
+    },
 }
 
 impl Form {

@@ -807,7 +807,10 @@ fn op_of(outcome: Outcome) -> MeetingsOp {
 #[test]
 fn a_transcript_is_attached_by_its_path_typed_in_place() {
     let mut pane = pane();
-    assert!(matches!(pane.update(Action::AttachTranscript), Outcome::Redraw));
+    assert!(matches!(
+        pane.update(Action::AttachTranscript),
+        Outcome::Redraw
+    ));
     let form = pane.form.as_ref().unwrap();
     assert_eq!(form.kind, FormKind::Transcript { meeting: 1 });
     assert_eq!(pane.form_is_multiline(), Some(false));
@@ -844,9 +847,15 @@ fn a_transcript_write_says_what_was_attached() {
         "call.vtt",
         "WEBVTT\n\n00:00.000 --> 00:02.000\nhello\n\n00:02.000 --> 00:04.000\nbye\n",
     );
-    assert_eq!(vtt.done_note(), "transcript call.vtt attached (vtt, 2 cues)");
+    assert_eq!(
+        vtt.done_note(),
+        "transcript call.vtt attached (vtt, 2 cues)"
+    );
     let txt = read("notes.txt", "one\ntwo\nthree\n");
-    assert_eq!(txt.done_note(), "transcript notes.txt attached (txt, 3 lines)");
+    assert_eq!(
+        txt.done_note(),
+        "transcript notes.txt attached (txt, 3 lines)"
+    );
 }
 
 #[test]
