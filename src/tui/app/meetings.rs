@@ -41,8 +41,9 @@ pub(crate) enum MeetingsMsg {
         /// The change stored first, for the status bar.
         wrote: Option<Write>,
         result: Result<Box<Loaded>, String>,
-        /// The brief job followed, as it stands now.
-        brief: Option<Box<Job>>,
+        /// The brief job followed (its id), as it stands now: `None`
+        /// inside when its row is gone.
+        brief: Option<(i64, Option<Box<Job>>)>,
     },
     /// A transcript file read (or why not), to store for `meeting`.
     TranscriptRead {
@@ -103,7 +104,7 @@ impl MeetingsState {
 
 /// What a load answers: the change stored first, what was read, and the
 /// brief job followed as it stands.
-type Answer = (Option<Write>, Box<Loaded>, Option<Box<Job>>);
+type Answer = (Option<Write>, Box<Loaded>, Option<(i64, Option<Box<Job>>)>);
 
 /// Reads what `query` asks for.
 fn load(conn: &rusqlite::Connection, query: Query) -> Result<Loaded, String> {
@@ -255,7 +256,7 @@ fn store_write(conn: &mut rusqlite::Connection, write: &Write, now: i64) -> Resu
 
 /// The file `typed` names: `~` is the home folder, a relative path starts
 /// at `base`.
-fn transcript_path(typed: &str, base: &Path) -> PathBuf {
+pub(super) fn transcript_path(typed: &str, base: &Path) -> PathBuf {
     let home = || directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
     let typed = typed.trim();
     let path = match typed.strip_prefix('~') {
@@ -359,10 +360,13 @@ impl App {
                 // The followed job as it stands, read before the meeting:
                 // a brief is stored before its job ends. A failed read of
                 // it is tried again with the next load.
-                let job = brief_job
-                    .and_then(|id| crate::store::jobs::get(&store.conn, id).ok().flatten());
+                let job = brief_job.and_then(|id| {
+                    crate::store::jobs::get(&store.conn, id)
+                        .ok()
+                        .map(|job| (id, job.map(Box::new)))
+                });
                 let loaded = load(&store.conn, query)?;
-                Ok((write, Box::new(loaded), job.map(Box::new)))
+                Ok((write, Box::new(loaded), job))
             },
             move |result: Result<Answer, String>| {
                 let (wrote, result, brief) = match result {
@@ -434,13 +438,28 @@ impl App {
         );
     }
 
-    /// The brief job followed has reached `job`'s state: once it has
-    /// ended, says how and forgets it. Returns whether it ended.
-    fn brief_progress(&mut self, job: &Job) -> bool {
+    /// The brief job followed, `read` as it stands (`None`: its row is
+    /// gone): once it has ended, says how and forgets it. Returns whether
+    /// it ended.
+    fn brief_progress(&mut self, read: i64, job: Option<&Job>) -> bool {
         let Some((id, kind)) = self.meetings.brief_job else {
             return false;
         };
-        if job.id != id || !job.status.is_final() {
+        if read != id {
+            return false;
+        }
+        let Some(job) = job else {
+            self.meetings.brief_job = None;
+            self.notify(
+                format!(
+                    "the {}-brief job {id} is gone (its meeting forgotten, or the job deleted); b asks again",
+                    kind.as_str()
+                ),
+                true,
+            );
+            return true;
+        };
+        if !job.status.is_final() {
             return false;
         }
         self.meetings.brief_job = None;
@@ -549,7 +568,8 @@ impl App {
                 result,
                 brief,
             } => {
-                let mut redraw = brief.is_some_and(|job| self.brief_progress(&job));
+                let mut redraw =
+                    brief.is_some_and(|(id, job)| self.brief_progress(id, job.as_deref()));
                 if let Some(write) = &wrote {
                     self.notify(write.done_note(), false);
                     self.count_badge();

@@ -253,3 +253,58 @@ async fn a_post_brief_asked_for_in_the_dashboard_runs_and_shows_in_the_detail() 
         "{screen}"
     );
 }
+
+#[test]
+fn a_typed_transcript_path_expands_home_and_starts_relative_ones_at_the_base() {
+    use super::super::meetings::transcript_path;
+    let base = Path::new("/work/shop");
+    assert_eq!(
+        transcript_path(" calls/retro.srt ", base),
+        PathBuf::from("/work/shop/calls/retro.srt")
+    );
+    assert_eq!(
+        transcript_path("/tmp/retro.vtt", base),
+        PathBuf::from("/tmp/retro.vtt")
+    );
+    let home = directories::BaseDirs::new()
+        .unwrap()
+        .home_dir()
+        .to_path_buf();
+    assert_eq!(
+        transcript_path("~/calls/retro.vtt", base),
+        home.join("calls/retro.vtt")
+    );
+    // `~name` is not expanded: a file of that name under the base.
+    assert_eq!(
+        transcript_path("~ann/x.txt", base),
+        PathBuf::from("/work/shop/~ann/x.txt")
+    );
+}
+
+#[tokio::test]
+async fn a_brief_job_that_is_deleted_is_let_go_and_another_may_be_asked() {
+    let mut f = fixture(None).await;
+    dashboard(&mut f, Consent::Plus).await;
+    f.h.app.meetings.ai_env =
+        Arc::new(|name: &str| (name == "OPENAI_API_KEY").then(|| "sk-test".to_string()));
+    f.h.key("b");
+    assert!(f.h.settle().await);
+    {
+        let store = Store::open(&f.data).unwrap();
+        store
+            .conn
+            .execute("DELETE FROM jobs WHERE kind = 'brief'", [])
+            .unwrap();
+    }
+    f.h.app.meetings_tick();
+    assert!(f.h.settle().await);
+    let said = f.h.status_message().unwrap_or_default().to_string();
+    assert!(
+        said.contains("is gone") && said.contains("b asks again"),
+        "{said}"
+    );
+    f.h.key("b");
+    assert!(f.h.settle().await);
+    let said = f.h.status_message().unwrap_or_default().to_string();
+    assert!(said.starts_with("post-brief of meeting"), "{said}");
+}
