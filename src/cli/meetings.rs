@@ -17,7 +17,7 @@ use crate::meetings::{MeetingsError, parse_date, refresh, transcript, zone};
 use crate::store::meetings::actions::{self, ActionFilter, ActionRow, ActionStatus, NewAction};
 use crate::store::meetings::calendar::{self, SourceKind};
 use crate::store::meetings::stakeholders;
-use crate::store::meetings::{self as rows, Consent, MeetingRow, NewTranscript};
+use crate::store::meetings::{self as rows, Consent, MeetingRow};
 use crate::store::{Store, now_ms};
 
 /// `kollega meetings`.
@@ -683,34 +683,10 @@ fn attach_transcript(
     json: bool,
 ) -> Result<ExitCode, Error> {
     meeting(store, id)?;
-    let content = std::fs::read_to_string(file).map_err(|source| MeetingsError::Read {
-        path: file.to_path_buf(),
-        source,
-    })?;
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let parsed = transcript::read(&name, &content).map_err(|what| MeetingsError::Transcript {
-        path: file.to_path_buf(),
-        what,
-    })?;
-    let cues = (!parsed.cues.is_empty())
-        .then(|| serde_json::to_string(&parsed.cues))
-        .transpose()
-        .map_err(|e| Error::stdout(std::io::Error::other(e)))?;
-    let row = rows::add_transcript(
-        &mut store.conn,
-        id,
-        &NewTranscript {
-            format: parsed.format,
-            text: &parsed.text,
-            cues: cues.as_deref(),
-            source_name: &name,
-        },
-        now_ms(),
-    )?
-    .ok_or(MeetingsError::UnknownMeeting(id))?;
+    let loaded = transcript::load(file)?;
+    let parsed = &loaded.transcript;
+    let row = transcript::attach(&mut store.conn, id, &loaded, now_ms())?
+        .ok_or(MeetingsError::UnknownMeeting(id))?;
     tracing::info!(
         meeting = id,
         transcript = row,

@@ -1,7 +1,10 @@
 //! Transcripts: WebVTT, SubRip and plain text read into spoken text
 //! (timestamps stripped) and, for the timed formats, cues.
 
-use crate::store::meetings::TranscriptFormat;
+use std::path::Path;
+
+use super::MeetingsError;
+use crate::store::meetings::{self as rows, NewTranscript, TranscriptFormat};
 
 /// One timed cue.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -17,6 +20,62 @@ pub(crate) struct Transcript {
     pub format: TranscriptFormat,
     pub text: String,
     pub cues: Vec<Cue>,
+}
+
+/// A transcript file read and understood, not yet stored: its file
+/// name and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Loaded {
+    pub name: String,
+    pub transcript: Transcript,
+}
+
+/// Reads transcript file `file` (WebVTT, SubRip or plain text): an error
+/// names the file and what is wrong with it. Reads the disk only.
+pub(crate) fn load(file: &Path) -> Result<Loaded, MeetingsError> {
+    let content = std::fs::read_to_string(file).map_err(|source| MeetingsError::Read {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let transcript = read(&name, &content).map_err(|what| MeetingsError::Transcript {
+        path: file.to_path_buf(),
+        what,
+    })?;
+    Ok(Loaded { name, transcript })
+}
+
+/// Stores `loaded` as a transcript of meeting `id` (which marks the
+/// meeting's transcript received): its row id, or `None` when there is no
+/// such meeting.
+pub(crate) fn attach(
+    conn: &mut rusqlite::Connection,
+    id: i64,
+    loaded: &Loaded,
+    now: i64,
+) -> Result<Option<i64>, MeetingsError> {
+    let t = &loaded.transcript;
+    let cues = (!t.cues.is_empty())
+        .then(|| serde_json::to_string(&t.cues))
+        .transpose()
+        .map_err(|e| MeetingsError::Transcript {
+            path: loaded.name.clone().into(),
+            what: format!("its cues could not be written: {e}"),
+        })?;
+    Ok(rows::add_transcript(
+        conn,
+        id,
+        &NewTranscript {
+            format: t.format,
+            text: &t.text,
+            cues: cues.as_deref(),
+            source_name: &loaded.name,
+        },
+        now,
+    )?)
 }
 
 /// Reads `content`: WebVTT when it starts with `WEBVTT`, SubRip when its

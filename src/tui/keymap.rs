@@ -152,6 +152,8 @@ actions! {
     CycleActionItem => "cycle_action", "move the selected action item on: open, doing, done (and open again)";
     AddNote => "add_note", "write a note (several lines) to the selected meeting";
     SetConsent => "set_consent", "set the meeting's consent level: basic, plus or legal (audit logged)";
+    AttachTranscript => "attach_transcript", "attach a transcript file (WebVTT, SubRip or plain text) to the selected meeting";
+    MeetingBrief => "brief", "ask the model for the meeting's pre-brief (before it) or post-brief (once it has begun), within its consent";
     AcceptHunk => "accept_hunk", "accept the hunk (git add -p's y)";
     RejectHunk => "reject_hunk", "reject the hunk, with a reason for the model";
     EditHunk => "edit_hunk", "edit the hunk's result before it is written";

@@ -19,6 +19,10 @@ pub(crate) struct TranscriptInfo {
     pub format: String,
     /// Characters of spoken text.
     pub chars: i64,
+    /// Timed cues, for WebVTT and SubRip.
+    pub cues: Option<i64>,
+    /// Lines of spoken text.
+    pub lines: i64,
 }
 
 /// Everything the dashboard shows of one meeting.
@@ -30,6 +34,8 @@ pub(crate) struct MeetingDetail {
     pub attendees: Vec<Attendee>,
     /// The latest pre-brief's JSON, if one was made.
     pub pre_brief: Option<String>,
+    /// The latest post-brief's JSON, likewise.
+    pub post_brief: Option<String>,
     pub notes: Vec<TextRow>,
     pub transcripts: Vec<TranscriptInfo>,
     pub decisions: Vec<TextRow>,
@@ -43,17 +49,23 @@ pub(crate) fn detail(conn: &Connection, id: i64) -> Result<Option<MeetingDetail>
     let Some(meeting) = super::get(conn, id)? else {
         return Ok(None);
     };
-    let pre_brief = conn
-        .prepare_cached(
-            "SELECT json FROM briefs WHERE meeting_id = ?1 AND kind = 'pre'
-             ORDER BY created_at DESC, id DESC LIMIT 1",
-        )?
-        .query_map([id], |r| r.get::<_, String>(0))?
-        .next()
-        .transpose()?;
+    let brief = |kind: &str| -> Result<Option<String>> {
+        Ok(conn
+            .prepare_cached(
+                "SELECT json FROM briefs WHERE meeting_id = ?1 AND kind = ?2
+                 ORDER BY created_at DESC, id DESC LIMIT 1",
+            )?
+            .query_map(params![id, kind], |r| r.get::<_, String>(0))?
+            .next()
+            .transpose()?)
+    };
+    let pre_brief = brief("pre")?;
+    let post_brief = brief("post")?;
     let mut stmt = conn.prepare_cached(
-        "SELECT id, source_name, format, length(text) FROM transcripts
-         WHERE meeting_id = ?1 ORDER BY id",
+        "SELECT id, source_name, format, length(text),
+                CASE WHEN cues IS NULL THEN NULL ELSE json_array_length(cues) END,
+                length(text) - length(replace(text, char(10), '')) + 1
+         FROM transcripts WHERE meeting_id = ?1 ORDER BY id",
     )?;
     let transcripts = stmt
         .query_map([id], |r| {
@@ -62,6 +74,8 @@ pub(crate) fn detail(conn: &Connection, id: i64) -> Result<Option<MeetingDetail>
                 source_name: r.get(1)?,
                 format: r.get(2)?,
                 chars: r.get(3)?,
+                cues: r.get(4)?,
+                lines: r.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -69,6 +83,7 @@ pub(crate) fn detail(conn: &Connection, id: i64) -> Result<Option<MeetingDetail>
         description: super::description(conn, id)?,
         attendees: super::attendees(conn, id)?,
         pre_brief,
+        post_brief,
         notes: super::notes(conn, id)?,
         transcripts,
         decisions: super::decisions(conn, id)?,

@@ -378,6 +378,7 @@ impl App {
             }
             Event::Ended { id, title, status } => {
                 self.jobs.running_here.remove(&id);
+                self.meetings_job_ended(id);
                 self.quit_if_waited_for();
                 let what = match self.jobs.watched.get(&id) {
                     Some(what) if status.is_final() => {

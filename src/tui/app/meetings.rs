@@ -1,20 +1,30 @@
 //! The meeting dashboard in the workstation: opening and leaving it, its
 //! reads and writes on the store worker (each answer tagged with the
 //! request's generation; an answer older than the latest load is not
-//! shown), the clock's tick that moves statuses on, and the nudge badge
-//! of the status bar.
+//! shown), transcript files read on a blocking task before they are
+//! stored, briefs queued as `brief` jobs (this process's runner runs them;
+//! their end is reported and the detail read again), the clock's tick
+//! that moves statuses on, and the nudge badge of the status bar.
 //!
 //! Idle stays idle: the tick re-reads only while the dashboard is open,
 //! the badge's count once a minute, and neither redraws unless what is
 //! shown changed.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{App, AppMsg, Focus};
+use crate::ai::ask::Env;
 use crate::error::describe;
+use crate::jobs::payload::JobPayload;
+use crate::meetings::brief::BriefPayload;
+use crate::meetings::transcript;
+use crate::store::jobs::Job;
+use crate::store::meetings::briefs::BriefKind;
 use crate::store::meetings::pane::{self, MeetingDetail, StakeholderDetail};
 use crate::store::meetings::{self, actions};
 use crate::tui::panes::meetings::{Loaded, MeetingsOp, MeetingsPane, Query, WatchChange, Write};
+use crate::workspace::files::Files;
 
 /// An action item untouched this long is worth a nudge (the
 /// `[meetings] nudge_after` default).
@@ -31,6 +41,22 @@ pub(crate) enum MeetingsMsg {
         /// The change stored first, for the status bar.
         wrote: Option<Write>,
         result: Result<Box<Loaded>, String>,
+        /// The brief job followed (its id), as it stands now: `None`
+        /// inside when its row is gone.
+        brief: Option<(i64, Option<Box<Job>>)>,
+    },
+    /// A transcript file read (or why not), to store for `meeting`.
+    TranscriptRead {
+        meeting: i64,
+        query: Query,
+        result: Result<Box<transcript::Loaded>, String>,
+    },
+    /// A brief job queued (its id), or why not.
+    BriefQueued {
+        meeting: i64,
+        kind: BriefKind,
+        metadata_only: bool,
+        result: Result<i64, String>,
     },
     /// Open action items untouched past `nudge_after`.
     Badge(Result<i64, String>),
@@ -50,6 +76,12 @@ pub(crate) struct MeetingsState {
     /// The count grew since the last frame: the terminal bell rings once.
     bell: bool,
     beats: u32,
+    /// Where a model provider's key and address are read (the process's
+    /// environment; tests set their own), to know before queueing a brief
+    /// whether one can be asked.
+    pub ai_env: Env,
+    /// The brief job queued here and not ended yet: its id and kind.
+    brief_job: Option<(i64, BriefKind)>,
 }
 
 impl MeetingsState {
@@ -64,9 +96,15 @@ impl MeetingsState {
             badge: None,
             bell: false,
             beats: 0,
+            ai_env: std::sync::Arc::new(|name| std::env::var(name).ok()),
+            brief_job: None,
         }
     }
 }
+
+/// What a load answers: the change stored first, what was read, and the
+/// brief job followed as it stands.
+type Answer = (Option<Write>, Box<Loaded>, Option<(i64, Option<Box<Job>>)>);
 
 /// Reads what `query` asks for.
 fn load(conn: &rusqlite::Connection, query: Query) -> Result<Loaded, String> {
@@ -207,7 +245,63 @@ fn store_write(conn: &mut rusqlite::Connection, write: &Write, now: i64) -> Resu
                 None => missing("meeting", *meeting),
             }
         }
+        Write::Transcript { meeting, loaded } => {
+            match transcript::attach(conn, *meeting, loaded, now).map_err(|e| describe(&e))? {
+                Some(_) => Ok(()),
+                None => missing("meeting", *meeting),
+            }
+        }
     }
+}
+
+/// The file `typed` names: `~` is the home folder, a relative path starts
+/// at `base`.
+pub(super) fn transcript_path(typed: &str, base: &Path) -> PathBuf {
+    let home = || directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+    let typed = typed.trim();
+    let path = match typed.strip_prefix('~') {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => match home() {
+            Some(home) => home.join(rest.trim_start_matches('/')),
+            None => PathBuf::from(typed),
+        },
+        _ => PathBuf::from(typed),
+    };
+    base.join(path)
+}
+
+/// Checks that a brief can be asked (a provider is set up: the check the
+/// jobs make, `ask::endpoint_for`), then queues the `kind` brief of
+/// `meeting`: the job's id.
+fn queue_brief(
+    store: &mut crate::store::Store,
+    env: &Env,
+    meeting: i64,
+    kind: BriefKind,
+) -> Result<i64, String> {
+    let data_dir = store.path().parent().map(Path::to_path_buf);
+    let (config, _) = crate::config::Config::load_lenient(data_dir).map_err(|e| describe(&e))?;
+    crate::ai::ask::endpoint_for(&config.ai, None, None, env).map_err(|e| {
+        format!(
+            "no AI provider is set up ({}); set its key, or [ai] provider in config.toml (`kollega doctor` checks it)",
+            e.message
+        )
+    })?;
+    if meetings::get(&store.conn, meeting)
+        .map_err(|e| describe(&e))?
+        .is_none()
+    {
+        return Err(format!(
+            "meeting {meeting} is gone (deleted elsewhere?); the dashboard shows what is stored now"
+        ));
+    }
+    let payload = BriefPayload {
+        meeting,
+        kind: kind.as_str().into(),
+        provider: None,
+        model: None,
+    };
+    crate::jobs::queue::enqueue(&mut store.conn, &payload.job(None), crate::jobs::now_ms())
+        .map_err(|e| describe(&e))
 }
 
 impl App {
@@ -243,30 +337,156 @@ impl App {
             MeetingsOp::Leave => return self.leave_meetings(),
             MeetingsOp::Load(query) => (None, query),
             MeetingsOp::Write(write, query) => (Some(write), query),
+            MeetingsOp::Attach {
+                meeting,
+                path,
+                query,
+            } => return self.read_transcript(meeting, path, query),
+            MeetingsOp::Brief {
+                meeting,
+                kind,
+                metadata_only,
+            } => return self.ask_brief(meeting, kind, metadata_only),
         };
         self.meetings.generation += 1;
         let generation = self.meetings.generation;
         let now = (self.meetings.clock)();
+        let brief_job = self.meetings.brief_job.map(|(id, _)| id);
         self.store_work(
             move |store| {
                 if let Some(write) = &write {
                     store_write(&mut store.conn, write, now)?;
                 }
+                // The followed job as it stands, read before the meeting:
+                // a brief is stored before its job ends. A failed read of
+                // it is tried again with the next load.
+                let job = brief_job.and_then(|id| {
+                    crate::store::jobs::get(&store.conn, id)
+                        .ok()
+                        .map(|job| (id, job.map(Box::new)))
+                });
                 let loaded = load(&store.conn, query)?;
-                Ok((write, Box::new(loaded)))
+                Ok((write, Box::new(loaded), job))
             },
-            move |result: Result<(Option<Write>, Box<Loaded>), String>| {
-                let (wrote, result) = match result {
-                    Ok((wrote, loaded)) => (wrote, Ok(loaded)),
-                    Err(e) => (None, Err(e)),
+            move |result: Result<Answer, String>| {
+                let (wrote, result, brief) = match result {
+                    Ok((wrote, loaded, job)) => (wrote, Ok(loaded), job),
+                    Err(e) => (None, Err(e), None),
                 };
                 AppMsg::Meetings(MeetingsMsg::Loaded {
                     generation,
                     wrote,
                     result,
+                    brief,
                 })
             },
         );
+    }
+
+    /// Reads the transcript file typed for `meeting` on a blocking task;
+    /// stored once read ([`MeetingsMsg::TranscriptRead`]).
+    fn read_transcript(&mut self, meeting: i64, typed: String, query: Query) {
+        let base = self.session.as_ref().and_then(|s| match &s.files {
+            Files::Dir(disk) => Some(disk.root().to_path_buf()),
+            Files::Sqlite { .. } => None,
+        });
+        self.spawn_blocking(move || {
+            let result = base
+                .map_or_else(std::env::current_dir, Ok)
+                .map_err(|e| {
+                    format!(
+                        "cannot read the current folder ({e}) to find {typed:?}: give an absolute path"
+                    )
+                })
+                .and_then(|base| {
+                    transcript::load(&transcript_path(&typed, &base))
+                        .map(Box::new)
+                        .map_err(|e| describe(&e))
+                });
+            AppMsg::Meetings(MeetingsMsg::TranscriptRead {
+                meeting,
+                query,
+                result,
+            })
+        });
+    }
+
+    /// Queues the `kind` brief of `meeting` on the store worker, once a
+    /// provider is known to be set up.
+    fn ask_brief(&mut self, meeting: i64, kind: BriefKind, metadata_only: bool) {
+        if let Some((job, running)) = self.meetings.brief_job {
+            self.notify(
+                format!(
+                    "the {}-brief (job {job}) is still being written; `kollega jobs log {job}` shows it",
+                    running.as_str()
+                ),
+                true,
+            );
+            return;
+        }
+        let env = self.meetings.ai_env.clone();
+        self.store_work(
+            move |store| queue_brief(store, &env, meeting, kind),
+            move |result| {
+                AppMsg::Meetings(MeetingsMsg::BriefQueued {
+                    meeting,
+                    kind,
+                    metadata_only,
+                    result,
+                })
+            },
+        );
+    }
+
+    /// The brief job followed, `read` as it stands (`None`: its row is
+    /// gone): once it has ended, says how and forgets it. Returns whether
+    /// it ended.
+    fn brief_progress(&mut self, read: i64, job: Option<&Job>) -> bool {
+        let Some((id, kind)) = self.meetings.brief_job else {
+            return false;
+        };
+        if read != id {
+            return false;
+        }
+        let Some(job) = job else {
+            self.meetings.brief_job = None;
+            self.notify(
+                format!(
+                    "the {}-brief job {id} is gone (its meeting forgotten, or the job deleted); b asks again",
+                    kind.as_str()
+                ),
+                true,
+            );
+            return true;
+        };
+        if !job.status.is_final() {
+            return false;
+        }
+        self.meetings.brief_job = None;
+        if job.status == crate::jobs::Status::Succeeded {
+            self.notify(format!("{}-brief written (job {id})", kind.as_str()), false);
+        } else {
+            let why = job.error.as_deref().unwrap_or("no reason was recorded");
+            self.notify(
+                format!(
+                    "the {}-brief job {id} {}: {}; `kollega jobs log {id}` shows each try",
+                    kind.as_str(),
+                    job.status,
+                    crate::tui::ansi::strip(why)
+                ),
+                true,
+            );
+        }
+        true
+    }
+
+    /// A job of this process's runner ended: when it is the brief followed,
+    /// the dashboard is read again (with the job) at once.
+    pub(crate) fn meetings_job_ended(&mut self, id: i64) {
+        if self.meetings.brief_job.is_some_and(|(job, _)| job == id) {
+            let query = self.meetings.pane.query();
+            self.meetings_op(MeetingsOp::Load(query));
+        }
     }
 
     /// Whether the terminal bell should ring with this frame: once for
@@ -299,12 +519,57 @@ impl App {
             }
             // The badge is a hint: a failed count leaves the last one.
             MeetingsMsg::Badge(Err(_)) => false,
+            MeetingsMsg::TranscriptRead {
+                meeting,
+                query,
+                result,
+            } => {
+                match result {
+                    Ok(loaded) => self.meetings_op(MeetingsOp::Write(
+                        Write::Transcript { meeting, loaded },
+                        query,
+                    )),
+                    Err(e) => self.notify(format!("transcript not attached: {e}"), true),
+                }
+                true
+            }
+            MeetingsMsg::BriefQueued {
+                meeting,
+                kind,
+                metadata_only,
+                result,
+            } => {
+                match result {
+                    Ok(job) => {
+                        self.meetings.brief_job = Some((job, kind));
+                        let scope = if metadata_only {
+                            "; consent basic: it reads the calendar's details only (title, times, place, people, description), no notes or transcripts"
+                        } else {
+                            ""
+                        };
+                        self.notify(
+                            format!(
+                                "{}-brief of meeting {meeting} queued (job {job}){scope}",
+                                kind.as_str()
+                            ),
+                            false,
+                        );
+                        if let Some(runner) = self.services.runner.as_ref() {
+                            runner.wake();
+                        }
+                    }
+                    Err(e) => self.notify(format!("no brief: {e}"), true),
+                }
+                true
+            }
             MeetingsMsg::Loaded {
                 generation,
                 wrote,
                 result,
+                brief,
             } => {
-                let mut redraw = false;
+                let mut redraw =
+                    brief.is_some_and(|(id, job)| self.brief_progress(id, job.as_deref()));
                 if let Some(write) = &wrote {
                     self.notify(write.done_note(), false);
                     self.count_badge();

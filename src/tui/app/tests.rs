@@ -919,6 +919,7 @@ async fn a_change_on_disk_reloads_clean_buffers_and_offers_beside_dirty_ones() {
 mod ai_prompt;
 mod grep_side;
 mod jobs_view;
+mod meetings_flow;
 mod review_flow;
 mod vim_keys;
 

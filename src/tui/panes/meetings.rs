@@ -8,7 +8,10 @@
 //! Decisions, action items, notes and the consent level are added and
 //! changed in place through the forms of [`form`]; every change and every
 //! read is a [`MeetingsOp`] the app carries out on the store worker, whose
-//! answer comes back as a [`Loaded`]. The pane's clock (`now`) and zone
+//! answer comes back as a [`Loaded`]. A transcript file is attached by its
+//! path (the app reads it off the UI task, then stores it as a
+//! [`Write::Transcript`]), and a brief is asked for as a `brief` job: the
+//! pre-brief before the meeting, the post-brief once it has begun. The pane's clock (`now`) and zone
 //! are set from outside, so a tick changes a status only when the clock
 //! says so, and tests draw a fixed moment.
 
@@ -22,8 +25,10 @@ use chrono_tz::Tz;
 use crossterm::event::KeyEvent;
 
 use crate::meetings::status::{MeetingStatus, status};
+use crate::meetings::transcript;
 use crate::meetings::zone;
 use crate::store::meetings::actions::{ActionRow, ActionStatus};
+use crate::store::meetings::briefs::BriefKind;
 use crate::store::meetings::pane::{MeetingDetail, StakeholderDetail};
 use crate::store::meetings::stakeholders::StakeholderRow;
 use crate::store::meetings::watches::WatchRow;
@@ -75,6 +80,12 @@ pub(crate) enum Write {
         meeting: i64,
         consent: Consent,
     },
+    /// A transcript file the app has read (off the UI task) for the
+    /// path the pane was given.
+    Transcript {
+        meeting: i64,
+        loaded: Box<transcript::Loaded>,
+    },
 }
 
 impl Write {
@@ -90,6 +101,19 @@ impl Write {
             Write::Note { .. } => "note added".into(),
             Write::Consent { consent, .. } => {
                 format!("consent set to {} (audit logged)", consent.as_str())
+            }
+            Write::Transcript { loaded, .. } => {
+                let t = &loaded.transcript;
+                let size = if t.cues.is_empty() {
+                    format!("{} lines", t.text.lines().count())
+                } else {
+                    format!("{} cues", t.cues.len())
+                };
+                format!(
+                    "transcript {} attached ({}, {size})",
+                    crate::tui::ansi::strip(&loaded.name),
+                    t.format.as_str()
+                )
             }
         }
     }
@@ -115,6 +139,21 @@ pub(crate) enum MeetingsOp {
     Load(Query),
     /// Store the change, then load `Query` again.
     Write(Write, Query),
+    /// Read the transcript file at `path` (as typed: `~` is the home
+    /// folder, a relative path starts at the workspace's folder, else the
+    /// current one), then store it as a [`Write::Transcript`].
+    Attach {
+        meeting: i64,
+        path: String,
+        query: Query,
+    },
+    /// Queue the `kind` brief of `meeting` as a `brief` job. `metadata_only`:
+    /// its consent is basic, so only the calendar's details reach the model.
+    Brief {
+        meeting: i64,
+        kind: BriefKind,
+        metadata_only: bool,
+    },
     Leave,
 }
 
@@ -391,7 +430,9 @@ impl MeetingsPane {
             | Action::EditActionItem
             | Action::CycleActionItem
             | Action::AddNote
-            | Action::SetConsent => self.change(action),
+            | Action::SetConsent
+            | Action::AttachTranscript => self.change(action),
+            Action::MeetingBrief => self.brief(),
             _ => Outcome::Ignored,
         }
     }
@@ -416,6 +457,7 @@ impl MeetingsPane {
             Action::AddActionItem => Form::new_action(id),
             Action::AddNote => Form::note(id),
             Action::SetConsent => Form::consent(id, consent),
+            Action::AttachTranscript => Form::transcript(id),
             Action::EditActionItem | Action::CycleActionItem => {
                 let Some(item) = self.selected_action() else {
                     if self.item < self.detail_items() {
@@ -446,6 +488,41 @@ impl MeetingsPane {
         Outcome::Redraw
     }
 
+    /// Asks for the selected meeting's brief: the pre-brief while it is
+    /// still to come, the post-brief once it has begun. Consent `basic`
+    /// has no post-brief (no note or transcript may reach a model).
+    fn brief(&self) -> Outcome {
+        let notify = |text: String| Outcome::Effect(Effect::Notify(text, true));
+        if self.view != View::Agenda {
+            return notify("briefs are asked for in the meetings view (s)".into());
+        }
+        let Some(meeting) = self.selected_meeting() else {
+            return notify(
+                "no meeting in the next 7 days: `kollega meetings import <file.ics>` brings a calendar in"
+                    .into(),
+            );
+        };
+        let kind = match self.status_of(meeting) {
+            MeetingStatus::Upcoming | MeetingStatus::Lobby => BriefKind::Pre,
+            MeetingStatus::Active
+            | MeetingStatus::Post
+            | MeetingStatus::Done
+            | MeetingStatus::Failed => BriefKind::Post,
+        };
+        let basic = meeting.consent == Consent::Basic;
+        if basic && kind == BriefKind::Post {
+            return notify(
+                "consent is basic: no note or transcript of this meeting may reach a model, so there is no post-brief; C sets consent plus to allow it"
+                    .into(),
+            );
+        }
+        Outcome::Effect(Effect::Meetings(MeetingsOp::Brief {
+            meeting: meeting.id,
+            kind,
+            metadata_only: basic,
+        }))
+    }
+
     /// Whether the open form takes several lines (its keys are the
     /// `[compose]` table's, else the `[prompt]` table's).
     pub fn form_is_multiline(&self) -> Option<bool> {
@@ -468,6 +545,14 @@ impl MeetingsPane {
             form::FormOutcome::Done(write) => {
                 self.form = None;
                 Outcome::Effect(Effect::Meetings(MeetingsOp::Write(write, self.query())))
+            }
+            form::FormOutcome::Attach { meeting, path } => {
+                self.form = None;
+                Outcome::Effect(Effect::Meetings(MeetingsOp::Attach {
+                    meeting,
+                    path,
+                    query: self.query(),
+                }))
             }
         }
     }

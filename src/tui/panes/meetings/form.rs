@@ -1,6 +1,6 @@
 //! The dashboard's in-place forms: a decision, an action item (text,
 //! owner, due date; new or edited), a note of several lines, a consent
-//! level. Text input is ratatui-textarea's, as the AI pane's prompt.
+//! level, the path of a transcript file to attach. Text input is ratatui-textarea's, as the AI pane's prompt.
 //!
 //! A one-line field takes the `[prompt]` keys: `submit` moves to the next
 //! field, and on the last checks the form and hands back the [`Write`];
@@ -27,6 +27,7 @@ pub(crate) enum FormKind {
     EditAction { id: i64 },
     Note { meeting: i64 },
     Consent { meeting: i64 },
+    Transcript { meeting: i64 },
 }
 
 /// One input of a form.
@@ -66,6 +67,11 @@ pub(crate) enum FormOutcome {
     /// The form is not right yet: why, and what to write.
     Invalid(String),
     Done(Write),
+    /// Attach the transcript file at `path` (as typed) to `meeting`.
+    Attach {
+        meeting: i64,
+        path: String,
+    },
 }
 
 impl Form {
@@ -128,6 +134,17 @@ impl Form {
         )
     }
 
+    pub fn transcript(meeting: i64) -> Form {
+        Form::with(
+            FormKind::Transcript { meeting },
+            vec![Field::new(
+                "File",
+                "",
+                "path of a .vtt, .srt or .txt file (~ and relative paths work)",
+            )],
+        )
+    }
+
     /// A note: enter is a new line.
     pub fn multiline(&self) -> bool {
         matches!(self.kind, FormKind::Note { .. })
@@ -141,6 +158,7 @@ impl Form {
             FormKind::EditAction { .. } => "Edit action item",
             FormKind::Note { .. } => "New note",
             FormKind::Consent { .. } => "Consent level",
+            FormKind::Transcript { .. } => "Attach a transcript",
         }
     }
 
@@ -159,18 +177,29 @@ impl Form {
                 self.at = (self.at + self.fields.len() - 1) % self.fields.len();
                 FormOutcome::Editing
             }
-            Some(Action::Submit) => match self.write() {
-                Ok(write) => FormOutcome::Done(write),
-                Err((field, message)) => {
-                    self.at = field;
-                    FormOutcome::Invalid(message)
-                }
+            Some(Action::Submit) => match (self.kind, self.value(0)) {
+                (FormKind::Transcript { .. }, path) if path.is_empty() => FormOutcome::Invalid(
+                    "no file given: type the transcript's path, or esc to drop it".into(),
+                ),
+                (FormKind::Transcript { meeting }, path) => FormOutcome::Attach { meeting, path },
+                _ => self.submit(),
             },
             _ => {
                 if let Some(field) = self.fields.get_mut(self.at) {
                     field.input.input(key);
                 }
                 FormOutcome::Editing
+            }
+        }
+    }
+
+    /// The form checked and handed back, or the field at fault.
+    fn submit(&mut self) -> FormOutcome {
+        match self.write() {
+            Ok(write) => FormOutcome::Done(write),
+            Err((field, message)) => {
+                self.at = field;
+                FormOutcome::Invalid(message)
             }
         }
     }
@@ -221,6 +250,9 @@ impl Form {
                     ));
                 }
             },
+            FormKind::Transcript { .. } => {
+                return Err((0, "a transcript is read from its file first".into()));
+            }
             FormKind::NewAction { meeting } => {
                 let (text, owner, due) = self.action()?;
                 Write::NewAction {

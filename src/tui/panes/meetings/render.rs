@@ -274,7 +274,13 @@ impl MeetingsPane {
                     lines.push(plain(format!("   {line}"), text));
                 }
             }
-            None => lines.push(plain("   none yet".into(), muted)),
+            None => lines.push(plain("   none yet: b asks for one".into(), muted)),
+        }
+        if let Some(json) = &detail.post_brief {
+            lines.push(plain(" Post-brief".into(), head));
+            for line in brief_lines(json) {
+                lines.push(plain(format!("   {line}"), text));
+            }
         }
         lines.push(plain(format!(" Notes ({})", detail.notes.len()), head));
         if detail.notes.is_empty() {
@@ -293,9 +299,13 @@ impl MeetingsPane {
                 head,
             ));
             for t in &detail.transcripts {
+                let size = match t.cues {
+                    Some(cues) => format!("{cues} cues"),
+                    None => format!("{} lines", t.lines),
+                };
                 lines.push(plain(
                     format!(
-                        "   {} ({}, {} characters)",
+                        "   {} ({}, {size}, {} characters)",
                         crate::tui::ansi::strip(&t.source_name),
                         t.format,
                         t.chars
@@ -562,14 +572,17 @@ impl MeetingsPane {
                 } else {
                     "versions"
                 };
+                // Whether each change gets an AI summary, as text (read
+                // without colours too).
+                let ai = if watch.summarize { "Σ ai · " } else { "" };
                 // A failure first: the line may be cut at the list's width.
                 let (state, style) = match &watch.last_error {
                     Some(_) => (
-                        format!("   failed · {} {versions} · {fetched}", watch.versions),
+                        format!("   failed · {ai}{} {versions} · {fetched}", watch.versions),
                         theme.ui("error"),
                     ),
                     None => (
-                        format!("   {} {versions} · {fetched}", watch.versions),
+                        format!("   {ai}{} {versions} · {fetched}", watch.versions),
                         theme.ui("muted"),
                     ),
                 };
@@ -816,14 +829,33 @@ fn brief_lines(json: &str) -> Vec<String> {
             .iter()
             .map(|i| match i {
                 serde_json::Value::String(s) => crate::tui::ansi::strip(s),
+                // An action or a legal flag: its text, then what it has of
+                // kind, owner and due date.
+                serde_json::Value::Object(item) if item.contains_key("text") => {
+                    let part = |key: &str| item.get(key).and_then(|v| v.as_str());
+                    let mut line = crate::tui::ansi::strip(part("text").unwrap_or_default());
+                    let extra: Vec<String> = [("kind", ""), ("owner", "owner "), ("due", "due ")]
+                        .iter()
+                        .filter_map(|(key, label)| {
+                            part(key).map(|v| format!("{label}{}", crate::tui::ansi::strip(v)))
+                        })
+                        .collect();
+                    if !extra.is_empty() {
+                        line.push_str(&format!(" ({})", extra.join(", ")));
+                    }
+                    line
+                }
                 other => other.to_string(),
             })
             .collect::<Vec<_>>()
             .join("; "),
         other => other.to_string(),
     };
-    fields
-        .iter()
+    // A post-brief's summary first, then the rest in order.
+    let summary = fields.iter().filter(|(key, _)| *key == "summary");
+    let rest = fields.iter().filter(|(key, _)| *key != "summary");
+    summary
+        .chain(rest)
         .map(|(key, value)| format!("{key}: {}", text(value)))
         .collect()
 }

@@ -151,12 +151,15 @@ fn week() -> Loaded {
             },
         ],
         pre_brief: Some(r#"{"agenda":["blockers","release"],"open_actions":2}"#.into()),
+        post_brief: None,
         notes: vec![text_row(1, "release on friday\nann checks the build")],
         transcripts: vec![TranscriptInfo {
             id: 1,
             source_name: "standup.vtt".into(),
             format: "vtt".into(),
             chars: 1834,
+            cues: Some(42),
+            lines: 42,
         }],
         decisions: vec![text_row(1, "ship 2.0 on friday")],
         actions: vec![
@@ -792,4 +795,174 @@ fn without_colour_the_verdicts_carry_their_markers() {
     assert!(screen.contains("+ met Delivery"), "{screen}");
     assert!(screen.contains("x unmet Support"), "{screen}");
     assert!(screen.contains("! unclear ISO"), "{screen}");
+}
+
+fn op_of(outcome: Outcome) -> MeetingsOp {
+    match outcome {
+        Outcome::Effect(Effect::Meetings(op)) => op,
+        _ => panic!("expected a meetings op"),
+    }
+}
+
+#[test]
+fn a_transcript_is_attached_by_its_path_typed_in_place() {
+    let mut pane = pane();
+    assert!(matches!(
+        pane.update(Action::AttachTranscript),
+        Outcome::Redraw
+    ));
+    let form = pane.form.as_ref().unwrap();
+    assert_eq!(form.kind, FormKind::Transcript { meeting: 1 });
+    assert_eq!(pane.form_is_multiline(), Some(false));
+    // An empty path is refused and the form stays.
+    assert!(
+        notified(pane.form_key(Some(Action::Submit), key(KeyCode::Enter)))
+            .contains("no file given")
+    );
+    assert!(pane.form.is_some());
+    type_into(&mut pane, "~/calls/standup.vtt");
+    let MeetingsOp::Attach {
+        meeting,
+        path,
+        query,
+    } = op_of(pane.form_key(Some(Action::Submit), key(KeyCode::Enter)))
+    else {
+        panic!("expected an attach");
+    };
+    assert_eq!((meeting, path.as_str()), (1, "~/calls/standup.vtt"));
+    assert_eq!(query.meeting, Some(1));
+    assert!(pane.form.is_none());
+}
+
+#[test]
+fn a_transcript_write_says_what_was_attached() {
+    let read = |name: &str, text: &str| Write::Transcript {
+        meeting: 1,
+        loaded: Box::new(transcript::Loaded {
+            name: name.into(),
+            transcript: transcript::read(name, text).unwrap(),
+        }),
+    };
+    let vtt = read(
+        "call.vtt",
+        "WEBVTT\n\n00:00.000 --> 00:02.000\nhello\n\n00:02.000 --> 00:04.000\nbye\n",
+    );
+    assert_eq!(
+        vtt.done_note(),
+        "transcript call.vtt attached (vtt, 2 cues)"
+    );
+    let txt = read("notes.txt", "one\ntwo\nthree\n");
+    assert_eq!(
+        txt.done_note(),
+        "transcript notes.txt attached (txt, 3 lines)"
+    );
+}
+
+#[test]
+fn a_brief_is_the_pre_brief_before_the_meeting_and_the_post_brief_after() {
+    let mut pane = pane();
+    // The standup starts in five minutes (lobby), consent plus.
+    assert_eq!(
+        op_of(pane.update(Action::MeetingBrief)),
+        MeetingsOp::Brief {
+            meeting: 1,
+            kind: BriefKind::Pre,
+            metadata_only: false,
+        }
+    );
+    // The retro is done, consent basic: no post-brief, and the pane says
+    // how to allow one.
+    pane.selected = 1;
+    let _ = pane.loaded(week());
+    assert_eq!(pane.selected_meeting().map(|m| m.id), Some(3));
+    let said = notified(pane.update(Action::MeetingBrief));
+    assert!(
+        said.contains("consent is basic") && said.contains("plus"),
+        "{said}"
+    );
+    // Under consent plus it is asked for.
+    let mut data = week();
+    data.meetings[1].consent = Consent::Plus;
+    let _ = pane.loaded(data);
+    assert_eq!(
+        op_of(pane.update(Action::MeetingBrief)),
+        MeetingsOp::Brief {
+            meeting: 3,
+            kind: BriefKind::Post,
+            metadata_only: false,
+        }
+    );
+    // A basic meeting still to come gets a pre-brief of its metadata.
+    let mut data = week();
+    let budget = data.meetings.iter().position(|m| m.id == 5).unwrap();
+    pane.selected = budget;
+    data.meetings[budget].consent = Consent::Basic;
+    let _ = pane.loaded(data);
+    assert_eq!(
+        op_of(pane.update(Action::MeetingBrief)),
+        MeetingsOp::Brief {
+            meeting: 5,
+            kind: BriefKind::Pre,
+            metadata_only: true,
+        }
+    );
+}
+
+#[test]
+fn the_detail_shows_the_post_brief_and_the_transcripts_size() {
+    let mut pane = pane();
+    let mut data = week();
+    if let Some(detail) = data.detail.as_mut() {
+        detail.post_brief = Some(
+            r#"{"summary":"Release moves to friday.","decisions":["ship 2.0 on friday"],"actions":[{"text":"tag the release","owner":"ann@example.com","due":"2026-12-11"}]}"#
+                .into(),
+        );
+        detail.transcripts.push(TranscriptInfo {
+            id: 2,
+            source_name: "minutes.txt".into(),
+            format: "txt".into(),
+            chars: 120,
+            cues: None,
+            lines: 6,
+        });
+    }
+    let _ = pane.loaded(data);
+    let (screen, _) = draw(&mut pane, 120, 40, ColorDepth::None);
+    insta::assert_snapshot!("meetings_post_brief_120x40", screen);
+    assert!(screen.contains("Post-brief"), "{screen}");
+    assert!(
+        screen.contains("tag the release (owner ann@example.com, due 2026-12-11)"),
+        "{screen}"
+    );
+    assert!(screen.contains("standup.vtt (vtt, 42 cues"), "{screen}");
+    assert!(screen.contains("minutes.txt (txt, 6 lines"), "{screen}");
+}
+
+#[test]
+fn the_watches_list_marks_ai_summaries_without_colour() {
+    let mut pane = pane();
+    let _ = pane.update(Action::MeetingsView);
+    let _ = pane.update(Action::MeetingsView);
+    let watch = |id: i64, url: &str, summarize: bool| WatchRow {
+        id,
+        url: url.into(),
+        every_s: 3600,
+        etag: None,
+        last_modified: None,
+        last_fetched_at: None,
+        last_error: None,
+        created_at: at(2026, 12, 1, 8, 0),
+        versions: 0,
+        summarize,
+    };
+    let mut data = week();
+    data.watches = vec![
+        watch(1, "https://a.example/", true),
+        watch(2, "https://b.example/", false),
+    ];
+    let _ = pane.loaded(data);
+    let (screen, _) = draw(&mut pane, 80, 24, ColorDepth::None);
+    let marked: Vec<&str> = screen.lines().filter(|l| l.contains("Σ ai")).collect();
+    assert_eq!(marked.len(), 1, "{screen}");
+    assert!(marked[0].contains("0 versions"), "{screen}");
 }
