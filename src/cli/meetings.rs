@@ -697,9 +697,9 @@ fn attach_transcript(
         json,
         json!({"id": row, "meetingId": id, "format": parsed.format.as_str(), "cues": parsed.cues.len()}),
         format!(
-            "transcript {row} ({}, {} cues) attached to meeting {id}",
+            "transcript {row} ({}, {}) attached to meeting {id}",
             parsed.format.as_str(),
-            parsed.cues.len()
+            parsed.size()
         ),
     )
 }

@@ -22,6 +22,25 @@ pub(crate) struct Transcript {
     pub cues: Vec<Cue>,
 }
 
+impl Transcript {
+    /// How long it is, as people say it: its cues when it is timed, else
+    /// its lines.
+    pub(crate) fn size(&self) -> String {
+        let cues = (!self.cues.is_empty()).then_some(self.cues.len());
+        size(cues, self.text.lines().count())
+    }
+}
+
+/// A transcript's length: `1 cue`, `12 cues`, or `1 line`, `30 lines`
+/// for one without timed cues.
+pub(crate) fn size(cues: Option<usize>, lines: usize) -> String {
+    let counted = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    match cues {
+        Some(n) => counted(n, "cue"),
+        None => counted(lines, "line"),
+    }
+}
+
 /// A transcript file read and understood, not yet stored: its file
 /// name and what it says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +219,17 @@ fn strip_tags(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_size_is_said_in_cues_or_lines_with_one_and_many() {
+        assert_eq!(size(Some(1), 4), "1 cue");
+        assert_eq!(size(Some(2), 4), "2 cues");
+        assert_eq!(size(None, 1), "1 line");
+        assert_eq!(size(None, 0), "0 lines");
+        let one = read("call.vtt", "WEBVTT\n\n00:01.000 --> 00:02.000\nHi.\n").unwrap();
+        assert_eq!(one.size(), "1 cue");
+        assert_eq!(read("notes.txt", "a\nb\n").unwrap().size(), "2 lines");
+    }
 
     #[test]
     fn webvtt_keeps_cues_and_speakers() {

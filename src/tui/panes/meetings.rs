@@ -104,11 +104,7 @@ impl Write {
             }
             Write::Transcript { loaded, .. } => {
                 let t = &loaded.transcript;
-                let size = if t.cues.is_empty() {
-                    format!("{} lines", t.text.lines().count())
-                } else {
-                    format!("{} cues", t.cues.len())
-                };
+                let size = t.size();
                 format!(
                     "transcript {} attached ({}, {size})",
                     crate::tui::ansi::strip(&loaded.name),

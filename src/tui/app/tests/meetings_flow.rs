@@ -91,7 +91,7 @@ async fn a_transcript_file_is_attached_from_the_dashboard_and_shown() {
     assert!(stored[1].2.as_deref().unwrap().contains("We pick Acme."));
     let screen = draw(&mut f.h, 120, 40);
     assert!(
-        screen.contains("standup.vtt (vtt, 2 cues") && screen.contains("call.txt (txt, 1 lines"),
+        screen.contains("standup.vtt (vtt, 2 cues") && screen.contains("call.txt (txt, 1 line,"),
         "{screen}"
     );
 }

@@ -299,10 +299,10 @@ impl MeetingsPane {
                 head,
             ));
             for t in &detail.transcripts {
-                let size = match t.cues {
-                    Some(cues) => format!("{cues} cues"),
-                    None => format!("{} lines", t.lines),
-                };
+                let size = crate::meetings::transcript::size(
+                    t.cues.and_then(|n| usize::try_from(n).ok()),
+                    usize::try_from(t.lines).unwrap_or(0),
+                );
                 lines.push(plain(
                     format!(
                         "   {} ({}, {size}, {} characters)",
