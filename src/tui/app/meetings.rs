@@ -53,7 +53,6 @@ pub(crate) enum MeetingsMsg {
     },
     /// A brief job queued (its id), or why not.
     BriefQueued {
-        meeting: i64,
         kind: BriefKind,
         metadata_only: bool,
         result: Result<i64, String>,
@@ -429,7 +428,6 @@ impl App {
             move |store| queue_brief(store, &env, meeting, kind),
             move |result| {
                 AppMsg::Meetings(MeetingsMsg::BriefQueued {
-                    meeting,
                     kind,
                     metadata_only,
                     result,
@@ -534,7 +532,6 @@ impl App {
                 true
             }
             MeetingsMsg::BriefQueued {
-                meeting,
                 kind,
                 metadata_only,
                 result,
@@ -542,16 +539,14 @@ impl App {
                 match result {
                     Ok(job) => {
                         self.meetings.brief_job = Some((job, kind));
+                        // Short enough for an 80-column status line.
                         let scope = if metadata_only {
-                            "; consent basic: it reads the calendar's details only (title, times, place, people, description), no notes or transcripts"
+                            "; consent basic: calendar only"
                         } else {
                             ""
                         };
                         self.notify(
-                            format!(
-                                "{}-brief of meeting {meeting} queued (job {job}){scope}",
-                                kind.as_str()
-                            ),
+                            format!("{}-brief queued (job {job}){scope}", kind.as_str()),
                             false,
                         );
                         if let Some(runner) = self.services.runner.as_ref() {

@@ -507,10 +507,8 @@ impl MeetingsPane {
         };
         let basic = meeting.consent == Consent::Basic;
         if basic && kind == BriefKind::Post {
-            return notify(
-                "consent is basic: no note or transcript of this meeting may reach a model, so there is no post-brief; C sets consent plus to allow it"
-                    .into(),
-            );
+            // Short enough for the status line of an 80-column terminal.
+            return notify("no post-brief under consent basic; C sets plus".into());
         }
         Outcome::Effect(Effect::Meetings(MeetingsOp::Brief {
             meeting: meeting.id,

@@ -877,7 +877,7 @@ fn a_brief_is_the_pre_brief_before_the_meeting_and_the_post_brief_after() {
     assert_eq!(pane.selected_meeting().map(|m| m.id), Some(3));
     let said = notified(pane.update(Action::MeetingBrief));
     assert!(
-        said.contains("consent is basic") && said.contains("plus"),
+        said.contains("no post-brief under consent basic") && said.contains("plus"),
         "{said}"
     );
     // Under consent plus it is asked for.
