@@ -368,18 +368,6 @@ fn modules_are_switched_per_workspace_and_refused_when_off_or_under_basic() {
     );
 }
 
-/// A Chat Completions stream answering `text`.
-fn chat_stream(text: &str) -> String {
-    let chunk = serde_json::json!({"id": "c1", "model": "qwen2.5-coder",
-        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]});
-    format!(
-        "data: {chunk}\n\n\
-         data: {{\"id\":\"c1\",\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"stop\"}}]}}\n\n\
-         data: {{\"id\":\"c1\",\"choices\":[],\"usage\":{{\"prompt_tokens\":90,\"completion_tokens\":30}}}}\n\n\
-         data: [DONE]\n\n"
-    )
-}
-
 #[test]
 fn a_procurement_check_answers_verdicts_and_drops_flags_under_plus() {
     let answer = r#"{"criteria": [
