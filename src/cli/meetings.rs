@@ -597,11 +597,17 @@ fn show(store: &Store, id: i64, json: bool, zone: chrono_tz::Tz) -> Result<ExitC
     if !transcripts.is_empty() {
         println!("  transcripts");
         for t in &transcripts {
+            let cues = t.cues.as_deref().and_then(|c| {
+                serde_json::from_str::<Vec<serde::de::IgnoredAny>>(c)
+                    .ok()
+                    .map(|all| all.len())
+            });
             println!(
-                "    {:>4}  {} ({}, {} characters)",
+                "    {:>4}  {} ({}, {}, {} characters)",
                 t.id,
                 printable(&t.source_name),
                 t.format.as_str(),
+                crate::meetings::transcript::size(cues, t.text.lines().count()),
                 t.text.chars().count()
             );
         }

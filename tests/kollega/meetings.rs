@@ -246,6 +246,7 @@ fn notes_decisions_actions_consent_and_forget() {
     );
     let text = stdout(&k.run(["meetings", "show", &id]));
     assert!(text.contains("zebra-decision: ship on Friday"), "{text}");
+    assert!(text.contains("call.vtt (vtt, 1 cue, "), "{text}");
 
     let consent = k.json(["meetings", "consent", &id, "plus", "--json"]);
     assert_eq!(
