@@ -89,12 +89,7 @@ pub(crate) fn enqueue_due(
             continue;
         }
         settings::set(&tx, &key(kind), &after.to_string())?;
-        let pending: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1
-                 AND status IN ('queued', 'running', 'retrying'))",
-            [kind],
-            |r| r.get(0),
-        )?;
+        let pending = waiting(&tx, kind, None)?.is_some();
         if pending || !has_work(&tx, kind, now, config)? {
             continue;
         }
@@ -118,14 +113,7 @@ fn enqueue_watches(tx: &rusqlite::Transaction<'_>, now: i64) -> Result<Vec<i64>,
     let mut ids = Vec::new();
     for w in watches::due(tx, now)? {
         watches::touch(tx, w.id, now)?;
-        let pending: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1
-                 AND status IN ('queued', 'running', 'retrying')
-                 AND json_extract(payload, '$.watch') = ?2)",
-            params![watch::WATCH, w.id],
-            |r| r.get(0),
-        )?;
-        if !pending {
+        if waiting(tx, watch::WATCH, Some(("watch", w.id)))?.is_none() {
             let payload = watch::WatchPayload { watch: w.id };
             ids.push(crate::store::jobs::enqueue_in(tx, &payload.job(None), now)?);
         }
