@@ -105,7 +105,11 @@ impl FilePatch {
             offset += new.len() as i64 - old_len as i64;
             image.splice(at..at + old_len, new);
         }
-        let mut out = String::with_capacity(text.len());
+        let size = image
+            .iter()
+            .map(|l| l.text.len() + usize::from(l.newline))
+            .sum();
+        let mut out = String::with_capacity(size);
         for line in &image {
             out.push_str(line.text);
             if line.newline {

@@ -262,7 +262,8 @@ fn hunk(lines: &[&[u8]], i: &mut usize, path: &str) -> Result<Hunk, PatchError> 
         range(new, '+').ok_or_else(|| malformed(format!("{new:?} is not a line range")))?;
     let header = after.strip_prefix(' ').unwrap_or(after).to_string();
     *i += 1;
-    let mut out = Vec::new();
+    // Context lines count on both sides: the sum is an upper bound.
+    let mut out = Vec::with_capacity(old_lines.saturating_add(new_lines).min(1 << 16) as usize);
     let (mut old_left, mut new_left) = (old_lines, new_lines);
     while old_left > 0 || new_left > 0 {
         let Some(&raw) = lines.get(*i) else {

@@ -16,6 +16,7 @@
 //! Every edit remembers the reply line it started on, so an edit that does
 //! not apply is named by where the model wrote it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::search::{self, Miss};
@@ -103,41 +104,23 @@ pub(crate) enum ReplyError {
 
 /// The edits of `reply`, in reply order.
 pub(crate) fn parse_reply(reply: &str) -> Result<Vec<Edit>, ReplyError> {
-    let lines: Vec<&str> = reply.lines().collect();
     let mut edits = Vec::new();
-    // Lines outside envelopes, blocks and ranges, kept for the diff parser.
-    let mut rest = String::new();
-    let mut i = 0;
-    let mut last_path: Option<String> = None;
-    while i < lines.len() {
-        let line = lines[i].trim_end();
-        if line.trim() == "*** Begin Patch" {
-            i = envelope(&lines, i, &mut edits)?;
-        } else if is_marker(line, '<', "SEARCH") {
-            let path = block_path(&lines, i).or_else(|| last_path.clone()).ok_or(
-                ReplyError::Malformed {
-                    line: i + 1,
-                    what: "a SEARCH block with no file path before it".into(),
-                },
-            )?;
-            last_path = Some(path.clone());
-            i = search_block(&lines, i, path, &mut edits)?;
-        } else if let Some(spec) = line.strip_prefix("=== lines ") {
-            i = line_range(&lines, i, spec, &mut edits)?;
-        } else {
-            rest.push_str(lines[i]);
-            rest.push('\n');
-            i += 1;
-        }
-    }
+    // A reply that is a diff only (a patch file) is parsed as it is,
+    // without a copy, unless its lines end in `\r\n`.
+    let plain = !reply.contains('\r') && !reply.lines().any(|l| starts_other(l.trim_end()));
+    let rest = if plain {
+        Cow::Borrowed(reply)
+    } else {
+        Cow::Owned(other_edits(reply, &mut edits)?)
+    };
     let diff = super::parse(rest.as_bytes()).map_err(|e| ReplyError::Malformed {
         line: 0,
         what: e.to_string(),
     })?;
     // The files come in the reply's order: one walk over its `+++` lines
     // finds where each starts, however many files there are.
-    let mut plus_lines = lines
-        .iter()
+    let mut plus_lines = reply
+        .lines()
         .enumerate()
         .filter(|(_, l)| l.starts_with("+++ "));
     for patch in diff.files {
@@ -155,6 +138,45 @@ pub(crate) fn parse_reply(reply: &str) -> Result<Vec<Edit>, ReplyError> {
     }
     edits.sort_by_key(Edit::line);
     Ok(edits)
+}
+
+/// Whether `line` (its end trimmed) starts an edit that is not a diff:
+/// an apply_patch envelope, a SEARCH block, a line range.
+fn starts_other(line: &str) -> bool {
+    line.trim() == "*** Begin Patch"
+        || is_marker(line, '<', "SEARCH")
+        || line.starts_with("=== lines ")
+}
+
+/// Reads the envelopes, blocks and ranges of `reply` into `edits`; the
+/// lines outside them, for the diff parser.
+fn other_edits(reply: &str, edits: &mut Vec<Edit>) -> Result<String, ReplyError> {
+    let lines: Vec<&str> = reply.lines().collect();
+    let mut rest = String::new();
+    let mut i = 0;
+    let mut last_path: Option<String> = None;
+    while i < lines.len() {
+        let line = lines[i].trim_end();
+        if line.trim() == "*** Begin Patch" {
+            i = envelope(&lines, i, edits)?;
+        } else if is_marker(line, '<', "SEARCH") {
+            let path = block_path(&lines, i).or_else(|| last_path.clone()).ok_or(
+                ReplyError::Malformed {
+                    line: i + 1,
+                    what: "a SEARCH block with no file path before it".into(),
+                },
+            )?;
+            last_path = Some(path.clone());
+            i = search_block(&lines, i, path, edits)?;
+        } else if let Some(spec) = line.strip_prefix("=== lines ") {
+            i = line_range(&lines, i, spec, edits)?;
+        } else {
+            rest.push_str(lines[i]);
+            rest.push('\n');
+            i += 1;
+        }
+    }
+    Ok(rest)
 }
 
 /// `<<<<<<< SEARCH`, `>>>>>>> REPLACE`: 5 to 9 marker characters.

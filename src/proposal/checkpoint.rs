@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::store::applies::{self, AppliedHunks, ApplyFile, ApplyState, Writer, Writing};
+use crate::store::applies::{self, AppliedHunks, ApplyState, NewApplyFile, Writer, Writing};
 use crate::store::patches::{self, PatchStatus};
 use crate::store::{Store, files, locks, now_ms};
 
@@ -148,23 +148,29 @@ fn journal(
     match step {
         Step::Apply { patch_id } => {
             let derived = applied.is_some();
-            let rows: Vec<ApplyFile> = changes
+            let hashes: Vec<Option<[u8; 32]>> = changes
                 .iter()
-                .map(|c| ApplyFile {
-                    path: c.path.clone(),
-                    before: c.before.as_ref().map(|b| b.text.as_bytes().to_vec()),
+                .map(|c| {
+                    c.after
+                        .as_ref()
+                        .filter(|_| derived)
+                        .map(|a| Sha256::digest(a.text.as_bytes()).into())
+                })
+                .collect();
+            let rows: Vec<NewApplyFile<'_>> = changes
+                .iter()
+                .zip(&hashes)
+                .map(|(c, hash)| NewApplyFile {
+                    path: &c.path,
+                    before: c.before.as_ref().map(|b| b.text.as_bytes()),
                     after: c
                         .after
                         .as_ref()
                         .filter(|_| !derived)
-                        .map(|a| a.text.as_bytes().to_vec()),
+                        .map(|a| a.text.as_bytes()),
                     before_mode: c.before.as_ref().map(|b| b.mode),
                     after_mode: c.after.as_ref().map(|a| a.mode),
-                    after_sha256: c
-                        .after
-                        .as_ref()
-                        .filter(|_| derived)
-                        .map(|a| Sha256::digest(a.text.as_bytes()).to_vec()),
+                    after_sha256: hash.as_ref().map(|h| &h[..]),
                 })
                 .collect();
             Ok(applies::insert(

@@ -4,8 +4,9 @@
 //! checkpoint's rows, each file before and after, the after derived
 //! again where it is kept as a hash) tells what every file
 //! was before the step; each file the step had changed already, whole or
-//! part way (its bytes a prefix of what the step writes: the file was
-//! cut short while being written in place), is put back, and the journal
+//! part way (each of its bytes what the step writes or what was there
+//! before, at that place: the file was cut short while being written
+//! over in place), is put back, and the journal
 //! ends. (Temp files a writer of an earlier version left beside its
 //! targets are removed.) The step is taken back rather than finished: its
 //! command never said it succeeded, and a failed apply changes nothing.
@@ -123,7 +124,7 @@ fn take_back(
         let ours = match now {
             Some(now) if now == origin => continue,
             Some(now) if now == written => true,
-            _ => part_written(folder, &file.path, written.as_ref()),
+            _ => part_written(folder, &file.path, origin.as_ref(), written.as_ref()),
         };
         if ours {
             changes.push(Change {
@@ -148,22 +149,36 @@ fn take_back(
     })
 }
 
-/// Whether the file at `path` is a part of `written`, whatever its mode:
-/// truncated and not yet (or not fully) written, or written and not yet
-/// given its mode.
+/// Whether the file at `path` is part way from `origin` to `written`,
+/// whatever its mode: written over from its start and cut short, or
+/// written and not yet given its length or its mode.
 fn part_written(
     folder: &crate::workspace::disk::DiskWorkspace,
     path: &str,
+    origin: Option<&super::target::Content>,
     written: Option<&super::target::Content>,
 ) -> bool {
     let Some(written) = written else {
         return false;
     };
+    let origin = origin.map_or(&[][..], |o| o.text.as_bytes());
     folder
         .full_path(path)
         .ok()
         .and_then(|full| fs::read(full).ok())
-        .is_some_and(|bytes| written.text.as_bytes().starts_with(&bytes))
+        .is_some_and(|now| between(&now, origin, written.text.as_bytes()))
+}
+
+/// Whether every byte of `now` is `origin`'s or `written`'s at its place,
+/// and `now` is no longer than the longer of them: what writing `written`
+/// over `origin` in place leaves at any moment (or, after a power cut,
+/// any mix of the two's pages).
+fn between(now: &[u8], origin: &[u8], written: &[u8]) -> bool {
+    now.len() <= origin.len().max(written.len())
+        && now
+            .iter()
+            .enumerate()
+            .all(|(i, b)| origin.get(i) == Some(b) || written.get(i) == Some(b))
 }
 
 /// Removes the temp files process `pid` left beside `path` (an earlier
@@ -188,6 +203,43 @@ fn remove_temps(folder: &crate::workspace::disk::DiskWorkspace, path: &str, pid:
             .is_some_and(|n| is_temp_of(n, name, pid))
         {
             let _ = fs::remove_file(Path::new(dir).join(entry.file_name()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::between;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_file_written_over_part_way_is_between_its_two_sides() {
+        let (origin, written) = (&b"one\ntwo\nthree\n"[..], &b"one\nTWO\n"[..]);
+        // Cut in the middle, written but not yet given its length, done.
+        assert!(between(b"one\nTWo\nthree\n", origin, written));
+        assert!(between(b"one\nTWO\nthree\n", origin, written));
+        assert!(between(written, origin, written));
+        assert!(between(b"", origin, written));
+        // A byte neither had, or a file longer than both: someone else's.
+        assert!(!between(b"one\nTWX\nthree\n", origin, written));
+        assert!(!between(b"one\ntwo\nthree\nfour\n", origin, written));
+        // A new file cut short is a prefix of what was written.
+        assert!(between(b"on", b"", written));
+        assert!(!between(b"ox", b"", written));
+    }
+
+    proptest! {
+        #[test]
+        fn any_moment_of_a_write_over_is_between(
+            origin in proptest::collection::vec(any::<u8>(), 0..64),
+            written in proptest::collection::vec(any::<u8>(), 0..64),
+            cut in 0usize..64,
+        ) {
+            let cut = cut.min(written.len());
+            let mut now = origin.clone();
+            now.resize(origin.len().max(cut), 0);
+            now[..cut].copy_from_slice(&written[..cut]);
+            prop_assert!(between(&now, &origin, &written));
         }
     }
 }

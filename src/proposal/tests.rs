@@ -633,7 +633,8 @@ fn text(s: &str) -> Option<Content> {
 
 /// What a process killed in the middle of `step` leaves: the step
 /// journaled by `writer`, the first `written` of `changes` written in
-/// place, the next one truncated and part written.
+/// place, the next one written over part way (its first three quarters
+/// new, the rest as it was).
 fn cut_short(
     store: &Store,
     target: &Target,
@@ -652,7 +653,10 @@ fn cut_short(
     super::disk::write_all(disk, &changes[..written]).unwrap();
     let next = &changes[written];
     let text = &next.after.as_ref().unwrap().text;
-    fs::write(disk.full_path(&next.path).unwrap(), &text[..text.len() / 2]).unwrap();
+    let was = next.before.as_ref().map_or("", |b| b.text.as_str());
+    let cut = text.len() * 3 / 4;
+    let part = format!("{}{}", &text[..cut], was.get(cut..).unwrap_or(""));
+    fs::write(disk.full_path(&next.path).unwrap(), part).unwrap();
     id
 }
 
@@ -705,9 +709,13 @@ fn an_apply_cut_short_is_taken_back_whole_before_the_next_step() {
     };
     cut_short(&store, &target, &three_changes(true), step, &writer, 2);
     // Killed after two of three files, in the middle of the third: the
-    // files are half applied, the third cut inside a line.
+    // files are half applied, the third cut inside a line, the rest of
+    // which is still the old one's.
     assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\nTWO\nthree\n");
-    assert_eq!(read(&store, &target, "c.md").unwrap(), "# C\n\nte");
+    assert_eq!(
+        read(&store, &target, "c.md").unwrap(),
+        "# C\n\ntext\nMore\n"
+    );
     // A writer of an earlier version went through temp files.
     let c = root.join("c.md");
     let temp = crate::workspace::disk::temp_path(&c, writer.pid as u32, Some(2));
@@ -973,7 +981,10 @@ fn a_checkpoint_from_before_derivation_still_undoes_and_redoes() {
     // And its patch rewritten: nothing is derived from it.
     store
         .conn
-        .execute("UPDATE patches SET diff = 'gone' WHERE id = ?1", [id])
+        .execute(
+            "UPDATE patch_diffs SET diff = 'gone' WHERE patch_id = ?1",
+            [id],
+        )
         .unwrap();
     undo(&mut store, &target).unwrap();
     assert_eq!(

@@ -72,6 +72,17 @@ pub(crate) struct ApplyFile {
     pub after_sha256: Option<Vec<u8>>,
 }
 
+/// An [`ApplyFile`] to store, borrowing its bytes from the caller's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NewApplyFile<'a> {
+    pub path: &'a str,
+    pub before: Option<&'a [u8]>,
+    pub after: Option<&'a [u8]>,
+    pub before_mode: Option<u32>,
+    pub after_mode: Option<u32>,
+    pub after_sha256: Option<&'a [u8]>,
+}
+
 /// The hunks an apply wrote, from which its files' `after` is derived.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AppliedHunks {
@@ -103,7 +114,7 @@ pub(crate) fn insert(
     conn: &Connection,
     workspace_key: &str,
     patch_id: Option<i64>,
-    files: &[ApplyFile],
+    files: &[NewApplyFile<'_>],
     now: i64,
     writer: Option<&Writer>,
     hunks: Option<&AppliedHunks>,
@@ -366,13 +377,30 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
-    fn file(path: &str, before: Option<&str>, after: Option<&str>) -> ApplyFile {
-        ApplyFile {
-            path: path.into(),
-            before: before.map(|s| s.as_bytes().to_vec()),
-            after: after.map(|s| s.as_bytes().to_vec()),
+    fn file<'a>(
+        path: &'a str,
+        before: Option<&'a str>,
+        after: Option<&'a str>,
+    ) -> NewApplyFile<'a> {
+        NewApplyFile {
+            path,
+            before: before.map(str::as_bytes),
+            after: after.map(str::as_bytes),
             before_mode: before.map(|_| 0o100644),
             after_mode: after.map(|_| 0o100755),
+            after_sha256: None,
+        }
+    }
+
+    /// [`file`] as [`files`] reads it back.
+    fn stored(path: &str, before: Option<&str>, after: Option<&str>) -> ApplyFile {
+        let new = file(path, before, after);
+        ApplyFile {
+            path: new.path.to_string(),
+            before: new.before.map(<[u8]>::to_vec),
+            after: new.after.map(<[u8]>::to_vec),
+            before_mode: new.before_mode,
+            after_mode: new.after_mode,
             after_sha256: None,
         }
     }
@@ -418,7 +446,7 @@ mod tests {
         assert_eq!(first_undone(conn, "ws:a").unwrap().unwrap().id, one);
         assert_eq!(last_applied(conn, "ws:a").unwrap(), None);
         let got = files(conn, two).unwrap();
-        assert_eq!(got, vec![file("y", None, Some("new"))]);
+        assert_eq!(got, vec![stored("y", None, Some("new"))]);
         // A new apply drops what was undone.
         let three = insert(
             conn,

@@ -39,6 +39,10 @@ use rusqlite::{Connection, OpenFlags};
 
 pub(crate) const DB_FILE: &str = "kollega.db";
 
+/// The page cache, in KiB, of a connection that writes megabytes in one
+/// transaction (see [`Store::defer_checkpoints`]).
+const BIG_WRITE_CACHE_KIB: i64 = 64 * 1024;
+
 /// Numbered migrations; the position in this list plus one is the version.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
@@ -55,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_meetings_more.sql"),
     include_str!("migrations/0013_watch_summary.sql"),
     include_str!("migrations/0014_apply_after_derived.sql"),
+    include_str!("migrations/0015_patch_diffs.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -377,10 +382,17 @@ impl Store {
     /// work the command need not wait for. The WAL stays bounded: every
     /// other connection checkpoints as usual, and an open that finds the
     /// WAL over [`BIG_WAL`] checkpoints it.
+    ///
+    /// Its page cache grows to [`BIG_WRITE_CACHE_KIB`] (taken as pages
+    /// are used): SQLite's default of 2 MiB spills a transaction of
+    /// megabytes to the WAL before its commit, and writes the pages it
+    /// changes again after that once more.
     pub(crate) fn defer_checkpoints(&self) -> Result<()> {
         self.conn
             .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        self.conn
+            .pragma_update(None, "cache_size", -BIG_WRITE_CACHE_KIB)?;
         Ok(())
     }
 
@@ -581,6 +593,44 @@ mod tests {
     }
 
     #[test]
+    fn patch_diffs_move_to_their_own_table_and_go_with_their_patch() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = 14;
+        assert!(MIGRATIONS[before].contains("CREATE TABLE patch_diffs"));
+        {
+            // A store as version 14 left it: the diff in the patch's row.
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            conn.pragma_update(None, "foreign_keys", true).unwrap();
+            for sql in &MIGRATIONS[..before] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", before as i64)
+                .unwrap();
+            conn.execute_batch(
+                "INSERT INTO patches (id, workspace_key, source, title, diff, status, created_at, updated_at) \
+                 VALUES (3, 'ws:a', 'import', 't', '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n', 'applied', 1, 2);
+                 INSERT INTO patch_hunks (patch_id, file_index, hunk_index, decision) \
+                 VALUES (3, 0, 0, 'accepted');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let row = patches::get(&store.conn, 3).unwrap().unwrap();
+        assert!(row.diff.ends_with("-a\n+b\n"), "{:?}", row.diff);
+        assert_eq!(row.status, patches::PatchStatus::Applied);
+        assert_eq!(row.updated_at, 2);
+        assert_eq!(patches::list(&store.conn, "ws:a").unwrap(), vec![row]);
+        assert_eq!(store.quick_check().unwrap(), "ok");
+        // Removing the workspace's patches takes their diffs along.
+        patches::remove_for_workspace(&store.conn, "ws:a").unwrap();
+        let left: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM patch_diffs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+
+    #[test]
     fn interrupted_jobs_are_allowed_and_every_job_keeps_its_log_and_deps() {
         let dir = tempfile::tempdir().unwrap();
         let before = MIGRATIONS.len() - 1;
@@ -656,8 +706,15 @@ mod tests {
             store
                 .conn
                 .execute(
-                    "INSERT INTO patches (workspace_key, source, title, diff, created_at, updated_at)
-                     VALUES ('ws:a', 'import', 't', ?1, 1, 1)",
+                    "INSERT INTO patches (id, workspace_key, source, title, created_at, updated_at)
+                     VALUES (1, 'ws:a', 'import', 't', 1, 1)",
+                    [],
+                )
+                .unwrap();
+            store
+                .conn
+                .execute(
+                    "INSERT INTO patch_diffs (patch_id, diff) VALUES (1, ?1)",
                     [&big],
                 )
                 .unwrap();
@@ -672,7 +729,7 @@ mod tests {
         );
         let diff: String = store
             .conn
-            .query_row("SELECT diff FROM patches", [], |r| r.get(0))
+            .query_row("SELECT diff FROM patch_diffs", [], |r| r.get(0))
             .unwrap();
         assert_eq!(diff.len(), big.len());
         // A connection that did not defer closes as SQLite does: the last

@@ -2,7 +2,9 @@
 //! workspace and the review's decision on each hunk.
 //!
 //! A patch is stored as the unified diff of its [`Patch`](crate::patch::Patch)
-//! (`FilePatch::to_unified` per file); hunks are addressed by their file's
+//! (`FilePatch::to_unified` per file), in `patch_diffs` beside its row (a
+//! change of status does not write megabytes of diff again); hunks are
+//! addressed by their file's
 //! and their own position in it. A hunk has a `patch_hunks` row only once
 //! the review decided it: a hunk without one is pending, so that a patch
 //! applied whole (`patch import --apply`, `patch apply --all`) writes no
@@ -134,8 +136,10 @@ pub(crate) struct HunkDecision {
     pub reason: Option<String>,
 }
 
-const COLUMNS: &str = "id, workspace_key, source, job_id, conversation_id, title, message, diff,
-                       status, created_at, updated_at";
+/// A patch's columns, from `patches p` joined with its `patch_diffs d`.
+const COLUMNS: &str = "p.id, p.workspace_key, p.source, p.job_id, p.conversation_id, p.title,
+                       p.message, d.diff, p.status, p.created_at, p.updated_at";
+const FROM: &str = "patches p JOIN patch_diffs d ON d.patch_id = p.id";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PatchRow> {
     Ok(PatchRow {
@@ -167,8 +171,8 @@ pub(crate) fn insert(conn: &mut Connection, patch: &NewPatch<'_>, now: i64) -> R
 pub(crate) fn insert_in(conn: &Connection, patch: &NewPatch<'_>, now: i64) -> Result<i64> {
     conn.execute(
         "INSERT INTO patches (workspace_key, source, job_id, conversation_id, title, message,
-                              diff, status, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8)",
+                              status, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7)",
         params![
             patch.workspace_key,
             patch.source.as_str(),
@@ -176,11 +180,15 @@ pub(crate) fn insert_in(conn: &Connection, patch: &NewPatch<'_>, now: i64) -> Re
             patch.conversation_id,
             patch.title,
             patch.message,
-            patch.diff,
             now
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    conn.execute(
+        "INSERT INTO patch_diffs (patch_id, diff) VALUES (?1, ?2)",
+        params![id, patch.diff],
+    )?;
+    Ok(id)
 }
 
 /// The workspace key of patch `id`, if there is such a patch, without
@@ -199,7 +207,7 @@ pub(crate) fn workspace_key(conn: &Connection, id: i64) -> Result<Option<String>
 pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<PatchRow>> {
     Ok(conn
         .query_row(
-            &format!("SELECT {COLUMNS} FROM patches WHERE id = ?1"),
+            &format!("SELECT {COLUMNS} FROM {FROM} WHERE p.id = ?1"),
             [id],
             from_row,
         )
@@ -209,7 +217,7 @@ pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<PatchRow>> {
 /// The patches of a workspace, newest first.
 pub(crate) fn list(conn: &Connection, workspace_key: &str) -> Result<Vec<PatchRow>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM patches WHERE workspace_key = ?1 ORDER BY id DESC"
+        "SELECT {COLUMNS} FROM {FROM} WHERE p.workspace_key = ?1 ORDER BY p.id DESC"
     ))?;
     let rows = stmt
         .query_map([workspace_key], from_row)?
@@ -299,12 +307,16 @@ pub(crate) fn split_hunk(
     let tx = conn.transaction()?;
     let (file, hunk) = (file_index as i64, hunk_index as i64);
     let exists = tx.execute(
-        "UPDATE patches SET diff = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, diff, now],
+        "UPDATE patches SET updated_at = ?2 WHERE id = ?1",
+        params![id, now],
     )? > 0;
     if !exists {
         return Ok(false);
     }
+    tx.execute(
+        "UPDATE patch_diffs SET diff = ?2 WHERE patch_id = ?1",
+        params![id, diff],
+    )?;
     tx.execute(
         "DELETE FROM patch_hunks WHERE patch_id = ?1 AND file_index = ?2 AND hunk_index = ?3",
         params![id, file, hunk],

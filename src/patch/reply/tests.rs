@@ -189,3 +189,30 @@ fn the_patch_holds_hunks_for_review_and_nothing_for_untouched_files() {
     let patch = resolve(&parse_reply(noop).unwrap(), |p| tree.get(p).cloned()).unwrap();
     assert!(patch.files.is_empty());
 }
+
+#[test]
+fn a_diff_alone_reads_the_same_as_in_prose_and_with_crlf_lines() {
+    let tree = files(&[("a.txt", "one\ntwo\n"), ("b.txt", "x\n")]);
+    let diff = "--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1,2 @@\n one\n-two\n+TWO\n\
+                --- a/b.txt\n+++ b/b.txt\n@@ -1 +1 @@\n-x\n+y\n";
+    let want = vec![
+        ("a.txt".to_string(), Some("one\nTWO\n".to_string())),
+        ("b.txt".to_string(), Some("y\n".to_string())),
+    ];
+    assert_eq!(outcome(diff, &tree).unwrap(), want);
+    // Without its last newline, with `\r\n` line ends, after prose.
+    assert_eq!(outcome(diff.trim_end(), &tree).unwrap(), want);
+    assert_eq!(outcome(&diff.replace('\n', "\r\n"), &tree).unwrap(), want);
+    let prose = format!("Here is the fix:\n\n{diff}\nThat is all.\n");
+    assert_eq!(outcome(&prose, &tree).unwrap(), want);
+    // A diff beside a search/replace block still reads whole.
+    let mixed = format!("{diff}c.txt\n<<<<<<< SEARCH\nold\n=======\nnew\n>>>>>>> REPLACE\n");
+    let tree = files(&[
+        ("a.txt", "one\ntwo\n"),
+        ("b.txt", "x\n"),
+        ("c.txt", "old\n"),
+    ]);
+    let mut both = want.clone();
+    both.push(("c.txt".to_string(), Some("new\n".to_string())));
+    assert_eq!(outcome(&mixed, &tree).unwrap(), both);
+}
