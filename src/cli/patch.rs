@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use serde_json::{Value, json};
 
 use super::args::PatchCommand;
-use super::output::{Align, Table, print_json, printable};
+use super::output::{Align, Table, print_json, printable, write_stdout};
 use crate::error::Error;
 use crate::git::commit::Committed;
 use crate::proposal::{self, Applied, Proposal, ProposalError, Restored, Selection, Target};
@@ -480,27 +480,29 @@ fn print_applied(
             "commit": committed.map(|c| &c.commit),
         }))?;
     } else {
-        println!(
-            "patch {}: {} hunks applied to {} files",
+        // One write, not one per file.
+        let mut out = format!(
+            "patch {}: {} hunks applied to {} files\n",
             applied.patch_id,
             applied.hunks,
             applied.files.len()
         );
         for path in &applied.files {
-            println!("  {}", printable(path));
+            out.push_str(&format!("  {}\n", printable(path)));
         }
         if let Some(c) = committed {
-            println!(
-                "  committed {} on {}: {}",
+            out.push_str(&format!(
+                "  committed {} on {}: {}\n",
                 c.short_id,
                 c.branch,
                 printable(&c.summary)
-            );
+            ));
         }
-        println!(
-            "  undo: kollega undo {}",
+        out.push_str(&format!(
+            "  undo: kollega undo {}\n",
             printable(&shell_word(target.label()))
-        );
+        ));
+        write_stdout(out.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,10 +10,50 @@
 
 use super::{DiffLine, FilePatch, FileStatus, Hunk, LineKind, Patch, PatchError};
 
+/// Input from which a git diff is parsed in two halves on two threads.
+const PARALLEL_BYTES: usize = 1 << 20;
+
 /// Parses a whole diff. Bytes, not `&str`, because git prints file
 /// content as it is; a hunk line that is not UTF-8 is an error naming the
 /// file.
+///
+/// A big git diff is cut where a file starts (a `diff --git` line, which
+/// no hunk or binary line can be) near its middle, and the halves parsed
+/// at once; a failure in either is named after parsing it whole, by its
+/// line in the whole input.
 pub(crate) fn parse(input: &[u8]) -> Result<Patch, PatchError> {
+    if input.len() >= PARALLEL_BYTES
+        && let Some(at) = file_start_from(input, input.len() / 2)
+    {
+        let (front, back) = input.split_at(at);
+        let (first, second) = std::thread::scope(|s| {
+            let second = s.spawn(|| parse_whole(back));
+            let first = parse_whole(front);
+            let second = second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (first, second)
+        });
+        if let (Ok(mut first), Ok(second)) = (first, second) {
+            first.files.extend(second.files);
+            return Ok(first);
+        }
+    }
+    parse_whole(input)
+}
+
+/// Where the first `diff --git` line at or after `from` starts.
+fn file_start_from(input: &[u8], from: usize) -> Option<usize> {
+    const MARK: &[u8] = b"\ndiff --git ";
+    input
+        .get(from..)?
+        .windows(MARK.len())
+        .position(|w| w == MARK)
+        .map(|at| from + at + 1)
+}
+
+/// [`parse`] on one thread.
+fn parse_whole(input: &[u8]) -> Result<Patch, PatchError> {
     let lines = split_lines(input);
     let mut files = Vec::new();
     let mut i = 0;
@@ -637,5 +677,48 @@ new mode 100755
             Some(("a/caf\u{e9}\t\"x\"".to_string(), 22))
         );
         assert_eq!(unquote("\"open"), None);
+    }
+
+    /// A git diff of `files` files, over [`PARALLEL_BYTES`] when there
+    /// are enough of them.
+    fn big_diff(files: usize) -> String {
+        (0..files)
+            .map(|i| {
+                let mut file = format!(
+                    "diff --git a/d/f{i}.txt b/d/f{i}.txt\nindex 1..2 100644\n--- a/d/f{i}.txt\n+++ b/d/f{i}.txt\n"
+                );
+                for h in 0..5 {
+                    let at = 1 + h * 12;
+                    file.push_str(&format!(
+                        "@@ -{at},3 +{at},4 @@\n line {i} {h} a\n-line {i} {h} b\n+line {i} {h} B\n+new {h}\n line {i} {h} c\n"
+                    ));
+                }
+                file
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_big_diff_parsed_in_halves_is_the_diff_parsed_whole() {
+        let text = big_diff(6_000);
+        assert!(text.len() >= PARALLEL_BYTES);
+        let cut = file_start_from(text.as_bytes(), text.len() / 2).unwrap();
+        assert!(text[cut..].starts_with("diff --git a/d/f"));
+        let patch = parse(text.as_bytes()).unwrap();
+        assert_eq!(patch, parse_whole(text.as_bytes()).unwrap());
+        assert_eq!(patch.files.len(), 6_000);
+        assert_eq!(patch.files[5_999].path(), "d/f5999.txt");
+        // A failure in the second half is named by its line in the whole.
+        let bad = format!("{text}diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n");
+        let lines = bad.lines().count();
+        let err = parse(bad.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            parse_whole(bad.as_bytes()).unwrap_err().to_string()
+        );
+        assert!(
+            matches!(err, PatchError::Malformed { line, .. } if line == lines + 1),
+            "{err:?}"
+        );
     }
 }

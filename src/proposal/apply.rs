@@ -8,13 +8,14 @@ use std::collections::HashMap;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::checkpoint::{self, Change, Step};
-use super::target::{Content, MODE_FILE};
+use super::target::{self, Content, Files, MODE_FILE};
 use super::{Proposal, ProposalError, Result, Target};
 use crate::patch::closest::closest;
 use crate::patch::{FilePatch, FileStatus, Hunk, LineKind, Patch, PatchError};
 use crate::store::Store;
 use crate::store::applies::AppliedHunks;
 use crate::store::patches::{Decision, PatchStatus};
+use crate::workspace::disk::DiskWorkspace;
 
 /// Context lines a hunk may have wrong at each end and still apply, as
 /// `patch`'s default fuzz: diffs from models and mails drift.
@@ -22,6 +23,10 @@ const FUZZ: usize = 2;
 
 /// The mode of a symbolic link, which a text patch cannot make.
 const MODE_SYMLINK: u32 = 0o120000;
+
+/// Files from which a folder's plan is made on two threads (see
+/// [`plan_folder`]); a smaller patch is planned on one.
+pub(super) const PARALLEL_FILES: usize = 64;
 
 /// Which hunks an apply writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,10 +80,21 @@ pub(crate) fn apply(
         }
     }
     let chosen = chosen(&proposal, &selection)?;
+    let whole_files = !matches!(selection, Selection::Hunks(_));
     let conn = &store.conn;
     let _durable = checkpoint::Durable::new(conn)?;
     let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    write(conn, tx, target, &proposal.patch, id, &chosen, &selection)
+    let planned = match &target.files {
+        Files::Dir(folder) => plan_folder(folder, &proposal.patch, &chosen, whole_files)?,
+        Files::Store { .. } => plan(
+            &|path: &str| target.read(&tx, path),
+            &proposal.patch.files,
+            &chosen,
+            1,
+            whole_files,
+        )?,
+    };
+    write(conn, tx, target, planned, id, &chosen, whole_files)
 }
 
 /// Applies every hunk of `patch`, a patch not stored yet, to `target`:
@@ -95,30 +111,43 @@ pub(super) fn apply_new(
     let conn = &store.conn;
     let _durable = checkpoint::Durable::new(conn)?;
     let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let id = store_patch(&tx)?;
-    write(conn, tx, target, patch, id, &chosen, &Selection::All)
+    let (id, planned) = match &target.files {
+        // A folder's files are read and patched on other threads while
+        // this one stores the patch (the transaction's lock is held).
+        Files::Dir(folder) => std::thread::scope(|s| {
+            let planning = s.spawn(|| plan_folder(folder, patch, &chosen, true));
+            let id = store_patch(&tx);
+            let planned = planning
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok::<_, ProposalError>((id?, planned?))
+        })?,
+        Files::Store { .. } => {
+            let id = store_patch(&tx)?;
+            let read = |path: &str| target.read(&tx, path);
+            (id, plan(&read, &patch.files, &chosen, 1, true)?)
+        }
+    };
+    write(conn, tx, target, planned, id, &chosen, true)
 }
 
-/// Plans the `chosen` hunks of `patch` (stored as `id`) on `target` and
-/// writes them with their checkpoint; `tx` is an immediate transaction
-/// on `conn`, under [`checkpoint::Durable`].
+/// Every file's change, and whether every file the patch touches is
+/// among them (see [`plan`]).
+type Planned = (Vec<Change>, bool);
+
+/// Writes the `planned` changes of the `chosen` hunks of patch `id` to
+/// `target` with their checkpoint; `tx` is the immediate transaction on
+/// `conn`, under [`checkpoint::Durable`], they were planned in.
 fn write(
     conn: &Connection,
     tx: Transaction<'_>,
     target: &Target,
-    patch: &Patch,
+    (changes, complete): Planned,
     id: i64,
     chosen: &[bool],
-    selection: &Selection,
+    whole_files: bool,
 ) -> Result<Applied> {
     let hunks = chosen.iter().filter(|&&c| c).count();
-    let whole_files = !matches!(selection, Selection::Hunks(_));
-    let (changes, complete) = plan(
-        &|path: &str| target.read(&tx, path),
-        patch,
-        chosen,
-        whole_files,
-    )?;
     if changes.is_empty() {
         return Err(ProposalError::Empty);
     }
@@ -179,30 +208,75 @@ fn chosen(proposal: &Proposal, selection: &Selection) -> Result<Vec<bool>> {
     })
 }
 
-/// A file's content by path, `None` where there is no such file.
-type Read<'a> = &'a dyn Fn(&str) -> Result<Option<Content>>;
-
-/// Every file's change, computed from the files as `read` gives them;
-/// nothing is written. `whole_files`: the patch's files without hunks go
-/// along. Whether every file the patch touches is among the changes (a
-/// file it leaves as it was is not).
-fn plan(
-    read: Read<'_>,
+/// [`plan`] on a folder's files. A patch of many files, no two of which
+/// touch the same path, is planned in two halves on two threads: each
+/// file's change then depends on that file alone.
+fn plan_folder(
+    folder: &DiskWorkspace,
     patch: &Patch,
     chosen: &[bool],
     whole_files: bool,
-) -> Result<(Vec<Change>, bool)> {
+) -> Result<Planned> {
+    let read = |path: &str| target::read_folder(folder, path);
+    let files = &patch.files;
+    if files.len() < PARALLEL_FILES || !distinct_paths(files) {
+        return plan(&read, files, chosen, 1, whole_files);
+    }
+    let (front, back) = files.split_at(files.len() / 2);
+    let front_hunks: usize = front.iter().map(|f| f.hunks.len()).sum();
+    let (chosen_front, chosen_back) = chosen.split_at(front_hunks.min(chosen.len()));
+    let (first, second) = std::thread::scope(|s| {
+        let second = s.spawn(|| plan(&read, back, chosen_back, front_hunks + 1, whole_files));
+        let first = plan(&read, front, chosen_front, 1, whole_files);
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    });
+    // The first file that fails, in patch order, is the one named.
+    let (mut changes, complete) = first?;
+    let (more, more_complete) = second?;
+    changes.extend(more);
+    Ok((changes, complete && more_complete))
+}
+
+/// Whether no two of `files` touch the same path (old or new).
+fn distinct_paths(files: &[FilePatch]) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    files.iter().all(|f| {
+        let old = f.old_path.as_deref();
+        let new = f.new_path.as_deref().filter(|&n| Some(n) != old);
+        [old, new].into_iter().flatten().all(|p| seen.insert(p))
+    })
+}
+
+/// Every change of `files`, computed from the files as `read` gives them
+/// (`None` where there is no such file); nothing is written. `chosen`
+/// holds a flag per hunk of `files`, whose first hunk is number
+/// `first_number` of the patch. `whole_files`: the files without hunks
+/// go along. Whether every file they touch is among the changes (a file
+/// left as it was is not).
+fn plan<R>(
+    read: &R,
+    files: &[FilePatch],
+    chosen: &[bool],
+    first_number: usize,
+    whole_files: bool,
+) -> Result<Planned>
+where
+    R: Fn(&str) -> Result<Option<Content>>,
+{
     let mut plan = Plan {
         read,
         changes: Vec::new(),
         at: HashMap::new(),
     };
-    let mut first_number = 1;
-    for file in &patch.files {
-        let numbers = first_number..first_number + file.hunks.len();
-        first_number = numbers.end;
+    let mut first = 0;
+    for file in files {
+        let indexes = first..first + file.hunks.len();
+        first = indexes.end;
         let picked: Vec<usize> = (0..file.hunks.len())
-            .filter(|&i| chosen[numbers.start + i - 1])
+            .filter(|&i| chosen.get(indexes.start + i) == Some(&true))
             .collect();
         // A file without hunks (a rename, a mode change, an empty file)
         // has nothing to review: it goes with the rest unless hunks were
@@ -212,7 +286,7 @@ fn plan(
             continue;
         }
         let all_hunks = picked.len() == file.hunks.len();
-        plan.file(file, &picked, numbers.start, all_hunks)?;
+        plan.file(file, &picked, first_number + indexes.start, all_hunks)?;
     }
     let mut changes = plan.changes;
     let touched = changes.len();
@@ -248,7 +322,7 @@ pub(super) fn derive_afters(
             )
         })
     };
-    let (changes, _) = plan(&read, patch, &chosen, applied.whole_files)?;
+    let (changes, _) = plan(&read, &patch.files, &chosen, 1, applied.whole_files)?;
     Ok(changes.into_iter().map(|c| (c.path, c.after)).collect())
 }
 
@@ -298,13 +372,16 @@ fn parse_ranges(text: &str, count: usize) -> Option<Vec<bool>> {
 }
 
 /// The changes computed so far, one per path, and where each path's is.
-struct Plan<'a> {
-    read: Read<'a>,
+struct Plan<'a, R> {
+    read: &'a R,
     changes: Vec<Change>,
     at: HashMap<String, usize>,
 }
 
-impl Plan<'_> {
+impl<R> Plan<'_, R>
+where
+    R: Fn(&str) -> Result<Option<Content>>,
+{
     /// The content of `path` as the files before it in the patch leave
     /// it, else as the workspace has it.
     fn current(&self, path: &str) -> Result<Option<Content>> {

@@ -124,11 +124,7 @@ impl Target {
 
     /// File `path` now, or `None` when there is no such file.
     pub(crate) fn read(&self, conn: &Connection, path: &str) -> Result<Option<Content>> {
-        let checked = WorkspacePath::parse(path).map_err(|e| ProposalError::File {
-            path: path.to_string(),
-            what: "patched",
-            why: e.to_string(),
-        })?;
+        let checked = checked(path)?;
         match &self.files {
             Files::Store { id } => Ok(files::content_with_meta(conn, *id, checked.as_str())?.map(
                 |(text, meta)| Content {
@@ -143,6 +139,20 @@ impl Target {
             Files::Dir(disk) => read_disk(disk, checked.as_str()),
         }
     }
+}
+
+/// File `path` of a folder now, as [`Target::read`] reads it: for a
+/// reader that holds no store connection (another thread).
+pub(super) fn read_folder(disk: &DiskWorkspace, path: &str) -> Result<Option<Content>> {
+    read_disk(disk, checked(path)?.as_str())
+}
+
+fn checked(path: &str) -> Result<WorkspacePath> {
+    WorkspacePath::parse(path).map_err(|e| ProposalError::File {
+        path: path.to_string(),
+        what: "patched",
+        why: e.to_string(),
+    })
 }
 
 fn read_disk(disk: &DiskWorkspace, path: &str) -> Result<Option<Content>> {

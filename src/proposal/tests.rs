@@ -1026,3 +1026,118 @@ fn a_redo_whose_patch_was_split_since_is_refused_and_changes_nothing() {
     );
     assert_eq!(snapshot(&root), before);
 }
+
+/// `count` files of two hunks each, their texts before and after.
+fn many_files(count: usize) -> Vec<(String, String, String)> {
+    (0..count)
+        .map(|i| {
+            let before: String = (0..12).map(|n| format!("file {i} line {n}\n")).collect();
+            let after = before
+                .replace(&format!("file {i} line 1\n"), &format!("file {i} LINE 1\n"))
+                .replace(
+                    &format!("file {i} line 10\n"),
+                    &format!("file {i} LINE 10\n"),
+                );
+            (format!("d{}/f{i:03}.txt", i % 7), before, after)
+        })
+        .collect()
+}
+
+#[test]
+fn a_patch_of_many_files_is_planned_in_halves_with_its_first_failure_named() {
+    let files = many_files(2 * super::apply::PARALLEL_FILES + 3);
+    let as_refs = |f: &[(String, String, String)]| -> String {
+        let triples: Vec<(&str, &str, &str)> = f
+            .iter()
+            .map(|(p, b, a)| (p.as_str(), b.as_str(), a.as_str()))
+            .collect();
+        diff_of(&triples)
+    };
+    let diff = as_refs(&files);
+    let befores: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, b, _)| (p.as_str(), b.as_str()))
+        .collect();
+
+    // Two files that moved on, one in each half: the earlier one is named,
+    // and nothing is written.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let root = dir.path().join("ws");
+    let target = folder(&root, &befores);
+    let (early, late) = (10, files.len() - 5);
+    for at in [early, late] {
+        fs::write(root.join(&files[at].0), "moved on\n").unwrap();
+    }
+    let imported = import(&mut store, &target, &diff, Source::Import, "t").unwrap();
+    let err = apply(&mut store, &target, imported.id, Selection::All).unwrap_err();
+    match &err {
+        ProposalError::DoesNotApply { path, hunk, .. } => {
+            assert_eq!(path, &files[early].0);
+            assert_eq!(*hunk, 2 * early + 1);
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(read(&store, &target, &files[0].0).unwrap(), files[0].1);
+    // Only the late one moved on: it is named by its number in the
+    // second half.
+    fs::write(root.join(&files[early].0), &files[early].1).unwrap();
+    let err = apply(&mut store, &target, imported.id, Selection::All).unwrap_err();
+    assert!(
+        matches!(&err, ProposalError::DoesNotApply { path, hunk, .. }
+            if path == &files[late].0 && *hunk == 2 * late + 1),
+        "{err}"
+    );
+    // Every file as it was: the patch applies whole, and undo takes it back.
+    fs::write(root.join(&files[late].0), &files[late].1).unwrap();
+    apply(&mut store, &target, imported.id, Selection::All).unwrap();
+    for (path, _, after) in &files {
+        assert_eq!(&read(&store, &target, path).unwrap(), after, "{path}");
+    }
+    undo(&mut store, &target).unwrap();
+    for (path, before, _) in &files {
+        assert_eq!(&read(&store, &target, path).unwrap(), before, "{path}");
+    }
+    // Chosen hunks keep their numbers across the halves.
+    let last = 2 * files.len();
+    apply(
+        &mut store,
+        &target,
+        imported.id,
+        Selection::Hunks(vec![1, last]),
+    )
+    .unwrap();
+    let (first_path, first_before, _) = &files[0];
+    let first = read(&store, &target, first_path).unwrap();
+    assert!(first.contains("file 0 LINE 1\n") && first.contains("file 0 line 10\n"));
+    assert_ne!(&first, first_before);
+    let (last_path, _, _) = &files[files.len() - 1];
+    let last_text = read(&store, &target, last_path).unwrap();
+    let n = files.len() - 1;
+    assert!(last_text.contains(&format!("file {n} line 1\n")));
+    assert!(last_text.contains(&format!("file {n} LINE 10\n")));
+}
+
+#[test]
+fn files_that_share_a_path_are_planned_in_order() {
+    // A rename then a change of the new path: one thread, in order.
+    let mut files = many_files(super::apply::PARALLEL_FILES + 1);
+    let (path, _, after) = files[0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let root = dir.path().join("ws");
+    let befores: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, b, _)| (p.as_str(), b.as_str()))
+        .collect();
+    let target = folder(&root, &befores);
+    let again = after.replace("line 5\n", "line five\n");
+    files.push((path.clone(), after.clone(), again.clone()));
+    let triples: Vec<(&str, &str, &str)> = files
+        .iter()
+        .map(|(p, b, a)| (p.as_str(), b.as_str(), a.as_str()))
+        .collect();
+    let imported = import(&mut store, &target, &diff_of(&triples), Source::Import, "t").unwrap();
+    apply(&mut store, &target, imported.id, Selection::All).unwrap();
+    assert_eq!(read(&store, &target, &path).unwrap(), again);
+}

@@ -39,10 +39,6 @@ use rusqlite::{Connection, OpenFlags};
 
 pub(crate) const DB_FILE: &str = "kollega.db";
 
-/// The page cache, in KiB, of a connection that writes megabytes in one
-/// transaction (see [`Store::defer_checkpoints`]).
-const BIG_WRITE_CACHE_KIB: i64 = 64 * 1024;
-
 /// Numbered migrations; the position in this list plus one is the version.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
@@ -382,17 +378,10 @@ impl Store {
     /// work the command need not wait for. The WAL stays bounded: every
     /// other connection checkpoints as usual, and an open that finds the
     /// WAL over [`BIG_WAL`] checkpoints it.
-    ///
-    /// Its page cache grows to [`BIG_WRITE_CACHE_KIB`] (taken as pages
-    /// are used): SQLite's default of 2 MiB spills a transaction of
-    /// megabytes to the WAL before its commit, and writes the pages it
-    /// changes again after that once more.
     pub(crate) fn defer_checkpoints(&self) -> Result<()> {
         self.conn
             .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        self.conn
-            .pragma_update(None, "cache_size", -BIG_WRITE_CACHE_KIB)?;
         Ok(())
     }
 
