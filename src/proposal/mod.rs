@@ -38,6 +38,7 @@ use crate::store::patches::{
 };
 use crate::store::{Store, StoreError};
 use crate::workspace::disk::DiskError;
+use std::borrow::Cow;
 
 pub(crate) use apply::{Applied, Selection, apply};
 pub(crate) use checkpoint::Restored;
@@ -285,8 +286,25 @@ pub(crate) fn import(
     source: Source,
     title: &str,
 ) -> Result<Imported> {
-    let patch = read_patch(store, target, text)?;
-    let id = store_patch(store, &target.key, &patch, source, title, None, None, None)?;
+    let (patch, verbatim) = read_patch(store, target, text)?;
+    let id = if verbatim {
+        let tx = store.conn.transaction()?;
+        let id = store_patch_in(
+            &tx,
+            &target.key,
+            &patch,
+            Some(text),
+            source,
+            title,
+            None,
+            None,
+            None,
+        )?;
+        tx.commit()?;
+        id
+    } else {
+        store_patch(store, &target.key, &patch, source, title, None, None, None)?
+    };
     Ok(Imported {
         id,
         files: patch.files.len(),
@@ -294,45 +312,53 @@ pub(crate) fn import(
     })
 }
 
-/// `text`, in any edit format, as one patch for `target` (see [`import`]).
-fn read_patch(store: &Store, target: &Target, text: &str) -> Result<Patch> {
+/// `text`, in any edit format, as one patch for `target` (see [`import`]),
+/// and whether `text` is that patch's diff as it is: a git diff from its
+/// first line, read by the diff parser alone, no path changed. Such a
+/// text is stored as it came (it parses back to the same patch), not
+/// written out again.
+fn read_patch(store: &Store, target: &Target, text: &str) -> Result<(Patch, bool)> {
     let edits = reply::parse_reply(text)?;
     if edits.iter().all(|e| matches!(e, Edit::Diff { .. })) {
-        return Ok(Patch {
-            files: edits
-                .into_iter()
-                .filter_map(|e| match e {
-                    Edit::Diff { mut patch, .. } => {
-                        strip_folder_prefix(&mut patch);
-                        Some(patch)
-                    }
-                    _ => None,
-                })
-                .collect(),
-        });
+        let mut stripped = false;
+        let files = edits
+            .into_iter()
+            .filter_map(|e| match e {
+                Edit::Diff { mut patch, .. } => {
+                    stripped |= strip_folder_prefix(&mut patch);
+                    Some(patch)
+                }
+                _ => None,
+            })
+            .collect();
+        let verbatim = !stripped && text.starts_with("diff --git ") && !text.contains('\r');
+        return Ok((Patch { files }, verbatim));
     }
     let conn = &store.conn;
-    Ok(reply::resolve(&edits, |path| {
+    let patch = reply::resolve(&edits, |path| {
         target
             .read(conn, path)
             .ok()
             .flatten()
             .map(|content| content.text)
-    })?)
+    })?;
+    Ok((patch, false))
 }
 
 /// `diff -ru old new` names a file `old/x` on one side and `new/x` on
 /// the other: both lose their first folder, as `patch -p1` takes them.
-fn strip_folder_prefix(file: &mut crate::patch::FilePatch) {
+/// Whether they did.
+fn strip_folder_prefix(file: &mut crate::patch::FilePatch) -> bool {
     let (Some(old), Some(new)) = (&file.old_path, &file.new_path) else {
-        return;
+        return false;
     };
     let (Some((old_top, old_rest)), Some((new_top, new_rest))) =
         (old.split_once('/'), new.split_once('/'))
     else {
-        return;
+        return false;
     };
-    if old_top != new_top && old_rest == new_rest && !old_rest.is_empty() {
+    let strip = old_top != new_top && old_rest == new_rest && !old_rest.is_empty();
+    if strip {
         let rest = old_rest.to_string();
         file.old_path = Some(rest.clone());
         file.new_path = Some(rest);
@@ -340,6 +366,7 @@ fn strip_folder_prefix(file: &mut crate::patch::FilePatch) {
             file.status = crate::patch::FileStatus::Modified;
         }
     }
+    strip
 }
 
 /// Stores `patch` for the workspace keyed `workspace_key` (as
@@ -364,6 +391,7 @@ pub(crate) fn store_patch(
         &tx,
         workspace_key,
         patch,
+        None,
         source,
         title,
         message,
@@ -374,7 +402,9 @@ pub(crate) fn store_patch(
     Ok(id)
 }
 
-/// [`store_patch`] inside the caller's transaction.
+/// [`store_patch`] inside the caller's transaction; `verbatim`: the text
+/// `patch` was parsed from, when it is stored as it is (see
+/// [`read_patch`]).
 #[expect(
     clippy::too_many_arguments,
     reason = "each is a column of the patch row; a struct would only rename them"
@@ -383,6 +413,7 @@ fn store_patch_in(
     conn: &rusqlite::Connection,
     workspace_key: &str,
     patch: &Patch,
+    verbatim: Option<&str>,
     source: Source,
     title: &str,
     message: Option<&str>,
@@ -392,7 +423,7 @@ fn store_patch_in(
     if patch.files.is_empty() {
         return Err(ProposalError::Empty);
     }
-    let diff = patch.to_unified();
+    let diff = verbatim.map_or_else(|| Cow::Owned(patch.to_unified()), Cow::Borrowed);
     Ok(patches::insert_in(
         conn,
         &NewPatch {
@@ -419,9 +450,20 @@ pub(crate) fn import_and_apply(
     source: Source,
     title: &str,
 ) -> Result<apply::Applied> {
-    let patch = read_patch(store, target, text)?;
+    let (patch, verbatim) = read_patch(store, target, text)?;
+    let verbatim = verbatim.then_some(text);
     apply::apply_new(store, target, &patch, |conn| {
-        store_patch_in(conn, &target.key, &patch, source, title, None, None, None)
+        store_patch_in(
+            conn,
+            &target.key,
+            &patch,
+            verbatim,
+            source,
+            title,
+            None,
+            None,
+            None,
+        )
     })
 }
 

@@ -1141,3 +1141,39 @@ fn files_that_share_a_path_are_planned_in_order() {
     apply(&mut store, &target, imported.id, Selection::All).unwrap();
     assert_eq!(read(&store, &target, &path).unwrap(), again);
 }
+
+#[test]
+fn a_git_diff_is_stored_as_it_came_and_other_diffs_written_out_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let target = folder(&dir.path().join("ws"), &three_files());
+    let stored = |store: &Store, id: i64| {
+        crate::store::patches::get(&store.conn, id)
+            .unwrap()
+            .unwrap()
+            .diff
+    };
+    // git's own lines (`index`) are kept: the text parses back whole.
+    let git =
+        three_file_diff().replace("--- a/a.txt", "index 5626abf..f719efd 100644\n--- a/a.txt");
+    assert!(git.starts_with("diff --git "));
+    let imported = import(&mut store, &target, &git, Source::Import, "t").unwrap();
+    assert_eq!(stored(&store, imported.id), git);
+    assert_eq!(
+        load(&store, imported.id).unwrap().patch,
+        crate::patch::parse(git.as_bytes()).unwrap()
+    );
+    // A diff in prose, or with its folders to strip, is written out again.
+    let prose = format!("The fix:\n{git}");
+    let imported = import(&mut store, &target, &prose, Source::Import, "t").unwrap();
+    let diff = stored(&store, imported.id);
+    assert!(diff.starts_with("diff --git a/a.txt b/a.txt\n"), "{diff}");
+    assert!(!diff.contains("index 5626abf"));
+    let plain = "--- old/a.txt\n+++ new/a.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n";
+    let imported = import(&mut store, &target, plain, Source::Import, "t").unwrap();
+    assert!(stored(&store, imported.id).starts_with("diff --git a/a.txt b/a.txt\n"));
+    // Applied at once, the text is stored as it came too.
+    let applied = import_and_apply(&mut store, &target, &git, Source::Import, "t").unwrap();
+    assert_eq!(stored(&store, applied.patch_id), git);
+    assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\nTWO\nthree\n");
+}
