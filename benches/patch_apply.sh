@@ -18,6 +18,9 @@
 #   KOLLEGA_BIN=/path/to/kollega benches/patch_apply.sh
 #   BENCH_FILES=1000 BENCH_REPS=7 benches/patch_apply.sh
 #   BENCH_SYNC=1 benches/patch_apply.sh      # each fresh copy synced to disk first
+#   KOLLEGA_BEFORE=/path/to/old/kollega benches/patch_apply.sh
+#                                   # also times that build's import --apply
+#                                   # in each run, for a before and after
 #
 # Without BENCH_SYNC the files are applied to just after they were copied,
 # still in the page cache (not yet allocated on disk); with it, after a
@@ -106,6 +109,7 @@ fresh() {
 git_times=()
 kollega_times=()
 at_once_times=()
+before_times=()
 import_times=()
 apply_times=()
 for rep in $(seq "$REPS"); do
@@ -118,6 +122,14 @@ for rep in $(seq "$REPS"); do
     export KOLLEGA_DATA_DIR="$WORK/data" KOLLEGA_CONFIG_DIR="$WORK/home"
     "$KOLLEGA" ls >/dev/null
     at_once_times+=("$(timed "$KOLLEGA" patch import "$WORK/at-once" "$WORK/patch.diff" --apply)")
+
+    if [[ -n "${KOLLEGA_BEFORE:-}" ]]; then
+        fresh "$WORK/by-before"
+        rm -rf "$WORK/data"
+        export KOLLEGA_DATA_DIR="$WORK/data" KOLLEGA_CONFIG_DIR="$WORK/home"
+        "$KOLLEGA_BEFORE" ls >/dev/null
+        before_times+=("$(timed "$KOLLEGA_BEFORE" patch import "$WORK/by-before" "$WORK/patch.diff" --apply)")
+    fi
 
     fresh "$WORK/by-kollega"
     rm -rf "$WORK/data"
@@ -137,6 +149,9 @@ diff -r "$WORK/by-git" "$WORK/at-once" >/dev/null || die "kollega's import --app
 echo "patch apply: $FILES files, $HUNKS hunks, $REPS runs (median seconds), files synced first: ${BENCH_SYNC:-0}"
 echo "  git apply                          $(median "${git_times[@]}")"
 echo "  kollega patch import --apply       $(median "${at_once_times[@]}")"
+if [[ -n "${KOLLEGA_BEFORE:-}" ]]; then
+    echo "    the same, KOLLEGA_BEFORE's build   $(median "${before_times[@]}")"
+fi
 echo "  kollega patch import + apply --all $(median "${kollega_times[@]}")"
 echo "    import                           $(median "${import_times[@]}")"
 echo "    apply --all                      $(median "${apply_times[@]}")"
