@@ -581,6 +581,18 @@ mod tests {
         );
     }
 
+    /// A store in `dir` as version `version` of the schema left it.
+    fn store_at_version(dir: &Path, version: usize) -> Connection {
+        let conn = Connection::open(dir.join(DB_FILE)).unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        for sql in &MIGRATIONS[..version] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", version as i64)
+            .unwrap();
+        conn
+    }
+
     #[test]
     fn patch_diffs_move_to_their_own_table_and_go_with_their_patch() {
         let dir = tempfile::tempdir().unwrap();
@@ -588,13 +600,7 @@ mod tests {
         assert!(MIGRATIONS[before].contains("CREATE TABLE patch_diffs"));
         {
             // A store as version 14 left it: the diff in the patch's row.
-            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
-            conn.pragma_update(None, "foreign_keys", true).unwrap();
-            for sql in &MIGRATIONS[..before] {
-                conn.execute_batch(sql).unwrap();
-            }
-            conn.pragma_update(None, "user_version", before as i64)
-                .unwrap();
+            let conn = store_at_version(dir.path(), before);
             conn.execute_batch(
                 "INSERT INTO patches (id, workspace_key, source, title, diff, status, created_at, updated_at) \
                  VALUES (3, 'ws:a', 'import', 't', '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n', 'applied', 1, 2);
@@ -625,13 +631,7 @@ mod tests {
         let before = MIGRATIONS.len() - 1;
         {
             // A store as the version before the interrupted status left it.
-            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
-            conn.pragma_update(None, "foreign_keys", true).unwrap();
-            for sql in &MIGRATIONS[..before] {
-                conn.execute_batch(sql).unwrap();
-            }
-            conn.pragma_update(None, "user_version", before as i64)
-                .unwrap();
+            let conn = store_at_version(dir.path(), before);
             conn.execute_batch(
                 "INSERT INTO jobs (id, kind, status, next_run_at, created_at, updated_at) \
                  VALUES (1, 'command', 'running', 0, 0, 0), (2, 'command', 'queued', 0, 0, 0);
