@@ -19,6 +19,7 @@ mod git;
 mod jobs;
 mod meetings;
 mod metrics;
+mod parallel;
 mod patch;
 pub(crate) mod proposal;
 mod store;

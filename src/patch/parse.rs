@@ -26,14 +26,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<Patch, PatchError> {
         && let Some(at) = file_start_from(input, input.len() / 2)
     {
         let (front, back) = input.split_at(at);
-        let (first, second) = std::thread::scope(|s| {
-            let second = s.spawn(|| parse_whole(back));
-            let first = parse_whole(front);
-            let second = second
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (first, second)
-        });
+        let (first, second) = crate::parallel::join(|| parse_whole(front), || parse_whole(back));
         if let (Ok(mut first), Ok(second)) = (first, second) {
             first.files.extend(second.files);
             return Ok(first);

@@ -107,7 +107,7 @@ pub(crate) fn parse_reply(reply: &str) -> Result<Vec<Edit>, ReplyError> {
     let mut edits = Vec::new();
     // A reply that is a diff only (a patch file) is parsed as it is,
     // without a copy, unless its lines end in `\r\n`.
-    let plain = !reply.contains('\r') && !reply.lines().any(|l| starts_other(l.trim_end()));
+    let plain = !reply.contains('\r') && !reply.lines().any(|l| Other::at(l).is_some());
     let rest = if plain {
         Cow::Borrowed(reply)
     } else {
@@ -140,12 +140,28 @@ pub(crate) fn parse_reply(reply: &str) -> Result<Vec<Edit>, ReplyError> {
     Ok(edits)
 }
 
-/// Whether `line` (its end trimmed) starts an edit that is not a diff:
-/// an apply_patch envelope, a SEARCH block, a line range.
-fn starts_other(line: &str) -> bool {
-    line.trim() == "*** Begin Patch"
-        || is_marker(line, '<', "SEARCH")
-        || line.starts_with("=== lines ")
+/// An edit that is not a diff, as the line that starts it says.
+enum Other<'a> {
+    /// `*** Begin Patch`: an apply_patch envelope.
+    Envelope,
+    /// `<<<<<<< SEARCH`: a search/replace block.
+    Search,
+    /// `=== lines SPEC`: a line range.
+    Range(&'a str),
+}
+
+impl<'a> Other<'a> {
+    /// The edit `line` starts, if it starts one.
+    fn at(line: &'a str) -> Option<Other<'a>> {
+        let line = line.trim_end();
+        if line.trim() == "*** Begin Patch" {
+            Some(Other::Envelope)
+        } else if is_marker(line, '<', "SEARCH") {
+            Some(Other::Search)
+        } else {
+            line.strip_prefix("=== lines ").map(Other::Range)
+        }
+    }
 }
 
 /// Reads the envelopes, blocks and ranges of `reply` into `edits`; the
@@ -156,24 +172,24 @@ fn other_edits(reply: &str, edits: &mut Vec<Edit>) -> Result<String, ReplyError>
     let mut i = 0;
     let mut last_path: Option<String> = None;
     while i < lines.len() {
-        let line = lines[i].trim_end();
-        if line.trim() == "*** Begin Patch" {
-            i = envelope(&lines, i, edits)?;
-        } else if is_marker(line, '<', "SEARCH") {
-            let path = block_path(&lines, i).or_else(|| last_path.clone()).ok_or(
-                ReplyError::Malformed {
-                    line: i + 1,
-                    what: "a SEARCH block with no file path before it".into(),
-                },
-            )?;
-            last_path = Some(path.clone());
-            i = search_block(&lines, i, path, edits)?;
-        } else if let Some(spec) = line.strip_prefix("=== lines ") {
-            i = line_range(&lines, i, spec, edits)?;
-        } else {
-            rest.push_str(lines[i]);
-            rest.push('\n');
-            i += 1;
+        match Other::at(lines[i]) {
+            Some(Other::Envelope) => i = envelope(&lines, i, edits)?,
+            Some(Other::Search) => {
+                let path = block_path(&lines, i).or_else(|| last_path.clone()).ok_or(
+                    ReplyError::Malformed {
+                        line: i + 1,
+                        what: "a SEARCH block with no file path before it".into(),
+                    },
+                )?;
+                last_path = Some(path.clone());
+                i = search_block(&lines, i, path, edits)?;
+            }
+            Some(Other::Range(spec)) => i = line_range(&lines, i, spec, edits)?,
+            None => {
+                rest.push_str(lines[i]);
+                rest.push('\n');
+                i += 1;
+            }
         }
     }
     Ok(rest)

@@ -10,6 +10,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use super::checkpoint::{self, Change, Step};
 use super::target::{self, Content, Files, MODE_FILE};
 use super::{Proposal, ProposalError, Result, Target};
+use crate::parallel::join;
 use crate::patch::closest::closest;
 use crate::patch::{FilePatch, FileStatus, Hunk, LineKind, Patch, PatchError};
 use crate::store::Store;
@@ -114,14 +115,13 @@ pub(super) fn apply_new(
     let (id, planned) = match &target.files {
         // A folder's files are read and patched on other threads while
         // this one stores the patch (the transaction's lock is held).
-        Files::Dir(folder) => std::thread::scope(|s| {
-            let planning = s.spawn(|| plan_folder(folder, patch, &chosen, true));
-            let id = store_patch(&tx);
-            let planned = planning
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            Ok::<_, ProposalError>((id?, planned?))
-        })?,
+        Files::Dir(folder) => {
+            let (id, planned) = join(
+                || store_patch(&tx),
+                || plan_folder(folder, patch, &chosen, true),
+            );
+            (id?, planned?)
+        }
         Files::Store { .. } => {
             let id = store_patch(&tx)?;
             let read = |path: &str| target.read(&tx, path);
@@ -225,14 +225,10 @@ fn plan_folder(
     let (front, back) = files.split_at(files.len() / 2);
     let front_hunks: usize = front.iter().map(|f| f.hunks.len()).sum();
     let (chosen_front, chosen_back) = chosen.split_at(front_hunks.min(chosen.len()));
-    let (first, second) = std::thread::scope(|s| {
-        let second = s.spawn(|| plan(&read, back, chosen_back, front_hunks + 1, whole_files));
-        let first = plan(&read, front, chosen_front, 1, whole_files);
-        let second = second
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (first, second)
-    });
+    let (first, second) = join(
+        || plan(&read, front, chosen_front, 1, whole_files),
+        || plan(&read, back, chosen_back, front_hunks + 1, whole_files),
+    );
     // The first file that fails, in patch order, is the one named.
     let (mut changes, complete) = first?;
     let (more, more_complete) = second?;

@@ -23,12 +23,12 @@
 //! rewritten when it is closed (`auto_da_alloc`). A thousand files of
 //! 3 KB, each a line longer, took 9 ms written over against 24 to 51 ms
 //! emptied and written, and 290 ms removed and created again (as `git
-//! apply` does), on the machine of docs/performance.md. Nothing is
-//! fsynced file by file: the new
-//! content reaches the disk with the file system's writeback, as the
-//! files `git apply` or an editor writes do, and a step whose record of
-//! being done a power cut lost is taken back whole from its journal. A
-//! new file alone is fsynced.
+//! apply` does), on the machine of docs/performance.md.
+//!
+//! Nothing is fsynced file by file: the new content reaches the disk with
+//! the file system's writeback, as the files `git apply` or an editor
+//! writes do, and a step whose record of being done a power cut lost is
+//! taken back whole from its journal. A new file alone is fsynced.
 
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};

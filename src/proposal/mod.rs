@@ -287,24 +287,19 @@ pub(crate) fn import(
     title: &str,
 ) -> Result<Imported> {
     let (patch, verbatim) = read_patch(store, target, text)?;
-    let id = if verbatim {
-        let tx = store.conn.transaction()?;
-        let id = store_patch_in(
-            &tx,
-            &target.key,
-            &patch,
-            Some(text),
-            source,
-            title,
-            None,
-            None,
-            None,
-        )?;
-        tx.commit()?;
-        id
-    } else {
-        store_patch(store, &target.key, &patch, source, title, None, None, None)?
-    };
+    let tx = store.conn.transaction()?;
+    let id = store_patch_in(
+        &tx,
+        &target.key,
+        &patch,
+        verbatim.then_some(text),
+        source,
+        title,
+        None,
+        None,
+        None,
+    )?;
+    tx.commit()?;
     Ok(Imported {
         id,
         files: patch.files.len(),

@@ -1043,28 +1043,35 @@ fn many_files(count: usize) -> Vec<(String, String, String)> {
         .collect()
 }
 
-#[test]
-fn a_patch_of_many_files_is_planned_in_halves_with_its_first_failure_named() {
-    let files = many_files(2 * super::apply::PARALLEL_FILES + 3);
-    let as_refs = |f: &[(String, String, String)]| -> String {
-        let triples: Vec<(&str, &str, &str)> = f
-            .iter()
-            .map(|(p, b, a)| (p.as_str(), b.as_str(), a.as_str()))
-            .collect();
-        diff_of(&triples)
-    };
-    let diff = as_refs(&files);
+/// [`diff_of`] for [`many_files`].
+fn diff_of_many(files: &[(String, String, String)]) -> String {
+    let triples: Vec<(&str, &str, &str)> = files
+        .iter()
+        .map(|(p, b, a)| (p.as_str(), b.as_str(), a.as_str()))
+        .collect();
+    diff_of(&triples)
+}
+
+/// [`folder`] holding [`many_files`] as they are before.
+fn folder_of_many(root: &Path, files: &[(String, String, String)]) -> Target {
     let befores: Vec<(&str, &str)> = files
         .iter()
         .map(|(p, b, _)| (p.as_str(), b.as_str()))
         .collect();
+    folder(root, &befores)
+}
+
+#[test]
+fn a_patch_of_many_files_is_planned_in_halves_with_its_first_failure_named() {
+    let files = many_files(2 * super::apply::PARALLEL_FILES + 3);
+    let diff = diff_of_many(&files);
 
     // Two files that moved on, one in each half: the earlier one is named,
     // and nothing is written.
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("data")).unwrap();
     let root = dir.path().join("ws");
-    let target = folder(&root, &befores);
+    let target = folder_of_many(&root, &files);
     let (early, late) = (10, files.len() - 5);
     for at in [early, late] {
         fs::write(root.join(&files[at].0), "moved on\n").unwrap();
@@ -1120,24 +1127,23 @@ fn a_patch_of_many_files_is_planned_in_halves_with_its_first_failure_named() {
 
 #[test]
 fn files_that_share_a_path_are_planned_in_order() {
-    // A rename then a change of the new path: one thread, in order.
+    // The first file changed again at the end of the patch: planned on
+    // one thread, in order, the second change on top of the first.
     let mut files = many_files(super::apply::PARALLEL_FILES + 1);
     let (path, _, after) = files[0].clone();
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("data")).unwrap();
-    let root = dir.path().join("ws");
-    let befores: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(p, b, _)| (p.as_str(), b.as_str()))
-        .collect();
-    let target = folder(&root, &befores);
+    let target = folder_of_many(&dir.path().join("ws"), &files);
     let again = after.replace("line 5\n", "line five\n");
     files.push((path.clone(), after.clone(), again.clone()));
-    let triples: Vec<(&str, &str, &str)> = files
-        .iter()
-        .map(|(p, b, a)| (p.as_str(), b.as_str(), a.as_str()))
-        .collect();
-    let imported = import(&mut store, &target, &diff_of(&triples), Source::Import, "t").unwrap();
+    let imported = import(
+        &mut store,
+        &target,
+        &diff_of_many(&files),
+        Source::Import,
+        "t",
+    )
+    .unwrap();
     apply(&mut store, &target, imported.id, Selection::All).unwrap();
     assert_eq!(read(&store, &target, &path).unwrap(), again);
 }
