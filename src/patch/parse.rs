@@ -38,11 +38,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<Patch, PatchError> {
 /// Where the first `diff --git` line at or after `from` starts.
 fn file_start_from(input: &[u8], from: usize) -> Option<usize> {
     const MARK: &[u8] = b"\ndiff --git ";
-    input
-        .get(from..)?
-        .windows(MARK.len())
-        .position(|w| w == MARK)
-        .map(|at| from + at + 1)
+    memchr::memmem::find(input.get(from..)?, MARK).map(|at| from + at + 1)
 }
 
 /// [`parse`] on one thread.
@@ -66,9 +62,14 @@ fn parse_whole(input: &[u8]) -> Result<Patch, PatchError> {
 /// The lines of `input` without their `\n`; a final line without one is
 /// kept.
 fn split_lines(input: &[u8]) -> Vec<&[u8]> {
-    let mut lines: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
-    if input.ends_with(b"\n") || input.is_empty() {
-        lines.pop();
+    let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', input).count() + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', input) {
+        lines.push(&input[start..end]);
+        start = end + 1;
+    }
+    if start < input.len() {
+        lines.push(&input[start..]);
     }
     lines
 }

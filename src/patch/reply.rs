@@ -107,7 +107,7 @@ pub(crate) fn parse_reply(reply: &str) -> Result<Vec<Edit>, ReplyError> {
     let mut edits = Vec::new();
     // A reply that is a diff only (a patch file) is parsed as it is,
     // without a copy, unless its lines end in `\r\n`.
-    let plain = !reply.contains('\r') && !reply.lines().any(|l| Other::at(l).is_some());
+    let plain = !reply.contains('\r') && !Other::anywhere(reply);
     let rest = if plain {
         Cow::Borrowed(reply)
     } else {
@@ -119,10 +119,7 @@ pub(crate) fn parse_reply(reply: &str) -> Result<Vec<Edit>, ReplyError> {
     })?;
     // The files come in the reply's order: one walk over its `+++` lines
     // finds where each starts, however many files there are.
-    let mut plus_lines = reply
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.starts_with("+++ "));
+    let mut plus_lines = plus_lines(reply);
     for patch in diff.files {
         let start = plus_lines
             .clone()
@@ -150,7 +147,33 @@ enum Other<'a> {
     Range(&'a str),
 }
 
+/// The `+++ ` lines of `reply`, each with its index among the lines: a
+/// search for the mark, not a walk over every line.
+fn plus_lines(reply: &str) -> impl Iterator<Item = (usize, &str)> + Clone {
+    const MARK: &str = "\n+++ ";
+    let first = reply.starts_with(&MARK[1..]).then_some(0);
+    let rest = memchr::memmem::find_iter(reply.as_bytes(), MARK.as_bytes()).map(|at| at + 1);
+    let mut line = 0;
+    let mut counted = 0;
+    first.into_iter().chain(rest).map(move |start| {
+        line += memchr::memchr_iter(b'\n', &reply.as_bytes()[counted..start]).count();
+        counted = start;
+        let end =
+            memchr::memchr(b'\n', &reply.as_bytes()[start..]).map_or(reply.len(), |n| start + n);
+        (line, &reply[start..end])
+    })
+}
+
 impl<'a> Other<'a> {
+    /// Whether any line of `reply` starts an edit that is not a diff. No
+    /// such line can be where none of the words that start one is.
+    fn anywhere(reply: &str) -> bool {
+        ["*** Begin Patch", "SEARCH", "=== lines "]
+            .iter()
+            .any(|word| reply.contains(word))
+            && reply.lines().any(|l| Other::at(l).is_some())
+    }
+
     /// The edit `line` starts, if it starts one.
     fn at(line: &'a str) -> Option<Other<'a>> {
         let line = line.trim_end();

@@ -3,6 +3,7 @@
 //! fails the whole apply, naming the file, the hunk, the lines it expected
 //! and the closest lines the file has, and nothing is written.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -16,7 +17,7 @@ use crate::patch::{FilePatch, FileStatus, Hunk, LineKind, Patch, PatchError};
 use crate::store::Store;
 use crate::store::applies::AppliedHunks;
 use crate::store::patches::{Decision, PatchStatus};
-use crate::workspace::disk::DiskWorkspace;
+use crate::workspace::disk::{DiskWorkspace, Resolver};
 
 /// Context lines a hunk may have wrong at each end and still apply, as
 /// `patch`'s default fuzz: diffs from models and mails drift.
@@ -104,8 +105,8 @@ pub(crate) fn apply(
 pub(super) fn apply_new(
     store: &mut Store,
     target: &Target,
-    patch: &Patch,
-    store_patch: impl FnOnce(&Connection) -> Result<i64>,
+    patch: Patch,
+    store_patch: impl FnOnce(&Connection, &Patch) -> Result<i64>,
 ) -> Result<Applied> {
     super::recover(store, target)?;
     let chosen = vec![true; patch.files.iter().map(|f| f.hunks.len()).sum()];
@@ -117,18 +118,24 @@ pub(super) fn apply_new(
         // this one stores the patch (the transaction's lock is held).
         Files::Dir(folder) => {
             let (id, planned) = join(
-                || store_patch(&tx),
-                || plan_folder(folder, patch, &chosen, true),
+                || store_patch(&tx, &patch),
+                || plan_folder(folder, &patch, &chosen, true),
             );
             (id?, planned?)
         }
         Files::Store { .. } => {
-            let id = store_patch(&tx)?;
+            let id = store_patch(&tx, &patch)?;
             let read = |path: &str| target.read(&tx, path);
             (id, plan(&read, &patch.files, &chosen, 1, true)?)
         }
     };
-    write(conn, tx, target, planned, id, &chosen, true)
+    // The parsed patch, tens of thousands of lines, is freed on another
+    // thread while this one writes.
+    let (applied, ()) = join(
+        || write(conn, tx, target, planned, id, &chosen, true),
+        move || drop(patch),
+    );
+    applied
 }
 
 /// Every file's change, and whether every file the patch touches is
@@ -217,17 +224,21 @@ fn plan_folder(
     chosen: &[bool],
     whole_files: bool,
 ) -> Result<Planned> {
-    let read = |path: &str| target::read_folder(folder, path);
+    // One reader per thread, each with the folders it has looked at.
+    let reader = || {
+        let resolver = RefCell::new(Resolver::new(folder));
+        move |path: &str| target::read_folder(&mut resolver.borrow_mut(), path)
+    };
     let files = &patch.files;
     if files.len() < PARALLEL_FILES || !distinct_paths(files) {
-        return plan(&read, files, chosen, 1, whole_files);
+        return plan(&reader(), files, chosen, 1, whole_files);
     }
     let (front, back) = files.split_at(files.len() / 2);
     let front_hunks: usize = front.iter().map(|f| f.hunks.len()).sum();
     let (chosen_front, chosen_back) = chosen.split_at(front_hunks.min(chosen.len()));
     let (first, second) = join(
-        || plan(&read, front, chosen_front, 1, whole_files),
-        || plan(&read, back, chosen_back, front_hunks + 1, whole_files),
+        || plan(&reader(), front, chosen_front, 1, whole_files),
+        || plan(&reader(), back, chosen_back, front_hunks + 1, whole_files),
     );
     // The first file that fails, in patch order, is the one named.
     let (mut changes, complete) = first?;

@@ -148,15 +148,11 @@ fn journal(
     match step {
         Step::Apply { patch_id } => {
             let derived = applied.is_some();
-            let hashes: Vec<Option<[u8; 32]>> = changes
-                .iter()
-                .map(|c| {
-                    c.after
-                        .as_ref()
-                        .filter(|_| derived)
-                        .map(|a| Sha256::digest(a.text.as_bytes()).into())
-                })
-                .collect();
+            let hashes = if derived {
+                after_hashes(changes)
+            } else {
+                vec![None; changes.len()]
+            };
             let rows: Vec<NewApplyFile<'_>> = changes
                 .iter()
                 .zip(&hashes)
@@ -190,6 +186,28 @@ fn journal(
             Ok(apply_id)
         }
     }
+}
+
+/// The SHA-256 of each change's `after`; many are hashed in two halves
+/// on two threads.
+fn after_hashes(changes: &[Change]) -> Vec<Option<[u8; 32]>> {
+    let hash = |changes: &[Change]| -> Vec<Option<[u8; 32]>> {
+        changes
+            .iter()
+            .map(|c| {
+                c.after
+                    .as_ref()
+                    .map(|a| Sha256::digest(a.text.as_bytes()).into())
+            })
+            .collect()
+    };
+    if changes.len() < super::apply::PARALLEL_FILES {
+        return hash(changes);
+    }
+    let (front, back) = changes.split_at(changes.len() / 2);
+    let (mut hashes, more) = crate::parallel::join(|| hash(front), || hash(back));
+    hashes.extend(more);
+    hashes
 }
 
 /// The rows of `step` once its files are written: the checkpoint's state,

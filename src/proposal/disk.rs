@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 use super::checkpoint::Change;
 use super::target::Content;
 use super::{ProposalError, Result};
-use crate::workspace::disk::DiskWorkspace;
+use crate::workspace::disk::{DiskWorkspace, Resolver};
 
 /// Writes every change, or none of them.
 pub(super) fn write_all(folder: &DiskWorkspace, changes: &[Change]) -> Result<()> {
@@ -47,11 +47,14 @@ pub(super) fn write_all(folder: &DiskWorkspace, changes: &[Change]) -> Result<()
     let mut folders = HashSet::new();
     for (i, (change, full)) in changes.iter().zip(&targets).enumerate() {
         let done = match &change.after {
-            Some(content) => make_parent(full, &mut folders)
-                .map_err(Failed::untouched)
-                .and_then(|()| {
-                    write_in_place(full, content, change.before.as_ref(), Fresh::MustBe)
-                }),
+            // A file there before is in its folder already.
+            Some(content) => (if change.before.is_none() {
+                make_parent(full, &mut folders)
+            } else {
+                Ok(())
+            })
+            .map_err(Failed::untouched)
+            .and_then(|()| write_in_place(full, content, change.before.as_ref(), Fresh::MustBe)),
             None => remove(full).map_err(Failed::untouched),
         };
         if let Err(failed) = done {
@@ -65,9 +68,10 @@ pub(super) fn write_all(folder: &DiskWorkspace, changes: &[Change]) -> Result<()
 }
 
 fn full_paths(folder: &DiskWorkspace, changes: &[Change]) -> Result<Vec<PathBuf>> {
+    let mut resolver = Resolver::new(folder);
     changes
         .iter()
-        .map(|c| folder.full_path(&c.path).map_err(Into::into))
+        .map(|c| resolver.full_path(&c.path).map_err(Into::into))
         .collect()
 }
 
@@ -86,9 +90,10 @@ fn make_parent<'a>(full: &'a Path, made: &mut HashSet<&'a Path>) -> std::io::Res
 /// Puts back every change's `before` after a step was written but could
 /// not be recorded, or was cut short.
 pub(super) fn restore(folder: &DiskWorkspace, changes: &[Change]) {
+    let mut resolver = Resolver::new(folder);
     let targets: Vec<PathBuf> = changes
         .iter()
-        .filter_map(|c| folder.full_path(&c.path).ok())
+        .filter_map(|c| resolver.full_path(&c.path).ok())
         .collect();
     if targets.len() == changes.len() {
         put_back(changes, &targets);
@@ -170,7 +175,11 @@ fn write_in_place(
     let executable = content.executable();
     let mode = if executable { 0o755 } else { 0o644 };
     let mut options = OpenOptions::new();
-    options.write(true).mode(mode);
+    // The paths come from a `Resolver`: a link at the file is refused.
+    options
+        .write(true)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW);
     match (was, fresh) {
         (None, Fresh::MustBe) => options.create_new(true),
         _ => options.create(true),

@@ -447,11 +447,11 @@ pub(crate) fn import_and_apply(
 ) -> Result<apply::Applied> {
     let (patch, verbatim) = read_patch(store, target, text)?;
     let verbatim = verbatim.then_some(text);
-    apply::apply_new(store, target, &patch, |conn| {
+    apply::apply_new(store, target, patch, |conn, patch| {
         store_patch_in(
             conn,
             &target.key,
-            &patch,
+            patch,
             verbatim,
             source,
             title,

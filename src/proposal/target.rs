@@ -1,8 +1,9 @@
 //! The workspace a patch is for: stored here or a folder on disk, named on
 //! the command line (a workspace name or a folder) or by a patch's key.
 
-use std::io::ErrorKind;
-use std::os::unix::fs::PermissionsExt;
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Read};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use rusqlite::Connection;
@@ -10,7 +11,7 @@ use rusqlite::Connection;
 use super::{ProposalError, Result};
 use crate::store::drafts::{dir_key, sqlite_key};
 use crate::store::{Store, files, workspaces};
-use crate::workspace::disk::DiskWorkspace;
+use crate::workspace::disk::{DiskWorkspace, Resolver};
 use crate::workspace::path::WorkspacePath;
 
 /// Git's mode of a regular file and of an executable one.
@@ -136,15 +137,16 @@ impl Target {
                     },
                 },
             )),
-            Files::Dir(disk) => read_disk(disk, checked.as_str()),
+            Files::Dir(disk) => read_disk(&mut Resolver::new(disk), checked.as_str()),
         }
     }
 }
 
 /// File `path` of a folder now, as [`Target::read`] reads it: for a
-/// reader that holds no store connection (another thread).
-pub(super) fn read_folder(disk: &DiskWorkspace, path: &str) -> Result<Option<Content>> {
-    read_disk(disk, checked(path)?.as_str())
+/// reader that holds no store connection (another thread), with the
+/// folders it has looked at already.
+pub(super) fn read_folder(resolver: &mut Resolver<'_>, path: &str) -> Result<Option<Content>> {
+    read_disk(resolver, checked(path)?.as_str())
 }
 
 fn checked(path: &str) -> Result<WorkspacePath> {
@@ -155,37 +157,44 @@ fn checked(path: &str) -> Result<WorkspacePath> {
     })
 }
 
-fn read_disk(disk: &DiskWorkspace, path: &str) -> Result<Option<Content>> {
-    let full = disk.full_path(path)?;
+fn read_disk(resolver: &mut Resolver<'_>, path: &str) -> Result<Option<Content>> {
+    let full = resolver.full_path(path)?;
     let refuse = |why: &str| ProposalError::File {
         path: path.to_string(),
         what: "patched",
         why: why.to_string(),
     };
-    let meta = match std::fs::symlink_metadata(&full) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(ProposalError::Io {
-                action: "read",
-                path: path.to_string(),
-                source,
-            });
-        }
-    };
-    if meta.file_type().is_symlink() {
-        return Err(refuse(
-            "it is a symbolic link; kollega patches regular files",
-        ));
-    }
-    if meta.is_dir() {
-        return Err(refuse("it is a folder"));
-    }
-    let bytes = std::fs::read(&full).map_err(|source| ProposalError::Io {
+    let failed = |source| ProposalError::Io {
         action: "read",
         path: path.to_string(),
         source,
-    })?;
+    };
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&full)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(refuse(
+                "it is a symbolic link; kollega patches regular files",
+            ));
+        }
+        Err(source) => return Err(failed(source)),
+    };
+    let meta = file.metadata().map_err(failed)?;
+    if meta.is_dir() {
+        return Err(refuse("it is a folder"));
+    }
+    // Read to the end from the size just found (a file growing meanwhile
+    // is read whole all the same), without `fs::read` looking it up again.
+    let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(size.saturating_add(1))
+        .map_err(|_| refuse("it is too big to hold in memory"))?;
+    Unsized(&file).read_to_end(&mut bytes).map_err(failed)?;
     let text = String::from_utf8(bytes).map_err(|_| refuse("it is not UTF-8 text"))?;
     let mode = if meta.permissions().mode() & 0o111 != 0 {
         MODE_EXECUTABLE
@@ -193,4 +202,13 @@ fn read_disk(disk: &DiskWorkspace, path: &str) -> Result<Option<Content>> {
         MODE_FILE
     };
     Ok(Some(Content { text, mode }))
+}
+
+/// A file read without asking its size first, for a reader that knows it.
+struct Unsized<'a>(&'a File);
+
+impl Read for Unsized<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        (&mut &*self.0).read(buf)
+    }
 }

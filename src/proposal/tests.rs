@@ -395,6 +395,41 @@ fn a_file_missing_or_in_the_way_is_refused_before_anything_is_written() {
 }
 
 #[test]
+fn links_in_a_folder_are_refused_or_followed_inside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("a.txt"), "one\n").unwrap();
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let root = dir.path().join("ws");
+    let target = folder(&root, &[("real/a.txt", "one\n"), ("b.txt", "one\n")]);
+    std::os::unix::fs::symlink(outside.path(), root.join("out")).unwrap();
+    std::os::unix::fs::symlink(root.join("real"), root.join("alias")).unwrap();
+    std::os::unix::fs::symlink(root.join("b.txt"), root.join("link.txt")).unwrap();
+    let mut try_apply = |path: &str| {
+        let diff = diff_of(&[(path, "one\n", "two\n")]);
+        let id = import(&mut store, &target, &diff, Source::Import, "t")
+            .unwrap()
+            .id;
+        apply(&mut store, &target, id, Selection::All)
+    };
+    let err = try_apply("out/a.txt").unwrap_err();
+    assert!(err.to_string().contains("leaves the workspace"), "{err}");
+    let err = try_apply("link.txt").unwrap_err();
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(
+        fs::read_to_string(outside.path().join("a.txt")).unwrap(),
+        "one\n"
+    );
+    assert_eq!(fs::read_to_string(root.join("b.txt")).unwrap(), "one\n");
+    // A folder linked inside the workspace is the folder it names.
+    try_apply("alias/a.txt").unwrap();
+    assert_eq!(
+        fs::read_to_string(root.join("real/a.txt")).unwrap(),
+        "two\n"
+    );
+}
+
+#[test]
 fn a_write_failing_midway_puts_back_what_was_already_written() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("ws");

@@ -5,6 +5,7 @@
 //! read or written. A save is atomic: a temporary file beside the target,
 //! fsync, rename over it, the old file's mode kept, the folder fsynced.
 
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -38,6 +39,54 @@ impl DiskError {
             path,
             source,
         }
+    }
+}
+
+fn parse(path: &str) -> Result<WorkspacePath, DiskError> {
+    WorkspacePath::parse(path).map_err(|e| DiskError::BadPath {
+        path: path.to_string(),
+        why: e.to_string(),
+    })
+}
+
+/// The full paths of many files of one folder, for a step that reads or
+/// writes a thousand of them at once: each folder on the way is looked
+/// at once, and the file itself not at all. Whoever opens a path from
+/// here opens it without following a link (`O_NOFOLLOW`), which refuses
+/// a link at the file; the folders above it are checked as
+/// [`DiskWorkspace::full_path`] checks them.
+pub(crate) struct Resolver<'a> {
+    disk: &'a DiskWorkspace,
+    /// Folders found there and inside the root.
+    inside: HashSet<PathBuf>,
+}
+
+impl<'a> Resolver<'a> {
+    pub(crate) fn new(disk: &'a DiskWorkspace) -> Resolver<'a> {
+        Resolver {
+            disk,
+            inside: HashSet::new(),
+        }
+    }
+
+    /// The absolute path of `path`, refusing a path that is not a
+    /// workspace path or whose folders lead outside the root.
+    pub(crate) fn full_path(&mut self, path: &str) -> Result<PathBuf, DiskError> {
+        let parsed = parse(path)?;
+        let mut full = self.disk.root.clone();
+        let mut components = parsed.components().peekable();
+        let mut checking = true;
+        while let Some(component) = components.next() {
+            full.push(component);
+            let folder = components.peek().is_some();
+            if checking && folder && !self.inside.contains(&full) {
+                checking = self.disk.stays_inside(&full, &parsed)?;
+                if checking {
+                    self.inside.insert(full.clone());
+                }
+            }
+        }
+        Ok(full)
     }
 }
 
@@ -80,10 +129,7 @@ impl DiskWorkspace {
     /// The absolute path of `path`, refusing anything that resolves outside
     /// the root through a link.
     fn resolve(&self, path: &str) -> Result<(WorkspacePath, PathBuf), DiskError> {
-        let parsed = WorkspacePath::parse(path).map_err(|e| DiskError::BadPath {
-            path: path.to_string(),
-            why: e.to_string(),
-        })?;
+        let parsed = parse(path)?;
         // Below the (canonical) root, only a link can lead out: each one
         // on the way is resolved and must stay inside. Where a component
         // does not exist, nothing below it does. (One `lstat` per
@@ -92,25 +138,29 @@ impl DiskWorkspace {
         let mut checking = true;
         for component in parsed.components() {
             full.push(component);
-            if !checking {
-                continue;
-            }
-            match fs::symlink_metadata(&full) {
-                Ok(meta) if meta.file_type().is_symlink() => match full.canonicalize() {
-                    Ok(real) if !real.starts_with(&self.root) => {
-                        return Err(DiskError::Escapes {
-                            path: parsed.to_string(),
-                        });
-                    }
-                    Ok(_) => {}
-                    // A dangling link: nothing below it exists.
-                    Err(_) => checking = false,
-                },
-                Ok(_) => {}
-                Err(_) => checking = false,
+            if checking {
+                checking = self.stays_inside(&full, &parsed)?;
             }
         }
         Ok((parsed, full))
+    }
+
+    /// Whether there is something at `full`, a path below the root, that
+    /// does not lead out of it: a link is resolved, and is refused when
+    /// it leads out; `false` when there is nothing there (or a dangling
+    /// link), and so nothing below it.
+    fn stays_inside(&self, full: &Path, parsed: &WorkspacePath) -> Result<bool, DiskError> {
+        match fs::symlink_metadata(full) {
+            Ok(meta) if meta.file_type().is_symlink() => match full.canonicalize() {
+                Ok(real) if !real.starts_with(&self.root) => Err(DiskError::Escapes {
+                    path: parsed.to_string(),
+                }),
+                Ok(_) => Ok(true),
+                Err(_) => Ok(false),
+            },
+            Ok(_) => Ok(true),
+            Err(_) => Ok(false),
+        }
     }
 
     /// Every file of a git working tree that git does not ignore (the
@@ -336,6 +386,44 @@ mod tests {
             Err(DiskError::Escapes { .. })
         ));
         assert!(!outside.path().join("x.txt").exists());
+    }
+
+    #[test]
+    fn a_resolver_checks_each_folder_once_and_gives_what_full_path_gives() {
+        let outside = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("a"), dir.path().join("in")).unwrap();
+        let ws = DiskWorkspace::open(dir.path()).unwrap();
+        let mut resolver = Resolver::new(&ws);
+        for path in [
+            "a/b/x.txt",
+            "a/b/y.txt",
+            "in/b/z.txt",
+            "new/folder/f.txt",
+            "top.txt",
+        ] {
+            assert_eq!(
+                resolver.full_path(path).unwrap(),
+                ws.full_path(path).unwrap(),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            resolver.inside.len(),
+            4,
+            "a, a/b, in, in/b: {:?}",
+            resolver.inside
+        );
+        assert!(matches!(
+            resolver.full_path("out/x.txt"),
+            Err(DiskError::Escapes { .. })
+        ));
+        assert!(matches!(
+            resolver.full_path("../x.txt"),
+            Err(DiskError::BadPath { .. })
+        ));
     }
 
     #[test]
