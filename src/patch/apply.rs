@@ -45,9 +45,10 @@ impl FilePatch {
         }
         let mut image: Vec<Line<'_>> = lines_of(text);
         let mut offset: i64 = 0;
+        let (mut pre, mut post) = (Vec::new(), Vec::new());
         for (index, hunk) in self.hunks.iter().enumerate() {
-            let mut pre = Vec::new();
-            let mut post = Vec::new();
+            pre.clear();
+            post.clear();
             for line in &hunk.lines {
                 let l = Line {
                     text: line.text.as_str(),
@@ -100,10 +101,10 @@ impl FilePatch {
                 )
             })?;
             let old_len = pre.len() - cut_lead - cut_trail;
-            let new = post[cut_lead..post.len() - cut_trail].to_vec();
+            let new = &post[cut_lead..post.len() - cut_trail];
             offset += at as i64 - expected;
             offset += new.len() as i64 - old_len as i64;
-            image.splice(at..at + old_len, new);
+            image.splice(at..at + old_len, new.iter().cloned());
         }
         let size = image
             .iter()
@@ -121,20 +122,21 @@ impl FilePatch {
 }
 
 fn lines_of(text: &str) -> Vec<Line<'_>> {
-    let mut lines: Vec<Line<'_>> = text
-        .split_inclusive('\n')
-        .map(|l| match l.strip_suffix('\n') {
-            Some(body) => Line {
-                text: body,
-                newline: true,
-            },
-            None => Line {
-                text: l,
-                newline: false,
-            },
-        })
-        .collect();
-    lines.shrink_to_fit();
+    let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        lines.push(Line {
+            text: &text[start..end],
+            newline: true,
+        });
+        start = end + 1;
+    }
+    if start < text.len() {
+        lines.push(Line {
+            text: &text[start..],
+            newline: false,
+        });
+    }
     lines
 }
 

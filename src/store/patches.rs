@@ -11,7 +11,7 @@
 //! row per hunk. Parsing the diff back and applying it is the `proposal`
 //! module's work; this one only keeps rows.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, MAIN_DB, OptionalExtension, params};
 
 use super::Result;
 
@@ -138,7 +138,8 @@ pub(crate) struct HunkDecision {
 
 /// A patch's columns, from `patches p` joined with its `patch_diffs d`.
 const COLUMNS: &str = "p.id, p.workspace_key, p.source, p.job_id, p.conversation_id, p.title,
-                       p.message, d.diff, p.status, p.created_at, p.updated_at";
+                       p.message, CAST(d.diff AS TEXT), p.status, p.created_at,
+                       p.updated_at";
 const FROM: &str = "patches p JOIN patch_diffs d ON d.patch_id = p.id";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PatchRow> {
@@ -184,10 +185,17 @@ pub(crate) fn insert_in(conn: &Connection, patch: &NewPatch<'_>, now: i64) -> Re
         ],
     )?;
     let id = conn.last_insert_rowid();
+    // The diff, megabytes for a big patch, goes from here into the row's
+    // pages: bound as a value, SQLite would copy it twice first (the
+    // value, then the row made of it). Its bytes are kept as a blob, read
+    // back as text (see `COLUMNS`).
+    let bytes = patch.diff.as_bytes();
     conn.execute(
-        "INSERT INTO patch_diffs (patch_id, diff) VALUES (?1, ?2)",
-        params![id, patch.diff],
+        "INSERT INTO patch_diffs (patch_id, diff) VALUES (?1, zeroblob(?2))",
+        params![id, bytes.len() as i64],
     )?;
+    conn.blob_open(MAIN_DB, c"patch_diffs", c"diff", id, false)?
+        .write_at(bytes, 0)?;
     Ok(id)
 }
 
@@ -362,6 +370,47 @@ pub(crate) fn remove_for_workspace(conn: &Connection, workspace_key: &str) -> Re
 mod tests {
     use super::*;
     use crate::store::Store;
+
+    #[test]
+    fn a_diff_written_as_a_blob_reads_back_as_the_same_text_beside_older_text_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let diff = "--- a/ö.txt\n+++ b/ö.txt\n@@ -1 +1 @@\n-å\n+ğ 🙂\n".repeat(1000);
+        fn new(diff: &str) -> NewPatch<'_> {
+            NewPatch {
+                workspace_key: "ws:demo",
+                source: Source::Import,
+                job_id: None,
+                conversation_id: None,
+                title: "t",
+                message: None,
+                diff,
+            }
+        }
+        let id = insert(&mut store.conn, &new(&diff), 1).unwrap();
+        let kind: String = store
+            .conn
+            .query_row(
+                "SELECT typeof(diff) FROM patch_diffs WHERE patch_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kind, "blob");
+        assert_eq!(get(&store.conn, id).unwrap().unwrap().diff, diff);
+        // A diff stored as text (before, or rewritten by a split) reads
+        // the same way.
+        let older = insert(&mut store.conn, &new("x"), 1).unwrap();
+        store
+            .conn
+            .execute(
+                "UPDATE patch_diffs SET diff = ?2 WHERE patch_id = ?1",
+                params![older, "--- a/x\n"],
+            )
+            .unwrap();
+        assert_eq!(get(&store.conn, older).unwrap().unwrap().diff, "--- a/x\n");
+        assert_eq!(list(&store.conn, "ws:demo").unwrap().len(), 2);
+    }
 
     #[test]
     fn a_patch_keeps_its_diff_and_a_row_per_decided_hunk() {
