@@ -100,8 +100,13 @@ pub(crate) fn apply(
 }
 
 /// Applies every hunk of `patch`, a patch not stored yet, to `target`:
-/// `store_patch` stores it inside the apply's transaction and gives its
-/// id, so that the patch and its checkpoint are one commit.
+/// `store_patch` stores it and gives its id. In a stored workspace the
+/// patch and its checkpoint are one commit. For a folder, the patch is
+/// stored and synced in a commit of its own while other threads read and
+/// patch the files, so that the journal's synced commit has only the
+/// checkpoint left to write; an apply that fails then takes the patch
+/// back out. (A process killed in between leaves the patch imported and
+/// pending, as `patch import` would.)
 pub(super) fn apply_new(
     store: &mut Store,
     target: &Target,
@@ -112,30 +117,47 @@ pub(super) fn apply_new(
     let chosen = vec![true; patch.files.iter().map(|f| f.hunks.len()).sum()];
     let conn = &store.conn;
     let _durable = checkpoint::Durable::new(conn)?;
-    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let (id, planned) = match &target.files {
-        // A folder's files are read and patched on other threads while
-        // this one stores the patch (the transaction's lock is held).
+    let immediate = || Transaction::new_unchecked(conn, TransactionBehavior::Immediate);
+    match &target.files {
         Files::Dir(folder) => {
-            let (id, planned) = join(
-                || store_patch(&tx, &patch),
-                || plan_folder(folder, &patch, &chosen, true),
+            let stored = || -> Result<i64> {
+                let tx = immediate()?;
+                let id = store_patch(&tx, &patch)?;
+                tx.commit()?;
+                Ok(id)
+            };
+            let (id, planned) = join(stored, || plan_folder(folder, &patch, &chosen, true));
+            let id = id?;
+            // The parsed patch, tens of thousands of lines, is freed on
+            // another thread while this one writes.
+            let (applied, ()) = join(
+                || {
+                    let planned = planned?;
+                    write(conn, immediate()?, target, planned, id, &chosen, true)
+                },
+                move || drop(patch),
             );
-            (id?, planned?)
+            if applied.is_err() {
+                take_back_patch(conn, id);
+            }
+            applied
         }
         Files::Store { .. } => {
+            let tx = immediate()?;
             let id = store_patch(&tx, &patch)?;
             let read = |path: &str| target.read(&tx, path);
-            (id, plan(&read, &patch.files, &chosen, 1, true)?)
+            let planned = plan(&read, &patch.files, &chosen, 1, true)?;
+            write(conn, tx, target, planned, id, &chosen, true)
         }
-    };
-    // The parsed patch, tens of thousands of lines, is freed on another
-    // thread while this one writes.
-    let (applied, ()) = join(
-        || write(conn, tx, target, planned, id, &chosen, true),
-        move || drop(patch),
-    );
-    applied
+    }
+}
+
+/// Removes patch `id`, stored for an apply that failed. A failure is
+/// logged: the patch stays, pending, as a `patch import` leaves it.
+fn take_back_patch(conn: &Connection, id: i64) {
+    if let Err(e) = crate::store::patches::remove(conn, id) {
+        tracing::warn!(patch = id, error = %e, "cannot take back the patch of a failed apply");
+    }
 }
 
 /// Every file's change, and whether every file the patch touches is

@@ -1218,3 +1218,34 @@ fn a_git_diff_is_stored_as_it_came_and_other_diffs_written_out_again() {
     assert_eq!(stored(&store, applied.patch_id), git);
     assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\nTWO\nthree\n");
 }
+
+#[test]
+fn an_import_applied_at_once_that_fails_leaves_no_patch_and_no_change() {
+    for in_folder in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("data")).unwrap();
+        let files = three_files();
+        let target = if in_folder {
+            folder(&dir.path().join("ws"), &files)
+        } else {
+            let rows: Vec<(&str, &str, bool)> = files.iter().map(|&(p, c)| (p, c, false)).collect();
+            stored(&mut store, &rows)
+        };
+        let mut diff = three_file_diff();
+        diff.push_str(&diff_of(&[("a.txt", "not\nthere\n", "at\nall\n")]));
+        let err = import_and_apply(&mut store, &target, &diff, Source::Import, "t").unwrap_err();
+        assert!(matches!(err, ProposalError::DoesNotApply { .. }), "{err}");
+        assert!(
+            list(&store, &target).unwrap().is_empty(),
+            "folder: {in_folder}"
+        );
+        for (path, content) in files {
+            assert_eq!(read(&store, &target, path).unwrap(), content);
+        }
+        // The same patch without the hunk that failed applies, once.
+        let applied =
+            import_and_apply(&mut store, &target, &three_file_diff(), Source::Import, "t").unwrap();
+        assert_eq!(list(&store, &target).unwrap().len(), 1);
+        assert_eq!(list(&store, &target).unwrap()[0].id, applied.patch_id);
+    }
+}

@@ -199,6 +199,12 @@ pub(crate) fn insert_in(conn: &Connection, patch: &NewPatch<'_>, now: i64) -> Re
     Ok(id)
 }
 
+/// Removes patch `id` with its diff and decisions (an import whose apply
+/// failed takes it back); whether there was one.
+pub(crate) fn remove(conn: &Connection, id: i64) -> Result<bool> {
+    Ok(conn.execute("DELETE FROM patches WHERE id = ?1", [id])? > 0)
+}
+
 /// The workspace key of patch `id`, if there is such a patch, without
 /// reading its diff.
 pub(crate) fn workspace_key(conn: &Connection, id: i64) -> Result<Option<String>> {
