@@ -170,7 +170,7 @@ impl<'a> Other<'a> {
     fn anywhere(reply: &str) -> bool {
         ["*** Begin Patch", "SEARCH", "=== lines "]
             .iter()
-            .any(|word| reply.contains(word))
+            .any(|word| memchr::memmem::find(reply.as_bytes(), word.as_bytes()).is_some())
             && reply.lines().any(|l| Other::at(l).is_some())
     }
 

@@ -7,8 +7,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
+use sha2::{Digest, Sha256};
 
-use super::checkpoint::{self, Change, Step};
+use super::checkpoint::{self, Change, Derived, Step};
 use super::target::{self, Content, Files, MODE_FILE};
 use super::{Proposal, ProposalError, Result, Target};
 use crate::parallel::join;
@@ -160,9 +161,14 @@ fn take_back_patch(conn: &Connection, id: i64) {
     }
 }
 
-/// Every file's change, and whether every file the patch touches is
-/// among them (see [`plan`]).
-type Planned = (Vec<Change>, bool);
+/// Every file's change, the SHA-256 of each one's `after` (hashed where
+/// it was computed, on the planning threads), and whether every file the
+/// patch touches is among them (see [`plan`]).
+struct Planned {
+    changes: Vec<Change>,
+    after_sha256: Vec<Option<[u8; 32]>>,
+    complete: bool,
+}
 
 /// Writes the `planned` changes of the `chosen` hunks of patch `id` to
 /// `target` with their checkpoint; `tx` is the immediate transaction on
@@ -171,7 +177,11 @@ fn write(
     conn: &Connection,
     tx: Transaction<'_>,
     target: &Target,
-    (changes, complete): Planned,
+    Planned {
+        changes,
+        after_sha256,
+        complete,
+    }: Planned,
     id: i64,
     chosen: &[bool],
     whole_files: bool,
@@ -183,9 +193,12 @@ fn write(
     // The files' `after` is derived again from `before` and these hunks,
     // unless a file the patch touches is left as it was: derivation,
     // reading only the checkpoint, would not find it.
-    let applied = complete.then(|| AppliedHunks {
-        hunks: ranges(chosen),
-        whole_files,
+    let applied = complete.then(|| Derived {
+        hunks: AppliedHunks {
+            hunks: ranges(chosen),
+            whole_files,
+        },
+        after_sha256: &after_sha256,
     });
     let apply_id = checkpoint::write(
         conn,
@@ -263,10 +276,11 @@ fn plan_folder(
         || plan(&reader(), back, chosen_back, front_hunks + 1, whole_files),
     );
     // The first file that fails, in patch order, is the one named.
-    let (mut changes, complete) = first?;
-    let (more, more_complete) = second?;
-    changes.extend(more);
-    Ok((changes, complete && more_complete))
+    let (mut planned, more) = (first?, second?);
+    planned.changes.extend(more.changes);
+    planned.after_sha256.extend(more.after_sha256);
+    planned.complete &= more.complete;
+    Ok(planned)
 }
 
 /// Whether no two of `files` touch the same path (old or new).
@@ -321,7 +335,19 @@ where
     let touched = changes.len();
     changes.retain(|c| c.before != c.after);
     let complete = changes.len() == touched;
-    Ok((changes, complete))
+    let after_sha256 = changes
+        .iter()
+        .map(|c| {
+            c.after
+                .as_ref()
+                .map(|a| Sha256::digest(a.text.as_bytes()).into())
+        })
+        .collect();
+    Ok(Planned {
+        changes,
+        after_sha256,
+        complete,
+    })
 }
 
 /// The content of every file after an apply of `applied` hunks of
@@ -351,8 +377,12 @@ pub(super) fn derive_afters(
             )
         })
     };
-    let (changes, _) = plan(&read, &patch.files, &chosen, 1, applied.whole_files)?;
-    Ok(changes.into_iter().map(|c| (c.path, c.after)).collect())
+    let planned = plan(&read, &patch.files, &chosen, 1, applied.whole_files)?;
+    Ok(planned
+        .changes
+        .into_iter()
+        .map(|c| (c.path, c.after))
+        .collect())
 }
 
 /// `chosen` (a flag per hunk, in order) as 1-based ranges: `1-3,7`.

@@ -43,6 +43,15 @@ pub(super) enum Step {
     },
 }
 
+/// How an apply's checkpoint keeps its files' `after`: the hunks it
+/// applied, from which each is derived again, and the SHA-256 of each
+/// change's `after` (in the order of the changes), which the derived one
+/// must have.
+pub(super) struct Derived<'a> {
+    pub(super) hunks: AppliedHunks,
+    pub(super) after_sha256: &'a [Option<[u8; 32]>],
+}
+
 /// What an undo or redo restored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Restored {
@@ -71,7 +80,7 @@ pub(super) fn write(
     target: &Target,
     changes: &[Change],
     step: Step,
-    applied: Option<&AppliedHunks>,
+    applied: Option<&Derived<'_>>,
 ) -> Result<i64> {
     match &target.files {
         Files::Store { id: workspace_id } => {
@@ -128,7 +137,7 @@ pub(super) fn begin(
     changes: &[Change],
     step: Step,
     writer: &Writer,
-    applied: Option<&AppliedHunks>,
+    applied: Option<&Derived<'_>>,
 ) -> Result<i64> {
     let id = journal(&tx, target, changes, step, Some(writer), applied)?;
     tx.commit()?;
@@ -143,20 +152,16 @@ fn journal(
     changes: &[Change],
     step: Step,
     writer: Option<&Writer>,
-    applied: Option<&AppliedHunks>,
+    applied: Option<&Derived<'_>>,
 ) -> Result<i64> {
     match step {
         Step::Apply { patch_id } => {
             let derived = applied.is_some();
-            let hashes = if derived {
-                after_hashes(changes)
-            } else {
-                vec![None; changes.len()]
-            };
+            let hashes = applied.map_or(&[][..], |d| d.after_sha256);
             let rows: Vec<NewApplyFile<'_>> = changes
                 .iter()
-                .zip(&hashes)
-                .map(|(c, hash)| NewApplyFile {
+                .enumerate()
+                .map(|(i, c)| NewApplyFile {
                     path: &c.path,
                     before: c.before.as_ref().map(|b| b.text.as_bytes()),
                     after: c
@@ -166,7 +171,7 @@ fn journal(
                         .map(|a| a.text.as_bytes()),
                     before_mode: c.before.as_ref().map(|b| b.mode),
                     after_mode: c.after.as_ref().map(|a| a.mode),
-                    after_sha256: hash.as_ref().map(|h| &h[..]),
+                    after_sha256: hashes.get(i).and_then(|h| h.as_ref()).map(|h| &h[..]),
                 })
                 .collect();
             Ok(applies::insert(
@@ -176,7 +181,7 @@ fn journal(
                 &rows,
                 now_ms(),
                 writer,
-                applied,
+                applied.map(|d| &d.hunks),
             )?)
         }
         Step::Undo { apply_id, .. } | Step::Redo { apply_id, .. } => {
@@ -186,28 +191,6 @@ fn journal(
             Ok(apply_id)
         }
     }
-}
-
-/// The SHA-256 of each change's `after`; many are hashed in two halves
-/// on two threads.
-fn after_hashes(changes: &[Change]) -> Vec<Option<[u8; 32]>> {
-    let hash = |changes: &[Change]| -> Vec<Option<[u8; 32]>> {
-        changes
-            .iter()
-            .map(|c| {
-                c.after
-                    .as_ref()
-                    .map(|a| Sha256::digest(a.text.as_bytes()).into())
-            })
-            .collect()
-    };
-    if changes.len() < super::apply::PARALLEL_FILES {
-        return hash(changes);
-    }
-    let (front, back) = changes.split_at(changes.len() / 2);
-    let (mut hashes, more) = crate::parallel::join(|| hash(front), || hash(back));
-    hashes.extend(more);
-    hashes
 }
 
 /// The rows of `step` once its files are written: the checkpoint's state,
