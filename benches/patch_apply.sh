@@ -10,8 +10,9 @@
 #
 # kollega's apply is all or nothing across files (journaled in the store
 # first, then each file written in place, taken back from the journal if
-# cut short) and records a checkpoint for undo. Each run gets a fresh copy and a fresh data
-# directory (not timed); the results are checked equal once.
+# cut short) and records a checkpoint for undo. Each run gets a fresh
+# copy and (unless BENCH_STORE=kept) a fresh data directory (not timed);
+# the results are checked equal once.
 #
 # Usage:
 #   benches/patch_apply.sh                 # builds target/release/kollega if missing
@@ -21,6 +22,11 @@
 #   KOLLEGA_BEFORE=/path/to/old/kollega benches/patch_apply.sh
 #                                   # also times that build's import --apply
 #                                   # in each run, for a before and after
+#   BENCH_STORE=kept benches/patch_apply.sh
+#                                   # one data directory for all runs (each
+#                                   # build its own), as a store in use:
+#                                   # each command then also checkpoints
+#                                   # the WAL the one before it left
 #
 # Without BENCH_SYNC the files are applied to just after they were copied,
 # still in the page cache (not yet allocated on disk); with it, after a
@@ -97,6 +103,21 @@ git -C "$WORK/repo" checkout -q -- .
 HUNKS="$(grep -c '^@@ ' "$WORK/patch.diff")"
 [[ "$HUNKS" == "$((FILES * HUNKS_PER_FILE))" ]] || die "the patch has $HUNKS hunks, not $((FILES * HUNKS_PER_FILE))"
 
+# A data directory for this run: a fresh one, or with BENCH_STORE=kept
+# the one of the earlier runs (named by `$1`, one per build).
+data_dir() {
+    export KOLLEGA_DATA_DIR="$WORK/data-$1" KOLLEGA_CONFIG_DIR="$WORK/home"
+    if [[ "${BENCH_STORE:-fresh}" != kept ]]; then
+        rm -rf "$KOLLEGA_DATA_DIR"
+    fi
+}
+
+# Makes the store of this run's data directory, untimed, if there is none
+# yet (an open of a kept one would checkpoint its WAL here, untimed).
+make_store() {
+    [[ -e "$KOLLEGA_DATA_DIR/kollega.db" ]] || "$1" ls >/dev/null
+}
+
 fresh() {
     rm -rf "$1"
     mkdir -p "$1"
@@ -118,23 +139,20 @@ for rep in $(seq "$REPS"); do
     git_times+=("$(cd "$WORK/by-git" && timed git apply "$WORK/patch.diff")")
 
     fresh "$WORK/at-once"
-    rm -rf "$WORK/data"
-    export KOLLEGA_DATA_DIR="$WORK/data" KOLLEGA_CONFIG_DIR="$WORK/home"
-    "$KOLLEGA" ls >/dev/null
+    data_dir at-once
+    make_store "$KOLLEGA"
     at_once_times+=("$(timed "$KOLLEGA" patch import "$WORK/at-once" "$WORK/patch.diff" --apply)")
 
     if [[ -n "${KOLLEGA_BEFORE:-}" ]]; then
         fresh "$WORK/by-before"
-        rm -rf "$WORK/data"
-        export KOLLEGA_DATA_DIR="$WORK/data" KOLLEGA_CONFIG_DIR="$WORK/home"
-        "$KOLLEGA_BEFORE" ls >/dev/null
+        data_dir by-before
+        make_store "$KOLLEGA_BEFORE"
         before_times+=("$(timed "$KOLLEGA_BEFORE" patch import "$WORK/by-before" "$WORK/patch.diff" --apply)")
     fi
 
     fresh "$WORK/by-kollega"
-    rm -rf "$WORK/data"
-    export KOLLEGA_DATA_DIR="$WORK/data" KOLLEGA_CONFIG_DIR="$WORK/home"
-    "$KOLLEGA" ls >/dev/null
+    data_dir by-kollega
+    make_store "$KOLLEGA"
     t_import="$(timed "$KOLLEGA" patch import "$WORK/by-kollega" "$WORK/patch.diff")"
     id="$("$KOLLEGA" patch ls "$WORK/by-kollega" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["patches"][0]["id"])')"
     t_apply="$(timed "$KOLLEGA" patch apply "$id" --all)"
@@ -146,7 +164,7 @@ done
 diff -r "$WORK/by-git" "$WORK/by-kollega" >/dev/null || die "kollega's result differs from git apply's"
 diff -r "$WORK/by-git" "$WORK/at-once" >/dev/null || die "kollega's import --apply differs from git apply's"
 
-echo "patch apply: $FILES files, $HUNKS hunks, $REPS runs (median seconds), files synced first: ${BENCH_SYNC:-0}"
+echo "patch apply: $FILES files, $HUNKS hunks, $REPS runs (median seconds), files synced first: ${BENCH_SYNC:-0}, store: ${BENCH_STORE:-fresh}"
 echo "  git apply                          $(median "${git_times[@]}")"
 echo "  kollega patch import --apply       $(median "${at_once_times[@]}")"
 if [[ -n "${KOLLEGA_BEFORE:-}" ]]; then
