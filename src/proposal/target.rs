@@ -169,9 +169,11 @@ fn read_disk(resolver: &mut Resolver<'_>, path: &str) -> Result<Option<Content>>
         path: path.to_string(),
         source,
     };
+    // Not through a link; and without waiting for a writer, should the
+    // path be a named pipe (refused below with whatever is not a file).
     let file = match OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(&full)
     {
         Ok(file) => file,
@@ -186,6 +188,11 @@ fn read_disk(resolver: &mut Resolver<'_>, path: &str) -> Result<Option<Content>>
     let meta = file.metadata().map_err(failed)?;
     if meta.is_dir() {
         return Err(refuse("it is a folder"));
+    }
+    if !meta.is_file() {
+        return Err(refuse(
+            "it is not a regular file (a pipe, socket or device)",
+        ));
     }
     // Read to the end from the size just found (a file growing meanwhile
     // is read whole all the same), without `fs::read` looking it up again.

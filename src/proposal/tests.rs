@@ -395,7 +395,7 @@ fn a_file_missing_or_in_the_way_is_refused_before_anything_is_written() {
 }
 
 #[test]
-fn links_in_a_folder_are_refused_or_followed_inside_it() {
+fn links_and_pipes_in_a_folder_are_refused_or_followed_inside_it() {
     let dir = tempfile::tempdir().unwrap();
     let outside = tempfile::tempdir().unwrap();
     fs::write(outside.path().join("a.txt"), "one\n").unwrap();
@@ -421,6 +421,14 @@ fn links_in_a_folder_are_refused_or_followed_inside_it() {
         "one\n"
     );
     assert_eq!(fs::read_to_string(root.join("b.txt")).unwrap(), "one\n");
+    // A named pipe is refused at once, not waited on.
+    let made = std::process::Command::new("mkfifo")
+        .arg(root.join("pipe.txt"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let err = try_apply("pipe.txt").unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
     // A folder linked inside the workspace is the folder it names.
     try_apply("alias/a.txt").unwrap();
     assert_eq!(
