@@ -250,6 +250,7 @@ pub(crate) fn restore(
             let mut copy = Connection::open(staging.join(super::DB_FILE))
                 .map_err(|e| failed(e.to_string()))?;
             copy_all(&source, &mut copy).map_err(failed)?;
+            same_page_size(&store.conn, &copy).map_err(|e| failed(e.to_string()))?;
         }
         let staged = Store::open(&staging).map_err(|e| failed(e.to_string()))?;
         let problems = staged.quick_check().map_err(|e| failed(e.to_string()))?;
@@ -285,6 +286,19 @@ pub(crate) fn restore(
     })();
     let _ = std::fs::remove_dir_all(&staging);
     result
+}
+
+/// Gives `copy` (a store in rollback mode) the page size of `live`: the
+/// copy into a store in WAL mode needs it. A store made before stores
+/// had pages of 16 KiB has pages of 4 KiB, and a backup has its store's.
+fn same_page_size(live: &Connection, copy: &Connection) -> rusqlite::Result<()> {
+    let size = |conn: &Connection| conn.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0));
+    let wanted = size(live)?;
+    if size(copy)? != wanted {
+        copy.pragma_update(None, "page_size", wanted)?;
+        copy.execute_batch("VACUUM")?;
+    }
+    Ok(())
 }
 
 /// Writes today's backup under `<data dir>/backups` and removes the

@@ -125,3 +125,44 @@ fn daily_backups_keep_the_newest() {
         SCHEMA_VERSION
     );
 }
+
+/// A store made with pages of `size` bytes (4 KiB: made before the
+/// stores of 16 KiB pages) holding `value`.
+fn with_pages(dir: &Path, size: i64, value: &str) -> Store {
+    {
+        let conn = Connection::open(dir.join(super::super::DB_FILE)).unwrap();
+        conn.pragma_update(None, "page_size", size).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    }
+    let store = with_value(dir, value);
+    let found: i64 = store
+        .conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(found, size);
+    store
+}
+
+#[test]
+fn a_backup_restores_into_a_store_of_another_page_size() {
+    for (live_size, backup_size) in [(16384, 4096), (4096, 16384)] {
+        let data = tempfile::tempdir().unwrap();
+        let old = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let mut store = with_pages(data.path(), live_size, "live");
+        let source = with_pages(old.path(), backup_size, "backed up");
+        let file = out.path().join("k.db");
+        backup(&source.conn, &file, false).unwrap();
+        restore(&mut store, data.path(), &file, 1).unwrap();
+        assert_eq!(
+            settings::get(&store.conn, "probe").unwrap().as_deref(),
+            Some("backed up"),
+            "{backup_size} into {live_size}"
+        );
+        let size: i64 = store
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(size, live_size);
+    }
+}
