@@ -161,13 +161,32 @@ fn take_back_patch(conn: &Connection, id: i64) {
     }
 }
 
-/// Every file's change, the SHA-256 of each one's `after` (hashed where
-/// it was computed, on the planning threads), and whether every file the
-/// patch touches is among them (see [`plan`]).
+/// Every file's change, the SHA-256 of each one's `after` once hashed
+/// (a folder's many files are hashed on the threads that planned them,
+/// the rest by [`write`]), and whether every file the patch touches is
+/// among them (see [`plan`]).
 struct Planned {
     changes: Vec<Change>,
-    after_sha256: Vec<Option<[u8; 32]>>,
+    after_sha256: Option<Vec<Option<[u8; 32]>>>,
     complete: bool,
+}
+
+impl Planned {
+    fn hashed(mut self) -> Planned {
+        if self.after_sha256.is_none() {
+            let hashes = self
+                .changes
+                .iter()
+                .map(|c| {
+                    c.after
+                        .as_ref()
+                        .map(|a| Sha256::digest(a.text.as_bytes()).into())
+                })
+                .collect();
+            self.after_sha256 = Some(hashes);
+        }
+        self
+    }
 }
 
 /// Writes the `planned` changes of the `chosen` hunks of patch `id` to
@@ -177,15 +196,17 @@ fn write(
     conn: &Connection,
     tx: Transaction<'_>,
     target: &Target,
-    Planned {
-        changes,
-        after_sha256,
-        complete,
-    }: Planned,
+    planned: Planned,
     id: i64,
     chosen: &[bool],
     whole_files: bool,
 ) -> Result<Applied> {
+    let Planned {
+        changes,
+        after_sha256,
+        complete,
+    } = planned.hashed();
+    let after_sha256 = after_sha256.unwrap_or_default();
     let hunks = chosen.iter().filter(|&&c| c).count();
     if changes.is_empty() {
         return Err(ProposalError::Empty);
@@ -272,13 +293,15 @@ fn plan_folder(
     let front_hunks: usize = front.iter().map(|f| f.hunks.len()).sum();
     let (chosen_front, chosen_back) = chosen.split_at(front_hunks.min(chosen.len()));
     let (first, second) = join(
-        || plan(&reader(), front, chosen_front, 1, whole_files),
-        || plan(&reader(), back, chosen_back, front_hunks + 1, whole_files),
+        || plan(&reader(), front, chosen_front, 1, whole_files).map(Planned::hashed),
+        || plan(&reader(), back, chosen_back, front_hunks + 1, whole_files).map(Planned::hashed),
     );
     // The first file that fails, in patch order, is the one named.
     let (mut planned, more) = (first?, second?);
     planned.changes.extend(more.changes);
-    planned.after_sha256.extend(more.after_sha256);
+    if let (Some(hashes), Some(more)) = (&mut planned.after_sha256, more.after_sha256) {
+        hashes.extend(more);
+    }
     planned.complete &= more.complete;
     Ok(planned)
 }
@@ -335,17 +358,9 @@ where
     let touched = changes.len();
     changes.retain(|c| c.before != c.after);
     let complete = changes.len() == touched;
-    let after_sha256 = changes
-        .iter()
-        .map(|c| {
-            c.after
-                .as_ref()
-                .map(|a| Sha256::digest(a.text.as_bytes()).into())
-        })
-        .collect();
     Ok(Planned {
         changes,
-        after_sha256,
+        after_sha256: None,
         complete,
     })
 }
