@@ -85,13 +85,33 @@ pub(super) fn open_repo(path: &Path) -> Result<Option<Repo>, TakeoverError> {
 /// repository, or not at all. When this takeover created the repository,
 /// that `.git` is its own and goes, so the next step makes it again.
 pub(super) fn discard_half_made_repository(path: &Path) {
-    let git_dir = path.join(".git");
-    if !git_dir.is_dir() || matches!(open_repo(path), Ok(Some(_))) {
+    if matches!(open_repo(path), Ok(Some(_))) {
         return;
     }
-    tracing::warn!(path = %git_dir.display(), "removing a repository an interrupted takeover left half made");
-    if let Err(e) = std::fs::remove_dir_all(&git_dir) {
-        tracing::warn!(error = %e, "could not remove it");
+    let git_dir = path.join(".git");
+    if git_dir.is_dir() {
+        tracing::warn!(path = %git_dir.display(), "removing a repository an interrupted takeover left half made");
+        if let Err(e) = std::fs::remove_dir_all(&git_dir) {
+            tracing::warn!(error = %e, "could not remove it");
+        }
+    }
+    // Before it makes `.git`, libgit2 learns whether the file system has
+    // links from a file, then a link, it makes in the folder under a
+    // temporary name `_git2_…` and removes at once: a process killed in
+    // between leaves it (and the folder, made for this takeover, holds
+    // nothing else of anyone's).
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let probe = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.starts_with("_git2_"))
+            && entry.file_type().is_ok_and(|t| !t.is_dir());
+        if probe && let Err(e) = std::fs::remove_file(entry.path()) {
+            tracing::warn!(error = %e, "could not remove a link git left");
+        }
     }
 }
 

@@ -718,3 +718,24 @@ fn a_half_made_repository_of_an_interrupted_takeover_is_made_again() {
     assert_eq!(report.status, TakeoverStatus::Resumed);
     assert_eq!(env.baselines(&repo).len(), 1);
 }
+
+#[test]
+fn a_link_left_by_git_init_killed_before_it_made_git_is_removed() {
+    let mut env = Env::new();
+    let src = env.app();
+    let repo = env.path("repo");
+    let request = env.request(&src, &repo);
+    env.run_until(&request, Step::Recorded);
+    // libgit2 tries a link in the folder to learn whether the file system
+    // has them, before `.git` exists; killed then, it leaves the link.
+    std::fs::create_dir_all(&repo).unwrap();
+    std::os::unix::fs::symlink("testing", repo.join("_git2_99cbf55295f6000c")).unwrap();
+    let report = env.run(&request).unwrap();
+    assert_eq!(report.status, TakeoverStatus::Resumed);
+    assert_eq!(env.baselines(&repo).len(), 1);
+    assert!(!repo.join("_git2_99cbf55295f6000c").exists());
+    assert!(
+        std::fs::symlink_metadata(repo.join("_git2_99cbf55295f6000c")).is_err(),
+        "the link is gone"
+    );
+}
