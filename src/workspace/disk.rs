@@ -72,7 +72,12 @@ impl<'a> Resolver<'a> {
     /// The absolute path of `path`, refusing a path that is not a
     /// workspace path or whose folders lead outside the root.
     pub(crate) fn full_path(&mut self, path: &str) -> Result<PathBuf, DiskError> {
-        let parsed = parse(path)?;
+        self.below_folders(&parse(path)?)
+    }
+
+    /// The absolute path of `parsed`, each of its folders checked (once
+    /// for all the paths this resolves) and its last component not.
+    fn below_folders(&mut self, parsed: &WorkspacePath) -> Result<PathBuf, DiskError> {
         let mut full = self.disk.root.clone();
         let mut components = parsed.components().peekable();
         let mut checking = true;
@@ -80,7 +85,7 @@ impl<'a> Resolver<'a> {
             full.push(component);
             let folder = components.peek().is_some();
             if checking && folder && !self.inside.contains(&full) {
-                checking = self.disk.stays_inside(&full, &parsed)?;
+                checking = self.disk.stays_inside(&full, parsed)?;
                 if checking {
                     self.inside.insert(full.clone());
                 }
@@ -131,17 +136,12 @@ impl DiskWorkspace {
     fn resolve(&self, path: &str) -> Result<(WorkspacePath, PathBuf), DiskError> {
         let parsed = parse(path)?;
         // Below the (canonical) root, only a link can lead out: each one
-        // on the way is resolved and must stay inside. Where a component
-        // does not exist, nothing below it does. (One `lstat` per
-        // component instead of resolving the whole path each time.)
-        let mut full = self.root.clone();
-        let mut checking = true;
-        for component in parsed.components() {
-            full.push(component);
-            if checking {
-                checking = self.stays_inside(&full, &parsed)?;
-            }
-        }
+        // on the way is resolved and must stay inside, the last component
+        // too. (One `lstat` per component instead of resolving the whole
+        // path each time; below a component that does not exist, the
+        // `lstat` of the next finds nothing.)
+        let full = Resolver::new(self).below_folders(&parsed)?;
+        self.stays_inside(&full, &parsed)?;
         Ok((parsed, full))
     }
 
