@@ -47,14 +47,16 @@ pub(super) fn write_all(folder: &DiskWorkspace, changes: &[Change]) -> Result<()
     let mut folders = HashSet::new();
     for (i, (change, full)) in changes.iter().zip(&targets).enumerate() {
         let done = match &change.after {
-            // A file there before is in its folder already.
-            Some(content) => (if change.before.is_none() {
-                make_parent(full, &mut folders)
-            } else {
-                Ok(())
-            })
-            .map_err(Failed::untouched)
-            .and_then(|()| write_in_place(full, content, change.before.as_ref(), Fresh::MustBe)),
+            Some(content) => {
+                // A file there before is in its folder already.
+                let parent = match change.before {
+                    None => make_parent(full, &mut folders),
+                    Some(_) => Ok(()),
+                };
+                parent.map_err(Failed::untouched).and_then(|()| {
+                    write_in_place(full, content, change.before.as_ref(), Fresh::MustBe)
+                })
+            }
             None => remove(full).map_err(Failed::untouched),
         };
         if let Err(failed) = done {

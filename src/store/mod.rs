@@ -598,6 +598,14 @@ mod tests {
         );
     }
 
+    /// A new store file in `dir`, empty, in WAL mode with pages of `size`
+    /// bytes (4096: as stores were made before [`PAGE_SIZE`]).
+    pub(super) fn store_file_with_pages(dir: &Path, size: i64) {
+        let conn = Connection::open(dir.join(DB_FILE)).unwrap();
+        conn.pragma_update(None, "page_size", size).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    }
+
     /// A store in `dir` as version `version` of the schema left it.
     fn store_at_version(dir: &Path, version: usize) -> Connection {
         let conn = Connection::open(dir.join(DB_FILE)).unwrap();
@@ -717,11 +725,7 @@ mod tests {
         );
         // A store made with 4 KiB pages opens, migrates and keeps them.
         let old = tempfile::tempdir().unwrap();
-        {
-            let conn = Connection::open(old.path().join(DB_FILE)).unwrap();
-            conn.pragma_update(None, "page_size", 4096).unwrap();
-            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-        }
+        store_file_with_pages(old.path(), 4096);
         let store = Store::open(old.path()).unwrap();
         assert_eq!(pragma(&store, "page_size"), 4096);
         assert_eq!(pragma(&store, "wal_autocheckpoint") * 4096, BIG_WAL as i64);

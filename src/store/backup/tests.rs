@@ -129,11 +129,7 @@ fn daily_backups_keep_the_newest() {
 /// A store made with pages of `size` bytes (4 KiB: made before the
 /// stores of 16 KiB pages) holding `value`.
 fn with_pages(dir: &Path, size: i64, value: &str) -> Store {
-    {
-        let conn = Connection::open(dir.join(super::super::DB_FILE)).unwrap();
-        conn.pragma_update(None, "page_size", size).unwrap();
-        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-    }
+    crate::store::tests::store_file_with_pages(dir, size);
     let store = with_value(dir, value);
     let found: i64 = store
         .conn
