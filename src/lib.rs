@@ -18,6 +18,7 @@ mod error;
 mod git;
 mod jobs;
 mod meetings;
+pub mod memory;
 mod metrics;
 mod parallel;
 mod patch;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    kollega::memory::tune_allocator();
     match kollega::cli::Cli::try_parse() {
         Ok(cli) => kollega::cli::run(cli),
         Err(e) => kollega::cli::refused(e),

@@ -43,9 +43,18 @@ impl FilePatch {
         if self.binary {
             return Err(fail(0, 0, "it is a binary patch".into()));
         }
-        let mut image: Vec<Line<'_>> = lines_of(text);
+        let added: usize = self
+            .hunks
+            .iter()
+            .flat_map(|h| &h.lines)
+            .filter(|l| l.kind == LineKind::Added)
+            .count();
+        // Room for every line the hunks add: the image does not grow
+        // (and move) as they go in.
+        let mut image: Vec<Line<'_>> = lines_of(text, added);
         let mut offset: i64 = 0;
-        let (mut pre, mut post) = (Vec::new(), Vec::new());
+        let longest = self.hunks.iter().map(|h| h.lines.len()).max().unwrap_or(0);
+        let (mut pre, mut post) = (Vec::with_capacity(longest), Vec::with_capacity(longest));
         for (index, hunk) in self.hunks.iter().enumerate() {
             pre.clear();
             post.clear();
@@ -121,8 +130,10 @@ impl FilePatch {
     }
 }
 
-fn lines_of(text: &str) -> Vec<Line<'_>> {
-    let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
+/// The lines of `text`, with room for `more`.
+fn lines_of(text: &str, more: usize) -> Vec<Line<'_>> {
+    let count = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+    let mut lines = Vec::with_capacity(count + more);
     let mut start = 0;
     for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
         lines.push(Line {

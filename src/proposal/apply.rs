@@ -120,6 +120,9 @@ pub(super) fn apply_new(
     let _durable = checkpoint::Durable::new(conn)?;
     let immediate = || Transaction::new_unchecked(conn, TransactionBehavior::Immediate);
     match &target.files {
+        Files::Dir(folder) if super::stream::fits(&patch) => {
+            super::stream::apply_new(conn, target, folder, patch, &chosen, store_patch)
+        }
         Files::Dir(folder) => {
             let stored = || -> Result<i64> {
                 let tx = immediate()?;
@@ -155,7 +158,7 @@ pub(super) fn apply_new(
 
 /// Removes patch `id`, stored for an apply that failed. A failure is
 /// logged: the patch stays, pending, as a `patch import` leaves it.
-fn take_back_patch(conn: &Connection, id: i64) {
+pub(super) fn take_back_patch(conn: &Connection, id: i64) {
     if let Err(e) = crate::store::patches::remove(conn, id) {
         tracing::warn!(patch = id, error = %e, "cannot take back the patch of a failed apply");
     }
@@ -165,14 +168,14 @@ fn take_back_patch(conn: &Connection, id: i64) {
 /// (a folder's many files are hashed on the threads that planned them,
 /// the rest by [`write`]), and whether every file the patch touches is
 /// among them (see [`plan`]).
-struct Planned {
-    changes: Vec<Change>,
-    after_sha256: Option<Vec<Option<[u8; 32]>>>,
-    complete: bool,
+pub(super) struct Planned {
+    pub(super) changes: Vec<Change>,
+    pub(super) after_sha256: Option<Vec<Option<[u8; 32]>>>,
+    pub(super) complete: bool,
 }
 
 impl Planned {
-    fn hashed(mut self) -> Planned {
+    pub(super) fn hashed(mut self) -> Planned {
         if self.after_sha256.is_none() {
             let hashes = self
                 .changes
@@ -192,7 +195,7 @@ impl Planned {
 /// Writes the `planned` changes of the `chosen` hunks of patch `id` to
 /// `target` with their checkpoint; `tx` is the immediate transaction on
 /// `conn`, under [`checkpoint::Durable`], they were planned in.
-fn write(
+pub(super) fn write(
     conn: &Connection,
     tx: Transaction<'_>,
     target: &Target,
@@ -307,7 +310,7 @@ fn plan_folder(
 }
 
 /// Whether no two of `files` touch the same path (old or new).
-fn distinct_paths(files: &[FilePatch]) -> bool {
+pub(super) fn distinct_paths(files: &[FilePatch]) -> bool {
     let mut seen = std::collections::HashSet::new();
     files.iter().all(|f| {
         let old = f.old_path.as_deref();
@@ -322,7 +325,7 @@ fn distinct_paths(files: &[FilePatch]) -> bool {
 /// `first_number` of the patch. `whole_files`: the files without hunks
 /// go along. Whether every file they touch is among the changes (a file
 /// left as it was is not).
-fn plan<R>(
+pub(super) fn plan<R>(
     read: &R,
     files: &[FilePatch],
     chosen: &[bool],
@@ -401,7 +404,7 @@ pub(super) fn derive_afters(
 }
 
 /// `chosen` (a flag per hunk, in order) as 1-based ranges: `1-3,7`.
-fn ranges(chosen: &[bool]) -> String {
+pub(super) fn ranges(chosen: &[bool]) -> String {
     let mut out = String::new();
     let mut i = 0;
     while i < chosen.len() {

@@ -11,6 +11,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::target::{Content, Files, MODE_FILE};
 use super::{ProposalError, Result, Target, disk};
+use crate::workspace::disk::DiskWorkspace;
 use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
@@ -98,34 +99,48 @@ pub(super) fn write(
         }
         Files::Dir(folder) => {
             let id = begin(tx, target, changes, step, &Writer::this_process(), applied)?;
-            let _writing = InFlight::enter(id);
-            // The journal is synced; the record of the end need not be
-            // (see `Durable`).
-            relax(conn);
-            if let Err(e) = disk::write_all(folder, changes) {
-                // The files are as they were: the journal goes too (or,
-                // if the store fails now, at the next recovery).
-                if let Err(rows) = take_back(conn, id, step) {
-                    tracing::error!(apply = id, error = %rows, "cannot end the journal of a failed apply");
-                }
-                return Err(e);
-            }
-            let finished = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
-                .map_err(ProposalError::from)
-                .and_then(|tx| {
-                    finish_rows(&tx, target, id, step)?;
-                    tx.commit().map_err(ProposalError::from)
-                });
-            if let Err(e) = finished {
-                disk::restore(folder, changes);
-                if let Err(rows) = take_back(conn, id, step) {
-                    tracing::error!(apply = id, error = %rows, "cannot end the journal of a failed apply");
-                }
-                return Err(e);
-            }
-            Ok(id)
+            write_journaled(conn, folder, target, id, changes, step)
         }
     }
+}
+
+/// Writes the `changes` of `step`, journaled as checkpoint `id` (its
+/// journal committed, synced), into `folder`, and records the step as
+/// done; on a failure, the files and the journal are taken back.
+pub(super) fn write_journaled(
+    conn: &Connection,
+    folder: &DiskWorkspace,
+    target: &Target,
+    id: i64,
+    changes: &[Change],
+    step: Step,
+) -> Result<i64> {
+    let _writing = InFlight::enter(id);
+    // The journal is synced; the record of the end need not be (see
+    // `Durable`).
+    relax(conn);
+    if let Err(e) = disk::write_all(folder, changes) {
+        // The files are as they were: the journal goes too (or, if the
+        // store fails now, at the next recovery).
+        if let Err(rows) = take_back(conn, id, step) {
+            tracing::error!(apply = id, error = %rows, "cannot end the journal of a failed apply");
+        }
+        return Err(e);
+    }
+    let finished = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+        .map_err(ProposalError::from)
+        .and_then(|tx| {
+            finish_rows(&tx, target, id, step)?;
+            tx.commit().map_err(ProposalError::from)
+        });
+    if let Err(e) = finished {
+        disk::restore(folder, changes);
+        if let Err(rows) = take_back(conn, id, step) {
+            tracing::error!(apply = id, error = %rows, "cannot end the journal of a failed apply");
+        }
+        return Err(e);
+    }
+    Ok(id)
 }
 
 /// Journals `step` in `tx` and commits it (under [`Durable`], with the
@@ -156,24 +171,7 @@ fn journal(
 ) -> Result<i64> {
     match step {
         Step::Apply { patch_id } => {
-            let derived = applied.is_some();
-            let hashes = applied.map_or(&[][..], |d| d.after_sha256);
-            let rows: Vec<NewApplyFile<'_>> = changes
-                .iter()
-                .enumerate()
-                .map(|(i, c)| NewApplyFile {
-                    path: &c.path,
-                    before: c.before.as_ref().map(|b| b.text.as_bytes()),
-                    after: c
-                        .after
-                        .as_ref()
-                        .filter(|_| !derived)
-                        .map(|a| a.text.as_bytes()),
-                    before_mode: c.before.as_ref().map(|b| b.mode),
-                    after_mode: c.after.as_ref().map(|a| a.mode),
-                    after_sha256: hashes.get(i).and_then(|h| h.as_ref()).map(|h| &h[..]),
-                })
-                .collect();
+            let rows = apply_rows(changes, applied.map(|d| d.after_sha256));
             Ok(applies::insert(
                 conn,
                 &target.key,
@@ -191,6 +189,33 @@ fn journal(
             Ok(apply_id)
         }
     }
+}
+
+/// An apply checkpoint's rows of `changes`: each file's `after` whole,
+/// or, with `after_sha256` (one per change, in order), as that hash
+/// only (see [`Derived`]).
+pub(super) fn apply_rows<'a>(
+    changes: &'a [Change],
+    after_sha256: Option<&'a [Option<[u8; 32]>]>,
+) -> Vec<NewApplyFile<'a>> {
+    let derived = after_sha256.is_some();
+    let hashes = after_sha256.unwrap_or_default();
+    changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| NewApplyFile {
+            path: &c.path,
+            before: c.before.as_ref().map(|b| b.text.as_bytes()),
+            after: c
+                .after
+                .as_ref()
+                .filter(|_| !derived)
+                .map(|a| a.text.as_bytes()),
+            before_mode: c.before.as_ref().map(|b| b.mode),
+            after_mode: c.after.as_ref().map(|a| a.mode),
+            after_sha256: hashes.get(i).and_then(|h| h.as_ref()).map(|h| &h[..]),
+        })
+        .collect()
 }
 
 /// The rows of `step` once its files are written: the checkpoint's state,

@@ -26,6 +26,7 @@ mod commit;
 mod disk;
 mod duplicates;
 mod recover;
+mod stream;
 pub(crate) mod target;
 #[cfg(test)]
 mod tests;

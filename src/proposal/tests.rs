@@ -13,6 +13,7 @@ use crate::store::{applies, workspaces};
 use crate::workspace::disk::DiskWorkspace;
 
 mod recovery;
+mod streamed;
 
 /// A ready stored workspace "site" holding `files` (path, text, executable).
 fn stored(store: &mut Store, files: &[(&str, &str, bool)]) -> Target {

@@ -135,6 +135,14 @@ pub(crate) fn insert(
         ],
     )?;
     let id = conn.last_insert_rowid();
+    insert_files(conn, id, files)?;
+    Ok(id)
+}
+
+/// Adds `files` to checkpoint `id`, as [`insert`] does: for a journal
+/// whose files are recorded as they are planned. Call inside the
+/// transaction of its insert.
+pub(crate) fn insert_files(conn: &Connection, id: i64, files: &[NewApplyFile<'_>]) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO apply_files (apply_id, path, before, after, before_mode, after_mode,
                                   after_sha256)
@@ -151,7 +159,7 @@ pub(crate) fn insert(
             f.after_sha256,
         ])?;
     }
-    Ok(id)
+    Ok(())
 }
 
 /// The patch and hunks checkpoint `id` applied, when its files' `after`
