@@ -40,7 +40,7 @@ pub(crate) fn prompt(patch: &Patch, decisions: &[HunkDecision]) -> Option<String
                     rejected.push('\n');
                     for line in &hunk.lines {
                         rejected.push(line.kind.prefix());
-                        rejected.push_str(&line.text);
+                        rejected.push_str(line.text());
                         rejected.push('\n');
                     }
                     rejected.push_str("```\n\n");

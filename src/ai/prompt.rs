@@ -118,7 +118,7 @@ fn expected_lines(edit: &Edit) -> Option<String> {
             for hunk in &patch.hunks {
                 for line in &hunk.lines {
                     if line.kind != crate::patch::LineKind::Added {
-                        old.push_str(&line.text);
+                        old.push_str(line.text());
                         old.push('\n');
                     }
                 }

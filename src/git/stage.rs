@@ -299,7 +299,7 @@ mod tests {
             .iter()
             .flat_map(|h| &h.lines)
             .filter(|l| l.kind != LineKind::Context)
-            .map(|l| (l.kind, l.text.clone()))
+            .map(|l| (l.kind, l.text().to_string()))
             .collect()
     }
 

@@ -60,7 +60,7 @@ impl FilePatch {
             post.clear();
             for line in &hunk.lines {
                 let l = Line {
-                    text: line.text.as_str(),
+                    text: line.text(),
                     newline: !line.no_newline_at_end,
                 };
                 match line.kind {

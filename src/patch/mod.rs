@@ -28,6 +28,9 @@ pub(crate) use texts::diff_texts;
 
 pub(crate) use parse::parse;
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use crate::error::Hint;
 
 /// A whole diff: the files it changes, in the order it names them.
@@ -111,21 +114,69 @@ impl LineKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A line of a hunk. Its text is a range of a shared buffer: a parsed
+/// diff's lines all point into one copy of the diff (tens of thousands
+/// of lines, no allocation each); a line made otherwise has a buffer of
+/// its own.
+#[derive(Clone)]
 pub(crate) struct DiffLine {
     pub(crate) kind: LineKind,
-    pub(crate) text: String,
+    buffer: Arc<str>,
+    range: Range<usize>,
     /// The line is the last of its side and has no `\n` after it.
     pub(crate) no_newline_at_end: bool,
 }
 
 impl DiffLine {
     pub(crate) fn new(kind: LineKind, text: impl Into<String>) -> DiffLine {
+        let buffer: Arc<str> = Arc::from(text.into());
         DiffLine {
             kind,
-            text: text.into(),
+            range: 0..buffer.len(),
+            buffer,
             no_newline_at_end: false,
         }
+    }
+
+    /// A line whose text is `range` of `buffer`; `None` when the range
+    /// is not on character boundaries of it.
+    pub(crate) fn shared(
+        kind: LineKind,
+        buffer: &Arc<str>,
+        range: Range<usize>,
+    ) -> Option<DiffLine> {
+        buffer.get(range.clone())?;
+        Some(DiffLine {
+            kind,
+            buffer: Arc::clone(buffer),
+            range,
+            no_newline_at_end: false,
+        })
+    }
+
+    /// The line's text, without its prefix and `\n`.
+    pub(crate) fn text(&self) -> &str {
+        self.buffer.get(self.range.clone()).unwrap_or_default()
+    }
+}
+
+impl PartialEq for DiffLine {
+    fn eq(&self, other: &DiffLine) -> bool {
+        self.kind == other.kind
+            && self.no_newline_at_end == other.no_newline_at_end
+            && self.text() == other.text()
+    }
+}
+
+impl Eq for DiffLine {}
+
+impl std::fmt::Debug for DiffLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiffLine")
+            .field("kind", &self.kind)
+            .field("text", &self.text())
+            .field("no_newline_at_end", &self.no_newline_at_end)
+            .finish()
     }
 }
 

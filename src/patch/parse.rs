@@ -8,6 +8,8 @@
 //! Paths lose git's `a/` and `b/` prefixes; the git module always asks git
 //! for those prefixes, whatever `diff.noprefix` says.
 
+use std::sync::Arc;
+
 use super::{DiffLine, FilePatch, FileStatus, Hunk, LineKind, Patch, PatchError};
 
 /// Input from which a git diff is parsed in two halves on two threads.
@@ -22,17 +24,54 @@ const PARALLEL_BYTES: usize = 1 << 20;
 /// at once; a failure in either is named after parsing it whole, by its
 /// line in the whole input.
 pub(crate) fn parse(input: &[u8]) -> Result<Patch, PatchError> {
+    // One copy of the diff, which every hunk line points into, when it
+    // is UTF-8 throughout; otherwise each line is checked and copied.
+    let shared: Option<Arc<str>> = std::str::from_utf8(input).ok().map(Arc::from);
+    let source = Source {
+        input,
+        shared: shared.as_ref(),
+    };
     if input.len() >= PARALLEL_BYTES
         && let Some(at) = file_start_from(input, input.len() / 2)
     {
         let (front, back) = input.split_at(at);
-        let (first, second) = crate::parallel::join(|| parse_whole(front), || parse_whole(back));
+        let (first, second) = crate::parallel::join(
+            || parse_whole(front, &source),
+            || parse_whole(back, &source),
+        );
         if let (Ok(mut first), Ok(second)) = (first, second) {
             first.files.extend(second.files);
             return Ok(first);
         }
     }
-    parse_whole(input)
+    parse_whole(input, &source)
+}
+
+/// The whole input of [`parse`], and its copy the lines point into.
+struct Source<'a> {
+    input: &'a [u8],
+    shared: Option<&'a Arc<str>>,
+}
+
+impl Source<'_> {
+    /// The hunk line `body` (a slice of the input, line `line`).
+    fn line(
+        &self,
+        kind: LineKind,
+        body: &[u8],
+        line: usize,
+        path: &str,
+    ) -> Result<DiffLine, PatchError> {
+        let start = (body.as_ptr() as usize).wrapping_sub(self.input.as_ptr() as usize);
+        let shared = self
+            .shared
+            .filter(|_| start <= self.input.len())
+            .and_then(|buffer| DiffLine::shared(kind, buffer, start..start + body.len()));
+        match shared {
+            Some(line) => Ok(line),
+            None => Ok(DiffLine::new(kind, text(body, line, path)?)),
+        }
+    }
 }
 
 /// Where the first `diff --git` line at or after `from` starts.
@@ -41,17 +80,17 @@ fn file_start_from(input: &[u8], from: usize) -> Option<usize> {
     memchr::memmem::find(input.get(from..)?, MARK).map(|at| from + at + 1)
 }
 
-/// [`parse`] on one thread.
-fn parse_whole(input: &[u8]) -> Result<Patch, PatchError> {
+/// [`parse`] on one thread, of `input`, all or part of `source`'s.
+fn parse_whole(input: &[u8], source: &Source<'_>) -> Result<Patch, PatchError> {
     let lines = split_lines(input);
     let mut files = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
         if line.starts_with(b"diff --git ") {
-            files.push(git_file(&lines, &mut i)?);
+            files.push(git_file(&lines, &mut i, source)?);
         } else if is_plain_start(&lines, i) {
-            files.push(plain_file(&lines, &mut i)?);
+            files.push(plain_file(&lines, &mut i, source)?);
         } else {
             i += 1;
         }
@@ -101,7 +140,7 @@ struct Header {
     binary_new_null: bool,
 }
 
-fn git_file(lines: &[&[u8]], i: &mut usize) -> Result<FilePatch, PatchError> {
+fn git_file(lines: &[&[u8]], i: &mut usize, source: &Source<'_>) -> Result<FilePatch, PatchError> {
     let start = *i;
     let first = text(lines[start], start, "")?;
     let mut header = Header::default();
@@ -147,7 +186,7 @@ fn git_file(lines: &[&[u8]], i: &mut usize) -> Result<FilePatch, PatchError> {
         .or(header.git_new.clone())
         .unwrap_or_default();
     while *i < lines.len() && lines[*i].starts_with(b"@@ ") {
-        hunks.push(hunk(lines, i, &path_hint)?);
+        hunks.push(hunk(lines, i, &path_hint, source)?);
         reject_extra_hunk_lines(lines, *i)?;
     }
     finish(header, hunks, start)
@@ -259,7 +298,11 @@ fn finish(h: Header, hunks: Vec<Hunk>, start: usize) -> Result<FilePatch, PatchE
     })
 }
 
-fn plain_file(lines: &[&[u8]], i: &mut usize) -> Result<FilePatch, PatchError> {
+fn plain_file(
+    lines: &[&[u8]],
+    i: &mut usize,
+    source: &Source<'_>,
+) -> Result<FilePatch, PatchError> {
     let start = *i;
     let minus = text(lines[*i], *i, "")?;
     let plus = text(lines[*i + 1], *i + 1, "")?;
@@ -272,14 +315,19 @@ fn plain_file(lines: &[&[u8]], i: &mut usize) -> Result<FilePatch, PatchError> {
     let path_hint = header.plus.clone().flatten().unwrap_or_default();
     let mut hunks = Vec::new();
     while *i < lines.len() && lines[*i].starts_with(b"@@ ") {
-        hunks.push(hunk(lines, i, &path_hint)?);
+        hunks.push(hunk(lines, i, &path_hint, source)?);
         reject_extra_hunk_lines(lines, *i)?;
     }
     finish(header, hunks, start)
 }
 
 /// A hunk header and its lines; leaves `i` on the line after the hunk.
-fn hunk(lines: &[&[u8]], i: &mut usize, path: &str) -> Result<Hunk, PatchError> {
+fn hunk(
+    lines: &[&[u8]],
+    i: &mut usize,
+    path: &str,
+    source: &Source<'_>,
+) -> Result<Hunk, PatchError> {
     let n = *i;
     let header_line = text(lines[n], n, path)?;
     let malformed = |what: String| PatchError::Malformed { line: n + 1, what };
@@ -352,7 +400,7 @@ fn hunk(lines: &[&[u8]], i: &mut usize, path: &str) -> Result<Hunk, PatchError> 
             LineKind::Added => new_left -= 1,
             LineKind::Removed => old_left -= 1,
         }
-        out.push(DiffLine::new(kind, text(body, *i, path)?));
+        out.push(source.line(kind, body, *i, path)?);
         *i += 1;
     }
     if lines.get(*i).is_some_and(|l| l.starts_with(b"\\")) {
@@ -555,7 +603,7 @@ index 3b18e51..a8f2c3d 100644
         );
         assert_eq!(h.header, "fn main() {");
         assert_eq!(h.lines[1].kind, LineKind::Removed);
-        assert_eq!(h.lines[5].text, "");
+        assert_eq!(h.lines[5].text(), "");
         let h = &file.hunks[1];
         assert_eq!(
             (h.old_start, h.old_lines, h.new_start, h.new_lines),
@@ -637,7 +685,7 @@ new mode 100755
         let lines: Vec<_> = patch.files[0].hunks[0]
             .lines
             .iter()
-            .map(|l| l.text.as_str())
+            .map(|l| l.text())
             .collect();
         assert_eq!(lines, ["-- a/y", "+++ b/y"]);
     }
@@ -662,6 +710,23 @@ new mode 100755
     fn latin1_content_is_reported_as_not_utf8() {
         let err = parse(b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-caf\xe9\n+cafe\n").unwrap_err();
         assert!(matches!(err, PatchError::NotUtf8 { line: 4, .. }), "{err}");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_outside_the_hunks_leave_the_lines_copied_one_by_one() {
+        let diff = "--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n-caf\u{e9}\n+cafe\n";
+        let clean = parse(diff.as_bytes()).unwrap();
+        // A mail's Latin-1 signature after the diff: the hunk is the same.
+        let mut mailed = diff.as_bytes().to_vec();
+        mailed.extend_from_slice(b"-- \nJos\xe9\n");
+        let parsed = parse(&mailed).unwrap();
+        assert_eq!(parsed, clean);
+        let texts: Vec<&str> = parsed.files[0].hunks[0]
+            .lines
+            .iter()
+            .map(DiffLine::text)
+            .collect();
+        assert_eq!(texts, ["a", "caf\u{e9}", "cafe"]);
     }
 
     #[test]
@@ -692,6 +757,17 @@ new mode 100755
             .collect()
     }
 
+    /// `input` parsed on one thread, its lines copied one by one.
+    fn one_by_one(input: &[u8]) -> Result<Patch, PatchError> {
+        parse_whole(
+            input,
+            &Source {
+                input,
+                shared: None,
+            },
+        )
+    }
+
     #[test]
     fn a_big_diff_parsed_in_halves_is_the_diff_parsed_whole() {
         let text = big_diff(6_000);
@@ -699,7 +775,7 @@ new mode 100755
         let cut = file_start_from(text.as_bytes(), text.len() / 2).unwrap();
         assert!(text[cut..].starts_with("diff --git a/d/f"));
         let patch = parse(text.as_bytes()).unwrap();
-        assert_eq!(patch, parse_whole(text.as_bytes()).unwrap());
+        assert_eq!(patch, one_by_one(text.as_bytes()).unwrap());
         assert_eq!(patch.files.len(), 6_000);
         assert_eq!(patch.files[5_999].path(), "d/f5999.txt");
         // A failure in the second half is named by its line in the whole.
@@ -708,7 +784,7 @@ new mode 100755
         let err = parse(bad.as_bytes()).unwrap_err();
         assert_eq!(
             err.to_string(),
-            parse_whole(bad.as_bytes()).unwrap_err().to_string()
+            one_by_one(bad.as_bytes()).unwrap_err().to_string()
         );
         assert!(
             matches!(err, PatchError::Malformed { line, .. } if line == lines + 1),

@@ -78,11 +78,9 @@ fn push_op(op: &DiffOp, old: &[&str], new: &[&str], out: &mut Vec<DiffLine>) {
             Some(text) => (text, false),
             None => (line, true),
         };
-        out.push(DiffLine {
-            kind,
-            text: text.to_string(),
-            no_newline_at_end,
-        });
+        let mut line = DiffLine::new(kind, text);
+        line.no_newline_at_end = no_newline_at_end;
+        out.push(line);
     };
     match tag {
         DiffTag::Equal => old[old_range]
@@ -136,6 +134,6 @@ mod tests {
     #[test]
     fn lone_carriage_return_stays_inside_the_line() {
         let patch = diff_texts("a\rb\n", "a\rc\n", "x");
-        assert_eq!(patch.hunks[0].lines[0].text, "a\rb");
+        assert_eq!(patch.hunks[0].lines[0].text(), "a\rb");
     }
 }

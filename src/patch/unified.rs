@@ -136,7 +136,7 @@ impl Hunk {
         out.push('\n');
         for line in &self.lines {
             out.push(line.kind.prefix());
-            out.push_str(&line.text);
+            out.push_str(line.text());
             out.push('\n');
             if line.no_newline_at_end {
                 out.push_str("\\ No newline at end of file\n");

@@ -14,7 +14,7 @@ use super::target::{self, Content, Files, MODE_FILE};
 use super::{Proposal, ProposalError, Result, Target};
 use crate::parallel::join;
 use crate::patch::closest::closest;
-use crate::patch::{FilePatch, FileStatus, Hunk, LineKind, Patch, PatchError};
+use crate::patch::{DiffLine, FilePatch, FileStatus, Hunk, LineKind, Patch, PatchError};
 use crate::store::Store;
 use crate::store::applies::AppliedHunks;
 use crate::store::patches::{Decision, PatchStatus};
@@ -608,7 +608,7 @@ fn does_not_apply(
         .lines
         .iter()
         .filter(|l| l.kind != LineKind::Added)
-        .map(|l| l.text.as_str())
+        .map(DiffLine::text)
         .collect();
     let quote = |lines: &mut dyn Iterator<Item = &str>| -> String {
         lines

@@ -113,13 +113,13 @@ fn added_definitions(file: &FilePatch) -> Vec<(String, usize)> {
         for diff_line in &hunk.lines {
             match diff_line.kind {
                 LineKind::Added => {
-                    for (name, _) in symbol_lines(path, &diff_line.text) {
+                    for (name, _) in symbol_lines(path, diff_line.text()) {
                         added.push((name, line));
                     }
                     line += 1;
                 }
                 LineKind::Removed => {
-                    for (name, _) in symbol_lines(path, &diff_line.text) {
+                    for (name, _) in symbol_lines(path, diff_line.text()) {
                         removed.insert(name);
                     }
                 }

@@ -182,7 +182,7 @@ fn the_patch_holds_hunks_for_review_and_nothing_for_untouched_files() {
         .iter()
         .flat_map(|h| &h.lines)
         .filter(|l| l.kind == LineKind::Added)
-        .map(|l| l.text.as_str())
+        .map(|l| l.text())
         .collect();
     assert_eq!(added, ["two", "eleven"]);
     let noop = "a.txt\n<<<<<<< SEARCH\n5\n=======\n5\n>>>>>>> REPLACE\n";

@@ -167,7 +167,7 @@ impl DiffView {
                     old_no,
                     new_no,
                 });
-                texts.push(format!("{}\n", line.text.trim_end_matches(['\n', '\r'])));
+                texts.push(format!("{}\n", line.text().trim_end_matches(['\n', '\r'])));
             }
             flush(&mut removed, &mut added, &mut pairs);
         }

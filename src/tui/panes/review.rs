@@ -610,7 +610,7 @@ fn new_side(hunk: &Hunk) -> Vec<String> {
     hunk.lines
         .iter()
         .filter(|l| l.kind != LineKind::Removed)
-        .map(|l| l.text.clone())
+        .map(|l| l.text().to_string())
         .collect()
 }
 
@@ -622,7 +622,7 @@ pub(crate) fn edited_hunk(hunk: &Hunk, new: &[String]) -> Hunk {
         .iter()
         .filter(|l| l.kind != LineKind::Added)
         .collect();
-    let old_texts: Vec<&str> = old.iter().map(|l| l.text.as_str()).collect();
+    let old_texts: Vec<&str> = old.iter().map(|l| l.text()).collect();
     let new_texts: Vec<&str> = new.iter().map(String::as_str).collect();
     let ends_bare = hunk
         .lines

@@ -110,7 +110,7 @@ pub(crate) fn for_hunk(lines: &[DiffLine]) -> Vec<Vec<Range<usize>>> {
         let pairs = (added_start - removed_start).min(i - added_start);
         for k in 0..pairs {
             let (old, new) = (removed_start + k, added_start + k);
-            let (o, n) = changed(&lines[old].text, &lines[new].text);
+            let (o, n) = changed(lines[old].text(), lines[new].text());
             out[old] = o;
             out[new] = n;
         }
@@ -154,7 +154,7 @@ mod tests {
         ];
         let got = for_hunk(&lines);
         assert!(got[0].is_empty() && got[2].is_empty() && got[4].is_empty());
-        assert_eq!(&lines[1].text[got[1][0].clone()], "1");
-        assert_eq!(&lines[3].text[got[3][0].clone()], "10");
+        assert_eq!(&lines[1].text()[got[1][0].clone()], "1");
+        assert_eq!(&lines[3].text()[got[3][0].clone()], "10");
     }
 }

@@ -271,7 +271,7 @@ fn e_edits_the_hunks_result_and_keeps_its_old_side() {
     assert!(
         hunk.lines
             .iter()
-            .any(|l| l.kind == LineKind::Added && l.text == "// edited")
+            .any(|l| l.kind == LineKind::Added && l.text() == "// edited")
     );
 }
 
