@@ -146,7 +146,7 @@ fn import(
     let target = Target::resolve(store, workspace)?;
     let (text, title) = read_patch_file(file)?;
     if let Some(commit) = then_apply {
-        return import_and_apply(store, &target, &text, &title, commit, json);
+        return import_and_apply(store, &target, text, &title, commit, json);
     }
     let imported = proposal::import(store, &target, &text, Source::Import, &title)?;
     if json {
@@ -215,21 +215,30 @@ fn read_patch_file(file: &str) -> Result<(String, String), Error> {
 fn import_and_apply(
     store: &mut Store,
     target: &Target,
-    text: &str,
+    text: String,
     title: &str,
     commit: Commit,
     json: bool,
 ) -> Result<ExitCode, Error> {
     recover_first(store, target)?;
     if commit.commits(target) {
-        let imported = proposal::import(store, target, text, Source::Import, title)?;
+        let imported = proposal::import(store, target, &text, Source::Import, title)?;
         return apply(store, imported.id, Selection::All, Commit::Always, json);
     }
-    match proposal::import_and_apply(store, target, text, Source::Import, title) {
+    // Shared with the parsed patch, whose lines point into it.
+    let text = std::sync::Arc::new(text);
+    let applied = proposal::import_and_apply(
+        store,
+        target,
+        std::sync::Arc::clone(&text),
+        Source::Import,
+        title,
+    );
+    match applied {
         Ok(applied) => print_applied(&applied, None, target, json),
         Err(e @ (ProposalError::DoesNotApply { .. } | ProposalError::File { .. })) => {
             // Advice only: the failure is what the command reports.
-            if let Ok(imported) = proposal::import(store, target, text, Source::Import, title) {
+            if let Ok(imported) = proposal::import(store, target, &text, Source::Import, title) {
                 eprintln!(
                     "the patch is stored as patch {id} for review: kollega patch show {id}",
                     id = imported.id

@@ -26,7 +26,7 @@ pub(crate) mod unified;
 
 pub(crate) use texts::diff_texts;
 
-pub(crate) use parse::parse;
+pub(crate) use parse::{parse, parse_shared};
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -121,7 +121,7 @@ impl LineKind {
 #[derive(Clone)]
 pub(crate) struct DiffLine {
     pub(crate) kind: LineKind,
-    buffer: Arc<str>,
+    buffer: Arc<String>,
     range: Range<usize>,
     /// The line is the last of its side and has no `\n` after it.
     pub(crate) no_newline_at_end: bool,
@@ -129,7 +129,7 @@ pub(crate) struct DiffLine {
 
 impl DiffLine {
     pub(crate) fn new(kind: LineKind, text: impl Into<String>) -> DiffLine {
-        let buffer: Arc<str> = Arc::from(text.into());
+        let buffer = Arc::new(text.into());
         DiffLine {
             kind,
             range: 0..buffer.len(),
@@ -142,7 +142,7 @@ impl DiffLine {
     /// is not on character boundaries of it.
     pub(crate) fn shared(
         kind: LineKind,
-        buffer: &Arc<str>,
+        buffer: &Arc<String>,
         range: Range<usize>,
     ) -> Option<DiffLine> {
         buffer.get(range.clone())?;

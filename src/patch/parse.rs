@@ -26,11 +26,22 @@ const PARALLEL_BYTES: usize = 1 << 20;
 pub(crate) fn parse(input: &[u8]) -> Result<Patch, PatchError> {
     // One copy of the diff, which every hunk line points into, when it
     // is UTF-8 throughout; otherwise each line is checked and copied.
-    let shared: Option<Arc<str>> = std::str::from_utf8(input).ok().map(Arc::from);
-    let source = Source {
-        input,
-        shared: shared.as_ref(),
-    };
+    let shared = std::str::from_utf8(input)
+        .ok()
+        .map(|text| Arc::new(text.to_string()));
+    parse_from(input, shared.as_ref())
+}
+
+/// [`parse`] of a text the caller shares: the hunk lines point into it,
+/// no copy made.
+pub(crate) fn parse_shared(text: &Arc<String>) -> Result<Patch, PatchError> {
+    parse_from(text.as_bytes(), Some(text))
+}
+
+/// [`parse`] of `input`, whose hunk lines point into `shared` (the same
+/// bytes) when there is one.
+fn parse_from(input: &[u8], shared: Option<&Arc<String>>) -> Result<Patch, PatchError> {
+    let source = Source { input, shared };
     if input.len() >= PARALLEL_BYTES
         && let Some(at) = file_start_from(input, input.len() / 2)
     {
@@ -50,7 +61,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<Patch, PatchError> {
 /// The whole input of [`parse`], and its copy the lines point into.
 struct Source<'a> {
     input: &'a [u8],
-    shared: Option<&'a Arc<str>>,
+    shared: Option<&'a Arc<String>>,
 }
 
 impl Source<'_> {

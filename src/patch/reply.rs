@@ -16,8 +16,8 @@
 //! Every edit remembers the reply line it started on, so an edit that does
 //! not apply is named by where the model wrote it.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::search::{self, Miss};
 use super::{FilePatch, FileStatus, Patch, diff_texts};
@@ -104,16 +104,27 @@ pub(crate) enum ReplyError {
 
 /// The edits of `reply`, in reply order.
 pub(crate) fn parse_reply(reply: &str) -> Result<Vec<Edit>, ReplyError> {
+    parse_reply_of(reply, None)
+}
+
+/// [`parse_reply`] of a reply the caller shares: a diff's lines point
+/// into it, no copy made.
+pub(crate) fn parse_shared_reply(reply: &Arc<String>) -> Result<Vec<Edit>, ReplyError> {
+    parse_reply_of(reply, Some(reply))
+}
+
+/// [`parse_reply`] of `reply`, which `shared` holds when there is one.
+fn parse_reply_of(reply: &str, shared: Option<&Arc<String>>) -> Result<Vec<Edit>, ReplyError> {
     let mut edits = Vec::new();
     // A reply that is a diff only (a patch file) is parsed as it is,
     // without a copy, unless its lines end in `\r\n`.
     let plain = !reply.contains('\r') && !Other::anywhere(reply);
-    let rest = if plain {
-        Cow::Borrowed(reply)
-    } else {
-        Cow::Owned(other_edits(reply, &mut edits)?)
-    };
-    let diff = super::parse(rest.as_bytes()).map_err(|e| ReplyError::Malformed {
+    let diff = match (plain, shared) {
+        (true, Some(shared)) => super::parse_shared(shared),
+        (true, None) => super::parse(reply.as_bytes()),
+        (false, _) => super::parse_shared(&Arc::new(other_edits(reply, &mut edits)?)),
+    }
+    .map_err(|e| ReplyError::Malformed {
         line: 0,
         what: e.to_string(),
     })?;

@@ -40,6 +40,7 @@ use crate::store::patches::{
 use crate::store::{Store, StoreError};
 use crate::workspace::disk::DiskError;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 pub(crate) use apply::{Applied, Selection, apply};
 pub(crate) use checkpoint::Restored;
@@ -287,7 +288,7 @@ pub(crate) fn import(
     source: Source,
     title: &str,
 ) -> Result<Imported> {
-    let (patch, verbatim) = read_patch(store, target, text)?;
+    let (patch, verbatim) = read_patch(store, target, text, None)?;
     let tx = store.conn.transaction()?;
     let id = store_patch_in(
         &tx,
@@ -313,8 +314,17 @@ pub(crate) fn import(
 /// first line, read by the diff parser alone, no path changed. Such a
 /// text is stored as it came (it parses back to the same patch), not
 /// written out again.
-fn read_patch(store: &Store, target: &Target, text: &str) -> Result<(Patch, bool)> {
-    let edits = reply::parse_reply(text)?;
+/// `shared`, when there is one, holds `text`: a diff's lines point into it.
+fn read_patch(
+    store: &Store,
+    target: &Target,
+    text: &str,
+    shared: Option<&Arc<String>>,
+) -> Result<(Patch, bool)> {
+    let edits = match shared {
+        Some(shared) => reply::parse_shared_reply(shared)?,
+        None => reply::parse_reply(text)?,
+    };
     if edits.iter().all(|e| matches!(e, Edit::Diff { .. })) {
         let mut stripped = false;
         let files = edits
@@ -442,12 +452,12 @@ fn store_patch_in(
 pub(crate) fn import_and_apply(
     store: &mut Store,
     target: &Target,
-    text: &str,
+    text: Arc<String>,
     source: Source,
     title: &str,
 ) -> Result<apply::Applied> {
-    let (patch, verbatim) = read_patch(store, target, text)?;
-    let verbatim = verbatim.then_some(text);
+    let (patch, verbatim) = read_patch(store, target, &text, Some(&text))?;
+    let verbatim = verbatim.then_some(text.as_str());
     apply::apply_new(store, target, patch, |conn, patch| {
         store_patch_in(
             conn,

@@ -957,7 +957,14 @@ fn a_git_diff_is_stored_as_it_came_and_other_diffs_written_out_again() {
     let imported = import(&mut store, &target, plain, Source::Import, "t").unwrap();
     assert!(stored(&store, imported.id).starts_with("diff --git a/a.txt b/a.txt\n"));
     // Applied at once, the text is stored as it came too.
-    let applied = import_and_apply(&mut store, &target, &git, Source::Import, "t").unwrap();
+    let applied = import_and_apply(
+        &mut store,
+        &target,
+        git.to_string().into(),
+        Source::Import,
+        "t",
+    )
+    .unwrap();
     assert_eq!(stored(&store, applied.patch_id), git);
     assert_eq!(read(&store, &target, "a.txt").unwrap(), "one\nTWO\nthree\n");
 }
@@ -976,7 +983,14 @@ fn an_import_applied_at_once_that_fails_leaves_no_patch_and_no_change() {
         };
         let mut diff = three_file_diff();
         diff.push_str(&diff_of(&[("a.txt", "not\nthere\n", "at\nall\n")]));
-        let err = import_and_apply(&mut store, &target, &diff, Source::Import, "t").unwrap_err();
+        let err = import_and_apply(
+            &mut store,
+            &target,
+            diff.to_string().into(),
+            Source::Import,
+            "t",
+        )
+        .unwrap_err();
         assert!(matches!(err, ProposalError::DoesNotApply { .. }), "{err}");
         assert!(
             list(&store, &target).unwrap().is_empty(),
@@ -986,8 +1000,14 @@ fn an_import_applied_at_once_that_fails_leaves_no_patch_and_no_change() {
             assert_eq!(read(&store, &target, path).unwrap(), content);
         }
         // The same patch without the hunk that failed applies, once.
-        let applied =
-            import_and_apply(&mut store, &target, &three_file_diff(), Source::Import, "t").unwrap();
+        let applied = import_and_apply(
+            &mut store,
+            &target,
+            three_file_diff().to_string().into(),
+            Source::Import,
+            "t",
+        )
+        .unwrap();
         assert_eq!(list(&store, &target).unwrap().len(), 1);
         assert_eq!(list(&store, &target).unwrap()[0].id, applied.patch_id);
     }

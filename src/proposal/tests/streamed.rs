@@ -23,7 +23,14 @@ fn a_new_patch_of_many_files_is_journaled_as_it_is_planned_and_undone_whole() {
     let mut store = Store::open(&dir.path().join("data")).unwrap();
     let target = folder_of_many(&dir.path().join("ws"), &files);
     let diff = diff_of_many(&files);
-    let applied = import_and_apply(&mut store, &target, &diff, Source::Import, "t").unwrap();
+    let applied = import_and_apply(
+        &mut store,
+        &target,
+        diff.to_string().into(),
+        Source::Import,
+        "t",
+    )
+    .unwrap();
     assert_eq!(applied.files.len(), files.len());
     assert_eq!(applied.hunks, 2 * files.len());
     for (path, _, after) in &files {
@@ -69,7 +76,14 @@ fn the_first_failure_in_patch_order_is_named_and_nothing_is_left() {
     for at in [early, late] {
         fs::write(root.join(&files[at].0), "moved on\n").unwrap();
     }
-    let err = import_and_apply(&mut store, &target, &diff, Source::Import, "t").unwrap_err();
+    let err = import_and_apply(
+        &mut store,
+        &target,
+        diff.to_string().into(),
+        Source::Import,
+        "t",
+    )
+    .unwrap_err();
     match &err {
         ProposalError::DoesNotApply { path, hunk, .. } => {
             assert_eq!(path, &files[early].0);
@@ -99,14 +113,28 @@ fn the_first_failure_in_patch_order_is_named_and_nothing_is_left() {
     assert_eq!(rows, 0);
     // Only the late one moved on: it is named by its number in the patch.
     fs::write(root.join(&files[early].0), &files[early].1).unwrap();
-    let err = import_and_apply(&mut store, &target, &diff, Source::Import, "t").unwrap_err();
+    let err = import_and_apply(
+        &mut store,
+        &target,
+        diff.to_string().into(),
+        Source::Import,
+        "t",
+    )
+    .unwrap_err();
     assert!(
         matches!(&err, ProposalError::DoesNotApply { path, hunk, .. }
             if path == &files[late].0 && *hunk == 2 * late + 1),
         "{err}"
     );
     fs::write(root.join(&files[late].0), &files[late].1).unwrap();
-    import_and_apply(&mut store, &target, &diff, Source::Import, "t").unwrap();
+    import_and_apply(
+        &mut store,
+        &target,
+        diff.to_string().into(),
+        Source::Import,
+        "t",
+    )
+    .unwrap();
     assert_eq!(list(&store, &target).unwrap().len(), 1);
 }
 
@@ -123,7 +151,14 @@ fn a_file_the_patch_leaves_as_it_was_has_the_whole_apply_journaled_with_its_afte
     diff.push_str(
         "diff --git a/same.txt b/same.txt\n--- a/same.txt\n+++ b/same.txt\n@@ -1 +1 @@\n-same\n+same\n",
     );
-    let applied = import_and_apply(&mut store, &target, &diff, Source::Import, "t").unwrap();
+    let applied = import_and_apply(
+        &mut store,
+        &target,
+        diff.to_string().into(),
+        Source::Import,
+        "t",
+    )
+    .unwrap();
     assert_eq!(applied.files.len(), files.len());
     for (path, _, after) in &files {
         assert_eq!(&read(&store, &target, path).unwrap(), after, "{path}");
