@@ -187,9 +187,15 @@ impl<'c> Journal<'c> {
         chunks: usize,
     ) -> Result<Journal<'c>> {
         let immediate = || Transaction::new_unchecked(conn, TransactionBehavior::Immediate);
+        // The patch's commit is not synced on its own: the journal's,
+        // synced, takes the WAL to disk with it before any file changes.
+        // A power cut before that may lose the patch, with nothing
+        // written.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         let tx = immediate()?;
         let patch_id = store_patch(&tx, patch)?;
         tx.commit()?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
         let mut rows = immediate().map_err(ProposalError::from).and_then(|tx| {
             let apply_id = applies::insert(
                 &tx,
