@@ -1,9 +1,10 @@
 //! An apply of a large new patch into a folder, journaled while it is
 //! planned: two threads read and patch the files a chunk at a time while
-//! this one stores the patch (its own synced commit) and then records
-//! each chunk's files in the checkpoint as the chunk is done. Once the
-//! last chunk is in, only the journal's synced commit is left before the
-//! files are written, instead of every row of it.
+//! this one stores the patch (a commit of its own, not synced) and then
+//! records each chunk's files in the checkpoint as the chunk is done.
+//! Once the last chunk is in, only the journal's synced commit (which
+//! takes the patch to disk too) is left before the files are written,
+//! instead of every row of it.
 //!
 //! Used for a patch of [`PARALLEL_FILES`] files or more, no two of which
 //! touch the same path: each file's change then depends on that file
@@ -173,7 +174,7 @@ struct Journal<'c> {
 }
 
 impl<'c> Journal<'c> {
-    /// Stores the patch (committed, synced), opens the journal of its
+    /// Stores the patch (committed, not synced), opens the journal of its
     /// apply, and records the files of each chunk `planned` gives, until
     /// the planning threads are done. An error when the patch could not
     /// be stored (the threads stop at their next chunk).
