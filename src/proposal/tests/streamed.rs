@@ -8,6 +8,27 @@ fn files() -> Vec<(String, String, String)> {
     many_files(2 * super::super::apply::PARALLEL_FILES + 3)
 }
 
+fn at_once(store: &mut Store, target: &Target, diff: &str) -> Result<apply::Applied> {
+    import_and_apply(store, target, diff.to_string().into(), Source::Import, "t")
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Before,
+    After,
+}
+
+/// Every one of `files` is as `side` has it.
+fn assert_sides(store: &Store, target: &Target, files: &[(String, String, String)], side: Side) {
+    for (path, before, after) in files {
+        let expected = match side {
+            Side::Before => before,
+            Side::After => after,
+        };
+        assert_eq!(&read(store, target, path).unwrap(), expected, "{path}");
+    }
+}
+
 fn checkpoint_rows(store: &Store) -> Vec<applies::ApplyFile> {
     let id: i64 = store
         .conn
@@ -23,19 +44,10 @@ fn a_new_patch_of_many_files_is_journaled_as_it_is_planned_and_undone_whole() {
     let mut store = Store::open(&dir.path().join("data")).unwrap();
     let target = folder_of_many(&dir.path().join("ws"), &files);
     let diff = diff_of_many(&files);
-    let applied = import_and_apply(
-        &mut store,
-        &target,
-        diff.to_string().into(),
-        Source::Import,
-        "t",
-    )
-    .unwrap();
+    let applied = at_once(&mut store, &target, &diff).unwrap();
     assert_eq!(applied.files.len(), files.len());
     assert_eq!(applied.hunks, 2 * files.len());
-    for (path, _, after) in &files {
-        assert_eq!(&read(&store, &target, path).unwrap(), after, "{path}");
-    }
+    assert_sides(&store, &target, &files, Side::After);
     // One row per file, each `after` kept as its hash, the journal ended.
     let rows = checkpoint_rows(&store);
     assert_eq!(rows.len(), files.len());
@@ -53,13 +65,9 @@ fn a_new_patch_of_many_files_is_journaled_as_it_is_planned_and_undone_whole() {
         PatchStatus::Applied
     );
     undo(&mut store, &target).unwrap();
-    for (path, before, _) in &files {
-        assert_eq!(&read(&store, &target, path).unwrap(), before, "{path}");
-    }
+    assert_sides(&store, &target, &files, Side::Before);
     redo(&mut store, &target).unwrap();
-    for (path, _, after) in &files {
-        assert_eq!(&read(&store, &target, path).unwrap(), after, "{path}");
-    }
+    assert_sides(&store, &target, &files, Side::After);
 }
 
 #[test]
@@ -76,14 +84,7 @@ fn the_first_failure_in_patch_order_is_named_and_nothing_is_left() {
     for at in [early, late] {
         fs::write(root.join(&files[at].0), "moved on\n").unwrap();
     }
-    let err = import_and_apply(
-        &mut store,
-        &target,
-        diff.to_string().into(),
-        Source::Import,
-        "t",
-    )
-    .unwrap_err();
+    let err = at_once(&mut store, &target, &diff).unwrap_err();
     match &err {
         ProposalError::DoesNotApply { path, hunk, .. } => {
             assert_eq!(path, &files[early].0);
@@ -113,28 +114,14 @@ fn the_first_failure_in_patch_order_is_named_and_nothing_is_left() {
     assert_eq!(rows, 0);
     // Only the late one moved on: it is named by its number in the patch.
     fs::write(root.join(&files[early].0), &files[early].1).unwrap();
-    let err = import_and_apply(
-        &mut store,
-        &target,
-        diff.to_string().into(),
-        Source::Import,
-        "t",
-    )
-    .unwrap_err();
+    let err = at_once(&mut store, &target, &diff).unwrap_err();
     assert!(
         matches!(&err, ProposalError::DoesNotApply { path, hunk, .. }
             if path == &files[late].0 && *hunk == 2 * late + 1),
         "{err}"
     );
     fs::write(root.join(&files[late].0), &files[late].1).unwrap();
-    import_and_apply(
-        &mut store,
-        &target,
-        diff.to_string().into(),
-        Source::Import,
-        "t",
-    )
-    .unwrap();
+    at_once(&mut store, &target, &diff).unwrap();
     assert_eq!(list(&store, &target).unwrap().len(), 1);
 }
 
@@ -151,25 +138,14 @@ fn a_file_the_patch_leaves_as_it_was_has_the_whole_apply_journaled_with_its_afte
     diff.push_str(
         "diff --git a/same.txt b/same.txt\n--- a/same.txt\n+++ b/same.txt\n@@ -1 +1 @@\n-same\n+same\n",
     );
-    let applied = import_and_apply(
-        &mut store,
-        &target,
-        diff.to_string().into(),
-        Source::Import,
-        "t",
-    )
-    .unwrap();
+    let applied = at_once(&mut store, &target, &diff).unwrap();
     assert_eq!(applied.files.len(), files.len());
-    for (path, _, after) in &files {
-        assert_eq!(&read(&store, &target, path).unwrap(), after, "{path}");
-    }
+    assert_sides(&store, &target, &files, Side::After);
     assert_eq!(fs::read_to_string(root.join("same.txt")).unwrap(), "same\n");
     // Derivation would not find the file left alone: every `after` is kept.
     let rows = checkpoint_rows(&store);
     assert_eq!(rows.len(), files.len());
     assert!(rows.iter().all(|r| r.after.is_some()));
     undo(&mut store, &target).unwrap();
-    for (path, before, _) in &files {
-        assert_eq!(&read(&store, &target, path).unwrap(), before, "{path}");
-    }
+    assert_sides(&store, &target, &files, Side::Before);
 }
