@@ -491,10 +491,12 @@ fn print_applied(
     } else {
         // One write, not one per file.
         let mut out = format!(
-            "patch {}: {} hunks applied to {} files\n",
+            "patch {}: {} hunk{} applied to {} file{}\n",
             applied.patch_id,
             applied.hunks,
-            applied.files.len()
+            if applied.hunks == 1 { "" } else { "s" },
+            applied.files.len(),
+            if applied.files.len() == 1 { "" } else { "s" },
         );
         for path in &applied.files {
             out.push_str(&format!("  {}\n", printable(path)));
@@ -565,9 +567,10 @@ fn print_restored(restored: &Restored, verb: &str, json: bool) -> Result<ExitCod
             .map(|id| format!(" of patch {id}"))
             .unwrap_or_default();
         println!(
-            "{verb} apply {}{patch}: {} files",
+            "{verb} apply {}{patch}: {} file{}",
             restored.apply_id,
-            restored.files.len()
+            restored.files.len(),
+            if restored.files.len() == 1 { "" } else { "s" },
         );
         for path in &restored.files {
             println!("  {}", printable(path));

@@ -668,3 +668,25 @@ fn patch_show_warns_of_a_definition_that_duplicates_an_existing_one() {
     let text = stdout(&k.run(["patch", "show", &id]));
     assert!(text.contains(&format!("warning   {wanted}")), "{text}");
 }
+
+#[test]
+fn one_hunk_in_one_file_is_said_in_the_singular() {
+    let k = Kollega::new();
+    shop(&k);
+    let one = THREE.split("diff --git a/src/b.rs").next().unwrap();
+    let id = import(&k, "shop", one)["patchId"].to_string();
+    let out = k.run(["patch", "apply", &id, "--all"]);
+    assert_success(&out);
+    assert!(
+        stdout(&out).starts_with(&format!("patch {id}: 1 hunk applied to 1 file\n")),
+        "{}",
+        stdout(&out)
+    );
+    let out = k.run(["undo", "shop"]);
+    assert_success(&out);
+    assert!(
+        stdout(&out).contains(": 1 file\n  a.txt\n"),
+        "{}",
+        stdout(&out)
+    );
+}
