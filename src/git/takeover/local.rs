@@ -115,6 +115,30 @@ pub(super) fn discard_half_made_repository(path: &Path) {
     }
 }
 
+/// A takeover killed while git wrote its branch or its tag leaves that
+/// reference's lock (`<ref>.lock`, and its reflog's), and git then
+/// refuses to write the reference. The names are this takeover's own
+/// (`takeover/<name>/<stamp>`), so are their locks: they go before it
+/// goes on.
+pub(super) fn clear_own_reference_locks(path: &Path, branch: &str, tag: &str) {
+    let git_dir = path.join(".git");
+    let names = [format!("refs/heads/{branch}"), format!("refs/tags/{tag}")];
+    for name in &names {
+        let lock = format!("{name}.lock");
+        for file in [git_dir.join(&lock), git_dir.join("logs").join(&lock)] {
+            match std::fs::remove_file(&file) {
+                Ok(()) => {
+                    tracing::warn!(path = %file.display(), "removed a lock an interrupted takeover left");
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(path = %file.display(), error = %e, "could not remove a lock an interrupted takeover left")
+                }
+            }
+        }
+    }
+}
+
 pub(super) fn has_entries(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
 }

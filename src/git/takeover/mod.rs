@@ -43,8 +43,8 @@ use serde::Serialize;
 
 use self::build::{Item, walk_items};
 use self::local::{
-    Local, check_clean, check_in_place, discard_half_made_repository, has_entries, identity,
-    open_repo, reference_exists,
+    Local, check_clean, check_in_place, clear_own_reference_locks, discard_half_made_repository,
+    has_entries, identity, open_repo, reference_exists,
 };
 use self::outside::Outside;
 use self::plan::{Origin, Plan, plan};
@@ -255,8 +255,11 @@ fn run_planned(
         None => None,
     };
 
-    if unfinished.as_ref().is_some_and(|row| row.created_repo) {
-        discard_half_made_repository(&plan.repo_path);
+    if let Some(row) = &unfinished {
+        if row.created_repo {
+            discard_half_made_repository(&plan.repo_path);
+        }
+        clear_own_reference_locks(&plan.repo_path, &row.branch, &row.tag);
     }
     let repo = open_repo(&plan.repo_path)?;
     match &repo {

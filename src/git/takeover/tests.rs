@@ -739,3 +739,28 @@ fn a_link_left_by_git_init_killed_before_it_made_git_is_removed() {
         "the link is gone"
     );
 }
+
+#[test]
+fn the_lock_of_its_own_branch_left_by_a_killed_takeover_is_removed() {
+    let mut env = Env::new();
+    let src = env.app();
+    let repo = env.path("repo");
+    let request = env.request(&src, &repo);
+    env.run_until(&request, Step::CommitObject);
+    // Killed while git wrote the branch: its lock and the reflog's stay.
+    let branch: String = env
+        .store
+        .conn
+        .query_row("SELECT branch FROM takeovers", [], |r| r.get(0))
+        .unwrap();
+    let lock = repo.join(format!(".git/refs/heads/{branch}.lock"));
+    let log_lock = repo.join(format!(".git/logs/refs/heads/{branch}.lock"));
+    for file in [&lock, &log_lock] {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, "").unwrap();
+    }
+    let report = env.run(&request).unwrap();
+    assert_eq!(report.status, TakeoverStatus::Resumed);
+    assert_eq!(env.baselines(&repo).len(), 1);
+    assert!(!lock.exists() && !log_lock.exists());
+}
