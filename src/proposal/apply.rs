@@ -175,6 +175,15 @@ pub(super) struct Planned {
 }
 
 impl Planned {
+    /// `more`, planned from the files after these, added after them.
+    pub(super) fn append(&mut self, more: Planned) {
+        self.changes.extend(more.changes);
+        if let (Some(hashes), Some(more)) = (&mut self.after_sha256, more.after_sha256) {
+            hashes.extend(more);
+        }
+        self.complete &= more.complete;
+    }
+
     pub(super) fn hashed(mut self) -> Planned {
         if self.after_sha256.is_none() {
             let hashes = self
@@ -284,10 +293,7 @@ fn plan_folder(
     whole_files: bool,
 ) -> Result<Planned> {
     // One reader per thread, each with the folders it has looked at.
-    let reader = || {
-        let resolver = RefCell::new(Resolver::new(folder));
-        move |path: &str| target::read_folder(&mut resolver.borrow_mut(), path)
-    };
+    let reader = || folder_reader(folder);
     let files = &patch.files;
     if files.len() < PARALLEL_FILES || !distinct_paths(files) {
         return plan(&reader(), files, chosen, 1, whole_files);
@@ -301,12 +307,17 @@ fn plan_folder(
     );
     // The first file that fails, in patch order, is the one named.
     let (mut planned, more) = (first?, second?);
-    planned.changes.extend(more.changes);
-    if let (Some(hashes), Some(more)) = (&mut planned.after_sha256, more.after_sha256) {
-        hashes.extend(more);
-    }
-    planned.complete &= more.complete;
+    planned.append(more);
     Ok(planned)
+}
+
+/// A reader of `folder`'s files for [`plan`], for one thread: it checks
+/// each folder on the way once.
+pub(super) fn folder_reader(
+    folder: &DiskWorkspace,
+) -> impl Fn(&str) -> Result<Option<Content>> + '_ {
+    let resolver = RefCell::new(Resolver::new(folder));
+    move |path: &str| target::read_folder(&mut resolver.borrow_mut(), path)
 }
 
 /// Whether no two of `files` touch the same path (old or new).

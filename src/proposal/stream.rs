@@ -21,13 +21,12 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::apply::{self, Applied, PARALLEL_FILES, Planned};
 use super::checkpoint::{self, Step};
-use super::target;
 use super::{ProposalError, Result, Target};
 use crate::parallel::join;
 use crate::patch::Patch;
 use crate::store::applies::{self, AppliedHunks, Writer};
 use crate::store::now_ms;
-use crate::workspace::disk::{DiskWorkspace, Resolver};
+use crate::workspace::disk::DiskWorkspace;
 
 /// Files a thread plans before it hands them over to be journaled.
 const CHUNK_FILES: usize = 32;
@@ -137,8 +136,7 @@ struct Work<'a> {
 impl Work<'_> {
     /// Plans chunks, each hashed, until none is left, sending each.
     fn plan(&self, to: &Sender<(usize, Result<Planned>)>) {
-        let resolver = std::cell::RefCell::new(Resolver::new(self.folder));
-        let read = |path: &str| target::read_folder(&mut resolver.borrow_mut(), path);
+        let read = apply::folder_reader(self.folder);
         loop {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             // A chunk after one that failed is not needed: the first
@@ -261,11 +259,7 @@ fn finish(
             what: "applied",
             why: "its planning stopped part way".into(),
         })??;
-        whole.complete &= chunk.complete;
-        if let (Some(all), Some(more)) = (&mut whole.after_sha256, chunk.after_sha256) {
-            all.extend(more);
-        }
-        whole.changes.extend(chunk.changes);
+        whole.append(chunk);
     }
     let (tx, apply_id) = rows?;
     if whole.changes.is_empty() {
